@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages boxvm builds, runs and tests with. Idempotent and
+# quiet when everything is present.
+set -eu
+PKGS="build-essential pkg-config musl-tools libarchive-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pytest ca-certificates apt-utils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "boxvm: missing packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "boxvm: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,32 @@
+/* Where boxvm keeps things. Defaults (root): data /var/lib/boxvm, runtime
+ * /run/boxvm. Overrides: BOXVM_ROOT (data), BOXVM_RUNTIME_DIR, BOXVM_KERNEL_DIR
+ * (default DATA/kernel), BOXVM_LIBEXEC (dir holding boxvm-shim, boxvm-agent,
+ * boxvm-prepare-kernel; default: the running binary's dir, then
+ * ../libexec/boxvm beside it). */
+#ifndef BOXVM_PATHS_H
+#define BOXVM_PATHS_H
+
+#include <limits.h>
+
+#include "err.h"
+
+struct bx_paths {
+	char data[PATH_MAX];    /* images, boxes, caches */
+	char run[PATH_MAX];     /* per-box sockets and pids (short: sun_path is 108 bytes) */
+	char kernel[PATH_MAX];  /* prepared kernel tree(s) */
+	char libexec[PATH_MAX];
+};
+
+int bx_paths_init(struct bx_paths *p, struct bx_err *err);
+/* snprintf into out, failing cleanly on truncation. */
+int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* mkdir -p with mode. */
+int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err);
+/* rm -rf (does not cross mount points; refuses "/" and ""). */
+int bx_rm_rf(const char *path, struct bx_err *err);
+/* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
+int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct bx_err *err);
+/* Read a whole file (NUL-terminated, malloc'd). */
+int bx_read_file(const char *path, char **out, size_t *len, struct bx_err *err);
+
+#endif

@@ -1,0 +1,69 @@
+/* Session messages carried inside one mux channel (a byte stream).
+ *
+ * Each message: u8 kind | u32 len (LE) | len bytes. Max len BX_MSG_MAX.
+ * Services (ports) and who sends what:
+ *   4089 exec: host sends PING -> guest answers PONG and closes (heartbeat);
+ *              or host sends REQ (a bx_spec) -> guest starts the process and
+ *              streams STDOUT/STDERR, then EXIT; host may send STDIN,
+ *              STDIN_EOF, SIGNAL, RESIZE. A refused start is ERROR + EXIT.
+ *   4090 pty:  as exec, with the process on a pty (STDOUT only).
+ *   4091 main: host attaches to the box's main process (spawned at boot from
+ *              the spec in the initramfs). Guest streams buffered STDOUT/STDERR,
+ *              then EXIT once the process exited and its output is drained;
+ *              host answers EXIT_ACK, after which the agent powers the VM off.
+ */
+#ifndef BOXVM_MSG_H
+#define BOXVM_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/err.h"
+
+#define BX_PORT_EXEC 4089
+#define BX_PORT_PTY 4090
+#define BX_PORT_MAIN 4091
+
+#define BX_MSG_HDR_SIZE 5
+#define BX_MSG_MAX (1024u * 1024u)
+
+enum bx_msg_kind {
+	BX_M_PING = 1,      /* host->guest; payload ignored */
+	BX_M_PONG = 2,      /* guest->host */
+	BX_M_REQ = 3,       /* host->guest: encoded bx_spec */
+	BX_M_STDIN = 4,
+	BX_M_STDIN_EOF = 5,
+	BX_M_STDOUT = 6,
+	BX_M_STDERR = 7,
+	BX_M_EXIT = 8,      /* guest->host: i32 LE exit code (128+N for signal N) */
+	BX_M_SIGNAL = 9,    /* host->guest: i32 LE signal number */
+	BX_M_RESIZE = 10,   /* host->guest: u16 rows, u16 cols */
+	BX_M_ERROR = 11,    /* guest->host: one-line text (also written to stderr stream) */
+	BX_M_EXIT_ACK = 12, /* host->guest on the main channel */
+	BX_M_STARTED = 13,  /* guest->host: i32 LE guest pid of the process */
+	BX_M_KIND_MAX = 13,
+};
+
+/* Incremental parser: append bytes, then pop whole messages. */
+struct bx_msgbuf {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+struct bx_msg {
+	uint8_t kind;
+	uint32_t len;
+	const uint8_t *payload; /* valid until the next append/pop */
+};
+
+void bx_msgbuf_init(struct bx_msgbuf *b);
+void bx_msgbuf_free(struct bx_msgbuf *b);
+int bx_msgbuf_append(struct bx_msgbuf *b, const void *data, size_t len, struct bx_err *err);
+/* Returns 1 and fills *m when a whole message is available (consumed on the
+ * next call), 0 if more bytes are needed, -1 on a malformed message. */
+int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err);
+
+/* Encode a header into out[BX_MSG_HDR_SIZE]. */
+void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len);
+
+#endif

@@ -1,0 +1,102 @@
+/* Channel multiplexer over one byte stream: pure logic, no I/O.
+ *
+ * The owner feeds received bytes with bx_mux_input() (callbacks fire for each
+ * event) and drains encoded outgoing frames from bx_mux_out_*(). Channels are
+ * byte streams with per-channel credit flow control: a side may have at most
+ * BX_MUX_WINDOW un-acknowledged DATA bytes in flight per channel; the receiver
+ * returns credit (CREDIT frame) as its application consumes data
+ * (bx_mux_consumed), so one slow reader stalls only its own channel.
+ *
+ * Channel ids: the host allocates odd ids, the guest even ids (never 0).
+ * The opener may send DATA immediately after OPEN (it assumes the full window);
+ * if the acceptor refuses (OPEN_ERR) it drops that DATA.
+ * Lifecycle: OPEN -> (OPEN_OK | OPEN_ERR) -> DATA*/CREDIT* -> EOF (each
+ * direction, optional) -> CLOSE from one side, CLOSE answered by the other;
+ * the id is free once both CLOSEs are seen. After sending CLOSE a side drops
+ * any DATA that still arrives for that channel. */
+#ifndef BOXVM_MUX_H
+#define BOXVM_MUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/err.h"
+#include "frame.h"
+
+#define BX_MUX_WINDOW (256u * 1024u)
+#define BX_MUX_MAX_CHANNELS 1024
+
+enum bx_chan_state {
+	BX_CH_FREE = 0,
+	BX_CH_OPENING,    /* we sent OPEN, no answer yet */
+	BX_CH_OPEN,
+	BX_CH_CLOSING,    /* we sent CLOSE, waiting for the peer's CLOSE */
+};
+
+struct bx_chan {
+	uint32_t id;
+	enum bx_chan_state state;
+	uint32_t port;
+	uint32_t send_credit;   /* bytes we may still send */
+	uint32_t recv_window;   /* bytes the peer may still send us */
+	uint32_t recv_unacked;  /* consumed by app but not yet returned as CREDIT */
+	bool sent_eof, got_eof;
+	bool got_close;
+	void *user;             /* owner's per-channel data */
+};
+
+struct bx_mux;
+
+struct bx_mux_ops {
+	/* Peer opened a channel to `port`. Return 0 to accept (OPEN_OK is sent),
+	 * or an errno to refuse (OPEN_ERR). The callee may set c->user. */
+	int (*on_open)(struct bx_mux *m, struct bx_chan *c);
+	/* Our OPEN was answered: errnum 0 = accepted. On refusal the channel is freed after the call. */
+	void (*on_open_result)(struct bx_mux *m, struct bx_chan *c, int errnum);
+	void (*on_data)(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len);
+	void (*on_eof)(struct bx_mux *m, struct bx_chan *c);
+	/* Peer closed (or answered our CLOSE). After it returns the channel is freed. */
+	void (*on_close)(struct bx_mux *m, struct bx_chan *c);
+	/* Credit arrived: the owner may resume sending on c. Optional. */
+	void (*on_credit)(struct bx_mux *m, struct bx_chan *c);
+};
+
+struct bx_mux {
+	bool is_host;
+	uint32_t next_id;
+	const struct bx_mux_ops *ops;
+	void *user;
+	struct bx_chan chans[BX_MUX_MAX_CHANNELS];
+	/* incoming bytes not yet forming a whole frame */
+	uint8_t *in;
+	size_t in_len, in_cap;
+	/* encoded outgoing frames not yet written */
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+	bool dead;
+};
+
+void bx_mux_init(struct bx_mux *m, bool is_host, const struct bx_mux_ops *ops, void *user);
+void bx_mux_free(struct bx_mux *m);
+
+/* Feed received bytes. Returns 0, or -1 on a protocol error (the link is then dead). */
+int bx_mux_input(struct bx_mux *m, const void *buf, size_t len, struct bx_err *err);
+
+/* Outgoing bytes waiting to be written: pointer + length; then consume what was written. */
+const uint8_t *bx_mux_out_peek(struct bx_mux *m, size_t *len);
+void bx_mux_out_consume(struct bx_mux *m, size_t n);
+size_t bx_mux_out_pending(const struct bx_mux *m);
+
+/* Open a channel to `port`; returns the channel or NULL (err filled) if none is free. */
+struct bx_chan *bx_mux_open(struct bx_mux *m, uint32_t port, struct bx_err *err);
+/* Queue up to len bytes as DATA frames, limited by send credit. Returns bytes accepted (maybe 0). */
+size_t bx_mux_send(struct bx_mux *m, struct bx_chan *c, const void *buf, size_t len);
+/* The application consumed n received bytes: return credit (batched). */
+void bx_mux_consumed(struct bx_mux *m, struct bx_chan *c, size_t n);
+void bx_mux_send_eof(struct bx_mux *m, struct bx_chan *c);
+/* Close our side; the channel stays until the peer's CLOSE arrives (on_close fires then). */
+void bx_mux_close(struct bx_mux *m, struct bx_chan *c);
+struct bx_chan *bx_mux_chan(struct bx_mux *m, uint32_t id);
+
+#endif
