@@ -65,5 +65,9 @@ int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err);
 
 /* Encode a header into out[BX_MSG_HDR_SIZE]. */
 void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len);
+/* Encode header + payload into out[0..cap). Returns the bytes written
+ * (BX_MSG_HDR_SIZE + len), or -1 if len exceeds BX_MSG_MAX or cap is too small. */
+int bx_msg_encode(uint8_t *out, size_t cap, uint8_t kind, const void *payload, size_t len,
+		  struct bx_err *err);
 
 #endif

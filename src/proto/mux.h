@@ -10,10 +10,14 @@
  * Channel ids: the host allocates odd ids, the guest even ids (never 0).
  * The opener may send DATA immediately after OPEN (it assumes the full window);
  * if the acceptor refuses (OPEN_ERR) it drops that DATA.
- * Lifecycle: OPEN -> (OPEN_OK | OPEN_ERR) -> DATA*/CREDIT* -> EOF (each
+ * Lifecycle: OPEN -> (OPEN_OK | OPEN_ERR) -> (DATA | CREDIT)* -> EOF (each
  * direction, optional) -> CLOSE from one side, CLOSE answered by the other;
  * the id is free once both CLOSEs are seen. After sending CLOSE a side drops
- * any DATA that still arrives for that channel. */
+ * any DATA that still arrives for that channel.
+ * Refusal: OPEN_ERR counts as the acceptor's CLOSE; the opener answers it with
+ * CLOSE (done inside the mux), so the acceptor can drop the opener's early DATA
+ * and knows when the id is free. An OPEN arriving while all
+ * BX_MUX_MAX_CHANNELS slots are taken is a protocol error. */
 #ifndef BOXVM_MUX_H
 #define BOXVM_MUX_H
 

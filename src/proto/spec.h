@@ -44,9 +44,15 @@ void bx_spec_init(struct bx_spec *s);
 void bx_spec_free(struct bx_spec *s);
 int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err);
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
+/* Replace a string field with a copy of v (NULL: unset). */
+int bx_spec_set_cwd(struct bx_spec *s, const char *cwd, struct bx_err *err);
+int bx_spec_set_user(struct bx_spec *s, const char *user, struct bx_err *err);
+int bx_spec_set_hostname(struct bx_spec *s, const char *hostname, struct bx_err *err);
 /* Encode into a malloc'd buffer. */
 int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, struct bx_err *err);
-/* Decode; *s must be freshly initialised. Fails on truncation, unknown tags, missing args. */
+/* Decode; *s must be freshly initialised. Fails on truncation, unknown tags, missing args
+ * (also on duplicate single-valued tags, malformed flags/numbers, NUL bytes in strings);
+ * on failure *s is left empty (freed and re-initialised). */
 int bx_spec_decode(struct bx_spec *s, const uint8_t *buf, size_t len, struct bx_err *err);
 
 #endif

@@ -1,0 +1,251 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+#define REC_HDR 6 /* u16 tag | u32 len */
+
+void bx_spec_init(struct bx_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void bx_spec_free(struct bx_spec *s)
+{
+	free_strv(s->args);
+	free_strv(s->env);
+	free(s->cwd);
+	free(s->user);
+	free(s->hostname);
+	bx_spec_init(s);
+}
+
+/* Append a copy of str[0..len) to a NULL-terminated vector. */
+static int strv_push(char ***v, size_t *n, const char *str, size_t len, struct bx_err *err)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!nv)
+		return bx_fail(err, ENOMEM, "cannot grow process spec");
+	*v = nv;
+	char *copy = strndup(str, len);
+	if (!copy) {
+		nv[*n] = NULL;
+		return bx_fail(err, ENOMEM, "cannot grow process spec");
+	}
+	nv[(*n)++] = copy;
+	nv[*n] = NULL;
+	return 0;
+}
+
+int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err)
+{
+	return strv_push(&s->args, &s->nargs, a, strlen(a), err);
+}
+
+int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err)
+{
+	return strv_push(&s->env, &s->nenv, kv, strlen(kv), err);
+}
+
+static int set_str(char **field, const char *v, struct bx_err *err)
+{
+	char *copy = NULL;
+	if (v && !(copy = strdup(v)))
+		return bx_fail(err, ENOMEM, "cannot grow process spec");
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+int bx_spec_set_cwd(struct bx_spec *s, const char *cwd, struct bx_err *err)
+{
+	return set_str(&s->cwd, cwd, err);
+}
+
+int bx_spec_set_user(struct bx_spec *s, const char *user, struct bx_err *err)
+{
+	return set_str(&s->user, user, err);
+}
+
+int bx_spec_set_hostname(struct bx_spec *s, const char *hostname, struct bx_err *err)
+{
+	return set_str(&s->hostname, hostname, err);
+}
+
+/* ---- encoding ---- */
+
+/* Growable output buffer; `failed` latches the first error so callers can
+ * emit every record and check once. */
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void put_rec(struct wbuf *w, uint16_t tag, const void *data, size_t len)
+{
+	if (w->failed)
+		return;
+	if (len > UINT32_MAX || len > SIZE_MAX / 2 - REC_HDR - w->len) {
+		w->failed = true;
+		return;
+	}
+	size_t need = w->len + REC_HDR + len;
+	if (need > w->cap) {
+		size_t cap = w->cap ? w->cap : 256;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *np = realloc(w->p, cap);
+		if (!np) {
+			w->failed = true;
+			return;
+		}
+		w->p = np;
+		w->cap = cap;
+	}
+	bx_put_u16(w->p + w->len, tag);
+	bx_put_u32(w->p + w->len + 2, (uint32_t)len);
+	if (len)
+		memcpy(w->p + w->len + REC_HDR, data, len);
+	w->len = need;
+}
+
+static void put_str(struct wbuf *w, uint16_t tag, const char *str)
+{
+	if (str)
+		put_rec(w, tag, str, strlen(str));
+}
+
+static void put_u32_rec(struct wbuf *w, uint16_t tag, uint32_t v)
+{
+	uint8_t b[4];
+	bx_put_u32(b, v);
+	put_rec(w, tag, b, sizeof(b));
+}
+
+int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, struct bx_err *err)
+{
+	if (s->nargs == 0)
+		return bx_fail(err, EINVAL, "process spec has no command");
+	struct wbuf w = { 0 };
+	for (size_t i = 0; i < s->nargs; i++)
+		put_str(&w, BX_T_ARG, s->args[i]);
+	for (size_t i = 0; i < s->nenv; i++)
+		put_str(&w, BX_T_ENV, s->env[i]);
+	put_str(&w, BX_T_CWD, s->cwd);
+	put_str(&w, BX_T_USER, s->user);
+	put_str(&w, BX_T_HOSTNAME, s->hostname);
+	/* flags and knobs are sent only when set: absent decodes as the default */
+	if (s->tty)
+		put_rec(&w, BX_T_TTY, (const uint8_t[]){ 1 }, 1);
+	if (s->stdin_open)
+		put_rec(&w, BX_T_STDIN, (const uint8_t[]){ 1 }, 1);
+	if (s->accept_delay_ms)
+		put_u32_rec(&w, BX_T_ACCEPT_DELAY_MS, s->accept_delay_ms);
+	if (s->timeout_ms)
+		put_u32_rec(&w, BX_T_TIMEOUT_MS, s->timeout_ms);
+	if (w.failed) {
+		free(w.p);
+		return bx_fail(err, ENOMEM, "cannot encode process spec");
+	}
+	*out = w.p;
+	*out_len = w.len;
+	return 0;
+}
+
+/* ---- decoding ---- */
+
+static int dec_str(char **field, const uint8_t *p, uint32_t len, const char *name, struct bx_err *err)
+{
+	if (*field)
+		return bx_fail(err, 0, "process spec: duplicate %s", name);
+	if (memchr(p, '\0', len))
+		return bx_fail(err, 0, "process spec: %s contains a NUL byte", name);
+	if (!(*field = strndup((const char *)p, len)))
+		return bx_fail(err, ENOMEM, "cannot decode process spec");
+	return 0;
+}
+
+static int dec_strv(char ***v, size_t *n, const uint8_t *p, uint32_t len, const char *name,
+		    struct bx_err *err)
+{
+	if (memchr(p, '\0', len))
+		return bx_fail(err, 0, "process spec: %s contains a NUL byte", name);
+	return strv_push(v, n, (const char *)p, len, err);
+}
+
+static int dec_bool(bool *field, const uint8_t *p, uint32_t len, const char *name, struct bx_err *err)
+{
+	if (len != 1 || p[0] > 1)
+		return bx_fail(err, 0, "process spec: %s must be one byte 0 or 1", name);
+	*field = p[0];
+	return 0;
+}
+
+static int dec_u32(uint32_t *field, const uint8_t *p, uint32_t len, const char *name, struct bx_err *err)
+{
+	if (len != 4)
+		return bx_fail(err, 0, "process spec: %s must be 4 bytes, got %u", name, len);
+	*field = bx_get_u32(p);
+	return 0;
+}
+
+static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t len, struct bx_err *err)
+{
+	switch (tag) {
+	case BX_T_ARG: return dec_strv(&s->args, &s->nargs, p, len, "argument", err);
+	case BX_T_ENV: return dec_strv(&s->env, &s->nenv, p, len, "environment entry", err);
+	case BX_T_CWD: return dec_str(&s->cwd, p, len, "working directory", err);
+	case BX_T_USER: return dec_str(&s->user, p, len, "user", err);
+	case BX_T_HOSTNAME: return dec_str(&s->hostname, p, len, "hostname", err);
+	case BX_T_TTY: return dec_bool(&s->tty, p, len, "tty flag", err);
+	case BX_T_STDIN: return dec_bool(&s->stdin_open, p, len, "stdin flag", err);
+	case BX_T_ACCEPT_DELAY_MS: return dec_u32(&s->accept_delay_ms, p, len, "accept delay", err);
+	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
+	default:
+		return bx_fail(err, 0, "process spec: unknown tag %u (host and agent versions differ?)", tag);
+	}
+}
+
+static int decode_all(struct bx_spec *s, const uint8_t *buf, size_t len, struct bx_err *err)
+{
+	size_t off = 0;
+	while (off < len) {
+		if (len - off < REC_HDR)
+			return bx_fail(err, 0, "process spec: truncated record header at byte %zu", off);
+		uint16_t tag = bx_get_u16(buf + off);
+		uint32_t rlen = bx_get_u32(buf + off + 2);
+		off += REC_HDR;
+		if (len - off < rlen)
+			return bx_fail(err, 0, "process spec: record %u truncated (%u bytes declared, %zu left)",
+				       tag, rlen, len - off);
+		if (dec_rec(s, tag, buf + off, rlen, err) < 0)
+			return -1;
+		off += rlen;
+	}
+	if (s->nargs == 0)
+		return bx_fail(err, 0, "process spec: no command (missing arguments)");
+	return 0;
+}
+
+int bx_spec_decode(struct bx_spec *s, const uint8_t *buf, size_t len, struct bx_err *err)
+{
+	/* on failure leave *s empty (not half-filled) so callers need no special cleanup */
+	if (decode_all(s, buf, len, err) < 0) {
+		bx_spec_free(s);
+		return -1;
+	}
+	return 0;
+}
