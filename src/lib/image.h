@@ -7,6 +7,7 @@
 #define BOXVM_IMAGE_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -55,5 +56,108 @@ int bx_layer_apply(int root_dirfd, const char *layer_path, struct bx_err *err);
 
 /* Normalise a user reference: "busybox" -> "busybox:latest". */
 int bx_image_ref_normalize(const char *ref, char *out, size_t size, struct bx_err *err);
+
+/* ---- Internal to the image store (image_*.c, layer*.c, their unit tests) ---- */
+
+#define BX_DIGEST_SIZE 72 /* "sha256:" + 64 hex + NUL */
+
+/* true for "sha256:" followed by exactly 64 lowercase hex digits */
+bool bx_digest_valid(const char *digest);
+/* sha256 of a buffer as "sha256:<hex>" */
+int bx_sha256_buf(const void *buf, size_t len, char out[BX_DIGEST_SIZE], struct bx_err *err);
+/* DATA/blobs/sha256/<hex> for a valid digest */
+int bx_blob_path(const struct bx_paths *p, const char *digest, char *out, size_t size, struct bx_err *err);
+/* Read a stored blob (at most max bytes, else error), re-verifying its digest. */
+int bx_blob_read(const struct bx_paths *p, const char *digest, size_t max, char **out, size_t *len,
+		 struct bx_err *err);
+
+/* Streams bytes into a temp file under DATA/blobs/tmp while hashing them. */
+struct bx_blob_writer {
+	int fd;
+	char tmp[PATH_MAX];
+	void *md;           /* EVP_MD_CTX */
+	long long size;
+};
+int bx_blob_writer_open(const struct bx_paths *p, struct bx_blob_writer *w, struct bx_err *err);
+int bx_blob_writer_write(struct bx_blob_writer *w, const void *buf, size_t len, struct bx_err *err);
+/* fsync + close; the temp file stays until committed or unlinked. */
+int bx_blob_writer_finish(struct bx_blob_writer *w, char digest[BX_DIGEST_SIZE], struct bx_err *err);
+/* Close (if open) and remove the temp file. Safe to call twice. */
+void bx_blob_writer_abort(struct bx_blob_writer *w);
+/* Move a verified temp file to DATA/blobs/sha256/<hex>. *created: the blob was new
+ * (so a rollback may remove it). An existing blob is kept and the temp removed. */
+int bx_blob_commit(const struct bx_paths *p, const char *tmp, const char *digest, bool *created,
+		   struct bx_err *err);
+
+/* An image manifest (OCI or Docker v2s2), reduced to what the store needs. */
+struct bx_manifest {
+	char config[BX_DIGEST_SIZE];
+	long long config_size;
+	char **layers;        /* NULL-terminated digests, base first */
+	long long *layer_sizes;
+	size_t nlayers;
+};
+int bx_manifest_parse(const char *json, size_t len, struct bx_manifest *m, struct bx_err *err);
+void bx_manifest_free(struct bx_manifest *m);
+
+/* DATA/images.json: normalised name -> manifest digest. */
+struct bx_image_index_entry {
+	char *name;
+	char manifest[BX_DIGEST_SIZE];
+};
+/* flock(DATA/images.lock, LOCK_EX); returns the fd to close to unlock. */
+int bx_image_index_lock(const struct bx_paths *p, struct bx_err *err);
+/* A missing file is an empty index. */
+int bx_image_index_read(const struct bx_paths *p, struct bx_image_index_entry **out, size_t *n,
+			struct bx_err *err);
+/* Atomic replace; the caller holds the lock. */
+int bx_image_index_write(const struct bx_paths *p, const struct bx_image_index_entry *e, size_t n,
+			 struct bx_err *err);
+void bx_image_index_free(struct bx_image_index_entry *e, size_t n);
+
+/* Build a bx_image from a stored manifest (names left NULL). */
+int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest, struct bx_image *out,
+			   struct bx_err *err);
+/* NULL-terminated string vector helpers */
+void bx_strv_free(char **v);
+int bx_strv_push(char ***v, size_t *n, const char *s, struct bx_err *err);
+
+/* One import in progress (image_load*.c). Every regular file of the archive is
+ * streamed to a temp file and hashed; the format readers then pick what they
+ * need, verify it and queue it for commit. */
+struct bx_load_file {
+	char *name;          /* path inside the archive, cleaned ("" for synthesized blobs) */
+	char *link;          /* symlink/hardlink target as an archive path; NULL for files */
+	char tmp[PATH_MAX];  /* temp copy of its bytes; "" for links and once committed */
+	char digest[BX_DIGEST_SIZE];
+	long long size;
+};
+struct bx_load {
+	const struct bx_paths *p;
+	const char *archive;          /* the tar as given, for messages */
+	struct bx_load_file *files;
+	size_t nfiles;
+	size_t *commit;               /* indexes into files, deduplicated by digest */
+	size_t ncommit;
+	char **names, **targets;      /* normalised name -> manifest digest */
+	size_t nnames;
+};
+/* Find an archive file by path, following links inside the archive. NULL if absent. */
+struct bx_load_file *bx_load_find(struct bx_load *l, const char *name);
+/* Read a (small) archive file into memory. */
+int bx_load_read(struct bx_load *l, struct bx_load_file *f, char **out, size_t *len, struct bx_err *err);
+/* Require blobs/sha256/<hex> for digest (and size, if >= 0), verified; queue it. */
+int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, const char *referrer,
+		      struct bx_err *err);
+/* Queue a file under its computed digest. */
+int bx_load_queue(struct bx_load *l, struct bx_load_file *f, struct bx_err *err);
+/* Store a synthesized blob (e.g. a manifest) in a temp file and queue it. */
+int bx_load_add_buf(struct bx_load *l, const char *buf, size_t len, char digest[BX_DIGEST_SIZE],
+		    struct bx_err *err);
+/* Record name -> manifest (name normalised). */
+int bx_load_add_name(struct bx_load *l, const char *ref, const char *manifest, struct bx_err *err);
+/* Format readers. bx_load_oci returns 1 (err filled) when the layout names no image. */
+int bx_load_oci(struct bx_load *l, const char *index_json, size_t len, struct bx_err *err);
+int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, struct bx_err *err);
 
 #endif

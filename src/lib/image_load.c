@@ -1,0 +1,387 @@
+/* `boxvm load`: import an OCI image-layout tar or a `docker save` tar.
+ *
+ * One streaming pass copies every regular file of the archive into
+ * DATA/blobs/tmp while hashing it (archives can be large and their member
+ * order is arbitrary). The format reader (image_load_oci.c /
+ * image_load_docker.c) then verifies everything the image references and
+ * queues it; only then, under the index lock, are blobs renamed into the store
+ * and names recorded. Any failure removes the temps and any blob this import
+ * added, so nothing new is left behind. */
+#include "image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define META_MAX (16u << 20)
+
+/* Lexically clean an archive path relative to base ("" = archive root):
+ * drops "", ".", leading "/", resolves "..". NULL if it climbs above the root. */
+static char *clean_path(const char *base, const char *path)
+{
+	size_t cap = strlen(base) + strlen(path) + 2;
+	char *out = malloc(cap), *in = malloc(cap);
+	if (!out || !in) {
+		free(out);
+		free(in);
+		return NULL;
+	}
+	snprintf(in, cap, "%s/%s", path[0] == '/' ? "" : base, path);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (n == 0) {
+				free(in);
+				free(out);
+				return NULL;
+			}
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--; /* the separator */
+			continue;
+		}
+		if (n > 0)
+			out[n++] = '/';
+		memcpy(out + n, c, strlen(c));
+		n += strlen(c);
+	}
+	out[n] = '\0';
+	free(in);
+	return out;
+}
+
+static struct bx_load_file *add_file(struct bx_load *l, struct bx_err *err)
+{
+	struct bx_load_file *nf = realloc(l->files, (l->nfiles + 1) * sizeof(*nf));
+	if (!nf)
+		return bx_fail(err, ENOMEM, "out of memory"), NULL;
+	l->files = nf;
+	memset(&nf[l->nfiles], 0, sizeof(nf[0]));
+	return &nf[l->nfiles++];
+}
+
+static int copy_entry(struct bx_load *l, struct archive *a, struct bx_load_file *f, struct bx_err *err)
+{
+	struct bx_blob_writer w;
+	if (bx_blob_writer_open(l->p, &w, err) < 0)
+		return -1;
+	snprintf(f->tmp, sizeof(f->tmp), "%s", w.tmp); /* recorded first so cleanup sees it */
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		/* sparse members: the holes are zeros in the blob */
+		static const char zeros[4096];
+		while (w.size < off) {
+			size_t z = (size_t)(off - w.size) < sizeof(zeros) ? (size_t)(off - w.size) : sizeof(zeros);
+			if (bx_blob_writer_write(&w, zeros, z, err) < 0)
+				goto fail;
+		}
+		if (bx_blob_writer_write(&w, buf, len, err) < 0)
+			goto fail;
+	}
+	if (r != ARCHIVE_EOF) {
+		bx_fail(err, 0, "%s: cannot read member %s: %s", l->archive, f->name, archive_error_string(a));
+		goto fail;
+	}
+	if (bx_blob_writer_finish(&w, f->digest, err) < 0)
+		goto fail;
+	f->size = w.size;
+	return 0;
+fail:
+	bx_blob_writer_abort(&w);
+	f->tmp[0] = '\0';
+	return -1;
+}
+
+static int scan_archive(struct bx_load *l, struct bx_err *err)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return bx_fail(err, ENOMEM, "out of memory");
+	archive_read_support_filter_all(a); /* `docker save | gzip` is common */
+	archive_read_support_format_tar(a);
+	int rc = -1;
+	if (archive_read_open_filename(a, l->archive, 1 << 16) != ARCHIVE_OK) {
+		bx_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "cannot open %s", l->archive);
+		goto out;
+	}
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		mode_t type = archive_entry_filetype(e);
+		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
+		if (!hl && type != AE_IFREG && type != AE_IFLNK)
+			continue;
+		char *name = clean_path("", archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+		if (!name)
+			continue; /* a member outside the archive root cannot be one we look up */
+		struct bx_load_file *f = add_file(l, err);
+		if (!f) {
+			free(name);
+			goto out;
+		}
+		f->name = name;
+		if (hl) {
+			if (!(f->link = clean_path("", hl)))
+				f->link = strdup("/"); /* unresolvable on purpose */
+		} else if (type == AE_IFLNK) {
+			char *dir = strdup(name), *slash = dir ? strrchr(dir, '/') : NULL;
+			if (slash)
+				*slash = '\0';
+			else if (dir)
+				dir[0] = '\0';
+			f->link = dir && sl ? clean_path(dir, sl) : NULL;
+			free(dir);
+			if (!f->link)
+				f->link = strdup("/");
+		} else if (copy_entry(l, a, f, err) < 0) {
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		bx_fail(err, 0, "%s is not a readable tar archive: %s", l->archive, archive_error_string(a));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+struct bx_load_file *bx_load_find(struct bx_load *l, const char *name)
+{
+	for (int hops = 0; name && hops < 16; hops++) {
+		struct bx_load_file *f = NULL;
+		for (size_t i = l->nfiles; i-- > 0;) /* a later member replaces an earlier one */
+			if (l->files[i].name && !strcmp(l->files[i].name, name)) {
+				f = &l->files[i];
+				break;
+			}
+		if (!f || !f->link)
+			return f;
+		name = f->link;
+	}
+	return NULL;
+}
+
+int bx_load_read(struct bx_load *l, struct bx_load_file *f, char **out, size_t *len, struct bx_err *err)
+{
+	if (f->size > (long long)META_MAX)
+		return bx_fail(err, 0, "%s: %s is too large (%lld bytes) for image metadata", l->archive, f->name,
+			       f->size);
+	return bx_read_file(f->tmp, out, len, err);
+}
+
+int bx_load_queue(struct bx_load *l, struct bx_load_file *f, struct bx_err *err)
+{
+	for (size_t i = 0; i < l->ncommit; i++)
+		if (!strcmp(l->files[l->commit[i]].digest, f->digest))
+			return 0;
+	size_t *nc = realloc(l->commit, (l->ncommit + 1) * sizeof(*nc));
+	if (!nc)
+		return bx_fail(err, ENOMEM, "out of memory");
+	l->commit = nc;
+	nc[l->ncommit++] = (size_t)(f - l->files);
+	return 0;
+}
+
+int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, const char *referrer,
+		      struct bx_err *err)
+{
+	char path[128];
+	if (!bx_digest_valid(digest))
+		return bx_fail(err, 0, "%s: %s references '%s', which is not a sha256 digest", l->archive, referrer,
+			       digest);
+	snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+	struct bx_load_file *f = bx_load_find(l, path);
+	if (!f)
+		return bx_fail(err, 0, "%s is incomplete: blob %s (referenced by %s) is missing; save the image again",
+			       l->archive, digest, referrer);
+	if (strcmp(f->digest, digest) != 0)
+		return bx_fail(err, 0, "blob %s in %s does not match its digest (content is %s); the archive is corrupt",
+			       digest, l->archive, f->digest);
+	if (size >= 0 && f->size != size)
+		return bx_fail(err, 0, "blob %s in %s is %lld bytes but %s says %lld; the archive is corrupt", digest,
+			       l->archive, f->size, referrer, size);
+	return bx_load_queue(l, f, err);
+}
+
+int bx_load_add_buf(struct bx_load *l, const char *buf, size_t len, char digest[BX_DIGEST_SIZE],
+		    struct bx_err *err)
+{
+	struct bx_load_file *f = add_file(l, err);
+	if (!f)
+		return -1;
+	struct bx_blob_writer w;
+	if (!(f->name = strdup("")))
+		return bx_fail(err, ENOMEM, "out of memory");
+	if (bx_blob_writer_open(l->p, &w, err) < 0)
+		return -1;
+	snprintf(f->tmp, sizeof(f->tmp), "%s", w.tmp);
+	if (bx_blob_writer_write(&w, buf, len, err) < 0 || bx_blob_writer_finish(&w, f->digest, err) < 0) {
+		bx_blob_writer_abort(&w);
+		f->tmp[0] = '\0';
+		return -1;
+	}
+	f->size = (long long)len;
+	strcpy(digest, f->digest);
+	return bx_load_queue(l, f, err);
+}
+
+int bx_load_add_name(struct bx_load *l, const char *ref, const char *manifest, struct bx_err *err)
+{
+	char norm[512];
+	if (bx_image_ref_normalize(ref, norm, sizeof(norm), err) < 0)
+		return bx_wrap(err, "%s", l->archive);
+	if (strchr(norm, '@'))
+		return bx_fail(err, 0, "%s: image name %s is a digest reference; a tag is needed", l->archive, ref);
+	for (size_t i = 0; i < l->nnames; i++)
+		if (!strcmp(l->names[i], norm)) {
+			if (strcmp(l->targets[i], manifest) != 0)
+				return bx_fail(err, 0, "%s names two different images %s", l->archive, norm);
+			return 0;
+		}
+	size_t n = l->nnames;
+	if (bx_strv_push(&l->names, &n, norm, err) < 0)
+		return -1;
+	n = l->nnames;
+	if (bx_strv_push(&l->targets, &n, manifest, err) < 0)
+		return -1;
+	l->nnames++;
+	return 0;
+}
+
+/* Rename queued blobs into the store and point the names at their manifests,
+ * all under the index lock so a rollback cannot race another load. */
+static int commit(struct bx_load *l, struct bx_err *err)
+{
+	int lock = bx_image_index_lock(l->p, err);
+	if (lock < 0)
+		return -1;
+	bool *created = calloc(l->ncommit + 1, sizeof(*created));
+	struct bx_image_index_entry *e = NULL;
+	size_t ne = 0, i;
+	int rc = -1;
+	if (!created) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < l->ncommit; i++) {
+		struct bx_load_file *f = &l->files[l->commit[i]];
+		if (bx_blob_commit(l->p, f->tmp, f->digest, &created[i], err) < 0)
+			goto out;
+		f->tmp[0] = '\0'; /* moved (or dropped as a duplicate): no longer ours to unlink */
+	}
+	char dir[PATH_MAX];
+	if (bx_path_join(dir, sizeof(dir), err, "%s/blobs/sha256", l->p->data) == 0) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd); /* the renames must be durable before the index points at them */
+			close(dfd);
+		}
+	}
+	if (bx_image_index_read(l->p, &e, &ne, err) < 0)
+		goto out;
+	for (size_t k = 0; k < l->nnames; k++) {
+		size_t j = 0;
+		while (j < ne && strcmp(e[j].name, l->names[k]) != 0)
+			j++;
+		if (j == ne) {
+			struct bx_image_index_entry *ng = realloc(e, (ne + 1) * sizeof(*ng));
+			if (!ng || !(ng[ne].name = strdup(l->names[k]))) {
+				e = ng ? ng : e;
+				bx_fail(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			e = ng;
+			ne++;
+		}
+		/* re-loading a name moves it to the new image */
+		snprintf(e[j].manifest, sizeof(e[j].manifest), "%s", l->targets[k]);
+	}
+	if (bx_image_index_write(l->p, e, ne, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && created)
+		for (size_t k = 0; k < l->ncommit; k++) {
+			char path[PATH_MAX];
+			if (created[k] && bx_blob_path(l->p, l->files[l->commit[k]].digest, path, sizeof(path), NULL) == 0)
+				unlink(path);
+		}
+	bx_image_index_free(e, ne);
+	free(created);
+	close(lock);
+	return rc;
+}
+
+static void load_free(struct bx_load *l)
+{
+	for (size_t i = 0; i < l->nfiles; i++) {
+		if (l->files[i].tmp[0])
+			unlink(l->files[i].tmp);
+		free(l->files[i].name);
+		free(l->files[i].link);
+	}
+	free(l->files);
+	free(l->commit);
+	bx_strv_free(l->names);
+	bx_strv_free(l->targets);
+}
+
+int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***names, struct bx_err *err)
+{
+	struct bx_load l = {.p = p, .archive = tar_path};
+	_cleanup_free_ char *meta = NULL;
+	size_t len;
+	int rc = -1;
+	*names = NULL;
+	struct stat st;
+	if (stat(tar_path, &st) < 0) {
+		bx_fail(err, errno, "cannot open %s", tar_path);
+		goto out;
+	}
+	if (scan_archive(&l, err) < 0)
+		goto out;
+	struct bx_load_file *index = bx_load_find(&l, "index.json");
+	struct bx_load_file *dmanifest = bx_load_find(&l, "manifest.json");
+	if (!index && !dmanifest) {
+		bx_fail(err, 0, "%s is not an image archive: no index.json or manifest.json", tar_path);
+		goto out;
+	}
+	if (index) {
+		if (bx_load_read(&l, index, &meta, &len, err) < 0)
+			goto out;
+		int r = bx_load_oci(&l, meta, len, err);
+		if (r < 0 || (r > 0 && !dmanifest))
+			goto out;
+		if (r > 0) { /* only tags in index.json: Docker's manifest.json may name it */
+			free(meta);
+			meta = NULL;
+			l.ncommit = 0;
+		}
+	}
+	if (!l.nnames) {
+		if (bx_load_read(&l, dmanifest, &meta, &len, err) < 0 || bx_load_docker(&l, meta, len, err) < 0)
+			goto out;
+	}
+	if (commit(&l, err) < 0)
+		goto out;
+	*names = l.names;
+	l.names = NULL;
+	rc = 0;
+out:
+	load_free(&l);
+	return rc;
+}

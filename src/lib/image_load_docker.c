@@ -1,0 +1,215 @@
+/* `docker save` archives: manifest.json lists Config, RepoTags and Layers by
+ * archive path. Layers are checked against the config's rootfs.diff_ids (the
+ * digests of the uncompressed tars) and an OCI manifest is synthesized so the
+ * store holds one kind of image. */
+#include "image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum comp { COMP_NONE, COMP_GZIP, COMP_ZSTD };
+
+static enum comp sniff(const char *path)
+{
+	unsigned char m[4] = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, m, sizeof(m)) < 0)
+			m[0] = 0;
+		close(fd);
+	}
+	if (m[0] == 0x1f && m[1] == 0x8b)
+		return COMP_GZIP;
+	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+		return COMP_ZSTD;
+	return COMP_NONE;
+}
+
+/* sha256 of the decompressed stream (the layer's diff_id). */
+static int uncompressed_digest(const char *path, char out[BX_DIGEST_SIZE], struct bx_err *err)
+{
+	struct archive *a = archive_read_new();
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct archive_entry *e;
+	int rc = -1;
+	if (!a || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	char buf[1 << 16];
+	la_ssize_t n;
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n < 0) {
+		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	unsigned char d[32];
+	unsigned int dl = 0;
+	EVP_DigestFinal_ex(md, d, &dl);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", d[i]);
+	memcpy(out, "sha256:", 7);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	archive_read_free(a);
+	return rc;
+}
+
+/* The archive path names a digest ("blobs/sha256/<hex>", "<hex>.json", "<hex>/layer.tar"
+ * in old saves is a layer ID, not content): check the ones that claim content. */
+static int check_named_digest(struct bx_load *l, const char *path, struct bx_load_file *f, struct bx_err *err)
+{
+	char claimed[BX_DIGEST_SIZE];
+	const char *hex = NULL;
+	if (!strncmp(path, "blobs/sha256/", 13))
+		hex = path + 13;
+	else if (strlen(path) == 69 && !strcmp(path + 64, ".json"))
+		hex = path;
+	if (!hex)
+		return 0;
+	snprintf(claimed, sizeof(claimed), "sha256:%.64s", hex);
+	if (bx_digest_valid(claimed) && strcmp(claimed, f->digest) != 0)
+		return bx_fail(err, 0, "blob %s in %s does not match its digest (content is %s); the archive is corrupt",
+			       claimed, l->archive, f->digest);
+	return 0;
+}
+
+static struct bx_load_file *need_file(struct bx_load *l, const char *path, struct bx_err *err)
+{
+	struct bx_load_file *f = path ? bx_load_find(l, path) : NULL;
+	if (!f)
+		bx_fail(err, 0, "%s is incomplete: %s (listed in manifest.json) is missing; save the image again",
+			l->archive, path ? path : "(null)");
+	else if (check_named_digest(l, path, f, err) < 0)
+		return NULL;
+	return f;
+}
+
+/* One manifest.json entry -> queued blobs + synthesized manifest digest. */
+static int import_one(struct bx_load *l, json_t *item, char manifest[BX_DIGEST_SIZE], struct bx_err *err)
+{
+	const char *cpath = json_string_value(json_object_get(item, "Config"));
+	json_t *layers = json_object_get(item, "Layers");
+	struct bx_load_file *cf = need_file(l, cpath, err);
+	if (!cf)
+		return -1;
+	if (!json_is_array(layers))
+		return bx_fail(err, 0, "%s: manifest.json entry for %s has no Layers array", l->archive, cpath);
+	_cleanup_free_ char *cbuf = NULL;
+	size_t clen;
+	if (bx_load_read(l, cf, &cbuf, &clen, err) < 0)
+		return -1;
+	json_t *cfg = json_loadb(cbuf, clen, 0, NULL);
+	json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	json_t *m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[]}", "schemaVersion", 2, "mediaType",
+			      "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+			      "application/vnd.oci.image.config.v1+json", "digest", cf->digest, "size",
+			      (json_int_t)cf->size, "layers");
+	int rc = -1;
+	if (!cfg || !m) {
+		bx_fail(err, 0, "%s: config %s is not valid JSON", l->archive, cpath);
+		goto out;
+	}
+	if (json_array_size(diff_ids) != json_array_size(layers)) {
+		bx_fail(err, 0, "%s: config %s lists %zu diff_ids for %zu layers; the archive is inconsistent",
+			l->archive, cpath, json_array_size(diff_ids), json_array_size(layers));
+		goto out;
+	}
+	if (bx_load_queue(l, cf, err) < 0)
+		goto out;
+	size_t i;
+	json_t *lp;
+	json_array_foreach(layers, i, lp) {
+		const char *path = json_string_value(lp);
+		const char *want = json_string_value(json_array_get(diff_ids, i));
+		struct bx_load_file *lf = need_file(l, path, err);
+		if (!lf)
+			goto out;
+		enum comp c = sniff(lf->tmp);
+		char diff[BX_DIGEST_SIZE];
+		if (c == COMP_NONE)
+			strcpy(diff, lf->digest);
+		else if (uncompressed_digest(lf->tmp, diff, err) < 0)
+			goto out;
+		if (!want || strcmp(diff, want) != 0) {
+			bx_fail(err, 0, "layer %s in %s does not match its diff_id %s in the config; the archive is corrupt",
+				path, l->archive, want ? want : "(none)");
+			goto out;
+		}
+		static const char *const mt[] = {"application/vnd.oci.image.layer.v1.tar",
+						  "application/vnd.oci.image.layer.v1.tar+gzip",
+						  "application/vnd.oci.image.layer.v1.tar+zstd"};
+		if (json_array_append_new(json_object_get(m, "layers"),
+					  json_pack("{s:s,s:s,s:I}", "mediaType", mt[c], "digest", lf->digest, "size",
+						    (json_int_t)lf->size)) < 0 ||
+		    bx_load_queue(l, lf, err) < 0) {
+			bx_fail(err, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	char *s = json_dumps(m, JSON_COMPACT);
+	if (!s) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = bx_load_add_buf(l, s, strlen(s), manifest, err);
+	free(s);
+out:
+	json_decref(cfg);
+	json_decref(m);
+	return rc;
+}
+
+int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, struct bx_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(manifest_json, len, 0, &je), *item;
+	if (!json_is_array(root)) {
+		json_decref(root);
+		return bx_fail(err, 0, "%s: manifest.json is not a docker save manifest (%s)", l->archive,
+			       root ? "not an array" : je.text);
+	}
+	size_t i;
+	int rc = 0;
+	json_array_foreach(root, i, item) {
+		json_t *tags = json_object_get(item, "RepoTags"), *t;
+		if (!json_array_size(tags))
+			continue; /* untagged: nothing could refer to it */
+		char manifest[BX_DIGEST_SIZE];
+		if (import_one(l, item, manifest, err) < 0) {
+			rc = -1;
+			break;
+		}
+		size_t k;
+		json_array_foreach(tags, k, t) {
+			if (json_is_string(t) && bx_load_add_name(l, json_string_value(t), manifest, err) < 0) {
+				rc = -1;
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && l->nnames == 0)
+		rc = bx_fail(err, 0, "%s names no image: manifest.json has no RepoTags; save it with a name (docker save NAME:TAG)",
+			     l->archive);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,382 @@
+/* The image store end to end: load OCI-layout and `docker save` tars built
+ * here, look images up, unpack them, and check that a bad archive leaves
+ * nothing behind. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/image.h"
+
+static char base[64];
+static struct bx_paths P;
+
+struct member {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+
+/* a tar (in memory or on disk) from name/data pairs */
+static size_t make_tar(const char *path, char *mem, size_t cap, const struct member *m, size_t n)
+{
+	struct archive *a = archive_write_new();
+	size_t used = 0;
+	archive_write_set_format_ustar(a);
+	if (path)
+		assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	else
+		assert_int_equal(archive_write_open_memory(a, mem, cap, &used), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, m[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)m[i].len);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_write_data(a, m[i].data, m[i].len);
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	return used;
+}
+
+static char layer[16384], layer_digest[BX_DIGEST_SIZE];
+static size_t layer_len;
+
+static void make_layer(const char *content)
+{
+	struct member m[] = {{"etc/hello", content, strlen(content)}};
+	layer_len = make_tar(NULL, layer, sizeof(layer), m, 1);
+	assert_int_equal(bx_sha256_buf(layer, layer_len, layer_digest, NULL), 0);
+}
+
+static void blob_name(char *out, const char *digest)
+{
+	sprintf(out, "blobs/sha256/%s", digest + 7);
+}
+
+/* OCI layout tar: config (with `salt` to vary the ID), one layer, manifest, index.
+ * corrupt: the layer's bytes no longer match its name. */
+static void make_oci(const char *out, const char *cname, const char *refname, const char *salt, bool corrupt,
+		     char config_digest[BX_DIGEST_SIZE])
+{
+	char config[512], manifest[1024], index[1024], md[BX_DIGEST_SIZE];
+	char ln[128], cn[128], mn[128];
+	snprintf(config, sizeof(config),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-01T00:00:01Z\",\"salt\":\"%s\","
+		 "\"config\":{\"Cmd\":[\"sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 salt, layer_digest);
+	assert_int_equal(bx_sha256_buf(config, strlen(config), config_digest, NULL), 0);
+	snprintf(manifest, sizeof(manifest),
+		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 config_digest, strlen(config), layer_digest, layer_len);
+	assert_int_equal(bx_sha256_buf(manifest, strlen(manifest), md, NULL), 0);
+	char ann[256] = "";
+	if (cname || refname)
+		snprintf(ann, sizeof(ann), ",\"annotations\":{%s%s%s%s%s%s%s}", cname ? "\"io.containerd.image.name\":\"" : "",
+			 cname ? cname : "", cname ? "\"" : "", cname && refname ? "," : "",
+			 refname ? "\"org.opencontainers.image.ref.name\":\"" : "", refname ? refname : "",
+			 refname ? "\"" : "");
+	snprintf(index, sizeof(index),
+		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"digest\":\"%s\",\"size\":%zu%s}]}",
+		 md, strlen(manifest), ann);
+	blob_name(ln, layer_digest);
+	blob_name(cn, config_digest);
+	blob_name(mn, md);
+	char bad[sizeof(layer)];
+	memcpy(bad, layer, layer_len);
+	if (corrupt)
+		bad[600] ^= 1; /* inside the file's data block */
+	struct member m[] = {
+		{"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30},
+		{"index.json", index, strlen(index)},
+		{mn, manifest, strlen(manifest)},
+		{cn, config, strlen(config)},
+		{ln, bad, layer_len},
+	};
+	make_tar(out, NULL, 0, m, 5);
+}
+
+static int count_dir(const char *rel)
+{
+	char p[PATH_MAX];
+	bx_path_join(p, sizeof(p), NULL, "%s/%s", P.data, rel);
+	DIR *d = opendir(p);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static char *index_text(void)
+{
+	char p[PATH_MAX];
+	char *buf = NULL;
+	bx_path_join(p, sizeof(p), NULL, "%s/images.json", P.data);
+	if (bx_read_file(p, &buf, NULL, NULL) < 0)
+		return strdup("");
+	return buf;
+}
+
+static int setup(void **state)
+{
+	snprintf(base, sizeof(base), "/tmp/bx-img-XXXXXX");
+	assert_non_null(mkdtemp(base));
+	memset(&P, 0, sizeof(P));
+	snprintf(P.data, sizeof(P.data), "%s/data", base);
+	make_layer("hello from the layer\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	assert_int_equal(bx_rm_rf(base, NULL), 0);
+	return 0;
+}
+
+static char *tar_path(const char *name)
+{
+	static char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", base, name);
+	return p;
+}
+
+static void test_oci_load_lookup_unpack(void **state)
+{
+	char id[BX_DIGEST_SIZE], **names = NULL;
+	struct bx_err err = {0};
+	make_oci(tar_path("img.tar"), "docker.io/library/busybox:latest", "latest", "a", false, id);
+	if (bx_image_load_tar(&P, tar_path("img.tar"), &names, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(names[0], "busybox:latest");
+	assert_null(names[1]);
+	bx_strv_free(names);
+	assert_int_equal(count_dir("blobs/sha256"), 3);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+
+	struct bx_image img;
+	const char *refs[] = {"busybox", "busybox:latest", "docker.io/library/busybox", id, id + 7, NULL};
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "%.10s", id + 7);
+	for (const char **r = refs; *r; r++) {
+		if (bx_image_lookup(&P, *r, &img, &err) < 0)
+			fail_msg("%s: %s", *r, err.msg);
+		assert_string_equal(img.id, id);
+		bx_image_free(&img);
+	}
+	assert_int_equal(bx_image_lookup(&P, prefix, &img, &err), 0);
+	assert_string_equal(img.names[0], "busybox:latest");
+	assert_int_equal(img.nlayers, 1);
+	assert_string_equal(img.layers[0], layer_digest);
+	assert_int_equal(img.size, (long long)layer_len);
+	assert_int_equal(img.created, 1704067201);
+	assert_string_equal(img.config.cmd[0], "sh");
+
+	char dest[PATH_MAX];
+	snprintf(dest, sizeof(dest), "%s/rootfs", base);
+	if (bx_rootfs_unpack(&P, &img, dest, &err) < 0)
+		fail_msg("%s", err.msg);
+	char *txt = NULL;
+	snprintf(dest, sizeof(dest), "%s/rootfs/etc/hello", base);
+	assert_int_equal(bx_read_file(dest, &txt, NULL, &err), 0);
+	assert_string_equal(txt, "hello from the layer\n");
+	free(txt);
+	snprintf(dest, sizeof(dest), "%s/rootfs", base);
+	assert_int_equal(bx_rootfs_unpack(&P, &img, dest, &err), -1); /* not empty any more */
+	assert_non_null(strstr(err.msg, "not empty"));
+	bx_image_free(&img);
+
+	assert_int_equal(bx_image_lookup(&P, "nginx", &img, &err), -1);
+	assert_string_equal(err.msg, "no such image: nginx (load it with 'boxvm load -i FILE')");
+	assert_int_equal(err.exit_code, 125);
+	assert_int_equal(bx_image_lookup(&P, "0000", &img, &err), -1);
+
+	/* re-loading the name onto another image moves it; the old one is no longer listed */
+	char id2[BX_DIGEST_SIZE];
+	make_layer("second image\n");
+	make_oci(tar_path("img2.tar"), "busybox:latest", NULL, "b", false, id2);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("img2.tar"), &names, &err), 0);
+	bx_strv_free(names);
+	assert_int_equal(bx_image_lookup(&P, "busybox", &img, &err), 0);
+	assert_string_equal(img.id, id2);
+	bx_image_free(&img);
+	struct bx_image *list;
+	size_t n;
+	assert_int_equal(bx_image_list(&P, &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	bx_image_free(&list[0]);
+	free(list);
+}
+
+static void test_corrupt_leaves_nothing(void **state)
+{
+	char id[BX_DIGEST_SIZE], **names = NULL;
+	struct bx_err err = {0};
+	/* a good image first, so the store and index already exist */
+	make_oci(tar_path("good.tar"), "good:1", NULL, "g", false, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("good.tar"), &names, &err), 0);
+	bx_strv_free(names);
+	int blobs = count_dir("blobs/sha256");
+	char *before = index_text();
+
+	make_layer("another layer entirely\n");
+	make_oci(tar_path("bad.tar"), "bad:1", NULL, "x", true, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("bad.tar"), &names, &err), -1);
+	assert_null(names);
+	char want[PATH_MAX + 200];
+	snprintf(want, sizeof(want), "blob %s in %s does not match its digest", layer_digest, tar_path("bad.tar"));
+	if (!strstr(err.msg, want))
+		fail_msg("message: %s", err.msg);
+	assert_int_equal(count_dir("blobs/sha256"), blobs);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+	char *after = index_text();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	struct bx_image img;
+	assert_int_equal(bx_image_lookup(&P, "bad:1", &img, &err), -1);
+}
+
+static void test_bad_archives(void **state)
+{
+	char id[BX_DIGEST_SIZE], **names = NULL;
+	struct bx_err err = {0};
+	struct member junk[] = {{"hello.txt", "hi", 2}};
+	make_tar(tar_path("busybox.tar"), NULL, 0, junk, 1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("busybox.tar"), &names, &err), -1);
+	assert_non_null(strstr(err.msg, "busybox.tar is not an image archive: no index.json or manifest.json"));
+
+	make_oci(tar_path("tagonly.tar"), NULL, "latest", "t", false, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("tagonly.tar"), &names, &err), -1);
+	assert_non_null(strstr(err.msg, "only the tag 'latest'"));
+	assert_int_equal(count_dir("blobs/sha256"), 0);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+
+	/* the full reference in ref.name alone is enough */
+	make_oci(tar_path("refname.tar"), NULL, "example.com/app:2", "r", false, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("refname.tar"), &names, &err), 0);
+	assert_string_equal(names[0], "example.com/app:2");
+	bx_strv_free(names);
+
+	assert_int_equal(bx_image_load_tar(&P, tar_path("absent.tar"), &names, &err), -1);
+	assert_non_null(strstr(err.msg, "absent.tar"));
+}
+
+/* `docker save` layout: <id>.json config, <layer-id>/layer.tar, manifest.json */
+static void make_docker(const char *out, const char *diff_id, char config_digest[BX_DIGEST_SIZE])
+{
+	char config[512], manifest[512], cname[80];
+	snprintf(config, sizeof(config),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/bin/app\"],"
+		 "\"WorkingDir\":\"/srv\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 diff_id);
+	assert_int_equal(bx_sha256_buf(config, strlen(config), config_digest, NULL), 0);
+	snprintf(cname, sizeof(cname), "%s.json", config_digest + 7);
+	snprintf(manifest, sizeof(manifest),
+		 "[{\"Config\":\"%s\",\"RepoTags\":[\"app:v1\",\"app:latest\"],\"Layers\":[\"0123abcd/layer.tar\"]}]",
+		 cname);
+	struct member m[] = {
+		{cname, config, strlen(config)},
+		{"0123abcd/layer.tar", layer, layer_len},
+		{"manifest.json", manifest, strlen(manifest)},
+	};
+	make_tar(out, NULL, 0, m, 3);
+}
+
+static void test_docker_save(void **state)
+{
+	char id[BX_DIGEST_SIZE], **names = NULL;
+	struct bx_err err = {0};
+	make_docker(tar_path("docker.tar"), layer_digest, id);
+	if (bx_image_load_tar(&P, tar_path("docker.tar"), &names, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(names[0], "app:v1");
+	assert_string_equal(names[1], "app:latest");
+	bx_strv_free(names);
+	struct bx_image img;
+	assert_int_equal(bx_image_lookup(&P, "app", &img, &err), 0);
+	assert_string_equal(img.id, id);
+	assert_string_equal(img.config.entrypoint[0], "/bin/app");
+	assert_string_equal(img.config.workdir, "/srv");
+	assert_string_equal(img.layers[0], layer_digest);
+	assert_null(img.names[2]);
+	char dest[PATH_MAX];
+	snprintf(dest, sizeof(dest), "%s/rootfs", base);
+	assert_int_equal(bx_rootfs_unpack(&P, &img, dest, &err), 0);
+	bx_image_free(&img);
+
+	/* a layer that does not match the config's diff_id is refused */
+	int blobs = count_dir("blobs/sha256");
+	make_docker(tar_path("docker-bad.tar"),
+		    "sha256:0000000000000000000000000000000000000000000000000000000000000000", id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("docker-bad.tar"), &names, &err), -1);
+	assert_non_null(strstr(err.msg, "does not match its diff_id"));
+	assert_int_equal(count_dir("blobs/sha256"), blobs);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+}
+
+static void test_ambiguous_prefix(void **state)
+{
+	/* find two configs whose IDs share 4 hex digits (about 2^16 tries) */
+	char id[BX_DIGEST_SIZE], first[BX_DIGEST_SIZE], salt[32], salt2[32], **names = NULL;
+	struct bx_err err = {0};
+	static unsigned short seen_at[65536];
+	int a = -1, b = -1;
+	for (int i = 1; a < 0; i++) {
+		make_oci(tar_path("probe.tar"), "x:1", NULL, (snprintf(salt, sizeof(salt), "%d", i), salt), false, id);
+		unsigned v = (unsigned)strtoul((char[5]){id[7], id[8], id[9], id[10], 0}, NULL, 16);
+		if (seen_at[v]) {
+			a = seen_at[v];
+			b = i;
+		} else {
+			seen_at[v] = (unsigned short)i;
+		}
+		assert_true(i < 60000);
+	}
+	snprintf(salt, sizeof(salt), "%d", a);
+	snprintf(salt2, sizeof(salt2), "%d", b);
+	make_oci(tar_path("a.tar"), "one:1", NULL, salt, false, first);
+	make_oci(tar_path("b.tar"), "two:1", NULL, salt2, false, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("a.tar"), &names, &err), 0);
+	bx_strv_free(names);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("b.tar"), &names, &err), 0);
+	bx_strv_free(names);
+	struct bx_image img;
+	char prefix[8];
+	snprintf(prefix, sizeof(prefix), "%.4s", first + 7);
+	assert_int_equal(bx_image_lookup(&P, prefix, &img, &err), -1);
+	assert_non_null(strstr(err.msg, "ambiguous"));
+	assert_int_equal(bx_image_lookup(&P, first + 7, &img, &err), 0);
+	bx_image_free(&img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_oci_load_lookup_unpack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_archives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_docker_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous_prefix, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
