@@ -10,7 +10,7 @@ BUILD    ?= build
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
-HOST_PKGS := libarchive jansson libcurl
+HOST_PKGS := libarchive jansson libcurl libcrypto
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
@@ -24,7 +24,7 @@ HOST_CFLAGS += -DBOXVM_VERSION='"$(VERSION)"'
 LIB_SRC   := $(wildcard src/lib/*.c) $(wildcard src/proto/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
-AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/proto/*.c) src/lib/err.c
+AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/lib/err.c
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -32,8 +32,8 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/agent-obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
-# the agent's pure modules are unit-tested with the host compiler too
-AGENT_PURE := $(filter-out src/agent/main.c,$(wildcard src/agent/*.c))
+# the agent's pure modules (no PID-1 side effects) are unit-tested with the host compiler too
+AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps kernel image demo check unit integration bench clean install
@@ -93,9 +93,10 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/test integration
 
 integration:
-	BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra tests/integration
+	BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra -n 2 tests/integration
 
 bench: all kernel image
+	@$(BUILD)/boxvm load -q -i $(BUILD)/images/busybox.tar
 	@bench/run-latency $(BUILD)
 
 PREFIX ?= /usr/local

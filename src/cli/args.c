@@ -1,0 +1,136 @@
+#include "args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bx_args_init(struct bx_args *a, int argc, char **argv)
+{
+	a->argc = argc;
+	a->argv = argv;
+	a->i = 0;
+	a->group = NULL;
+	a->ended = false;
+}
+
+static const struct bx_opt *find_short(const struct bx_opt *opts, char c)
+{
+	for (; opts->short_name || opts->long_name; opts++)
+		if (opts->short_name == c)
+			return opts;
+	return NULL;
+}
+
+static const struct bx_opt *find_long(const struct bx_opt *opts, const char *name, size_t len)
+{
+	for (; opts->short_name || opts->long_name; opts++)
+		if (opts->long_name && strlen(opts->long_name) == len && !strncmp(opts->long_name, name, len))
+			return opts;
+	return NULL;
+}
+
+static int take_value(struct bx_args *a, const struct bx_opt *o, const char **val, const char *shown,
+		      struct bx_err *err)
+{
+	if (a->i >= a->argc)
+		return bx_fail(err, 0, "flag needs an argument: %s (see --help)", shown);
+	*val = a->argv[a->i++];
+	return 0;
+}
+
+int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const char **val, struct bx_err *err)
+{
+	*val = NULL;
+	if (a->group && *a->group) {
+		char c = *a->group++;
+		const struct bx_opt *o = find_short(opts, c);
+		if (!o)
+			return bx_fail(err, 0, "unknown shorthand flag: '%c' (see --help)", c);
+		*id = o->id;
+		if (o->argname) {
+			if (*a->group) {
+				*val = a->group;
+				a->group = NULL;
+				return 1;
+			}
+			a->group = NULL;
+			char shown[4] = {'-', c, 0, 0};
+			return take_value(a, o, val, shown, err) < 0 ? -1 : 1;
+		}
+		return 1;
+	}
+	a->group = NULL;
+	if (a->ended || a->i >= a->argc)
+		return 0;
+	const char *arg = a->argv[a->i];
+	if (!strcmp(arg, "--")) {
+		a->i++;
+		a->ended = true;
+		return 0;
+	}
+	if (arg[0] != '-' || arg[1] == '\0')
+		return 0;
+	a->i++;
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct bx_opt *o = find_long(opts, name, len);
+		if (!o)
+			return bx_fail(err, 0, "unknown flag: --%.*s (see --help)", (int)len, name);
+		*id = o->id;
+		if (o->argname) {
+			if (eq) {
+				*val = eq + 1;
+				return 1;
+			}
+			return take_value(a, o, val, arg, err) < 0 ? -1 : 1;
+		}
+		if (eq) {
+			if (!strcmp(eq + 1, "true"))
+				return 1;
+			if (!strcmp(eq + 1, "false")) {
+				*val = "false";
+				return 1;
+			}
+			return bx_fail(err, 0, "invalid boolean value '%s' for --%s", eq + 1, o->long_name);
+		}
+		return 1;
+	}
+	a->group = arg + 1;
+	return bx_args_next(a, opts, id, val, err);
+}
+
+void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts)
+{
+	printf("Usage:  %s\n\n%s\n", usage, summary);
+	if (!opts || (!opts->short_name && !opts->long_name))
+		return;
+	printf("\nOptions:\n");
+	for (; opts->short_name || opts->long_name; opts++) {
+		char left[64];
+		int n = 0;
+		if (opts->short_name)
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "-%c, ", opts->short_name);
+		else
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "    ");
+		snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s", opts->long_name,
+			 opts->argname ? " " : "", opts->argname ? opts->argname : "");
+		printf("  %-28s %s\n", left, opts->help);
+	}
+}
+
+void cli_strv_append(char ***v, const char *s)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv || !(nv[n] = strdup(s))) {
+		fprintf(stderr, "boxvm: out of memory\n");
+		exit(125);
+	}
+	nv[n + 1] = NULL;
+	*v = nv;
+}

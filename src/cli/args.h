@@ -1,0 +1,36 @@
+/* Docker-style flag parsing: flags come before the first positional argument
+ * (the image, for `run`); "--flag=value", "--flag value", "-e value",
+ * "-evalue" and grouped booleans ("-it") are accepted; "--" ends flags. */
+#ifndef BOXVM_CLI_ARGS_H
+#define BOXVM_CLI_ARGS_H
+
+#include <stdbool.h>
+
+#include "../lib/err.h"
+
+struct bx_opt {
+	char short_name;       /* 0: none */
+	const char *long_name; /* NULL: none */
+	const char *argname;   /* NULL: boolean flag */
+	int id;
+	const char *help;
+};
+
+struct bx_args {
+	int argc;
+	char **argv;
+	int i;          /* next argv index */
+	const char *group; /* rest of a "-it" group being consumed */
+	bool ended;     /* "--" seen */
+};
+
+void bx_args_init(struct bx_args *a, int argc, char **argv);
+/* Returns 1 with *id and *val set for a flag, 0 at the first positional (a->i indexes it) or end, -1 on error. */
+int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const char **val, struct bx_err *err);
+/* Print "Usage: ..." + the options table. */
+void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);
+
+/* Append to a NULL-terminated malloc'd vector (exits on OOM: CLI only). */
+void cli_strv_append(char ***v, const char *s);
+
+#endif

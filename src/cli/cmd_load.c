@@ -1,0 +1,91 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/image.h"
+#include "args.h"
+#include "cli.h"
+
+enum { OPT_INPUT, OPT_QUIET, OPT_HELP };
+static const struct bx_opt load_opts[] = {
+	{'i', "input", "FILE", OPT_INPUT, "Read from tar archive file, instead of STDIN"},
+	{'q', "quiet", NULL, OPT_QUIET, "Suppress the load output"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+/* stdin is spooled to a temp file: the importer needs to read the tar twice
+ * (index first, blobs after) and pipes cannot seek. */
+static int spool_stdin(const struct bx_paths *p, char *path, size_t size, struct bx_err *err)
+{
+	if (isatty(0))
+		return bx_fail(err, 0, "requested load from stdin, but stdin is empty (use -i FILE)");
+	if (bx_mkdir_p(p->data, 0700, err) < 0 ||
+	    bx_path_join(path, size, err, "%s/load-stdin.XXXXXX", p->data) < 0)
+		return -1;
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return bx_fail(err, 0, "cannot create a temp file in %s", p->data);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			unlink(path);
+			return bx_fail(err, 0, "cannot spool stdin to %s", path);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	const char *input = NULL;
+	bool quiet = false;
+	int id, r;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, load_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_INPUT: input = val; break;
+		case OPT_QUIET: quiet = true; break;
+		case OPT_HELP:
+			bx_args_usage("boxvm load [OPTIONS]", "Load an image from an OCI image layout tar or a `docker save` tar.",
+				      load_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i < argc) {
+		bx_fail(&err, 0, "\"load\" accepts no arguments (use -i FILE)");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	char spooled[PATH_MAX] = "";
+	if (!input) {
+		if (spool_stdin(&p, spooled, sizeof(spooled), &err) < 0)
+			return bx_cli_report(&err);
+		input = spooled;
+	}
+	char **names = NULL;
+	int rc = bx_image_load_tar(&p, input, &names, &err);
+	if (spooled[0])
+		unlink(spooled);
+	if (rc < 0)
+		return bx_cli_report(&err);
+	for (char **n = names; n && *n; n++) {
+		if (!quiet)
+			printf("Loaded image: %s\n", *n);
+		free(*n);
+	}
+	free(names);
+	return 0;
+}

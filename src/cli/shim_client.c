@@ -1,0 +1,200 @@
+#include "shim_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/boxid.h"
+#include "../lib/paths.h"
+#include "../proto/msg.h"
+
+int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
+{
+	char shim[PATH_MAX], vmjson[PATH_MAX];
+	if (bx_path_join(shim, sizeof(shim), err, "%s/boxvm-shim", vm->libexec) < 0 ||
+	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", vm->box_dir) < 0)
+		return -1;
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return bx_fail(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return bx_fail(err, errno, "fork");
+	}
+	if (pid == 0) {
+		/* first child: new session, then fork the shim so it is re-parented
+		 * away from the CLI and outlives it */
+		setsid();
+		pid_t g = fork();
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		int fd = dup(sync[1]); /* without O_CLOEXEC: the shim inherits it */
+		char fdarg[16];
+		snprintf(fdarg, sizeof(fdarg), "%d", fd);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		execl(shim, shim, "--sync-fd", fdarg, vmjson, (char *)NULL);
+		dprintf(fd, "error: cannot run %s: %s\n", shim, strerror(errno));
+		_exit(127);
+	}
+	close(sync[1]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	char line[2048];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(sync[0], line + n, sizeof(line) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n) || n >= sizeof(line) - 1)
+			break;
+	}
+	close(sync[0]);
+	line[n] = '\0';
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!strcmp(line, "ok"))
+		return 0;
+	if (!strncmp(line, "error: ", 7))
+		return bx_fail(err, 0, "%s", line + 7);
+	return bx_fail(err, 0, "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
+}
+
+static int send_attach(int sock, bool forward_stdin, struct bx_err *err)
+{
+	int fds[3] = {0, 1, 2};
+	char flag = forward_stdin ? 1 : 0;
+	struct iovec iov = {.iov_base = &flag, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return bx_fail(err, errno, "cannot attach to the box's supervisor");
+	}
+	return 0;
+}
+
+static int send_signal(int sock, int signo)
+{
+	uint8_t m[BX_MSG_HDR_SIZE + 4];
+	bx_msg_encode_hdr(m, BX_M_SIGNAL, 4);
+	uint32_t v = (uint32_t)signo;
+	m[5] = (uint8_t)v;
+	m[6] = (uint8_t)(v >> 8);
+	m[7] = (uint8_t)(v >> 16);
+	m[8] = (uint8_t)(v >> 24);
+	return send(sock, m, sizeof(m), MSG_NOSIGNAL) == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+int bx_shim_attach(const struct bx_vmspec *vm, bool forward_stdin, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", vm->run_dir) >= (int)sizeof(sa.sun_path))
+		return bx_fail(err, ENAMETOOLONG, "runtime directory %s is too long for a socket path", vm->run_dir);
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return bx_fail(err, errno, "socket");
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(sock);
+		return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+	}
+	if (send_attach(sock, forward_stdin, err) < 0) {
+		close(sock);
+		return -1;
+	}
+	/* the shim owns our stdio now; we only relay signals and wait */
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(proxied_signals) / sizeof(proxied_signals[0]); i++)
+		sigaddset(&set, proxied_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	struct bx_msgbuf mb;
+	bx_msgbuf_init(&mb);
+	int code = -1;
+	bool got_error = false;
+	while (code < 0) {
+		struct pollfd pfd[2] = {{.fd = sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			bx_fail(err, errno, "poll");
+			break;
+		}
+		if (sfd >= 0 && (pfd[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				send_signal(sock, (int)si.ssi_signo);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		uint8_t buf[4096];
+		ssize_t n = recv(sock, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!got_error)
+				bx_fail(err, 0, "box %.12s: lost the connection to its supervisor (see %s/shim.log)", vm->id,
+					vm->box_dir);
+			break;
+		}
+		if (bx_msgbuf_append(&mb, buf, (size_t)n, err) < 0)
+			break;
+		struct bx_msg m;
+		int r;
+		while (code < 0 && (r = bx_msgbuf_next(&mb, &m, err)) > 0) {
+			if (m.kind == BX_M_EXIT && m.len == 4) {
+				code = (int)((uint32_t)m.payload[0] | (uint32_t)m.payload[1] << 8 |
+					     (uint32_t)m.payload[2] << 16 | (uint32_t)m.payload[3] << 24);
+			} else if (m.kind == BX_M_ERROR) {
+				bx_fail(err, 0, "%.*s", (int)m.len, (const char *)m.payload);
+				got_error = true;
+			}
+		}
+		if (r < 0)
+			break;
+	}
+	bx_msgbuf_free(&mb);
+	if (sfd >= 0)
+		close(sfd);
+	close(sock);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	if (got_error) {
+		err->exit_code = code > 0 ? code : BX_EXIT_ERROR;
+		return -1;
+	}
+	return code;
+}

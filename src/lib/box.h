@@ -1,0 +1,27 @@
+/* Creating a box on disk: its directory, its rootfs from the image, its
+ * initramfs and the vm.json its shim reads. Everything is rolled back on
+ * failure. */
+#ifndef BOXVM_BOX_H
+#define BOXVM_BOX_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "image.h"
+#include "paths.h"
+#include "vmspec.h"
+#include "../proto/spec.h"
+
+struct bx_box_opts {
+	bool auto_remove;
+	int mem_mb;
+	int cpus;
+};
+
+/* Fills *vm (id, dirs, kernel, initrd, cmdline, accel...). On failure nothing is left. */
+int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const struct bx_spec *spec,
+		  const struct bx_box_opts *opts, const char *id, struct bx_vmspec *vm, struct bx_err *err);
+/* Remove a box's directories (used on failures before the shim owns the box). */
+void bx_box_destroy(const struct bx_vmspec *vm);
+
+#endif

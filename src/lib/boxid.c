@@ -1,0 +1,26 @@
+#include "boxid.h"
+
+#include <errno.h>
+#include <sys/random.h>
+
+int bx_boxid_new(char out[BX_ID_LEN + 1], struct bx_err *err)
+{
+	unsigned char raw[BX_ID_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return bx_fail(err, errno, "cannot get random bytes for a box ID");
+		}
+		got += (size_t)n;
+	}
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[BX_ID_LEN] = '\0';
+	return 0;
+}

@@ -1,0 +1,91 @@
+"""Shared set-up for integration tests: the real boxvm binaries from
+$BOXVM_BUILD, a private data and runtime directory per test worker, the
+prepared guest kernel, and the sample busybox image loaded once.
+
+Nothing is mocked: every test boots real microVMs (TCG here, KVM where usable).
+Time limits below are hang guards only; no verdict depends on wall time."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+BUILD = os.environ.get("BOXVM_BUILD") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
+BUILD = os.path.abspath(BUILD)
+BOXVM = os.path.join(BUILD, "boxvm")
+BUSYBOX_TAR = os.path.join(BUILD, "images", "busybox.tar")
+KERNEL_DIR = os.environ.get("BOXVM_KERNEL_DIR", "/var/lib/boxvm/kernel")
+HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
+
+
+class Boxvm:
+    def __init__(self, root, run, env):
+        self.root = root
+        self.run_dir = run
+        self.env = env
+
+    def __call__(self, *args, input=None, env=None, timeout=HANG_GUARD, check=None):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.run([BOXVM, *args], input=input, capture_output=True, env=e, timeout=timeout)
+        if check is not None:
+            assert p.returncode == check, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+        return p
+
+
+def _our_processes(marker):
+    """PIDs of qemu/virtiofsd/shim processes whose command line names our directories."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim")):
+            found.append((int(pid), cmd))
+    return found
+
+
+@pytest.fixture(scope="session")
+def boxvm_env():
+    root = tempfile.mkdtemp(prefix="boxvm-test-root.")
+    run = tempfile.mkdtemp(prefix="bxr.", dir="/tmp")  # short: socket paths are limited to 108 bytes
+    env = dict(os.environ)
+    env.update({"BOXVM_ROOT": root, "BOXVM_RUNTIME_DIR": run, "BOXVM_KERNEL_DIR": KERNEL_DIR,
+                "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"})
+    yield Boxvm(root, run, env)
+    leaked = _our_processes(root) + _our_processes(run)
+    for pid, _ in leaked:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    boxes = os.listdir(os.path.join(root, "boxes")) if os.path.isdir(os.path.join(root, "boxes")) else []
+    runs = os.listdir(run)
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(run, ignore_errors=True)
+    assert not leaked, f"leaked processes: {leaked}"
+    assert not boxes, f"leaked box directories: {boxes}"
+    assert not runs, f"leaked runtime directories: {runs}"
+
+
+@pytest.fixture(scope="session")
+def bx(boxvm_env):
+    """boxvm with the sample busybox image loaded."""
+    boxvm_env("load", "-i", BUSYBOX_TAR, check=0)
+    return boxvm_env
+
+
+@pytest.fixture
+def no_leaks(bx):
+    """Assert that a test left no box directory, runtime directory or VM process."""
+    yield bx
+    boxes_dir = os.path.join(bx.root, "boxes")
+    assert not (os.path.isdir(boxes_dir) and os.listdir(boxes_dir)), os.listdir(boxes_dir)
+    assert not os.listdir(bx.run_dir), os.listdir(bx.run_dir)
+    assert not _our_processes(bx.root) and not _our_processes(bx.run_dir)

@@ -1,0 +1,137 @@
+"""Every error of `boxvm run`/`load`: one line, exit 125, nothing left behind."""
+import io
+import json
+import os
+import re
+import tarfile
+
+from ocilayout import image_tar
+
+
+def one_line_error(p, code=125):
+    assert p.returncode == code, (p.returncode, p.stderr)
+    lines = p.stderr.decode().strip().split("\n")
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("boxvm: ")
+    return lines[0]
+
+
+def test_unknown_image(no_leaks):
+    msg = one_line_error(no_leaks("run", "--rm", "nosuchimage:1", "true"))
+    assert "nosuchimage" in msg
+
+
+def test_run_without_image(no_leaks):
+    msg = one_line_error(no_leaks("run", "--rm"))
+    assert "requires at least 1 argument" in msg
+
+
+def test_unknown_flag(no_leaks):
+    msg = one_line_error(no_leaks("run", "--bogus", "busybox"))
+    assert "--bogus" in msg
+
+
+def test_bad_memory_flag(no_leaks):
+    msg = one_line_error(no_leaks("run", "--rm", "-m", "12x", "busybox", "true"))
+    assert "--memory" in msg
+
+
+def _images_json(bx):
+    path = os.path.join(bx.root, "images.json")
+    return open(path).read() if os.path.exists(path) else None
+
+
+def _blobs(bx):
+    d = os.path.join(bx.root, "blobs", "sha256")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def test_load_not_a_tar(no_leaks, tmp_path):
+    f = tmp_path / "junk.tar"
+    f.write_bytes(b"this is not a tar archive at all" * 100)
+    before = (_images_json(no_leaks), _blobs(no_leaks))
+    one_line_error(no_leaks("load", "-i", str(f)))
+    assert (_images_json(no_leaks), _blobs(no_leaks)) == before
+
+
+def test_load_missing_file(no_leaks, tmp_path):
+    msg = one_line_error(no_leaks("load", "-i", str(tmp_path / "absent.tar")))
+    assert "absent.tar" in msg
+
+
+def _rewrite(src, dst, mutate):
+    with tarfile.open(src) as t, tarfile.open(dst, "w") as out:
+        for m in t.getmembers():
+            data = t.extractfile(m).read() if m.isfile() else None
+            name, data = mutate(m.name, data)
+            if name is None:
+                continue
+            m.name = name
+            if data is not None:
+                m.size = len(data)
+            out.addfile(m, io.BytesIO(data) if data is not None else None)
+
+
+def test_load_bad_json(no_leaks, tmp_path):
+    src = image_tar(str(tmp_path / "ok.tar"), [[{"name": "f", "data": "x"}]], name="badjson:latest")
+    dst = str(tmp_path / "bad.tar")
+    _rewrite(src, dst, lambda n, d: (n, b"{not json" if n == "index.json" else d))
+    before = (_images_json(no_leaks), _blobs(no_leaks))
+    one_line_error(no_leaks("load", "-i", dst))
+    assert (_images_json(no_leaks), _blobs(no_leaks)) == before
+
+
+def test_load_missing_blob(no_leaks, tmp_path):
+    src = image_tar(str(tmp_path / "ok.tar"), [[{"name": "f", "data": "x" * 100}]], name="missing:latest")
+    with tarfile.open(src) as t:
+        idx = json.load(t.extractfile("index.json"))
+        man = json.load(t.extractfile("blobs/sha256/" + idx["manifests"][0]["digest"].split(":")[1]))
+    layer = man["layers"][0]["digest"].split(":")[1]
+    dst = str(tmp_path / "missing.tar")
+    _rewrite(src, dst, lambda n, d: (None, None) if n.endswith(layer) else (n, d))
+    before = (_images_json(no_leaks), _blobs(no_leaks))
+    msg = one_line_error(no_leaks("load", "-i", dst))
+    assert layer[:12] in msg
+    assert (_images_json(no_leaks), _blobs(no_leaks)) == before
+
+
+def test_load_digest_mismatch(no_leaks, tmp_path):
+    src = image_tar(str(tmp_path / "ok.tar"), [[{"name": "f", "data": "x" * 100}]], name="tampered:latest")
+    with tarfile.open(src) as t:
+        idx = json.load(t.extractfile("index.json"))
+        man = json.load(t.extractfile("blobs/sha256/" + idx["manifests"][0]["digest"].split(":")[1]))
+    layer = man["layers"][0]["digest"].split(":")[1]
+    dst = str(tmp_path / "tampered.tar")
+    _rewrite(src, dst, lambda n, d: (n, d[:-1] + bytes([d[-1] ^ 1])) if n.endswith(layer) else (n, d))
+    before = (_images_json(no_leaks), _blobs(no_leaks))
+    msg = one_line_error(no_leaks("load", "-i", dst))
+    assert layer[:12] in msg
+    assert (_images_json(no_leaks), _blobs(no_leaks)) == before
+
+
+def test_kernel_not_prepared(no_leaks, tmp_path):
+    msg = one_line_error(no_leaks("run", "--rm", "busybox", "true", env={"BOXVM_KERNEL_DIR": str(tmp_path)}))
+    assert "boxvm kernel prepare" in msg
+
+
+def test_qemu_fails_to_start(no_leaks):
+    msg = one_line_error(no_leaks("run", "--rm", "busybox", "true", env={"BOXVM_QEMU": "/bin/false"}))
+    assert "qemu" in msg.lower()
+
+
+def test_virtiofsd_fails_to_start(no_leaks):
+    msg = one_line_error(no_leaks("run", "--rm", "busybox", "true", env={"BOXVM_VIRTIOFSD": "/bin/false"}))
+    assert "virtiofsd" in msg
+
+
+def test_vm_dies_before_command_keeps_boot_log(no_leaks):
+    # no init in the initramfs: the guest kernel panics and the VM exits
+    p = no_leaks("run", "--rm", "busybox", "echo", "never", env={"BOXVM_KERNEL_APPEND": "rdinit=/nonexistent"})
+    msg = one_line_error(p)
+    assert b"never" not in p.stdout
+    m = re.search(r"(/\S+\.log)", msg)
+    assert m, msg
+    log = m.group(1).rstrip(")")
+    assert os.path.exists(log), log
+    assert "Kernel panic" in open(log, errors="replace").read()
+    assert "panic" in msg.lower()

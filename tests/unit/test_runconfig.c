@@ -1,0 +1,174 @@
+/* Docker's merge of image config and run flags. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/runconfig.h"
+
+static char *ep_img[] = {"/entry", "--flag", NULL};
+static char *cmd_img[] = {"default", "cmd", NULL};
+static char *env_img[] = {"PATH=/bin", "A=image", "B=image", NULL};
+
+static const char *fake_getenv(const char *name)
+{
+	if (!strcmp(name, "FROM_HOST"))
+		return "host-value";
+	return NULL;
+}
+
+static struct bx_image_config image(void)
+{
+	struct bx_image_config c = {.entrypoint = ep_img, .cmd = cmd_img, .env = env_img, .workdir = "/srv", .user = "app"};
+	return c;
+}
+
+static void assert_args(const struct bx_spec *s, const char *const *want)
+{
+	size_t n = 0;
+	while (want[n])
+		n++;
+	assert_int_equal(s->nargs, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(s->args[i], want[i]);
+}
+
+static void build(const struct bx_image_config *img, const struct bx_run_opts *o, struct bx_spec *s)
+{
+	struct bx_err err = {0};
+	bx_spec_init(s);
+	assert_int_equal(bx_runconfig_build(img, o, fake_getenv, s, &err), 0);
+}
+
+static void test_image_defaults(void **state)
+{
+	struct bx_image_config img = image();
+	struct bx_run_opts o = {0};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	assert_args(&s, (const char *[]){"/entry", "--flag", "default", "cmd", NULL});
+	assert_string_equal(s.cwd, "/srv");
+	assert_string_equal(s.user, "app");
+	bx_spec_free(&s);
+}
+
+static void test_command_replaces_cmd_only(void **state)
+{
+	struct bx_image_config img = image();
+	char *cmd[] = {"echo", "hi", NULL};
+	struct bx_run_opts o = {.command = cmd};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	assert_args(&s, (const char *[]){"/entry", "--flag", "echo", "hi", NULL});
+	bx_spec_free(&s);
+}
+
+static void test_entrypoint_drops_image_cmd(void **state)
+{
+	struct bx_image_config img = image();
+	struct bx_run_opts o = {.entrypoint = "/bin/sh"};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	assert_args(&s, (const char *[]){"/bin/sh", NULL});
+	bx_spec_free(&s);
+}
+
+static void test_empty_entrypoint_clears(void **state)
+{
+	struct bx_image_config img = image();
+	char *cmd[] = {"ls", NULL};
+	struct bx_run_opts o = {.entrypoint = "", .command = cmd};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	assert_args(&s, (const char *[]){"ls", NULL});
+	bx_spec_free(&s);
+}
+
+static void test_no_command_is_error(void **state)
+{
+	struct bx_image_config img = {0};
+	struct bx_run_opts o = {0};
+	struct bx_spec s;
+	struct bx_err err = {0};
+	bx_spec_init(&s);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "no command specified"));
+	bx_spec_free(&s);
+}
+
+static void test_env_override_in_place(void **state)
+{
+	struct bx_image_config img = image();
+	char *env[] = {"A=flag", "C=new", "FROM_HOST", "MISSING", NULL};
+	struct bx_run_opts o = {.env = env, .workdir = "/tmp", .user = "1000:50"};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	assert_int_equal(s.nenv, 5);
+	assert_string_equal(s.env[0], "PATH=/bin");
+	assert_string_equal(s.env[1], "A=flag");
+	assert_string_equal(s.env[2], "B=image");
+	assert_string_equal(s.env[3], "C=new");
+	assert_string_equal(s.env[4], "FROM_HOST=host-value");
+	assert_string_equal(s.cwd, "/tmp");
+	assert_string_equal(s.user, "1000:50");
+	bx_spec_free(&s);
+}
+
+static void test_relative_workdir_rejected(void **state)
+{
+	struct bx_image_config img = image();
+	struct bx_run_opts o = {.workdir = "tmp"};
+	struct bx_spec s;
+	struct bx_err err = {0};
+	bx_spec_init(&s);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "absolute"));
+	bx_spec_free(&s);
+}
+
+static void test_envfile(void **state)
+{
+	char **env = NULL;
+	size_t n = 0;
+	struct bx_err err = {0};
+	const char *text = "# comment\n\nK1=v1\r\nFROM_HOST\nUNSET_ONE\n  K2=with = sign\n";
+	assert_int_equal(bx_envfile_parse(text, "f.env", fake_getenv, &env, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(env[0], "K1=v1");
+	assert_string_equal(env[1], "FROM_HOST=host-value");
+	assert_string_equal(env[2], "K2=with = sign");
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+static void test_envfile_bad_line(void **state)
+{
+	char **env = NULL;
+	size_t n = 0;
+	struct bx_err err = {0};
+	assert_int_equal(bx_envfile_parse("OK=1\nBAD NAME=1\n", "f.env", fake_getenv, &env, &n, &err), -1);
+	assert_non_null(strstr(err.msg, "f.env:2"));
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_image_defaults),
+		cmocka_unit_test(test_command_replaces_cmd_only),
+		cmocka_unit_test(test_entrypoint_drops_image_cmd),
+		cmocka_unit_test(test_empty_entrypoint_clears),
+		cmocka_unit_test(test_no_command_is_error),
+		cmocka_unit_test(test_env_override_in_place),
+		cmocka_unit_test(test_relative_workdir_rejected),
+		cmocka_unit_test(test_envfile),
+		cmocka_unit_test(test_envfile_bad_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
