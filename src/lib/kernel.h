@@ -50,4 +50,20 @@ int bx_cpio_add(struct bx_cpio *c, const char *name, unsigned mode, const void *
 int bx_cpio_finish(struct bx_cpio *c, struct bx_err *err); /* TRAILER!!! + pad to 512 */
 void bx_cpio_free(struct bx_cpio *c);
 
+/* --- additions (kernel.c) --- */
+#include <stdbool.h>
+
+/* Free what bx_modules_dep_order returned. */
+void bx_modules_free(char **v, size_t n);
+/* Pure: CONFIG_HZ from a kernel config text (0 if absent). */
+unsigned bx_config_hz(const char *config_text);
+/* Pure: host TSC estimate in kHz from /proc/cpuinfo text ("cpu MHz"), 0 if absent. */
+unsigned bx_cpuinfo_khz(const char *cpuinfo_text);
+/* Pure: the guest kernel command line: "console=ttyS0 panic=-1 reboot=t quiet",
+ * plus under TCG "tsc_early_khz=K lpj=L" (the cloud kernel hangs calibrating
+ * the TSC under TCG without them; needs k->tsc_khz_hint), plus "boxvm.debug=1"
+ * when debug. */
+int bx_kernel_cmdline(const struct bx_kernel *k, const char *accel, bool debug, char *buf, size_t size,
+		      struct bx_err *err);
+
 #endif

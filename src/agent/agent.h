@@ -1,0 +1,133 @@
+/* The guest agent: PID 1 of every box. One single-threaded poll loop owns all
+ * state below (struct agent); nothing else is global and mutable.
+ * Files: main.c (boot order), log.c, mounts.c, modules.c, vport.c (finding the
+ * control port), spawn.c (fork/exec), session.c (services on the mux),
+ * reaper.c (PID 1 reaping), loop.c (the poll loop), power.c. */
+#ifndef BOXVM_AGENT_H
+#define BOXVM_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/err.h"
+#include "../proto/msg.h"
+#include "../proto/mux.h"
+#include "../proto/spec.h"
+
+#define BX_AGENT_PORT_NAME "boxvm.ctl"
+/* Stop reading process output while this much is queued for the port. */
+#define BX_AGENT_OUT_HIGH (1024u * 1024u)
+
+enum sess_kind { SESS_MAIN, SESS_EXEC, SESS_PTY };
+
+struct agent;
+
+/* One process (main, exec or pty) and the channel that carries it. */
+struct session {
+	struct agent *ag;
+	struct session *next;
+	enum sess_kind kind;
+	uint32_t chan_id;  /* 0: no channel attached (main before attach, or host closed) */
+	bool closing;      /* we sent CLOSE after EXIT */
+	/* incoming message parser: STDIN payload streams straight into ibuf (so a
+	 * STDIN message may exceed the credit window); other messages collect
+	 * in `msg` and are handled whole */
+	uint8_t hdr[BX_MSG_HDR_SIZE];
+	size_t hdr_have;
+	uint8_t cur_kind;
+	uint32_t cur_left;  /* payload bytes of the current message still to come */
+	uint8_t *msg;
+	size_t msg_len;
+	/* encoded messages for the channel not yet accepted by the mux (credit) */
+	uint8_t *obuf;
+	size_t olen, ocap;
+
+	pid_t pid;         /* > 0 while the process is registered and not reaped */
+	bool started;      /* a process was spawned (even if exec then failed) */
+	bool exited;
+	int code;
+	bool exit_queued;
+	bool ping;         /* heartbeat channel: no process */
+	bool pty;          /* the process is on a pty (fd_out: master, fd_in: its dup) */
+
+	int fd_out, fd_err; /* pipes (pty: fd_out is the master); -1 at EOF */
+	int fd_in;          /* stdin pipe, or a dup of the pty master; -1 closed */
+	uint8_t *ibuf;      /* stdin bytes not yet written to the process */
+	size_t ilen, ioff;
+	bool stdin_eof;     /* host sent STDIN_EOF */
+	uint64_t deadline_ms; /* timeout_ms: SIGKILL at this monotonic time (0 none) */
+};
+
+struct agent {
+	bool debug;
+	int vport_fd;
+	int sig_fd;
+	bool host_connected;
+	uint64_t vport_retry_ms; /* host not connected: poll the port again at this time */
+	struct bx_mux mux;
+	struct session *sessions; /* all sessions, main included */
+	struct session *main;
+	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
+	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
+};
+
+/* log.c: console output. Errors always; info only with boxvm.debug=1. */
+void agent_log_init(bool debug);
+void agent_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void agent_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t agent_now_ms(void);
+_Noreturn void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* power.c */
+_Noreturn void agent_poweroff(void);
+
+/* mounts.c */
+int agent_mount_early(struct bx_err *err);
+int agent_switch_root(struct bx_err *err);
+int agent_mount_box(struct bx_err *err);
+bool agent_cmdline_debug(void);
+
+/* modules.c */
+int agent_load_modules(const char *dir, struct bx_err *err);
+
+/* vport.c: wait for the named port and open it (non-blocking). */
+int agent_open_vport(const char *name, unsigned timeout_ms, struct bx_err *err);
+
+/* spawn.c */
+struct spawn_result {
+	pid_t pid;
+	int fd_in, fd_out, fd_err; /* parent ends (pty: master in fd_out, dup in fd_in, fd_err -1) */
+	struct bx_err err;         /* filled when exec failed in the child (pid is then a zombie to reap) */
+	bool failed;
+};
+/* Fork and exec spec. Returns 0 with res filled (res->failed: the child
+ * reported an exec failure and is exiting with res->err.exit_code), or -1 if
+ * nothing could be started (err). The pid is registered in `s` at once. */
+int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct spawn_result *res,
+		struct bx_err *err);
+
+/* session.c */
+struct session *session_new(struct agent *ag, enum sess_kind kind);
+void session_start(struct session *s, const struct bx_spec *spec);
+void session_exited(struct session *s, int status);
+void session_kill(struct session *s, int sig);
+/* Work that can be done without waiting (flush messages, queue EXIT, close). */
+void session_progress(struct session *s);
+void session_maybe_free(struct session *s);
+void session_send_msg(struct session *s, uint8_t kind, const void *payload, size_t len);
+/* Loop helpers: which events each fd wants, and handlers. */
+bool session_wants_output(const struct session *s);
+void session_read_output(struct session *s, int fd);
+void session_write_stdin(struct session *s);
+extern const struct bx_mux_ops agent_mux_ops;
+
+/* reaper.c */
+int agent_signals_init(struct bx_err *err);
+void agent_reap(struct agent *ag);
+
+/* loop.c */
+_Noreturn void agent_loop(struct agent *ag);
+
+#endif

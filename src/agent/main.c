@@ -1,0 +1,117 @@
+/* boxvm-agent: PID 1 of a box. Boot order (see DESIGN.md):
+ *   mount proc/sys/dev -> load virtio modules -> open the control port (bind
+ *   early) -> read /boxvm/spec -> virtiofs root + switch root -> box mounts,
+ *   hostname -> spawn main -> serve the mux (after accept_delay_ms) forever.
+ * Any failure before the loop is fatal: print it on the console and power off
+ * (the host reports the console tail). */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MODULES_DIR "/lib/boxvm-modules"
+#define SPEC_PATH "/boxvm/spec"
+#define VPORT_TIMEOUT_MS 30000
+
+/* fds 0-2 are the console when the kernel found /dev/console; make sure they
+ * are open either way so no later open() lands on them. */
+static void sane_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (n < 0)
+			n = open("/dev/null", O_RDWR);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
+static int read_spec(struct bx_spec *spec, struct bx_err *err)
+{
+	int fd = open(SPEC_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bx_fail(err, errno, "open %s", SPEC_PATH);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (off_t)BX_MSG_MAX) {
+		close(fd);
+		return bx_fail(err, 0, "%s: bad size", SPEC_PATH);
+	}
+	size_t len = (size_t)st.st_size, got = 0;
+	uint8_t *buf = malloc(len);
+	if (!buf) {
+		close(fd);
+		return bx_fail(err, ENOMEM, "read %s", SPEC_PATH);
+	}
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	int rc = got == len ? bx_spec_decode(spec, buf, len, err) : bx_fail(err, errno, "read %s", SPEC_PATH);
+	free(buf);
+	if (rc < 0)
+		return bx_wrap(err, "%s", SPEC_PATH);
+	return 0;
+}
+
+int main(void)
+{
+	struct bx_err err = {0};
+	struct agent ag;
+	memset(&ag, 0, sizeof(ag));
+	ag.vport_fd = ag.sig_fd = -1;
+
+	sane_stdio();
+	if (getpid() != 1)
+		fprintf(stderr, "boxvm-agent: warning: not PID 1 (the guest kernel starts this as /init)\n");
+	if (agent_mount_early(&err) < 0)
+		agent_fatal("%s", err.msg);
+	ag.debug = agent_cmdline_debug();
+	agent_log_init(ag.debug);
+	agent_info("starting (uptime %llu ms)", (unsigned long long)agent_now_ms());
+
+	if (agent_load_modules(MODULES_DIR, &err) < 0)
+		agent_fatal("%s", err.msg);
+	if ((ag.sig_fd = agent_signals_init(&err)) < 0)
+		agent_fatal("%s", err.msg);
+
+	/* bind early: the host's OPENs queue in the port until we serve */
+	if ((ag.vport_fd = agent_open_vport(BX_AGENT_PORT_NAME, VPORT_TIMEOUT_MS, &err)) < 0)
+		agent_fatal("%s", err.msg);
+	bx_mux_init(&ag.mux, false, &agent_mux_ops, &ag);
+
+	struct bx_spec spec;
+	bx_spec_init(&spec);
+	if (read_spec(&spec, &err) < 0)
+		agent_fatal("%s", err.msg);
+
+	if (agent_switch_root(&err) < 0 || agent_mount_box(&err) < 0)
+		agent_fatal("%s", err.msg);
+	if (spec.hostname && *spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
+		agent_err("sethostname %s: %s", spec.hostname, strerror(errno));
+
+	/* serve late: main starts before the first host message is read */
+	ag.main = session_new(&ag, SESS_MAIN);
+	if (!ag.main)
+		agent_fatal("out of memory");
+	session_start(ag.main, &spec);
+	ag.serve_at_ms = agent_now_ms() + spec.accept_delay_ms;
+	if (spec.accept_delay_ms)
+		agent_info("accept delay: serving the port in %u ms", spec.accept_delay_ms);
+	bx_spec_free(&spec);
+	agent_info("serving (uptime %llu ms)", (unsigned long long)agent_now_ms());
+	agent_loop(&ag);
+}

@@ -1,0 +1,140 @@
+/* Filesystems: the initramfs basics, the virtiofs root, and the box's own
+ * /proc, /sys, /dev, /dev/pts, /dev/shm after switching root. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NEWROOT "/newroot"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return errno = ENAMETOOLONG, -1;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+struct mnt {
+	const char *src, *target, *type;
+	unsigned long flags;
+	const char *data;
+	bool optional; /* failure is logged, not fatal */
+};
+
+static int do_mounts(const struct mnt *m, size_t n, struct bx_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (mkdir_p(m[i].target, 0755) < 0 && !m[i].optional)
+			return bx_fail(err, errno, "mkdir %s", m[i].target);
+		if (mount(m[i].src, m[i].target, m[i].type, m[i].flags, m[i].data) < 0) {
+			if (errno == EBUSY) /* already mounted (e.g. devtmpfs automount) */
+				continue;
+			if (m[i].optional) {
+				agent_err("mount %s on %s: %s", m[i].type, m[i].target, strerror(errno));
+				continue;
+			}
+			return bx_fail(err, errno, "mount %s on %s", m[i].type, m[i].target);
+		}
+		agent_info("mounted %s on %s", m[i].type, m[i].target);
+	}
+	return 0;
+}
+
+int agent_mount_early(struct bx_err *err)
+{
+	static const struct mnt m[] = {
+		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
+		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
+		{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", false},
+	};
+	return do_mounts(m, sizeof(m) / sizeof(m[0]), err);
+}
+
+bool agent_cmdline_debug(void)
+{
+	char buf[4096];
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
+		if (strcmp(t, "boxvm.debug=1") == 0)
+			return true;
+	return false;
+}
+
+int agent_switch_root(struct bx_err *err)
+{
+	if (mkdir_p(NEWROOT, 0755) < 0)
+		return bx_fail(err, errno, "mkdir %s", NEWROOT);
+	if (mount("rootfs", NEWROOT, "virtiofs", 0, NULL) < 0)
+		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", NEWROOT);
+	/* The early mounts belong to the initramfs; the box gets fresh ones. */
+	umount2("/proc", MNT_DETACH);
+	umount2("/sys", MNT_DETACH);
+	umount2("/dev", MNT_DETACH);
+	/* pivot_root does not work from an initramfs (rootfs can't be unmounted):
+	 * move the new root over / and chroot into it, as switch_root does. */
+	if (chdir(NEWROOT) < 0)
+		return bx_fail(err, errno, "chdir %s", NEWROOT);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return bx_fail(err, errno, "move %s to /", NEWROOT);
+	if (chroot(".") < 0)
+		return bx_fail(err, errno, "chroot");
+	if (chdir("/") < 0)
+		return bx_fail(err, errno, "chdir /");
+	agent_info("switched root to virtiofs");
+	return 0;
+}
+
+int agent_mount_box(struct bx_err *err)
+{
+	static const struct mnt m[] = {
+		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
+		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
+		{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", false},
+		{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5",
+		 false},
+		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true},
+	};
+	if (do_mounts(m, sizeof(m) / sizeof(m[0]), err) < 0)
+		return -1;
+	/* devtmpfs' /dev/ptmx is the initial devpts instance's; point it at ours */
+	struct stat st;
+	if (lstat("/dev/pts/ptmx", &st) == 0) {
+		unlink("/dev/ptmx");
+		if (symlink("pts/ptmx", "/dev/ptmx") < 0)
+			agent_err("symlink /dev/ptmx: %s", strerror(errno));
+	}
+	/* conventional links a devtmpfs lacks */
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "/dev/fd"},
+		{"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"},
+		{"/proc/self/fd/2", "/dev/stderr"},
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
+			agent_err("symlink %s: %s", links[i][1], strerror(errno));
+	return 0;
+}

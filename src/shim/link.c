@@ -1,0 +1,320 @@
+/* The host end of the mux on ctl.sock: the main channel (4091), the readiness
+ * heartbeat (PING/PONG on 4089) and the handling of main's messages. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../proto/frame.h"
+#include "shim.h"
+
+#define RETRY_MS 500
+
+static struct bx_chan *main_chan(struct shim *s)
+{
+	return s->main_id ? bx_mux_chan(&s->mux, s->main_id) : NULL;
+}
+
+static int on_open(struct bx_mux *m, struct bx_chan *c)
+{
+	return ECONNREFUSED; /* the host offers no services to the guest */
+}
+
+static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
+{
+	struct shim *s = m->user;
+	if (c->id == s->hb_id && errnum) {
+		/* exec service not bound yet: try again shortly */
+		s->hb_id = 0;
+		s->hb_next_ms = shim_now_ms() + RETRY_MS;
+	} else if (c->id == s->main_id) {
+		if (errnum) {
+			shim_log(s, false, "main channel refused (%s); retrying", strerror(errnum));
+			s->main_id = 0;
+			s->main_retry_ms = shim_now_ms() + RETRY_MS;
+		} else {
+			s->main_open = true;
+			s->main_activity = true;
+		}
+	}
+}
+
+static void note_ready(struct shim *s, const char *how)
+{
+	if (s->ready)
+		return;
+	s->ready = true;
+	shim_log(s, true, "box %.12s ready after %lld ms (%s)", s->spec.id, shim_now_ms() - s->t0_ms, how);
+}
+
+static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
+{
+	struct shim *s = m->user;
+	if (c->id == s->hb_id) {
+		if (len && buf[0] == BX_M_PONG && !s->hb_pong) {
+			s->hb_pong = true;
+			note_ready(s, "heartbeat");
+		}
+		bx_mux_consumed(m, c, len);
+	} else if (c->id == s->main_id) {
+		s->main_activity = true;
+		struct bx_err err;
+		if (bx_msgbuf_append(&s->main_in, buf, len, &err) < 0) {
+			shim_log(s, true, "main channel: %s", err.msg);
+			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
+		}
+		/* credit is returned as the client takes the bytes (shim_process_main) */
+	} else {
+		bx_mux_consumed(m, c, len);
+	}
+}
+
+static void on_eof(struct bx_mux *m, struct bx_chan *c)
+{
+}
+
+static void on_close(struct bx_mux *m, struct bx_chan *c)
+{
+	struct shim *s = m->user;
+	if (c->id == s->hb_id) {
+		s->hb_id = 0;
+		if (!s->hb_pong)
+			s->hb_next_ms = shim_now_ms() + RETRY_MS;
+	} else if (c->id == s->main_id) {
+		shim_log(s, !s->end, "the guest closed the main channel");
+		s->main_open = false;
+		s->main_id = 0;
+	}
+}
+
+static void on_credit(struct bx_mux *m, struct bx_chan *c)
+{
+	struct shim *s = m->user;
+	if (c->id == s->main_id)
+		shim_main_flush(s);
+}
+
+static const struct bx_mux_ops ops = {
+	.on_open = on_open,
+	.on_open_result = on_open_result,
+	.on_data = on_data,
+	.on_eof = on_eof,
+	.on_close = on_close,
+	.on_credit = on_credit,
+};
+
+void shim_link_init(struct shim *s)
+{
+	bx_mux_init(&s->mux, true, &ops, s);
+	bx_msgbuf_init(&s->main_in);
+}
+
+static int open_main(struct shim *s, struct bx_err *err)
+{
+	struct bx_chan *c = bx_mux_open(&s->mux, BX_PORT_MAIN, err);
+	if (!c)
+		return -1;
+	s->main_id = c->id;
+	s->main_retry_ms = 0;
+	shim_main_flush(s);
+	return 0;
+}
+
+/* Right after connecting: the main channel first (the agent serves it once
+ * up; the bytes wait in the socket meanwhile), then the first heartbeat. */
+int shim_link_start(struct shim *s, struct bx_err *err)
+{
+	if (open_main(s, err) < 0)
+		return -1;
+	s->hb_next_ms = shim_now_ms();
+	shim_link_tick(s, s->hb_next_ms);
+	shim_link_writable(s);
+	return 0;
+}
+
+void shim_link_tick(struct shim *s, long long now)
+{
+	if (s->end || s->mux.dead)
+		return;
+	if (!s->main_id && s->main_retry_ms && now >= s->main_retry_ms) {
+		struct bx_err err;
+		if (open_main(s, &err) < 0)
+			shim_log(s, true, "cannot reopen the main channel: %s", err.msg);
+	}
+	/* one heartbeat outstanding at a time: an unanswered one is simply still
+	 * queued behind a booting guest; retries follow a refusal. */
+	if (!s->hb_pong && !s->hb_id && s->hb_next_ms && now >= s->hb_next_ms) {
+		struct bx_err err;
+		struct bx_chan *c = bx_mux_open(&s->mux, BX_PORT_EXEC, &err);
+		s->hb_next_ms = 0;
+		if (!c) {
+			s->hb_next_ms = now + RETRY_MS;
+			return;
+		}
+		s->hb_id = c->id;
+		uint8_t ping[BX_MSG_HDR_SIZE];
+		bx_msg_encode_hdr(ping, BX_M_PING, 0);
+		bx_mux_send(&s->mux, c, ping, sizeof(ping));
+	}
+	/* the backstop: no PONG, nothing from main, for boot_timeout_s */
+	if (!s->hb_pong && !s->main_activity && now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "the VM showed no sign of life within %d s", s->spec.boot_timeout_s);
+		shim_begin_end(s, END_BACKSTOP, BX_EXIT_ERROR, msg);
+	}
+}
+
+void shim_link_readable(struct shim *s)
+{
+	uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = read(s->ctl_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			s->ctl_eof = true;
+			break;
+		}
+		if (s->mux.dead)
+			continue; /* drain and drop */
+		struct bx_err err;
+		if (bx_mux_input(&s->mux, buf, (size_t)n, &err) < 0) {
+			shim_log(s, true, "link: %s", err.msg);
+			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the host-guest link");
+		}
+	}
+	shim_process_main(s);
+	shim_link_writable(s);
+}
+
+void shim_link_writable(struct shim *s)
+{
+	while (s->ctl_fd >= 0 && !s->ctl_eof) {
+		size_t len;
+		const uint8_t *p = bx_mux_out_peek(&s->mux, &len);
+		if (!len)
+			return;
+		ssize_t n = write(s->ctl_fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN)
+				s->ctl_eof = true; /* QEMU is gone; its exit is handled via SIGCHLD */
+			return;
+		}
+		bx_mux_out_consume(&s->mux, (size_t)n);
+	}
+}
+
+/* Messages to main queue here and go out as credit allows. */
+void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len)
+{
+	uint8_t hdr[BX_MSG_HDR_SIZE];
+	bx_msg_encode_hdr(hdr, kind, len);
+	if (bq_push(&s->main_out, hdr, sizeof(hdr)) < 0 || (len && bq_push(&s->main_out, payload, len) < 0))
+		shim_log(s, true, "out of memory queueing a message to main");
+	shim_main_flush(s);
+}
+
+void shim_main_flush(struct shim *s)
+{
+	struct bx_chan *c = main_chan(s);
+	if (!c || c->state == BX_CH_CLOSING)
+		return;
+	while (bq_size(&s->main_out)) {
+		size_t n = bx_mux_send(&s->mux, c, bq_data(&s->main_out), bq_size(&s->main_out));
+		if (!n)
+			break;
+		bq_pop(&s->main_out, n);
+	}
+}
+
+void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg)
+{
+	if (s->end)
+		return;
+	long long now = shim_now_ms();
+	s->end = why;
+	s->exit_code = code;
+	snprintf(s->end_msg, sizeof(s->end_msg), "%s", msg ? msg : "");
+	s->drain_deadline_ms = now + 5000;
+	if (why == END_EXIT) {
+		/* the agent powers off after EXIT_ACK; give it a moment, then kill */
+		s->stop_deadline_ms = now + 5000;
+	} else {
+		s->stop_deadline_ms = now;
+		if (!s->qemu_exited)
+			shim_kill_child(s->qemu_pid, SIGKILL);
+	}
+	shim_log(s, why != END_EXIT, "ending: reason %d, exit code %d%s%s", why, code, msg ? ": " : "", msg ? msg : "");
+}
+
+static void consume_main(struct shim *s, size_t n)
+{
+	struct bx_chan *c = main_chan(s);
+	if (c && n)
+		bx_mux_consumed(&s->mux, c, n);
+}
+
+/* Hand main's messages to the client one at a time; an output message is
+ * written completely before the next one is taken, and credit goes back to
+ * the guest only as bytes leave, so a slow client throttles the guest. Until
+ * a client has attached nothing is taken at all. */
+void shim_process_main(struct shim *s)
+{
+	while (s->ever_attached) {
+		if (bq_size(&s->pend)) {
+			size_t before = bq_size(&s->pend);
+			shim_output_writable(s);
+			consume_main(s, before - bq_size(&s->pend));
+			if (bq_size(&s->pend))
+				break;
+		}
+		struct bx_msg m;
+		struct bx_err err;
+		int r = bx_msgbuf_next(&s->main_in, &m, &err);
+		if (r < 0) {
+			shim_log(s, true, "main channel: %s", err.msg);
+			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
+			break;
+		}
+		if (r == 0)
+			break;
+		consume_main(s, BX_MSG_HDR_SIZE);
+		switch (m.kind) {
+		case BX_M_STDOUT:
+		case BX_M_STDERR:
+			s->pend_stream = m.kind == BX_M_STDERR;
+			if (bq_push(&s->pend, m.payload, m.len) < 0) {
+				consume_main(s, m.len);
+				shim_log(s, true, "out of memory: output dropped");
+			}
+			break;
+		case BX_M_EXIT: {
+			int32_t code = m.len >= 4 ? (int32_t)bx_get_u32(m.payload) : BX_EXIT_ERROR;
+			consume_main(s, m.len);
+			shim_main_send(s, BX_M_EXIT_ACK, NULL, 0);
+			shim_link_writable(s);
+			note_ready(s, "main exited");
+			shim_begin_end(s, END_EXIT, code, NULL);
+			break;
+		}
+		case BX_M_ERROR:
+			/* the agent writes the same text to main's stderr stream */
+			shim_log(s, true, "guest: %.*s", (int)m.len, (const char *)m.payload);
+			consume_main(s, m.len);
+			break;
+		case BX_M_STARTED:
+			shim_log(s, false, "main started (guest pid %d)", m.len >= 4 ? (int)bx_get_u32(m.payload) : -1);
+			consume_main(s, m.len);
+			break;
+		default:
+			consume_main(s, m.len);
+			break;
+		}
+	}
+	shim_link_writable(s);
+}

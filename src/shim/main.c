@@ -1,0 +1,204 @@
+/* boxvm-shim [--sync-fd N] BOXDIR/vm.json: the supervisor of one box for its
+ * whole life. See README for the contract with the CLI. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static void shim_init(struct shim *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = -1;
+	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
+	s->vfs_pid = s->qemu_pid = -1;
+	const char *d = getenv("BOXVM_DEBUG");
+	s->debug = d && *d && strcmp(d, "0");
+}
+
+/* Everything up to "ok": runtime dir, attach socket, virtiofsd, QEMU, link. */
+static int setup(struct shim *s, struct bx_err *err)
+{
+	if (shim_signals(s, err) < 0 || shim_listen(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 ||
+	    shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
+		return -1;
+	shim_link_init(s);
+	return shim_link_start(s, err);
+}
+
+static void on_signals(struct shim *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			shim_reap(s);
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
+			shim_log(s, true, "signal %u: stopping the box", si.ssi_signo);
+			shim_begin_end(s, END_KILLED, 128 + SIGKILL, NULL);
+		}
+		/* SIGINT: ignored; the CLI forwards ^C as a SIGNAL message */
+	}
+}
+
+static void check_progress(struct shim *s, long long now)
+{
+	/* The VM is gone: once its last bytes are in and handed on (or the
+	 * client is too slow for too long), decide how the box ended. */
+	if (s->qemu_exited && !s->end && s->ctl_eof) {
+		if (!s->drain_deadline_ms)
+			s->drain_deadline_ms = now + 5000;
+		shim_process_main(s);
+		if (!s->end && (!shim_output_busy(s) || now >= s->drain_deadline_ms)) {
+			char msg[128] = "";
+			int st = s->qemu_status;
+			if (WIFSIGNALED(st))
+				snprintf(msg, sizeof(msg), "qemu was killed by signal %d", WTERMSIG(st));
+			else if (WEXITSTATUS(st))
+				snprintf(msg, sizeof(msg), "qemu exited with status %d", WEXITSTATUS(st));
+			shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, msg[0] ? msg : NULL);
+		}
+	}
+	if (s->qemu_exited && !s->ctl_eof && s->ctl_fd >= 0)
+		shim_link_readable(s); /* pick up the last bytes and the EOF */
+	if (s->end && !s->qemu_exited && now >= s->stop_deadline_ms) {
+		if (s->end == END_EXIT)
+			shim_log(s, true, "the VM did not power off within 5 s of EXIT; killing it");
+		shim_kill_child(s->qemu_pid, SIGKILL);
+		s->stop_deadline_ms = now + 1000;
+	}
+}
+
+static bool done(struct shim *s, long long now)
+{
+	return s->end && s->qemu_exited && (s->ctl_eof || s->ctl_fd < 0) &&
+	       (!shim_output_busy(s) || now >= s->drain_deadline_ms);
+}
+
+static void loop(struct shim *s)
+{
+	for (;;) {
+		long long now = shim_now_ms();
+		shim_link_tick(s, now);
+		check_progress(s, now);
+		if (done(s, now))
+			return;
+		struct pollfd p[7];
+		int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1;
+		p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
+		if (s->cli_fd < 0)
+			p[i_lis = n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		if (s->ctl_fd >= 0 && !s->ctl_eof)
+			p[i_ctl = n++] = (struct pollfd){
+				.fd = s->ctl_fd, .events = POLLIN | (bx_mux_out_pending(&s->mux) ? POLLOUT : 0)};
+		if (s->cli_fd >= 0)
+			p[i_cli = n++] = (struct pollfd){.fd = s->cli_fd,
+							 .events = POLLIN | (bq_size(&s->cli_out) ? POLLOUT : 0)};
+		if (s->in.fd >= 0 && s->main_id && !s->end && bq_size(&s->main_out) < 65536)
+			p[i_in = n++] = (struct pollfd){.fd = s->in.fd, .events = POLLIN};
+		if (shim_output_busy(s) && s->out[s->pend_stream].fd >= 0)
+			p[i_out = n++] = (struct pollfd){.fd = s->out[s->pend_stream].fd, .events = POLLOUT};
+		int timeout = 1000;
+		long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->end ? s->stop_deadline_ms : 0,
+				    s->drain_deadline_ms,
+				    s->hb_pong || s->main_activity ? 0 : s->t0_ms + s->spec.boot_timeout_s * 1000LL};
+		for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
+			if (wake[i] && wake[i] - now < timeout)
+				timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
+		if (s->qemu_exited && !s->ctl_eof)
+			timeout = timeout > 10 ? 10 : timeout;
+		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+			shim_log(s, true, "poll: %s", strerror(errno));
+			shim_begin_end(s, END_KILLED, BX_EXIT_ERROR, "internal error");
+			continue;
+		}
+		if (p[i_sig].revents)
+			on_signals(s);
+		if (i_ctl >= 0 && p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))
+			shim_link_readable(s);
+		if (i_ctl >= 0 && p[i_ctl].revents & POLLOUT)
+			shim_link_writable(s);
+		if (i_lis >= 0 && p[i_lis].revents & POLLIN)
+			shim_accept(s);
+		if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & POLLOUT)
+			shim_client_writable(s);
+		if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & (POLLIN | POLLHUP | POLLERR))
+			shim_client_readable(s);
+		if (i_in >= 0 && s->in.fd >= 0 && p[i_in].revents)
+			shim_stdin_readable(s);
+		if (i_out >= 0 && p[i_out].revents)
+			shim_process_main(s);
+		shim_link_writable(s);
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: boxvm-shim [--sync-fd N] BOXDIR/vm.json\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int sync_fd = -1;
+	const char *spec_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--sync-fd") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 0 || v > 65535 || fcntl((int)v, F_GETFD) < 0)
+				return usage();
+			sync_fd = (int)v;
+			fcntl(sync_fd, F_SETFD, FD_CLOEXEC); /* never inherited by QEMU/virtiofsd */
+		} else if (argv[i][0] != '-' && !spec_path) {
+			spec_path = argv[i];
+		} else {
+			return usage();
+		}
+	}
+	if (!spec_path)
+		return usage();
+
+	static struct shim s; /* large (the mux's channel table): not on the stack */
+	shim_init(&s);
+	struct bx_err err;
+	if (bx_vmspec_read(spec_path, &s.spec, &err) < 0) {
+		fprintf(stderr, "boxvm-shim: %s\n", err.msg);
+		shim_sync_report(&sync_fd, err.msg);
+		return 1;
+	}
+	if (shim_daemonize(&s, &err) < 0) {
+		/* we are the daemon already (the parent exited): report via sync fd */
+		shim_sync_report(&sync_fd, err.msg);
+		return 1;
+	}
+	s.t0_ms = shim_now_ms();
+	shim_log(&s, false, "starting box %s", s.spec.id);
+	if (setup(&s, &err) < 0) {
+		shim_log(&s, true, "start failed: %s", err.msg);
+		char tail[1024], msg[2200];
+		if (s.qemu_pid > 0 && shim_console_tail(s.spec.box_dir, 5, tail, sizeof(tail)) == 0)
+			snprintf(msg, sizeof(msg), "%s; last boot log lines: %s", err.msg, tail);
+		else
+			snprintf(msg, sizeof(msg), "%s", err.msg);
+		shim_sync_report(&sync_fd, msg);
+		s.end = END_KILLED; /* no diagnostics copy: the error went to the CLI directly */
+		s.exit_code = BX_EXIT_ERROR;
+		s.ever_attached = true; /* nobody will attach: do not linger */
+		shim_finish(&s);
+		return 1;
+	}
+	shim_sync_report(&sync_fd, NULL);
+	loop(&s);
+	shim_finish(&s);
+	bx_mux_free(&s.mux);
+	bx_msgbuf_free(&s.main_in);
+	bq_free(&s.main_out);
+	bq_free(&s.pend);
+	return 0;
+}

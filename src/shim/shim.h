@@ -1,0 +1,129 @@
+/* boxvm-shim: the per-box supervisor. See README for the CLI-facing contract.
+ * All mutable state lives in struct shim, owned by main(). */
+#ifndef BOXVM_SHIM_H
+#define BOXVM_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/err.h"
+#include "../lib/vmspec.h"
+#include "../proto/msg.h"
+#include "../proto/mux.h"
+
+/* a growable byte queue */
+struct bq {
+	uint8_t *buf;
+	size_t off, len, cap;
+};
+int bq_push(struct bq *q, const void *data, size_t len);
+void bq_pop(struct bq *q, size_t n);
+static inline size_t bq_size(const struct bq *q) { return q->len - q->off; }
+static inline const uint8_t *bq_data(const struct bq *q) { return q->buf + q->off; }
+void bq_free(struct bq *q);
+
+/* how a client fd is driven without changing the client's own file flags */
+enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
+struct io {
+	int fd;
+	enum io_kind kind;
+};
+
+enum end_reason {
+	END_NONE = 0,
+	END_EXIT,     /* main reported EXIT */
+	END_VM_GONE,  /* VM exited before main's EXIT */
+	END_BACKSTOP, /* no sign of life within boot_timeout_s */
+	END_KILLED,   /* SIGTERM to the shim */
+	END_LINK,     /* protocol error on the host<->guest link */
+};
+
+struct shim {
+	struct bx_vmspec spec;
+	bool debug;
+	int log_fd;
+	int sig_fd;
+	int listen_fd;
+	long long t0_ms;
+
+	/* children */
+	pid_t vfs_pid, qemu_pid;
+	bool vfs_exited, qemu_exited;
+	int qemu_status;
+
+	/* host end of the mux */
+	int ctl_fd;
+	bool ctl_eof;
+	struct bx_mux mux;
+	uint32_t main_id, hb_id;     /* 0 = none */
+	long long main_retry_ms;     /* reopen main at this time (0: not pending) */
+	long long hb_next_ms;        /* next heartbeat attempt (0: one outstanding or done) */
+	bool hb_pong, main_open, main_activity, ready;
+	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
+	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
+
+	/* the attached client */
+	int cli_fd;                  /* -1: none */
+	bool cli_ready;              /* the handshake (flags byte + fds) arrived */
+	bool ever_attached, cli_stdin, keep_fds;
+	struct io out[2];            /* stdout, stderr */
+	struct io in;
+	bool stdin_eof_sent;
+	struct bx_msgbuf cli_in;     /* messages from the client (SIGNAL, RESIZE) */
+	struct bq cli_out;           /* messages to the client */
+	struct bq pend;              /* output bytes of one STDOUT/STDERR message being written */
+	int pend_stream;             /* 0 stdout, 1 stderr */
+
+	/* the end */
+	enum end_reason end;
+	int exit_code;
+	char end_msg[1536];
+	long long stop_deadline_ms;  /* kill QEMU if it has not exited by then */
+	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
+};
+
+/* daemon.c */
+long long shim_now_ms(void);
+void shim_log(struct shim *s, bool always, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int shim_daemonize(struct shim *s, struct bx_err *err);
+void shim_sync_report(int *sync_fd, const char *error_or_null);
+int shim_signals(struct shim *s, struct bx_err *err);
+
+/* vm.c */
+int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
+int shim_start_qemu(struct shim *s, struct bx_err *err);
+int shim_connect_ctl(struct shim *s, struct bx_err *err);
+void shim_reap(struct shim *s);
+void shim_kill_child(pid_t pid, int sig);
+int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
+
+/* link.c */
+void shim_link_init(struct shim *s);
+int shim_link_start(struct shim *s, struct bx_err *err);
+void shim_link_tick(struct shim *s, long long now);
+void shim_link_readable(struct shim *s);
+void shim_link_writable(struct shim *s);
+void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
+void shim_main_flush(struct shim *s);
+void shim_process_main(struct shim *s);
+void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg);
+
+/* attach.c */
+int shim_listen(struct shim *s, struct bx_err *err);
+void shim_accept(struct shim *s);
+void shim_client_readable(struct shim *s);
+void shim_client_writable(struct shim *s);
+void shim_stdin_readable(struct shim *s);
+void shim_output_writable(struct shim *s);
+void shim_client_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
+void shim_client_gone(struct shim *s);
+bool shim_output_busy(const struct shim *s);
+bool shim_output_discarding(const struct shim *s);
+
+/* cleanup.c */
+void shim_finish(struct shim *s);
+int shim_console_tail(const char *box_dir, int lines, char *out, size_t size);
+
+#endif
