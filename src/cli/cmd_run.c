@@ -89,15 +89,32 @@ static int apply_test_knobs(struct bx_spec *spec, struct bx_err *err)
 	return 0;
 }
 
+static void run_opts_free(struct bx_run_opts *ro)
+{
+	bx_strv_free(ro->env);
+	bx_strv_free(ro->env_files);
+	bx_strv_free(ro->command);
+}
+
 static const char *caller_getenv(const char *name)
 {
 	return getenv(name);
 }
 
+static int run(int argc, char **argv, struct bx_run_opts *ro);
+
 int cmd_run(int argc, char **argv)
 {
-	struct bx_err err = {0};
 	struct bx_run_opts ro = {0};
+	int rc = run(argc, argv, &ro);
+	run_opts_free(&ro);
+	return rc;
+}
+
+static int run(int argc, char **argv, struct bx_run_opts *rop)
+{
+	struct bx_err err = {0};
+	struct bx_run_opts *ro = rop;
 	struct bx_box_opts bo = {.mem_mb = 512, .cpus = 2};
 	struct bx_args a;
 	int id, r;
@@ -107,12 +124,12 @@ int cmd_run(int argc, char **argv)
 	while ((r = bx_args_next(&a, run_opts, &id, &val, &err)) > 0) {
 		switch (id) {
 		case OPT_RM: bo.auto_remove = !val; break;
-		case OPT_ENV: cli_strv_append(&ro.env, val); break;
-		case OPT_ENV_FILE: cli_strv_append(&ro.env_files, val); break;
-		case OPT_WORKDIR: ro.workdir = val; break;
-		case OPT_USER: ro.user = val; break;
-		case OPT_ENTRYPOINT: ro.entrypoint = val; break;
-		case OPT_INTERACTIVE: ro.stdin_open = !val; break;
+		case OPT_ENV: cli_strv_append(&ro->env, val); break;
+		case OPT_ENV_FILE: cli_strv_append(&ro->env_files, val); break;
+		case OPT_WORKDIR: ro->workdir = val; break;
+		case OPT_USER: ro->user = val; break;
+		case OPT_ENTRYPOINT: ro->entrypoint = val; break;
+		case OPT_INTERACTIVE: ro->stdin_open = !val; break;
 		case OPT_MEMORY:
 			if (parse_memory(val, &bo.mem_mb, &err) < 0)
 				return bx_cli_report(&err);
@@ -137,7 +154,7 @@ int cmd_run(int argc, char **argv)
 	if (a.i < argc && !strcmp(argv[a.i], "--"))
 		a.i++;
 	for (int i = a.i; i < argc; i++)
-		cli_strv_append(&ro.command, argv[i]);
+		cli_strv_append(&ro->command, argv[i]);
 
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
@@ -156,15 +173,15 @@ int cmd_run(int argc, char **argv)
 		goto fail;
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
 	hostname[BX_SHORT_ID_LEN] = 0;
-	ro.hostname = hostname;
-	if (bx_runconfig_build(&img.config, &ro, caller_getenv, &spec, &err) < 0 ||
+	ro->hostname = hostname;
+	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &err) < 0 ||
 	    apply_test_knobs(&spec, &err) < 0 || bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0)
 		goto fail;
 	if (bx_shim_start(&vm, &err) < 0) {
 		bx_box_destroy(&vm);
 		goto fail;
 	}
-	rc = bx_shim_attach(&vm, ro.stdin_open, &err);
+	rc = bx_shim_attach(&vm, ro->stdin_open, &err);
 	if (rc < 0)
 		rc = bx_cli_report(&err);
 	goto out;

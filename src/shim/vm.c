@@ -124,9 +124,9 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 		shim_reap(s);
 		if (s->vfs_exited) {
 			/* quote its last words: the box dir (and its shim.log) may be removed with --rm */
-			char log[PATH_MAX], last[512];
-			snprintf(log, sizeof(log), "%s/shim.log", s->spec.box_dir);
-			last_line(log, last, sizeof(last));
+			char log[PATH_MAX], last[512] = "";
+			if (bx_path_join(log, sizeof(log), NULL, "%s/shim.log", s->spec.box_dir) == 0)
+				last_line(log, last, sizeof(last));
 			return bx_fail(err, 0, "virtiofsd exited at start%s%s", last[0] ? ": " : "", last);
 		}
 		if (shim_now_ms() > end)
