@@ -156,11 +156,15 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 			bx_fail(err, errno, "cannot read env file %s", *f);
 			goto out;
 		}
-		size_t n = env.n;
-		int r = bx_envfile_parse(text, *f, getenv_fn, &env.v, &n, err);
-		env.n = n;
-		env.cap = n + 1 > env.cap ? n + 1 : env.cap;
+		/* parsed into its own list, then merged key by key */
+		char **fenv = NULL;
+		size_t fn = 0;
+		int r = bx_envfile_parse(text, *f, getenv_fn, &fenv, &fn, err);
 		free(text);
+		for (size_t i = 0; r == 0 && i < fn; i++)
+			r = envlist_set(&env, fenv[i], err);
+		struct envlist parsed = {.v = fenv, .n = fn};
+		envlist_free(&parsed);
 		if (r < 0)
 			goto out;
 	}

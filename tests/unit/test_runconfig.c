@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/runconfig.h"
 
@@ -157,6 +159,57 @@ static void test_envfile_bad_line(void **state)
 	free(env);
 }
 
+/* regression: an env file merged into a short image env, then -e flags,
+ * overflowed the list (its capacity was mis-tracked) */
+static void test_envfile_then_flags(void **state)
+{
+	char *img_env[] = {"PATH=/bin", NULL};
+	char path[] = "/tmp/test_runconfig.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	dprintf(fd, "F1=1\nF2=2\n");
+	close(fd);
+	char *files[] = {path, NULL};
+	char *env[] = {"E1=1", "E2=2", "E3=3", "E4=4", NULL};
+	struct bx_image_config img = {.cmd = cmd_img, .env = img_env};
+	struct bx_run_opts o = {.env_files = files, .env = env, .hostname = "h"};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	unlink(path);
+	assert_int_equal(s.nenv, 8);
+	assert_string_equal(s.env[7], "HOSTNAME=h");
+	bx_spec_free(&s);
+}
+
+/* merging an env file into a long image env */
+static void test_envfile_merged_into_long_env(void **state)
+{
+	char *img_env[40];
+	char bufs[39][16];
+	for (int i = 0; i < 39; i++) {
+		snprintf(bufs[i], sizeof(bufs[i]), "IMG%d=%d", i, i);
+		img_env[i] = bufs[i];
+	}
+	img_env[39] = NULL;
+	char path[] = "/tmp/test_runconfig.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 30; i++)
+		dprintf(fd, "FILE%d=%d\nIMG%d=file\n", i, i, i);
+	close(fd);
+	char *files[] = {path, NULL};
+	struct bx_image_config img = {.cmd = cmd_img, .env = img_env};
+	struct bx_run_opts o = {.env_files = files};
+	struct bx_spec s;
+	build(&img, &o, &s);
+	unlink(path);
+	assert_int_equal(s.nenv, 69);
+	assert_string_equal(s.env[0], "IMG0=file");
+	assert_string_equal(s.env[38], "IMG38=38");
+	assert_string_equal(s.env[39], "FILE0=0");
+	bx_spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +222,8 @@ int main(void)
 		cmocka_unit_test(test_relative_workdir_rejected),
 		cmocka_unit_test(test_envfile),
 		cmocka_unit_test(test_envfile_bad_line),
+		cmocka_unit_test(test_envfile_merged_into_long_env),
+		cmocka_unit_test(test_envfile_then_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
