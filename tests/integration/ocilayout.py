@@ -86,3 +86,31 @@ def image_tar(path, layers, config=None, name="test:latest", base_layers=()):
         for d, b in blobs.items():
             add("blobs/sha256/" + d.split(":")[1], b)
     return path
+
+
+def docker_save_tar(path, layer_blobs, config=None, repotag="saved:latest"):
+    """Write a `docker save`-style tar: manifest.json, <config>.json, <n>/layer.tar
+    (uncompressed, as Docker writes them). layer_blobs: list of (blob, diff_id)."""
+    layer_files = []
+    diff_ids = []
+    files = {}
+    for i, (blob, diff_id) in enumerate(layer_blobs):
+        raw = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+        name = f"{i:064x}/layer.tar"
+        files[name] = raw
+        layer_files.append(name)
+        diff_ids.append(diff_id)
+    cfg = {"architecture": "amd64", "os": "linux", "config": config or {},
+           "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    cfg_blob = json.dumps(cfg, sort_keys=True).encode()
+    cfg_name = hashlib.sha256(cfg_blob).hexdigest() + ".json"
+    files[cfg_name] = cfg_blob
+    files["manifest.json"] = json.dumps([{"Config": cfg_name, "RepoTags": [repotag],
+                                          "Layers": layer_files}]).encode()
+    with tarfile.open(path, "w") as t:
+        for n, data in files.items():
+            ti = tarfile.TarInfo(n)
+            ti.size = len(data)
+            ti.mode = 0o644
+            t.addfile(ti, io.BytesIO(data))
+    return path

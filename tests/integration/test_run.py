@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ocilayout import image_tar
+from ocilayout import docker_save_tar, image_tar
 
 
 def test_echo_hello(no_leaks):
@@ -173,3 +173,11 @@ def test_escaping_layer_refused(no_leaks, tmp_path, bx, entries):
     assert len(p.stderr.strip().split(b"\n")) == 1
     assert not os.path.exists("/tmp/escape-via-link")
     assert not os.path.exists(os.path.join(bx.root, "boxes", "..", "escape"))
+
+
+def test_docker_save_tar_loads_and_runs(no_leaks, tmp_path, bx):
+    tar = docker_save_tar(str(tmp_path / "saved.tar"), [_busybox_base_layer(bx)],
+                          config={"Cmd": ["echo", "from docker save"]}, repotag="dsave:v2")
+    p = bx("load", "-i", tar, check=0)
+    assert p.stdout == b"Loaded image: dsave:v2\n"
+    assert bx("run", "--rm", "dsave:v2", check=0).stdout == b"from docker save\n"
