@@ -124,7 +124,7 @@ static bool is_hex(const char *s)
 
 static int not_found(struct bx_err *err, const char *ref)
 {
-	return bx_fail_code(err, BX_EXIT_ERROR, 0, "no such image: %s (load it with 'boxvm load -i FILE')", ref);
+	return bx_fail_code(err, BX_EXIT_ERROR, 0, "no such image: %s (pull it with 'boxvm pull %s' or load it with 'boxvm load -i FILE')", ref, ref);
 }
 
 int bx_image_lookup(const struct bx_paths *p, const char *ref, struct bx_image *out, struct bx_err *err)

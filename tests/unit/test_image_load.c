@@ -206,7 +206,7 @@ static void test_oci_load_lookup_unpack(void **state)
 	bx_image_free(&img);
 
 	assert_int_equal(bx_image_lookup(&P, "nginx", &img, &err), -1);
-	assert_string_equal(err.msg, "no such image: nginx (load it with 'boxvm load -i FILE')");
+	assert_string_equal(err.msg, "no such image: nginx (pull it with 'boxvm pull nginx' or load it with 'boxvm load -i FILE')");
 	assert_int_equal(err.exit_code, 125);
 	assert_int_equal(bx_image_lookup(&P, "0000", &img, &err), -1);
 

@@ -1,0 +1,189 @@
+/* boxvm pull [OPTIONS] NAME[:TAG|@DIGEST], and the pull `run` does for a
+ * missing image. Output follows Docker's: a live progress line per layer on
+ * a terminal, one line per finished layer otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/image.h"
+#include "../lib/pull.h"
+#include "args.h"
+#include "cli.h"
+#include "cli_pull.h"
+
+enum { OPT_PLATFORM, OPT_QUIET, OPT_HELP };
+static const struct bx_opt pull_opts[] = {
+	{0, "platform", "string", OPT_PLATFORM, "Set platform if server is multi-platform capable (default linux/amd64)"},
+	{'q', "quiet", NULL, OPT_QUIET, "Suppress verbose output"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+struct progress {
+	FILE *out;
+	bool tty, quiet, line_open;
+	long long last_ms;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void human(long long b, char *out, size_t size)
+{
+	if (b < 0)
+		snprintf(out, size, "?");
+	else if (b < 1000)
+		snprintf(out, size, "%lldB", b);
+	else if (b < 1000000)
+		snprintf(out, size, "%.1fkB", b / 1e3);
+	else if (b < 1000000000)
+		snprintf(out, size, "%.1fMB", b / 1e6);
+	else
+		snprintf(out, size, "%.2fGB", b / 1e9);
+}
+
+static void on_event(void *vp, const struct bx_pull_event *ev)
+{
+	struct progress *pr = vp;
+	if (pr->quiet || ev->kind == BX_PULL_RESOLVED)
+		return;
+	const char *hex = ev->digest + 7;
+	char done[32], total[32];
+	switch (ev->kind) {
+	case BX_PULL_LAYER_PROGRESS:
+		if (!pr->tty || now_ms() - pr->last_ms < 100)
+			return;
+		pr->last_ms = now_ms();
+		human(ev->done, done, sizeof(done));
+		human(ev->total, total, sizeof(total));
+		fprintf(pr->out, "\r\033[K%.12s: Downloading  %s/%s", hex, done, total);
+		pr->line_open = true;
+		break;
+	case BX_PULL_LAYER_WAITING:
+		if (pr->tty) {
+			fprintf(pr->out, "\r\033[K%.12s: Waiting", hex);
+			pr->line_open = true;
+		}
+		break;
+	case BX_PULL_LAYER_EXISTS:
+	case BX_PULL_LAYER_DONE:
+		fprintf(pr->out, "%s%.12s: %s\n", pr->line_open ? "\r\033[K" : "", hex,
+			ev->kind == BX_PULL_LAYER_EXISTS ? "Already exists" : "Pull complete");
+		pr->line_open = false;
+		break;
+	default:
+		break;
+	}
+	fflush(pr->out);
+}
+
+int cli_pull_image(const struct bx_paths *p, const char *ref, const char *platform, bool quiet, FILE *out,
+		   struct bx_err *err)
+{
+	struct bx_pull_opts o = {0};
+	if (platform) {
+		if (bx_platform_parse(platform, &o.platform, err) < 0)
+			return -1;
+	} else {
+		bx_platform_default(&o.platform);
+	}
+	struct bx_ref r;
+	if (bx_ref_parse(ref, &r, err) < 0)
+		return -1;
+	struct progress pr = {.out = out, .tty = isatty(fileno(out)), .quiet = quiet};
+	o.progress = on_event;
+	o.progress_ctx = &pr;
+	if (!quiet) {
+		if (!strchr(ref, '@') && !strchr(strrchr(ref, '/') ? strrchr(ref, '/') : ref, ':'))
+			fprintf(out, "Using default tag: latest\n");
+		fprintf(out, "%s: Pulling from %s\n", r.tag[0] ? r.tag : r.digest, r.path);
+		fflush(out);
+	}
+	struct bx_pull_result res;
+	int rc = bx_image_pull(p, ref, &o, &res, err);
+	if (pr.line_open)
+		fprintf(out, "\n");
+	if (rc < 0)
+		return -1;
+	if (!quiet) {
+		fprintf(out, "Digest: %s\n", res.repo_digest);
+		fprintf(out, "Status: %s for %s\n", res.updated ? "Downloaded newer image" : "Image is up to date", res.name);
+	}
+	return 0;
+}
+
+int cli_image_for_box(const struct bx_paths *p, const char *ref, const char *policy, const char *platform,
+		      struct bx_image *img, struct bx_err *err)
+{
+	bool always = !strcmp(policy, "always"), never = !strcmp(policy, "never");
+	if (!always && !never && strcmp(policy, "missing") != 0)
+		return bx_fail(err, 0, "invalid --pull '%s': use missing, always or never", policy);
+	if (!always) {
+		if (bx_image_lookup(p, ref, img, err) == 0)
+			return 0;
+		/* only "not there" leads to a pull; a corrupt store or bad reference is reported as is */
+		if (strncmp(err->msg, "no such image", 13) != 0)
+			return -1;
+		if (never)
+			return bx_fail(err, 0, "no such image: %s (--pull=never forbids pulling it; run 'boxvm pull %s')", ref, ref);
+		struct bx_ref r;
+		if (bx_ref_parse(ref, &r, err) < 0)
+			return -1;
+		fprintf(stderr, "Unable to find image '%s' locally\n", ref);
+	}
+	if (cli_pull_image(p, ref, platform, false, stderr, err) < 0)
+		return -1;
+	return bx_image_lookup(p, ref, img, err);
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	const char *platform = NULL;
+	bool quiet = false;
+	int id, r;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, pull_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_PLATFORM: platform = val; break;
+		case OPT_QUIET: quiet = true; break;
+		case OPT_HELP:
+			bx_args_usage("boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]",
+				      "Download an image from a registry.\n\n"
+				      "Plain HTTP is used only for loopback registries and those listed in\n"
+				      "BOXVM_INSECURE_REGISTRIES (comma-separated HOST[:PORT]); HTTPS otherwise.",
+				      pull_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (argc - a.i != 1) {
+		bx_fail(&err, 0, "\"pull\" requires exactly 1 argument: boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	const char *ref = argv[a.i];
+	if (cli_pull_image(&p, ref, platform, quiet, stdout, &err) < 0)
+		return bx_cli_report(&err);
+	/* Docker prints the canonical reference last; scripts read it */
+	struct bx_ref pr;
+	if (bx_ref_parse(ref, &pr, &err) == 0) {
+		if (pr.tag[0] && pr.digest[0])
+			printf("%s/%s:%s@%s\n", pr.domain, pr.path, pr.tag, pr.digest);
+		else
+			printf("%s/%s%s%s\n", pr.domain, pr.path, pr.tag[0] ? ":" : "@", pr.tag[0] ? pr.tag : pr.digest);
+	}
+	return 0;
+}
