@@ -1,0 +1,54 @@
+/* boxvm rmi [-f] IMAGE...: untag or delete images (Docker's rules, see
+ * image_gc.h), then collect what nothing references any more. */
+#include <stdio.h>
+
+#include "../lib/image_gc.h"
+#include "args.h"
+#include "cli.h"
+
+enum { OPT_FORCE, OPT_HELP };
+static const struct bx_opt rmi_opts[] = {
+	{'f', "force", NULL, OPT_FORCE, "Force removal of an image used by a stopped box, or with several names"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static void print_report(void *ctx, const char *verb, const char *what)
+{
+	printf("%s: %s\n", verb, what);
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	bool force = false;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, rmi_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_FORCE)
+			force = true;
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images.", rmi_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"rmi\" requires at least 1 argument: boxvm rmi [OPTIONS] IMAGE [IMAGE...]");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		if (bx_image_remove(&p, argv[i], force, print_report, NULL, &err) < 0)
+			rc = bx_cli_report(&err);
+		fflush(stdout);
+	}
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* boxvm save -o FILE IMAGE...: an OCI image layout tar that `boxvm load` reads. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../lib/image_inspect.h"
+#include "args.h"
+#include "cli.h"
+
+enum { OPT_OUTPUT, OPT_HELP };
+static const struct bx_opt save_opts[] = {
+	{'o', "output", "FILE", OPT_OUTPUT, "Write to a file (required unless stdout is not a terminal)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+int cmd_save(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	const char *val, *out = NULL;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, save_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_OUTPUT)
+			out = val;
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm save [OPTIONS] IMAGE [IMAGE...]",
+				      "Save one or more images to an OCI image layout tar archive.", save_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"save\" requires at least 1 argument: boxvm save -o FILE IMAGE [IMAGE...]");
+		return bx_cli_report(&err);
+	}
+	if (!out) {
+		bx_fail(&err, 0, "no output file: use -o FILE (boxvm save -o FILE IMAGE)");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0 || bx_image_save(&p, argv + a.i, (size_t)(argc - a.i), out, &err) < 0)
+		return bx_cli_report(&err);
+	return 0;
+}

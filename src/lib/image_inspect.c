@@ -1,0 +1,56 @@
+/* `boxvm image inspect`: an image as Docker shows it (Id, RepoTags,
+ * RepoDigests, Created, Architecture, Os, Size, Config, RootFS). */
+#include "image_inspect.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX (16u << 20)
+
+static json_t *str_or_empty(json_t *cfg, const char *key)
+{
+	const char *s = json_string_value(json_object_get(cfg, key));
+	return json_string(s ? s : "");
+}
+
+int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, void **out, struct bx_err *err)
+{
+	_cleanup_free_ char *cbuf = NULL;
+	size_t clen;
+	*out = NULL;
+	if (bx_blob_read(p, img->id, CONFIG_MAX, &cbuf, &clen, err) < 0)
+		return -1;
+	json_error_t je;
+	json_t *cfg = json_loadb(cbuf, clen, 0, &je);
+	if (!json_is_object(cfg)) {
+		json_decref(cfg);
+		return bx_fail(err, 0, "image %.19s: its config is not valid JSON (%s)", img->id, je.text);
+	}
+	json_t *tags = json_array(), *digests = json_array(), *layers = json_array();
+	for (char **n = img->names; n && *n; n++)
+		json_array_append_new(strchr(*n, '@') ? digests : tags, json_string(*n));
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	size_t i;
+	json_t *d;
+	json_array_foreach(ids, i, d)
+		json_array_append(layers, d);
+	json_t *config = json_object_get(cfg, "config");
+	config = json_is_object(config) ? json_incref(config) : json_object();
+	json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:{s:s,s:o},s:{s:s}}",
+			      "Id", img->id, "RepoTags", tags, "RepoDigests", digests,
+			      "Created", str_or_empty(cfg, "created"), "Author", str_or_empty(cfg, "author"),
+			      "Architecture", str_or_empty(cfg, "architecture"), "Os", str_or_empty(cfg, "os"),
+			      "Variant", str_or_empty(cfg, "variant"), "Size", (json_int_t)img->size,
+			      "Config", config,
+			      "RootFS", "Type", "layers", "Layers", layers, "Metadata", "ManifestDigest",
+			      img->manifest_digest);
+	json_decref(cfg);
+	if (!o)
+		return bx_fail(err, ENOMEM, "out of memory");
+	if (!json_string_length(json_object_get(o, "Variant")))
+		json_object_del(o, "Variant");
+	*out = o;
+	return 0;
+}
