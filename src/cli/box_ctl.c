@@ -1,0 +1,129 @@
+#include "box_ctl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/boxconfig.h"
+#include "../lib/vmspec.h"
+#include "shim_client.h"
+#include "tty_keys.h"
+
+static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
+{
+	if ((r->status != BX_BOX_RUNNING && r->status != BX_BOX_RESTARTING) ||
+	    !bx_proc_alive(r->shim_pid, r->shim_start_time))
+		return bx_fail(err, 0, "box %s is not running", r->name[0] ? r->name : r->id);
+	return r->shim_pid;
+}
+
+int cli_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err)
+{
+	int pid = alive_shim(r, err);
+	if (pid < 0)
+		return -1;
+	union sigval v = {.sival_int = sig};
+	if (sigqueue(pid, SIGUSR1, v) < 0)
+		return bx_fail(err, errno, "cannot signal the supervisor of box %s", r->name);
+	return 0;
+}
+
+int cli_box_kill_vm(const struct bx_box_record *r, struct bx_err *err)
+{
+	int pid = alive_shim(r, err);
+	if (pid < 0)
+		return -1;
+	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+		return bx_fail(err, errno, "cannot signal the supervisor of box %s", r->name);
+	return 0;
+}
+
+static int set_stopped(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	if (r->manually_stopped)
+		return 1;
+	r->manually_stopped = true;
+	return 0;
+}
+
+int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err)
+{
+	return bx_state_update(r->box_dir, set_stopped, NULL, NULL, err);
+}
+
+bool cli_box_not_running(const struct bx_box_record *r, void *ctx)
+{
+	return r->status != BX_BOX_RUNNING && r->status != BX_BOX_RESTARTING;
+}
+
+int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
+{
+	if (cli_box_not_running(r, NULL))
+		return 0; /* Docker: stopping a stopped box succeeds */
+	if (cli_box_mark_stopped(r, err) < 0)
+		return -1;
+	struct bx_err e2;
+	if (r->status == BX_BOX_RUNNING && cli_box_signal(r, sig, &e2) < 0) {
+		/* it ended meanwhile: fine */
+	}
+	if (r->status == BX_BOX_RESTARTING)
+		cli_box_kill_vm(r, &e2); /* between boots there is nothing to signal */
+	int w = bx_state_wait(r->box_dir, cli_box_not_running, NULL, timeout_s * 1000, r, err);
+	if (w < 0)
+		return err->errnum == ENOENT ? 0 : -1; /* --rm: the box is gone, which is stopped too */
+	if (w == 1)
+		return 0;
+	/* the timeout passed: kill the VM (137), as Docker's SIGKILL */
+	if (cli_box_kill_vm(r, &e2) < 0 && !cli_box_not_running(r, NULL)) {
+		/* the shim went away between the wait and the kill: reconcile shows it */
+	}
+	w = bx_state_wait(r->box_dir, cli_box_not_running, NULL, 30000, r, err);
+	if (w == 0)
+		return bx_fail(err, 0, "box %s did not stop within 30 s of being killed", r->name);
+	return w < 0 && err->errnum != ENOENT ? -1 : 0;
+}
+
+struct start_ctx {
+	bool hold_output;
+};
+
+static int reset_for_start(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	struct start_ctx *c = ctx;
+	if (r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING)
+		return bx_fail(err, 0, "box %s is already running", r->name);
+	if (r->status == BX_BOX_REMOVING)
+		return bx_fail(err, 0, "box %s is being removed", r->name);
+	r->manually_stopped = false;
+	r->restart_count = 0;
+	r->hold_output = c->hold_output;
+	return 0;
+}
+
+int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
+		  struct bx_err *err)
+{
+	if (bx_box_is_running(r) || r->status == BX_BOX_RESTARTING)
+		return bx_fail(err, 0, "box %s is already running; stop it first or use restart", r->name);
+	char path[PATH_MAX];
+	struct bx_vmspec vm;
+	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", r->box_dir) < 0 || bx_vmspec_read(path, &vm, err) < 0)
+		return -1;
+	struct start_ctx c = {.hold_output = attach};
+	if (bx_state_update(r->box_dir, reset_for_start, &c, r, err) < 0)
+		return -1;
+	if (bx_shim_start(&vm, err) < 0)
+		return -1;
+	if (!attach)
+		return 0;
+	if (vm.tty) {
+		struct bx_detach keys;
+		bool detached = false;
+		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
+		int rc = bx_shim_attach_tty(vm.run_dir, vm.id, forward_stdin, &keys, &detached, err);
+		return rc >= 0 && detached ? 0 : rc;
+	}
+	return bx_shim_attach(&vm, forward_stdin, err);
+}

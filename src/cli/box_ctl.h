@@ -1,0 +1,29 @@
+/* Talking to a box's shim from the CLI: requests travel as signals to the
+ * shim's pid, only after its start time proved it is still our shim (see
+ * src/shim/lifecycle.c). */
+#ifndef BOXVM_CLI_BOX_CTL_H
+#define BOXVM_CLI_BOX_CTL_H
+
+#include <stdbool.h>
+
+#include "../lib/err.h"
+#include "../lib/paths.h"
+#include "../lib/state.h"
+
+/* Deliver sig to the box's main process (through the guest agent). */
+int cli_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err);
+/* Kill the VM now (exit 137). */
+int cli_box_kill_vm(const struct bx_box_record *r, struct bx_err *err);
+/* Mark the box stopped by the user (restart policies stand down). */
+int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err);
+/* Docker's stop: the stop signal, timeout_s to exit, then a kill; waits until
+ * the box is exited. A box that is not running is left alone (success). */
+int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err);
+/* Start an existing (created or exited) box's shim; attach when asked.
+ * Returns the exit code when attached, 0 otherwise, -1 on error. */
+int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
+		  struct bx_err *err);
+
+bool cli_box_not_running(const struct bx_box_record *r, void *ctx);
+
+#endif

@@ -1,0 +1,165 @@
+#include "box_register.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/rootfs.h"
+#include "../lib/state.h"
+
+void cli_box_lc_init(struct cli_box_lc *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->stop_timeout = -1;
+	bx_box_config_defaults(&lc->cfg);
+}
+
+void cli_box_lc_free(struct cli_box_lc *lc)
+{
+	bx_strv_free(lc->labels);
+	lc->labels = NULL;
+}
+
+int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc, struct bx_err *err)
+{
+	char boxes[PATH_MAX], dir[PATH_MAX];
+	if (bx_path_join(boxes, sizeof(boxes), err, "%s/boxes", p->data) < 0 || bx_mkdir_p(boxes, 0700, err) < 0 ||
+	    bx_state_box_dir(p, id, dir, sizeof(dir), err) < 0 || bx_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	int rc;
+	if (lc->name) {
+		const char *n = lc->name[0] == '/' ? lc->name + 1 : lc->name;
+		rc = bx_name_reserve(p, n, id, err);
+		if (rc == 0)
+			snprintf(lc->name_buf, sizeof(lc->name_buf), "%s", n);
+	} else {
+		rc = bx_name_generate(p, id, lc->name_buf, sizeof(lc->name_buf), err);
+	}
+	if (rc < 0)
+		bx_rm_rf(dir, NULL);
+	return rc;
+}
+
+void cli_box_unreserve(const struct bx_paths *p, const char *id, const struct cli_box_lc *lc)
+{
+	char dir[PATH_MAX];
+	if (lc->name_buf[0])
+		bx_name_release(p, lc->name_buf, id);
+	if (bx_state_box_dir(p, id, dir, sizeof(dir), NULL) == 0)
+		bx_box_remove_dir(dir, NULL);
+}
+
+void cli_format_command(char *const *args, char *out, size_t size)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; args && args[i] && o + 1 < size; i++) {
+		const char *a = args[i];
+		bool quote = !*a || strpbrk(a, " \t\n'\"\\$`;&|<>()*?[]{}!#~") != NULL;
+		int n = snprintf(out + o, size - o, "%s%s", i ? " " : "", quote ? "'" : "");
+		o += n > 0 ? (size_t)n : 0;
+		for (; *a && o + 5 < size; a++) {
+			if (*a == '\'' && quote) {
+				memcpy(out + o, "'\\''", 4);
+				o += 4;
+			} else {
+				out[o++] = *a;
+			}
+		}
+		if (quote && o + 1 < size)
+			out[o++] = '\'';
+		out[o < size ? o : size - 1] = '\0';
+	}
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, const char *image_ref,
+			const struct bx_spec *spec, const struct cli_box_lc *lc, struct bx_err *err)
+{
+	json_t *labels = json_object();
+	for (size_t i = 0; lc->labels && lc->labels[i]; i++) {
+		const char *eq = strchr(lc->labels[i], '=');
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - lc->labels[i]) : (int)strlen(lc->labels[i]),
+			 lc->labels[i]);
+		json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+	}
+	char maxsize[32] = "", maxfile[16];
+	if (lc->cfg.log.max_size)
+		snprintf(maxsize, sizeof(maxsize), "%lld", lc->cfg.log.max_size);
+	snprintf(maxfile, sizeof(maxfile), "%d", lc->cfg.log.max_file);
+	json_t *logcfg = json_object();
+	if (maxsize[0])
+		json_object_set_new(logcfg, "max-size", json_string(maxsize));
+	json_object_set_new(logcfg, "max-file", json_string(maxfile));
+	const char *sig = bx_signal_name(lc->cfg.stop_signal);
+	char signum[16];
+	snprintf(signum, sizeof(signum), "%d", lc->cfg.stop_signal);
+	json_t *o = json_pack(
+		"{s:s,s:o,s:{s:s?,s:s,s:o,s:o,s:s?,s:s?,s:o,s:s,s:i,s:b,s:b},s:{s:{s:s,s:i},s:b,s:{s:s,s:o},s:I,s:I}}",
+		"Path", spec->nargs ? spec->args[0] : "", "Args", strv_json(spec->nargs ? spec->args + 1 : NULL), "Config",
+		"Hostname", spec->hostname, "Image", image_ref, "Cmd", strv_json(spec->args), "Env", strv_json(spec->env),
+		"WorkingDir", spec->cwd, "User", spec->user, "Labels", labels, "StopSignal", sig ? sig : signum,
+		"StopTimeout", lc->cfg.stop_timeout, "Tty", spec->tty, "OpenStdin", spec->stdin_open, "HostConfig",
+		"RestartPolicy", "Name", bx_restart_kind_name(lc->cfg.restart.kind), "MaximumRetryCount",
+		lc->cfg.restart.max_retries, "AutoRemove", vm->auto_remove, "LogConfig", "Type", "json-file", "Config",
+		logcfg, "Memory", (json_int_t)vm->mem_mb << 20, "NanoCpus", (json_int_t)vm->cpus * 1000000000LL);
+	if (!o)
+		return bx_fail(err, ENOMEM, "cannot encode the box's configuration");
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	char path[PATH_MAX];
+	int rc = -1;
+	if (!text)
+		bx_fail(err, ENOMEM, "out of memory");
+	else if (bx_path_join(path, sizeof(path), err, "%s/config.json", vm->box_dir) == 0)
+		rc = bx_write_file_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
+int cli_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const struct bx_image *img,
+		     const char *image_ref, const struct bx_spec *spec, struct cli_box_lc *lc, bool hold_output,
+		     struct bx_err *err)
+{
+	/* --stop-signal, else the image's StopSignal, else SIGTERM */
+	const char *ss = lc->stop_signal ? lc->stop_signal : img->config.stop_signal;
+	if (ss && bx_signal_parse(ss, &lc->cfg.stop_signal, err) < 0)
+		return -1;
+	if (lc->stop_timeout >= 0)
+		lc->cfg.stop_timeout = lc->stop_timeout;
+	if (write_config(vm, img, image_ref, spec, lc, err) < 0)
+		return -1;
+	struct bx_box_record r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "%s", vm->id);
+	snprintf(r.name, sizeof(r.name), "%s", lc->name_buf);
+	snprintf(r.image, sizeof(r.image), "%s", image_ref);
+	snprintf(r.image_id, sizeof(r.image_id), "%s", img->id);
+	snprintf(r.box_dir, sizeof(r.box_dir), "%s", vm->box_dir);
+	snprintf(r.run_dir, sizeof(r.run_dir), "%s", vm->run_dir);
+	r.status = BX_BOX_CREATED;
+	r.created_ns = now_ns();
+	r.auto_remove = vm->auto_remove;
+	r.hold_output = hold_output;
+	cli_format_command(spec->args, r.command, sizeof(r.command));
+	return bx_state_write(&r, err);
+}

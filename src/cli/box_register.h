@@ -1,0 +1,40 @@
+/* What `run` and `create` add to a box beyond its VM: a name, lifecycle
+ * settings (config.json) and the state record, plus rollback. */
+#ifndef BOXVM_CLI_BOX_REGISTER_H
+#define BOXVM_CLI_BOX_REGISTER_H
+
+#include <stdbool.h>
+
+#include "../lib/boxconfig.h"
+#include "../lib/err.h"
+#include "../lib/image.h"
+#include "../lib/paths.h"
+#include "../lib/vmspec.h"
+#include "../proto/spec.h"
+
+struct cli_box_lc {
+	bool detach;
+	const char *name;          /* --name (NULL: generated) */
+	const char *stop_signal;   /* --stop-signal (NULL: image's, else SIGTERM) */
+	int stop_timeout;          /* --stop-timeout (-1: default 10) */
+	struct bx_box_config cfg;
+	char **labels;             /* -l/--label "K=V", NULL-terminated */
+	char name_buf[128];        /* the name in effect */
+};
+
+void cli_box_lc_init(struct cli_box_lc *lc);
+void cli_box_lc_free(struct cli_box_lc *lc);
+/* Before the box is built: its directory (so the name never points at
+ * nothing) and its name, reserved atomically. */
+int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc, struct bx_err *err);
+/* After bx_box_create: config.json, then the record ("created"). */
+int cli_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const struct bx_image *img,
+		     const char *image_ref, const struct bx_spec *spec, struct cli_box_lc *lc, bool hold_output,
+		     struct bx_err *err);
+/* Undo cli_box_reserve: the name and the box directory. */
+void cli_box_unreserve(const struct bx_paths *p, const char *id, const struct cli_box_lc *lc);
+
+/* Shell-like display of argv for ps ("sh -c 'echo hi'"). */
+void cli_format_command(char *const *args, char *out, size_t size);
+
+#endif

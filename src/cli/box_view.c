@@ -1,0 +1,227 @@
+#include "box_view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/logfile.h"
+#include "../lib/vmspec.h"
+#include "args.h"
+
+void cli_human_duration(long long ns, char *out, size_t size)
+{
+	long long s = ns / 1000000000LL;
+	long long m = s / 60, h = s / 3600;
+	if (s < 1)
+		snprintf(out, size, "Less than a second");
+	else if (s == 1)
+		snprintf(out, size, "1 second");
+	else if (s < 60)
+		snprintf(out, size, "%lld seconds", s);
+	else if (m == 1)
+		snprintf(out, size, "About a minute");
+	else if (m < 60)
+		snprintf(out, size, "%lld minutes", m);
+	else if (h == 1)
+		snprintf(out, size, "About an hour");
+	else if (h < 48)
+		snprintf(out, size, "%lld hours", h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, size, "%lld days", h / 24);
+	else if (h < 24 * 30 * 2)
+		snprintf(out, size, "%lld weeks", h / 24 / 7);
+	else if (h < 24 * 365 * 2)
+		snprintf(out, size, "%lld months", h / 24 / 30);
+	else
+		snprintf(out, size, "%lld years", h / 24 / 365);
+}
+
+void cli_box_status_line(const struct bx_box_record *r, long long now, char *out, size_t size)
+{
+	char d[64];
+	switch (r->status) {
+	case BX_BOX_RUNNING:
+		cli_human_duration(now - r->started_ns, d, sizeof(d));
+		snprintf(out, size, "Up %s", d);
+		break;
+	case BX_BOX_RESTARTING:
+		cli_human_duration(now - r->finished_ns, d, sizeof(d));
+		snprintf(out, size, "Restarting (%d) %s ago", r->exit_code, d);
+		break;
+	case BX_BOX_EXITED:
+		cli_human_duration(now - r->finished_ns, d, sizeof(d));
+		snprintf(out, size, "Exited (%d) %s ago", r->exit_code, d);
+		break;
+	case BX_BOX_REMOVING:
+		snprintf(out, size, "Removal In Progress");
+		break;
+	default:
+		snprintf(out, size, "Created");
+	}
+}
+
+void cli_time_rfc3339(long long ns, char *out, size_t size)
+{
+	char t[40];
+	if (ns <= 0) {
+		snprintf(out, size, "0001-01-01T00:00:00Z");
+		return;
+	}
+	bx_log_time_format(ns, t);
+	snprintf(out, size, "%s", t);
+}
+
+static json_t *read_config(const struct bx_box_record *r)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) < 0)
+		return NULL;
+	return json_load_file(path, 0, NULL);
+}
+
+static void labels_text(json_t *labels, char *out, size_t size)
+{
+	size_t o = 0;
+	const char *k;
+	json_t *v;
+	out[0] = '\0';
+	json_object_foreach(labels, k, v)
+	{
+		int n = snprintf(out + o, size - o, "%s%s=%s", o ? "," : "", k, json_string_value(v) ? json_string_value(v) : "");
+		if (n < 0 || (size_t)n >= size - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now)
+{
+	char status[128], created[64], running_for[80], cmd[600], labels[1024] = "";
+	cli_box_status_line(r, now, status, sizeof(status));
+	time_t sec = (time_t)(r->created_ns / 1000000000LL);
+	struct tm tm;
+	localtime_r(&sec, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+	cli_human_duration(now - r->created_ns, running_for, sizeof(running_for));
+	strncat(running_for, " ago", sizeof(running_for) - strlen(running_for) - 1);
+	if (no_trunc || strlen(r->command) <= 20)
+		snprintf(cmd, sizeof(cmd), "\"%s\"", r->command);
+	else
+		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", r->command);
+	json_t *cfg = read_config(r);
+	labels_text(json_object_get(json_object_get(cfg, "Config"), "Labels"), labels, sizeof(labels));
+	json_decref(cfg);
+	char id[65];
+	snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, r->id);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image", r->image, "Command", cmd,
+			 "CreatedAt", created, "RunningFor", running_for, "Status", status, "State",
+			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels, "Ports", "");
+}
+
+json_t *cli_box_inspect_json(const struct bx_box_record *r)
+{
+	json_t *cfg = read_config(r);
+	if (!cfg)
+		cfg = json_object();
+	char created[48], started[48], finished[48], logpath[PATH_MAX + 16], name[130];
+	cli_time_rfc3339(r->created_ns, created, sizeof(created));
+	cli_time_rfc3339(r->started_ns, started, sizeof(started));
+	cli_time_rfc3339(r->finished_ns, finished, sizeof(finished));
+	snprintf(logpath, sizeof(logpath), "%s/%s", r->box_dir, BX_LOG_NAME);
+	snprintf(name, sizeof(name), "/%s", r->name);
+	bool running = r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING;
+	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_name(r->status),
+				  "Running", running, "Paused", 0, "Restarting", r->status == BX_BOX_RESTARTING,
+				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
+				  "Error", "", "StartedAt", started, "FinishedAt", finished);
+	json_t *o = json_object();
+	json_object_set_new(o, "Id", json_string(r->id));
+	json_object_set_new(o, "Created", json_string(created));
+	json_object_set(o, "Path", json_object_get(cfg, "Path") ? json_object_get(cfg, "Path") : json_string(""));
+	json_object_set(o, "Args", json_object_get(cfg, "Args") ? json_object_get(cfg, "Args") : json_array());
+	json_object_set_new(o, "State", state);
+	json_object_set_new(o, "Image", json_string(r->image_id));
+	json_object_set_new(o, "LogPath", json_string(logpath));
+	json_object_set_new(o, "Name", json_string(name));
+	json_object_set_new(o, "RestartCount", json_integer(r->restart_count));
+	json_object_set_new(o, "Driver", json_string("virtiofs"));
+	json_object_set_new(o, "Platform", json_string("linux"));
+	json_t *hc = json_object_get(cfg, "HostConfig");
+	json_object_set(o, "HostConfig", hc ? hc : json_object());
+	json_t *c = json_object_get(cfg, "Config");
+	json_object_set(o, "Config", c ? c : json_object());
+	json_decref(cfg);
+	return o;
+}
+
+int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return bx_fail(err, 0, "bad format of filter '%s' (expected name=value)", kv);
+	size_t kl = (size_t)(eq - kv);
+	const char *v = eq + 1;
+	char ***dst = NULL;
+	if (kl == 2 && !strncmp(kv, "id", 2))
+		dst = &f->ids;
+	else if (kl == 4 && !strncmp(kv, "name", 4))
+		dst = &f->names;
+	else if (kl == 5 && !strncmp(kv, "label", 5))
+		dst = &f->labels;
+	else if (kl == 6 && !strncmp(kv, "status", 6)) {
+		static const char *const ok[] = {"created", "restarting", "running", "removing", "paused", "exited", "dead", NULL};
+		bool valid = false;
+		for (const char *const *s = ok; *s && !valid; s++)
+			valid = !strcmp(*s, v);
+		if (!valid)
+			return bx_fail(err, 0,
+				       "invalid filter 'status=%s': use created, restarting, running, removing, paused, exited or dead", v);
+		dst = &f->statuses;
+	} else {
+		return bx_fail(err, 0, "invalid filter '%.*s': supported filters are id, name, label and status", (int)kl, kv);
+	}
+	cli_strv_append(dst, v);
+	return 0;
+}
+
+static bool label_match(json_t *labels, const char *want)
+{
+	const char *eq = strchr(want, '=');
+	char key[256];
+	snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - want) : (int)strlen(want), want);
+	json_t *v = json_object_get(labels, key);
+	if (!v)
+		return false;
+	return !eq || (json_string_value(v) && !strcmp(json_string_value(v), eq + 1));
+}
+
+bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r, json_t *labels)
+{
+	bool ok = !f->ids;
+	for (char **v = f->ids; v && *v && !ok; v++)
+		ok = !strncmp(r->id, *v, strlen(*v));
+	if (!ok)
+		return false;
+	ok = !f->names;
+	for (char **v = f->names; v && *v && !ok; v++)
+		ok = strstr(r->name, **v == '/' ? *v + 1 : *v) != NULL; /* Docker: a regexp match; substring here */
+	if (!ok)
+		return false;
+	for (char **v = f->labels; v && *v; v++) /* labels: every one must match */
+		if (!label_match(labels, *v))
+			return false;
+	ok = !f->statuses;
+	for (char **v = f->statuses; v && *v && !ok; v++)
+		ok = !strcmp(*v, bx_box_status_name(r->status));
+	return ok;
+}
+
+void cli_filters_free(struct cli_filters *f)
+{
+	bx_strv_free(f->ids);
+	bx_strv_free(f->names);
+	bx_strv_free(f->labels);
+	bx_strv_free(f->statuses);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,36 @@
+/* How boxes are shown: ps rows and inspect objects (Docker's shapes), the
+ * human status line ("Up 5 seconds", "Exited (0) 3 minutes ago"), and ps
+ * filters. */
+#ifndef BOXVM_CLI_BOX_VIEW_H
+#define BOXVM_CLI_BOX_VIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../lib/err.h"
+#include "../lib/state.h"
+
+/* Docker's units.HumanDuration ("Less than a second", "5 seconds", "About a minute", ...). */
+void cli_human_duration(long long ns, char *out, size_t size);
+/* "Up 5 seconds", "Exited (137) 2 minutes ago", "Created", "Restarting (1) 1 second ago" */
+void cli_box_status_line(const struct bx_box_record *r, long long now_ns, char *out, size_t size);
+/* RFC 3339 with nanoseconds (0 -> "0001-01-01T00:00:00Z", as Docker). */
+void cli_time_rfc3339(long long ns, char *out, size_t size);
+
+/* The row object of `ps --format`: ID, Image, Command, CreatedAt, RunningFor,
+ * Status, State, Names, Labels, Ports. */
+json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now_ns);
+/* The object of `inspect` (config.json merged with the record). */
+json_t *cli_box_inspect_json(const struct bx_box_record *r);
+
+/* ps --filter: KEY=VALUE with KEY id, name, label, status; the same key
+ * ORs, different keys AND (Docker). */
+struct cli_filters {
+	char **ids, **names, **labels, **statuses;
+};
+int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err);
+/* labels: the box's Config.Labels object (may be NULL) */
+bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r, json_t *labels);
+void cli_filters_free(struct cli_filters *f);
+
+#endif

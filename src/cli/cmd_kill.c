@@ -1,0 +1,72 @@
+/* boxvm kill [-s SIGNAL] BOX...: a signal to the main process inside the VM
+ * (default KILL). KILL itself kills the VM at once (exit 137): nothing in a
+ * wedged guest can delay it. KILL and the stop signal count as a user stop:
+ * the restart policy stands down until the next start, as in Docker. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "../lib/boxconfig.h"
+#include "../lib/state.h"
+#include "args.h"
+#include "box_ctl.h"
+#include "cli.h"
+
+enum { OPT_SIGNAL, OPT_HELP };
+static const struct bx_opt kill_opts[] = {
+	{'s', "signal", "string", OPT_SIGNAL, "Signal to send to the box (default KILL)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+int cmd_kill(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r, sig = SIGKILL;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, kill_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_SIGNAL && bx_signal_parse(val, &sig, &err) < 0)
+			return bx_cli_report(&err);
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm kill [OPTIONS] BOX [BOX...]", "Kill one or more running boxes.", kill_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"kill\" requires at least 1 argument: boxvm kill [OPTIONS] BOX [BOX...]");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		struct bx_box_record rec;
+		struct bx_box_config cfg;
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || bx_box_config_read(rec.box_dir, &cfg, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		if (rec.status != BX_BOX_RUNNING && rec.status != BX_BOX_RESTARTING) {
+			bx_fail(&err, 0, "cannot kill box %s: it is not running", argv[i]);
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		if ((sig == SIGKILL || sig == cfg.stop_signal) && cli_box_mark_stopped(&rec, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		int k = sig == SIGKILL || rec.status == BX_BOX_RESTARTING ? cli_box_kill_vm(&rec, &err)
+									 : cli_box_signal(&rec, sig, &err);
+		if (k < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		printf("%s\n", argv[i]);
+	}
+	return rc;
+}

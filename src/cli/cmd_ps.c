@@ -1,0 +1,135 @@
+/* boxvm ps [-a] [-q] [--no-trunc] [--filter K=V]... [--format json|TEMPLATE] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/state.h"
+#include "../lib/template.h"
+#include "args.h"
+#include "box_view.h"
+#include "cli.h"
+
+enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
+static const struct bx_opt ps_opts[] = {
+	{'a', "all", NULL, OPT_ALL, "Show all boxes (default shows just running)"},
+	{'q', "quiet", NULL, OPT_QUIET, "Only display box IDs"},
+	{0, "no-trunc", NULL, OPT_NO_TRUNC, "Don't truncate output"},
+	{'f', "filter", "filter", OPT_FILTER, "Filter output: id=, name=, label=KEY[=VALUE], status="},
+	{0, "format", "string", OPT_FORMAT, "Format output: 'json' or a template such as '{{.Names}}'"},
+	{'n', "last", "int", OPT_LAST, "Show n last created boxes (includes all states)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static json_t *labels_of(const struct bx_box_record *r)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) < 0)
+		return NULL;
+	return json_load_file(path, 0, NULL);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	struct cli_filters filters = {0};
+	bool all = false, quiet = false, no_trunc = false;
+	const char *format = NULL;
+	int last = -1, id, r, rc = BX_EXIT_ERROR;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, ps_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_ALL: all = !val; break;
+		case OPT_QUIET: quiet = !val; break;
+		case OPT_NO_TRUNC: no_trunc = !val; break;
+		case OPT_FORMAT: format = val; break;
+		case OPT_LAST: last = atoi(val); all = true; break;
+		case OPT_FILTER:
+			if (cli_filter_add(&filters, val, &err) < 0)
+				goto fail;
+			break;
+		case OPT_HELP:
+			bx_args_usage("boxvm ps [OPTIONS]", "List boxes.", ps_opts);
+			cli_filters_free(&filters);
+			return 0;
+		}
+	}
+	if (r < 0)
+		goto fail;
+	if (a.i < argc) {
+		bx_fail(&err, 0, "\"ps\" accepts no arguments (see boxvm ps --help)");
+		goto fail;
+	}
+	bool json_lines = format && !strcmp(format, "json");
+	if (format && !json_lines && bx_template_check(format, &err) < 0)
+		goto fail;
+	if (filters.statuses)
+		all = true; /* Docker: a status filter looks at every box */
+	struct bx_paths p;
+	struct bx_box_record *boxes = NULL;
+	size_t n = 0;
+	if (bx_paths_init(&p, &err) < 0 || bx_state_list(&p, &boxes, &n, &err) < 0)
+		goto fail;
+	long long now = now_ns();
+	if (!quiet && !format)
+		printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", "BOX ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
+		       "NAMES");
+	int shown = 0;
+	/* newest first, as Docker */
+	for (size_t k = n; k-- > 0;) {
+		const struct bx_box_record *b = &boxes[k];
+		if (!all && b->status != BX_BOX_RUNNING && b->status != BX_BOX_RESTARTING)
+			continue;
+		json_t *cfg = filters.labels ? labels_of(b) : NULL;
+		bool match = cli_filter_match(&filters, b, json_object_get(json_object_get(cfg, "Config"), "Labels"));
+		json_decref(cfg);
+		if (!match)
+			continue;
+		if (last >= 0 && shown >= last)
+			break;
+		shown++;
+		if (quiet) {
+			printf("%.*s\n", no_trunc ? 64 : 12, b->id);
+			continue;
+		}
+		json_t *row = cli_box_ps_json(b, no_trunc, now);
+		if (!row)
+			continue;
+		if (json_lines) {
+			char *t = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			if (t)
+				printf("%s\n", t);
+			free(t);
+		} else if (format) {
+			char *t = NULL;
+			if (bx_template_render(format, row, &t, &err) == 0)
+				printf("%s\n", t);
+			free(t);
+		} else {
+			const char *ids = json_string_value(json_object_get(row, "ID"));
+			const char *cmd = json_string_value(json_object_get(row, "Command"));
+			printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", ids, b->image, cmd,
+			       json_string_value(json_object_get(row, "RunningFor")),
+			       json_string_value(json_object_get(row, "Status")), "", b->name);
+		}
+		json_decref(row);
+	}
+	free(boxes);
+	cli_filters_free(&filters);
+	return 0;
+fail:
+	cli_filters_free(&filters);
+	rc = bx_cli_report(&err);
+	return rc;
+}

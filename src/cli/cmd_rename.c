@@ -1,0 +1,59 @@
+/* boxvm rename BOX NEW_NAME: the new name is reserved first (atomically),
+ * then the record changes, then the old name is released; a failure undoes
+ * the reservation. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/state.h"
+#include "args.h"
+#include "cli.h"
+
+static const struct bx_opt rename_opts[] = {
+	{'h', "help", NULL, 1, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static int set_name(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	snprintf(r->name, sizeof(r->name), "%s", (const char *)ctx);
+	return 0;
+}
+
+int cmd_rename(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, rename_opts, &id, &val, &err)) > 0) {
+		bx_args_usage("boxvm rename BOX NEW_NAME", "Rename a box.", rename_opts);
+		return 0;
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (argc - a.i != 2) {
+		bx_fail(&err, 0, "\"rename\" requires exactly 2 arguments: boxvm rename BOX NEW_NAME");
+		return bx_cli_report(&err);
+	}
+	const char *to = argv[a.i + 1][0] == '/' ? argv[a.i + 1] + 1 : argv[a.i + 1];
+	struct bx_paths p;
+	struct bx_box_record rec;
+	if (bx_paths_init(&p, &err) < 0 || bx_state_lookup(&p, argv[a.i], &rec, &err) < 0)
+		return bx_cli_report(&err);
+	if (!strcmp(rec.name, to)) {
+		bx_fail(&err, 0, "renaming box %s to the name it already has", argv[a.i]);
+		return bx_cli_report(&err);
+	}
+	char old[128];
+	snprintf(old, sizeof(old), "%s", rec.name);
+	if (bx_name_reserve(&p, to, rec.id, &err) < 0)
+		return bx_cli_report(&err);
+	if (bx_state_update(rec.box_dir, set_name, (void *)to, NULL, &err) < 0) {
+		bx_name_release(&p, to, rec.id);
+		return bx_cli_report(&err);
+	}
+	bx_name_release(&p, old, rec.id);
+	return 0;
+}

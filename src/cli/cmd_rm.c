@@ -1,0 +1,75 @@
+/* boxvm rm [-f] BOX...: remove boxes and every trace of them (record, name,
+ * rootfs, logs, sockets). A running box needs -f, which kills its VM first. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "../lib/state.h"
+#include "args.h"
+#include "box_ctl.h"
+#include "cli.h"
+
+enum { OPT_FORCE, OPT_HELP };
+static const struct bx_opt rm_opts[] = {
+	{'f', "force", NULL, OPT_FORCE, "Force the removal of a running box (kills its VM)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static int remove_one(const struct bx_paths *p, const char *ref, bool force, struct bx_err *err)
+{
+	struct bx_box_record rec;
+	if (bx_state_lookup(p, ref, &rec, err) < 0)
+		return -1;
+	if (!cli_box_not_running(&rec, NULL)) {
+		if (!force)
+			return bx_fail(err, 0, "cannot remove box %s: it is running; stop it first or use rm -f", ref);
+		/* no restart after this, then the VM dies (137) */
+		if (cli_box_mark_stopped(&rec, err) < 0)
+			return -1;
+		struct bx_err e2;
+		cli_box_kill_vm(&rec, &e2);
+		int w = bx_state_wait(rec.box_dir, cli_box_not_running, NULL, 30000, &rec, err);
+		if (w < 0)
+			return err->errnum == ENOENT ? 0 : -1; /* --rm removed it already */
+		if (w == 0)
+			return bx_fail(err, 0, "box %s did not stop within 30 s of being killed", ref);
+	}
+	return bx_state_remove(p, &rec, err);
+}
+
+int cmd_rm(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	bool force = false;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, rm_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_FORCE)
+			force = !val;
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm rm [OPTIONS] BOX [BOX...]", "Remove one or more boxes.", rm_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"rm\" requires at least 1 argument: boxvm rm [OPTIONS] BOX [BOX...]");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		if (remove_one(&p, argv[i], force, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		printf("%s\n", argv[i]);
+	}
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* boxvm start [-a] [-i] BOX...: boot a created or exited box again, a fresh
+ * VM on the same rootfs (it persists until rm). */
+#include <stdio.h>
+
+#include "../lib/state.h"
+#include "args.h"
+#include "box_ctl.h"
+#include "cli.h"
+
+enum { OPT_ATTACH, OPT_INTERACTIVE, OPT_HELP };
+static const struct bx_opt start_opts[] = {
+	{'a', "attach", NULL, OPT_ATTACH, "Attach STDOUT/STDERR and forward signals; exit with the box's code"},
+	{'i', "interactive", NULL, OPT_INTERACTIVE, "Attach the box's STDIN"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+int cmd_start(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	bool attach = false, interactive = false;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, start_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_ATTACH: attach = !val; break;
+		case OPT_INTERACTIVE: interactive = !val; break;
+		case OPT_HELP:
+			bx_args_usage("boxvm start [OPTIONS] BOX [BOX...]", "Start one or more stopped boxes.", start_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"start\" requires at least 1 argument: boxvm start [OPTIONS] BOX [BOX...]");
+		return bx_cli_report(&err);
+	}
+	if ((attach || interactive) && argc - a.i > 1) {
+		bx_fail(&err, 0, "you cannot start and attach multiple boxes at once");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		struct bx_box_record rec;
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		int code = cli_box_start(&p, &rec, attach || interactive, interactive, &err);
+		if (code < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		if (attach || interactive)
+			return code;
+		printf("%s\n", argv[i]);
+	}
+	return rc;
+}

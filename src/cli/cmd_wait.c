@@ -1,0 +1,70 @@
+/* boxvm wait BOX...: block until each box stops, print its exit code. A box
+ * that is not running answers at once with its last code. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "../lib/state.h"
+#include "args.h"
+#include "box_ctl.h"
+#include "cli.h"
+
+static const struct bx_opt wait_opts[] = {
+	{'h', "help", NULL, 1, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+/* The run that was going on when we started waiting has ended: the box is
+ * not running, or it finished after that run began (a restart follows). */
+static bool run_over(const struct bx_box_record *r, void *ctx)
+{
+	long long started = *(long long *)ctx;
+	return cli_box_not_running(r, NULL) || r->finished_ns > started;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, wait_opts, &id, &val, &err)) > 0) {
+		bx_args_usage("boxvm wait BOX [BOX...]", "Block until one or more boxes stop, then print their exit codes.",
+			      wait_opts);
+		return 0;
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (a.i >= argc) {
+		bx_fail(&err, 0, "\"wait\" requires at least 1 argument: boxvm wait BOX [BOX...]");
+		return bx_cli_report(&err);
+	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		struct bx_box_record rec;
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		long long started = rec.status == BX_BOX_RESTARTING ? rec.finished_ns : rec.started_ns;
+		struct bx_box_record end = rec;
+		int w = bx_state_wait(rec.box_dir, run_over, &started, -1, &end, &err);
+		if (w < 0 && err.errnum == ENOENT) {
+			/* removed (--rm) before we saw the end: its code went with it */
+			bx_fail(&err, 0, "box %s was removed before its exit code could be read", argv[i]);
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		if (w < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		printf("%d\n", end.exit_code);
+		fflush(stdout);
+	}
+	return rc;
+}

@@ -1,0 +1,98 @@
+/* Is a box's shim still alive? A pid alone proves nothing after a reboot or
+ * pid reuse, so a record carries the shim's pid AND its start time (field 22
+ * of /proc/PID/stat); a box whose shim is gone is reconciled to exited. */
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int bx_proc_start_time(int pid, unsigned long long *out)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (bx_read_file(path, &text, NULL, NULL) < 0)
+		return -1;
+	/* comm may hold spaces and parentheses: fields restart after the last ')' */
+	char *p = strrchr(text, ')');
+	if (!p)
+		return -1;
+	p++; /* at the space before field 3 (state) */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -1;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+bool bx_proc_alive(int pid, unsigned long long start_time)
+{
+	unsigned long long now;
+	if (bx_proc_start_time(pid, &now) < 0 || now != start_time)
+		return false;
+	/* a zombie shim (its parent has not reaped it yet) is dead too */
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (bx_read_file(path, &text, NULL, NULL) < 0)
+		return false;
+	char *p = strrchr(text, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static bool shim_gone(const struct bx_box_record *r)
+{
+	return (r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING) &&
+	       !bx_proc_alive(r->shim_pid, r->shim_start_time);
+}
+
+bool bx_box_is_running(const struct bx_box_record *r)
+{
+	return r->status == BX_BOX_RUNNING && bx_proc_alive(r->shim_pid, r->shim_start_time);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int mark_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	if (!shim_gone(r))
+		return 1; /* re-checked under the lock: someone got there first */
+	r->status = BX_BOX_EXITED;
+	r->exit_code = 128 + 9; /* the VM died with its supervisor: killed */
+	r->finished_ns = now_ns();
+	r->shim_pid = 0;
+	r->shim_start_time = 0;
+	return 0;
+}
+
+void bx_state_reconcile(struct bx_box_record *r)
+{
+	if (!shim_gone(r))
+		return;
+	struct bx_box_record fixed;
+	if (bx_state_update(r->box_dir, mark_exited, NULL, &fixed, NULL) == 0) {
+		*r = fixed;
+		/* the dead shim could not remove its sockets: do it for it */
+		if (r->run_dir[0])
+			bx_rm_rf(r->run_dir, NULL);
+	} else if (shim_gone(r)) {
+		r->status = BX_BOX_EXITED; /* cannot persist (read-only store?): still show the truth */
+	}
+}

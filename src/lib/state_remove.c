@@ -1,0 +1,87 @@
+/* Removing a box for good, and waiting for a box's state to change. */
+#include "state.h"
+#include "rootfs.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+static int mark_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	r->status = BX_BOX_REMOVING;
+	return 0;
+}
+
+/* Order matters for a crash half-way: the record says "removing" first (ps
+ * shows it, nothing starts it), the name goes next (a stale name would be
+ * taken over anyway), and the directory holding the record goes last. */
+int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
+{
+	/* best effort: a corrupt or half-written record must not make a box unremovable */
+	bx_state_update(r->box_dir, mark_removing, NULL, NULL, NULL);
+	bx_name_release(p, r->name, r->id);
+	if (r->run_dir[0] && bx_rm_rf(r->run_dir, err) < 0)
+		return -1;
+	return bx_box_remove_dir(r->box_dir, err); /* unmounts the overlay rootfs first */
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* inotify on the box directory wakes us on every record replacement (rename
+ * into place); the periodic re-check catches a shim that died without
+ * writing anything (its liveness is not a file event). */
+int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
+		  int timeout_ms, struct bx_box_record *out, struct bx_err *err)
+{
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd >= 0)
+		inotify_add_watch(ifd, box_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
+	long long deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+	int rc;
+	for (;;) {
+		struct bx_box_record r;
+		if (bx_state_read(box_dir, &r, err) < 0) {
+			rc = -1;
+			break;
+		}
+		bx_state_reconcile(&r);
+		if (done(&r, ctx)) {
+			if (out)
+				*out = r;
+			rc = 1;
+			break;
+		}
+		int wait = 500;
+		if (deadline >= 0) {
+			long long left = deadline - mono_ms();
+			if (left <= 0) {
+				if (out)
+					*out = r;
+				rc = 0;
+				break;
+			}
+			if (left < wait)
+				wait = (int)left;
+		}
+		struct pollfd pfd = {.fd = ifd, .events = POLLIN};
+		if (ifd >= 0 && poll(&pfd, 1, wait) > 0) {
+			char buf[4096];
+			while (read(ifd, buf, sizeof(buf)) > 0)
+				;
+		} else if (ifd < 0) {
+			poll(NULL, 0, wait);
+		}
+	}
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}

@@ -1,0 +1,287 @@
+/* The box's life beyond one boot (issue 4): the state record the shim keeps
+ * current, the json-file log it owns, stop/kill requests from the CLI, and
+ * the restart policy it applies itself.
+ *
+ * CLI -> shim requests arrive as signals, so no socket has to be free:
+ *   SIGUSR1 with sigqueue value N: deliver signal N to main (stop, kill);
+ *   SIGTERM: kill the VM now (exit 137), as before.
+ * Whether a stop was the user's (no restart) is in the record
+ * (ManuallyStopped), written by the CLI under the record's lock before it
+ * signals, so the shim reads it when it decides. */
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/keptlog.h"
+#include "../lib/paths.h"
+#include "../lib/state.h"
+#include "shim.h"
+
+static long long real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void shim_lc_init(struct shim *s)
+{
+	struct bx_box_record r;
+	struct bx_err err;
+	/* the record names our pid from here on; a CLI request must not find
+	 * SIGUSR1 at its default action (terminate) before shim_signals runs */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	/* boxes started without a record (tests/tools/shimrun.py) keep the old
+	 * behaviour: no log, output held for the client */
+	if (bx_state_read(s->spec.box_dir, &r, &err) < 0)
+		return;
+	s->lc.have_state = true;
+	/* no client is coming (run -d, start): take main's output into the log
+	 * at once, as if one had attached; this also skips the wait for a
+	 * client when the box fails */
+	if (!r.hold_output)
+		s->ever_attached = true;
+	s->lc.restart_count = r.restart_count;
+	if (bx_box_config_read(s->spec.box_dir, &s->lc.cfg, &err) < 0)
+		shim_log(s, true, "%s (using defaults)", err.msg);
+	if (bx_log_open(&s->lc.log, s->spec.box_dir, &s->lc.cfg.log, &err) < 0)
+		shim_log(s, true, "%s: the box's output will not be logged", err.msg);
+	else
+		s->lc.log_open = true;
+}
+
+struct started_ctx {
+	int pid;
+	unsigned long long start_time;
+	bool restarting;
+};
+
+static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	struct started_ctx *c = ctx;
+	r->status = BX_BOX_RUNNING;
+	r->shim_pid = c->pid;
+	r->shim_start_time = c->start_time;
+	r->started_ns = real_ns();
+	r->hold_output = false; /* only the first boot after start waits for the client */
+	return 0;
+}
+
+void shim_lc_started(struct shim *s)
+{
+	s->lc.run_t0_ms = shim_now_ms();
+	if (!s->lc.have_state)
+		return;
+	struct started_ctx c = {.pid = getpid()};
+	struct bx_err err;
+	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_running, &c, NULL, &err) < 0)
+		shim_log(s, true, "cannot record the box as running: %s", err.msg);
+}
+
+void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
+{
+	if (!s->lc.log_open)
+		return;
+	struct bx_err err;
+	if (bx_log_write(&s->lc.log, stream, buf, len, real_ns(), &err) < 0) {
+		shim_log(s, true, "%s: logging stops", err.msg);
+		bx_log_close(&s->lc.log);
+		s->lc.log_open = false;
+	}
+}
+
+/* SIGUSR1 from the CLI: a signal for main. Without a VM (between restarts)
+ * there is nothing to signal: the waiting loop ends instead. */
+void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si)
+{
+	int sig = si->ssi_int;
+	if (sig < 1 || sig > 64) {
+		shim_log(s, true, "ignoring a request for signal %d from pid %u", sig, si->ssi_pid);
+		return;
+	}
+	shim_log(s, false, "signal %d for main (from pid %u)", sig, si->ssi_pid);
+	uint8_t le[4] = {(uint8_t)sig, 0, 0, 0};
+	shim_main_send(s, BX_M_SIGNAL, le, 4);
+}
+
+static bool manually_stopped(struct shim *s)
+{
+	struct bx_box_record r;
+	return bx_state_read(s->spec.box_dir, &r, NULL) == 0 && r.manually_stopped;
+}
+
+bool shim_lc_restart_wanted(struct shim *s)
+{
+	if (!s->lc.have_state || s->end == END_KILLED)
+		return false; /* SIGTERM to the shim is a kill: never undone */
+	return bx_restart_should(&s->lc.cfg.restart, s->exit_code, s->lc.restart_count, manually_stopped(s));
+}
+
+struct exited_ctx {
+	int code;
+	bool restarting;
+	int restart_count;
+};
+
+static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	struct exited_ctx *c = ctx;
+	r->status = c->restarting ? BX_BOX_RESTARTING : BX_BOX_EXITED;
+	r->exit_code = c->code;
+	r->finished_ns = real_ns();
+	r->restart_count = c->restart_count;
+	r->hold_output = false;
+	if (!c->restarting) {
+		r->shim_pid = 0;
+		r->shim_start_time = 0;
+	}
+	return 0;
+}
+
+static void record_exit(struct shim *s, bool restarting)
+{
+	struct exited_ctx c = {.code = s->exit_code, .restarting = restarting, .restart_count = s->lc.restart_count};
+	struct bx_err err;
+	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_exited, &c, NULL, &err) < 0)
+		shim_log(s, true, "cannot record the box's exit: %s", err.msg);
+}
+
+/* Forget everything about the VM that just ended; the attach socket, the
+ * client and the log stay. */
+static void reset_run(struct shim *s)
+{
+	shim_exec_close_all(s);
+	shim_stop_children(s);
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	s->ctl_fd = -1;
+	bx_mux_free(&s->mux);
+	bx_msgbuf_free(&s->main_in);
+	bq_free(&s->main_out);
+	bq_free(&s->pend);
+	s->vfs_pid = s->qemu_pid = -1;
+	s->vfs_exited = s->qemu_exited = false;
+	s->qemu_status = 0;
+	s->ctl_eof = false;
+	s->main_id = s->hb_id = 0;
+	s->main_retry_ms = s->hb_next_ms = 0;
+	s->hb_pong = s->main_open = s->main_activity = s->ready = false;
+	s->stdin_eof_sent = false;
+	s->end = END_NONE;
+	s->end_msg[0] = '\0';
+	s->stop_deadline_ms = s->drain_deadline_ms = 0;
+	/* the old sockets would satisfy the "is it up yet" checks at once */
+	for (int i = 0; i < s->naux; i++)
+		if (s->aux[i].sock[0])
+			unlink(s->aux[i].sock);
+	s->naux = 0;
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/vfs.sock", s->spec.run_dir) == 0)
+		unlink(path);
+	if (bx_path_join(path, sizeof(path), NULL, "%s/ctl.sock", s->spec.run_dir) == 0)
+		unlink(path);
+}
+
+/* Sleep out the backoff, still answering signals: SIGTERM (kill) or a user
+ * stop ends the box instead. Returns 0 to go on with the restart. */
+static int backoff(struct shim *s, long long ms)
+{
+	long long end = shim_now_ms() + ms;
+	for (;;) {
+		long long left = end - shim_now_ms();
+		if (left <= 0)
+			return manually_stopped(s) ? -1 : 0;
+		struct pollfd p = {.fd = s->sig_fd, .events = POLLIN};
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		struct signalfd_siginfo si;
+		while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				shim_reap(s);
+			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
+				shim_log(s, false, "signal %u while waiting to restart: the box stops", si.ssi_signo);
+				return -1;
+			}
+		}
+	}
+}
+
+int shim_lc_restart(struct shim *s)
+{
+	long long ran = shim_now_ms() - s->lc.run_t0_ms;
+	if (ran >= BX_RESTART_STABLE_MS)
+		s->lc.consecutive = 0; /* a stable run: start the backoff over */
+	long long delay = bx_restart_backoff_ms(s->lc.consecutive++);
+	if (s->lc.log_open)
+		bx_log_flush(&s->lc.log, real_ns(), NULL);
+	s->lc.restart_count++;
+	shim_log(s, true, "main exited with %d; restart %d in %lld ms (policy %s)", s->exit_code, s->lc.restart_count,
+		 delay, bx_restart_kind_name(s->lc.cfg.restart.kind));
+	reset_run(s);
+	record_exit(s, true);
+	if (backoff(s, delay) < 0) {
+		s->lc.restart_count--; /* it did not happen */
+		s->end = END_EXIT;     /* keep the last exit code; nothing to stop */
+		s->qemu_exited = s->vfs_exited = true;
+		return -1;
+	}
+	s->t0_ms = shim_now_ms();
+	s->ever_attached = true; /* a restarted boot never waits for a client */
+	struct bx_err err;
+	if (shim_boot(s, &err) < 0) {
+		/* the loop is not running: end here, like a failed first start */
+		shim_log(s, true, "restart failed: %s", err.msg);
+		shim_stop_children(s);
+		s->end = END_VM_GONE;
+		s->exit_code = BX_EXIT_ERROR;
+		snprintf(s->end_msg, sizeof(s->end_msg), "restart failed: %s", err.msg);
+		s->qemu_exited = s->vfs_exited = true;
+		return -1;
+	}
+	shim_lc_started(s);
+	return 0;
+}
+
+/* DATA of this box: box_dir is DATA/boxes/<id>. */
+static int data_dir(const struct shim *s, char *out, size_t size)
+{
+	char tmp[PATH_MAX];
+	if (bx_path_join(tmp, sizeof(tmp), NULL, "%s", s->spec.box_dir) < 0)
+		return -1;
+	return bx_path_join(out, size, NULL, "%s", dirname(dirname(tmp)));
+}
+
+/* The box ended for good: flush the log, record the exit, and for --rm drop
+ * the name (the directory goes in shim_finish), keeping a bounded copy of the
+ * log of a failed run. */
+void shim_lc_finished(struct shim *s)
+{
+	if (s->lc.log_open) {
+		bx_log_flush(&s->lc.log, real_ns(), NULL);
+		bx_log_close(&s->lc.log);
+		s->lc.log_open = false;
+	}
+	if (!s->lc.have_state)
+		return;
+	record_exit(s, false);
+	if (!s->spec.auto_remove)
+		return;
+	struct bx_paths p;
+	struct bx_box_record r;
+	memset(&p, 0, sizeof(p));
+	if (data_dir(s, p.data, sizeof(p.data)) < 0 || bx_state_read(s->spec.box_dir, &r, NULL) < 0)
+		return;
+	if (s->exit_code != 0)
+		bx_keptlog_save(&p, &r, NULL);
+	bx_name_release(&p, r.name, r.id);
+}

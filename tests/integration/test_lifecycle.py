@@ -1,0 +1,210 @@
+"""Box lifecycle against real VMs: run -d, ps, logs (-f), stop (STOPSIGNAL,
+timeout), kill, wait, restart policies, create/start, rename, rm, inspect,
+reconciliation of a dead shim, and what --rm keeps of a failed box.
+
+Time limits are hang guards only; waits poll the real state."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BOXVM, HANG_GUARD, _our_processes
+
+
+def until(pred, what, limit=HANG_GUARD):
+    """Poll pred() (a hang guard, not a verdict) until it returns a true value."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def inspect(bx, ref):
+    p = bx("inspect", ref, check=0)
+    return json.loads(p.stdout)[0]
+
+
+def logs(bx, ref, *flags):
+    return bx("logs", *flags, ref, check=0).stdout.decode()
+
+
+def test_detached_logs_follow_and_stop_with_trap(no_leaks):
+    bx = no_leaks
+    out = bx("run", "-d", "--name", "web", "busybox", "sh", "-c",
+             'trap "echo got term; exit 7" TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done', check=0)
+    box_id = out.stdout.decode().strip()
+    assert len(box_id) == 64
+    ps = bx("ps", "--format", "{{.ID}} {{.Names}} {{.State}}", check=0).stdout.decode()
+    assert f"{box_id[:12]} web running" in ps
+    until(lambda: "tick 2" in logs(bx, "web"), "detached output in logs")
+    stamped = logs(bx, "web", "-t", "--tail", "1").strip()
+    assert stamped.endswith(("tick 2", "tick 3", "tick 4", "tick 5")) and "Z tick" in stamped
+    follow = subprocess.Popen([BOXVM, "logs", "-f", "web"], stdout=subprocess.PIPE, env=bx.env)
+    assert bx("stop", "web", check=0).stdout == b"web\n"
+    out, _ = follow.communicate(timeout=60)  # -f ends when the box does
+    assert b"tick 0" in out and out.endswith(b"got term\n")
+    assert bx("wait", "web", check=0).stdout == b"7\n"
+    st = inspect(bx, box_id[:8])
+    assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 7 and not st["State"]["Running"]
+    assert st["Name"] == "/web" and st["Id"] == box_id
+    assert st["HostConfig"]["RestartPolicy"]["Name"] == "no" and st["Config"]["StopSignal"] == "SIGTERM"
+    assert bx("stop", "web", check=0).stdout == b"web\n"  # stopped already: quiet success
+    assert "web" not in bx("ps", "-q", check=0).stdout.decode()
+    assert box_id[:12] in bx("ps", "-aq", check=0).stdout.decode()
+    bx("rm", "web", check=0)
+    assert not os.path.exists(os.path.join(bx.root, "names", "web"))
+
+
+def test_stop_timeout_kills_and_stop_signal(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "stubborn", "busybox", "sh", "-c",
+       'trap "" TERM; echo ready; while true; do sleep 1; done', check=0)
+    bx("run", "-d", "--name", "usr1", "--stop-signal", "USR1", "busybox", "sh", "-c",
+       'trap "exit 9" USR1; echo ready; while true; do sleep 1; done', check=0)
+    until(lambda: "ready" in logs(bx, "stubborn") and "ready" in logs(bx, "usr1"), "both boxes up")
+    bx("stop", "-t", "1", "stubborn", "usr1", check=0)
+    assert bx("wait", "stubborn", "usr1", check=0).stdout == b"137\n9\n"
+    bx("rm", "stubborn", "usr1", check=0)
+
+
+def test_restart_on_failure_exactly_twice(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3", check=0)
+    until(lambda: inspect(bx, "flaky")["State"]["Status"] == "exited" and inspect(bx, "flaky"), "the last exit")
+    st = inspect(bx, "flaky")
+    assert st["RestartCount"] == 2 and st["State"]["ExitCode"] == 3
+    assert logs(bx, "flaky").count("run\n") == 3
+    bx("rm", "flaky", check=0)
+
+
+def test_restart_always_survives_crash_but_not_stop(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sh", "-c",
+       "echo up; sleep 2; exit 1", check=0)
+    until(lambda: inspect(bx, "phoenix")["RestartCount"] >= 1 and logs(bx, "phoenix").count("up") >= 2,
+          "a restart after the crash")
+    bx("stop", "phoenix", check=0)
+    st = inspect(bx, "phoenix")
+    assert st["State"]["Status"] == "exited"
+    # the shim, the only thing that could restart it, is gone
+    assert not [p for p in _our_processes(bx.root) if "boxvm-shim" in p[1] and st["Id"] in p[1]]
+    bx("rm", "phoenix", check=0)
+
+
+def test_wait_several_boxes(no_leaks):
+    bx = no_leaks
+    for name, code in (("w0", 0), ("w3", 3), ("w5", 5)):
+        bx("run", "-d", "--name", name, "busybox", "sh", "-c", f"exit {code}", check=0)
+    assert bx("wait", "w0", "w3", "w5", check=0).stdout == b"0\n3\n5\n"
+    bx("rm", "w0", "w3", "w5", check=0)
+
+
+def test_concurrent_run_d_loses_no_record(no_leaks):
+    bx = no_leaks
+    procs = [subprocess.Popen([BOXVM, "run", "-d", "-m", "128m", "--cpus", "1", "busybox", "sleep", "600"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bx.env) for _ in range(8)]
+    ids = set()
+    for p in procs:
+        out, err = p.communicate(timeout=HANG_GUARD)
+        assert p.returncode == 0, err
+        ids.add(out.decode().strip())
+    assert len(ids) == 8
+    listed = set(bx("ps", "-q", "--no-trunc", check=0).stdout.decode().split())
+    assert ids <= listed
+    names = bx("ps", "--format", "{{.Names}}", check=0).stdout.decode().split()
+    assert len(set(names)) == len(names) >= 8
+    bx("rm", "-f", *ids, check=0)
+
+
+def test_sigkilled_shim_is_reconciled(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "orphan", "busybox", "sleep", "600", check=0)
+    st = inspect(bx, "orphan")
+    assert st["State"]["Running"] and st["State"]["Pid"] > 0
+    os.kill(st["State"]["Pid"], signal.SIGKILL)
+    until(lambda: not [p for p in _our_processes(bx.root) if st["Id"] in p[1]], "the VM to die with its shim")
+    row = bx("ps", "-a", "--format", "{{.Names}} {{.State}} {{.Status}}", check=0).stdout.decode()
+    assert "orphan exited Exited (137)" in row
+    assert not inspect(bx, "orphan")["State"]["Running"]
+    bx("rm", "orphan", check=0)
+
+
+def test_create_start_attach_keeps_rootfs(no_leaks):
+    bx = no_leaks
+    box_id = bx("create", "--name", "twice", "busybox", "sh", "-c",
+                "cat /marker 2>/dev/null; echo once >> /marker; exit 4", check=0).stdout.decode().strip()
+    assert inspect(bx, "twice")["State"]["Status"] == "created"
+    first = bx("start", "-a", "twice", check=4)
+    assert first.stdout == b""
+    second = bx("start", "-a", box_id[:10], check=4)  # a fresh VM on the same rootfs
+    assert second.stdout == b"once\n"
+    bx("rm", "twice", check=0)
+
+
+def test_rm_keeps_a_failed_log_only(no_leaks):
+    bx = no_leaks
+    failing = bx("run", "-d", "--rm", "--name", "evidence", "busybox", "sh", "-c", "echo clue; exit 4",
+                 check=0).stdout.decode().strip()
+    fine = bx("run", "-d", "--rm", "--name", "quiet", "busybox", "sh", "-c", "echo fine", check=0).stdout.decode().strip()
+    until(lambda: not bx("ps", "-aq", check=0).stdout.strip(), "both --rm boxes to be gone")
+    assert bx("logs", "evidence", check=0).stdout == b"clue\n"
+    assert bx("logs", failing[:12], check=0).stdout == b"clue\n"
+    p = bx("logs", fine, check=125)
+    assert b"no such box" in p.stderr
+
+
+def test_errors_leave_state_unchanged(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "busy", "busybox", "sleep", "600", check=0)
+    bx("create", "--name", "idle", "busybox", "true", check=0)
+    for args, msg in ((("run", "-d", "--name", "busy", "busybox", "true"), b"already in use"),
+                      (("logs", "nosuch"), b"no such box: nosuch"),
+                      (("rm", "busy"), b"rm -f"),
+                      (("start", "busy"), b"already running"),
+                      (("run", "-d", "--restart", "sometimes", "busybox", "true"), b"invalid restart policy"),
+                      (("kill", "-s", "SIGNOPE", "busy"), b"invalid signal"),
+                      (("rename", "idle", "busy"), b"already in use")):
+        p = bx(*args)
+        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+    assert len(bx("ps", "-aq", check=0).stdout.split()) == 2
+    bx("rename", "idle", "calm_box", check=0)
+    assert inspect(bx, "calm_box")["Name"] == "/calm_box"
+    bx("create", "--name", "idle", "busybox", "true", check=0)  # the old name is free again
+    assert bx("ps", "-a", "--filter", "status=created", "--format", "{{.Names}}", check=0).stdout.split() == [
+        b"idle", b"calm_box"]
+    assert bx("ps", "--filter", "name=bus", "-q", check=0).stdout.strip()
+    bx("kill", "busy", check=0)
+    assert bx("wait", "busy", check=0).stdout == b"137\n"
+    bx("rm", "-f", "busy", "idle", "calm_box", check=0)
+
+
+def test_log_rotation(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox", "sh", "-c",
+       "i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done", check=0)
+    assert bx("wait", "chatty", check=0).stdout == b"0\n"
+    box_dir = os.path.join(bx.root, "boxes", inspect(bx, "chatty")["Id"])
+    files = sorted(f for f in os.listdir(box_dir) if f.startswith("json.log"))
+    assert files == ["json.log", "json.log.1"]
+    assert all(os.path.getsize(os.path.join(box_dir, f)) <= 2048 for f in files)
+    out = logs(bx, "chatty").splitlines()
+    assert out[-1] == "line 299" and out == [f"line {i}" for i in range(300 - len(out), 300)]
+    bx("rm", "chatty", check=0)
+
+
+def test_create_start_rm_cycles_leave_nothing(no_leaks):
+    bx = no_leaks
+    for _ in range(20):
+        box_id = bx("create", "-m", "128m", "busybox", "sleep", "600", check=0).stdout.decode().strip()
+        bx("start", box_id, check=0)
+        bx("rm", "-f", box_id, check=0)
+    assert not bx("ps", "-aq", check=0).stdout.strip()
+    assert not os.listdir(os.path.join(bx.root, "names"))
+    with open("/proc/mounts") as f:
+        assert bx.root not in f.read()

@@ -1,0 +1,221 @@
+/* The box state store: codec, locked updates, names, lookup, reconciliation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/state.h"
+
+static char root[256];
+static struct bx_paths P;
+
+static int setup(void **state)
+{
+	snprintf(root, sizeof(root), "/tmp/bx-state-test.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	memset(&P, 0, sizeof(P));
+	snprintf(P.data, sizeof(P.data), "%s", root);
+	snprintf(P.run, sizeof(P.run), "%s/run", root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	bx_rm_rf(root, NULL);
+	return 0;
+}
+
+static void make_box(const char *id, const char *name, long long created, struct bx_box_record *r)
+{
+	struct bx_err err;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->image, sizeof(r->image), "busybox");
+	assert_int_equal(bx_state_box_dir(&P, id, r->box_dir, sizeof(r->box_dir), &err), 0);
+	snprintf(r->run_dir, sizeof(r->run_dir), "%s/run/%.12s", root, id);
+	assert_int_equal(bx_mkdir_p(r->box_dir, 0700, &err), 0);
+	r->status = BX_BOX_CREATED;
+	r->created_ns = created;
+	assert_int_equal(bx_name_reserve(&P, name, id, &err), 0);
+	assert_int_equal(bx_state_write(r, &err), 0);
+}
+
+static const char *ID1 = "aaaa111111111111111111111111111111111111111111111111111111111111";
+static const char *ID2 = "aaaa222222222222222222222222222222222222222222222222222222222222";
+
+static void test_codec_roundtrip(void **state)
+{
+	struct bx_box_record r = {0}, back;
+	struct bx_err err;
+	snprintf(r.id, sizeof(r.id), "%s", ID1);
+	snprintf(r.name, sizeof(r.name), "web");
+	snprintf(r.box_dir, sizeof(r.box_dir), "/x/boxes/%s", ID1);
+	snprintf(r.command, sizeof(r.command), "sh -c 'echo \"hi\"'");
+	r.status = BX_BOX_RESTARTING;
+	r.exit_code = 137;
+	r.started_ns = 1700000000123456789LL;
+	r.shim_start_time = 123456789012ULL;
+	r.manually_stopped = true;
+	r.restart_count = 3;
+	char *text = NULL;
+	assert_int_equal(bx_state_encode(&r, &text, &err), 0);
+	assert_int_equal(bx_state_decode(text, &back, &err), 0);
+	free(text);
+	assert_memory_equal(&r, &back, sizeof(r));
+	assert_int_equal(bx_state_decode("{\"Id\":\"x\"}", &back, &err), -1);
+	assert_int_equal(bx_state_decode("not json", &back, &err), -1);
+}
+
+static int bump(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	r->restart_count++;
+	return 0;
+}
+
+/* Two processes doing read-modify-write at once lose nothing. */
+static void test_concurrent_updates(void **state)
+{
+	struct bx_box_record r;
+	struct bx_err err;
+	make_box(ID1, "counter", 1, &r);
+	pid_t kids[4];
+	for (int k = 0; k < 4; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			for (int i = 0; i < 50; i++)
+				if (bx_state_update(r.box_dir, bump, NULL, NULL, NULL) < 0)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		int st;
+		waitpid(kids[k], &st, 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(bx_state_read(r.box_dir, &r, &err), 0);
+	assert_int_equal(r.restart_count, 200);
+}
+
+static void test_names(void **state)
+{
+	struct bx_box_record r1, r2;
+	struct bx_err err;
+	make_box(ID1, "web", 1, &r1);
+	assert_int_equal(bx_name_reserve(&P, "web", ID2, &err), -1);
+	assert_non_null(strstr(err.msg, "already in use"));
+	assert_int_equal(bx_name_reserve(&P, "web", ID1, &err), 0); /* its own: fine */
+	assert_int_equal(bx_name_check("-bad", &err), -1);
+	assert_int_equal(bx_name_check("a", &err), -1);
+	assert_int_equal(bx_name_check("a b", &err), -1);
+	assert_int_equal(bx_name_check("ok_name.1-2", &err), 0);
+	/* a stale entry (its box is gone) is taken over */
+	assert_int_equal(bx_state_remove(&P, &r1, &err), 0);
+	assert_int_equal(symlink(ID1, (snprintf(err.msg, sizeof(err.msg), "%s/names/web", root), err.msg)), 0);
+	make_box(ID2, "web", 2, &r2);
+	char gen[128];
+	assert_int_equal(bx_mkdir_p(r1.box_dir, 0700, &err), 0); /* ID1 exists again: its names are not stale */
+	assert_int_equal(bx_name_generate(&P, ID1, gen, sizeof(gen), &err), 0);
+	assert_non_null(strchr(gen, '_'));
+	bx_name_release(&P, gen, ID2); /* not its owner: kept */
+	assert_int_equal(bx_name_reserve(&P, gen, ID2, &err), -1);
+	bx_name_release(&P, gen, ID1);
+	assert_int_equal(bx_name_reserve(&P, gen, ID2, &err), 0);
+}
+
+static void test_lookup_and_list(void **state)
+{
+	struct bx_box_record r, got;
+	struct bx_err err;
+	make_box(ID2, "second", 20, &r);
+	make_box(ID1, "first", 10, &r);
+	assert_int_equal(bx_state_lookup(&P, "first", &got, &err), 0);
+	assert_string_equal(got.id, ID1);
+	assert_int_equal(bx_state_lookup(&P, "/second", &got, &err), 0);
+	assert_string_equal(got.id, ID2);
+	assert_int_equal(bx_state_lookup(&P, "aaaa2", &got, &err), 0);
+	assert_string_equal(got.id, ID2);
+	assert_int_equal(bx_state_lookup(&P, ID1, &got, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "aaaa", &got, &err), -1);
+	assert_non_null(strstr(err.msg, "ambiguous"));
+	assert_int_equal(bx_state_lookup(&P, "nosuch", &got, &err), -1);
+	assert_non_null(strstr(err.msg, "no such box"));
+	struct bx_box_record *v;
+	size_t n;
+	assert_int_equal(bx_state_list(&P, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "first"); /* oldest first */
+	assert_string_equal(v[1].name, "second");
+	free(v);
+}
+
+/* A record naming a dead shim (or a live pid with another start time) is
+ * reconciled to exited; the live one stays running. */
+static void test_reconcile(void **state)
+{
+	struct bx_box_record r, got;
+	struct bx_err err;
+	make_box(ID1, "ghost", 1, &r);
+	pid_t kid = fork();
+	if (kid == 0)
+		_exit(0);
+	waitpid(kid, NULL, 0);
+	r.status = BX_BOX_RUNNING;
+	r.shim_pid = kid;
+	r.shim_start_time = 1;
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
+	assert_int_equal(got.status, BX_BOX_EXITED);
+	assert_int_equal(got.exit_code, 137);
+	assert_false(bx_box_is_running(&got));
+	assert_int_equal(bx_state_read(r.box_dir, &got, &err), 0); /* persisted */
+	assert_int_equal(got.status, BX_BOX_EXITED);
+	/* our own pid with a wrong start time: pid reuse, not our shim */
+	r.shim_pid = getpid();
+	r.shim_start_time = 1;
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
+	assert_int_equal(got.status, BX_BOX_EXITED);
+	/* and with the right one: running */
+	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time), 0);
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
+	assert_int_equal(got.status, BX_BOX_RUNNING);
+	assert_true(bx_box_is_running(&got));
+}
+
+static void test_remove(void **state)
+{
+	struct bx_box_record r, got;
+	struct bx_err err;
+	make_box(ID1, "gone", 1, &r);
+	assert_int_equal(bx_mkdir_p(r.run_dir, 0700, &err), 0);
+	assert_int_equal(bx_state_remove(&P, &r, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(r.box_dir, &st), -1);
+	assert_int_equal(stat(r.run_dir, &st), -1);
+	assert_int_equal(bx_state_lookup(&P, "gone", &got, &err), -1);
+	assert_int_equal(bx_name_reserve(&P, "gone", ID2, &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec_roundtrip),
+		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_and_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
