@@ -1,0 +1,208 @@
+/* boxvm volume create|ls|inspect|rm|prune: named volumes under DATA/volumes
+ * (see lib/mounts.h). A volume referenced by any box (running or not) cannot
+ * be removed, as in Docker; prune removes every unreferenced one. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "../lib/boxid.h"
+#include "../lib/mounts.h"
+#include "args.h"
+#include "cli.h"
+
+enum { OPT_QUIET, OPT_FORCE, OPT_HELP };
+static const struct bx_opt vol_opts[] = {
+	{'q', "quiet", NULL, OPT_QUIET, "ls: only display volume names"},
+	{'f', "force", NULL, OPT_FORCE, "prune: do not prompt for confirmation (boxvm never prompts); rm: ignore missing"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static void usage(void)
+{
+	bx_args_usage("boxvm volume COMMAND [OPTIONS] [NAME...]",
+		      "Manage volumes.\n\nCommands:\n  create [NAME]   Create a volume (random name if none)\n"
+		      "  ls              List volumes\n  inspect NAME... Display detailed information (JSON)\n"
+		      "  rm NAME...      Remove volumes (fails for a volume a box uses)\n"
+		      "  prune           Remove all volumes no box uses",
+		      vol_opts);
+}
+
+/* names of existing volumes, in directory order; returns count (<= cap) */
+static int list_names(const struct bx_paths *p, char names[][128], int cap, struct bx_err *err)
+{
+	char dir[PATH_MAX];
+	if (bx_path_join(dir, sizeof(dir), err, "%s/volumes", p->data) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot list %s", dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < cap) {
+		if (e->d_name[0] == '.' || !bx_volume_name_valid(e->d_name) || strlen(e->d_name) >= 128)
+			continue;
+		snprintf(names[n++], 128, "%s", e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static int exists(const struct bx_paths *p, const char *name, char *dir, size_t size, struct bx_err *err)
+{
+	struct stat st;
+	if (bx_volume_dir(p, name, dir, size, err) < 0)
+		return -1;
+	if (stat(dir, &st) < 0)
+		return bx_fail(err, 0, "no such volume: %s", name);
+	return 0;
+}
+
+static int remove_volume(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
+{
+	char dir[PATH_MAX], users[512];
+	if (exists(p, name, dir, sizeof(dir), err) < 0)
+		return force ? 0 : -1;
+	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
+		return -1;
+	if (users[0])
+		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
+	return bx_rm_rf(dir, err);
+}
+
+static int inspect(const struct bx_paths *p, char **names, int n, struct bx_err *err)
+{
+	json_t *arr = json_array();
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		char dir[PATH_MAX], data[PATH_MAX + 8], when[64];
+		struct stat st;
+		if (exists(p, names[i], dir, sizeof(dir), err) < 0 || stat(dir, &st) < 0) {
+			rc = -1;
+			break;
+		}
+		snprintf(data, sizeof(data), "%s/_data", dir);
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&st.st_mtime, &tm));
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:{},s:{},s:s}", "CreatedAt", when, "Driver",
+						     "local", "Mountpoint", data, "Name", names[i], "Labels", "Options",
+						     "Scope", "local"));
+	}
+	if (rc == 0) {
+		char *text = json_dumps(arr, JSON_INDENT(4));
+		printf("%s\n", text ? text : "[]");
+		free(text);
+	}
+	json_decref(arr);
+	return rc;
+}
+
+int cmd_volume(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage();
+		return argc < 2 ? BX_EXIT_ERROR : 0;
+	}
+	const char *sub = argv[1];
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	bool quiet = false, force = false;
+	bx_args_init(&a, argc - 1, argv + 1);
+	a.i = 1;
+	while ((r = bx_args_next(&a, vol_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_HELP) {
+			usage();
+			return 0;
+		}
+		if (id == OPT_QUIET)
+			quiet = true;
+		if (id == OPT_FORCE)
+			force = true;
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	char **rest = argv + 1 + a.i;
+	int nrest = argc - 1 - a.i;
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+
+	if (!strcmp(sub, "create")) {
+		if (nrest > 1) {
+			bx_fail(&err, 0, "\"volume create\" takes at most 1 argument: boxvm volume create [NAME]");
+			return bx_cli_report(&err);
+		}
+		char name[80];
+		if (nrest == 1)
+			snprintf(name, sizeof(name), "%s", rest[0]);
+		else if (bx_boxid_new(name, &err) < 0) /* Docker names an unnamed volume with 64 hex digits too */
+			return bx_cli_report(&err);
+		if (nrest == 1 && strlen(rest[0]) >= sizeof(name)) {
+			bx_fail(&err, 0, "invalid volume name '%s': too long", rest[0]);
+			return bx_cli_report(&err);
+		}
+		if (bx_volume_create(&p, name, NULL, NULL, 0, &err) < 0)
+			return bx_cli_report(&err);
+		printf("%s\n", name);
+		return 0;
+	}
+	static char names[1024][128];
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
+		int n = list_names(&p, names, 1024, &err);
+		if (n < 0)
+			return bx_cli_report(&err);
+		if (!quiet)
+			printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
+		for (int i = 0; i < n; i++)
+			quiet ? printf("%s\n", names[i]) : printf("%-10s%s\n", "local", names[i]);
+		return 0;
+	}
+	if (!strcmp(sub, "inspect")) {
+		if (nrest < 1) {
+			bx_fail(&err, 0, "\"volume inspect\" requires at least 1 argument: boxvm volume inspect NAME...");
+			return bx_cli_report(&err);
+		}
+		return inspect(&p, rest, nrest, &err) < 0 ? bx_cli_report(&err) : 0;
+	}
+	if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
+		if (nrest < 1) {
+			bx_fail(&err, 0, "\"volume rm\" requires at least 1 argument: boxvm volume rm NAME...");
+			return bx_cli_report(&err);
+		}
+		int rc = 0;
+		for (int i = 0; i < nrest; i++) {
+			if (remove_volume(&p, rest[i], force, &err) < 0)
+				rc = bx_cli_report(&err);
+			else
+				printf("%s\n", rest[i]);
+		}
+		return rc;
+	}
+	if (!strcmp(sub, "prune")) {
+		int n = list_names(&p, names, 1024, &err);
+		if (n < 0)
+			return bx_cli_report(&err);
+		printf("Deleted Volumes:\n");
+		for (int i = 0; i < n; i++) {
+			char users[512];
+			if (bx_volume_users(&p, names[i], users, sizeof(users), &err) < 0)
+				return bx_cli_report(&err);
+			if (users[0])
+				continue;
+			if (remove_volume(&p, names[i], false, &err) < 0)
+				return bx_cli_report(&err);
+			printf("%s\n", names[i]);
+		}
+		return 0;
+	}
+	bx_fail(&err, 0, "unknown volume command '%s' (create, ls, inspect, rm, prune)", sub);
+	return bx_cli_report(&err);
+}

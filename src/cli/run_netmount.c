@@ -1,0 +1,122 @@
+/* Applying the network and mount flags of `run` (see run_netmount.h). */
+#include "run_netmount.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t count(char **v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void cli_netmount_free(struct cli_netmount *nm)
+{
+	bx_strv_free(nm->publish);
+	bx_strv_free(nm->dns);
+	bx_strv_free(nm->add_hosts);
+	bx_strv_free(nm->volumes);
+	bx_strv_free(nm->tmpfs);
+}
+
+static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct bx_box_opts *bo, struct bx_err *err)
+{
+	bool network = true;
+	if (nm->network && bx_network_parse(nm->network, &network, err) < 0)
+		return -1;
+	size_t nports = count(nm->publish);
+	if (nports > BX_MAX_PORTS)
+		return bx_fail(err, 0, "too many published ports (at most %d)", BX_MAX_PORTS);
+	for (size_t i = 0; i < nports; i++)
+		if (bx_port_parse(nm->publish[i], &nm->ports[i], err) < 0)
+			return -1;
+	if (nports && !network)
+		return bx_fail(err, 0, "conflicting options: port publishing and the container type network mode "
+				       "(--network none has no ports to publish)");
+	for (char **d = nm->dns; d && *d; d++)
+		if (bx_dns_parse(*d, err) < 0)
+			return -1;
+	size_t nhosts = count(nm->add_hosts);
+	char **lines = calloc(nhosts + 1, sizeof(char *));
+	if (!lines)
+		return bx_fail(err, 0, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < nhosts && rc == 0; i++) {
+		char line[512];
+		rc = bx_add_host_parse(nm->add_hosts[i], line, sizeof(line), err);
+		if (rc == 0 && !(lines[i] = strdup(line)))
+			rc = bx_fail(err, 0, "out of memory");
+	}
+	char *hosts = NULL, *resolv = NULL;
+	if (rc == 0)
+		rc = bx_etc_hosts(spec->hostname, network, lines, &hosts, err);
+	/* without a network only explicit --dns servers are written */
+	if (rc == 0 && (network || nm->dns))
+		rc = bx_etc_resolv(nm->dns, &resolv, err);
+	if (rc == 0)
+		rc = bx_spec_set_etc(spec, hosts, resolv, err);
+	if (rc == 0 && network)
+		rc = bx_spec_set_net(spec, BX_NET_GUEST_ADDR "/24", BX_NET_GATEWAY, BX_NET_MTU, err);
+	free(hosts);
+	free(resolv);
+	bx_strv_free(lines);
+	if (rc < 0)
+		return -1;
+	/* last: the port check is the step with a side effect on the host (none lasting) */
+	if (bx_ports_reserve(nm->ports, (int)nports, err) < 0)
+		return -1;
+	bo->network = network;
+	bo->ports = nm->ports;
+	bo->nports = (int)nports;
+	return 0;
+}
+
+static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+			struct bx_box_opts *bo, struct bx_err *err)
+{
+	size_t nv = count(nm->volumes), nt = count(nm->tmpfs), n = nv + nt;
+	if (n == 0)
+		return 0;
+	struct bx_mount_req *reqs = calloc(n, sizeof(*reqs));
+	if (!reqs)
+		return bx_fail(err, 0, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < nv && rc == 0; i++)
+		rc = bx_volume_flag_parse(nm->volumes[i], &reqs[i], err);
+	for (size_t i = 0; i < nt && rc == 0; i++)
+		rc = bx_tmpfs_flag_parse(nm->tmpfs[i], &reqs[nv + i], err);
+	if (rc == 0)
+		rc = bx_mounts_order(reqs, n, err);
+	int nshares = 0;
+	if (rc == 0)
+		rc = bx_mounts_resolve(p, reqs, n, nm->shares, &nshares, spec, err);
+	free(reqs);
+	if (rc < 0)
+		return -1;
+	bo->shares = nm->shares;
+	bo->nshares = nshares;
+	return 0;
+}
+
+int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+		       struct bx_box_opts *bo, struct bx_err *err)
+{
+	spec->read_only = nm->read_only;
+	/* every pure check first, then the host side effects (ports probed, volumes/dirs created) */
+	for (char **v = nm->volumes; v && *v; v++) {
+		struct bx_mount_req r;
+		if (bx_volume_flag_parse(*v, &r, err) < 0)
+			return -1;
+	}
+	for (char **t = nm->tmpfs; t && *t; t++) {
+		struct bx_mount_req r;
+		if (bx_tmpfs_flag_parse(*t, &r, err) < 0)
+			return -1;
+	}
+	if (apply_network(nm, spec, bo, err) < 0)
+		return -1;
+	return apply_mounts(p, nm, spec, bo, err);
+}

@@ -1,0 +1,32 @@
+/* `run`/`create` flags for the box's network and mounts: -p, --network,
+ * --hostname, --dns, --add-host, -v, --tmpfs, --read-only. Collected while
+ * parsing, then checked and applied in one step before anything is created. */
+#ifndef BOXVM_CLI_RUN_NETMOUNT_H
+#define BOXVM_CLI_RUN_NETMOUNT_H
+
+#include <stdbool.h>
+
+#include "../lib/box.h"
+#include "../lib/mounts.h"
+#include "../lib/netspec.h"
+#include "../proto/spec.h"
+
+struct cli_netmount {
+	char **publish, **dns, **add_hosts, **volumes, **tmpfs; /* NULL-terminated, may be NULL */
+	const char *network;  /* NULL: default */
+	const char *hostname; /* NULL: the short box ID */
+	bool read_only;
+	/* filled by cli_netmount_apply; bo points into these */
+	struct bx_port ports[BX_MAX_PORTS];
+	struct bx_share shares[BX_MAX_SHARES];
+};
+
+/* Validate every flag (malformed -p/-v, unknown network, port in use: errors,
+ * nothing created), reserve host ports, create missing volumes and bind
+ * directories, and fill the spec (network, /etc files, mounts, read-only)
+ * and the box options (ports, shares). spec->hostname must be set. */
+int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+		       struct bx_box_opts *bo, struct bx_err *err);
+void cli_netmount_free(struct cli_netmount *nm);
+
+#endif

@@ -1,0 +1,76 @@
+/* Host-side check of published ports before the box boots. passt binds the
+ * ports itself when it starts; this check turns the common failure (the port
+ * is taken) into a clear error before anything is created, and resolves
+ * "pick a free port" (host port 0) to a concrete number that is stored. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netspec.h"
+
+static int probe(struct bx_port *p, struct bx_err *err)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t sl;
+	const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+	int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p->host_port);
+		inet_pton(AF_INET, ip, &sin->sin_addr);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p->host_port);
+		inet_pton(AF_INET6, ip, &sin6->sin6_addr);
+		sl = sizeof(*sin6);
+	}
+	bool tcp = !strcmp(p->proto, "tcp");
+	int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bx_fail(err, errno, "cannot check host port %d", p->host_port);
+	/* passt binds with SO_REUSEADDR too: a TIME_WAIT leftover is no conflict, a listener is */
+	int one = 1;
+	if (tcp)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EADDRINUSE)
+			return bx_fail(err, 0, "Bind for %s%s%s:%d/%s failed: port is already allocated (choose another "
+				       "host port, or 0 for a free one)", family == AF_INET6 ? "[" : "", ip,
+				       family == AF_INET6 ? "]" : "", p->host_port, p->proto);
+		if (e == EADDRNOTAVAIL)
+			return bx_fail(err, 0, "cannot publish on %s: the address is not on this host", ip);
+		return bx_fail(err, e, "cannot bind host port %s:%d/%s", ip, p->host_port, p->proto);
+	}
+	if (p->host_port == 0) {
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			p->host_port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+							       : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	close(fd);
+	return 0;
+}
+
+int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
+{
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < i; j++)
+			if (ports[i].host_port && ports[j].host_port == ports[i].host_port &&
+			    !strcmp(ports[j].proto, ports[i].proto) &&
+			    (!ports[i].host_ip[0] || !ports[j].host_ip[0] || !strcmp(ports[i].host_ip, ports[j].host_ip)))
+				return bx_fail(err, 0, "host port %d/%s is published twice", ports[i].host_port,
+					       ports[i].proto);
+		if (probe(&ports[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}

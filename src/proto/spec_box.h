@@ -1,0 +1,13 @@
+/* Internal to spec*.c: the box-only parts of the process spec (spec_box.c). */
+#ifndef BOXVM_SPEC_BOX_H
+#define BOXVM_SPEC_BOX_H
+
+#include "spec.h"
+
+void bx_spec_box_free(struct bx_spec *s);
+/* One BX_T_MOUNT payload (malloc'd). */
+int bx_spec_mount_pack(const struct bx_spec_mount *m, uint8_t **out, size_t *len);
+/* Parse one BX_T_MOUNT payload and append it to s->mounts. */
+int bx_spec_mount_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
+
+#endif

@@ -1,0 +1,229 @@
+/* Helper processes beside QEMU: passt (the box's user-mode network) and one
+ * virtiofsd per bind mount / volume share. Like virtiofsd for the rootfs,
+ * each runs in its own process group and dies with the shim; shim_stop_aux
+ * ends them on every exit path (cleanup.c). They are all spawned first and
+ * then awaited together, so passt's ~1 s start overlaps virtiofsd's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/paths.h"
+#include "shim.h"
+
+#define AUX_START_TIMEOUT_MS 10000
+
+static void aux_add(struct shim *s, pid_t pid, const char *what, const char *sock)
+{
+	/* capacity: passt + one per share, and shim_stop_aux empties the table before a restart's boot */
+	if (s->naux >= (int)(sizeof(s->aux) / sizeof(s->aux[0]))) {
+		shim_log(s, true, "internal: too many helper processes; killing %s", what);
+		shim_kill_child(pid, SIGKILL);
+		return;
+	}
+	struct shim_aux *a = &s->aux[s->naux++];
+	a->pid = pid;
+	a->exited = false;
+	snprintf(a->what, sizeof(a->what), "%s", what);
+	snprintf(a->sock, sizeof(a->sock), "%s", sock);
+}
+
+int shim_aux_reaped(struct shim *s, pid_t pid, int status)
+{
+	for (int i = 0; i < s->naux; i++) {
+		if (s->aux[i].pid != pid)
+			continue;
+		s->aux[i].exited = true;
+		shim_log(s, !s->end, "%s exited (status 0x%x)", s->aux[i].what, status);
+		return 1;
+	}
+	return 0;
+}
+
+void shim_stop_aux(struct shim *s)
+{
+	for (int i = 0; i < s->naux; i++)
+		if (s->aux[i].pid > 0 && !s->aux[i].exited)
+			shim_kill_child(s->aux[i].pid, SIGTERM);
+	long long end = shim_now_ms() + 1000;
+	for (;;) {
+		shim_reap(s);
+		bool left = false;
+		for (int i = 0; i < s->naux; i++)
+			left |= s->aux[i].pid > 0 && !s->aux[i].exited;
+		if (!left || shim_now_ms() >= end)
+			break;
+		usleep(10 * 1000);
+	}
+	for (int i = 0; i < s->naux; i++)
+		shim_kill_child(s->aux[i].pid, SIGKILL); /* the group: virtiofsd's sandbox child too */
+	for (end = shim_now_ms() + 5000;;) {
+		shim_reap(s);
+		bool left = false;
+		for (int i = 0; i < s->naux; i++)
+			left |= s->aux[i].pid > 0 && !s->aux[i].exited;
+		if (!left || shim_now_ms() >= end)
+			break;
+		usleep(10 * 1000);
+	}
+	/* keep only what would not die (logged by the reaper if it ever does); a
+	 * restart by the policy (lifecycle.c) boots with a fresh table */
+	int kept = 0;
+	for (int i = 0; i < s->naux; i++)
+		if (!s->aux[i].exited)
+			s->aux[kept++] = s->aux[i];
+	s->naux = kept;
+}
+
+/* Wait until every socket exists, failing at once if its process exited. */
+int shim_aux_wait(struct shim *s, struct bx_err *err)
+{
+	long long end = shim_now_ms() + AUX_START_TIMEOUT_MS;
+	for (int i = 0; i < s->naux;) {
+		struct stat st;
+		if (!s->aux[i].sock[0] || (stat(s->aux[i].sock, &st) == 0 && S_ISSOCK(st.st_mode))) {
+			i++;
+			continue;
+		}
+		shim_reap(s);
+		const struct shim_aux *a = &s->aux[i];
+		if (a->exited)
+			return bx_fail(err, 0, "%s exited at start (see %s/shim.log)", a->what, s->spec.box_dir);
+		if (shim_now_ms() > end)
+			return bx_fail(err, 0, "%s did not create its socket within %d s", a->what,
+				       AUX_START_TIMEOUT_MS / 1000);
+		usleep(5 * 1000);
+	}
+	return 0;
+}
+
+/* A file bind mount shares BOXDIR/files/<tag>/ holding a hard link to the
+ * file (same inode, and the file's siblings stay out of the VM); across
+ * filesystems (EXDEV) or where linking is refused, the parent directory is
+ * shared instead. The guest finds the file under its base name either way. */
+static int stage_file(struct shim *s, const struct bx_share *sh, char *dir, size_t size, struct bx_err *err)
+{
+	const char *base = strrchr(sh->source, '/') + 1;
+	char link_path[PATH_MAX];
+	if (bx_path_join(dir, size, err, "%s/files/%s", s->spec.box_dir, sh->tag) < 0 ||
+	    bx_path_join(link_path, sizeof(link_path), err, "%s/%s", dir, base) < 0 || bx_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	unlink(link_path); /* a restarted box re-links: the file may have been replaced meanwhile */
+	if (link(sh->source, link_path) == 0)
+		return 0;
+	shim_log(s, false, "cannot hard-link %s (%s): sharing its directory", sh->source, strerror(errno));
+	size_t parent_len = (size_t)(base - 1 - sh->source);
+	if (parent_len == 0)
+		parent_len = 1; /* a file in / */
+	if (parent_len >= size)
+		return bx_fail(err, ENAMETOOLONG, "%s", sh->source);
+	memcpy(dir, sh->source, parent_len);
+	dir[parent_len] = '\0';
+	return 0;
+}
+
+int shim_start_shares(struct shim *s, struct bx_err *err)
+{
+	char bin[PATH_MAX] = "/usr/lib/qemu/virtiofsd";
+	const char *alt = getenv("BOXVM_VIRTIOFSD");
+	if (alt && *alt && bx_path_join(bin, sizeof(bin), err, "%s", alt) < 0)
+		return -1;
+	for (int i = 0; i < s->spec.nshares; i++) {
+		const struct bx_share *sh = &s->spec.shares[i];
+		char dir[PATH_MAX], sock[PATH_MAX], sockopt[PATH_MAX + 16], src[PATH_MAX + 16], what[32];
+		if (sh->file) {
+			if (stage_file(s, sh, dir, sizeof(dir), err) < 0)
+				return bx_wrap(err, "cannot share %s", sh->source);
+		} else if (bx_path_join(dir, sizeof(dir), err, "%s", sh->source) < 0) {
+			return -1;
+		}
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			return bx_fail(err, errno ? errno : ENOTDIR, "cannot share %s", dir);
+		if (bx_path_join(sock, sizeof(sock), err, "%s/vfs-%s.sock", s->spec.run_dir, sh->tag) < 0 ||
+		    bx_path_join(sockopt, sizeof(sockopt), err, "--socket-path=%s", sock) < 0 ||
+		    bx_path_join(src, sizeof(src), err, "source=%s", dir) < 0)
+			return -1;
+		/* cache=auto as for the rootfs: changes made on the host show up in
+		 * the box within a second. :ro is enforced by the guest's mount. */
+		char *argv[] = {bin, sockopt, "-o", src, "-o", "cache=auto", "-o", "xattr", "-o",
+				s->debug ? "log_level=info" : "log_level=err", NULL};
+		pid_t pid = shim_spawn(s, argv, s->log_fd, err);
+		if (pid < 0)
+			return bx_wrap(err, "cannot start virtiofsd for %s", sh->source);
+		snprintf(what, sizeof(what), "virtiofsd %s", sh->tag);
+		aux_add(s, pid, what, sock);
+	}
+	return 0;
+}
+
+static int passt_port_arg(const struct bx_port *p, char *buf, size_t size)
+{
+	/* passt: [ADDR/]HOSTPORT:GUESTPORT */
+	return snprintf(buf, size, "%s%s%d:%d", p->host_ip, p->host_ip[0] ? "/" : "", p->host_port, p->guest_port) >=
+			       (int)size ? -1 : 0;
+}
+
+int shim_start_passt(struct shim *s, struct bx_err *err)
+{
+	if (!s->spec.network)
+		return 0;
+	/* passt and QEMU talk over a socketpair handed to both (passt --fd,
+	 * QEMU addr.type=fd): passt drops root for "nobody" at start and could
+	 * not create a socket in the private runtime dir, and no socket file or
+	 * readiness wait is needed this way. */
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return bx_fail(err, errno, "socketpair for passt");
+	char logf[PATH_MAX], fdarg[16];
+	if (bx_path_join(logf, sizeof(logf), err, "%s/passt.log", s->spec.box_dir) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", sv[0]);
+	char *argv[16 + 2 * BX_MAX_PORTS];
+	char portargs[BX_MAX_PORTS][80];
+	int n = 0;
+	argv[n++] = "passt";
+	argv[n++] = "--foreground";
+	argv[n++] = "--quiet";
+	argv[n++] = "--fd";
+	argv[n++] = fdarg;
+	argv[n++] = "--log-file";
+	argv[n++] = logf;
+	/* the guest's static configuration (the agent sets the same values) */
+	argv[n++] = "--address=" BX_NET_GUEST_ADDR;
+	argv[n++] = "--netmask=24";
+	argv[n++] = "--gateway=" BX_NET_GATEWAY;
+	argv[n++] = "--dns-forward=" BX_NET_DNS;
+	for (int i = 0; i < s->spec.nports; i++) {
+		const struct bx_port *p = &s->spec.ports[i];
+		if (passt_port_arg(p, portargs[i], sizeof(portargs[i])) < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			return bx_fail(err, 0, "port spec too long");
+		}
+		argv[n++] = !strcmp(p->proto, "udp") ? "-u" : "-t";
+		argv[n++] = portargs[i];
+	}
+	argv[n] = NULL;
+	const char *alt = getenv("BOXVM_PASST"); /* another passt binary */
+	if (alt && *alt)
+		argv[0] = (char *)alt;
+	fcntl(sv[0], F_SETFD, 0); /* passt's end crosses exec; nothing else is forked meanwhile */
+	pid_t pid = shim_spawn(s, argv, s->log_fd, err);
+	close(sv[0]);
+	if (pid < 0) {
+		close(sv[1]);
+		return bx_wrap(err, "cannot start passt");
+	}
+	aux_add(s, pid, "passt", "");
+	s->spec.net_fd = sv[1]; /* QEMU's end, passed on by shim_start_qemu */
+	return 0;
+}

@@ -1,0 +1,164 @@
+"""Box networking: published TCP/UDP ports, outbound TCP to the host's
+loopback, names from --add-host and --hostname, --network none, two boxes on
+the same guest port, and the errors that must stop a run before it boots.
+No traffic leaves the machine: every server is on 127.0.0.1."""
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import http.server
+
+import pytest
+
+HERE = os.path.dirname(__file__)
+
+
+@pytest.fixture(scope="module")
+def udpecho(tmp_path_factory):
+    out = tmp_path_factory.mktemp("udpecho") / "udpecho"
+    subprocess.run(["musl-gcc", "-static", "-O2", "-o", str(out), os.path.join(HERE, "helpers", "udpecho.c")],
+                   check=True)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def host_server():
+    """An HTTP server on the host's loopback that the box reaches via host-gateway."""
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"hello-outbound\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+
+
+def ports_of(bx, name):
+    p = bx("port", name, check=0)
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^(\d+/(?:tcp|udp)) -> 127\.0\.0\.1:(\d+)$", p.stdout.decode(), re.M)}
+
+
+def http_get(port, path="/", deadline=240):
+    """Poll until the box's server answers (the guest boots meanwhile); hang guard only."""
+    end = time.time() + deadline
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+                data = b""
+                while chunk := c.recv(65536):
+                    data += chunk
+                if data.startswith(b"HTTP/"):
+                    return data.split(b"\r\n\r\n", 1)[1]
+        except OSError:
+            pass
+        assert time.time() < end, f"no answer on 127.0.0.1:{port}"
+        time.sleep(0.5)
+
+
+def wait_file(path, deadline=240):
+    end = time.time() + deadline
+    while not (os.path.exists(path) and os.path.getsize(path) > 0):
+        assert time.time() < end, f"{path} never appeared"
+        time.sleep(0.3)
+    time.sleep(0.2)
+    with open(path) as f:
+        return f.read()
+
+
+def test_ports_outbound_names_and_two_boxes(bx, no_leaks, udpecho, host_server, tmp_path):
+    """Two boxes publish the same guest port 80 on different host ports; the
+    first also publishes UDP, reaches a host server by an --add-host name and
+    has its own --hostname in /etc/hosts."""
+    out = tmp_path / "out"
+    out.mkdir()
+    script = ("mkdir -p /www && echo served-by-$(hostname) > /www/index.html && httpd -p 80 -h /www && "
+              "cat /etc/hosts > /out/hosts && "
+              f"(wget -qO /out/outbound http://hostsvc:{host_server}/ || echo FAILED > /out/outbound) && "
+              "exec /bin/udpecho 81")
+    try:
+        _ports_outbound_names(bx, udpecho, host_server, out, script)
+    finally:
+        bx("rm", "-f", "web1", "web2")
+
+
+def _ports_outbound_names(bx, udpecho, host_server, out, script):
+    bx("run", "-d", "--name", "web1", "--hostname", "web-one", "-p", "127.0.0.1::80",
+       "-p", "127.0.0.1:0:81/udp", "--add-host", "hostsvc:host-gateway",
+       "-v", f"{udpecho}:/bin/udpecho:ro", "-v", f"{out}:/out", "busybox", "sh", "-c", script, check=0)
+    bx("run", "-d", "--name", "web2", "--hostname", "web-two", "-p", "127.0.0.1::80", "busybox",
+       "sh", "-c", "mkdir -p /www && echo served-by-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www",
+       check=0)
+    p1, p2 = ports_of(bx, "web1"), ports_of(bx, "web2")
+    assert set(p1) == {"80/tcp", "81/udp"} and set(p2) == {"80/tcp"}
+    assert p1["80/tcp"] != p2["80/tcp"]
+    assert bx("port", "web1", "80", check=0).stdout.decode().strip() == f"127.0.0.1:{p1['80/tcp']}"
+
+    assert http_get(p1["80/tcp"], "/index.html") == b"served-by-web-one\n"
+    assert http_get(p2["80/tcp"], "/index.html") == b"served-by-web-two\n"
+
+    assert wait_file(str(out / "outbound")) == "hello-outbound\n"
+    hosts = wait_file(str(out / "hosts"))
+    assert re.search(r"^10\.0\.2\.15\tweb-one$", hosts, re.M), hosts
+    assert re.search(r"^10\.0\.2\.2\thostsvc$", hosts, re.M), hosts
+
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(1)
+    end = time.time() + 120
+    while True:  # the echo server may start a moment after httpd answers
+        u.sendto(b"ping-udp", ("127.0.0.1", p1["81/udp"]))
+        try:
+            assert u.recv(100) == b"ping-udp"
+            break
+        except socket.timeout:
+            assert time.time() < end, "no UDP echo"
+    u.close()
+
+
+def test_network_none_has_only_loopback(bx, no_leaks):
+    p = bx("run", "--rm", "--network", "none", "busybox", "sh", "-c",
+           "ls /sys/class/net; cat /etc/hosts; ip -o -4 addr show lo", check=0)
+    out = p.stdout.decode()
+    assert out.split("\n")[0] == "lo"
+    assert "127.0.0.1/8" in out
+    assert "10.0.2.15" not in out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-p", "abc"], "invalid container port"),
+    (["-p", "70000:80"], "invalid host port"),
+    (["-p", "80/sctp"], "protocol must be tcp or udp"),
+    (["--network", "mynet"], "network mynet not found"),
+    (["--network", "none", "-p", "80"], "conflicting options"),
+    (["--add-host", "nocolon"], "invalid --add-host"),
+    (["--dns", "x.y"], "invalid --dns"),
+])
+def test_bad_network_flags(bx, no_leaks, args, needle):
+    p = bx("run", "--rm", *args, "busybox", "true")
+    assert p.returncode == 125, p
+    assert needle in p.stderr.decode(), p.stderr
+
+
+def test_port_in_use_fails_before_boot(bx, no_leaks):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        p = bx("run", "--rm", "-p", f"127.0.0.1:{port}:80", "busybox", "true")
+        assert p.returncode == 125
+        err = p.stderr.decode()
+        assert f"127.0.0.1:{port}/tcp failed: port is already allocated" in err, err
+    finally:
+        s.close()
