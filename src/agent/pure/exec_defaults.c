@@ -1,0 +1,59 @@
+#include "exec_defaults.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t key_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+/* req's entry for the key of kv, or NULL */
+static const char *find_key(char *const *env, const char *kv)
+{
+	size_t kl = key_len(kv);
+	for (size_t i = 0; env && env[i]; i++)
+		if (key_len(env[i]) == kl && !strncmp(env[i], kv, kl))
+			return env[i];
+	return NULL;
+}
+
+int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, struct bx_err *err)
+{
+	struct bx_spec merged;
+	bx_spec_init(&merged);
+	/* the box's variables in their order, each overridden by the exec's */
+	for (size_t i = 0; box->env && box->env[i]; i++) {
+		const char *over = find_key(req->env, box->env[i]);
+		if (bx_spec_add_env(&merged, over ? over : box->env[i], err) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; req->env && req->env[i]; i++)
+		if (!find_key(box->env, req->env[i]) && bx_spec_add_env(&merged, req->env[i], err) < 0)
+			goto fail;
+	if ((!req->user || !*req->user) && box->user && bx_spec_set_user(&merged, box->user, err) < 0)
+		goto fail;
+	if ((!req->cwd || !*req->cwd) && box->cwd && bx_spec_set_cwd(&merged, box->cwd, err) < 0)
+		goto fail;
+	/* commit: nothing below can fail */
+	char **old_env = req->env;
+	req->env = merged.env;
+	req->nenv = merged.nenv;
+	merged.env = old_env;
+	if (merged.user) {
+		free(req->user);
+		req->user = merged.user;
+		merged.user = NULL;
+	}
+	if (merged.cwd) {
+		free(req->cwd);
+		req->cwd = merged.cwd;
+		merged.cwd = NULL;
+	}
+	bx_spec_free(&merged);
+	return 0;
+fail:
+	bx_spec_free(&merged);
+	return -1;
+}

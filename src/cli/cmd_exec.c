@@ -1,0 +1,150 @@
+/* boxvm exec [OPTIONS] BOX COMMAND [ARG...] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cli.h"
+#include "exec_client.h"
+
+enum { OPT_INTERACTIVE, OPT_TTY, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_TIMEOUT, OPT_HELP };
+static const struct bx_opt exec_opts[] = {
+	{'i', "interactive", NULL, OPT_INTERACTIVE, "Keep STDIN open and forward it to the command"},
+	{'t', "tty", NULL, OPT_TTY, "Run the command on a terminal (raw mode, resizes, Ctrl-C reach it)"},
+	{'e', "env", "list", OPT_ENV, "Set environment variables (NAME=VALUE, or NAME to copy it)"},
+	{'w', "workdir", "string", OPT_WORKDIR, "Working directory inside the box (default: the box's)"},
+	{'u', "user", "string", OPT_USER, "Username or UID (format: <name|uid>[:<group|gid>]; default: the box's)"},
+	{0, "timeout", "seconds", OPT_TIMEOUT, "Kill the command after this many seconds (exit code 137)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static int parse_timeout(const char *s, uint32_t *ms, struct bx_err *err)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v > 0) || v > 4000000)
+		return bx_fail(err, 0, "invalid --timeout '%s': use a positive number of seconds", s);
+	*ms = (uint32_t)(v * 1000);
+	if (!*ms)
+		*ms = 1;
+	return 0;
+}
+
+/* -e NAME copies the caller's value; an unset NAME is left out (Docker). */
+static int add_env(struct bx_spec *spec, const char *v, struct bx_err *err)
+{
+	if (strchr(v, '='))
+		return bx_spec_add_env(spec, v, err);
+	const char *val = getenv(v);
+	if (!val)
+		return 0;
+	size_t n = strlen(v) + strlen(val) + 2;
+	char *kv = malloc(n);
+	if (!kv)
+		return bx_fail(err, 0, "out of memory");
+	snprintf(kv, n, "%s=%s", v, val);
+	int rc = bx_spec_add_env(spec, kv, err);
+	free(kv);
+	return rc;
+}
+
+static bool has_env(const struct bx_spec *spec, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < spec->nenv; i++)
+		if (!strncmp(spec->env[i], key, kl) && spec->env[i][kl] == '=')
+			return true;
+	return false;
+}
+
+static int exec_main(int argc, char **argv, struct bx_spec *spec)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	bool interactive = false, tty = false;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, exec_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_INTERACTIVE: interactive = !val; break;
+		case OPT_TTY: tty = !val; break;
+		case OPT_ENV:
+			if (add_env(spec, val, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_WORKDIR:
+			if (bx_spec_set_cwd(spec, val, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_USER:
+			if (bx_spec_set_user(spec, val, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(val, &spec->timeout_ms, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_HELP:
+			bx_args_usage("boxvm exec [OPTIONS] BOX COMMAND [ARG...]",
+				      "Run a command in a running box. Its output streams as it comes and boxvm exits\n"
+				      "with its exit code (126: cannot execute, 127: not found, 137: killed by --timeout).",
+				      exec_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (argc - a.i < 2) {
+		bx_fail(&err, 0, "\"exec\" requires at least 2 arguments: boxvm exec [OPTIONS] BOX COMMAND [ARG...]");
+		return bx_cli_report(&err);
+	}
+	const char *ref = argv[a.i++];
+	if (a.i < argc && !strcmp(argv[a.i], "--"))
+		a.i++;
+	for (int i = a.i; i < argc; i++)
+		if (bx_spec_add_arg(spec, argv[i], &err) < 0)
+			return bx_cli_report(&err);
+	if (!spec->nargs) {
+		bx_fail(&err, 0, "\"exec\" needs a command to run");
+		return bx_cli_report(&err);
+	}
+	if (tty && interactive && !isatty(0)) {
+		bx_fail(&err, 0, "the input device is not a TTY; drop -t (or run from a terminal)");
+		return bx_cli_report(&err);
+	}
+	spec->tty = tty;
+	spec->stdin_open = interactive;
+	if (tty && !has_env(spec, "TERM") && bx_spec_add_env(spec, "TERM=xterm", &err) < 0)
+		return bx_cli_report(&err);
+
+	struct bx_box_record box;
+	if (bx_cli_running_box(ref, &box, &err) < 0)
+		return bx_cli_report(&err);
+	char what[64];
+	snprintf(what, sizeof(what), "box %.12s", box.id);
+	struct bx_relay_opts o = {
+		.in_fd = interactive ? 0 : -1,
+		.out_fd = 1,
+		.err_fd = 2,
+		.tty = tty,
+		.tty_fd = isatty(0) ? 0 : isatty(1) ? 1 : -1,
+		.what = what,
+	};
+	if (o.tty_fd < 0)
+		o.tty = false; /* -t alone without a terminal: the output still comes from a pty */
+	int code = bx_exec_run(&box, spec, &o, &err);
+	return code < 0 ? bx_cli_report(&err) : code;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct bx_spec spec;
+	bx_spec_init(&spec);
+	int rc = exec_main(argc, argv, &spec);
+	bx_spec_free(&spec);
+	return rc;
+}

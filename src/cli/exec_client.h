@@ -1,0 +1,22 @@
+/* Running a process in a running box through its shim's RUN/exec.sock (see
+ * src/shim/README.md): the exec (4089) or pty (4090) service of the agent. */
+#ifndef BOXVM_CLI_EXEC_CLIENT_H
+#define BOXVM_CLI_EXEC_CLIENT_H
+
+#include "../lib/err.h"
+#include "../lib/state.h"
+#include "../proto/spec.h"
+#include "relay.h"
+
+/* Resolve a box reference (name, ID, ID prefix) to a running box. */
+int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err *err);
+
+/* Connect to the box's exec socket and send the request (spec->tty picks the
+ * pty service). Returns the connected socket, or -1 with err. */
+int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err);
+
+/* Connect, then relay until the process exits: returns its exit code, or -1. */
+int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
+		struct bx_err *err);
+
+#endif

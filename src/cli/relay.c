@@ -1,0 +1,288 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/frame.h"
+#include "../proto/msg.h"
+#include "tty.h"
+
+#define IN_CHUNK 32768
+#define OUTQ_HIGH 65536 /* stop reading stdin while this much waits for the socket */
+
+static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+struct relay {
+	int sock;
+	const struct bx_relay_opts *o;
+	uint8_t *q;             /* messages to the socket not yet sent */
+	size_t qoff, qlen, qcap;
+	bool in_open;
+	struct bx_detach detach; /* the scanner's state (a copy of the options') */
+	bool out_broken[2];     /* stdout/stderr failed (EPIPE): further output is dropped */
+	bool got_exit, detached, have_error;
+	int code;
+	char error[1024];
+};
+
+int bx_relay_send_msg(int sock, uint8_t kind, const void *payload, uint32_t len, struct bx_err *err)
+{
+	uint8_t hdr[BX_MSG_HDR_SIZE];
+	bx_msg_encode_hdr(hdr, kind, len);
+	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)payload, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+	size_t total = sizeof(hdr) + len, sent = 0;
+	while (sent < total) {
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return bx_fail(err, errno, "cannot send to the box's supervisor");
+		sent += (size_t)n;
+		/* advance the iovecs past what went out */
+		size_t k = (size_t)n;
+		while (k && mh.msg_iovlen) {
+			if (k >= mh.msg_iov[0].iov_len) {
+				k -= mh.msg_iov[0].iov_len;
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			} else {
+				mh.msg_iov[0].iov_base = (uint8_t *)mh.msg_iov[0].iov_base + k;
+				mh.msg_iov[0].iov_len -= k;
+				k = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static void queue_msg(struct relay *r, uint8_t kind, const void *payload, uint32_t len)
+{
+	size_t need = r->qlen + BX_MSG_HDR_SIZE + len;
+	if (r->qoff && r->qoff == r->qlen)
+		r->qoff = r->qlen = 0, need = BX_MSG_HDR_SIZE + len;
+	if (need > r->qcap) {
+		size_t cap = r->qcap ? r->qcap : 4096;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *nq = realloc(r->q, cap);
+		if (!nq) {
+			fprintf(stderr, "boxvm: out of memory\n");
+			exit(BX_EXIT_ERROR);
+		}
+		r->q = nq;
+		r->qcap = cap;
+	}
+	bx_msg_encode_hdr(r->q + r->qlen, kind, len);
+	if (len)
+		memcpy(r->q + r->qlen + BX_MSG_HDR_SIZE, payload, len);
+	r->qlen += BX_MSG_HDR_SIZE + len;
+}
+
+static void queue_i32(struct relay *r, uint8_t kind, int32_t v)
+{
+	uint8_t b[4];
+	bx_put_u32(b, (uint32_t)v);
+	queue_msg(r, kind, b, 4);
+}
+
+static void queue_resize(struct relay *r)
+{
+	uint16_t rows, cols;
+	if (!r->o->tty || !bx_tty_size(r->o->tty_fd, &rows, &cols))
+		return;
+	uint8_t b[4];
+	bx_put_u16(b, rows);
+	bx_put_u16(b + 2, cols);
+	queue_msg(r, BX_M_RESIZE, b, 4);
+}
+
+/* 0 ok or would block, -1 connection gone */
+static int flush_queue(struct relay *r)
+{
+	while (r->qoff < r->qlen) {
+		ssize_t n = send(r->sock, r->q + r->qoff, r->qlen - r->qoff, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		r->qoff += (size_t)n;
+	}
+	r->qoff = r->qlen = 0;
+	return 0;
+}
+
+static void read_stdin(struct relay *r)
+{
+	uint8_t buf[IN_CHUNK], fwd[IN_CHUNK + BX_DETACH_MAX];
+	ssize_t n = read(r->o->in_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	struct bx_detach *d = &r->detach;
+	if (n <= 0) {
+		size_t held = bx_detach_flush(d, fwd);
+		if (held)
+			queue_msg(r, BX_M_STDIN, fwd, (uint32_t)held);
+		queue_msg(r, BX_M_STDIN_EOF, NULL, 0);
+		r->in_open = false;
+		return;
+	}
+	bool detach = false;
+	size_t k = r->o->tty ? bx_detach_scan(d, buf, (size_t)n, fwd, &detach) : (memcpy(fwd, buf, (size_t)n), (size_t)n);
+	if (k)
+		queue_msg(r, BX_M_STDIN, fwd, (uint32_t)k);
+	if (detach)
+		r->detached = true;
+}
+
+static void write_out(struct relay *r, int which, const uint8_t *p, size_t len)
+{
+	int fd = which ? r->o->err_fd : r->o->out_fd;
+	while (len && !r->out_broken[which]) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			poll(&pf, 1, -1);
+			continue;
+		}
+		if (n < 0) {
+			r->out_broken[which] = true; /* e.g. `| head` went away: discard as a closed pipe would */
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* -1: connection ended */
+static int read_sock(struct relay *r, struct bx_msgbuf *mb, struct bx_err *err)
+{
+	uint8_t buf[65536];
+	ssize_t n = recv(r->sock, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	if (bx_msgbuf_append(mb, buf, (size_t)n, err) < 0)
+		return -1;
+	struct bx_msg m;
+	int k;
+	while (!r->got_exit && (k = bx_msgbuf_next(mb, &m, err)) > 0) {
+		switch (m.kind) {
+		case BX_M_STDOUT:
+		case BX_M_STDERR:
+			write_out(r, m.kind == BX_M_STDERR, m.payload, m.len);
+			break;
+		case BX_M_EXIT:
+			if (m.len == 4) {
+				r->code = (int32_t)bx_get_u32(m.payload);
+				r->got_exit = true;
+			}
+			break;
+		case BX_M_ERROR:
+			snprintf(r->error, sizeof(r->error), "%.*s", (int)m.len, (const char *)m.payload);
+			r->have_error = true;
+			break;
+		default: /* STARTED, PONG: nothing to do */
+			break;
+		}
+	}
+	return 0;
+}
+
+int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result *res, struct bx_err *err)
+{
+	struct relay r = {.sock = sock, .o = o, .in_open = o->in_fd >= 0, .detach = o->detach};
+	int fl = fcntl(sock, F_GETFL);
+	fcntl(sock, F_SETFL, fl | O_NONBLOCK); /* our own socket: no one else shares it */
+
+	sigset_t set, old;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(proxied) / sizeof(proxied[0]); i++)
+		sigaddset(&set, proxied[i]);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	int rc = -1;
+	if (o->tty && o->in_fd >= 0 && bx_tty_raw(o->tty_fd, err) < 0)
+		goto out;
+	queue_resize(&r);
+
+	struct bx_msgbuf mb;
+	bx_msgbuf_init(&mb);
+	bool lost = false;
+	while (!r.got_exit && !r.detached) {
+		struct pollfd p[3];
+		int n = 0, i_in = -1, i_sig = -1;
+		p[n++] = (struct pollfd){.fd = sock, .events = POLLIN | (r.qlen > r.qoff ? POLLOUT : 0)};
+		if (r.in_open && r.qlen - r.qoff < OUTQ_HIGH)
+			p[i_in = n++] = (struct pollfd){.fd = o->in_fd, .events = POLLIN};
+		if (sfd >= 0)
+			p[i_sig = n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			bx_fail(err, errno, "poll");
+			goto done;
+		}
+		if (i_sig >= 0 && p[i_sig].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH)
+					queue_resize(&r);
+				else
+					queue_i32(&r, BX_M_SIGNAL, (int32_t)si.ssi_signo);
+			}
+		}
+		if (i_in >= 0 && p[i_in].revents)
+			read_stdin(&r);
+		if (p[0].revents & POLLOUT || r.qlen > r.qoff) {
+			if (flush_queue(&r) < 0) {
+				lost = true;
+				break;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (read_sock(&r, &mb, err) < 0) {
+				lost = true;
+				break;
+			}
+		}
+	}
+	if (r.detached) {
+		flush_queue(&r);
+		res->detached = true;
+		res->code = 0;
+		rc = 0;
+	} else if (r.got_exit) {
+		res->detached = false;
+		res->code = r.code;
+		rc = 0;
+	} else if (r.have_error) {
+		bx_fail(err, 0, "%s", r.error);
+	} else if (lost) {
+		bx_fail(err, 0, "%s: the connection to the box ended before the command exited (the box stopped?)",
+			o->what ? o->what : "box");
+	}
+done:
+	bx_msgbuf_free(&mb);
+out:
+	bx_tty_restore();
+	free(r.q);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}

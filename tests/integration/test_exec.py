@@ -1,0 +1,255 @@
+"""boxvm exec / exec -it / run -it / attach / cp / top against real microVMs.
+
+Most tests share one detached box whose main process forks and abandons a
+child continuously, so every exec also checks that exit codes stay the
+child's own while the agent reaps orphans. Interactive sessions are driven
+through tmux. Time limits are hang guards only."""
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BOXVM
+
+ORPHAN_LOOP = "while :; do (sleep 0.05 &); sleep 0.1; done"
+GUARD = 120
+
+
+def _stop(bx, ref):
+    """Stop a box through its shim (SIGTERM: the shim's contract) and wait until it is gone."""
+    run = os.path.join(bx.run_dir, ref[:12])
+    try:
+        pid = int(open(os.path.join(run, "shim.pid")).read())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.time() + GUARD
+    while os.path.exists(run) and time.time() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def box(bx):
+    p = bx("run", "-d", "--rm", "--network", "none", "busybox", "sh", "-c", ORPHAN_LOOP, check=0)
+    ref = p.stdout.decode().strip()
+    assert len(ref) == 64, p
+    yield bx, ref
+    _stop(bx, ref)
+
+
+def _wait_for(pred, what):
+    deadline = time.time() + GUARD
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"hang guard: {what}")
+
+
+@pytest.mark.parametrize("flags,cmd,code", [
+    ([], ["true"], 0),
+    ([], ["false"], 1),
+    ([], ["sh", "-c", "exit 7"], 7),
+    ([], ["no-such-command"], 127),
+    ([], ["/etc/passwd"], 126),
+    (["--timeout", "1"], ["sleep", "100"], 137),
+])
+def test_exit_codes(box, flags, cmd, code):
+    bx, ref = box
+    p = bx("exec", *flags, ref, *cmd)
+    assert p.returncode == code, p
+    if code in (126, 127):
+        assert cmd[0].encode() in p.stderr
+
+
+def test_stdout_stderr_separate(box):
+    bx, ref = box
+    p = bx("exec", ref, "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (p.returncode, p.stdout, p.stderr) == (3, b"out\n", b"err\n")
+
+
+def test_env_workdir_user_and_box_env(box):
+    bx, ref = box
+    p = bx("exec", "-e", "A=1", "-w", "/tmp", "-u", "1000", ref, "sh", "-c",
+           'echo $A $(pwd) $(id -u) $PATH', check=0)
+    assert p.stdout == b"1 /tmp 1000 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+
+
+def test_100mib_stdout_intact(box):
+    bx, ref = box
+    size = 100 * 1024 * 1024
+    p = bx("exec", ref, "sh", "-c", f"yes 0123456789abcdef | head -c {size}", check=0)
+    expect = (b"0123456789abcdef\n" * (size // 17 + 1))[:size]
+    assert len(p.stdout) == size
+    assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(expect).digest()
+
+
+def test_50mib_stdin_roundtrip(box):
+    bx, ref = box
+    data = random.randbytes(50 * 1024 * 1024)
+    p = bx("exec", "-i", ref, "sha256sum", input=data, check=0)
+    assert p.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+
+
+def test_20_concurrent_execs_and_no_zombies(box):
+    bx, ref = box
+    procs = [subprocess.Popen([BOXVM, "exec", ref, "sh", "-c", f"echo {i}; exit {i}"], env=bx.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(20)]
+    for i, pr in enumerate(procs):
+        out, err = pr.communicate(timeout=GUARD)
+        assert (pr.returncode, out) == (i, f"{i}\n".encode()), err
+    # main keeps abandoning children; none of them (nor the execs') may stay a zombie
+    samples = []
+    for _ in range(3):
+        p = bx("exec", ref, "sh", "-c", "grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l", check=0)
+        samples.append(int(p.stdout))
+    assert min(samples) == 0 and max(samples) <= 1, samples
+
+
+def test_killed_client_leaves_no_guest_process(box):
+    bx, ref = box
+    pr = subprocess.Popen([BOXVM, "exec", ref, "sleep", "777"], env=bx.env)
+
+    def running():
+        return b"sleep 777" in bx("exec", ref, "ps", "-o", "args", check=0).stdout
+    _wait_for(running, "sleep 777 never started")
+    pr.kill()
+    pr.wait()
+    _wait_for(lambda: not running(), "sleep 777 survived its killed client")
+
+
+def test_top(box):
+    bx, ref = box
+    p = bx("top", ref, check=0)
+    assert b"PID" in p.stdout and b"/init" in p.stdout
+
+
+def test_cp_both_ways_binary(box, tmp_path):
+    bx, ref = box
+    src = tmp_path / "blob.bin"
+    data = random.randbytes(3 * 1024 * 1024 + 17)
+    src.write_bytes(data)
+    bx("cp", str(src), f"{ref}:/tmp/copied.bin", check=0)
+    p = bx("exec", ref, "sha256sum", "/tmp/copied.bin", check=0)
+    assert p.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+    back = tmp_path / "back.bin"
+    bx("cp", f"{ref}:/tmp/copied.bin", str(back), check=0)
+    assert back.read_bytes() == data
+    # a directory into an existing directory, and out again
+    d = tmp_path / "tree"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "f").write_bytes(b"x")
+    bx("cp", str(d), f"{ref}:/tmp", check=0)
+    assert bx("exec", ref, "cat", "/tmp/tree/sub/f", check=0).stdout == b"x"
+    out = tmp_path / "out"
+    out.mkdir()
+    bx("cp", f"{ref}:/tmp/tree", str(out), check=0)
+    assert (out / "tree" / "sub" / "f").read_bytes() == b"x"
+    assert not [n for n in os.listdir(out) if n.startswith(".boxvm-cp")]
+    p = bx("cp", f"{ref}:/no/such", str(out / "x"))
+    assert p.returncode != 0 and b"no such file" in p.stderr
+
+
+def test_errors(box):
+    bx, ref = box
+    p = bx("exec", "no-such-box", "true")
+    assert p.returncode == 125 and b"no such box" in p.stderr
+    p = bx("exec", "-it", ref, "sh", input=b"")
+    assert p.returncode == 125 and b"not a TTY" in p.stderr
+
+
+# ---- interactive sessions through tmux ----
+
+class Tmux:
+    def __init__(self, bx, name):
+        self.bx, self.name = bx, name
+
+    def start(self, cmd, status_file):
+        env = " ".join(f"{k}={self.bx.env[k]}" for k in ("BOXVM_ROOT", "BOXVM_RUNTIME_DIR", "BOXVM_KERNEL_DIR",
+                                                           "ASAN_OPTIONS"))
+        shell = f"env {env} {cmd}; echo $? > {status_file}; sleep 600"
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", shell], check=True)
+
+    def keys(self, *keys):
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def wait_screen(self, text):
+        _wait_for(lambda: text in self.screen(), f"{text!r} on screen; screen was:\n{self.screen()}")
+
+    def kill(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def tmux(bx, request):
+    if not shutil.which("tmux"):
+        pytest.fail("tmux is not installed (scripts/install-deps.sh installs it)")
+    t = Tmux(bx, f"bxt{os.getpid()}{random.randrange(1 << 30)}")
+    yield t
+    t.kill()
+
+
+def _status(path):
+    _wait_for(lambda: os.path.exists(path) and open(path).read().strip(), "the session's exit status")
+    return int(open(path).read())
+
+
+def test_exec_it_terminal(box, tmux, tmp_path):
+    bx, ref = box
+    st = str(tmp_path / "status")
+    tmux.start(f"{BOXVM} exec -it {ref} sh", st)
+    tmux.keys("stty size; echo TERM=$TERM", "Enter")
+    tmux.wait_screen("24 80")
+    tmux.wait_screen("TERM=xterm")
+    subprocess.run(["tmux", "resize-window", "-t", tmux.name, "-x", "100", "-y", "30"], check=True)
+    tmux.keys("clear; stty size", "Enter")
+    tmux.wait_screen("30 100")
+    tmux.keys("sleep 100", "Enter")
+    _wait_for(lambda: b"sleep 100" in bx("exec", ref, "ps", "-o", "args", check=0).stdout, "sleep started")
+    tmux.keys("C-c")
+    # the shell's status for a command interrupted by SIGINT
+    tmux.keys("echo after=$?", "Enter")
+    tmux.wait_screen("after=130")
+    tmux.keys("exit 3", "Enter")
+    assert _status(st) == 3
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_run_it_right_after_boot(bx, tmux, tmp_path, trial):
+    st = str(tmp_path / "status")
+    tmux.start(f"{BOXVM} run -it --rm --network none busybox sh", st)
+    # typed at once, while the VM is still booting: nothing may be lost
+    tmux.keys("echo ready$((40+2))", "Enter")
+    tmux.wait_screen("ready42")
+    tmux.keys("exit 5", "Enter")
+    assert _status(st) == 5
+
+
+def test_attach_detach(bx, tmux, tmp_path):
+    p = bx("run", "-d", "-it", "--rm", "--network", "none", "busybox", "sh", check=0)
+    ref = p.stdout.decode().strip()
+    try:
+        st = str(tmp_path / "status")
+        tmux.start(f"{BOXVM} attach {ref}", st)
+        tmux.keys("echo hi$((2+3))", "Enter")
+        tmux.wait_screen("hi5")
+        tmux.keys("C-p", "C-q")
+        assert _status(st) == 0
+        # detached, not stopped: the shell still runs
+        assert bx("exec", ref, "true").returncode == 0
+        st2 = str(tmp_path / "status2")
+        tmux.kill()
+        tmux.start(f"{BOXVM} attach {ref}", st2)
+        tmux.keys("exit 4", "Enter")
+        assert _status(st2) == 4
+    finally:
+        _stop(bx, ref)
