@@ -1,0 +1,379 @@
+/* config.json -> box (see oci_config.h for the mapping and the policy on
+ * unsupported fields). */
+#include "oci_config.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+long long bx_oci_size_mb(const char *text)
+{
+	if (!text || !isdigit((unsigned char)*text))
+		return -1;
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+	unsigned long long mul = 1;
+	char unit = (char)tolower((unsigned char)*end);
+	if (unit == 'k' || unit == 'm' || unit == 'g') {
+		mul = unit == 'k' ? 1ULL << 10 : unit == 'm' ? 1ULL << 20 : 1ULL << 30;
+		end++;
+	}
+	if (tolower((unsigned char)*end) == 'b')
+		end++;
+	if (*end || v > (1ULL << 44) / mul)
+		return -1;
+	return (long long)(v * mul >> 20);
+}
+
+static const struct {
+	const char *name;
+	int num;
+} signals[] = {
+	{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"ILL", SIGILL}, {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},
+	{"IOT", SIGIOT}, {"BUS", SIGBUS}, {"FPE", SIGFPE}, {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+	{"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+	{"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+	{"TTOU", SIGTTOU}, {"URG", SIGURG}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+	{"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO}, {"POLL", SIGPOLL}, {"PWR", SIGPWR}, {"SYS", SIGSYS},
+};
+
+int bx_oci_signal_parse(const char *text)
+{
+	if (!text || !*text)
+		return -1;
+	if (isdigit((unsigned char)*text)) {
+		char *end;
+		long v = strtol(text, &end, 10);
+		return *end || v < 1 || v > 64 ? -1 : (int)v;
+	}
+	const char *n = strncasecmp(text, "SIG", 3) ? text : text + 3;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (!strcasecmp(n, signals[i].name))
+			return signals[i].num;
+	if (!strncasecmp(n, "RTMIN", 5) || !strncasecmp(n, "RTMAX", 5)) {
+		int base = !strncasecmp(n, "RTMIN", 5) ? SIGRTMIN : SIGRTMAX;
+		if (!n[5])
+			return base;
+		char *end;
+		long off = strtol(n + 5, &end, 10);
+		int v = base + (int)off;
+		return *end || v < SIGRTMIN || v > SIGRTMAX ? -1 : v;
+	}
+	return -1;
+}
+
+static int fail_field(struct bx_err *err, const char *field, const char *why)
+{
+	return bx_fail(err, 0, "invalid config.json: %s %s", field, why);
+}
+
+static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err)
+{
+	if (!json_is_object(p))
+		return fail_field(err, "process", "must be an object");
+	json_t *args = json_object_get(p, "args");
+	if (!json_is_array(args) || json_array_size(args) == 0)
+		return fail_field(err, "process.args", "must be a non-empty array (the command to run)");
+	size_t i;
+	json_t *v;
+	json_array_foreach(args, i, v) {
+		if (!json_is_string(v))
+			return fail_field(err, "process.args", "must hold only strings");
+		if (bx_spec_add_arg(spec, json_string_value(v), err) < 0)
+			return -1;
+	}
+	json_t *env = json_object_get(p, "env");
+	if (env && !json_is_array(env))
+		return fail_field(err, "process.env", "must be an array of \"NAME=VALUE\" strings");
+	json_array_foreach(env, i, v) {
+		if (!json_is_string(v) || !strchr(json_string_value(v), '='))
+			return fail_field(err, "process.env", "must be an array of \"NAME=VALUE\" strings");
+		if (bx_spec_add_env(spec, json_string_value(v), err) < 0)
+			return -1;
+	}
+	json_t *cwd = json_object_get(p, "cwd");
+	if (cwd && (!json_is_string(cwd) || json_string_value(cwd)[0] != '/'))
+		return fail_field(err, "process.cwd", "must be an absolute path");
+	if (bx_spec_set_cwd(spec, cwd ? json_string_value(cwd) : "/", err) < 0)
+		return -1;
+	json_t *user = json_object_get(p, "user");
+	if (user) {
+		json_t *uid = json_object_get(user, "uid"), *gid = json_object_get(user, "gid");
+		if (!json_is_object(user) || (uid && !json_is_integer(uid)) || (gid && !json_is_integer(gid)) ||
+		    json_integer_value(uid) < 0 || json_integer_value(gid) < 0)
+			return fail_field(err, "process.user", "must have numeric uid and gid");
+		if (json_object_get(user, "username"))
+			return fail_field(err, "process.user.username", "is for Windows containers");
+		char ug[48];
+		snprintf(ug, sizeof(ug), "%lld:%lld", (long long)json_integer_value(uid), (long long)json_integer_value(gid));
+		if (bx_spec_set_user(spec, ug, err) < 0)
+			return -1;
+	}
+	json_t *term = json_object_get(p, "terminal");
+	if (term && !json_is_boolean(term))
+		return fail_field(err, "process.terminal", "must be true or false");
+	spec->tty = json_is_true(term);
+	/* the caller's stdin (a pipe or the terminal) is always forwarded: a
+	 * runtime cannot know whether it is open, and EOF is passed on as EOF */
+	spec->stdin_open = true;
+	static const char *const rejected[] = {"ioPriority", "scheduler", "execCPUAffinity"};
+	for (size_t k = 0; k < sizeof(rejected) / sizeof(rejected[0]); k++)
+		if (json_object_get(p, rejected[k]))
+			return bx_fail(err, 0, "config.json: process.%s is not supported by boxvm-runtime", rejected[k]);
+	return 0;
+}
+
+int bx_oci_process_parse(const char *json_text, struct bx_spec *spec, struct bx_err *err)
+{
+	json_error_t je;
+	json_t *p = json_loads(json_text, 0, &je);
+	if (!p)
+		return bx_fail(err, 0, "invalid process JSON: %s (line %d)", je.text, je.line);
+	int rc = process_from_json(p, spec, err);
+	json_decref(p);
+	return rc;
+}
+
+static bool has_option(json_t *options, const char *opt)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(options, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), opt))
+			return true;
+	return false;
+}
+
+/* tmpfs options boxvm's guest understands: size= and mode= (the mount flags
+ * nosuid/nodev/noexec are what the agent uses anyway) */
+static void tmpfs_options(json_t *options, char *out, size_t size)
+{
+	out[0] = '\0';
+	size_t used = 0, i;
+	json_t *v;
+	json_array_foreach(options, i, v) {
+		const char *o = json_string_value(v);
+		if (!o || (strncmp(o, "size=", 5) && strncmp(o, "mode=", 5)))
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s", used ? "," : "", o);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Made by the guest agent in every box (src/agent/mounts.c). */
+static bool guest_made(const char *type, const char *dest)
+{
+	static const char *const kernel_fs[] = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"};
+	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
+		if (!strcmp(type, kernel_fs[i]))
+			return true;
+	return !strcmp(type, "tmpfs") && (!strcmp(dest, "/dev") || !strcmp(dest, "/dev/shm"));
+}
+
+static int mounts_from_json(json_t *mounts, struct bx_oci_config *c, struct bx_err *err)
+{
+	if (mounts && !json_is_array(mounts))
+		return fail_field(err, "mounts", "must be an array");
+	size_t i, nbinds = 0;
+	json_t *m;
+	json_array_foreach(mounts, i, m) {
+		const char *dest = json_string_value(json_object_get(m, "destination"));
+		const char *type = json_string_value(json_object_get(m, "type"));
+		const char *src = json_string_value(json_object_get(m, "source"));
+		json_t *options = json_object_get(m, "options");
+		if (!dest || dest[0] != '/')
+			return bx_fail(err, 0, "invalid config.json: mounts[%zu].destination must be an absolute path", i);
+		if (options && !json_is_array(options))
+			return bx_fail(err, 0, "invalid config.json: mounts[%zu].options must be an array", i);
+		bool bind = (type && !strcmp(type, "bind")) || has_option(options, "bind") || has_option(options, "rbind");
+		if (!type && !bind)
+			return bx_fail(err, 0, "invalid config.json: mounts[%zu] (%s) has no type", i, dest);
+		if (!bind && guest_made(type, dest))
+			continue;
+		if (c->nmounts >= BX_OCI_MAX_MOUNTS)
+			return bx_fail(err, 0, "config.json: too many mounts (at most %d)", BX_OCI_MAX_MOUNTS);
+		struct bx_mount_req *r = &c->mounts[c->nmounts];
+		memset(r, 0, sizeof(*r));
+		r->ro = has_option(options, "ro");
+		if (snprintf(r->target, sizeof(r->target), "%s", dest) >= (int)sizeof(r->target))
+			return bx_fail(err, 0, "config.json: mount destination %.64s... is too long", dest);
+		if (bind) {
+			if (!src || src[0] != '/')
+				return bx_fail(err, 0, "invalid config.json: bind mount on %s needs an absolute source", dest);
+			if (++nbinds > BX_MAX_SHARES)
+				return bx_fail(err, 0, "config.json: too many bind mounts (boxvm serves at most %d)",
+					       BX_MAX_SHARES);
+			r->kind = BX_MNT_BIND;
+			snprintf(r->source, sizeof(r->source), "%s", src);
+		} else if (!strcmp(type, "tmpfs")) {
+			r->kind = BX_MNT_TMPFS;
+			tmpfs_options(options, r->options, sizeof(r->options));
+		} else {
+			return bx_fail(err, 0, "config.json: mount type \"%s\" on %s is not supported by boxvm-runtime "
+					       "(bind, tmpfs and the kernel filesystems are)", type, dest);
+		}
+		c->nmounts++;
+	}
+	return 0;
+}
+
+static int namespaces_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
+{
+	json_t *nss = json_object_get(lx, "namespaces");
+	if (nss && !json_is_array(nss))
+		return fail_field(err, "linux.namespaces", "must be an array");
+	size_t i;
+	json_t *ns;
+	json_array_foreach(nss, i, ns) {
+		const char *type = json_string_value(json_object_get(ns, "type"));
+		const char *path = json_string_value(json_object_get(ns, "path"));
+		if (!type)
+			return fail_field(err, "linux.namespaces", "entries need a type");
+		if (!strcmp(type, "user"))
+			return bx_fail(err, 0, "config.json: user namespaces are not supported by boxvm-runtime (the "
+					       "VM is the isolation boundary; drop userns/uidMappings)");
+		if (strcmp(type, "network"))
+			continue; /* pid, mount, ipc, uts, cgroup: the VM has all of its own */
+		if (path && *path) {
+			if (path[0] != '/')
+				return fail_field(err, "linux.namespaces network path", "must be absolute");
+			c->netns_join = true;
+			c->network = true;
+			snprintf(c->netns_path, sizeof(c->netns_path), "%s", path);
+		}
+	}
+	if (json_array_size(json_object_get(lx, "uidMappings")) || json_array_size(json_object_get(lx, "gidMappings")))
+		return bx_fail(err, 0, "config.json: uid/gid mappings are not supported by boxvm-runtime");
+	return 0;
+}
+
+static int resources_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
+{
+	json_t *res = json_object_get(lx, "resources");
+	json_t *limit = json_object_get(json_object_get(res, "memory"), "limit");
+	if (json_is_integer(limit) && json_integer_value(limit) > 0) {
+		long long mb = json_integer_value(limit) >> 20;
+		c->mem_mb = (int)(mb < 64 ? 64 : mb > 1 << 20 ? 1 << 20 : mb);
+	}
+	json_t *cpu = json_object_get(res, "cpu");
+	json_t *quota = json_object_get(cpu, "quota"), *period = json_object_get(cpu, "period");
+	if (json_is_integer(quota) && json_integer_value(quota) > 0) {
+		long long per = json_is_integer(period) && json_integer_value(period) > 0 ? json_integer_value(period) : 100000;
+		long long n = (json_integer_value(quota) + per - 1) / per;
+		c->cpus = (int)(n < 1 ? 1 : n > 64 ? 64 : n);
+	}
+	return 0;
+}
+
+static int annotations_from_json(json_t *ann, struct bx_oci_config *c, struct bx_err *err)
+{
+	const char *mem = json_string_value(json_object_get(ann, "io.boxvm.memory"));
+	const char *cpus = json_string_value(json_object_get(ann, "io.boxvm.cpus"));
+	const char *ports = json_string_value(json_object_get(ann, "io.boxvm.ports"));
+	if (mem) {
+		long long mb = bx_oci_size_mb(mem);
+		if (mb < 64)
+			return bx_fail(err, 0, "annotation io.boxvm.memory=%s: want a size of at least 64m (e.g. 512m)", mem);
+		c->mem_mb = (int)(mb > 1 << 20 ? 1 << 20 : mb);
+	}
+	if (cpus) {
+		char *end;
+		long n = strtol(cpus, &end, 10);
+		if (*end || end == cpus || n < 1 || n > 64)
+			return bx_fail(err, 0, "annotation io.boxvm.cpus=%s: want a number of vCPUs from 1 to 64", cpus);
+		c->cpus = (int)n;
+	}
+	if (ports && *ports) {
+		if (!c->network)
+			return bx_fail(err, 0, "annotation io.boxvm.ports needs a network namespace with a path "
+					       "(the box has no network otherwise)");
+		char buf[1024];
+		snprintf(buf, sizeof(buf), "%s", ports);
+		char *save = NULL;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (c->nports >= BX_MAX_PORTS)
+				return bx_fail(err, 0, "annotation io.boxvm.ports: at most %d ports", BX_MAX_PORTS);
+			if (bx_port_parse(t, &c->ports[c->nports], err) < 0)
+				return bx_wrap(err, "annotation io.boxvm.ports");
+			c->nports++;
+		}
+	}
+	return 0;
+}
+
+/* Fields that would change what the workload gets and that a VM cannot honour. */
+static int reject_unsupported(json_t *root, json_t *lx, struct bx_err *err)
+{
+	json_t *hooks = json_object_get(root, "hooks");
+	const char *k;
+	json_t *v;
+	json_object_foreach(hooks, k, v)
+		if (json_array_size(v))
+			return bx_fail(err, 0, "config.json: hooks (%s) are not supported by boxvm-runtime (they would run "
+					       "on the host, outside the box's VM)", k);
+	if (json_array_size(json_object_get(lx, "devices")))
+		return bx_fail(err, 0, "config.json: linux.devices is not supported by boxvm-runtime (host devices "
+				       "cannot be passed into the VM; drop --device/--privileged)");
+	static const char *const rejected[] = {"intelRdt", "personality", "timeOffsets"};
+	for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++)
+		if (json_object_get(lx, rejected[i]))
+			return bx_fail(err, 0, "config.json: linux.%s is not supported by boxvm-runtime", rejected[i]);
+	return 0;
+}
+
+static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, struct bx_err *err)
+{
+	if (!json_is_object(root))
+		return bx_fail(err, 0, "invalid config.json: not a JSON object");
+	const char *ver = json_string_value(json_object_get(root, "ociVersion"));
+	if (!ver || strncmp(ver, "1.", 2))
+		return bx_fail(err, 0, "invalid config.json: ociVersion %s is not 1.x", ver ? ver : "(missing)");
+	json_t *rootobj = json_object_get(root, "root");
+	const char *rp = json_string_value(json_object_get(rootobj, "path"));
+	if (!rp || !*rp)
+		return fail_field(err, "root.path", "is missing");
+	int n = rp[0] == '/' ? snprintf(c->root_path, sizeof(c->root_path), "%s", rp)
+			     : snprintf(c->root_path, sizeof(c->root_path), "%s/%s", bundle, rp);
+	if (n < 0 || (size_t)n >= sizeof(c->root_path))
+		return fail_field(err, "root.path", "is too long");
+	c->spec.read_only = json_is_true(json_object_get(rootobj, "readonly"));
+	if (!json_object_get(root, "process"))
+		return fail_field(err, "process", "is missing");
+	if (process_from_json(json_object_get(root, "process"), &c->spec, err) < 0)
+		return -1;
+	const char *host = json_string_value(json_object_get(root, "hostname"));
+	if (host && *host && bx_spec_set_hostname(&c->spec, host, err) < 0)
+		return -1;
+	json_t *lx = json_object_get(root, "linux");
+	if (reject_unsupported(root, lx, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), c, err) < 0 ||
+	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0)
+		return -1;
+	return annotations_from_json(json_object_get(root, "annotations"), c, err);
+}
+
+int bx_oci_config_parse(const char *json_text, const char *bundle, struct bx_oci_config *c, struct bx_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	bx_spec_init(&c->spec);
+	json_error_t je;
+	json_t *root = json_loads(json_text, 0, &je);
+	if (!root)
+		return bx_fail(err, 0, "invalid config.json: %s (line %d)", je.text, je.line);
+	int rc = parse(root, bundle, c, err);
+	json_decref(root);
+	if (rc < 0)
+		bx_oci_config_free(c);
+	return rc;
+}
+
+void bx_oci_config_free(struct bx_oci_config *c)
+{
+	bx_spec_free(&c->spec);
+	bx_spec_init(&c->spec);
+}

@@ -1,0 +1,283 @@
+/* boxvm-runtime create --bundle DIR --pid-file F [--console-socket S] ID
+ *
+ * Prepares the box (vm.json pointing virtiofsd at root.path as it is, the
+ * initramfs with the main process's spec), forks the monitor (the container's
+ * pid, see monitor.c) and returns once the monitor holds everything; nothing
+ * boots until `start`. Any failure leaves nothing behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/boxid.h"
+#include "../lib/kernel.h"
+#include "../lib/oci_config.h"
+#include "../lib/state.h"
+#include "../lib/vmspec.h"
+#include "rt.h"
+
+#define DEFAULT_MEM_MB 512
+#define DEFAULT_CPUS 2
+
+static int boot_timeout_s(void)
+{
+	const char *v = getenv("BOXVM_BOOT_TIMEOUT");
+	int t = v ? atoi(v) : 0;
+	return t > 0 ? t : 300;
+}
+
+/* Bind sources must exist (runc fails on a missing one; boxvm's -v would create it). */
+static int check_binds(const struct bx_oci_config *oc, struct bx_err *err)
+{
+	struct stat st;
+	if (stat(oc->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return bx_fail(err, errno ? errno : ENOTDIR, "invalid root.path %s", oc->root_path);
+	for (size_t i = 0; i < oc->nmounts; i++)
+		if (oc->mounts[i].kind == BX_MNT_BIND && stat(oc->mounts[i].source, &st) < 0)
+			return bx_fail(err, errno, "invalid mount source %s (for %s)", oc->mounts[i].source,
+				       oc->mounts[i].target);
+	return 0;
+}
+
+/* vm.json and initrd.img in c->box_dir (which must exist). */
+static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const struct rt_container *c,
+		       struct bx_vmspec *vm, struct bx_err *err)
+{
+	memset(vm, 0, sizeof(*vm));
+	if (bx_boxid_new(vm->id, err) < 0)
+		return -1;
+	struct bx_kernel k;
+	if (bx_kernel_find(p, &k, err) < 0 || bx_accel_detect(vm->accel, NULL, 0, err) < 0)
+		return -1;
+	if (bx_path_join(vm->box_dir, sizeof(vm->box_dir), err, "%s", c->box_dir) < 0 ||
+	    bx_path_join(vm->run_dir, sizeof(vm->run_dir), err, "%s", c->run_dir) < 0 ||
+	    bx_path_join(vm->rootfs, sizeof(vm->rootfs), err, "%s", oc->root_path) < 0 ||
+	    bx_path_join(vm->initrd, sizeof(vm->initrd), err, "%s/initrd.img", c->box_dir) < 0 ||
+	    bx_path_join(vm->diag_dir, sizeof(vm->diag_dir), err, "%s/diagnostics", p->data) < 0 ||
+	    bx_path_join(vm->kernel, sizeof(vm->kernel), err, "%s", k.vmlinuz) < 0 ||
+	    bx_path_join(vm->libexec, sizeof(vm->libexec), err, "%s", p->libexec) < 0)
+		return -1;
+	if (bx_kernel_cmdline(&k, vm->accel, getenv("BOXVM_DEBUG") != NULL, vm->cmdline, sizeof(vm->cmdline), err) < 0)
+		return -1;
+	vm->mem_mb = oc->mem_mb ? oc->mem_mb : DEFAULT_MEM_MB;
+	vm->cpus = oc->cpus ? oc->cpus : DEFAULT_CPUS;
+	vm->tty = oc->spec.tty;
+	vm->boot_timeout_s = boot_timeout_s();
+	vm->network = oc->network;
+	memcpy(vm->ports, oc->ports, sizeof(vm->ports));
+	vm->nports = oc->nports;
+	if (oc->network && bx_spec_set_net(&oc->spec, BX_NET_GUEST_ADDR "/24", BX_NET_GATEWAY, BX_NET_MTU, err) < 0)
+		return -1;
+	if (bx_mounts_resolve(p, oc->mounts, oc->nmounts, vm->shares, &vm->nshares, &oc->spec, err) < 0)
+		return -1;
+	char agent[PATH_MAX], base[PATH_MAX], vmjson[PATH_MAX];
+	if (bx_path_join(agent, sizeof(agent), err, "%s/boxvm-agent", p->libexec) < 0 ||
+	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", c->box_dir) < 0 ||
+	    bx_initramfs_base(p, &k, agent, base, sizeof(base), err) < 0)
+		return -1;
+	uint8_t *enc = NULL;
+	size_t enc_len = 0;
+	int rc = bx_spec_encode(&oc->spec, &enc, &enc_len, err);
+	if (rc == 0)
+		rc = bx_initramfs_box(base, enc, enc_len, vm->initrd, err);
+	free(enc);
+	if (rc == 0)
+		rc = bx_vmspec_write(vmjson, vm, err);
+	return rc;
+}
+
+static int listen_ctl(const char *path, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
+		return -1;
+	unlink(path); /* a stale one: the ID is free (its record is gone) */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bx_fail(err, errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+		close(fd);
+		return bx_fail(err, e, "cannot listen on %s", path);
+	}
+	return fd;
+}
+
+static void now_rfc3339(char *out, size_t size)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static char *annotations_of(const char *config_text)
+{
+	json_t *o = json_loads(config_text, 0, NULL);
+	json_t *ann = json_object_get(o, "annotations");
+	char *s = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/* Fork the monitor and wait for it to report that it holds the terminal and
+ * the network namespace. Returns its pid. */
+static int fork_monitor(const struct rt_monitor_args *tmpl, struct bx_err *err)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return bx_fail(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return bx_fail(err, errno, "fork");
+	}
+	if (pid == 0) {
+		close(sync[0]);
+		struct rt_monitor_args a = *tmpl;
+		a.sync_fd = sync[1];
+		rt_monitor_run(&a);
+	}
+	close(sync[1]);
+	char line[1200];
+	size_t have = 0;
+	ssize_t k;
+	while (have < sizeof(line) - 1 && (k = read(sync[0], line + have, sizeof(line) - 1 - have)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		have += (size_t)k;
+		if (memchr(line, '\n', have))
+			break;
+	}
+	close(sync[0]);
+	line[have] = '\0';
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!strcmp(line, "ok"))
+		return pid;
+	waitpid(pid, NULL, 0);
+	if (!strncmp(line, "error: ", 7))
+		return bx_fail(err, 0, "%s", line + 7);
+	return bx_fail(err, 0, "the container's monitor process exited while starting");
+}
+
+static int write_pid_file(const char *path, int pid, struct bx_err *err)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%d", pid); /* runc writes no newline */
+	return bx_write_file_atomic(path, text, (size_t)n, 0644, err);
+}
+
+int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
+{
+	struct rt_opt o[] = {
+		{"bundle", 'b', true, NULL},        {"pid-file", 0, true, NULL},   {"console-socket", 0, true, NULL},
+		{"no-pivot", 0, false, NULL},       {"no-new-keyring", 0, false, NULL}, {"preserve-fds", 0, true, NULL},
+		{"notify-socket", 0, true, NULL},
+	};
+	const size_t no = sizeof(o) / sizeof(o[0]);
+	char *pos[1];
+	int npos = rt_opts_parse("create", argc, argv, o, no, pos, 1);
+	if (npos < 0)
+		return 1;
+	if (npos != 1) {
+		rt_error("create: requires exactly 1 argument (the container ID)");
+		return 1;
+	}
+	const char *id = pos[0];
+	const char *preserve = rt_opt_get(o, no, "preserve-fds");
+	if (preserve && strcmp(preserve, "0")) {
+		rt_error("create: --preserve-fds is not supported by boxvm-runtime (file descriptors cannot cross into the VM)");
+		return 1;
+	}
+	struct bx_err err;
+	char bundle[PATH_MAX];
+	const char *b = rt_opt_get(o, no, "bundle");
+	if (!realpath(b && *b ? b : ".", bundle)) {
+		rt_error("invalid bundle %s: %s", b ? b : ".", strerror(errno));
+		return 1;
+	}
+	char cfgpath[PATH_MAX], *cfgtext = NULL;
+	if (bx_path_join(cfgpath, sizeof(cfgpath), &err, "%s/config.json", bundle) < 0 ||
+	    bx_read_file(cfgpath, &cfgtext, NULL, &err) < 0) {
+		rt_error("cannot read the bundle's config: %s", err.msg);
+		return 1;
+	}
+	static struct bx_oci_config oc; /* large: not on the stack */
+	struct bx_paths p;
+	struct rt_container c;
+	if (bx_oci_config_parse(cfgtext, bundle, &oc, &err) < 0 || check_binds(&oc, &err) < 0 ||
+	    bx_paths_init(&p, &err) < 0 || rt_container_paths(g, &p, id, &c, &err) < 0) {
+		rt_error("%s", err.msg);
+		free(cfgtext);
+		bx_oci_config_free(&oc);
+		return 1;
+	}
+	snprintf(c.bundle, sizeof(c.bundle), "%s", bundle);
+	snprintf(c.rootfs, sizeof(c.rootfs), "%s", oc.root_path);
+	now_rfc3339(c.created, sizeof(c.created));
+	c.annotations_json = annotations_of(cfgtext);
+	free(cfgtext);
+
+	int rc = 1, listen_fd = -1, slave = -1;
+	bool made_dir = false;
+	struct bx_vmspec vm;
+	if (bx_mkdir_p(g->root, 0711, &err) < 0 || bx_mkdir_p(p.run, 0711, &err) < 0)
+		goto fail;
+	if (mkdir(c.dir, 0711) < 0) {
+		if (errno == EEXIST)
+			bx_fail(&err, 0, "container with id exists: %s", id);
+		else
+			bx_fail(&err, errno, "cannot create %s", c.dir);
+		goto fail;
+	}
+	made_dir = true;
+	if (bx_mkdir_p(c.box_dir, 0700, &err) < 0 || prepare_box(&p, &oc, &c, &vm, &err) < 0 ||
+	    (listen_fd = listen_ctl(c.ctl_sock, &err)) < 0)
+		goto fail;
+	if (oc.spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0)
+		goto fail;
+	struct rt_monitor_args ma = {.c = &c, .vm = &vm, .listen_fd = listen_fd, .tty_slave = slave,
+				     .netns_path = oc.netns_join ? oc.netns_path : NULL, .sync_fd = -1};
+	c.pid = fork_monitor(&ma, &err);
+	if (c.pid < 0)
+		goto fail;
+	const char *pidfile = rt_opt_get(o, no, "pid-file");
+	if (bx_proc_start_time(c.pid, &c.pid_start) < 0 || rt_container_write(&c, &err) < 0 ||
+	    (pidfile && *pidfile && write_pid_file(pidfile, c.pid, &err) < 0)) {
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, 0);
+		goto fail;
+	}
+	rt_debug("created container %s (monitor pid %d)", id, c.pid);
+	rc = 0;
+	goto out;
+fail:
+	rt_error("%s", err.msg);
+	if (made_dir)
+		bx_rm_rf(c.dir, NULL);
+	if (listen_fd >= 0)
+		unlink(c.ctl_sock);
+out:
+	if (listen_fd >= 0)
+		close(listen_fd);
+	if (slave >= 0)
+		close(slave);
+	rt_container_free(&c);
+	bx_oci_config_free(&oc);
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* boxvm-runtime exec --process FILE [--detach] [--pid-file F] [--console-socket S] [--tty] ID [CMD...]
+ *
+ * The process runs in the guest through the shim's exec socket (the agent's
+ * exec or pty service). Its host-side pid is a small relay process holding
+ * the caller's stdio: it lives exactly as long as the guest process and
+ * exits with its code; signals sent to it are forwarded. With --detach the
+ * command returns once the request is in and the relay is re-parented to
+ * the caller (a subreaper); without it the command is the relay. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../cli/exec_client.h"
+#include "../cli/relay.h"
+#include "../lib/oci_config.h"
+#include "../lib/state.h"
+#include "rt.h"
+
+static int build_spec(struct rt_opt *o, size_t no, char **cmd, int ncmd, struct bx_spec *spec, struct bx_err *err)
+{
+	const char *pfile = rt_opt_get(o, no, "process");
+	if (pfile) {
+		char *text = NULL;
+		if (bx_read_file(pfile, &text, NULL, err) < 0)
+			return bx_wrap(err, "exec --process");
+		int rc = bx_oci_process_parse(text, spec, err);
+		free(text);
+		if (rc < 0)
+			return -1;
+	} else {
+		if (ncmd == 0)
+			return bx_fail(err, 0, "exec: a command (or --process FILE) is required");
+		for (int i = 0; i < ncmd; i++)
+			if (bx_spec_add_arg(spec, cmd[i], err) < 0)
+				return -1;
+		const char *cwd = rt_opt_get(o, no, "cwd"), *env = rt_opt_get(o, no, "env");
+		if ((cwd && bx_spec_set_cwd(spec, cwd, err) < 0) || (env && bx_spec_add_env(spec, env, err) < 0))
+			return -1;
+		spec->stdin_open = true;
+	}
+	const char *user = rt_opt_get(o, no, "user");
+	if (user && bx_spec_set_user(spec, user, err) < 0)
+		return -1;
+	if (rt_opt_get(o, no, "tty"))
+		spec->tty = true;
+	return 0;
+}
+
+/* The relay: connect, send the request, tell the parent, then carry the session. */
+static void __attribute__((noreturn)) relay(const struct rt_container *c, const struct bx_spec *spec, int slave, int sync_fd)
+{
+	struct bx_err err;
+	if (setsid() < 0 || (slave >= 0 && rt_console_adopt(slave, &err) < 0)) {
+		dprintf(sync_fd, "error: cannot set up the exec session's terminal\n");
+		_exit(BX_EXIT_ERROR);
+	}
+	struct bx_box_record box;
+	memset(&box, 0, sizeof(box));
+	snprintf(box.id, sizeof(box.id), "%.64s", c->id);
+	snprintf(box.run_dir, sizeof(box.run_dir), "%s", c->run_dir);
+	int sock = bx_exec_connect(&box, spec, &err);
+	if (sock < 0) {
+		dprintf(sync_fd, "error: container \"%s\": %s\n", c->id, err.msg);
+		_exit(BX_EXIT_ERROR);
+	}
+	dprintf(sync_fd, "ok\n");
+	close(sync_fd);
+	struct bx_relay_opts ro = {.in_fd = 0, .out_fd = 1, .err_fd = 2, .tty = spec->tty, .tty_fd = 0, .what = c->id};
+	struct bx_relay_result res;
+	if (bx_relay_run(sock, &ro, &res, &err) < 0) {
+		rt_error("container \"%s\": exec: %s", c->id, err.msg);
+		_exit(BX_EXIT_ERROR);
+	}
+	_exit(res.code & 0xff);
+}
+
+static int wait_sync(int fd, struct bx_err *err)
+{
+	char line[1200];
+	size_t have = 0;
+	ssize_t k;
+	while (have < sizeof(line) - 1 && (k = read(fd, line + have, sizeof(line) - 1 - have)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		have += (size_t)k;
+		if (memchr(line, '\n', have))
+			break;
+	}
+	line[have] = '\0';
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!strcmp(line, "ok"))
+		return 0;
+	return bx_fail(err, 0, "%s", !strncmp(line, "error: ", 7) ? line + 7 : "the exec relay exited while starting");
+}
+
+int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
+{
+	struct rt_opt o[] = {
+		{"process", 'p', true, NULL},  {"detach", 'd', false, NULL},       {"pid-file", 0, true, NULL},
+		{"console-socket", 0, true, NULL}, {"tty", 't', false, NULL},     {"cwd", 0, true, NULL},
+		{"env", 'e', true, NULL},      {"user", 'u', true, NULL},          {"preserve-fds", 0, true, NULL},
+		{"no-new-privs", 0, false, NULL}, {"cap", 'c', true, NULL},        {"process-label", 0, true, NULL},
+		{"apparmor", 0, true, NULL},   {"ignore-paused", 0, false, NULL}, {"additional-gids", 'g', true, NULL},
+		{"cgroup", 0, true, NULL},
+	};
+	const size_t no = sizeof(o) / sizeof(o[0]);
+	char *pos[256];
+	/* "exec [flags] ID CMD ARGS...": flags end at the command */
+	int split = 0;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			bool is_value = false;
+			if (i > 0 && argv[i - 1][0] == '-' && !strchr(argv[i - 1], '=')) {
+				const char *n = argv[i - 1] + (argv[i - 1][1] == '-' ? 2 : 1);
+				for (size_t k = 0; k < no; k++)
+					if (o[k].has_value && (!strcmp(o[k].name, n) || (!n[1] && o[k].shortname == n[0])))
+						is_value = true;
+			}
+			if (!is_value) {
+				split = i + 1;
+				break;
+			}
+		}
+	}
+	if (!split) {
+		rt_error("exec: requires the container ID");
+		return 1;
+	}
+	int npos = rt_opts_parse("exec", split, argv, o, no, pos, 1);
+	if (npos != 1)
+		return 1;
+	const char *preserve = rt_opt_get(o, no, "preserve-fds");
+	if (preserve && strcmp(preserve, "0")) {
+		rt_error("exec: --preserve-fds is not supported by boxvm-runtime");
+		return 1;
+	}
+	struct rt_container c;
+	struct bx_err err;
+	struct bx_spec spec;
+	bx_spec_init(&spec);
+	int rc = 1, slave = -1;
+	if (rt_container_load(g, pos[0], &c, &err) < 0 || build_spec(o, no, argv + split, argc - split, &spec, &err) < 0) {
+		rt_error("%s", err.msg);
+		goto out;
+	}
+	if (rt_container_status(&c) != RT_RUNNING) {
+		rt_error("cannot exec in a stopped container");
+		goto out;
+	}
+	if (spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0) {
+		rt_error("%s", err.msg);
+		goto out;
+	}
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		rt_error("pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rt_error("fork: %s", strerror(errno));
+		close(sync[0]);
+		close(sync[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		close(sync[0]);
+		relay(&c, &spec, slave, sync[1]);
+	}
+	close(sync[1]);
+	int sr = wait_sync(sync[0], &err);
+	close(sync[0]);
+	if (sr < 0) {
+		waitpid(pid, NULL, 0);
+		rt_error("%s", err.msg);
+		goto out;
+	}
+	const char *pidfile = rt_opt_get(o, no, "pid-file");
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%d", pid);
+	if (pidfile && *pidfile && bx_write_file_atomic(pidfile, text, (size_t)n, 0644, &err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		rt_error("%s", err.msg);
+		goto out;
+	}
+	if (rt_opt_get(o, no, "detach")) {
+		rc = 0;
+		goto out;
+	}
+	/* attached: forward our signals to the relay, which forwards them to the guest */
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+out:
+	if (slave >= 0)
+		close(slave);
+	bx_spec_free(&spec);
+	rt_container_free(&c);
+	return rc;
+}

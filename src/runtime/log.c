@@ -1,0 +1,75 @@
+/* Errors in runc's style: one line on stderr, and with --log a line in that
+ * file (JSON {"level","msg","time"} with --log-format json, which is where
+ * containerd and conmon look for the reason a command failed). */
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+static const struct rt_globals *globals;
+
+void rt_log_init(const struct rt_globals *g)
+{
+	globals = g;
+}
+
+static void log_line(const char *level, const char *msg)
+{
+	if (!globals || !globals->log_path)
+		return;
+	int fd = open(globals->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64];
+	size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
+	char *line = NULL;
+	if (globals->log_json) {
+		json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", when);
+		line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+	} else if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"", when, level, msg) < 0) {
+		line = NULL;
+	}
+	if (line) {
+		dprintf(fd, "%s\n", line);
+		free(line);
+	}
+	close(fd);
+}
+
+void rt_error(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *c = msg; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	log_line("error", msg);
+	dprintf(STDERR_FILENO, "boxvm-runtime: %s\n", msg);
+}
+
+void rt_debug(const char *fmt, ...)
+{
+	if (!globals || !globals->debug)
+		return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_line("debug", msg);
+}

@@ -1,0 +1,301 @@
+/* The monitor: the process whose pid is the container's (see rt.h).
+ *
+ * created: it holds the caller's stdio and waits on its control socket.
+ * start:   it starts the box's shim (which boots the VM with the main process
+ *          in it) and attaches its fds 0-2 to the main process: the shim then
+ *          writes the guest's output straight into the caller's pipes or pty.
+ * running: `kill` requests and signals sent to the monitor itself become
+ *          SIGNAL messages to the main process; SIGWINCH on the terminal
+ *          becomes RESIZE.
+ * exit:    on the shim's EXIT (sent after the VM is gone) the monitor waits
+ *          for the shim process to end and exits with the main process's code.
+ * It is a child subreaper, so the daemonized shim is its child and cannot
+ * outlive it unnoticed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../cli/shim_client.h"
+#include "../lib/vmspec.h"
+#include "../proto/frame.h"
+#include "../proto/msg.h"
+#include "rt.h"
+
+struct mon {
+	const struct rt_monitor_args *a;
+	int sig_fd;
+	int attach_fd;   /* -1 until started */
+	bool running;
+	bool tty;
+	int shim_pid;
+	struct bx_msgbuf in;
+};
+
+static void send_msg(struct mon *m, uint8_t kind, const void *payload, uint32_t len)
+{
+	uint8_t buf[BX_MSG_HDR_SIZE + 8];
+	if (m->attach_fd < 0 || len > 8)
+		return;
+	bx_msg_encode_hdr(buf, kind, len);
+	memcpy(buf + BX_MSG_HDR_SIZE, payload, len);
+	/* tiny messages on a socket the shim drains: a blocking send is brief */
+	if (send(m->attach_fd, buf, BX_MSG_HDR_SIZE + len, MSG_NOSIGNAL) < 0)
+		rt_debug("monitor: cannot send message %u to the shim: %s", kind, strerror(errno));
+}
+
+static void send_signal(struct mon *m, int sig)
+{
+	uint8_t le[4];
+	bx_put_u32(le, (uint32_t)sig);
+	send_msg(m, BX_M_SIGNAL, le, 4);
+}
+
+static void send_resize(struct mon *m)
+{
+	struct winsize ws;
+	if (!m->tty || ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		return;
+	uint8_t b[4];
+	bx_put_u16(b, ws.ws_row);
+	bx_put_u16(b + 2, ws.ws_col);
+	send_msg(m, BX_M_RESIZE, b, 4);
+}
+
+static void reap(struct mon *m)
+{
+	int st;
+	pid_t p;
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == m->shim_pid)
+			m->shim_pid = 0;
+}
+
+static void __attribute__((noreturn)) finish(struct mon *m, int code)
+{
+	unlink(m->a->c->ctl_sock);
+	if (m->attach_fd >= 0)
+		close(m->attach_fd);
+	/* the shim sends EXIT after its VM is gone and exits right after: wait
+	 * for it so that nothing of the box outlives the container's pid */
+	for (int i = 0; m->shim_pid > 0 && i < 500; i++) {
+		reap(m);
+		if (m->shim_pid > 0)
+			usleep(10 * 1000);
+	}
+	if (m->shim_pid > 0)
+		kill(m->shim_pid, SIGTERM);
+	_exit(code);
+}
+
+static int read_shim_pid(const struct rt_monitor_args *a)
+{
+	char path[PATH_MAX], *text = NULL;
+	if (bx_path_join(path, sizeof(path), NULL, "%s/shim.pid", a->c->run_dir) < 0 ||
+	    bx_read_file(path, &text, NULL, NULL) < 0)
+		return 0;
+	int pid = atoi(text);
+	free(text);
+	return pid > 1 ? pid : 0;
+}
+
+static int do_start(struct mon *m, struct bx_err *err)
+{
+	if (bx_shim_start(m->a->vm, err) < 0)
+		return -1;
+	m->shim_pid = read_shim_pid(m->a);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/attach.sock", m->a->c->run_dir) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bx_fail(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0) {
+		int e = errno;
+		close(fd);
+		return bx_fail(err, e, "cannot attach to the box's supervisor");
+	}
+	m->attach_fd = fd;
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/started", m->a->c->dir) < 0 ||
+	    bx_write_file_atomic(path, "", 0, 0644, err) < 0)
+		return -1;
+	m->running = true;
+	send_resize(m);
+	return 0;
+}
+
+static void reply(int fd, const char *text)
+{
+	char line[1500];
+	int n = snprintf(line, sizeof(line), "%s\n", text);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1, line[n - 1] = '\n';
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0) {
+		/* the client went away; it learns the outcome from `state` */
+	}
+}
+
+/* One control connection: read its line (a hang guard of 5 s), act, answer. */
+static void on_ctl(struct mon *m)
+{
+	int fd = accept4(m->a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	char line[256];
+	size_t have = 0;
+	while (have < sizeof(line) - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		ssize_t k = recv(fd, line + have, sizeof(line) - 1 - have, 0);
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+		if (memchr(line, '\n', have))
+			break;
+	}
+	line[have] = '\0';
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	int sig = 0;
+	if (!strcmp(line, "start")) {
+		if (m->running) {
+			reply(fd, "error: cannot start an already running container");
+		} else {
+			struct bx_err err;
+			if (do_start(m, &err) < 0) {
+				char msg[1400];
+				snprintf(msg, sizeof(msg), "error: container \"%.200s\": %s", m->a->c->id, err.msg);
+				reply(fd, msg);
+				close(fd);
+				finish(m, BX_EXIT_ERROR);
+			}
+			reply(fd, "ok");
+		}
+	} else if (sscanf(line, "kill %d", &sig) == 1 && sig >= 1 && sig <= 64) {
+		reply(fd, "ok");
+		if (!m->running) {
+			close(fd);
+			finish(m, 128 + sig); /* nothing ran: the container just stops */
+		}
+		send_signal(m, sig);
+	} else {
+		reply(fd, "error: unknown request");
+	}
+	close(fd);
+}
+
+static void on_signals(struct mon *m)
+{
+	struct signalfd_siginfo si;
+	while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			reap(m);
+		else if (sig == SIGWINCH)
+			send_resize(m);
+		else if (m->running)
+			send_signal(m, sig);
+		else
+			finish(m, 128 + sig);
+	}
+}
+
+static void on_shim(struct mon *m)
+{
+	uint8_t buf[4096];
+	ssize_t n = recv(m->attach_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	struct bx_err err;
+	if (n <= 0 || bx_msgbuf_append(&m->in, buf, (size_t)n, &err) < 0) {
+		rt_error("container \"%s\": its supervisor went away before the container exited", m->a->c->id);
+		finish(m, BX_EXIT_ERROR);
+	}
+	struct bx_msg msg;
+	while (bx_msgbuf_next(&m->in, &msg, &err) > 0) {
+		if (msg.kind == BX_M_ERROR)
+			rt_error("container \"%s\": %.*s", m->a->c->id, (int)msg.len, (const char *)msg.payload);
+		else if (msg.kind == BX_M_EXIT && msg.len == 4)
+			finish(m, (int)(int32_t)bx_get_u32(msg.payload) & 0xff);
+	}
+}
+
+static int setup(struct mon *m, struct bx_err *err)
+{
+	const struct rt_monitor_args *a = m->a;
+	if (setsid() < 0)
+		return bx_fail(err, errno, "setsid");
+	if (a->tty_slave >= 0 && rt_console_adopt(a->tty_slave, err) < 0)
+		return -1;
+	if (a->netns_path) {
+		int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return bx_fail(err, errno, "cannot open network namespace %s", a->netns_path);
+		int rc = setns(fd, CLONE_NEWNET);
+		int e = errno;
+		close(fd);
+		if (rc < 0)
+			return bx_fail(err, e, "cannot join network namespace %s", a->netns_path);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t set;
+	sigemptyset(&set);
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sig_fd < 0)
+		return bx_fail(err, errno, "signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+void rt_monitor_run(const struct rt_monitor_args *a)
+{
+	struct mon m = {.a = a, .sig_fd = -1, .attach_fd = -1, .tty = a->tty_slave >= 0};
+	bx_msgbuf_init(&m.in);
+	struct bx_err err;
+	int sync_fd = a->sync_fd;
+	if (setup(&m, &err) < 0) {
+		dprintf(sync_fd, "error: %s\n", err.msg);
+		close(sync_fd);
+		_exit(BX_EXIT_ERROR);
+	}
+	dprintf(sync_fd, "ok\n");
+	close(sync_fd);
+	for (;;) {
+		struct pollfd p[3];
+		int n = 0;
+		p[n++] = (struct pollfd){.fd = m.sig_fd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = a->listen_fd, .events = POLLIN};
+		if (m.attach_fd >= 0)
+			p[n++] = (struct pollfd){.fd = m.attach_fd, .events = POLLIN};
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rt_error("monitor: poll: %s", strerror(errno));
+			finish(&m, BX_EXIT_ERROR);
+		}
+		if (p[0].revents)
+			on_signals(&m);
+		if (p[1].revents)
+			on_ctl(&m);
+		if (n > 2 && p[2].revents)
+			on_shim(&m);
+	}
+}

@@ -1,0 +1,296 @@
+"""boxvm-runtime (the runc-compatible OCI runtime) driven by real containerd
+(ctr) and Podman from Debian, and directly with hand-made bundles.
+
+containerd and Podman are started by these tests with configuration under a
+temp dir (see ../shared/TESTBED.md for the set-ups that work on these
+machines) and stopped by PID. Every container boots a real microVM."""
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, _our_processes
+
+RUNTIME = os.path.join(BUILD, "boxvm-runtime")
+IMAGE = "busybox:latest"  # the name `ctr images import` gives the sample image
+
+pytestmark = pytest.mark.skipif(not shutil.which("containerd") or not shutil.which("podman"),
+                                reason="containerd/podman not installed (scripts/install-deps.sh)")
+
+
+def _env(bx, extra=None):
+    e = dict(bx.env)
+    e.update(extra or {})
+    return e
+
+
+@pytest.fixture(scope="module")
+def ctd(bx):
+    """A private containerd with the sample image imported; yields a ctr runner."""
+    d = tempfile.mkdtemp(prefix="bxctd.", dir="/tmp")
+    cfg = os.path.join(d, "config.toml")
+    with open(cfg, "w") as f:
+        f.write(f'version = 2\nroot = "{d}/root"\nstate = "{d}/state"\n'
+                'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                f'[grpc]\n  address = "{d}/c.sock"\n[ttrpc]\n  address = "{d}/t.sock"\n')
+    log = open(os.path.join(d, "containerd.log"), "wb")
+    proc = subprocess.Popen(["containerd", "--config", cfg], stdout=log, stderr=log, env=_env(bx))
+    sock = os.path.join(d, "c.sock")
+    t0 = time.time()
+    while not os.path.exists(sock) and proc.poll() is None and time.time() - t0 < 60:
+        time.sleep(0.05)
+
+    def ctr(*args, check=None, timeout=HANG_GUARD, **kw):
+        p = subprocess.run(["ctr", "--address", sock, *args], capture_output=True, timeout=timeout,
+                           env=_env(bx), **kw)
+        if check is not None:
+            assert p.returncode == check, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+        return p
+
+    ctr.dir = d
+    ctr.sock = sock
+    ctr("images", "import", "--all-platforms", BUSYBOX_TAR, check=0)
+    yield ctr
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    log.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _runtime_leftovers(bx):
+    runc_root = "/run/containerd/runc/default"
+    ours = [n for n in os.listdir(runc_root) if n.startswith("bxrt-")] if os.path.isdir(runc_root) else []
+    return ours + os.listdir(bx.run_dir) + [p for p, _ in _our_processes(bx.run_dir)]
+
+
+def test_ctr_run_output_env_cwd_and_exit_codes(ctd, no_leaks):
+    p = ctd("run", "--rm", "--runc-binary", RUNTIME, "--env", "FOO=bar", "--cwd", "/tmp", IMAGE, "bxrt-run1",
+            "sh", "-c", "echo out; echo err >&2; echo FOO=$FOO; pwd; exit 3")
+    assert p.returncode == 3, p.stderr
+    assert p.stdout.decode().split() == ["out", "FOO=bar", "/tmp"]
+    assert b"err" in p.stderr
+    p = ctd("run", "--rm", "--runc-binary", RUNTIME, IMAGE, "bxrt-run2", "sh", "-c", "kill -9 $$")
+    assert p.returncode == 137, p.stderr
+    assert not _runtime_leftovers(no_leaks)
+
+
+def test_ctr_detached_exec_kill_delete(ctd, no_leaks):
+    ctd("run", "-d", "--runc-binary", RUNTIME, IMAGE, "bxrt-det", "sh", "-c", "echo up > /tmp/up; sleep 1000", check=0)
+    try:
+        tasks = ctd("task", "ls", check=0).stdout.decode()
+        assert "bxrt-det" in tasks and "RUNNING" in tasks
+        # the exec waits in the shim's queue while the guest boots
+        p = ctd("task", "exec", "--exec-id", "e1", "bxrt-det", "sh", "-c", "cat /tmp/up 2>/dev/null || echo none; exit 5")
+        assert p.returncode == 5, p.stderr
+        p = ctd("task", "exec", "--exec-id", "e2", "bxrt-det", "sh", "-c", "while [ ! -e /tmp/up ]; do sleep 0.2; done; cat /tmp/up")
+        assert p.returncode == 0 and p.stdout == b"up\n", p
+        assert str(ctd("task", "ps", "bxrt-det", check=0).stdout.decode()).count("\n") == 2
+        ctd("task", "kill", "bxrt-det", check=0)
+        deadline = time.time() + HANG_GUARD  # ctr 1.6 has no `task wait`; a hang guard only
+        while b"STOPPED" not in ctd("task", "ls", check=0).stdout and time.time() < deadline:
+            time.sleep(0.2)
+        assert b"STOPPED" in ctd("task", "ls", check=0).stdout
+        ctd("task", "delete", "bxrt-det", check=0)
+    finally:
+        ctd("task", "delete", "-f", "bxrt-det")
+        ctd("container", "delete", "bxrt-det")
+    assert not _runtime_leftovers(no_leaks)
+
+
+def test_ctr_run_terminal(ctd, no_leaks):
+    """ctr run -t: the pty master goes over --console-socket; the size reaches the guest."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("ctr", ["ctr", "--address", ctd.sock, "run", "--rm", "-t", "--runc-binary", RUNTIME, IMAGE,
+                           "bxrt-tty", "sh", "-c", "stty size; tty; exit 0"], _env(no_leaks))
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 91, 0, 0))
+    out = b""
+    deadline = time.time() + HANG_GUARD
+    while time.time() < deadline:
+        r, _, _ = select.select([fd], [], [], 5)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b"33 91" in out and b"/dev/pts/" in out, out
+    assert not _runtime_leftovers(no_leaks)
+
+
+@pytest.fixture(scope="module")
+def podman(bx):
+    d = tempfile.mkdtemp(prefix="bxpm.", dir="/tmp")
+    with open(os.path.join(d, "containers.conf"), "w") as f:
+        f.write('[containers]\nnetns = "none"\n'
+                'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
+                '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
+    with open(os.path.join(d, "storage.conf"), "w") as f:
+        f.write(f'[storage]\ndriver = "vfs"\nrunroot = "{d}/run"\ngraphroot = "{d}/graph"\n')
+    env = _env(bx, {"CONTAINERS_CONF": os.path.join(d, "containers.conf"),
+                    "CONTAINERS_STORAGE_CONF": os.path.join(d, "storage.conf")})
+
+    def run(*args, timeout=HANG_GUARD):
+        return subprocess.run(["podman", "--tmpdir", os.path.join(d, "tmp"), "--runtime", RUNTIME, *args],
+                              capture_output=True, timeout=timeout, env=env)
+
+    p = run("load", "-i", BUSYBOX_TAR)
+    assert p.returncode == 0, p.stderr
+    yield run
+    subprocess.run(["podman", "--tmpdir", os.path.join(d, "tmp"), "system", "reset", "-f"], capture_output=True,
+                   env=env, timeout=HANG_GUARD)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_podman_run_env_workdir_user_exit(podman, no_leaks):
+    p = podman("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000:1000", "busybox",
+               "sh", "-c", "echo FOO=$FOO; pwd; id -u; id -g; exit 4")
+    assert p.returncode == 4, p.stderr
+    assert p.stdout.decode().split() == ["FOO=bar", "/tmp", "1000", "1000"]
+    assert not _runtime_leftovers(no_leaks)
+
+
+# --- the runtime's own command line, with hand-made bundles ---------------
+
+def _bundle(tmp_path, args, **cfg_updates):
+    """A bundle whose rootfs is the host's static busybox (no image needed)."""
+    b = tmp_path / "bundle"
+    bindir = b / "rootfs" / "bin"
+    bindir.mkdir(parents=True)
+    for d in ("proc", "sys", "dev", "tmp", "etc"):
+        (b / "rootfs" / d).mkdir()
+    shutil.copy("/bin/busybox", bindir / "busybox")
+    for a in ("sh", "mkdir", "httpd", "echo", "sleep", "cat"):
+        os.symlink("busybox", bindir / a)
+    subprocess.run(["runc", "spec"], cwd=b, check=True)
+    cfg = json.loads((b / "config.json").read_text())
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = args
+    cfg["root"]["readonly"] = False
+    for k, v in cfg_updates.items():
+        cfg[k] = v
+    (b / "config.json").write_text(json.dumps(cfg))
+    return b, cfg
+
+
+def _rt(bx, root, *args, **kw):
+    return subprocess.run([RUNTIME, "--root", str(root), *args], capture_output=True, env=bx.env,
+                          timeout=HANG_GUARD, **kw)
+
+
+def _create(bx, root, tmp_path, *args):
+    """create hands its stdio to the container (as runc does): give it files, not our pipes."""
+    out = tmp_path / "ctr-out"
+    with open(out, "ab") as f:
+        p = subprocess.run([RUNTIME, "--root", str(root), "create", *args], stdin=subprocess.DEVNULL, stdout=f,
+                           stderr=f, env=bx.env, timeout=HANG_GUARD)
+    return p.returncode, out.read_bytes()
+
+
+@pytest.fixture
+def netns():
+    """A network namespace with a veth pair inside it (10.77.0.1/24 <-> 10.77.0.2/24)."""
+    name = f"bxrt{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        ns = ["ip", "netns", "exec", name]
+        subprocess.run(ns + ["ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"], check=True)
+        for c in (["ip", "addr", "add", "10.77.0.1/24", "dev", "v0"], ["ip", "addr", "add", "10.77.0.2/24", "dev", "v1"],
+                  ["ip", "link", "set", "lo", "up"], ["ip", "link", "set", "v0", "up"], ["ip", "link", "set", "v1", "up"],
+                  ["ip", "route", "add", "default", "via", "10.77.0.2", "dev", "v0"]):
+            subprocess.run(ns + c, check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name])
+
+
+def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "mkdir -p /tmp/w; echo hello-netns > /tmp/w/i; exec httpd -f -p 80 -h /tmp/w"])
+    for ns in cfg["linux"]["namespaces"]:
+        if ns["type"] == "network":
+            ns["path"] = f"/run/netns/{netns}"
+    cfg["annotations"] = {"io.boxvm.ports": "8080:80"}
+    (b / "config.json").write_text(json.dumps(cfg))
+    root = tmp_path / "state"
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "--pid-file", str(tmp_path / "pid"), "web")
+    assert rc == 0, out
+    pid = int((tmp_path / "pid").read_text())
+    assert json.loads(_rt(no_leaks, root, "state", "web").stdout)["status"] == "created"
+    try:
+        assert _rt(no_leaks, root, "start", "web").returncode == 0
+        assert json.loads(_rt(no_leaks, root, "state", "web").stdout) == {**json.loads(
+            _rt(no_leaks, root, "state", "web").stdout), "status": "running", "pid": pid}
+        client = ("import urllib.request,sys;"
+                  "print(urllib.request.urlopen('http://10.77.0.1:8080/i',timeout=5).read().decode(),end='')")
+        got = None
+        deadline = time.time() + HANG_GUARD  # the guest boots meanwhile; only a hang guard
+        while time.time() < deadline:
+            q = subprocess.run(["ip", "netns", "exec", netns, "python3", "-c", client], capture_output=True)
+            if q.returncode == 0:
+                got = q.stdout
+                break
+            time.sleep(0.5)
+        assert got == b"hello-netns\n"
+        p = _rt(no_leaks, root, "delete", "web")
+        assert p.returncode == 1 and b"that is not stopped: running" in p.stderr
+        assert _rt(no_leaks, root, "kill", "web", "KILL").returncode == 0
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "web").returncode == 0
+    assert not os.path.exists(root / "web") and not os.listdir(no_leaks.run_dir)
+
+
+def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
+    root = tmp_path / "state"
+    log = tmp_path / "log.json"
+    g = ["--log", str(log), "--log-format", "json"]
+    p = _rt(no_leaks, root, *g, "create", "--bundle", str(tmp_path / "missing"), "c1")
+    assert p.returncode == 1 and b"invalid bundle" in p.stderr
+    entry = json.loads(log.read_text().splitlines()[-1])
+    assert entry["level"] == "error" and "invalid bundle" in entry["msg"] and entry["time"]
+    b, cfg = _bundle(tmp_path, ["true"])
+    (b / "config.json").write_text("{not json")
+    p = _rt(no_leaks, root, "create", "--bundle", str(b), "c1")
+    assert p.returncode == 1 and b"invalid config.json" in p.stderr
+    cfg["hooks"] = {"prestart": [{"path": "/bin/true"}]}
+    (b / "config.json").write_text(json.dumps(cfg))
+    p = _rt(no_leaks, root, "create", "--bundle", str(b), "c1")
+    assert p.returncode == 1 and b"hooks (prestart) are not supported" in p.stderr
+    del cfg["hooks"]
+    (b / "config.json").write_text(json.dumps(cfg))
+    p = _rt(no_leaks, root, "create", "--bundle", str(b), "bad/id")
+    assert p.returncode == 1 and b"invalid container ID" in p.stderr
+    for cmd in (["state", "nope"], ["start", "nope"], ["kill", "nope"], ["delete", "nope"]):
+        p = _rt(no_leaks, root, *cmd)
+        assert p.returncode == 1 and b'container "nope" does not exist' in p.stderr, (cmd, p.stderr)
+    assert _rt(no_leaks, root, "delete", "--force", "nope").returncode == 0
+    # a created container: ID in use, bad signal, kill stops it, delete removes it; no VM ever booted
+    assert _create(no_leaks, root, tmp_path, "--bundle", str(b), "c1")[0] == 0
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "c1")
+    assert rc == 1 and b"container with id exists: c1" in out
+    p = _rt(no_leaks, root, "kill", "c1", "NOTASIGNAL")
+    assert p.returncode == 1 and b"invalid signal" in p.stderr
+    assert _rt(no_leaks, root, "kill", "c1", "TERM").returncode == 0
+    assert json.loads(_rt(no_leaks, root, "state", "c1").stdout)["status"] == "stopped"
+    p = _rt(no_leaks, root, "start", "c1")
+    assert p.returncode == 1 and b"cannot start a container that has stopped" in p.stderr
+    assert _rt(no_leaks, root, "delete", "c1").returncode == 0
+    assert os.listdir(root) == [] and not os.listdir(no_leaks.run_dir)
+    p = _rt(no_leaks, root, "pause", "c1")
+    assert p.returncode == 1 and b"not supported" in p.stderr
+    feats = json.loads(_rt(no_leaks, root, "features").stdout)
+    assert feats["ociVersionMin"] == "1.0.0"
+    assert _rt(no_leaks, root, "--version").stdout.startswith(b"boxvm-runtime version ")
