@@ -26,10 +26,13 @@ CLI_SRC   := $(wildcard src/cli/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/lib/err.c
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+# boxvm-runtime (src/runtime) reuses the CLI's shim and exec clients
+RUNTIME_SRC := $(wildcard src/runtime/*.c) src/cli/shim_client.c src/cli/exec_client.c src/cli/relay.c src/cli/tty.c src/cli/tty_keys.c
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/agent-obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 # the agent's pure modules (no PID-1 side effects) are unit-tested with the host compiler too
@@ -37,7 +40,7 @@ AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all deps kernel image demo check unit integration bench clean install
-all: $(BUILD)/boxvm $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+all: $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,6 +56,9 @@ $(BUILD)/libboxvm.a: $(LIB_OBJ)
 
 $(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
+
+$(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
 
 $(BUILD)/boxvm-shim: $(SHIM_OBJ) $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
@@ -98,11 +104,14 @@ integration:
 bench: all kernel image
 	@$(BUILD)/boxvm load -q -i $(BUILD)/images/busybox.tar
 	@bench/run-latency $(BUILD)
+	@bench/lifecycle $(BUILD)
+	@bench/net-storage $(BUILD)
 
 PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/boxvm
 	install -m 0755 $(BUILD)/boxvm $(DESTDIR)$(PREFIX)/bin/boxvm
+	install -m 0755 $(BUILD)/boxvm-runtime $(DESTDIR)$(PREFIX)/bin/boxvm-runtime
 	install -m 0755 $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
 
 clean:

@@ -71,6 +71,7 @@ struct agent {
 	struct session *main;
 	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
 	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
+	struct bx_spec box;       /* main's env, user and cwd: what exec sessions inherit */
 };
 
 /* log.c: console output. Errors always; info only with boxvm.debug=1. */
@@ -88,6 +89,23 @@ int agent_mount_early(struct bx_err *err);
 int agent_switch_root(struct bx_err *err);
 int agent_mount_box(struct bx_err *err);
 bool agent_cmdline_debug(void);
+int agent_mkdir_p(const char *path, mode_t mode);
+
+/* volumes.c: bind mounts, volumes and tmpfs (spec->mounts). The shares are
+ * mounted under /boxvm/shares in the initramfs before the root switch (out of
+ * the box's sight) and each mount keeps an O_PATH fd (fds[i], -1 for tmpfs)
+ * that is bind-mounted onto its target after the switch; :ro is enforced by
+ * a read-only bind (writes fail with EROFS). */
+int agent_shares_attach(const struct bx_spec *spec, int *fds, struct bx_err *err);
+int agent_mounts_apply(const struct bx_spec *spec, int *fds, struct bx_err *err);
+/* --read-only: remount the box's root read-only (after everything is written) */
+int agent_root_readonly(struct bx_err *err);
+
+/* etc.c: /etc/hostname, /etc/hosts, /etc/resolv.conf from the spec */
+void agent_write_etc(const struct bx_spec *spec);
+
+/* net.c: loopback up; with spec->ipv4 the NIC gets its address, MTU and default route */
+int agent_net_up(const struct bx_spec *spec, struct bx_err *err);
 
 /* modules.c */
 int agent_load_modules(const char *dir, struct bx_err *err);

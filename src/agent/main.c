@@ -98,10 +98,24 @@ int main(void)
 	if (read_spec(&spec, &err) < 0)
 		agent_fatal("%s", err.msg);
 
-	if (agent_switch_root(&err) < 0 || agent_mount_box(&err) < 0)
+	/* bind mounts and volumes: their shares are reached before the root switch */
+	int *share_fds = calloc(spec.nmounts + 1, sizeof(int));
+	if (!share_fds)
+		agent_fatal("out of memory");
+	if (agent_shares_attach(&spec, share_fds, &err) < 0)
 		agent_fatal("%s", err.msg);
+
+	if (agent_switch_root(&err) < 0 || agent_mount_box(&err) < 0 ||
+	    agent_mounts_apply(&spec, share_fds, &err) < 0)
+		agent_fatal("%s", err.msg);
+	free(share_fds);
 	if (spec.hostname && *spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		agent_err("sethostname %s: %s", spec.hostname, strerror(errno));
+	agent_write_etc(&spec);
+	if (agent_net_up(&spec, &err) < 0)
+		agent_fatal("network: %s", err.msg);
+	if (spec.read_only && agent_root_readonly(&err) < 0)
+		agent_fatal("%s", err.msg);
 
 	/* serve late: main starts before the first host message is read */
 	ag.main = session_new(&ag, SESS_MAIN);
@@ -111,7 +125,7 @@ int main(void)
 	ag.serve_at_ms = agent_now_ms() + spec.accept_delay_ms;
 	if (spec.accept_delay_ms)
 		agent_info("accept delay: serving the port in %u ms", spec.accept_delay_ms);
-	bx_spec_free(&spec);
+	ag.box = spec; /* kept for exec sessions (docker exec inherits env, user, workdir) */
 	agent_info("serving (uptime %llu ms)", (unsigned long long)agent_now_ms());
 	agent_loop(&ag);
 }

@@ -12,7 +12,7 @@
 
 #define NEWROOT "/newroot"
 
-static int mkdir_p(const char *path, mode_t mode)
+int agent_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[4096];
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
@@ -40,7 +40,7 @@ struct mnt {
 static int do_mounts(const struct mnt *m, size_t n, struct bx_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (mkdir_p(m[i].target, 0755) < 0 && !m[i].optional)
+		if (agent_mkdir_p(m[i].target, 0755) < 0 && !m[i].optional)
 			return bx_fail(err, errno, "mkdir %s", m[i].target);
 		if (mount(m[i].src, m[i].target, m[i].type, m[i].flags, m[i].data) < 0) {
 			if (errno == EBUSY) /* already mounted (e.g. devtmpfs automount) */
@@ -85,7 +85,7 @@ bool agent_cmdline_debug(void)
 
 int agent_switch_root(struct bx_err *err)
 {
-	if (mkdir_p(NEWROOT, 0755) < 0)
+	if (agent_mkdir_p(NEWROOT, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", NEWROOT);
 	if (mount("rootfs", NEWROOT, "virtiofs", 0, NULL) < 0)
 		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", NEWROOT);

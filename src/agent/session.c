@@ -12,6 +12,7 @@
  *    its own channel. Other bytes are credited as soon as they are parsed. */
 #include "agent.h"
 #include "pure/exec.h"
+#include "pure/exec_defaults.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -302,6 +303,11 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			char msg[1100];
 			snprintf(msg, sizeof(msg), "bad request: %s", e.msg);
 			protocol_error(s, msg);
+			return;
+		}
+		if (bx_exec_apply_box_defaults(&spec, &s->ag->box, &e) < 0) {
+			bx_spec_free(&spec);
+			protocol_error(s, e.msg);
 			return;
 		}
 		session_start(s, &spec);

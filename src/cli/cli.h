@@ -6,11 +6,38 @@
 #include "../lib/err.h"
 
 int cmd_run(int argc, char **argv);
+/* network and volumes (issue 6) */
+int cmd_port(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
+/* box lifecycle (issue 4) */
+int cmd_create(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+/* image management (issue 3) */
+int cmd_tag(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 
 /* Print "boxvm: <msg>" on stderr and return the error's exit code (125 default). */
 int bx_cli_report(const struct bx_err *err);

@@ -1,21 +1,30 @@
-/* boxvm run [OPTIONS] IMAGE [COMMAND [ARG...]] */
+/* boxvm run [OPTIONS] IMAGE [COMMAND [ARG...]]
+ * boxvm create [OPTIONS] IMAGE [COMMAND [ARG...]] (the same, without starting) */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/box.h"
 #include "../lib/boxid.h"
 #include "../lib/image.h"
 #include "../lib/runconfig.h"
 #include "args.h"
+#include "box_register.h"
 #include "cli.h"
+#include "cli_pull.h"
+#include "run_netmount.h"
 #include "shim_client.h"
+#include "tty_keys.h"
 
 enum {
 	OPT_RM, OPT_ENV, OPT_ENV_FILE, OPT_WORKDIR, OPT_USER, OPT_ENTRYPOINT, OPT_INTERACTIVE,
-	OPT_MEMORY, OPT_CPUS, OPT_HELP,
+	OPT_MEMORY, OPT_CPUS, OPT_HELP, OPT_TTY,
+	OPT_DETACH, OPT_NAME, OPT_RESTART, OPT_LOG_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_LABEL,
+	OPT_PULL, OPT_PLATFORM,
+	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_ADD_HOST, OPT_VOLUME, OPT_TMPFS, OPT_READ_ONLY,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -25,8 +34,26 @@ static const struct bx_opt run_opts[] = {
 	{'u', "user", "string", OPT_USER, "Username or UID (format: <name|uid>[:<group|gid>])"},
 	{0, "entrypoint", "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image"},
 	{'i', "interactive", NULL, OPT_INTERACTIVE, "Keep STDIN open and forward it to the box"},
+	{'t', "tty", NULL, OPT_TTY, "Run the main process on a terminal (with -i: raw mode; detach with Ctrl-P Ctrl-Q)"},
 	{'m', "memory", "bytes", OPT_MEMORY, "Memory of the box's VM (default 512m, minimum 64m)"},
 	{0, "cpus", "number", OPT_CPUS, "Virtual CPUs of the box's VM (default 2)"},
+	{'d', "detach", NULL, OPT_DETACH, "Run the box in the background and print its ID"},
+	{0, "name", "string", OPT_NAME, "Assign a name to the box"},
+	{0, "restart", "string", OPT_RESTART, "Restart policy: no, on-failure[:max-retries], always, unless-stopped"},
+	{0, "log-opt", "list", OPT_LOG_OPT, "json-file log options: max-size=SIZE, max-file=N"},
+	{0, "stop-signal", "string", OPT_STOP_SIGNAL, "Signal to stop the box (default: the image's, else SIGTERM)"},
+	{0, "stop-timeout", "int", OPT_STOP_TIMEOUT, "Seconds to wait after the stop signal before killing (default 10)"},
+	{'l', "label", "list", OPT_LABEL, "Set metadata on the box (KEY=VALUE)"},
+	{0, "pull", "string", OPT_PULL, "Pull image before running: missing (default), always, never"},
+	{0, "platform", "string", OPT_PLATFORM, "Platform to pull if the image is multi-platform (default linux/amd64)"},
+	{'p', "publish", "list", OPT_PUBLISH, "Publish a box's port to the host: [IP:][HOSTPORT:]PORT[/tcp|udp]"},
+	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt) or none (loopback only)"},
+	{0, "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
+	{0, "dns", "list", OPT_DNS, "Set custom DNS servers"},
+	{0, "add-host", "list", OPT_ADD_HOST, "Add a custom host-to-IP mapping (NAME:IP, IP may be host-gateway)"},
+	{'v', "volume", "list", OPT_VOLUME, "Bind mount a host path or a named volume: SRC:DST[:ro]"},
+	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
+	{0, "read-only", NULL, OPT_READ_ONLY, "Mount the box's root filesystem as read only"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -89,6 +116,17 @@ static int apply_test_knobs(struct bx_spec *spec, struct bx_err *err)
 	return 0;
 }
 
+/* Docker gives a terminal TERM=xterm unless the image or -e set it. */
+static int add_term(struct bx_spec *spec, struct bx_err *err)
+{
+	if (!spec->tty)
+		return 0;
+	for (size_t i = 0; i < spec->nenv; i++)
+		if (!strncmp(spec->env[i], "TERM=", 5))
+			return 0;
+	return bx_spec_add_env(spec, "TERM=xterm", err);
+}
+
 static void run_opts_free(struct bx_run_opts *ro)
 {
 	bx_strv_free(ro->env);
@@ -101,24 +139,55 @@ static const char *caller_getenv(const char *name)
 	return getenv(name);
 }
 
-static int run(int argc, char **argv, struct bx_run_opts *ro);
+enum run_mode { MODE_RUN, MODE_CREATE };
+static int run(int argc, char **argv, struct bx_run_opts *ro, struct cli_box_lc *lc, enum run_mode mode,
+	       struct cli_netmount *nm);
 
 int cmd_run(int argc, char **argv)
 {
 	struct bx_run_opts ro = {0};
-	int rc = run(argc, argv, &ro);
+	struct cli_box_lc lc;
+	cli_box_lc_init(&lc);
+	static struct cli_netmount nm; /* large: not on the stack */
+	int rc = run(argc, argv, &ro, &lc, MODE_RUN, &nm);
 	run_opts_free(&ro);
+	cli_netmount_free(&nm);
+	cli_box_lc_free(&lc);
 	return rc;
 }
 
-static int run(int argc, char **argv, struct bx_run_opts *rop)
+int cmd_create(int argc, char **argv)
+{
+	struct bx_run_opts ro = {0};
+	struct cli_box_lc lc;
+	cli_box_lc_init(&lc);
+	static struct cli_netmount nm; /* large: not on the stack */
+	int rc = run(argc, argv, &ro, &lc, MODE_CREATE, &nm);
+	run_opts_free(&ro);
+	cli_netmount_free(&nm);
+	cli_box_lc_free(&lc);
+	return rc;
+}
+
+static int parse_stop_timeout(const char *s, int *out, struct bx_err *err)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 86400)
+		return bx_fail(err, 0, "invalid --stop-timeout '%s': use a number of seconds", s);
+	*out = (int)v;
+	return 0;
+}
+
+static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc *lc, enum run_mode mode,
+	       struct cli_netmount *nm)
 {
 	struct bx_err err = {0};
 	struct bx_run_opts *ro = rop;
 	struct bx_box_opts bo = {.mem_mb = 512, .cpus = 2};
 	struct bx_args a;
 	int id, r;
-	const char *val;
+	const char *val, *pull_policy = "missing", *platform = NULL;
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, run_opts, &id, &val, &err)) > 0) {
@@ -130,6 +199,15 @@ static int run(int argc, char **argv, struct bx_run_opts *rop)
 		case OPT_USER: ro->user = val; break;
 		case OPT_ENTRYPOINT: ro->entrypoint = val; break;
 		case OPT_INTERACTIVE: ro->stdin_open = !val; break;
+		case OPT_TTY: ro->tty = !val; break;
+		case OPT_PUBLISH: cli_strv_append(&nm->publish, val); break;
+		case OPT_NETWORK: nm->network = val; break;
+		case OPT_HOSTNAME: nm->hostname = val; break;
+		case OPT_DNS: cli_strv_append(&nm->dns, val); break;
+		case OPT_ADD_HOST: cli_strv_append(&nm->add_hosts, val); break;
+		case OPT_VOLUME: cli_strv_append(&nm->volumes, val); break;
+		case OPT_TMPFS: cli_strv_append(&nm->tmpfs, val); break;
+		case OPT_READ_ONLY: nm->read_only = !val; break;
 		case OPT_MEMORY:
 			if (parse_memory(val, &bo.mem_mb, &err) < 0)
 				return bx_cli_report(&err);
@@ -138,16 +216,43 @@ static int run(int argc, char **argv, struct bx_run_opts *rop)
 			if (parse_cpus(val, &bo.cpus, &err) < 0)
 				return bx_cli_report(&err);
 			break;
+		case OPT_DETACH: lc->detach = !val; break;
+		case OPT_NAME: lc->name = val; break;
+		case OPT_STOP_SIGNAL: lc->stop_signal = val; break;
+		case OPT_LABEL: cli_strv_append(&lc->labels, val); break;
+		case OPT_PULL: pull_policy = val; break;
+		case OPT_PLATFORM: platform = val; break;
+		case OPT_RESTART:
+			if (bx_restart_policy_parse(val, &lc->cfg.restart, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_LOG_OPT:
+			if (bx_log_opt_parse(val, &lc->cfg.log, &err) < 0)
+				return bx_cli_report(&err);
+			break;
+		case OPT_STOP_TIMEOUT:
+			if (parse_stop_timeout(val, &lc->stop_timeout, &err) < 0)
+				return bx_cli_report(&err);
+			break;
 		case OPT_HELP:
-			bx_args_usage("boxvm run [OPTIONS] IMAGE [COMMAND] [ARG...]",
-				      "Create and run a new box from an image, in its own microVM.", run_opts);
+			if (mode == MODE_CREATE)
+				bx_args_usage("boxvm create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+					      "Create a new box from an image without starting it (see boxvm start).", run_opts);
+			else
+				bx_args_usage("boxvm run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+					      "Create and run a new box from an image, in its own microVM.", run_opts);
 			return 0;
 		}
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
 	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"run\" requires at least 1 argument: boxvm run [OPTIONS] IMAGE [COMMAND] [ARG...]");
+		bx_fail(&err, 0, "\"%s\" requires at least 1 argument: boxvm %s [OPTIONS] IMAGE [COMMAND] [ARG...]",
+			mode == MODE_CREATE ? "create" : "run", mode == MODE_CREATE ? "create" : "run");
+		return bx_cli_report(&err);
+	}
+	if (ro->tty && ro->stdin_open && mode == MODE_RUN && !lc->detach && !isatty(0)) {
+		bx_fail(&err, 0, "the input device is not a TTY; drop -t (or run from a terminal)");
 		return bx_cli_report(&err);
 	}
 	const char *ref = argv[a.i++];
@@ -160,7 +265,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop)
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_image img;
-	if (bx_image_lookup(&p, ref, &img, &err) < 0)
+	if (cli_image_for_box(&p, ref, pull_policy, platform, &img, &err) < 0)
 		return bx_cli_report(&err);
 
 	char boxid[BX_ID_LEN + 1];
@@ -173,15 +278,42 @@ static int run(int argc, char **argv, struct bx_run_opts *rop)
 		goto fail;
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
 	hostname[BX_SHORT_ID_LEN] = 0;
-	ro->hostname = hostname;
-	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &err) < 0 ||
-	    apply_test_knobs(&spec, &err) < 0 || bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0)
-		goto fail;
-	if (bx_shim_start(&vm, &err) < 0) {
-		bx_box_destroy(&vm);
+	ro->hostname = nm->hostname ? nm->hostname : hostname;
+	if (lc->cfg.restart.kind != BX_RESTART_NO && bo.auto_remove) {
+		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
 		goto fail;
 	}
-	rc = bx_shim_attach(&vm, ro->stdin_open, &err);
+	memset(&vm, 0, sizeof(vm));
+	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &err) < 0 ||
+	    apply_test_knobs(&spec, &err) < 0 || add_term(&spec, &err) < 0 ||
+	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || cli_box_reserve(&p, boxid, lc, &err) < 0)
+		goto fail;
+	/* a foreground client attaches right after start: the shim keeps main's
+	 * output for it instead of taking it into the log alone */
+	bool hold_output = mode == MODE_RUN && !lc->detach;
+	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 ||
+	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0 ||
+	    (mode == MODE_RUN && bx_shim_start(&vm, &err) < 0)) {
+		bx_box_destroy(&vm);
+		cli_box_unreserve(&p, boxid, lc);
+		goto fail;
+	}
+	if (mode == MODE_CREATE || lc->detach) {
+		printf("%s\n", boxid);
+		rc = 0;
+		goto out;
+	}
+	if (ro->tty) {
+		/* the main process is on a pty: relay a raw terminal (detach keys, resizes) */
+		struct bx_detach keys;
+		bool detached;
+		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
+		rc = bx_shim_attach_tty(vm.run_dir, vm.id, ro->stdin_open, &keys, &detached, &err);
+		if (rc >= 0 && detached)
+			rc = 0;
+	} else {
+		rc = bx_shim_attach(&vm, ro->stdin_open, &err);
+	}
 	if (rc < 0)
 		rc = bx_cli_report(&err);
 	goto out;

@@ -80,10 +80,10 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 	return bx_fail(err, 0, "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
 }
 
-static int send_attach(int sock, bool forward_stdin, struct bx_err *err)
+int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err)
 {
 	int fds[3] = {0, 1, 2};
-	char flag = forward_stdin ? 1 : 0;
+	char flag = (char)flags;
 	struct iovec iov = {.iov_base = &flag, .iov_len = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(fds))];
@@ -130,7 +130,7 @@ int bx_shim_attach(const struct bx_vmspec *vm, bool forward_stdin, struct bx_err
 		close(sock);
 		return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
 	}
-	if (send_attach(sock, forward_stdin, err) < 0) {
+	if (bx_shim_send_attach(sock, forward_stdin ? BX_ATTACH_STDIN : 0, err) < 0) {
 		close(sock);
 		return -1;
 	}

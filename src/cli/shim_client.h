@@ -11,6 +11,17 @@
 /* Spawn `boxvm-shim --sync-fd N BOXDIR/vm.json` detached (double fork + setsid)
  * and wait for its "ok" (attach socket listening) or its one-line error. */
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err);
+/* The attach handshake on a connected RUN/attach.sock: flags + fds 0, 1, 2. */
+#define BX_ATTACH_STDIN 1      /* forward stdin */
+#define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */
+#define BX_ATTACH_STDIN_MSGS 4 /* stdin comes as STDIN messages on the socket (terminal relay) */
+int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err);
+/* Attach a raw terminal to a box whose main process is on a pty: input is
+ * relayed (scanned for the detach keys), output written by the shim to our
+ * fds, SIGWINCH sent as RESIZE. Returns the exit code, or 0 with *detached. */
+struct bx_detach;
+int bx_shim_attach_tty(const char *run_dir, const char *id, bool forward_stdin, const struct bx_detach *keys,
+		       bool *detached, struct bx_err *err);
 /* Attach stdin/stdout/stderr; returns the box's exit code, or -1 with err. */
 int bx_shim_attach(const struct bx_vmspec *vm, bool forward_stdin, struct bx_err *err);
 

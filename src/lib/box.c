@@ -7,6 +7,7 @@
 
 #include "boxid.h"
 #include "kernel.h"
+#include "rootfs.h"
 
 static int boot_timeout_s(void)
 {
@@ -45,6 +46,12 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 	vm->mem_mb = opts->mem_mb;
 	vm->cpus = opts->cpus;
 	vm->auto_remove = opts->auto_remove;
+	vm->network = opts->network;
+	for (vm->nports = 0; vm->nports < opts->nports && vm->nports < BX_MAX_PORTS; vm->nports++)
+		vm->ports[vm->nports] = opts->ports[vm->nports];
+	for (vm->nshares = 0; vm->nshares < opts->nshares && vm->nshares < BX_MAX_SHARES; vm->nshares++)
+		vm->shares[vm->nshares] = opts->shares[vm->nshares];
+	vm->tty = spec->tty;
 	vm->boot_timeout_s = boot_timeout_s();
 
 	char agent[PATH_MAX], base[PATH_MAX], vmjson[PATH_MAX];
@@ -62,7 +69,8 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 		return -1;
 	uint8_t *enc = NULL;
 	size_t enc_len = 0;
-	if (bx_mkdir_p(vm->rootfs, 0755, err) < 0 || bx_rootfs_unpack(p, img, vm->rootfs, err) < 0 ||
+	struct bx_rootfs_info rinfo; /* overlay of the shared rootfs cache (rootfs.h) */
+	if (bx_rootfs_prepare(p, img, vm->box_dir, &rinfo, err) < 0 ||
 	    bx_spec_encode(spec, &enc, &enc_len, err) < 0 ||
 	    bx_initramfs_box(base, enc, enc_len, vm->initrd, err) < 0 || bx_vmspec_write(vmjson, vm, err) < 0) {
 		free(enc);
@@ -76,7 +84,7 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 void bx_box_destroy(const struct bx_vmspec *vm)
 {
 	if (vm->box_dir[0])
-		bx_rm_rf(vm->box_dir, NULL);
+		bx_box_remove_dir(vm->box_dir, NULL); /* unmounts the rootfs first */
 	if (vm->run_dir[0])
 		bx_rm_rf(vm->run_dir, NULL);
 }

@@ -16,6 +16,12 @@ struct bx_box_opts {
 	bool auto_remove;
 	int mem_mb;
 	int cpus;
+	/* network and shares, copied into vm.json (see netspec.h, mounts.h) */
+	bool network;
+	const struct bx_port *ports;
+	int nports;
+	const struct bx_share *shares;
+	int nshares;
 };
 
 /* Fills *vm (id, dirs, kernel, initrd, cmdline, accel...). On failure nothing is left. */

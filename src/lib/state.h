@@ -35,6 +35,12 @@ struct bx_box_record {
 	unsigned long long shim_start_time; /* /proc/PID/stat field 22 */
 	char box_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
+	/* lifecycle (issue 4) */
+	bool auto_remove;         /* --rm */
+	bool manually_stopped;    /* stop/kill by the user: no restart policy until the next start */
+	bool hold_output;         /* a client attaches right after start: keep main's output until it does */
+	int restart_count;        /* restarts by the policy since the last start */
+	char command[512];        /* for ps: entrypoint + cmd, shell-quoted */
 };
 
 const char *bx_box_status_name(enum bx_box_status s);
@@ -43,5 +49,48 @@ const char *bx_box_status_name(enum bx_box_status s);
 int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_record *out, struct bx_err *err);
 /* true if the box's shim is alive and the box is running (reconciled). */
 bool bx_box_is_running(const struct bx_box_record *r);
+
+/* ---- the rest of the store (lifecycle commands and the shim) ---- */
+
+/* JSON text <-> record (pure). */
+int bx_state_encode(const struct bx_box_record *r, char **text, struct bx_err *err);
+int bx_state_decode(const char *text, struct bx_box_record *r, struct bx_err *err);
+/* BOXDIR/state.json as it is on disk (not reconciled). */
+int bx_state_read(const char *box_dir, struct bx_box_record *r, struct bx_err *err);
+/* Write r (to r->box_dir) under the box's lock. */
+int bx_state_write(const struct bx_box_record *r, struct bx_err *err);
+/* Read-modify-write under the box's lock. fn returns 0 to write, 1 to leave
+ * the record as it is, -1 (with err filled) to fail. *out (may be NULL)
+ * receives the record as it ends up. */
+typedef int (*bx_state_fn)(struct bx_box_record *r, void *ctx, struct bx_err *err);
+int bx_state_update(const char *box_dir, bx_state_fn fn, void *ctx, struct bx_box_record *out, struct bx_err *err);
+/* Every box with a record, reconciled, oldest first. Free with free(). */
+int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *n, struct bx_err *err);
+/* A running/restarting box whose shim is gone (pid + start time) becomes
+ * exited (137, "finished" now) on disk and in *r. */
+void bx_state_reconcile(struct bx_box_record *r);
+/* Remove every trace of a box: its name, runtime dir, box dir (record last). */
+int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);
+/* Wait until done(r) holds (r reconciled) or timeout_ms passes (-1: forever).
+ * Returns 1 when done, 0 on timeout, -1 on error (the box vanished: ENOENT). */
+int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
+		  int timeout_ms, struct bx_box_record *out, struct bx_err *err);
+
+/* Process identity: /proc/PID/stat field 22 (start time in clock ticks). */
+int bx_proc_start_time(int pid, unsigned long long *out);
+bool bx_proc_alive(int pid, unsigned long long start_time);
+
+/* Names (DATA/names/NAME -> ID symlinks, created atomically). Docker's rule:
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]+, a leading '/' is dropped. */
+int bx_name_check(const char *name, struct bx_err *err);
+/* Reserve name for id; "already in use" (125) if another box has it. A stale
+ * entry (its box is gone) is taken over. */
+int bx_name_reserve(const struct bx_paths *p, const char *name, const char *id, struct bx_err *err);
+/* Drop name if it still belongs to id. */
+void bx_name_release(const struct bx_paths *p, const char *name, const char *id);
+/* A free adjective_noun name, reserved for id. */
+int bx_name_generate(const struct bx_paths *p, const char *id, char *out, size_t size, struct bx_err *err);
+/* The box dir of a box ID. */
+int bx_state_box_dir(const struct bx_paths *p, const char *id, char *out, size_t size, struct bx_err *err);
 
 #endif

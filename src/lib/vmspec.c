@@ -28,7 +28,12 @@ int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *
 	json_object_set_new(o, "mem_mb", json_integer(s->mem_mb));
 	json_object_set_new(o, "cpus", json_integer(s->cpus));
 	json_object_set_new(o, "auto_remove", json_boolean(s->auto_remove));
+	json_object_set_new(o, "tty", json_boolean(s->tty));
 	json_object_set_new(o, "boot_timeout_s", json_integer(s->boot_timeout_s));
+	if (bx_vmspec_box_to_json(o, s) < 0) {
+		json_decref(o);
+		return bx_fail(err, ENOMEM, "cannot encode %s", path);
+	}
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(o);
 	if (!text)
@@ -95,6 +100,10 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 		goto out;
 	json_t *ar = json_object_get(o, "auto_remove");
 	s->auto_remove = ar && json_is_true(ar);
+	if (bx_vmspec_box_from_json(o, s, path, err) < 0)
+		goto out;
+	json_t *tty = json_object_get(o, "tty");
+	s->tty = tty && json_is_true(tty);
 	if (strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg")) {
 		bx_fail(err, 0, "%s: accel must be \"kvm\" or \"tcg\", not \"%s\"", path, s->accel);
 		goto out;
@@ -248,6 +257,23 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 	push(&a, "socket,id=vfs,path=%s/vfs.sock", run);
 	push(&a, "-device");
 	push(&a, "vhost-user-fs-device,chardev=vfs,tag=rootfs");
+	/* bind mounts and volumes: one virtiofsd (and vhost-user device) per share */
+	for (int i = 0; i < s->nshares; i++) {
+		push(&a, "-chardev");
+		push(&a, "socket,id=vfs-%s,path=%s/vfs-%s.sock", s->shares[i].tag, run, s->shares[i].tag);
+		push(&a, "-device");
+		push(&a, "vhost-user-fs-device,chardev=vfs-%s,tag=%s", s->shares[i].tag, s->shares[i].tag);
+	}
+	/* the box's NIC, backed by its passt process (the shim starts it first) */
+	if (s->network) {
+		push(&a, "-netdev");
+		if (s->net_fd > 0) /* a connected socketpair with passt --fd (aux.c) */
+			push(&a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", s->net_fd);
+		else
+			push(&a, "stream,id=net0,server=off,addr.type=unix,addr.path=%s/net/passt.sock", run);
+		push(&a, "-device");
+		push(&a, "virtio-net-device,netdev=net0");
+	}
 	push(&a, "-device");
 	push(&a, "virtio-serial-device");
 	/* the shim connects to this socket; wait=off lets QEMU boot meanwhile */

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "mounts.h"
+#include "netspec.h"
 
 struct bx_vmspec {
 	char id[65];             /* 64 hex */
@@ -22,11 +24,22 @@ struct bx_vmspec {
 	int mem_mb;
 	int cpus;
 	bool auto_remove;        /* --rm: remove box_dir when the box ends */
+	bool tty;                /* main runs on a pty (run -t): attach relays a raw terminal */
 	int boot_timeout_s;      /* backstop only (BOXVM_BOOT_TIMEOUT, default 300) */
+	/* network and mounts (vmspec_box.c): passt + one virtiofsd per share, owned by the shim */
+	bool network;            /* false: --network none (no NIC) */
+	struct bx_port ports[BX_MAX_PORTS];
+	int nports;
+	struct bx_share shares[BX_MAX_SHARES];
+	int nshares;
+	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none) */
 };
 
 int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err);
 int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err);
+/* vmspec_box.c: the "network", "ports" and "shares" members (json_t *, opaque here). */
+int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s);
+int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *path, struct bx_err *err);
 
 /* "kvm" when /dev/kvm opens read-write AND cpu flags show vmx/svm; else "tcg".
  * BOXVM_ACCEL=kvm|tcg overrides. why: a human sentence. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "spec_box.h"
 
 #define REC_HDR 6 /* u16 tag | u32 len */
 
@@ -29,6 +30,7 @@ void bx_spec_free(struct bx_spec *s)
 	free(s->cwd);
 	free(s->user);
 	free(s->hostname);
+	bx_spec_box_free(s);
 	bx_spec_init(s);
 }
 
@@ -156,6 +158,24 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_u32_rec(&w, BX_T_ACCEPT_DELAY_MS, s->accept_delay_ms);
 	if (s->timeout_ms)
 		put_u32_rec(&w, BX_T_TIMEOUT_MS, s->timeout_ms);
+	put_str(&w, BX_T_IPV4, s->ipv4);
+	put_str(&w, BX_T_GATEWAY, s->gateway);
+	if (s->mtu)
+		put_u32_rec(&w, BX_T_MTU, s->mtu);
+	put_str(&w, BX_T_ETC_HOSTS, s->etc_hosts);
+	put_str(&w, BX_T_ETC_RESOLV, s->etc_resolv);
+	if (s->read_only)
+		put_rec(&w, BX_T_READ_ONLY, (const uint8_t[]){ 1 }, 1);
+	for (size_t i = 0; i < s->nmounts && !w.failed; i++) {
+		uint8_t *m;
+		size_t mlen;
+		if (bx_spec_mount_pack(&s->mounts[i], &m, &mlen) < 0) {
+			w.failed = true;
+			break;
+		}
+		put_rec(&w, BX_T_MOUNT, m, mlen);
+		free(m);
+	}
 	if (w.failed) {
 		free(w.p);
 		return bx_fail(err, ENOMEM, "cannot encode process spec");
@@ -214,6 +234,13 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_STDIN: return dec_bool(&s->stdin_open, p, len, "stdin flag", err);
 	case BX_T_ACCEPT_DELAY_MS: return dec_u32(&s->accept_delay_ms, p, len, "accept delay", err);
 	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
+	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
+	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
+	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);
+	case BX_T_ETC_HOSTS: return dec_str(&s->etc_hosts, p, len, "/etc/hosts", err);
+	case BX_T_ETC_RESOLV: return dec_str(&s->etc_resolv, p, len, "/etc/resolv.conf", err);
+	case BX_T_READ_ONLY: return dec_bool(&s->read_only, p, len, "read-only flag", err);
+	case BX_T_MOUNT: return bx_spec_mount_unpack(s, p, len, err);
 	default:
 		return bx_fail(err, 0, "process spec: unknown tag %u (host and agent versions differ?)", tag);
 	}

@@ -24,7 +24,27 @@ enum bx_spec_tag {
 	BX_T_HOSTNAME = 7,   /* box only */
 	BX_T_ACCEPT_DELAY_MS = 8, /* box only, test knob: u32, delay serving the mux */
 	BX_T_TIMEOUT_MS = 9, /* u32: kill the process after this long (0 = none) */
-	BX_T_MAX = 9,
+	/* box only: network, files and mounts the agent sets up before main (issue 6) */
+	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
+	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
+	BX_T_MTU = 22,       /* u32 */
+	BX_T_ETC_HOSTS = 23, /* text of /etc/hosts */
+	BX_T_ETC_RESOLV = 24, /* text of /etc/resolv.conf */
+	BX_T_READ_ONLY = 25, /* u8 0/1: root filesystem read-only */
+	BX_T_MOUNT = 26,     /* repeated: u8 kind | u8 ro | u16 n1 | source | u16 n2 | target | options (rest) */
+	BX_T_MAX = 26,
+};
+
+/* Guest mounts (BX_T_MOUNT), in mount order. */
+enum bx_spec_mount_kind {
+	BX_SM_DIR = 1,   /* virtiofs tag `source` mounted on target */
+	BX_SM_FILE = 2,  /* file `options` inside virtiofs tag `source`, bind-mounted on target */
+	BX_SM_TMPFS = 3, /* tmpfs with `options` ("size=64m,...") on target */
+};
+struct bx_spec_mount {
+	uint8_t kind;
+	bool ro;
+	char *source, *target, *options; /* never NULL once added/decoded */
 };
 
 struct bx_spec {
@@ -38,6 +58,13 @@ struct bx_spec {
 	bool tty, stdin_open;
 	uint32_t accept_delay_ms;
 	uint32_t timeout_ms;
+	/* box only (see BX_T_IPV4 ..) */
+	char *ipv4, *gateway;
+	uint32_t mtu;
+	char *etc_hosts, *etc_resolv;
+	bool read_only;
+	struct bx_spec_mount *mounts;
+	size_t nmounts;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -48,6 +75,11 @@ int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
 int bx_spec_set_cwd(struct bx_spec *s, const char *cwd, struct bx_err *err);
 int bx_spec_set_user(struct bx_spec *s, const char *user, struct bx_err *err);
 int bx_spec_set_hostname(struct bx_spec *s, const char *hostname, struct bx_err *err);
+/* Box-only strings (copies; NULL unsets). */
+int bx_spec_set_net(struct bx_spec *s, const char *ipv4, const char *gateway, uint32_t mtu, struct bx_err *err);
+int bx_spec_set_etc(struct bx_spec *s, const char *hosts, const char *resolv, struct bx_err *err);
+int bx_spec_add_mount(struct bx_spec *s, uint8_t kind, bool ro, const char *source, const char *target,
+		      const char *options, struct bx_err *err);
 /* Encode into a malloc'd buffer. */
 int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, struct bx_err *err);
 /* Decode; *s must be freshly initialised. Fails on truncation, unknown tags, missing args

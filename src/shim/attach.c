@@ -25,6 +25,8 @@
 
 #define FLAG_STDIN 1
 #define FLAG_KEEP_FDS 2
+#define FLAG_STDIN_MSGS 4 /* stdin arrives as STDIN/STDIN_EOF messages (a terminal relay with detach keys) */
+#define CLIENT_IN_HIGH 65536 /* stop reading the client while this much waits for main's credit */
 #define PLAIN_CHUNK 4096 /* PIPE_BUF: a write after POLLOUT will not block */
 
 int shim_listen(struct shim *s, struct bx_err *err)
@@ -155,7 +157,8 @@ static void handshake(struct shim *s)
 	io_setup(&s->out[0], fds[1], O_WRONLY);
 	io_setup(&s->out[1], fds[2], O_WRONLY);
 	s->stdin_eof_sent = false;
-	if (s->cli_stdin) {
+	s->cli_stdin_msgs = flags & FLAG_STDIN_MSGS;
+	if (s->cli_stdin && !s->cli_stdin_msgs) {
 		io_setup(&s->in, fds[0], O_RDONLY);
 	} else {
 		close(fds[0]);
@@ -173,7 +176,7 @@ void shim_client_readable(struct shim *s)
 		return;
 	}
 	uint8_t buf[4096];
-	for (;;) {
+	while (bq_size(&s->main_out) < CLIENT_IN_HIGH) {
 		ssize_t n = recv(s->cli_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -194,6 +197,12 @@ void shim_client_readable(struct shim *s)
 		while ((r = bx_msgbuf_next(&s->cli_in, &m, &err)) > 0) {
 			if ((m.kind == BX_M_SIGNAL && m.len == 4) || (m.kind == BX_M_RESIZE && m.len == 4))
 				shim_main_send(s, m.kind, m.payload, m.len);
+			else if (m.kind == BX_M_STDIN && s->cli_stdin && s->cli_stdin_msgs && !s->stdin_eof_sent)
+				shim_main_send(s, m.kind, m.payload, m.len);
+			else if (m.kind == BX_M_STDIN_EOF && s->cli_stdin && s->cli_stdin_msgs && !s->stdin_eof_sent) {
+				s->stdin_eof_sent = true;
+				shim_main_send(s, m.kind, NULL, 0);
+			}
 		}
 		if (r < 0) {
 			shim_log(s, true, "client: %s", err.msg);
@@ -285,8 +294,9 @@ void shim_client_gone(struct shim *s)
 	if (!s->cli_ready)
 		return;
 	s->cli_ready = false;
-	/* `docker run -i` semantics: the process sees EOF when its client leaves */
-	if (s->cli_stdin && !s->stdin_eof_sent && !s->end) {
+	/* `docker run -i` semantics: the process sees EOF when its client leaves;
+	 * a terminal is left open for the next attach (detach with Ctrl-P Ctrl-Q) */
+	if (s->cli_stdin && !s->stdin_eof_sent && !s->end && !s->spec.tty) {
 		s->stdin_eof_sent = true;
 		shim_main_send(s, BX_M_STDIN_EOF, NULL, 0);
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/rootfs.h"
 #include "shim.h"
 
 #define DIAG_KEEP 20
@@ -114,7 +115,7 @@ static int keep_console(struct shim *s, char *out, size_t size)
 	return 0;
 }
 
-static void stop_children(struct shim *s)
+void shim_stop_children(struct shim *s)
 {
 	if (s->qemu_pid > 0 && !s->qemu_exited) {
 		shim_kill_child(s->qemu_pid, SIGKILL);
@@ -127,6 +128,7 @@ static void stop_children(struct shim *s)
 			shim_wait_child(s, s->vfs_pid, 5000);
 		}
 	}
+	shim_stop_aux(s); /* passt, the shares' virtiofsd */
 	/* the process groups may still hold a straggler (virtiofsd's sandbox child) */
 	shim_kill_child(s->vfs_pid, SIGKILL);
 	shim_kill_child(s->qemu_pid, SIGKILL);
@@ -197,7 +199,7 @@ static void flush_client(struct shim *s, int ms)
 
 void shim_finish(struct shim *s)
 {
-	stop_children(s);
+	shim_stop_children(s);
 	bool failed = s->end != END_EXIT && s->end != END_KILLED;
 	char text[8192] = "";
 	if (failed) {
@@ -228,11 +230,13 @@ void shim_finish(struct shim *s)
 	if (bx_rm_rf(s->spec.run_dir, &err) < 0)
 		shim_log(s, true, "%s", err.msg);
 	shim_log(s, false, "box ended with exit code %d", s->exit_code);
+	shim_lc_finished(s); /* the record says "exited" only once the VM and the runtime dir are gone */
 	if (s->spec.auto_remove) {
 		if (s->log_fd >= 0)
 			close(s->log_fd);
 		s->log_fd = -1;
-		bx_rm_rf(s->spec.box_dir, NULL);
+		if (bx_box_remove_dir(s->spec.box_dir, &err) < 0) /* unmounts the overlay rootfs first */
+			fprintf(stderr, "boxvm-shim: %s\n", err.msg);
 	}
 	if (failed)
 		shim_client_send(s, BX_M_ERROR, text, (uint32_t)strlen(text));

@@ -113,6 +113,7 @@ int shim_signals(struct shim *s, struct bx_err *err)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1); /* from the CLI (stop/kill): a signal for main, see lifecycle.c */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return bx_fail(err, errno, "sigprocmask");
 	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

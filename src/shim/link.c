@@ -24,6 +24,10 @@ static int on_open(struct bx_mux *m, struct bx_chan *c)
 static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 {
 	struct shim *s = m->user;
+	if (c->user) {
+		shim_exec_on_open_result(s, c, errnum);
+		return;
+	}
 	if (c->id == s->hb_id && errnum) {
 		/* exec service not bound yet: try again shortly */
 		s->hb_id = 0;
@@ -51,6 +55,10 @@ static void note_ready(struct shim *s, const char *how)
 static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
 {
 	struct shim *s = m->user;
+	if (c->user) {
+		shim_exec_on_data(s, c, buf, len);
+		return;
+	}
 	if (c->id == s->hb_id) {
 		if (len && buf[0] == BX_M_PONG && !s->hb_pong) {
 			s->hb_pong = true;
@@ -77,6 +85,10 @@ static void on_eof(struct bx_mux *m, struct bx_chan *c)
 static void on_close(struct bx_mux *m, struct bx_chan *c)
 {
 	struct shim *s = m->user;
+	if (c->user) {
+		shim_exec_on_close(s, c);
+		return;
+	}
 	if (c->id == s->hb_id) {
 		s->hb_id = 0;
 		if (!s->hb_pong)
@@ -288,6 +300,7 @@ void shim_process_main(struct shim *s)
 		case BX_M_STDOUT:
 		case BX_M_STDERR:
 			s->pend_stream = m.kind == BX_M_STDERR;
+			shim_lc_output(s, s->pend_stream, m.payload, m.len);
 			if (bq_push(&s->pend, m.payload, m.len) < 0) {
 				consume_main(s, m.len);
 				shim_log(s, true, "out of memory: output dropped");

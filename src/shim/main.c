@@ -10,12 +10,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../lib/rootfs.h"
 #include "shim.h"
 
 static void shim_init(struct shim *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = -1;
+	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = s->exec_listen_fd = -1;
 	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
 	s->vfs_pid = s->qemu_pid = -1;
 	const char *d = getenv("BOXVM_DEBUG");
@@ -23,13 +24,24 @@ static void shim_init(struct shim *s)
 }
 
 /* Everything up to "ok": runtime dir, attach socket, virtiofsd, QEMU, link. */
-static int setup(struct shim *s, struct bx_err *err)
+/* What every boot of the VM needs; a restart by the policy (lifecycle.c)
+ * runs this again after tearing the previous boot down. */
+int shim_boot(struct shim *s, struct bx_err *err)
 {
-	if (shim_signals(s, err) < 0 || shim_listen(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 ||
-	    shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
+	if (shim_start_passt(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 || shim_start_shares(s, err) < 0 ||
+	    shim_aux_wait(s, err) < 0 || shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
 		return -1;
 	shim_link_init(s);
 	return shim_link_start(s, err);
+}
+
+static int setup(struct shim *s, struct bx_err *err)
+{
+	/* bx_rootfs_ensure: the overlay root is gone after a host reboot; mount it again */
+	if (bx_rootfs_ensure(s->spec.box_dir, err) < 0 || shim_signals(s, err) < 0 || shim_listen(s, err) < 0 ||
+	    shim_exec_listen(s, err) < 0)
+		return -1;
+	return shim_boot(s, err);
 }
 
 static void on_signals(struct shim *s)
@@ -41,6 +53,8 @@ static void on_signals(struct shim *s)
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
 			shim_log(s, true, "signal %u: stopping the box", si.ssi_signo);
 			shim_begin_end(s, END_KILLED, 128 + SIGKILL, NULL);
+		} else if (si.ssi_signo == SIGUSR1) {
+			shim_lc_signal(s, &si);
 		}
 		/* SIGINT: ignored; the CLI forwards ^C as a SIGNAL message */
 	}
@@ -88,7 +102,7 @@ static void loop(struct shim *s)
 		check_progress(s, now);
 		if (done(s, now))
 			return;
-		struct pollfd p[7];
+		struct pollfd p[7 + 1 + SHIM_EXEC_MAX];
 		int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1;
 		p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 		if (s->cli_fd < 0)
@@ -98,11 +112,14 @@ static void loop(struct shim *s)
 				.fd = s->ctl_fd, .events = POLLIN | (bx_mux_out_pending(&s->mux) ? POLLOUT : 0)};
 		if (s->cli_fd >= 0)
 			p[i_cli = n++] = (struct pollfd){.fd = s->cli_fd,
-							 .events = POLLIN | (bq_size(&s->cli_out) ? POLLOUT : 0)};
+							 .events = (bq_size(&s->main_out) < 65536 ? POLLIN : 0) |
+								   (bq_size(&s->cli_out) ? POLLOUT : 0)};
 		if (s->in.fd >= 0 && s->main_id && !s->end && bq_size(&s->main_out) < 65536)
 			p[i_in = n++] = (struct pollfd){.fd = s->in.fd, .events = POLLIN};
 		if (shim_output_busy(s) && s->out[s->pend_stream].fd >= 0)
 			p[i_out = n++] = (struct pollfd){.fd = s->out[s->pend_stream].fd, .events = POLLOUT};
+		size_t i_exec = (size_t)n;
+		n += (int)shim_exec_poll_fill(s, p + n, 1 + SHIM_EXEC_MAX);
 		int timeout = 1000;
 		long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->end ? s->stop_deadline_ms : 0,
 				    s->drain_deadline_ms,
@@ -133,6 +150,7 @@ static void loop(struct shim *s)
 			shim_stdin_readable(s);
 		if (i_out >= 0 && p[i_out].revents)
 			shim_process_main(s);
+		shim_exec_poll_handle(s, p + i_exec, (size_t)n - i_exec);
 		shim_link_writable(s);
 	}
 }
@@ -179,6 +197,8 @@ int main(int argc, char **argv)
 	}
 	s.t0_ms = shim_now_ms();
 	shim_log(&s, false, "starting box %s", s.spec.id);
+	shim_lc_init(&s);
+	shim_lc_started(&s); /* before "ok": `run -d` prints the ID of a box ps shows running */
 	if (setup(&s, &err) < 0) {
 		shim_log(&s, true, "start failed: %s", err.msg);
 		char tail[1024], msg[2200];
@@ -195,6 +215,9 @@ int main(int argc, char **argv)
 	}
 	shim_sync_report(&sync_fd, NULL);
 	loop(&s);
+	while (shim_lc_restart_wanted(&s) && shim_lc_restart(&s) == 0)
+		loop(&s); /* the restart policy: a fresh VM on the same rootfs */
+	shim_exec_close_all(&s);
 	shim_finish(&s);
 	bx_mux_free(&s.mux);
 	bx_msgbuf_free(&s.main_in);

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../lib/boxconfig.h"
 #include "../lib/err.h"
+#include "../lib/logfile.h"
 #include "../lib/vmspec.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
@@ -40,6 +42,17 @@ enum end_reason {
 	END_LINK,     /* protocol error on the host<->guest link */
 };
 
+/* the box's life beyond one boot (lifecycle.c) */
+struct shim_lc {
+	bool have_state;           /* the box has a state record (made by the boxvm CLI) */
+	struct bx_box_config cfg;  /* restart policy, log options */
+	struct bx_log_writer log;  /* BOXDIR/json.log */
+	bool log_open;
+	int restart_count;         /* restarts by the policy since the last start */
+	int consecutive;           /* quick failures in a row: the backoff exponent */
+	long long run_t0_ms;       /* when the current boot began */
+};
+
 struct shim {
 	struct bx_vmspec spec;
 	bool debug;
@@ -52,6 +65,14 @@ struct shim {
 	pid_t vfs_pid, qemu_pid;
 	bool vfs_exited, qemu_exited;
 	int qemu_status;
+	/* passt and the virtiofsd of each share (aux.c); killed after QEMU on every path */
+	struct shim_aux {
+		pid_t pid;
+		bool exited;
+		char what[32];  /* "passt", "virtiofsd m0" */
+		char sock[PATH_MAX]; /* the socket it creates once ready */
+	} aux[BX_MAX_SHARES + 1];
+	int naux;
 
 	/* host end of the mux */
 	int ctl_fd;
@@ -68,6 +89,7 @@ struct shim {
 	int cli_fd;                  /* -1: none */
 	bool cli_ready;              /* the handshake (flags byte + fds) arrived */
 	bool ever_attached, cli_stdin, keep_fds;
+	bool cli_stdin_msgs;         /* stdin comes as STDIN messages on the socket, not as an fd */
 	struct io out[2];            /* stdout, stderr */
 	struct io in;
 	bool stdin_eof_sent;
@@ -82,6 +104,13 @@ struct shim {
 	char end_msg[1536];
 	long long stop_deadline_ms;  /* kill QEMU if it has not exited by then */
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
+
+	struct shim_lc lc;           /* state record, json-file log, restart policy */
+
+	/* exec.sock: relayed exec/pty sessions (exec.c) */
+	int exec_listen_fd;
+	struct exec_conn *exec_conns;
+	int exec_count;
 };
 
 /* daemon.c */
@@ -98,6 +127,16 @@ int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
 void shim_kill_child(pid_t pid, int sig);
 int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
+pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
+
+/* aux.c: helper processes beside QEMU (passt, virtiofsd per share).
+ * The start functions spawn; shim_aux_wait waits until all are serving. */
+int shim_start_shares(struct shim *s, struct bx_err *err);
+int shim_start_passt(struct shim *s, struct bx_err *err);
+int shim_aux_wait(struct shim *s, struct bx_err *err);
+/* 1 if pid was an aux process (now marked exited) */
+int shim_aux_reaped(struct shim *s, pid_t pid, int status);
+void shim_stop_aux(struct shim *s);
 
 /* link.c */
 void shim_link_init(struct shim *s);
@@ -122,7 +161,34 @@ void shim_client_gone(struct shim *s);
 bool shim_output_busy(const struct shim *s);
 bool shim_output_discarding(const struct shim *s);
 
+/* exec.c: RUN/exec.sock, one mux channel per connection */
+#define SHIM_EXEC_MAX 256
+struct pollfd;
+int shim_exec_listen(struct shim *s, struct bx_err *err);
+/* Fill at most cap pollfds (the first is the listener); handle their revents. */
+size_t shim_exec_poll_fill(struct shim *s, struct pollfd *p, size_t cap);
+void shim_exec_poll_handle(struct shim *s, const struct pollfd *p, size_t n);
+/* mux events of channels whose user is an exec connection */
+void shim_exec_on_open_result(struct shim *s, struct bx_chan *ch, int errnum);
+void shim_exec_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, size_t len);
+void shim_exec_on_close(struct shim *s, struct bx_chan *ch);
+void shim_exec_close_all(struct shim *s);
+
+/* main.c: start passt, virtiofsd(s), QEMU and the link for one boot */
+int shim_boot(struct shim *s, struct bx_err *err);
+
+/* lifecycle.c */
+struct signalfd_siginfo;
+void shim_lc_init(struct shim *s);
+void shim_lc_started(struct shim *s);
+void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
+void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);
+bool shim_lc_restart_wanted(struct shim *s);
+int shim_lc_restart(struct shim *s);
+void shim_lc_finished(struct shim *s);
+
 /* cleanup.c */
+void shim_stop_children(struct shim *s);
 void shim_finish(struct shim *s);
 int shim_console_tail(const char *box_dir, int lines, char *out, size_t size);
 

@@ -17,7 +17,7 @@
 #include "../lib/paths.h"
 #include "shim.h"
 
-static pid_t spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err)
+pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -65,6 +65,8 @@ void shim_reap(struct shim *s)
 		} else if (p == s->vfs_pid) {
 			s->vfs_exited = true;
 			shim_log(s, !s->end, "virtiofsd exited (status 0x%x)", st);
+		} else {
+			shim_aux_reaped(s, p, st);
 		}
 	}
 }
@@ -112,7 +114,7 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 	 * per-box log quiet unless debugging. */
 	char *argv[] = {bin, sock, "-o", src, "-o", "cache=auto", "-o", "xattr", "-o",
 			s->debug ? "log_level=info" : "log_level=err", NULL};
-	s->vfs_pid = spawn(s, argv, s->log_fd, err);
+	s->vfs_pid = shim_spawn(s, argv, s->log_fd, err);
 	if (s->vfs_pid < 0)
 		return bx_wrap(err, "cannot start virtiofsd");
 	const char *path = sock + strlen("--socket-path=");
@@ -165,8 +167,15 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 		bx_strv_free(argv);
 		return bx_fail(err, errno, "cannot open %s", qlog);
 	}
-	s->qemu_pid = spawn(s, argv, qfd, err);
+	/* QEMU inherits its end of the passt socketpair (CLOEXEC until now) */
+	if (s->spec.net_fd > 0)
+		fcntl(s->spec.net_fd, F_SETFD, 0);
+	s->qemu_pid = shim_spawn(s, argv, qfd, err);
 	close(qfd);
+	if (s->spec.net_fd > 0) {
+		close(s->spec.net_fd);
+		s->spec.net_fd = 0;
+	}
 	bx_strv_free(argv);
 	if (s->qemu_pid < 0)
 		return bx_wrap(err, "cannot start qemu");

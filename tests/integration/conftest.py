@@ -36,7 +36,7 @@ class Boxvm:
 
 
 def _our_processes(marker):
-    """PIDs of qemu/virtiofsd/shim processes whose command line names our directories."""
+    """PIDs of qemu/virtiofsd/shim/passt processes whose command line names our directories."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -46,8 +46,23 @@ def _our_processes(marker):
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim")):
+        if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim", "passt")):
             found.append((int(pid), cmd))
+    return found
+
+
+def unmount_under(root):
+    """Unmount (lazily) every mount below root, e.g. the overlay rootfs of a box a
+    failed test left behind, so removing the tree cannot descend into it.
+    Returns the mount points found (a test may assert there were none)."""
+    found = []
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            mnt = line.split()[1].encode().decode("unicode_escape")
+            if mnt.startswith(root.rstrip("/") + "/"):
+                found.append(mnt)
+    for mnt in sorted(found, reverse=True):
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
     return found
 
 
@@ -67,6 +82,7 @@ def boxvm_env():
             pass
     boxes = os.listdir(os.path.join(root, "boxes")) if os.path.isdir(os.path.join(root, "boxes")) else []
     runs = os.listdir(run)
+    unmount_under(root)  # the overlay rootfs of a leaked box (asserted below via `boxes`)
     shutil.rmtree(root, ignore_errors=True)
     shutil.rmtree(run, ignore_errors=True)
     assert not leaked, f"leaked processes: {leaked}"

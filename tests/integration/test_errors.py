@@ -17,7 +17,8 @@ def one_line_error(p, code=125):
 
 
 def test_unknown_image(no_leaks):
-    msg = one_line_error(no_leaks("run", "--rm", "nosuchimage:1", "true"))
+    # --pull never: a missing image is otherwise pulled (from Docker Hub here), as Docker does
+    msg = one_line_error(no_leaks("run", "--rm", "--pull", "never", "nosuchimage:1", "true"))
     assert "nosuchimage" in msg
 
 

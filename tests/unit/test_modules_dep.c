@@ -36,7 +36,8 @@ static void guest_modules_order(void **state)
 	size_t n = 0;
 	struct bx_err err;
 	assert_int_equal(bx_modules_dep_order(DEP, bx_guest_modules, &v, &n, &err), 0);
-	assert_int_equal(n, 6); /* shared deps once: ring, virtio, mmio, console, fuse, virtiofs */
+	/* shared deps once: ring, virtio, mmio, console, fuse, virtiofs, virtio-net */
+	assert_int_equal(n, 7);
 	assert_null(v[n]);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
@@ -45,6 +46,7 @@ static void guest_modules_order(void **state)
 	assert_true(pos(v, n, "/virtio.ko") < pos(v, n, "/virtio_mmio.ko"));
 	assert_true(pos(v, n, "/virtio.ko") < pos(v, n, "/virtio_console.ko"));
 	assert_true(pos(v, n, "/fuse.ko") < pos(v, n, "/virtiofs.ko"));
+	assert_true(pos(v, n, "/virtio.ko") < pos(v, n, "/virtio-net.ko"));
 	assert_string_equal(v[0], "kernel/drivers/virtio/virtio_ring.ko");
 	assert_string_equal(v[2], "kernel/drivers/virtio/virtio_mmio.ko");
 	bx_modules_free(v, n);
