@@ -68,6 +68,15 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 		if (memchr(line, '\n', n) || n >= sizeof(line) - 1)
 			break;
 	}
+	if (n >= 7 && !strncmp(line, "error: ", 7)) {
+		/* the shim exits right after an error: its EOF says it is gone */
+		char drain[256];
+		for (;;) {
+			ssize_t r = read(sync[0], drain, sizeof(drain));
+			if (r == 0 || (r < 0 && errno != EINTR))
+				break;
+		}
+	}
 	close(sync[0]);
 	line[n] = '\0';
 	char *nl = strchr(line, '\n');

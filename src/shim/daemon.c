@@ -99,6 +99,10 @@ void shim_sync_report(int *sync_fd, const char *error)
 	if (write(*sync_fd, line, (size_t)n) < 0) {
 		/* the CLI went away; it will find out from exit_code */
 	}
+	/* after an error the shim is about to exit: the fd stays open so that the
+	 * CLI's EOF means this process is gone, not merely finishing */
+	if (error)
+		return;
 	close(*sync_fd);
 	*sync_fd = -1;
 }

@@ -206,11 +206,13 @@ int main(int argc, char **argv)
 			snprintf(msg, sizeof(msg), "%s; last boot log lines: %s", err.msg, tail);
 		else
 			snprintf(msg, sizeof(msg), "%s", err.msg);
-		shim_sync_report(&sync_fd, msg);
-		s.end = END_KILLED; /* no diagnostics copy: the error went to the CLI directly */
+		s.end = END_KILLED; /* no diagnostics copy: the error goes to the CLI directly */
 		s.exit_code = BX_EXIT_ERROR;
 		s.ever_attached = true; /* nobody will attach: do not linger */
+		/* clean up first, report last: when the CLI sees the error (and then
+		 * EOF, as we exit), no process, socket or directory of the box is left */
 		shim_finish(&s);
+		shim_sync_report(&sync_fd, msg);
 		return 1;
 	}
 	shim_sync_report(&sync_fd, NULL);
