@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../lib/logfile.h"
+#include "../lib/netspec_view.h"
 #include "../lib/vmspec.h"
 #include "args.h"
 
@@ -95,6 +96,28 @@ static void labels_text(json_t *labels, char *out, size_t size)
 	}
 }
 
+/* The box's published ports as stored in its vm.json (host ports resolved at
+ * create time and reused by every start). Returns the count; 0 if none or unreadable. */
+static int stored_ports(const struct bx_box_record *r, struct bx_port *out)
+{
+	char path[PATH_MAX];
+	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	int n = 0;
+	if (vm && bx_path_join(path, sizeof(path), NULL, "%s/vm.json", r->box_dir) == 0 &&
+	    bx_vmspec_read(path, vm, NULL) == 0) {
+		n = vm->nports;
+		memcpy(out, vm->ports, sizeof(*out) * (size_t)n);
+	}
+	free(vm);
+	return n;
+}
+
+/* Docker shows live bindings (ps PORTS, NetworkSettings.Ports) only while the box runs */
+static bool box_is_up(const struct bx_box_record *r)
+{
+	return r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING;
+}
+
 json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now)
 {
 	char status[128], created[64], running_for[80], cmd[600], labels[1024] = "";
@@ -112,11 +135,15 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long 
 	json_t *cfg = read_config(r);
 	labels_text(json_object_get(json_object_get(cfg, "Config"), "Labels"), labels, sizeof(labels));
 	json_decref(cfg);
-	char id[65];
+	char id[65], ports_text[BX_MAX_PORTS * 64] = "";
 	snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, r->id);
+	if (box_is_up(r)) {
+		struct bx_port ports[BX_MAX_PORTS];
+		bx_ports_display(ports, stored_ports(r, ports), ports_text, sizeof(ports_text));
+	}
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image", r->image, "Command", cmd,
 			 "CreatedAt", created, "RunningFor", running_for, "Status", status, "State",
-			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels, "Ports", "");
+			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels, "Ports", ports_text);
 }
 
 json_t *cli_box_inspect_json(const struct bx_box_record *r)
@@ -147,10 +174,16 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	json_object_set_new(o, "RestartCount", json_integer(r->restart_count));
 	json_object_set_new(o, "Driver", json_string("virtiofs"));
 	json_object_set_new(o, "Platform", json_string("linux"));
+	struct bx_port ports[BX_MAX_PORTS];
+	int nports = stored_ports(r, ports);
 	json_t *hc = json_object_get(cfg, "HostConfig");
-	json_object_set(o, "HostConfig", hc ? hc : json_object());
+	hc = hc ? json_incref(hc) : json_object();
+	json_object_set_new(hc, "PortBindings", bx_ports_json(ports, nports, false));
+	json_object_set_new(o, "HostConfig", hc);
 	json_t *c = json_object_get(cfg, "Config");
 	json_object_set(o, "Config", c ? c : json_object());
+	json_object_set_new(o, "NetworkSettings",
+			    json_pack("{s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object()));
 	json_decref(cfg);
 	return o;
 }

@@ -121,7 +121,8 @@ int cmd_ps(int argc, char **argv)
 			const char *cmd = json_string_value(json_object_get(row, "Command"));
 			printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", ids, b->image, cmd,
 			       json_string_value(json_object_get(row, "RunningFor")),
-			       json_string_value(json_object_get(row, "Status")), "", b->name);
+			       json_string_value(json_object_get(row, "Status")),
+			       json_string_value(json_object_get(row, "Ports")), b->name);
 		}
 		json_decref(row);
 	}

@@ -22,6 +22,19 @@ def test_run_help(bx):
         assert flag in out
 
 
+def test_run_h_is_hostname(bx):
+    """Docker: for run and create, -h is --hostname (help is --help only);
+    other commands keep -h as help. (`run -h NAME` in a box: test_network.py.)"""
+    for cmd in ("run", "create"):
+        out = bx(cmd, "--help", check=0).stdout.decode()
+        assert re.search(r"^  -h, --hostname string", out, re.M), out
+        assert re.search(r"^      --help ", out, re.M), out
+        p = bx(cmd, "-h")
+        assert p.returncode == 125 and b"flag needs an argument: -h" in p.stderr
+    for cmd in ("ps", "exec", "inspect"):
+        assert bx(cmd, "-h", check=0).stdout.startswith(b"Usage:  boxvm " + cmd.encode())
+
+
 def test_unknown_command(bx):
     p = bx("frobnicate")
     assert p.returncode == 125 and b"frobnicate" in p.stderr

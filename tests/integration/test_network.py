@@ -2,15 +2,20 @@
 loopback, names from --add-host and --hostname, --network none, two boxes on
 the same guest port, and the errors that must stop a run before it boots.
 No traffic leaves the machine: every server is on 127.0.0.1."""
+import json
 import os
 import re
+import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
 import http.server
 
 import pytest
+
+from conftest import BOXVM, HANG_GUARD
 
 HERE = os.path.dirname(__file__)
 
@@ -97,7 +102,8 @@ def _ports_outbound_names(bx, udpecho, host_server, out, script):
     bx("run", "-d", "--name", "web1", "--hostname", "web-one", "-p", "127.0.0.1::80",
        "-p", "127.0.0.1:0:81/udp", "--add-host", "hostsvc:host-gateway",
        "-v", f"{udpecho}:/bin/udpecho:ro", "-v", f"{out}:/out", "busybox", "sh", "-c", script, check=0)
-    bx("run", "-d", "--name", "web2", "--hostname", "web-two", "-p", "127.0.0.1::80", "busybox",
+    # -h is Docker's short --hostname for run
+    bx("run", "-d", "--name", "web2", "-h", "web-two", "-p", "127.0.0.1::80", "busybox",
        "sh", "-c", "mkdir -p /www && echo served-by-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www",
        check=0)
     p1, p2 = ports_of(bx, "web1"), ports_of(bx, "web2")
@@ -124,6 +130,76 @@ def _ports_outbound_names(bx, udpecho, host_server, out, script):
         except socket.timeout:
             assert time.time() < end, "no UDP echo"
     u.close()
+    _ports_shown(bx, p1, p2)
+
+
+def _ports_shown(bx, p1, p2):
+    """ps PORTS, ps --format {{.Ports}} and inspect show the stored mapping in Docker's text/shapes."""
+    web1_ports = f"127.0.0.1:{p1['80/tcp']}->80/tcp, 127.0.0.1:{p1['81/udp']}->81/udp"
+    rows = bx("ps", "--format", "{{.Names}}|{{.Ports}}", check=0).stdout.decode().splitlines()
+    assert f"web1|{web1_ports}" in rows and f"web2|127.0.0.1:{p2['80/tcp']}->80/tcp" in rows, rows
+    table = bx("ps", check=0).stdout.decode().splitlines()
+    assert table[0].split()[-2:] == ["PORTS", "NAMES"], table
+    assert any(web1_ports in l and l.endswith(" web1") for l in table), table
+    ns = json.loads(bx("inspect", "-f", "{{json .NetworkSettings.Ports}}", "web1", check=0).stdout)
+    assert ns == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(p1["80/tcp"])}],
+                  "81/udp": [{"HostIp": "127.0.0.1", "HostPort": str(p1["81/udp"])}]}, ns
+    full = json.loads(bx("inspect", "web2", check=0).stdout)[0]
+    assert full["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(p2["80/tcp"])}]}
+    assert full["NetworkSettings"]["Ports"] == full["HostConfig"]["PortBindings"]
+    assert full["Config"]["Hostname"] == "web-two"
+
+
+DNS_ADDR = "127.0.0.153"  # a loopback address of its own: no clash with a local resolver on 127.0.0.1:53
+
+
+def _dns_responder(sock, answer_ip, queries):
+    """Answer every A query with answer_ip (and other types with no records)."""
+    while True:
+        try:
+            q, peer = sock.recvfrom(512)
+        except OSError:
+            return
+        end = 12
+        while q[end]:
+            end += q[end] + 1
+        qname = q[12:end]
+        qtype = struct.unpack("!H", q[end + 1:end + 3])[0]
+        queries.append((qname, qtype))
+        answers = b""
+        if qtype == 1:
+            answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(answer_ip)
+        head = struct.pack("!HHHHHH", struct.unpack("!H", q[:2])[0], 0x8180, 1, 1 if answers else 0, 0, 0)
+        sock.sendto(head + q[12:end + 5] + answers, peer)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root: a private /etc/resolv.conf (mount namespace) and port 53")
+def test_dns_through_passt_forwarder(bx, no_leaks, tmp_path):
+    """The box's resolver (10.0.2.3, the default /etc/resolv.conf) is passt's
+    --dns-forward address: passt relays the query to the first nameserver of
+    the HOST's /etc/resolv.conf. The test gives boxvm (hence the shim and
+    passt) a private /etc/resolv.conf naming a responder on host loopback, so
+    no query leaves the machine."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((DNS_ADDR, 53))
+    queries = []
+    threading.Thread(target=_dns_responder, args=(sock, "10.1.2.3", queries), daemon=True).start()
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver {DNS_ADDR}\n")
+    try:
+        # busybox's nslookup has its own resolver (a static glibc getaddrinfo cannot load NSS's DNS module)
+        p = subprocess.run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+                            str(resolv), BOXVM, "run", "--rm", "busybox", "sh", "-c",
+                            "cat /etc/resolv.conf; nslookup -type=a svc.boxvm-test"],
+                           capture_output=True, env=bx.env, timeout=HANG_GUARD)
+    finally:
+        sock.close()
+    out = p.stdout.decode()
+    assert p.returncode == 0, (out, p.stderr.decode())
+    assert "nameserver 10.0.2.3" in out
+    assert re.search(r"^Address:\s+10\.1\.2\.3$", out, re.M), out
+    assert (b"\x03svc\x0aboxvm-test", 1) in queries, queries
 
 
 def test_network_none_has_only_loopback(bx, no_leaks):
