@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -68,22 +69,6 @@ static char *slurp(const char *path)
 	}
 	buf[len] = '\0';
 	return buf;
-}
-
-static int mkdir_p(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return errno = ENAMETOOLONG, -1;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int exec_check(const char *path, void *ud)
@@ -151,7 +136,7 @@ _Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd
 
 	const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
 	/* Docker creates a missing working directory */
-	if (mkdir_p(cwd) < 0 && errno != EEXIST) {
+	if (agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
 		bx_fail(&e, errno, "mkdir %s", cwd);
 		child_fail(report_fd, &e);
 	}
@@ -160,6 +145,20 @@ _Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd
 		child_fail(report_fd, &e);
 	}
 
+	/* OCI additionalGids join the user's groups; rlimits are set while still
+	 * root in the guest, so a hard limit may be raised (as runc does) */
+	for (size_t i = 0; i < spec->ngroups && u.ngroups < BX_USER_MAX_GROUPS; i++)
+		u.groups[u.ngroups++] = spec->groups[i];
+	for (size_t i = 0; i < spec->nrlimits; i++) {
+		const struct bx_spec_rlimit *r = &spec->rlimits[i];
+		struct rlimit rl = {.rlim_cur = r->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->soft,
+				    .rlim_max = r->hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->hard};
+		if (setrlimit((int)r->resource, &rl) < 0) {
+			bx_fail(&e, errno, "error setting rlimit type %u (soft %llu, hard %llu)", (unsigned)r->resource,
+				(unsigned long long)r->soft, (unsigned long long)r->hard);
+			child_fail(report_fd, &e);
+		}
+	}
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0) {
 		bx_fail(&e, errno, "set user %u:%u", (unsigned)u.uid, (unsigned)u.gid);
 		child_fail(report_fd, &e);

@@ -82,33 +82,6 @@ static bool seen(struct apply *ap, const char *path)
 	return json_object_get(ap->seen, path) != NULL;
 }
 
-/* rm -rf of dirfd/name, never following symlinks. */
-static int rm_at(int dirfd, const char *name)
-{
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && rm_at(fd, de->d_name) < 0)
-			rc = -1;
-	closedir(d);
-	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* Open directory `dir` (a cleaned path, "" = root) beneath the root without
  * following any symlink; with create, missing directories are made (0755, as
  * Docker does for parents a layer omits). Returns an O_PATH fd, or -1 with
@@ -203,7 +176,7 @@ static int opaque(struct apply *ap, int dfd, const char *path)
 		if (asprintf(&child, "%s%s%s", path, *path ? "/" : "", de->d_name) < 0)
 			return closedir(d), errno = ENOMEM, -1;
 		if (!seen(ap, child)) {
-			if (rm_at(dirfd(d), de->d_name) < 0)
+			if (bx_rm_at(dirfd(d), de->d_name) < 0)
 				rc = -1;
 		} else {
 			int cfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -234,7 +207,7 @@ static int whiteout(struct apply *ap, const char *entry, const char *dir, const 
 		if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
 		    asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", name) < 0)
 			rc = bx_fail(err, 0, "layer %s: invalid whiteout entry '%s'", ap->layer, entry);
-		else if (!seen(ap, path) && rm_at(pfd, name) < 0)
+		else if (!seen(ap, path) && bx_rm_at(pfd, name) < 0)
 			rc = bx_fail(err, errno, "layer %s: cannot apply whiteout '%s'", ap->layer, entry);
 		free(path);
 	}
@@ -317,7 +290,7 @@ static int hardlink(struct apply *ap, int pfd, const char *base, const char *ent
 	} else if (fstatat(pfd, base, &ds, AT_SYMLINK_NOFOLLOW) == 0 && ds.st_ino == ts.st_ino &&
 		   ds.st_dev == ts.st_dev) {
 		rc = 0; /* already that file */
-	} else if (rm_at(pfd, base) < 0 || linkat(tfd, tbase, pfd, base, 0) < 0) {
+	} else if (bx_rm_at(pfd, base) < 0 || linkat(tfd, tbase, pfd, base, 0) < 0) {
 		rc = bx_fail(err, errno, "layer %s: cannot hardlink '%s' -> '%s'", ap->layer, entry, target);
 	}
 	close(tfd);
@@ -365,7 +338,7 @@ static int place(struct apply *ap, struct archive *a, struct archive_entry *e, c
 		return hardlink(ap, pfd, base, path, hl, err);
 	/* an existing directory stays (merging); anything else in the way goes */
 	if (exists && !(type == AE_IFDIR && S_ISDIR(st.st_mode))) {
-		if (rm_at(pfd, base) < 0)
+		if (bx_rm_at(pfd, base) < 0)
 			return bx_fail(err, errno, "layer %s: cannot replace '%s'", ap->layer, path);
 		exists = false;
 	}

@@ -117,6 +117,14 @@ static int rm_at(int dirfd, const char *name, dev_t dev)
 	return 0;
 }
 
+int bx_rm_at(int dirfd, const char *name)
+{
+	struct stat parent;
+	if (fstat(dirfd, &parent) < 0)
+		return -1;
+	return rm_at(dirfd, name, parent.st_dev);
+}
+
 int bx_rm_rf(const char *path, struct bx_err *err)
 {
 	if (!path || !*path || !strcmp(path, "/"))

@@ -24,6 +24,9 @@ int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ..
 int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err);
 /* rm -rf (does not cross mount points; refuses "/" and ""). */
 int bx_rm_rf(const char *path, struct bx_err *err);
+/* rm -rf of dirfd/name without following symlinks or crossing mount points;
+ * errno-style (0, or -1 with errno), a missing name is success. */
+int bx_rm_at(int dirfd, const char *name);
 /* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
 int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct bx_err *err);
 /* Read a whole file (NUL-terminated, malloc'd). */
