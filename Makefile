@@ -105,7 +105,11 @@ bench: all kernel image
 	@$(BUILD)/boxvm load -q -i $(BUILD)/images/busybox.tar
 	@bench/run-latency $(BUILD)
 	@bench/lifecycle $(BUILD)
+	@bench/exec $(BUILD)
+	@bench/pull $(BUILD)
 	@bench/net-storage $(BUILD)
+	@bench/net-compare $(BUILD)
+	@bench/oci-runtime $(BUILD)
 
 PREFIX ?= /usr/local
 install: all

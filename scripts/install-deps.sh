@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config musl-tools libarchive-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pytest python3-pytest-xdist ca-certificates apt-utils jq libssl-dev
-docker-registry skopeo passt
+docker-registry skopeo passt zstd
 containerd runc podman conmon iproute2"
 missing=""
 for p in $PKGS; do

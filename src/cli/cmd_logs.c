@@ -155,7 +155,8 @@ static bool box_done(const char *box_dir)
 	struct bx_box_record r;
 	if (bx_state_read(box_dir, &r, NULL) < 0)
 		return true; /* removed (--rm) */
-	bx_state_reconcile(&r);
+	if (bx_state_reconcile(&r))
+		return true; /* a dead --rm box, removed just now */
 	return r.status != BX_BOX_RUNNING && r.status != BX_BOX_RESTARTING;
 }
 

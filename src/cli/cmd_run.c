@@ -25,6 +25,7 @@ enum {
 	OPT_DETACH, OPT_NAME, OPT_RESTART, OPT_LOG_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_LABEL,
 	OPT_PULL, OPT_PLATFORM,
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_ADD_HOST, OPT_VOLUME, OPT_TMPFS, OPT_READ_ONLY,
+	OPT_DETACH_KEYS,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -38,6 +39,7 @@ static const struct bx_opt run_opts[] = {
 	{'m', "memory", "bytes", OPT_MEMORY, "Memory of the box's VM (default 512m, minimum 64m)"},
 	{0, "cpus", "number", OPT_CPUS, "Virtual CPUs of the box's VM (default 2)"},
 	{'d', "detach", NULL, OPT_DETACH, "Run the box in the background and print its ID"},
+	{0, "detach-keys", "string", OPT_DETACH_KEYS, "Key sequence for detaching from -it (default \"ctrl-p,ctrl-q\"; \"\" turns it off)"},
 	{0, "name", "string", OPT_NAME, "Assign a name to the box"},
 	{0, "restart", "string", OPT_RESTART, "Restart policy: no, on-failure[:max-retries], always, unless-stopped"},
 	{0, "log-opt", "list", OPT_LOG_OPT, "json-file log options: max-size=SIZE, max-file=N"},
@@ -48,13 +50,14 @@ static const struct bx_opt run_opts[] = {
 	{0, "platform", "string", OPT_PLATFORM, "Platform to pull if the image is multi-platform (default linux/amd64)"},
 	{'p', "publish", "list", OPT_PUBLISH, "Publish a box's port to the host: [IP:][HOSTPORT:]PORT[/tcp|udp]"},
 	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt) or none (loopback only)"},
-	{0, "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
+	{'h', "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
 	{0, "dns", "list", OPT_DNS, "Set custom DNS servers"},
 	{0, "add-host", "list", OPT_ADD_HOST, "Add a custom host-to-IP mapping (NAME:IP, IP may be host-gateway)"},
 	{'v', "volume", "list", OPT_VOLUME, "Bind mount a host path or a named volume: SRC:DST[:ro]"},
 	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
 	{0, "read-only", NULL, OPT_READ_ONLY, "Mount the box's root filesystem as read only"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	/* Docker: -h is --hostname for run/create; help is --help only */
+	{0, "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
 
@@ -188,6 +191,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	struct bx_args a;
 	int id, r;
 	const char *val, *pull_policy = "missing", *platform = NULL;
+	struct bx_detach detach_keys;
+	bx_detach_parse(BX_DETACH_DEFAULT, &detach_keys, NULL);
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, run_opts, &id, &val, &err)) > 0) {
@@ -217,6 +222,10 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 				return bx_cli_report(&err);
 			break;
 		case OPT_DETACH: lc->detach = !val; break;
+		case OPT_DETACH_KEYS:
+			if (bx_detach_parse(val, &detach_keys, &err) < 0)
+				return bx_cli_report(&err);
+			break;
 		case OPT_NAME: lc->name = val; break;
 		case OPT_STOP_SIGNAL: lc->stop_signal = val; break;
 		case OPT_LABEL: cli_strv_append(&lc->labels, val); break;
@@ -305,10 +314,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	}
 	if (ro->tty) {
 		/* the main process is on a pty: relay a raw terminal (detach keys, resizes) */
-		struct bx_detach keys;
 		bool detached;
-		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
-		rc = bx_shim_attach_tty(vm.run_dir, vm.id, ro->stdin_open, &keys, &detached, &err);
+		rc = bx_shim_attach_tty(vm.run_dir, vm.id, ro->stdin_open, &detach_keys, &detached, &err);
 		if (rc >= 0 && detached)
 			rc = 0;
 	} else {

@@ -22,7 +22,8 @@ int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err
 	return 0;
 }
 
-int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
+static int exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, uint32_t port_flags,
+			struct bx_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/exec.sock", box->run_dir) < 0)
@@ -40,7 +41,7 @@ int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec,
 	uint8_t *req = NULL;
 	size_t req_len = 0;
 	uint8_t port[4];
-	bx_put_u32(port, spec->tty ? BX_PORT_PTY : BX_PORT_EXEC);
+	bx_put_u32(port, (spec->tty ? BX_PORT_PTY : BX_PORT_EXEC) | port_flags);
 	/* the port, then REQ: the shim relays from here on */
 	if (bx_spec_encode(spec, &req, &req_len, err) < 0)
 		goto fail;
@@ -60,6 +61,66 @@ fail:
 	free(req);
 	close(sock);
 	return -1;
+}
+
+int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
+{
+	return exec_connect(box, spec, 0, err);
+}
+
+/* Read session messages until the agent says the process started (0), or
+ * refused it (ERROR, then EXIT with 126/127/125: that code, err filled). */
+static int await_started(int sock, const struct bx_box_record *box, struct bx_err *err)
+{
+	struct bx_msgbuf mb;
+	char error[1024] = "";
+	int rc = -2;
+	bx_msgbuf_init(&mb);
+	while (rc == -2) {
+		uint8_t buf[4096];
+		ssize_t n = recv(sock, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = bx_fail(err, 0, "box %.12s: the connection to its supervisor was lost%s%s", box->id,
+				     error[0] ? ": " : "", error);
+			break;
+		}
+		if (bx_msgbuf_append(&mb, buf, (size_t)n, err) < 0) {
+			rc = -1;
+			break;
+		}
+		struct bx_msg m;
+		int k;
+		while (rc == -2 && (k = bx_msgbuf_next(&mb, &m, err)) != 0) {
+			if (k < 0) {
+				rc = -1;
+			} else if (m.kind == BX_M_STARTED) {
+				rc = 0;
+			} else if (m.kind == BX_M_ERROR) {
+				snprintf(error, sizeof(error), "%.*s", (int)m.len, (const char *)m.payload);
+			} else if (m.kind == BX_M_EXIT && m.len == 4) {
+				int code = (int32_t)bx_get_u32(m.payload);
+				bx_fail_code(err, code ? code : BX_EXIT_ERROR, 0, "%s",
+					     error[0] ? error : "the command exited before it could be detached");
+				rc = code ? code : BX_EXIT_ERROR;
+			}
+			/* STDOUT/STDERR before STARTED (the agent's own report of a failed
+			 * start) carry the ERROR's text again: not printed twice */
+		}
+	}
+	bx_msgbuf_free(&mb);
+	return rc;
+}
+
+int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
+{
+	int sock = exec_connect(box, spec, BX_EXEC_DETACHED, err);
+	if (sock < 0)
+		return -1;
+	int rc = await_started(sock, box, err);
+	close(sock); /* the shim keeps the session; the process runs on */
+	return rc;
 }
 
 int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,

@@ -15,6 +15,11 @@ int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err
  * pty service). Returns the connected socket, or -1 with err. */
 int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err);
 
+/* exec -d: start the process as a detached session (the shim keeps it when we
+ * leave; its output is discarded) and return once the agent says it started:
+ * 0, or -1 with err, or the code of a refused start (126, 127) with err. */
+int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err);
+
 /* Connect, then relay until the process exits: returns its exit code, or -1. */
 int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
 		struct bx_err *err);

@@ -68,7 +68,8 @@ static void count_user(const char *id, const char *dir, void *ctx)
 	struct bx_box_record r;
 	bool running = false;
 	if (bx_state_read(dir, &r, NULL) == 0) {
-		bx_state_reconcile(&r);
+		if (bx_state_reconcile(&r))
+			return; /* a dead --rm box, removed just now */
 		running = r.status == BX_BOX_RUNNING || r.status == BX_BOX_RESTARTING;
 	}
 	if (!c->u->boxes++ || (running && !c->u->running))

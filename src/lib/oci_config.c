@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 long long bx_oci_size_mb(const char *text)
 {
@@ -71,6 +72,63 @@ static int fail_field(struct bx_err *err, const char *field, const char *why)
 	return bx_fail(err, 0, "invalid config.json: %s %s", field, why);
 }
 
+int bx_oci_rlimit_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} limits[] = {
+		{"CPU", RLIMIT_CPU},       {"FSIZE", RLIMIT_FSIZE},     {"DATA", RLIMIT_DATA},
+		{"STACK", RLIMIT_STACK},   {"CORE", RLIMIT_CORE},       {"RSS", RLIMIT_RSS},
+		{"NPROC", RLIMIT_NPROC},   {"NOFILE", RLIMIT_NOFILE},   {"MEMLOCK", RLIMIT_MEMLOCK},
+		{"AS", RLIMIT_AS},         {"LOCKS", RLIMIT_LOCKS},     {"SIGPENDING", RLIMIT_SIGPENDING},
+		{"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},   {"RTPRIO", RLIMIT_RTPRIO},
+		{"RTTIME", RLIMIT_RTTIME},
+	};
+	if (!name || strncmp(name, "RLIMIT_", 7))
+		return -1;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (!strcmp(name + 7, limits[i].name))
+			return limits[i].num;
+	return -1;
+}
+
+/* A limit value: a non-negative integer; -1 stands for a uint64 too big for
+ * jansson (see clamp_big_ints) and so for "unlimited". */
+static bool rlimit_value(json_t *v, uint64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < -1)
+		return false;
+	*out = json_integer_value(v) == -1 ? UINT64_MAX : (uint64_t)json_integer_value(v);
+	return true;
+}
+
+/* process.rlimits: [{"type": "RLIMIT_NOFILE", "soft": N, "hard": N}, ...] */
+static int rlimits_from_json(json_t *rl, struct bx_spec *spec, struct bx_err *err)
+{
+	if (rl && !json_is_array(rl))
+		return fail_field(err, "process.rlimits", "must be an array");
+	size_t i;
+	json_t *r;
+	json_array_foreach(rl, i, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+		int res = bx_oci_rlimit_parse(type);
+		if (res < 0)
+			return bx_fail(err, 0, "invalid config.json: process.rlimits[%zu]: unknown type %s (want e.g. "
+					       "RLIMIT_NOFILE)", i, type ? type : "(missing)");
+		uint64_t soft, hard;
+		if (!rlimit_value(json_object_get(r, "soft"), &soft) || !rlimit_value(json_object_get(r, "hard"), &hard))
+			return bx_fail(err, 0, "invalid config.json: process.rlimits[%zu] (%s) needs numeric soft and "
+					       "hard values", i, type);
+		if (soft > hard)
+			return bx_fail(err, 0, "invalid config.json: process.rlimits[%zu] (%s): soft %llu is above hard "
+					       "%llu", i, type, (unsigned long long)soft, (unsigned long long)hard);
+		if (bx_spec_add_rlimit(spec, (uint32_t)res, soft, hard, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err)
 {
 	if (!json_is_object(p))
@@ -112,6 +170,15 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 		snprintf(ug, sizeof(ug), "%lld:%lld", (long long)json_integer_value(uid), (long long)json_integer_value(gid));
 		if (bx_spec_set_user(spec, ug, err) < 0)
 			return -1;
+		json_t *extra = json_object_get(user, "additionalGids");
+		if (extra && !json_is_array(extra))
+			return fail_field(err, "process.user.additionalGids", "must be an array of numeric gids");
+		json_array_foreach(extra, i, v) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX - 1)
+				return fail_field(err, "process.user.additionalGids", "must be an array of numeric gids");
+			if (bx_spec_add_group(spec, (uint32_t)json_integer_value(v), err) < 0)
+				return -1;
+		}
 	}
 	json_t *term = json_object_get(p, "terminal");
 	if (term && !json_is_boolean(term))
@@ -120,6 +187,8 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 	/* the caller's stdin (a pipe or the terminal) is always forwarded: a
 	 * runtime cannot know whether it is open, and EOF is passed on as EOF */
 	spec->stdin_open = true;
+	if (rlimits_from_json(json_object_get(p, "rlimits"), spec, err) < 0)
+		return -1;
 	static const char *const rejected[] = {"ioPriority", "scheduler", "execCPUAffinity"};
 	for (size_t k = 0; k < sizeof(rejected) / sizeof(rejected[0]); k++)
 		if (json_object_get(p, rejected[k]))
@@ -127,10 +196,61 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 	return 0;
 }
 
+/* OCI's uint64 fields (rlimits of "unlimited": 18446744073709551615) do not
+ * fit jansson's int64: a copy of the text with every unsigned integer above
+ * INT64_MAX written as -1, which the fields that can hold one read as
+ * "unlimited". NULL on allocation failure. */
+static char *clamp_big_ints(const char *text)
+{
+	size_t n = strlen(text);
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	bool in_str = false;
+	for (const char *p = text; *p;) {
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				*o++ = *p++;
+			else if (*p == '"')
+				in_str = false;
+			*o++ = *p++;
+			continue;
+		}
+		if (*p == '"')
+			in_str = true;
+		if (!isdigit((unsigned char)*p)) {
+			*o++ = *p++;
+			continue;
+		}
+		size_t len = strspn(p, "0123456789");
+		/* an unsigned integer, not a fraction's or exponent's digits */
+		bool plain = !(p[len] && strchr(".eE", p[len])) && (p == text || !strchr("-+.eE", p[-1]));
+		bool big = plain && (len > 19 || (len == 19 && strncmp(p, "9223372036854775807", 19) > 0));
+		if (big) {
+			memcpy(o, "-1", 2);
+			o += 2;
+		} else {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+static json_t *load(const char *text, json_error_t *je)
+{
+	char *clamped = clamp_big_ints(text);
+	json_t *j = json_loads(clamped ? clamped : text, 0, je);
+	free(clamped);
+	return j;
+}
+
 int bx_oci_process_parse(const char *json_text, struct bx_spec *spec, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *p = json_loads(json_text, 0, &je);
+	json_t *p = load(json_text, &je);
 	if (!p)
 		return bx_fail(err, 0, "invalid process JSON: %s (line %d)", je.text, je.line);
 	int rc = process_from_json(p, spec, err);
@@ -289,6 +409,15 @@ static int annotations_from_json(json_t *ann, struct bx_oci_config *c, struct bx
 			return bx_fail(err, 0, "annotation io.boxvm.cpus=%s: want a number of vCPUs from 1 to 64", cpus);
 		c->cpus = (int)n;
 	}
+	/* Kubernetes never tells a runtime a pod's ports: in a joined namespace
+	 * every port goes to the box unless the annotation lists the ones to
+	 * forward ("" for none, e.g. a sidecar that serves nothing). Not the
+	 * pod's sandbox ("pause") container: started first, it would hold every
+	 * port and leave none for the pod's workload. */
+	const char *ctd_type = json_string_value(json_object_get(ann, "io.kubernetes.cri.container-type"));
+	const char *crio_type = json_string_value(json_object_get(ann, "io.kubernetes.cri-o.ContainerType"));
+	bool sandbox = (ctd_type && !strcmp(ctd_type, "sandbox")) || (crio_type && !strcmp(crio_type, "sandbox"));
+	c->all_ports = c->network && !ports && !sandbox;
 	if (ports && *ports) {
 		if (!c->network)
 			return bx_fail(err, 0, "annotation io.boxvm.ports needs a network namespace with a path "
@@ -362,7 +491,7 @@ int bx_oci_config_parse(const char *json_text, const char *bundle, struct bx_oci
 	memset(c, 0, sizeof(*c));
 	bx_spec_init(&c->spec);
 	json_error_t je;
-	json_t *root = json_loads(json_text, 0, &je);
+	json_t *root = load(json_text, &je);
 	if (!root)
 		return bx_fail(err, 0, "invalid config.json: %s (line %d)", je.text, je.line);
 	int rc = parse(root, bundle, c, err);

@@ -3,7 +3,8 @@
  *
  * What maps where (docs/oci-runtime.md has the full table):
  *   root.path (relative to the bundle) -> the directory virtiofsd serves;
- *   process args/env/cwd/user/terminal  -> the main process spec;
+ *   process args/env/cwd/user/terminal/rlimits, user.additionalGids
+ *                                       -> the main process spec;
  *   hostname                            -> the guest's host name;
  *   mounts: bind -> a virtiofs share, tmpfs -> a guest tmpfs, and the
  *     kernel filesystems (proc, sysfs, devpts, mqueue, cgroup, tmpfs on /dev
@@ -11,10 +12,11 @@
  *   linux.resources memory limit / CPU quota -> guest memory / vCPUs
  *     (annotations io.boxvm.memory / io.boxvm.cpus override);
  *   a network namespace with a path -> the VM's network lives in it
- *     (annotation io.boxvm.ports publishes ports on its addresses);
+ *     and every port of its addresses reaches the box (annotation
+ *     io.boxvm.ports names the only ones instead; "" none);
  *     one without a path (a new, empty namespace) -> the box has no NIC.
  * Fields the VM boundary makes moot (capabilities, seccomp, AppArmor,
- * SELinux, masked paths, rlimits, sysctls, cgroup paths) are accepted;
+ * SELinux, masked paths, sysctls, cgroup paths) are accepted;
  * fields that would change what the workload gets and cannot be honoured
  * (hooks, devices, user namespaces, ...) are rejected with a clear error. */
 #ifndef BOXVM_OCI_CONFIG_H
@@ -41,6 +43,7 @@ struct bx_oci_config {
 	bool network;                /* the box gets a NIC (only when joining a namespace) */
 	struct bx_port ports[BX_MAX_PORTS];
 	int nports;
+	bool all_ports;              /* joined namespace, no io.boxvm.ports: forward every port to the box */
 };
 
 /* Parse config.json text. bundle: the bundle directory (absolute), for a
@@ -55,6 +58,9 @@ int bx_oci_process_parse(const char *json_text, struct bx_spec *spec, struct bx_
 
 /* "512m", "1g", "1073741824" (bytes when no unit) -> MiB; -1 if malformed. Pure. */
 long long bx_oci_size_mb(const char *text);
+
+/* "RLIMIT_NOFILE" etc. -> the Linux resource number; -1 if not one. Pure. */
+int bx_oci_rlimit_parse(const char *name);
 
 /* Signal by name ("KILL", "SIGKILL", "kill") or number; -1 if not one. Pure. */
 int bx_oci_signal_parse(const char *text);

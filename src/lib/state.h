@@ -67,8 +67,10 @@ int bx_state_update(const char *box_dir, bx_state_fn fn, void *ctx, struct bx_bo
 /* Every box with a record, reconciled, oldest first. Free with free(). */
 int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *n, struct bx_err *err);
 /* A running/restarting box whose shim is gone (pid + start time) becomes
- * exited (137, "finished" now) on disk and in *r. */
-void bx_state_reconcile(struct bx_box_record *r);
+ * exited (137, "finished" now) on disk and in *r; a --rm one is then removed
+ * (its log kept, as for any failed --rm box): returns true when the box is
+ * gone (r->status is then "removing"), false otherwise. */
+bool bx_state_reconcile(struct bx_box_record *r);
 /* Remove every trace of a box: its name, runtime dir, box dir (record last). */
 int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);
 /* Wait until done(r) holds (r reconciled) or timeout_ms passes (-1: forever).

@@ -59,8 +59,11 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 		v[n++] = r;
 	}
 	closedir(d);
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
-		bx_state_reconcile(&v[i]);
+		if (!bx_state_reconcile(&v[i])) /* true: a dead --rm box, removed just now */
+			v[kept++] = v[i];
+	n = kept;
 	if (n)
 		qsort(v, n, sizeof(*v), by_created);
 	*out = v;
@@ -73,7 +76,8 @@ static int read_by_id(const struct bx_paths *p, const char *id, struct bx_box_re
 	char box_dir[PATH_MAX];
 	if (bx_state_box_dir(p, id, box_dir, sizeof(box_dir), err) < 0 || bx_state_read(box_dir, out, err) < 0)
 		return -1;
-	bx_state_reconcile(out);
+	if (bx_state_reconcile(out))
+		return bx_fail(err, ENOENT, "no such box: %s", id); /* a dead --rm box, removed just now */
 	return 0;
 }
 

@@ -2,8 +2,10 @@
  * pid reuse, so a record carries the shim's pid AND its start time (field 22
  * of /proc/PID/stat); a box whose shim is gone is reconciled to exited. */
 #include "state.h"
+#include "keptlog.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,17 +84,38 @@ static int mark_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	return 0;
 }
 
-void bx_state_reconcile(struct bx_box_record *r)
+/* A --rm box whose shim died never got its removal: do it now, as Docker's
+ * daemon removes its auto-remove containers when it comes back. The exit was
+ * a kill (137), so the log is kept like any failed --rm box's. */
+static bool remove_orphan(const struct bx_box_record *r)
+{
+	struct bx_paths p;
+	char tmp[PATH_MAX];
+	memset(&p, 0, sizeof(p));
+	/* DATA is two levels above BOXDIR (DATA/boxes/<id>) */
+	if (bx_path_join(tmp, sizeof(tmp), NULL, "%s", r->box_dir) < 0 ||
+	    bx_path_join(p.data, sizeof(p.data), NULL, "%s", dirname(dirname(tmp))) < 0)
+		return false;
+	bx_keptlog_save(&p, r, NULL);
+	return bx_state_remove(&p, r, NULL) == 0;
+}
+
+bool bx_state_reconcile(struct bx_box_record *r)
 {
 	if (!shim_gone(r))
-		return;
+		return false;
 	struct bx_box_record fixed;
 	if (bx_state_update(r->box_dir, mark_exited, NULL, &fixed, NULL) == 0) {
 		*r = fixed;
 		/* the dead shim could not remove its sockets: do it for it */
 		if (r->run_dir[0])
 			bx_rm_rf(r->run_dir, NULL);
+		if (r->auto_remove && r->status == BX_BOX_EXITED && remove_orphan(r)) {
+			r->status = BX_BOX_REMOVING;
+			return true;
+		}
 	} else if (shim_gone(r)) {
 		r->status = BX_BOX_EXITED; /* cannot persist (read-only store?): still show the truth */
 	}
+	return false;
 }

@@ -53,7 +53,10 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 			rc = -1;
 			break;
 		}
-		bx_state_reconcile(&r);
+		if (bx_state_reconcile(&r)) {
+			rc = bx_fail(err, ENOENT, "box %.12s was removed", r.id); /* a dead --rm box */
+			break;
+		}
 		if (done(&r, ctx)) {
 			if (out)
 				*out = r;

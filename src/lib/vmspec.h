@@ -30,6 +30,7 @@ struct bx_vmspec {
 	bool network;            /* false: --network none (no NIC) */
 	struct bx_port ports[BX_MAX_PORTS];
 	int nports;
+	bool all_ports;          /* passt forwards every port of the namespace it runs in (boxvm-runtime) */
 	struct bx_share shares[BX_MAX_SHARES];
 	int nshares;
 	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none) */

@@ -23,6 +23,9 @@
 #define BX_PORT_EXEC 4089
 #define BX_PORT_PTY 4090
 #define BX_PORT_MAIN 4091
+/* Or'ed into the port of an exec.sock handshake: a detached session (exec -d)
+ * whose process outlives the client (see src/shim/README.md). */
+#define BX_EXEC_DETACHED 0x80000000u
 
 #define BX_MSG_HDR_SIZE 5
 #define BX_MSG_MAX (1024u * 1024u)

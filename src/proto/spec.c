@@ -31,6 +31,7 @@ void bx_spec_free(struct bx_spec *s)
 	free(s->user);
 	free(s->hostname);
 	bx_spec_box_free(s);
+	bx_spec_limits_free(s);
 	bx_spec_init(s);
 }
 
@@ -158,6 +159,13 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_u32_rec(&w, BX_T_ACCEPT_DELAY_MS, s->accept_delay_ms);
 	if (s->timeout_ms)
 		put_u32_rec(&w, BX_T_TIMEOUT_MS, s->timeout_ms);
+	for (size_t i = 0; i < s->nrlimits; i++) {
+		uint8_t r[20];
+		bx_spec_rlimit_pack(&s->rlimits[i], r);
+		put_rec(&w, BX_T_RLIMIT, r, sizeof(r));
+	}
+	for (size_t i = 0; i < s->ngroups; i++)
+		put_u32_rec(&w, BX_T_GROUP, s->groups[i]);
 	put_str(&w, BX_T_IPV4, s->ipv4);
 	put_str(&w, BX_T_GATEWAY, s->gateway);
 	if (s->mtu)
@@ -234,6 +242,8 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_STDIN: return dec_bool(&s->stdin_open, p, len, "stdin flag", err);
 	case BX_T_ACCEPT_DELAY_MS: return dec_u32(&s->accept_delay_ms, p, len, "accept delay", err);
 	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
+	case BX_T_RLIMIT: return bx_spec_rlimit_unpack(s, p, len, err);
+	case BX_T_GROUP: return bx_spec_group_unpack(s, p, len, err);
 	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
 	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
 	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);

@@ -24,6 +24,8 @@ enum bx_spec_tag {
 	BX_T_HOSTNAME = 7,   /* box only */
 	BX_T_ACCEPT_DELAY_MS = 8, /* box only, test knob: u32, delay serving the mux */
 	BX_T_TIMEOUT_MS = 9, /* u32: kill the process after this long (0 = none) */
+	BX_T_RLIMIT = 10,    /* repeated: u32 resource (RLIMIT_*) | u64 soft | u64 hard (~0 = unlimited) */
+	BX_T_GROUP = 11,     /* repeated: u32 supplementary gid, added to the user's groups */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -47,6 +49,12 @@ struct bx_spec_mount {
 	char *source, *target, *options; /* never NULL once added/decoded */
 };
 
+/* A resource limit (BX_T_RLIMIT), applied with setrlimit before exec. */
+struct bx_spec_rlimit {
+	uint32_t resource; /* Linux RLIMIT_* number (same in glibc and musl: kernel ABI) */
+	uint64_t soft, hard;
+};
+
 struct bx_spec {
 	char **args;   /* NULL-terminated */
 	size_t nargs;
@@ -65,6 +73,11 @@ struct bx_spec {
 	bool read_only;
 	struct bx_spec_mount *mounts;
 	size_t nmounts;
+	/* resource limits and extra groups for the process (spec_limits.c) */
+	struct bx_spec_rlimit *rlimits;
+	size_t nrlimits;
+	uint32_t *groups;
+	size_t ngroups;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -80,6 +93,9 @@ int bx_spec_set_net(struct bx_spec *s, const char *ipv4, const char *gateway, ui
 int bx_spec_set_etc(struct bx_spec *s, const char *hosts, const char *resolv, struct bx_err *err);
 int bx_spec_add_mount(struct bx_spec *s, uint8_t kind, bool ro, const char *source, const char *target,
 		      const char *options, struct bx_err *err);
+/* Append a resource limit / a supplementary gid (spec_limits.c). */
+int bx_spec_add_rlimit(struct bx_spec *s, uint32_t resource, uint64_t soft, uint64_t hard, struct bx_err *err);
+int bx_spec_add_group(struct bx_spec *s, uint32_t gid, struct bx_err *err);
 /* Encode into a malloc'd buffer. */
 int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, struct bx_err *err);
 /* Decode; *s must be freshly initialised. Fails on truncation, unknown tags, missing args

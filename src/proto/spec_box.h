@@ -10,4 +10,10 @@ int bx_spec_mount_pack(const struct bx_spec_mount *m, uint8_t **out, size_t *len
 /* Parse one BX_T_MOUNT payload and append it to s->mounts. */
 int bx_spec_mount_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
 
+/* spec_limits.c: resource limits and supplementary groups */
+void bx_spec_limits_free(struct bx_spec *s);
+void bx_spec_rlimit_pack(const struct bx_spec_rlimit *r, uint8_t out[20]);
+int bx_spec_rlimit_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
+int bx_spec_group_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
+
 #endif

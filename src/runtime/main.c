@@ -34,7 +34,9 @@ static const char usage_text[] =
 	"  --version, --help\n"
 	"\n"
 	"Environment: BOXVM_ROOT, BOXVM_RUNTIME_DIR, BOXVM_KERNEL_DIR, BOXVM_LIBEXEC as for boxvm.\n"
-	"Annotations: io.boxvm.memory=SIZE, io.boxvm.cpus=N, io.boxvm.ports=[IP:]HOST:GUEST[/udp],...\n";
+	"Annotations: io.boxvm.memory=SIZE, io.boxvm.cpus=N, io.boxvm.ports=[IP:]HOST:GUEST[/udp],...\n"
+	"  (in a joined network namespace every TCP/UDP port 1-32767 reaches the box unless\n"
+	"  io.boxvm.ports lists the only ones; \"\" forwards none)\n";
 
 struct command {
 	const char *name;

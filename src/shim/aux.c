@@ -5,6 +5,7 @@
  * then awaited together, so passt's ~1 s start overlaps virtiofsd's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 		return -1;
 	}
 	snprintf(fdarg, sizeof(fdarg), "%d", sv[0]);
-	char *argv[16 + 2 * BX_MAX_PORTS];
+	char *argv[20 + 2 * BX_MAX_PORTS];
 	char portargs[BX_MAX_PORTS][80];
 	int n = 0;
 	argv[n++] = "passt";
@@ -212,6 +213,23 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 		argv[n++] = !strcmp(p->proto, "udp") ? "-u" : "-t";
 		argv[n++] = portargs[i];
 	}
+	char all_tcp[16], all_udp[16];
+	struct rlimit saved_nofile;
+	if (s->spec.all_ports) { /* a pod's namespace: every port not bound there goes to the box */
+		if (shim_passt_all_prepare(s, all_tcp, all_udp, sizeof(all_tcp), &saved_nofile, err) < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			return -1;
+		}
+		if (all_tcp[0]) {
+			argv[n++] = "-t";
+			argv[n++] = all_tcp;
+		}
+		if (all_udp[0]) {
+			argv[n++] = "-u";
+			argv[n++] = all_udp;
+		}
+	}
 	argv[n] = NULL;
 	const char *alt = getenv("BOXVM_PASST"); /* another passt binary */
 	if (alt && *alt)
@@ -219,6 +237,8 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 	fcntl(sv[0], F_SETFD, 0); /* passt's end crosses exec; nothing else is forked meanwhile */
 	pid_t pid = shim_spawn(s, argv, s->log_fd, err);
 	close(sv[0]);
+	if (s->spec.all_ports)
+		setrlimit(RLIMIT_NOFILE, &saved_nofile); /* QEMU and the rest keep the limit they were given */
 	if (pid < 0) {
 		close(sv[1]);
 		return bx_wrap(err, "cannot start passt");

@@ -15,7 +15,12 @@
  *    reading stalls only its own channel (and its process's output pipe).
  * The connection closing (client exited or was killed) closes the channel,
  * and the agent kills the process group. The channel closing (after EXIT)
- * closes the connection once its queue is written. */
+ * closes the connection once its queue is written.
+ *
+ * A detached session (BX_EXEC_DETACHED in the handshake's port, exec -d) is
+ * the exception: when its client goes, the connection stays as an orphan with
+ * no fd that takes the guest's output and throws it away (crediting it back),
+ * so the process runs on until it exits and the channel closes. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -39,6 +44,7 @@ struct exec_conn {
 	size_t port_have;
 	uint32_t chan_id;     /* 0: no channel (not yet opened, or closed) */
 	bool chan_done;       /* the channel was refused or closed by the guest */
+	bool detached;        /* exec -d: the process outlives the client */
 	bool dead;            /* freed at the next sweep */
 	struct bq to_client;  /* guest bytes not yet written; <= the window */
 };
@@ -70,7 +76,7 @@ int shim_exec_listen(struct shim *s, struct bx_err *err)
 
 /* The connection ends: the channel is closed (the agent then kills what is
  * left of the process), the fd closed; the struct is freed at the sweep. */
-static void conn_drop(struct shim *s, struct exec_conn *c)
+static void conn_end(struct shim *s, struct exec_conn *c)
 {
 	if (c->dead)
 		return;
@@ -81,10 +87,29 @@ static void conn_drop(struct shim *s, struct exec_conn *c)
 			bx_mux_close(&s->mux, ch);
 	}
 	c->chan_id = 0;
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	c->dead = true;
 	s->exec_count--;
+}
+
+/* The client is gone: a detached session with a live channel becomes an
+ * orphan (its pending output is credited back, later output discarded);
+ * every other connection ends. */
+static void conn_drop(struct shim *s, struct exec_conn *c)
+{
+	struct bx_chan *ch = conn_chan(s, c);
+	if (c->dead || !c->detached || !ch || ch->state == BX_CH_CLOSING || s->end || s->mux.dead) {
+		conn_end(s, c);
+		return;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	size_t pending = bq_size(&c->to_client);
+	bq_pop(&c->to_client, pending);
+	bx_mux_consumed(&s->mux, ch, pending);
 }
 
 /* A one-line ERROR in the session protocol, so the client reports why. */
@@ -98,6 +123,17 @@ static void conn_error(struct exec_conn *c, const char *text)
 
 static void conn_write(struct shim *s, struct exec_conn *c)
 {
+	if (!c->dead && c->fd < 0) {
+		/* an orphaned detached session: output goes nowhere */
+		size_t pending = bq_size(&c->to_client);
+		struct bx_chan *ch = conn_chan(s, c);
+		bq_pop(&c->to_client, pending);
+		if (ch)
+			bx_mux_consumed(&s->mux, ch, pending);
+		if (c->chan_done)
+			conn_end(s, c);
+		return;
+	}
 	while (!c->dead && bq_size(&c->to_client)) {
 		ssize_t n = send(c->fd, bq_data(&c->to_client), bq_size(&c->to_client), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -120,6 +156,8 @@ static void conn_write(struct shim *s, struct exec_conn *c)
 static void conn_open(struct shim *s, struct exec_conn *c)
 {
 	uint32_t port = bx_get_u32(c->port_le);
+	c->detached = port & BX_EXEC_DETACHED;
+	port &= ~BX_EXEC_DETACHED;
 	if (port != BX_PORT_EXEC && port != BX_PORT_PTY) {
 		conn_error(c, "exec socket: unknown service port");
 		c->chan_done = true;
@@ -235,7 +273,7 @@ size_t shim_exec_poll_fill(struct shim *s, struct pollfd *p, size_t cap)
 		p[n++] = (struct pollfd){.fd = -1};
 	for (struct exec_conn *c = s->exec_conns; c; c = c->next) {
 		c->pidx = -1;
-		if (n >= cap)
+		if (n >= cap || c->fd < 0) /* an orphan has no client to poll */
 			continue;
 		short ev = bq_size(&c->to_client) ? POLLOUT : 0;
 		struct bx_chan *ch = conn_chan(s, c);
@@ -285,7 +323,7 @@ void shim_exec_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, s
 	if (bq_push(&c->to_client, buf, len) < 0) {
 		shim_log(s, true, "exec: out of memory; ending the session");
 		bx_mux_consumed(&s->mux, ch, len);
-		conn_drop(s, c);
+		conn_end(s, c);
 		return;
 	}
 	conn_write(s, c);
@@ -304,7 +342,7 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch)
 void shim_exec_close_all(struct shim *s)
 {
 	for (struct exec_conn *c = s->exec_conns; c; c = c->next)
-		conn_drop(s, c);
+		conn_end(s, c);
 	sweep(s);
 	if (s->exec_listen_fd >= 0)
 		close(s->exec_listen_fd);

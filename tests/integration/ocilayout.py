@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import json
+import subprocess
 import tarfile
 
 
@@ -14,8 +15,23 @@ def _digest(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def zstd_compress(data):
+    """zstd-compress with the zstd tool (Python 3.11 has no zstd module)."""
+    return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True).stdout
+
+
+def layer_media_type(blob):
+    """The OCI layer media type of a blob, from its magic bytes."""
+    if blob[:2] == b"\x1f\x8b":
+        return "application/vnd.oci.image.layer.v1.tar+gzip"
+    if blob[:4] == b"\x28\xb5\x2f\xfd":
+        return "application/vnd.oci.image.layer.v1.tar+zstd"
+    return "application/vnd.oci.image.layer.v1.tar"
+
+
 def layer_tar(entries, compress=True):
-    """entries: list of dicts {name, type: file|dir|symlink|hardlink, data, target, mode, uid, gid}."""
+    """entries: list of dicts {name, type: file|dir|symlink|hardlink, data, target, mode, uid, gid}.
+    compress: True or "gzip", "zstd", or False (a plain tar)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
         for e in entries:
@@ -43,21 +59,24 @@ def layer_tar(entries, compress=True):
                 ti.mode = e.get("mode", 0o644)
             t.addfile(ti, io.BytesIO(data) if data is not None else None)
     diff = raw.getvalue()
-    blob = gzip.compress(diff, mtime=0) if compress else diff
+    if compress == "zstd":
+        blob = zstd_compress(diff)
+    else:
+        blob = gzip.compress(diff, mtime=0) if compress else diff
     return blob, _digest(diff)
 
 
-def image_tar(path, layers, config=None, name="test:latest", base_layers=()):
+def image_tar(path, layers, config=None, name="test:latest", base_layers=(), compress=True):
     """Write an OCI layout tar at path. layers: list of entry lists (applied in order)
-    after base_layers (list of (blob, diff_id) already built)."""
+    after base_layers (list of (blob, diff_id) already built); compress as in layer_tar.
+    Each layer's media type follows its blob (gzip, zstd or a plain tar)."""
     blobs = {}
     manifest_layers = []
     diff_ids = []
-    for blob, diff_id in list(base_layers) + [layer_tar(l) for l in layers]:
+    for blob, diff_id in list(base_layers) + [layer_tar(l, compress) for l in layers]:
         d = _digest(blob)
         blobs[d] = blob
-        manifest_layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                                "digest": d, "size": len(blob)})
+        manifest_layers.append({"mediaType": layer_media_type(blob), "digest": d, "size": len(blob)})
         diff_ids.append(diff_id)
     cfg = {"architecture": "amd64", "os": "linux", "config": config or {},
            "rootfs": {"type": "layers", "diff_ids": diff_ids}}

@@ -123,6 +123,31 @@ def test_killed_client_leaves_no_guest_process(box):
     _wait_for(lambda: not running(), "sleep 777 survived its killed client")
 
 
+def test_exec_detached_runs_on_after_return(box):
+    bx, ref = box
+    # the detached command blocks on a fifo: exec -d must return while it runs,
+    # and it must survive the client leaving (a normal exec's would be killed)
+    p = bx("exec", "-d", ref, "sh", "-c", "mkfifo /tmp/dfifo && cat /tmp/dfifo > /tmp/dout", check=0)
+    assert p.stdout == b"" and p.stderr == b""
+    out = bx("exec", ref, "sh", "-c", "until [ -p /tmp/dfifo ]; do sleep 0.1; done; echo via-fifo > /tmp/dfifo; "
+             "until [ -s /tmp/dout ]; do sleep 0.1; done; cat /tmp/dout", timeout=GUARD, check=0).stdout
+    assert out == b"via-fifo\n"
+    # a refused start is reported like a plain exec's
+    p = bx("exec", "-d", ref, "no-such-command", check=127)
+    assert b"no-such-command" in p.stderr and p.stderr.count(b"\n") == 1
+
+
+def test_exec_env_file(box, tmp_path):
+    bx, ref = box
+    f = tmp_path / "env.list"
+    f.write_text("# comment\nFROM_FILE=file value\nBOTH=from-file\n\nCOPIED\n")
+    out = bx("exec", "-e", "BOTH=from-flag", "--env-file", str(f), ref, "sh", "-c",
+             'echo "$FROM_FILE|$BOTH|$COPIED"', env={"COPIED": "from-caller"}, check=0).stdout
+    assert out == b"file value|from-flag|from-caller\n"  # -e wins over the file, wherever it stands
+    p = bx("exec", "--env-file", str(tmp_path / "missing"), ref, "true", check=125)
+    assert b"missing" in p.stderr
+
+
 def test_top(box):
     bx, ref = box
     p = bx("top", ref, check=0)

@@ -5,16 +5,22 @@ the same image unpacks nothing; the box's changes go to its own upper dir).
 
 Each test gets an empty store of its own with busybox loaded. Only one test
 boots a VM; the others use `create`, which prepares the rootfs without booting."""
+import ctypes
+import gzip
 import json
 import os
 import stat
+import struct
 import subprocess
+import tarfile
 import tempfile
 import time
 
 import pytest
 
-from conftest import BUSYBOX_TAR, Boxvm, unmount_under
+import ocilayout
+from conftest import BOXVM, BUSYBOX_TAR, HANG_GUARD, Boxvm, unmount_under
+from registry import layout_from_tar, read_blob, tagged_manifest
 
 
 @pytest.fixture
@@ -77,6 +83,14 @@ def test_save_load_round_trip(store, tmp_path):
     assert "Loaded image: saved:v2" in p.stdout.decode()
     after = inspect(store, "saved:v2")
     assert (after["Id"], after["RootFS"], after["Config"]) == (before["Id"], before["RootFS"], before["Config"])
+    # another OCI tool reads the archive: skopeo sees the same config and layers
+    seen = json.loads(subprocess.run(["skopeo", "inspect", "--config", f"oci-archive:{out}"],
+                                     capture_output=True, check=True, timeout=HANG_GUARD).stdout)
+    assert seen["rootfs"]["diff_ids"] == after["RootFS"]["Layers"] and seen["config"]["Cmd"] == ["sh"]
+    copied = tmp_path / "copied"
+    subprocess.run(["skopeo", "copy", "-q", f"oci-archive:{out}", f"oci:{copied}:v2"], capture_output=True,
+                   check=True, timeout=HANG_GUARD)
+    assert json.load(open(copied / "index.json"))["manifests"]
     # a failed save leaves no file behind
     bad = str(tmp_path / "bad.tar")
     store("save", "-o", bad, "saved:v2", "nope", check=125)
@@ -149,3 +163,96 @@ def test_box_root_is_an_overlay_served_by_virtiofsd(store):
     assert open(os.path.join(upper, "etc", "newfile")).read() == "data\n"
     store("rm", name, check=0)
     assert not os.path.exists(os.path.join(store.root, "boxes", box))
+
+
+IN_CREATE, IN_MOVED_TO = 0x100, 0x80
+
+
+class DirEvents:
+    """inotify on one directory (ctypes: the stdlib has no binding): which names
+    were created or renamed into it, in order."""
+
+    def __init__(self, path):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self.fd >= 0
+        assert self.libc.inotify_add_watch(self.fd, path.encode(), IN_CREATE | IN_MOVED_TO) >= 0
+
+    def read(self):
+        events = []
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return events
+            off = 0
+            while off < len(buf):
+                _, mask, _, length = struct.unpack_from("iIII", buf, off)
+                name = buf[off + 16:off + 16 + length].rstrip(b"\0").decode()
+                events.append(("moved" if mask & IN_MOVED_TO else "created", name))
+                off += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+def test_concurrent_first_creates_build_the_cache_once(store):
+    cache_dir = os.path.join(store.root, "rootfs-cache")
+    os.makedirs(cache_dir, exist_ok=True)
+    watch = DirEvents(cache_dir)
+    procs = [subprocess.Popen([BOXVM, "create", "busybox", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=store.env) for _ in range(2)]
+    ids = []
+    for p in procs:
+        out, err = p.communicate(timeout=HANG_GUARD)
+        assert p.returncode == 0, err
+        ids.append(out.decode().strip())
+    events = watch.read()
+    watch.close()
+    [entry] = cache_entries(store)
+    # one build: one temp tree made and one entry renamed into place, nothing left over
+    assert [e for e in events if e[1].startswith(".tmp-")] == [("created", ".tmp-" + entry)], events
+    assert [e for e in events if e[0] == "moved"] == [("moved", entry)], events
+    assert not [n for n in os.listdir(cache_dir) if n.startswith(".tmp-")]
+    for box in ids:
+        rootfs = os.path.join(store.root, "boxes", box, "rootfs")
+        assert mounted(rootfs) and os.path.exists(os.path.join(rootfs, "bin", "busybox"))
+        assert json.load(open(os.path.join(store.root, "boxes", box, "rootfs.json")))["chain"] == "sha256:" + entry
+    store("rm", *ids, check=0)
+
+
+def test_no_overlay_fallback_runs_and_is_removed(store):
+    box = store("create", "busybox", "sh", "-c", "echo copy > /marker; cat /marker; ls /bin/busybox",
+                env={"BOXVM_NO_OVERLAY": "1"}, check=0).stdout.decode().strip()
+    box_dir = os.path.join(store.root, "boxes", box)
+    rootfs = os.path.join(box_dir, "rootfs")
+    assert json.load(open(os.path.join(box_dir, "rootfs.json")))["mode"] == "copy"
+    assert not mounted(rootfs) and os.path.exists(os.path.join(rootfs, "bin", "busybox"))
+    assert not os.path.exists(os.path.join(box_dir, "overlay"))
+    # the box boots from its private copy, and writes land in it (not in the shared cache)
+    assert store("start", "-a", box, check=0).stdout == b"copy\n/bin/busybox\n"
+    assert open(os.path.join(rootfs, "marker")).read() == "copy\n"
+    [entry] = cache_entries(store)
+    assert not os.path.exists(os.path.join(store.root, "rootfs-cache", entry, "marker"))
+    store("rm", box, check=0)
+    assert not os.path.exists(box_dir)
+
+
+def test_zstd_layers_load_and_run(store, tmp_path):
+    layout = layout_from_tar(BUSYBOX_TAR, str(tmp_path / "bb"))
+    man = json.loads(read_blob(layout, tagged_manifest(layout, "latest")["digest"]))
+    cfg = json.loads(read_blob(layout, man["config"]["digest"]))
+    base = read_blob(layout, man["layers"][0]["digest"])
+    raw = gzip.decompress(base) if base[:2] == b"\x1f\x8b" else base
+    zbase = (ocilayout.zstd_compress(raw), cfg["rootfs"]["diff_ids"][0])
+    tar = ocilayout.image_tar(str(tmp_path / "z.tar"), [[{"name": "etc/zstd-note", "data": "from a zstd layer\n"}]],
+                              config={"Cmd": ["cat", "/etc/zstd-note"]}, name="zbox:latest", base_layers=[zbase],
+                              compress="zstd")
+    with tarfile.open(tar) as t:
+        index = json.load(t.extractfile("index.json"))
+        zman = json.load(t.extractfile("blobs/sha256/" + index["manifests"][0]["digest"][7:]))
+    assert {l["mediaType"] for l in zman["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    store("load", "-i", tar, check=0)
+    layers = inspect(store, "zbox")["RootFS"]["Layers"]
+    assert len(layers) == 2 and layers[0] == cfg["rootfs"]["diff_ids"][0]
+    assert store("run", "--rm", "zbox", check=0).stdout == b"from a zstd layer\n"

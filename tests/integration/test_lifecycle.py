@@ -135,6 +135,40 @@ def test_sigkilled_shim_is_reconciled(no_leaks):
     bx("rm", "orphan", check=0)
 
 
+def test_sigkilled_shim_of_a_rm_box_removes_it(no_leaks):
+    # Docker removes an auto-remove container whose daemon died when the daemon
+    # comes back; here the next command that sees the dead shim removes the box,
+    # keeping its log as for any --rm box that failed (the kill is exit 137)
+    bx = no_leaks
+    box_id = bx("run", "-d", "--rm", "--name", "ephemeral", "busybox", "sh", "-c", "echo last words; sleep 600",
+                check=0).stdout.decode().strip()
+    until(lambda: "last words" in logs(bx, "ephemeral"), "the box's output in its log")
+    pid = inspect(bx, "ephemeral")["State"]["Pid"]
+    os.kill(pid, signal.SIGKILL)
+    until(lambda: not [p for p in _our_processes(bx.root) if box_id in p[1]], "the VM to die with its shim")
+    assert bx("ps", "-aq", "--no-trunc", check=0).stdout.decode().split().count(box_id) == 0
+    assert not os.path.exists(os.path.join(bx.root, "boxes", box_id))
+    with open("/proc/self/mounts") as f:
+        assert box_id not in f.read()
+    bx("inspect", "ephemeral", check=125)
+    assert bx("logs", "ephemeral", check=0).stdout == b"last words\n"
+    # the name is free again
+    bx("create", "--name", "ephemeral", "busybox", "true", check=0)
+    bx("rm", "ephemeral", check=0)
+
+
+def test_wait_on_a_created_box_blocks_until_it_ran(no_leaks):
+    bx = no_leaks
+    bx("create", "--name", "later", "busybox", "sh", "-c", "exit 3", check=0)
+    waiter = subprocess.Popen([BOXVM, "wait", "later"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bx.env)
+    # it must not answer for a box that has not run (Docker); the start takes a whole boot
+    assert inspect(bx, "later")["State"]["Status"] == "created"
+    bx("start", "later", check=0)
+    out, err = waiter.communicate(timeout=HANG_GUARD)
+    assert (waiter.returncode, out) == (0, b"3\n"), err
+    bx("rm", "later", check=0)
+
+
 def test_create_start_attach_keeps_rootfs(no_leaks):
     bx = no_leaks
     box_id = bx("create", "--name", "twice", "busybox", "sh", "-c",

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, _our_processes
+from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, KERNEL_DIR, _our_processes
 
 RUNTIME = os.path.join(BUILD, "boxvm-runtime")
 IMAGE = "busybox:latest"  # the name `ctr images import` gives the sample image
@@ -64,21 +64,35 @@ def ctd(bx):
     shutil.rmtree(d, ignore_errors=True)
 
 
-def _runtime_leftovers(bx):
+# boxvm-runtime's defaults, used when a caller drops BOXVM_* from the environment
+DEFAULT_DIRS = ("/run/boxvm", "/run/boxvm-runtime")
+
+
+def _default_entries():
+    return {os.path.join(d, n) for d in DEFAULT_DIRS if os.path.isdir(d) for n in os.listdir(d)}
+
+
+def _runtime_leftovers(bx, ids=(), defaults_before=None):
+    """What a test left behind: the runc-root entries of its containerd
+    container ids (that root is shared by every containerd on the machine, so
+    only the test's own ids), our private run dir, VM processes, and (given a
+    snapshot) new entries in the default dirs."""
     runc_root = "/run/containerd/runc/default"
-    ours = [n for n in os.listdir(runc_root) if n.startswith("bxrt-")] if os.path.isdir(runc_root) else []
-    return ours + os.listdir(bx.run_dir) + [p for p, _ in _our_processes(bx.run_dir)]
+    ours = [i for i in ids if os.path.exists(os.path.join(runc_root, i))]
+    new_defaults = sorted(_default_entries() - defaults_before) if defaults_before is not None else []
+    return ours + os.listdir(bx.run_dir) + [p for p, _ in _our_processes(bx.run_dir)] + new_defaults
 
 
 def test_ctr_run_output_env_cwd_and_exit_codes(ctd, no_leaks):
+    # ctr's default spec sets RLIMIT_NOFILE 1024:1024 (the guest's own default hard limit is 4096)
     p = ctd("run", "--rm", "--runc-binary", RUNTIME, "--env", "FOO=bar", "--cwd", "/tmp", IMAGE, "bxrt-run1",
-            "sh", "-c", "echo out; echo err >&2; echo FOO=$FOO; pwd; exit 3")
+            "sh", "-c", "echo out; echo err >&2; echo FOO=$FOO; pwd; ulimit -Hn; exit 3")
     assert p.returncode == 3, p.stderr
-    assert p.stdout.decode().split() == ["out", "FOO=bar", "/tmp"]
+    assert p.stdout.decode().split() == ["out", "FOO=bar", "/tmp", "1024"]
     assert b"err" in p.stderr
     p = ctd("run", "--rm", "--runc-binary", RUNTIME, IMAGE, "bxrt-run2", "sh", "-c", "kill -9 $$")
     assert p.returncode == 137, p.stderr
-    assert not _runtime_leftovers(no_leaks)
+    assert not _runtime_leftovers(no_leaks, ("bxrt-run1", "bxrt-run2"))
 
 
 def test_ctr_detached_exec_kill_delete(ctd, no_leaks):
@@ -89,8 +103,10 @@ def test_ctr_detached_exec_kill_delete(ctd, no_leaks):
         # the exec waits in the shim's queue while the guest boots
         p = ctd("task", "exec", "--exec-id", "e1", "bxrt-det", "sh", "-c", "cat /tmp/up 2>/dev/null || echo none; exit 5")
         assert p.returncode == 5, p.stderr
-        p = ctd("task", "exec", "--exec-id", "e2", "bxrt-det", "sh", "-c", "while [ ! -e /tmp/up ]; do sleep 0.2; done; cat /tmp/up")
-        assert p.returncode == 0 and p.stdout == b"up\n", p
+        # ctr's exec process is the container's (with its RLIMIT_NOFILE 1024:1024): applied to exec too
+        p = ctd("task", "exec", "--exec-id", "e2", "bxrt-det", "sh", "-c",
+                "while [ ! -e /tmp/up ]; do sleep 0.2; done; cat /tmp/up; ulimit -Hn")
+        assert p.returncode == 0 and p.stdout == b"up\n1024\n", p
         assert str(ctd("task", "ps", "bxrt-det", check=0).stdout.decode()).count("\n") == 2
         ctd("task", "kill", "bxrt-det", check=0)
         deadline = time.time() + HANG_GUARD  # ctr 1.6 has no `task wait`; a hang guard only
@@ -101,7 +117,7 @@ def test_ctr_detached_exec_kill_delete(ctd, no_leaks):
     finally:
         ctd("task", "delete", "-f", "bxrt-det")
         ctd("container", "delete", "bxrt-det")
-    assert not _runtime_leftovers(no_leaks)
+    assert not _runtime_leftovers(no_leaks, ("bxrt-det",))
 
 
 def test_ctr_run_terminal(ctd, no_leaks):
@@ -129,7 +145,7 @@ def test_ctr_run_terminal(ctd, no_leaks):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b"33 91" in out and b"/dev/pts/" in out, out
-    assert not _runtime_leftovers(no_leaks)
+    assert not _runtime_leftovers(no_leaks, ("bxrt-tty",))
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +160,21 @@ def podman(bx):
     env = _env(bx, {"CONTAINERS_CONF": os.path.join(d, "containers.conf"),
                     "CONTAINERS_STORAGE_CONF": os.path.join(d, "storage.conf")})
 
+    # conmon runs the runtime without BOXVM_* (and podman's cleanup process
+    # drops --runtime-flag): settings travel in a wrapper script given as the
+    # runtime, as docs/oci-runtime.md recommends
+    wrapper = os.path.join(d, "boxvm-runtime")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexport BOXVM_ROOT='{bx.root}' BOXVM_RUNTIME_DIR='{bx.run_dir}' "
+                f"BOXVM_KERNEL_DIR='{KERNEL_DIR}' ASAN_OPTIONS='{bx.env['ASAN_OPTIONS']}'\n"
+                f"exec '{RUNTIME}' --root '{d}/rt' \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+
     def run(*args, timeout=HANG_GUARD):
-        return subprocess.run(["podman", "--tmpdir", os.path.join(d, "tmp"), "--runtime", RUNTIME, *args],
+        return subprocess.run(["podman", "--tmpdir", os.path.join(d, "tmp"), "--runtime", wrapper, *args],
                               capture_output=True, timeout=timeout, env=env)
+
+    run.dir = d
 
     p = run("load", "-i", BUSYBOX_TAR)
     assert p.returncode == 0, p.stderr
@@ -157,11 +185,17 @@ def podman(bx):
 
 
 def test_podman_run_env_workdir_user_exit(podman, no_leaks):
-    p = podman("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000:1000", "busybox",
-               "sh", "-c", "echo FOO=$FOO; pwd; id -u; id -g; exit 4")
+    """Also: the nofile limit podman sets (containers.conf default_ulimits, above the
+    guest's default hard limit) and --group-add (additionalGids) apply in the guest;
+    nothing lands in the default dirs (the wrapper's settings took effect) and
+    podman's own cleanup deleted the container record."""
+    before = _default_entries()
+    p = podman("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000:1000", "--group-add", "10", "busybox",
+               "sh", "-c", "echo FOO=$FOO; pwd; id -u; id -g; id -G; ulimit -n; ulimit -Hn; exit 4")
     assert p.returncode == 4, p.stderr
-    assert p.stdout.decode().split() == ["FOO=bar", "/tmp", "1000", "1000"]
-    assert not _runtime_leftovers(no_leaks)
+    assert p.stdout.decode().split() == ["FOO=bar", "/tmp", "1000", "1000", "1000", "10", "20000", "20000"]
+    assert not _runtime_leftovers(no_leaks, defaults_before=before)
+    assert not os.listdir(os.path.join(podman.dir, "rt"))
 
 
 # --- the runtime's own command line, with hand-made bundles ---------------
@@ -219,11 +253,15 @@ def netns():
 
 
 def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
-    b, cfg = _bundle(tmp_path, ["sh", "-c", "mkdir -p /tmp/w; echo hello-netns > /tmp/w/i; exec httpd -f -p 80 -h /tmp/w"])
+    # as in a Kubernetes pod: no port is named anywhere, and every port the box
+    # serves is reachable at the pod's address (80 and 3000 here; a low
+    # RLIMIT_NOFILE narrows "every" to 1-N, N > 3000 for hard limits >= ~14k)
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "mkdir -p /tmp/w; echo hello-netns > /tmp/w/i; httpd -p 3000 -h /tmp/w; "
+                                "exec httpd -f -p 80 -h /tmp/w"])
     for ns in cfg["linux"]["namespaces"]:
         if ns["type"] == "network":
             ns["path"] = f"/run/netns/{netns}"
-    cfg["annotations"] = {"io.boxvm.ports": "8080:80"}
+    cfg.pop("annotations", None)
     (b / "config.json").write_text(json.dumps(cfg))
     root = tmp_path / "state"
     rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "--pid-file", str(tmp_path / "pid"), "web")
@@ -235,7 +273,8 @@ def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
         assert json.loads(_rt(no_leaks, root, "state", "web").stdout) == {**json.loads(
             _rt(no_leaks, root, "state", "web").stdout), "status": "running", "pid": pid}
         client = ("import urllib.request,sys;"
-                  "print(urllib.request.urlopen('http://10.77.0.1:8080/i',timeout=5).read().decode(),end='')")
+                  "print(''.join(urllib.request.urlopen(f'http://10.77.0.1:{p}/i',timeout=5).read().decode()"
+                  " for p in (80, 3000)),end='')")
         got = None
         deadline = time.time() + HANG_GUARD  # the guest boots meanwhile; only a hang guard
         while time.time() < deadline:
@@ -244,7 +283,7 @@ def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
                 got = q.stdout
                 break
             time.sleep(0.5)
-        assert got == b"hello-netns\n"
+        assert got == b"hello-netns\nhello-netns\n", q.stderr
         p = _rt(no_leaks, root, "delete", "web")
         assert p.returncode == 1 and b"that is not stopped: running" in p.stderr
         assert _rt(no_leaks, root, "kill", "web", "KILL").returncode == 0

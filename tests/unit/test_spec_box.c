@@ -148,11 +148,23 @@ static void test_vmjson_and_argv(void **state)
 	unlink(path);
 	assert_true(r.network);
 	assert_int_equal(r.nports, 1);
+	assert_false(r.all_ports);
 	assert_int_equal(r.ports[0].host_port, 8080);
 	assert_string_equal(r.ports[0].proto, "udp");
 	assert_int_equal(r.nshares, 2);
 	assert_true(r.shares[0].ro);
 	assert_string_equal(r.shares[1].volume, "data");
+	/* boxvm-runtime in a pod's namespace: every port */
+	s.all_ports = true;
+	static struct bx_vmspec all;
+	char all_path[] = "/tmp/test_spec_box_all_XXXXXX";
+	fd = mkstemp(all_path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(bx_vmspec_write(all_path, &s, &err), 0);
+	assert_int_equal(bx_vmspec_read(all_path, &all, &err), 0);
+	unlink(all_path);
+	assert_true(all.all_ports);
 
 	char **v = NULL;
 	r.net_fd = 7;
