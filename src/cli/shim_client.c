@@ -15,6 +15,7 @@
 
 #include "../lib/boxid.h"
 #include "../lib/paths.h"
+#include "../lib/reply.h"
 #include "../proto/msg.h"
 
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
@@ -56,37 +57,13 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	char line[2048];
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(sync[0], line + n, sizeof(line) - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memchr(line, '\n', n) || n >= sizeof(line) - 1)
-			break;
-	}
-	if (n >= 7 && !strncmp(line, "error: ", 7)) {
-		/* the shim exits right after an error: its EOF says it is gone */
-		char drain[256];
-		for (;;) {
-			ssize_t r = read(sync[0], drain, sizeof(drain));
-			if (r == 0 || (r < 0 && errno != EINTR))
-				break;
-		}
-	}
-	close(sync[0]);
-	line[n] = '\0';
-	char *nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
-	if (!strcmp(line, "ok"))
-		return 0;
+	char line[2048], silent[128];
+	bx_reply_read(sync[0], line, sizeof(line), -1);
 	if (!strncmp(line, "error: ", 7))
-		return bx_fail(err, 0, "%s", line + 7);
-	return bx_fail(err, 0, "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
+		bx_reply_drain(sync[0]); /* the shim exits right after an error: its EOF says it is gone */
+	close(sync[0]);
+	snprintf(silent, sizeof(silent), "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
+	return bx_reply_check(line, silent, err);
 }
 
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err)

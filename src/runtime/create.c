@@ -22,6 +22,7 @@
 #include "../lib/oci_config.h"
 #include "../lib/state.h"
 #include "../lib/vmspec.h"
+#include "../lib/reply.h"
 #include "rt.h"
 
 #define DEFAULT_MEM_MB 512
@@ -152,28 +153,12 @@ static int fork_monitor(const struct rt_monitor_args *tmpl, struct bx_err *err)
 	}
 	close(sync[1]);
 	char line[1200];
-	size_t have = 0;
-	ssize_t k;
-	while (have < sizeof(line) - 1 && (k = read(sync[0], line + have, sizeof(line) - 1 - have)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			break;
-		have += (size_t)k;
-		if (memchr(line, '\n', have))
-			break;
-	}
+	bx_reply_read(sync[0], line, sizeof(line), -1);
 	close(sync[0]);
-	line[have] = '\0';
-	char *nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
-	if (!strcmp(line, "ok"))
+	if (bx_reply_check(line, "the container's monitor process exited while starting", err) == 0)
 		return pid;
 	waitpid(pid, NULL, 0);
-	if (!strncmp(line, "error: ", 7))
-		return bx_fail(err, 0, "%s", line + 7);
-	return bx_fail(err, 0, "the container's monitor process exited while starting");
+	return -1;
 }
 
 static int write_pid_file(const char *path, int pid, struct bx_err *err)

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../lib/reply.h"
 #include "rt.h"
 
 int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err *err)
@@ -30,31 +31,9 @@ int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err 
 		return bx_fail(err, 0, "container \"%s\" is not running", c->id);
 	}
 	/* start boots the VM's supervisor: seconds at most; this is a hang guard */
-	size_t have = 0;
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 300000);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t k = recv(fd, line + have, sizeof(line) - 1 - have, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		have += (size_t)k;
-		if (memchr(line, '\n', have) || have >= sizeof(line) - 1)
-			break;
-	}
+	bx_reply_read(fd, line, sizeof(line), 300000);
 	close(fd);
-	line[have] = '\0';
-	char *nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
-	if (!strcmp(line, "ok"))
-		return 0;
-	if (!strncmp(line, "error: ", 7))
-		return bx_fail(err, 0, "%s", line + 7);
-	return bx_fail(err, 0, "container \"%s\": its monitor exited without answering", c->id);
+	char silent[400];
+	snprintf(silent, sizeof(silent), "container \"%.300s\": its monitor exited without answering", c->id);
+	return bx_reply_check(line, silent, err);
 }

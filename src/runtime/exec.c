@@ -19,6 +19,7 @@
 #include "../cli/relay.h"
 #include "../lib/oci_config.h"
 #include "../lib/state.h"
+#include "../lib/reply.h"
 #include "rt.h"
 
 static int build_spec(struct rt_opt *o, size_t no, char **cmd, int ncmd, struct bx_spec *spec, struct bx_err *err)
@@ -82,24 +83,8 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 static int wait_sync(int fd, struct bx_err *err)
 {
 	char line[1200];
-	size_t have = 0;
-	ssize_t k;
-	while (have < sizeof(line) - 1 && (k = read(fd, line + have, sizeof(line) - 1 - have)) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			break;
-		have += (size_t)k;
-		if (memchr(line, '\n', have))
-			break;
-	}
-	line[have] = '\0';
-	char *nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
-	if (!strcmp(line, "ok"))
-		return 0;
-	return bx_fail(err, 0, "%s", !strncmp(line, "error: ", 7) ? line + 7 : "the exec relay exited while starting");
+	bx_reply_read(fd, line, sizeof(line), -1);
+	return bx_reply_check(line, "the exec relay exited while starting", err);
 }
 
 int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
