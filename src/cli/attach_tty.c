@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/unixsock.h"
 #include "relay.h"
 #include "shim_client.h"
 
@@ -16,18 +17,14 @@ int bx_shim_attach_tty(const char *run_dir, const char *id, bool forward_stdin, 
 		       bool *detached, struct bx_err *err)
 {
 	*detached = false;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/attach.sock", run_dir) < 0)
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/attach.sock", run_dir) < 0)
 		return -1;
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(sock);
-		if (e == ENOENT || e == ECONNREFUSED)
+	int sock = bx_unix_connect(path, err);
+	if (sock < 0) {
+		if (err->errnum == ENOENT || err->errnum == ECONNREFUSED)
 			return bx_fail(err, 0, "box %.12s is not running", id);
-		return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+		return -1;
 	}
 	unsigned flags = forward_stdin ? BX_ATTACH_STDIN | BX_ATTACH_STDIN_MSGS : 0;
 	if (bx_shim_send_attach(sock, flags, err) < 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 
@@ -25,18 +26,14 @@ int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err
 static int exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, uint32_t port_flags,
 			struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/exec.sock", box->run_dir) < 0)
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/exec.sock", box->run_dir) < 0)
 		return -1;
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(sock);
-		if (e == ENOENT || e == ECONNREFUSED)
+	int sock = bx_unix_connect(path, err);
+	if (sock < 0) {
+		if (err->errnum == ENOENT || err->errnum == ECONNREFUSED)
 			return bx_fail(err, 0, "box %.12s is not running", box->id);
-		return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+		return -1;
 	}
 	uint8_t *req = NULL;
 	size_t req_len = 0;

@@ -16,6 +16,7 @@
 #include "../lib/boxid.h"
 #include "../lib/paths.h"
 #include "../lib/reply.h"
+#include "../lib/unixsock.h"
 #include "../proto/msg.h"
 
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
@@ -70,22 +71,8 @@ int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err)
 {
 	int fds[3] = {0, 1, 2};
 	char flag = (char)flags;
-	struct iovec iov = {.iov_base = &flag, .iov_len = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
-		if (errno != EINTR)
-			return bx_fail(err, errno, "cannot attach to the box's supervisor");
-	}
+	if (bx_unix_send_fds(sock, &flag, 1, fds, 3, err) < 0)
+		return bx_wrap(err, "cannot attach to the box's supervisor");
 	return 0;
 }
 
@@ -105,17 +92,12 @@ static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 
 int bx_shim_attach(const struct bx_vmspec *vm, bool forward_stdin, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", vm->run_dir) >= (int)sizeof(sa.sun_path))
-		return bx_fail(err, ENAMETOOLONG, "runtime directory %s is too long for a socket path", vm->run_dir);
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/attach.sock", vm->run_dir) < 0)
+		return -1;
+	int sock = bx_unix_connect(path, err);
 	if (sock < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(sock);
-		return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
-	}
+		return -1;
 	if (bx_shim_send_attach(sock, forward_stdin ? BX_ATTACH_STDIN : 0, err) < 0) {
 		close(sock);
 		return -1;

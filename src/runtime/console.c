@@ -13,39 +13,18 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../lib/unixsock.h"
 #include "rt.h"
 
 static int send_master(const char *console_socket, int master, const char *name, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", console_socket) < 0)
-		return -1;
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int sock = bx_unix_connect(console_socket, err);
 	if (sock < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(sock);
-		return bx_fail(err, e, "cannot connect to console socket %s", console_socket);
-	}
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t r;
-	while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	int e = errno;
+		return bx_wrap(err, "console socket");
+	/* runc sends the pty's name as the message body */
+	int rc = bx_unix_send_fds(sock, name, strlen(name), &master, 1, err);
 	close(sock);
-	return r < 0 ? bx_fail(err, e, "cannot send the terminal to console socket %s", console_socket) : 0;
+	return rc < 0 ? bx_wrap(err, "cannot send the terminal to console socket %s", console_socket) : 0;
 }
 
 int rt_console_make(const char *console_socket, struct bx_err *err)

@@ -9,19 +9,14 @@
 #include <unistd.h>
 
 #include "../lib/reply.h"
+#include "../lib/unixsock.h"
 #include "rt.h"
 
 int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", c->ctl_sock) < 0)
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
+	int fd = bx_unix_connect(c->ctl_sock, err);
+	if (fd < 0) {
+		int e = err->errnum;
 		return bx_fail(err, e == ECONNREFUSED || e == ENOENT ? 0 : e, "container \"%s\" is not running", c->id);
 	}
 	char line[2048];

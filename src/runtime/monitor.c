@@ -29,6 +29,7 @@
 
 #include "../cli/shim_client.h"
 #include "../lib/vmspec.h"
+#include "../lib/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 #include "rt.h"
@@ -115,16 +116,15 @@ static int do_start(struct mon *m, struct bx_err *err)
 	if (bx_shim_start(m->a->vm, err) < 0)
 		return -1;
 	m->shim_pid = read_shim_pid(m->a);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/attach.sock", m->a->c->run_dir) < 0)
+	char sock[PATH_MAX];
+	if (bx_path_join(sock, sizeof(sock), err, "%s/attach.sock", m->a->c->run_dir) < 0)
 		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = bx_unix_connect(sock, err);
 	if (fd < 0)
-		return bx_fail(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0) {
-		int e = errno;
+		return bx_wrap(err, "cannot attach to the box's supervisor");
+	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0) {
 		close(fd);
-		return bx_fail(err, e, "cannot attach to the box's supervisor");
+		return -1;
 	}
 	m->attach_fd = fd;
 	char path[PATH_MAX];

@@ -1,0 +1,58 @@
+#include "unixsock.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+int bx_unix_connect(const char *path, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
+		return -1;
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return bx_fail(err, errno, "socket");
+	while (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		int e = errno;
+		close(sock);
+		return bx_fail(err, e, "cannot connect to %s", path);
+	}
+	return sock;
+}
+
+#define BX_MAX_PASSED_FDS 8
+
+int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, struct bx_err *err)
+{
+	if (nfds == 0 || nfds > BX_MAX_PASSED_FDS || len == 0)
+		return bx_fail(err, EINVAL, "cannot pass %zu descriptors", nfds);
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * BX_MAX_PASSED_FDS)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = CMSG_SPACE(sizeof(int) * nfds),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	ssize_t r;
+	while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return bx_fail(err, errno, "cannot pass descriptors");
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* AF_UNIX stream sockets between boxvm's own processes (CLI, shim, runtime). */
+#ifndef BOXVM_UNIXSOCK_H
+#define BOXVM_UNIXSOCK_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Connect to path (SOCK_CLOEXEC). Returns the fd, or -1 with err whose errnum
+ * is connect's errno (ENOENT/ECONNREFUSED: nobody listens there). */
+int bx_unix_connect(const char *path, struct bx_err *err);
+/* Send len bytes (at least 1) carrying nfds descriptors as SCM_RIGHTS. */
+int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, struct bx_err *err);
+
+#endif
