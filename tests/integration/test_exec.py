@@ -191,27 +191,33 @@ def test_errors(box):
 # ---- interactive sessions through tmux ----
 
 class Tmux:
+    """One tmux server per session (-L): test workers share no server, so one
+    worker killing its last session never races another worker's new-session
+    against a server that is shutting down ("server exited unexpectedly")."""
+
     def __init__(self, bx, name):
         self.bx, self.name = bx, name
+
+    def cmd(self, *args, **kw):
+        return subprocess.run(["tmux", "-L", self.name, *args], **kw)
 
     def start(self, cmd, status_file):
         env = " ".join(f"{k}={self.bx.env[k]}" for k in ("BOXVM_ROOT", "BOXVM_RUNTIME_DIR", "BOXVM_KERNEL_DIR",
                                                            "ASAN_OPTIONS"))
         shell = f"env {env} {cmd}; echo $? > {status_file}; sleep 600"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", shell], check=True)
+        self.cmd("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", shell, check=True)
 
     def keys(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        self.cmd("send-keys", "-t", self.name, *keys, check=True)
 
     def screen(self):
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
-                              text=True).stdout
+        return self.cmd("capture-pane", "-p", "-t", self.name, capture_output=True, text=True).stdout
 
     def wait_screen(self, text):
         _wait_for(lambda: text in self.screen(), f"{text!r} on screen; screen was:\n{self.screen()}")
 
     def kill(self):
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        self.cmd("kill-server", capture_output=True)
 
 
 @pytest.fixture
@@ -235,7 +241,7 @@ def test_exec_it_terminal(box, tmux, tmp_path):
     tmux.keys("stty size; echo TERM=$TERM", "Enter")
     tmux.wait_screen("24 80")
     tmux.wait_screen("TERM=xterm")
-    subprocess.run(["tmux", "resize-window", "-t", tmux.name, "-x", "100", "-y", "30"], check=True)
+    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
     tmux.keys("clear; stty size", "Enter")
     tmux.wait_screen("30 100")
     tmux.keys("sleep 100", "Enter")
