@@ -102,6 +102,17 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 	return bx_args_next(a, opts, id, val, err);
 }
 
+int cli_need_operands(const struct bx_args *a, int min, int max, const char *usage, struct bx_err *err)
+{
+	int n = a->argc - a->i;
+	if (n >= min && (max < 0 || n <= max))
+		return 0;
+	const char *how = max == min ? "exactly" : n < min ? "at least" : "at most";
+	int want = n < min ? min : max;
+	return bx_fail(err, 0, "\"%s\" requires %s %d argument%s: %s", a->argv[0], how, want, want == 1 ? "" : "s",
+		       usage);
+}
+
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts)
 {
 	printf("Usage:  %s\n\n%s\n", usage, summary);

@@ -27,6 +27,10 @@ struct bx_args {
 void bx_args_init(struct bx_args *a, int argc, char **argv);
 /* Returns 1 with *id and *val set for a flag, 0 at the first positional (a->i indexes it) or end, -1 on error. */
 int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const char **val, struct bx_err *err);
+/* After the flags: fail unless the operands left number from min to max
+ * (max < 0: no limit), with Docker's message naming the command (argv[0]):
+ * "\"rm\" requires at least 1 argument: USAGE". */
+int cli_need_operands(const struct bx_args *a, int min, int max, const char *usage, struct bx_err *err);
 /* Print "Usage: ..." + the options table. */
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);
 

@@ -45,10 +45,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (argc - a.i != 1) {
-		bx_fail(&err, 0, "\"attach\" requires exactly 1 argument: boxvm attach [OPTIONS] BOX");
+	if (cli_need_operands(&a, 1, 1, "boxvm attach [OPTIONS] BOX", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_detach detach;
 	if (bx_detach_parse(keys, &detach, &err) < 0)
 		return bx_cli_report(&err);

@@ -35,10 +35,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (r < 0 || (format && bx_template_check(format, &err) < 0))
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"inspect\" requires at least 1 argument: boxvm inspect [OPTIONS] BOX [BOX...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm inspect [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);

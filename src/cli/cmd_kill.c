@@ -36,10 +36,8 @@ int cmd_kill(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"kill\" requires at least 1 argument: boxvm kill [OPTIONS] BOX [BOX...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm kill [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);

@@ -270,10 +270,8 @@ int cmd_logs(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i + 1 != argc) {
-		bx_fail(&err, 0, "\"logs\" requires exactly 1 argument: boxvm logs [OPTIONS] BOX");
+	if (cli_need_operands(&a, 1, 1, "boxvm logs [OPTIONS] BOX", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	const char *ref = argv[a.i];
 	struct bx_paths p;
 	struct bx_box_record rec;

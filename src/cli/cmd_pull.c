@@ -167,10 +167,8 @@ int cmd_pull(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (argc - a.i != 1) {
-		bx_fail(&err, 0, "\"pull\" requires exactly 1 argument: boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]");
+	if (cli_need_operands(&a, 1, 1, "boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);

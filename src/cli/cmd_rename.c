@@ -33,10 +33,8 @@ int cmd_rename(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (argc - a.i != 2) {
-		bx_fail(&err, 0, "\"rename\" requires exactly 2 arguments: boxvm rename BOX NEW_NAME");
+	if (cli_need_operands(&a, 2, 2, "boxvm rename BOX NEW_NAME", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	const char *to = argv[a.i + 1][0] == '/' ? argv[a.i + 1] + 1 : argv[a.i + 1];
 	struct bx_paths p;
 	struct bx_box_record rec;

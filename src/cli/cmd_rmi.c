@@ -37,10 +37,8 @@ int cmd_rmi(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"rmi\" requires at least 1 argument: boxvm rmi [OPTIONS] IMAGE [IMAGE...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm rmi [OPTIONS] IMAGE [IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);

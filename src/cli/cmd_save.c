@@ -32,10 +32,8 @@ int cmd_save(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"save\" requires at least 1 argument: boxvm save -o FILE IMAGE [IMAGE...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm save -o FILE IMAGE [IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	if (!out) {
 		bx_fail(&err, 0, "no output file: use -o FILE (boxvm save -o FILE IMAGE)");
 		return bx_cli_report(&err);

@@ -35,10 +35,8 @@ int cmd_start(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"start\" requires at least 1 argument: boxvm start [OPTIONS] BOX [BOX...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm start [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	if ((attach || interactive) && argc - a.i > 1) {
 		bx_fail(&err, 0, "you cannot start and attach multiple boxes at once");
 		return bx_cli_report(&err);

@@ -27,10 +27,8 @@ int cmd_tag(int argc, char **argv)
 		}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (argc - a.i != 2) {
-		bx_fail(&err, 0, "\"tag\" requires exactly 2 arguments: boxvm tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
+	if (cli_need_operands(&a, 2, 2, "boxvm tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0 || bx_image_tag(&p, argv[a.i], argv[a.i + 1], &err) < 0)
 		return bx_cli_report(&err);

@@ -42,10 +42,8 @@ int cmd_wait(int argc, char **argv)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"wait\" requires at least 1 argument: boxvm wait BOX [BOX...]");
+	if (cli_need_operands(&a, 1, -1, "boxvm wait BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
