@@ -193,10 +193,16 @@ def test_errors(box):
 class Tmux:
     """One tmux server per session (-L): test workers share no server, so one
     worker killing its last session never races another worker's new-session
-    against a server that is shutting down ("server exited unexpectedly")."""
+    against a server that is shutting down ("server exited unexpectedly").
+    Each start() gets a fresh server name for the same reason: kill-server
+    returns before the old server has gone, so reusing its socket races."""
 
-    def __init__(self, bx, name):
-        self.bx, self.name = bx, name
+    def __init__(self, bx):
+        self.bx, self.name = bx, None
+
+    def _new_name(self):
+        self.kill()
+        self.name = f"bxt{os.getpid()}x{random.randrange(1 << 30)}"
 
     def cmd(self, *args, **kw):
         return subprocess.run(["tmux", "-L", self.name, *args], **kw)
@@ -205,6 +211,7 @@ class Tmux:
         env = " ".join(f"{k}={self.bx.env[k]}" for k in ("BOXVM_ROOT", "BOXVM_RUNTIME_DIR", "BOXVM_KERNEL_DIR",
                                                            "ASAN_OPTIONS"))
         shell = f"env {env} {cmd}; echo $? > {status_file}; sleep 600"
+        self._new_name()
         self.cmd("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", shell, check=True)
 
     def keys(self, *keys):
@@ -217,14 +224,15 @@ class Tmux:
         _wait_for(lambda: text in self.screen(), f"{text!r} on screen; screen was:\n{self.screen()}")
 
     def kill(self):
-        self.cmd("kill-server", capture_output=True)
+        if self.name:
+            self.cmd("kill-server", capture_output=True)
 
 
 @pytest.fixture
 def tmux(bx, request):
     if not shutil.which("tmux"):
         pytest.fail("tmux is not installed (scripts/install-deps.sh installs it)")
-    t = Tmux(bx, f"bxt{os.getpid()}{random.randrange(1 << 30)}")
+    t = Tmux(bx)
     yield t
     t.kill()
 
@@ -278,7 +286,6 @@ def test_attach_detach(bx, tmux, tmp_path):
         # detached, not stopped: the shell still runs
         assert bx("exec", ref, "true").returncode == 0
         st2 = str(tmp_path / "status2")
-        tmux.kill()
         tmux.start(f"{BOXVM} attach {ref}", st2)
         tmux.keys("exit 4", "Enter")
         assert _status(st2) == 4
