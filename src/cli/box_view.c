@@ -1,5 +1,6 @@
 #include "box_view.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +199,13 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	char ***dst = NULL;
 	if (kl == 2 && !strncmp(kv, "id", 2))
 		dst = &f->ids;
-	else if (kl == 4 && !strncmp(kv, "name", 4))
+	else if (kl == 4 && !strncmp(kv, "name", 4)) {
+		regex_t re;
+		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+			return bx_fail(err, 0, "invalid filter 'name=%s': not a valid regular expression", v);
+		regfree(&re);
 		dst = &f->names;
+	}
 	else if (kl == 5 && !strncmp(kv, "label", 5))
 		dst = &f->labels;
 	else if (kl == 6 && !strncmp(kv, "status", 6)) {
@@ -216,6 +222,20 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	}
 	cli_strv_append(dst, v);
 	return 0;
+}
+
+/* Docker matches a name filter as an unanchored regexp against the name
+ * both with and without its leading "/" (so ^web$ and ^/web$ both work). */
+static bool name_match(const char *name, const char *pattern)
+{
+	regex_t re;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return false; /* checked in cli_filter_add */
+	char slashed[256];
+	snprintf(slashed, sizeof(slashed), "/%s", name);
+	bool ok = regexec(&re, name, 0, NULL, 0) == 0 || regexec(&re, slashed, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
 }
 
 static bool label_match(json_t *labels, const char *want)
@@ -238,7 +258,7 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 		return false;
 	ok = !f->names;
 	for (char **v = f->names; v && *v && !ok; v++)
-		ok = strstr(r->name, **v == '/' ? *v + 1 : *v) != NULL; /* Docker: a regexp match; substring here */
+		ok = name_match(r->name, *v);
 	if (!ok)
 		return false;
 	for (char **v = f->labels; v && *v; v++) /* labels: every one must match */

@@ -45,6 +45,15 @@ def test_detached_logs_follow_and_stop_with_trap(no_leaks):
     until(lambda: "tick 2" in logs(bx, "web"), "detached output in logs")
     stamped = logs(bx, "web", "-t", "--tail", "1").strip()
     assert stamped.endswith(("tick 2", "tick 3", "tick 4", "tick 5")) and "Z tick" in stamped
+    stamps = dict(reversed(line.split(" ", 1)) for line in logs(bx, "web", "-t").splitlines())
+    window = logs(bx, "web", "--since", stamps["tick 1"], "--until", stamps["tick 2"])
+    assert window == "tick 1\ntick 2\n"
+    # -f with an --until in the past ends at once although the box runs on
+    ended = subprocess.run([BOXVM, "logs", "-f", "--until", stamps["tick 0"], "web"], capture_output=True, env=bx.env,
+                           timeout=60)
+    assert ended.stdout == b"tick 0\n" and ended.returncode == 0
+    p = bx("logs", "--until", "soon", "web")
+    assert p.returncode == 125 and b"invalid --until 'soon'" in p.stderr
     follow = subprocess.Popen([BOXVM, "logs", "-f", "web"], stdout=subprocess.PIPE, env=bx.env)
     assert bx("stop", "web", check=0).stdout == b"web\n"
     out, _ = follow.communicate(timeout=60)  # -f ends when the box does
@@ -213,6 +222,12 @@ def test_errors_leave_state_unchanged(no_leaks):
     assert bx("ps", "-a", "--filter", "status=created", "--format", "{{.Names}}", check=0).stdout.split() == [
         b"idle", b"calm_box"]
     assert bx("ps", "--filter", "name=bus", "-q", check=0).stdout.strip()
+    # name filters are regular expressions, matched with or without the leading "/"
+    names = lambda f: bx("ps", "-a", "--filter", f, "--format", "{{.Names}}", check=0).stdout.split()
+    assert names("name=^idle$") == [b"idle"] and names("name=^/calm_box$") == [b"calm_box"]
+    assert sorted(names("name=^(idle|busy)$")) == [b"busy", b"idle"] and names("name=^dle") == []
+    p = bx("ps", "--filter", "name=(")
+    assert p.returncode == 125 and b"not a valid regular expression" in p.stderr
     bx("kill", "busy", check=0)
     assert bx("wait", "busy", check=0).stdout == b"137\n"
     bx("rm", "-f", "busy", "idle", "calm_box", check=0)
