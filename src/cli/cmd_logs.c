@@ -1,4 +1,4 @@
-/* boxvm logs [-f] [--tail N] [--since T] [-t] BOX: the box's json-file log
+/* boxvm logs [-f] [--tail N] [--since T] [--until T] [-t] BOX: the box's json-file log
  * (json.log.N .. json.log.1, json.log), or the kept copy of a --rm box that
  * failed. -f follows the log until the box stops (across restarts and
  * rotations). */
@@ -19,11 +19,12 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_TIMESTAMPS, OPT_HELP };
+enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {
 	{'f', "follow", NULL, OPT_FOLLOW, "Follow log output"},
 	{'n', "tail", "string", OPT_TAIL, "Number of lines to show from the end of the logs (default \"all\")"},
 	{0, "since", "string", OPT_SINCE, "Show logs since a timestamp (2026-11-28T10:00:00Z, unix seconds) or a relative time (42m)"},
+	{0, "until", "string", OPT_UNTIL, "Show logs before a timestamp (2026-11-28T10:00:00Z, unix seconds) or a relative time (42m)"},
 	{'t', "timestamps", NULL, OPT_TIMESTAMPS, "Show timestamps"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
@@ -31,12 +32,21 @@ static const struct bx_opt logs_opts[] = {
 
 struct logs_opts {
 	long long since_ns; /* 0: all */
+	long long until_ns; /* 0: no end */
 	long tail;          /* -1: all */
 	bool timestamps;
 };
 
-/* "42m", "1h30m", "10s" -> ns; unix seconds[.frac]; RFC 3339. */
-static int parse_since(const char *s, long long *out, struct bx_err *err)
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A --since/--until value: "42m", "1h30m", "10s" ago -> ns; unix
+ * seconds[.frac]; RFC 3339. flag names the option in the error. */
+static int parse_log_time(const char *flag, const char *s, long long *out, struct bx_err *err)
 {
 	long long t = bx_log_time_parse(s);
 	if (t >= 0) {
@@ -63,13 +73,11 @@ static int parse_since(const char *s, long long *out, struct bx_err *err)
 	}
 	if (p == s)
 		goto bad;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*out = (ts.tv_sec - dur) * 1000000000LL + ts.tv_nsec;
+	*out = now_ns() - dur * 1000000000LL;
 	return 0;
 bad:
-	return bx_fail(err, 0, "invalid --since '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
-		       s);
+	return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
+		       flag, s);
 }
 
 static void print_entry(const struct bx_log_entry *e, const struct logs_opts *o)
@@ -97,7 +105,7 @@ static size_t take_lines(const char *buf, size_t len, const struct logs_opts *o,
 		size_t l = (size_t)(nl - (buf + used));
 		struct bx_log_entry e;
 		if (bx_log_decode(buf + used, l, &e) == 0) {
-			if (e.t_ns < o->since_ns) {
+			if (e.t_ns < o->since_ns || (o->until_ns && e.t_ns > o->until_ns)) {
 				bx_log_entry_free(&e);
 			} else if (!c) {
 				print_entry(&e, o);
@@ -199,7 +207,8 @@ static int show(const char *box_dir, const char *current, bool follow, const str
 		if (ifd >= 0)
 			inotify_add_watch(ifd, box_dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
 		for (;;) {
-			bool done = box_done(box_dir); /* before the last read: nothing written after it is missed */
+			/* before the last read: nothing written after it is missed */
+			bool done = box_done(box_dir) || (o->until_ns && now_ns() > o->until_ns);
 			if (fd >= 0)
 				drain_fd(fd, o, NULL, &rest, &rest_len);
 			ino_t now_ino = inode_of(current);
@@ -260,8 +269,14 @@ int cmd_logs(int argc, char **argv)
 			break;
 		}
 		case OPT_SINCE:
-			if (parse_since(val, &o.since_ns, &err) < 0)
+			if (parse_log_time("since", val, &o.since_ns, &err) < 0)
 				return bx_cli_report(&err);
+			break;
+		case OPT_UNTIL:
+			if (parse_log_time("until", val, &o.until_ns, &err) < 0)
+				return bx_cli_report(&err);
+			if (!o.until_ns)
+				o.until_ns = 1; /* "0": before the epoch, so nothing */
 			break;
 		case OPT_HELP:
 			bx_args_usage("boxvm logs [OPTIONS] BOX", "Fetch the logs of a box.", logs_opts);
