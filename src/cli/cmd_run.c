@@ -24,7 +24,8 @@ enum {
 	OPT_MEMORY, OPT_CPUS, OPT_HELP, OPT_TTY,
 	OPT_DETACH, OPT_NAME, OPT_RESTART, OPT_LOG_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_LABEL,
 	OPT_PULL, OPT_PLATFORM,
-	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_ADD_HOST, OPT_VOLUME, OPT_TMPFS, OPT_READ_ONLY,
+	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
+	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS,
 };
 static const struct bx_opt run_opts[] = {
@@ -48,10 +49,12 @@ static const struct bx_opt run_opts[] = {
 	{'l', "label", "list", OPT_LABEL, "Set metadata on the box (KEY=VALUE)"},
 	{0, "pull", "string", OPT_PULL, "Pull image before running: missing (default), always, never"},
 	{0, "platform", "string", OPT_PLATFORM, "Platform to pull if the image is multi-platform (default linux/amd64)"},
-	{'p', "publish", "list", OPT_PUBLISH, "Publish a box's port to the host: [IP:][HOSTPORT:]PORT[/tcp|udp]"},
+	{'p', "publish", "list", OPT_PUBLISH, "Publish a box's port(s) to the host: [IP:][HOSTPORT[-END]:]PORT[-END][/tcp|udp]"},
 	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt) or none (loopback only)"},
 	{'h', "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
 	{0, "dns", "list", OPT_DNS, "Set custom DNS servers"},
+	{0, "dns-search", "list", OPT_DNS_SEARCH, "Set custom DNS search domains (\".\": none)"},
+	{0, "dns-option", "list", OPT_DNS_OPTION, "Set DNS options (resolv.conf \"options\", e.g. ndots:2)"},
 	{0, "add-host", "list", OPT_ADD_HOST, "Add a custom host-to-IP mapping (NAME:IP, IP may be host-gateway)"},
 	{'v', "volume", "list", OPT_VOLUME, "Bind mount a host path or a named volume: SRC:DST[:ro]"},
 	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
@@ -209,6 +212,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		case OPT_NETWORK: nm->network = val; break;
 		case OPT_HOSTNAME: nm->hostname = val; break;
 		case OPT_DNS: cli_strv_append(&nm->dns, val); break;
+		case OPT_DNS_SEARCH: cli_strv_append(&nm->dns_search, val); break;
+		case OPT_DNS_OPTION: cli_strv_append(&nm->dns_options, val); break;
 		case OPT_ADD_HOST: cli_strv_append(&nm->add_hosts, val); break;
 		case OPT_VOLUME: cli_strv_append(&nm->volumes, val); break;
 		case OPT_TMPFS: cli_strv_append(&nm->tmpfs, val); break;

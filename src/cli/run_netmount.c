@@ -17,6 +17,8 @@ void cli_netmount_free(struct cli_netmount *nm)
 {
 	bx_strv_free(nm->publish);
 	bx_strv_free(nm->dns);
+	bx_strv_free(nm->dns_search);
+	bx_strv_free(nm->dns_options);
 	bx_strv_free(nm->add_hosts);
 	bx_strv_free(nm->volumes);
 	bx_strv_free(nm->tmpfs);
@@ -27,17 +29,25 @@ static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct b
 	bool network = true;
 	if (nm->network && bx_network_parse(nm->network, &network, err) < 0)
 		return -1;
-	size_t nports = count(nm->publish);
-	if (nports > BX_MAX_PORTS)
-		return bx_fail(err, 0, "too many published ports (at most %d)", BX_MAX_PORTS);
-	for (size_t i = 0; i < nports; i++)
-		if (bx_port_parse(nm->publish[i], &nm->ports[i], err) < 0)
+	/* a -p range counts one port per port */
+	size_t nports = 0;
+	for (char **s = nm->publish; s && *s; s++) {
+		int k = bx_publish_parse(*s, &nm->ports[nports], BX_MAX_PORTS - (int)nports, err);
+		if (k < 0)
 			return -1;
+		nports += (size_t)k;
+	}
 	if (nports && !network)
 		return bx_fail(err, 0, "conflicting options: port publishing and the container type network mode "
 				       "(--network none has no ports to publish)");
 	for (char **d = nm->dns; d && *d; d++)
 		if (bx_dns_parse(*d, err) < 0)
+			return -1;
+	for (char **d = nm->dns_search; d && *d; d++)
+		if (bx_dns_search_parse(*d, err) < 0)
+			return -1;
+	for (char **d = nm->dns_options; d && *d; d++)
+		if (bx_dns_option_parse(*d, err) < 0)
 			return -1;
 	size_t nhosts = count(nm->add_hosts);
 	char **lines = calloc(nhosts + 1, sizeof(char *));
@@ -53,9 +63,10 @@ static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct b
 	char *hosts = NULL, *resolv = NULL;
 	if (rc == 0)
 		rc = bx_etc_hosts(spec->hostname, network, lines, &hosts, err);
-	/* without a network only explicit --dns servers are written */
-	if (rc == 0 && (network || nm->dns))
-		rc = bx_etc_resolv(nm->dns, &resolv, err);
+	/* without a network the image's file stays unless a --dns flag asks for one; the text is
+	 * part of the box's spec (in its initrd), so every later `start` writes it again */
+	if (rc == 0 && (network || nm->dns || nm->dns_search || nm->dns_options))
+		rc = bx_etc_resolv(nm->dns, nm->dns_search, nm->dns_options, &resolv, err);
 	if (rc == 0)
 		rc = bx_spec_set_etc(spec, hosts, resolv, err);
 	if (rc == 0 && network)

@@ -1,5 +1,6 @@
 /* `run`/`create` flags for the box's network and mounts: -p, --network,
- * --hostname, --dns, --add-host, -v, --tmpfs, --read-only. Collected while
+ * --hostname, --dns, --dns-search, --dns-option, --add-host, -v, --tmpfs,
+ * --read-only. Collected while
  * parsing, then checked and applied in one step before anything is created. */
 #ifndef BOXVM_CLI_RUN_NETMOUNT_H
 #define BOXVM_CLI_RUN_NETMOUNT_H
@@ -12,7 +13,8 @@
 #include "../proto/spec.h"
 
 struct cli_netmount {
-	char **publish, **dns, **add_hosts, **volumes, **tmpfs; /* NULL-terminated, may be NULL */
+	/* NULL-terminated, may be NULL */
+	char **publish, **dns, **dns_search, **dns_options, **add_hosts, **volumes, **tmpfs;
 	const char *network;  /* NULL: default */
 	const char *hostname; /* NULL: the short box ID */
 	bool read_only;

@@ -32,9 +32,35 @@ static int parse_port_num(const char *s, size_t len, bool allow_zero, int *out)
 	return 0;
 }
 
-int bx_port_parse(const char *text, struct bx_port *out, struct bx_err *err)
+/* "N" or "N-M": ports within lo..65535, N <= M. 0 ok, -1 malformed or out of
+ * range, -2 reversed. */
+static int parse_port_range(const char *s, bool allow_zero, int *first, int *last)
 {
-	memset(out, 0, sizeof(*out));
+	const char *dash = strchr(s, '-');
+	if (!dash) {
+		if (parse_port_num(s, strlen(s), allow_zero, first) < 0)
+			return -1;
+		*last = *first;
+		return 0;
+	}
+	/* a range never holds 0 ("pick a free one" is a single port) */
+	if (parse_port_num(s, (size_t)(dash - s), false, first) < 0 ||
+	    parse_port_num(dash + 1, strlen(dash + 1), false, last) < 0)
+		return -1;
+	return *last < *first ? -2 : 0;
+}
+
+struct publish_spec {
+	struct bx_port base; /* address and protocol */
+	int guest_first, guest_last;
+	int host_first, host_last; /* 0, 0: no host port given */
+	bool host_given;
+};
+
+static int publish_spec_parse(const char *text, struct publish_spec *ps, struct bx_err *err)
+{
+	memset(ps, 0, sizeof(*ps));
+	struct bx_port *out = &ps->base;
 	snprintf(out->proto, sizeof(out->proto), "tcp");
 	char buf[128];
 	if (snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf) || !*text)
@@ -76,12 +102,30 @@ int bx_port_parse(const char *text, struct bx_port *out, struct bx_err *err)
 			}
 		}
 	}
-	if (strchr(guest, '-') || (host && strchr(host, '-')))
-		return bx_fail(err, 0, "invalid publish spec '%s': port ranges are not supported; publish each port", text);
-	if (parse_port_num(guest, strlen(guest), false, &out->guest_port) < 0)
-		return bx_fail(err, 0, "invalid publish spec '%s': invalid container port '%s' (use 1-65535)", text, guest);
-	if (host && *host && parse_port_num(host, strlen(host), true, &out->host_port) < 0)
-		return bx_fail(err, 0, "invalid publish spec '%s': invalid host port '%s' (use 0-65535)", text, host);
+	int r = parse_port_range(guest, false, &ps->guest_first, &ps->guest_last);
+	if (r == -2)
+		return bx_fail(err, 0, "invalid publish spec '%s': invalid container port range '%s' (write the lower "
+				       "port first)", text, guest);
+	if (r < 0)
+		return bx_fail(err, 0, "invalid publish spec '%s': invalid container port '%s' (use 1-65535, or a "
+				       "range START-END within it)", text, guest);
+	if (host && *host) {
+		ps->host_given = true;
+		r = parse_port_range(host, true, &ps->host_first, &ps->host_last);
+		if (r == -2)
+			return bx_fail(err, 0, "invalid publish spec '%s': invalid host port range '%s' (write the "
+					       "lower port first)", text, host);
+		if (r < 0)
+			return bx_fail(err, 0, "invalid publish spec '%s': invalid host port '%s' (use 0-65535, or a "
+					       "range START-END within 1-65535)", text, host);
+		/* Docker: a host range pairs with a container range of the same length, or with one
+		 * container port (then it is the range to pick a free host port from) */
+		if (ps->guest_last != ps->guest_first &&
+		    ps->host_last - ps->host_first != ps->guest_last - ps->guest_first)
+			return bx_fail(err, 0, "invalid publish spec '%s': Invalid ranges specified for container and "
+					       "host Ports: %s and %s (give both ranges the same number of ports)",
+				       text, guest, host);
+	}
 	if (ip && *ip) {
 		if (!is_ip(ip) || strlen(ip) >= sizeof(out->host_ip))
 			return bx_fail(err, 0, "invalid publish spec '%s': invalid IP address '%s'", text, ip);
@@ -92,6 +136,44 @@ int bx_port_parse(const char *text, struct bx_port *out, struct bx_err *err)
 	return 0;
 bad:
 	return bx_fail(err, 0, "invalid publish spec '%s': use [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]", text);
+}
+
+int bx_port_parse(const char *text, struct bx_port *out, struct bx_err *err)
+{
+	struct publish_spec ps;
+	memset(out, 0, sizeof(*out));
+	if (publish_spec_parse(text, &ps, err) < 0)
+		return -1;
+	if (ps.guest_first != ps.guest_last || ps.host_first != ps.host_last)
+		return bx_fail(err, 0, "invalid publish spec '%s': port ranges are not supported here; publish each "
+				       "port", text);
+	*out = ps.base;
+	out->guest_port = ps.guest_first;
+	out->host_port = ps.host_first;
+	return 0;
+}
+
+int bx_publish_parse(const char *text, struct bx_port *out, int max, struct bx_err *err)
+{
+	struct publish_spec ps;
+	if (publish_spec_parse(text, &ps, err) < 0)
+		return -1;
+	int n = ps.guest_last - ps.guest_first + 1;
+	if (n > max)
+		return bx_fail(err, 0, "invalid publish spec '%s': too many published ports (a box publishes at most %d "
+				       "in all, a range counts each port); publish fewer", text, BX_MAX_PORTS);
+	for (int i = 0; i < n; i++) {
+		out[i] = ps.base;
+		out[i].guest_port = ps.guest_first + i;
+		if (n > 1) {
+			out[i].host_port = ps.host_given ? ps.host_first + i : 0;
+		} else {
+			out[i].host_port = ps.host_first;
+			if (ps.host_last > ps.host_first)
+				out[i].host_port_last = ps.host_last;
+		}
+	}
+	return n;
 }
 
 void bx_port_format(const struct bx_port *p, char *buf, size_t size)
@@ -155,6 +237,39 @@ int bx_dns_parse(const char *text, struct bx_err *err)
 	return 0;
 }
 
+/* Docker's ValidateDNSSearch: labels of letters and digits with inner '-',
+ * joined by '.', an optional trailing '.', at most 255 characters. */
+int bx_dns_search_parse(const char *text, struct bx_err *err)
+{
+	if (!strcmp(text, "."))
+		return 0;
+	size_t len = strlen(text);
+	bool ok = len > 0 && len <= 255;
+	for (const char *p = text; ok && *p;) {
+		const char *label = p;
+		while (isalnum((unsigned char)*p) || *p == '-')
+			p++;
+		ok = p > label && label[0] != '-' && p[-1] != '-' && (*p == '.' || !*p);
+		if (ok && *p == '.')
+			p++;
+	}
+	if (!ok)
+		return bx_fail(err, 0, "invalid --dns-search '%s': use a domain name such as example.com (or '.' for "
+				       "no search domains)", text);
+	return 0;
+}
+
+int bx_dns_option_parse(const char *text, struct bx_err *err)
+{
+	bool ok = *text && strlen(text) <= 255;
+	for (const char *p = text; ok && *p; p++)
+		ok = isgraph((unsigned char)*p);
+	if (!ok)
+		return bx_fail(err, 0, "invalid --dns-option '%s': give one resolv.conf option without spaces, such as "
+				       "ndots:2 (repeat the flag for more)", text);
+	return 0;
+}
+
 static int appendf(char **out, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int appendf(char **out, size_t *len, const char *fmt, ...)
 {
@@ -195,7 +310,21 @@ int bx_etc_hosts(const char *hostname, bool network, char *const *hosts, char **
 	return 0;
 }
 
-int bx_etc_resolv(char *const *dns, char **out, struct bx_err *err)
+/* "KEYWORD a b\n" for the words of list (skipping "." ones when skip_dot); nothing when none */
+static int append_words(char **out, size_t *len, const char *keyword, char *const *list, bool skip_dot)
+{
+	bool any = false;
+	for (char *const *w = list; w && *w; w++) {
+		if (skip_dot && !strcmp(*w, "."))
+			continue;
+		if (appendf(out, len, "%s %s", any ? "" : keyword, *w) < 0)
+			return -1;
+		any = true;
+	}
+	return any ? appendf(out, len, "\n") : 0;
+}
+
+int bx_etc_resolv(char *const *dns, char *const *search, char *const *options, char **out, struct bx_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -204,6 +333,11 @@ int bx_etc_resolv(char *const *dns, char **out, struct bx_err *err)
 		rc = appendf(&text, &len, "nameserver %s\n", BX_NET_DNS);
 	for (char *const *d = dns; !rc && d && *d; d++)
 		rc = appendf(&text, &len, "nameserver %s\n", *d);
+	/* Docker writes "search" then "options" after the servers; "--dns-search ." = no search line */
+	if (!rc)
+		rc = append_words(&text, &len, "search", search, true);
+	if (!rc)
+		rc = append_words(&text, &len, "options", options, false);
 	if (rc) {
 		free(text);
 		return bx_fail(err, ENOMEM, "out of memory");

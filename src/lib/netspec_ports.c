@@ -12,7 +12,8 @@
 
 #include "netspec.h"
 
-static int probe(struct bx_port *p, struct bx_err *err)
+/* 0: the port is free (a port 0 resolved to a free one); 1: in use and busy_ok; -1: an error */
+static int probe(struct bx_port *p, bool busy_ok, struct bx_err *err)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
@@ -43,6 +44,8 @@ static int probe(struct bx_port *p, struct bx_err *err)
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = errno;
 		close(fd);
+		if (e == EADDRINUSE && busy_ok)
+			return 1;
 		if (e == EADDRINUSE)
 			return bx_fail(err, 0, "Bind for %s%s%s:%d/%s failed: port is already allocated (choose another "
 				       "host port, or 0 for a free one)", family == AF_INET6 ? "[" : "", ip,
@@ -60,17 +63,65 @@ static int probe(struct bx_port *p, struct bx_err *err)
 	return 0;
 }
 
+/* ports[i]'s host port is already one of ports[0..i-1]'s (same protocol, overlapping address) */
+static bool published_before(const struct bx_port *ports, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (ports[j].host_port == ports[i].host_port && !strcmp(ports[j].proto, ports[i].proto) &&
+		    (!ports[i].host_ip[0] || !ports[j].host_ip[0] || !strcmp(ports[i].host_ip, ports[j].host_ip)))
+			return true;
+	return false;
+}
+
+/* Docker's "-p START-END:PORT": the first port of the range that is free and not published already */
+static int reserve_from_range(struct bx_port *ports, int i, struct bx_err *err)
+{
+	struct bx_port *p = &ports[i];
+	int first = p->host_port, last = p->host_port_last;
+	p->host_port_last = 0;
+	for (int port = first; port <= last; port++) {
+		p->host_port = port;
+		if (published_before(ports, i))
+			continue;
+		int r = probe(p, true, err);
+		if (r <= 0)
+			return r;
+	}
+	const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+	bool v6 = strchr(ip, ':') != NULL;
+	return bx_fail(err, 0, "Bind for %s%s%s:%d-%d/%s failed: every port of the range is already allocated (choose "
+		       "another range, or 0 for a free port)", v6 ? "[" : "", ip, v6 ? "]" : "", first, last, p->proto);
+}
+
 int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
 {
 	for (int i = 0; i < n; i++) {
-		for (int j = 0; j < i; j++)
-			if (ports[i].host_port && ports[j].host_port == ports[i].host_port &&
-			    !strcmp(ports[j].proto, ports[i].proto) &&
-			    (!ports[i].host_ip[0] || !ports[j].host_ip[0] || !strcmp(ports[i].host_ip, ports[j].host_ip)))
-				return bx_fail(err, 0, "host port %d/%s is published twice", ports[i].host_port,
-					       ports[i].proto);
-		if (probe(&ports[i], err) < 0)
-			return -1;
+		struct bx_port *p = &ports[i];
+		if (p->host_port_last > p->host_port && p->host_port > 0) {
+			if (reserve_from_range(ports, i, err) < 0)
+				return -1;
+			continue;
+		}
+		p->host_port_last = 0;
+		if (p->host_port && published_before(ports, i))
+			return bx_fail(err, 0, "host port %d/%s is published twice", p->host_port, p->proto);
+		if (p->host_port) {
+			if (probe(p, false, err) < 0)
+				return -1;
+			continue;
+		}
+		/* a free port: the kernel's pick is free on the host, but may be one this box took already
+		 * (-p 80-90 asks for many at once); ask again then */
+		for (int tries = 0;; tries++) {
+			p->host_port = 0;
+			if (probe(p, false, err) < 0)
+				return -1;
+			if (!published_before(ports, i))
+				break;
+			if (tries == 16)
+				return bx_fail(err, 0, "cannot find a free host port for %d/%s; give host ports explicitly",
+					       p->guest_port, p->proto);
+		}
 	}
 	return 0;
 }

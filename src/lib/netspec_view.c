@@ -8,13 +8,28 @@ void bx_ports_display(const struct bx_port *ports, int n, char *out, size_t size
 	size_t used = 0;
 	if (size)
 		out[0] = '\0';
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, shown = 0; i < n; i++, shown++) {
 		const struct bx_port *p = &ports[i];
 		bool v6 = strchr(p->host_ip, ':') != NULL;
-		char entry[96];
+		const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
+		/* Docker shows a run of ports published on the same numbers as one range:
+		 * "0.0.0.0:9000-9002->9000-9002/tcp" (-p 9000-9002:9000-9002) */
+		int last = i;
+		while (ports[last].host_port == ports[last].guest_port && last + 1 < n &&
+		       ports[last + 1].guest_port == ports[last].guest_port + 1 &&
+		       ports[last + 1].host_port == ports[last + 1].guest_port &&
+		       !strcmp(ports[last + 1].proto, p->proto) && !strcmp(ports[last + 1].host_ip, p->host_ip))
+			last++;
+		char entry[128];
 		/* Docker joins host and port as Go's net.JoinHostPort: brackets around IPv6 */
-		snprintf(entry, sizeof(entry), "%s%s%s%s:%d->%d/%s", i ? ", " : "", v6 ? "[" : "",
-			 p->host_ip[0] ? p->host_ip : "0.0.0.0", v6 ? "]" : "", p->host_port, p->guest_port, p->proto);
+		if (last > i)
+			snprintf(entry, sizeof(entry), "%s%s%s%s:%d-%d->%d-%d/%s", shown ? ", " : "", v6 ? "[" : "", ip,
+				 v6 ? "]" : "", p->host_port, ports[last].host_port, p->guest_port, ports[last].guest_port,
+				 p->proto);
+		else
+			snprintf(entry, sizeof(entry), "%s%s%s%s:%d->%d/%s", shown ? ", " : "", v6 ? "[" : "", ip,
+				 v6 ? "]" : "", p->host_port, p->guest_port, p->proto);
+		i = last;
 		size_t len = strlen(entry);
 		if (used + len + 1 > size)
 			return;

@@ -11,7 +11,9 @@
 
 #include "netspec.h"
 
-/* `docker ps` PORTS text; "" for no ports. Truncated (never split mid-entry) if size is short. */
+/* `docker ps` PORTS text; "" for no ports. Consecutive ports published on the
+ * same numbers show as one range ("0.0.0.0:9000-9001->9000-9001/udp"), as in
+ * Docker. Truncated (never split mid-entry) if size is short. */
 void bx_ports_display(const struct bx_port *ports, int n, char *out, size_t size);
 /* {"PORT/PROTO": [{"HostIp": IP, "HostPort": "N"}, ...], ...}: one key per guest
  * port, several bindings under it when one guest port is published twice.

@@ -150,6 +150,59 @@ def _ports_shown(bx, p1, p2):
     assert full["Config"]["Hostname"] == "web-two"
 
 
+def _two_free_ports():
+    """Two adjacent host ports free on 127.0.0.1 (checked, then released for the box)."""
+    for _ in range(50):
+        a = socket.socket()
+        a.bind(("127.0.0.1", 0))
+        port = a.getsockname()[1]
+        b = socket.socket()
+        try:
+            b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            pass
+        finally:
+            a.close()
+            b.close()
+    raise AssertionError("no two adjacent free ports")
+
+
+def test_published_port_range(bx, no_leaks):
+    """-p HOST-END:PORT-END publishes one mapping per port, paired in order,
+    each reachable from the host and shown one by one as Docker does."""
+    first = _two_free_ports()
+    script = ("mkdir -p /a /b && echo port-80 > /a/index.html && echo port-81 > /b/index.html && "
+              "httpd -p 80 -h /a && exec httpd -f -p 81 -h /b")
+    try:
+        bx("run", "-d", "--name", "ranged", "-p", f"127.0.0.1:{first}-{first + 1}:80-81", "busybox",
+           "sh", "-c", script, check=0)
+        assert ports_of(bx, "ranged") == {"80/tcp": first, "81/tcp": first + 1}
+        assert http_get(first, "/index.html") == b"port-80\n"
+        assert http_get(first + 1, "/index.html") == b"port-81\n"
+        rows = bx("ps", "--format", "{{.Names}}|{{.Ports}}", check=0).stdout.decode().splitlines()
+        assert f"ranged|127.0.0.1:{first}->80/tcp, 127.0.0.1:{first + 1}->81/tcp" in rows, rows
+        ns = json.loads(bx("inspect", "-f", "{{json .NetworkSettings.Ports}}", "ranged", check=0).stdout)
+        assert ns == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(first)}],
+                      "81/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(first + 1)}]}, ns
+    finally:
+        bx("rm", "-f", "ranged")
+
+
+def test_dns_search_and_options_survive_restart(bx, no_leaks):
+    """--dns, --dns-search and --dns-option land in the box's /etc/resolv.conf,
+    and a later `start` (a fresh VM) writes the same file again."""
+    want = "nameserver 192.0.2.53\nsearch a.example b.example\noptions ndots:3 edns0\n"
+    try:
+        bx("create", "--name", "resolv", "--dns", "192.0.2.53", "--dns-search", "a.example",
+           "--dns-search", "b.example", "--dns-option", "ndots:3", "--dns-option", "edns0",
+           "busybox", "cat", "/etc/resolv.conf", check=0)
+        assert bx("start", "-a", "resolv", check=0).stdout.decode() == want
+        assert bx("start", "-a", "resolv", check=0).stdout.decode() == want
+    finally:
+        bx("rm", "-f", "resolv")
+
+
 DNS_ADDR = "127.0.0.153"  # a loopback address of its own: no clash with a local resolver on 127.0.0.1:53
 
 
@@ -219,6 +272,12 @@ def test_network_none_has_only_loopback(bx, no_leaks):
     (["--network", "none", "-p", "80"], "conflicting options"),
     (["--add-host", "nocolon"], "invalid --add-host"),
     (["--dns", "x.y"], "invalid --dns"),
+    (["-p", "8000-8002:80-81"], "Invalid ranges specified for container and host Ports: 80-81 and 8000-8002"),
+    (["-p", "82-80"], "invalid container port range '82-80'"),
+    (["-p", "65535-65536:80-81"], "invalid host port"),
+    (["--dns-search", "bad domain"], "invalid --dns-search 'bad domain'"),
+    (["--dns-search", ""], "invalid --dns-search"),
+    (["--dns-option", "ndots:1 edns0"], "invalid --dns-option"),
 ])
 def test_bad_network_flags(bx, no_leaks, args, needle):
     p = bx("run", "--rm", *args, "busybox", "true")
