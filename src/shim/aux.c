@@ -63,6 +63,8 @@ void shim_stop_aux(struct shim *s)
 	}
 	for (int i = 0; i < s->naux; i++)
 		shim_kill_child(s->aux[i].pid, SIGKILL); /* the group: virtiofsd's sandbox child too */
+	for (int i = 0; i < s->naux; i++)
+		shim_wait_group_gone(s, s->aux[i].pid, 5000);
 	for (end = shim_now_ms() + 5000;;) {
 		shim_reap(s);
 		bool left = false;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,12 @@ int shim_daemonize(struct shim *s, struct bx_err *err)
 		_exit(0);
 	if (setsid() < 0)
 		return bx_fail(err, errno, "setsid");
+	/* A helper's own children (virtiofsd's sandbox child) are reparented to
+	 * the shim when their parent dies, not to init: the shim reaps them and
+	 * can tell that a killed process group is really gone before it reports
+	 * the box stopped (shim_wait_group_gone). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return bx_fail(err, errno, "cannot become a child subreaper");
 	if (chdir("/") < 0)
 		return bx_fail(err, errno, "chdir /");
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);

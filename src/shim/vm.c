@@ -50,6 +50,23 @@ void shim_kill_child(pid_t pid, int sig)
 		kill(-pid, sig); /* the whole group */
 }
 
+/* Wait (bounded) until no process of the group led by pgid is left. SIGKILL
+ * is asynchronous: a killed process can still be listed for a moment, and
+ * "box stopped" must mean its processes are gone. Orphaned group members are
+ * the shim's to reap (a child subreaper, see shim_daemonize). */
+void shim_wait_group_gone(struct shim *s, pid_t pgid, int timeout_ms)
+{
+	if (pgid <= 0)
+		return;
+	long long end = shim_now_ms() + timeout_ms;
+	for (;;) {
+		shim_reap(s);
+		if ((kill(-pgid, 0) < 0 && errno == ESRCH) || shim_now_ms() >= end)
+			return;
+		usleep(5 * 1000);
+	}
+}
+
 /* Reap whatever exited; remember QEMU's and virtiofsd's ends. */
 void shim_reap(struct shim *s)
 {
