@@ -13,8 +13,7 @@
 
 static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
 {
-	if ((r->status != BX_BOX_RUNNING && r->status != BX_BOX_RESTARTING) ||
-	    !bx_proc_alive(r->shim_pid, r->shim_start_time))
+	if (!bx_box_status_live(r->status) || !bx_proc_alive(r->shim_pid, r->shim_start_time))
 		return bx_fail(err, 0, "box %s is not running", r->name[0] ? r->name : r->id);
 	return r->shim_pid;
 }
@@ -55,7 +54,7 @@ int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err)
 
 bool cli_box_not_running(const struct bx_box_record *r, void *ctx)
 {
-	return r->status != BX_BOX_RUNNING && r->status != BX_BOX_RESTARTING;
+	return !bx_box_status_live(r->status);
 }
 
 int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
@@ -65,7 +64,8 @@ int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err 
 	if (cli_box_mark_stopped(r, err) < 0)
 		return -1;
 	struct bx_err e2;
-	if (r->status == BX_BOX_RUNNING && cli_box_signal(r, sig, &e2) < 0) {
+	/* a paused box: the shim unpauses it before it delivers the signal */
+	if ((r->status == BX_BOX_RUNNING || r->status == BX_BOX_PAUSED) && cli_box_signal(r, sig, &e2) < 0) {
 		/* it ended meanwhile: fine */
 	}
 	if (r->status == BX_BOX_RESTARTING)
@@ -85,6 +85,41 @@ int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err 
 	return w < 0 && err->errnum != ENOENT ? -1 : 0;
 }
 
+/* The shim has acted on the request, or the box is no longer running. */
+static bool pause_settled(const struct bx_box_record *r, void *ctx)
+{
+	enum bx_box_status from = *(enum bx_box_status *)ctx;
+	return r->status != from;
+}
+
+int cli_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx_err *err)
+{
+	if (r->status == BX_BOX_RESTARTING && pause)
+		return bx_fail(err, 0, "box %s is restarting, wait until it is running", ref);
+	if (!pause && r->status != BX_BOX_PAUSED)
+		return bx_fail(err, 0, "box %s is not paused", ref);
+	if (!bx_box_is_running(r))
+		return bx_fail(err, 0, "box %s is not running", ref);
+	if (pause && r->status == BX_BOX_PAUSED)
+		return bx_fail(err, 0, "box %s is already paused", ref);
+	union sigval v = {.sival_int = pause ? 1 : 0};
+	if (sigqueue(r->shim_pid, SIGUSR2, v) < 0)
+		return bx_fail(err, errno, "cannot signal the supervisor of box %s", ref);
+	enum bx_box_status from = r->status;
+	int guard = bx_vmspec_pause_guard_ms(r->box_dir);
+	int w = bx_state_wait(r->box_dir, pause_settled, &from, guard, r, err);
+	if (w < 0 && err->errnum == ENOENT)
+		return bx_fail(err, 0, "box %s was removed before it could be %s", ref, pause ? "paused" : "unpaused");
+	if (w < 0)
+		return -1;
+	if (w == 0)
+		return bx_fail(err, 0, "box %s was not %s within %d s; its supervisor's log %s/shim.log says why", ref,
+			       pause ? "paused" : "unpaused", guard / 1000, r->box_dir);
+	if (r->status != (pause ? BX_BOX_PAUSED : BX_BOX_RUNNING))
+		return bx_fail(err, 0, "box %s stopped before it could be %s", ref, pause ? "paused" : "unpaused");
+	return 0;
+}
+
 struct start_ctx {
 	bool hold_output;
 };
@@ -92,7 +127,7 @@ struct start_ctx {
 static int reset_for_start(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
 	struct start_ctx *c = ctx;
-	if (r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING)
+	if (bx_box_status_live(r->status))
 		return bx_fail(err, 0, "box %s is already running", r->name);
 	if (r->status == BX_BOX_REMOVING)
 		return bx_fail(err, 0, "box %s is being removed", r->name);
@@ -105,6 +140,8 @@ static int reset_for_start(struct bx_box_record *r, void *ctx, struct bx_err *er
 int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
 		  struct bx_err *err)
 {
+	if (r->status == BX_BOX_PAUSED && bx_box_is_running(r))
+		return bx_fail(err, 0, "box %s is paused; unpause it instead", r->name);
 	if (bx_box_is_running(r) || r->status == BX_BOX_RESTARTING)
 		return bx_fail(err, 0, "box %s is already running; stop it first or use restart", r->name);
 	char path[PATH_MAX];

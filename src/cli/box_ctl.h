@@ -19,6 +19,10 @@ int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err);
 /* Docker's stop: the stop signal, timeout_s to exit, then a kill; waits until
  * the box is exited. A box that is not running is left alone (success). */
 int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err);
+/* Docker's pause (pause=true) / unpause of the box named ref: the shim
+ * freezes or thaws the whole VM (SIGUSR2); returns once the record says
+ * "paused" / "running". A guest still booting is paused once it is up. */
+int cli_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx_err *err);
 /* Start an existing (created or exited) box's shim; attach when asked.
  * Returns the exit code when attached, 0 otherwise, -1 on error. */
 int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,

@@ -44,8 +44,9 @@ void cli_box_status_line(const struct bx_box_record *r, long long now, char *out
 	char d[64];
 	switch (r->status) {
 	case BX_BOX_RUNNING:
+	case BX_BOX_PAUSED:
 		cli_human_duration(now - r->started_ns, d, sizeof(d));
-		snprintf(out, size, "Up %s", d);
+		snprintf(out, size, "Up %s%s", d, r->status == BX_BOX_PAUSED ? " (Paused)" : "");
 		break;
 	case BX_BOX_RESTARTING:
 		cli_human_duration(now - r->finished_ns, d, sizeof(d));
@@ -116,7 +117,7 @@ static int stored_ports(const struct bx_box_record *r, struct bx_port *out)
 /* Docker shows live bindings (ps PORTS, NetworkSettings.Ports) only while the box runs */
 static bool box_is_up(const struct bx_box_record *r)
 {
-	return r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING;
+	return bx_box_status_live(r->status);
 }
 
 json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now)
@@ -158,9 +159,9 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	cli_time_rfc3339(r->finished_ns, finished, sizeof(finished));
 	snprintf(logpath, sizeof(logpath), "%s/%s", r->box_dir, BX_LOG_NAME);
 	snprintf(name, sizeof(name), "/%s", r->name);
-	bool running = r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING;
+	bool running = bx_box_status_live(r->status); /* Docker: a paused container is Running and Paused */
 	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_name(r->status),
-				  "Running", running, "Paused", 0, "Restarting", r->status == BX_BOX_RESTARTING,
+				  "Running", running, "Paused", r->status == BX_BOX_PAUSED, "Restarting", r->status == BX_BOX_RESTARTING,
 				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
 				  "Error", "", "StartedAt", started, "FinishedAt", finished);
 	json_t *o = json_object();

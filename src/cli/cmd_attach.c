@@ -53,7 +53,7 @@ int cmd_attach(int argc, char **argv)
 	struct bx_box_record box;
 	struct bx_vmspec vm;
 	char vmjson[PATH_MAX];
-	if (bx_cli_running_box(argv[a.i], &box, &err) < 0 ||
+	if (bx_cli_running_box(argv[a.i], "attach", &box, &err) < 0 ||
 	    bx_path_join(vmjson, sizeof(vmjson), &err, "%s/vm.json", box.box_dir) < 0 ||
 	    bx_vmspec_read(vmjson, &vm, &err) < 0)
 		return bx_cli_report(&err);

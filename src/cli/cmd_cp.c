@@ -243,7 +243,7 @@ int cmd_cp(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN); /* a host tar that fails is reported by its status */
 	struct bx_box_record box;
-	if (bx_cli_running_box(s_in_box ? sbox : dbox, &box, &err) < 0)
+	if (bx_cli_running_box(s_in_box ? sbox : dbox, "cp", &box, &err) < 0)
 		return bx_cli_report(&err);
 	const char *bpath = s_in_box ? spath : dpath;
 	if (!*bpath) {

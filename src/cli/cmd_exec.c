@@ -182,7 +182,7 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 		return bx_cli_report(&err);
 
 	struct bx_box_record box;
-	if (bx_cli_running_box(ref, &box, &err) < 0)
+	if (bx_cli_running_box(ref, "exec", &box, &err) < 0)
 		return bx_cli_report(&err);
 	if (detach)
 		return bx_exec_start_detached(&box, spec, &err) != 0 ? bx_cli_report(&err) : 0;

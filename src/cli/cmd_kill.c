@@ -49,7 +49,7 @@ int cmd_kill(int argc, char **argv)
 			rc = bx_cli_report(&err);
 			continue;
 		}
-		if (rec.status != BX_BOX_RUNNING && rec.status != BX_BOX_RESTARTING) {
+		if (!bx_box_status_live(rec.status)) {
 			bx_fail(&err, 0, "cannot kill box %s: it is not running", argv[i]);
 			rc = bx_cli_report(&err);
 			continue;

@@ -165,7 +165,7 @@ static bool box_done(const char *box_dir)
 		return true; /* removed (--rm) */
 	if (bx_state_reconcile(&r))
 		return true; /* a dead --rm box, removed just now */
-	return r.status != BX_BOX_RUNNING && r.status != BX_BOX_RESTARTING;
+	return !bx_box_status_live(r.status);
 }
 
 static ino_t inode_of(const char *path)

@@ -89,7 +89,7 @@ int cmd_ps(int argc, char **argv)
 	/* newest first, as Docker */
 	for (size_t k = n; k-- > 0;) {
 		const struct bx_box_record *b = &boxes[k];
-		if (!all && b->status != BX_BOX_RUNNING && b->status != BX_BOX_RESTARTING)
+		if (!all && !bx_box_status_live(b->status))
 			continue;
 		json_t *cfg = filters.labels ? labels_of(b) : NULL;
 		bool match = cli_filter_match(&filters, b, json_object_get(json_object_get(cfg, "Config"), "Labels"));

@@ -22,7 +22,7 @@ int cmd_top(int argc, char **argv)
 	bx_spec_init(&spec);
 	int rc = BX_EXIT_ERROR;
 	struct bx_box_record box;
-	if (bx_cli_running_box(argv[1], &box, &err) < 0 || bx_spec_add_arg(&spec, "ps", &err) < 0)
+	if (bx_cli_running_box(argv[1], "top", &box, &err) < 0 || bx_spec_add_arg(&spec, "ps", &err) < 0)
 		goto fail;
 	static const char *const dflt[] = {"-o", "pid,ppid,user,stat,args"};
 	for (int i = 2; i < argc; i++)

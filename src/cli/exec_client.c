@@ -13,13 +13,15 @@
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 
-int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err *err)
+int bx_cli_running_box(const char *ref, const char *verb, struct bx_box_record *rec, struct bx_err *err)
 {
 	struct bx_paths p;
 	if (bx_paths_init(&p, err) < 0 || bx_state_lookup(&p, ref, rec, err) < 0)
 		return -1;
 	if (!bx_box_is_running(rec))
 		return bx_fail(err, 0, "box %s is not running (start it with 'boxvm start %s')", ref, ref);
+	if (rec->status == BX_BOX_PAUSED)
+		return bx_fail(err, 0, "box %s is paused, unpause it before %s", ref, verb);
 	return 0;
 }
 

@@ -8,8 +8,10 @@
 #include "../proto/spec.h"
 #include "relay.h"
 
-/* Resolve a box reference (name, ID, ID prefix) to a running box. */
-int bx_cli_running_box(const char *ref, struct bx_box_record *rec, struct bx_err *err);
+/* Resolve a box reference (name, ID, ID prefix) to a running box whose guest
+ * can answer: a paused one is refused ("box X is paused, unpause it before
+ * VERB"), as its frozen guest would leave the command hanging. */
+int bx_cli_running_box(const char *ref, const char *verb, struct bx_box_record *rec, struct bx_err *err);
 
 /* Connect to the box's exec socket and send the request (spec->tty picks the
  * pty service). Returns the connected socket, or -1 with err. */

@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	{"stop", cmd_stop, "Stop one or more running boxes"},
 	{"restart", cmd_restart, "Restart one or more boxes"},
 	{"kill", cmd_kill, "Send a signal to (or kill) one or more running boxes"},
+	{"pause", cmd_pause, "Freeze one or more running boxes (the whole VM)"},
+	{"unpause", cmd_unpause, "Unfreeze one or more paused boxes"},
 	{"wait", cmd_wait, "Block until boxes stop, then print their exit codes"},
 	{"ps", cmd_ps, "List boxes"},
 	{"logs", cmd_logs, "Fetch the logs of a box"},

@@ -70,7 +70,7 @@ static void count_user(const char *id, const char *dir, void *ctx)
 	if (bx_state_read(dir, &r, NULL) == 0) {
 		if (bx_state_reconcile(&r))
 			return; /* a dead --rm box, removed just now */
-		running = r.status == BX_BOX_RUNNING || r.status == BX_BOX_RESTARTING;
+		running = bx_box_status_live(r.status);
 	}
 	if (!c->u->boxes++ || (running && !c->u->running))
 		snprintf(c->u->first, sizeof(c->u->first), "%s", id); /* name a running one if any */

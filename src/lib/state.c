@@ -16,7 +16,7 @@
 
 static const char *const status_names[] = {
 	[BX_BOX_CREATED] = "created", [BX_BOX_RUNNING] = "running", [BX_BOX_RESTARTING] = "restarting",
-	[BX_BOX_EXITED] = "exited",   [BX_BOX_REMOVING] = "removing",
+	[BX_BOX_EXITED] = "exited",   [BX_BOX_REMOVING] = "removing", [BX_BOX_PAUSED] = "paused",
 };
 
 const char *bx_box_status_name(enum bx_box_status s)

@@ -21,6 +21,7 @@ enum bx_box_status {
 	BX_BOX_RESTARTING,
 	BX_BOX_EXITED,
 	BX_BOX_REMOVING,
+	BX_BOX_PAUSED, /* the shim froze the whole VM (QMP stop); it runs on after unpause */
 };
 
 struct bx_box_record {
@@ -47,8 +48,12 @@ const char *bx_box_status_name(enum bx_box_status s);
 /* Resolve a name, full ID or unique ID prefix. Unknown: exit 125 "no such box: REF";
  * ambiguous prefix: "box ID prefix REF is ambiguous". The record is reconciled. */
 int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_record *out, struct bx_err *err);
-/* true if the box's shim is alive and the box is running (reconciled). */
+/* true if the box's shim is alive and the box is running or paused (reconciled):
+ * Docker's State.Running, which a paused container keeps. */
 bool bx_box_is_running(const struct bx_box_record *r);
+/* A shim is supposed to be alive in this status: running, paused or
+ * restarting (between boots). */
+bool bx_box_status_live(enum bx_box_status s);
 
 /* ---- the rest of the store (lifecycle commands and the shim) ---- */
 
@@ -66,7 +71,7 @@ typedef int (*bx_state_fn)(struct bx_box_record *r, void *ctx, struct bx_err *er
 int bx_state_update(const char *box_dir, bx_state_fn fn, void *ctx, struct bx_box_record *out, struct bx_err *err);
 /* Every box with a record, reconciled, oldest first. Free with free(). */
 int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *n, struct bx_err *err);
-/* A running/restarting box whose shim is gone (pid + start time) becomes
+/* A running/paused/restarting box whose shim is gone (pid + start time) becomes
  * exited (137, "finished" now) on disk and in *r; a --rm one is then removed
  * (its log kept, as for any failed --rm box): returns true when the box is
  * gone (r->status is then "removing"), false otherwise. */

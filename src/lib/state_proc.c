@@ -54,15 +54,20 @@ bool bx_proc_alive(int pid, unsigned long long start_time)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+bool bx_box_status_live(enum bx_box_status s)
+{
+	return s == BX_BOX_RUNNING || s == BX_BOX_PAUSED || s == BX_BOX_RESTARTING;
+}
+
 static bool shim_gone(const struct bx_box_record *r)
 {
-	return (r->status == BX_BOX_RUNNING || r->status == BX_BOX_RESTARTING) &&
-	       !bx_proc_alive(r->shim_pid, r->shim_start_time);
+	return bx_box_status_live(r->status) && !bx_proc_alive(r->shim_pid, r->shim_start_time);
 }
 
 bool bx_box_is_running(const struct bx_box_record *r)
 {
-	return r->status == BX_BOX_RUNNING && bx_proc_alive(r->shim_pid, r->shim_start_time);
+	return (r->status == BX_BOX_RUNNING || r->status == BX_BOX_PAUSED) &&
+	       bx_proc_alive(r->shim_pid, r->shim_start_time);
 }
 
 static long long now_ns(void)

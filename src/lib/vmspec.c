@@ -71,6 +71,18 @@ static int get_int(json_t *o, const char *key, int *dst, int def, const char *pa
 	return 0;
 }
 
+int bx_vmspec_pause_guard_ms(const char *box_dir)
+{
+	char path[PATH_MAX];
+	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	int s = 300;
+	if (vm && bx_path_join(path, sizeof(path), NULL, "%s/vm.json", box_dir) == 0 &&
+	    bx_vmspec_read(path, vm, NULL) == 0 && vm->boot_timeout_s > 0)
+		s = vm->boot_timeout_s;
+	free(vm);
+	return (s + 60) * 1000;
+}
+
 int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 {
 	json_error_t je;
@@ -281,6 +293,11 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 	push(&a, "socket,id=ctl,path=%s/ctl.sock,server=on,wait=off", run);
 	push(&a, "-device");
 	push(&a, "virtserialport,chardev=ctl,name=boxvm.ctl");
+	/* QMP for the shim alone (pause/unpause: stop/cont of the whole VM) */
+	push(&a, "-chardev");
+	push(&a, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", run);
+	push(&a, "-mon");
+	push(&a, "chardev=qmp,mode=control");
 	push(&a, "-kernel");
 	push(&a, "%s", s->kernel);
 	push(&a, "-initrd");

@@ -38,6 +38,10 @@ struct bx_vmspec {
 
 int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err);
 int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err);
+/* How long to wait for a pause before calling it hung: a pause of a guest
+ * still booting waits for the boot, which BOXDIR/vm.json's boot_timeout_s
+ * backstop bounds, plus a minute for QEMU to answer. */
+int bx_vmspec_pause_guard_ms(const char *box_dir);
 /* vmspec_box.c: the "network", "ports" and "shares" members (json_t *, opaque here). */
 int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s);
 int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *path, struct bx_err *err);

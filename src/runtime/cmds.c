@@ -1,5 +1,5 @@
-/* start, state, kill, delete, ps, list, features and the commands boxvm
- * cannot honour: small commands over the container record and the monitor's
+/* start, state, kill, delete, ps, list, features, pause, resume and the
+ * commands boxvm cannot honour: small commands over the container record and the monitor's
  * control socket (rt.h). Messages follow runc's, which callers match on
  * ("does not exist", "container not running"). */
 #include <dirent.h>
@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/oci_config.h"
+#include "../lib/vmspec.h"
 #include "rt.h"
 
 /* Parse "CMD [flags] ID" and load the container; 1 on failure (reported). */
@@ -43,7 +45,8 @@ int rt_cmd_start(const struct rt_globals *g, int argc, char **argv)
 	int rc = 0;
 	if (s != RT_CREATED) {
 		rt_error(s == RT_RUNNING ? "cannot start an already running container"
-					 : "cannot start a container that has stopped");
+			 : s == RT_PAUSED ? "cannot start a paused container (resume it)"
+					  : "cannot start a container that has stopped");
 		rc = 1;
 	} else if (rt_ctl_request(&c, "start", &err) < 0) {
 		rt_error("%s", err.msg);
@@ -131,8 +134,9 @@ int rt_cmd_delete(const struct rt_globals *g, int argc, char **argv)
 		return 1;
 	}
 	int rc = 0;
-	if (rt_container_status(&c) == RT_RUNNING && !force) {
-		rt_error("cannot delete container %s that is not stopped: running", c.id);
+	enum rt_status s = rt_container_status(&c);
+	if ((s == RT_RUNNING || s == RT_PAUSED) && !force) {
+		rt_error("cannot delete container %s that is not stopped: %s", c.id, rt_status_name(s));
 		rc = 1;
 	} else if (rt_container_destroy(&c, &err) < 0) {
 		rt_error("%s", err.msg);
@@ -217,9 +221,56 @@ int rt_cmd_features(const struct rt_globals *g, int argc, char **argv)
 	return print_json(f);
 }
 
+/* The monitor hands the request to the box's shim, which freezes or thaws
+ * the whole VM through QEMU's QMP monitor and then creates or removes
+ * RUN/paused: wait for the status that makes. A pause of a guest still
+ * booting waits for the boot (the shim never freezes a booting guest). */
+static int pause_or_resume(const struct rt_globals *g, int argc, char **argv, bool pause)
+{
+	const char *cmd = pause ? "pause" : "resume";
+	struct rt_container c;
+	if (load_one(g, cmd, argc, argv, NULL, 0, NULL, 0, &c))
+		return 1;
+	enum rt_status s = rt_container_status(&c), want = pause ? RT_PAUSED : RT_RUNNING;
+	struct bx_err err;
+	int rc = 1;
+	if (pause && s != RT_RUNNING) {
+		rt_error(s == RT_PAUSED ? "container already paused" : "container not running");
+	} else if (!pause && s != RT_PAUSED) {
+		rt_error("container not paused");
+	} else if (rt_ctl_request(&c, cmd, &err) < 0) {
+		rt_error("%s", err.msg);
+	} else {
+		int guard = bx_vmspec_pause_guard_ms(c.box_dir);
+		for (int waited = 0; (s = rt_container_status(&c)) != want && s != RT_STOPPED && waited < guard;
+		     waited += 20) {
+			struct timespec ts = {0, 20 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		if (s == want)
+			rc = 0;
+		else if (s == RT_STOPPED)
+			rt_error("container \"%s\" stopped before it could be %s", c.id, pause ? "paused" : "resumed");
+		else
+			rt_error("container \"%s\" was not %s within %d s; see %s/shim.log", c.id,
+				 pause ? "paused" : "resumed", guard / 1000, c.box_dir);
+	}
+	rt_container_free(&c);
+	return rc;
+}
+
+int rt_cmd_pause(const struct rt_globals *g, int argc, char **argv)
+{
+	return pause_or_resume(g, argc, argv, true);
+}
+
+int rt_cmd_resume(const struct rt_globals *g, int argc, char **argv)
+{
+	return pause_or_resume(g, argc, argv, false);
+}
+
 int rt_cmd_unsupported(const struct rt_globals *g, int argc, char **argv)
 {
-	rt_error("%s is not supported by boxvm-runtime (a microVM cannot be frozen from the host yet)",
-		 argc > 0 ? argv[0] : "this command");
+	rt_error("%s is not supported by boxvm-runtime", argc > 0 ? argv[0] : "this command");
 	return 1;
 }

@@ -1,8 +1,9 @@
 /* The container record (ROOT/ID/state.json) and its status.
  *
  * Status comes from the monitor process, never from a cached field: alive
- * (same pid and start time) and ROOT/ID/started present -> running; alive
- * without it -> created; gone -> stopped. */
+ * (same pid and start time) and ROOT/ID/started present -> running, or
+ * paused while the shim's RUN/paused exists; alive without it -> created;
+ * gone -> stopped. */
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -133,12 +134,16 @@ enum rt_status rt_container_status(const struct rt_container *c)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), NULL, "%s/started", c->dir) < 0)
 		return RT_STOPPED;
-	return access(path, F_OK) == 0 ? RT_RUNNING : RT_CREATED;
+	if (access(path, F_OK) < 0)
+		return RT_CREATED;
+	if (bx_path_join(path, sizeof(path), NULL, "%s/paused", c->run_dir) == 0 && access(path, F_OK) == 0)
+		return RT_PAUSED;
+	return RT_RUNNING;
 }
 
 const char *rt_status_name(enum rt_status s)
 {
-	return s == RT_CREATED ? "created" : s == RT_RUNNING ? "running" : "stopped";
+	return s == RT_CREATED ? "created" : s == RT_RUNNING ? "running" : s == RT_PAUSED ? "paused" : "stopped";
 }
 
 bool rt_wait_gone(int pid, unsigned long long start, int timeout_ms)

@@ -137,8 +137,10 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 		rt_error("%s", err.msg);
 		goto out;
 	}
-	if (rt_container_status(&c) != RT_RUNNING) {
-		rt_error("cannot exec in a stopped container");
+	enum rt_status status = rt_container_status(&c);
+	if (status != RT_RUNNING) {
+		rt_error(status == RT_PAUSED ? "cannot exec in a paused container (resume it first)"
+					 : "cannot exec in a stopped container");
 		goto out;
 	}
 	if (spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0) {

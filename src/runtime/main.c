@@ -23,7 +23,8 @@ static const char usage_text[] =
 	"  ps [--format json|table] ID     the container's host-side process\n"
 	"  list [--format json] [-q]       containers under --root\n"
 	"  features                        what this runtime supports (JSON)\n"
-	"  pause, resume, update, checkpoint, restore, events: not supported\n"
+	"  pause ID, resume ID             freeze / thaw the container's whole VM\n"
+	"  update, checkpoint, restore, events: not supported\n"
 	"\n"
 	"Global options:\n"
 	"  --root DIR          container state (default " RT_DEFAULT_ROOT ")\n"
@@ -47,7 +48,7 @@ static const struct command commands[] = {
 	{"create", rt_cmd_create},   {"start", rt_cmd_start},     {"state", rt_cmd_state},
 	{"kill", rt_cmd_kill},       {"delete", rt_cmd_delete},   {"exec", rt_cmd_exec},
 	{"ps", rt_cmd_ps},           {"list", rt_cmd_list},       {"features", rt_cmd_features},
-	{"pause", NULL},             {"resume", NULL},            {"update", NULL},
+	{"pause", rt_cmd_pause},     {"resume", rt_cmd_resume},   {"update", NULL},
 	{"checkpoint", NULL},        {"restore", NULL},           {"events", NULL},
 };
 

@@ -5,8 +5,9 @@
  *          in it) and attaches its fds 0-2 to the main process: the shim then
  *          writes the guest's output straight into the caller's pipes or pty.
  * running: `kill` requests and signals sent to the monitor itself become
- *          SIGNAL messages to the main process; SIGWINCH on the terminal
- *          becomes RESIZE.
+ *          SIGNAL messages to the main process (the shim unpauses a paused
+ *          VM first); SIGWINCH on the terminal becomes RESIZE; `pause` and
+ *          `resume` go to the shim as SIGUSR2 (value 1 / 0).
  * exit:    on the shim's EXIT (sent after the VM is gone) the monitor waits
  *          for the shim process to end and exits with the main process's code.
  * It is a child subreaper, so the daemonized shim is its child and cannot
@@ -185,6 +186,16 @@ static void on_ctl(struct mon *m)
 			}
 			reply(fd, "ok");
 		}
+	} else if (!strcmp(line, "pause") || !strcmp(line, "resume")) {
+		/* the shim is our child (we are its subreaper and reap it), so its
+		 * pid cannot have been reused while shim_pid is set */
+		union sigval v = {.sival_int = !strcmp(line, "pause")};
+		if (!m->running || m->shim_pid <= 0)
+			reply(fd, "error: container not running");
+		else if (sigqueue(m->shim_pid, SIGUSR2, v) < 0)
+			reply(fd, "error: cannot signal the box's supervisor");
+		else
+			reply(fd, "ok");
 	} else if (sscanf(line, "kill %d", &sig) == 1 && sig >= 1 && sig <= 64) {
 		reply(fd, "ok");
 		if (!m->running) {

@@ -15,7 +15,8 @@
  *   ROOT/ID/box/         the box directory (vm.json, initrd.img, logs, exit_code)
  *   RUN/rt-KEY.sock      the monitor's control socket (KEY: a hash of ROOT+ID,
  *                        short because socket paths are limited to 108 bytes)
- *   RUN/rt-KEY/          the shim's runtime directory (attach.sock, exec.sock) */
+ *   RUN/rt-KEY/          the shim's runtime directory (attach.sock, exec.sock;
+ *                        RUN/rt-KEY/paused while the shim keeps the VM frozen) */
 #ifndef BOXVM_RUNTIME_RT_H
 #define BOXVM_RUNTIME_RT_H
 
@@ -65,7 +66,7 @@ struct rt_container {
 	char box_dir[PATH_MAX];
 	char *annotations_json;   /* "{...}" (malloc'd) */
 };
-enum rt_status { RT_CREATED, RT_RUNNING, RT_STOPPED };
+enum rt_status { RT_CREATED, RT_RUNNING, RT_PAUSED, RT_STOPPED };
 int rt_id_valid(const char *id, struct bx_err *err);
 /* Paths of a container that may not exist yet. */
 int rt_container_paths(const struct rt_globals *g, const struct bx_paths *p, const char *id, struct rt_container *c,
@@ -81,7 +82,8 @@ bool rt_wait_gone(int pid, unsigned long long start, int timeout_ms);
 /* Make sure nothing of the box runs any more (monitor, shim) and remove the record. */
 int rt_container_destroy(struct rt_container *c, struct bx_err *err);
 
-/* ctl.c: one request to the monitor ("start", "kill N"); reply "ok" or an error. */
+/* ctl.c: one request to the monitor ("start", "kill N", "pause", "resume");
+ * reply "ok" or an error. */
 int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err *err);
 
 /* console.c: a pty pair; the master goes to the caller over console_socket
@@ -113,6 +115,8 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_ps(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_list(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_features(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_pause(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_resume(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_unsupported(const struct rt_globals *g, int argc, char **argv);
 
 #endif

@@ -195,7 +195,10 @@ void shim_client_readable(struct shim *s)
 		struct bx_msg m;
 		int r;
 		while ((r = bx_msgbuf_next(&s->cli_in, &m, &err)) > 0) {
-			if ((m.kind == BX_M_SIGNAL && m.len == 4) || (m.kind == BX_M_RESIZE && m.len == 4))
+			if (m.kind == BX_M_SIGNAL && m.len == 4) {
+				shim_pause_resume(s); /* as for SIGUSR1 (lifecycle.c): the guest must run to get it */
+				shim_main_send(s, m.kind, m.payload, m.len);
+			} else if (m.kind == BX_M_RESIZE && m.len == 4)
 				shim_main_send(s, m.kind, m.payload, m.len);
 			else if (m.kind == BX_M_STDIN && s->cli_stdin && s->cli_stdin_msgs && !s->stdin_eof_sent)
 				shim_main_send(s, m.kind, m.payload, m.len);

@@ -125,6 +125,7 @@ int shim_signals(struct shim *s, struct bx_err *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1); /* from the CLI (stop/kill): a signal for main, see lifecycle.c */
+	sigaddset(&set, SIGUSR2); /* from the CLI: pause/unpause the VM, see pause.c */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return bx_fail(err, errno, "sigprocmask");
 	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -4,6 +4,7 @@
  *
  * CLI -> shim requests arrive as signals, so no socket has to be free:
  *   SIGUSR1 with sigqueue value N: deliver signal N to main (stop, kill);
+ *   SIGUSR2 with sigqueue value 1/0: pause/unpause the VM (pause.c);
  *   SIGTERM: kill the VM now (exit 137), as before.
  * Whether a stop was the user's (no restart) is in the record
  * (ManuallyStopped), written by the CLI under the record's lock before it
@@ -36,11 +37,12 @@ void shim_lc_init(struct shim *s)
 	struct bx_box_record r;
 	struct bx_err err;
 	/* the record names our pid from here on; a CLI request must not find
-	 * SIGUSR1 at its default action (terminate) before shim_signals runs */
-	sigset_t usr1;
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	 * SIGUSR1/SIGUSR2 at their default action (terminate) before shim_signals runs */
+	sigset_t usr;
+	sigemptyset(&usr);
+	sigaddset(&usr, SIGUSR1);
+	sigaddset(&usr, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr, NULL);
 	/* boxes started without a record (tests/tools/shimrun.py) keep the old
 	 * behaviour: no log, output held for the client */
 	if (bx_state_read(s->spec.box_dir, &r, &err) < 0)
@@ -101,7 +103,9 @@ void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
 }
 
 /* SIGUSR1 from the CLI: a signal for main. Without a VM (between restarts)
- * there is nothing to signal: the waiting loop ends instead. */
+ * there is nothing to signal: the waiting loop ends instead. A paused VM is
+ * unpaused first: a frozen guest would hold the signal until the stop
+ * timeout's kill, and `stop`/`kill` of a paused box work as Docker's do. */
 void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si)
 {
 	int sig = si->ssi_int;
@@ -110,6 +114,7 @@ void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si)
 		return;
 	}
 	shim_log(s, false, "signal %d for main (from pid %u)", sig, si->ssi_pid);
+	shim_pause_resume(s);
 	uint8_t le[4] = {(uint8_t)sig, 0, 0, 0};
 	shim_main_send(s, BX_M_SIGNAL, le, 4);
 }
@@ -180,6 +185,7 @@ static void reset_run(struct shim *s)
 	s->end = END_NONE;
 	s->end_msg[0] = '\0';
 	s->stop_deadline_ms = s->drain_deadline_ms = 0;
+	shim_pause_reset(s);
 	/* the old sockets would satisfy the "is it up yet" checks at once */
 	for (int i = 0; i < s->naux; i++)
 		if (s->aux[i].sock[0])
@@ -189,6 +195,8 @@ static void reset_run(struct shim *s)
 	if (bx_path_join(path, sizeof(path), NULL, "%s/vfs.sock", s->spec.run_dir) == 0)
 		unlink(path);
 	if (bx_path_join(path, sizeof(path), NULL, "%s/ctl.sock", s->spec.run_dir) == 0)
+		unlink(path);
+	if (bx_path_join(path, sizeof(path), NULL, "%s/qmp.sock", s->spec.run_dir) == 0)
 		unlink(path);
 }
 
@@ -212,6 +220,7 @@ static int backoff(struct shim *s, long long ms)
 				shim_log(s, false, "signal %u while waiting to restart: the box stops", si.ssi_signo);
 				return -1;
 			}
+			/* SIGUSR2 (pause): nothing runs to pause; the CLI refuses a restarting box */
 		}
 	}
 }

@@ -55,6 +55,8 @@ static void on_signals(struct shim *s)
 			shim_begin_end(s, END_KILLED, 128 + SIGKILL, NULL);
 		} else if (si.ssi_signo == SIGUSR1) {
 			shim_lc_signal(s, &si);
+		} else if (si.ssi_signo == SIGUSR2) {
+			shim_pause_request(s, &si);
 		}
 		/* SIGINT: ignored; the CLI forwards ^C as a SIGNAL message */
 	}
@@ -99,6 +101,7 @@ static void loop(struct shim *s)
 	for (;;) {
 		long long now = shim_now_ms();
 		shim_link_tick(s, now);
+		shim_pause_tick(s);
 		check_progress(s, now);
 		if (done(s, now))
 			return;

@@ -82,6 +82,8 @@ struct shim {
 	long long main_retry_ms;     /* reopen main at this time (0: not pending) */
 	long long hb_next_ms;        /* next heartbeat attempt (0: one outstanding or done) */
 	bool hb_pong, main_open, main_activity, ready;
+	bool paused;                 /* QEMU stopped through QMP (pause.c) */
+	bool pause_pending;          /* a pause waits for the guest to finish booting */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
 	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
 
@@ -194,6 +196,15 @@ void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);
 bool shim_lc_restart_wanted(struct shim *s);
 int shim_lc_restart(struct shim *s);
 void shim_lc_finished(struct shim *s);
+
+/* pause.c: SIGUSR2 (value 1 pause, 0 unpause) from the CLI */
+void shim_pause_request(struct shim *s, const struct signalfd_siginfo *si);
+/* carry out a pause that waited for the guest to boot */
+void shim_pause_tick(struct shim *s);
+/* unpause (and drop a waiting pause): before anything that needs the guest to run */
+void shim_pause_resume(struct shim *s);
+/* a new boot: nothing is paused */
+void shim_pause_reset(struct shim *s);
 
 /* cleanup.c */
 void shim_stop_children(struct shim *s);

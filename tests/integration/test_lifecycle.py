@@ -247,13 +247,82 @@ def test_log_rotation(no_leaks):
     bx("rm", "chatty", check=0)
 
 
-def test_create_start_rm_cycles_leave_nothing(no_leaks):
+def test_create_start_rm_cycles_leave_nothing(no_leaks, tmp_path):
     bx = no_leaks
     for _ in range(20):
-        box_id = bx("create", "-m", "128m", "busybox", "sleep", "600", check=0).stdout.decode().strip()
+        # a bind mount adds a virtiofsd of its own, with its sandbox child
+        box_id = bx("create", "-m", "128m", "-v", f"{tmp_path}:/data", "busybox", "sleep", "600",
+                    check=0).stdout.decode().strip()
         bx("start", box_id, check=0)
         bx("rm", "-f", box_id, check=0)
+        # rm -f returns once every process of the box is gone, not a moment before
+        assert not _our_processes(bx.root) and not _our_processes(bx.run_dir)
     assert not bx("ps", "-aq", check=0).stdout.strip()
     assert not os.listdir(os.path.join(bx.root, "names"))
     with open("/proc/mounts") as f:
         assert bx.root not in f.read()
+
+
+def _counter(path):
+    """The guest's counter (written with an atomic rename, so never torn); 0 before its first write."""
+    try:
+        with open(path) as f:
+            return int(f.read())
+    except FileNotFoundError:
+        return 0
+
+
+def test_pause_freezes_the_vm_until_unpause(no_leaks, tmp_path):
+    bx = no_leaks
+    count = str(tmp_path / "c")
+    box_id = bx("run", "-d", "--name", "frozen", "-v", f"{tmp_path}:/h", "busybox", "sh", "-c",
+                'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i > /h/c.new; mv /h/c.new /h/c; '
+                'sleep 0.1; done', check=0).stdout.decode().strip()
+    until(lambda: _counter(count) >= 3, "the counter running")
+    assert bx("pause", "frozen", check=0).stdout == b"frozen\n"
+    frozen_at = _counter(count)
+    st = inspect(bx, "frozen")["State"]
+    assert (st["Status"], st["Paused"], st["Running"]) == ("paused", True, True)
+    row = bx("ps", "--format", "{{.Names}}|{{.State}}|{{.Status}}", check=0).stdout.decode().strip()
+    assert row.startswith("frozen|paused|Up ") and row.endswith(" (Paused)"), row
+    assert bx("ps", "-q", "--filter", "status=paused", check=0).stdout.decode().split() == [box_id[:12]]
+    assert bx("ps", "-q", "--filter", "status=running", check=0).stdout.strip() == b""
+    for args, msg in ((("exec", "frozen", "true"), b"box frozen is paused, unpause it before exec"),
+                      (("pause", "frozen"), b"box frozen is already paused"),
+                      (("start", "frozen"), b"box frozen is paused; unpause it instead")):
+        p = bx(*args)
+        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+    # unpaused, the loop would advance ~10 times a second (it did above): it must not
+    time.sleep(3)
+    assert _counter(count) == frozen_at
+    assert bx("unpause", "frozen", check=0).stdout == b"frozen\n"
+    st = inspect(bx, "frozen")["State"]
+    assert (st["Status"], st["Paused"], st["Running"]) == ("running", False, True)
+    until(lambda: _counter(count) > frozen_at, "the counter going on after unpause")
+    assert bx("exec", "frozen", "cat", "/h/c", check=0).stdout.strip().isdigit()
+    p = bx("unpause", "frozen")
+    assert p.returncode == 125 and p.stderr == b"boxvm: box frozen is not paused\n"
+    # stop of a paused box: the VM is unpaused, then the stop signal reaches main (the trap's 7, not a kill's 137)
+    bx("pause", "frozen", check=0)
+    assert bx("stop", "frozen", check=0).stdout == b"frozen\n"
+    assert bx("wait", "frozen", check=0).stdout == b"7\n"
+    assert inspect(bx, "frozen")["State"]["Status"] == "exited"
+    bx("create", "--name", "idle", "busybox", "true", check=0)
+    for args, msg in ((("pause", "idle"), b"box idle is not running"), (("unpause", "idle"), b"box idle is not paused"),
+                      (("pause", "frozen"), b"box frozen is not running"), (("pause", "nosuch"), b"no such box: nosuch")):
+        p = bx(*args)
+        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+    bx("rm", "frozen", "idle", check=0)
+
+
+def test_kill_and_rm_f_of_paused_boxes(no_leaks):
+    bx = no_leaks
+    bx("run", "-d", "--name", "pk", "busybox", "sleep", "600", check=0)
+    bx("run", "-d", "--name", "pr", "busybox", "sleep", "600", check=0)
+    # right after run -d the guests may still be booting: each is paused once it is up
+    assert bx("pause", "pk", "pr", check=0).stdout == b"pk\npr\n"
+    assert [inspect(bx, b)["State"]["Status"] for b in ("pk", "pr")] == ["paused", "paused"]
+    assert bx("kill", "-s", "TERM", "pk", check=0).stdout == b"pk\n"
+    assert bx("wait", "pk", check=0).stdout == b"143\n"  # delivered to main: the VM ran again
+    assert bx("rm", "-f", "pr", check=0).stdout == b"pr\n"
+    bx("rm", "pk", check=0)

@@ -65,6 +65,10 @@ static void tcg_line(void **state)
 	assert_non_null(opt(v, "-device", "vhost-user-fs-device,chardev=vfs,tag=rootfs"));
 	assert_non_null(opt(v, "-device", "virtio-serial-device"));
 	assert_string_equal(opt(v, "-device", "virtserialport"), "virtserialport,chardev=ctl,name=boxvm.ctl");
+	/* the shim's QMP monitor (pause/unpause), in the RUN dir like every socket */
+	assert_string_equal(opt(v, "-chardev", "id=qmp"),
+			    "socket,id=qmp,path=/run/boxvm/0000/qmp.sock,server=on,wait=off");
+	assert_string_equal(opt(v, "-mon", NULL), "chardev=qmp,mode=control");
 	assert_string_equal(opt(v, "-kernel", NULL), "/k/vmlinuz");
 	assert_string_equal(opt(v, "-initrd", NULL), "/var/lib/boxvm/boxes/x/initrd.cpio");
 	assert_string_equal(opt(v, "-append", NULL), "console=ttyS0 quiet");

@@ -71,6 +71,17 @@ static void test_codec_roundtrip(void **state)
 	assert_int_equal(bx_state_decode(text, &back, &err), 0);
 	free(text);
 	assert_memory_equal(&r, &back, sizeof(r));
+	/* "paused" is a status of its own on disk, the rest of the record kept */
+	r.status = BX_BOX_PAUSED;
+	assert_int_equal(bx_state_encode(&r, &text, &err), 0);
+	assert_non_null(strstr(text, "\"Status\": \"paused\""));
+	assert_int_equal(bx_state_decode(text, &back, &err), 0);
+	free(text);
+	assert_memory_equal(&r, &back, sizeof(r));
+	assert_string_equal(bx_box_status_name(BX_BOX_PAUSED), "paused");
+	assert_true(bx_box_status_live(BX_BOX_PAUSED));
+	assert_false(bx_box_status_live(BX_BOX_EXITED));
+	assert_false(bx_box_status_live(BX_BOX_CREATED));
 	assert_int_equal(bx_state_decode("{\"Id\":\"x\"}", &back, &err), -1);
 	assert_int_equal(bx_state_decode("not json", &back, &err), -1);
 }
@@ -191,6 +202,18 @@ static void test_reconcile(void **state)
 	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
 	assert_int_equal(got.status, BX_BOX_RUNNING);
 	assert_true(bx_box_is_running(&got));
+	/* a paused box is alive too (Docker's Running), and reconciled like a running one */
+	r.status = BX_BOX_PAUSED;
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
+	assert_int_equal(got.status, BX_BOX_PAUSED);
+	assert_true(bx_box_is_running(&got));
+	r.shim_pid = kid;
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
+	assert_int_equal(got.status, BX_BOX_EXITED);
+	assert_int_equal(got.exit_code, 137);
+	assert_false(bx_box_is_running(&got));
 }
 
 static void test_remove(void **state)

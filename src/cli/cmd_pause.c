@@ -1,0 +1,60 @@
+/* boxvm pause BOX...   and   boxvm unpause BOX...
+ * Docker's pause: the whole microVM is frozen (QEMU stops its vCPUs through
+ * the QMP monitor its shim holds), so nothing in the guest runs, timers
+ * included, until unpause. stop, kill and rm -f still work on a paused box. */
+#include <stdio.h>
+
+#include "../lib/state.h"
+#include "args.h"
+#include "box_ctl.h"
+#include "cli.h"
+
+static const struct bx_opt pause_opts[] = {
+	{'h', "help", NULL, 1, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static int pause_or_unpause(int argc, char **argv, bool pause)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	const char *usage = pause ? "boxvm pause BOX [BOX...]" : "boxvm unpause BOX [BOX...]";
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, pause_opts, &id, &val, &err)) > 0) {
+		bx_args_usage(usage,
+			      pause ? "Pause all processes within one or more boxes: the whole VM is frozen until unpause."
+				    : "Unpause all processes within one or more boxes.",
+			      pause_opts);
+		return 0;
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (cli_need_operands(&a, 1, -1, usage, &err) < 0)
+		return bx_cli_report(&err);
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = a.i; i < argc; i++) {
+		struct bx_box_record rec;
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || cli_box_pause(argv[i], &rec, pause, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		printf("%s\n", argv[i]);
+	}
+	return rc;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	return pause_or_unpause(argc, argv, true);
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+	return pause_or_unpause(argc, argv, false);
+}
