@@ -15,6 +15,7 @@
 #include "../proto/msg.h"
 #include "../proto/mux.h"
 #include "../proto/spec.h"
+#include "../proto/stats.h"
 
 #define BX_AGENT_PORT_NAME "boxvm.ctl"
 /* Stop reading process output while this much is queued for the port. */
@@ -49,7 +50,7 @@ struct session {
 	bool exited;
 	int code;
 	bool exit_queued;
-	bool ping;         /* heartbeat channel: no process */
+	bool ping;         /* heartbeat or stats channel: no process; closed once its reply is out */
 	bool pty;          /* the process is on a pty (fd_out: master, fd_in: its dup) */
 
 	int fd_out, fd_err; /* pipes (pty: fd_out is the master); -1 at EOF */
@@ -140,6 +141,9 @@ bool session_wants_output(const struct session *s);
 void session_read_output(struct session *s, int fd);
 void session_write_stdin(struct session *s);
 extern const struct bx_mux_ops agent_mux_ops;
+
+/* stats.c: the guest's /proc numbers for BX_M_STATS */
+void agent_stats_collect(struct bx_guest_stats *st);
 
 /* reaper.c */
 int agent_signals_init(struct bx_err *err);

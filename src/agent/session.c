@@ -291,8 +291,16 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			session_send_msg(s, BX_M_PONG, NULL, 0);
 			return;
 		}
+		if (m->kind == BX_M_STATS) {
+			struct bx_guest_stats st;
+			uint8_t payload[BX_STATS_SIZE];
+			agent_stats_collect(&st);
+			s->ping = true;
+			session_send_msg(s, BX_M_STATS_REPLY, payload, bx_stats_encode(&st, payload));
+			return;
+		}
 		if (m->kind != BX_M_REQ) {
-			protocol_error(s, "expected PING or REQ first");
+			protocol_error(s, "expected PING, STATS or REQ first");
 			return;
 		}
 		struct bx_spec spec;

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{"port", cmd_port, "List port mappings of a box"},
 	{"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
 	{"top", cmd_top, "Show the processes running in a box"},
+	{"stats", cmd_stats, "Display a live stream of boxes' resource usage (CPU, memory, I/O, PIDs)"},
 	{"load", cmd_load, "Load an image from an OCI layout or `docker save` tar archive"},
 	{"images", cmd_images, "List images"},
 	{"image", cmd_image, "Manage images (inspect, prune, ls, rm, tag, save, load, pull)"},

@@ -3,6 +3,8 @@
  * Each message: u8 kind | u32 len (LE) | len bytes. Max len BX_MSG_MAX.
  * Services (ports) and who sends what:
  *   4089 exec: host sends PING -> guest answers PONG and closes (heartbeat);
+ *              or host sends STATS -> guest answers STATS_REPLY (the guest's
+ *              /proc numbers, src/proto/stats.h) and closes (boxvm stats);
  *              or host sends REQ (a bx_spec) -> guest starts the process and
  *              streams STDOUT/STDERR, then EXIT; host may send STDIN,
  *              STDIN_EOF, SIGNAL, RESIZE. A refused start is ERROR + EXIT.
@@ -44,7 +46,9 @@ enum bx_msg_kind {
 	BX_M_ERROR = 11,    /* guest->host: one-line text (also written to stderr stream) */
 	BX_M_EXIT_ACK = 12, /* host->guest on the main channel */
 	BX_M_STARTED = 13,  /* guest->host: i32 LE guest pid of the process */
-	BX_M_KIND_MAX = 13,
+	BX_M_STATS = 14,    /* host->guest, first on an exec channel; payload ignored */
+	BX_M_STATS_REPLY = 15, /* guest->host: struct bx_guest_stats (src/proto/stats.h) */
+	BX_M_KIND_MAX = 15,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

@@ -338,12 +338,17 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch)
 	conn_write(s, c);
 }
 
-/* The box is over: every session ends with it (the client reports it). */
-void shim_exec_close_all(struct shim *s)
+void shim_exec_end_sessions(struct shim *s)
 {
 	for (struct exec_conn *c = s->exec_conns; c; c = c->next)
 		conn_end(s, c);
 	sweep(s);
+}
+
+/* The box is over: every session ends with it (the client reports it). */
+void shim_exec_close_all(struct shim *s)
+{
+	shim_exec_end_sessions(s);
 	if (s->exec_listen_fd >= 0)
 		close(s->exec_listen_fd);
 	s->exec_listen_fd = -1;

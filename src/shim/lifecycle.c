@@ -165,7 +165,7 @@ static void record_exit(struct shim *s, bool restarting)
  * client and the log stay. */
 static void reset_run(struct shim *s)
 {
-	shim_exec_close_all(s);
+	shim_exec_end_sessions(s);
 	shim_stop_children(s);
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);

@@ -182,6 +182,9 @@ void shim_exec_poll_handle(struct shim *s, const struct pollfd *p, size_t n);
 void shim_exec_on_open_result(struct shim *s, struct bx_chan *ch, int errnum);
 void shim_exec_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, size_t len);
 void shim_exec_on_close(struct shim *s, struct bx_chan *ch);
+/* The VM ends but the box goes on (a restart by the policy): its sessions
+ * end, exec.sock keeps listening for the next boot's. */
+void shim_exec_end_sessions(struct shim *s);
 void shim_exec_close_all(struct shim *s);
 
 /* main.c: start passt, virtiofsd(s), QEMU and the link for one boot */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/vmproc.h"
 #include "shim.h"
 
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err)
@@ -196,6 +197,10 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 	bx_strv_free(argv);
 	if (s->qemu_pid < 0)
 		return bx_wrap(err, "cannot start qemu");
+	/* for boxvm stats (src/lib/vmproc.h); the box runs fine without it */
+	struct bx_err e;
+	if (bx_qemu_pid_write(s->spec.run_dir, s->qemu_pid, &e) < 0)
+		shim_log(s, true, "cannot record qemu's pid: %s", e.msg);
 	return 0;
 }
 

@@ -1,0 +1,429 @@
+/* boxvm stats [--no-stream] [-a] [--no-trunc] [--format json|TEMPLATE] [BOX...]
+ *
+ * Two sources, as Docker has the container's cgroup:
+ *  - CPU %: the host CPU time of the box's QEMU process (RUN/qemu.pid,
+ *    src/lib/vmproc.h) over the interval between two samples, in % of one
+ *    host CPU: what the box really costs the host, vCPUs and device
+ *    emulation included (virtiofsd and passt are not counted);
+ *  - memory, network, block I/O and PIDs: the guest's own numbers, asked of
+ *    the agent with one STATS message per box on the exec service (all boxes
+ *    at once, each with a deadline, so a booting or wedged guest only shows
+ *    "--" and never holds the others up).
+ * Every frame needs two CPU samples about a second apart, so --no-stream
+ * takes about a second (Docker's does too: its first sample is the daemon's
+ * second). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/paths.h"
+#include "../lib/state.h"
+#include "../lib/template.h"
+#include "../lib/unixsock.h"
+#include "../lib/vmproc.h"
+#include "../proto/frame.h"
+#include "../proto/msg.h"
+#include "args.h"
+#include "cli.h"
+#include "relay.h"
+#include "stats_view.h"
+
+#define INTERVAL_MS 1000
+/* how long a frame waits for guests to answer: far above a healthy round
+ * trip (milliseconds, tens under TCG on a busy host) */
+#define GUEST_DEADLINE_MS 3000
+
+enum { OPT_ALL, OPT_NO_STREAM, OPT_NO_TRUNC, OPT_FORMAT, OPT_HELP };
+static const struct bx_opt stats_opts[] = {
+	{'a', "all", NULL, OPT_ALL, "Show all boxes (default shows just running)"},
+	{0, "no-stream", NULL, OPT_NO_STREAM, "Disable streaming stats and only pull the first result"},
+	{0, "no-trunc", NULL, OPT_NO_TRUNC, "Do not truncate output"},
+	{0, "format", "string", OPT_FORMAT, "Format output: 'json' or a template such as '{{.Name}} {{.CPUPerc}}'"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+struct row {
+	struct bx_box_record rec;
+	char container[256]; /* the reference as given, or the ID when listing */
+	bool seen;           /* still listed in this frame */
+	/* the previous CPU sample */
+	bool have_prev;
+	uint64_t prev_cpu_ns;
+	long long prev_ns;
+	struct cli_stats_sample s;
+	/* the guest query of this frame */
+	int sock;
+	struct bx_msgbuf mb;
+};
+
+struct stats {
+	struct bx_paths p;
+	bool all, no_trunc, stream;
+	const char *format; /* NULL: the table */
+	bool json, table_header;
+	char **refs;        /* explicit BOX arguments (NULL: list boxes) */
+	int nrefs;
+	struct row *rows;
+	size_t n;
+};
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static struct row *row_append(struct stats *st, const char *id)
+{
+	struct row *nr = realloc(st->rows, (st->n + 1) * sizeof(*nr));
+	if (!nr) {
+		fprintf(stderr, "boxvm: out of memory\n");
+		exit(BX_EXIT_ERROR);
+	}
+	st->rows = nr;
+	struct row *r = &st->rows[st->n++];
+	memset(r, 0, sizeof(*r));
+	r->sock = -1;
+	snprintf(r->rec.id, sizeof(r->rec.id), "%s", id);
+	return r;
+}
+
+static struct row *row_for(struct stats *st, const char *id)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->rows[i].rec.id, id))
+			return &st->rows[i];
+	return row_append(st, id);
+}
+
+/* Which boxes this frame shows: the arguments (resolved again, so a restart
+ * or removal shows), or every box that is up (-a: every box), newest first
+ * as in ps; boxes started since the last frame join, removed ones leave. */
+static int refresh(struct stats *st, struct bx_err *err)
+{
+	for (size_t i = 0; i < st->n; i++)
+		st->rows[i].seen = false;
+	if (st->refs) {
+		for (int k = 0; k < st->nrefs; k++) {
+			struct row *r = &st->rows[k];
+			struct bx_box_record rec;
+			r->seen = true;
+			if (bx_state_lookup(&st->p, r->rec.id, &rec, NULL) == 0)
+				r->rec = rec;
+			else
+				r->rec.status = BX_BOX_EXITED; /* removed meanwhile: zeros, as Docker */
+		}
+		return 0;
+	}
+	struct bx_box_record *boxes = NULL;
+	size_t n = 0;
+	if (bx_state_list(&st->p, &boxes, &n, err) < 0)
+		return -1;
+	for (size_t k = n; k-- > 0;) {
+		if (!st->all && !bx_box_status_live(boxes[k].status))
+			continue;
+		struct row *r = row_for(st, boxes[k].id);
+		r->rec = boxes[k];
+		r->seen = true;
+		snprintf(r->container, sizeof(r->container), "%.*s", st->no_trunc ? 64 : 12, r->rec.id);
+	}
+	free(boxes);
+	/* keep the listing order: newest first, departed rows dropped */
+	size_t w = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->rows[i].seen)
+			st->rows[w++] = st->rows[i];
+	st->n = w;
+	return 0;
+}
+
+static void query_start(struct row *r)
+{
+	char path[PATH_MAX];
+	uint8_t hello[4 + BX_MSG_HDR_SIZE];
+	r->s.guest_known = false;
+	/* a paused guest cannot answer; it would only cost the deadline */
+	if (!r->s.running || r->rec.status == BX_BOX_PAUSED ||
+	    bx_path_join(path, sizeof(path), NULL, "%s/exec.sock", r->rec.run_dir) < 0)
+		return;
+	r->sock = bx_unix_connect(path, NULL);
+	if (r->sock < 0)
+		return;
+	/* the service port, then STATS: the shim relays it to the agent */
+	bx_put_u32(hello, BX_PORT_EXEC);
+	bx_msg_encode_hdr(hello + 4, BX_M_STATS, 0);
+	if (send(r->sock, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(hello)) {
+		close(r->sock);
+		r->sock = -1;
+		return;
+	}
+	bx_msgbuf_init(&r->mb);
+}
+
+static void query_end(struct row *r)
+{
+	if (r->sock < 0)
+		return;
+	close(r->sock);
+	r->sock = -1;
+	bx_msgbuf_free(&r->mb);
+}
+
+/* Read what the guest sent; the query ends with STATS_REPLY, or with an
+ * ERROR or EOF (booting, stopping, an agent without STATS): "--". */
+static void query_read(struct row *r)
+{
+	uint8_t buf[4096];
+	ssize_t n = recv(r->sock, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || bx_msgbuf_append(&r->mb, buf, (size_t)n, NULL) < 0) {
+		query_end(r);
+		return;
+	}
+	struct bx_msg m;
+	int k;
+	while (r->sock >= 0 && (k = bx_msgbuf_next(&r->mb, &m, NULL)) != 0) {
+		if (k > 0 && m.kind == BX_M_STATS_REPLY)
+			r->s.guest_known = bx_stats_decode(m.payload, m.len, &r->s.g, NULL) == 0;
+		if (k < 0 || m.kind == BX_M_STATS_REPLY || m.kind == BX_M_ERROR || m.kind == BX_M_EXIT)
+			query_end(r);
+	}
+}
+
+static void cpu_sample(struct row *r)
+{
+	uint64_t cpu;
+	long long now = mono_ns();
+	if (!r->s.running || bx_qemu_cpu_ns(r->rec.run_dir, &cpu) < 0) {
+		r->have_prev = r->s.cpu_known = false;
+		return;
+	}
+	/* a restart by the policy starts a new QEMU whose count starts over:
+	 * that interval is unknown, the next one is measured again */
+	r->s.cpu_known = r->have_prev && cpu >= r->prev_cpu_ns && now > r->prev_ns;
+	if (r->s.cpu_known)
+		r->s.cpu_pct = 100.0 * (double)(cpu - r->prev_cpu_ns) / (double)(now - r->prev_ns);
+	r->have_prev = true;
+	r->prev_cpu_ns = cpu;
+	r->prev_ns = now;
+}
+
+/* One sample of every row: the guests are asked first and answer while the
+ * CPU times are read. */
+static void sample(struct stats *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		struct row *r = &st->rows[i];
+		r->s.running = bx_box_is_running(&r->rec);
+		query_start(r);
+	}
+	for (size_t i = 0; i < st->n; i++)
+		cpu_sample(&st->rows[i]);
+	long long end = mono_ns() + GUEST_DEADLINE_MS * 1000000LL;
+	struct pollfd *pf = calloc(st->n ? st->n : 1, sizeof(*pf));
+	if (!pf) {
+		fprintf(stderr, "boxvm: out of memory\n");
+		exit(BX_EXIT_ERROR);
+	}
+	for (;;) {
+		size_t np = 0;
+		for (size_t i = 0; i < st->n; i++)
+			if (st->rows[i].sock >= 0)
+				pf[np++] = (struct pollfd){.fd = st->rows[i].sock, .events = POLLIN};
+		long long left = (end - mono_ns()) / 1000000LL;
+		if (!np || left <= 0)
+			break;
+		if (poll(pf, np, (int)left) < 0 && errno != EINTR)
+			break;
+		for (size_t i = 0; i < st->n; i++)
+			if (st->rows[i].sock >= 0)
+				query_read(&st->rows[i]);
+	}
+	free(pf);
+	for (size_t i = 0; i < st->n; i++)
+		query_end(&st->rows[i]); /* past the deadline: "--" this frame */
+}
+
+static json_t *row_json(const struct stats *st, const struct row *r)
+{
+	char id[65];
+	snprintf(id, sizeof(id), "%.*s", st->no_trunc ? 64 : 12, r->rec.id);
+	return cli_stats_json(r->container, id, r->rec.name, &r->s);
+}
+
+static const char *const COLS[] = {"ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"};
+static const char *const TITLES[] = {"BOX ID", "NAME",    "CPU %",     "MEM USAGE / LIMIT",
+				     "MEM %",  "NET I/O", "BLOCK I/O", "PIDS"};
+#define NCOLS 8
+
+/* Docker's table: columns padded to their widest cell plus 3 (its tabwriter). */
+static void print_table(const struct stats *st, json_t **objs)
+{
+	size_t w[NCOLS];
+	for (int c = 0; c < NCOLS; c++) {
+		w[c] = strlen(TITLES[c]);
+		for (size_t i = 0; i < st->n; i++) {
+			size_t l = strlen(json_string_value(json_object_get(objs[i], COLS[c])));
+			if (l > w[c])
+				w[c] = l;
+		}
+	}
+	for (int c = 0; c < NCOLS; c++)
+		printf("%-*s%s", c < NCOLS - 1 ? (int)w[c] + 3 : 0, TITLES[c], c < NCOLS - 1 ? "" : "\n");
+	for (size_t i = 0; i < st->n; i++)
+		for (int c = 0; c < NCOLS; c++) {
+			const char *v = json_string_value(json_object_get(objs[i], COLS[c]));
+			if (c < NCOLS - 1)
+				printf("%-*s", (int)w[c] + 3, v);
+			else
+				printf("%s\n", v);
+		}
+}
+
+static void print_frame(const struct stats *st, bool clear)
+{
+	json_t **objs = calloc(st->n ? st->n : 1, sizeof(*objs));
+	if (!objs) {
+		fprintf(stderr, "boxvm: out of memory\n");
+		exit(BX_EXIT_ERROR);
+	}
+	for (size_t i = 0; i < st->n; i++)
+		if (!(objs[i] = row_json(st, &st->rows[i]))) {
+			fprintf(stderr, "boxvm: out of memory\n");
+			exit(BX_EXIT_ERROR);
+		}
+	if (clear)
+		fputs("\033[2J\033[H", stdout);
+	if (!st->format) {
+		print_table(st, objs);
+	} else {
+		if (st->table_header) {
+			json_t *h = json_object();
+			for (int c = 0; c < NCOLS; c++)
+				json_object_set_new(h, COLS[c], json_string(TITLES[c]));
+			json_object_set_new(h, "Container", json_string("BOX"));
+			char *t = NULL;
+			if (bx_template_render(st->format, h, &t, NULL) == 0)
+				printf("%s\n", t);
+			free(t);
+			json_decref(h);
+		}
+		for (size_t i = 0; i < st->n; i++) {
+			char *t = NULL;
+			if (st->json)
+				t = json_dumps(objs[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+			else if (bx_template_render(st->format, objs[i], &t, NULL) < 0)
+				t = NULL;
+			if (t)
+				printf("%s\n", t);
+			free(t);
+		}
+	}
+	for (size_t i = 0; i < st->n; i++)
+		json_decref(objs[i]);
+	free(objs);
+	fflush(stdout);
+}
+
+static void sleep_until(long long t_ns)
+{
+	for (;;) {
+		long long left = t_ns - mono_ns();
+		if (left <= 0)
+			return;
+		struct timespec ts = {left / 1000000000LL, left % 1000000000LL};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	struct stats st = {.stream = true};
+	int id, r;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, stats_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_ALL: st.all = !val; break;
+		case OPT_NO_STREAM: st.stream = !!val; break;
+		case OPT_NO_TRUNC: st.no_trunc = !val; break;
+		case OPT_FORMAT: st.format = val; break;
+		case OPT_HELP:
+			bx_args_usage("boxvm stats [OPTIONS] [BOX...]",
+				      "Display a live stream of boxes' resource usage statistics (CPU % is the VM's\n"
+				      "host CPU time, in % of one host CPU; memory, network, block I/O and PIDs are\n"
+				      "the guest's own; --no-stream takes one sample over about a second).",
+				      stats_opts);
+			return 0;
+		}
+	}
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (st.format && !strncmp(st.format, "table", 5) && (!st.format[5] || st.format[5] == ' ')) {
+		st.format += 5 + (st.format[5] == ' '); /* Docker's "table TEMPLATE": a header, then rows */
+		st.table_header = true;
+		if (!*st.format)
+			st.format = NULL, st.table_header = false; /* plain "table": the default */
+	}
+	st.json = st.format && !strcmp(st.format, "json");
+	if (st.format && !st.json && bx_template_check(st.format, &err) < 0)
+		return bx_cli_report(&err);
+	if (bx_paths_init(&st.p, &err) < 0)
+		return bx_cli_report(&err);
+	if (a.i < argc) {
+		/* every name must resolve before anything is shown, as Docker */
+		st.refs = argv + a.i;
+		st.nrefs = argc - a.i;
+		for (int k = 0; k < st.nrefs; k++) {
+			struct bx_box_record rec;
+			if (bx_state_lookup(&st.p, st.refs[k], &rec, &err) < 0) {
+				free(st.rows);
+				return bx_cli_report(&err);
+			}
+			/* the same box named twice is shown twice, as Docker does */
+			struct row *row = row_append(&st, rec.id);
+			snprintf(row->container, sizeof(row->container), "%s", st.refs[k]);
+		}
+	}
+	bool clear = st.stream && isatty(1);
+	if (refresh(&st, &err) < 0)
+		goto fail;
+	/* the first CPU sample only starts the interval */
+	for (size_t i = 0; i < st.n; i++) {
+		st.rows[i].s.running = bx_box_is_running(&st.rows[i].rec);
+		cpu_sample(&st.rows[i]);
+	}
+	long long next = mono_ns() + INTERVAL_MS * 1000000LL;
+	for (;;) {
+		sleep_until(next);
+		next = mono_ns() + INTERVAL_MS * 1000000LL;
+		sample(&st);
+		print_frame(&st, clear);
+		if (!st.stream)
+			break;
+		if (refresh(&st, &err) < 0)
+			goto fail;
+		/* a newly listed box gets its first CPU sample now */
+		for (size_t i = 0; i < st.n; i++)
+			if (!st.rows[i].have_prev) {
+				st.rows[i].s.running = bx_box_is_running(&st.rows[i].rec);
+				cpu_sample(&st.rows[i]);
+			}
+	}
+	free(st.rows);
+	return 0;
+fail:
+	free(st.rows);
+	return bx_cli_report(&err);
+}
