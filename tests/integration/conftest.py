@@ -97,11 +97,72 @@ def bx(boxvm_env):
     return boxvm_env
 
 
+def _tail(path, lines=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def box_diagnostics(root):
+    """What the boxes under root say about themselves: for each box its exit
+    code and shim.log tail, then the newest kept console logs of failed boots."""
+    out = []
+    boxes_dir = os.path.join(root, "boxes")
+    for box in sorted(os.listdir(boxes_dir)) if os.path.isdir(boxes_dir) else []:
+        d = os.path.join(boxes_dir, box)
+        out.append(f"--- box {box[:12]}: exit_code {_tail(os.path.join(d, 'exit_code')).strip() or '-'}\n"
+                   f"{_tail(os.path.join(d, 'shim.log'))}")
+    diag = os.path.join(root, "diagnostics")
+    kept = sorted(os.listdir(diag), key=lambda f: os.path.getmtime(os.path.join(diag, f)))[-3:] \
+        if os.path.isdir(diag) else []
+    for f in kept:
+        out.append(f"--- kept console log {f}:\n{_tail(os.path.join(diag, f), 25)}")
+    return "\n".join(out)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the boxes' own account of what happened
+    (shim logs, console logs of failed boots): the data dir is gone after the run."""
+    outcome = yield
+    rep = outcome.get_result()
+    env = getattr(item, "funcargs", {}).get("bx") or getattr(item, "funcargs", {}).get("no_leaks")
+    if rep.failed and isinstance(env, Boxvm):
+        text = box_diagnostics(env.root)
+        if text:
+            rep.sections.append(("boxvm diagnostics", text))
+
+
+def _clean_up_boxes(bx):
+    """Remove every box and process a failed test left, so that one failure
+    does not fail every later test of this worker (they share the data dir)."""
+    ids = bx("ps", "-aq", "--no-trunc", timeout=60).stdout.split()
+    if ids:
+        bx("rm", "-f", *[i.decode() for i in ids], timeout=120)
+    for pid, _ in _our_processes(bx.root) + _our_processes(bx.run_dir):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    boxes_dir = os.path.join(bx.root, "boxes")
+    for box in os.listdir(boxes_dir) if os.path.isdir(boxes_dir) else []:
+        unmount_under(os.path.join(boxes_dir, box))
+        shutil.rmtree(os.path.join(boxes_dir, box), ignore_errors=True)
+    for d in os.listdir(bx.run_dir):
+        shutil.rmtree(os.path.join(bx.run_dir, d), ignore_errors=True)
+
+
 @pytest.fixture
 def no_leaks(bx):
     """Assert that a test left no box directory, runtime directory or VM process."""
     yield bx
     boxes_dir = os.path.join(bx.root, "boxes")
-    assert not (os.path.isdir(boxes_dir) and os.listdir(boxes_dir)), os.listdir(boxes_dir)
-    assert not os.listdir(bx.run_dir), os.listdir(bx.run_dir)
-    assert not _our_processes(bx.root) and not _our_processes(bx.run_dir)
+    boxes = os.listdir(boxes_dir) if os.path.isdir(boxes_dir) else []
+    runs = os.listdir(bx.run_dir)
+    procs = sorted(set(_our_processes(bx.root) + _our_processes(bx.run_dir)))
+    if boxes or runs or procs:
+        report = box_diagnostics(bx.root)
+        _clean_up_boxes(bx)
+        raise AssertionError(f"leaked boxes {boxes}, runtime dirs {runs}, processes {procs}\n{report}")
