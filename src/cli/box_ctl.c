@@ -8,6 +8,7 @@
 
 #include "../lib/boxconfig.h"
 #include "../lib/vmspec.h"
+#include "cli.h"
 #include "shim_client.h"
 #include "tty_keys.h"
 
@@ -50,6 +51,25 @@ static int set_stopped(struct bx_box_record *r, void *ctx, struct bx_err *err)
 int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err)
 {
 	return bx_state_update(r->box_dir, set_stopped, NULL, NULL, err);
+}
+
+int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+{
+	struct bx_err err = {0};
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	int rc = 0;
+	for (int i = first; i < argc; i++) {
+		struct bx_box_record rec;
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || fn(&p, argv[i], &rec, ctx, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		printf("%s\n", argv[i]);
+		fflush(stdout);
+	}
+	return rc;
 }
 
 bool cli_box_not_running(const struct bx_box_record *r, void *ctx)

@@ -18,6 +18,19 @@ static const struct bx_opt kill_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
+static int kill_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
+{
+	int sig = *(int *)ctx;
+	struct bx_box_config cfg;
+	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0)
+		return -1;
+	if (!bx_box_status_live(rec->status))
+		return bx_fail(err, 0, "cannot kill box %s: it is not running", ref);
+	if ((sig == SIGKILL || sig == cfg.stop_signal) && cli_box_mark_stopped(rec, err) < 0)
+		return -1;
+	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? cli_box_kill_vm(rec, err) : cli_box_signal(rec, sig, err);
+}
+
 int cmd_kill(int argc, char **argv)
 {
 	struct bx_err err = {0};
@@ -38,33 +51,5 @@ int cmd_kill(int argc, char **argv)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm kill [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		struct bx_box_record rec;
-		struct bx_box_config cfg;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || bx_box_config_read(rec.box_dir, &cfg, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		if (!bx_box_status_live(rec.status)) {
-			bx_fail(&err, 0, "cannot kill box %s: it is not running", argv[i]);
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		if ((sig == SIGKILL || sig == cfg.stop_signal) && cli_box_mark_stopped(&rec, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		int k = sig == SIGKILL || rec.status == BX_BOX_RESTARTING ? cli_box_kill_vm(&rec, &err)
-									 : cli_box_signal(&rec, sig, &err);
-		if (k < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return rc;
+	return cli_each_box(a.i, argc, argv, kill_one, &sig);
 }

@@ -14,6 +14,17 @@ static const struct bx_opt pause_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
+static int pause_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
+{
+	return cli_box_pause(ref, rec, true, err);
+}
+
+static int unpause_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx,
+		       struct bx_err *err)
+{
+	return cli_box_pause(ref, rec, false, err);
+}
+
 static int pause_or_unpause(int argc, char **argv, bool pause)
 {
 	struct bx_err err = {0};
@@ -34,19 +45,7 @@ static int pause_or_unpause(int argc, char **argv, bool pause)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, usage, &err) < 0)
 		return bx_cli_report(&err);
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || cli_box_pause(argv[i], &rec, pause, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return rc;
+	return cli_each_box(a.i, argc, argv, pause ? pause_one : unpause_one, NULL);
 }
 
 int cmd_pause(int argc, char **argv)

@@ -15,11 +15,10 @@ static const struct bx_opt rm_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
-static int remove_one(const struct bx_paths *p, const char *ref, bool force, struct bx_err *err)
+static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
-	struct bx_box_record rec;
-	if (bx_state_lookup(p, ref, &rec, err) < 0)
-		return -1;
+	bool force = *(bool *)ctx;
+	struct bx_box_record rec = *r;
 	if (!cli_box_not_running(&rec, NULL)) {
 		if (!force)
 			return bx_fail(err, 0, "cannot remove box %s: it is running; stop it first or use rm -f", ref);
@@ -58,16 +57,5 @@ int cmd_rm(int argc, char **argv)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm rm [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		if (remove_one(&p, argv[i], force, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return rc;
+	return cli_each_box(a.i, argc, argv, remove_one, &force);
 }

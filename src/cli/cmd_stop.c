@@ -20,6 +20,23 @@ static const struct bx_opt stop_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
+struct stop_req {
+	int sig, timeout; /* 0 / -1: the box's own */
+	bool restart;
+};
+
+static int stop_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
+{
+	const struct stop_req *q = ctx;
+	struct bx_box_config cfg;
+	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0 ||
+	    cli_box_stop(rec, q->sig ? q->sig : cfg.stop_signal, q->timeout >= 0 ? q->timeout : cfg.stop_timeout, err) < 0)
+		return -1;
+	if (!q->restart)
+		return 0;
+	return bx_state_lookup(p, rec->id, rec, err) < 0 || cli_box_start(p, rec, false, false, err) < 0 ? -1 : 0;
+}
+
 static int stop_or_restart(int argc, char **argv, bool restart)
 {
 	struct bx_err err = {0};
@@ -54,28 +71,11 @@ static int stop_or_restart(int argc, char **argv, bool restart)
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"%s\" requires at least 1 argument: boxvm %s [OPTIONS] BOX [BOX...]",
-			restart ? "restart" : "stop", restart ? "restart" : "stop");
+	if (cli_need_operands(&a, 1, -1, restart ? "boxvm restart [OPTIONS] BOX [BOX...]" : "boxvm stop [OPTIONS] BOX [BOX...]",
+			      &err) < 0)
 		return bx_cli_report(&err);
-	}
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		struct bx_box_record rec;
-		struct bx_box_config cfg;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || bx_box_config_read(rec.box_dir, &cfg, &err) < 0 ||
-		    cli_box_stop(&rec, sig ? sig : cfg.stop_signal, timeout >= 0 ? timeout : cfg.stop_timeout, &err) < 0 ||
-		    (restart && (bx_state_lookup(&p, rec.id, &rec, &err) < 0 ||
-				 cli_box_start(&p, &rec, false, false, &err) < 0))) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	return rc;
+	struct stop_req q = {.sig = sig, .timeout = timeout, .restart = restart};
+	return cli_each_box(a.i, argc, argv, stop_one, &q);
 }
 
 int cmd_stop(int argc, char **argv)
