@@ -29,6 +29,7 @@ int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *
 	json_object_set_new(o, "cpus", json_integer(s->cpus));
 	json_object_set_new(o, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(o, "tty", json_boolean(s->tty));
+	json_object_set_new(o, "rootfs_host_edits", json_boolean(s->rootfs_host_edits));
 	json_object_set_new(o, "boot_timeout_s", json_integer(s->boot_timeout_s));
 	if (bx_vmspec_box_to_json(o, s) < 0) {
 		json_decref(o);
@@ -116,6 +117,7 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 		goto out;
 	json_t *tty = json_object_get(o, "tty");
 	s->tty = tty && json_is_true(tty);
+	s->rootfs_host_edits = json_is_true(json_object_get(o, "rootfs_host_edits"));
 	if (strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg")) {
 		bx_fail(err, 0, "%s: accel must be \"kvm\" or \"tcg\", not \"%s\"", path, s->accel);
 		goto out;

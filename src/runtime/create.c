@@ -76,6 +76,7 @@ static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const
 	memcpy(vm->ports, oc->ports, sizeof(vm->ports));
 	vm->nports = oc->nports;
 	vm->all_ports = oc->all_ports;
+	vm->rootfs_host_edits = true; /* the bundle's root belongs to containerd/Podman, which may write into it */
 	if (oc->network && bx_spec_set_net(&oc->spec, BX_NET_GUEST_ADDR "/24", BX_NET_GATEWAY, BX_NET_MTU, err) < 0)
 		return -1;
 	if (bx_mounts_resolve(p, oc->mounts, oc->nmounts, vm->shares, &vm->nshares, &oc->spec, err) < 0)

@@ -2,8 +2,11 @@
 their boxes, tmpfs and a read-only root, all against real VMs."""
 import json
 import os
+import time
 
 import pytest
+
+from conftest import HANG_GUARD
 
 
 def test_binds_tmpfs_readonly_root(bx, no_leaks, tmp_path):
@@ -33,6 +36,26 @@ def test_binds_tmpfs_readonly_root(bx, no_leaks, tmp_path):
     assert (ro / "keep").read_text() == "untouched\n"
     assert conf.read_text() == "setting=1\n"
     assert (missing / "file").read_text() == "m\n"
+
+
+def test_host_edits_reach_a_running_box(bx, no_leaks, tmp_path):
+    """A bind mount shows the host's changes while the box runs (its virtiofsd
+    revalidates), unlike the box's own rootfs, which only the guest changes."""
+    (tmp_path / "conf").write_text("version-1\n")
+    ref = bx("run", "-d", "--network", "none", "-v", f"{tmp_path}:/data", "busybox", "sleep", "600",
+             check=0).stdout.decode().strip()
+    try:
+        assert bx("exec", ref, "cat", "/data/conf", check=0).stdout == b"version-1\n"
+        (tmp_path / "conf").write_text("version-2, longer\n")
+        (tmp_path / "new").write_text("fresh\n")
+        deadline = time.monotonic() + HANG_GUARD  # revalidation takes about a second; a hang guard only
+        while bx("exec", ref, "cat", "/data/conf", "/data/new", check=0).stdout != b"version-2, longer\nfresh\n":
+            assert time.monotonic() < deadline, "the host's change never reached the box"
+            time.sleep(0.5)
+        # the rootfs: the guest's own writes, read back at once
+        assert bx("exec", ref, "sh", "-c", "echo mine > /etc/own && cat /etc/own", check=0).stdout == b"mine\n"
+    finally:
+        bx("rm", "-f", ref)
 
 
 def test_named_volume_outlives_boxes(bx, no_leaks):

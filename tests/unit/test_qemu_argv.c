@@ -99,6 +99,7 @@ static void vmspec_roundtrip(void **state)
 	struct bx_vmspec s, r;
 	fill(&s, "tcg");
 	s.auto_remove = true;
+	s.rootfs_host_edits = true;
 	struct bx_err err;
 	assert_int_equal(bx_vmspec_write(path, &s, &err), 0);
 	assert_int_equal(bx_vmspec_read(path, &r, &err), 0);
