@@ -13,8 +13,9 @@
 /* What the agent needs before it can mount the root: the virtio-mmio transport,
  * the virtio-serial port (the host channel) and virtiofs (the root). Their
  * dependencies (virtio, virtio_ring, fuse, ...) come from modules.dep. */
-/* virtio_net: the box NIC (its deps net_failover, failover come from modules.dep) */
-const char *const bx_guest_modules[] = {"virtio_mmio", "virtio_console", "virtiofs", "virtio_net", NULL};
+/* virtio_net: the box NIC (its deps net_failover, failover come from modules.dep);
+ * virtio_balloon: free page reporting, guest memory freed goes back to the host */
+const char *const bx_guest_modules[] = {"virtio_mmio", "virtio_console", "virtiofs", "virtio_net", "virtio_balloon", NULL};
 
 /* ---- modules.dep ---- */
 

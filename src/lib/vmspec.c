@@ -288,6 +288,11 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 		push(&a, "-device");
 		push(&a, "virtio-net-device,netdev=net0");
 	}
+	/* free page reporting only (the balloon is never inflated): memory the
+	 * guest frees goes back to the host within seconds, so a box that once
+	 * peaked does not keep its peak resident (bench/lifecycle measures it) */
+	push(&a, "-device");
+	push(&a, "virtio-balloon-device,free-page-reporting=on");
 	push(&a, "-device");
 	push(&a, "virtio-serial-device");
 	/* the shim connects to this socket; wait=off lets QEMU boot meanwhile */

@@ -64,6 +64,7 @@ static void tcg_line(void **state)
 			    "socket,id=ctl,path=/run/boxvm/0000/ctl.sock,server=on,wait=off");
 	assert_non_null(opt(v, "-device", "vhost-user-fs-device,chardev=vfs,tag=rootfs"));
 	assert_non_null(opt(v, "-device", "virtio-serial-device"));
+	assert_non_null(opt(v, "-device", "virtio-balloon-device,free-page-reporting=on"));
 	assert_string_equal(opt(v, "-device", "virtserialport"), "virtserialport,chardev=ctl,name=boxvm.ctl");
 	/* the shim's QMP monitor (pause/unpause), in the RUN dir like every socket */
 	assert_string_equal(opt(v, "-chardev", "id=qmp"),
