@@ -19,15 +19,21 @@ static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
 	return r->shim_pid;
 }
 
-int cli_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err)
+/* A request to the box's shim: signo with a value (src/shim/README.md, Signals). */
+static int queue(const struct bx_box_record *r, int signo, int value, struct bx_err *err)
 {
 	int pid = alive_shim(r, err);
 	if (pid < 0)
 		return -1;
-	union sigval v = {.sival_int = sig};
-	if (sigqueue(pid, SIGUSR1, v) < 0)
-		return bx_fail(err, errno, "cannot signal the supervisor of box %s", r->name);
+	union sigval v = {.sival_int = value};
+	if (sigqueue(pid, signo, v) < 0)
+		return bx_fail(err, errno, "cannot signal the supervisor of box %s", r->name[0] ? r->name : r->id);
 	return 0;
+}
+
+int cli_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err)
+{
+	return queue(r, SIGUSR1, sig, err);
 }
 
 int cli_box_kill_vm(const struct bx_box_record *r, struct bx_err *err)
@@ -105,11 +111,14 @@ int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err 
 	return w < 0 && err->errnum != ENOENT ? -1 : 0;
 }
 
-/* The shim has acted on the request, or the box is no longer running. */
+/* The shim has acted on the request (or said why it could not), or the box
+ * is no longer running. */
 static bool pause_settled(const struct bx_box_record *r, void *ctx)
 {
 	enum bx_box_status from = *(enum bx_box_status *)ctx;
-	return r->status != from;
+	char path[PATH_MAX];
+	return r->status != from ||
+	       (bx_path_join(path, sizeof(path), NULL, "%s/pause.err", r->box_dir) == 0 && access(path, F_OK) == 0);
 }
 
 int cli_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx_err *err)
@@ -122,12 +131,15 @@ int cli_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct b
 		return bx_fail(err, 0, "box %s is not running", ref);
 	if (pause && r->status == BX_BOX_PAUSED)
 		return bx_fail(err, 0, "box %s is already paused", ref);
-	union sigval v = {.sival_int = pause ? 1 : 0};
-	if (sigqueue(r->shim_pid, SIGUSR2, v) < 0)
-		return bx_fail(err, errno, "cannot signal the supervisor of box %s", ref);
+	bx_pause_error_clear(r->box_dir);
+	if (queue(r, SIGUSR2, pause ? 1 : 0, err) < 0)
+		return -1;
 	enum bx_box_status from = r->status;
 	int guard = bx_vmspec_pause_guard_ms(r->box_dir);
 	int w = bx_state_wait(r->box_dir, pause_settled, &from, guard, r, err);
+	char why[256];
+	if (bx_pause_error_take(r->box_dir, why, sizeof(why)))
+		return bx_fail(err, 0, "cannot %s box %s: %s", pause ? "pause" : "unpause", ref, why);
 	if (w < 0 && err->errnum == ENOENT)
 		return bx_fail(err, 0, "box %s was removed before it could be %s", ref, pause ? "paused" : "unpaused");
 	if (w < 0)

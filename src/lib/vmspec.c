@@ -84,6 +84,37 @@ int bx_vmspec_pause_guard_ms(const char *box_dir)
 	return (s + 60) * 1000;
 }
 
+const char *bx_vmspec_rootfs_cache(const struct bx_vmspec *s)
+{
+	return s->rootfs_host_edits ? "cache=auto" : "cache=always";
+}
+
+void bx_pause_error_clear(const char *box_dir)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/pause.err", box_dir) == 0)
+		unlink(path);
+}
+
+int bx_pause_error_write(const char *box_dir, const char *msg)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/pause.err", box_dir) < 0)
+		return -1;
+	return bx_write_file_atomic(path, msg, strlen(msg), 0644, NULL);
+}
+
+int bx_pause_error_take(const char *box_dir, char *msg, size_t size)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	if (bx_path_join(path, sizeof(path), NULL, "%s/pause.err", box_dir) < 0 || bx_read_file(path, &text, NULL, NULL) < 0)
+		return 0;
+	unlink(path);
+	snprintf(msg, size, "%.*s", (int)strcspn(text, "\n"), text);
+	return 1;
+}
+
 int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 {
 	json_error_t je;

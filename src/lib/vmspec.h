@@ -44,9 +44,20 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err);
  * still booting waits for the boot, which BOXDIR/vm.json's boot_timeout_s
  * backstop bounds, plus a minute for QEMU to answer. */
 int bx_vmspec_pause_guard_ms(const char *box_dir);
+/* A pause/unpause the shim could not carry out leaves its one-line reason in
+ * BOXDIR/pause.err (atomic), so a waiting caller fails at once with it. The
+ * caller clears it before asking; take reads and removes it (1: there was
+ * one, in msg). */
+void bx_pause_error_clear(const char *box_dir);
+int bx_pause_error_write(const char *box_dir, const char *msg);
+int bx_pause_error_take(const char *box_dir, char *msg, size_t size);
 /* vmspec_box.c: the "network", "ports" and "shares" members (json_t *, opaque here). */
 int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s);
 int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *path, struct bx_err *err);
+
+/* virtiofsd's cache option for the box's rootfs: "cache=always" when only
+ * the guest changes it, "cache=auto" (1 s revalidation) with rootfs_host_edits. Pure. */
+const char *bx_vmspec_rootfs_cache(const struct bx_vmspec *s);
 
 /* "kvm" when /dev/kvm opens read-write AND cpu flags show vmx/svm; else "tcg".
  * BOXVM_ACCEL=kvm|tcg overrides. why: a human sentence. */

@@ -238,16 +238,21 @@ static int pause_or_resume(const struct rt_globals *g, int argc, char **argv, bo
 		rt_error(s == RT_PAUSED ? "container already paused" : "container not running");
 	} else if (!pause && s != RT_PAUSED) {
 		rt_error("container not paused");
-	} else if (rt_ctl_request(&c, cmd, &err) < 0) {
+	} else if (bx_pause_error_clear(c.box_dir), rt_ctl_request(&c, cmd, &err) < 0) {
 		rt_error("%s", err.msg);
 	} else {
 		int guard = bx_vmspec_pause_guard_ms(c.box_dir);
-		for (int waited = 0; (s = rt_container_status(&c)) != want && s != RT_STOPPED && waited < guard;
+		char why[256];
+		bool failed = false;
+		for (int waited = 0; (s = rt_container_status(&c)) != want && s != RT_STOPPED && waited < guard &&
+				     !(failed = bx_pause_error_take(c.box_dir, why, sizeof(why)));
 		     waited += 20) {
 			struct timespec ts = {0, 20 * 1000000L};
 			nanosleep(&ts, NULL);
 		}
-		if (s == want)
+		if (failed)
+			rt_error("cannot %s container \"%s\": %s", cmd, c.id, why);
+		else if (s == want)
 			rc = 0;
 		else if (s == RT_STOPPED)
 			rt_error("container \"%s\" stopped before it could be %s", c.id, pause ? "paused" : "resumed");

@@ -63,17 +63,10 @@ void shim_stop_aux(struct shim *s)
 	}
 	for (int i = 0; i < s->naux; i++)
 		shim_kill_child(s->aux[i].pid, SIGKILL); /* the group: virtiofsd's sandbox child too */
+	/* a group is gone only once its leader is reaped too: this also waits for the exits */
+	end = shim_now_ms() + 5000;
 	for (int i = 0; i < s->naux; i++)
-		shim_wait_group_gone(s, s->aux[i].pid, 5000);
-	for (end = shim_now_ms() + 5000;;) {
-		shim_reap(s);
-		bool left = false;
-		for (int i = 0; i < s->naux; i++)
-			left |= s->aux[i].pid > 0 && !s->aux[i].exited;
-		if (!left || shim_now_ms() >= end)
-			break;
-		usleep(10 * 1000);
-	}
+		shim_wait_group_gone(s, s->aux[i].pid, end);
 	/* keep only what would not die (logged by the reaper if it ever does); a
 	 * restart by the policy (lifecycle.c) boots with a fresh table */
 	int kept = 0;

@@ -132,8 +132,9 @@ void shim_stop_children(struct shim *s)
 	/* the process groups may still hold a straggler (virtiofsd's sandbox child) */
 	shim_kill_child(s->vfs_pid, SIGKILL);
 	shim_kill_child(s->qemu_pid, SIGKILL);
-	shim_wait_group_gone(s, s->vfs_pid, 5000);
-	shim_wait_group_gone(s, s->qemu_pid, 5000);
+	long long end = shim_now_ms() + 5000;
+	shim_wait_group_gone(s, s->vfs_pid, end);
+	shim_wait_group_gone(s, s->qemu_pid, end);
 }
 
 /* The kernel's own verdict, when it panicked: the line that says why (the

@@ -17,10 +17,11 @@
 #include "../lib/paths.h"
 #include "../lib/qmp.h"
 #include "../lib/state.h"
+#include "../lib/vmspec.h"
 #include "shim.h"
 
 /* QEMU answers stop/cont at once; this only guards against a wedged QEMU */
-#define QMP_GUARD_MS 10000
+#define QMP_GUARD_MS 5000
 
 static bool guest_up(const struct shim *s)
 {
@@ -49,8 +50,10 @@ static void publish(struct shim *s, bool paused)
 			shim_log(s, true, "cannot %s %s", paused ? "create" : "remove", path);
 	}
 	struct flip f = {paused ? BX_BOX_RUNNING : BX_BOX_PAUSED, paused ? BX_BOX_PAUSED : BX_BOX_RUNNING};
-	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_status, &f, NULL, &err) < 0)
+	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_status, &f, NULL, &err) < 0) {
 		shim_log(s, true, "cannot record the box as %s: %s", paused ? "paused" : "running", err.msg);
+		bx_pause_error_write(s->spec.box_dir, err.msg);
+	}
 }
 
 static int qmp(struct shim *s, const char *cmd, struct bx_err *err)
@@ -67,6 +70,7 @@ static void freeze(struct shim *s)
 	struct bx_err err;
 	if (qmp(s, "stop", &err) < 0) {
 		shim_log(s, true, "cannot pause the VM: %s", err.msg);
+		bx_pause_error_write(s->spec.box_dir, err.msg);
 		return;
 	}
 	s->paused = true;
@@ -86,6 +90,7 @@ void shim_pause_resume(struct shim *s)
 	struct bx_err err;
 	if (qmp(s, "cont", &err) < 0) {
 		shim_log(s, true, "cannot unpause the VM: %s", err.msg);
+		bx_pause_error_write(s->spec.box_dir, err.msg);
 		return;
 	}
 	s->paused = false;

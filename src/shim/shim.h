@@ -129,7 +129,7 @@ int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
 void shim_kill_child(pid_t pid, int sig);
 int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
-void shim_wait_group_gone(struct shim *s, pid_t pgid, int timeout_ms);
+void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
 
 /* aux.c: helper processes beside QEMU (passt, virtiofsd per share).

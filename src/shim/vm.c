@@ -51,15 +51,15 @@ void shim_kill_child(pid_t pid, int sig)
 		kill(-pid, sig); /* the whole group */
 }
 
-/* Wait (bounded) until no process of the group led by pgid is left. SIGKILL
- * is asynchronous: a killed process can still be listed for a moment, and
- * "box stopped" must mean its processes are gone. Orphaned group members are
- * the shim's to reap (a child subreaper, see shim_daemonize). */
-void shim_wait_group_gone(struct shim *s, pid_t pgid, int timeout_ms)
+/* Wait until no process of the group led by pgid is left, or until end_ms
+ * (shim_now_ms() time; one deadline can bound several groups). SIGKILL is
+ * asynchronous: a killed process can still be listed for a moment, and "box
+ * stopped" must mean its processes are gone. Orphaned group members are the
+ * shim's to reap (a child subreaper, see shim_daemonize). */
+void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end)
 {
 	if (pgid <= 0)
 		return;
-	long long end = shim_now_ms() + timeout_ms;
 	for (;;) {
 		shim_reap(s);
 		if ((kill(-pgid, 0) < 0 && errno == ESRCH) || shim_now_ms() >= end)
@@ -133,7 +133,7 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 	 * bundle) gets cache=auto: a 1 s revalidation. xattr: images carry file
 	 * capabilities and security.* attributes. The log level keeps the per-box
 	 * log quiet unless debugging. */
-	char *argv[] = {bin, sock, "-o", src, "-o", s->spec.rootfs_host_edits ? "cache=auto" : "cache=always", "-o", "xattr", "-o",
+	char *argv[] = {bin, sock, "-o", src, "-o", (char *)bx_vmspec_rootfs_cache(&s->spec), "-o", "xattr", "-o",
 			s->debug ? "log_level=info" : "log_level=err", NULL};
 	s->vfs_pid = shim_spawn(s, argv, s->log_fd, err);
 	if (s->vfs_pid < 0)

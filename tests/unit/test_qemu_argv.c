@@ -100,7 +100,9 @@ static void vmspec_roundtrip(void **state)
 	struct bx_vmspec s, r;
 	fill(&s, "tcg");
 	s.auto_remove = true;
+	assert_string_equal(bx_vmspec_rootfs_cache(&s), "cache=always"); /* a box's own rootfs */
 	s.rootfs_host_edits = true;
+	assert_string_equal(bx_vmspec_rootfs_cache(&s), "cache=auto"); /* boxvm-runtime's bundle root */
 	struct bx_err err;
 	assert_int_equal(bx_vmspec_write(path, &s, &err), 0);
 	assert_int_equal(bx_vmspec_read(path, &r, &err), 0);
