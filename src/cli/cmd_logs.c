@@ -55,7 +55,7 @@ static int parse_log_time(const char *flag, const char *s, long long *out, struc
 	}
 	char *end;
 	double v = strtod(s, &end);
-	if (end != s && !*end && v >= 0) {
+	if (end != s && !*end && v >= 0 && v < 9e9) { /* 9e9 s: past year 2255, within long long ns */
 		*out = (long long)(v * 1e9);
 		return 0;
 	}
@@ -68,7 +68,8 @@ static int parse_log_time(const char *flag, const char *s, long long *out, struc
 		long long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
 		if (!unit)
 			goto bad;
-		dur += n * unit;
+		if (n > 9000000000LL / unit || (dur += n * unit) > 9000000000LL) /* > 285 years: no log is that old */
+			goto bad;
 		p = end + 1;
 	}
 	if (p == s)

@@ -63,25 +63,30 @@ static int probe(struct bx_port *p, bool busy_ok, struct bx_err *err)
 	return 0;
 }
 
-/* ports[i]'s host port is already one of ports[0..i-1]'s (same protocol, overlapping address) */
-static bool published_before(const struct bx_port *ports, int i)
+/* ports[i]'s host port is another mapping's (same protocol, overlapping
+ * address): one of ports[0..i-1], all resolved already, or a later one that
+ * names its host port explicitly (so a range or a free pick never takes the
+ * port a later -p asks for by number). */
+static bool host_port_taken(const struct bx_port *ports, int n, int i)
 {
-	for (int j = 0; j < i; j++)
-		if (ports[j].host_port == ports[i].host_port && !strcmp(ports[j].proto, ports[i].proto) &&
+	for (int j = 0; j < n; j++) {
+		bool fixed = j < i || (ports[j].host_port && ports[j].host_port_last <= ports[j].host_port);
+		if (j != i && fixed && ports[j].host_port == ports[i].host_port && !strcmp(ports[j].proto, ports[i].proto) &&
 		    (!ports[i].host_ip[0] || !ports[j].host_ip[0] || !strcmp(ports[i].host_ip, ports[j].host_ip)))
 			return true;
+	}
 	return false;
 }
 
 /* Docker's "-p START-END:PORT": the first port of the range that is free and not published already */
-static int reserve_from_range(struct bx_port *ports, int i, struct bx_err *err)
+static int reserve_from_range(struct bx_port *ports, int n, int i, struct bx_err *err)
 {
 	struct bx_port *p = &ports[i];
 	int first = p->host_port, last = p->host_port_last;
 	p->host_port_last = 0;
 	for (int port = first; port <= last; port++) {
 		p->host_port = port;
-		if (published_before(ports, i))
+		if (host_port_taken(ports, n, i))
 			continue;
 		int r = probe(p, true, err);
 		if (r <= 0)
@@ -98,12 +103,12 @@ int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
 	for (int i = 0; i < n; i++) {
 		struct bx_port *p = &ports[i];
 		if (p->host_port_last > p->host_port && p->host_port > 0) {
-			if (reserve_from_range(ports, i, err) < 0)
+			if (reserve_from_range(ports, n, i, err) < 0)
 				return -1;
 			continue;
 		}
 		p->host_port_last = 0;
-		if (p->host_port && published_before(ports, i))
+		if (p->host_port && host_port_taken(ports, i, i))
 			return bx_fail(err, 0, "host port %d/%s is published twice", p->host_port, p->proto);
 		if (p->host_port) {
 			if (probe(p, false, err) < 0)
@@ -116,7 +121,7 @@ int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
 			p->host_port = 0;
 			if (probe(p, false, err) < 0)
 				return -1;
-			if (!published_before(ports, i))
+			if (!host_port_taken(ports, n, i))
 				break;
 			if (tries == 16)
 				return bx_fail(err, 0, "cannot find a free host port for %d/%s; give host ports explicitly",

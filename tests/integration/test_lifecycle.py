@@ -54,6 +54,8 @@ def test_detached_logs_follow_and_stop_with_trap(no_leaks):
     assert ended.stdout == b"tick 0\n" and ended.returncode == 0
     p = bx("logs", "--until", "soon", "web")
     assert p.returncode == 125 and b"invalid --until 'soon'" in p.stderr
+    p = bx("logs", "--since", "3000000000h", "web")  # would overflow the nanoseconds
+    assert p.returncode == 125 and b"invalid --since" in p.stderr
     follow = subprocess.Popen([BOXVM, "logs", "-f", "web"], stdout=subprocess.PIPE, env=bx.env)
     assert bx("stop", "web", check=0).stdout == b"web\n"
     out, _ = follow.communicate(timeout=60)  # -f ends when the box does
@@ -326,3 +328,19 @@ def test_kill_and_rm_f_of_paused_boxes(no_leaks):
     assert bx("wait", "pk", check=0).stdout == b"143\n"  # delivered to main: the VM ran again
     assert bx("rm", "-f", "pr", check=0).stdout == b"pr\n"
     bx("rm", "pk", check=0)
+
+
+def test_a_pause_the_shim_cannot_carry_out_fails_at_once(no_leaks):
+    """QEMU's monitor gone: pause reports the shim's reason instead of waiting
+    out its guard (boot timeout + 60 s, longer than this call's hang guard)."""
+    bx = no_leaks
+    ref = bx("run", "-d", "--network", "none", "busybox", "sleep", "600", check=0).stdout.decode().strip()
+    try:
+        bx("exec", ref, "true", check=0)  # booted: the pause is tried at once
+        os.unlink(os.path.join(bx.run_dir, ref[:12], "qmp.sock"))
+        p = bx("pause", ref, timeout=120)
+        assert p.returncode == 125 and b"cannot pause box" in p.stderr and p.stderr.count(b"\n") == 1, p.stderr
+        assert inspect(bx, ref)["State"]["Status"] == "running"
+        assert bx("exec", ref, "true").returncode == 0  # still running, not frozen
+    finally:
+        bx("rm", "-f", ref)

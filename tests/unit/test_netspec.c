@@ -298,6 +298,13 @@ static void test_ports_reserve_host_range(void **state)
 	assert_int_equal(two[0].host_port, base + 2);
 	assert_int_equal(two[1].host_port, base + 3);
 	assert_int_equal(two[1].host_port_last, 0);
+	/* the same with the range first: it still leaves base+2 to the later, explicit -p */
+	struct bx_port swapped[2] = {{.host_ip = "127.0.0.1", .host_port = base, .guest_port = 80, .proto = "tcp",
+				      .host_port_last = base + 3},
+				     {.host_ip = "127.0.0.1", .host_port = base + 2, .guest_port = 81, .proto = "tcp"}};
+	assert_int_equal(bx_ports_reserve(swapped, 2, &err), 0);
+	assert_int_equal(swapped[0].host_port, base + 3);
+	assert_int_equal(swapped[1].host_port, base + 2);
 	close(fds[0]);
 	close(fds[1]);
 }
