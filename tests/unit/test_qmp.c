@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,9 @@ static pid_t fake_monitor(const char *path, const char *greeting, const char *co
 			have += (size_t)n;
 		}
 		size_t len = (size_t)(nl - buf) + 1;
+		if (!strcmp(*a, "HANG")) /* a wedged QEMU: takes the command, never answers */
+			for (;;)
+				pause();
 		if (write(log_fd, buf, len) < 0 || write(c, *a, strlen(*a)) < 0)
 			_exit(1);
 		memmove(buf, buf + len, have - len);
@@ -135,6 +140,26 @@ static void execute_reports_errors(void **state)
 		     "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"stop\"}\n");
 }
 
+/* The deadline is what keeps a wedged QEMU from stalling the shim. */
+static void execute_gives_up_on_a_silent_monitor(void **state)
+{
+	char dir[] = "/tmp/bx-qmp-test.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	FILE *log = tmpfile();
+	const char *const answers[] = {"{\"return\": {}}\r\n", "HANG", NULL};
+	pid_t kid = fake_monitor(path, GREETING, answers, fileno(log));
+	struct bx_err err = {0};
+	assert_int_equal(bx_qmp_execute(path, "stop", 300, &err), -1);
+	assert_int_equal(err.errnum, ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "did not answer"));
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	fclose(log);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void execute_without_monitor(void **state)
 {
 	struct bx_err err = {0};
@@ -149,6 +174,7 @@ int main(void)
 		cmocka_unit_test(execute_skips_events),
 		cmocka_unit_test(execute_reports_errors),
 		cmocka_unit_test(execute_without_monitor),
+		cmocka_unit_test(execute_gives_up_on_a_silent_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
