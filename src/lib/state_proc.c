@@ -3,6 +3,7 @@
  * of /proc/PID/stat); a box whose shim is gone is reconciled to exited. */
 #include "state.h"
 #include "keptlog.h"
+#include "vmproc.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -20,23 +21,8 @@ int bx_proc_start_time(int pid, unsigned long long *out)
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (bx_read_file(path, &text, NULL, NULL) < 0)
 		return -1;
-	/* comm may hold spaces and parentheses: fields restart after the last ')' */
-	char *p = strrchr(text, ')');
-	if (!p)
-		return -1;
-	p++; /* at the space before field 3 (state) */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -1;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(p + 1, &end, 10);
-	if (errno || end == p + 1)
-		return -1;
-	*out = v;
-	return 0;
+	unsigned long long utime, stime;
+	return bx_proc_stat_times(text, &utime, &stime, out);
 }
 
 bool bx_proc_alive(int pid, unsigned long long start_time)
