@@ -1,6 +1,6 @@
 #include "box_view.h"
 
-#include <regex.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,11 +201,14 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	if (kl == 2 && !strncmp(kv, "id", 2))
 		dst = &f->ids;
 	else if (kl == 4 && !strncmp(kv, "name", 4)) {
-		regex_t re;
-		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+		regex_t *nv = realloc(f->names, (f->nnames + 1) * sizeof(*nv));
+		if (!nv)
+			return bx_fail(err, ENOMEM, "out of memory");
+		f->names = nv;
+		if (regcomp(&f->names[f->nnames], v, REG_EXTENDED | REG_NOSUB) != 0)
 			return bx_fail(err, 0, "invalid filter 'name=%s': not a valid regular expression", v);
-		regfree(&re);
-		dst = &f->names;
+		f->nnames++;
+		return 0;
 	}
 	else if (kl == 5 && !strncmp(kv, "label", 5))
 		dst = &f->labels;
@@ -227,16 +230,11 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 
 /* Docker matches a name filter as an unanchored regexp against the name
  * both with and without its leading "/" (so ^web$ and ^/web$ both work). */
-static bool name_match(const char *name, const char *pattern)
+static bool name_match(const char *name, const regex_t *re)
 {
-	regex_t re;
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-		return false; /* checked in cli_filter_add */
 	char slashed[256];
 	snprintf(slashed, sizeof(slashed), "/%s", name);
-	bool ok = regexec(&re, name, 0, NULL, 0) == 0 || regexec(&re, slashed, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
+	return regexec(re, name, 0, NULL, 0) == 0 || regexec(re, slashed, 0, NULL, 0) == 0;
 }
 
 static bool label_match(json_t *labels, const char *want)
@@ -257,9 +255,9 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 		ok = !strncmp(r->id, *v, strlen(*v));
 	if (!ok)
 		return false;
-	ok = !f->names;
-	for (char **v = f->names; v && *v && !ok; v++)
-		ok = name_match(r->name, *v);
+	ok = !f->nnames;
+	for (size_t i = 0; i < f->nnames && !ok; i++)
+		ok = name_match(r->name, &f->names[i]);
 	if (!ok)
 		return false;
 	for (char **v = f->labels; v && *v; v++) /* labels: every one must match */
@@ -274,7 +272,9 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 void cli_filters_free(struct cli_filters *f)
 {
 	bx_strv_free(f->ids);
-	bx_strv_free(f->names);
+	for (size_t i = 0; i < f->nnames; i++)
+		regfree(&f->names[i]);
+	free(f->names);
 	bx_strv_free(f->labels);
 	bx_strv_free(f->statuses);
 	memset(f, 0, sizeof(*f));

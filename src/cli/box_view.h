@@ -4,6 +4,7 @@
 #ifndef BOXVM_CLI_BOX_VIEW_H
 #define BOXVM_CLI_BOX_VIEW_H
 
+#include <regex.h>
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -26,7 +27,9 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r);
 /* ps --filter: KEY=VALUE with KEY id, name, label, status; the same key
  * ORs, different keys AND (Docker). */
 struct cli_filters {
-	char **ids, **names, **labels, **statuses;
+	char **ids, **labels, **statuses;
+	regex_t *names; /* name=REGEXP, compiled once */
+	size_t nnames;
 };
 int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err);
 /* labels: the box's Config.Labels object (may be NULL) */

@@ -8,7 +8,7 @@ void bx_ports_display(const struct bx_port *ports, int n, char *out, size_t size
 	size_t used = 0;
 	if (size)
 		out[0] = '\0';
-	for (int i = 0, shown = 0; i < n; i++, shown++) {
+	for (int i = 0; i < n; i++) {
 		const struct bx_port *p = &ports[i];
 		bool v6 = strchr(p->host_ip, ':') != NULL;
 		const char *ip = p->host_ip[0] ? p->host_ip : "0.0.0.0";
@@ -23,11 +23,11 @@ void bx_ports_display(const struct bx_port *ports, int n, char *out, size_t size
 		char entry[128];
 		/* Docker joins host and port as Go's net.JoinHostPort: brackets around IPv6 */
 		if (last > i)
-			snprintf(entry, sizeof(entry), "%s%s%s%s:%d-%d->%d-%d/%s", shown ? ", " : "", v6 ? "[" : "", ip,
+			snprintf(entry, sizeof(entry), "%s%s%s%s:%d-%d->%d-%d/%s", used ? ", " : "", v6 ? "[" : "", ip,
 				 v6 ? "]" : "", p->host_port, ports[last].host_port, p->guest_port, ports[last].guest_port,
 				 p->proto);
 		else
-			snprintf(entry, sizeof(entry), "%s%s%s%s:%d->%d/%s", shown ? ", " : "", v6 ? "[" : "", ip,
+			snprintf(entry, sizeof(entry), "%s%s%s%s:%d->%d/%s", used ? ", " : "", v6 ? "[" : "", ip,
 				 v6 ? "]" : "", p->host_port, p->guest_port, p->proto);
 		i = last;
 		size_t len = strlen(entry);
