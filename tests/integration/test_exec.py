@@ -7,6 +7,7 @@ through tmux. Time limits are hang guards only."""
 import hashlib
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -25,12 +26,17 @@ def _stop(bx, ref):
     run = os.path.join(bx.run_dir, ref[:12])
     try:
         pid = int(open(os.path.join(run, "shim.pid")).read())
+        pidfd = os.pidfd_open(pid)
         os.kill(pid, signal.SIGTERM)
     except (OSError, ValueError):
         return
-    deadline = time.time() + GUARD
-    while os.path.exists(run) and time.time() < deadline:
-        time.sleep(0.1)
+    # the box is gone once its shim has exited (it removes the runtime dir
+    # before its last steps, so that alone is not the end)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], GUARD)
+        assert ready, f"the shim (pid {pid}) did not exit within {GUARD} s of SIGTERM"
+    finally:
+        os.close(pidfd)
 
 
 @pytest.fixture(scope="module")
