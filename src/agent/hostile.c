@@ -9,7 +9,7 @@
  *               Up to FLOOD_BYTES, or until the host has stopped taking
  *               bytes for FLOOD_STALL_MS; then power off.
  *   error_ctrl  ERROR messages whose text holds terminal escape sequences,
- *               through the normal path: one on the main channel, and one
+ *               through the normal path: 64 on the main channel, and one
  *               (then CLOSE, no EXIT) as the answer to every exec request. */
 #ifdef BOXVM_TEST_HOOKS
 #include "agent.h"

@@ -128,7 +128,7 @@ int main(void)
 		agent_fatal("out of memory");
 	session_start(ag.main, &spec);
 #ifdef BOXVM_TEST_HOOKS
-	if (ag.hostile == HOSTILE_ERROR_CTRL) /* goes out once the host attaches main */
+	for (int i = 0; ag.hostile == HOSTILE_ERROR_CTRL && i < 64; i++) /* out once the host attaches main */
 		session_send_msg(ag.main, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));
 #endif
 	ag.serve_at_ms = agent_now_ms() + spec.accept_delay_ms;

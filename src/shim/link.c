@@ -10,6 +10,9 @@
 #include "shim.h"
 
 #define RETRY_MS 500
+/* ERROR messages from the guest written to shim.log per boot: a real agent
+ * sends one at most; a hostile one could otherwise grow the log without end */
+#define GUEST_ERRORS_LOGGED_MAX 16
 
 static struct bx_chan *main_chan(struct shim *s)
 {
@@ -121,6 +124,7 @@ void shim_link_init(struct shim *s)
 	bx_mux_init(&s->mux, true, &ops, s);
 	bx_msgbuf_init(&s->main_in);
 	s->link_pause_noted = false;
+	s->guest_errors_logged = 0;
 }
 
 static int open_main(struct shim *s, struct bx_err *err)
@@ -340,9 +344,14 @@ void shim_process_main(struct shim *s)
 		}
 		case BX_M_ERROR:
 			/* the agent writes the same text to main's stderr stream; shim_log
-			 * makes the guest's text safe for the log (src/lib/safetext.h) */
-			shim_log(s, true, "guest: %.*s", (int)(m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX),
-				 (const char *)m.payload);
+			 * makes the guest's text safe for the log (src/lib/safetext.h),
+			 * and only the first few are kept: a guest must not fill the disk */
+			if (s->guest_errors_logged < GUEST_ERRORS_LOGGED_MAX)
+				shim_log(s, true, "guest: %.*s%s",
+					 (int)(m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX),
+					 (const char *)m.payload,
+					 s->guest_errors_logged + 1 == GUEST_ERRORS_LOGGED_MAX ? " (further guest errors are not logged)" : "");
+			s->guest_errors_logged++;
 			consume_main(s, m.len);
 			break;
 		case BX_M_STARTED:
