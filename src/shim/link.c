@@ -75,7 +75,9 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 			shim_log(s, true, "main channel: %s", err.msg);
 			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
 		}
-		/* credit is returned as the client takes the bytes (shim_process_main) */
+		/* credit is returned as the client takes the bytes (shim_process_main),
+		 * so main_in never holds more than the channel's window (256 KiB)
+		 * whatever the guest sends: the mux refuses DATA beyond it */
 	} else {
 		bx_mux_consumed(m, c, len);
 	}
