@@ -13,9 +13,12 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 HOST_PKGS := libarchive jansson libcurl libcrypto
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
+AGENT_CFLAGS := $(BASE_CFLAGS) -Os
 ifeq ($(SANITIZE),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HOST_LDFLAGS += -fsanitize=address,undefined
+# the test build's agent carries the hostile-guest test mode (src/agent/hostile.c)
+AGENT_CFLAGS += -DBOXVM_TEST_HOOKS
 endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -48,7 +51,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/agent-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(BASE_CFLAGS) -Os -MMD -MP -c $< -o $@
+	$(MUSL_CC) $(AGENT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libboxvm.a: $(LIB_OBJ)
 	@rm -f $@

@@ -22,6 +22,9 @@
 #define BX_AGENT_OUT_HIGH (1024u * 1024u)
 
 enum sess_kind { SESS_MAIN, SESS_EXEC, SESS_PTY };
+#ifdef BOXVM_TEST_HOOKS
+enum agent_hostile { HOSTILE_NONE, HOSTILE_FLOOD, HOSTILE_ERROR_CTRL }; /* hostile.c */
+#endif
 
 struct agent;
 
@@ -73,6 +76,9 @@ struct agent {
 	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
 	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
 	struct bx_spec box;       /* main's env, user and cwd: what exec sessions inherit */
+#ifdef BOXVM_TEST_HOOKS
+	enum agent_hostile hostile;
+#endif
 };
 
 /* log.c: console output. Errors always; info only with boxvm.debug=1. */
@@ -148,6 +154,13 @@ void agent_stats_collect(struct bx_guest_stats *st);
 /* reaper.c */
 int agent_signals_init(struct bx_err *err);
 void agent_reap(struct agent *ag);
+
+/* hostile.c: the hostile-guest test mode (test build only, see there) */
+#ifdef BOXVM_TEST_HOOKS
+enum agent_hostile agent_hostile_mode(void);
+_Noreturn void agent_hostile_flood(int vport_fd);
+extern const char agent_hostile_text[];
+#endif
 
 /* loop.c */
 _Noreturn void agent_loop(struct agent *ag);

@@ -92,6 +92,11 @@ int main(void)
 	if ((ag.vport_fd = agent_open_vport(BX_AGENT_PORT_NAME, VPORT_TIMEOUT_MS, &err)) < 0)
 		agent_fatal("%s", err.msg);
 	bx_mux_init(&ag.mux, false, &agent_mux_ops, &ag);
+#ifdef BOXVM_TEST_HOOKS
+	ag.hostile = agent_hostile_mode();
+	if (ag.hostile == HOSTILE_FLOOD)
+		agent_hostile_flood(ag.vport_fd);
+#endif
 
 	struct bx_spec spec;
 	bx_spec_init(&spec);
@@ -122,6 +127,10 @@ int main(void)
 	if (!ag.main)
 		agent_fatal("out of memory");
 	session_start(ag.main, &spec);
+#ifdef BOXVM_TEST_HOOKS
+	for (int i = 0; ag.hostile == HOSTILE_ERROR_CTRL && i < 64; i++) /* out once the host attaches main */
+		session_send_msg(ag.main, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));
+#endif
 	ag.serve_at_ms = agent_now_ms() + spec.accept_delay_ms;
 	if (spec.accept_delay_ms)
 		agent_info("accept delay: serving the port in %u ms", spec.accept_delay_ms);

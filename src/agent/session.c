@@ -198,7 +198,9 @@ void session_read_output(struct session *s, int fd)
 		bx_msg_encode_hdr(buf, kind, (uint32_t)n);
 		/* the credit covers the whole message: it goes out in one piece */
 		size_t sent = bx_mux_send(&s->ag->mux, c, buf, BX_MSG_HDR_SIZE + (size_t)n);
-		if (sent < BX_MSG_HDR_SIZE + (size_t)n) { /* cannot happen; keep the stream intact anyway */
+		if (sent < BX_MSG_HDR_SIZE + (size_t)n) {
+			/* the port's queue reached BX_MUX_OUT_HIGH since the poll (the
+			 * mux holds DATA back then): keep the rest for flush() */
 			size_t rest = BX_MSG_HDR_SIZE + (size_t)n - sent;
 			uint8_t *nb = realloc(s->obuf, s->olen + rest);
 			if (nb) {
@@ -303,6 +305,16 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			protocol_error(s, "expected PING, STATS or REQ first");
 			return;
 		}
+#ifdef BOXVM_TEST_HOOKS
+		if (s->ag->hostile == HOSTILE_ERROR_CTRL) {
+			/* a refusal whose text would drive the user's terminal; no EXIT,
+			 * so the client reports the ERROR itself */
+			session_send_msg(s, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));
+			s->ping = true; /* no process: closed once the ERROR is out */
+			s->exit_queued = true;
+			return;
+		}
+#endif
 		struct bx_spec spec;
 		struct bx_err e = {0};
 		bx_spec_init(&spec);

@@ -60,6 +60,7 @@ struct row {
 	/* the guest query of this frame */
 	int sock;
 	struct bx_msgbuf mb;
+	size_t got; /* bytes of this query so far (at most BX_STATS_QUERY_MAX) */
 };
 
 struct stats {
@@ -165,6 +166,7 @@ static void query_start(struct row *r)
 		return;
 	}
 	bx_msgbuf_init(&r->mb);
+	r->got = 0;
 }
 
 static void query_end(struct row *r)
@@ -184,7 +186,8 @@ static void query_read(struct row *r)
 	ssize_t n = recv(r->sock, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0 || bx_msgbuf_append(&r->mb, buf, (size_t)n, NULL) < 0) {
+	r->got += n > 0 ? (size_t)n : 0;
+	if (n <= 0 || r->got > BX_STATS_QUERY_MAX || bx_msgbuf_append(&r->mb, buf, (size_t)n, NULL) < 0) {
 		query_end(r);
 		return;
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/safetext.h"
 #include "../lib/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
@@ -96,8 +97,9 @@ static int await_started(int sock, const struct bx_box_record *box, struct bx_er
 				rc = -1;
 			} else if (m.kind == BX_M_STARTED) {
 				rc = 0;
-			} else if (m.kind == BX_M_ERROR) {
-				snprintf(error, sizeof(error), "%.*s", (int)m.len, (const char *)m.payload);
+			} else if (m.kind == BX_M_ERROR) { /* the guest's text: made safe to print */
+				bx_safe_text(error, sizeof(error), m.payload,
+					     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
 			} else if (m.kind == BX_M_EXIT && m.len == 4) {
 				int code = (int32_t)bx_get_u32(m.payload);
 				bx_fail_code(err, code ? code : BX_EXIT_ERROR, 0, "%s",

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/safetext.h"
 #include "cli.h"
 
 struct command {
@@ -49,7 +50,10 @@ static const struct command commands[] = {
 
 int bx_cli_report(const struct bx_err *err)
 {
-	fprintf(stderr, "boxvm: %s\n", err->msg[0] ? err->msg : "unknown error");
+	/* messages may quote a guest or an image: never raw to the terminal */
+	char text[BX_SAFE_TEXT_SIZE(sizeof(err->msg))];
+	bx_safe_text(text, sizeof(text), err->msg, strnlen(err->msg, sizeof(err->msg)));
+	fprintf(stderr, "boxvm: %s\n", text[0] ? text : "unknown error");
 	return err->exit_code ? err->exit_code : BX_EXIT_ERROR;
 }
 

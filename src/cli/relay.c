@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../lib/safetext.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 #include "tty.h"
@@ -191,8 +192,9 @@ static int read_sock(struct relay *r, struct bx_msgbuf *mb, struct bx_err *err)
 				r->got_exit = true;
 			}
 			break;
-		case BX_M_ERROR:
-			snprintf(r->error, sizeof(r->error), "%.*s", (int)m.len, (const char *)m.payload);
+		case BX_M_ERROR: /* the guest's text: made safe to print */
+			bx_safe_text(r->error, sizeof(r->error), m.payload,
+				     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
 			r->have_error = true;
 			break;
 		default: /* STARTED, PONG: nothing to do */

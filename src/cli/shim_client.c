@@ -16,6 +16,7 @@
 #include "../lib/boxid.h"
 #include "../lib/paths.h"
 #include "../lib/reply.h"
+#include "../lib/safetext.h"
 #include "../lib/unixsock.h"
 #include "../proto/msg.h"
 
@@ -148,7 +149,10 @@ int bx_shim_attach(const struct bx_vmspec *vm, bool forward_stdin, struct bx_err
 				code = (int)((uint32_t)m.payload[0] | (uint32_t)m.payload[1] << 8 |
 					     (uint32_t)m.payload[2] << 16 | (uint32_t)m.payload[3] << 24);
 			} else if (m.kind == BX_M_ERROR) {
-				bx_fail(err, 0, "%.*s", (int)m.len, (const char *)m.payload);
+				/* the shim's end message quotes the guest (console lines) */
+				char text[sizeof(err->msg)];
+				bx_safe_text(text, sizeof(text), m.payload, m.len);
+				bx_fail(err, 0, "%s", text);
 				got_error = true;
 			}
 		}

@@ -31,6 +31,10 @@
 
 #define BX_MSG_HDR_SIZE 5
 #define BX_MSG_MAX (1024u * 1024u)
+/* An ERROR is one line of text from the other side; a reader shows at most
+ * this much of it (the rest of a longer one, e.g. from a hostile guest, is
+ * dropped rather than copied into logs and terminals). */
+#define BX_MSG_ERROR_TEXT_MAX 1024u
 
 enum bx_msg_kind {
 	BX_M_PING = 1,      /* host->guest; payload ignored */

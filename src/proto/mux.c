@@ -131,6 +131,8 @@ void bx_mux_out_consume(struct bx_mux *m, size_t n)
 	m->out_off += n < pending ? n : pending;
 	if (m->out_off == m->out_len)
 		m->out_off = m->out_len = 0;
+	if (m->in_paused && bx_mux_out_pending(m) <= BX_MUX_OUT_LOW)
+		m->in_paused = false;
 }
 
 size_t bx_mux_out_pending(const struct bx_mux *m)
@@ -138,10 +140,20 @@ size_t bx_mux_out_pending(const struct bx_mux *m)
 	return m->out_len - m->out_off;
 }
 
+bool bx_mux_input_paused(const struct bx_mux *m)
+{
+	return m->in_paused;
+}
+
 /* Make room for n more bytes at the end; a failure kills the link (we cannot
  * drop a frame without desynchronising the peer's credit accounting). */
 static bool out_reserve(struct bx_mux *m, size_t n)
 {
+	if (bx_mux_out_pending(m) + n > BX_MUX_OUT_LIMIT) {
+		m->out_overflow = true;
+		m->dead = true;
+		return false;
+	}
 	if (m->out_cap - m->out_len >= n)
 		return true;
 	if (m->out_off) { /* reclaim what has been written */
@@ -164,6 +176,13 @@ static bool out_reserve(struct bx_mux *m, size_t n)
 	return true;
 }
 
+/* Backpressure starts once the queue reaches the high watermark. */
+static void note_queued(struct bx_mux *m)
+{
+	if (bx_mux_out_pending(m) >= BX_MUX_OUT_HIGH)
+		m->in_paused = true;
+}
+
 static bool emit(struct bx_mux *m, uint32_t chan, uint8_t type, const void *payload, uint32_t len)
 {
 	if (!out_reserve(m, BX_FRAME_HDR_SIZE + (size_t)len))
@@ -172,6 +191,7 @@ static bool emit(struct bx_mux *m, uint32_t chan, uint8_t type, const void *payl
 	if (len)
 		memcpy(m->out + m->out_len + BX_FRAME_HDR_SIZE, payload, len);
 	m->out_len += BX_FRAME_HDR_SIZE + (size_t)len;
+	note_queued(m);
 	return true;
 }
 
@@ -192,6 +212,7 @@ static bool insert_open_ok(struct bx_mux *m, size_t rel, uint32_t chan)
 	memmove(m->out + pos + BX_FRAME_HDR_SIZE, m->out + pos, m->out_len - pos);
 	bx_frame_encode_hdr(m->out + pos, chan, BX_F_OPEN_OK, 0);
 	m->out_len += BX_FRAME_HDR_SIZE;
+	note_queued(m);
 	return true;
 }
 
@@ -364,11 +385,20 @@ static int dispatch(struct bx_mux *m, const struct bx_frame *f, struct bx_err *e
 	}
 }
 
+/* Why queueing failed: the hard limit, or memory. */
+static int fail_queue(const struct bx_mux *m, struct bx_err *err)
+{
+	if (m->out_overflow)
+		return bx_fail(err, ENOBUFS, "mux: the peer does not read what is sent to it (%zu bytes queued, limit %u)",
+			       bx_mux_out_pending(m), BX_MUX_OUT_LIMIT);
+	return bx_fail(err, ENOMEM, "mux: cannot queue outgoing frames");
+}
+
 static int dispatch_checked(struct bx_mux *m, const struct bx_frame *f, struct bx_err *err)
 {
 	if (dispatch(m, f, err) < 0 || m->dead) {
 		if (m->dead && err && err->msg[0] == '\0')
-			bx_fail(err, ENOMEM, "mux: cannot queue outgoing frames");
+			fail_queue(m, err);
 		m->dead = true;
 		return -1;
 	}
@@ -411,6 +441,8 @@ static int feed_partial(struct bx_mux *m, const uint8_t **p, size_t *len, struct
 
 int bx_mux_input(struct bx_mux *m, const void *buf, size_t len, struct bx_err *err)
 {
+	if (m->dead && m->out_overflow)
+		return fail_queue(m, err);
 	if (m->dead)
 		return bx_fail(err, EPIPE, "mux: link is dead after an earlier error");
 	if (err)
@@ -473,11 +505,18 @@ struct bx_chan *bx_mux_open(struct bx_mux *m, uint32_t port, struct bx_err *err)
 	return c;
 }
 
+size_t bx_mux_send_room(const struct bx_mux *m, const struct bx_chan *c)
+{
+	if (m->dead || (c->state != BX_CH_OPEN && c->state != BX_CH_OPENING) || c->sent_eof ||
+	    bx_mux_out_pending(m) >= BX_MUX_OUT_HIGH)
+		return 0;
+	return c->send_credit;
+}
+
 size_t bx_mux_send(struct bx_mux *m, struct bx_chan *c, const void *buf, size_t len)
 {
-	if (m->dead || (c->state != BX_CH_OPEN && c->state != BX_CH_OPENING) || c->sent_eof)
-		return 0;
-	size_t n = len < c->send_credit ? len : c->send_credit;
+	size_t room = bx_mux_send_room(m, c);
+	size_t n = len < room ? len : room;
 	const uint8_t *p = buf;
 	size_t done = 0;
 	while (done < n) {

@@ -31,6 +31,21 @@
 #define BX_MUX_WINDOW (256u * 1024u)
 #define BX_MUX_MAX_CHANNELS 1024
 
+/* Bounds on the output queue. Every frame the peer sends may make us queue an
+ * answer (OPEN_ERR, OPEN_OK, CLOSE, CREDIT), so a peer that writes without
+ * ever reading would grow the queue without bound: a hostile guest sending
+ * OPEN+CLOSE pairs made the shim queue 146 MiB per 256 MiB sent. Backpressure:
+ * the owner stops reading the peer while bx_mux_input_paused() says so, from
+ * BX_MUX_OUT_HIGH queued bytes until the peer has drained the queue below
+ * BX_MUX_OUT_LOW (answers are never larger than the frames that caused them,
+ * so the queue then stays within HIGH plus one read). Owners also send their
+ * own DATA only below BX_MUX_OUT_HIGH (bx_mux_send_room). BX_MUX_OUT_LIMIT is
+ * the hard stop for an owner that does neither: a frame that would take the
+ * queue past it kills the link with a clear error instead of growing memory. */
+#define BX_MUX_OUT_HIGH (1024u * 1024u)
+#define BX_MUX_OUT_LOW (256u * 1024u)
+#define BX_MUX_OUT_LIMIT (16u * 1024u * 1024u)
+
 enum bx_chan_state {
 	BX_CH_FREE = 0,
 	BX_CH_OPENING,    /* we sent OPEN, no answer yet */
@@ -78,6 +93,8 @@ struct bx_mux {
 	/* encoded outgoing frames not yet written */
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
+	bool in_paused;   /* backpressure: the owner should not read the peer */
+	bool out_overflow; /* the queue hit BX_MUX_OUT_LIMIT (the link is dead) */
 	bool dead;
 };
 
@@ -91,10 +108,17 @@ int bx_mux_input(struct bx_mux *m, const void *buf, size_t len, struct bx_err *e
 const uint8_t *bx_mux_out_peek(struct bx_mux *m, size_t *len);
 void bx_mux_out_consume(struct bx_mux *m, size_t n);
 size_t bx_mux_out_pending(const struct bx_mux *m);
+/* Backpressure (see BX_MUX_OUT_HIGH): true while the owner should stop
+ * reading the peer, because the peer is not reading what we queued for it. */
+bool bx_mux_input_paused(const struct bx_mux *m);
 
 /* Open a channel to `port`; returns the channel or NULL (err filled) if none is free. */
 struct bx_chan *bx_mux_open(struct bx_mux *m, uint32_t port, struct bx_err *err);
-/* Queue up to len bytes as DATA frames, limited by send credit. Returns bytes accepted (maybe 0). */
+/* Bytes bx_mux_send would accept on c now: its credit, and nothing while the
+ * output queue holds BX_MUX_OUT_HIGH or more (owners read their sources only
+ * while this is non-zero, so a peer that does not read stalls them). */
+size_t bx_mux_send_room(const struct bx_mux *m, const struct bx_chan *c);
+/* Queue up to len bytes as DATA frames, limited by bx_mux_send_room. Returns bytes accepted (maybe 0). */
 size_t bx_mux_send(struct bx_mux *m, struct bx_chan *c, const void *buf, size_t len);
 /* The application consumed n received bytes: return credit (batched). */
 void bx_mux_consumed(struct bx_mux *m, struct bx_chan *c, size_t n);

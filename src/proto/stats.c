@@ -25,9 +25,9 @@ size_t bx_stats_encode(const struct bx_guest_stats *st, uint8_t *out)
 
 int bx_stats_decode(const uint8_t *p, size_t len, struct bx_guest_stats *st, struct bx_err *err)
 {
-	if (len < BX_STATS_SIZE || len % 8)
-		return bx_fail(err, 0, "malformed stats reply (%zu bytes, expected at least %u in whole u64s)", len,
-			       BX_STATS_SIZE);
+	if (len < BX_STATS_SIZE || len > BX_STATS_MAX_SIZE || len % 8)
+		return bx_fail(err, 0, "malformed stats reply (%zu bytes, expected %u to %u in whole u64s)", len,
+			       BX_STATS_SIZE, BX_STATS_MAX_SIZE);
 	uint64_t *f[BX_STATS_FIELDS] = {&st->mem_total, &st->mem_available, &st->pids,     &st->net_rx,
 					&st->net_tx,    &st->blk_read,      &st->blk_write, &st->cpu_ns};
 	for (int i = 0; i < BX_STATS_FIELDS; i++)

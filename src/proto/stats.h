@@ -25,10 +25,18 @@ struct bx_guest_stats {
 
 #define BX_STATS_FIELDS 8
 #define BX_STATS_SIZE (BX_STATS_FIELDS * 8)
+/* The guest answers, so it decides how long a reply is: room for 512 fields
+ * of future agents, and no more; a longer reply is malformed. */
+#define BX_STATS_MAX_SIZE 4096u
+/* All a reader takes on one stats query: the reply, an ERROR, an EXIT and
+ * their headers. A guest that sends more is cut off there (the box's numbers
+ * show as unknown) instead of being buffered up to BX_MSG_MAX. */
+#define BX_STATS_QUERY_MAX (BX_STATS_MAX_SIZE + 2048u)
 
 /* out must hold BX_STATS_SIZE bytes; returns BX_STATS_SIZE. */
 size_t bx_stats_encode(const struct bx_guest_stats *st, uint8_t *out);
-/* Fails when fewer than BX_STATS_SIZE bytes came or len is not whole u64s. */
+/* Fails when fewer than BX_STATS_SIZE or more than BX_STATS_MAX_SIZE bytes
+ * came, or len is not whole u64s. */
 int bx_stats_decode(const uint8_t *p, size_t len, struct bx_guest_stats *st, struct bx_err *err);
 
 #endif

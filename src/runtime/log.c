@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/safetext.h"
 #include "rt.h"
 
 static const struct rt_globals *globals;
@@ -50,14 +51,13 @@ static void log_line(const char *level, const char *msg)
 
 void rt_error(const char *fmt, ...)
 {
-	char msg[2048];
+	char raw[2048], msg[BX_SAFE_TEXT_SIZE(sizeof(raw))];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	for (char *c = msg; *c; c++)
-		if (*c == '\n')
-			*c = ' ';
+	/* one line, and nothing a guest said may drive the caller's terminal */
+	bx_safe_text(msg, sizeof(msg), raw, strlen(raw));
 	log_line("error", msg);
 	dprintf(STDERR_FILENO, "boxvm-runtime: %s\n", msg);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/safetext.h"
 #include "shim.h"
 
 long long shim_now_ms(void)
@@ -39,11 +40,15 @@ void shim_log(struct shim *s, bool always, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ shim[%d]: ", ts.tv_nsec / 1000000, getpid());
+	/* messages carry guest text (its ERRORs, the console tail): each is one
+	 * line with every control character escaped (src/lib/safetext.h) */
+	char msg[sizeof(line)];
 	va_list ap;
 	va_start(ap, fmt);
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	int m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n += m < 0 ? 0 : (m >= (int)sizeof(line) - n - 1 ? (int)sizeof(line) - n - 2 : m);
+	size_t mlen = m < 0 ? 0 : (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+	n += (int)bx_safe_text(line + n, sizeof(line) - (size_t)n - 1, msg, mlen);
 	line[n++] = '\n';
 	if (write(s->log_fd, line, (size_t)n) < 0) {
 		/* nowhere left to report it */

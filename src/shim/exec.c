@@ -7,8 +7,9 @@
  * <- STARTED, STDOUT, STDERR, ERROR, EXIT) directly with the agent: the shim
  * never parses it. Flow control without buffering a stream:
  *  - client -> guest: the socket is read only while the channel has send
- *    credit, and never more than that credit, so nothing queues here; a
- *    guest process that does not read its stdin stalls its client's writes;
+ *    room (credit, and the mux's queue below BX_MUX_OUT_HIGH), and never more
+ *    than that, so nothing queues here; a guest process that does not read
+ *    its stdin, or a guest that does not read its port, stalls the writes;
  *  - guest -> client: received bytes wait in the connection's queue, and the
  *    guest gets their credit back only once they are written to the socket,
  *    so the queue never exceeds the window (256 KiB) and a client that stops
@@ -195,7 +196,8 @@ static void conn_read(struct shim *s, struct exec_conn *c)
 				/* no channel any more: only notice the client leaving */
 				want = sizeof(buf);
 			} else {
-				want = ch->send_credit < READ_MAX ? ch->send_credit : READ_MAX;
+				size_t room = bx_mux_send_room(&s->mux, ch);
+				want = room < READ_MAX ? room : READ_MAX;
 				if (!want)
 					return;
 			}
@@ -217,7 +219,7 @@ static void conn_read(struct shim *s, struct exec_conn *c)
 				conn_write(s, c);
 			}
 		} else if (ch) {
-			bx_mux_send(&s->mux, ch, buf, (size_t)n); /* within credit: all accepted */
+			bx_mux_send(&s->mux, ch, buf, (size_t)n); /* within the room: all accepted */
 		}
 		/* else: bytes after the channel ended are dropped */
 	}
@@ -277,7 +279,7 @@ size_t shim_exec_poll_fill(struct shim *s, struct pollfd *p, size_t cap)
 			continue;
 		short ev = bq_size(&c->to_client) ? POLLOUT : 0;
 		struct bx_chan *ch = conn_chan(s, c);
-		if (c->port_have < sizeof(c->port_le) || !ch || ch->send_credit)
+		if (c->port_have < sizeof(c->port_le) || !ch || bx_mux_send_room(&s->mux, ch))
 			ev |= POLLIN;
 		/* polled even with no events: POLLHUP tells that a stalled client died */
 		c->pidx = (int)n;

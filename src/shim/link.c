@@ -10,6 +10,9 @@
 #include "shim.h"
 
 #define RETRY_MS 500
+/* ERROR messages from the guest written to shim.log per boot: a real agent
+ * sends one at most; a hostile one could otherwise grow the log without end */
+#define GUEST_ERRORS_LOGGED_MAX 16
 
 static struct bx_chan *main_chan(struct shim *s)
 {
@@ -72,7 +75,9 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 			shim_log(s, true, "main channel: %s", err.msg);
 			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
 		}
-		/* credit is returned as the client takes the bytes (shim_process_main) */
+		/* credit is returned as the client takes the bytes (shim_process_main),
+		 * so main_in never holds more than the channel's window (256 KiB)
+		 * whatever the guest sends: the mux refuses DATA beyond it */
 	} else {
 		bx_mux_consumed(m, c, len);
 	}
@@ -120,6 +125,8 @@ void shim_link_init(struct shim *s)
 {
 	bx_mux_init(&s->mux, true, &ops, s);
 	bx_msgbuf_init(&s->main_in);
+	s->link_pause_noted = false;
+	s->guest_errors_logged = 0;
 }
 
 static int open_main(struct shim *s, struct bx_err *err)
@@ -157,6 +164,11 @@ void shim_link_tick(struct shim *s, long long now)
 	/* one heartbeat outstanding at a time: an unanswered one is simply still
 	 * queued behind a booting guest; retries follow a refusal. */
 	if (!s->hb_pong && !s->hb_id && s->hb_next_ms && now >= s->hb_next_ms) {
+		if (bx_mux_out_pending(&s->mux) >= BX_MUX_OUT_HIGH) {
+			/* the PING could not be queued: ask again once the guest reads */
+			s->hb_next_ms = now + RETRY_MS;
+			return;
+		}
 		struct bx_err err;
 		struct bx_chan *c = bx_mux_open(&s->mux, BX_PORT_EXEC, &err);
 		s->hb_next_ms = 0;
@@ -177,10 +189,25 @@ void shim_link_tick(struct shim *s, long long now)
 	}
 }
 
+/* Backpressure (BX_MUX_OUT_HIGH): while the guest leaves what we queued for
+ * it unread, we stop reading it, so whatever it sends waits in its own
+ * queues, not in our memory. Noted once per boot: a hostile guest must not be
+ * able to fill shim.log by toggling it. */
+static bool link_paused(struct shim *s)
+{
+	if (!bx_mux_input_paused(&s->mux))
+		return false;
+	if (!s->link_pause_noted)
+		shim_log(s, true, "the guest does not read the control port (%zu bytes queued for it): "
+			 "not reading from it until it does", bx_mux_out_pending(&s->mux));
+	s->link_pause_noted = true;
+	return true;
+}
+
 void shim_link_readable(struct shim *s)
 {
 	uint8_t buf[65536];
-	for (;;) {
+	while (!link_paused(s)) {
 		ssize_t n = read(s->ctl_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -195,7 +222,7 @@ void shim_link_readable(struct shim *s)
 		struct bx_err err;
 		if (bx_mux_input(&s->mux, buf, (size_t)n, &err) < 0) {
 			shim_log(s, true, "link: %s", err.msg);
-			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the host-guest link");
+			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, err.msg);
 		}
 	}
 	shim_process_main(s);
@@ -218,6 +245,8 @@ void shim_link_writable(struct shim *s)
 			return;
 		}
 		bx_mux_out_consume(&s->mux, (size_t)n);
+		if (bq_size(&s->main_out))
+			shim_main_flush(s); /* held back while the queue was full (bx_mux_send_room) */
 	}
 }
 
@@ -316,8 +345,15 @@ void shim_process_main(struct shim *s)
 			break;
 		}
 		case BX_M_ERROR:
-			/* the agent writes the same text to main's stderr stream */
-			shim_log(s, true, "guest: %.*s", (int)m.len, (const char *)m.payload);
+			/* the agent writes the same text to main's stderr stream; shim_log
+			 * makes the guest's text safe for the log (src/lib/safetext.h),
+			 * and only the first few are kept: a guest must not fill the disk */
+			if (s->guest_errors_logged < GUEST_ERRORS_LOGGED_MAX)
+				shim_log(s, true, "guest: %.*s%s",
+					 (int)(m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX),
+					 (const char *)m.payload,
+					 s->guest_errors_logged + 1 == GUEST_ERRORS_LOGGED_MAX ? " (further guest errors are not logged)" : "");
+			s->guest_errors_logged++;
 			consume_main(s, m.len);
 			break;
 		case BX_M_STARTED:

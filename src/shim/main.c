@@ -110,9 +110,11 @@ static void loop(struct shim *s)
 		p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 		if (s->cli_fd < 0)
 			p[i_lis = n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		/* not read while the guest leaves our output unread (backpressure, link.c) */
 		if (s->ctl_fd >= 0 && !s->ctl_eof)
 			p[i_ctl = n++] = (struct pollfd){
-				.fd = s->ctl_fd, .events = POLLIN | (bx_mux_out_pending(&s->mux) ? POLLOUT : 0)};
+				.fd = s->ctl_fd, .events = (bx_mux_input_paused(&s->mux) ? 0 : POLLIN) |
+							   (bx_mux_out_pending(&s->mux) ? POLLOUT : 0)};
 		if (s->cli_fd >= 0)
 			p[i_cli = n++] = (struct pollfd){.fd = s->cli_fd,
 							 .events = (bq_size(&s->main_out) < 65536 ? POLLIN : 0) |

@@ -660,6 +660,103 @@ static void test_id_wraps_and_skips_in_use(void **state)
 	assert_false(p->guest.m.dead);
 }
 
+
+/* ---- a peer that writes and never reads (issue 10's hostile guest) ---- */
+
+/* 64 KiB of the guest's flood: OPEN channel 2 on port 4089, then CLOSE, over
+ * and over; the host refuses each OPEN with an OPEN_ERR it must queue. */
+#define FLOOD_CHUNK 65536
+static uint8_t *flood_chunk(size_t *len)
+{
+	static const uint8_t pair[28] = {2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0xf9, 0x0f, 0, 0,
+					 2, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0};
+	*len = FLOOD_CHUNK / sizeof(pair) * sizeof(pair);
+	uint8_t *buf = malloc(*len);
+	for (size_t off = 0; off < *len; off += sizeof(pair))
+		memcpy(buf + off, pair, sizeof(pair));
+	return buf;
+}
+
+/* The owner reads the peer only while the mux does not ask it to pause: the
+ * queue stops growing just past the high watermark, however long the peer
+ * floods, and reading resumes only once the peer drained it below the low one. */
+static void test_flood_pauses_input(void **state)
+{
+	struct pair *p = *state;
+	struct bx_err err;
+	size_t len;
+	uint8_t *chunk = flood_chunk(&len);
+	p->host.refuse = ECONNREFUSED;
+	size_t fed = 0, max_pending = 0;
+	for (int i = 0; i < 4096; i++) { /* 256 MiB offered */
+		if (bx_mux_input_paused(&p->host.m))
+			continue; /* the owner does not read: the bytes stay with the peer */
+		assert_int_equal(bx_mux_input(&p->host.m, chunk, len, &err), 0);
+		fed += len;
+		if (bx_mux_out_pending(&p->host.m) > max_pending)
+			max_pending = bx_mux_out_pending(&p->host.m);
+	}
+	assert_true(bx_mux_input_paused(&p->host.m));
+	assert_true(max_pending >= BX_MUX_OUT_HIGH);
+	assert_true(max_pending <= BX_MUX_OUT_HIGH + FLOOD_CHUNK);
+	assert_true(fed < 4 * 1024 * 1024);
+	assert_false(p->host.m.dead);
+	/* the peer reads down to between the watermarks: still paused */
+	bx_mux_out_consume(&p->host.m, bx_mux_out_pending(&p->host.m) - BX_MUX_OUT_LOW - 1);
+	assert_true(bx_mux_input_paused(&p->host.m));
+	/* below the low watermark: reading resumes */
+	bx_mux_out_consume(&p->host.m, 1);
+	assert_false(bx_mux_input_paused(&p->host.m));
+	assert_int_equal(bx_mux_input(&p->host.m, chunk, len, &err), 0);
+	free(chunk);
+}
+
+/* An owner that keeps reading anyway: past BX_MUX_OUT_LIMIT the link dies
+ * with an error that says why, and the queue never exceeds the limit. */
+static void test_flood_past_limit_kills_link(void **state)
+{
+	struct pair *p = *state;
+	struct bx_err err = {0};
+	size_t len;
+	uint8_t *chunk = flood_chunk(&len);
+	p->host.refuse = ECONNREFUSED;
+	int r = 0;
+	for (int i = 0; i < 4096 && r == 0; i++)
+		r = bx_mux_input(&p->host.m, chunk, len, &err);
+	assert_int_equal(r, -1);
+	assert_int_equal(err.errnum, ENOBUFS);
+	assert_non_null(strstr(err.msg, "does not read"));
+	assert_true(bx_mux_out_pending(&p->host.m) <= BX_MUX_OUT_LIMIT);
+	/* later input names the same cause */
+	assert_int_equal(bx_mux_input(&p->host.m, chunk, len, &err), -1);
+	assert_non_null(strstr(err.msg, "does not read"));
+	free(chunk);
+}
+
+/* DATA of our own is held back while the queue is at the high watermark. */
+static void test_send_room_zero_while_queue_full(void **state)
+{
+	struct pair *p = *state;
+	struct bx_chan *c = open_chan(p, 4089);
+	pump(p);
+	uint8_t *buf = calloc(1, BX_MUX_WINDOW);
+	/* fill the queue with the flood's answers on another (refused) path */
+	size_t len;
+	uint8_t *chunk = flood_chunk(&len);
+	struct bx_err err;
+	p->host.refuse = ECONNREFUSED;
+	while (!bx_mux_input_paused(&p->host.m))
+		assert_int_equal(bx_mux_input(&p->host.m, chunk, len, &err), 0);
+	assert_int_equal(bx_mux_send_room(&p->host.m, c), 0);
+	assert_int_equal(bx_mux_send(&p->host.m, c, buf, 100), 0);
+	assert_int_equal(c->send_credit, BX_MUX_WINDOW);
+	bx_mux_out_consume(&p->host.m, bx_mux_out_pending(&p->host.m));
+	assert_int_equal(bx_mux_send_room(&p->host.m, c), BX_MUX_WINDOW);
+	assert_int_equal(bx_mux_send(&p->host.m, c, buf, 100), 100);
+	free(chunk);
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -688,6 +785,9 @@ int main(void)
 		T(test_malformed_frames),
 		T(test_open_full_table),
 		T(test_id_wraps_and_skips_in_use),
+		T(test_flood_pauses_input),
+		T(test_flood_past_limit_kills_link),
+		T(test_send_room_zero_while_queue_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,11 @@ static void test_payload_malformed(void **state)
 	assert_non_null(strstr(err.msg, "malformed stats reply"));
 	assert_int_equal(bx_stats_decode(buf, BX_STATS_SIZE + 3, &out, &err), -1);
 	assert_int_equal(bx_stats_decode(buf, 0, &out, &err), -1);
+	/* the guest sets the length: a reply past the bound is refused */
+	static uint8_t big[BX_STATS_MAX_SIZE + 8];
+	assert_int_equal(bx_stats_decode(big, BX_STATS_MAX_SIZE, &out, &err), 0);
+	assert_int_equal(bx_stats_decode(big, BX_STATS_MAX_SIZE + 8, &out, &err), -1);
+	assert_non_null(strstr(err.msg, "malformed stats reply"));
 }
 
 static void test_msg_kinds(void **state)
