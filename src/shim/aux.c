@@ -104,13 +104,6 @@ int shim_start_shares(struct shim *s, struct bx_err *err)
 	for (int i = 0; i < s->spec.nshares; i++) {
 		const struct bx_share *sh = &s->spec.shares[i];
 		char sock[PATH_MAX], what[32];
-		struct stat st;
-		/* a missing or replaced source is named here, not as virtiofsd's exit */
-		if (stat(sh->source, &st) < 0)
-			return bx_fail(err, errno, "cannot share %s", sh->source);
-		if (sh->file ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode))
-			return bx_fail(err, 0, "cannot share %s: it is no longer a %s", sh->source,
-				       sh->file ? "regular file" : "directory");
 		if (bx_path_join(sock, sizeof(sock), err, "%s/vfs-%s.sock", s->spec.run_dir, sh->tag) < 0)
 			return -1;
 		pid_t pid = shim_spawn_share_virtiofsd(s, sh, sock, err);

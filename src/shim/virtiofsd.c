@@ -76,6 +76,33 @@ static int bind_confined(const char *src, const char *dst, unsigned long long at
 	return mount(NULL, dst, NULL, flags, NULL);
 }
 
+/* In a share's child: the source as the box was given it. Its path was
+ * resolved when the box was made (bx_mounts_resolve): a symlink in it now,
+ * or another kind of file, means it was changed since (a guest with a
+ * writable share of a parent directory can do that between two starts), and
+ * following it could hand the guest any host path. The bind is made from
+ * the fd checked here (/proc/self/fd/N), so nothing can change in between. */
+static int open_share_source(const struct vfs_job *j, char *fd_path, size_t fd_path_size, char *msg, size_t size)
+{
+	int fd = open(j->source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return child_fail(msg, size, "cannot open", j->source);
+	char link[32], now[PATH_MAX];
+	struct stat st;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, now, sizeof(now) - 1);
+	if (n < 0 || fstat(fd, &st) < 0)
+		return child_fail(msg, size, "cannot check", j->source);
+	now[n] = '\0';
+	if (strcmp(now, j->source) || (j->file_name ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode))) {
+		snprintf(msg, size, "cannot share %s: it has been replaced by a symlink or another kind of file since the "
+				    "box was created; remove the box and create it again", j->source);
+		return -1;
+	}
+	snprintf(fd_path, fd_path_size, "%s", link); /* the fd stays open until exec (close-on-exec) */
+	return 0;
+}
+
 /* In the child: a private mount namespace where stage holds what j serves. */
 static int stage_mounts(const struct vfs_job *j, const char *stage, char *msg, size_t size)
 {
@@ -84,11 +111,14 @@ static int stage_mounts(const struct vfs_job *j, const char *stage, char *msg, s
 	/* nothing propagates either way: the host never sees these mounts, and they go with the namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return child_fail(msg, size, "cannot make the mounts private for virtiofsd of", j->source);
+	char src[PATH_MAX];
+	snprintf(src, sizeof(src), "%s", j->source);
+	if (j->share && open_share_source(j, src, sizeof(src), msg, size) < 0)
+		return -1;
 	unsigned long long attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (j->ro ? MOUNT_ATTR_RDONLY : 0);
 	if (!j->file_name)
-		return bind_confined(j->source, stage, attrs, true) < 0
-			       ? child_fail(msg, size, "cannot bind-mount", j->source)
-			       : 0;
+		return bind_confined(src, stage, attrs, true) < 0 ? child_fail(msg, size, "cannot bind-mount", j->source)
+								   : 0;
 	char target[PATH_MAX];
 	if (mount("boxvm-file", stage, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k,nr_inodes=4") < 0)
 		return child_fail(msg, size, "cannot mount a tmpfs on", stage);
@@ -100,7 +130,7 @@ static int stage_mounts(const struct vfs_job *j, const char *stage, char *msg, s
 	if (fd < 0)
 		return child_fail(msg, size, "cannot create", target);
 	close(fd);
-	if (bind_confined(j->source, target, attrs, false) < 0)
+	if (bind_confined(src, target, attrs, false) < 0)
 		return child_fail(msg, size, "cannot bind-mount", j->source);
 	/* the guest may write the file (unless :ro) but add nothing beside it */
 	if (mount(NULL, stage, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)

@@ -188,3 +188,27 @@ def test_oci_readonly_root_holds(tmp_path, no_leaks):
     out = (tmp_path / "ctr-out").read_bytes().decode()
     assert out == "guest-memory-write\nraw-root-refused\n", out
     assert (sorted(os.listdir(b / "rootfs" / "etc")), sorted(os.listdir(b / "rootfs" / "tmp"))) == before
+
+
+def test_share_source_swapped_for_a_symlink_is_refused(bx, no_leaks, tmp_path):
+    """A guest with a writable share of a parent directory replaces the source
+    of another share by a symlink to a host path between two starts: the
+    next start refuses it with a one-line error instead of serving that path."""
+    data, secret = tmp_path / "data", tmp_path / "secret.txt"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "inside").write_text("sub\n")
+    (data / "conf").write_text("conf\n")
+    secret.write_text("host secret\n")
+    swap = (f"cat /conf /sub/inside; rm /data/conf; ln -s {secret} /data/conf; "
+            f"rm -r /data/sub; ln -s {tmp_path} /data/sub; echo swapped")
+    box = bx("create", "--network", "none", "-v", f"{data}:/data", "-v", f"{data}/conf:/conf",
+             "-v", f"{data}/sub:/sub", "busybox", "sh", "-c", swap, check=0).stdout.decode().strip()
+    try:
+        assert bx("start", "-a", box, check=0).stdout == b"conf\nsub\nswapped\n"
+        p = bx("start", "-a", box)
+        err = p.stderr.decode()
+        assert p.returncode == 125 and b"host secret" not in p.stdout and b"secret.txt" not in p.stdout, p
+        assert "has been replaced by a symlink" in err and err.count("\n") == 1, err
+    finally:
+        bx("rm", "-f", box, check=0)
+    assert secret.read_text() == "host secret\n"
