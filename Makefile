@@ -14,6 +14,10 @@ HOST_PKGS := libarchive jansson libcurl libcrypto
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 AGENT_CFLAGS := $(BASE_CFLAGS) -Os
+# the shim alone: the seccomp filter it puts on each share's virtiofsd
+SHIM_PKGS := libseccomp
+HOST_CFLAGS += $(shell pkg-config --cflags $(SHIM_PKGS) 2>/dev/null)
+SHIM_LIBS := $(shell pkg-config --libs $(SHIM_PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HOST_LDFLAGS += -fsanitize=address,undefined
@@ -64,7 +68,7 @@ $(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
 
 $(BUILD)/boxvm-shim: $(SHIM_OBJ) $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) $(SHIM_LIBS)
 
 $(BUILD)/boxvm-agent: $(AGENT_OBJ)
 	$(MUSL_CC) -static -o $@ $(AGENT_OBJ)

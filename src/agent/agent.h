@@ -93,7 +93,7 @@ _Noreturn void agent_poweroff(void);
 
 /* mounts.c */
 int agent_mount_early(struct bx_err *err);
-int agent_switch_root(struct bx_err *err);
+int agent_switch_root(bool read_only, struct bx_err *err);
 int agent_mount_box(struct bx_err *err);
 bool agent_cmdline_debug(void);
 int agent_mkdir_p(const char *path, mode_t mode);

@@ -83,12 +83,37 @@ bool agent_cmdline_debug(void)
 	return false;
 }
 
-int agent_switch_root(struct bx_err *err)
+/* A read-only root (--read-only, OCI root.readonly) is served read-only by
+ * the host's virtiofsd, so nothing the guest does can write it. The box
+ * still needs its mount points and /etc/hosts & co. made before the root
+ * turns read-only (agent_root_readonly): they go to a tmpfs overlay upper
+ * in guest memory, never to the host. */
+static int mount_root_readonly(struct bx_err *err)
+{
+	static const char lower[] = "/boxvm/lower", rw[] = "/boxvm/rw";
+	if (agent_mkdir_p(lower, 0755) < 0 || agent_mkdir_p(rw, 0755) < 0)
+		return bx_fail(err, errno, "mkdir %s", lower);
+	if (mount("rootfs", lower, "virtiofs", MS_RDONLY, NULL) < 0)
+		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", lower);
+	if (mount("rootfs-rw", rw, "tmpfs", 0, "mode=0755,size=16m") < 0 || mkdir("/boxvm/rw/upper", 0755) < 0 ||
+	    mkdir("/boxvm/rw/work", 0755) < 0)
+		return bx_fail(err, errno, "prepare the tmpfs over the read-only root");
+	if (mount("overlay", NEWROOT, "overlay", 0,
+		  "lowerdir=/boxvm/lower,upperdir=/boxvm/rw/upper,workdir=/boxvm/rw/work") < 0)
+		return bx_fail(err, errno, "mount an overlay over the read-only root");
+	return 0;
+}
+
+int agent_switch_root(bool read_only, struct bx_err *err)
 {
 	if (agent_mkdir_p(NEWROOT, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", NEWROOT);
-	if (mount("rootfs", NEWROOT, "virtiofs", 0, NULL) < 0)
+	if (read_only) {
+		if (mount_root_readonly(err) < 0)
+			return -1;
+	} else if (mount("rootfs", NEWROOT, "virtiofs", 0, NULL) < 0) {
 		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", NEWROOT);
+	}
 	/* The early mounts belong to the initramfs; the box gets fresh ones. */
 	umount2("/proc", MNT_DETACH);
 	umount2("/sys", MNT_DETACH);

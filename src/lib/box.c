@@ -52,6 +52,7 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 	for (vm->nshares = 0; vm->nshares < opts->nshares && vm->nshares < BX_MAX_SHARES; vm->nshares++)
 		vm->shares[vm->nshares] = opts->shares[vm->nshares];
 	vm->tty = spec->tty;
+	vm->rootfs_ro = spec->read_only; /* held by virtiofsd too, not only by the guest's mount */
 	vm->boot_timeout_s = boot_timeout_s();
 
 	char agent[PATH_MAX], base[PATH_MAX], vmjson[PATH_MAX];

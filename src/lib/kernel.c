@@ -14,8 +14,11 @@
  * the virtio-serial port (the host channel) and virtiofs (the root). Their
  * dependencies (virtio, virtio_ring, fuse, ...) come from modules.dep. */
 /* virtio_net: the box NIC (its deps net_failover, failover come from modules.dep);
- * virtio_balloon: free page reporting, guest memory freed goes back to the host */
-const char *const bx_guest_modules[] = {"virtio_mmio", "virtio_console", "virtiofs", "virtio_net", "virtio_balloon", NULL};
+ * virtio_balloon: free page reporting, guest memory freed goes back to the host;
+ * overlay: a read-only root gets a guest-memory upper for its mount points
+ * and /etc files (agent mounts.c) */
+const char *const bx_guest_modules[] = {"virtio_mmio", "virtio_console", "virtiofs", "virtio_net", "virtio_balloon",
+					 "overlay", NULL};
 
 /* ---- modules.dep ---- */
 

@@ -4,10 +4,9 @@
  *
  * Each bind mount or volume is one virtiofs share served by its own
  * virtiofsd (QEMU 7.2's virtiofsd serves exactly one directory per
- * process). A file bind mount shares a per-box directory holding a hard link
- * to the file (same inode: writes show both ways, and the file's siblings
- * stay out of the VM); across filesystems the file's parent directory is
- * shared instead. The guest mounts each share and enforces :ro itself. */
+ * process). A file bind mount shares only that file (the shim's virtiofsd
+ * sees a directory holding just a bind of it). :ro holds on the host side
+ * too: virtiofsd gets a read-only bind (src/shim/virtiofsd.c). */
 #ifndef BOXVM_MOUNTS_H
 #define BOXVM_MOUNTS_H
 

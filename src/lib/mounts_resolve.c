@@ -2,6 +2,7 @@
  * tags, and describe the guest mounts in the box's spec. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,8 +21,11 @@ static int add_share(struct bx_share *shares, int *nshares, const char *source, 
 	snprintf(sh->volume, sizeof(sh->volume), "%s", volume);
 	sh->ro = ro;
 	sh->file = file;
-	if (bx_path_join(sh->source, sizeof(sh->source), err, "%s", source) < 0)
-		return -1;
+	/* the path without symlinks: the shim refuses a source that has become
+	 * one since (a guest with a writable share of a parent directory could
+	 * otherwise point it elsewhere on the host for the next start) */
+	if (!realpath(source, sh->source))
+		return bx_fail(err, errno, "invalid mount source %s", source);
 	(*nshares)++;
 	return 0;
 }
@@ -74,9 +78,9 @@ int bx_mounts_resolve(const struct bx_paths *p, const struct bx_mount_req *m, si
 		}
 		if (add_share(shares, nshares, source, volume, r->ro, file, err) < 0)
 			return -1;
-		const char *tag = shares[*nshares - 1].tag;
-		if (bx_spec_add_mount(spec, file ? BX_SM_FILE : BX_SM_DIR, r->ro, tag, r->target,
-				      file ? base_name(r->source) : "", err) < 0)
+		const struct bx_share *sh = &shares[*nshares - 1];
+		if (bx_spec_add_mount(spec, file ? BX_SM_FILE : BX_SM_DIR, r->ro, sh->tag, r->target,
+				      file ? base_name(sh->source) : "", err) < 0)
 			return -1;
 	}
 	return 0;

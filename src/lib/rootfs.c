@@ -38,7 +38,10 @@ static int mount_overlay(const char *lower, const char *upper, const char *work,
 		return -1;
 	if (bx_path_join(opts, sizeof(opts), err, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work) < 0)
 		return -1;
-	if (mount("overlay", rootfs, "overlay", 0, opts) < 0)
+	/* nosuid,nodev: setuid files and device nodes of the image or made by the
+	 * guest are the guest's (its virtiofsd serves them); on the host they are
+	 * plain files */
+	if (mount("overlay", rootfs, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
 		return bx_fail(err, errno, "cannot mount the overlay root filesystem on %s", rootfs);
 	return 0;
 }

@@ -27,6 +27,7 @@ struct bx_vmspec {
 	bool tty;                /* main runs on a pty (run -t): attach relays a raw terminal */
 	bool rootfs_host_edits;  /* others may change the rootfs on the host while the box runs (boxvm-runtime's
 				  * bundle root: podman cp, image tools): the guest revalidates its cache */
+	bool rootfs_ro;          /* --read-only / OCI root.readonly: virtiofsd serves the rootfs read-only (vmspec_box.c) */
 	int boot_timeout_s;      /* backstop only (BOXVM_BOOT_TIMEOUT, default 300) */
 	/* network and mounts (vmspec_box.c): passt + one virtiofsd per share, owned by the shim */
 	bool network;            /* false: --network none (no NIC) */

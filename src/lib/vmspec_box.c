@@ -2,9 +2,10 @@
  *   "network": true|false,
  *   "ports":  [{"host_ip": "", "host_port": 8080, "guest_port": 80, "proto": "tcp"}],
  *   "all_ports": true|false (only written when true),
- *   "shares": [{"tag": "m0", "source": "/host/dir", "volume": "", "ro": false, "file": false}]
- * Absent members read as: network on, no ports, not all ports, no shares
- * (older vm.json). */
+ *   "shares": [{"tag": "m0", "source": "/host/dir", "volume": "", "ro": false, "file": false}],
+ *   "rootfs_ro": true|false (only written when true: --read-only, OCI root.readonly)
+ * Absent members read as: network on, no ports, not all ports, no shares,
+ * a writable rootfs (older vm.json). */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,8 @@ int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s)
 	if (s->all_ports)
 		json_object_set_new(o, "all_ports", json_true());
 	json_object_set_new(o, "shares", shares);
+	if (s->rootfs_ro)
+		json_object_set_new(o, "rootfs_ro", json_true());
 	return 0;
 }
 
@@ -60,6 +63,7 @@ int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *pat
 	json_t *net = json_object_get(o, "network");
 	s->network = !net || json_is_true(net);
 	s->all_ports = json_is_true(json_object_get(o, "all_ports"));
+	s->rootfs_ro = json_is_true(json_object_get(o, "rootfs_ro"));
 	json_t *ports = json_object_get(o, "ports"), *shares = json_object_get(o, "shares");
 	if ((ports && !json_is_array(ports)) || json_array_size(ports) > BX_MAX_PORTS)
 		return bx_fail(err, 0, "%s: \"ports\" is not an array of at most %d entries", path, BX_MAX_PORTS);

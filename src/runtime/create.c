@@ -71,6 +71,7 @@ static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const
 	vm->mem_mb = oc->mem_mb ? oc->mem_mb : DEFAULT_MEM_MB;
 	vm->cpus = oc->cpus ? oc->cpus : DEFAULT_CPUS;
 	vm->tty = oc->spec.tty;
+	vm->rootfs_ro = oc->spec.read_only; /* root.readonly, held by virtiofsd too */
 	vm->boot_timeout_s = boot_timeout_s();
 	vm->network = oc->network;
 	memcpy(vm->ports, oc->ports, sizeof(vm->ports));

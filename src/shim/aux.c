@@ -1,6 +1,7 @@
 /* Helper processes beside QEMU: passt (the box's user-mode network) and one
- * virtiofsd per bind mount / volume share. Like virtiofsd for the rootfs,
- * each runs in its own process group and dies with the shim; shim_stop_aux
+ * virtiofsd per bind mount / volume share (virtiofsd.c confines it to that
+ * share). Like virtiofsd for the rootfs, each runs in its own process group
+ * and dies with the shim; shim_stop_aux
  * ends them on every exit path (cleanup.c). They are all spawned first and
  * then awaited together, so passt's ~1 s start overlaps virtiofsd's. */
 #include <errno.h>
@@ -98,58 +99,14 @@ int shim_aux_wait(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
-/* A file bind mount shares BOXDIR/files/<tag>/ holding a hard link to the
- * file (same inode, and the file's siblings stay out of the VM); across
- * filesystems (EXDEV) or where linking is refused, the parent directory is
- * shared instead. The guest finds the file under its base name either way. */
-static int stage_file(struct shim *s, const struct bx_share *sh, char *dir, size_t size, struct bx_err *err)
-{
-	const char *base = strrchr(sh->source, '/') + 1;
-	char link_path[PATH_MAX];
-	if (bx_path_join(dir, size, err, "%s/files/%s", s->spec.box_dir, sh->tag) < 0 ||
-	    bx_path_join(link_path, sizeof(link_path), err, "%s/%s", dir, base) < 0 || bx_mkdir_p(dir, 0755, err) < 0)
-		return -1;
-	unlink(link_path); /* a restarted box re-links: the file may have been replaced meanwhile */
-	if (link(sh->source, link_path) == 0)
-		return 0;
-	shim_log(s, false, "cannot hard-link %s (%s): sharing its directory", sh->source, strerror(errno));
-	size_t parent_len = (size_t)(base - 1 - sh->source);
-	if (parent_len == 0)
-		parent_len = 1; /* a file in / */
-	if (parent_len >= size)
-		return bx_fail(err, ENAMETOOLONG, "%s", sh->source);
-	memcpy(dir, sh->source, parent_len);
-	dir[parent_len] = '\0';
-	return 0;
-}
-
 int shim_start_shares(struct shim *s, struct bx_err *err)
 {
-	char bin[PATH_MAX] = "/usr/lib/qemu/virtiofsd";
-	const char *alt = getenv("BOXVM_VIRTIOFSD");
-	if (alt && *alt && bx_path_join(bin, sizeof(bin), err, "%s", alt) < 0)
-		return -1;
 	for (int i = 0; i < s->spec.nshares; i++) {
 		const struct bx_share *sh = &s->spec.shares[i];
-		char dir[PATH_MAX], sock[PATH_MAX], sockopt[PATH_MAX + 16], src[PATH_MAX + 16], what[32];
-		if (sh->file) {
-			if (stage_file(s, sh, dir, sizeof(dir), err) < 0)
-				return bx_wrap(err, "cannot share %s", sh->source);
-		} else if (bx_path_join(dir, sizeof(dir), err, "%s", sh->source) < 0) {
+		char sock[PATH_MAX], what[32];
+		if (bx_path_join(sock, sizeof(sock), err, "%s/vfs-%s.sock", s->spec.run_dir, sh->tag) < 0)
 			return -1;
-		}
-		struct stat st;
-		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-			return bx_fail(err, errno ? errno : ENOTDIR, "cannot share %s", dir);
-		if (bx_path_join(sock, sizeof(sock), err, "%s/vfs-%s.sock", s->spec.run_dir, sh->tag) < 0 ||
-		    bx_path_join(sockopt, sizeof(sockopt), err, "--socket-path=%s", sock) < 0 ||
-		    bx_path_join(src, sizeof(src), err, "source=%s", dir) < 0)
-			return -1;
-		/* cache=auto as for the rootfs: changes made on the host show up in
-		 * the box within a second. :ro is enforced by the guest's mount. */
-		char *argv[] = {bin, sockopt, "-o", src, "-o", "cache=auto", "-o", "xattr", "-o",
-				s->debug ? "log_level=info" : "log_level=err", NULL};
-		pid_t pid = shim_spawn(s, argv, s->log_fd, err);
+		pid_t pid = shim_spawn_share_virtiofsd(s, sh, sock, err);
 		if (pid < 0)
 			return bx_wrap(err, "cannot start virtiofsd for %s", sh->source);
 		snprintf(what, sizeof(what), "virtiofsd %s", sh->tag);

@@ -124,8 +124,12 @@ int shim_daemonize(struct shim *s, struct bx_err *err);
 void shim_sync_report(int *sync_fd, const char *error_or_null);
 int shim_signals(struct shim *s, struct bx_err *err);
 
-/* vm.c */
+/* virtiofsd.c: virtiofsd for the rootfs (and waits for its socket) and for
+ * one share (spawned only), each confined to what it serves */
 int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
+pid_t shim_spawn_share_virtiofsd(struct shim *s, const struct bx_share *sh, const char *sock, struct bx_err *err);
+
+/* vm.c */
 int shim_start_qemu(struct shim *s, struct bx_err *err);
 int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
@@ -133,6 +137,11 @@ void shim_kill_child(pid_t pid, int sig);
 int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
 void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
+/* In a forked child: its own process group, killed with the shim, signals
+ * unblocked, stdout/stderr to out_fd (-1: kept). */
+void shim_child_init(pid_t parent, int out_fd);
+/* The last line of a text file (a helper's log) into out ("" if none). */
+void shim_last_line(const char *path, char *out, size_t size);
 
 /* aux.c: helper processes beside QEMU (passt, virtiofsd per share).
  * The start functions spawn; shim_aux_wait waits until all are serving. */

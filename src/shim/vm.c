@@ -1,6 +1,7 @@
-/* The box's two child processes: virtiofsd (serves the rootfs) and QEMU.
- * Each runs in its own process group (so a kill reaches virtiofsd's sandbox
- * child too) and dies with the shim (PR_SET_PDEATHSIG). */
+/* The box's child processes: spawning and reaping them, and QEMU
+ * (virtiofsd is in virtiofsd.c). Each runs in its own process group (so a
+ * kill reaches virtiofsd's sandbox child too) and dies with the shim
+ * (PR_SET_PDEATHSIG). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,16 +19,8 @@
 #include "../lib/vmproc.h"
 #include "shim.h"
 
-pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err)
+void shim_child_init(pid_t parent, int out_fd)
 {
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
-		return bx_fail(err, errno, "fork");
-	if (pid > 0) {
-		setpgid(pid, pid); /* also in the child: whichever runs first */
-		return pid;
-	}
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -40,6 +33,19 @@ pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *
 		dup2(out_fd, 1);
 		dup2(out_fd, 2);
 	}
+}
+
+pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return bx_fail(err, errno, "fork");
+	if (pid > 0) {
+		setpgid(pid, pid); /* also in the child: whichever runs first */
+		return pid;
+	}
+	shim_child_init(parent, out_fd);
 	execvp(argv[0], argv);
 	dprintf(2, "boxvm-shim: cannot execute %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -116,46 +122,10 @@ static void last_line(const char *path, char *out, size_t size)
 	snprintf(out, size, "%s", nl ? nl + 1 : text);
 }
 
-int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
+/* last_line for the other files (virtiofsd.c) */
+void shim_last_line(const char *path, char *out, size_t size)
 {
-	char sock[PATH_MAX], src[PATH_MAX + 16], bin[PATH_MAX] = "/usr/lib/qemu/virtiofsd";
-	const char *alt = getenv("BOXVM_VIRTIOFSD"); /* another virtiofsd binary (tests, custom builds) */
-	if (alt && *alt && bx_path_join(bin, sizeof(bin), err, "%s", alt) < 0)
-		return -1;
-	if (bx_path_join(sock, sizeof(sock), err, "--socket-path=%s/vfs.sock", s->spec.run_dir) < 0 ||
-	    bx_path_join(src, sizeof(src), err, "source=%s", s->spec.rootfs) < 0)
-		return -1;
-	/* cache=always: a box's rootfs (its own overlay upper over read-only
-	 * layers) changes only through the guest, so the guest may keep what it
-	 * read (pages across opens, entries and attributes without revalidation).
-	 * Under TCG that makes an exec of /bin/true ~10x cheaper in the guest
-	 * (bench/exec). A rootfs the host may change meanwhile (boxvm-runtime's
-	 * bundle) gets cache=auto: a 1 s revalidation. xattr: images carry file
-	 * capabilities and security.* attributes. The log level keeps the per-box
-	 * log quiet unless debugging. */
-	char *argv[] = {bin, sock, "-o", src, "-o", (char *)bx_vmspec_rootfs_cache(&s->spec), "-o", "xattr", "-o",
-			s->debug ? "log_level=info" : "log_level=err", NULL};
-	s->vfs_pid = shim_spawn(s, argv, s->log_fd, err);
-	if (s->vfs_pid < 0)
-		return bx_wrap(err, "cannot start virtiofsd");
-	const char *path = sock + strlen("--socket-path=");
-	long long end = shim_now_ms() + 10000;
-	for (;;) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		shim_reap(s);
-		if (s->vfs_exited) {
-			/* quote its last words: the box dir (and its shim.log) may be removed with --rm */
-			char log[PATH_MAX], last[512] = "";
-			if (bx_path_join(log, sizeof(log), NULL, "%s/shim.log", s->spec.box_dir) == 0)
-				last_line(log, last, sizeof(last));
-			return bx_fail(err, 0, "virtiofsd exited at start%s%s", last[0] ? ": " : "", last);
-		}
-		if (shim_now_ms() > end)
-			return bx_fail(err, 0, "virtiofsd did not create its socket within 10 s");
-		usleep(5 * 1000);
-	}
+	last_line(path, out, size);
 }
 
 int shim_start_qemu(struct shim *s, struct bx_err *err)

@@ -18,7 +18,8 @@ static const char DEP[] =
 	"kernel/drivers/virtio/virtio_mmio.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
 	"kernel/drivers/char/virtio_console.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
 	"kernel/drivers/net/virtio-net.ko: kernel/drivers/virtio/virtio.ko\n"
-	"kernel/drivers/virtio/virtio_balloon.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n";
+	"kernel/drivers/virtio/virtio_balloon.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+	"kernel/fs/overlayfs/overlay.ko:\n";
 
 static size_t pos(char **v, size_t n, const char *suffix)
 {
@@ -37,8 +38,8 @@ static void guest_modules_order(void **state)
 	size_t n = 0;
 	struct bx_err err;
 	assert_int_equal(bx_modules_dep_order(DEP, bx_guest_modules, &v, &n, &err), 0);
-	/* shared deps once: ring, virtio, mmio, console, fuse, virtiofs, virtio-net, balloon */
-	assert_int_equal(n, 8);
+	/* shared deps once: ring, virtio, mmio, console, fuse, virtiofs, virtio-net, balloon, overlay */
+	assert_int_equal(n, 9);
 	assert_null(v[n]);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
@@ -49,6 +50,7 @@ static void guest_modules_order(void **state)
 	assert_true(pos(v, n, "/fuse.ko") < pos(v, n, "/virtiofs.ko"));
 	assert_true(pos(v, n, "/virtio.ko") < pos(v, n, "/virtio-net.ko"));
 	assert_true(pos(v, n, "/virtio.ko") < pos(v, n, "/virtio_balloon.ko"));
+	pos(v, n, "/overlay.ko");
 	assert_string_equal(v[0], "kernel/drivers/virtio/virtio_ring.ko");
 	assert_string_equal(v[2], "kernel/drivers/virtio/virtio_mmio.ko");
 	bx_modules_free(v, n);

@@ -154,8 +154,10 @@ static void test_vmjson_and_argv(void **state)
 	assert_int_equal(r.nshares, 2);
 	assert_true(r.shares[0].ro);
 	assert_string_equal(r.shares[1].volume, "data");
-	/* boxvm-runtime in a pod's namespace: every port */
+	assert_false(r.rootfs_ro);
+	/* boxvm-runtime in a pod's namespace: every port; root.readonly: virtiofsd serves the root read-only */
 	s.all_ports = true;
+	s.rootfs_ro = true;
 	static struct bx_vmspec all;
 	char all_path[] = "/tmp/test_spec_box_all_XXXXXX";
 	fd = mkstemp(all_path);
@@ -165,6 +167,7 @@ static void test_vmjson_and_argv(void **state)
 	assert_int_equal(bx_vmspec_read(all_path, &all, &err), 0);
 	unlink(all_path);
 	assert_true(all.all_ports);
+	assert_true(all.rootfs_ro);
 
 	char **v = NULL;
 	r.net_fd = 7;
