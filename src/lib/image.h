@@ -49,10 +49,14 @@ void bx_image_free(struct bx_image *img);
 /* Unpack the image's layers, in order, into an empty directory dest. */
 int bx_rootfs_unpack(const struct bx_paths *p, const struct bx_image *img, const char *dest, struct bx_err *err);
 /* Apply one layer tar (gzip/zstd/plain, auto-detected) onto the tree at dirfd:
- * OCI whiteouts (.wh.NAME deletes, .wh..wh..opq empties the dir), hardlinks,
- * symlinks, modes, ownership, xattrs. Refuses any entry that would escape
- * the root (".." components, paths through symlinks). */
+ * OCI whiteouts (.wh.NAME deletes, .wh..wh..opq empties the dir; a 0:0
+ * character device deletes too, as overlayfs would read it), hardlinks,
+ * symlinks, modes, ownership, allow-listed xattrs (bx_layer_xattr_allowed).
+ * Refuses any entry that would escape the root (".." components, paths
+ * through symlinks). */
 int bx_layer_apply(int root_dirfd, const char *layer_path, struct bx_err *err);
+/* Pure: whether a layer may set this xattr (user.*, security.capability, POSIX ACLs). */
+bool bx_layer_xattr_allowed(const char *name);
 
 /* Normalise a user reference: "busybox" -> "busybox:latest". */
 int bx_image_ref_normalize(const char *ref, char *out, size_t size, struct bx_err *err);
