@@ -126,18 +126,7 @@ static void registry_error(const struct response *rs, char *out, size_t size)
 
 static bool insecure_listed(const char *domain)
 {
-	const char *list = getenv("BOXVM_INSECURE_REGISTRIES");
-	if (!list)
-		return false;
-	size_t dl = strlen(domain);
-	for (const char *s = list; *s;) {
-		size_t l = strcspn(s, ", ");
-		if (l == dl && !strncmp(s, domain, dl))
-			return true;
-		s += l;
-		s += strspn(s, ", ");
-	}
-	return false;
+	return bx_registry_insecure_listed(domain, getenv("BOXVM_INSECURE_REGISTRIES"));
 }
 
 int bx_registry_open(struct bx_registry *r, const struct bx_paths *p, const struct bx_ref *ref, struct bx_err *err)
@@ -243,7 +232,9 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 		return bx_fail(err, 0, "the registry's token realm '%.200s' is not an http(s) URL", ch->realm);
 	struct response rs = {.max = 1 << 20};
 	r->auth_header[0] = '\0';
-	if (r->have_creds) {
+	/* a realm over plain HTTP elsewhere gets an anonymous request, never the secret */
+	bool withheld = r->have_creds && !bx_realm_may_get_credentials(ch->realm, getenv("BOXVM_INSECURE_REGISTRIES"));
+	if (r->have_creds && !withheld) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->creds.user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->creds.secret);
@@ -258,6 +249,9 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 	}
 	if (rs.code == 401 || rs.code == 403) {
 		response_reset(&rs);
+		if (withheld)
+			return bx_fail(err, 0, "unauthorized: the token server of %s is plain HTTP (%.200s), so the stored credentials were not sent; use an HTTPS realm or list its host in BOXVM_INSECURE_REGISTRIES",
+				       r->ref.domain, ch->realm);
 		return bx_fail(err, 0, r->have_creds ? "unauthorized: the token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
 						     : "unauthorized: the token server for %s requires credentials; log in with 'boxvm login %s'",
 			       r->ref.domain, r->ref.domain);
