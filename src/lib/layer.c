@@ -47,6 +47,7 @@ struct apply {
 	struct dirtime *dirs;  /* directory times, set last: adding children changes them */
 	size_t ndirs;
 	bool privileged;     /* may chown and mknod */
+	long long written, max; /* regular-file bytes so far, and the ceiling (BOXVM_MAX_LAYER_SIZE) */
 };
 
 /* "./a//b/" -> "a/b"; "" for the root; NULL (EINVAL) if any component is "..". */
@@ -383,6 +384,11 @@ static int place(struct apply *ap, struct archive *a, struct archive_entry *e, c
 		return rc < 0 ? -1 : remember_dir(ap, path, e, err);
 	}
 	case AE_IFREG: {
+		/* the declared size counts (holes too: a sparse file is still that big to every reader) */
+		ap->written += archive_entry_size(e) > 0 ? archive_entry_size(e) : 0;
+		if (ap->written > ap->max)
+			return bx_fail(err, 0, "layer %s unpacks to more than %lld bytes (at '%s'); if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				       ap->layer, ap->max, path);
 		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bx_fail(err, errno, "layer %s: cannot create '%s'", ap->layer, path);
@@ -483,6 +489,8 @@ int bx_layer_apply(int root_dirfd, const char *layer_path, struct bx_err *err)
 		bx_fail(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	if (bx_layer_max_size(&ap.max, err) < 0)
+		goto out;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, layer_path, 1 << 16) != ARCHIVE_OK) {
