@@ -203,6 +203,9 @@ static int perform(struct bx_registry *r, const char *url, const char *accept, c
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->code);
 	if (rs->sink_failed)
 		return -1; /* the sink's own error is in *err */
+	if (cc == CURLE_WRITE_ERROR && rs->too_big)
+		return bx_fail(err, 0, "registry %s sent an answer too large to be a manifest or token (over %zu bytes); refusing it",
+			       r->ref.domain, rs->max);
 	if (cc != CURLE_OK) {
 		const char *why = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 		if (cc == CURLE_SSL_CONNECT_ERROR && !strncmp(url, "https:", 6))
