@@ -53,8 +53,18 @@ static int uncompressed_digest(const char *path, char out[BX_DIGEST_SIZE], struc
 	}
 	char buf[1 << 16];
 	la_ssize_t n;
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+	long long max, total = 0;
+	if (bx_layer_max_size(&max, err) < 0)
+		goto out;
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		/* a small compressed bomb is not hashed for hours */
+		if ((total += n) > max) {
+			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				path, max);
+			goto out;
+		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
+	}
 	if (n < 0) {
 		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
 		goto out;

@@ -80,9 +80,12 @@ static int extract(struct archive *in, struct archive *out, const char *what, st
 		archive_entry_acl_clear(e);
 		archive_entry_set_fflags(e, 0, 0);
 		r = archive_write_header(out, e);
-		if (r < ARCHIVE_WARN)
+		if (r < ARCHIVE_WARN) {
+			char why_shown[256]; /* libarchive's reason may quote the guest's names */
+			printable(archive_error_string(out), why_shown, sizeof(why_shown));
 			return bx_fail(err, 0, "%s: the archive from the box is unsafe or unreadable: entry '%s': %s; nothing was copied",
-				       what, shown, archive_error_string(out));
+				       what, shown, why_shown);
+		}
 		if (archive_entry_size(e) > 0 && !hl) {
 			const void *buf;
 			size_t len;

@@ -440,6 +440,33 @@ static void test_crafted_limits(void **state)
 	setenv("BOXVM_MAX_LAYER_SIZE", "1k", 1);
 	make_oci_custom(tar_path("biglayer.tar"), MANIFEST_FMT, (long long)strlen(simple_config), simple_config, NULL, 0);
 	expect_load_error("biglayer.tar", "more than the 1024 accepted");
+	/* a docker save layer whose gzip is under the ceiling but whose tar is not */
+	{
+		char gz[16384], config[512], manifest[512], cname[80], cd[BX_DIGEST_SIZE], diff[BX_DIGEST_SIZE];
+		size_t gz_len = 0;
+		struct archive *a = archive_write_new();
+		archive_write_set_format_raw(a);
+		archive_write_add_filter_gzip(a);
+		assert_int_equal(archive_write_open_memory(a, gz, sizeof(gz), &gz_len), ARCHIVE_OK);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_filetype(e, AE_IFREG);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_write_data(a, layer, layer_len);
+		archive_entry_free(e);
+		archive_write_close(a);
+		archive_write_free(a);
+		assert_true(gz_len < 1024 && layer_len > 1024);
+		assert_int_equal(bx_sha256_buf(layer, layer_len, diff, NULL), 0);
+		snprintf(config, sizeof(config), "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}", diff);
+		assert_int_equal(bx_sha256_buf(config, strlen(config), cd, NULL), 0);
+		snprintf(cname, sizeof(cname), "%s.json", cd + 7);
+		snprintf(manifest, sizeof(manifest), "[{\"Config\":\"%s\",\"RepoTags\":[\"gz:1\"],\"Layers\":[\"l/layer.tar\"]}]",
+			 cname);
+		struct member m[] = {{cname, config, strlen(config), 0}, {"l/layer.tar", gz, gz_len, 0},
+				     {"manifest.json", manifest, strlen(manifest), 0}};
+		make_tar(tar_path("gzbomb.tar"), NULL, 0, m, 3);
+		expect_load_error("gzbomb.tar", "decompresses to more than 1024 bytes");
+	}
 	setenv("BOXVM_MAX_LAYER_SIZE", "junk", 1);
 	expect_load_error("biglayer.tar", "BOXVM_MAX_LAYER_SIZE='junk' is not a size");
 	unsetenv("BOXVM_MAX_LAYER_SIZE");

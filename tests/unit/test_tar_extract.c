@@ -186,6 +186,17 @@ static void test_refuses_path_through_symlink(void **state)
 	expect_refused(u, 1);
 }
 
+/* names from the guest reach the terminal without control characters, libarchive's reason included */
+static void test_message_has_no_control_characters(void **state)
+{
+	const struct ent t[] = {{"e\033]0;x\a", 'l', outside, 0}, {"e\033]0;x\a/evil", 'f', "bad", 0}};
+	struct bx_err err = {0};
+	assert_int_equal(extract(t, 2, &err), -1);
+	for (const char *c = err.msg; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	assert_false(exists(outside, "evil", NULL));
+}
+
 static void test_refuses_hardlink_out(void **state)
 {
 	char target[PATH_MAX];
@@ -223,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_absolute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_path_through_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_hardlink_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_has_no_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_overlong_name, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
