@@ -1,6 +1,8 @@
 /* boxvm cp SRC BOX:DEST | BOX:SRC DEST: files and directories both ways, as
- * a tar stream through an exec of the guest's tar (busybox has one) and the
- * host's tar. Docker's rules: a DEST that is an existing directory receives
+ * a tar stream through an exec of the guest's tar (busybox has one). Into the
+ * box, the host's tar packs SRC; out of it, the guest's tar stream is
+ * untrusted and is unpacked in-process by bx_tar_extract_fd (no setuid bits,
+ * devices, ownership or paths leaving DEST; see tar_extract.h). Docker's rules: a DEST that is an existing directory receives
  * SRC inside it, otherwise DEST is SRC's new name (its parent must exist).
  * Nothing is half-written at DEST: both sides unpack into a temporary
  * directory beside it and rename the result into place. "-" as SRC reads a
@@ -13,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/tar_extract.h"
 #include "cli.h"
 #include "exec_client.h"
 
@@ -99,6 +103,55 @@ static int wait_tar(pid_t pid, struct bx_err *err)
 	return 0;
 }
 
+/* The guest's tar stream is unpacked by a child of ours (libarchive resolves
+ * against the working directory, which the child may change freely) reading
+ * the other end of *fd; its verdict comes back through a shared page. */
+struct extractor {
+	pid_t pid;
+	struct bx_err *verdict; /* MAP_SHARED */
+};
+
+static int spawn_extractor(const char *dir, struct extractor *x, int *fd, struct bx_err *err)
+{
+	int p[2];
+	x->verdict = mmap(NULL, sizeof(*x->verdict), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (x->verdict == MAP_FAILED) {
+		x->verdict = NULL;
+		return bx_fail(err, errno, "mmap");
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return bx_fail(err, errno, "pipe");
+	x->pid = fork();
+	if (x->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return bx_fail(err, errno, "fork");
+	}
+	if (x->pid == 0) {
+		close(p[1]);
+		_exit(bx_tar_extract_fd(p[0], dir, "cp", x->verdict) < 0 ? 1 : 0);
+	}
+	close(p[0]);
+	*fd = p[1];
+	return 0;
+}
+
+/* 0 when the extractor unpacked everything; -1 with its reason otherwise */
+static int wait_extractor(struct extractor *x, struct bx_err *err)
+{
+	int st;
+	while (waitpid(x->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return bx_fail(err, errno, "waitpid");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (x->verdict->msg[0]) {
+		*err = *x->verdict;
+		return -1;
+	}
+	return bx_fail(err, 0, "cp: unpacking the box's archive failed (status %d)", st);
+}
+
 static int guest_sh(struct bx_spec *spec, const char *script, const char *a1, const char *a2, struct bx_err *err)
 {
 	const char *args[] = {"sh", "-c", script, "sh", a1, a2};
@@ -129,7 +182,7 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 	char final[PATH_MAX], parent[PATH_MAX], tmp[PATH_MAX + 32], unpacked[PATH_MAX * 2];
 	struct stat st;
 	int rc = -1;
-	pid_t pid = -1;
+	struct extractor x = {.pid = -1};
 	tmp[0] = '\0';
 	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (bx_path_join(final, sizeof(final), err, "%s/%s", dst, sname) < 0)
@@ -149,21 +202,22 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 		tmp[0] = '\0';
 		goto out;
 	}
-	char *targv[] = {"tar", "-xf", "-", "-C", tmp, "--no-same-owner", NULL};
-	pid = spawn_tar(targv, true, &o.out_fd, err);
-	if (pid < 0)
+	if (spawn_extractor(tmp, &x, &o.out_fd, err) < 0)
 		goto out;
 	int code = bx_exec_run(box, &spec, &o, err);
 	close(o.out_fd);
-	int trc = wait_tar(pid, code < 0 ? NULL : err);
+	/* the extractor's verdict first: when it refused the archive, the exec only saw a broken pipe */
+	struct bx_err xerr = {0};
+	if (wait_extractor(&x, &xerr) < 0) {
+		*err = xerr;
+		goto out;
+	}
 	if (code < 0)
 		goto out;
 	if (code) {
 		bx_fail(err, 0, "cp: copying %s out of box %.12s failed", src, box->id);
 		goto out;
 	}
-	if (trc < 0)
-		goto out;
 	snprintf(unpacked, sizeof(unpacked), "%s/%s", tmp, sname);
 	if (rename(unpacked, final) < 0) {
 		bx_fail(err, errno, "cp: cannot put %s in place", final);
@@ -173,6 +227,8 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 out:
 	if (tmp[0])
 		bx_rm_rf(tmp, NULL);
+	if (x.verdict)
+		munmap(x.verdict, sizeof(*x.verdict));
 	bx_spec_free(&spec);
 	return rc;
 }

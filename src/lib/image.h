@@ -49,10 +49,14 @@ void bx_image_free(struct bx_image *img);
 /* Unpack the image's layers, in order, into an empty directory dest. */
 int bx_rootfs_unpack(const struct bx_paths *p, const struct bx_image *img, const char *dest, struct bx_err *err);
 /* Apply one layer tar (gzip/zstd/plain, auto-detected) onto the tree at dirfd:
- * OCI whiteouts (.wh.NAME deletes, .wh..wh..opq empties the dir), hardlinks,
- * symlinks, modes, ownership, xattrs. Refuses any entry that would escape
- * the root (".." components, paths through symlinks). */
+ * OCI whiteouts (.wh.NAME deletes, .wh..wh..opq empties the dir; a 0:0
+ * character device deletes too, as overlayfs would read it), hardlinks,
+ * symlinks, modes, ownership, allow-listed xattrs (bx_layer_xattr_allowed).
+ * Refuses any entry that would escape the root (".." components, paths
+ * through symlinks). */
 int bx_layer_apply(int root_dirfd, const char *layer_path, struct bx_err *err);
+/* Pure: whether a layer may set this xattr (user.*, security.capability, POSIX ACLs). */
+bool bx_layer_xattr_allowed(const char *name);
 
 /* Normalise a user reference: "busybox" -> "busybox:latest". */
 int bx_image_ref_normalize(const char *ref, char *out, size_t size, struct bx_err *err);
@@ -60,6 +64,15 @@ int bx_image_ref_normalize(const char *ref, char *out, size_t size, struct bx_er
 /* ---- Internal to the image store (image_*.c, layer*.c, their unit tests) ---- */
 
 #define BX_DIGEST_SIZE 72 /* "sha256:" + 64 hex + NUL */
+
+/* Limits on what an image may make us read (image_limits.c). */
+#define BX_MANIFEST_MAX (4u << 20)           /* an image manifest or index (containerd: 4 MiB) */
+#define BX_CONFIG_MAX (8u << 20)             /* an image config */
+#define BX_LAYER_MAX_DEFAULT (16LL << 30)    /* a layer's blob and its unpacked bytes */
+/* Pure: "N", "Nk", "Nm", "Ng", "Nt" (binary units, optional "b"), N > 0. */
+int bx_size_limit_parse(const char *v, long long *out);
+/* BOXVM_MAX_LAYER_SIZE, or the default. */
+int bx_layer_max_size(long long *out, struct bx_err *err);
 
 /* true for "sha256:" followed by exactly 64 lowercase hex digits */
 bool bx_digest_valid(const char *digest);
@@ -94,7 +107,7 @@ struct bx_manifest {
 	char config[BX_DIGEST_SIZE];
 	long long config_size;
 	char **layers;        /* NULL-terminated digests, base first */
-	long long *layer_sizes;
+	long long *layer_sizes; /* every descriptor has one (required), config_size too */
 	size_t nlayers;
 };
 int bx_manifest_parse(const char *json, size_t len, struct bx_manifest *m, struct bx_err *err);
@@ -122,15 +135,22 @@ int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest
 void bx_strv_free(char **v);
 int bx_strv_push(char ***v, size_t *n, const char *s, struct bx_err *err);
 
-/* One import in progress (image_load*.c). Every regular file of the archive is
- * streamed to a temp file and hashed; the format readers then pick what they
- * need, verify it and queue it for commit. */
+/* One import in progress (image_load*.c). A first pass lists the archive's
+ * members (no data copied); the format readers then say what they need
+ * (bx_load_want, bx_load_need_blob, bx_load_read), and only those members are
+ * copied to temp files (one pass for all that are wanted), hashed and
+ * verified, so an unreferenced member costs nothing and a referenced one only
+ * what its descriptor or a cap allows. */
 struct bx_load_file {
 	char *name;          /* path inside the archive, cleaned ("" for synthesized blobs) */
 	char *link;          /* symlink/hardlink target as an archive path; NULL for files */
-	char tmp[PATH_MAX];  /* temp copy of its bytes; "" for links and once committed */
-	char digest[BX_DIGEST_SIZE];
-	long long size;
+	long long index;     /* position in the archive; -1 for synthesized blobs */
+	long long hdr_size;  /* the size its tar header declares */
+	bool want;           /* to be copied by the next bx_load_materialize */
+	char expect[BX_DIGEST_SIZE]; /* the digest a referrer says it has ("" if none) */
+	char tmp[PATH_MAX];  /* temp copy of its bytes once copied; "" before and once committed */
+	char digest[BX_DIGEST_SIZE]; /* of the copy */
+	long long size;      /* of the copy */
 };
 struct bx_load {
 	const struct bx_paths *p;
@@ -144,10 +164,19 @@ struct bx_load {
 };
 /* Find an archive file by path, following links inside the archive. NULL if absent. */
 struct bx_load_file *bx_load_find(struct bx_load *l, const char *name);
-/* Read a (small) archive file into memory. */
-int bx_load_read(struct bx_load *l, struct bx_load_file *f, char **out, size_t *len, struct bx_err *err);
-/* Require blobs/sha256/<hex> for digest (and size, if >= 0), verified; queue it. */
-int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, const char *referrer,
+/* Read a (small) archive file into memory: at most max bytes, else an error
+ * before anything is copied. Copies it now if it was not yet. */
+int bx_load_read(struct bx_load *l, struct bx_load_file *f, size_t max, char **out, size_t *len,
+		 struct bx_err *err);
+/* Mark f to be copied by the next bx_load_materialize; refused (what names it)
+ * if its header declares more than max bytes. */
+int bx_load_want(struct bx_load *l, struct bx_load_file *f, long long max, const char *what, struct bx_err *err);
+/* Copy every wanted member not copied yet, in one pass over the archive. */
+int bx_load_materialize(struct bx_load *l, struct bx_err *err);
+/* Require blobs/sha256/<hex> of exactly size bytes (at most max), want it and
+ * queue it; its content is verified against digest once copied (at the latest
+ * before anything is committed). */
+int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, long long max, const char *referrer,
 		      struct bx_err *err);
 /* Queue a file under its computed digest. */
 int bx_load_queue(struct bx_load *l, struct bx_load_file *f, struct bx_err *err);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAX (16u << 20)
 
 static json_t *str_or_empty(json_t *cfg, const char *key)
 {
@@ -20,7 +19,7 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
 	_cleanup_free_ char *cbuf = NULL;
 	size_t clen;
 	*out = NULL;
-	if (bx_blob_read(p, img->id, CONFIG_MAX, &cbuf, &clen, err) < 0)
+	if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
 	json_error_t je;
 	json_t *cfg = json_loadb(cbuf, clen, 0, &je);

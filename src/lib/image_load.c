@@ -1,12 +1,15 @@
 /* `boxvm load`: import an OCI image-layout tar or a `docker save` tar.
  *
- * One streaming pass copies every regular file of the archive into
- * DATA/blobs/tmp while hashing it (archives can be large and their member
- * order is arbitrary). The format reader (image_load_oci.c /
- * image_load_docker.c) then verifies everything the image references and
- * queues it; only then, under the index lock, are blobs renamed into the store
- * and names recorded. Any failure removes the temps and any blob this import
- * added, so nothing new is left behind. */
+ * A first pass over the archive lists its members without copying anything
+ * (archives can be large and their member order is arbitrary). The format
+ * reader (image_load_oci.c / image_load_docker.c) then asks for what the
+ * image references: metadata is copied as it is read, blobs in one more pass
+ * for all of them, each into DATA/blobs/tmp while hashing it and only up to
+ * the size its descriptor (or a cap) allows, so a member nothing references
+ * (a sparse 1 GiB file, say) is never written. Everything queued is verified;
+ * only then, under the index lock, are blobs renamed into the store and names
+ * recorded. Any failure removes the temps and any blob this import added, so
+ * nothing new is left behind. */
 #include "image.h"
 
 #include <archive.h>
@@ -18,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define META_MAX (16u << 20)
+/* more members than any image archive has: a listing bomb, not an image */
+#define MEMBERS_MAX 100000
 
 /* Lexically clean an archive path relative to base ("" = archive root):
  * drops "", ".", leading "/", resolves "..". NULL if it climbs above the root. */
@@ -75,13 +79,18 @@ static int copy_entry(struct bx_load *l, struct archive *a, struct bx_load_file 
 	if (bx_blob_writer_open(l->p, &w, err) < 0)
 		return -1;
 	snprintf(f->tmp, sizeof(f->tmp), "%s", w.tmp); /* recorded first so cleanup sees it */
+	static const char zeros[4096];
 	const void *buf;
 	size_t len;
 	la_int64_t off;
 	int r;
+	/* sparse members: the holes are zeros in the blob, up to the size that was accepted (hdr_size) */
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		/* sparse members: the holes are zeros in the blob */
-		static const char zeros[4096];
+		if (off < w.size || off + (long long)len > f->hdr_size) {
+			bx_fail(err, 0, "%s: member %s has more data than its header declares; the archive is corrupt",
+				l->archive, f->name);
+			goto fail;
+		}
 		while (w.size < off) {
 			size_t z = (size_t)(off - w.size) < sizeof(zeros) ? (size_t)(off - w.size) : sizeof(zeros);
 			if (bx_blob_writer_write(&w, zeros, z, err) < 0)
@@ -94,9 +103,15 @@ static int copy_entry(struct bx_load *l, struct archive *a, struct bx_load_file 
 		bx_fail(err, 0, "%s: cannot read member %s: %s", l->archive, f->name, archive_error_string(a));
 		goto fail;
 	}
+	while (w.size < f->hdr_size) { /* a trailing hole */
+		size_t z = (size_t)(f->hdr_size - w.size) < sizeof(zeros) ? (size_t)(f->hdr_size - w.size) : sizeof(zeros);
+		if (bx_blob_writer_write(&w, zeros, z, err) < 0)
+			goto fail;
+	}
 	if (bx_blob_writer_finish(&w, f->digest, err) < 0)
 		goto fail;
 	f->size = w.size;
+	f->want = false;
 	return 0;
 fail:
 	bx_blob_writer_abort(&w);
@@ -104,21 +119,32 @@ fail:
 	return -1;
 }
 
-static int scan_archive(struct bx_load *l, struct bx_err *err)
+static struct archive *open_archive(struct bx_load *l, struct bx_err *err)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
-		return bx_fail(err, ENOMEM, "out of memory");
+		return bx_fail(err, ENOMEM, "out of memory"), NULL;
 	archive_read_support_filter_all(a); /* `docker save | gzip` is common */
 	archive_read_support_format_tar(a);
-	int rc = -1;
 	if (archive_read_open_filename(a, l->archive, 1 << 16) != ARCHIVE_OK) {
 		bx_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "cannot open %s", l->archive);
-		goto out;
+		archive_read_free(a);
+		return NULL;
 	}
+	return a;
+}
+
+/* The listing: names, links and declared sizes; the data is skipped (seeked
+ * over in a plain tar file), never written. */
+static int scan_archive(struct bx_load *l, struct bx_err *err)
+{
+	struct archive *a = open_archive(l, err);
+	if (!a)
+		return -1;
+	int rc = -1;
 	struct archive_entry *e;
 	int r;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+	for (long long index = 0; (r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN; index++) {
 		mode_t type = archive_entry_filetype(e);
 		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
 		if (!hl && type != AE_IFREG && type != AE_IFLNK)
@@ -126,12 +152,19 @@ static int scan_archive(struct bx_load *l, struct bx_err *err)
 		char *name = clean_path("", archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
 		if (!name)
 			continue; /* a member outside the archive root cannot be one we look up */
+		if (l->nfiles >= MEMBERS_MAX) {
+			free(name);
+			bx_fail(err, 0, "%s has more than %d files; it is not an image archive", l->archive, MEMBERS_MAX);
+			goto out;
+		}
 		struct bx_load_file *f = add_file(l, err);
 		if (!f) {
 			free(name);
 			goto out;
 		}
 		f->name = name;
+		f->index = index;
+		f->hdr_size = archive_entry_size(e) > 0 ? archive_entry_size(e) : 0;
 		if (hl) {
 			if (!(f->link = clean_path("", hl)))
 				f->link = strdup("/"); /* unresolvable on purpose */
@@ -145,12 +178,51 @@ static int scan_archive(struct bx_load *l, struct bx_err *err)
 			free(dir);
 			if (!f->link)
 				f->link = strdup("/");
-		} else if (copy_entry(l, a, f, err) < 0) {
-			goto out;
 		}
 	}
 	if (r != ARCHIVE_EOF) {
 		bx_fail(err, 0, "%s is not a readable tar archive: %s", l->archive, archive_error_string(a));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+int bx_load_materialize(struct bx_load *l, struct bx_err *err)
+{
+	size_t pending = 0;
+	for (size_t i = 0; i < l->nfiles; i++)
+		pending += l->files[i].want && !l->files[i].tmp[0] && l->files[i].index >= 0;
+	if (!pending)
+		return 0;
+	struct archive *a = open_archive(l, err);
+	if (!a)
+		return -1;
+	int rc = -1, r;
+	struct archive_entry *e;
+	size_t next = 0; /* listed members are in archive order */
+	for (long long index = 0; pending && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN);
+	     index++) {
+		while (next < l->nfiles && l->files[next].index >= 0 && l->files[next].index < index)
+			next++;
+		if (next == l->nfiles || l->files[next].index != index)
+			continue;
+		struct bx_load_file *f = &l->files[next];
+		if (!f->want || f->tmp[0] || f->link)
+			continue;
+		if (archive_entry_size(e) != f->hdr_size) {
+			bx_fail(err, 0, "%s changed while it was being loaded", l->archive);
+			goto out;
+		}
+		if (copy_entry(l, a, f, err) < 0)
+			goto out;
+		pending--;
+	}
+	if (pending) {
+		bx_fail(err, 0, "%s changed while it was being loaded (or is not a readable tar archive: %s)", l->archive,
+			archive_error_string(a));
 		goto out;
 	}
 	rc = 0;
@@ -175,19 +247,48 @@ struct bx_load_file *bx_load_find(struct bx_load *l, const char *name)
 	return NULL;
 }
 
-int bx_load_read(struct bx_load *l, struct bx_load_file *f, char **out, size_t *len, struct bx_err *err)
+int bx_load_want(struct bx_load *l, struct bx_load_file *f, long long max, const char *what, struct bx_err *err)
 {
-	if (f->size > (long long)META_MAX)
-		return bx_fail(err, 0, "%s: %s is too large (%lld bytes) for image metadata", l->archive, f->name,
-			       f->size);
+	if (f->hdr_size > max)
+		return bx_fail(err, 0, "%s: %s (%s) is %lld bytes, more than the %lld accepted", l->archive, f->name, what,
+			       f->hdr_size, max);
+	if (!f->tmp[0] && f->index >= 0)
+		f->want = true;
+	return 0;
+}
+
+/* A copied file against the digest its referrer claims. */
+static int verify(struct bx_load *l, struct bx_load_file *f, struct bx_err *err)
+{
+	if (f->tmp[0] && f->expect[0] && strcmp(f->digest, f->expect) != 0)
+		return bx_fail(err, 0, "blob %s in %s does not match its digest (content is %s); the archive is corrupt",
+			       f->expect, l->archive, f->digest);
+	return 0;
+}
+
+int bx_load_read(struct bx_load *l, struct bx_load_file *f, size_t max, char **out, size_t *len,
+		 struct bx_err *err)
+{
+	if (!f)
+		return bx_fail(err, 0, "%s is incomplete: a file it references is missing", l->archive);
+	if (f->hdr_size > (long long)max || (f->tmp[0] && f->size > (long long)max))
+		return bx_fail(err, 0, "%s: %s is too large (%lld bytes) for image metadata (at most %zu)", l->archive,
+			       f->name, f->tmp[0] ? f->size : f->hdr_size, max);
+	if (bx_load_want(l, f, (long long)max, "metadata", err) < 0 || bx_load_materialize(l, err) < 0 ||
+	    verify(l, f, err) < 0)
+		return -1;
 	return bx_read_file(f->tmp, out, len, err);
 }
 
 int bx_load_queue(struct bx_load *l, struct bx_load_file *f, struct bx_err *err)
 {
-	for (size_t i = 0; i < l->ncommit; i++)
-		if (!strcmp(l->files[l->commit[i]].digest, f->digest))
+	/* deduplicated by content: the digest a referrer claims (verified before commit), else the copy's */
+	const char *key = f->expect[0] ? f->expect : f->digest;
+	for (size_t i = 0; i < l->ncommit; i++) {
+		const struct bx_load_file *q = &l->files[l->commit[i]];
+		if (q == f || !strcmp(q->expect[0] ? q->expect : q->digest, key))
 			return 0;
+	}
 	size_t *nc = realloc(l->commit, (l->ncommit + 1) * sizeof(*nc));
 	if (!nc)
 		return bx_fail(err, ENOMEM, "out of memory");
@@ -196,7 +297,7 @@ int bx_load_queue(struct bx_load *l, struct bx_load_file *f, struct bx_err *err)
 	return 0;
 }
 
-int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, const char *referrer,
+int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, long long max, const char *referrer,
 		      struct bx_err *err)
 {
 	char path[128];
@@ -208,12 +309,22 @@ int bx_load_need_blob(struct bx_load *l, const char *digest, long long size, con
 	if (!f)
 		return bx_fail(err, 0, "%s is incomplete: blob %s (referenced by %s) is missing; save the image again",
 			       l->archive, digest, referrer);
-	if (strcmp(f->digest, digest) != 0)
-		return bx_fail(err, 0, "blob %s in %s does not match its digest (content is %s); the archive is corrupt",
-			       digest, l->archive, f->digest);
-	if (size >= 0 && f->size != size)
+	if (size < 0)
+		return bx_fail(err, 0, "%s: %s references blob %s without a size; the image is invalid", l->archive,
+			       referrer, digest);
+	if (size > max)
+		return bx_fail(err, 0, "%s: %s says blob %s is %lld bytes, more than the %lld accepted", l->archive,
+			       referrer, digest, size, max);
+	long long have = f->tmp[0] ? f->size : f->hdr_size;
+	if (have != size)
 		return bx_fail(err, 0, "blob %s in %s is %lld bytes but %s says %lld; the archive is corrupt", digest,
-			       l->archive, f->size, referrer, size);
+			       l->archive, have, referrer, size);
+	if (f->expect[0] && strcmp(f->expect, digest) != 0)
+		return bx_fail(err, 0, "%s: %s and %s are the same file; the archive is corrupt", l->archive, f->expect,
+			       digest);
+	snprintf(f->expect, sizeof(f->expect), "%s", digest);
+	if (bx_load_want(l, f, max, referrer, err) < 0 || verify(l, f, err) < 0)
+		return -1;
 	return bx_load_queue(l, f, err);
 }
 
@@ -224,6 +335,7 @@ int bx_load_add_buf(struct bx_load *l, const char *buf, size_t len, char digest[
 	if (!f)
 		return -1;
 	struct bx_blob_writer w;
+	f->index = -1;
 	if (!(f->name = strdup("")))
 		return bx_fail(err, ENOMEM, "out of memory");
 	if (bx_blob_writer_open(l->p, &w, err) < 0)
@@ -361,7 +473,7 @@ int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***na
 		goto out;
 	}
 	if (index) {
-		if (bx_load_read(&l, index, &meta, &len, err) < 0)
+		if (bx_load_read(&l, index, BX_MANIFEST_MAX, &meta, &len, err) < 0)
 			goto out;
 		int r = bx_load_oci(&l, meta, len, err);
 		if (r < 0 || (r > 0 && !dmanifest))
@@ -370,12 +482,21 @@ int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***na
 			free(meta);
 			meta = NULL;
 			l.ncommit = 0;
+			for (size_t i = 0; i < l.nfiles; i++)
+				l.files[i].want = false;
 		}
 	}
 	if (!l.nnames) {
-		if (bx_load_read(&l, dmanifest, &meta, &len, err) < 0 || bx_load_docker(&l, meta, len, err) < 0)
+		if (bx_load_read(&l, dmanifest, BX_MANIFEST_MAX, &meta, &len, err) < 0 ||
+		    bx_load_docker(&l, meta, len, err) < 0)
 			goto out;
 	}
+	/* the blobs: copied in one pass, each checked against its digest before anything is stored */
+	if (bx_load_materialize(&l, err) < 0)
+		goto out;
+	for (size_t i = 0; i < l.ncommit; i++)
+		if (verify(&l, &l.files[l.commit[i]], err) < 0)
+			goto out;
 	if (commit(&l, err) < 0)
 		goto out;
 	*names = l.names;

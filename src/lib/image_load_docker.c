@@ -53,8 +53,18 @@ static int uncompressed_digest(const char *path, char out[BX_DIGEST_SIZE], struc
 	}
 	char buf[1 << 16];
 	la_ssize_t n;
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+	long long max, total = 0;
+	if (bx_layer_max_size(&max, err) < 0)
+		goto out;
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		/* a small compressed bomb is not hashed for hours */
+		if ((total += n) > max) {
+			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				path, max);
+			goto out;
+		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
+	}
 	if (n < 0) {
 		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
 		goto out;
@@ -114,7 +124,7 @@ static int import_one(struct bx_load *l, json_t *item, char manifest[BX_DIGEST_S
 		return bx_fail(err, 0, "%s: manifest.json entry for %s has no Layers array", l->archive, cpath);
 	_cleanup_free_ char *cbuf = NULL;
 	size_t clen;
-	if (bx_load_read(l, cf, &cbuf, &clen, err) < 0)
+	if (bx_load_read(l, cf, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
 	json_t *cfg = json_loadb(cbuf, clen, 0, NULL);
 	json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
@@ -177,6 +187,31 @@ out:
 	return rc;
 }
 
+/* Everything the tagged entries list is copied in one pass (a missing file is
+ * reported by import_one); nothing else in the archive is. */
+static int want_listed(struct bx_load *l, json_t *root, struct bx_err *err)
+{
+	long long layer_max;
+	if (bx_layer_max_size(&layer_max, err) < 0)
+		return -1;
+	size_t i, k;
+	json_t *item, *lp;
+	json_array_foreach(root, i, item) {
+		if (!json_array_size(json_object_get(item, "RepoTags")))
+			continue;
+		const char *cpath = json_string_value(json_object_get(item, "Config"));
+		struct bx_load_file *f = cpath ? bx_load_find(l, cpath) : NULL;
+		if (f && bx_load_want(l, f, BX_CONFIG_MAX, "an image config", err) < 0)
+			return -1;
+		json_array_foreach(json_object_get(item, "Layers"), k, lp) {
+			f = json_is_string(lp) ? bx_load_find(l, json_string_value(lp)) : NULL;
+			if (f && bx_load_want(l, f, layer_max, "a layer; raise BOXVM_MAX_LAYER_SIZE if it is genuine", err) < 0)
+				return -1;
+		}
+	}
+	return bx_load_materialize(l, err);
+}
+
 int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, struct bx_err *err)
 {
 	json_error_t je;
@@ -188,6 +223,10 @@ int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, str
 	}
 	size_t i;
 	int rc = 0;
+	if (want_listed(l, root, err) < 0) {
+		json_decref(root);
+		return -1;
+	}
 	json_array_foreach(root, i, item) {
 		json_t *tags = json_object_get(item, "RepoTags"), *t;
 		if (!json_array_size(tags))

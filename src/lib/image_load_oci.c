@@ -36,7 +36,7 @@ static int read_blob_json(struct bx_load *l, const char *digest, json_t **out, s
 	snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	if (bx_load_read(l, bx_load_find(l, path), &buf, &len, err) < 0)
+	if (bx_load_read(l, bx_load_find(l, path), BX_MANIFEST_MAX, &buf, &len, err) < 0)
 		return -1;
 	json_error_t je;
 	if (!(*out = json_loadb(buf, len, 0, &je)))
@@ -84,7 +84,7 @@ static int resolve(struct bx_load *l, json_t *desc, char manifest[BX_DIGEST_SIZE
 		size_t queued = l->ncommit;
 		if (depth > 4)
 			return bx_fail(err, 0, "%s: image indexes nest too deeply", l->archive);
-		if (bx_load_need_blob(l, manifest, size, "index.json", err) < 0 ||
+		if (bx_load_need_blob(l, manifest, size, BX_MANIFEST_MAX, "index.json", err) < 0 ||
 		    read_blob_json(l, manifest, &doc, err) < 0)
 			return -1;
 		const char *mt = json_string_value(json_object_get(doc, "mediaType"));
@@ -108,13 +108,16 @@ static int resolve(struct bx_load *l, json_t *desc, char manifest[BX_DIGEST_SIZE
 	snprintf(path, sizeof(path), "blobs/sha256/%s", manifest + 7);
 	snprintf(who, sizeof(who), "manifest %.19s", manifest);
 	struct bx_manifest m;
-	if (bx_load_read(l, bx_load_find(l, path), &buf, &len, err) < 0)
+	long long layer_max;
+	if (bx_layer_max_size(&layer_max, err) < 0 ||
+	    bx_load_read(l, bx_load_find(l, path), BX_MANIFEST_MAX, &buf, &len, err) < 0)
 		return -1;
 	if (bx_manifest_parse(buf, len, &m, err) < 0)
 		return bx_wrap(err, "%s: blob %s", l->archive, manifest);
-	int rc = bx_load_need_blob(l, m.config, m.config_size, who, err);
+	/* wanted now, copied later in one pass for all images of the archive */
+	int rc = bx_load_need_blob(l, m.config, m.config_size, BX_CONFIG_MAX, who, err);
 	for (size_t i = 0; rc == 0 && i < m.nlayers; i++)
-		rc = bx_load_need_blob(l, m.layers[i], m.layer_sizes[i], who, err);
+		rc = bx_load_need_blob(l, m.layers[i], m.layer_sizes[i], layer_max, who, err);
 	bx_manifest_free(&m);
 	return rc;
 }

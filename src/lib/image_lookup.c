@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#define META_MAX (16u << 20) /* manifests and configs are small; refuse absurd ones */
 
 /* RFC 3339 "2024-01-02T03:04:05.999Z" / "+hh:mm" -> unix seconds, 0 if unparsable. */
 static long long parse_created(const char *s)
@@ -35,11 +34,11 @@ int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest
 	_cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
 	size_t mlen, clen;
 	struct bx_manifest m;
-	if (bx_blob_read(p, manifest_digest, META_MAX, &mbuf, &mlen, err) < 0)
+	if (bx_blob_read(p, manifest_digest, BX_MANIFEST_MAX, &mbuf, &mlen, err) < 0)
 		return -1;
 	if (bx_manifest_parse(mbuf, mlen, &m, err) < 0)
 		return bx_wrap(err, "manifest %s", manifest_digest);
-	if (bx_blob_read(p, m.config, META_MAX, &cbuf, &clen, err) < 0 ||
+	if (bx_blob_read(p, m.config, BX_CONFIG_MAX, &cbuf, &clen, err) < 0 ||
 	    bx_image_config_parse(cbuf, clen, &out->config, err) < 0) {
 		bx_manifest_free(&m);
 		return bx_wrap(err, "image %s", manifest_digest);

@@ -15,10 +15,14 @@ static int descriptor(json_t *d, const char *what, char digest[BX_DIGEST_SIZE], 
 		return bx_fail(err, 0, "manifest: %s has no digest", what);
 	if (!bx_digest_valid(json_string_value(dg)))
 		return bx_fail(err, 0, "manifest: %s digest '%s' is not a sha256 digest", what, json_string_value(dg));
-	if (sz && (!json_is_integer(sz) || json_integer_value(sz) < 0))
+	/* required: the size is what bounds a download or an archive member before it is read */
+	if (!sz)
+		return bx_fail(err, 0, "manifest: %s %s has no size; the image is invalid (OCI requires descriptor sizes)",
+			       what, json_string_value(dg));
+	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
 		return bx_fail(err, 0, "manifest: %s size is not a non-negative integer", what);
 	strcpy(digest, json_string_value(dg));
-	*size = sz ? json_integer_value(sz) : -1;
+	*size = json_integer_value(sz);
 	return 0;
 }
 

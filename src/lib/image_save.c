@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define META_MAX (16u << 20)
 
 static int add_entry(struct archive *a, const char *name, long long size, struct archive_entry **pe,
 		     struct bx_err *err)
@@ -83,7 +82,7 @@ static int add_image(const struct bx_paths *p, struct archive *a, json_t *done, 
 {
 	_cleanup_free_ char *mbuf = NULL;
 	size_t mlen;
-	if (bx_blob_read(p, img->manifest_digest, META_MAX, &mbuf, &mlen, err) < 0)
+	if (bx_blob_read(p, img->manifest_digest, BX_MANIFEST_MAX, &mbuf, &mlen, err) < 0)
 		return -1;
 	json_t *m = json_loadb(mbuf, mlen, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));

@@ -170,8 +170,8 @@ int bx_initramfs_base(const struct bx_paths *p, const struct bx_kernel *k, const
 	/* Concurrent builders each write a temp file and rename it into place;
 	 * the contents are identical, so whoever renames last wins harmlessly
 	 * and no reader ever sees a partial archive. */
-	if (bx_mkdir_p(dir, 0755, err) < 0 || build_base(k, agent, agent_len, mods, nmods, &c, err) < 0 ||
-	    bx_write_file_atomic(out, c.buf, c.len, 0644, err) < 0)
+	if (bx_mkdir_p(dir, 0700, err) < 0 || build_base(k, agent, agent_len, mods, nmods, &c, err) < 0 ||
+	    bx_write_file_atomic(out, c.buf, c.len, 0600, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -9,7 +9,14 @@
  *
  * Whiteouts follow the OCI image spec: they hide lower-layer content only, so
  * the paths this layer has written are remembered (a jansson object used as a
- * hash set: already linked, and no second container to maintain). */
+ * hash set: already linked, and no second container to maintain).
+ *
+ * The tree is the shared rootfs cache, which becomes an overlayfs lower layer:
+ * nothing in an image may speak overlayfs's own language there. Whiteouts are
+ * translated here (the path is removed), a 0:0 character device (overlayfs's
+ * whiteout on disk) is read as the OCI whiteout it would act as, and only
+ * allow-listed xattrs are applied, so no trusted.overlay.* (opaque, redirect,
+ * metacopy) or other trusted./security. attribute from an image lands. */
 #include "image.h"
 
 #include <archive.h>
@@ -40,6 +47,7 @@ struct apply {
 	struct dirtime *dirs;  /* directory times, set last: adding children changes them */
 	size_t ndirs;
 	bool privileged;     /* may chown and mknod */
+	long long written, max; /* regular-file bytes so far, and the ceiling (BOXVM_MAX_LAYER_SIZE) */
 };
 
 /* "./a//b/" -> "a/b"; "" for the root; NULL (EINVAL) if any component is "..". */
@@ -192,24 +200,33 @@ static int opaque(struct apply *ap, int dfd, const char *path)
 	return rc;
 }
 
-static int whiteout(struct apply *ap, const char *entry, const char *dir, const char *base, struct bx_err *err)
+/* Hide lower-layer dir/name (an OCI whiteout): what this layer wrote stays. */
+static int hide(struct apply *ap, int pfd, const char *entry, const char *dir, const char *name, struct bx_err *err)
+{
+	char *path = NULL;
+	int rc = 0;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", name) < 0)
+		rc = bx_fail(err, 0, "layer %s: invalid whiteout entry '%s'", ap->layer, entry);
+	else if (!seen(ap, path) && bx_rm_at(pfd, name) < 0)
+		rc = bx_fail(err, errno, "layer %s: cannot apply whiteout '%s'", ap->layer, entry);
+	free(path);
+	return rc;
+}
+
+/* base is ".wh.NAME" or the opaque marker; name: what it hides (NULL: base's NAME) */
+static int whiteout(struct apply *ap, const char *entry, const char *dir, const char *base, const char *name,
+		    struct bx_err *err)
 {
 	int pfd = walk(ap, dir, entry, false, err);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -1; /* nothing below to hide */
 	int rc = 0;
-	if (!strcmp(base, WH_OPAQUE)) {
+	if (!name && !strcmp(base, WH_OPAQUE)) {
 		if (opaque(ap, pfd, dir) < 0)
 			rc = bx_fail(err, errno, "layer %s: cannot apply opaque whiteout '%s'", ap->layer, entry);
 	} else {
-		const char *name = base + strlen(WH_PREFIX);
-		char *path = NULL;
-		if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
-		    asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", name) < 0)
-			rc = bx_fail(err, 0, "layer %s: invalid whiteout entry '%s'", ap->layer, entry);
-		else if (!seen(ap, path) && bx_rm_at(pfd, name) < 0)
-			rc = bx_fail(err, errno, "layer %s: cannot apply whiteout '%s'", ap->layer, entry);
-		free(path);
+		rc = hide(ap, pfd, entry, dir, name ? name : base + strlen(WH_PREFIX), err);
 	}
 	close(pfd);
 	return rc;
@@ -227,6 +244,15 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 	}
 }
 
+/* The xattrs an image may set: user data, file capabilities and POSIX ACLs.
+ * Everything else (trusted.overlay.*, other trusted.*, security.selinux...)
+ * would be host metadata, not image content. */
+bool bx_layer_xattr_allowed(const char *name)
+{
+	return !strncmp(name, "user.", 5) || !strcmp(name, "security.capability") ||
+	       !strcmp(name, "system.posix_acl_access") || !strcmp(name, "system.posix_acl_default");
+}
+
 /* Ownership, mode, xattrs on an open file or directory. chown first: it clears
  * setuid bits and file capabilities, which mode and xattrs then restore. */
 static int set_meta(struct apply *ap, int fd, struct archive_entry *e, const char *entry, struct bx_err *err)
@@ -240,7 +266,8 @@ static int set_meta(struct apply *ap, int fd, struct archive_entry *e, const cha
 	size_t size;
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK)
-		(void)fsetxattr(fd, name, val, size, 0); /* best effort: the fs may not support it */
+		if (bx_layer_xattr_allowed(name))
+			(void)fsetxattr(fd, name, val, size, 0); /* best effort: the fs may not support it */
 	return 0;
 }
 
@@ -357,6 +384,11 @@ static int place(struct apply *ap, struct archive *a, struct archive_entry *e, c
 		return rc < 0 ? -1 : remember_dir(ap, path, e, err);
 	}
 	case AE_IFREG: {
+		/* the declared size counts (holes too: a sparse file is still that big to every reader) */
+		ap->written += archive_entry_size(e) > 0 ? archive_entry_size(e) : 0;
+		if (ap->written > ap->max)
+			return bx_fail(err, 0, "layer %s unpacks to more than %lld bytes (at '%s'); if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				       ap->layer, ap->max, path);
 		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bx_fail(err, errno, "layer %s: cannot create '%s'", ap->layer, path);
@@ -413,7 +445,11 @@ static int apply_entry(struct apply *ap, struct archive *a, struct archive_entry
 	const char *base;
 	const char *dir = split(copy, &base);
 	if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
-		return whiteout(ap, path, dir, base, err);
+		return whiteout(ap, path, dir, base, NULL, err);
+	/* overlayfs's on-disk whiteout: never created in the cache, applied as the OCI whiteout it means */
+	if (archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdev(e) == makedev(0, 0) &&
+	    !archive_entry_hardlink(e))
+		return whiteout(ap, path, dir, base, base, err);
 	int pfd = walk(ap, dir, path, true, err);
 	if (pfd < 0)
 		return -1;
@@ -453,6 +489,8 @@ int bx_layer_apply(int root_dirfd, const char *layer_path, struct bx_err *err)
 		bx_fail(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	if (bx_layer_max_size(&ap.max, err) < 0)
+		goto out;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, layer_path, 1 << 16) != ARCHIVE_OK) {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAX (16u << 20)
 
 int bx_chain_id_next(const char *parent, const char *diff_id, char out[BX_DIGEST_SIZE], struct bx_err *err)
 {
@@ -65,8 +64,18 @@ int bx_layer_diff_id(const char *layer_path, char out[BX_DIGEST_SIZE], struct bx
 	size_t len;
 	la_int64_t off;
 	int r;
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+	long long max, total = 0;
+	if (bx_layer_max_size(&max, err) < 0)
+		goto out;
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		/* the same ceiling as unpacking: a small compressed bomb is not hashed for hours */
+		if ((total += (long long)len) > max) {
+			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				layer_path, max);
+			goto out;
+		}
 		EVP_DigestUpdate(md, buf, len);
+	}
 	if (r != ARCHIVE_EOF) {
 		bx_fail(err, 0, "cannot decompress layer %s: %s", layer_path, archive_error_string(a));
 		goto out;
@@ -92,7 +101,7 @@ int bx_image_diff_ids(const struct bx_paths *p, const struct bx_image *img, char
 	_cleanup_free_ char *cbuf = NULL;
 	size_t clen, n = 0;
 	*out = NULL;
-	if (bx_blob_read(p, img->id, CONFIG_MAX, &cbuf, &clen, err) < 0)
+	if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
 	json_t *root = json_loadb(cbuf, clen, 0, NULL);
 	json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");

@@ -65,8 +65,8 @@ int bx_mounts_resolve(const struct bx_paths *p, const struct bx_mount_req *m, si
 			if (stat(r->source, &st) < 0) {
 				if (errno != ENOENT)
 					return bx_fail(err, errno, "invalid mount source %s", r->source);
-				/* Docker's -v creates a missing host directory */
-				if (bx_mkdir_p(r->source, 0755, err) < 0)
+				/* Docker's -v creates a missing host directory (and its parents) 0755 */
+				if (bx_mkdir_p_parents(r->source, 0755, 0755, err) < 0)
 					return bx_wrap(err, "cannot create bind mount source");
 			} else if (S_ISREG(st.st_mode)) {
 				file = true;

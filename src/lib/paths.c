@@ -63,7 +63,7 @@ int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ..
 	return 0;
 }
 
-int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err)
+int bx_mkdir_p_parents(const char *path, unsigned mode, unsigned parent_mode, struct bx_err *err)
 {
 	char buf[PATH_MAX];
 	if (bx_path_join(buf, sizeof(buf), err, "%s", path) < 0)
@@ -72,13 +72,20 @@ int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		if (mkdir(buf, parent_mode) < 0 && errno != EEXIST)
 			return bx_fail(err, errno, "cannot create directory %s", buf);
 		*s = '/';
 	}
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return bx_fail(err, errno, "cannot create directory %s", buf);
 	return 0;
+}
+
+int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err)
+{
+	/* a missing DATA (or any other parent) must not take a leaf's wider mode:
+	 * DATA/initramfs made first would otherwise have made DATA 0755 */
+	return bx_mkdir_p_parents(path, mode, 0700, err);
 }
 
 static int rm_at(int dirfd, const char *name, dev_t dev)

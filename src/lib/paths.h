@@ -20,8 +20,13 @@ struct bx_paths {
 int bx_paths_init(struct bx_paths *p, struct bx_err *err);
 /* snprintf into out, failing cleanly on truncation. */
 int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* mkdir -p with mode. */
+/* mkdir -p: the leaf (if missing) gets mode, missing parents 0700, so DATA
+ * and everything boxvm keeps below it stay private to its owner whichever
+ * subdirectory is made first. Existing directories are left as they are. */
 int bx_mkdir_p(const char *path, unsigned mode, struct bx_err *err);
+/* The same with an explicit mode for missing parents (a user's host path,
+ * which Docker creates 0755 all the way down). */
+int bx_mkdir_p_parents(const char *path, unsigned mode, unsigned parent_mode, struct bx_err *err);
 /* rm -rf (does not cross mount points; refuses "/" and ""). */
 int bx_rm_rf(const char *path, struct bx_err *err);
 /* rm -rf of dirfd/name without following symlinks or crossing mount points;

@@ -126,18 +126,7 @@ static void registry_error(const struct response *rs, char *out, size_t size)
 
 static bool insecure_listed(const char *domain)
 {
-	const char *list = getenv("BOXVM_INSECURE_REGISTRIES");
-	if (!list)
-		return false;
-	size_t dl = strlen(domain);
-	for (const char *s = list; *s;) {
-		size_t l = strcspn(s, ", ");
-		if (l == dl && !strncmp(s, domain, dl))
-			return true;
-		s += l;
-		s += strspn(s, ", ");
-	}
-	return false;
+	return bx_registry_insecure_listed(domain, getenv("BOXVM_INSECURE_REGISTRIES"));
 }
 
 int bx_registry_open(struct bx_registry *r, const struct bx_paths *p, const struct bx_ref *ref, struct bx_err *err)
@@ -214,6 +203,9 @@ static int perform(struct bx_registry *r, const char *url, const char *accept, c
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->code);
 	if (rs->sink_failed)
 		return -1; /* the sink's own error is in *err */
+	if (cc == CURLE_WRITE_ERROR && rs->too_big)
+		return bx_fail(err, 0, "registry %s sent an answer too large to be a manifest or token (over %zu bytes); refusing it",
+			       r->ref.domain, rs->max);
 	if (cc != CURLE_OK) {
 		const char *why = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 		if (cc == CURLE_SSL_CONNECT_ERROR && !strncmp(url, "https:", 6))
@@ -243,7 +235,9 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 		return bx_fail(err, 0, "the registry's token realm '%.200s' is not an http(s) URL", ch->realm);
 	struct response rs = {.max = 1 << 20};
 	r->auth_header[0] = '\0';
-	if (r->have_creds) {
+	/* a realm over plain HTTP elsewhere gets an anonymous request, never the secret */
+	bool withheld = r->have_creds && !bx_realm_may_get_credentials(ch->realm, getenv("BOXVM_INSECURE_REGISTRIES"));
+	if (r->have_creds && !withheld) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->creds.user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->creds.secret);
@@ -258,6 +252,9 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 	}
 	if (rs.code == 401 || rs.code == 403) {
 		response_reset(&rs);
+		if (withheld)
+			return bx_fail(err, 0, "unauthorized: the token server of %s is plain HTTP (%.200s), so the stored credentials were not sent; use an HTTPS realm or list its host in BOXVM_INSECURE_REGISTRIES",
+				       r->ref.domain, ch->realm);
 		return bx_fail(err, 0, r->have_creds ? "unauthorized: the token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
 						     : "unauthorized: the token server for %s requires credentials; log in with 'boxvm login %s'",
 			       r->ref.domain, r->ref.domain);

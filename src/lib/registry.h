@@ -31,6 +31,12 @@ struct bx_auth_challenge {
 	char error[64];    /* e.g. "insufficient_scope" */
 };
 int bx_auth_challenge_parse(const char *header, struct bx_auth_challenge *out, struct bx_err *err);
+/* "host[:port]" is in list (BOXVM_INSECURE_REGISTRIES: comma/space separated). */
+bool bx_registry_insecure_listed(const char *hostport, const char *list);
+/* Whether stored credentials may be sent to a token realm: only over HTTPS,
+ * unless the realm's host is loopback or in the insecure list (a registry can
+ * name any realm, and plain HTTP would hand the secret to the network). */
+bool bx_realm_may_get_credentials(const char *realm, const char *insecure_list);
 
 struct bx_platform {
 	char os[32];

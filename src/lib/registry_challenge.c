@@ -1,12 +1,15 @@
 /* WWW-Authenticate parsing (RFC 7235): `Scheme k="v", k2=token, ...`.
  * Registries send one challenge; we take the first and keep the params a
- * registry client needs. Pure. */
+ * registry client needs. Also the rule for where stored credentials may go.
+ * Pure. */
 #include "registry.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "ref.h"
 
 /* copy, truncating silently: an over-long param is unusable either way */
 static void put(char *dst, size_t size, const char *v)
@@ -90,4 +93,36 @@ int bx_auth_challenge_parse(const char *h, struct bx_auth_challenge *out, struct
 	if (!strcasecmp(out->scheme, "Bearer") && !out->realm[0])
 		return bx_fail(err, 0, "the registry's Bearer challenge names no realm (token server)");
 	return 0;
+}
+
+bool bx_registry_insecure_listed(const char *hostport, const char *list)
+{
+	size_t hl = strlen(hostport);
+	for (const char *s = list ? list : ""; *s;) {
+		size_t l = strcspn(s, ", ");
+		if (l == hl && !strncasecmp(s, hostport, hl))
+			return true;
+		s += l;
+		s += strspn(s, ", ");
+	}
+	return false;
+}
+
+bool bx_realm_may_get_credentials(const char *realm, const char *insecure_list)
+{
+	if (!strncasecmp(realm, "https://", 8))
+		return true;
+	if (strncasecmp(realm, "http://", 7) != 0)
+		return false;
+	/* the authority: up to the path, query or fragment, after any userinfo */
+	const char *auth = realm + 7;
+	size_t al = strcspn(auth, "/?#");
+	char hostport[256];
+	if (al == 0 || al >= sizeof(hostport))
+		return false;
+	memcpy(hostport, auth, al);
+	hostport[al] = '\0';
+	char *at = strrchr(hostport, '@');
+	const char *h = at ? at + 1 : hostport;
+	return *h && (bx_ref_host_is_loopback(h) || bx_registry_insecure_listed(h, insecure_list));
 }

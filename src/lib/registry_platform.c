@@ -119,9 +119,16 @@ int bx_index_select(const char *json, size_t len, const struct bx_platform *p, c
 		json_decref(root);
 		return -1;
 	}
-	strcpy(digest, dg);
 	json_t *sz = json_object_get(m, "size");
-	*size = json_is_integer(sz) ? json_integer_value(sz) : -1;
+	if (!json_is_integer(sz) || json_integer_value(sz) <= 0 || json_integer_value(sz) > BX_MANIFEST_MAX) {
+		/* the size is what bounds the download: without it a registry could send anything */
+		bx_fail(err, 0, "the image index entry for manifest %s has %s size (at most %u bytes is accepted)", dg,
+			sz ? "an invalid" : "no", BX_MANIFEST_MAX);
+		json_decref(root);
+		return -1;
+	}
+	strcpy(digest, dg);
+	*size = json_integer_value(sz);
 	json_decref(root);
 	return 0;
 }

@@ -11,8 +11,6 @@
 
 #include "image.h"
 
-#define MANIFEST_MAX (4u << 20)
-
 static void emit(const struct bx_pull_opts *o, enum bx_pull_event_kind k, const char *digest, long long done,
 		 long long total, size_t index, size_t count)
 {
@@ -27,7 +25,7 @@ static int get_manifest(struct bx_registry *r, const char *what, char **body, si
 			struct bx_err *err)
 {
 	char mt[128];
-	if (bx_registry_manifest(r, what, MANIFEST_MAX, body, len, mt, err) < 0)
+	if (bx_registry_manifest(r, what, BX_MANIFEST_MAX, body, len, mt, err) < 0)
 		return -1;
 	if (bx_sha256_buf(*body, *len, digest, err) < 0)
 		goto fail;
@@ -147,7 +145,7 @@ int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_
 		}
 		if (get_manifest(&r, digest, &body, &len, digest, err) < 0)
 			goto out;
-		if (msize >= 0 && (long long)len != msize) {
+		if ((long long)len != msize) {
 			bx_fail(err, 0, "manifest %s from %s is %zu bytes but the index says %lld", digest, ref.domain, len, msize);
 			goto out;
 		}
@@ -163,6 +161,21 @@ int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_
 	}
 	strcpy(res->manifest, digest);
 	strcpy(res->id, m.config);
+	/* nothing is fetched that its descriptor does not bound within the limits */
+	long long layer_max;
+	if (bx_layer_max_size(&layer_max, err) < 0)
+		goto out;
+	if (m.config_size > BX_CONFIG_MAX) {
+		bx_fail(err, 0, "%s: the image config is %lld bytes, more than the %u accepted; the image is invalid", refstr,
+			m.config_size, BX_CONFIG_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < m.nlayers; i++)
+		if (m.layer_sizes[i] > layer_max) {
+			bx_fail(err, 0, "%s: layer %s is %lld bytes, more than %lld; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				refstr, m.layers[i], m.layer_sizes[i], layer_max);
+			goto out;
+		}
 
 	/* the config first (small), then the layers, base first */
 	bool fetched;

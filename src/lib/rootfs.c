@@ -54,7 +54,7 @@ static int write_info(const char *json_path, const struct bx_rootfs_info *info, 
 	json_decref(o);
 	if (!s)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = bx_write_file_atomic(json_path, s, strlen(s), 0644, err);
+	int rc = bx_write_file_atomic(json_path, s, strlen(s), 0600, err);
 	free(s);
 	return rc;
 }

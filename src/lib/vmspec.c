@@ -101,7 +101,7 @@ int bx_pause_error_write(const char *box_dir, const char *msg)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), NULL, "%s/pause.err", box_dir) < 0)
 		return -1;
-	return bx_write_file_atomic(path, msg, strlen(msg), 0644, NULL);
+	return bx_write_file_atomic(path, msg, strlen(msg), 0600, NULL);
 }
 
 int bx_pause_error_take(const char *box_dir, char *msg, size_t size)

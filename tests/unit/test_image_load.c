@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@ struct member {
 	const char *name;
 	const char *data;
 	size_t len;
+	long long sparse; /* > 0: a sparse member this big, data as its last len bytes */
 };
 
 /* a tar (in memory or on disk) from name/data pairs */
@@ -32,7 +36,13 @@ static size_t make_tar(const char *path, char *mem, size_t cap, const struct mem
 {
 	struct archive *a = archive_write_new();
 	size_t used = 0;
-	archive_write_set_format_ustar(a);
+	bool sparse = false;
+	for (size_t i = 0; i < n; i++)
+		sparse |= m[i].sparse > 0;
+	if (sparse)
+		archive_write_set_format_pax(a);
+	else
+		archive_write_set_format_ustar(a);
 	if (path)
 		assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
 	else
@@ -43,6 +53,10 @@ static size_t make_tar(const char *path, char *mem, size_t cap, const struct mem
 		archive_entry_set_filetype(e, AE_IFREG);
 		archive_entry_set_perm(e, 0644);
 		archive_entry_set_size(e, (la_int64_t)m[i].len);
+		if (m[i].sparse > 0) {
+			archive_entry_set_size(e, m[i].sparse);
+			archive_entry_sparse_add_entry(e, m[i].sparse - (la_int64_t)m[i].len, (la_int64_t)m[i].len);
+		}
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
 		archive_write_data(a, m[i].data, m[i].len);
 		archive_entry_free(e);
@@ -57,7 +71,7 @@ static size_t layer_len;
 
 static void make_layer(const char *content)
 {
-	struct member m[] = {{"etc/hello", content, strlen(content)}};
+	struct member m[] = {{"etc/hello", content, strlen(content), 0}};
 	layer_len = make_tar(NULL, layer, sizeof(layer), m, 1);
 	assert_int_equal(bx_sha256_buf(layer, layer_len, layer_digest, NULL), 0);
 }
@@ -103,11 +117,11 @@ static void make_oci(const char *out, const char *cname, const char *refname, co
 	if (corrupt)
 		bad[600] ^= 1; /* inside the file's data block */
 	struct member m[] = {
-		{"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30},
-		{"index.json", index, strlen(index)},
-		{mn, manifest, strlen(manifest)},
-		{cn, config, strlen(config)},
-		{ln, bad, layer_len},
+		{"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0},
+		{"index.json", index, strlen(index), 0},
+		{mn, manifest, strlen(manifest), 0},
+		{cn, config, strlen(config), 0},
+		{ln, bad, layer_len, 0},
 	};
 	make_tar(out, NULL, 0, m, 5);
 }
@@ -260,7 +274,7 @@ static void test_bad_archives(void **state)
 {
 	char id[BX_DIGEST_SIZE], **names = NULL;
 	struct bx_err err = {0};
-	struct member junk[] = {{"hello.txt", "hi", 2}};
+	struct member junk[] = {{"hello.txt", "hi", 2, 0}};
 	make_tar(tar_path("busybox.tar"), NULL, 0, junk, 1);
 	assert_int_equal(bx_image_load_tar(&P, tar_path("busybox.tar"), &names, &err), -1);
 	assert_non_null(strstr(err.msg, "busybox.tar is not an image archive: no index.json or manifest.json"));
@@ -295,9 +309,9 @@ static void make_docker(const char *out, const char *diff_id, char config_digest
 		 "[{\"Config\":\"%s\",\"RepoTags\":[\"app:v1\",\"app:latest\"],\"Layers\":[\"0123abcd/layer.tar\"]}]",
 		 cname);
 	struct member m[] = {
-		{cname, config, strlen(config)},
-		{"0123abcd/layer.tar", layer, layer_len},
-		{"manifest.json", manifest, strlen(manifest)},
+		{cname, config, strlen(config), 0},
+		{"0123abcd/layer.tar", layer, layer_len, 0},
+		{"manifest.json", manifest, strlen(manifest), 0},
 	};
 	make_tar(out, NULL, 0, m, 3);
 }
@@ -332,6 +346,159 @@ static void test_docker_save(void **state)
 	assert_non_null(strstr(err.msg, "does not match its diff_id"));
 	assert_int_equal(count_dir("blobs/sha256"), blobs);
 	assert_int_equal(count_dir("blobs/tmp"), 0);
+}
+
+/* An OCI layout tar with one image: its manifest is given as JSON with %s for
+ * the config digest, config size, layer digest, layer size; extra members follow. */
+static void make_oci_custom(const char *out, const char *manifest_fmt, long long config_size, const char *config,
+			    const struct member *extra, size_t nextra)
+{
+	char manifest[2048], index[1024], md[BX_DIGEST_SIZE], cd[BX_DIGEST_SIZE], ln[128], cn[128], mn[128];
+	assert_int_equal(bx_sha256_buf(config, strlen(config), cd, NULL), 0);
+	snprintf(manifest, sizeof(manifest), manifest_fmt, cd, config_size, layer_digest, (long long)layer_len);
+	assert_int_equal(bx_sha256_buf(manifest, strlen(manifest), md, NULL), 0);
+	snprintf(index, sizeof(index),
+		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"io.containerd.image.name\":\"crafted:1\"}}]}",
+		 md, strlen(manifest));
+	blob_name(ln, layer_digest);
+	blob_name(cn, cd);
+	blob_name(mn, md);
+	struct member m[8] = {
+		{"index.json", index, strlen(index), 0}, {mn, manifest, strlen(manifest), 0},
+		{cn, config, strlen(config), 0},        {ln, layer, layer_len, 0},
+	};
+	for (size_t i = 0; i < nextra; i++)
+		m[4 + i] = extra[i];
+	make_tar(out, NULL, 0, m, 4 + nextra);
+}
+
+#define MANIFEST_FMT                                                                                                \
+	"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\","  \
+	"\"size\":%lld},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\","    \
+	"\"size\":%lld}]}"
+
+static const char simple_config[] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\"}}";
+
+/* A member nothing references is never copied: under a 16 MiB file-size limit
+ * a 1 TiB sparse member beside a good image loads fine. */
+static void test_unreferenced_sparse_member_not_written(void **state)
+{
+	char **names = NULL;
+	struct bx_err err = {0};
+	struct member bomb[] = {
+		{"blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000", "x", 1, 1LL << 40},
+		{"junk/big", "y", 1, 1LL << 40},
+	};
+	make_oci_custom(tar_path("bomb.tar"), MANIFEST_FMT, (long long)strlen(simple_config), simple_config, bomb, 2);
+	struct rlimit old, lim = {16 << 20, 16 << 20};
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int rc = bx_image_load_tar(&P, tar_path("bomb.tar"), &names, &err);
+	lim.rlim_cur = old.rlim_cur; /* the hard limit stays lowered: only the soft one is ours to restore */
+	setrlimit(RLIMIT_FSIZE, &lim);
+	if (rc < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(names[0], "crafted:1");
+	bx_strv_free(names);
+	assert_int_equal(count_dir("blobs/sha256"), 3);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+}
+
+static void expect_load_error(const char *tar, const char *needle)
+{
+	char **names = NULL;
+	struct bx_err err = {0};
+	assert_int_equal(bx_image_load_tar(&P, tar_path(tar), &names, &err), -1);
+	assert_null(names);
+	if (!strstr(err.msg, needle))
+		fail_msg("message '%s' lacks '%s'", err.msg, needle);
+	assert_null(strchr(err.msg, '\n'));
+	assert_int_equal(count_dir("blobs/sha256"), 0);
+	assert_int_equal(count_dir("blobs/tmp"), 0);
+}
+
+static void test_crafted_limits(void **state)
+{
+	/* a descriptor without a size */
+	make_oci_custom(tar_path("nosize.tar"),
+			"{\"schemaVersion\":2,\"config\":{\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"digest\":\"%s\"}]}",
+			(long long)strlen(simple_config), simple_config, NULL, 0);
+	expect_load_error("nosize.tar", "has no size");
+	/* a config bigger than 8 MiB is refused before it is copied (the member is sparse) */
+	char cd[BX_DIGEST_SIZE], cn[128];
+	assert_int_equal(bx_sha256_buf("z", 1, cd, NULL), 0);
+	make_oci_custom(tar_path("hugeconfig.tar"), MANIFEST_FMT, 9LL << 20, simple_config, NULL, 0);
+	expect_load_error("hugeconfig.tar", "more than the 8388608 accepted");
+	(void)cn;
+	/* a huge index.json (sparse) is refused by its header */
+	struct member big_index[] = {{"index.json", "}", 1, 5LL << 20}};
+	make_tar(tar_path("bigindex.tar"), NULL, 0, big_index, 1);
+	expect_load_error("bigindex.tar", "too large");
+	/* a layer over BOXVM_MAX_LAYER_SIZE */
+	setenv("BOXVM_MAX_LAYER_SIZE", "1k", 1);
+	make_oci_custom(tar_path("biglayer.tar"), MANIFEST_FMT, (long long)strlen(simple_config), simple_config, NULL, 0);
+	expect_load_error("biglayer.tar", "more than the 1024 accepted");
+	/* a docker save layer whose gzip is under the ceiling but whose tar is not */
+	{
+		char gz[16384], config[512], manifest[512], cname[80], cd[BX_DIGEST_SIZE], diff[BX_DIGEST_SIZE];
+		size_t gz_len = 0;
+		struct archive *a = archive_write_new();
+		archive_write_set_format_raw(a);
+		archive_write_add_filter_gzip(a);
+		assert_int_equal(archive_write_open_memory(a, gz, sizeof(gz), &gz_len), ARCHIVE_OK);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_filetype(e, AE_IFREG);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_write_data(a, layer, layer_len);
+		archive_entry_free(e);
+		archive_write_close(a);
+		archive_write_free(a);
+		assert_true(gz_len < 1024 && layer_len > 1024);
+		assert_int_equal(bx_sha256_buf(layer, layer_len, diff, NULL), 0);
+		snprintf(config, sizeof(config), "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}", diff);
+		assert_int_equal(bx_sha256_buf(config, strlen(config), cd, NULL), 0);
+		snprintf(cname, sizeof(cname), "%s.json", cd + 7);
+		snprintf(manifest, sizeof(manifest), "[{\"Config\":\"%s\",\"RepoTags\":[\"gz:1\"],\"Layers\":[\"l/layer.tar\"]}]",
+			 cname);
+		struct member m[] = {{cname, config, strlen(config), 0}, {"l/layer.tar", gz, gz_len, 0},
+				     {"manifest.json", manifest, strlen(manifest), 0}};
+		make_tar(tar_path("gzbomb.tar"), NULL, 0, m, 3);
+		expect_load_error("gzbomb.tar", "decompresses to more than 1024 bytes");
+	}
+	setenv("BOXVM_MAX_LAYER_SIZE", "junk", 1);
+	expect_load_error("biglayer.tar", "BOXVM_MAX_LAYER_SIZE='junk' is not a size");
+	unsetenv("BOXVM_MAX_LAYER_SIZE");
+	long long v;
+	assert_int_equal(bx_size_limit_parse("16g", &v), 0);
+	assert_int_equal(v, 16LL << 30);
+	assert_int_equal(bx_size_limit_parse("512MB", &v), 0);
+	assert_int_equal(v, 512LL << 20);
+	assert_int_equal(bx_size_limit_parse("100", &v), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(bx_size_limit_parse("0", &v), -1);
+	assert_int_equal(bx_size_limit_parse("1x", &v), -1);
+	assert_int_equal(bx_size_limit_parse("99999999999t", &v), -1);
+}
+
+/* Unpacking stops at BOXVM_MAX_LAYER_SIZE with a clear error. */
+static void test_layer_unpack_ceiling(void **state)
+{
+	char id[BX_DIGEST_SIZE], **names = NULL, dest[PATH_MAX];
+	struct bx_err err = {0};
+	make_oci(tar_path("img.tar"), "ceiling:1", NULL, "c", false, id);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("img.tar"), &names, &err), 0);
+	bx_strv_free(names);
+	struct bx_image img;
+	assert_int_equal(bx_image_lookup(&P, "ceiling:1", &img, &err), 0);
+	snprintf(dest, sizeof(dest), "%s/rootfs", base);
+	setenv("BOXVM_MAX_LAYER_SIZE", "8", 1); /* "hello from the layer\n" is 21 bytes */
+	assert_int_equal(bx_rootfs_unpack(&P, &img, dest, &err), -1);
+	unsetenv("BOXVM_MAX_LAYER_SIZE");
+	if (!strstr(err.msg, "more than 8 bytes") || !strstr(err.msg, "BOXVM_MAX_LAYER_SIZE"))
+		fail_msg("message: %s", err.msg);
+	bx_image_free(&img);
 }
 
 static void test_ambiguous_prefix(void **state)
@@ -377,6 +544,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_archives, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_save, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ambiguous_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreferenced_sparse_member_not_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crafted_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_unpack_ceiling, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,13 +12,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "lib/image.h"
 
 struct ent {
 	const char *path;
-	char type;          /* f file, d dir, l symlink, h hardlink, p fifo, c char device (1,3) */
+	char type;          /* f file, d dir, l symlink, h hardlink, p fifo, c char device (1,3),
+			     * w overlayfs whiteout (char device 0,0), x dir with xattrs (see write_tar) */
 	const char *data;   /* file content, or link target */
 	unsigned mode;
 };
@@ -67,6 +69,19 @@ static void write_tar(const char *out, const struct ent *e, size_t n, bool gzip)
 			archive_entry_set_filetype(ae, AE_IFREG);
 			archive_entry_set_perm(ae, 0644);
 			archive_entry_set_hardlink(ae, e[i].data);
+			break;
+		case 'w':
+			archive_entry_set_filetype(ae, AE_IFCHR);
+			archive_entry_set_perm(ae, 0);
+			archive_entry_set_rdev(ae, makedev(0, 0));
+			break;
+		case 'x':
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_entry_set_perm(ae, 0755);
+			archive_entry_xattr_add_entry(ae, "trusted.overlay.opaque", "y", 1);
+			archive_entry_xattr_add_entry(ae, "trusted.overlay.redirect", "/etc", 4);
+			archive_entry_xattr_add_entry(ae, "security.selinux", "x", 1);
+			archive_entry_xattr_add_entry(ae, "user.keep", "k", 1);
 			break;
 		}
 		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
@@ -295,6 +310,33 @@ static void test_nodes(void **state)
 	assert_int_equal(st.st_rdev, makedev(1, 3));
 }
 
+static void test_overlay_metadata_never_lands(void **state)
+{
+	struct bx_err err = {0};
+	const struct ent l1[] = {{"a/f", 'f', "lower", 0}, {"a/g", 'f', "kept", 0}};
+	const struct ent l2[] = {{"a/f", 'w', NULL, 0}, {"new", 'w', NULL, 0}, {"d", 'x', NULL, 0}};
+	assert_int_equal(apply(l1, 2, false, &err), 0);
+	assert_int_equal(apply(l2, 3, false, &err), 0);
+	/* the 0:0 device hid the lower file, as overlayfs would have, and is not in the cache */
+	assert_false(exists_in(rootdir, "a/f"));
+	assert_false(exists_in(rootdir, "new"));
+	assert_string_equal(slurp("a/g"), "kept");
+	char p[PATH_MAX], v[16];
+	snprintf(p, sizeof(p), "%s/d", rootdir);
+	assert_int_equal(lgetxattr(p, "trusted.overlay.opaque", v, sizeof(v)), -1);
+	assert_int_equal(lgetxattr(p, "trusted.overlay.redirect", v, sizeof(v)), -1);
+	ssize_t n = lgetxattr(p, "user.keep", v, sizeof(v));
+	if (n >= 0) /* the filesystem under /tmp may lack user xattrs */
+		assert_memory_equal(v, "k", 1);
+	assert_true(bx_layer_xattr_allowed("user.anything"));
+	assert_true(bx_layer_xattr_allowed("security.capability"));
+	assert_true(bx_layer_xattr_allowed("system.posix_acl_access"));
+	assert_true(bx_layer_xattr_allowed("system.posix_acl_default"));
+	assert_false(bx_layer_xattr_allowed("trusted.overlay.metacopy"));
+	assert_false(bx_layer_xattr_allowed("security.selinux"));
+	assert_false(bx_layer_xattr_allowed("user"));
+}
+
 static void test_not_a_tar(void **state)
 {
 	char path[PATH_MAX];
@@ -319,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_symlink_same_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_hardlink_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_metadata_never_lands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_tar, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

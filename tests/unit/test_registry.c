@@ -128,6 +128,30 @@ static void test_challenge(void **state)
 	assert_int_equal(bx_auth_challenge_parse("", &c, &err), -1);
 }
 
+/* stored credentials travel only over HTTPS, or to a loopback / listed insecure realm */
+static void test_realm_credentials(void **state)
+{
+	assert_true(bx_realm_may_get_credentials("https://auth.docker.io/token", NULL));
+	assert_true(bx_realm_may_get_credentials("HTTPS://auth.example.com", NULL));
+	assert_false(bx_realm_may_get_credentials("http://auth.example.com/token", NULL));
+	assert_false(bx_realm_may_get_credentials("http://auth.example.com:5000/token?x=1", ""));
+	assert_true(bx_realm_may_get_credentials("http://127.0.0.1:5000/token", NULL));
+	assert_true(bx_realm_may_get_credentials("http://localhost/token", NULL));
+	assert_true(bx_realm_may_get_credentials("http://[::1]:80/token", NULL));
+	/* userinfo does not make a remote host local */
+	assert_false(bx_realm_may_get_credentials("http://127.0.0.1@evil.example/token", NULL));
+	assert_false(bx_realm_may_get_credentials("http://localhost.evil.example/token", NULL));
+	/* listed insecure registries, exactly as host[:port] */
+	assert_true(bx_realm_may_get_credentials("http://reg.lan:5000/token", "other, reg.lan:5000"));
+	assert_false(bx_realm_may_get_credentials("http://reg.lan/token", "reg.lan:5000"));
+	assert_false(bx_realm_may_get_credentials("http://reg.lan:5000/token", "reg.lan"));
+	assert_false(bx_realm_may_get_credentials("ftp://auth.example.com/", NULL));
+	assert_false(bx_realm_may_get_credentials("http:///token", NULL));
+	assert_false(bx_realm_may_get_credentials("Registry Realm", NULL));
+	assert_true(bx_registry_insecure_listed("a:1", "b,a:1"));
+	assert_false(bx_registry_insecure_listed("a", NULL));
+}
+
 static void test_platform_parse(void **state)
 {
 	struct bx_platform p;
@@ -198,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_ref_defaults),     cmocka_unit_test(test_ref_registry_hosts),
 		cmocka_unit_test(test_ref_digests),      cmocka_unit_test(test_ref_invalid),
 		cmocka_unit_test(test_ref_familiar_and_loopback), cmocka_unit_test(test_challenge),
+		cmocka_unit_test(test_realm_credentials),
 		cmocka_unit_test(test_platform_parse),   cmocka_unit_test(test_index_select),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

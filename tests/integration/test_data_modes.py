@@ -1,0 +1,71 @@
+"""DATA is private to its owner: made by boxvm from nothing, it is 0700, and
+what it holds about boxes (logs, state, credentials, initramfs, caches' own
+bookkeeping) has no group or other bits. Content the guest sees with its own
+modes (the rootfs cache, a box's overlay and mount point, volumes) and the
+content-addressed blobs are not box data and keep their modes."""
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import BOXVM, BUSYBOX_TAR, Boxvm, _our_processes, unmount_under
+
+# written by the shim (src/shim), whose modes are changed there: see the report of issue 10
+SHIM_WRITTEN = {"shim.log", "qemu.log", "console.log"}
+
+
+@pytest.fixture
+def fresh_data(boxvm_env, tmp_path):
+    """boxvm with a DATA directory that does not exist yet (boxvm makes it)."""
+    run = tempfile.mkdtemp(prefix="bxm.", dir="/tmp")
+    data = str(tmp_path / "data")
+    env = dict(boxvm_env.env, BOXVM_ROOT=data, BOXVM_RUNTIME_DIR=run)
+    bx = Boxvm(data, run, env)
+    yield bx
+    ids = bx("ps", "-aq", "--no-trunc").stdout.split()
+    if ids:
+        bx("rm", "-f", *[i.decode() for i in ids])
+    leaked = _our_processes(data) + _our_processes(run)
+    for pid, _ in leaked:
+        os.kill(pid, 9)
+    unmount_under(data)
+    shutil.rmtree(run, ignore_errors=True)
+    assert not leaked, leaked
+
+
+def _guest_visible(rel):
+    parts = rel.split(os.sep)
+    return (parts[0] == "rootfs-cache" and len(parts) > 1 and not parts[1].endswith(".lock")) or \
+        (parts[0] == "boxes" and len(parts) > 2 and parts[2] in ("overlay", "rootfs") and len(parts) > 3) or \
+        (parts[0] == "boxes" and len(parts) == 3 and parts[2] == "rootfs") or \
+        (parts[0] == "blobs" and len(parts) > 2 and parts[1] == "sha256") or \
+        (parts[0] == "volumes" and len(parts) > 2)
+
+
+def test_data_and_box_files_are_private(fresh_data):
+    bx = fresh_data
+    bx("load", "-q", "-i", BUSYBOX_TAR, check=0)
+    # first-time set-up happens during run (initramfs, caches, box dir): all under a fresh DATA
+    ref = bx("run", "-d", "--name", "private", "busybox", "sh", "-c", "echo hello; sleep 600",
+             check=0).stdout.decode().strip()
+    assert bx("exec", ref, "true").returncode == 0
+    bx("logs", ref, check=0)
+    assert stat.S_IMODE(os.stat(bx.root).st_mode) == 0o700
+    wide = []
+    for d, dirs, files in os.walk(bx.root):
+        for name in dirs + files:
+            path = os.path.join(d, name)
+            rel = os.path.relpath(path, bx.root)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) or _guest_visible(rel):
+                continue
+            if name in SHIM_WRITTEN and rel.startswith("boxes" + os.sep):
+                continue
+            if st.st_mode & 0o077:
+                wide.append(f"{oct(stat.S_IMODE(st.st_mode))} {rel}")
+    assert not wide, wide
+    assert any(os.path.basename(d) == "initramfs" for d, _, _ in os.walk(bx.root))
+    assert bx("rm", "-f", ref).returncode == 0
