@@ -2,6 +2,18 @@
 #include "fuzz.h"
 #include "lib/mounts.h"
 
+/* SRC:DST:MODE whose mode list ends in "ro": the mount must be read-only (the last of ro/rw wins). */
+static bool asks_read_only(const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+	int n = 0;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
+		n++;
+	free(copy);
+	size_t len = strlen(text);
+	return n == 3 && len >= 3 && !strcmp(text + len - 2, "ro") && (text[len - 3] == ':' || text[len - 3] == ',');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fz_cstr(data, size);
@@ -12,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bx_volume_flag_parse(text, &m[n], &err) == 0) {
 		FZ_CHECK(m[n].target[0] == '/');
 		FZ_CHECK(m[n].kind == BX_MNT_BIND || m[n].kind == BX_MNT_VOLUME);
+		FZ_CHECK(!asks_read_only(text) || m[n].ro);
 		if (m[n].kind == BX_MNT_BIND)
 			FZ_CHECK(m[n].source[0] == '/');
 		else
