@@ -123,12 +123,13 @@ fuzz-regress: fuzz-build
 	done
 
 fuzz: fuzz-build
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@failed=""; for t in $(FUZZ_TARGETS); do \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS)s (new inputs: $(FUZZ_WORK)/$$t)"; \
 		mkdir -p $(FUZZ_WORK)/$$t $(FUZZ_WORK)/crashes; \
 		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-			-artifact_prefix=$(FUZZ_WORK)/crashes/$$t- $(FUZZ_WORK)/$$t tests/fuzz/corpus/$$t; \
-	done
+			-artifact_prefix=$(FUZZ_WORK)/crashes/$$t- $(FUZZ_WORK)/$$t tests/fuzz/corpus/$$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (inputs in $(FUZZ_WORK)/crashes)" >&2; exit 1; fi
 
 # Everything a fresh machine needs, then every test against the sanitized build.
 check: deps
