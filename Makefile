@@ -113,7 +113,7 @@ fuzz-build:
 fuzz-bins: $(FUZZ_BIN)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libboxvm.a
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Isrc -o $@ $< $(BUILD)/libboxvm.a $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(BUILD)/libboxvm.a $(HOST_LIBS)
 
 fuzz-regress: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
