@@ -24,6 +24,11 @@ HOST_LDFLAGS += -fsanitize=address,undefined
 # the test build's agent carries the hostile-guest test mode (src/agent/hostile.c)
 AGENT_CFLAGS += -DBOXVM_TEST_HOOKS
 endif
+# FUZZ=1 (set by `make fuzz`, with CC=clang): the library instrumented for libFuzzer
+ifeq ($(FUZZ),1)
+HOST_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+HOST_LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 HOST_CFLAGS += -DBOXVM_VERSION='"$(VERSION)"'
@@ -46,7 +51,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps kernel image demo check unit integration bench clean install
+.PHONY: all deps kernel image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
 all: $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
 
 $(BUILD)/obj/%.o: %.c
@@ -99,9 +104,44 @@ demo: deps
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# libFuzzer targets (tests/fuzz/README.md): one per host-side parser, built
+# with clang into build/fuzz. `make fuzz-regress` runs each over its committed
+# corpus once (seconds); `make fuzz` fuzzes each for FUZZ_SECONDS, writing new
+# inputs and crashes under FUZZ_WORK, never into the tree.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_WORK    ?= build/fuzz/work
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) FUZZ=1 fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libboxvm.a
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(BUILD)/libboxvm.a $(HOST_LIBS)
+
+fuzz-regress: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		printf '== fuzz_%s: %s inputs\n' $$t "$$(ls tests/fuzz/corpus/$$t | wc -l)"; \
+		build/fuzz/fuzz_$$t tests/fuzz/corpus/$$t/* >build/fuzz/regress-$$t.log 2>&1 || \
+			{ cat build/fuzz/regress-$$t.log; echo "fuzz_$$t failed on its corpus" >&2; exit 1; }; \
+	done
+
+fuzz: fuzz-build
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS)s (new inputs: $(FUZZ_WORK)/$$t)"; \
+		mkdir -p $(FUZZ_WORK)/$$t $(FUZZ_WORK)/crashes; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_WORK)/crashes/$$t- $(FUZZ_WORK)/$$t tests/fuzz/corpus/$$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (inputs in $(FUZZ_WORK)/crashes)" >&2; exit 1; fi
+
 # Everything a fresh machine needs, then every test against the sanitized build.
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 all unit
+	@$(MAKE) --no-print-directory fuzz-regress
 	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 kernel image
 	@$(MAKE) --no-print-directory BUILD=build/test integration
 

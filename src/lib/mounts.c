@@ -52,7 +52,9 @@ int bx_volume_flag_parse(const char *text, struct bx_mount_req *out, struct bx_e
 	const char *src = n >= 2 ? parts[0] : "", *dst = n >= 2 ? parts[1] : parts[0], *mode = n == 3 ? parts[2] : "";
 	/* mode: comma list; ro/rw matter here, SELinux labels (z, Z) and propagation are accepted and ignored */
 	char mbuf[64];
-	snprintf(mbuf, sizeof(mbuf), "%s", mode);
+	/* a cut list could lose its last "ro" and mount read-write */
+	if (snprintf(mbuf, sizeof(mbuf), "%s", mode) >= (int)sizeof(mbuf))
+		return bx_fail(err, 0, "invalid volume spec '%s': mode list too long (use ro or rw)", text);
 	for (char *save = NULL, *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(m, "ro"))
 			out->ro = true;

@@ -61,8 +61,10 @@ int bx_oci_signal_parse(const char *text)
 			return base;
 		char *end;
 		long off = strtol(n + 5, &end, 10);
-		int v = base + (int)off;
-		return *end || v < SIGRTMIN || v > SIGRTMAX ? -1 : v;
+		/* range-check the offset itself: base + a huge one overflows int */
+		if (*end || off < SIGRTMIN - base || off > SIGRTMAX - base)
+			return -1;
+		return base + (int)off;
 	}
 	return -1;
 }

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "image.h"
@@ -50,27 +51,37 @@ static bool path_ok(const char *s, size_t n)
 	return true;
 }
 
+/* "" or ":PORT" (1 to 5 digits): what may follow a registry host */
+static bool port_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (s[0] != ':' || n < 2 || n > 6)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 static bool domain_ok(const char *s, size_t n)
 {
 	if (n == 0)
 		return false;
-	if (s[0] == '[') { /* IPv6 literal, optionally with a port */
+	if (s[0] == '[') { /* IPv6 literal, optionally with a port; nothing else goes into the URL */
 		const char *close = memchr(s, ']', n);
-		return close != NULL;
+		if (!close || close == s + 1)
+			return false;
+		for (const char *c = s + 1; c < close; c++)
+			if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.')
+				return false;
+		return port_ok(close + 1, n - (size_t)(close + 1 - s));
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' || s[i] == ':'))
 			return false;
 	const char *colon = memchr(s, ':', n);
-	if (colon) {
-		size_t pl = n - (size_t)(colon - s) - 1;
-		if (pl == 0 || pl > 5)
-			return false;
-		for (size_t i = 0; i < pl; i++)
-			if (!isdigit((unsigned char)colon[1 + i]))
-				return false;
-	}
-	return true;
+	return !colon || port_ok(colon, n - (size_t)(colon - s));
 }
 
 int bx_ref_parse(const char *s, struct bx_ref *out, struct bx_err *err)
@@ -146,8 +157,13 @@ int bx_ref_familiar(const struct bx_ref *r, bool with_tag, char *out, size_t siz
 {
 	const char *path = r->path;
 	char dom[260] = "";
+	size_t first = strcspn(path, "/");
 	if (strcmp(r->domain, DEFAULT_DOMAIN) != 0)
 		snprintf(dom, sizeof(dom), "%s/", r->domain);
+	else if (memchr(path, '.', first) || (first == 9 && !strncmp(path, "localhost", 9)))
+		/* a Hub repository whose first component looks like a host ("docker.io/l.io/x"):
+		 * without the prefix the name would read as repository x on host l.io */
+		snprintf(dom, sizeof(dom), "%s/", DEFAULT_DOMAIN);
 	else if (!strncmp(path, "library/", 8) && !strchr(path + 8, '/'))
 		path += 8;
 	int n;
@@ -167,17 +183,33 @@ bool bx_ref_host_is_loopback(const char *domain)
 	char host[256];
 	snprintf(host, sizeof(host), "%s", domain);
 	if (host[0] == '[') {
+		/* "[::1]" or "[::1]:PORT" only: "[::1]x" is not the loopback address */
 		char *close = strchr(host, ']');
-		if (close)
-			*close = '\0';
+		if (!close || !port_ok(close + 1, strlen(close + 1)))
+			return false;
+		*close = '\0';
 		return !strcmp(host + 1, "::1");
 	}
 	char *colon = strchr(host, ':');
+	if (colon && !port_ok(colon, strlen(colon)))
+		return false;
 	if (colon)
 		*colon = '\0';
 	if (!strcmp(host, "localhost"))
 		return true;
-	unsigned a, b, c, d;
-	char tail;
-	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
+	/* 127.a.b.c in plain decimal only: curl reads a leading 0 as octal
+	 * ("0127.0.0.1" is 87.0.0.1) and would connect somewhere else */
+	const char *p = host;
+	for (int i = 0; i < 4; i++) {
+		size_t n = strspn(p, "0123456789");
+		if (n == 0 || n > 3 || (n > 1 && p[0] == '0'))
+			return false;
+		unsigned v = (unsigned)strtoul(p, NULL, 10);
+		if (v > 255 || (i == 0 && v != 127))
+			return false;
+		p += n;
+		if (i < 3 && *p++ != '.')
+			return false;
+	}
+	return *p == '\0';
 }

@@ -30,6 +30,22 @@ static void test_volume_flags(void **state)
 	assert_string_equal(m.target, "/anon");
 }
 
+/* Found by fuzz_mountflags' read-only oracle: the mode list was cut at 63
+ * characters, so a trailing "ro" past the cut was dropped and the bind mount
+ * came out read-write. */
+static void test_volume_long_mode_keeps_ro(void **state)
+{
+	struct bx_mount_req m;
+	struct bx_err err = {0};
+	const char *spec = "/srv:/data:nocopy,nocopy,nocopy,nocopy,nocopy,nocopy,nocopy,nocopy,nocopy,ro";
+	int rc = bx_volume_flag_parse(spec, &m, &err);
+	assert_true(rc == -1 || m.ro);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "mode list too long"));
+	assert_int_equal(bx_volume_flag_parse("/srv:/data:z,nocopy,rw,ro", &m, &err), 0);
+	assert_true(m.ro);
+}
+
 static void test_volume_flag_errors(void **state)
 {
 	struct bx_mount_req m;
@@ -86,6 +102,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_volume_flags),
 		cmocka_unit_test(test_volume_flag_errors),
+		cmocka_unit_test(test_volume_long_mode_keeps_ro),
 		cmocka_unit_test(test_tmpfs_flags),
 		cmocka_unit_test(test_order),
 	};

@@ -319,6 +319,19 @@ static void test_size_and_signal(void **state)
 	assert_int_equal(bx_oci_signal_parse(""), -1);
 }
 
+/* Found by fuzz_oci_config (UBSan): "RTMIN2147483647" overflowed int in
+ * SIGRTMIN + offset, and "RTMIN4294967297" was cut to RTMIN+1. */
+static void test_signal_rt_offset_range(void **state)
+{
+	assert_int_equal(bx_oci_signal_parse("RTMIN2147483647"), -1);
+	assert_int_equal(bx_oci_signal_parse("SIGRTMAX-2147483648"), -1);
+	assert_int_equal(bx_oci_signal_parse("RTMIN4294967297"), -1);
+	assert_int_equal(bx_oci_signal_parse("RTMIN+"), -1);
+	assert_int_equal(bx_oci_signal_parse("RTMAX-1"), SIGRTMAX - 1);
+	assert_int_equal(bx_oci_signal_parse("RTMIN"), SIGRTMIN);
+	assert_int_equal(bx_oci_signal_parse("RTMAX+1"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_process_parse),
 		cmocka_unit_test(test_size_and_signal),
+		cmocka_unit_test(test_signal_rt_offset_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,69 @@ static void test_ref_familiar_and_loopback(void **state)
 	assert_false(bx_ref_host_is_loopback("docker.io"));
 }
 
+/* Found by fuzz_ref: a bracketed host took anything up to a ']' and after it
+ * ("[a b]/app", "[::1]evil/app"), and "[::1]x" counted as loopback, where plain
+ * HTTP is allowed. */
+static void test_ref_bracket_host(void **state)
+{
+	const char *bad[] = {"[::1]evil/app", "[a b]/app", "[]/app", "[::1]:/app", "[::1]:123456/app", "[::1]x:80/app",
+			     "[fe80::1%eth0]/app", NULL};
+	for (const char **b = bad; *b; b++) {
+		struct bx_ref r;
+		struct bx_err err = {0};
+		if (bx_ref_parse(*b, &r, &err) == 0)
+			fail_msg("'%s' parsed with registry host '%s'", *b, r.domain);
+	}
+	expect_ref("[::1]/app", "[::1]", "app", "latest", "");
+	expect_ref("[2001:db8::1]:5000/ns/app:v1", "[2001:db8::1]:5000", "ns/app", "v1", "");
+	assert_false(bx_ref_host_is_loopback("[::1]evil"));
+	assert_false(bx_ref_host_is_loopback("[::1]x:5000"));
+	assert_false(bx_ref_host_is_loopback("localhost:x"));
+	assert_true(bx_ref_host_is_loopback("[::1]"));
+	assert_true(bx_ref_host_is_loopback("localhost"));
+}
+
+/* Found by fuzz_ref: "00000000000127.0.0.1" was loopback to sscanf's %u, but
+ * curl reads a leading 0 as octal and connects to 87.0.0.1, over plain HTTP. */
+static void test_loopback_decimal_only(void **state)
+{
+	assert_false(bx_ref_host_is_loopback("0127.0.0.1:5000"));
+	assert_false(bx_ref_host_is_loopback("00000000000127.0.0.1:50000"));
+	assert_false(bx_ref_host_is_loopback("127.0.0.01"));
+	assert_false(bx_ref_host_is_loopback("127.0.0.256"));
+	assert_false(bx_ref_host_is_loopback("127.0.0.1.2"));
+	assert_false(bx_ref_host_is_loopback("127.0.1"));
+	assert_true(bx_ref_host_is_loopback("127.0.0.1"));
+	assert_true(bx_ref_host_is_loopback("127.255.0.10:443"));
+	struct bx_ref r;
+	struct bx_err err = {0};
+	assert_int_equal(bx_ref_parse("0127.0.0.1:5000/app", &r, &err), 0);
+	assert_false(bx_ref_host_is_loopback(r.domain));
+}
+
+/* Found by fuzz_ref: the Hub repository "l.io/x" (index.docker.io/l.io/x) got
+ * the local name "l.io/x:latest", which reads as repository x on host l.io. */
+static void test_familiar_keeps_hub_prefix(void **state)
+{
+	struct bx_ref r, again;
+	struct bx_err err = {0};
+	char out[600];
+	assert_int_equal(bx_ref_parse("index.docker.io/docker.io/library/busybox", &r, &err), 0);
+	assert_string_equal(r.domain, "docker.io");
+	assert_string_equal(r.path, "docker.io/library/busybox");
+	assert_int_equal(bx_ref_familiar(&r, true, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "docker.io/docker.io/library/busybox:latest");
+	assert_int_equal(bx_ref_parse(out, &again, &err), 0);
+	assert_string_equal(again.domain, "docker.io");
+	assert_string_equal(again.path, "docker.io/library/busybox");
+	assert_int_equal(bx_ref_parse("docker.io/localhost/app", &r, &err), 0);
+	assert_int_equal(bx_ref_familiar(&r, false, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "docker.io/localhost/app");
+	assert_int_equal(bx_ref_parse("docker.io/library/busybox:1", &r, &err), 0);
+	assert_int_equal(bx_ref_familiar(&r, true, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "busybox:1");
+}
+
 static void test_challenge(void **state)
 {
 	struct bx_auth_challenge c;
@@ -221,8 +284,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_defaults),     cmocka_unit_test(test_ref_registry_hosts),
 		cmocka_unit_test(test_ref_digests),      cmocka_unit_test(test_ref_invalid),
-		cmocka_unit_test(test_ref_familiar_and_loopback), cmocka_unit_test(test_challenge),
-		cmocka_unit_test(test_realm_credentials),
+		cmocka_unit_test(test_ref_familiar_and_loopback), cmocka_unit_test(test_ref_bracket_host),
+		cmocka_unit_test(test_loopback_decimal_only), cmocka_unit_test(test_familiar_keeps_hub_prefix),
+		cmocka_unit_test(test_challenge), cmocka_unit_test(test_realm_credentials),
 		cmocka_unit_test(test_platform_parse),   cmocka_unit_test(test_index_select),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

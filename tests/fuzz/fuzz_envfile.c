@@ -1,0 +1,26 @@
+/* --env-file contents (Docker's format), appended after an image's env. */
+#include "fuzz.h"
+#include "lib/runconfig.h"
+
+static const char *fake_getenv(const char *name)
+{
+	return strlen(name) % 2 ? "from-caller" : NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = fz_cstr(data, size);
+	char **env = NULL;
+	size_t n = 0;
+	struct bx_err err = {0};
+	if (bx_envfile_parse(text, "env.list", fake_getenv, &env, &n, &err) < 0)
+		FZ_CHECK_ERR(err);
+	for (size_t i = 0; i < n; i++) {
+		FZ_CHECK(env[i] && strchr(env[i], '=') && env[i][0] != '=');
+		free(env[i]);
+	}
+	FZ_CHECK(!env || env[n] == NULL);
+	free(env);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* An image's config blob (OCI or Docker): what `run` takes Entrypoint, Cmd,
+ * Env, WorkingDir, User and StopSignal from. */
+#include "fuzz.h"
+#include "lib/image.h"
+
+static void check_strv(char **v)
+{
+	for (; v && *v; v++)
+		(void)strlen(*v);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bx_image_config c = {0};
+	struct bx_err err = {0};
+	if (bx_image_config_parse((const char *)data, size, &c, &err) == 0) {
+		check_strv(c.entrypoint);
+		check_strv(c.cmd);
+		check_strv(c.env);
+	} else {
+		FZ_CHECK_ERR(err);
+	}
+	bx_image_config_free(&c);
+	return 0;
+}
