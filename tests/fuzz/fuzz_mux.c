@@ -162,6 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(bx_mux_input(&m, "x", 1, &again) < 0);
 			break;
 		}
+		/* whatever the peer sends, what we queue for it stays bounded */
+		FZ_CHECK(bx_mux_out_pending(&m) <= BX_MUX_OUT_LIMIT);
 		data += chunk;
 		size -= chunk;
 		drain(&m, &s);
