@@ -66,3 +66,14 @@ void bx_uid_lease_release(struct bx_uid_lease *l)
 		close(l->lock_fd);
 	l->lock_fd = -1;
 }
+
+int bx_kvm_group(mode_t mode, gid_t owner_gid, gid_t *group)
+{
+	if ((mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
+		return 0;
+	if ((mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP) && owner_gid != 0) {
+		*group = owner_gid;
+		return 1;
+	}
+	return -1;
+}

@@ -31,4 +31,9 @@ struct bx_uid_lease {
 int bx_uid_lease_take(const char *lock_dir, uid_t base, unsigned count, struct bx_uid_lease *l, struct bx_err *err);
 void bx_uid_lease_release(struct bx_uid_lease *l);
 
+/* Pure: the supplementary group that lets QEMU's user open a /dev/kvm of
+ * this mode and group read-write: 1 with *group set, 0 when everyone may,
+ * -1 when only root may (never hand QEMU group root). */
+int bx_kvm_group(mode_t mode, gid_t owner_gid, gid_t *group);
+
 #endif

@@ -7,6 +7,7 @@
  *    control port, the QMP listener, the vhost-user sockets, passt's
  *    socketpair, the boot files), laid out as 3, 4, ... and nothing else
  *    inherited, so it needs no access to boxvm's data or runtime directories;
+ *  - an environment of PATH alone;
  *  - its own memory cgroup with a ceiling of guest RAM plus a fixed overhead
  *    (src/lib/cgroup.h), joined before exec.
  * Without root (a test or development set-up) QEMU simply keeps the shim's
@@ -40,17 +41,6 @@ static int qemu_identity(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
-int shim_kvm_group(mode_t mode, gid_t owner_gid, gid_t *group)
-{
-	if ((mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
-		return 0; /* everyone may use it: no group needed */
-	if ((mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP) && owner_gid != 0) {
-		*group = owner_gid;
-		return 1;
-	}
-	return -1; /* only root may: never hand QEMU group root */
-}
-
 /* The supplementary groups QEMU keeps: /dev/kvm's group under KVM, else none. */
 static int qemu_groups(struct shim *s, gid_t *groups, struct bx_err *err)
 {
@@ -59,7 +49,7 @@ static int qemu_groups(struct shim *s, gid_t *groups, struct bx_err *err)
 	struct stat st;
 	if (stat("/dev/kvm", &st) < 0)
 		return bx_fail(err, errno, "cannot use /dev/kvm");
-	int n = shim_kvm_group(st.st_mode, st.st_gid, groups);
+	int n = bx_kvm_group(st.st_mode, st.st_gid, groups);
 	if (n < 0)
 		return bx_fail(err, 0,
 			       "/dev/kvm is usable by root alone (mode %03o, group %u): QEMU runs unprivileged and "
@@ -298,7 +288,9 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 		_exit(127); /* the shim died before prctl took effect */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
-	execvp(argv[0], argv);
+	/* none of the shim's environment (the user's: it may hold tokens) */
+	char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	execvpe(argv[0], argv, env); /* found on the shim's PATH */
 	dprintf(2, "boxvm-shim: cannot execute %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }

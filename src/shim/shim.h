@@ -157,9 +157,6 @@ struct shim_qemu_fds {
 	int ngroups;
 	int procs_fd;              /* the cgroup's cgroup.procs, or -1 */
 };
-/* Pure: which group gives access to /dev/kvm of this mode and group: 1 with
- * *group set, 0 when everyone has access, -1 when only root has. */
-int shim_kvm_group(mode_t mode, gid_t owner_gid, gid_t *group);
 int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_fds *map, struct bx_err *err);
 void shim_qemu_fds_close(struct shim_qemu_fds *q);
 pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *q, struct bx_err *err);
