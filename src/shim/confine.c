@@ -3,6 +3,7 @@
  *    supplementary group but /dev/kvm's under KVM, no capabilities, no new
  *    privileges;
  *  - QEMU's seccomp sandbox (BX_QEMU_SANDBOX);
+ *  - network and IPC namespaces of its own (empty: passt is its network);
  *  - every resource handed over as a file descriptor (the console, the
  *    control port, the QMP listener, the vhost-user sockets, passt's
  *    socketpair, the boot files), laid out as 3, 4, ... and nothing else
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +277,11 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 	if (close_range((unsigned)(3 + q->n), ~0U, 0) < 0)
 		child_fail("close_range");
 	if (drop) {
+		/* a network namespace of its own, empty: QEMU's network is passt's
+		 * socketpair, so it reaches neither the host's network nor its
+		 * abstract Unix sockets; and no SysV IPC of the host */
+		if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0)
+			child_fail("unshare");
 		if (setgroups((size_t)q->ngroups, q->groups) < 0)
 			child_fail("setgroups");
 		if (setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0)
