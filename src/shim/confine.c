@@ -158,6 +158,9 @@ void shim_qemu_fds_close(struct shim_qemu_fds *q)
 			close(q->err[i]);
 		q->console[i] = q->ctl[i] = q->err[i] = -1;
 	}
+	if (q->procs_fd >= 0)
+		close(q->procs_fd);
+	q->procs_fd = -1;
 }
 
 /* Add a child-side fd; its number in QEMU is 3 + its index. */

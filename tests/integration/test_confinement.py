@@ -73,6 +73,9 @@ def test_qemu_runs_as_its_own_user_sandboxed_in_a_capped_cgroup(no_leaks, tmp_pa
         assert st["Seccomp"] == "2", st  # QEMU's -sandbox filter
         assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0, st
         assert st["NoNewPrivs"] == "1", st
+        # its own network (empty: passt's socketpair is its NIC) and IPC namespaces
+        for ns in ("net", "ipc"):
+            assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), ns
         # another box's QEMU is another user: they cannot signal or trace each other
         assert int(status(qemu_pid(bx, other))["Uid"].split()[0]) != uid
 
@@ -99,8 +102,9 @@ def test_qemu_runs_as_its_own_user_sandboxed_in_a_capped_cgroup(no_leaks, tmp_pa
         with open(os.path.join(cg, "cgroup.procs")) as f:
             assert [int(p) for p in f.read().split()] == [pid]  # QEMU alone, not the shim or a helper
 
-        # the box works as before: a share, the network, exec
+        # the box works as before: a share, the network (passt resolves through the host), exec
         assert bx("exec", ref, "sh", "-c", "echo hi > /data/f && cat /data/f", check=0).stdout == b"hi\n"
+        assert b"10.0.2.15" in bx("exec", ref, "ip", "addr", "show", "eth0", check=0).stdout
         assert (share / "f").read_text() == "hi\n"
         assert bx("rm", "-f", ref, check=0).stdout.decode().strip() == ref
         assert not os.path.exists(cg)  # gone with the VM
