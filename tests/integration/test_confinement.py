@@ -102,7 +102,7 @@ def test_qemu_runs_as_its_own_user_sandboxed_in_a_capped_cgroup(no_leaks, tmp_pa
         with open(os.path.join(cg, "cgroup.procs")) as f:
             assert [int(p) for p in f.read().split()] == [pid]  # QEMU alone, not the shim or a helper
 
-        # the box works as before: a share, the network (passt resolves through the host), exec
+        # the box works as before: a share, the network, exec
         assert bx("exec", ref, "sh", "-c", "echo hi > /data/f && cat /data/f", check=0).stdout == b"hi\n"
         assert b"10.0.2.15" in bx("exec", ref, "ip", "addr", "show", "eth0", check=0).stdout
         assert (share / "f").read_text() == "hi\n"
