@@ -184,11 +184,15 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 		shim_log(s, false, "qemu: %s", line);
 	}
 	int rc = 0;
-	if (shim_capture_start(s, &s->console, q.console[0], "console.log", err) < 0 ||
-	    shim_capture_start(s, &s->qerr, q.err[0], "qemu.log", err) < 0) {
+	if (shim_capture_start(s, &s->console, q.console[0], "console.log", err) == 0)
+		q.console[0] = -1; /* the capture owns it */
+	else
 		rc = -1;
-	} else {
-		q.console[0] = q.err[0] = -1; /* the captures own them */
+	if (rc == 0 && shim_capture_start(s, &s->qerr, q.err[0], "qemu.log", err) == 0)
+		q.err[0] = -1;
+	else
+		rc = -1;
+	if (rc == 0) {
 		s->qemu_pid = shim_qemu_spawn(s, argv, &q, err);
 		if (s->qemu_pid < 0)
 			rc = bx_wrap(err, "cannot start qemu");
