@@ -1,5 +1,6 @@
 /* Removing a box for good, and waiting for a box's state to change. */
 #include "state.h"
+#include "cgroup.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 	bx_name_release(p, r->name, r->id);
 	if (r->run_dir[0] && bx_rm_rf(r->run_dir, err) < 0)
 		return -1;
+	bx_cgroup_remove_box(r->id); /* its shim removes it; one that was killed could not */
 	return bx_box_remove_dir(r->box_dir, err); /* unmounts the overlay rootfs first */
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "paths.h"
 
 /* ---- vm.json ---- */
@@ -249,30 +250,9 @@ static void push(struct strv *a, const char *fmt, ...)
 	a->v[++a->n] = NULL;
 }
 
-/* QEMU's option syntax splits on ','; a literal comma is written ",,". */
-static char *qemu_escape(const char *s)
-{
-	size_t n = strlen(s), commas = 0;
-	for (size_t i = 0; i < n; i++)
-		commas += s[i] == ',';
-	char *o = malloc(n + commas + 1), *d = o;
-	if (!o)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		*d++ = s[i];
-		if (s[i] == ',')
-			*d++ = ',';
-	}
-	*d = '\0';
-	return o;
-}
-
-int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
+int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char ***argv, struct bx_err *err)
 {
 	bool kvm = !strcmp(s->accel, "kvm");
-	_cleanup_free_ char *run = qemu_escape(s->run_dir);
-	if (!run)
-		return bx_fail(err, ENOMEM, "out of memory");
 	struct strv a = {0};
 	push(&a, "qemu-system-x86_64");
 	/* microvm: no PCI, no firmware option ROMs, no RTC (the guest gets time
@@ -283,7 +263,12 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 	push(&a, "-global");
 	push(&a, "virtio-mmio.force-legacy=false");
 	push(&a, "-accel");
-	push(&a, kvm ? "kvm" : "tcg,thread=multi");
+	/* TCG's translation cache is bounded (default: up to 1 GiB on a big host)
+	 * so that the box's memory ceiling (cgroup.h) can count it */
+	if (kvm)
+		push(&a, "kvm");
+	else
+		push(&a, "tcg,thread=multi,tb-size=%d", BX_TCG_TB_MB);
 	push(&a, "-cpu");
 	push(&a, kvm ? "host" : "max");
 	push(&a, "-m");
@@ -293,29 +278,33 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 	push(&a, "-nodefaults");
 	push(&a, "-no-user-config");
 	push(&a, "-nographic");
+	push(&a, "-sandbox");
+	push(&a, BX_QEMU_SANDBOX);
+	/* the console is a socket the shim drains into a capped BOXDIR/console.log */
+	push(&a, "-chardev");
+	push(&a, "socket,id=con,fd=%d", fds->console);
 	push(&a, "-serial");
-	push(&a, "file:%s/console.log", s->box_dir);
+	push(&a, "chardev:con");
 	/* vhost-user (virtiofsd) maps guest RAM, so it must be a shareable memfd */
 	push(&a, "-object");
 	push(&a, "memory-backend-memfd,id=mem,size=%dM,share=on", s->mem_mb);
+	/* vhost-user sockets the shim connected to virtiofsd: QEMU needs no access to RUN */
 	push(&a, "-chardev");
-	push(&a, "socket,id=vfs,path=%s/vfs.sock", run);
+	push(&a, "socket,id=vfs,fd=%d", fds->vfs);
 	push(&a, "-device");
 	push(&a, "vhost-user-fs-device,chardev=vfs,tag=rootfs");
 	/* bind mounts and volumes: one virtiofsd (and vhost-user device) per share */
 	for (int i = 0; i < s->nshares; i++) {
 		push(&a, "-chardev");
-		push(&a, "socket,id=vfs-%s,path=%s/vfs-%s.sock", s->shares[i].tag, run, s->shares[i].tag);
+		push(&a, "socket,id=vfs-%s,fd=%d", s->shares[i].tag, fds->shares[i]);
 		push(&a, "-device");
 		push(&a, "vhost-user-fs-device,chardev=vfs-%s,tag=%s", s->shares[i].tag, s->shares[i].tag);
 	}
-	/* the box's NIC, backed by its passt process (the shim starts it first) */
+	/* the box's NIC, backed by its passt process (the shim starts it first)
+	 * over a connected socketpair (passt --fd, aux.c) */
 	if (s->network) {
 		push(&a, "-netdev");
-		if (s->net_fd > 0) /* a connected socketpair with passt --fd (aux.c) */
-			push(&a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", s->net_fd);
-		else
-			push(&a, "stream,id=net0,server=off,addr.type=unix,addr.path=%s/net/passt.sock", run);
+		push(&a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", fds->net);
 		push(&a, "-device");
 		push(&a, "virtio-net-device,netdev=net0");
 	}
@@ -326,20 +315,22 @@ int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err)
 	push(&a, "virtio-balloon-device,free-page-reporting=on");
 	push(&a, "-device");
 	push(&a, "virtio-serial-device");
-	/* the shim connects to this socket; wait=off lets QEMU boot meanwhile */
+	/* one end of a socketpair; the shim holds the other */
 	push(&a, "-chardev");
-	push(&a, "socket,id=ctl,path=%s/ctl.sock,server=on,wait=off", run);
+	push(&a, "socket,id=ctl,fd=%d", fds->ctl);
 	push(&a, "-device");
 	push(&a, "virtserialport,chardev=ctl,name=boxvm.ctl");
-	/* QMP for the shim alone (pause/unpause: stop/cont of the whole VM) */
+	/* QMP for the shim alone (pause/unpause: stop/cont of the whole VM): the
+	 * shim binds RUN/qmp.sock and hands QEMU the listening socket */
 	push(&a, "-chardev");
-	push(&a, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", run);
+	push(&a, "socket,id=qmp,fd=%d,server=on,wait=off", fds->qmp);
 	push(&a, "-mon");
 	push(&a, "chardev=qmp,mode=control");
+	/* QEMU reads the boot files once, by name: the names of fds it holds */
 	push(&a, "-kernel");
-	push(&a, "%s", s->kernel);
+	push(&a, "/proc/self/fd/%d", fds->kernel);
 	push(&a, "-initrd");
-	push(&a, "%s", s->initrd);
+	push(&a, "/proc/self/fd/%d", fds->initrd);
 	push(&a, "-append");
 	push(&a, "%s", s->cmdline);
 	/* a guest reboot (panic=-1, reboot=t) ends QEMU instead of rebooting */

@@ -36,7 +36,8 @@ struct bx_vmspec {
 	bool all_ports;          /* passt forwards every port of the namespace it runs in (boxvm-runtime) */
 	struct bx_share shares[BX_MAX_SHARES];
 	int nshares;
-	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none) */
+	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none);
+				  * QEMU gets it as bx_qemu_fds.net */
 };
 
 int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err);
@@ -63,8 +64,25 @@ const char *bx_vmspec_rootfs_cache(const struct bx_vmspec *s);
 /* "kvm" when /dev/kvm opens read-write AND cpu flags show vmx/svm; else "tcg".
  * BOXVM_ACCEL=kvm|tcg overrides. why: a human sentence. */
 int bx_accel_detect(char accel[8], char *why, size_t why_size, struct bx_err *err);
-/* Pure: the QEMU argv for this spec (NULL-terminated, malloc'd strings). */
-int bx_qemu_argv(const struct bx_vmspec *s, char ***argv, struct bx_err *err);
+/* The file descriptors QEMU is handed, by their numbers in QEMU's process
+ * (the shim lays them out before exec, src/shim/confine.c). QEMU opens no
+ * path of boxvm's data or runtime directories itself: every socket, the
+ * console and the boot files come as one of these. 0 = not given. */
+struct bx_qemu_fds {
+	int console;   /* socket: the guest's serial console (the shim reads and caps it) */
+	int ctl;       /* socket: the host end of the control port (virtio-serial) */
+	int qmp;       /* listening socket: the QMP monitor (the shim connects to RUN/qmp.sock) */
+	int vfs;       /* connected vhost-user socket of the rootfs virtiofsd */
+	int shares[BX_MAX_SHARES]; /* the same for each share's virtiofsd */
+	int net;       /* socket: QEMU's end of the passt socketpair */
+	int kernel;    /* read-only fds of the boot files (-kernel /proc/self/fd/N) */
+	int initrd;
+};
+/* QEMU's seccomp filter: no obsolete syscalls, no setuid/setgid, no fork or
+ * exec, no scheduler/affinity changes. */
+#define BX_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+/* Pure: the QEMU argv for this spec and these fds (NULL-terminated, malloc'd strings). */
+int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char ***argv, struct bx_err *err);
 void bx_strv_free(char **v);
 
 #endif

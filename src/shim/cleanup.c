@@ -18,6 +18,10 @@
 
 #define DIAG_KEEP 20
 
+/* How much of the console's end a failed boot's message and panic search
+ * read: the file is capped (console.c), and even so only its tail is read. */
+#define CONSOLE_TAIL_BYTES (64 * 1024)
+
 /* The last `lines` lines of BOXDIR/console.log as one line ("a | b | c"),
  * control characters dropped. Returns 0 if there was anything. */
 int shim_console_tail(const char *box_dir, int lines, char *out, size_t size)
@@ -27,7 +31,7 @@ int shim_console_tail(const char *box_dir, int lines, char *out, size_t size)
 	size_t len = 0;
 	out[0] = '\0';
 	if (bx_path_join(path, sizeof(path), NULL, "%s/console.log", box_dir) < 0 ||
-	    bx_read_file(path, &text, &len, NULL) < 0)
+	    bx_read_tail(path, CONSOLE_TAIL_BYTES, &text, &len, NULL) < 0)
 		return -1;
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		len--;
@@ -93,7 +97,9 @@ static void prune_diag(struct shim *s)
 	closedir(d);
 }
 
-/* Copy console.log into DIAG_DIR/<id12>-<unix time>.log; path into out. */
+/* Copy console.log (capped: at most BX_CONSOLE_CAP) into
+ * DIAG_DIR/<id12>-<unix time>.log, mode 0600 in a 0700 directory: guest
+ * output is the box owner's alone. The path goes into out. */
 static int keep_console(struct shim *s, char *out, size_t size)
 {
 	char src[PATH_MAX];
@@ -102,11 +108,11 @@ static int keep_console(struct shim *s, char *out, size_t size)
 	struct bx_err err;
 	out[0] = '\0';
 	if (!s->spec.diag_dir[0] || bx_path_join(src, sizeof(src), NULL, "%s/console.log", s->spec.box_dir) < 0 ||
-	    bx_read_file(src, &text, &len, NULL) < 0)
+	    bx_read_tail(src, BX_CONSOLE_CAP, &text, &len, NULL) < 0)
 		return -1;
-	if (bx_mkdir_p(s->spec.diag_dir, 0755, &err) < 0 ||
+	if (bx_mkdir_p(s->spec.diag_dir, 0700, &err) < 0 ||
 	    bx_path_join(out, size, &err, "%s/%.12s-%lld.log", s->spec.diag_dir, s->spec.id, (long long)time(NULL)) < 0 ||
-	    bx_write_file_atomic(out, text, len, 0644, &err) < 0) {
+	    bx_write_file_atomic(out, text, len, 0600, &err) < 0) {
 		shim_log(s, true, "cannot keep the console log: %s", err.msg);
 		out[0] = '\0';
 		return -1;
@@ -135,6 +141,9 @@ void shim_stop_children(struct shim *s)
 	long long end = shim_now_ms() + 5000;
 	shim_wait_group_gone(s, s->vfs_pid, end);
 	shim_wait_group_gone(s, s->qemu_pid, end);
+	shim_capture_finish(s, &s->console);
+	shim_capture_finish(s, &s->qerr);
+	shim_qemu_cgroup_remove(s);
 }
 
 /* The kernel's own verdict, when it panicked: the line that says why (the
@@ -145,7 +154,7 @@ static void panic_line(const char *box_dir, char *out, size_t size)
 	_cleanup_free_ char *text = NULL;
 	out[0] = '\0';
 	if (bx_path_join(path, sizeof(path), NULL, "%s/console.log", box_dir) < 0 ||
-	    bx_read_file(path, &text, NULL, NULL) < 0)
+	    bx_read_tail(path, CONSOLE_TAIL_BYTES, &text, NULL, NULL) < 0)
 		return;
 	char *p = NULL, *q = text;
 	while ((q = strstr(q, "Kernel panic - not syncing:")))

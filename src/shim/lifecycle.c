@@ -194,8 +194,6 @@ static void reset_run(struct shim *s)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), NULL, "%s/vfs.sock", s->spec.run_dir) == 0)
 		unlink(path);
-	if (bx_path_join(path, sizeof(path), NULL, "%s/ctl.sock", s->spec.run_dir) == 0)
-		unlink(path);
 	if (bx_path_join(path, sizeof(path), NULL, "%s/qmp.sock", s->spec.run_dir) == 0)
 		unlink(path);
 }

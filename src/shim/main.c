@@ -19,6 +19,8 @@ static void shim_init(struct shim *s)
 	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = s->exec_listen_fd = -1;
 	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
 	s->vfs_pid = s->qemu_pid = -1;
+	s->qemu_uid.lock_fd = -1;
+	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
 	const char *d = getenv("BOXVM_DEBUG");
 	s->debug = d && *d && strcmp(d, "0");
 }
@@ -71,9 +73,14 @@ static void check_progress(struct shim *s, long long now)
 			s->drain_deadline_ms = now + 5000;
 		shim_process_main(s);
 		if (!s->end && (!shim_output_busy(s) || now >= s->drain_deadline_ms)) {
-			char msg[128] = "";
+			char msg[160] = "";
 			int st = s->qemu_status;
-			if (WIFSIGNALED(st))
+			if (WIFSIGNALED(st) && bx_cgroup_oom_kills(&s->qemu_cg) > 0)
+				snprintf(msg, sizeof(msg),
+					 "qemu ran out of memory: its ceiling is %llu MiB (the guest's RAM plus QEMU's own)",
+					 (unsigned long long)(bx_qemu_memory_ceiling(s->spec.mem_mb,
+										     !strcmp(s->spec.accel, "tcg")) >> 20));
+			else if (WIFSIGNALED(st))
 				snprintf(msg, sizeof(msg), "qemu was killed by signal %d", WTERMSIG(st));
 			else if (WEXITSTATUS(st))
 				snprintf(msg, sizeof(msg), "qemu exited with status %d", WEXITSTATUS(st));
@@ -105,9 +112,14 @@ static void loop(struct shim *s)
 		check_progress(s, now);
 		if (done(s, now))
 			return;
-		struct pollfd p[7 + 1 + SHIM_EXEC_MAX];
-		int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1;
+		struct pollfd p[9 + 1 + SHIM_EXEC_MAX];
+		int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
 		p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
+		/* always drained: QEMU must never wait on its console (console.c) */
+		if (s->console.fd >= 0)
+			p[i_con = n++] = (struct pollfd){.fd = s->console.fd, .events = POLLIN};
+		if (s->qerr.fd >= 0)
+			p[i_qerr = n++] = (struct pollfd){.fd = s->qerr.fd, .events = POLLIN};
 		if (s->cli_fd < 0)
 			p[i_lis = n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
 		/* not read while the guest leaves our output unread (backpressure, link.c) */
@@ -141,6 +153,10 @@ static void loop(struct shim *s)
 		}
 		if (p[i_sig].revents)
 			on_signals(s);
+		if (i_con >= 0 && p[i_con].revents)
+			shim_capture_readable(s, &s->console);
+		if (i_qerr >= 0 && p[i_qerr].revents)
+			shim_capture_readable(s, &s->qerr);
 		if (i_ctl >= 0 && p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))
 			shim_link_readable(s);
 		if (i_ctl >= 0 && p[i_ctl].revents & POLLOUT)
@@ -206,6 +222,7 @@ int main(int argc, char **argv)
 	shim_lc_started(&s); /* before "ok": `run -d` prints the ID of a box ps shows running */
 	if (setup(&s, &err) < 0) {
 		shim_log(&s, true, "start failed: %s", err.msg);
+		shim_stop_children(&s); /* QEMU gone and its console drained before its tail is read */
 		char tail[1024], msg[2200];
 		if (s.qemu_pid > 0 && shim_console_tail(s.spec.box_dir, 5, tail, sizeof(tail)) == 0)
 			snprintf(msg, sizeof(msg), "%s; last boot log lines: %s", err.msg, tail);

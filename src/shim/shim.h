@@ -9,8 +9,11 @@
 #include <sys/types.h>
 
 #include "../lib/boxconfig.h"
+#include "../lib/capfile.h"
+#include "../lib/cgroup.h"
 #include "../lib/err.h"
 #include "../lib/logfile.h"
+#include "../lib/uidpool.h"
 #include "../lib/vmspec.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
@@ -42,6 +45,13 @@ enum end_reason {
 	END_LINK,     /* protocol error on the host<->guest link */
 };
 
+/* a stream from QEMU (the guest's console, QEMU's stderr) that the shim
+ * always drains into a capped file (console.c) */
+struct shim_capture {
+	int fd;                  /* -1: none (no VM, or EOF) */
+	struct bx_capfile file;
+};
+
 /* the box's life beyond one boot (lifecycle.c) */
 struct shim_lc {
 	bool have_state;           /* the box has a state record (made by the boxvm CLI) */
@@ -65,6 +75,12 @@ struct shim {
 	pid_t vfs_pid, qemu_pid;
 	bool vfs_exited, qemu_exited;
 	int qemu_status;
+	/* QEMU's confinement (confine.c) */
+	struct bx_uid_lease qemu_uid; /* lock_fd -1: QEMU keeps the shim's (unprivileged) user */
+	struct bx_cgroup qemu_cg;     /* path "": none */
+	bool cg_warned;
+	struct shim_capture console;  /* BOXDIR/console.log */
+	struct shim_capture qerr;     /* BOXDIR/qemu.log */
 	/* passt and the virtiofsd of each share (aux.c); killed after QEMU on every path */
 	struct shim_aux {
 		pid_t pid;
@@ -142,6 +158,26 @@ pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *
 void shim_child_init(pid_t parent, int out_fd);
 /* The last line of a text file (a helper's log) into out ("" if none). */
 void shim_last_line(const char *path, char *out, size_t size);
+
+/* confine.c: QEMU's user, groups, fds and cgroup */
+struct shim_qemu_fds {
+	int fd[8 + BX_MAX_SHARES]; /* child side, becomes 3, 4, ... in QEMU */
+	int n;
+	int console[2], ctl[2], err[2]; /* [0] the shim's end, [1] QEMU's */
+	gid_t groups[1];
+	int ngroups;
+	int procs_fd;              /* the cgroup's cgroup.procs, or -1 */
+};
+int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_fds *map, struct bx_err *err);
+void shim_qemu_fds_close(struct shim_qemu_fds *q);
+pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *q, struct bx_err *err);
+void shim_qemu_cgroup_remove(struct shim *s);
+
+/* console.c */
+int shim_capture_start(struct shim *s, struct shim_capture *c, int fd, const char *name, struct bx_err *err);
+void shim_capture_readable(struct shim *s, struct shim_capture *c);
+/* QEMU is gone: take what is left, then close */
+void shim_capture_finish(struct shim *s, struct shim_capture *c);
 
 /* aux.c: helper processes beside QEMU (passt, virtiofsd per share).
  * The start functions spawn; shim_aux_wait waits until all are serving. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/qmp.h"
 #include "../lib/vmproc.h"
 #include "shim.h"
 
@@ -114,7 +115,7 @@ static void last_line(const char *path, char *out, size_t size)
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	out[0] = '\0';
-	if (bx_read_file(path, &text, &len, NULL) < 0)
+	if (bx_read_tail(path, 4096, &text, &len, NULL) < 0)
 		return;
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
@@ -130,12 +131,16 @@ void shim_last_line(const char *path, char *out, size_t size)
 
 int shim_start_qemu(struct shim *s, struct bx_err *err)
 {
+	struct shim_qemu_fds q;
+	struct bx_qemu_fds map;
 	char **argv = NULL;
-	if (bx_qemu_argv(&s->spec, &argv, err) < 0)
+	if (shim_qemu_fds_open(s, &q, &map, err) < 0 || bx_qemu_argv(&s->spec, &map, &argv, err) < 0) {
+		shim_qemu_fds_close(&q);
 		return -1;
-	const char *q = getenv("BOXVM_QEMU"); /* a test knob: another QEMU binary */
-	if (q && *q) {
-		char *dup = strdup(q);
+	}
+	const char *alt = getenv("BOXVM_QEMU"); /* a test knob: another QEMU binary */
+	if (alt && *alt) {
+		char *dup = strdup(alt);
 		if (dup) {
 			free(argv[0]);
 			argv[0] = dup;
@@ -148,28 +153,29 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s ", *a);
 		shim_log(s, false, "qemu: %s", line);
 	}
-	char qlog[PATH_MAX];
-	if (bx_path_join(qlog, sizeof(qlog), err, "%s/qemu.log", s->spec.box_dir) < 0) {
-		bx_strv_free(argv);
-		return -1;
-	}
-	int qfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (qfd < 0) {
-		bx_strv_free(argv);
-		return bx_fail(err, errno, "cannot open %s", qlog);
-	}
-	/* QEMU inherits its end of the passt socketpair (CLOEXEC until now) */
-	if (s->spec.net_fd > 0)
-		fcntl(s->spec.net_fd, F_SETFD, 0);
-	s->qemu_pid = shim_spawn(s, argv, qfd, err);
-	close(qfd);
-	if (s->spec.net_fd > 0) {
-		close(s->spec.net_fd);
-		s->spec.net_fd = 0;
+	int rc = 0;
+	if (shim_capture_start(s, &s->console, q.console[0], "console.log", err) == 0)
+		q.console[0] = -1; /* the capture owns it */
+	else
+		rc = -1;
+	if (rc == 0 && shim_capture_start(s, &s->qerr, q.err[0], "qemu.log", err) == 0)
+		q.err[0] = -1;
+	else
+		rc = -1;
+	if (rc == 0) {
+		s->qemu_pid = shim_qemu_spawn(s, argv, &q, err);
+		if (s->qemu_pid < 0)
+			rc = bx_wrap(err, "cannot start qemu");
 	}
 	bx_strv_free(argv);
-	if (s->qemu_pid < 0)
-		return bx_wrap(err, "cannot start qemu");
+	if (rc == 0) {
+		fcntl(q.ctl[0], F_SETFL, fcntl(q.ctl[0], F_GETFL) | O_NONBLOCK);
+		s->ctl_fd = q.ctl[0];
+		q.ctl[0] = -1;
+	}
+	shim_qemu_fds_close(&q); /* QEMU's copies (and ours, on failure) */
+	if (rc < 0)
+		return -1;
 	/* for boxvm stats (src/lib/vmproc.h); the box runs fine without it */
 	struct bx_err e;
 	if (bx_qemu_pid_write(s->spec.run_dir, s->qemu_pid, &e) < 0)
@@ -177,37 +183,26 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
-/* QEMU creates ctl.sock (server=on) early in its start-up; connect as soon as
- * it exists, and stop at once if QEMU exited instead. */
+/* QEMU is up once its monitor answers (it accepts on the QMP listener only
+ * from its main loop, after the machine is built); stop at once if QEMU
+ * exited instead. The control link itself is a socketpair, connected from
+ * the start. */
 int shim_connect_ctl(struct shim *s, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/ctl.sock", s->spec.run_dir) < 0)
+	char sock[PATH_MAX];
+	if (bx_path_join(sock, sizeof(sock), err, "%s/qmp.sock", s->spec.run_dir) < 0)
 		return -1;
-	long long end = shim_now_ms() + 30000;
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return bx_fail(err, errno, "socket");
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			s->ctl_fd = fd;
-			return 0;
-		}
-		int e = errno;
-		close(fd);
-		shim_reap(s);
-		if (s->qemu_exited) {
-			char qlog[PATH_MAX], line[512];
-			line[0] = '\0';
-			if (bx_path_join(qlog, sizeof(qlog), NULL, "%s/qemu.log", s->spec.box_dir) == 0)
-				last_line(qlog, line, sizeof(line));
-			return bx_fail(err, 0, "qemu exited at start%s%s", line[0] ? ": " : "", line);
-		}
-		if (e != ENOENT && e != ECONNREFUSED)
-			return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
-		if (shim_now_ms() > end)
-			return bx_fail(err, 0, "qemu did not create its control socket within 30 s");
-		usleep(5 * 1000);
-	}
+	struct bx_err qe;
+	if (bx_qmp_execute(sock, "query-status", 30000, &qe) == 0)
+		return 0;
+	/* the monitor went away with QEMU: wait for its exit to be reaped */
+	shim_wait_child(s, s->qemu_pid, 2000);
+	if (!s->qemu_exited)
+		return bx_fail(err, 0, "qemu did not come up: %s", qe.msg);
+	shim_capture_finish(s, &s->qerr); /* its last words, into qemu.log */
+	char qlog[PATH_MAX], line[512];
+	line[0] = '\0';
+	if (bx_path_join(qlog, sizeof(qlog), NULL, "%s/qemu.log", s->spec.box_dir) == 0)
+		last_line(qlog, line, sizeof(line));
+	return bx_fail(err, 0, "qemu exited at start%s%s", line[0] ? ": " : "", line);
 }

@@ -48,7 +48,25 @@ def _our_processes(marker):
             continue
         if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim", "passt")):
             found.append((int(pid), cmd))
+        elif "qemu-system" in cmd and _holds_file_under(pid, marker):
+            found.append((int(pid), cmd))
     return found
+
+
+def _holds_file_under(pid, marker):
+    """QEMU's command line names no path of ours (it is given fds), but it
+    holds its box's initrd open for its whole life."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if marker in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def unmount_under(root):

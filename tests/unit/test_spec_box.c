@@ -170,11 +170,12 @@ static void test_vmjson_and_argv(void **state)
 	assert_true(all.rootfs_ro);
 
 	char **v = NULL;
-	r.net_fd = 7;
-	assert_int_equal(bx_qemu_argv(&r, &v, &err), 0);
+	struct bx_qemu_fds fds = {.console = 3, .ctl = 4, .qmp = 5, .vfs = 6, .shares = {8, 9}, .net = 7,
+				  .kernel = 10, .initrd = 11};
+	assert_int_equal(bx_qemu_argv(&r, &fds, &v, &err), 0);
 	bool share_dev = false, net = false, netdev = false;
 	for (size_t i = 0; v[i]; i++) {
-		share_dev |= !strcmp(v[i], "vhost-user-fs-device,chardev=vfs-m1,tag=m1");
+		share_dev |= !strcmp(v[i], "vhost-user-fs-device,chardev=vfs-m1,tag=m1") && !strcmp(v[i - 2], "socket,id=vfs-m1,fd=9");
 		net |= !strcmp(v[i], "virtio-net-device,netdev=net0");
 		netdev |= !strcmp(v[i], "stream,id=net0,server=off,addr.type=fd,addr.str=7");
 	}
@@ -182,7 +183,7 @@ static void test_vmjson_and_argv(void **state)
 	bx_strv_free(v);
 	/* --network none: no NIC at all */
 	r.network = false;
-	assert_int_equal(bx_qemu_argv(&r, &v, &err), 0);
+	assert_int_equal(bx_qemu_argv(&r, &fds, &v, &err), 0);
 	for (size_t i = 0; v[i]; i++)
 		assert_null(strstr(v[i], "virtio-net"));
 	bx_strv_free(v);

@@ -1,0 +1,314 @@
+/* QEMU with the least privilege that works (docs/security.md, "Privileges"):
+ *  - a user and group of its own per box (src/lib/uidpool.h), no
+ *    supplementary group but /dev/kvm's under KVM, no capabilities, no new
+ *    privileges;
+ *  - QEMU's seccomp sandbox (BX_QEMU_SANDBOX);
+ *  - network and IPC namespaces of its own (empty: passt is its network);
+ *  - every resource handed over as a file descriptor (the console, the
+ *    control port, the QMP listener, the vhost-user sockets, passt's
+ *    socketpair, the boot files), laid out as 3, 4, ... and nothing else
+ *    inherited, so it needs no access to boxvm's data or runtime directories;
+ *  - an environment of PATH alone;
+ *  - its own memory cgroup with a ceiling of guest RAM plus a fixed overhead
+ *    (src/lib/cgroup.h), joined before exec.
+ * Without root (a test or development set-up) QEMU simply keeps the shim's
+ * unprivileged user and no cgroup; the sandbox and the fds stay. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../lib/paths.h"
+#include "shim.h"
+
+/* The user QEMU runs as: leased once per box and kept across restarts. */
+static int qemu_identity(struct shim *s, struct bx_err *err)
+{
+	if (geteuid() != 0 || s->qemu_uid.lock_fd >= 0)
+		return 0;
+	if (bx_uid_lease_take(BX_UID_LOCK_DIR, BX_QEMU_UID_BASE, BX_QEMU_UID_COUNT, &s->qemu_uid, err) < 0)
+		return bx_wrap(err, "cannot pick a user for QEMU");
+	shim_log(s, false, "qemu runs as uid/gid %u", (unsigned)s->qemu_uid.uid);
+	return 0;
+}
+
+/* The supplementary groups QEMU keeps: /dev/kvm's group under KVM, else none. */
+static int qemu_groups(struct shim *s, gid_t *groups, struct bx_err *err)
+{
+	if (strcmp(s->spec.accel, "kvm"))
+		return 0;
+	struct stat st;
+	if (stat("/dev/kvm", &st) < 0)
+		return bx_fail(err, errno, "cannot use /dev/kvm");
+	int n = bx_kvm_group(st.st_mode, st.st_gid, groups);
+	if (n < 0)
+		return bx_fail(err, 0,
+			       "/dev/kvm is usable by root alone (mode %03o, group %u): QEMU runs unprivileged and "
+			       "needs it group read-write, e.g. chgrp kvm /dev/kvm && chmod 660 /dev/kvm",
+			       (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid);
+	return n;
+}
+
+/* A copy in memory of a boot file QEMU could not open by itself. */
+static int memfd_copy(int fd, const char *path, struct bx_err *err)
+{
+	struct stat st;
+	int m = memfd_create("boxvm-boot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m < 0 || fstat(fd, &st) < 0)
+		return bx_fail(err, errno, "cannot copy %s for QEMU", path);
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = sendfile(m, fd, &off, (size_t)(st.st_size - off));
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(m);
+			return bx_fail(err, e, "cannot copy %s for QEMU", path);
+		}
+	}
+	fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	close(fd);
+	return m;
+}
+
+/* A boot file, opened for QEMU to read through /proc/self/fd/N. Opening
+ * that link checks the file's mode against QEMU's user: the box's own
+ * initrd is given QEMU's group (it may hold the box's environment: never
+ * world-readable); a shared kernel that others may not read is copied. */
+static int open_boot_file(struct shim *s, const char *path, bool own, struct bx_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return bx_fail(err, e, "cannot open %s", path);
+	}
+	if (s->qemu_uid.lock_fd < 0 || st.st_mode & S_IROTH)
+		return fd;
+	if (own && fchown(fd, (uid_t)-1, (gid_t)s->qemu_uid.uid) == 0 && fchmod(fd, 0640) == 0)
+		return fd;
+	return memfd_copy(fd, path, err);
+}
+
+/* RUN/qmp.sock, bound by the shim; QEMU gets the listening socket. */
+static int qmp_listener(struct shim *s, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/qmp.sock", s->spec.run_dir) < 0)
+		return -1;
+	unlink(sa.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bx_fail(err, errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0) {
+		int e = errno;
+		close(fd);
+		return bx_fail(err, e, "cannot listen on %s", sa.sun_path);
+	}
+	return fd;
+}
+
+/* A connection to a virtiofsd's vhost-user socket (it exists: the start
+ * functions waited for it), made by the shim and handed to QEMU as is:
+ * vhost-user's first message is QEMU's. */
+static int vfs_connect(struct shim *s, const char *name, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/%s", s->spec.run_dir, name) < 0)
+		return -1;
+	long long end = shim_now_ms() + 10000;
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return bx_fail(err, errno, "socket");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
+		int e = errno;
+		close(fd);
+		/* bound but not listening yet: a moment */
+		if (e != ECONNREFUSED || shim_now_ms() > end)
+			return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+		usleep(5 * 1000);
+	}
+}
+
+void shim_qemu_fds_close(struct shim_qemu_fds *q)
+{
+	for (int i = 0; i < q->n; i++)
+		if (q->fd[i] >= 0)
+			close(q->fd[i]);
+	q->n = 0;
+	for (int i = 0; i < 2; i++) {
+		if (q->console[i] >= 0)
+			close(q->console[i]);
+		if (q->ctl[i] >= 0)
+			close(q->ctl[i]);
+		if (q->err[i] >= 0)
+			close(q->err[i]);
+		q->console[i] = q->ctl[i] = q->err[i] = -1;
+	}
+	if (q->procs_fd >= 0)
+		close(q->procs_fd);
+	q->procs_fd = -1;
+}
+
+/* Add a child-side fd; its number in QEMU is 3 + its index. */
+static int give(struct shim_qemu_fds *q, int fd)
+{
+	q->fd[q->n] = fd;
+	return 3 + q->n++;
+}
+
+int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_fds *map, struct bx_err *err)
+{
+	memset(q, 0, sizeof(*q));
+	memset(map, 0, sizeof(*map));
+	for (int i = 0; i < 2; i++)
+		q->console[i] = q->ctl[i] = q->err[i] = -1;
+	q->procs_fd = -1;
+	if (qemu_identity(s, err) < 0)
+		return -1;
+	if (s->qemu_uid.lock_fd >= 0) {
+		int n = qemu_groups(s, q->groups, err);
+		if (n < 0)
+			return -1;
+		q->ngroups = n;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q->console) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, q->ctl) < 0 || pipe2(q->err, O_CLOEXEC) < 0)
+		return bx_fail(err, errno, "cannot create QEMU's sockets");
+	map->console = give(q, q->console[1]);
+	q->console[1] = -1;
+	map->ctl = give(q, q->ctl[1]);
+	q->ctl[1] = -1;
+	int fd = qmp_listener(s, err);
+	if (fd < 0)
+		return -1;
+	map->qmp = give(q, fd);
+	if ((fd = vfs_connect(s, "vfs.sock", err)) < 0)
+		return -1;
+	map->vfs = give(q, fd);
+	for (int i = 0; i < s->spec.nshares; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "vfs-%s.sock", s->spec.shares[i].tag);
+		if ((fd = vfs_connect(s, name, err)) < 0)
+			return -1;
+		map->shares[i] = give(q, fd);
+	}
+	if (s->spec.net_fd > 0) { /* passt's socketpair (aux.c): QEMU's end is now ours to pass */
+		map->net = give(q, s->spec.net_fd);
+		s->spec.net_fd = 0;
+	}
+	if ((fd = open_boot_file(s, s->spec.kernel, false, err)) < 0)
+		return -1;
+	map->kernel = give(q, fd);
+	if ((fd = open_boot_file(s, s->spec.initrd, true, err)) < 0)
+		return -1;
+	map->initrd = give(q, fd);
+	return 0;
+}
+
+/* The box's memory cgroup (created once per boot; one failure is logged and
+ * the box goes on without it). */
+static void qemu_cgroup(struct shim *s, struct shim_qemu_fds *q)
+{
+	struct bx_err e;
+	uint64_t limit = bx_qemu_memory_ceiling(s->spec.mem_mb, !strcmp(s->spec.accel, "tcg"));
+	if (bx_cgroup_create(&s->qemu_cg, s->spec.id, limit, &e) < 0 ||
+	    (q->procs_fd = bx_cgroup_procs_open(&s->qemu_cg, &e)) < 0) {
+		bx_cgroup_remove(&s->qemu_cg, NULL);
+		if (!s->cg_warned)
+			shim_log(s, true, "QEMU runs without a memory ceiling: %s", e.msg);
+		s->cg_warned = true;
+		return;
+	}
+	shim_log(s, false, "qemu's cgroup %s, memory ceiling %llu MiB", s->qemu_cg.path,
+		 (unsigned long long)(limit >> 20));
+}
+
+static void child_fail(const char *what)
+{
+	dprintf(2, "boxvm-shim: cannot confine qemu: %s: %s\n", what, strerror(errno));
+	_exit(127);
+}
+
+pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *q, struct bx_err *err)
+{
+	qemu_cgroup(s, q);
+	bool drop = s->qemu_uid.lock_fd >= 0;
+	uid_t uid = s->qemu_uid.uid;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return bx_fail(err, errno, "fork");
+	if (pid > 0) {
+		setpgid(pid, pid); /* also in the child: whichever runs first */
+		if (q->procs_fd >= 0)
+			close(q->procs_fd);
+		q->procs_fd = -1;
+		return pid;
+	}
+	setpgid(0, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (dup2(q->err[1], 1) < 0 || dup2(q->err[1], 2) < 0)
+		_exit(127);
+	if (q->procs_fd >= 0 && write(q->procs_fd, "0", 1) != 1)
+		child_fail("joining its cgroup");
+	/* lay the fds out as 3, 4, ...: first above the target range, so no
+	 * dup2 overwrites a source still to be moved */
+	int high[64 + BX_MAX_SHARES];
+	for (int i = 0; i < q->n; i++)
+		if ((high[i] = fcntl(q->fd[i], F_DUPFD_CLOEXEC, 3 + q->n)) < 0)
+			child_fail("fcntl");
+	for (int i = 0; i < q->n; i++)
+		if (dup2(high[i], 3 + i) < 0) /* dup2 clears CLOEXEC */
+			child_fail("dup2");
+	if (close_range((unsigned)(3 + q->n), ~0U, 0) < 0)
+		child_fail("close_range");
+	if (drop) {
+		/* a network namespace of its own, empty: QEMU's network is passt's
+		 * socketpair, so it reaches neither the host's network nor its
+		 * abstract Unix sockets; and no SysV IPC of the host */
+		if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0)
+			child_fail("unshare");
+		if (setgroups((size_t)q->ngroups, q->groups) < 0)
+			child_fail("setgroups");
+		if (setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0)
+			child_fail("setresgid");
+		if (setresuid(uid, uid, uid) < 0) /* clears every capability */
+			child_fail("setresuid");
+	}
+	/* after the uid change, which clears it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127); /* the shim died before prctl took effect */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail("no_new_privs");
+	/* none of the shim's environment (the user's: it may hold tokens) */
+	char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	execvpe(argv[0], argv, env); /* found on the shim's PATH */
+	dprintf(2, "boxvm-shim: cannot execute %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* The VM's processes are gone: so is its cgroup. */
+void shim_qemu_cgroup_remove(struct shim *s)
+{
+	struct bx_err e;
+	if (s->qemu_cg.path[0] && bx_cgroup_remove(&s->qemu_cg, &e) < 0)
+		shim_log(s, true, "%s", e.msg);
+}
