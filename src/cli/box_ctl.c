@@ -83,10 +83,37 @@ bool cli_box_not_running(const struct bx_box_record *r, void *ctx)
 	return !bx_box_status_live(r->status);
 }
 
+int cli_box_wait_shim_gone(int shim_pidfd, const char *name, struct bx_err *err)
+{
+	char what[160];
+	snprintf(what, sizeof(what), "the supervisor of box %s", name);
+	int rc = bx_pidfd_wait(shim_pidfd, SHIM_EXIT_GUARD_MS, what, err);
+	if (shim_pidfd >= 0)
+		close(shim_pidfd);
+	return rc;
+}
+
+static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err);
+
+/* Stopped means every process of the box is gone: the record says exited
+ * a moment before its shim has finished cleaning up, so wait for the shim too. */
 int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
 {
 	if (cli_box_not_running(r, NULL))
 		return 0; /* Docker: stopping a stopped box succeeds */
+	char name[sizeof(r->name)];
+	snprintf(name, sizeof(name), "%s", r->name);
+	int shim = bx_proc_pidfd(r->shim_pid, r->shim_start_time);
+	if (stop_box(r, sig, timeout_s, err) < 0) {
+		if (shim >= 0)
+			close(shim);
+		return -1;
+	}
+	return cli_box_wait_shim_gone(shim, name, err);
+}
+
+static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
+{
 	if (cli_box_mark_stopped(r, err) < 0)
 		return -1;
 	struct bx_err e2;
@@ -187,12 +214,34 @@ int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach
 		return -1;
 	if (!attach)
 		return 0;
+	int shim = cli_box_shim_pidfd(r->box_dir);
+	bool detached = false;
+	int rc;
 	if (vm.tty) {
 		struct bx_detach keys;
-		bool detached = false;
 		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
-		int rc = bx_shim_attach_tty(vm.run_dir, vm.id, forward_stdin, &keys, &detached, err);
-		return rc >= 0 && detached ? 0 : rc;
+		rc = bx_shim_attach_tty(vm.run_dir, vm.id, forward_stdin, &keys, &detached, err);
+	} else {
+		rc = bx_shim_attach(&vm, forward_stdin, err);
 	}
-	return bx_shim_attach(&vm, forward_stdin, err);
+	if (detached) {
+		if (shim >= 0)
+			close(shim);
+		return 0;
+	}
+	struct bx_err e2;
+	if (cli_box_wait_shim_gone(shim, r->name, &e2) < 0 && rc >= 0) {
+		*err = e2;
+		return -1;
+	}
+	return rc;
+}
+
+int cli_box_shim_pidfd(const char *box_dir)
+{
+	struct bx_box_record rec;
+	struct bx_err e;
+	if (bx_state_read(box_dir, &rec, &e) < 0)
+		return -1; /* a --rm box that is already gone */
+	return bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
 }

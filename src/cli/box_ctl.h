@@ -30,6 +30,16 @@ int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach
 
 bool cli_box_not_running(const struct bx_box_record *r, void *ctx);
 
+/* A command that ends a box returns only once the box's shim has exited (it
+ * cleans up QEMU, virtiofsd, passt, sockets and mounts before that); this
+ * long guard only bounds a wedged shim. */
+#define SHIM_EXIT_GUARD_MS 60000
+/* A pidfd on the shim of the box in box_dir (bx_proc_pidfd), -1 if none. */
+int cli_box_shim_pidfd(const char *box_dir);
+/* Wait for the shim behind shim_pidfd (-1: nothing to wait for) to exit, and
+ * close it. */
+int cli_box_wait_shim_gone(int shim_pidfd, const char *name, struct bx_err *err);
+
 /* The loop of Docker's multi-box commands (stop, kill, pause, rm, ...): each
  * operand argv[first..argc) is looked up and handed to fn; a failure is
  * reported and the loop goes on with the next; a success prints the operand

@@ -86,6 +86,13 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 /* Process identity: /proc/PID/stat field 22 (start time in clock ticks). */
 int bx_proc_start_time(int pid, unsigned long long *out);
 bool bx_proc_alive(int pid, unsigned long long start_time);
+/* A handle on a process that outlives its pid (pidfd): opened only if pid
+ * is still the process that started at start_time; -1 if it is gone (or the
+ * kernel has no pidfds). Wait on it with bx_pidfd_wait: 0 once the process
+ * has exited, -1 (err filled) if timeout_ms passed first. Commands use it to
+ * return only once a box's shim, and so every process of the box, is gone. */
+int bx_proc_pidfd(int pid, unsigned long long start_time);
+int bx_pidfd_wait(int pidfd, int timeout_ms, const char *what, struct bx_err *err);
 
 /* Names (DATA/names/NAME -> ID symlinks, created atomically). Docker's rule:
  * [a-zA-Z0-9][a-zA-Z0-9_.-]+, a leading '/' is dropped. */

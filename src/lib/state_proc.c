@@ -6,6 +6,9 @@
 #include "vmproc.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,37 @@ bool bx_proc_alive(int pid, unsigned long long start_time)
 		return false;
 	char *p = strrchr(text, ')');
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+int bx_proc_pidfd(int pid, unsigned long long start_time)
+{
+	if (pid <= 0)
+		return -1;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* checked after opening: the fd now pins the process we verified */
+	if (!bx_proc_alive(pid, start_time)) {
+		close(fd);
+		return -1;
+	}
+	return fd; /* pidfds are close-on-exec */
+}
+
+int bx_pidfd_wait(int pidfd, int timeout_ms, const char *what, struct bx_err *err)
+{
+	if (pidfd < 0)
+		return 0;
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	int r;
+	/* the timeout is a hang guard only: an interrupted wait may start it over */
+	while ((r = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (r > 0)
+		return 0; /* readable: the process has exited */
+	if (r < 0)
+		return bx_fail(err, errno, "cannot wait for %s", what);
+	return bx_fail(err, 0, "%s did not exit within %d s", what, timeout_ms / 1000);
 }
 
 bool bx_box_status_live(enum bx_box_status s)

@@ -231,7 +231,7 @@ void shim_finish(struct shim *s)
 	struct bx_err err;
 	int n = snprintf(code, sizeof(code), "%d\n", s->exit_code);
 	if (bx_path_join(path, sizeof(path), &err, "%s/exit_code", s->spec.box_dir) < 0 ||
-	    bx_write_file_atomic(path, code, (size_t)n, 0644, &err) < 0)
+	    bx_write_file_atomic(path, code, (size_t)n, 0600, &err) < 0)
 		shim_log(s, true, "%s", err.msg);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);

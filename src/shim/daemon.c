@@ -82,7 +82,7 @@ int shim_daemonize(struct shim *s, struct bx_err *err)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/shim.log", s->spec.box_dir) < 0)
 		return -1;
-	s->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	s->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (s->log_fd < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
 	if (bx_mkdir_p(s->spec.run_dir, 0700, err) < 0)
@@ -90,7 +90,7 @@ int shim_daemonize(struct shim *s, struct bx_err *err)
 	char pidtxt[32];
 	int n = snprintf(pidtxt, sizeof(pidtxt), "%d\n", getpid());
 	if (bx_path_join(path, sizeof(path), err, "%s/shim.pid", s->spec.run_dir) < 0 ||
-	    bx_write_file_atomic(path, pidtxt, (size_t)n, 0644, err) < 0)
+	    bx_write_file_atomic(path, pidtxt, (size_t)n, 0600, err) < 0)
 		return -1;
 	return 0;
 }

@@ -176,6 +176,18 @@ static void loop(struct shim *s)
 	}
 }
 
+/* BOXVM_TEST_SHIM_EXIT_DELAY_MS (a test knob): linger that long after the
+ * box is cleaned up, so tests can prove that stop, rm -f and run return only
+ * once the shim has exited, whatever the timing. */
+static void exit_delay_for_tests(void)
+{
+	const char *v = getenv("BOXVM_TEST_SHIM_EXIT_DELAY_MS");
+	char *end;
+	long ms = v ? strtol(v, &end, 10) : 0;
+	if (v && *end == '\0' && ms > 0 && ms <= 60000)
+		usleep((useconds_t)ms * 1000);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: boxvm-shim [--sync-fd N] BOXDIR/vm.json\n");
@@ -243,6 +255,7 @@ int main(int argc, char **argv)
 		loop(&s); /* the restart policy: a fresh VM on the same rootfs */
 	shim_exec_close_all(&s);
 	shim_finish(&s);
+	exit_delay_for_tests();
 	bx_mux_free(&s.mux);
 	bx_msgbuf_free(&s.main_in);
 	bq_free(&s.main_out);

@@ -46,7 +46,7 @@ static void publish(struct shim *s, bool paused)
 	char path[PATH_MAX];
 	struct bx_err err;
 	if (bx_path_join(path, sizeof(path), &err, "%s/paused", s->spec.run_dir) == 0) {
-		if (paused ? bx_write_file_atomic(path, "", 0, 0644, &err) < 0 : unlink(path) < 0)
+		if (paused ? bx_write_file_atomic(path, "", 0, 0600, &err) < 0 : unlink(path) < 0)
 			shim_log(s, true, "cannot %s %s", paused ? "create" : "remove", path);
 	}
 	struct flip f = {paused ? BX_BOX_RUNNING : BX_BOX_PAUSED, paused ? BX_BOX_PAUSED : BX_BOX_RUNNING};

@@ -344,3 +344,40 @@ def test_a_pause_the_shim_cannot_carry_out_fails_at_once(no_leaks):
         assert bx("exec", ref, "true").returncode == 0  # still running, not frozen
     finally:
         bx("rm", "-f", ref)
+
+
+def _shim_alive(pid):
+    """Is pid a live (not zombie) process? A shim that has exited is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _shims_of_removed_boxes(bx):
+    """Shims of this data dir whose box directory no longer exists."""
+    left = []
+    for pid, cmd in _our_processes(bx.root):
+        if "boxvm-shim" in cmd and "vm.json" in cmd:
+            vmjson = cmd.split()[-1]
+            if not os.path.exists(os.path.dirname(vmjson)) and _shim_alive(pid):
+                left.append((pid, cmd))
+    return left
+
+
+def test_commands_return_once_the_shim_has_exited(no_leaks):
+    """stop, rm -f and run --rm return only when every host process of the box
+    is gone. The shim lingers a while after cleaning up (a test knob), which
+    these commands used to return before (the record already said exited)."""
+    bx = no_leaks
+    linger = {"BOXVM_TEST_SHIM_EXIT_DELAY_MS": "1500"}
+    for how in (("stop", "-t", "1"), ("rm", "-f")):
+        ref = bx("run", "-d", "busybox", "sleep", "600", env=linger, check=0).stdout.decode().strip()
+        pid = until(lambda: inspect(bx, ref)["State"]["Pid"], "the box's shim pid")
+        bx(*how, ref, check=0)
+        assert not _shim_alive(pid), f"{how[0]} returned while the shim (pid {pid}) was still running"
+        if how[0] == "stop":
+            bx("rm", ref, check=0)
+    bx("run", "--rm", "busybox", "true", env=linger, check=0)
+    assert not _shims_of_removed_boxes(bx), "run --rm returned while its shim was still running"
