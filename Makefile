@@ -155,7 +155,6 @@ bench: all kernel image
 	@bench/exec $(BUILD)
 	@bench/pull $(BUILD)
 	@bench/net-storage $(BUILD)
-	@bench/net-compare $(BUILD)
 	@bench/oci-runtime $(BUILD)
 
 PREFIX ?= /usr/local
