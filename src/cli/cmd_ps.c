@@ -9,6 +9,7 @@
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
+#include "table.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
 static const struct bx_opt ps_opts[] = {
@@ -82,9 +83,12 @@ int cmd_ps(int argc, char **argv)
 	if (bx_paths_init(&p, &err) < 0 || bx_state_list(&p, &boxes, &n, &err) < 0)
 		goto fail;
 	long long now = now_ns();
+	/* Docker's header, so that scripts reading it by name work */
+	static const char *const header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
+	struct cli_table table;
+	cli_table_init(&table, 7);
 	if (!quiet && !format)
-		printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", "BOX ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
-		       "NAMES");
+		cli_table_add(&table, header);
 	int shown = 0;
 	/* newest first, as Docker */
 	for (size_t k = n; k-- > 0;) {
@@ -112,20 +116,25 @@ int cmd_ps(int argc, char **argv)
 				printf("%s\n", t);
 			free(t);
 		} else if (format) {
+			/* {{.Label "k"}} reads this map (lib/template.h) */
+			json_t *cfg = labels_of(b);
+			json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
+			json_object_set_new(row, "Label", json_is_object(labels) ? json_incref(labels) : json_object());
+			json_decref(cfg);
 			char *t = NULL;
 			if (bx_template_render(format, row, &t, &err) == 0)
 				printf("%s\n", t);
 			free(t);
 		} else {
-			const char *ids = json_string_value(json_object_get(row, "ID"));
-			const char *cmd = json_string_value(json_object_get(row, "Command"));
-			printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", ids, b->image, cmd,
-			       json_string_value(json_object_get(row, "RunningFor")),
-			       json_string_value(json_object_get(row, "Status")),
-			       json_string_value(json_object_get(row, "Ports")), b->name);
+			const char *cells[7];
+			static const char *const keys[] = {"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"};
+			for (size_t c = 0; c < 7; c++)
+				cells[c] = json_string_value(json_object_get(row, keys[c]));
+			cli_table_add(&table, cells);
 		}
 		json_decref(row);
 	}
+	cli_table_flush(&table, stdout);
 	free(boxes);
 	cli_filters_free(&filters);
 	return 0;
