@@ -104,6 +104,9 @@ def test_listing_headers(created):
     empty = bx("ps", "--filter", "name=^nothing-matches$", check=0).stdout
     assert empty == b"CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
     assert bx("volume", "ls", check=0).stdout.decode().splitlines()[0] == "DRIVER    VOLUME NAME"
+    # no box is running: `docker stats --no-stream` prints its header alone
+    assert bx("stats", "--no-stream", check=0).stdout == (
+        b"CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS\n")
     lines = bx("images", "busybox:latest", check=0).stdout.decode().splitlines()
     assert lines[0] == "REPOSITORY   TAG       IMAGE ID       CREATED       SIZE", lines
     assert re.fullmatch(r"busybox      latest    [0-9a-f]{12}   \S.*\S   \S+", lines[1]), lines

@@ -125,7 +125,7 @@ def test_table_all_stopped_and_template(box):
         # default listing: running boxes only, Docker's header
         p = bx("stats", "--no-stream", check=0)
         lines = p.stdout.decode().splitlines()
-        assert lines[0].split() == ["BOX", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
+        assert lines[0].split() == ["CONTAINER", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
                                     "NET", "I/O", "BLOCK", "I/O", "PIDS"], lines
         assert any(line.startswith(ref[:12]) for line in lines[1:]), lines
         assert not any(line.startswith(created[:12]) for line in lines[1:]), lines
