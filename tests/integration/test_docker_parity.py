@@ -89,6 +89,13 @@ def test_rm_f_of_a_missing_box_reports_and_succeeds(created):
     assert p.stderr == b"boxvm: no such box: nosuch\nboxvm: no such box: nosuch2\n"
 
 
+def test_rmi_f_of_a_missing_image_reports_and_succeeds(bx):
+    # Docker: "Error: No such image: nosuch" on stderr, exit 0 (without -f: 1)
+    p = bx("rmi", "-f", "nosuch")
+    assert p.returncode == 0 and p.stdout == b"" and p.stderr.startswith(b"boxvm: no such image: nosuch"), p
+    assert code(bx, "rmi", "nosuch") == 1
+
+
 def test_listing_headers(created):
     bx = created
     out = bx("ps", "-a", "--filter", "name=^parity-", check=0).stdout.decode().splitlines()
