@@ -79,6 +79,7 @@ static void repo_digest(char **names, const char *repo, char *out, size_t size)
 struct listing {
 	bool quiet, no_trunc, digests, json;
 	const char *template; /* --format TEMPLATE */
+	const char *table_tmpl; /* --format "table TEMPLATE" */
 	const char *ref;      /* [REPOSITORY[:TAG]]: only the rows it names */
 	struct cli_table table;
 };
@@ -98,7 +99,7 @@ static bool ref_matches(const char *ref, const char *repo, const char *tag)
 static void emit(struct listing *l, const char *repo, const char *tag, const char *digest, const char *id,
 		 const char *age, const char *size, const struct bx_image *img)
 {
-	if (!l->json && !l->template) {
+	if (!l->json && !l->template && !l->table_tmpl) {
 		const char *cells[] = {repo, tag, digest, id, age, size};
 		if (!l->digests)
 			cells[2] = id, cells[3] = age, cells[4] = size;
@@ -108,7 +109,9 @@ static void emit(struct listing *l, const char *repo, const char *tag, const cha
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "Repository", repo, "Tag", tag, "Digest", digest, "ID", id,
 			      "CreatedSince", age, "Size", size, "VirtualSize", (json_int_t)img->size);
 	char *s = NULL;
-	if (o && l->json)
+	if (o && l->table_tmpl)
+		cli_table_add_rendered(&l->table, l->table_tmpl, o);
+	else if (o && l->json)
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	else if (o && bx_template_render(l->template, o, &s, NULL) < 0)
 		s = NULL;
@@ -173,7 +176,7 @@ int cmd_images(int argc, char **argv)
 		case OPT_DIGESTS: l.digests = true; break;
 		case OPT_FORMAT:
 			l.json = !strcmp(val, "json");
-			l.template = l.json || !strcmp(val, "table") ? NULL : val;
+			l.template = l.json || cli_table_format(val, &l.table_tmpl) ? NULL : val;
 			break;
 		case OPT_HELP:
 			bx_args_usage("boxvm images [OPTIONS] [REPOSITORY[:TAG]]", "List images.", images_opts);
@@ -181,6 +184,7 @@ int cmd_images(int argc, char **argv)
 		}
 	}
 	if (r < 0 || (l.template && bx_template_check(l.template, &err) < 0) ||
+	    (l.table_tmpl && bx_template_check(l.table_tmpl, &err) < 0) ||
 	    cli_need_operands(&a, 0, 1, "boxvm images [OPTIONS] [REPOSITORY[:TAG]]", &err) < 0)
 		return bx_cli_report(&err);
 	l.ref = a.i < argc ? argv[a.i] : NULL;
@@ -192,7 +196,13 @@ int cmd_images(int argc, char **argv)
 	if (bx_image_list(&p, &imgs, &n, &err) < 0)
 		return bx_cli_report(&err);
 	cli_table_init(&l.table, l.digests ? 6 : 5);
-	if (!l.quiet && !l.json && !l.template) {
+	if (l.table_tmpl && !l.quiet) {
+		json_t *titles = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "Repository", "REPOSITORY", "Tag", "TAG",
+					   "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedSince", "CREATED", "CreatedAt",
+					   "CREATED AT", "Size", "SIZE", "VirtualSize", "VIRTUAL SIZE");
+		cli_table_start(&l.table, l.table_tmpl, titles);
+		json_decref(titles);
+	} else if (!l.quiet && !l.json && !l.template) {
 		const char *header[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
 		if (!l.digests)
 			header[2] = "IMAGE ID", header[3] = "CREATED", header[4] = "SIZE";

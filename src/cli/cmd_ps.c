@@ -38,6 +38,24 @@ static json_t *labels_of(const struct bx_box_record *r)
 	return json_load_file(path, 0, NULL);
 }
 
+/* Docker's table header titles a {{.Label "k"}} column "k": a Label map whose
+ * every key the template asks for is its own value */
+static json_t *label_titles(const char *tmpl)
+{
+	json_t *titles = json_object();
+	for (const char *p = tmpl; (p = strstr(p, ".Label \"")); ) {
+		p += 8;
+		const char *end = strchr(p, '"');
+		if (!end)
+			break;
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(end - p), p);
+		json_object_set_new(titles, key, json_string(key));
+		p = end + 1;
+	}
+	return titles;
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	struct bx_err err = {0};
@@ -73,7 +91,12 @@ int cmd_ps(int argc, char **argv)
 		goto fail;
 	}
 	bool json_lines = format && !strcmp(format, "json");
+	const char *table_tmpl = NULL;
+	if (cli_table_format(format, &table_tmpl))
+		format = NULL; /* "table" alone: the default columns */
 	if (format && !json_lines && bx_template_check(format, &err) < 0)
+		goto fail;
+	if (table_tmpl && bx_template_check(table_tmpl, &err) < 0)
 		goto fail;
 	if (filters.statuses)
 		all = true; /* Docker: a status filter looks at every box */
@@ -87,8 +110,17 @@ int cmd_ps(int argc, char **argv)
 	static const char *const header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
 	struct cli_table table;
 	cli_table_init(&table, 7);
-	if (!quiet && !format)
+	if (table_tmpl && !quiet) {
+		json_t *titles = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "ID",
+					   "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "CreatedAt", "CREATED AT",
+					   "RunningFor", "CREATED", "Ports", "PORTS", "State", "STATE", "Status", "STATUS",
+					   "Names", "NAMES", "Labels", "LABELS", "Size", "SIZE", "Mounts", "MOUNTS", "Networks",
+					   "NETWORKS", "LocalVolumes", "LOCAL VOLUMES", "Label", label_titles(table_tmpl));
+		cli_table_start(&table, table_tmpl, titles);
+		json_decref(titles);
+	} else if (!quiet && !format) {
 		cli_table_add(&table, header);
+	}
 	int shown = 0;
 	/* newest first, as Docker */
 	for (size_t k = n; k-- > 0;) {
@@ -115,16 +147,20 @@ int cmd_ps(int argc, char **argv)
 			if (t)
 				printf("%s\n", t);
 			free(t);
-		} else if (format) {
+		} else if (format || table_tmpl) {
 			/* {{.Label "k"}} reads this map (lib/template.h) */
 			json_t *cfg = labels_of(b);
 			json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
 			json_object_set_new(row, "Label", json_is_object(labels) ? json_incref(labels) : json_object());
 			json_decref(cfg);
-			char *t = NULL;
-			if (bx_template_render(format, row, &t, &err) == 0)
-				printf("%s\n", t);
-			free(t);
+			if (table_tmpl) {
+				cli_table_add_rendered(&table, table_tmpl, row);
+			} else {
+				char *t = NULL;
+				if (bx_template_render(format, row, &t, &err) == 0)
+					printf("%s\n", t);
+				free(t);
+			}
 		} else {
 			const char *cells[7];
 			static const char *const keys[] = {"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../lib/err.h"
+#include "../lib/template.h"
 
 enum { MIN_WIDTH = 10, PADDING = 3 };
 
@@ -31,6 +32,59 @@ void cli_table_add(struct cli_table *t, const char *const *cells)
 		nc[t->nrows * t->ncols + c] = s;
 	}
 	t->nrows++;
+}
+
+void cli_table_add_line(struct cli_table *t, const char *line)
+{
+	char *copy = strdup(line);
+	const char **cells = calloc(t->ncols ? t->ncols : 1, sizeof(*cells));
+	if (!copy || !cells) {
+		fprintf(stderr, "boxvm: out of memory\n");
+		exit(BX_EXIT_ERROR);
+	}
+	char *p = copy;
+	for (size_t c = 0; c < t->ncols; c++) {
+		cells[c] = p ? p : "";
+		char *tab = p && c + 1 < t->ncols ? strchr(p, '\t') : NULL;
+		if (tab)
+			*tab = '\0';
+		p = tab ? tab + 1 : NULL;
+	}
+	cli_table_add(t, cells);
+	free(cells);
+	free(copy);
+}
+
+bool cli_table_format(const char *format, const char **tmpl)
+{
+	*tmpl = NULL;
+	if (!format || strncmp(format, "table", 5) || (format[5] && format[5] != ' ' && format[5] != '\t'))
+		return false;
+	const char *rest = format + 5;
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	*tmpl = *rest ? rest : NULL;
+	return true;
+}
+
+void cli_table_add_rendered(struct cli_table *t, const char *tmpl, json_t *row)
+{
+	char *line = NULL;
+	if (bx_template_render(tmpl, row, &line, NULL) == 0)
+		cli_table_add_line(t, line);
+	free(line);
+}
+
+void cli_table_start(struct cli_table *t, const char *tmpl, json_t *titles)
+{
+	char *header = NULL;
+	size_t ncols = 1;
+	if (bx_template_render(tmpl, titles, &header, NULL) == 0)
+		for (const char *c = header; *c; c++)
+			ncols += *c == '\t';
+	cli_table_init(t, ncols);
+	cli_table_add_line(t, header ? header : "");
+	free(header);
 }
 
 /* characters, as Go's tabwriter counts them: UTF-8 continuation bytes don't count */

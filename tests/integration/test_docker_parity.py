@@ -119,6 +119,19 @@ def test_listing_headers(created):
     assert re.fullmatch(r"busybox      latest    [0-9a-f]{12}   \S.*\S   \S+", lines[1]), lines
 
 
+def test_table_formats(created):
+    bx = created
+    # Docker's "table TEMPLATE": the fields' column titles as header ({{.Label "k"}}: "k"), tabwriter columns
+    p = bx("ps", "-a", "--filter", "name=^parity-box$", "--format", 'table {{.Names}}\t{{.Label "a"}}\t{{.State}}',
+           check=0)
+    assert p.stdout == b"NAMES        a         STATE\nparity-box   1         created\n"
+    assert bx("images", "--format", "table {{.Repository}}\t{{.Tag}}", "busybox:latest", check=0).stdout == (
+        b"REPOSITORY   TAG\nbusybox      latest\n")
+    # "table" alone is the default table
+    plain = bx("ps", "-a", "--filter", "name=^parity-", check=0).stdout
+    assert bx("ps", "-a", "--filter", "name=^parity-", "--format", "table", check=0).stdout == plain
+
+
 def test_images_q_filters_by_reference(bx):
     image_id = bx("image", "inspect", "-f", "{{.Id}}", "busybox", check=0).stdout.decode().strip()
     assert bx("images", "-q", "busybox", check=0).stdout.decode() == image_id[7:19] + "\n"

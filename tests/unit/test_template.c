@@ -150,6 +150,29 @@ static void test_docker_tables(void **state)
 	free(out);
 }
 
+static void test_table_format(void **state)
+{
+	const char *tmpl;
+	assert_true(cli_table_format("table", &tmpl));
+	assert_null(tmpl);
+	assert_true(cli_table_format("table {{.Names}}\\t{{.Status}}", &tmpl));
+	assert_string_equal(tmpl, "{{.Names}}\\t{{.Status}}");
+	assert_false(cli_table_format("tables", &tmpl));
+	assert_false(cli_table_format("{{.Names}}", &tmpl));
+	assert_false(cli_table_format(NULL, &tmpl));
+	/* `docker images --format 'table {{.Repository}}\t{{.ID}}'` */
+	json_t *titles = json_pack("{s:s,s:s}", "Repository", "REPOSITORY", "ID", "IMAGE ID");
+	json_t *row = json_pack("{s:s,s:s}", "Repository", "busybox", "ID", "c6fe9486f886");
+	struct cli_table t;
+	cli_table_start(&t, "{{.Repository}}\\t{{.ID}}", titles);
+	cli_table_add_rendered(&t, "{{.Repository}}\\t{{.ID}}", row);
+	char *out = table_text(&t);
+	assert_string_equal(out, "REPOSITORY   IMAGE ID\nbusybox      c6fe9486f886\n");
+	free(out);
+	json_decref(titles);
+	json_decref(row);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_ps_label_method),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_docker_tables),
+		cmocka_unit_test(test_table_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
