@@ -34,7 +34,7 @@ static int take_value(struct bx_args *a, const struct bx_opt *o, const char **va
 		      struct bx_err *err)
 {
 	if (a->i >= a->argc)
-		return bx_fail(err, 0, "flag needs an argument: %s (see --help)", shown);
+		return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "flag needs an argument: %s (see --help)", shown);
 	*val = a->argv[a->i++];
 	return 0;
 }
@@ -46,7 +46,7 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 		char c = *a->group++;
 		const struct bx_opt *o = find_short(opts, c);
 		if (!o)
-			return bx_fail(err, 0, "unknown shorthand flag: '%c' (see --help)", c);
+			return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "unknown shorthand flag: '%c' (see --help)", c);
 		*id = o->id;
 		if (o->argname) {
 			if (*a->group) {
@@ -78,7 +78,7 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const struct bx_opt *o = find_long(opts, name, len);
 		if (!o)
-			return bx_fail(err, 0, "unknown flag: --%.*s (see --help)", (int)len, name);
+			return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "unknown flag: --%.*s (see --help)", (int)len, name);
 		*id = o->id;
 		if (o->argname) {
 			if (eq) {
@@ -94,7 +94,7 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 				*val = "false";
 				return 1;
 			}
-			return bx_fail(err, 0, "invalid boolean value '%s' for --%s", eq + 1, o->long_name);
+			return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "invalid boolean value '%s' for --%s", eq + 1, o->long_name);
 		}
 		return 1;
 	}
@@ -109,7 +109,7 @@ int cli_need_operands(const struct bx_args *a, int min, int max, const char *usa
 		return 0;
 	const char *how = max == min ? "exactly" : n < min ? "at least" : "at most";
 	int want = n < min ? min : max;
-	return bx_fail(err, 0, "\"%s\" requires %s %d argument%s: %s", a->argv[0], how, want, want == 1 ? "" : "s",
+	return bx_fail_code(err, CLI_EXIT_USAGE, 0, "\"%s\" requires %s %d argument%s: %s", a->argv[0], how, want, want == 1 ? "" : "s",
 		       usage);
 }
 
@@ -140,7 +140,7 @@ void cli_strv_append(char ***v, const char *s)
 	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
 	if (!nv || !(nv[n] = strdup(s))) {
 		fprintf(stderr, "boxvm: out of memory\n");
-		exit(125);
+		exit(BX_EXIT_ERROR);
 	}
 	nv[n + 1] = NULL;
 	*v = nv;

@@ -8,6 +8,14 @@
 
 #include "../lib/err.h"
 
+/* The exit_code bx_args_next gives a flag it cannot parse (unknown, missing
+ * its value, a bad value): bx_cli_report exits 125 for it in every command,
+ * as Docker does. Above 255, so no other error's code is mistaken for it. */
+#define CLI_EXIT_BAD_FLAG (256 + BX_EXIT_ERROR)
+/* The exit_code of cli_need_operands: too few or too many arguments exit 1
+ * in every command, `run` too, as Docker's. */
+#define CLI_EXIT_USAGE (256 + 1)
+
 struct bx_opt {
 	char short_name;       /* 0: none */
 	const char *long_name; /* NULL: none */
@@ -29,7 +37,7 @@ void bx_args_init(struct bx_args *a, int argc, char **argv);
 int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const char **val, struct bx_err *err);
 /* After the flags: fail unless the operands left number from min to max
  * (max < 0: no limit), with Docker's message naming the command (argv[0]):
- * "\"rm\" requires at least 1 argument: USAGE". */
+ * "\"rm\" requires at least 1 argument: USAGE" (exit code CLI_EXIT_USAGE). */
 int cli_need_operands(const struct bx_args *a, int min, int max, const char *usage, struct bx_err *err);
 /* Print "Usage: ..." + the options table. */
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);

@@ -10,6 +10,7 @@
 #include "../lib/netspec_view.h"
 #include "../lib/vmspec.h"
 #include "args.h"
+#include "inspect_out.h"
 
 void cli_human_duration(long long ns, char *out, size_t size)
 {
@@ -135,7 +136,9 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long 
 	else
 		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", r->command);
 	json_t *cfg = read_config(r);
-	labels_text(json_object_get(json_object_get(cfg, "Config"), "Labels"), labels, sizeof(labels));
+	json_t *config = json_object_get(cfg, "Config");
+	cli_docker_config_defaults(config, json_object()); /* its Labels sorted, as Docker's */
+	labels_text(json_object_get(config, "Labels"), labels, sizeof(labels));
 	json_decref(cfg);
 	char id[65], ports_text[BX_MAX_PORTS * 64] = "";
 	snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, r->id);
@@ -183,9 +186,13 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	json_object_set_new(hc, "PortBindings", bx_ports_json(ports, nports, false));
 	json_object_set_new(o, "HostConfig", hc);
 	json_t *c = json_object_get(cfg, "Config");
-	json_object_set(o, "Config", c ? c : json_object());
+	c = json_is_object(c) ? json_deep_copy(c) : json_object();
+	cli_docker_config_defaults(c, json_object());
+	json_object_set_new(o, "Config", c);
 	json_object_set_new(o, "NetworkSettings",
 			    json_pack("{s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object()));
+	if (!json_object_get(o, "Mounts"))
+		json_object_set_new(o, "Mounts", json_array()); /* Docker: [] for a box without mounts */
 	json_decref(cfg);
 	return o;
 }

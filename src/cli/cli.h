@@ -42,7 +42,17 @@ int cmd_rmi(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 
-/* Print "boxvm: <msg>" on stderr and return the error's exit code (125 default). */
+/* The exit_code of an inspect command's -f template that does not parse:
+ * bx_cli_report exits 64 for it, as Docker's inspect commands do (a bad
+ * `ps`/`images` --format exits 1). Above 255, as CLI_EXIT_BAD_FLAG. */
+#define CLI_EXIT_BAD_TEMPLATE (256 + 64)
+
+/* Print "boxvm: <msg>" on stderr and return the exit code Docker's client
+ * gives that error in the command being run (see main.c: 125/126/127 for
+ * `run`, 126/127 for `exec`'s start failures, 1 otherwise; CLI_EXIT_BAD_FLAG:
+ * 125; CLI_EXIT_BAD_TEMPLATE: 64). */
 int bx_cli_report(const struct bx_err *err);
+/* The exit code of the running command's errors: 125 in `run`, 1 elsewhere. */
+int cli_error_exit(void);
 
 #endif

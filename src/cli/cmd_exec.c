@@ -157,7 +157,7 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 		if (add_env(spec, envs[i], &err) < 0)
 			return bx_cli_report(&err);
 	if (argc - a.i < 2) {
-		bx_fail(&err, 0, "\"exec\" requires at least 2 arguments: boxvm exec [OPTIONS] BOX COMMAND [ARG...]");
+		bx_fail_code(&err, CLI_EXIT_USAGE, 0, "\"exec\" requires at least 2 arguments: boxvm exec [OPTIONS] BOX COMMAND [ARG...]");
 		return bx_cli_report(&err);
 	}
 	const char *ref = argv[a.i++];

@@ -8,6 +8,7 @@
 #include "../lib/image_inspect.h"
 #include "args.h"
 #include "cli.h"
+#include "inspect_out.h"
 
 enum { OPT_HELP };
 static const struct bx_opt help_only[] = {
@@ -35,32 +36,48 @@ static int parse(int argc, char **argv, int min, const char *usage, const char *
 	return 0;
 }
 
+enum { OPT_INSPECT_FORMAT = OPT_HELP + 1 };
+static const struct bx_opt inspect_opts[] = {
+	{'f', "format", "string", OPT_INSPECT_FORMAT, "Format the output with a template, e.g. '{{.Config.Cmd}}'"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
 static int image_inspect(int argc, char **argv)
 {
+	static const char usage[] = "boxvm image inspect [OPTIONS] IMAGE [IMAGE...]";
 	struct bx_err err = {0};
 	struct bx_args a;
 	struct bx_paths p;
-	int r = parse(argc, argv, 1, "boxvm image inspect IMAGE [IMAGE...]",
-		      "Display detailed information on one or more images (JSON).", &a, &err);
-	if (r != 0)
-		return r > 0 ? 0 : bx_cli_report(&err);
-	if (bx_paths_init(&p, &err) < 0)
+	const char *val, *format = NULL;
+	int id, r;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, inspect_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_INSPECT_FORMAT)
+			format = val;
+		if (id == OPT_HELP) {
+			bx_args_usage(usage, "Display detailed information on one or more images (JSON).", inspect_opts);
+			return 0;
+		}
+	}
+	if (r < 0 || cli_inspect_format_check(format, &err) < 0 || cli_need_operands(&a, 1, -1, usage, &err) < 0 ||
+	    bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
 	json_t *all = json_array();
 	int rc = 0;
 	for (int i = a.i; i < argc; i++) {
-		struct bx_image img;
+		struct bx_image img = {0};
 		void *o;
 		if (bx_image_lookup(&p, argv[i], &img, &err) < 0 || bx_image_inspect_json(&p, &img, &o, &err) < 0) {
 			rc = bx_cli_report(&err);
 		} else {
+			cli_docker_config_defaults(json_object_get(o, "Config"), json_null());
 			json_array_append_new(all, o);
 		}
 		bx_image_free(&img);
 	}
-	char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-	printf("%s\n", s ? s : "[]");
-	free(s);
+	cli_inspect_print(all, format);
 	json_decref(all);
 	return rc;
 }
@@ -97,7 +114,8 @@ int cmd_image(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 			if (!strcmp(argv[1], subs[i].name))
 				return subs[i].fn(argc - 1, argv + 1);
-	bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+	/* Docker: no subcommand is help (exit 0), an unknown one exits 1 */
+	bool help = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
 	fprintf(help ? stdout : stderr,
 		"%sUsage: boxvm image COMMAND\n\nManage images.\n\nCommands:\n"
 		"  inspect   Display detailed information on one or more images\n"
@@ -105,6 +123,6 @@ int cmd_image(int argc, char **argv)
 		"  pull      Download an image from a registry\n  rm        Remove one or more images\n"
 		"  save      Save images to an OCI layout tar\n  load      Load an image from a tar archive\n"
 		"  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
-		help || argc < 2 ? "" : "boxvm: unknown image command\n");
-	return help ? 0 : BX_EXIT_ERROR;
+		help ? "" : "boxvm: unknown image command\n");
+	return help ? 0 : 1;
 }

@@ -1,13 +1,29 @@
-/* boxvm inspect [-f TEMPLATE] BOX...: Docker-shaped JSON (Id, Name, State,
- * Config, HostConfig, ...), an array of one object per box. */
+/* boxvm inspect [-f TEMPLATE] BOX|IMAGE...: Docker-shaped JSON (Id, Name,
+ * State, Config, HostConfig, ...), an array of one object per box; a name
+ * that is no box is looked up as an image, as `docker inspect` does. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../lib/image.h"
+#include "../lib/image_inspect.h"
 #include "../lib/state.h"
-#include "../lib/template.h"
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
+#include "inspect_out.h"
+
+static json_t *image_json(const struct bx_paths *p, const char *ref)
+{
+	struct bx_image img = {0};
+	void *o = NULL;
+	if (bx_image_lookup(p, ref, &img, NULL) < 0 || bx_image_inspect_json(p, &img, &o, NULL) < 0)
+		o = NULL;
+	else
+		cli_docker_config_defaults(json_object_get(o, "Config"), json_null());
+	bx_image_free(&img);
+	return o;
+}
 
 enum { OPT_FORMAT, OPT_HELP };
 static const struct bx_opt inspect_opts[] = {
@@ -28,14 +44,14 @@ int cmd_inspect(int argc, char **argv)
 		if (id == OPT_FORMAT)
 			format = val;
 		if (id == OPT_HELP) {
-			bx_args_usage("boxvm inspect [OPTIONS] BOX [BOX...]", "Show low-level information on boxes.",
+			bx_args_usage("boxvm inspect [OPTIONS] BOX|IMAGE [BOX|IMAGE...]", "Show low-level information on boxes or images.",
 				      inspect_opts);
 			return 0;
 		}
 	}
-	if (r < 0 || (format && bx_template_check(format, &err) < 0))
+	if (r < 0 || cli_inspect_format_check(format, &err) < 0)
 		return bx_cli_report(&err);
-	if (cli_need_operands(&a, 1, -1, "boxvm inspect [OPTIONS] BOX [BOX...]", &err) < 0)
+	if (cli_need_operands(&a, 1, -1, "boxvm inspect [OPTIONS] BOX|IMAGE [BOX|IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
@@ -44,27 +60,20 @@ int cmd_inspect(int argc, char **argv)
 	json_t *all = json_array();
 	for (int i = a.i; i < argc; i++) {
 		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
-			rc = bx_cli_report(&err);
+		if (bx_state_lookup(&p, argv[i], &rec, &err) == 0) {
+			json_array_append_new(all, cli_box_inspect_json(&rec));
 			continue;
 		}
-		json_t *o = cli_box_inspect_json(&rec);
-		if (format) {
-			char *t = NULL;
-			if (bx_template_render(format, o, &t, &err) == 0)
-				printf("%s\n", t);
-			free(t);
-			json_decref(o);
-		} else {
-			json_array_append_new(all, o);
+		json_t *img = err.errnum == ENOENT ? image_json(&p, argv[i]) : NULL;
+		if (img) {
+			json_array_append_new(all, img);
+			continue;
 		}
+		if (err.errnum == ENOENT)
+			bx_fail(&err, 0, "no such object: %s", argv[i]);
+		rc = bx_cli_report(&err);
 	}
-	if (!format) {
-		char *t = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		if (t)
-			printf("%s\n", t);
-		free(t);
-	}
+	cli_inspect_print(all, format);
 	json_decref(all);
 	return rc;
 }

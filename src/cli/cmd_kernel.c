@@ -16,7 +16,7 @@ int cmd_kernel(int argc, char **argv)
 		printf("Usage:  boxvm kernel prepare\n\n"
 		       "Download Debian's cloud kernel package (resolved from linux-image-cloud-amd64)\n"
 		       "and unpack it into boxvm's kernel directory. Idempotent.\n");
-		return argc < 2 ? BX_EXIT_ERROR : 0;
+		return argc < 2 ? 1 : 0;
 	}
 	if (strcmp(argv[1], "prepare")) {
 		bx_fail(&err, 0, "unknown kernel subcommand '%s' (try 'boxvm kernel prepare')", argv[1]);
@@ -42,6 +42,6 @@ int cmd_kernel(int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return BX_EXIT_ERROR;
+		return cli_error_exit();
 	return 0;
 }

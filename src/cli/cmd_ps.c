@@ -9,6 +9,7 @@
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
+#include "table.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
 static const struct bx_opt ps_opts[] = {
@@ -35,6 +36,24 @@ static json_t *labels_of(const struct bx_box_record *r)
 	if (bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) < 0)
 		return NULL;
 	return json_load_file(path, 0, NULL);
+}
+
+/* Docker's table header titles a {{.Label "k"}} column "k": a Label map whose
+ * every key the template asks for is its own value */
+static json_t *label_titles(const char *tmpl)
+{
+	json_t *titles = json_object();
+	for (const char *p = tmpl; (p = strstr(p, ".Label \"")); ) {
+		p += 8;
+		const char *end = strchr(p, '"');
+		if (!end)
+			break;
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(end - p), p);
+		json_object_set_new(titles, key, json_string(key));
+		p = end + 1;
+	}
+	return titles;
 }
 
 int cmd_ps(int argc, char **argv)
@@ -72,7 +91,12 @@ int cmd_ps(int argc, char **argv)
 		goto fail;
 	}
 	bool json_lines = format && !strcmp(format, "json");
+	const char *table_tmpl = NULL;
+	if (cli_table_format(format, &table_tmpl))
+		format = NULL; /* "table" alone: the default columns */
 	if (format && !json_lines && bx_template_check(format, &err) < 0)
+		goto fail;
+	if (table_tmpl && bx_template_check(table_tmpl, &err) < 0)
 		goto fail;
 	if (filters.statuses)
 		all = true; /* Docker: a status filter looks at every box */
@@ -82,9 +106,21 @@ int cmd_ps(int argc, char **argv)
 	if (bx_paths_init(&p, &err) < 0 || bx_state_list(&p, &boxes, &n, &err) < 0)
 		goto fail;
 	long long now = now_ns();
-	if (!quiet && !format)
-		printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", "BOX ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
-		       "NAMES");
+	/* Docker's header, so that scripts reading it by name work */
+	static const char *const header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
+	struct cli_table table;
+	cli_table_init(&table, 7);
+	if (table_tmpl && !quiet) {
+		json_t *titles = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "ID",
+					   "CONTAINER ID", "Image", "IMAGE", "Command", "COMMAND", "CreatedAt", "CREATED AT",
+					   "RunningFor", "CREATED", "Ports", "PORTS", "State", "STATE", "Status", "STATUS",
+					   "Names", "NAMES", "Labels", "LABELS", "Size", "SIZE", "Mounts", "MOUNTS", "Networks",
+					   "NETWORKS", "LocalVolumes", "LOCAL VOLUMES", "Label", label_titles(table_tmpl));
+		cli_table_start(&table, table_tmpl, titles);
+		json_decref(titles);
+	} else if (!quiet && !format) {
+		cli_table_add(&table, header);
+	}
 	int shown = 0;
 	/* newest first, as Docker */
 	for (size_t k = n; k-- > 0;) {
@@ -111,21 +147,30 @@ int cmd_ps(int argc, char **argv)
 			if (t)
 				printf("%s\n", t);
 			free(t);
-		} else if (format) {
-			char *t = NULL;
-			if (bx_template_render(format, row, &t, &err) == 0)
-				printf("%s\n", t);
-			free(t);
+		} else if (format || table_tmpl) {
+			/* {{.Label "k"}} reads this map (lib/template.h) */
+			json_t *cfg = labels_of(b);
+			json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
+			json_object_set_new(row, "Label", json_is_object(labels) ? json_incref(labels) : json_object());
+			json_decref(cfg);
+			if (table_tmpl) {
+				cli_table_add_rendered(&table, table_tmpl, row);
+			} else {
+				char *t = NULL;
+				if (bx_template_render(format, row, &t, &err) == 0)
+					printf("%s\n", t);
+				free(t);
+			}
 		} else {
-			const char *ids = json_string_value(json_object_get(row, "ID"));
-			const char *cmd = json_string_value(json_object_get(row, "Command"));
-			printf("%-14s %-15s %-22s %-17s %-28s %-9s %s\n", ids, b->image, cmd,
-			       json_string_value(json_object_get(row, "RunningFor")),
-			       json_string_value(json_object_get(row, "Status")),
-			       json_string_value(json_object_get(row, "Ports")), b->name);
+			const char *cells[7];
+			static const char *const keys[] = {"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"};
+			for (size_t c = 0; c < 7; c++)
+				cells[c] = json_string_value(json_object_get(row, keys[c]));
+			cli_table_add(&table, cells);
 		}
 		json_decref(row);
 	}
+	cli_table_flush(&table, stdout);
 	free(boxes);
 	cli_filters_free(&filters);
 	return 0;

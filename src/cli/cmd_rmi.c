@@ -1,5 +1,6 @@
 /* boxvm rmi [-f] IMAGE...: untag or delete images (Docker's rules, see
  * image_gc.h), then collect what nothing references any more. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "../lib/image_gc.h"
@@ -44,8 +45,11 @@ int cmd_rmi(int argc, char **argv)
 		return bx_cli_report(&err);
 	int rc = 0;
 	for (int i = a.i; i < argc; i++) {
-		if (bx_image_remove(&p, argv[i], force, print_report, NULL, &err) < 0)
-			rc = bx_cli_report(&err);
+		if (bx_image_remove(&p, argv[i], force, print_report, NULL, &err) < 0) {
+			int code = bx_cli_report(&err);
+			if (!force || err.errnum != ENOENT) /* Docker's rmi -f: a missing image is reported, exit 0 */
+				rc = code;
+		}
 		fflush(stdout);
 	}
 	return rc;

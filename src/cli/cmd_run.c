@@ -262,7 +262,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	if (r < 0)
 		return bx_cli_report(&err);
 	if (a.i >= argc) {
-		bx_fail(&err, 0, "\"%s\" requires at least 1 argument: boxvm %s [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		bx_fail_code(&err, CLI_EXIT_USAGE, 0, "\"%s\" requires at least 1 argument: boxvm %s [OPTIONS] IMAGE [COMMAND] [ARG...]",
 			mode == MODE_CREATE ? "create" : "run", mode == MODE_CREATE ? "create" : "run");
 		return bx_cli_report(&err);
 	}

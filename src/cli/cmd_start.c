@@ -51,6 +51,10 @@ int cmd_start(int argc, char **argv)
 			rc = bx_cli_report(&err);
 			continue;
 		}
+		if (!attach && !interactive && rec.status == BX_BOX_RUNNING && bx_box_is_running(&rec)) {
+			printf("%s\n", argv[i]); /* Docker: starting a running box is a no-op that succeeds */
+			continue;
+		}
 		int code = cli_box_start(&p, &rec, attach || interactive, interactive, &err);
 		if (code < 0) {
 			rc = bx_cli_report(&err);

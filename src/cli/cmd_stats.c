@@ -30,6 +30,7 @@
 #include "../proto/msg.h"
 #include "args.h"
 #include "cli.h"
+#include "table.h"
 #include "relay.h"
 #include "stats_view.h"
 
@@ -263,32 +264,23 @@ static json_t *row_json(const struct stats *st, const struct row *r)
 }
 
 static const char *const COLS[] = {"ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"};
-static const char *const TITLES[] = {"BOX ID", "NAME",    "CPU %",     "MEM USAGE / LIMIT",
-				     "MEM %",  "NET I/O", "BLOCK I/O", "PIDS"};
+static const char *const TITLES[] = {"CONTAINER ID", "NAME",    "CPU %",     "MEM USAGE / LIMIT",
+				     "MEM %",        "NET I/O", "BLOCK I/O", "PIDS"};
 #define NCOLS 8
 
-/* Docker's table: columns padded to their widest cell plus 3 (its tabwriter). */
+/* Docker's table: its header, columns laid out as its tabwriter does (table.h). */
 static void print_table(const struct stats *st, json_t **objs)
 {
-	size_t w[NCOLS];
-	for (int c = 0; c < NCOLS; c++) {
-		w[c] = strlen(TITLES[c]);
-		for (size_t i = 0; i < st->n; i++) {
-			size_t l = strlen(json_string_value(json_object_get(objs[i], COLS[c])));
-			if (l > w[c])
-				w[c] = l;
-		}
+	struct cli_table t;
+	cli_table_init(&t, NCOLS);
+	cli_table_add(&t, TITLES);
+	for (size_t i = 0; i < st->n; i++) {
+		const char *cells[NCOLS];
+		for (int c = 0; c < NCOLS; c++)
+			cells[c] = json_string_value(json_object_get(objs[i], COLS[c]));
+		cli_table_add(&t, cells);
 	}
-	for (int c = 0; c < NCOLS; c++)
-		printf("%-*s%s", c < NCOLS - 1 ? (int)w[c] + 3 : 0, TITLES[c], c < NCOLS - 1 ? "" : "\n");
-	for (size_t i = 0; i < st->n; i++)
-		for (int c = 0; c < NCOLS; c++) {
-			const char *v = json_string_value(json_object_get(objs[i], COLS[c]));
-			if (c < NCOLS - 1)
-				printf("%-*s", (int)w[c] + 3, v);
-			else
-				printf("%s\n", v);
-		}
+	cli_table_flush(&t, stdout);
 }
 
 static void print_frame(const struct stats *st, bool clear)

@@ -15,11 +15,18 @@
 #include "../lib/mounts.h"
 #include "args.h"
 #include "cli.h"
+#include "inspect_out.h"
 
-enum { OPT_QUIET, OPT_FORCE, OPT_HELP };
+enum { OPT_QUIET, OPT_FORCE, OPT_FORMAT, OPT_HELP };
 static const struct bx_opt vol_opts[] = {
 	{'q', "quiet", NULL, OPT_QUIET, "ls: only display volume names"},
 	{'f', "force", NULL, OPT_FORCE, "prune: do not prompt for confirmation (boxvm never prompts); rm: ignore missing"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+/* inspect's -f is its --format, as in Docker */
+static const struct bx_opt vol_inspect_opts[] = {
+	{'f', "format", "string", OPT_FORMAT, "inspect: format the output with a template, e.g. '{{.Mountpoint}}'"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -76,16 +83,17 @@ static int remove_volume(const struct bx_paths *p, const char *name, bool force,
 	return bx_rm_rf(dir, err);
 }
 
-static int inspect(const struct bx_paths *p, char **names, int n, struct bx_err *err)
+static int inspect(const struct bx_paths *p, char **names, int n, const char *format)
 {
 	json_t *arr = json_array();
 	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
+	for (int i = 0; i < n; i++) {
 		char dir[PATH_MAX], data[PATH_MAX + 8], when[64];
 		struct stat st;
-		if (exists(p, names[i], dir, sizeof(dir), err) < 0 || stat(dir, &st) < 0) {
-			rc = -1;
-			break;
+		struct bx_err err = {0};
+		if (exists(p, names[i], dir, sizeof(dir), &err) < 0 || stat(dir, &st) < 0) {
+			rc = bx_cli_report(&err); /* Docker: the others are still shown */
+			continue;
 		}
 		snprintf(data, sizeof(data), "%s/_data", dir);
 		struct tm tm;
@@ -94,11 +102,7 @@ static int inspect(const struct bx_paths *p, char **names, int n, struct bx_err 
 						     "local", "Mountpoint", data, "Name", names[i], "Labels", "Options",
 						     "Scope", "local"));
 	}
-	if (rc == 0) {
-		char *text = json_dumps(arr, JSON_INDENT(4));
-		printf("%s\n", text ? text : "[]");
-		free(text);
-	}
+	cli_inspect_print(arr, format);
 	json_decref(arr);
 	return rc;
 }
@@ -108,16 +112,17 @@ int cmd_volume(int argc, char **argv)
 	struct bx_err err = {0};
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage();
-		return argc < 2 ? BX_EXIT_ERROR : 0;
+		return 0; /* Docker: `volume` alone prints its usage and exits 0 */
 	}
 	const char *sub = argv[1];
 	struct bx_args a;
 	int id, r;
 	const char *val;
+	const char *format = NULL;
 	bool quiet = false, force = false;
 	bx_args_init(&a, argc - 1, argv + 1);
 	a.i = 1;
-	while ((r = bx_args_next(&a, vol_opts, &id, &val, &err)) > 0) {
+	while ((r = bx_args_next(&a, strcmp(sub, "inspect") ? vol_opts : vol_inspect_opts, &id, &val, &err)) > 0) {
 		if (id == OPT_HELP) {
 			usage();
 			return 0;
@@ -126,8 +131,10 @@ int cmd_volume(int argc, char **argv)
 			quiet = true;
 		if (id == OPT_FORCE)
 			force = true;
+		if (id == OPT_FORMAT)
+			format = val;
 	}
-	if (r < 0)
+	if (r < 0 || cli_inspect_format_check(format, &err) < 0)
 		return bx_cli_report(&err);
 	char **rest = argv + 1 + a.i;
 	int nrest = argc - 1 - a.i;
@@ -170,7 +177,7 @@ int cmd_volume(int argc, char **argv)
 			bx_fail(&err, 0, "\"volume inspect\" requires at least 1 argument: boxvm volume inspect NAME...");
 			return bx_cli_report(&err);
 		}
-		return inspect(&p, rest, nrest, &err) < 0 ? bx_cli_report(&err) : 0;
+		return inspect(&p, rest, nrest, format);
 	}
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
 		if (nrest < 1) {

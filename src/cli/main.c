@@ -3,50 +3,68 @@
 #include <string.h>
 
 #include "../lib/safetext.h"
+#include "args.h"
 #include "cli.h"
+
+/* How a command's errors map to exit codes, as Docker 20.10's client does:
+ * `run` exits 125 for its own errors and 126/127 for a command that cannot
+ * be executed or found; `exec` keeps 126/127 (its start failures) and exits 1
+ * otherwise; every other command (`create` too) exits 1 on any error. A flag
+ * that cannot be parsed is 125 for every command (CLI_EXIT_BAD_FLAG), missing
+ * arguments 1 (CLI_EXIT_USAGE), an inspect template that does not parse 64
+ * (CLI_EXIT_BAD_TEMPLATE). */
+enum error_codes { ERRORS_EXIT_1, ERRORS_RUN, ERRORS_EXEC };
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	enum error_codes codes;
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "Create and run a box from an image"},
-	{"create", cmd_create, "Create a box without starting it"},
-	{"start", cmd_start, "Start one or more stopped boxes"},
-	{"stop", cmd_stop, "Stop one or more running boxes"},
-	{"restart", cmd_restart, "Restart one or more boxes"},
-	{"kill", cmd_kill, "Send a signal to (or kill) one or more running boxes"},
-	{"pause", cmd_pause, "Freeze one or more running boxes (the whole VM)"},
-	{"unpause", cmd_unpause, "Unfreeze one or more paused boxes"},
-	{"wait", cmd_wait, "Block until boxes stop, then print their exit codes"},
-	{"ps", cmd_ps, "List boxes"},
-	{"logs", cmd_logs, "Fetch the logs of a box"},
-	{"inspect", cmd_inspect, "Show low-level information on boxes (JSON)"},
-	{"rm", cmd_rm, "Remove one or more boxes"},
-	{"rename", cmd_rename, "Rename a box"},
-	{"exec", cmd_exec, "Run a command in a running box"},
-	{"attach", cmd_attach, "Attach to a running box's main process (detach: Ctrl-P Ctrl-Q)"},
-	{"cp", cmd_cp, "Copy files between a box and the host"},
-	{"port", cmd_port, "List port mappings of a box"},
-	{"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)"},
-	{"top", cmd_top, "Show the processes running in a box"},
-	{"stats", cmd_stats, "Display a live stream of boxes' resource usage (CPU, memory, I/O, PIDs)"},
-	{"load", cmd_load, "Load an image from an OCI layout or `docker save` tar archive"},
-	{"images", cmd_images, "List images"},
-	{"image", cmd_image, "Manage images (inspect, prune, ls, rm, tag, save, load, pull)"},
-	{"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
-	{"rmi", cmd_rmi, "Remove one or more images"},
-	{"save", cmd_save, "Save images to an OCI layout tar archive"},
-	{"pull", cmd_pull, "Download an image from a registry"},
-	{"login", cmd_login, "Log in to a registry"},
-	{"logout", cmd_logout, "Log out from a registry"},
-	{"info", cmd_info, "Show the accelerator, kernel and directories boxvm uses"},
-	{"kernel", cmd_kernel, "Prepare the guest kernel (kernel prepare)"},
-	{"version", cmd_version, "Show the boxvm version"},
-	{NULL, NULL, NULL},
+	{"run", cmd_run, "Create and run a box from an image", ERRORS_RUN},
+	{"create", cmd_create, "Create a box without starting it", ERRORS_EXIT_1},
+	{"start", cmd_start, "Start one or more stopped boxes", ERRORS_EXIT_1},
+	{"stop", cmd_stop, "Stop one or more running boxes", ERRORS_EXIT_1},
+	{"restart", cmd_restart, "Restart one or more boxes", ERRORS_EXIT_1},
+	{"kill", cmd_kill, "Send a signal to (or kill) one or more running boxes", ERRORS_EXIT_1},
+	{"pause", cmd_pause, "Freeze one or more running boxes (the whole VM)", ERRORS_EXIT_1},
+	{"unpause", cmd_unpause, "Unfreeze one or more paused boxes", ERRORS_EXIT_1},
+	{"wait", cmd_wait, "Block until boxes stop, then print their exit codes", ERRORS_EXIT_1},
+	{"ps", cmd_ps, "List boxes", ERRORS_EXIT_1},
+	{"logs", cmd_logs, "Fetch the logs of a box", ERRORS_EXIT_1},
+	{"inspect", cmd_inspect, "Show low-level information on boxes (JSON)", ERRORS_EXIT_1},
+	{"rm", cmd_rm, "Remove one or more boxes", ERRORS_EXIT_1},
+	{"rename", cmd_rename, "Rename a box", ERRORS_EXIT_1},
+	{"exec", cmd_exec, "Run a command in a running box", ERRORS_EXEC},
+	{"attach", cmd_attach, "Attach to a running box's main process (detach: Ctrl-P Ctrl-Q)", ERRORS_EXIT_1},
+	{"cp", cmd_cp, "Copy files between a box and the host", ERRORS_EXIT_1},
+	{"port", cmd_port, "List port mappings of a box", ERRORS_EXIT_1},
+	{"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)", ERRORS_EXIT_1},
+	{"top", cmd_top, "Show the processes running in a box", ERRORS_EXIT_1},
+	{"stats", cmd_stats, "Display a live stream of boxes' resource usage (CPU, memory, I/O, PIDs)", ERRORS_EXIT_1},
+	{"load", cmd_load, "Load an image from an OCI layout or `docker save` tar archive", ERRORS_EXIT_1},
+	{"images", cmd_images, "List images", ERRORS_EXIT_1},
+	{"image", cmd_image, "Manage images (inspect, prune, ls, rm, tag, save, load, pull)", ERRORS_EXIT_1},
+	{"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ERRORS_EXIT_1},
+	{"rmi", cmd_rmi, "Remove one or more images", ERRORS_EXIT_1},
+	{"save", cmd_save, "Save images to an OCI layout tar archive", ERRORS_EXIT_1},
+	{"pull", cmd_pull, "Download an image from a registry", ERRORS_EXIT_1},
+	{"login", cmd_login, "Log in to a registry", ERRORS_EXIT_1},
+	{"logout", cmd_logout, "Log out from a registry", ERRORS_EXIT_1},
+	{"info", cmd_info, "Show the accelerator, kernel and directories boxvm uses", ERRORS_EXIT_1},
+	{"kernel", cmd_kernel, "Prepare the guest kernel (kernel prepare)", ERRORS_EXIT_1},
+	{"version", cmd_version, "Show the boxvm version", ERRORS_EXIT_1},
+	{NULL, NULL, NULL, ERRORS_EXIT_1},
 };
+
+static enum error_codes error_codes = ERRORS_EXIT_1;
+
+int cli_error_exit(void)
+{
+	return error_codes == ERRORS_RUN ? BX_EXIT_ERROR : 1;
+}
 
 int bx_cli_report(const struct bx_err *err)
 {
@@ -54,7 +72,16 @@ int bx_cli_report(const struct bx_err *err)
 	char text[BX_SAFE_TEXT_SIZE(sizeof(err->msg))];
 	bx_safe_text(text, sizeof(text), err->msg, strnlen(err->msg, sizeof(err->msg)));
 	fprintf(stderr, "boxvm: %s\n", text[0] ? text : "unknown error");
-	return err->exit_code ? err->exit_code : BX_EXIT_ERROR;
+	int code = err->exit_code;
+	if (code == CLI_EXIT_BAD_FLAG)
+		return BX_EXIT_ERROR;
+	if (code == CLI_EXIT_BAD_TEMPLATE || code == CLI_EXIT_USAGE)
+		return code - 256;
+	if (error_codes == ERRORS_RUN && code > 0 && code < 256)
+		return code;
+	if (error_codes == ERRORS_EXEC && (code == BX_EXIT_CANNOT_EXEC || code == BX_EXIT_NOT_FOUND))
+		return code;
+	return cli_error_exit();
 }
 
 static void usage(FILE *out)
@@ -72,9 +99,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return BX_EXIT_ERROR;
+	if (argc < 2) { /* Docker: the usage, on stdout, and 0 */
+		usage(stdout);
+		return 0;
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
@@ -84,8 +111,14 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "-v") || !strcmp(name, "--version"))
 		return cmd_version(1, argv + 1);
 	for (const struct command *c = commands; c->name; c++)
-		if (!strcmp(c->name, name))
+		if (!strcmp(c->name, name)) {
+			error_codes = c->codes;
 			return c->fn(argc - 1, argv + 1);
+		}
+	if (name[0] == '-') { /* an unknown global flag: 125, as any flag */
+		fprintf(stderr, "boxvm: unknown flag: %s (see 'boxvm --help')\n", name);
+		return BX_EXIT_ERROR;
+	}
 	fprintf(stderr, "boxvm: '%s' is not a boxvm command (see 'boxvm --help')\n", name);
-	return BX_EXIT_ERROR;
+	return 1;
 }

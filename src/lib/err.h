@@ -3,8 +3,9 @@
  * A fallible function returns int: 0 (or a non-negative count) on success,
  * -1 on failure after filling *err. The message is one line, names what was
  * wrong and, where it helps, what to do. `errnum` keeps the errno that caused
- * it (0 if none); `exit_code` is what the CLI exits with (125 by default,
- * 126/127 for "cannot execute"/"not found", as Docker does). */
+ * it (0 if none); `exit_code` is what `run` exits with (125 by default,
+ * 126/127 for "cannot execute"/"not found", as Docker does); the CLI's other
+ * commands exit 1 for it, as Docker's (src/cli/main.c, bx_cli_report). */
 #ifndef BOXVM_ERR_H
 #define BOXVM_ERR_H
 

@@ -40,8 +40,8 @@ void bx_image_config_free(struct bx_image_config *c);
 /* Import an OCI image layout tar or a `docker save` tar. Every blob's digest is
  * verified; nothing is stored on failure. *names gets the refs loaded. */
 int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***names, struct bx_err *err);
-/* Find by "name[:tag]" (tag defaults to latest), full/short ID or ID prefix. Not found: exit_code 125,
- * message "no such image: REF". */
+/* Find by "name[:tag]" (tag defaults to latest), full/short ID or ID prefix. Not found: errnum
+ * ENOENT, message "no such image: REF". */
 int bx_image_lookup(const struct bx_paths *p, const char *ref, struct bx_image *out, struct bx_err *err);
 int bx_image_list(const struct bx_paths *p, struct bx_image **out, size_t *n, struct bx_err *err);
 void bx_image_free(struct bx_image *img);

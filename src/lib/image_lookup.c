@@ -121,9 +121,13 @@ static bool is_hex(const char *s)
 	return true;
 }
 
+/* errnum ENOENT tells "no such image" from other failures (rmi -f ignores it) */
 static int not_found(struct bx_err *err, const char *ref)
 {
-	return bx_fail_code(err, BX_EXIT_ERROR, 0, "no such image: %s (pull it with 'boxvm pull %s' or load it with 'boxvm load -i FILE')", ref, ref);
+	bx_fail(err, 0, "no such image: %s (pull it with 'boxvm pull %s' or load it with 'boxvm load -i FILE')", ref, ref);
+	if (err)
+		err->errnum = ENOENT;
+	return -1;
 }
 
 int bx_image_lookup(const struct bx_paths *p, const char *ref, struct bx_image *out, struct bx_err *err)

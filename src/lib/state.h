@@ -45,7 +45,7 @@ struct bx_box_record {
 };
 
 const char *bx_box_status_name(enum bx_box_status s);
-/* Resolve a name, full ID or unique ID prefix. Unknown: exit 125 "no such box: REF";
+/* Resolve a name, full ID or unique ID prefix. Unknown: "no such box: REF", errnum ENOENT;
  * ambiguous prefix: "box ID prefix REF is ambiguous". The record is reconciled. */
 int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_record *out, struct bx_err *err);
 /* true if the box's shim is alive and the box is running or paused (reconciled):

@@ -81,10 +81,19 @@ static int read_by_id(const struct bx_paths *p, const char *id, struct bx_box_re
 	return 0;
 }
 
+/* errnum ENOENT tells "no such box" from other failures (rm -f ignores it) */
+static int no_such_box(struct bx_err *err, const char *shown)
+{
+	bx_fail(err, 0, "no such box: %s", shown);
+	if (err)
+		err->errnum = ENOENT;
+	return -1;
+}
+
 int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_record *out, struct bx_err *err)
 {
 	if (!ref[0])
-		return bx_fail(err, 0, "no such box: \"\"");
+		return no_such_box(err, "\"\"");
 	const char *name = ref[0] == '/' ? ref + 1 : ref; /* Docker shows names as "/web" */
 	char link[PATH_MAX], id[80];
 	/* 1. an exact name */
@@ -129,5 +138,5 @@ int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		if (matches == 1 && read_by_id(p, found, out, NULL) == 0)
 			return 0;
 	}
-	return bx_fail(err, 0, "no such box: %s", ref);
+	return no_such_box(err, ref);
 }

@@ -1,4 +1,5 @@
-"""Every error of `boxvm run`/`load`: one line, exit 125, nothing left behind."""
+"""Every error of `boxvm run`/`load`: one line, Docker's exit code (125 for run's
+own errors, 1 for load's and for missing arguments), nothing left behind."""
 import io
 import json
 import os
@@ -23,7 +24,7 @@ def test_unknown_image(no_leaks):
 
 
 def test_run_without_image(no_leaks):
-    msg = one_line_error(no_leaks("run", "--rm"))
+    msg = one_line_error(no_leaks("run", "--rm"), code=1)  # Docker: 1, for run too
     assert "requires at least 1 argument" in msg
 
 
@@ -51,12 +52,12 @@ def test_load_not_a_tar(no_leaks, tmp_path):
     f = tmp_path / "junk.tar"
     f.write_bytes(b"this is not a tar archive at all" * 100)
     before = (_images_json(no_leaks), _blobs(no_leaks))
-    one_line_error(no_leaks("load", "-i", str(f)))
+    one_line_error(no_leaks("load", "-i", str(f)), code=1)
     assert (_images_json(no_leaks), _blobs(no_leaks)) == before
 
 
 def test_load_missing_file(no_leaks, tmp_path):
-    msg = one_line_error(no_leaks("load", "-i", str(tmp_path / "absent.tar")))
+    msg = one_line_error(no_leaks("load", "-i", str(tmp_path / "absent.tar")), code=1)
     assert "absent.tar" in msg
 
 
@@ -78,7 +79,7 @@ def test_load_bad_json(no_leaks, tmp_path):
     dst = str(tmp_path / "bad.tar")
     _rewrite(src, dst, lambda n, d: (n, b"{not json" if n == "index.json" else d))
     before = (_images_json(no_leaks), _blobs(no_leaks))
-    one_line_error(no_leaks("load", "-i", dst))
+    one_line_error(no_leaks("load", "-i", dst), code=1)
     assert (_images_json(no_leaks), _blobs(no_leaks)) == before
 
 
@@ -91,7 +92,7 @@ def test_load_missing_blob(no_leaks, tmp_path):
     dst = str(tmp_path / "missing.tar")
     _rewrite(src, dst, lambda n, d: (None, None) if n.endswith(layer) else (n, d))
     before = (_images_json(no_leaks), _blobs(no_leaks))
-    msg = one_line_error(no_leaks("load", "-i", dst))
+    msg = one_line_error(no_leaks("load", "-i", dst), code=1)
     assert layer[:12] in msg
     assert (_images_json(no_leaks), _blobs(no_leaks)) == before
 
@@ -105,7 +106,7 @@ def test_load_digest_mismatch(no_leaks, tmp_path):
     dst = str(tmp_path / "tampered.tar")
     _rewrite(src, dst, lambda n, d: (n, d[:-1] + bytes([d[-1] ^ 1])) if n.endswith(layer) else (n, d))
     before = (_images_json(no_leaks), _blobs(no_leaks))
-    msg = one_line_error(no_leaks("load", "-i", dst))
+    msg = one_line_error(no_leaks("load", "-i", dst), code=1)
     assert layer[:12] in msg
     assert (_images_json(no_leaks), _blobs(no_leaks)) == before
 

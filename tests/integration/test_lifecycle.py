@@ -53,9 +53,9 @@ def test_detached_logs_follow_and_stop_with_trap(no_leaks):
                            timeout=60)
     assert ended.stdout == b"tick 0\n" and ended.returncode == 0
     p = bx("logs", "--until", "soon", "web")
-    assert p.returncode == 125 and b"invalid --until 'soon'" in p.stderr
+    assert p.returncode == 1 and b"invalid --until 'soon'" in p.stderr
     p = bx("logs", "--since", "3000000000h", "web")  # would overflow the nanoseconds
-    assert p.returncode == 125 and b"invalid --since" in p.stderr
+    assert p.returncode == 1 and b"invalid --since" in p.stderr
     follow = subprocess.Popen([BOXVM, "logs", "-f", "web"], stdout=subprocess.PIPE, env=bx.env)
     assert bx("stop", "web", check=0).stdout == b"web\n"
     out, _ = follow.communicate(timeout=60)  # -f ends when the box does
@@ -161,7 +161,7 @@ def test_sigkilled_shim_of_a_rm_box_removes_it(no_leaks):
     assert not os.path.exists(os.path.join(bx.root, "boxes", box_id))
     with open("/proc/self/mounts") as f:
         assert box_id not in f.read()
-    bx("inspect", "ephemeral", check=125)
+    bx("inspect", "ephemeral", check=1)
     assert bx("logs", "ephemeral", check=0).stdout == b"last words\n"
     # the name is free again
     bx("create", "--name", "ephemeral", "busybox", "true", check=0)
@@ -200,7 +200,7 @@ def test_rm_keeps_a_failed_log_only(no_leaks):
     until(lambda: not bx("ps", "-aq", check=0).stdout.strip(), "both --rm boxes to be gone")
     assert bx("logs", "evidence", check=0).stdout == b"clue\n"
     assert bx("logs", failing[:12], check=0).stdout == b"clue\n"
-    p = bx("logs", fine, check=125)
+    p = bx("logs", fine, check=1)
     assert b"no such box" in p.stderr
 
 
@@ -208,16 +208,18 @@ def test_errors_leave_state_unchanged(no_leaks):
     bx = no_leaks
     bx("run", "-d", "--name", "busy", "busybox", "sleep", "600", check=0)
     bx("create", "--name", "idle", "busybox", "true", check=0)
-    for args, msg in ((("run", "-d", "--name", "busy", "busybox", "true"), b"already in use"),
-                      (("logs", "nosuch"), b"no such box: nosuch"),
-                      (("rm", "busy"), b"rm -f"),
-                      (("start", "busy"), b"already running"),
-                      (("run", "-d", "--restart", "sometimes", "busybox", "true"), b"invalid restart policy"),
-                      (("kill", "-s", "SIGNOPE", "busy"), b"invalid signal"),
-                      (("rename", "idle", "busy"), b"already in use")):
+    # Docker's codes: 125 for run's own errors, 1 for every other command's
+    for args, msg, code in ((("run", "-d", "--name", "busy", "busybox", "true"), b"already in use", 125),
+                            (("logs", "nosuch"), b"no such box: nosuch", 1),
+                            (("rm", "busy"), b"rm -f", 1),
+                            (("run", "-d", "--restart", "sometimes", "busybox", "true"), b"invalid restart policy", 125),
+                            (("kill", "-s", "SIGNOPE", "busy"), b"invalid signal", 1),
+                            (("rename", "idle", "busy"), b"already in use", 1)):
         p = bx(*args)
-        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+        assert p.returncode == code and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
     assert len(bx("ps", "-aq", check=0).stdout.split()) == 2
+    # Docker: starting a running box is a no-op that succeeds
+    assert bx("start", "busy", check=0).stdout == b"busy\n"
     bx("rename", "idle", "calm_box", check=0)
     assert inspect(bx, "calm_box")["Name"] == "/calm_box"
     bx("create", "--name", "idle", "busybox", "true", check=0)  # the old name is free again
@@ -229,7 +231,7 @@ def test_errors_leave_state_unchanged(no_leaks):
     assert names("name=^idle$") == [b"idle"] and names("name=^/calm_box$") == [b"calm_box"]
     assert sorted(names("name=^(idle|busy)$")) == [b"busy", b"idle"] and names("name=^dle") == []
     p = bx("ps", "--filter", "name=(")
-    assert p.returncode == 125 and b"not a valid regular expression" in p.stderr
+    assert p.returncode == 1 and b"not a valid regular expression" in p.stderr
     bx("kill", "busy", check=0)
     assert bx("wait", "busy", check=0).stdout == b"137\n"
     bx("rm", "-f", "busy", "idle", "calm_box", check=0)
@@ -293,7 +295,7 @@ def test_pause_freezes_the_vm_until_unpause(no_leaks, tmp_path):
                       (("pause", "frozen"), b"box frozen is already paused"),
                       (("start", "frozen"), b"box frozen is paused; unpause it instead")):
         p = bx(*args)
-        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+        assert p.returncode == 1 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
     # unpaused, the loop would advance ~10 times a second (it did above): it must not
     time.sleep(3)
     assert _counter(count) == frozen_at
@@ -303,7 +305,7 @@ def test_pause_freezes_the_vm_until_unpause(no_leaks, tmp_path):
     until(lambda: _counter(count) > frozen_at, "the counter going on after unpause")
     assert bx("exec", "frozen", "cat", "/h/c", check=0).stdout.strip().isdigit()
     p = bx("unpause", "frozen")
-    assert p.returncode == 125 and p.stderr == b"boxvm: box frozen is not paused\n"
+    assert p.returncode == 1 and p.stderr == b"boxvm: box frozen is not paused\n"
     # stop of a paused box: the VM is unpaused, then the stop signal reaches main (the trap's 7, not a kill's 137)
     bx("pause", "frozen", check=0)
     assert bx("stop", "frozen", check=0).stdout == b"frozen\n"
@@ -313,7 +315,7 @@ def test_pause_freezes_the_vm_until_unpause(no_leaks, tmp_path):
     for args, msg in ((("pause", "idle"), b"box idle is not running"), (("unpause", "idle"), b"box idle is not paused"),
                       (("pause", "frozen"), b"box frozen is not running"), (("pause", "nosuch"), b"no such box: nosuch")):
         p = bx(*args)
-        assert p.returncode == 125 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
+        assert p.returncode == 1 and msg in p.stderr and p.stderr.count(b"\n") == 1, (args, p.stderr)
     bx("rm", "frozen", "idle", check=0)
 
 
@@ -339,7 +341,7 @@ def test_a_pause_the_shim_cannot_carry_out_fails_at_once(no_leaks):
         bx("exec", ref, "true", check=0)  # booted: the pause is tried at once
         os.unlink(os.path.join(bx.run_dir, ref[:12], "qmp.sock"))
         p = bx("pause", ref, timeout=120)
-        assert p.returncode == 125 and b"cannot pause box" in p.stderr and p.stderr.count(b"\n") == 1, p.stderr
+        assert p.returncode == 1 and b"cannot pause box" in p.stderr and p.stderr.count(b"\n") == 1, p.stderr
         assert inspect(bx, ref)["State"]["Status"] == "running"
         assert bx("exec", ref, "true").returncode == 0  # still running, not frozen
     finally:

@@ -138,24 +138,24 @@ def test_index_platform_selection(fresh, reg):
     assert arm64 != amd64  # the tag moved to the arm64 manifest
 
     before = store_state(fresh)
-    p = fresh("pull", "--platform", "linux/s390x", f"{reg.host}/multi", check=125)
+    p = fresh("pull", "--platform", "linux/s390x", f"{reg.host}/multi", check=1)
     err = p.stderr.decode()
     assert "no matching manifest for linux/s390x" in err and "linux/amd64" in err and "linux/arm64" in err
     assert store_state(fresh) == before
-    fresh("pull", "--platform", "linux//", f"{reg.host}/multi", check=125)
+    fresh("pull", "--platform", "linux//", f"{reg.host}/multi", check=1)
 
 
 def test_missing_image_and_bad_reference(fresh, reg):
-    p = fresh("pull", f"{reg.host}/nope:1", check=125)
+    p = fresh("pull", f"{reg.host}/nope:1", check=1)
     assert "manifest for" in p.stderr.decode() and "not found" in p.stderr.decode()
-    p = fresh("pull", f"{reg.host}/Busybox", check=125)
+    p = fresh("pull", f"{reg.host}/Busybox", check=1)
     assert "must be lowercase" in p.stderr.decode()
     assert store_state(fresh) == ([], None)
 
 
 def test_tampered_blob_is_rejected_and_nothing_is_stored(fresh, reg):
     before = store_state(fresh)
-    p = fresh("pull", f"{reg.host}/tampered", check=125)
+    p = fresh("pull", f"{reg.host}/tampered", check=1)
     err = p.stderr.decode()
     assert reg.tampered_layer in err and "failed verification" in err, err
     assert store_state(fresh) == before
@@ -166,11 +166,11 @@ def test_tampered_blob_is_rejected_and_nothing_is_stored(fresh, reg):
 def test_token_auth_and_login(fresh, reg):
     front = TokenAuthFront(reg)
     try:
-        p = fresh("pull", f"{front.host}/busybox", check=125)
+        p = fresh("pull", f"{front.host}/busybox", check=1)
         assert "unauthorized" in p.stderr.decode() and "boxvm login" in p.stderr.decode()
         assert store_state(fresh) == ([], None)
 
-        p = fresh("login", "-u", "alice", "--password-stdin", front.host, input=b"wrong\n", check=125)
+        p = fresh("login", "-u", "alice", "--password-stdin", front.host, input=b"wrong\n", check=1)
         assert "wrong" not in (p.stdout + p.stderr).decode()
         assert not os.path.exists(os.path.join(fresh.root, "auth.json"))
 
@@ -187,7 +187,7 @@ def test_token_auth_and_login(fresh, reg):
 
         assert "Removing login credentials" in fresh("logout", front.host, check=0).stdout.decode()
         assert "Not logged in" in fresh("logout", front.host, check=0).stdout.decode()
-        fresh("pull", f"{front.host}/busybox", check=125)
+        fresh("pull", f"{front.host}/busybox", check=1)
     finally:
         front.stop()
 

@@ -125,7 +125,7 @@ def test_table_all_stopped_and_template(box):
         # default listing: running boxes only, Docker's header
         p = bx("stats", "--no-stream", check=0)
         lines = p.stdout.decode().splitlines()
-        assert lines[0].split() == ["BOX", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
+        assert lines[0].split() == ["CONTAINER", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
                                     "NET", "I/O", "BLOCK", "I/O", "PIDS"], lines
         assert any(line.startswith(ref[:12]) for line in lines[1:]), lines
         assert not any(line.startswith(created[:12]) for line in lines[1:]), lines
@@ -166,9 +166,9 @@ def test_streaming_refreshes_until_interrupted(box):
 def test_errors(no_leaks):
     bx = no_leaks
     p = bx("stats", "--no-stream", "no-such-box")
-    assert p.returncode == 125 and b"no such box: no-such-box" in p.stderr and p.stdout == b"", p
+    assert p.returncode == 1 and b"no such box: no-such-box" in p.stderr and p.stdout == b"", p
     p = bx("stats", "--no-stream", "--format", "{{.Name", "x")
-    assert p.returncode == 125 and p.stderr.startswith(b"boxvm: "), p
+    assert p.returncode == 1 and p.stderr.startswith(b"boxvm: "), p
 
 
 def test_cpu_follows_a_restart_by_the_policy(no_leaks):

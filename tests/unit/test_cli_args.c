@@ -53,10 +53,12 @@ static void unknown_flag_and_missing_value(void **state)
 	a.i = 1;
 	assert_int_equal(bx_args_next(&a, opts, &id, &val, &err), -1);
 	assert_non_null(strstr(err.msg, "--bogus"));
+	assert_int_equal(err.exit_code, CLI_EXIT_BAD_FLAG); /* Docker: 125 in every command */
 	bx_args_init(&a, 2, argv2);
 	a.i = 1;
 	assert_int_equal(bx_args_next(&a, opts, &id, &val, &err), -1);
 	assert_non_null(strstr(err.msg, "-e"));
+	assert_int_equal(err.exit_code, CLI_EXIT_BAD_FLAG);
 }
 
 static void operand_counts(void **state)
@@ -71,6 +73,7 @@ static void operand_counts(void **state)
 	a.i = 1;
 	assert_int_equal(cli_need_operands(&a, 2, 2, "U", &err), -1);
 	assert_string_equal(err.msg, "\"rename\" requires exactly 2 arguments: U");
+	assert_int_equal(err.exit_code, CLI_EXIT_USAGE); /* Docker: 1, `run` too */
 	bx_args_init(&a, 4, argv);
 	a.i = 1;
 	assert_int_equal(cli_need_operands(&a, 2, 2, "U", &err), -1);

@@ -1,0 +1,171 @@
+"""boxvm answers as Docker 20.10 does: exit codes, listing headers, --format.
+
+Every expected code and string here was taken from the reference Docker
+(../shared/tools/docker-ref) running the same command on the same data, not
+from boxvm. None of these tests boots a VM: created boxes, images and volumes
+are enough.
+"""
+import re
+
+import pytest
+
+
+def code(bx, *args):
+    return bx(*args).returncode
+
+
+@pytest.fixture
+def created(no_leaks):
+    """`docker create --name parity-box -l b=2 -l a=1 busybox echo hi there`, a
+    volume it uses, and a second box."""
+    bx = no_leaks
+    bx("volume", "create", "parity-vol", check=0)
+    bx("create", "--name", "parity-box", "-l", "b=2", "-l", "a=1", "-v", "parity-vol:/data", "busybox", "echo", "hi",
+       "there", check=0)
+    bx("create", "--name", "parity-other", "busybox", check=0)
+    yield bx
+    bx("rm", "-f", "parity-box", "parity-other", check=0)
+    bx("volume", "rm", "parity-vol", check=0)
+
+
+def test_errors_exit_1_outside_run(created):
+    bx = created
+    # Docker: every command but run exits 1 on its errors
+    for args in (("rm", "nosuch"), ("stop", "nosuch"), ("start", "nosuch"), ("kill", "nosuch"),
+                 ("pause", "nosuch"), ("unpause", "nosuch"), ("logs", "nosuch"), ("rename", "nosuch", "x"),
+                 ("wait", "nosuch"), ("exec", "nosuch", "ls"), ("port", "nosuch"), ("top", "nosuch"),
+                 ("rmi", "nosuch"), ("tag", "nosuch", "x"), ("save", "-o", "/dev/null", "nosuch"),
+                 ("image", "inspect", "nosuch"), ("volume", "rm", "nosuch"), ("volume", "inspect", "nosuch"),
+                 # a box in the wrong state
+                 ("exec", "parity-box", "ls"), ("pause", "parity-box"), ("unpause", "parity-box"),
+                 ("kill", "parity-box"), ("top", "parity-box"), ("attach", "parity-box"),
+                 # a name clash, a volume in use
+                 ("create", "--name", "parity-box", "busybox"), ("rename", "parity-other", "parity-box"),
+                 ("volume", "rm", "parity-vol"),
+                 # usage: missing arguments (run too), an unknown command or subcommand
+                 ("rm",), ("stop",), ("inspect",), ("volume", "rm"), ("rename", "a"), ("run",), ("create",),
+                 ("exec",), ("frobnicate",), ("volume", "bogus"), ("image", "bogus"),
+                 # a --format that does not parse, in a listing command
+                 ("ps", "--format", "{{.ID"), ("images", "--format", "{{.ID")):
+        p = bx(*args)
+        assert p.returncode == 1, (args, p.returncode, p.stderr)
+        assert p.stderr.startswith(b"boxvm: "), (args, p.stderr)
+    # Docker: `inspect` of something that is no box nor image prints [] and exits 1
+    p = bx("inspect", "nosuch")
+    assert (p.returncode, p.stdout) == (1, b"[]\n") and b"nosuch" in p.stderr
+
+
+def test_flag_errors_exit_125_everywhere(bx):
+    for args in (("ps", "--bogus"), ("rm", "--bogus", "x"), ("ps", "-n"), ("run", "--bogus", "busybox"),
+                 ("create", "--bogus", "busybox"), ("-x",)):
+        assert code(bx, *args) == 125, args
+
+
+def test_run_keeps_125_for_its_own_errors(no_leaks):
+    assert code(no_leaks, "run", "--rm", "--pull", "never", "nosuchimage:1", "true") == 125
+    # create is not run: Docker's `create` of a missing image exits 1
+    assert code(no_leaks, "create", "--pull", "never", "nosuchimage:1", "true") == 1
+
+
+def test_help_without_subcommand_exits_0(bx):
+    for args in ((), ("volume",), ("image",)):
+        assert code(bx, *args) == 0, args
+
+
+def test_inspect_template_parse_error_exits_64(created):
+    bx = created
+    for args in (("inspect", "-f", "{{.ID", "parity-box"), ("image", "inspect", "-f", "{{.X", "busybox"),
+                 ("volume", "inspect", "-f", "{{.ID", "parity-vol")):
+        p = bx(*args)
+        assert p.returncode == 64 and p.stdout == b"", (args, p)
+
+
+def test_rm_f_of_a_missing_box_reports_and_succeeds(created):
+    bx = created
+    # Docker: "Error: No such container: nosuch" on stderr, exit 0; the others are removed
+    p = bx("rm", "-f", "nosuch", "parity-other", "nosuch2")
+    assert p.returncode == 0, p
+    assert p.stdout == b"parity-other\n"
+    assert p.stderr == b"boxvm: no such box: nosuch\nboxvm: no such box: nosuch2\n"
+
+
+def test_rmi_f_of_a_missing_image_reports_and_succeeds(bx):
+    # Docker: "Error: No such image: nosuch" on stderr, exit 0 (without -f: 1)
+    p = bx("rmi", "-f", "nosuch")
+    assert p.returncode == 0 and p.stdout == b"" and p.stderr.startswith(b"boxvm: no such image: nosuch"), p
+    assert code(bx, "rmi", "nosuch") == 1
+
+
+def test_listing_headers(created):
+    bx = created
+    out = bx("ps", "-a", "--filter", "name=^parity-", check=0).stdout.decode().splitlines()
+    # Docker's header and columns: each as wide as its widest cell + 3, at least 10
+    header = out[0]
+    assert re.fullmatch(r"CONTAINER ID   IMAGE     COMMAND +CREATED +STATUS    PORTS     NAMES", header), header
+    assert len(out) == 3
+    for row in out[1:]:
+        for col in ("IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"):
+            at = header.index(col)
+            assert row[at - 1] == " " and row[at] != " ", (col, header, row)
+    assert out[1].split()[-1] == "parity-other" and '"echo hi there"' in out[2]
+    empty = bx("ps", "--filter", "name=^nothing-matches$", check=0).stdout
+    assert empty == b"CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+    assert bx("volume", "ls", check=0).stdout.decode().splitlines()[0] == "DRIVER    VOLUME NAME"
+    # no box is running: `docker stats --no-stream` prints its header alone
+    assert bx("stats", "--no-stream", check=0).stdout == (
+        b"CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS\n")
+    lines = bx("images", "busybox:latest", check=0).stdout.decode().splitlines()
+    assert lines[0] == "REPOSITORY   TAG       IMAGE ID       CREATED       SIZE", lines
+    assert re.fullmatch(r"busybox      latest    [0-9a-f]{12}   \S.*\S   \S+", lines[1]), lines
+
+
+def test_table_formats(created):
+    bx = created
+    # Docker's "table TEMPLATE": the fields' column titles as header ({{.Label "k"}}: "k"), tabwriter columns
+    p = bx("ps", "-a", "--filter", "name=^parity-box$", "--format", 'table {{.Names}}\t{{.Label "a"}}\t{{.State}}',
+           check=0)
+    assert p.stdout == b"NAMES        a         STATE\nparity-box   1         created\n"
+    assert bx("images", "--format", "table {{.Repository}}\t{{.Tag}}", "busybox:latest", check=0).stdout == (
+        b"REPOSITORY   TAG\nbusybox      latest\n")
+    # "table" alone is the default table
+    plain = bx("ps", "-a", "--filter", "name=^parity-", check=0).stdout
+    assert bx("ps", "-a", "--filter", "name=^parity-", "--format", "table", check=0).stdout == plain
+
+
+def test_images_q_filters_by_reference(bx):
+    image_id = bx("image", "inspect", "-f", "{{.Id}}", "busybox", check=0).stdout.decode().strip()
+    assert bx("images", "-q", "busybox", check=0).stdout.decode() == image_id[7:19] + "\n"
+    assert bx("images", "-q", "busybox:latest", check=0).stdout.decode() == image_id[7:19] + "\n"
+    for ref in ("nosuch", "busybox:nosuch", "busy"):
+        p = bx("images", "-q", ref)
+        assert (p.returncode, p.stdout) == (0, b""), ref  # Docker: nothing, exit 0
+
+
+def test_templates_print_go_values(created):
+    bx = created
+    f = lambda *args: bx(*args, check=0).stdout.decode()
+    # `docker inspect -f` on the same box
+    for fmt, docker_says in (("{{.Config.Cmd}}", "[echo hi there]"),
+                             ("{{.Config.Labels}}", "map[a:1 b:2]"),
+                             ("{{json .Config.Labels}}", '{"a":"1","b":"2"}'),
+                             ("{{.Config.Entrypoint}}", "[]"),
+                             ("{{json .Config.Entrypoint}}", "null"),
+                             ("{{json .Config.Cmd}}", '["echo","hi","there"]'),
+                             ("{{.Config.User}}", ""),
+                             ("{{.Config.Volumes}}", "map[]"),
+                             ("{{.State.Pid}} {{.State.Running}} {{.State.Status}}", "0 false created"),
+                             ("{{.Config.Labels.a}} {{.Config.Labels.zz}}", "1 <no value>"),
+                             ('{{index .Config.Labels "b"}}', "2"),
+                             ("{{.Name}}", "/parity-box")):
+        assert f("inspect", "-f", fmt, "parity-box") == docker_says + "\n", fmt
+    assert f("inspect", "-f", "{{.Config.Labels}}", "parity-other") == "map[]\n"
+    # `docker ps --format` with the {{.Label "k"}} method
+    row = f("ps", "-a", "--filter", "name=^parity-box$", "--format", '{{.Label "a"}}|{{.Labels}}|{{.Names}}|{{.Label "zz"}}')
+    assert row == "1|a=1,b=2|parity-box|\n"
+    # `docker image inspect -f`, `docker inspect` of an image, `docker images --format`, `docker volume inspect -f`
+    assert f("image", "inspect", "-f", "{{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.Labels}} {{.Os}}",
+             "busybox") == "[sh] [] map[] linux\n"
+    assert f("inspect", "-f", "{{.Config.Cmd}}", "busybox") == "[sh]\n"
+    assert f("images", "--format", "{{.Repository}}:{{.Tag}}", "busybox:latest") == "busybox:latest\n"
+    assert f("volume", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Labels}} {{.Options}} {{.Scope}}",
+             "parity-vol") == "parity-vol local map[] map[] local\n"
