@@ -147,9 +147,16 @@ void session_kill(struct session *s, int sig)
 
 void session_signal(struct session *s, int sig)
 {
-	/* the process alone, as Docker signals a container's PID 1 (kill, stop,
-	 * run's proxied signals): a shell's children do not see it. A terminal's
-	 * Ctrl-C reaches the foreground group through the pty, not through here. */
+	/* main: the process alone, as Docker signals a container's PID 1 (kill,
+	 * stop, run's proxied signals); a shell's children do not see it, and
+	 * they end with main anyway (session_exited). An exec's command keeps
+	 * getting the client's INT/TERM... as its group: its children would
+	 * otherwise hold its output open after it died. A terminal's Ctrl-C
+	 * reaches the foreground group through the pty, not through here. */
+	if (s->kind != SESS_MAIN) {
+		session_kill(s, sig);
+		return;
+	}
 	if (s->pid > 0)
 		kill(s->pid, sig);
 }
