@@ -137,6 +137,10 @@ int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct 
 struct session *session_new(struct agent *ag, enum sess_kind kind);
 void session_start(struct session *s, const struct bx_spec *spec);
 void session_exited(struct session *s, int status);
+/* SIGNAL from the host: main's process only (Docker's kill/stop reach PID 1);
+ * an exec's process group (the client's proxied signals) */
+void session_signal(struct session *s, int sig);
+/* cleanup (timeout, host gone): the process's whole group */
 void session_kill(struct session *s, int sig);
 /* Work that can be done without waiting (flush messages, queue EXIT, close). */
 void session_progress(struct session *s);

@@ -145,6 +145,22 @@ void session_kill(struct session *s, int sig)
 		kill(s->pid, sig);
 }
 
+void session_signal(struct session *s, int sig)
+{
+	/* main: the process alone, as Docker signals a container's PID 1 (kill,
+	 * stop, run's proxied signals); a shell's children do not see it, and
+	 * they end with main anyway (session_exited). An exec's command keeps
+	 * getting the client's INT/TERM... as its group: its children would
+	 * otherwise hold its output open after it died. A terminal's Ctrl-C
+	 * reaches the foreground group through the pty, not through here. */
+	if (s->kind != SESS_MAIN) {
+		session_kill(s, sig);
+		return;
+	}
+	if (s->pid > 0)
+		kill(s->pid, sig);
+}
+
 static void consumed(struct session *s, size_t n)
 {
 	struct bx_chan *c = chan_of(s);
@@ -341,7 +357,7 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 		break;
 	case BX_M_SIGNAL:
 		if (m->len >= 4)
-			session_kill(s, (int)bx_get_u32(m->payload));
+			session_signal(s, (int)bx_get_u32(m->payload));
 		break;
 	case BX_M_RESIZE:
 		if (m->len >= 4 && s->pty && s->fd_in >= 0) {

@@ -81,9 +81,15 @@ static int exec_check(const char *path, void *ud)
 	return access(path, X_OK) < 0 ? errno : 0;
 }
 
-_Noreturn static void child_fail(int report_fd, const struct bx_err *e)
+/* The exit code a start failure reports: run's main keeps Docker run's
+ * 125/126/127; an exec that cannot start is 126 whatever the cause (Docker's
+ * daemon records 126 for every exec start failure). */
+_Noreturn static void child_fail(int report_fd, const struct bx_err *e, bool main_process)
 {
-	struct child_report r = {.exit_code = e->exit_code ? e->exit_code : BX_EXIT_ERROR, .errnum = e->errnum};
+	int code = e->exit_code ? e->exit_code : BX_EXIT_ERROR;
+	if (!main_process)
+		code = BX_EXIT_CANNOT_EXEC;
+	struct child_report r = {.exit_code = code, .errnum = e->errnum};
 	memcpy(r.msg, e->msg, sizeof(r.msg) - 1);
 	r.msg[sizeof(r.msg) - 1] = '\0';
 	ssize_t w = write(report_fd, &r, sizeof(r)); /* < PIPE_BUF: atomic, never blocks */
@@ -92,8 +98,8 @@ _Noreturn static void child_fail(int report_fd, const struct bx_err *e)
 }
 
 /* In the child: everything after fork. Only returns through exec. */
-_Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd, int out_fd, int err_fd,
-			    const char *pty_slave)
+_Noreturn static void child(const struct bx_spec *spec, bool main_process, int report_fd, int in_fd, int out_fd,
+			    int err_fd, const char *pty_slave)
 {
 	struct bx_err e = {0};
 	/* PID 1 blocks SIGCHLD/SIGTERM/SIGINT for its signalfd: undo for the child */
@@ -105,19 +111,19 @@ _Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd
 
 	if (setsid() < 0) {
 		bx_fail(&e, errno, "setsid");
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	}
 	if (pty_slave) {
 		int fd = open(pty_slave, O_RDWR);
 		if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0) {
 			bx_fail(&e, errno, "open pty %s", pty_slave);
-			child_fail(report_fd, &e);
+			child_fail(report_fd, &e, main_process);
 		}
 		in_fd = out_fd = err_fd = fd;
 	}
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
 		bx_fail(&e, errno, "stdio");
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	}
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, 0);
@@ -125,24 +131,28 @@ _Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd
 	char *passwd = slurp("/etc/passwd"), *group = slurp("/etc/group");
 	struct bx_user u;
 	if (bx_user_resolve(spec->user, passwd ? passwd : "", group ? group : "", &u, &e) < 0)
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 
 	char home_kv[600];
 	char **env = bx_env_build(spec->env, u.home, home_kv, sizeof(home_kv));
 	if (!env) {
 		bx_fail(&e, ENOMEM, "environment");
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	}
 
 	const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
-	/* Docker creates a missing working directory */
-	if (agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
+	if (cwd[0] != '/') { /* runc's check and words */
+		bx_fail(&e, 0, "Cwd must be an absolute path");
+		child_fail(report_fd, &e, main_process);
+	}
+	/* Docker creates a missing working directory for run, never for exec */
+	if (main_process && agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
 		bx_fail(&e, errno, "mkdir %s", cwd);
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	}
 	if (chdir(cwd) < 0) {
-		bx_fail(&e, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd);
-		child_fail(report_fd, &e);
+		bx_fail(&e, 0, "chdir to cwd (\"%s\") set in config.json failed: %s", cwd, bx_go_errno_text(errno));
+		child_fail(report_fd, &e, main_process);
 	}
 
 	/* OCI additionalGids join the user's groups; rlimits are set while still
@@ -156,21 +166,21 @@ _Noreturn static void child(const struct bx_spec *spec, int report_fd, int in_fd
 		if (setrlimit((int)r->resource, &rl) < 0) {
 			bx_fail(&e, errno, "error setting rlimit type %u (soft %llu, hard %llu)", (unsigned)r->resource,
 				(unsigned long long)r->soft, (unsigned long long)r->hard);
-			child_fail(report_fd, &e);
+			child_fail(report_fd, &e, main_process);
 		}
 	}
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0) {
 		bx_fail(&e, errno, "set user %u:%u", (unsigned)u.uid, (unsigned)u.gid);
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	}
 
 	char path[4096];
 	const char *name = spec->args[0];
 	if (bx_path_search(name, bx_env_get(env, "PATH"), exec_check, NULL, path, sizeof(path), &e) < 0)
-		child_fail(report_fd, &e);
+		child_fail(report_fd, &e, main_process);
 	execve(path, spec->args, env);
 	bx_exec_fail(&e, name, errno);
-	child_fail(report_fd, &e);
+	child_fail(report_fd, &e, main_process);
 }
 
 int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct spawn_result *res,
@@ -211,7 +221,7 @@ int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct 
 		goto fail;
 	if (pid == 0) {
 		close(rep[0]);
-		child(spec, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
+		child(spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
 	}
 	/* registered before anything else can run the reaper */
 	s->pid = pid;

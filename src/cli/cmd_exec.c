@@ -141,9 +141,10 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 		case OPT_HELP:
 			bx_args_usage("boxvm exec [OPTIONS] BOX COMMAND [ARG...]",
 				      "Run a command in a running box. Its output streams as it comes and boxvm exits\n"
-				      "with its exit code (126: cannot execute, 127: not found, 137: killed by --timeout).\n"
-				      "With -d boxvm returns once the command has started; it runs on in the box\n"
-				      "(output discarded) until it exits or the box stops.",
+				      "with its exit code (126: it could not be started: not found, not executable, unknown\n"
+				      "-u user or missing -w directory; 137: killed by --timeout). -w is not created.\n"
+				      "With -d boxvm returns once the command has started (exit 1 if it could not); it\n"
+				      "runs on in the box (output discarded) until it exits or the box stops.",
 				      exec_opts);
 			return 0;
 		}

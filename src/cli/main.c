@@ -8,12 +8,14 @@
 
 /* How a command's errors map to exit codes, as Docker 20.10's client does:
  * `run` exits 125 for its own errors and 126/127 for a command that cannot
- * be executed or found; `exec` keeps 126/127 (its start failures) and exits 1
- * otherwise; every other command (`create` too) exits 1 on any error. A flag
+ * be executed or found; every other command (`create` too) exits 1 on any
+ * error. `exec` is one of them: a command it cannot start exits 126, but
+ * that code comes from the box (the relay's EXIT), not from here; `exec -d`
+ * of such a command exits 1, as Docker's does. A flag
  * that cannot be parsed is 125 for every command (CLI_EXIT_BAD_FLAG), missing
  * arguments 1 (CLI_EXIT_USAGE), an inspect template that does not parse 64
  * (CLI_EXIT_BAD_TEMPLATE). */
-enum error_codes { ERRORS_EXIT_1, ERRORS_RUN, ERRORS_EXEC };
+enum error_codes { ERRORS_EXIT_1, ERRORS_RUN };
 
 struct command {
 	const char *name;
@@ -37,7 +39,7 @@ static const struct command commands[] = {
 	{"inspect", cmd_inspect, "Show low-level information on boxes (JSON)", ERRORS_EXIT_1},
 	{"rm", cmd_rm, "Remove one or more boxes", ERRORS_EXIT_1},
 	{"rename", cmd_rename, "Rename a box", ERRORS_EXIT_1},
-	{"exec", cmd_exec, "Run a command in a running box", ERRORS_EXEC},
+	{"exec", cmd_exec, "Run a command in a running box", ERRORS_EXIT_1},
 	{"attach", cmd_attach, "Attach to a running box's main process (detach: Ctrl-P Ctrl-Q)", ERRORS_EXIT_1},
 	{"cp", cmd_cp, "Copy files between a box and the host", ERRORS_EXIT_1},
 	{"port", cmd_port, "List port mappings of a box", ERRORS_EXIT_1},
@@ -78,8 +80,6 @@ int bx_cli_report(const struct bx_err *err)
 	if (code == CLI_EXIT_BAD_TEMPLATE || code == CLI_EXIT_USAGE)
 		return code - 256;
 	if (error_codes == ERRORS_RUN && code > 0 && code < 256)
-		return code;
-	if (error_codes == ERRORS_EXEC && (code == BX_EXIT_CANNOT_EXEC || code == BX_EXIT_NOT_FOUND))
 		return code;
 	return cli_error_exit();
 }

@@ -135,6 +135,14 @@ static int fake_check(const char *path, void *ud)
 	return ENOENT;
 }
 
+/* a file that is there but not executable (a directory, mode 0644) */
+static int deny_check(const char *path, void *ud)
+{
+	(void)path;
+	(void)ud;
+	return EACCES;
+}
+
 static void test_path_search(void **state)
 {
 	const char *const fs[] = {"/usr/bin/ls", "/bin/ls", "/bin/sh", "./tool", NULL};
@@ -148,9 +156,16 @@ static void test_path_search(void **state)
 	/* an empty PATH element means the current directory */
 	assert_int_equal(bx_path_search("tool", "/bin::/usr/bin", fake_check, (void *)fs, out, sizeof(out), &e), 0);
 	assert_string_equal(out, "./tool");
-	/* a name with '/' is used as is, even when missing (execve reports it) */
-	assert_int_equal(bx_path_search("./x/y", "/bin", fake_check, (void *)fs, out, sizeof(out), &e), 0);
-	assert_string_equal(out, "./x/y");
+	/* a name with '/' is used as is, once it is there and executable,
+	 * with runc's words (Go's LookPath) when it is not */
+	assert_int_equal(bx_path_search("./tool", "/bin", fake_check, (void *)fs, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "./tool");
+	assert_int_equal(bx_path_search("./x/y", "/bin", fake_check, (void *)fs, out, sizeof(out), &e), -1);
+	assert_int_equal(e.exit_code, 127);
+	assert_string_equal(e.msg, "exec: \"./x/y\": stat ./x/y: no such file or directory");
+	assert_int_equal(bx_path_search("/etc", "/bin", deny_check, NULL, out, sizeof(out), &e), -1);
+	assert_int_equal(e.exit_code, 126);
+	assert_string_equal(e.msg, "exec: \"/etc\": permission denied");
 	assert_int_equal(bx_path_search("nosuch", "/bin:/usr/bin", fake_check, (void *)fs, out, sizeof(out), &e),
 			 -1);
 	assert_int_equal(e.exit_code, 127);
@@ -176,7 +191,8 @@ static void test_exec_errors(void **state)
 	assert_string_equal(e.msg, "exec: \"/bin/data\": exec format error");
 	assert_int_equal(bx_exec_fail(&e, "/nosuch", ENOENT), -1);
 	assert_int_equal(e.exit_code, 127);
-	assert_string_equal(e.msg, "exec: \"/nosuch\": No such file or directory");
+	assert_string_equal(e.msg, "exec: \"/nosuch\": no such file or directory");
+	assert_string_equal(bx_go_errno_text(ENOTDIR), "not a directory");
 	assert_int_equal(bx_exec_errno_code(ENOTDIR), 127);
 	assert_int_equal(bx_exec_errno_code(EPERM), 126);
 }

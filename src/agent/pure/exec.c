@@ -12,10 +12,19 @@ int bx_path_search(const char *name, const char *path_env, bx_exec_check_fn chec
 	if (!name || !*name)
 		return bx_fail_code(err, BX_EXIT_NOT_FOUND, 0, "exec: \"\": executable file not found in $PATH");
 	if (strchr(name, '/')) {
-		/* used as is; execve() reports what is wrong with it */
+		/* used as is, once it is known to be an executable file (Go's
+		 * LookPath, hence runc: a stat error is quoted, anything else that
+		 * is not executable is "permission denied") */
 		if ((size_t)snprintf(out, out_size, "%s", name) >= out_size)
 			return bx_exec_fail(err, name, ENAMETOOLONG);
-		return 0;
+		int why = check(out, ud);
+		if (why == 0)
+			return 0;
+		out[0] = '\0';
+		if (why == EACCES)
+			return bx_exec_fail(err, name, why);
+		return bx_fail_code(err, bx_exec_errno_code(why), 0, "exec: \"%s\": stat %s: %s", name, name,
+				    bx_go_errno_text(why));
 	}
 	if (!path_env)
 		path_env = BX_DEFAULT_PATH;
@@ -33,6 +42,25 @@ int bx_path_search(const char *name, const char *path_env, bx_exec_check_fn chec
 	}
 	out[0] = '\0';
 	return bx_fail_code(err, BX_EXIT_NOT_FOUND, 0, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+const char *bx_go_errno_text(int errnum)
+{
+	switch (errnum) {
+	case ENOENT: return "no such file or directory";
+	case ENOTDIR: return "not a directory";
+	case EACCES: return "permission denied";
+	case EPERM: return "operation not permitted";
+	case ELOOP: return "too many levels of symbolic links";
+	case ENAMETOOLONG: return "file name too long";
+	case ENOEXEC: return "exec format error";
+	case ETXTBSY: return "text file busy";
+	case E2BIG: return "argument list too long";
+	case ENOMEM: return "cannot allocate memory";
+	case EISDIR: return "is a directory";
+	case EIO: return "input/output error";
+	default: return strerror(errnum);
+	}
 }
 
 int bx_exec_errno_code(int errnum)
@@ -62,7 +90,7 @@ int bx_exec_fail(struct bx_err *err, const char *name, int errnum)
 		what = "exec format error";
 		break;
 	default:
-		what = strerror(errnum);
+		what = bx_go_errno_text(errnum);
 		break;
 	}
 	bx_fail_code(err, bx_exec_errno_code(errnum), 0, "exec: \"%s\": %s", name, what);

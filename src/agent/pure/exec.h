@@ -15,11 +15,17 @@
 typedef int (*bx_exec_check_fn)(const char *path, void *ud);
 
 /* Find the program to execute, as Go's exec.LookPath (which Docker uses):
- * a name containing '/' is used as is; otherwise each PATH entry is tried in
+ * a name containing '/' is used as is when `check` accepts it (else its
+ * error: `exec: "N": stat N: no such file or directory`, or `permission
+ * denied`); otherwise each PATH entry is tried in
  * order ("" means "."), and the first executable regular file wins.
  * Returns 0 and fills out, or -1 with err (127, Docker's message). */
 int bx_path_search(const char *name, const char *path_env, bx_exec_check_fn check, void *ud, char *out,
 		   size_t out_size, struct bx_err *err);
+
+/* An errno as Go's syscall package words it (runc's messages, hence
+ * Docker's, quote these): "no such file or directory", ... */
+const char *bx_go_errno_text(int errnum);
 
 /* Exit code for an execve() failure: 127 not found, 126 cannot execute. */
 int bx_exec_errno_code(int errnum);
