@@ -178,8 +178,7 @@ void shim_link_send_time(struct shim *s)
 		return;
 	long long now = shim_now_ms();
 	s->time_due_ms = now;
-	send_time_if_due(s, now);
-	shim_link_writable(s);
+	send_time_if_due(s, now); /* queued in the mux: the caller writes it out */
 }
 
 /* Right after connecting: the main channel first (the agent serves it once

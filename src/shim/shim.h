@@ -205,8 +205,9 @@ void shim_link_readable(struct shim *s);
 void shim_link_writable(struct shim *s);
 void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
 void shim_main_flush(struct shim *s);
-/* The host's clock to the guest (BX_M_TIME) now, e.g. after an unpause;
- * resent by shim_link_tick every BX_TIME_RESYNC_MS. */
+/* The host's clock to the guest (BX_M_TIME) now, e.g. after an unpause
+ * (queued in the mux; shim_link_writable sends it); resent by shim_link_tick
+ * every BX_TIME_RESYNC_MS. */
 void shim_link_send_time(struct shim *s);
 void shim_process_main(struct shim *s);
 void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg);
