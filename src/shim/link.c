@@ -148,17 +148,18 @@ static int open_main(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
-/* TIME goes straight onto the channel, whole, when nothing of main_out is in
- * flight ahead of it: main_out is empty (so the channel is at a message
- * boundary) and the credit covers it. Otherwise it stays due and the tick
- * tries again: a TIME queued behind stdin main is not reading would arrive
- * stale and set the guest's clock back. Never while frozen: it would wait in
- * the socket and arrive stale after the unpause. */
+/* TIME goes straight onto the channel, whole, at a message boundary: the
+ * first one before anything of main_out (held until then, whatever the
+ * client queued meanwhile), later ones only once main_out is empty, and only
+ * with credit for all of it. Otherwise it stays due and the tick tries again:
+ * a TIME queued behind stdin main is not reading would arrive stale and set
+ * the guest's clock back. Never while frozen: it would wait in the socket and
+ * arrive stale after the unpause. */
 static void send_time_if_due(struct shim *s, long long now)
 {
 	struct bx_chan *c = main_chan(s);
 	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || s->paused ||
-	    bq_size(&s->main_out))
+	    (s->time_sent && bq_size(&s->main_out)))
 		return;
 	uint8_t msg[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
 	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
