@@ -2,7 +2,8 @@
  * state below (struct agent); nothing else is global and mutable.
  * Files: main.c (boot order), log.c, mounts.c, modules.c, vport.c (finding the
  * control port), spawn.c (fork/exec), session.c (services on the mux),
- * reaper.c (PID 1 reaping), loop.c (the poll loop), power.c. */
+ * reaper.c (PID 1 reaping), loop.c (the poll loop), power.c, clock.c (the
+ * wall clock from the host). */
 #ifndef BOXVM_AGENT_H
 #define BOXVM_AGENT_H
 
@@ -75,7 +76,7 @@ struct agent {
 	struct session *main;
 	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
 	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
-	struct bx_spec box;       /* main's env, user and cwd: what exec sessions inherit */
+	struct bx_spec box;       /* main's spec (spawned on the first TIME); exec sessions inherit its env, user, cwd */
 #ifdef BOXVM_TEST_HOOKS
 	enum agent_hostile hostile;
 #endif
@@ -151,6 +152,9 @@ bool session_wants_output(const struct session *s);
 void session_read_output(struct session *s, int fd);
 void session_write_stdin(struct session *s);
 extern const struct bx_mux_ops agent_mux_ops;
+
+/* clock.c: set the wall clock from a BX_M_TIME payload (validated here) */
+void agent_clock_sync(const uint8_t *payload, size_t len);
 
 /* stats.c: the guest's /proc numbers for BX_M_STATS */
 void agent_stats_collect(struct bx_guest_stats *st);

@@ -1,7 +1,8 @@
 /* boxvm-agent: PID 1 of a box. Boot order (see DESIGN.md):
  *   mount proc/sys/dev -> load virtio modules -> open the control port (bind
  *   early) -> read /boxvm/spec -> virtiofs root + switch root -> box mounts,
- *   hostname -> spawn main -> serve the mux (after accept_delay_ms) forever.
+ *   hostname -> serve the mux (after accept_delay_ms) forever; main is spawned
+ *   when the host's first TIME on the main channel has set the clock.
  * Any failure before the loop is fatal: print it on the console and power off
  * (the host reports the console tail). */
 #include "agent.h"
@@ -122,11 +123,11 @@ int main(void)
 	if (spec.read_only && agent_root_readonly(&err) < 0)
 		agent_fatal("%s", err.msg);
 
-	/* serve late: main starts before the first host message is read */
+	/* main is spawned once the host's first TIME has set the clock (it is
+	 * the first message on the main channel, session.c): main never sees 1970 */
 	ag.main = session_new(&ag, SESS_MAIN);
 	if (!ag.main)
 		agent_fatal("out of memory");
-	session_start(ag.main, &spec);
 #ifdef BOXVM_TEST_HOOKS
 	for (int i = 0; ag.hostile == HOSTILE_ERROR_CTRL && i < 64; i++) /* out once the host attaches main */
 		session_send_msg(ag.main, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));

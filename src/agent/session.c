@@ -371,6 +371,17 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 		break;
 	case BX_M_PING: /* a heartbeat on a busy channel: harmless */
 		break;
+	case BX_M_TIME:
+		if (s->kind != SESS_MAIN) {
+			agent_err("channel %u: TIME outside the main channel", s->chan_id);
+			break;
+		}
+		agent_clock_sync(m->payload, m->len);
+		/* the host sends TIME first on the main channel: main starts on
+		 * the host's clock (a malformed one still starts it, on ours) */
+		if (!s->started)
+			session_start(s, &s->ag->box);
+		break;
 	default:
 		agent_err("channel %u: unexpected message kind %u", s->chan_id, m->kind);
 		break;

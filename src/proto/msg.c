@@ -114,3 +114,21 @@ int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err)
 	b->buf[0] = CONSUMED_KIND;
 	return 1;
 }
+
+void bx_msg_time_encode(uint8_t out[BX_MSG_TIME_SIZE], int64_t ns)
+{
+	uint64_t v = (uint64_t)ns;
+	bx_put_u32(out, (uint32_t)v);
+	bx_put_u32(out + 4, (uint32_t)(v >> 32));
+}
+
+int bx_msg_time_decode(const uint8_t *p, size_t len, int64_t *ns, struct bx_err *err)
+{
+	if (len != BX_MSG_TIME_SIZE)
+		return bx_fail(err, EINVAL, "TIME message of %zu bytes (want %d)", len, BX_MSG_TIME_SIZE);
+	int64_t v = (int64_t)((uint64_t)bx_get_u32(p) | (uint64_t)bx_get_u32(p + 4) << 32);
+	if (v <= 0)
+		return bx_fail(err, EINVAL, "TIME message with a time before the epoch (%lld ns)", (long long)v);
+	*ns = v;
+	return 0;
+}

@@ -13,6 +13,10 @@
  *              the spec in the initramfs). Guest streams buffered STDOUT/STDERR,
  *              then EXIT once the process exited and its output is drained;
  *              host answers EXIT_ACK, after which the agent powers the VM off.
+ *              TIME: the host's wall clock, sent first once the channel is
+ *              open, after every unpause and every BX_TIME_RESYNC_MS; the
+ *              agent spawns main only after the first one (the guest has no
+ *              RTC and would start at 1970).
  */
 #ifndef BOXVM_MSG_H
 #define BOXVM_MSG_H
@@ -52,7 +56,8 @@ enum bx_msg_kind {
 	BX_M_STARTED = 13,  /* guest->host: i32 LE guest pid of the process */
 	BX_M_STATS = 14,    /* host->guest, first on an exec channel; payload ignored */
 	BX_M_STATS_REPLY = 15, /* guest->host: struct bx_guest_stats (src/proto/stats.h) */
-	BX_M_KIND_MAX = 15,
+	BX_M_TIME = 16,     /* host->guest on the main channel: i64 LE ns since the epoch (CLOCK_REALTIME) */
+	BX_M_KIND_MAX = 16,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */
@@ -80,5 +85,13 @@ void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len)
  * (BX_MSG_HDR_SIZE + len), or -1 if len exceeds BX_MSG_MAX or cap is too small. */
 int bx_msg_encode(uint8_t *out, size_t cap, uint8_t kind, const void *payload, size_t len,
 		  struct bx_err *err);
+
+/* TIME (see above). The host re-sends it this often against TCG drift. */
+#define BX_MSG_TIME_SIZE 8
+#define BX_TIME_RESYNC_MS 60000
+void bx_msg_time_encode(uint8_t out[BX_MSG_TIME_SIZE], int64_t ns);
+/* -1 unless the payload is exactly BX_MSG_TIME_SIZE bytes holding a time
+ * after the epoch (a zero or negative one is a broken sender, not a time). */
+int bx_msg_time_decode(const uint8_t *p, size_t len, int64_t *ns, struct bx_err *err);
 
 #endif

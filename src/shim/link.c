@@ -1,9 +1,11 @@
 /* The host end of the mux on ctl.sock: the main channel (4091), the readiness
- * heartbeat (PING/PONG on 4089) and the handling of main's messages. */
+ * heartbeat (PING/PONG on 4089), the guest's clock (TIME) and the handling of
+ * main's messages. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../proto/frame.h"
@@ -43,6 +45,11 @@ static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 		} else {
 			s->main_open = true;
 			s->main_activity = true;
+			/* the agent spawns main on the first TIME: it goes before
+			 * anything main_out holds (stdin), stamped now, not when the
+			 * channel was asked for while the guest was still booting */
+			shim_link_send_time(s);
+			shim_main_flush(s);
 		}
 	}
 }
@@ -136,8 +143,43 @@ static int open_main(struct shim *s, struct bx_err *err)
 		return -1;
 	s->main_id = c->id;
 	s->main_retry_ms = 0;
-	shim_main_flush(s);
+	s->time_sent = false;
+	s->time_due_ms = 0;
 	return 0;
+}
+
+/* TIME goes straight onto the channel, whole, at a message boundary: the
+ * first one before anything of main_out (held until then, whatever the
+ * client queued meanwhile), later ones only once main_out is empty, and only
+ * with credit for all of it. Otherwise it stays due and the tick tries again:
+ * a TIME queued behind stdin main is not reading would arrive stale and set
+ * the guest's clock back. Never while frozen: it would wait in the socket and
+ * arrive stale after the unpause. */
+static void send_time_if_due(struct shim *s, long long now)
+{
+	struct bx_chan *c = main_chan(s);
+	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || s->paused ||
+	    (s->time_sent && bq_size(&s->main_out)))
+		return;
+	uint8_t msg[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
+	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	bx_msg_encode_hdr(msg, BX_M_TIME, BX_MSG_TIME_SIZE);
+	bx_msg_time_encode(msg + BX_MSG_HDR_SIZE, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	bx_mux_send(&s->mux, c, msg, sizeof(msg));
+	s->time_sent = true;
+	s->time_due_ms = now + BX_TIME_RESYNC_MS;
+}
+
+void shim_link_send_time(struct shim *s)
+{
+	if (!main_chan(s))
+		return;
+	long long now = shim_now_ms();
+	s->time_due_ms = now;
+	send_time_if_due(s, now); /* queued in the mux: the caller writes it out */
 }
 
 /* Right after connecting: the main channel first (the agent serves it once
@@ -161,6 +203,9 @@ void shim_link_tick(struct shim *s, long long now)
 		if (open_main(s, &err) < 0)
 			shim_log(s, true, "cannot reopen the main channel: %s", err.msg);
 	}
+	send_time_if_due(s, now);
+	if (bq_size(&s->main_out))
+		shim_main_flush(s); /* waited for the first TIME */
 	/* one heartbeat outstanding at a time: an unanswered one is simply still
 	 * queued behind a booting guest; retries follow a refusal. */
 	if (!s->hb_pong && !s->hb_id && s->hb_next_ms && now >= s->hb_next_ms) {
@@ -263,7 +308,8 @@ void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t 
 void shim_main_flush(struct shim *s)
 {
 	struct bx_chan *c = main_chan(s);
-	if (!c || c->state == BX_CH_CLOSING)
+	/* held until the first TIME is out: main starts on it (see on_open_result) */
+	if (!c || c->state != BX_CH_OPEN || !s->time_sent)
 		return;
 	while (bq_size(&s->main_out)) {
 		size_t n = bx_mux_send(&s->mux, c, bq_data(&s->main_out), bq_size(&s->main_out));

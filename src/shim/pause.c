@@ -95,6 +95,10 @@ void shim_pause_resume(struct shim *s)
 	}
 	s->paused = false;
 	shim_log(s, false, "VM unpaused");
+	/* the guest's clock stood still while frozen: the host's time goes out
+	 * before the CLI hears "running", so anything it runs next is behind it */
+	shim_link_send_time(s);
+	shim_link_writable(s);
 	publish(s, false);
 }
 

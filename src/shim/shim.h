@@ -104,6 +104,8 @@ struct shim {
 	bool pause_pending;          /* a pause waits for the guest to finish booting */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
 	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
+	bool time_sent;              /* this main channel got its first TIME (main_out waits for it) */
+	long long time_due_ms;       /* send the host's clock (TIME) at this time (0: not yet open) */
 
 	/* the attached client */
 	int cli_fd;                  /* -1: none */
@@ -203,6 +205,10 @@ void shim_link_readable(struct shim *s);
 void shim_link_writable(struct shim *s);
 void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
 void shim_main_flush(struct shim *s);
+/* The host's clock to the guest (BX_M_TIME) now, e.g. after an unpause
+ * (queued in the mux; shim_link_writable sends it); resent by shim_link_tick
+ * every BX_TIME_RESYNC_MS. */
+void shim_link_send_time(struct shim *s);
 void shim_process_main(struct shim *s);
 void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg);
 

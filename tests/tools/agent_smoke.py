@@ -24,8 +24,8 @@ def boot(args, **kw):
 
 
 def t_services():
-    """exec/pty services while main runs, then main's own result."""
-    # main waits for its stdin, so it outlives the exec checks (its exit ends the box)
+    """exec/pty services before main is attached, then main's own result."""
+    # main starts on the host's first TIME (attach_main): its exit ends the box
     with boot(['sh', '-c', 'read x; echo main-$x'], hostname='box1', stdin=True) as vm:
         try:
             t = time.monotonic()
@@ -108,7 +108,8 @@ def main_case(name, args, want_code, want_out=None, want_err=None, max_exit_s=No
     with boot(args, **kw) as vm:
         try:
             ch = vm.mux.open(mc.PORT_MAIN)
-            t = time.monotonic()  # main was spawned just before the agent served this OPEN
+            ch.send_msg(mc.TIME, struct.pack('<q', time.time_ns()))  # main is spawned on it
+            t = time.monotonic()
             r = mc.collect(ch)
             el = time.monotonic() - t
             if r['code'] is not None:

@@ -22,6 +22,7 @@ WINDOW = 256 * 1024
 # message kinds
 (PING, PONG, REQ, STDIN, STDIN_EOF, STDOUT, STDERR, EXIT, SIGNAL, RESIZE, ERROR,
  EXIT_ACK, STARTED) = range(1, 14)
+TIME = 16  # host->guest on main: i64 LE ns since the epoch; the agent spawns main on the first
 KIND_NAMES = {v: k for k, v in dict(PING=PING, PONG=PONG, REQ=REQ, STDIN=STDIN, STDIN_EOF=STDIN_EOF,
                                     STDOUT=STDOUT, STDERR=STDERR, EXIT=EXIT, SIGNAL=SIGNAL, RESIZE=RESIZE,
                                     ERROR=ERROR, EXIT_ACK=EXIT_ACK, STARTED=STARTED).items()}
@@ -253,6 +254,7 @@ def run_exec(mux, args, pty=False, stdin=None, timeout=60, **spec):
 
 def attach_main(mux, stdin=None, ack=True, timeout=60):
     ch = mux.open(PORT_MAIN)
+    ch.send_msg(TIME, struct.pack('<q', time.time_ns()))  # as the shim does: main starts on it
     if stdin is not None:
         if stdin:
             ch.send_msg(STDIN, stdin)

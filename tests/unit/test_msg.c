@@ -163,6 +163,53 @@ static void test_bad_kind(void **state)
 	}
 }
 
+/* TIME round-trips through the parser, little endian, all 64 bits (a time
+ * past 2038 and one whose low word has the top bit set). */
+static void test_time_roundtrip(void **state)
+{
+	const int64_t times[] = {1, 1795980000123456789LL, 4102444800999999999LL, 0x00000001ffffffffLL,
+				 INT64_MAX};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		uint8_t payload[BX_MSG_TIME_SIZE], wire[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
+		struct bx_err err;
+		bx_msg_time_encode(payload, times[i]);
+		assert_int_equal(bx_msg_encode(wire, sizeof(wire), BX_M_TIME, payload, sizeof(payload), &err),
+				 (int)sizeof(wire));
+		struct bx_msgbuf b;
+		struct bx_msg m;
+		bx_msgbuf_init(&b);
+		assert_int_equal(bx_msgbuf_append(&b, wire, sizeof(wire), &err), 0);
+		assert_int_equal(bx_msgbuf_next(&b, &m, &err), 1);
+		assert_int_equal(m.kind, BX_M_TIME);
+		int64_t ns = 0;
+		assert_int_equal(bx_msg_time_decode(m.payload, m.len, &ns, &err), 0);
+		assert_true(ns == times[i]);
+		bx_msgbuf_free(&b);
+	}
+	uint8_t le[BX_MSG_TIME_SIZE];
+	bx_msg_time_encode(le, 0x0102030405060708LL);
+	assert_memory_equal(le, "\x08\x07\x06\x05\x04\x03\x02\x01", BX_MSG_TIME_SIZE);
+}
+
+/* The agent sets its clock from this: anything but exactly 8 bytes of a
+ * positive time is refused. */
+static void test_time_rejects(void **state)
+{
+	uint8_t p[BX_MSG_TIME_SIZE + 1] = {0};
+	struct bx_err err;
+	int64_t ns = 42;
+	bx_msg_time_encode(p, 1700000000000000000LL);
+	assert_int_equal(bx_msg_time_decode(p, 0, &ns, &err), -1);
+	assert_int_equal(bx_msg_time_decode(p, BX_MSG_TIME_SIZE - 1, &ns, &err), -1);
+	assert_int_equal(bx_msg_time_decode(p, BX_MSG_TIME_SIZE + 1, &ns, &err), -1);
+	assert_int_equal(ns, 42);
+	bx_msg_time_encode(p, 0);
+	assert_int_equal(bx_msg_time_decode(p, BX_MSG_TIME_SIZE, &ns, &err), -1);
+	bx_msg_time_encode(p, -1);
+	assert_int_equal(bx_msg_time_decode(p, BX_MSG_TIME_SIZE, &ns, &err), -1);
+	assert_int_equal(ns, 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +219,8 @@ int main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_max_size_ok),
 		cmocka_unit_test(test_bad_kind),
+		cmocka_unit_test(test_time_roundtrip),
+		cmocka_unit_test(test_time_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
