@@ -71,7 +71,7 @@ def test_reboot_reconciles_and_system_boot_brings_back_the_policy_boxes(no_leaks
         "unless": ("run", "-d", *small, "--network", "none", "--restart", "unless-stopped", "--name", "unless", *up),
         "onfail": ("run", "-d", *small, "--network", "none", "--restart", "on-failure", "--name", "onfail", *up),
         "stopped": ("run", "-d", *small, "--network", "none", "--restart", "unless-stopped", "--name", "stopped", *up),
-        "ephemeral": ("run", "-d", *small, "--network", "none", "--rm", "--name", "ephemeral", *up),
+        "reboot-rm": ("run", "-d", *small, "--network", "none", "--rm", "--name", "reboot-rm", *up),
         "broken": ("run", "-d", *small, "--network", "none", "--restart", "always", "-v", f"{share}:/data",
                    "--name", "broken", *up),
     }
@@ -82,7 +82,7 @@ def test_reboot_reconciles_and_system_boot_brings_back_the_policy_boxes(no_leaks
     for name in boxes:
         until(lambda: "up" in logs(bx, name), f"box {name} to run")
     bx("stop", "-t", "30", "stopped", check=0)  # a user stop: unless-stopped stands down
-    ephemeral_id = bx("inspect", "-f", "{{.Id}}", "ephemeral", check=0).stdout.decode().strip()
+    rm_box_id = bx("inspect", "-f", "{{.Id}}", "reboot-rm", check=0).stdout.decode().strip()
 
     killed = simulate_reboot(bx)
     assert any("boxvm-shim" in c for c in killed) and any("qemu-system" in c for c in killed)
@@ -96,9 +96,9 @@ def test_reboot_reconciles_and_system_boot_brings_back_the_policy_boxes(no_leaks
     assert seen["stopped"][1].startswith("Exited (143)"), seen  # its own exit, untouched
     assert seen["created"][0] == "created", seen
     # a --rm box of a dead shim is removed, keeping its log as any failed --rm box
-    assert "ephemeral" not in seen
-    assert not os.path.exists(os.path.join(bx.root, "boxes", ephemeral_id))
-    assert logs(bx, "ephemeral") == "up\n"
+    assert "reboot-rm" not in seen
+    assert not os.path.exists(os.path.join(bx.root, "boxes", rm_box_id))
+    assert logs(bx, "reboot-rm") == "up\n"  # (kept in DATA/kept-logs: a name no other test uses)
 
     # boot: always and unless-stopped come back; a box that cannot start says
     # why and fails the command, without keeping the others down
