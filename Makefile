@@ -163,6 +163,10 @@ install: all
 	install -m 0755 $(BUILD)/boxvm $(DESTDIR)$(PREFIX)/bin/boxvm
 	install -m 0755 $(BUILD)/boxvm-runtime $(DESTDIR)$(PREFIX)/bin/boxvm-runtime
 	install -m 0755 $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
+	@# the boot unit (not enabled: contrib/boxvm-boot.service says how), naming this PREFIX's boxvm
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/boxvm|$(PREFIX)/bin/boxvm|' contrib/boxvm-boot.service > $(BUILD)/boxvm-boot.service
+	install -m 0644 $(BUILD)/boxvm-boot.service $(DESTDIR)$(PREFIX)/lib/systemd/system/boxvm-boot.service
 
 clean:
 	rm -rf build

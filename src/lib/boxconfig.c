@@ -69,6 +69,13 @@ bool bx_restart_should(const struct bx_restart_policy *p, int code, int restart_
 	}
 }
 
+bool bx_restart_at_boot(const struct bx_restart_policy *p, bool manually_stopped, bool ever_started)
+{
+	if (!ever_started)
+		return false;
+	return p->kind == BX_RESTART_ALWAYS || (p->kind == BX_RESTART_UNLESS_STOPPED && !manually_stopped);
+}
+
 long long bx_restart_backoff_ms(int consecutive)
 {
 	long long ms = 100;

@@ -36,6 +36,12 @@ const char *bx_restart_kind_name(enum bx_restart_kind k);
 /* Should the box be started again after main exited with code, having been
  * restarted restart_count times already? */
 bool bx_restart_should(const struct bx_restart_policy *p, int code, int restart_count, bool manually_stopped);
+/* Should `boxvm system boot` (run once at host boot) start this box again,
+ * as Docker's daemon does when it starts? always: yes, even after a user
+ * stop; unless-stopped: unless the user stopped it; on-failure and no: never
+ * (Docker's on-failure "doesn't restart the container if the daemon
+ * restarts"). A box never started (created) stays as it is. */
+bool bx_restart_at_boot(const struct bx_restart_policy *p, bool manually_stopped, bool ever_started);
 /* Delay before restart number `consecutive` (0-based) of a box that keeps
  * failing fast: 100 ms doubling up to 60 s, as Docker does. */
 long long bx_restart_backoff_ms(int consecutive);

@@ -44,6 +44,24 @@ static void test_restart_policy(void **state)
 	assert_false(bx_restart_should(&p, 1, 0, false));
 }
 
+/* boxvm system boot: Docker's daemon start */
+static void test_restart_at_boot(void **state)
+{
+	struct bx_restart_policy p;
+	struct bx_err err;
+	bx_restart_policy_parse("always", &p, &err);
+	assert_true(bx_restart_at_boot(&p, false, true));
+	assert_true(bx_restart_at_boot(&p, true, true)); /* always: even a user stop */
+	assert_false(bx_restart_at_boot(&p, false, false)); /* created, never started */
+	bx_restart_policy_parse("unless-stopped", &p, &err);
+	assert_true(bx_restart_at_boot(&p, false, true));
+	assert_false(bx_restart_at_boot(&p, true, true));
+	bx_restart_policy_parse("on-failure", &p, &err);
+	assert_false(bx_restart_at_boot(&p, false, true));
+	bx_restart_policy_parse("no", &p, &err);
+	assert_false(bx_restart_at_boot(&p, false, true));
+}
+
 static void test_backoff(void **state)
 {
 	assert_int_equal(bx_restart_backoff_ms(0), 100);
@@ -173,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_restart_policy),
+		cmocka_unit_test(test_restart_at_boot),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_log_opts),
