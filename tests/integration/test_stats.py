@@ -184,7 +184,12 @@ def test_cpu_follows_a_restart_by_the_policy(no_leaks):
             st = json.loads(bx("inspect", ref, check=0).stdout)[0]
             return st["RestartCount"] >= 1 and st["State"]["Running"]
         until(restarted, "the restart by the policy")
-        row = guest_stats(bx, ref)
+        # the new guest answers stats a moment before it has spawned main
+        # (main waits for the host's time): wait for main to be there
+        def with_main():
+            row = guest_stats(bx, ref)
+            return row if int(row["PIDs"]) >= 1 else None
+        row = until(with_main, "main running in the new boot")
         # a number, not "--": qemu.pid names the live QEMU of the new boot
         cpu(row)
         assert int(row["PIDs"]) >= 1
