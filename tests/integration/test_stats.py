@@ -50,10 +50,13 @@ def stats(bx, *refs, flags=()):
 def guest_stats(bx, ref):
     """One sample of a running box whose guest answered: not "--" (booting,
     no interval yet) and not Docker's zeros for a box that is not running
-    (a running guest always has a memory size)."""
+    (a running guest always has a memory size), and counting main (the guest
+    answers stats a moment before it spawns main, which waits for the host's
+    time; every box here runs a main that stays)."""
     def one():
         (r,) = stats(bx, ref)
-        return r if r["MemUsage"] not in ("-- / --", "0B / 0B") and r["CPUPerc"] != "--" else None
+        return r if r["MemUsage"] not in ("-- / --", "0B / 0B") and r["CPUPerc"] != "--" and \
+            int(r["PIDs"]) >= 1 else None
     return until(one, f"stats of {ref} with the guest's numbers")
 
 
@@ -184,12 +187,7 @@ def test_cpu_follows_a_restart_by_the_policy(no_leaks):
             st = json.loads(bx("inspect", ref, check=0).stdout)[0]
             return st["RestartCount"] >= 1 and st["State"]["Running"]
         until(restarted, "the restart by the policy")
-        # the new guest answers stats a moment before it has spawned main
-        # (main waits for the host's time): wait for main to be there
-        def with_main():
-            row = guest_stats(bx, ref)
-            return row if int(row["PIDs"]) >= 1 else None
-        row = until(with_main, "main running in the new boot")
+        row = guest_stats(bx, ref)  # main running in the new boot
         # a number, not "--": qemu.pid names the live QEMU of the new boot
         cpu(row)
         assert int(row["PIDs"]) >= 1
