@@ -96,7 +96,8 @@ _Noreturn void agent_poweroff(void);
 int agent_mount_early(struct bx_err *err);
 int agent_switch_root(bool read_only, struct bx_err *err);
 int agent_mount_box(struct bx_err *err);
-bool agent_cmdline_debug(void);
+/* the kernel command line holds this whole word (e.g. "boxvm.debug=1") */
+bool agent_cmdline_has(const char *word);
 int agent_mkdir_p(const char *path, mode_t mode);
 
 /* volumes.c: bind mounts, volumes and tmpfs (spec->mounts). The shares are

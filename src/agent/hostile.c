@@ -15,7 +15,6 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,21 +27,10 @@ const char agent_hostile_text[] = "hostile \x1b]0;pwned\x07\x1b[2J\x1b[31mred\r\
 
 enum agent_hostile agent_hostile_mode(void)
 {
-	char buf[4096];
-	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return HOSTILE_NONE;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return HOSTILE_NONE;
-	buf[n] = '\0';
-	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n")) {
-		if (!strcmp(t, "boxvm.test_hostile=flood"))
-			return HOSTILE_FLOOD;
-		if (!strcmp(t, "boxvm.test_hostile=error_ctrl"))
-			return HOSTILE_ERROR_CTRL;
-	}
+	if (agent_cmdline_has("boxvm.test_hostile=flood"))
+		return HOSTILE_FLOOD;
+	if (agent_cmdline_has("boxvm.test_hostile=error_ctrl"))
+		return HOSTILE_ERROR_CTRL;
 	return HOSTILE_NONE;
 }
 

@@ -80,7 +80,7 @@ int main(void)
 		fprintf(stderr, "boxvm-agent: warning: not PID 1 (the guest kernel starts this as /init)\n");
 	if (agent_mount_early(&err) < 0)
 		agent_fatal("%s", err.msg);
-	ag.debug = agent_cmdline_debug();
+	ag.debug = agent_cmdline_has("boxvm.debug=1");
 	agent_log_init(ag.debug);
 	agent_info("starting (uptime %llu ms)", (unsigned long long)agent_now_ms());
 

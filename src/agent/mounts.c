@@ -66,7 +66,7 @@ int agent_mount_early(struct bx_err *err)
 	return do_mounts(m, sizeof(m) / sizeof(m[0]), err);
 }
 
-bool agent_cmdline_debug(void)
+bool agent_cmdline_has(const char *word)
 {
 	char buf[4096];
 	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
@@ -78,7 +78,7 @@ bool agent_cmdline_debug(void)
 		return false;
 	buf[n] = '\0';
 	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
-		if (strcmp(t, "boxvm.debug=1") == 0)
+		if (strcmp(t, word) == 0)
 			return true;
 	return false;
 }
