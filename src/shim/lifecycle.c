@@ -17,20 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../lib/keptlog.h"
 #include "../lib/paths.h"
 #include "../lib/state.h"
 #include "shim.h"
-
-static long long real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void shim_lc_init(struct shim *s)
 {
@@ -74,7 +66,7 @@ static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	r->status = BX_BOX_RUNNING;
 	r->shim_pid = c->pid;
 	r->shim_start_time = c->start_time;
-	r->started_ns = real_ns();
+	r->started_ns = shim_real_ns();
 	r->hold_output = false; /* only the first boot after start waits for the client */
 	return 0;
 }
@@ -95,7 +87,7 @@ void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
 	if (!s->lc.log_open)
 		return;
 	struct bx_err err;
-	if (bx_log_write(&s->lc.log, stream, buf, len, real_ns(), &err) < 0) {
+	if (bx_log_write(&s->lc.log, stream, buf, len, shim_real_ns(), &err) < 0) {
 		shim_log(s, true, "%s: logging stops", err.msg);
 		bx_log_close(&s->lc.log);
 		s->lc.log_open = false;
@@ -143,7 +135,7 @@ static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	struct exited_ctx *c = ctx;
 	r->status = c->restarting ? BX_BOX_RESTARTING : BX_BOX_EXITED;
 	r->exit_code = c->code;
-	r->finished_ns = real_ns();
+	r->finished_ns = shim_real_ns();
 	r->restart_count = c->restart_count;
 	r->hold_output = false;
 	if (!c->restarting) {
@@ -230,7 +222,7 @@ int shim_lc_restart(struct shim *s)
 		s->lc.consecutive = 0; /* a stable run: start the backoff over */
 	long long delay = bx_restart_backoff_ms(s->lc.consecutive++);
 	if (s->lc.log_open)
-		bx_log_flush(&s->lc.log, real_ns(), NULL);
+		bx_log_flush(&s->lc.log, shim_real_ns(), NULL);
 	s->lc.restart_count++;
 	shim_log(s, true, "main exited with %d; restart %d in %lld ms (policy %s)", s->exit_code, s->lc.restart_count,
 		 delay, bx_restart_kind_name(s->lc.cfg.restart.kind));
@@ -274,7 +266,7 @@ static int data_dir(const struct shim *s, char *out, size_t size)
 void shim_lc_finished(struct shim *s)
 {
 	if (s->lc.log_open) {
-		bx_log_flush(&s->lc.log, real_ns(), NULL);
+		bx_log_flush(&s->lc.log, shim_real_ns(), NULL);
 		bx_log_close(&s->lc.log);
 		s->lc.log_open = false;
 	}

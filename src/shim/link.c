@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../proto/frame.h"
@@ -49,7 +48,6 @@ static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 			 * anything main_out holds (stdin), stamped now, not when the
 			 * channel was asked for while the guest was still booting */
 			shim_link_send_time(s);
-			shim_main_flush(s);
 		}
 	}
 }
@@ -164,13 +162,14 @@ static void send_time_if_due(struct shim *s, long long now)
 	uint8_t msg[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
 	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	bx_msg_encode_hdr(msg, BX_M_TIME, BX_MSG_TIME_SIZE);
-	bx_msg_time_encode(msg + BX_MSG_HDR_SIZE, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	bx_msg_time_encode(msg + BX_MSG_HDR_SIZE, shim_real_ns());
 	bx_mux_send(&s->mux, c, msg, sizeof(msg));
-	s->time_sent = true;
 	s->time_due_ms = now + BX_TIME_RESYNC_MS;
+	if (!s->time_sent) {
+		s->time_sent = true;
+		shim_main_flush(s); /* what the client queued waited for this one */
+	}
 }
 
 void shim_link_send_time(struct shim *s)
@@ -204,8 +203,6 @@ void shim_link_tick(struct shim *s, long long now)
 			shim_log(s, true, "cannot reopen the main channel: %s", err.msg);
 	}
 	send_time_if_due(s, now);
-	if (bq_size(&s->main_out))
-		shim_main_flush(s); /* waited for the first TIME */
 	/* one heartbeat outstanding at a time: an unanswered one is simply still
 	 * queued behind a booting guest; retries follow a refusal. */
 	if (!s->hb_pong && !s->hb_id && s->hb_next_ms && now >= s->hb_next_ms) {

@@ -137,6 +137,8 @@ struct shim {
 
 /* daemon.c */
 long long shim_now_ms(void);
+/* wall clock (CLOCK_REALTIME), ns since the epoch: timestamps, the guest's TIME */
+long long shim_real_ns(void);
 void shim_log(struct shim *s, bool always, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int shim_daemonize(struct shim *s, struct bx_err *err);
 void shim_sync_report(int *sync_fd, const char *error_or_null);
