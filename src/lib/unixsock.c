@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +25,23 @@ int bx_unix_connect(const char *path, struct bx_err *err)
 		return bx_fail(err, e, "cannot connect to %s", path);
 	}
 	return sock;
+}
+
+int bx_unix_listen(const char *path, int backlog, int sock_flags, struct bx_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
+		return -1;
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | sock_flags, 0);
+	if (fd < 0)
+		return bx_fail(err, errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
+		int e = errno;
+		close(fd);
+		return bx_fail(err, e, "cannot listen on %s", path);
+	}
+	return fd;
 }
 
 #define BX_MAX_PASSED_FDS 8

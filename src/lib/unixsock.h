@@ -9,6 +9,10 @@
 /* Connect to path (SOCK_CLOEXEC). Returns the fd, or -1 with err whose errnum
  * is connect's errno (ENOENT/ECONNREFUSED: nobody listens there). */
 int bx_unix_connect(const char *path, struct bx_err *err);
+/* Listen on path (a stale socket there is replaced), mode 0600: only our
+ * own user may connect. sock_flags adds to SOCK_STREAM | SOCK_CLOEXEC (e.g.
+ * SOCK_NONBLOCK). Returns the fd, or -1 with err. */
+int bx_unix_listen(const char *path, int backlog, int sock_flags, struct bx_err *err);
 /* Send len bytes (at least 1) carrying nfds descriptors as SCM_RIGHTS. */
 int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, struct bx_err *err);
 

@@ -28,11 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/unixsock.h"
 #include "shim.h"
 
 #define READ_MAX 65536u
@@ -58,20 +57,10 @@ static struct bx_chan *conn_chan(struct shim *s, struct exec_conn *c)
 
 int shim_exec_listen(struct shim *s, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/exec.sock", s->spec.run_dir) < 0)
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/exec.sock", s->spec.run_dir) < 0 ||
+	    (s->exec_listen_fd = bx_unix_listen(path, 128, SOCK_NONBLOCK, err)) < 0)
 		return -1;
-	unlink(sa.sun_path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return bx_fail(err, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, 128) < 0) {
-		int e = errno;
-		close(fd);
-		return bx_fail(err, e, "cannot listen on %s", sa.sun_path);
-	}
-	s->exec_listen_fd = fd;
 	return 0;
 }
 
