@@ -391,12 +391,13 @@ void shim_process_main(struct shim *s)
 			/* the agent writes the same text to main's stderr stream; shim_log
 			 * makes the guest's text safe for the log (src/lib/safetext.h),
 			 * and only the first few are kept: a guest must not fill the disk */
-			if (s->guest_errors_logged < GUEST_ERRORS_LOGGED_MAX)
+			if (s->guest_errors_logged < GUEST_ERRORS_LOGGED_MAX) {
+				s->guest_errors_logged++;
 				shim_log(s, true, "guest: %.*s%s",
 					 (int)(m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX),
 					 (const char *)m.payload,
-					 s->guest_errors_logged + 1 == GUEST_ERRORS_LOGGED_MAX ? " (further guest errors are not logged)" : "");
-			s->guest_errors_logged++;
+					 s->guest_errors_logged == GUEST_ERRORS_LOGGED_MAX ? " (further guest errors are not logged)" : "");
+			}
 			consume_main(s, m.len);
 			break;
 		case BX_M_STARTED:

@@ -99,7 +99,7 @@ struct shim {
 	long long hb_next_ms;        /* next heartbeat attempt (0: one outstanding or done) */
 	bool hb_pong, main_open, main_activity, ready;
 	bool link_pause_noted;       /* logged that the guest stopped reading the link (once per boot) */
-	unsigned guest_errors_logged; /* the guest's ERRORs on main this boot (link.c logs the first few) */
+	unsigned guest_errors_logged; /* the guest's ERRORs logged this boot (link.c stops at a few) */
 	bool paused;                 /* QEMU stopped through QMP (pause.c) */
 	bool pause_pending;          /* a pause waits for the guest to finish booting */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
