@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,18 +258,12 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 		q->procs_fd = -1;
 		return pid;
 	}
-	setpgid(0, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(q->err[1], 1) < 0 || dup2(q->err[1], 2) < 0)
-		_exit(127);
+	shim_child_init(parent, q->err[1]);
 	if (q->procs_fd >= 0 && write(q->procs_fd, "0", 1) != 1)
 		child_fail("joining its cgroup");
 	/* lay the fds out as 3, 4, ...: first above the target range, so no
 	 * dup2 overwrites a source still to be moved */
-	int high[64 + BX_MAX_SHARES];
+	int high[sizeof(q->fd) / sizeof(q->fd[0])];
 	for (int i = 0; i < q->n; i++)
 		if ((high[i] = fcntl(q->fd[i], F_DUPFD_CLOEXEC, 3 + q->n)) < 0)
 			child_fail("fcntl");
@@ -291,11 +284,8 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 			child_fail("setresgid");
 		if (setresuid(uid, uid, uid) < 0) /* clears every capability */
 			child_fail("setresuid");
+		shim_child_die_with(parent); /* the uid change cleared the parent-death signal */
 	}
-	/* after the uid change, which clears it */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127); /* the shim died before prctl took effect */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	/* none of the shim's environment (the user's: it may hold tokens) */

@@ -20,12 +20,17 @@
 #include "../lib/vmproc.h"
 #include "shim.h"
 
-void shim_child_init(pid_t parent, int out_fd)
+void shim_child_die_with(pid_t parent)
 {
-	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* the shim died before prctl took effect */
+}
+
+void shim_child_init(pid_t parent, int out_fd)
+{
+	setpgid(0, 0);
+	shim_child_die_with(parent);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
