@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/unixsock.h"
 #include "shim.h"
 
 /* The user QEMU runs as: leased once per box and kept across restarts. */
@@ -123,21 +124,21 @@ static int qmp_listener(struct shim *s, struct bx_err *err)
  * vhost-user's first message is QEMU's. */
 static int vfs_connect(struct shim *s, const char *name, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/%s", s->spec.run_dir, name) < 0)
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/%s", s->spec.run_dir, name) < 0)
 		return -1;
 	long long end = shim_now_ms() + 10000;
 	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return bx_fail(err, errno, "socket");
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		struct bx_err e;
+		int fd = bx_unix_connect(path, &e);
+		if (fd >= 0)
 			return fd;
-		int e = errno;
-		close(fd);
-		/* bound but not listening yet: a moment */
-		if (e != ECONNREFUSED || shim_now_ms() > end)
-			return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+		/* ECONNREFUSED: bound but not listening yet, a moment */
+		if (e.errnum != ECONNREFUSED || shim_now_ms() > end) {
+			if (err)
+				*err = e;
+			return -1;
+		}
 		usleep(5 * 1000);
 	}
 }
