@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #include "../lib/paths.h"
+#include "../lib/unixsock.h"
 #include "shim.h"
 
 /* The user QEMU runs as: leased once per box and kept across restarts. */
@@ -124,21 +124,21 @@ static int qmp_listener(struct shim *s, struct bx_err *err)
  * vhost-user's first message is QEMU's. */
 static int vfs_connect(struct shim *s, const char *name, struct bx_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s/%s", s->spec.run_dir, name) < 0)
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/%s", s->spec.run_dir, name) < 0)
 		return -1;
 	long long end = shim_now_ms() + 10000;
 	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return bx_fail(err, errno, "socket");
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		struct bx_err e;
+		int fd = bx_unix_connect(path, &e);
+		if (fd >= 0)
 			return fd;
-		int e = errno;
-		close(fd);
-		/* bound but not listening yet: a moment */
-		if (e != ECONNREFUSED || shim_now_ms() > end)
-			return bx_fail(err, e, "cannot connect to %s", sa.sun_path);
+		/* ECONNREFUSED: bound but not listening yet, a moment */
+		if (e.errnum != ECONNREFUSED || shim_now_ms() > end) {
+			if (err)
+				*err = e;
+			return -1;
+		}
 		usleep(5 * 1000);
 	}
 }
@@ -259,18 +259,12 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 		q->procs_fd = -1;
 		return pid;
 	}
-	setpgid(0, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(q->err[1], 1) < 0 || dup2(q->err[1], 2) < 0)
-		_exit(127);
+	shim_child_init(parent, q->err[1]);
 	if (q->procs_fd >= 0 && write(q->procs_fd, "0", 1) != 1)
 		child_fail("joining its cgroup");
 	/* lay the fds out as 3, 4, ...: first above the target range, so no
 	 * dup2 overwrites a source still to be moved */
-	int high[64 + BX_MAX_SHARES];
+	int high[sizeof(q->fd) / sizeof(q->fd[0])];
 	for (int i = 0; i < q->n; i++)
 		if ((high[i] = fcntl(q->fd[i], F_DUPFD_CLOEXEC, 3 + q->n)) < 0)
 			child_fail("fcntl");
@@ -291,11 +285,8 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 			child_fail("setresgid");
 		if (setresuid(uid, uid, uid) < 0) /* clears every capability */
 			child_fail("setresuid");
+		shim_child_die_with(parent); /* the uid change cleared the parent-death signal */
 	}
-	/* after the uid change, which clears it */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127); /* the shim died before prctl took effect */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail("no_new_privs");
 	/* none of the shim's environment (the user's: it may hold tokens) */

@@ -160,6 +160,9 @@ pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *
 /* In a forked child: its own process group, killed with the shim, signals
  * unblocked, stdout/stderr to out_fd (-1: kept). */
 void shim_child_init(pid_t parent, int out_fd);
+/* In a forked child: killed with the shim (parent: its pid before fork); again
+ * after a change of user, which clears the parent-death signal. */
+void shim_child_die_with(pid_t parent);
 /* The last line of a text file (a helper's log) into out ("" if none). */
 void shim_last_line(const char *path, char *out, size_t size);
 

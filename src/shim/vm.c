@@ -20,12 +20,17 @@
 #include "../lib/vmproc.h"
 #include "shim.h"
 
-void shim_child_init(pid_t parent, int out_fd)
+void shim_child_die_with(pid_t parent)
 {
-	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* the shim died before prctl took effect */
+}
+
+void shim_child_init(pid_t parent, int out_fd)
+{
+	setpgid(0, 0);
+	shim_child_die_with(parent);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -110,7 +115,7 @@ int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms)
 	}
 }
 
-static void last_line(const char *path, char *out, size_t size)
+void shim_last_line(const char *path, char *out, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -121,12 +126,6 @@ static void last_line(const char *path, char *out, size_t size)
 		text[--len] = '\0';
 	char *nl = strrchr(text, '\n');
 	snprintf(out, size, "%s", nl ? nl + 1 : text);
-}
-
-/* last_line for the other files (virtiofsd.c) */
-void shim_last_line(const char *path, char *out, size_t size)
-{
-	last_line(path, out, size);
 }
 
 int shim_start_qemu(struct shim *s, struct bx_err *err)
@@ -203,6 +202,6 @@ int shim_connect_ctl(struct shim *s, struct bx_err *err)
 	char qlog[PATH_MAX], line[512];
 	line[0] = '\0';
 	if (bx_path_join(qlog, sizeof(qlog), NULL, "%s/qemu.log", s->spec.box_dir) == 0)
-		last_line(qlog, line, sizeof(line));
+		shim_last_line(qlog, line, sizeof(line));
 	return bx_fail(err, 0, "qemu exited at start%s%s", line[0] ? ": " : "", line);
 }

@@ -106,6 +106,8 @@ mkdir -m 2775 sgdir 2>/dev/null; [ -d sgdir ] && echo dir-ok
 mkfifo fifo && echo fifo-ok
 echo data > f && echo more >> f && mv f g && cat g && rm g && echo rw-ok
 touch /rootsuid && chmod u+s /rootsuid && stat -c '%A' /rootsuid
+cp /rootsuid cpsuid 2>/dev/null || echo create-suid-refused
+mkfifo -m 4644 sfifo 2>/dev/null || echo mknod-suid-refused
 """
 
 
@@ -123,7 +125,9 @@ def test_shares_plant_no_privilege(bx, no_leaks, tmp_path):
     try:
         out = bx("exec", box, "sh", "-c", PRIVILEGE_SCRIPT, check=0).stdout.decode()
         for word in ("mknod-c-refused", "mknod-b-refused", "copied", "suid-refused", "sgid-refused", "dir-ok",
-                     "fifo-ok", "data\nmore\nrw-ok", "-rwSr--r--"):
+                     "fifo-ok", "data\nmore\nrw-ok", "-rwSr--r--",
+                     # a mode with a setuid bit in the create (openat) and mknod calls themselves
+                     "create-suid-refused", "mknod-suid-refused"):
             assert word in out, (word, out)
         assert _privileged_files(str(rw)) == []
         assert stat.S_ISFIFO(os.lstat(rw / "fifo").st_mode)
