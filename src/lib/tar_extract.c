@@ -123,6 +123,9 @@ int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err 
 		goto done;
 	}
 	archive_read_support_format_tar(in);
+	/* no bytes at all: the guest failed before its tar started (its own message
+	 * says why); nothing to refuse, and cp reports the guest's failure */
+	archive_read_support_format_empty(in);
 	/* no OWNER, XATTR, ACL, FFLAGS or MAC_METADATA: nothing of that kind is taken from a guest */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SPARSE |
 						    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |

@@ -7,6 +7,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -225,6 +226,26 @@ static void test_refuses_overlong_name(void **state)
 	expect_refused(t, 1);
 }
 
+/* a guest that failed before its tar wrote anything (no such SRC) sends nothing:
+ * that is no archive to refuse, so the guest's own failure is what cp reports */
+static void test_empty_stream_is_nothing(void **state)
+{
+	struct bx_err err = {0};
+	int fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	int rc = bx_tar_extract_fd(fd, dest, "cp", &err);
+	close(fd);
+	if (rc != 0)
+		fail_msg("an empty stream was refused: %s", err.msg);
+	DIR *d = opendir(dest);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_hardlink_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_has_no_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_overlong_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_stream_is_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
