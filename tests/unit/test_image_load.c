@@ -480,6 +480,13 @@ static void test_crafted_limits(void **state)
 	assert_int_equal(bx_size_limit_parse("0", &v), -1);
 	assert_int_equal(bx_size_limit_parse("1x", &v), -1);
 	assert_int_equal(bx_size_limit_parse("99999999999t", &v), -1);
+	/* strtoll's leniencies are not sizes either */
+	assert_int_equal(bx_size_limit_parse(" 16g", &v), -1);
+	assert_int_equal(bx_size_limit_parse("+16g", &v), -1);
+	assert_int_equal(bx_size_limit_parse("-1", &v), -1);
+	assert_int_equal(bx_size_limit_parse("1k ", &v), -1);
+	assert_int_equal(bx_size_limit_parse("1b", &v), -1);
+	assert_int_equal(bx_size_limit_parse("", &v), -1);
 }
 
 /* Unpacking stops at BOXVM_MAX_LAYER_SIZE with a clear error. */
