@@ -84,7 +84,7 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libboxvm.a $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) -lcmocka
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) -lcmocka
 
 deps:
 	@scripts/install-deps.sh

@@ -15,8 +15,9 @@ static const struct bx_opt load_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
-/* stdin is spooled to a temp file: the importer needs to read the tar twice
- * (index first, blobs after) and pipes cannot seek. */
+/* stdin is spooled to a temp file: the importer reads the tar several times
+ * (a listing, then each piece of metadata as the image's references lead to
+ * it, then the blobs in one pass; image_load.c) and a pipe is read once. */
 static int spool_stdin(const struct bx_paths *p, char *path, size_t size, struct bx_err *err)
 {
 	if (isatty(0))

@@ -11,9 +11,11 @@
 int bx_size_limit_parse(const char *v, long long *out)
 {
 	char *end;
+	if (!isdigit((unsigned char)*v)) /* strtoll would take " 5" and "+5" */
+		return -1;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if (errno || end == v || n <= 0)
+	if (errno || n <= 0)
 		return -1;
 	int shift = 0;
 	switch (tolower((unsigned char)*end)) {

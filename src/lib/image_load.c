@@ -149,7 +149,14 @@ static int scan_archive(struct bx_load *l, struct bx_err *err)
 		const char *hl = archive_entry_hardlink(e), *sl = archive_entry_symlink(e);
 		if (!hl && type != AE_IFREG && type != AE_IFLNK)
 			continue;
-		char *name = clean_path("", archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+		/* kept in memory for every member: a pax header allows a MiB each */
+		const char *raw = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+		if (strlen(raw) >= PATH_MAX || (hl && strlen(hl) >= PATH_MAX) || (sl && strlen(sl) >= PATH_MAX)) {
+			bx_fail(err, 0, "%s has a member name or link target longer than PATH_MAX; it is not an image archive",
+				l->archive);
+			goto out;
+		}
+		char *name = clean_path("", raw);
 		if (!name)
 			continue; /* a member outside the archive root cannot be one we look up */
 		if (l->nfiles >= MEMBERS_MAX) {

@@ -51,7 +51,8 @@ int bx_image_pull(const struct bx_paths *p, const char *ref, const struct bx_pul
 
 /* ---- internal (registry_stage.c) ---- */
 
-/* Ensure blob digest (size, if >= 0) is either in the store or verified in
+/* Ensure blob digest of size bytes (every descriptor carries one, and it
+ * bounds the download) is either in the store or verified in
  * DATA/blobs/incoming; downloads (resuming) when needed. *fetched: it was
  * downloaded now. */
 int bx_stage_blob(const struct bx_paths *p, struct bx_registry *r, const char *digest, long long size,

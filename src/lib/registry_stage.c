@@ -49,7 +49,7 @@ static int sink_write(void *vs, const void *buf, size_t len, struct bx_err *err)
 			return bx_fail(err, 0, "sha256 init failed");
 		return 0;
 	}
-	if (s->expect >= 0 && s->size + (long long)len > s->expect)
+	if (s->size + (long long)len > s->expect)
 		return bx_fail(err, 0, "blob %s is larger than the %lld bytes its manifest says; the registry's copy is corrupt",
 			       s->digest, s->expect);
 	if (!EVP_DigestUpdate(s->md, buf, len))
@@ -125,7 +125,7 @@ static int download(const struct bx_paths *p, struct bx_registry *r, const char 
 	}
 	if (rehash(&s, err) < 0)
 		goto out;
-	if (size >= 0 && s.size > size) { /* left by a corrupt earlier attempt */
+	if (s.size > size) { /* left by a corrupt earlier attempt */
 		if (ftruncate(s.fd, 0) < 0) {
 			bx_fail(err, errno, "cannot truncate %s", partial);
 			goto out;
@@ -138,7 +138,7 @@ static int download(const struct bx_paths *p, struct bx_registry *r, const char 
 		goto out;
 	}
 	bool resumed;
-	if (!(size >= 0 && s.size == size)) { /* complete already: just verify */
+	if (s.size != size) { /* equal: complete already, just verify */
 		if (bx_registry_blob(r, digest, s.size, sink_write, &s, &resumed, err) < 0) {
 			bad = strstr(err->msg, "larger than") != NULL;
 			goto out;
@@ -146,7 +146,7 @@ static int download(const struct bx_paths *p, struct bx_registry *r, const char 
 	}
 	char got[BX_DIGEST_SIZE];
 	hexdigest(s.md, got);
-	if (strcmp(got, digest) != 0 || (size >= 0 && s.size != size)) {
+	if (strcmp(got, digest) != 0 || s.size != size) {
 		bad = true;
 		if (strcmp(got, digest) != 0)
 			bx_fail(err, 0, "blob %s from %s/%s failed verification: its content has digest %s; the registry's copy is corrupt or was tampered with",

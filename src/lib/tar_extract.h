@@ -18,7 +18,9 @@
  *  - device nodes, FIFOs and sockets are skipped with one warning line each on
  *    stderr;
  *  - a name longer than PATH_MAX or with a component over NAME_MAX is refused;
- *    sparse files stay sparse.
+ *    sparse files stay sparse;
+ *  - an empty stream (the guest failed before its tar wrote anything) is
+ *    success with nothing written, so the caller reports the guest's failure.
  * The working directory is dest while it runs and restored after (libarchive
  * resolves entries against it), so call it from a single-threaded process. */
 int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err);

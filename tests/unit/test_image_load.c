@@ -480,6 +480,38 @@ static void test_crafted_limits(void **state)
 	assert_int_equal(bx_size_limit_parse("0", &v), -1);
 	assert_int_equal(bx_size_limit_parse("1x", &v), -1);
 	assert_int_equal(bx_size_limit_parse("99999999999t", &v), -1);
+	/* strtoll's leniencies are not sizes either */
+	assert_int_equal(bx_size_limit_parse(" 16g", &v), -1);
+	assert_int_equal(bx_size_limit_parse("+16g", &v), -1);
+	assert_int_equal(bx_size_limit_parse("-1", &v), -1);
+	assert_int_equal(bx_size_limit_parse("1k ", &v), -1);
+	assert_int_equal(bx_size_limit_parse("1b", &v), -1);
+	assert_int_equal(bx_size_limit_parse("", &v), -1);
+}
+
+/* A name is kept in memory for every member: one longer than PATH_MAX (a
+ * pax header allows a MiB, and a gzip of such headers is tiny) is refused. */
+static void test_overlong_member_name(void **state)
+{
+	static char name[PATH_MAX + 100], target[PATH_MAX + 100];
+	memset(name, 'a', sizeof(name) - 1);
+	memset(target, 'b', sizeof(target) - 1);
+	for (int which = 0; which < 2; which++) {
+		struct archive *a = archive_write_new();
+		archive_write_set_format_pax(a);
+		assert_int_equal(archive_write_open_filename(a, tar_path("longname.tar")), ARCHIVE_OK);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, which ? "l" : name);
+		archive_entry_set_filetype(e, which ? AE_IFLNK : AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		if (which)
+			archive_entry_set_symlink(e, target);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_entry_free(e);
+		archive_write_close(a);
+		archive_write_free(a);
+		expect_load_error("longname.tar", "longer than PATH_MAX");
+	}
 }
 
 /* Unpacking stops at BOXVM_MAX_LAYER_SIZE with a clear error. */
@@ -547,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unreferenced_sparse_member_not_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layer_unpack_ceiling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlong_member_name, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,13 +19,7 @@
 
 #include "lib/paths.h"
 #include "lib/tar_extract.h"
-
-struct ent {
-	const char *path;
-	char type;        /* f file, d dir, l symlink, h hardlink, p fifo, c char device */
-	const char *data; /* content or link target */
-	unsigned mode;
-};
+#include "tar_ents.h"
 
 static char base[64], dest[128], outside[128];
 
@@ -50,42 +45,7 @@ static int extract(const struct ent *e, size_t n, struct bx_err *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/in.tar", base);
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *ae = archive_entry_new();
-		archive_entry_set_pathname(ae, e[i].path);
-		archive_entry_set_uid(ae, 0);
-		archive_entry_set_gid(ae, 0);
-		archive_entry_set_perm(ae, e[i].mode ? e[i].mode : 0644);
-		switch (e[i].type) {
-		case 'f':
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_size(ae, (la_int64_t)strlen(e[i].data));
-			break;
-		case 'd': archive_entry_set_filetype(ae, AE_IFDIR); break;
-		case 'l':
-			archive_entry_set_filetype(ae, AE_IFLNK);
-			archive_entry_set_symlink(ae, e[i].data);
-			break;
-		case 'p': archive_entry_set_filetype(ae, AE_IFIFO); break;
-		case 'c':
-			archive_entry_set_filetype(ae, AE_IFCHR);
-			archive_entry_set_rdev(ae, makedev(1, 3));
-			break;
-		case 'h':
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_hardlink(ae, e[i].data);
-			break;
-		}
-		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
-		if (e[i].type == 'f')
-			archive_write_data(a, e[i].data, strlen(e[i].data));
-		archive_entry_free(ae);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
+	write_tar(path, e, n, false);
 	int fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
 	char cwd[PATH_MAX], after[PATH_MAX];
@@ -225,6 +185,26 @@ static void test_refuses_overlong_name(void **state)
 	expect_refused(t, 1);
 }
 
+/* a guest that failed before its tar wrote anything (no such SRC) sends nothing:
+ * that is no archive to refuse, so the guest's own failure is what cp reports */
+static void test_empty_stream_is_nothing(void **state)
+{
+	struct bx_err err = {0};
+	int fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	int rc = bx_tar_extract_fd(fd, dest, "cp", &err);
+	close(fd);
+	if (rc != 0)
+		fail_msg("an empty stream was refused: %s", err.msg);
+	DIR *d = opendir(dest);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +216,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_hardlink_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_has_no_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_overlong_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_stream_is_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
