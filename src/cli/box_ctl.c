@@ -59,7 +59,7 @@ int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err)
 	return bx_state_update(r->box_dir, set_stopped, NULL, NULL, err);
 }
 
-int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+static int each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx, bool missing_ok)
 {
 	struct bx_err err = {0};
 	struct bx_paths p;
@@ -68,7 +68,13 @@ int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
 	int rc = 0;
 	for (int i = first; i < argc; i++) {
 		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || fn(&p, argv[i], &rec, ctx, &err) < 0) {
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
+			int code = bx_cli_report(&err);
+			if (!missing_ok || err.errnum != ENOENT)
+				rc = code;
+			continue;
+		}
+		if (fn(&p, argv[i], &rec, ctx, &err) < 0) {
 			rc = bx_cli_report(&err);
 			continue;
 		}
@@ -76,6 +82,16 @@ int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
 		fflush(stdout);
 	}
 	return rc;
+}
+
+int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+{
+	return each_box(first, argc, argv, fn, ctx, false);
+}
+
+int cli_each_box_missing_ok(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+{
+	return each_box(first, argc, argv, fn, ctx, true);
 }
 
 bool cli_box_not_running(const struct bx_box_record *r, void *ctx)

@@ -63,27 +63,6 @@ int cmd_rm(int argc, char **argv)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm rm [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	if (!force)
-		return cli_each_box(a.i, argc, argv, remove_one, &force);
 	/* Docker's rm -f: a box that does not exist is reported, not an error (exit 0) */
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
-			int code = bx_cli_report(&err);
-			if (err.errnum != ENOENT)
-				rc = code;
-			continue;
-		}
-		if (remove_one(&p, argv[i], &rec, &force, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-		fflush(stdout);
-	}
-	return rc;
+	return (force ? cli_each_box_missing_ok : cli_each_box)(a.i, argc, argv, remove_one, &force);
 }
