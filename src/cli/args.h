@@ -7,14 +7,14 @@
 #include <stdbool.h>
 
 #include "../lib/err.h"
+#include "cli.h"
 
 /* The exit_code bx_args_next gives a flag it cannot parse (unknown, missing
- * its value, a bad value): bx_cli_report exits 125 for it in every command,
- * as Docker does. Above 255, so no other error's code is mistaken for it. */
-#define CLI_EXIT_BAD_FLAG (256 + BX_EXIT_ERROR)
+ * its value, a bad value): 125 in every command, as Docker's. */
+#define CLI_EXIT_BAD_FLAG CLI_EXIT_ALWAYS(BX_EXIT_ERROR)
 /* The exit_code of cli_need_operands: too few or too many arguments exit 1
  * in every command, `run` too, as Docker's. */
-#define CLI_EXIT_USAGE (256 + 1)
+#define CLI_EXIT_USAGE CLI_EXIT_ALWAYS(1)
 
 struct bx_opt {
 	char short_name;       /* 0: none */

@@ -59,7 +59,7 @@ int cli_box_mark_stopped(const struct bx_box_record *r, struct bx_err *err)
 	return bx_state_update(r->box_dir, set_stopped, NULL, NULL, err);
 }
 
-int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+static int each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx, bool missing_ok)
 {
 	struct bx_err err = {0};
 	struct bx_paths p;
@@ -68,7 +68,13 @@ int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
 	int rc = 0;
 	for (int i = first; i < argc; i++) {
 		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0 || fn(&p, argv[i], &rec, ctx, &err) < 0) {
+		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
+			int code = bx_cli_report(&err);
+			if (!missing_ok || err.errnum != ENOENT)
+				rc = code;
+			continue;
+		}
+		if (fn(&p, argv[i], &rec, ctx, &err) < 0) {
 			rc = bx_cli_report(&err);
 			continue;
 		}
@@ -76,6 +82,16 @@ int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
 		fflush(stdout);
 	}
 	return rc;
+}
+
+int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+{
+	return each_box(first, argc, argv, fn, ctx, false);
+}
+
+int cli_each_box_missing_ok(int first, int argc, char **argv, cli_box_fn fn, void *ctx)
+{
+	return each_box(first, argc, argv, fn, ctx, true);
 }
 
 bool cli_box_not_running(const struct bx_box_record *r, void *ctx)
@@ -87,29 +103,7 @@ int cli_box_wait_shim_gone(int shim_pidfd, const char *name, struct bx_err *err)
 {
 	char what[160];
 	snprintf(what, sizeof(what), "the supervisor of box %s", name);
-	int rc = bx_pidfd_wait(shim_pidfd, SHIM_EXIT_GUARD_MS, what, err);
-	if (shim_pidfd >= 0)
-		close(shim_pidfd);
-	return rc;
-}
-
-static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err);
-
-/* Stopped means every process of the box is gone: the record says exited
- * a moment before its shim has finished cleaning up, so wait for the shim too. */
-int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
-{
-	if (cli_box_not_running(r, NULL))
-		return 0; /* Docker: stopping a stopped box succeeds */
-	char name[sizeof(r->name)];
-	snprintf(name, sizeof(name), "%s", r->name);
-	int shim = bx_proc_pidfd(r->shim_pid, r->shim_start_time);
-	if (stop_box(r, sig, timeout_s, err) < 0) {
-		if (shim >= 0)
-			close(shim);
-		return -1;
-	}
-	return cli_box_wait_shim_gone(shim, name, err);
+	return bx_pidfd_wait(shim_pidfd, SHIM_EXIT_GUARD_MS, what, err);
 }
 
 static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
@@ -136,6 +130,20 @@ static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_e
 	if (w == 0)
 		return bx_fail(err, 0, "box %s did not stop within 30 s of being killed", r->name);
 	return w < 0 && err->errnum != ENOENT ? -1 : 0;
+}
+
+/* Stopped means every process of the box is gone: the record says exited
+ * a moment before its shim has finished cleaning up, so wait for the shim too. */
+int cli_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *err)
+{
+	if (cli_box_not_running(r, NULL))
+		return 0; /* Docker: stopping a stopped box succeeds */
+	char name[sizeof(r->name)];
+	snprintf(name, sizeof(name), "%s", r->name);
+	_cleanup_close_ int shim = bx_proc_pidfd(r->shim_pid, r->shim_start_time);
+	if (stop_box(r, sig, timeout_s, err) < 0)
+		return -1;
+	return cli_box_wait_shim_gone(shim, name, err);
 }
 
 /* The shim has acted on the request (or said why it could not), or the box
@@ -214,26 +222,24 @@ int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach
 		return -1;
 	if (!attach)
 		return 0;
-	int shim = cli_box_shim_pidfd(r->box_dir);
+	struct bx_detach keys;
+	bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
+	return cli_box_attach(&vm, forward_stdin, &keys, err);
+}
+
+int cli_box_attach(const struct bx_vmspec *vm, bool forward_stdin, const struct bx_detach *keys, struct bx_err *err)
+{
+	/* opened before the box can end, so the wait below cannot miss the shim */
+	_cleanup_close_ int shim = cli_box_shim_pidfd(vm->box_dir);
 	bool detached = false;
-	int rc;
-	if (vm.tty) {
-		struct bx_detach keys;
-		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
-		rc = bx_shim_attach_tty(vm.run_dir, vm.id, forward_stdin, &keys, &detached, err);
-	} else {
-		rc = bx_shim_attach(&vm, forward_stdin, err);
-	}
-	if (detached) {
-		if (shim >= 0)
-			close(shim);
-		return 0;
-	}
+	int rc = vm->tty ? bx_shim_attach_tty(vm->run_dir, vm->id, forward_stdin, keys, &detached, err)
+			 : bx_shim_attach(vm, forward_stdin, err);
+	if (detached)
+		return rc < 0 ? -1 : 0; /* the box goes on: nothing to wait for */
+	/* a failed attach waits too: the box may be ending (its error is the one told) */
 	struct bx_err e2;
-	if (cli_box_wait_shim_gone(shim, r->name, &e2) < 0 && rc >= 0) {
-		*err = e2;
+	if (cli_box_wait_shim_gone(shim, vm->id, rc < 0 ? &e2 : err) < 0 && rc >= 0)
 		return -1;
-	}
 	return rc;
 }
 

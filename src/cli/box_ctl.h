@@ -36,16 +36,25 @@ bool cli_box_not_running(const struct bx_box_record *r, void *ctx);
 #define SHIM_EXIT_GUARD_MS 60000
 /* A pidfd on the shim of the box in box_dir (bx_proc_pidfd), -1 if none. */
 int cli_box_shim_pidfd(const char *box_dir);
-/* Wait for the shim behind shim_pidfd (-1: nothing to wait for) to exit, and
- * close it. */
+/* Wait for the shim behind shim_pidfd (-1: nothing to wait for) to exit; the
+ * caller keeps the fd (_cleanup_close_). */
 int cli_box_wait_shim_gone(int shim_pidfd, const char *name, struct bx_err *err);
+/* Attach to a started box's main process (a raw terminal relay with keys for
+ * a -t box, plain streams otherwise) and return its exit code once the shim
+ * has exited too; 0 at once if the user detached; -1 with err. */
+struct bx_vmspec;
+struct bx_detach;
+int cli_box_attach(const struct bx_vmspec *vm, bool forward_stdin, const struct bx_detach *keys, struct bx_err *err);
 
 /* The loop of Docker's multi-box commands (stop, kill, pause, rm, ...): each
  * operand argv[first..argc) is looked up and handed to fn; a failure is
  * reported and the loop goes on with the next; a success prints the operand
- * as given. Returns 0, or the report's exit code (125) if any failed. */
+ * as given. Returns 0, or the report's exit code if any failed. */
 typedef int (*cli_box_fn)(const struct bx_paths *p, const char *ref, struct bx_box_record *r, void *ctx,
 			  struct bx_err *err);
 int cli_each_box(int first, int argc, char **argv, cli_box_fn fn, void *ctx);
+/* The same, but an operand that names no box is reported without failing
+ * the command, as Docker's rm -f. */
+int cli_each_box_missing_ok(int first, int argc, char **argv, cli_box_fn fn, void *ctx);
 
 #endif

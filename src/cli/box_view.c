@@ -121,9 +121,9 @@ static bool box_is_up(const struct bx_box_record *r)
 	return bx_box_status_live(r->status);
 }
 
-json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now)
+json_t *cli_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_trunc, long long now)
 {
-	char status[128], created[64], running_for[80], cmd[600], labels[1024] = "";
+	char status[128], created[64], running_for[80], cmd[600], labels_line[1024] = "";
 	cli_box_status_line(r, now, status, sizeof(status));
 	time_t sec = (time_t)(r->created_ns / 1000000000LL);
 	struct tm tm;
@@ -135,11 +135,7 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long 
 		snprintf(cmd, sizeof(cmd), "\"%s\"", r->command);
 	else
 		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", r->command);
-	json_t *cfg = read_config(r);
-	json_t *config = json_object_get(cfg, "Config");
-	cli_docker_config_defaults(config, json_object()); /* its Labels sorted, as Docker's */
-	labels_text(json_object_get(config, "Labels"), labels, sizeof(labels));
-	json_decref(cfg);
+	labels_text(labels, labels_line, sizeof(labels_line));
 	char id[65], ports_text[BX_MAX_PORTS * 64] = "";
 	snprintf(id, sizeof(id), "%.*s", no_trunc ? 64 : 12, r->id);
 	if (box_is_up(r)) {
@@ -148,7 +144,7 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long 
 	}
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image", r->image, "Command", cmd,
 			 "CreatedAt", created, "RunningFor", running_for, "Status", status, "State",
-			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels, "Ports", ports_text);
+			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels_line, "Ports", ports_text);
 }
 
 json_t *cli_box_inspect_json(const struct bx_box_record *r)

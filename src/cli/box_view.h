@@ -19,8 +19,9 @@ void cli_box_status_line(const struct bx_box_record *r, long long now_ns, char *
 void cli_time_rfc3339(long long ns, char *out, size_t size);
 
 /* The row object of `ps --format`: ID, Image, Command, CreatedAt, RunningFor,
- * Status, State, Names, Labels, Ports. */
-json_t *cli_box_ps_json(const struct bx_box_record *r, bool no_trunc, long long now_ns);
+ * Status, State, Names, Labels (from labels, the box's Config.Labels, in the
+ * order to show; NULL: none), Ports. */
+json_t *cli_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_trunc, long long now_ns);
 /* The object of `inspect` (config.json merged with the record). */
 json_t *cli_box_inspect_json(const struct bx_box_record *r);
 

@@ -43,15 +43,19 @@ int cmd_rmi(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 
+/* An exit_code (bx_fail_code) that bx_cli_report turns into exit status
+ * code in every command, whatever the command's own mapping of errors (see
+ * main.c); above 255, so no ordinary exit_code is mistaken for one. */
+#define CLI_EXIT_ALWAYS(code) (256 + (code))
 /* The exit_code of an inspect command's -f template that does not parse:
- * bx_cli_report exits 64 for it, as Docker's inspect commands do (a bad
- * `ps`/`images` --format exits 1). Above 255, as CLI_EXIT_BAD_FLAG. */
-#define CLI_EXIT_BAD_TEMPLATE (256 + 64)
+ * 64, as Docker's inspect commands exit (a bad `ps`/`images` --format
+ * exits 1). */
+#define CLI_EXIT_BAD_TEMPLATE CLI_EXIT_ALWAYS(64)
 
 /* Print "boxvm: <msg>" on stderr and return the exit code Docker's client
  * gives that error in the command being run (see main.c: 125/126/127 for
- * `run`, 126/127 for `exec`'s start failures, 1 otherwise; CLI_EXIT_BAD_FLAG:
- * 125; CLI_EXIT_BAD_TEMPLATE: 64). */
+ * `run`, 126/127 for `exec`'s start failures, 1 otherwise; N for
+ * CLI_EXIT_ALWAYS(N)). */
 int bx_cli_report(const struct bx_err *err);
 /* The exit code of the running command's errors: 125 in `run`, 1 elsewhere. */
 int cli_error_exit(void);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../lib/image_gc.h"
-#include "../lib/image_inspect.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
@@ -67,15 +66,11 @@ static int image_inspect(int argc, char **argv)
 	json_t *all = json_array();
 	int rc = 0;
 	for (int i = a.i; i < argc; i++) {
-		struct bx_image img = {0};
-		void *o;
-		if (bx_image_lookup(&p, argv[i], &img, &err) < 0 || bx_image_inspect_json(&p, &img, &o, &err) < 0) {
-			rc = bx_cli_report(&err);
-		} else {
-			cli_docker_config_defaults(json_object_get(o, "Config"), json_null());
+		json_t *o = cli_image_inspect_json(&p, argv[i], &err);
+		if (o)
 			json_array_append_new(all, o);
-		}
-		bx_image_free(&img);
+		else
+			rc = bx_cli_report(&err);
 	}
 	cli_inspect_print(all, format);
 	json_decref(all);

@@ -5,25 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../lib/image.h"
-#include "../lib/image_inspect.h"
 #include "../lib/state.h"
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
 #include "inspect_out.h"
-
-static json_t *image_json(const struct bx_paths *p, const char *ref)
-{
-	struct bx_image img = {0};
-	void *o = NULL;
-	if (bx_image_lookup(p, ref, &img, NULL) < 0 || bx_image_inspect_json(p, &img, &o, NULL) < 0)
-		o = NULL;
-	else
-		cli_docker_config_defaults(json_object_get(o, "Config"), json_null());
-	bx_image_free(&img);
-	return o;
-}
 
 enum { OPT_FORMAT, OPT_HELP };
 static const struct bx_opt inspect_opts[] = {
@@ -64,7 +50,7 @@ int cmd_inspect(int argc, char **argv)
 			json_array_append_new(all, cli_box_inspect_json(&rec));
 			continue;
 		}
-		json_t *img = err.errnum == ENOENT ? image_json(&p, argv[i]) : NULL;
+		json_t *img = err.errnum == ENOENT ? cli_image_inspect_json(&p, argv[i], NULL) : NULL;
 		if (img) {
 			json_array_append_new(all, img);
 			continue;

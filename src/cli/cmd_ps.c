@@ -9,6 +9,7 @@
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
+#include "inspect_out.h"
 #include "table.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
@@ -30,7 +31,7 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static json_t *labels_of(const struct bx_box_record *r)
+static json_t *config_of(const struct bx_box_record *r)
 {
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) < 0)
@@ -127,21 +128,31 @@ int cmd_ps(int argc, char **argv)
 		const struct bx_box_record *b = &boxes[k];
 		if (!all && !bx_box_status_live(b->status))
 			continue;
-		json_t *cfg = filters.labels ? labels_of(b) : NULL;
-		bool match = cli_filter_match(&filters, b, json_object_get(json_object_get(cfg, "Config"), "Labels"));
-		json_decref(cfg);
-		if (!match)
+		/* config.json is read once per box: the label filter, the LABELS
+		 * column and {{.Label "k"}} all use its labels */
+		json_t *cfg = filters.labels || !quiet ? config_of(b) : NULL;
+		json_t *config = json_object_get(cfg, "Config");
+		cli_docker_config_defaults(config, json_object()); /* its Labels sorted, as Docker's */
+		json_t *labels = json_object_get(config, "Labels");
+		if (!cli_filter_match(&filters, b, labels)) {
+			json_decref(cfg);
 			continue;
-		if (last >= 0 && shown >= last)
+		}
+		if (last >= 0 && shown >= last) {
+			json_decref(cfg);
 			break;
+		}
 		shown++;
 		if (quiet) {
 			printf("%.*s\n", no_trunc ? 64 : 12, b->id);
+			json_decref(cfg);
 			continue;
 		}
-		json_t *row = cli_box_ps_json(b, no_trunc, now);
-		if (!row)
+		json_t *row = cli_box_ps_json(b, labels, no_trunc, now);
+		if (!row) {
+			json_decref(cfg);
 			continue;
+		}
 		if (json_lines) {
 			char *t = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (t)
@@ -149,10 +160,7 @@ int cmd_ps(int argc, char **argv)
 			free(t);
 		} else if (format || table_tmpl) {
 			/* {{.Label "k"}} reads this map (lib/template.h) */
-			json_t *cfg = labels_of(b);
-			json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
 			json_object_set_new(row, "Label", json_is_object(labels) ? json_incref(labels) : json_object());
-			json_decref(cfg);
 			if (table_tmpl) {
 				cli_table_add_rendered(&table, table_tmpl, row);
 			} else {
@@ -169,6 +177,7 @@ int cmd_ps(int argc, char **argv)
 			cli_table_add(&table, cells);
 		}
 		json_decref(row);
+		json_decref(cfg);
 	}
 	cli_table_flush(&table, stdout);
 	free(boxes);

@@ -2,7 +2,6 @@
  * rootfs, logs, sockets). A running box needs -f, which kills its VM first. */
 #include <errno.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "../lib/state.h"
 #include "args.h"
@@ -26,20 +25,14 @@ static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_r
 		/* no restart after this, then the VM dies (137) */
 		if (cli_box_mark_stopped(&rec, err) < 0)
 			return -1;
-		int shim = bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
+		_cleanup_close_ int shim = bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
 		struct bx_err e2;
 		cli_box_kill_vm(&rec, &e2);
 		int w = bx_state_wait(rec.box_dir, cli_box_not_running, NULL, 30000, &rec, err);
-		if (w == 0) {
-			if (shim >= 0)
-				close(shim);
+		if (w == 0)
 			return bx_fail(err, 0, "box %s did not stop within 30 s of being killed", ref);
-		}
-		if (w < 0 && err->errnum != ENOENT) {
-			if (shim >= 0)
-				close(shim);
+		if (w < 0 && err->errnum != ENOENT)
 			return -1;
-		}
 		/* removed means no process of the box is left: its shim finishes first */
 		if (cli_box_wait_shim_gone(shim, ref, err) < 0)
 			return -1;
@@ -70,27 +63,6 @@ int cmd_rm(int argc, char **argv)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm rm [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
-	if (!force)
-		return cli_each_box(a.i, argc, argv, remove_one, &force);
 	/* Docker's rm -f: a box that does not exist is reported, not an error (exit 0) */
-	struct bx_paths p;
-	if (bx_paths_init(&p, &err) < 0)
-		return bx_cli_report(&err);
-	int rc = 0;
-	for (int i = a.i; i < argc; i++) {
-		struct bx_box_record rec;
-		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
-			int code = bx_cli_report(&err);
-			if (err.errnum != ENOENT)
-				rc = code;
-			continue;
-		}
-		if (remove_one(&p, argv[i], &rec, &force, &err) < 0) {
-			rc = bx_cli_report(&err);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-		fflush(stdout);
-	}
-	return rc;
+	return (force ? cli_each_box_missing_ok : cli_each_box)(a.i, argc, argv, remove_one, &force);
 }

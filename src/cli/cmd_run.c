@@ -318,27 +318,11 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		rc = 0;
 		goto out;
 	}
-	int shim = cli_box_shim_pidfd(vm.box_dir);
-	bool detached = false;
-	if (ro->tty) {
-		/* the main process is on a pty: relay a raw terminal (detach keys, resizes) */
-		rc = bx_shim_attach_tty(vm.run_dir, vm.id, ro->stdin_open, &detach_keys, &detached, &err);
-		if (rc >= 0 && detached)
-			rc = 0;
-	} else {
-		rc = bx_shim_attach(&vm, ro->stdin_open, &err);
-	}
+	/* returns once the box's shim has cleaned up after it (with --rm,
+	 * removed it) and exited */
+	rc = cli_box_attach(&vm, ro->stdin_open, &detach_keys, &err);
 	if (rc < 0)
 		rc = bx_cli_report(&err);
-	/* the box has ended: return once its shim has cleaned up after it (with
-	 * --rm, removed it) and exited */
-	struct bx_err e2 = {0};
-	if (detached) {
-		if (shim >= 0)
-			close(shim);
-	} else if (cli_box_wait_shim_gone(shim, vm.id, &e2) < 0 && rc == 0) {
-		rc = bx_cli_report(&e2);
-	}
 	goto out;
 fail:
 	rc = bx_cli_report(&err);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/image.h"
+#include "../lib/image_inspect.h"
 #include "../lib/template.h"
 #include "cli.h"
 
@@ -79,4 +81,14 @@ void cli_inspect_print(json_t *all, const char *format)
 			printf("%s\n", t);
 		free(t);
 	}
+}
+
+json_t *cli_image_inspect_json(const struct bx_paths *p, const char *ref, struct bx_err *err)
+{
+	struct bx_image img = {0};
+	void *o = NULL;
+	if (bx_image_lookup(p, ref, &img, err) == 0 && bx_image_inspect_json(p, &img, &o, err) == 0)
+		cli_docker_config_defaults(json_object_get(o, "Config"), json_null());
+	bx_image_free(&img);
+	return o;
 }

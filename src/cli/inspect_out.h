@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "../lib/err.h"
+#include "../lib/paths.h"
 
 /* Check -f's template before anything is looked up; a template that does not
  * parse exits 64 (CLI_EXIT_BAD_TEMPLATE), as Docker's inspect commands do. */
@@ -19,5 +20,8 @@ void cli_inspect_print(json_t *all, const char *format);
  * null), Entrypoint, Volumes and OnBuild null, Labels (empty_labels: {} for a
  * box, null for an image) with the keys sorted, as Go writes a map. */
 void cli_docker_config_defaults(json_t *config, json_t *empty_labels);
+/* The object `image inspect` shows for the image ref names (Docker's defaults
+ * in its Config); NULL with err if there is no such image. */
+json_t *cli_image_inspect_json(const struct bx_paths *p, const char *ref, struct bx_err *err);
 
 #endif

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "../lib/safetext.h"
-#include "args.h"
 #include "cli.h"
 
 /* How a command's errors map to exit codes, as Docker 20.10's client does:
@@ -11,10 +10,10 @@
  * be executed or found; every other command (`create` too) exits 1 on any
  * error. `exec` is one of them: a command it cannot start exits 126, but
  * that code comes from the box (the relay's EXIT), not from here; `exec -d`
- * of such a command exits 1, as Docker's does. A flag
- * that cannot be parsed is 125 for every command (CLI_EXIT_BAD_FLAG), missing
- * arguments 1 (CLI_EXIT_USAGE), an inspect template that does not parse 64
- * (CLI_EXIT_BAD_TEMPLATE). */
+ * of such a command exits 1, as Docker's does. Some errors
+ * exit the same in every command (CLI_EXIT_ALWAYS): a flag that cannot be
+ * parsed 125 (CLI_EXIT_BAD_FLAG), missing arguments 1 (CLI_EXIT_USAGE), an
+ * inspect template that does not parse 64 (CLI_EXIT_BAD_TEMPLATE). */
 enum error_codes { ERRORS_EXIT_1, ERRORS_RUN };
 
 struct command {
@@ -76,11 +75,9 @@ int bx_cli_report(const struct bx_err *err)
 	bx_safe_text(text, sizeof(text), err->msg, strnlen(err->msg, sizeof(err->msg)));
 	fprintf(stderr, "boxvm: %s\n", text[0] ? text : "unknown error");
 	int code = err->exit_code;
-	if (code == CLI_EXIT_BAD_FLAG)
-		return BX_EXIT_ERROR;
-	if (code == CLI_EXIT_BAD_TEMPLATE || code == CLI_EXIT_USAGE)
-		return code - 256;
-	if (error_codes == ERRORS_RUN && code > 0 && code < 256)
+	if (code > 255)
+		return code - CLI_EXIT_ALWAYS(0);
+	if (error_codes == ERRORS_RUN && code > 0)
 		return code;
 	return cli_error_exit();
 }

@@ -9,6 +9,7 @@ The reboot is simulated for real: SIGKILL of every process of this data dir
 (shims, QEMU, virtiofsd, passt), a lazy unmount of the box mounts, the
 runtime dir emptied. Time limits are hang guards only; waits poll the state."""
 import os
+import re
 import shutil
 import signal
 import time
@@ -106,6 +107,7 @@ def test_reboot_reconciles_and_system_boot_brings_back_the_policy_boxes(no_leaks
     assert p.returncode == 1, p
     assert p.stdout.decode().split() == ["always", "unless"], p
     assert p.stderr.decode().count("boxvm: ") == 1 and "cannot start box broken" in p.stderr.decode(), p
+    assert not re.search(r"(: [^:\n]+)\1$", p.stderr.decode().strip()), p  # its cause told once, not twice
     seen = states(bx)
     assert seen["always"][0] == "running" and seen["unless"][0] == "running", seen
     for name in ("plain", "onfail", "stopped", "broken"):
