@@ -9,22 +9,10 @@ not from boxvm. Docker writes an exec start failure as one line on stdout,
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import BOXVM, HANG_GUARD
-
-
-
-def until(pred, what):
-    deadline = time.time() + HANG_GUARD
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"hang guard: {what}")
+from conftest import BOXVM, HANG_GUARD, until
 
 
 def runc_words(docker_line):

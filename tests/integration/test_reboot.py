@@ -13,18 +13,7 @@ import shutil
 import signal
 import time
 
-from conftest import HANG_GUARD, _our_processes, unmount_under
-
-
-def until(pred, what, limit=HANG_GUARD):
-    """Poll pred() (a hang guard, not a verdict) until it returns a true value."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from conftest import _our_processes, unmount_under, until
 
 
 def logs(bx, ref):
