@@ -6,7 +6,6 @@ not from boxvm. Docker writes an exec start failure as one line on stdout,
 `OCI runtime exec failed: exec failed: unable to start container process:
 <runc's words>: unknown`; boxvm writes runc's words on stderr, after its
 `boxvm: ` (docs/docker-parity.md). Time limits are hang guards only."""
-import os
 import signal
 import subprocess
 
@@ -23,7 +22,7 @@ def runc_words(docker_line):
 
 @pytest.fixture(scope="module")
 def box(bx):
-    p = bx("run", "-d", "--network", "none", "--name", "exec-parity", "busybox", "sleep", "100000", check=0)
+    bx("run", "-d", "--network", "none", "--name", "exec-parity", "busybox", "sleep", "100000", check=0)
     yield bx
     bx("rm", "-f", "exec-parity")
 

@@ -3,7 +3,6 @@ stdin, and some whose client is SIGKILLed mid-stream) and 20 attach/detach
 cycles, and its shim's resident memory and open file descriptors are flat
 between a warm-up point and the end. Time limits are hang guards only."""
 import os
-import signal
 import subprocess
 import time
 
