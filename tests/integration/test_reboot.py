@@ -11,7 +11,6 @@ runtime dir emptied. Time limits are hang guards only; waits poll the state."""
 import os
 import shutil
 import signal
-import time
 
 from conftest import _our_processes, unmount_under, until
 
@@ -31,17 +30,19 @@ def simulate_reboot(bx):
     """What a host reboot does to boxvm: every process killed at once (no
     clean-up of any kind), every mount gone, /run empty."""
     killed = []
-    while True:
+
+    def all_dead():
+        # SIGKILLed processes vanish once reaped by their parents; a shim may
+        # have started a helper meanwhile: kill whatever is still there
         procs = _our_processes(bx.root) + _our_processes(bx.run_dir)
-        if not procs:
-            break
         for pid, cmd in procs:
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(cmd)
             except ProcessLookupError:
                 pass
-        time.sleep(0.1)  # SIGKILLed processes vanish once reaped by their parents
+        return not procs
+    until(all_dead, "every process of the data dir to die")
     unmount_under(os.path.join(bx.root, "boxes"))
     for d in os.listdir(bx.run_dir):
         shutil.rmtree(os.path.join(bx.run_dir, d))

@@ -7,11 +7,10 @@ import json
 import os
 import shutil
 import stat
-import time
 
 import pytest
 
-from conftest import HANG_GUARD
+from conftest import until
 
 
 def _host_mounts(*tops):
@@ -179,10 +178,8 @@ def test_oci_readonly_root_holds(tmp_path, no_leaks):
     assert rc == 0, out
     try:
         assert _rt(no_leaks, root, "start", "ro").returncode == 0
-        deadline = time.time() + HANG_GUARD  # the guest boots and runs the script; only a hang guard
-        while json.loads(_rt(no_leaks, root, "state", "ro").stdout)["status"] != "stopped":
-            assert time.time() < deadline, "the container never stopped"
-            time.sleep(0.2)
+        until(lambda: json.loads(_rt(no_leaks, root, "state", "ro").stdout)["status"] == "stopped",
+              "the container to stop (the guest boots and runs the script)")
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "ro").returncode == 0
     out = (tmp_path / "ctr-out").read_bytes().decode()
