@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char digest[72];
 	long long dsize = -2;
 	struct bx_err ierr = {0};
-	if (bx_index_select(json, size, &p, digest, &dsize, &ierr) == 0)
-		FZ_CHECK(memchr(digest, '\0', sizeof(digest)) != NULL);
+	if (bx_index_select(json, size, &p, digest, &dsize, &ierr) == 0) /* the size bounds the download */
+		FZ_CHECK(bx_digest_valid(digest) && dsize > 0 && dsize <= BX_MANIFEST_MAX);
 	else
 		FZ_CHECK_ERR(ierr);
 	return 0;

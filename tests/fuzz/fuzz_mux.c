@@ -15,7 +15,30 @@ static const char ours; /* c->user of a channel we opened or accepted */
 struct fz_mux {
 	uint32_t rng;
 	unsigned opened, closed;
+	/* guest-opened channel ids the mux has answered OPEN_OK for (ids are
+	 * reused after a close, so this only ever lets a DATA frame through) */
+	uint32_t ok_ids[64];
+	size_t nok;
+	bool ok_ids_full; /* more ids than recorded: the order check is off */
 };
+
+static bool answered_ok(const struct fz_mux *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->nok; i++)
+		if (s->ok_ids[i] == id)
+			return true;
+	return s->ok_ids_full;
+}
+
+static void record_ok(struct fz_mux *s, uint32_t id)
+{
+	if (answered_ok(s, id))
+		return;
+	if (s->nok < sizeof(s->ok_ids) / sizeof(s->ok_ids[0]))
+		s->ok_ids[s->nok++] = id;
+	else
+		s->ok_ids_full = true;
+}
 
 static uint32_t next_rand(struct fz_mux *s)
 {
@@ -71,7 +94,7 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 {
 	FZ_CHECK(c->user == &ours);
 	((struct fz_mux *)m->user)->closed++;
-	bx_mux_send(m, c, "late", 4); /* must be refused: the channel is going */
+	FZ_CHECK(bx_mux_send(m, c, "late", 4) == 0); /* refused: the channel is going */
 }
 
 static void on_credit(struct bx_mux *m, struct bx_chan *c)
@@ -88,14 +111,16 @@ static const struct bx_mux_ops ops = {
 	.on_credit = on_credit,
 };
 
-/* Every queued byte is a whole, valid frame; the host only opens odd ids. */
-static void check_output(struct bx_mux *m, size_t *nframes)
+/* Every queued byte is a whole, valid frame; the host only opens odd ids;
+ * on a channel the guest opened, no DATA goes out before its OPEN_OK (what
+ * on_open sends early is queued behind it, or dropped with a refusal). Every
+ * frame is seen here before drain() consumes it, so the order is the wire's. */
+static void check_output(struct bx_mux *m, struct fz_mux *s)
 {
 	size_t len;
 	const uint8_t *out = bx_mux_out_peek(m, &len);
 	FZ_CHECK(len == bx_mux_out_pending(m));
 	size_t off = 0;
-	*nframes = 0;
 	while (off < len) {
 		struct bx_frame f;
 		struct bx_err err = {0};
@@ -103,15 +128,17 @@ static void check_output(struct bx_mux *m, size_t *nframes)
 		FZ_CHECK(r > 0);
 		FZ_CHECK(f.type != BX_F_OPEN || (f.chan & 1) == 1);
 		FZ_CHECK(f.chan != 0);
+		if (f.type == BX_F_OPEN_OK)
+			record_ok(s, f.chan);
+		if (f.type == BX_F_DATA && (f.chan & 1) == 0)
+			FZ_CHECK(answered_ok(s, f.chan));
 		off += (size_t)r;
-		(*nframes)++;
 	}
 }
 
 static void drain(struct bx_mux *m, struct fz_mux *s)
 {
-	size_t nframes;
-	check_output(m, &nframes);
+	check_output(m, s);
 	switch (next_rand(s) % 4) {
 	case 0: /* a stalled writer: keep everything */
 		break;
@@ -168,10 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= chunk;
 		drain(&m, &s);
 	}
-	if (rc == 0) {
-		size_t nframes;
-		check_output(&m, &nframes);
-	}
+	if (rc == 0)
+		check_output(&m, &s);
 	FZ_CHECK(s.closed <= s.opened + host_opens); /* each channel ends once */
 	bx_mux_free(&m);
 	return 0;

@@ -65,7 +65,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(!bx_ref_host_is_loopback(r.domain) || really_loopback(r.domain));
 		char fam[600];
 		struct bx_err ferr = {0};
-		FZ_CHECK(bx_ref_familiar(&r, true, fam, sizeof(fam), &ferr) == 0);
 		FZ_CHECK(bx_ref_familiar(&r, false, fam, sizeof(fam), &ferr) == 0);
 		/* the familiar name parses back to the same reference (a tag wins over a digest there) */
 		struct bx_ref again;

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -17,6 +18,17 @@ BOXVM = os.path.join(BUILD, "boxvm")
 BUSYBOX_TAR = os.path.join(BUILD, "images", "busybox.tar")
 KERNEL_DIR = os.environ.get("BOXVM_KERNEL_DIR", "/var/lib/boxvm/kernel")
 HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
+
+
+def until(pred, what, limit=HANG_GUARD):
+    """Poll pred() (a hang guard, not a verdict) until it returns a true value, and return it."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Boxvm:

@@ -9,8 +9,7 @@ import os
 import signal
 import stat
 
-from conftest import HANG_GUARD
-from test_lifecycle import inspect, until
+from conftest import HANG_GUARD, until
 
 UID_BASE, UID_COUNT = 2063597568, 65536  # src/lib/uidpool.h
 CONSOLE_CAP = 1024 * 1024  # src/lib/capfile.h
@@ -120,7 +119,7 @@ def test_qemu_dies_with_a_killed_shim_and_rm_removes_its_cgroup(no_leaks):
         bx("exec", ref, "true", check=0)
         pid = qemu_pid(bx, ref)
         cg = memory_cgroup(pid)
-        shim = inspect(bx, ref)["State"]["Pid"]
+        shim = int(bx("inspect", "-f", "{{.State.Pid}}", ref, check=0).stdout)
         assert shim and int(status(pid)["PPid"]) == shim
         os.kill(shim, signal.SIGKILL)
         # the parent-death signal is set after the uid change (which clears it)

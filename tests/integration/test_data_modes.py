@@ -6,12 +6,11 @@ content-addressed blobs are not box data and keep their modes."""
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 
 import pytest
 
-from conftest import BOXVM, BUSYBOX_TAR, Boxvm, _our_processes, unmount_under
+from conftest import BUSYBOX_TAR, Boxvm, _our_processes, unmount_under
 
 # written by the shim (src/shim), whose modes are changed there: see the report of issue 10
 # The initrd is the one file a box's QEMU opens itself (through /proc/self/fd):

@@ -11,11 +11,10 @@ import select
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import BOXVM
+from conftest import BOXVM, until
 
 ORPHAN_LOOP = "while :; do (sleep 0.05 &); sleep 0.1; done"
 GUARD = 120
@@ -46,15 +45,6 @@ def box(bx):
     assert len(ref) == 64, p
     yield bx, ref
     _stop(bx, ref)
-
-
-def _wait_for(pred, what):
-    deadline = time.time() + GUARD
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"hang guard: {what}")
 
 
 @pytest.mark.parametrize("flags,cmd,code", [
@@ -123,10 +113,10 @@ def test_killed_client_leaves_no_guest_process(box):
 
     def running():
         return b"sleep 777" in bx("exec", ref, "ps", "-o", "args", check=0).stdout
-    _wait_for(running, "sleep 777 never started")
+    until(running, "sleep 777 never started")
     pr.kill()
     pr.wait()
-    _wait_for(lambda: not running(), "sleep 777 survived its killed client")
+    until(lambda: not running(), "sleep 777 survived its killed client")
 
 
 def test_exec_detached_runs_on_after_return(box):
@@ -229,7 +219,7 @@ class Tmux:
         return self.cmd("capture-pane", "-p", "-t", self.name, capture_output=True, text=True).stdout
 
     def wait_screen(self, text):
-        _wait_for(lambda: text in self.screen(), f"{text!r} on screen; screen was:\n{self.screen()}")
+        until(lambda: text in self.screen(), f"{text!r} on screen; screen was:\n{self.screen()}")
 
     def kill(self):
         if self.name:
@@ -246,7 +236,7 @@ def tmux(bx, request):
 
 
 def _status(path):
-    _wait_for(lambda: os.path.exists(path) and open(path).read().strip(), "the session's exit status")
+    until(lambda: os.path.exists(path) and open(path).read().strip(), "the session's exit status")
     return int(open(path).read())
 
 
@@ -261,7 +251,7 @@ def test_exec_it_terminal(box, tmux, tmp_path):
     tmux.keys("clear; stty size", "Enter")
     tmux.wait_screen("30 100")
     tmux.keys("sleep 100", "Enter")
-    _wait_for(lambda: b"sleep 100" in bx("exec", ref, "ps", "-o", "args", check=0).stdout, "sleep started")
+    until(lambda: b"sleep 100" in bx("exec", ref, "ps", "-o", "args", check=0).stdout, "sleep started")
     tmux.keys("C-c")
     # the shell's status for a command interrupted by SIGINT
     tmux.keys("echo after=$?", "Enter")

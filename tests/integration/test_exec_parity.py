@@ -6,25 +6,12 @@ not from boxvm. Docker writes an exec start failure as one line on stdout,
 `OCI runtime exec failed: exec failed: unable to start container process:
 <runc's words>: unknown`; boxvm writes runc's words on stderr, after its
 `boxvm: ` (docs/docker-parity.md). Time limits are hang guards only."""
-import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import BOXVM, HANG_GUARD
-
-
-
-def until(pred, what):
-    deadline = time.time() + HANG_GUARD
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"hang guard: {what}")
+from conftest import BOXVM, HANG_GUARD, until
 
 
 def runc_words(docker_line):
@@ -35,7 +22,7 @@ def runc_words(docker_line):
 
 @pytest.fixture(scope="module")
 def box(bx):
-    p = bx("run", "-d", "--network", "none", "--name", "exec-parity", "busybox", "sleep", "100000", check=0)
+    bx("run", "-d", "--network", "none", "--name", "exec-parity", "busybox", "sleep", "100000", check=0)
     yield bx
     bx("rm", "-f", "exec-parity")
 

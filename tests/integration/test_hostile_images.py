@@ -3,12 +3,21 @@ whose tar was replaced by root in the guest, crafted image archives (sparse
 bombs, missing sizes, huge configs, overlay xattrs). Each must end in a
 one-line error (or a dropped attribute) with nothing unsafe on the host and
 nothing left behind. Time limits are hang guards only."""
+import hashlib
+import http.server
 import io
+import json
 import os
+import resource
 import stat
+import subprocess
 import tarfile
+import threading
 
 import pytest
+
+import ocilayout
+from conftest import BOXVM, BUSYBOX_TAR
 
 
 def _tar(entries):
@@ -125,16 +134,6 @@ def test_cp_out_of_a_hostile_box(lying_tar_box, tmp_path):
 
 # ---- crafted image archives and registries ----
 
-import hashlib
-import http.server
-import json
-import resource
-import subprocess
-import threading
-
-import ocilayout
-from conftest import BOXVM, BUSYBOX_TAR
-
 
 def _d(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -195,10 +194,9 @@ def _oci_tar(path, manifest, config, blobs, name="crafted:1", index_size=True):
                f"blobs/sha256/{_d(man)[7:]}": man, f"blobs/sha256/{_d(config)[7:]}": config}
     for b in blobs:
         members[f"blobs/sha256/{_d(b)[7:]}"] = b
-    import tarfile as tf
-    with tf.open(path, "w") as t:
+    with tarfile.open(path, "w") as t:
         for n, data in members.items():
-            ti = tf.TarInfo(n)
+            ti = tarfile.TarInfo(n)
             ti.size = len(data)
             t.addfile(ti, io.BytesIO(data))
 
@@ -304,20 +302,18 @@ def test_overlay_metadata_from_an_image_never_lands(no_leaks, tmp_path):
     whiteout) in a layer: the xattrs are dropped, the device is applied as the
     OCI whiteout it would act as, and the shared cache holds neither."""
     bx = no_leaks
-    base = ocilayout.layer_tar  # noqa: F841 (the busybox layer comes from the sample image below)
-    import tarfile as tf
     raw = io.BytesIO()
-    with tf.open(fileobj=raw, mode="w", format=tf.PAX_FORMAT) as t:
-        d = tf.TarInfo("d")
-        d.type, d.mode = tf.DIRTYPE, 0o755
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        d = tarfile.TarInfo("d")
+        d.type, d.mode = tarfile.DIRTYPE, 0o755
         d.pax_headers = {"SCHILY.xattr.trusted.overlay.opaque": "y",
                          "SCHILY.xattr.trusted.overlay.redirect": "/etc",
                          "SCHILY.xattr.user.kept": "k"}
         t.addfile(d)
-        wh = tf.TarInfo("etc/motd-gone")
-        wh.type, wh.devmajor, wh.devminor = tf.CHRTYPE, 0, 0
+        wh = tarfile.TarInfo("etc/motd-gone")
+        wh.type, wh.devmajor, wh.devminor = tarfile.CHRTYPE, 0, 0
         t.addfile(wh)
-        f = tf.TarInfo("d/new")
+        f = tarfile.TarInfo("d/new")
         f.size = 1
         t.addfile(f, io.BytesIO(b"n"))
     top = raw.getvalue()
@@ -351,8 +347,7 @@ def test_overlay_metadata_from_an_image_never_lands(no_leaks, tmp_path):
 
 def _busybox_layers():
     """[(blob, diff_id)] of the sample busybox image (a docker-save or OCI tar)."""
-    import tarfile as tf
-    with tf.open(BUSYBOX_TAR) as t:
+    with tarfile.open(BUSYBOX_TAR) as t:
         names = t.getnames()
         if "index.json" in names:
             index = json.load(t.extractfile("index.json"))

@@ -11,18 +11,7 @@ import time
 
 import pytest
 
-from conftest import BOXVM, HANG_GUARD, _our_processes
-
-
-def until(pred, what, limit=HANG_GUARD):
-    """Poll pred() (a hang guard, not a verdict) until it returns a true value."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from conftest import BOXVM, HANG_GUARD, _our_processes, until
 
 
 def inspect(bx, ref):

@@ -3,25 +3,15 @@ stdin, and some whose client is SIGKILLed mid-stream) and 20 attach/detach
 cycles, and its shim's resident memory and open file descriptors are flat
 between a warm-up point and the end. Time limits are hang guards only."""
 import os
-import signal
 import subprocess
 import time
 
-from conftest import BOXVM, HANG_GUARD
+from conftest import BOXVM, HANG_GUARD, until
 
 RSS_SLACK_KIB = 2048  # allocator noise; a per-session leak of even 1 KiB over 180 sessions exceeds it
 ROUNDS_WARM, ROUNDS = 2, 20
 ASAN_FLAT = (":quarantine_size_mb=0:thread_local_quarantine_size_kb=0:malloc_context_size=0"
              ":allocator_release_to_os_interval_ms=0")  # each round: 10 execs and one attach/detach cycle
-
-
-def until(pred, what, limit=HANG_GUARD):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def shim_usage(pid):

@@ -12,20 +12,8 @@ import os
 import re
 import shutil
 import signal
-import time
 
-from conftest import HANG_GUARD, _our_processes, unmount_under
-
-
-def until(pred, what, limit=HANG_GUARD):
-    """Poll pred() (a hang guard, not a verdict) until it returns a true value."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from conftest import _our_processes, unmount_under, until
 
 
 def logs(bx, ref):
@@ -43,17 +31,19 @@ def simulate_reboot(bx):
     """What a host reboot does to boxvm: every process killed at once (no
     clean-up of any kind), every mount gone, /run empty."""
     killed = []
-    while True:
+
+    def all_dead():
+        # SIGKILLed processes vanish once reaped by their parents; a shim may
+        # have started a helper meanwhile: kill whatever is still there
         procs = _our_processes(bx.root) + _our_processes(bx.run_dir)
-        if not procs:
-            break
         for pid, cmd in procs:
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(cmd)
             except ProcessLookupError:
                 pass
-        time.sleep(0.1)  # SIGKILLed processes vanish once reaped by their parents
+        return not procs
+    until(all_dead, "every process of the data dir to die")
     unmount_under(os.path.join(bx.root, "boxes"))
     for d in os.listdir(bx.run_dir):
         shutil.rmtree(os.path.join(bx.run_dir, d))

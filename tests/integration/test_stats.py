@@ -9,24 +9,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import BOXVM, _our_processes
+from conftest import BOXVM, _our_processes, until
 
 GUARD = 180
 MIB = 1024 * 1024
-
-
-def until(pred, what, limit=GUARD):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.5)
-    raise AssertionError(f"hang guard: {what}")
 
 
 def size(text):
