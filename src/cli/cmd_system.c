@@ -51,12 +51,20 @@ static int boot_box(const struct bx_paths *p, struct bx_box_record *r, struct bx
 	struct bx_box_config cfg;
 	struct bx_err e;
 	if (bx_box_config_read(r->box_dir, &cfg, &e) < 0)
-		return bx_fail(err, e.errnum, "cannot start box %s: %s", r->name, e.msg);
+		goto fail;
 	if (!bx_restart_at_boot(&cfg.restart, r->manually_stopped, r->started_ns != 0))
 		return 0;
-	if (cli_box_start(p, r, false, false, &e) < 0)
-		return started_meanwhile(r) ? 0 : bx_fail(err, e.errnum, "cannot start box %s: %s", r->name, e.msg);
+	if (cli_box_start(p, r, false, false, &e) < 0) {
+		if (started_meanwhile(r))
+			return 0;
+		goto fail;
+	}
 	return 1;
+fail:
+	/* e's message already ends with its errno's text: wrap it, do not append it again */
+	if (err)
+		*err = e;
+	return bx_wrap(err, "cannot start box %s", r->name);
 }
 
 static int system_boot(void)
