@@ -93,16 +93,16 @@ static void send_i32(struct session *s, uint8_t kind, int32_t v)
 }
 
 /* A failed start: the message goes into the process's error stream (Docker
- * prints it there); exec/pty also get ERROR so the host can tell a refused
- * start from a program's own output without printing it twice. */
+ * prints it there); ERROR too, so the host can tell a refused start from a
+ * program's own output without printing it twice (for main, the shim hands
+ * it to a `run -d` or `start` waiting for main to run). */
 static void report_start_failure(struct session *s, const struct bx_err *e, bool pty)
 {
 	char line[1100];
 	int n = snprintf(line, sizeof(line), "boxvm: %s%s", e->msg, pty ? "\r\n" : "\n");
 	if (n < 0)
 		return;
-	if (s->kind != SESS_MAIN)
-		session_send_msg(s, BX_M_ERROR, e->msg, strlen(e->msg));
+	session_send_msg(s, BX_M_ERROR, e->msg, strlen(e->msg));
 	session_send_msg(s, pty ? BX_M_STDOUT : BX_M_STDERR, line, (size_t)n);
 }
 
@@ -131,8 +131,8 @@ void session_start(struct session *s, const struct bx_spec *spec)
 		report_start_failure(s, &r.err, pty);
 	} else {
 		agent_info("started %s as pid %d", spec->args[0], (int)r.pid);
-		if (s->kind != SESS_MAIN)
-			send_i32(s, BX_M_STARTED, r.pid);
+		/* for main too: `run -d` and `start` return on it (Running from then) */
+		send_i32(s, BX_M_STARTED, r.pid);
 	}
 }
 

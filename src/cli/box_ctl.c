@@ -111,8 +111,11 @@ static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_e
 	if (cli_box_mark_stopped(r, err) < 0)
 		return -1;
 	struct bx_err e2;
-	/* a paused box: the shim unpauses it before it delivers the signal */
-	if ((r->status == BX_BOX_RUNNING || r->status == BX_BOX_PAUSED) && cli_box_signal(r, sig, &e2) < 0) {
+	/* a paused box: the shim unpauses it before it delivers the signal; a
+	 * starting one: main gets it the moment it runs (it follows the TIME
+	 * that starts main on the same channel), and the timeout still applies */
+	if ((r->status == BX_BOX_RUNNING || r->status == BX_BOX_PAUSED || r->status == BX_BOX_STARTING) &&
+	    cli_box_signal(r, sig, &e2) < 0) {
 		/* it ended meanwhile: fine */
 	}
 	if (r->status == BX_BOX_RESTARTING)
@@ -209,7 +212,7 @@ int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach
 {
 	if (r->status == BX_BOX_PAUSED && bx_box_is_running(r))
 		return bx_fail(err, 0, "box %s is paused; unpause it instead", r->name);
-	if (bx_box_is_running(r) || r->status == BX_BOX_RESTARTING)
+	if (bx_box_is_running(r) || r->status == BX_BOX_RESTARTING || r->status == BX_BOX_STARTING)
 		return bx_fail(err, 0, "box %s is already running; stop it first or use restart", r->name);
 	char path[PATH_MAX];
 	struct bx_vmspec vm;

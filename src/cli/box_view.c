@@ -144,7 +144,7 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_t
 	}
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id, "Image", r->image, "Command", cmd,
 			 "CreatedAt", created, "RunningFor", running_for, "Status", status, "State",
-			 bx_box_status_name(r->status), "Names", r->name, "Labels", labels_line, "Ports", ports_text);
+			 bx_box_status_docker(r->status), "Names", r->name, "Labels", labels_line, "Ports", ports_text);
 }
 
 json_t *cli_box_inspect_json(const struct bx_box_record *r)
@@ -158,8 +158,10 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	cli_time_rfc3339(r->finished_ns, finished, sizeof(finished));
 	snprintf(logpath, sizeof(logpath), "%s/%s", r->box_dir, BX_LOG_NAME);
 	snprintf(name, sizeof(name), "/%s", r->name);
-	bool running = bx_box_status_live(r->status); /* Docker: a paused container is Running and Paused */
-	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_name(r->status),
+	/* Docker: a paused container is Running and Paused; a starting one is
+	 * neither yet (main does not run until the guest says so) */
+	bool running = bx_box_status_live(r->status) && r->status != BX_BOX_STARTING;
+	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_docker(r->status),
 				  "Running", running, "Paused", r->status == BX_BOX_PAUSED, "Restarting", r->status == BX_BOX_RESTARTING,
 				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
 				  "Error", "", "StartedAt", started, "FinishedAt", finished);
@@ -268,7 +270,7 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 			return false;
 	ok = !f->statuses;
 	for (char **v = f->statuses; v && *v && !ok; v++)
-		ok = !strcmp(*v, bx_box_status_name(r->status));
+		ok = !strcmp(*v, bx_box_status_docker(r->status));
 	return ok;
 }
 

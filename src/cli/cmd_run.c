@@ -307,10 +307,23 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	 * output for it instead of taking it into the log alone */
 	bool hold_output = mode == MODE_RUN && !lc->detach;
 	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 ||
-	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0 ||
-	    (mode == MODE_RUN && bx_shim_start(&vm, &err) < 0)) {
+	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
 		bx_box_destroy(&vm);
 		cli_box_unreserve(&p, boxid, lc);
+		goto fail;
+	}
+	/* run -d returns once main runs in the guest (the shim says so) */
+	if (mode == MODE_RUN && bx_shim_start(&vm, &err) < 0) {
+		if (err.exit_code == BX_EXIT_CANNOT_EXEC || err.exit_code == BX_EXIT_NOT_FOUND) {
+			/* the box is fine, its command is not: like Docker, the box stays
+			 * (exited with that code; --rm removed it), its ID is printed
+			 * and the command's error told */
+			printf("%s\n", boxid);
+			fflush(stdout);
+		} else {
+			bx_box_destroy(&vm);
+			cli_box_unreserve(&p, boxid, lc);
+		}
 		goto fail;
 	}
 	if (mode == MODE_CREATE || lc->detach) {

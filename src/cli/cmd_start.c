@@ -15,6 +15,11 @@ static const struct bx_opt start_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
+static bool not_starting(const struct bx_box_record *r, void *ctx)
+{
+	return r->status != BX_BOX_STARTING;
+}
+
 int cmd_start(int argc, char **argv)
 {
 	struct bx_err err = {0};
@@ -48,6 +53,12 @@ int cmd_start(int argc, char **argv)
 	for (int i = a.i; i < argc; i++) {
 		struct bx_box_record rec;
 		if (bx_state_lookup(&p, argv[i], &rec, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		/* another client is starting it: ours means the same, once main runs */
+		if (!attach && !interactive && rec.status == BX_BOX_STARTING &&
+		    bx_state_wait(rec.box_dir, not_starting, NULL, -1, &rec, &err) < 0) {
 			rc = bx_cli_report(&err);
 			continue;
 		}

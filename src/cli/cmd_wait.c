@@ -54,7 +54,10 @@ int cmd_wait(int argc, char **argv)
 			rc = bx_cli_report(&err);
 			continue;
 		}
-		long long started = rec.status == BX_BOX_RESTARTING ? rec.finished_ns : rec.started_ns;
+		/* between boots (restarting) or before main runs (starting), the
+		 * record's started_ns is the previous run's: its end is behind us */
+		long long started =
+			rec.status == BX_BOX_RESTARTING || rec.status == BX_BOX_STARTING ? rec.finished_ns : rec.started_ns;
 		struct bx_box_record end = rec;
 		int w = bx_state_wait(rec.box_dir, run_over, &started, -1, &end, &err);
 		if (w < 0 && err.errnum == ENOENT) {

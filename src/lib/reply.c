@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,10 @@ int bx_reply_check(const char *line, const char *silent, struct bx_err *err)
 		return 0;
 	if (!strncmp(line, "error: ", 7))
 		return bx_fail(err, 0, "%s", line + 7);
+	/* "error CODE: MESSAGE": the exit code `run` should end with (126, 127) */
+	int code = 0, at = 0;
+	if (sscanf(line, "error %3d: %n", &code, &at) == 1 && at > 0 && code > 0 && code < 256)
+		return bx_fail_code(err, code, 0, "%s", line + at);
 	return bx_fail(err, 0, "%s", silent);
 }
 

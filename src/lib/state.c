@@ -17,11 +17,17 @@
 static const char *const status_names[] = {
 	[BX_BOX_CREATED] = "created", [BX_BOX_RUNNING] = "running", [BX_BOX_RESTARTING] = "restarting",
 	[BX_BOX_EXITED] = "exited",   [BX_BOX_REMOVING] = "removing", [BX_BOX_PAUSED] = "paused",
+	[BX_BOX_STARTING] = "starting",
 };
 
 const char *bx_box_status_name(enum bx_box_status s)
 {
 	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "unknown";
+}
+
+const char *bx_box_status_docker(enum bx_box_status s)
+{
+	return s == BX_BOX_STARTING ? "created" : bx_box_status_name(s);
 }
 
 static int status_parse(const char *s, enum bx_box_status *out)

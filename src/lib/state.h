@@ -22,6 +22,7 @@ enum bx_box_status {
 	BX_BOX_EXITED,
 	BX_BOX_REMOVING,
 	BX_BOX_PAUSED, /* the shim froze the whole VM (QMP stop); it runs on after unpause */
+	BX_BOX_STARTING, /* the shim boots the VM; "running" once main runs in it (Docker shows "created") */
 };
 
 struct bx_box_record {
@@ -44,15 +45,18 @@ struct bx_box_record {
 	char command[512];        /* for ps: entrypoint + cmd, shell-quoted */
 };
 
+/* The status as the record stores it ("starting" included). */
 const char *bx_box_status_name(enum bx_box_status s);
+/* The status as Docker names it (State.Status, ps): a starting box is "created". */
+const char *bx_box_status_docker(enum bx_box_status s);
 /* Resolve a name, full ID or unique ID prefix. Unknown: "no such box: REF", errnum ENOENT;
  * ambiguous prefix: "box ID prefix REF is ambiguous". The record is reconciled. */
 int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_record *out, struct bx_err *err);
 /* true if the box's shim is alive and the box is running or paused (reconciled):
  * Docker's State.Running, which a paused container keeps. */
 bool bx_box_is_running(const struct bx_box_record *r);
-/* A shim is supposed to be alive in this status: running, paused or
- * restarting (between boots). */
+/* A shim is supposed to be alive in this status: starting, running, paused
+ * or restarting (between boots). */
 bool bx_box_status_live(enum bx_box_status s);
 
 /* ---- the rest of the store (lifecycle commands and the shim) ---- */

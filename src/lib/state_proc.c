@@ -76,7 +76,7 @@ int bx_pidfd_wait(int pidfd, int timeout_ms, const char *what, struct bx_err *er
 
 bool bx_box_status_live(enum bx_box_status s)
 {
-	return s == BX_BOX_RUNNING || s == BX_BOX_PAUSED || s == BX_BOX_RESTARTING;
+	return s == BX_BOX_RUNNING || s == BX_BOX_PAUSED || s == BX_BOX_RESTARTING || s == BX_BOX_STARTING;
 }
 
 static bool shim_gone(const struct bx_box_record *r)

@@ -115,6 +115,14 @@ int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err)
 	return 1;
 }
 
+uint8_t bx_msgbuf_peek_kind(struct bx_msgbuf *b)
+{
+	drop_consumed(b);
+	if (b->len < BX_MSG_HDR_SIZE || check_hdr(b, NULL) < 0 || b->len - BX_MSG_HDR_SIZE < bx_get_u32(b->buf + 1))
+		return 0;
+	return b->buf[0];
+}
+
 void bx_msg_time_encode(uint8_t out[BX_MSG_TIME_SIZE], int64_t ns)
 {
 	uint64_t v = (uint64_t)ns;

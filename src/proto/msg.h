@@ -78,6 +78,11 @@ int bx_msgbuf_append(struct bx_msgbuf *b, const void *data, size_t len, struct b
 /* Returns 1 and fills *m when a whole message is available (consumed on the
  * next call), 0 if more bytes are needed, -1 on a malformed message. */
 int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err);
+/* The kind of the whole message at the front (not taken: bx_msgbuf_next
+ * hands it out next), or 0 if none is complete yet or it is malformed. The
+ * message bx_msgbuf_next handed out last is dropped first: its payload
+ * pointer is no longer valid after this call. */
+uint8_t bx_msgbuf_peek_kind(struct bx_msgbuf *b);
 
 /* Encode a header into out[BX_MSG_HDR_SIZE]. */
 void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len);

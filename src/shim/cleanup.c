@@ -213,14 +213,16 @@ void shim_finish(struct shim *s)
 {
 	shim_stop_children(s);
 	bool failed = s->end != END_EXIT && s->end != END_KILLED;
-	char text[8192] = "";
+	char *text = s->fail_text; /* also what a `run -d` waiting for main is told */
+	size_t text_size = sizeof(s->fail_text);
+	text[0] = '\0';
 	if (failed) {
 		char diag[PATH_MAX], tail[1536], panic[256];
 		keep_console(s, diag, sizeof(diag));
 		if (shim_console_tail(s->spec.box_dir, 10, tail, sizeof(tail)) < 0)
 			snprintf(tail, sizeof(tail), "(the console log is empty)");
 		panic_line(s->spec.box_dir, panic, sizeof(panic));
-		snprintf(text, sizeof(text), "box %.12s: %s%s%s%s; last boot log lines: %s%s%s%s", s->spec.id,
+		snprintf(text, text_size, "box %.12s: %s%s%s%s; last boot log lines: %s%s%s%s", s->spec.id,
 			 describe(s->end), s->end_msg[0] ? ": " : "", s->end_msg, panic, tail, diag[0] ? " (full log: " : "",
 			 diag, diag[0] ? ")" : "");
 		shim_log(s, true, "%s", text);

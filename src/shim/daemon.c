@@ -102,12 +102,14 @@ int shim_daemonize(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
-void shim_sync_report(int *sync_fd, const char *error)
+void shim_sync_report(int *sync_fd, int code, const char *error)
 {
 	if (*sync_fd < 0)
 		return;
 	char line[1200];
-	int n = error ? snprintf(line, sizeof(line), "error: %s\n", error) : snprintf(line, sizeof(line), "ok\n");
+	int n = !error				   ? snprintf(line, sizeof(line), "ok\n")
+		: code > 0 && code != BX_EXIT_ERROR ? snprintf(line, sizeof(line), "error %d: %s\n", code & 255, error)
+						   : snprintf(line, sizeof(line), "error: %s\n", error);
 	if (n >= (int)sizeof(line)) {
 		n = (int)sizeof(line);
 		line[n - 1] = '\n';

@@ -54,18 +54,37 @@ void shim_lc_init(struct shim *s)
 		s->lc.log_open = true;
 }
 
-struct started_ctx {
+struct booting_ctx {
 	int pid;
 	unsigned long long start_time;
-	bool restarting;
 };
+
+static int set_starting(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	struct booting_ctx *c = ctx;
+	if (r->status != BX_BOX_RESTARTING) /* a restart by the policy shows as one until main runs */
+		r->status = BX_BOX_STARTING;
+	r->shim_pid = c->pid;
+	r->shim_start_time = c->start_time;
+	return 0;
+}
+
+void shim_lc_booting(struct shim *s)
+{
+	s->lc.run_t0_ms = shim_now_ms();
+	if (!s->lc.have_state)
+		return;
+	struct booting_ctx c = {.pid = getpid()};
+	struct bx_err err = {0};
+	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &err) < 0)
+		shim_log(s, true, "cannot record the box as starting: %s", err.msg);
+}
 
 static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
-	struct started_ctx *c = ctx;
+	if (r->status != BX_BOX_STARTING && r->status != BX_BOX_RESTARTING)
+		return 1; /* a stop or kill already decided how this boot ends */
 	r->status = BX_BOX_RUNNING;
-	r->shim_pid = c->pid;
-	r->shim_start_time = c->start_time;
 	r->started_ns = shim_real_ns();
 	r->hold_output = false; /* only the first boot after start waits for the client */
 	return 0;
@@ -73,12 +92,8 @@ static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 
 void shim_lc_started(struct shim *s)
 {
-	s->lc.run_t0_ms = shim_now_ms();
-	if (!s->lc.have_state)
-		return;
-	struct started_ctx c = {.pid = getpid()};
 	struct bx_err err;
-	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_running, &c, NULL, &err) < 0)
+	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_running, NULL, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box as running: %s", err.msg);
 }
 
@@ -174,6 +189,8 @@ static void reset_run(struct shim *s)
 	s->main_retry_ms = s->hb_next_ms = 0;
 	s->hb_pong = s->main_open = s->main_activity = s->ready = false;
 	s->stdin_eof_sent = false;
+	s->main_started = false;
+	s->start_error[0] = '\0';
 	s->end = END_NONE;
 	s->end_msg[0] = '\0';
 	s->stop_deadline_ms = s->drain_deadline_ms = 0;
@@ -247,7 +264,7 @@ int shim_lc_restart(struct shim *s)
 		s->qemu_exited = s->vfs_exited = true;
 		return -1;
 	}
-	shim_lc_started(s);
+	shim_lc_booting(s);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/safetext.h"
 #include "../proto/frame.h"
 #include "shim.h"
 
@@ -52,6 +53,8 @@ static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 	}
 }
 
+static void take_held_started(struct shim *s);
+
 static void note_ready(struct shim *s, const char *how)
 {
 	if (s->ready)
@@ -80,6 +83,7 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 			shim_log(s, true, "main channel: %s", err.msg);
 			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
 		}
+		take_held_started(s);
 		/* credit is returned as the client takes the bytes (shim_process_main),
 		 * so main_in never holds more than the channel's window (256 KiB)
 		 * whatever the guest sends: the mux refuses DATA beyond it */
@@ -158,6 +162,10 @@ static void send_time_if_due(struct shim *s, long long now)
 	struct bx_chan *c = main_chan(s);
 	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || s->paused ||
 	    (s->time_sent && bq_size(&s->main_out)))
+		return;
+	/* BOXVM_TEST_HOLD_MAIN (a test knob, src/shim/README.md): the booted
+	 * guest waits for main's start until that file exists (ticks recheck) */
+	if (!s->time_sent && s->test_hold_main && access(s->test_hold_main, F_OK) != 0)
 		return;
 	uint8_t msg[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
 	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
@@ -343,6 +351,34 @@ static void consume_main(struct shim *s, size_t n)
 		bx_mux_consumed(&s->mux, c, n);
 }
 
+/* main runs in the guest: only now is the box "running" (its record), and a
+ * `run -d` or `start` waiting on the sync pipe returns. A second STARTED
+ * (a hostile guest) changes nothing. */
+static void main_started(struct shim *s, const struct bx_msg *m)
+{
+	if (s->main_started)
+		return;
+	s->main_started = true;
+	shim_log(s, false, "main started (guest pid %d) after %lld ms", m->len >= 4 ? (int)bx_get_u32(m->payload) : -1,
+		 shim_now_ms() - s->t0_ms);
+	shim_lc_started(s);
+	shim_sync_report(&s->sync_fd, 0, NULL);
+}
+
+/* Until a client attaches, main's messages stay where they are (its output
+ * is held for it); STARTED, the first of them, is taken at once all the same:
+ * a box is running whether or not anyone has attached yet. */
+static void take_held_started(struct shim *s)
+{
+	if (s->ever_attached || s->main_started || bx_msgbuf_peek_kind(&s->main_in) != BX_M_STARTED)
+		return;
+	struct bx_msg m;
+	if (bx_msgbuf_next(&s->main_in, &m, NULL) != 1)
+		return;
+	consume_main(s, BX_MSG_HDR_SIZE + m.len);
+	main_started(s, &m);
+}
+
 /* Hand main's messages to the client one at a time; an output message is
  * written completely before the next one is taken, and credit goes back to
  * the guest only as bytes leave, so a slow client throttles the guest. Until
@@ -388,6 +424,10 @@ void shim_process_main(struct shim *s)
 			break;
 		}
 		case BX_M_ERROR:
+			/* before STARTED: why main could not start, for the CLI waiting on it */
+			if (!s->main_started && !s->start_error[0])
+				bx_safe_text(s->start_error, sizeof(s->start_error), m.payload,
+					     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
 			/* the agent writes the same text to main's stderr stream; shim_log
 			 * makes the guest's text safe for the log (src/lib/safetext.h),
 			 * and only the first few are kept: a guest must not fill the disk */
@@ -401,7 +441,7 @@ void shim_process_main(struct shim *s)
 			consume_main(s, m.len);
 			break;
 		case BX_M_STARTED:
-			shim_log(s, false, "main started (guest pid %d)", m.len >= 4 ? (int)bx_get_u32(m.payload) : -1);
+			main_started(s, &m);
 			consume_main(s, m.len);
 			break;
 		default:

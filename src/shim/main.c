@@ -188,6 +188,31 @@ static void exit_delay_for_tests(void)
 		usleep((useconds_t)ms * 1000);
 }
 
+/* The box ended before its main ran, and a `run -d` or `start` still waits:
+ * tell it why, last, once nothing of the box is left. The guest's refusal
+ * (126, 127) keeps its exit code; anything else is boxvm's own (125). */
+static void report_start_failure(struct shim *s)
+{
+	if (s->sync_fd < 0)
+		return;
+	char msg[256];
+	if (s->end == END_EXIT && s->start_error[0]) {
+		shim_sync_report(&s->sync_fd, s->exit_code, s->start_error);
+		return;
+	}
+	if (s->fail_text[0]) {
+		shim_sync_report(&s->sync_fd, BX_EXIT_ERROR, s->fail_text); /* cut to the reply's line */
+		return;
+	}
+	if (s->end == END_KILLED) {
+		snprintf(msg, sizeof(msg), "box %.12s was stopped before its command started", s->spec.id);
+	} else {
+		snprintf(msg, sizeof(msg), "box %.12s ended (exit code %d) before its command was reported started",
+			 s->spec.id, s->exit_code);
+	}
+	shim_sync_report(&s->sync_fd, BX_EXIT_ERROR, msg);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: boxvm-shim [--sync-fd N] BOXDIR/vm.json\n");
@@ -217,21 +242,23 @@ int main(int argc, char **argv)
 
 	static struct shim s; /* large (the mux's channel table): not on the stack */
 	shim_init(&s);
+	s.sync_fd = sync_fd;
+	s.test_hold_main = getenv("BOXVM_TEST_HOLD_MAIN");
 	struct bx_err err;
 	if (bx_vmspec_read(spec_path, &s.spec, &err) < 0) {
 		fprintf(stderr, "boxvm-shim: %s\n", err.msg);
-		shim_sync_report(&sync_fd, err.msg);
+		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
 		return 1;
 	}
 	if (shim_daemonize(&s, &err) < 0) {
 		/* we are the daemon already (the parent exited): report via sync fd */
-		shim_sync_report(&sync_fd, err.msg);
+		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
 		return 1;
 	}
 	s.t0_ms = shim_now_ms();
 	shim_log(&s, false, "starting box %s", s.spec.id);
 	shim_lc_init(&s);
-	shim_lc_started(&s); /* before "ok": `run -d` prints the ID of a box ps shows running */
+	shim_lc_booting(&s); /* from here on stop, kill and rm -f find this shim */
 	if (setup(&s, &err) < 0) {
 		shim_log(&s, true, "start failed: %s", err.msg);
 		shim_stop_children(&s); /* QEMU gone and its console drained before its tail is read */
@@ -246,15 +273,22 @@ int main(int argc, char **argv)
 		/* clean up first, report last: when the CLI sees the error (and then
 		 * EOF, as we exit), no process, socket or directory of the box is left */
 		shim_finish(&s);
-		shim_sync_report(&sync_fd, msg);
+		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, msg);
 		return 1;
 	}
-	shim_sync_report(&sync_fd, NULL);
+	/* run -d and start hear from us once main runs (link.c, main_started);
+	 * a client that attaches at once (run, start -a) is told now: it gets
+	 * main's story through the attach, and a box without a record (the OCI
+	 * runtime's, tests' shimrun.py) keeps that older contract */
+	if (!s.lc.have_state || !s.ever_attached)
+		shim_sync_report(&s.sync_fd, 0, NULL);
 	loop(&s);
-	while (shim_lc_restart_wanted(&s) && shim_lc_restart(&s) == 0)
+	/* a main that never ran is a failed start, not an exit: no restart */
+	while (s.sync_fd < 0 && shim_lc_restart_wanted(&s) && shim_lc_restart(&s) == 0)
 		loop(&s); /* the restart policy: a fresh VM on the same rootfs */
 	shim_exec_close_all(&s);
 	shim_finish(&s);
+	report_start_failure(&s);
 	exit_delay_for_tests();
 	bx_mux_free(&s.mux);
 	bx_msgbuf_free(&s.main_in);

@@ -105,6 +105,11 @@ struct shim {
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
 	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
 	bool time_sent;              /* this main channel got its first TIME (main_out waits for it) */
+	bool main_started;           /* this boot's main runs (the guest's STARTED) */
+	char start_error[512];       /* why main did not start (the guest's ERROR), safe text */
+	int sync_fd;                 /* the CLI waits on it for main to start (-1: told, or none) */
+	const char *test_hold_main;  /* BOXVM_TEST_HOLD_MAIN: main starts once this file exists */
+	char fail_text[8192];        /* what shim_finish told of a failed box */
 	long long time_due_ms;       /* send the host's clock (TIME) at this time (0: not yet open) */
 
 	/* the attached client */
@@ -141,7 +146,9 @@ long long shim_now_ms(void);
 long long shim_real_ns(void);
 void shim_log(struct shim *s, bool always, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int shim_daemonize(struct shim *s, struct bx_err *err);
-void shim_sync_report(int *sync_fd, const char *error_or_null);
+/* Tell the CLI waiting on the sync pipe (src/lib/reply.h): "ok" (error NULL),
+ * or why the box did not start and the exit code `run` ends with. */
+void shim_sync_report(int *sync_fd, int code, const char *error_or_null);
 int shim_signals(struct shim *s, struct bx_err *err);
 
 /* virtiofsd.c: virtiofsd for the rootfs (and waits for its socket) and for
@@ -251,6 +258,10 @@ int shim_boot(struct shim *s, struct bx_err *err);
 /* lifecycle.c */
 struct signalfd_siginfo;
 void shim_lc_init(struct shim *s);
+/* A boot begins: the record names this shim, status "starting" (or
+ * "restarting" for the policy's restarts) until main runs: shim_lc_started
+ * makes it "running" (Docker's State.Running) on the guest's STARTED. */
+void shim_lc_booting(struct shim *s);
 void shim_lc_started(struct shim *s);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
 void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);

@@ -45,6 +45,38 @@ static void test_roundtrip_several(void **state)
 	bx_msgbuf_free(&b);
 }
 
+/* peek names the whole message at the front without taking it; partial
+ * messages and the message next() handed out last are not "the front". */
+static void test_peek_kind(void **state)
+{
+	uint8_t wire[64];
+	size_t n = put_msg(wire, BX_M_STARTED, "1234");
+	size_t n2 = put_msg(wire + n, BX_M_STDERR, "oops");
+	struct bx_msgbuf b;
+	bx_msgbuf_init(&b);
+	struct bx_err err;
+	struct bx_msg m;
+	assert_int_equal(bx_msgbuf_peek_kind(&b), 0);
+	assert_int_equal(bx_msgbuf_append(&b, wire, n - 1, &err), 0);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), 0); /* one byte short */
+	assert_int_equal(bx_msgbuf_append(&b, wire + n - 1, 1 + n2 - 1, &err), 0);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), BX_M_STARTED);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), BX_M_STARTED); /* not taken */
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), 1);
+	assert_int_equal(m.kind, BX_M_STARTED);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), 0); /* STDERR lacks a byte */
+	assert_int_equal(bx_msgbuf_append(&b, wire + n + n2 - 1, 1, &err), 0);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), BX_M_STDERR);
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), 1);
+	assert_int_equal(m.kind, BX_M_STDERR);
+	assert_memory_equal(m.payload, "oops", 4);
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), 0);
+	uint8_t bad[BX_MSG_HDR_SIZE] = {0xee, 0, 0, 0, 0};
+	assert_int_equal(bx_msgbuf_append(&b, bad, sizeof(bad), &err), -1);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), 0); /* malformed: nothing to peek */
+	bx_msgbuf_free(&b);
+}
+
 /* Feed one byte at a time: every prefix must say "need more", never fail. */
 static void test_truncated_byte_by_byte(void **state)
 {
@@ -215,6 +247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_several),
 		cmocka_unit_test(test_truncated_byte_by_byte),
+		cmocka_unit_test(test_peek_kind),
 		cmocka_unit_test(test_payload_stable_until_next_call),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_max_size_ok),

@@ -19,6 +19,16 @@ static void check_ok_error_silent(void **state)
 	assert_int_equal(bx_reply_check("", "the shim died", &err), -1);
 	assert_string_equal(err.msg, "the shim died");
 	assert_int_equal(bx_reply_check("okay", "x", &err), -1);
+	/* a start that failed for a reason `run` tells by its exit code */
+	assert_int_equal(bx_reply_check("error 127: exec: nosuch: not found", "died", &err), -1);
+	assert_string_equal(err.msg, "exec: nosuch: not found");
+	assert_int_equal(err.exit_code, 127);
+	const char *bad[] = {"error 0: x", "error 256: x", "error -1: x", "error 1270: x", "error 12x: x", "error : x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(bx_reply_check(bad[i], "died", &err), -1);
+		assert_string_equal(err.msg, "died");
+		assert_int_equal(err.exit_code, 125);
+	}
 }
 
 static void read_stops_at_newline_and_keeps_the_rest(void **state)
