@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../lib/boxconfig.h"
+#include "../lib/crashpoint.h"
 #include "../lib/vmspec.h"
 #include "cli.h"
 #include "shim_client.h"
@@ -110,6 +111,7 @@ static int stop_box(struct bx_box_record *r, int sig, int timeout_s, struct bx_e
 {
 	if (cli_box_mark_stopped(r, err) < 0)
 		return -1;
+	bx_crash_point("stop.marked");
 	struct bx_err e2;
 	/* a paused box: the shim unpauses it before it delivers the signal; a
 	 * starting one: main gets it the moment it runs (it follows the TIME
@@ -221,6 +223,7 @@ int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach
 	struct start_ctx c = {.hold_output = attach};
 	if (bx_state_update(r->box_dir, reset_for_start, &c, r, err) < 0)
 		return -1;
+	bx_crash_point("start.reset");
 	if (bx_shim_start(&vm, err) < 0)
 		return -1;
 	if (!attach)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/crashpoint.h"
 #include "../lib/rootfs.h"
 #include "../lib/state.h"
 
@@ -15,6 +16,7 @@ void cli_box_lc_init(struct cli_box_lc *lc)
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->stop_timeout = -1;
+	lc->op_fd = -1;
 	bx_box_config_defaults(&lc->cfg);
 }
 
@@ -22,14 +24,26 @@ void cli_box_lc_free(struct cli_box_lc *lc)
 {
 	bx_strv_free(lc->labels);
 	lc->labels = NULL;
+	bx_store_op_end(lc->op_fd);
+	lc->op_fd = -1;
 }
 
 int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc, struct bx_err *err)
 {
-	char boxes[PATH_MAX], dir[PATH_MAX];
-	if (bx_path_join(boxes, sizeof(boxes), err, "%s/boxes", p->data) < 0 || bx_mkdir_p(boxes, 0700, err) < 0 ||
-	    bx_state_box_dir(p, id, dir, sizeof(dir), err) < 0 || bx_mkdir_p(dir, 0700, err) < 0)
+	char boxes[PATH_MAX], dir[PATH_MAX] = "";
+	/* a box dir without a record is a leftover only when nobody is creating
+	 * one: held until the record is written (or the box undone) */
+	lc->op_fd = bx_store_op_begin(p->data, err);
+	if (lc->op_fd < 0)
 		return -1;
+	if (bx_path_join(boxes, sizeof(boxes), err, "%s/boxes", p->data) < 0 || bx_mkdir_p(boxes, 0700, err) < 0 ||
+	    bx_state_box_dir(p, id, dir, sizeof(dir), err) < 0 || bx_mkdir_p(dir, 0700, err) < 0) {
+		if (dir[0])
+			bx_rm_rf(dir, NULL);
+		bx_store_op_end(lc->op_fd);
+		lc->op_fd = -1;
+		return -1;
+	}
 	int rc;
 	if (lc->name) {
 		const char *n = lc->name[0] == '/' ? lc->name + 1 : lc->name;
@@ -39,18 +53,27 @@ int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc 
 	} else {
 		rc = bx_name_generate(p, id, lc->name_buf, sizeof(lc->name_buf), err);
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		bx_rm_rf(dir, NULL);
-	return rc;
+		bx_store_op_end(lc->op_fd);
+		lc->op_fd = -1;
+		return -1;
+	}
+	bx_crash_point("create.reserved");
+	return 0;
 }
 
-void cli_box_unreserve(const struct bx_paths *p, const char *id, const struct cli_box_lc *lc)
+void cli_box_unreserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc)
 {
 	char dir[PATH_MAX];
+	if (lc->op_fd < 0)
+		lc->op_fd = bx_store_op_begin(p->data, NULL); /* undone after its record was written */
 	if (lc->name_buf[0])
 		bx_name_release(p, lc->name_buf, id);
 	if (bx_state_box_dir(p, id, dir, sizeof(dir), NULL) == 0)
 		bx_box_remove_dir(dir, NULL);
+	bx_store_op_end(lc->op_fd);
+	lc->op_fd = -1;
 }
 
 void cli_format_command(char *const *args, char *out, size_t size)
@@ -161,5 +184,11 @@ int cli_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const
 	r.auto_remove = vm->auto_remove;
 	r.hold_output = hold_output;
 	cli_format_command(spec->args, r.command, sizeof(r.command));
-	return bx_state_write(&r, err);
+	bx_crash_point("create.built");
+	if (bx_state_write(&r, err) < 0)
+		return -1;
+	bx_store_op_end(lc->op_fd); /* the box is whole: a record, "created" */
+	lc->op_fd = -1;
+	bx_crash_point("create.registered");
+	return 0;
 }

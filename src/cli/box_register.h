@@ -20,6 +20,7 @@ struct cli_box_lc {
 	struct bx_box_config cfg;
 	char **labels;             /* -l/--label "K=V", NULL-terminated */
 	char name_buf[128];        /* the name in effect */
+	int op_fd;                 /* the store operation from reserve to record (bx_store_op_begin) */
 };
 
 void cli_box_lc_init(struct cli_box_lc *lc);
@@ -32,7 +33,7 @@ int cli_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const
 		     const char *image_ref, const struct bx_spec *spec, struct cli_box_lc *lc, bool hold_output,
 		     struct bx_err *err);
 /* Undo cli_box_reserve: the name and the box directory. */
-void cli_box_unreserve(const struct bx_paths *p, const char *id, const struct cli_box_lc *lc);
+void cli_box_unreserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc);
 
 /* Shell-like display of argv for ps ("sh -c 'echo hi'"). */
 void cli_format_command(char *const *args, char *out, size_t size);

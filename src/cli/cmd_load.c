@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "../lib/image.h"
+#include "../lib/state.h"
 #include "args.h"
 #include "cli.h"
 
@@ -71,15 +72,23 @@ int cmd_load(int argc, char **argv)
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
 	char spooled[PATH_MAX] = "";
+	/* its temp files (the spool, blobs being hashed) are leftovers only
+	 * when no load runs: src/lib/state_sweep.c */
+	int op = bx_store_op_begin(p.data, &err);
+	if (op < 0)
+		return bx_cli_report(&err);
 	if (!input) {
-		if (spool_stdin(&p, spooled, sizeof(spooled), &err) < 0)
+		if (spool_stdin(&p, spooled, sizeof(spooled), &err) < 0) {
+			bx_store_op_end(op);
 			return bx_cli_report(&err);
+		}
 		input = spooled;
 	}
 	char **names = NULL;
 	int rc = bx_image_load_tar(&p, input, &names, &err);
 	if (spooled[0])
 		unlink(spooled);
+	bx_store_op_end(op);
 	if (rc < 0)
 		return bx_cli_report(&err);
 	for (char **n = names; n && *n; n++) {

@@ -1,9 +1,11 @@
 /* boxvm rename BOX NEW_NAME: the new name is reserved first (atomically),
  * then the record changes, then the old name is released; a failure undoes
- * the reservation. */
+ * the reservation. A crash between the steps leaves a name the sweep
+ * releases (src/lib/state_sweep.c): the whole rename is a store operation. */
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/crashpoint.h"
 #include "../lib/state.h"
 #include "args.h"
 #include "cli.h"
@@ -13,9 +15,18 @@ static const struct bx_opt rename_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
+struct names {
+	const char *from, *to;
+};
+
+/* Under the record's lock: a concurrent rename that got there first wins,
+ * and ours fails rather than leave its name on a box called otherwise. */
 static int set_name(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
-	snprintf(r->name, sizeof(r->name), "%s", (const char *)ctx);
+	struct names *n = ctx;
+	if (strcmp(r->name, n->from))
+		return bx_fail(err, 0, "box %s was renamed to %s meanwhile", n->from, r->name);
+	snprintf(r->name, sizeof(r->name), "%s", n->to);
 	return 0;
 }
 
@@ -46,12 +57,23 @@ int cmd_rename(int argc, char **argv)
 	}
 	char old[128];
 	snprintf(old, sizeof(old), "%s", rec.name);
-	if (bx_name_reserve(&p, to, rec.id, &err) < 0)
+	int op = bx_store_op_begin(p.data, &err);
+	if (op < 0)
 		return bx_cli_report(&err);
-	if (bx_state_update(rec.box_dir, set_name, (void *)to, NULL, &err) < 0) {
-		bx_name_release(&p, to, rec.id);
-		return bx_cli_report(&err);
+	struct names n = {old, to};
+	int rc = 0;
+	if (bx_name_reserve(&p, to, rec.id, &err) < 0) {
+		rc = bx_cli_report(&err);
+	} else {
+		bx_crash_point("rename.reserved");
+		if (bx_state_update(rec.box_dir, set_name, &n, NULL, &err) < 0) {
+			bx_name_release(&p, to, rec.id);
+			rc = bx_cli_report(&err);
+		} else {
+			bx_crash_point("rename.recorded");
+			bx_name_release(&p, old, rec.id);
+		}
 	}
-	bx_name_release(&p, old, rec.id);
-	return 0;
+	bx_store_op_end(op);
+	return rc;
 }

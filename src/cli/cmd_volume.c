@@ -12,7 +12,9 @@
 #include <jansson.h>
 
 #include "../lib/boxid.h"
+#include "../lib/crashpoint.h"
 #include "../lib/mounts.h"
+#include "../lib/state.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
@@ -80,7 +82,23 @@ static int remove_volume(const struct bx_paths *p, const char *name, bool force,
 		return -1;
 	if (users[0])
 		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
-	return bx_rm_rf(dir, err);
+	/* gone at once, whole (a rename), then deleted: an rm that dies half-way
+	 * leaves a hidden .trash- dir the sweep deletes, never a half-emptied
+	 * volume under its name */
+	char trash[PATH_MAX];
+	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
+		return -1;
+	int op = bx_store_op_begin(p->data, err);
+	if (op < 0)
+		return -1;
+	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */
+	int rc = rename(dir, trash) < 0 ? bx_fail(err, errno, "cannot remove volume %s", name) : 0;
+	if (rc == 0) {
+		bx_crash_point("volume_rm.moved");
+		rc = bx_rm_rf(trash, err);
+	}
+	bx_store_op_end(op);
+	return rc;
 }
 
 static int inspect(const struct bx_paths *p, char **names, int n, const char *format)

@@ -1,6 +1,7 @@
 #include "boxid.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 
 int bx_boxid_new(char out[BX_ID_LEN + 1], struct bx_err *err)
@@ -23,4 +24,14 @@ int bx_boxid_new(char out[BX_ID_LEN + 1], struct bx_err *err)
 	}
 	out[BX_ID_LEN] = '\0';
 	return 0;
+}
+
+bool bx_boxid_valid(const char *s)
+{
+	if (strlen(s) != BX_ID_LEN)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
 }

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crashpoint.h"
+
 /* more members than any image archive has: a listing bomb, not an image */
 #define MEMBERS_MAX 100000
 
@@ -98,6 +100,7 @@ static int copy_entry(struct bx_load *l, struct archive *a, struct bx_load_file 
 		}
 		if (bx_blob_writer_write(&w, buf, len, err) < 0)
 			goto fail;
+		bx_crash_point("load.blob"); /* a temp blob half-written: the sweep removes it */
 	}
 	if (r != ARCHIVE_EOF) {
 		bx_fail(err, 0, "%s: cannot read member %s: %s", l->archive, f->name, archive_error_string(a));

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crashpoint.h"
 #include "image.h"
 
 static int incoming(const struct bx_paths *p, const char *digest, const char *suffix, char *out, size_t size,
@@ -67,6 +68,7 @@ static int sink_write(void *vs, const void *buf, size_t len, struct bx_err *err)
 		left -= (size_t)n;
 	}
 	s->size += (long long)len;
+	bx_crash_point("pull.blob"); /* part of a blob staged: the next pull resumes it */
 	if (s->o && s->o->progress) {
 		struct bx_pull_event ev = {BX_PULL_LAYER_PROGRESS, s->digest, s->size, s->expect, s->index, s->count};
 		s->o->progress(s->o->progress_ctx, &ev);

@@ -82,6 +82,20 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 bool bx_state_reconcile(struct bx_box_record *r);
 /* Remove every trace of a box: its name, runtime dir, box dir (record last). */
 int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);
+
+/* Crash consistency (state_sweep.c). An operation that changes the store in
+ * several steps (create, remove, rename, load, pull) runs between
+ * bx_store_op_begin (a shared lock on DATA/boxes/.ops; returns its fd) and
+ * bx_store_op_end. bx_store_sweep, run by bx_state_list, finishes or undoes
+ * what such an operation left when its process died (only when no
+ * operation is in progress): box dirs without a record, records left
+ * "removing", names whose box is gone or called otherwise, temp files of
+ * loads. */
+int bx_store_op_begin(const char *data_dir, struct bx_err *err);
+/* bx_state_remove for a caller that holds the store exclusively (the sweep). */
+int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);
+void bx_store_op_end(int fd);
+void bx_store_sweep(const struct bx_paths *p);
 /* Wait until done(r) holds (r reconciled) or timeout_ms passes (-1: forever).
  * Returns 1 when done, 0 on timeout, -1 on error (the box vanished: ENOENT). */
 int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,

@@ -1,6 +1,7 @@
 /* Finding boxes: the whole list (for ps) and one box by name, full ID or
  * unique ID prefix (for every command that takes a box). */
 #include "state.h"
+#include "boxid.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,15 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool is_hex_id(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
 
 static int by_created(const void *a, const void *b)
 {
@@ -32,6 +24,7 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 	*count = 0;
 	if (bx_path_join(dir, sizeof(dir), err, "%s/boxes", p->data) < 0)
 		return -1;
+	bx_store_sweep(p); /* what a killed command left half-done is not listed, it is finished */
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot read %s", dir);
@@ -39,7 +32,7 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 	size_t n = 0, cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (!is_hex_id(e->d_name))
+		if (!bx_boxid_valid(e->d_name))
 			continue;
 		char box_dir[PATH_MAX];
 		struct bx_box_record r;
@@ -103,7 +96,7 @@ int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		ssize_t n = readlink(link, id, sizeof(id) - 1);
 		if (n > 0) {
 			id[n] = '\0';
-			if (is_hex_id(id) && read_by_id(p, id, out, NULL) == 0)
+			if (bx_boxid_valid(id) && read_by_id(p, id, out, NULL) == 0)
 				return 0;
 		}
 	}
@@ -123,7 +116,7 @@ int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		int matches = 0;
 		struct dirent *e;
 		while (d && (e = readdir(d))) {
-			if (!is_hex_id(e->d_name) || strncmp(e->d_name, ref, len))
+			if (!bx_boxid_valid(e->d_name) || strncmp(e->d_name, ref, len))
 				continue;
 			char sp[PATH_MAX];
 			if (bx_path_join(sp, sizeof(sp), NULL, "%s/%s/state.json", dir, e->d_name) < 0 || access(sp, F_OK))

@@ -1,6 +1,7 @@
 /* Removing a box for good, and waiting for a box's state to change. */
 #include "state.h"
 #include "cgroup.h"
+#include "crashpoint.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -20,15 +21,27 @@ static int mark_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
 /* Order matters for a crash half-way: the record says "removing" first (ps
  * shows it, nothing starts it), the name goes next (a stale name would be
  * taken over anyway), and the directory holding the record goes last. */
-int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
+int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
 {
 	/* best effort: a corrupt or half-written record must not make a box unremovable */
 	bx_state_update(r->box_dir, mark_removing, NULL, NULL, NULL);
+	bx_crash_point("rm.marked");
 	bx_name_release(p, r->name, r->id);
+	bx_crash_point("rm.name_released");
 	if (r->run_dir[0] && bx_rm_rf(r->run_dir, err) < 0)
 		return -1;
 	bx_cgroup_remove_box(r->id); /* its shim removes it; one that was killed could not */
 	return bx_box_remove_dir(r->box_dir, err); /* unmounts the overlay rootfs first */
+}
+
+int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
+{
+	int op = bx_store_op_begin(p->data, err);
+	if (op < 0)
+		return -1;
+	int rc = bx_state_remove_locked(p, r, err);
+	bx_store_op_end(op);
+	return rc;
 }
 
 static long long mono_ms(void)

@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/crashpoint.h"
 #include "../lib/paths.h"
 #include "../lib/rootfs.h"
+#include "../lib/state.h"
 #include "shim.h"
 
 #define DIAG_KEEP 20
@@ -244,6 +246,7 @@ void shim_finish(struct shim *s)
 	if (bx_rm_rf(s->spec.run_dir, &err) < 0)
 		shim_log(s, true, "%s", err.msg);
 	shim_log(s, false, "box ended with exit code %d", s->exit_code);
+	bx_crash_point("shim.ending"); /* the VM is gone, the record still says it runs */
 	shim_lc_finished(s); /* the record says "exited" only once the VM and the runtime dir are gone */
 	if (s->spec.auto_remove) {
 		if (s->log_fd >= 0)
@@ -251,6 +254,8 @@ void shim_finish(struct shim *s)
 		s->log_fd = -1;
 		if (bx_box_remove_dir(s->spec.box_dir, &err) < 0) /* unmounts the overlay rootfs first */
 			fprintf(stderr, "boxvm-shim: %s\n", err.msg);
+		bx_store_op_end(s->lc.remove_op_fd);
+		s->lc.remove_op_fd = -1;
 	}
 	if (failed)
 		shim_client_send(s, BX_M_ERROR, text, (uint32_t)strlen(text));

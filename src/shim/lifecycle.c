@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../lib/crashpoint.h"
 #include "../lib/keptlog.h"
 #include "../lib/paths.h"
 #include "../lib/state.h"
@@ -78,6 +79,7 @@ void shim_lc_booting(struct shim *s)
 	struct bx_err err = {0};
 	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box as starting: %s", err.msg);
+	bx_crash_point("shim.booting");
 }
 
 static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
@@ -95,6 +97,7 @@ void shim_lc_started(struct shim *s)
 	struct bx_err err;
 	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_running, NULL, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box as running: %s", err.msg);
+	bx_crash_point("shim.running");
 }
 
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
@@ -280,6 +283,12 @@ static int data_dir(const struct shim *s, char *out, size_t size)
 /* The box ended for good: flush the log, record the exit, and for --rm drop
  * the name (the directory goes in shim_finish), keeping a bounded copy of the
  * log of a failed run. */
+static int set_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	r->status = BX_BOX_REMOVING;
+	return 0;
+}
+
 void shim_lc_finished(struct shim *s)
 {
 	if (s->lc.log_open) {
@@ -297,7 +306,13 @@ void shim_lc_finished(struct shim *s)
 	memset(&p, 0, sizeof(p));
 	if (data_dir(s, p.data, sizeof(p.data)) < 0 || bx_state_read(s->spec.box_dir, &r, NULL) < 0)
 		return;
+	/* the removal is a store operation (src/lib/state_sweep.c): if we die
+	 * before the directory is gone (shim_finish), the record says "removing"
+	 * and the next listing finishes the job */
+	s->lc.remove_op_fd = bx_store_op_begin(p.data, NULL);
 	if (s->exit_code != 0)
 		bx_keptlog_save(&p, &r, NULL);
+	bx_state_update(s->spec.box_dir, set_removing, NULL, NULL, NULL);
+	bx_crash_point("shim.removing");
 	bx_name_release(&p, r.name, r.id);
 }

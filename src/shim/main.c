@@ -20,6 +20,7 @@ static void shim_init(struct shim *s)
 	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
 	s->vfs_pid = s->qemu_pid = -1;
 	s->qemu_uid.lock_fd = -1;
+	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
 	const char *d = getenv("BOXVM_DEBUG");
 	s->debug = d && *d && strcmp(d, "0");

@@ -61,6 +61,7 @@ struct shim_lc {
 	int restart_count;         /* restarts by the policy since the last start */
 	int consecutive;           /* quick failures in a row: the backoff exponent */
 	long long run_t0_ms;       /* when the current boot began */
+	int remove_op_fd;          /* --rm: the store operation of the removal (bx_store_op_begin) */
 };
 
 struct shim {

@@ -221,6 +221,47 @@ def test_pull_killed_midway_then_retried(fresh, reg):
         slow.stop()
 
 
+def test_pull_crashed_midway_then_retried(fresh, reg):
+    """BOXVM_TEST_CRASH_AT=pull.blob: the pull dies (SIGKILL) right after part
+    of a blob is staged; nothing enters the store, and the next pull resumes
+    that blob (a Range request) and completes."""
+    slow = TokenAuthFront(reg, auth=False)
+    try:
+        before = store_state(fresh)
+        p = fresh("pull", f"{slow.host}/big", env={"BOXVM_TEST_CRASH_AT": "pull.blob"})
+        assert p.returncode == -signal.SIGKILL, p
+        assert store_state(fresh) == before
+        incoming = os.path.join(fresh.root, "blobs", "incoming")
+        assert [f for f in os.listdir(incoming) if f.endswith(".partial")]
+        slow.requests.clear()
+        fresh("pull", f"{slow.host}/big", check=0)
+        assert any(rng.startswith("bytes=") and not rng.startswith("bytes=0-")
+                   for _, path, _, rng in slow.requests if "/blobs/" in path), slow.requests
+        assert [r["Repository"] for r in images_json(fresh)] == [f"{slow.host}/big"]
+        assert not [f for f in os.listdir(incoming) if f.endswith(".partial")]
+    finally:
+        slow.stop()
+
+
+def test_load_crashed_midway(fresh):
+    """BOXVM_TEST_CRASH_AT=load.blob: the load dies with a blob half-copied
+    to a temp file; nothing enters the store, the next command removes the
+    temp (and a stdin spool), and the load then works."""
+    before = store_state(fresh)
+    p = fresh("load", "-i", BUSYBOX_TAR, env={"BOXVM_TEST_CRASH_AT": "load.blob"})
+    assert p.returncode == -signal.SIGKILL, p
+    with open(BUSYBOX_TAR, "rb") as f:
+        p = fresh("load", input=f.read(), env={"BOXVM_TEST_CRASH_AT": "load.blob"})
+    assert p.returncode == -signal.SIGKILL, p
+    assert store_state(fresh) == before
+    tmp = os.path.join(fresh.root, "blobs", "tmp")
+    assert os.listdir(tmp) and [f for f in os.listdir(fresh.root) if f.startswith("load-stdin.")]
+    fresh("ps", "-a", check=0)
+    assert os.listdir(tmp) == [] and not [f for f in os.listdir(fresh.root) if f.startswith("load-stdin.")]
+    fresh("load", "-i", BUSYBOX_TAR, check=0)
+    assert [r["Repository"] for r in images_json(fresh)] == ["busybox"]
+
+
 def test_two_concurrent_pulls(fresh, reg):
     procs = [subprocess.Popen([BOXVM, "pull", f"{reg.host}/big"], env=fresh.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for _ in range(2)]
