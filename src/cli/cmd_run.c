@@ -312,17 +312,15 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		cli_box_unreserve(&p, boxid, lc);
 		goto fail;
 	}
-	/* run -d returns once main runs in the guest (the shim says so) */
+	/* run -d returns once main runs in the guest (the shim says so). A box
+	 * that could not start stays, as Docker's does: the shim recorded why
+	 * and with which code (126/127: its command; 125: the VM), `--rm` has
+	 * removed it; -d prints its ID first. */
 	if (mode == MODE_RUN && bx_shim_start(&vm, &err) < 0) {
-		if (err.exit_code == BX_EXIT_CANNOT_EXEC || err.exit_code == BX_EXIT_NOT_FOUND) {
-			/* the box is fine, its command is not: like Docker, the box stays
-			 * (exited with that code; --rm removed it), its ID is printed
-			 * and the command's error told */
+		struct bx_box_record left;
+		if (lc->detach && bx_state_read(vm.box_dir, &left, NULL) == 0) {
 			printf("%s\n", boxid);
 			fflush(stdout);
-		} else {
-			bx_box_destroy(&vm);
-			cli_box_unreserve(&p, boxid, lc);
 		}
 		goto fail;
 	}

@@ -47,14 +47,19 @@ def test_flood_of_refused_opens_keeps_the_shim_bounded(no_leaks):
     sent; now the shim stops reading a guest that does not read (the agent
     then gives up and powers off, and the box ends with a clear error)."""
     bx = no_leaks
-    ref = bx("run", "-d", "--network", "none", "busybox", "sleep", "600", env=hostile("flood"),
-             check=0).stdout.decode().strip()
+    # the agent floods before main exists: `run -d`, which returns once main
+    # runs, waits through the whole flood and ends with the box's error
+    waiter = subprocess.Popen([BOXVM, "run", "-d", "--name", "flood", "--network", "none", "busybox", "sleep", "600"],
+                              env=dict(bx.env, **hostile("flood")), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        pid = shim_pid(bx, ref)
+        def shim_up():
+            p = bx("inspect", "-f", "{{.Id}} {{.State.Status}}", "flood")
+            return p.stdout.split()[0].decode() if p.returncode == 0 and b"created" in p.stdout else None
+        ref = until(shim_up, "the box to boot")
+        pid = until(lambda: os.path.exists(os.path.join(bx.run_dir, ref[:12], "shim.pid")) and shim_pid(bx, ref),
+                    "the shim's pid file")
         start = peak = rss_kib(pid)
         assert start, "the shim is gone before the flood"
-        waiter = subprocess.Popen([BOXVM, "wait", ref], env=bx.env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
         deadline = time.monotonic() + HANG_GUARD
         try:
             # the event: the box ends (the flooding agent powers the VM off);
@@ -71,15 +76,19 @@ def test_flood_of_refused_opens_keeps_the_shim_bounded(no_leaks):
                 waiter.kill()
             out, err = waiter.communicate()
         print(f"shim RSS: {start} KiB at start, {peak} KiB at most under the flood")
-        assert waiter.returncode == 0, (out, err)
-        assert out.strip() == b"125", out  # the VM ended before its command: an error, not a hang
+        # the VM ended before its command: an error, not a hang
+        assert waiter.returncode == 125 and b"the VM exited before its command finished" in err, (out, err)
+        assert bx("inspect", "-f", "{{.State.ExitCode}}", ref, check=0).stdout.strip() == b"125"
         log = shim_log(bx, ref)
         assert b"the guest does not read the control port" in log, log[-3000:]
         assert b"the VM exited before its command finished" in log, log[-3000:]
         # the box keeps its usual life: it can be inspected and removed
         assert bx("inspect", "-f", "{{.State.Status}}", ref, check=0).stdout.strip() == b"exited"
     finally:
-        bx("rm", "-f", ref, check=0)
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.wait()
+        bx("rm", "-f", "flood", check=0)
 
 
 def test_control_characters_in_guest_errors_are_escaped(no_leaks):
