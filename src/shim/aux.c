@@ -42,6 +42,11 @@ int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 			continue;
 		s->aux[i].exited = true;
 		shim_log(s, !s->end, "%s exited (status 0x%x)", s->aux[i].what, status);
+		if (!s->end) { /* the box cannot go on without it: end it, do not leave QEMU waiting on it */
+			char why[96];
+			snprintf(why, sizeof(why), "its helper %s died", s->aux[i].what);
+			shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, why);
+		}
 		return 1;
 	}
 	return 0;

@@ -95,6 +95,8 @@ void shim_reap(struct shim *s)
 		} else if (p == s->vfs_pid) {
 			s->vfs_exited = true;
 			shim_log(s, !s->end, "virtiofsd exited (status 0x%x)", st);
+			if (!s->end) /* the guest's root filesystem is gone: end the box, not leave QEMU hung on it */
+				shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, "its root filesystem's virtiofsd died");
 		} else {
 			shim_aux_reaped(s, p, st);
 		}
