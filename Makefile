@@ -155,6 +155,7 @@ bench: all kernel image
 	@bench/exec $(BUILD)
 	@bench/pull $(BUILD)
 	@bench/net-storage $(BUILD)
+	@bench/longlived $(BUILD)
 	@bench/stress $(BUILD)
 	@bench/oci-runtime $(BUILD)
 

@@ -209,23 +209,47 @@ static int reset_for_start(struct bx_box_record *r, void *ctx, struct bx_err *er
 	return 0;
 }
 
+/* A box removed under us: told as the lookup would have (errnum ENOENT, no
+ * errno text appended). */
+static int gone(struct bx_err *err, const char *name)
+{
+	bx_fail(err, 0, "no such box: %s", name);
+	if (err)
+		err->errnum = ENOENT;
+	return -1;
+}
+
 int cli_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
 		  struct bx_err *err)
 {
+	char name[sizeof(r->name)];
+	snprintf(name, sizeof(name), "%s", r->name);
+	_cleanup_close_ int lock = bx_state_start_lock(r->box_dir, err);
+	if (lock < 0)
+		return err->errnum == ENOENT ? gone(err, name) : -1;
+	/* under the lock, the record as it is now: another start may just have
+	 * finished */
+	if (bx_state_read(r->box_dir, r, err) < 0)
+		return err->errnum == ENOENT ? gone(err, name) : -1;
+	bx_state_reconcile(r);
 	if (r->status == BX_BOX_PAUSED && bx_box_is_running(r))
 		return bx_fail(err, 0, "box %s is paused; unpause it instead", r->name);
 	if (bx_box_is_running(r) || r->status == BX_BOX_RESTARTING || r->status == BX_BOX_STARTING)
 		return bx_fail(err, 0, "box %s is already running; stop it first or use restart", r->name);
 	char path[PATH_MAX];
 	struct bx_vmspec vm;
-	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", r->box_dir) < 0 || bx_vmspec_read(path, &vm, err) < 0)
-		return -1;
 	struct start_ctx c = {.hold_output = attach};
+	/* the record first: a box removed meanwhile is told as such, not as a
+	 * missing vm.json (once reset, an rm waits for our shim or loses) */
 	if (bx_state_update(r->box_dir, reset_for_start, &c, r, err) < 0)
+		return err->errnum == ENOENT ? gone(err, name) : -1;
+	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", r->box_dir) < 0 || bx_vmspec_read(path, &vm, err) < 0)
 		return -1;
 	bx_crash_point("start.reset");
 	if (bx_shim_start(&vm, err) < 0)
 		return -1;
+	close(lock); /* not held while attached */
+	lock = -1;
 	if (!attach)
 		return 0;
 	struct bx_detach keys;

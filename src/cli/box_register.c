@@ -32,9 +32,10 @@ int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc 
 {
 	char boxes[PATH_MAX], dir[PATH_MAX] = "";
 	/* a box dir without a record is a leftover only when nobody is creating
-	 * one: held until the record is written (or the box undone) */
-	lc->op_fd = bx_store_op_begin(p->data, err);
-	if (lc->op_fd < 0)
+	 * one: held until the record is written (or the box undone). `run`
+	 * takes it earlier, before it creates the volumes it names: a volume
+	 * rm waits for it (state_sweep.c) */
+	if (lc->op_fd < 0 && (lc->op_fd = bx_store_op_begin(p->data, err)) < 0)
 		return -1;
 	if (bx_path_join(boxes, sizeof(boxes), err, "%s/boxes", p->data) < 0 || bx_mkdir_p(boxes, 0700, err) < 0 ||
 	    bx_state_box_dir(p, id, dir, sizeof(dir), err) < 0 || bx_mkdir_p(dir, 0700, err) < 0) {

@@ -15,9 +15,9 @@ static const struct bx_opt rm_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
-static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_record *r, void *ctx, struct bx_err *err)
+static int remove_once(const struct bx_paths *p, const char *ref, struct bx_box_record *r, bool force,
+			struct bx_err *err)
 {
-	bool force = *(bool *)ctx;
 	struct bx_box_record rec = *r;
 	if (!cli_box_not_running(&rec, NULL)) {
 		if (!force)
@@ -40,6 +40,17 @@ static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_r
 			return 0; /* --rm removed it already */
 	}
 	return bx_state_remove(p, &rec, err);
+}
+
+static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	bool force = *(bool *)ctx;
+	int rc = remove_once(p, ref, r, force, err);
+	/* rm -f of a box another client started meanwhile (bx_state_remove
+	 * refuses a live box): it is running now, so stop it as rm -f does */
+	if (rc < 0 && force && err->errnum == EBUSY && bx_state_lookup(p, r->id, r, err) == 0)
+		rc = remove_once(p, ref, r, force, err);
+	return rc;
 }
 
 int cmd_rm(int argc, char **argv)

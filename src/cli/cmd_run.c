@@ -288,7 +288,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	struct bx_spec spec;
 	bx_spec_init(&spec);
 	struct bx_vmspec vm;
-	int rc = BX_EXIT_ERROR;
+	int rc = BX_EXIT_ERROR, start_lock = -1;
 	if (bx_boxid_new(boxid, &err) < 0)
 		goto fail;
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
@@ -301,12 +301,16 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	memset(&vm, 0, sizeof(vm));
 	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &err) < 0 ||
 	    apply_test_knobs(&spec, &err) < 0 || add_term(&spec, &err) < 0 ||
-	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || cli_box_reserve(&p, boxid, lc, &err) < 0)
+	    (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 || cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 ||
+	    cli_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;
 	/* a foreground client attaches right after start: the shim keeps main's
 	 * output for it instead of taking it into the log alone */
 	bool hold_output = mode == MODE_RUN && !lc->detach;
+	/* once registered, the box can be named by another client's start: one
+	 * start at a time (state.h, bx_state_start_lock), ours taken first */
 	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 ||
+	    (mode == MODE_RUN && (start_lock = bx_state_start_lock(vm.box_dir, &err)) < 0) ||
 	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
 		bx_box_destroy(&vm);
 		cli_box_unreserve(&p, boxid, lc);
@@ -324,6 +328,9 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		}
 		goto fail;
 	}
+	if (start_lock >= 0)
+		close(start_lock); /* the shim has recorded itself: not held while attached */
+	start_lock = -1;
 	if (mode == MODE_CREATE || lc->detach) {
 		printf("%s\n", boxid);
 		rc = 0;
@@ -338,6 +345,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 fail:
 	rc = bx_cli_report(&err);
 out:
+	if (start_lock >= 0)
+		close(start_lock);
 	bx_spec_free(&spec);
 	bx_image_free(&img);
 	return rc;

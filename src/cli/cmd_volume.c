@@ -73,31 +73,36 @@ static int exists(const struct bx_paths *p, const char *name, char *dir, size_t 
 	return 0;
 }
 
-static int remove_volume(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
+/* With the store to ourselves (no box is being created meanwhile, which
+ * could take the volume between the check and the removal), the volume goes
+ * at once, whole (a rename), then is deleted: an rm that dies half-way
+ * leaves a hidden .trash- dir the sweep deletes, never a half-emptied volume
+ * under its name. */
+static int remove_volume_locked(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
 {
-	char dir[PATH_MAX], users[512];
+	char dir[PATH_MAX], users[512], trash[PATH_MAX];
 	if (exists(p, name, dir, sizeof(dir), err) < 0)
 		return force ? 0 : -1;
 	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
 		return -1;
 	if (users[0])
 		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
-	/* gone at once, whole (a rename), then deleted: an rm that dies half-way
-	 * leaves a hidden .trash- dir the sweep deletes, never a half-emptied
-	 * volume under its name */
-	char trash[PATH_MAX];
 	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
 		return -1;
-	int op = bx_store_op_begin(p->data, err);
-	if (op < 0)
-		return -1;
 	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */
-	int rc = rename(dir, trash) < 0 ? bx_fail(err, errno, "cannot remove volume %s", name) : 0;
-	if (rc == 0) {
-		bx_crash_point("volume_rm.moved");
-		rc = bx_rm_rf(trash, err);
-	}
-	bx_store_op_end(op);
+	if (rename(dir, trash) < 0)
+		return bx_fail(err, errno, "cannot remove volume %s", name);
+	bx_crash_point("volume_rm.moved");
+	return bx_rm_rf(trash, err);
+}
+
+static int remove_volume(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
+{
+	int lock = bx_store_lock_all(p->data, err);
+	if (lock < 0)
+		return -1;
+	int rc = remove_volume_locked(p, name, force, err);
+	bx_store_op_end(lock);
 	return rc;
 }
 

@@ -167,8 +167,15 @@ static int emit(struct bx_log_writer *w, int stream, const char *text, size_t le
 		ssize_t n = write(w->fd, line + off, line_len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return bx_fail(err, errno, "cannot write %s", w->path);
+		if (n < 0) {
+			/* never half an entry in the file (a full disk): cut back to the
+			 * last whole one, so readers and the next entries stay valid */
+			int e = errno;
+			if (off && ftruncate(w->fd, w->size) < 0) {
+				/* nothing more to do: the error below says why */
+			}
+			return bx_fail(err, e, "cannot write %s", w->path);
+		}
 		off += (size_t)n;
 	}
 	w->size += (long long)line_len;

@@ -68,7 +68,8 @@ static int sink_write(void *vs, const void *buf, size_t len, struct bx_err *err)
 		left -= (size_t)n;
 	}
 	s->size += (long long)len;
-	bx_crash_point("pull.blob"); /* part of a blob staged: the next pull resumes it */
+	if (s->size >= (1 << 20) && s->size < s->expect)
+		bx_crash_point("pull.blob"); /* a MiB of a blob staged: the next pull resumes it */
 	if (s->o && s->o->progress) {
 		struct bx_pull_event ev = {BX_PULL_LAYER_PROGRESS, s->digest, s->size, s->expect, s->index, s->count};
 		s->o->progress(s->o->progress_ctx, &ev);

@@ -85,16 +85,25 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 
 /* Crash consistency (state_sweep.c). An operation that changes the store in
  * several steps (create, remove, rename, load, pull) runs between
- * bx_store_op_begin (a shared lock on DATA/boxes/.ops; returns its fd) and
+ * bx_store_op_begin (a shared lock on DATA/ops.lock; returns its fd) and
  * bx_store_op_end. bx_store_sweep, run by bx_state_list, finishes or undoes
  * what such an operation left when its process died (only when no
  * operation is in progress): box dirs without a record, records left
  * "removing", names whose box is gone or called otherwise, temp files of
  * loads. */
 int bx_store_op_begin(const char *data_dir, struct bx_err *err);
+/* One start of a box at a time (two would each spawn a shim), and no
+ * removal during one: an exclusive flock on BOXDIR/start.lock, held by a
+ * start until its shim has recorded itself and by a removal while it marks
+ * the record. Returns the fd (close to release; not inherited: O_CLOEXEC). */
+int bx_state_start_lock(const char *box_dir, struct bx_err *err);
 /* bx_state_remove for a caller that holds the store exclusively (the sweep). */
 int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);
 void bx_store_op_end(int fd);
+/* The store to oneself: waits until no operation runs and keeps any from
+ * starting until bx_store_op_end (volume rm: a box being created cannot
+ * take the volume it is checking). */
+int bx_store_lock_all(const char *data_dir, struct bx_err *err);
 void bx_store_sweep(const struct bx_paths *p);
 /* Wait until done(r) holds (r reconciled) or timeout_ms passes (-1: forever).
  * Returns 1 when done, 0 on timeout, -1 on error (the box vanished: ENOENT). */

@@ -5,15 +5,23 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Checked and marked under the record's lock: a start that got there first
+ * (its shim now alive) wins, and one that comes after finds "removing" and
+ * refuses (reset_for_start, and the shim's own set_starting). */
 static int mark_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
+	if (bx_box_status_live(r->status) && bx_proc_alive(r->shim_pid, r->shim_start_time))
+		return bx_fail(err, EBUSY, "box %s was started meanwhile; stop it first or use rm -f",
+			       r->name[0] ? r->name : r->id);
 	r->status = BX_BOX_REMOVING;
 	return 0;
 }
@@ -23,8 +31,13 @@ static int mark_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
  * taken over anyway), and the directory holding the record goes last. */
 int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
 {
-	/* best effort: a corrupt or half-written record must not make a box unremovable */
-	bx_state_update(r->box_dir, mark_removing, NULL, NULL, NULL);
+	/* otherwise best effort: a corrupt record must not make a box unremovable */
+	struct bx_err e = {0};
+	if (bx_state_update(r->box_dir, mark_removing, NULL, NULL, &e) < 0 && e.errnum == EBUSY) {
+		if (err)
+			*err = e;
+		return -1;
+	}
 	bx_crash_point("rm.marked");
 	bx_name_release(p, r->name, r->id);
 	bx_crash_point("rm.name_released");
@@ -34,12 +47,35 @@ int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record 
 	return bx_box_remove_dir(r->box_dir, err); /* unmounts the overlay rootfs first */
 }
 
+int bx_state_start_lock(const char *box_dir, struct bx_err *err)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/start.lock", box_dir) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return bx_fail(err, errno, "cannot open %s", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return bx_fail(err, e, "cannot lock %s", path);
+		}
+	}
+	return fd;
+}
+
 int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err)
 {
 	int op = bx_store_op_begin(p->data, err);
 	if (op < 0)
 		return -1;
+	/* a start in flight finishes first: then its shim is recorded, and
+	 * mark_removing sees a live box instead of removing it under the shim */
+	int lock = bx_state_start_lock(r->box_dir, NULL);
 	int rc = bx_state_remove_locked(p, r, err);
+	if (lock >= 0)
+		close(lock);
 	bx_store_op_end(op);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* Finishing what a killed boxvm process left half-done (issue 11, crash
  * consistency). Every operation that changes the store in several steps
  * (creating a box from its reservation to its record, removing, renaming,
- * loading and pulling images) holds DATA/boxes/.ops shared for its whole
+ * loading images, deleting volumes) holds DATA/ops.lock shared for its whole
  * length. The sweep takes it exclusively, without waiting: when it gets
  * it, no such operation is in progress anywhere, so whatever is half-done
  * was left by a process that died, and is finished or undone. A lock, not
@@ -24,11 +24,13 @@
 
 static int ops_lock_open(const char *data_dir, struct bx_err *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	if (bx_path_join(dir, sizeof(dir), err, "%s/boxes", data_dir) < 0 || bx_mkdir_p(dir, 0700, err) < 0 ||
-	    bx_path_join(path, sizeof(path), err, "%s/.ops", dir) < 0)
+	char path[PATH_MAX];
+	if (bx_mkdir_p(data_dir, 0700, err) < 0 || bx_path_join(path, sizeof(path), err, "%s/ops.lock", data_dir) < 0)
 		return -1;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
+		return bx_fail(err, errno, "the data directory %s cannot be written, so boxvm cannot change its boxes, "
+			       "images or volumes (remount it read-write, or point BOXVM_ROOT elsewhere)", data_dir);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
 	return fd;
@@ -40,6 +42,20 @@ int bx_store_op_begin(const char *data_dir, struct bx_err *err)
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return bx_fail(err, errno, "cannot lock the box store");
+		}
+	}
+	return fd;
+}
+
+int bx_store_lock_all(const char *data_dir, struct bx_err *err)
+{
+	int fd = ops_lock_open(data_dir, err);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			close(fd);
 			return bx_fail(err, errno, "cannot lock the box store");

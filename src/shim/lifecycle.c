@@ -63,6 +63,8 @@ struct booting_ctx {
 static int set_starting(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
 	struct booting_ctx *c = ctx;
+	if (r->status == BX_BOX_REMOVING) /* an rm won the race: this start must not touch the box */
+		return bx_fail(err, 0, "box %s is being removed", r->name[0] ? r->name : r->id);
 	if (r->status != BX_BOX_RESTARTING) /* a restart by the policy shows as one until main runs */
 		r->status = BX_BOX_STARTING;
 	r->shim_pid = c->pid;
@@ -70,16 +72,21 @@ static int set_starting(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	return 0;
 }
 
-void shim_lc_booting(struct shim *s)
+int shim_lc_booting(struct shim *s, struct bx_err *err)
 {
 	s->lc.run_t0_ms = shim_now_ms();
 	if (!s->lc.have_state)
-		return;
+		return 0;
 	struct booting_ctx c = {.pid = getpid()};
-	struct bx_err err = {0};
-	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &err) < 0)
-		shim_log(s, true, "cannot record the box as starting: %s", err.msg);
+	struct bx_err e = {0};
+	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &e) < 0) {
+		shim_log(s, true, "cannot record the box as starting: %s", e.msg);
+		if (err)
+			*err = e;
+		return -1; /* without its record naming us, nobody could stop this box */
+	}
 	bx_crash_point("shim.booting");
+	return 0;
 }
 
 static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
@@ -106,9 +113,21 @@ void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
 		return;
 	struct bx_err err;
 	if (bx_log_write(&s->lc.log, stream, buf, len, shim_real_ns(), &err) < 0) {
+		if (err.errnum == ENOSPC || err.errnum == EDQUOT) {
+			/* a full disk: this output is lost, the next is tried again */
+			if (!s->lc.log_dropped++)
+				shim_log(s, true, "%s: main's output is not logged until there is room again", err.msg);
+			return;
+		}
 		shim_log(s, true, "%s: logging stops", err.msg);
 		bx_log_close(&s->lc.log);
 		s->lc.log_open = false;
+		return;
+	}
+	if (s->lc.log_dropped) {
+		shim_log(s, true, "there is room again: logging resumed (%llu writes of main's output were lost)",
+			 s->lc.log_dropped);
+		s->lc.log_dropped = 0;
 	}
 }
 
@@ -267,7 +286,7 @@ int shim_lc_restart(struct shim *s)
 		s->qemu_exited = s->vfs_exited = true;
 		return -1;
 	}
-	shim_lc_booting(s);
+	shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
 	return 0;
 }
 

@@ -259,7 +259,13 @@ int main(int argc, char **argv)
 	s.t0_ms = shim_now_ms();
 	shim_log(&s, false, "starting box %s", s.spec.id);
 	shim_lc_init(&s);
-	shim_lc_booting(&s); /* from here on stop, kill and rm -f find this shim */
+	/* from here on stop, kill and rm -f find this shim; an rm that marked
+	 * the box first wins: nothing has started, nothing to clean but our dir */
+	if (shim_lc_booting(&s, &err) < 0) {
+		bx_rm_rf(s.spec.run_dir, NULL);
+		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
+		return 1;
+	}
 	if (setup(&s, &err) < 0) {
 		shim_log(&s, true, "start failed: %s", err.msg);
 		shim_stop_children(&s); /* QEMU gone and its console drained before its tail is read */

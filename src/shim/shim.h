@@ -62,6 +62,7 @@ struct shim_lc {
 	int consecutive;           /* quick failures in a row: the backoff exponent */
 	long long run_t0_ms;       /* when the current boot began */
 	int remove_op_fd;          /* --rm: the store operation of the removal (bx_store_op_begin) */
+	unsigned long long log_dropped; /* output writes lost to a full disk since the last that worked */
 };
 
 struct shim {
@@ -262,7 +263,7 @@ void shim_lc_init(struct shim *s);
 /* A boot begins: the record names this shim, status "starting" (or
  * "restarting" for the policy's restarts) until main runs: shim_lc_started
  * makes it "running" (Docker's State.Running) on the guest's STARTED. */
-void shim_lc_booting(struct shim *s);
+int shim_lc_booting(struct shim *s, struct bx_err *err);
 void shim_lc_started(struct shim *s);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
 void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);

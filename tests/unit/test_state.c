@@ -1,5 +1,8 @@
 /* The box state store: codec, locked updates, names, lookup, reconciliation. */
+#include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -230,6 +233,83 @@ static void test_remove(void **state)
 	assert_int_equal(bx_name_reserve(&P, "gone", ID2, &err), 0);
 }
 
+static const char *ID3 = "aaaa333333333333333333333333333333333333333333333333333333333333";
+
+static bool exists(const char *fmt, const char *a, const char *b)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), fmt, a, b);
+	return lstat(path, &st) == 0;
+}
+
+/* What killed commands leave, and the sweep after them: it acts only when
+ * no store operation is in progress, and then finishes or undoes each. */
+static void test_sweep(void **state)
+{
+	struct bx_box_record r1, r3, got;
+	struct bx_err err;
+	make_box(ID1, "keep", 1, &r1);
+	/* a create that died before its record: a dir and its name */
+	char dir[PATH_MAX];
+	assert_int_equal(bx_state_box_dir(&P, ID2, dir, sizeof(dir), &err), 0);
+	assert_int_equal(bx_mkdir_p(dir, 0700, &err), 0);
+	assert_int_equal(bx_name_reserve(&P, "half", ID2, &err), 0);
+	/* an rm that died after marking the record */
+	make_box(ID3, "doomed", 3, &r3);
+	r3.status = BX_BOX_REMOVING;
+	assert_int_equal(bx_state_write(&r3, &err), 0);
+	/* a rename that died between its steps: a second name on a live record */
+	assert_int_equal(bx_name_reserve(&P, "alias", ID1, &err), 0);
+	/* temp files of a load */
+	assert_int_equal(bx_mkdir_p(root, 0700, &err), 0);
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/blobs/tmp", root);
+	assert_int_equal(bx_mkdir_p(tmp, 0700, &err), 0);
+	snprintf(tmp, sizeof(tmp), "%s/blobs/tmp/blob-abc", root);
+	assert_int_equal(bx_write_file_atomic(tmp, "x", 1, 0600, &err), 0);
+
+	/* an operation in progress (here, our own): nothing is touched */
+	int op = bx_store_op_begin(root, &err);
+	assert_true(op >= 0);
+	bx_store_sweep(&P);
+	assert_true(exists("%s/boxes/%s", root, ID2) && exists("%s/boxes/%s", root, ID3));
+	assert_true(exists("%s/names/%s", root, "alias") && exists("%s/blobs/tmp/%s", root, "blob-abc"));
+	bx_store_op_end(op);
+
+	bx_store_sweep(&P);
+	assert_false(exists("%s/boxes/%s", root, ID2));
+	assert_false(exists("%s/names/%s", root, "half"));
+	assert_false(exists("%s/boxes/%s", root, ID3));
+	assert_false(exists("%s/names/%s", root, "doomed"));
+	assert_false(exists("%s/names/%s", root, "alias"));
+	assert_false(exists("%s/blobs/tmp/%s", root, "blob-abc"));
+	/* the whole box is untouched */
+	assert_int_equal(bx_state_lookup(&P, "keep", &got, &err), 0);
+	assert_true(exists("%s/names/%s", root, "keep"));
+}
+
+/* A removal refuses a box whose shim is alive (a start won the race), and
+ * a start's lock keeps a removal waiting. */
+static void test_remove_refuses_a_live_box(void **state)
+{
+	struct bx_box_record r;
+	struct bx_err err = {0};
+	make_box(ID1, "live", 1, &r);
+	r.status = BX_BOX_STARTING;
+	r.shim_pid = getpid();
+	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time), 0);
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_remove(&P, &r, &err), -1);
+	assert_int_equal(err.errnum, EBUSY);
+	assert_true(exists("%s/boxes/%s", root, ID1));
+	/* a starting box is live but not Running */
+	assert_true(bx_box_status_live(r.status));
+	assert_false(bx_box_is_running(&r));
+	assert_string_equal(bx_box_status_docker(r.status), "created");
+	assert_string_equal(bx_box_status_name(r.status), "starting");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +319,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_refuses_a_live_box, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
