@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,21 @@ int bx_rm_rf(const char *path, struct bx_err *err)
 	if (rm_at(AT_FDCWD, path, st.st_dev) < 0)
 		return bx_fail(err, errno, "cannot remove %s", path);
 	return 0;
+}
+
+int bx_lock_file(const char *path, int how, struct bx_err *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return bx_fail(err, errno, "cannot open %s", path);
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return bx_fail(err, e, "cannot lock %s", path);
+		}
+	}
+	return fd;
 }
 
 int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct bx_err *err)

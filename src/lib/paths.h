@@ -34,6 +34,10 @@ int bx_rm_rf(const char *path, struct bx_err *err);
 int bx_rm_at(int dirfd, const char *name);
 /* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
 int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct bx_err *err);
+/* Open path (created 0600 if missing; O_CLOEXEC, O_NOFOLLOW) and flock it
+ * with how (LOCK_SH or LOCK_EX, | LOCK_NB to not wait); returns the fd, whose
+ * close releases the lock, or -1 with err (errnum EWOULDBLOCK: held). */
+int bx_lock_file(const char *path, int how, struct bx_err *err);
 /* Read a whole file (NUL-terminated, malloc'd). */
 int bx_read_file(const char *path, char **out, size_t *len, struct bx_err *err);
 

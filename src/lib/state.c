@@ -125,17 +125,7 @@ static int lock_box(const char *box_dir, struct bx_err *err)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/lock", box_dir) < 0)
 		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return bx_fail(err, errno, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return bx_fail(err, e, "cannot lock %s", path);
-		}
-	}
-	return fd;
+	return bx_lock_file(path, LOCK_EX, err);
 }
 
 static int write_locked(const struct bx_box_record *r, struct bx_err *err)

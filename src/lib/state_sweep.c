@@ -22,46 +22,31 @@
 #include "cgroup.h"
 #include "rootfs.h"
 
-static int ops_lock_open(const char *data_dir, struct bx_err *err)
+/* DATA/ops.lock taken with how; a data dir that cannot be written is told
+ * as such: every command that would change it ends here first. */
+static int ops_lock(const char *data_dir, int how, struct bx_err *err)
 {
 	char path[PATH_MAX];
+	struct bx_err e = {0};
 	if (bx_mkdir_p(data_dir, 0700, err) < 0 || bx_path_join(path, sizeof(path), err, "%s/ops.lock", data_dir) < 0)
 		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
-		return bx_fail(err, errno, "the data directory %s cannot be written, so boxvm cannot change its boxes, "
+	int fd = bx_lock_file(path, how, &e);
+	if (fd < 0 && (e.errnum == EROFS || e.errnum == EACCES || e.errnum == EPERM))
+		return bx_fail(err, e.errnum, "the data directory %s cannot be written, so boxvm cannot change its boxes, "
 			       "images or volumes (remount it read-write, or point BOXVM_ROOT elsewhere)", data_dir);
-	if (fd < 0)
-		return bx_fail(err, errno, "cannot open %s", path);
+	if (fd < 0 && err)
+		*err = e;
 	return fd;
 }
 
 int bx_store_op_begin(const char *data_dir, struct bx_err *err)
 {
-	int fd = ops_lock_open(data_dir, err);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return bx_fail(err, errno, "cannot lock the box store");
-		}
-	}
-	return fd;
+	return ops_lock(data_dir, LOCK_SH, err);
 }
 
 int bx_store_lock_all(const char *data_dir, struct bx_err *err)
 {
-	int fd = ops_lock_open(data_dir, err);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return bx_fail(err, errno, "cannot lock the box store");
-		}
-	}
-	return fd;
+	return ops_lock(data_dir, LOCK_EX, err);
 }
 
 void bx_store_op_end(int fd)
@@ -177,13 +162,11 @@ static void sweep_temp_files(const struct bx_paths *p)
 
 void bx_store_sweep(const struct bx_paths *p)
 {
-	int fd = ops_lock_open(p->data, NULL);
+	int fd = ops_lock(p->data, LOCK_EX | LOCK_NB, NULL); /* busy, or read-only: nothing to do now */
 	if (fd < 0)
 		return;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		sweep_boxes(p);
-		sweep_names(p);
-		sweep_temp_files(p);
-	}
+	sweep_boxes(p);
+	sweep_names(p);
+	sweep_temp_files(p);
 	close(fd);
 }

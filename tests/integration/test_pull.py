@@ -192,6 +192,17 @@ def test_token_auth_and_login(fresh, reg):
         front.stop()
 
 
+def pull_resumes(fresh, slow, incoming):
+    """The next pull asks for the rest of the staged blob (an HTTP Range from
+    past its start), completes, and leaves nothing in incoming."""
+    slow.requests.clear()
+    fresh("pull", f"{slow.host}/big", check=0)
+    assert any(rng.startswith("bytes=") and not rng.startswith("bytes=0-")
+               for _, path, _, rng in slow.requests if "/blobs/" in path), slow.requests
+    assert [r["Repository"] for r in images_json(fresh)] == [f"{slow.host}/big"]
+    assert not [f for f in os.listdir(incoming) if f.endswith(".partial")]
+
+
 def test_pull_killed_midway_then_retried(fresh, reg):
     slow = TokenAuthFront(reg, auth=False, rate=1 << 20)  # the 6 MB layer takes ~6 s
     try:
@@ -211,12 +222,7 @@ def test_pull_killed_midway_then_retried(fresh, reg):
         proc.wait()
         assert store_state(fresh) == before  # nothing half-written entered the store
 
-        slow.requests.clear()
-        fresh("pull", f"{slow.host}/big", check=0)
-        assert any(rng.startswith("bytes=") and not rng.startswith("bytes=0-")
-                   for _, path, _, rng in slow.requests if "/blobs/" in path), slow.requests
-        assert [r["Repository"] for r in images_json(fresh)] == [f"{slow.host}/big"]
-        assert not [f for f in os.listdir(incoming) if f.endswith(".partial")]
+        pull_resumes(fresh, slow, incoming)
     finally:
         slow.stop()
 
@@ -233,12 +239,7 @@ def test_pull_crashed_midway_then_retried(fresh, reg):
         assert store_state(fresh) == before
         incoming = os.path.join(fresh.root, "blobs", "incoming")
         assert [f for f in os.listdir(incoming) if f.endswith(".partial")]
-        slow.requests.clear()
-        fresh("pull", f"{slow.host}/big", check=0)
-        assert any(rng.startswith("bytes=") and not rng.startswith("bytes=0-")
-                   for _, path, _, rng in slow.requests if "/blobs/" in path), slow.requests
-        assert [r["Repository"] for r in images_json(fresh)] == [f"{slow.host}/big"]
-        assert not [f for f in os.listdir(incoming) if f.endswith(".partial")]
+        pull_resumes(fresh, slow, incoming)
     finally:
         slow.stop()
 
