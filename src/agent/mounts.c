@@ -91,8 +91,10 @@ bool agent_cmdline_has(const char *word)
 static int mount_root_readonly(struct bx_err *err)
 {
 	static const char lower[] = "/boxvm/lower", rw[] = "/boxvm/rw";
-	if (agent_mkdir_p(lower, 0755) < 0 || agent_mkdir_p(rw, 0755) < 0)
+	if (agent_mkdir_p(lower, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", lower);
+	if (agent_mkdir_p(rw, 0755) < 0)
+		return bx_fail(err, errno, "mkdir %s", rw);
 	if (mount("rootfs", lower, "virtiofs", MS_RDONLY, NULL) < 0)
 		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", lower);
 	if (mount("rootfs-rw", rw, "tmpfs", 0, "mode=0755,size=16m") < 0 || mkdir("/boxvm/rw/upper", 0755) < 0 ||

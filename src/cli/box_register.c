@@ -11,6 +11,7 @@
 #include "../lib/crashpoint.h"
 #include "../lib/rootfs.h"
 #include "../lib/state.h"
+#include "../lib/realtime.h"
 
 void cli_box_lc_init(struct cli_box_lc *lc)
 {
@@ -108,13 +109,6 @@ static json_t *strv_json(char *const *v)
 	return a;
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, const char *image_ref,
 			const struct bx_spec *spec, const struct cli_box_lc *lc, struct bx_err *err)
 {
@@ -181,7 +175,7 @@ int cli_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const
 	snprintf(r.box_dir, sizeof(r.box_dir), "%s", vm->box_dir);
 	snprintf(r.run_dir, sizeof(r.run_dir), "%s", vm->run_dir);
 	r.status = BX_BOX_CREATED;
-	r.created_ns = now_ns();
+	r.created_ns = bx_real_ns();
 	r.auto_remove = vm->auto_remove;
 	r.hold_output = hold_output;
 	cli_format_command(spec->args, r.command, sizeof(r.command));

@@ -18,6 +18,7 @@
 #include "../lib/state.h"
 #include "args.h"
 #include "cli.h"
+#include "../lib/realtime.h"
 
 enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {
@@ -36,13 +37,6 @@ struct logs_opts {
 	long tail;          /* -1: all */
 	bool timestamps;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* A --since/--until value: "42m", "1h30m", "10s" ago -> ns; unix
  * seconds[.frac]; RFC 3339. flag names the option in the error. */
@@ -74,7 +68,7 @@ static int parse_log_time(const char *flag, const char *s, long long *out, struc
 	}
 	if (p == s)
 		goto bad;
-	*out = now_ns() - dur * 1000000000LL;
+	*out = bx_real_ns() - dur * 1000000000LL;
 	return 0;
 bad:
 	return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
@@ -209,7 +203,7 @@ static int show(const char *box_dir, const char *current, bool follow, const str
 			inotify_add_watch(ifd, box_dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
 		for (;;) {
 			/* before the last read: nothing written after it is missed */
-			bool done = box_done(box_dir) || (o->until_ns && now_ns() > o->until_ns);
+			bool done = box_done(box_dir) || (o->until_ns && bx_real_ns() > o->until_ns);
 			if (fd >= 0)
 				drain_fd(fd, o, NULL, &rest, &rest_len);
 			ino_t now_ino = inode_of(current);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "inspect_out.h"
 #include "table.h"
+#include "../lib/realtime.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
 static const struct bx_opt ps_opts[] = {
@@ -23,13 +24,6 @@ static const struct bx_opt ps_opts[] = {
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static json_t *config_of(const struct bx_box_record *r)
 {
@@ -106,7 +100,7 @@ int cmd_ps(int argc, char **argv)
 	size_t n = 0;
 	if (bx_paths_init(&p, &err) < 0 || bx_state_list(&p, &boxes, &n, &err) < 0)
 		goto fail;
-	long long now = now_ns();
+	long long now = bx_real_ns();
 	/* Docker's header, so that scripts reading it by name work */
 	static const char *const header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
 	struct cli_table table;

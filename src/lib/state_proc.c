@@ -4,6 +4,7 @@
 #include "state.h"
 #include "keptlog.h"
 #include "vmproc.h"
+#include "realtime.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -90,20 +91,13 @@ bool bx_box_is_running(const struct bx_box_record *r)
 	       bx_proc_alive(r->shim_pid, r->shim_start_time);
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int mark_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
 	if (!shim_gone(r))
 		return 1; /* re-checked under the lock: someone got there first */
 	r->status = BX_BOX_EXITED;
 	r->exit_code = 128 + 9; /* the VM died with its supervisor: killed */
-	r->finished_ns = now_ns();
+	r->finished_ns = bx_real_ns();
 	r->shim_pid = 0;
 	r->shim_start_time = 0;
 	return 0;

@@ -27,13 +27,6 @@ long long shim_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-long long shim_real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The log is quiet by default: errors and a line or two per box, everything
  * else only with BOXVM_DEBUG. */
 void shim_log(struct shim *s, bool always, const char *fmt, ...)

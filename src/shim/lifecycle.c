@@ -94,7 +94,7 @@ static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	if (r->status != BX_BOX_STARTING && r->status != BX_BOX_RESTARTING)
 		return 1; /* a stop or kill already decided how this boot ends */
 	r->status = BX_BOX_RUNNING;
-	r->started_ns = shim_real_ns();
+	r->started_ns = bx_real_ns();
 	r->hold_output = false; /* only the first boot after start waits for the client */
 	return 0;
 }
@@ -112,7 +112,7 @@ void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
 	if (!s->lc.log_open)
 		return;
 	struct bx_err err;
-	if (bx_log_write(&s->lc.log, stream, buf, len, shim_real_ns(), &err) < 0) {
+	if (bx_log_write(&s->lc.log, stream, buf, len, bx_real_ns(), &err) < 0) {
 		if (err.errnum == ENOSPC || err.errnum == EDQUOT) {
 			/* a full disk: this output is lost, the next is tried again */
 			if (!s->lc.log_dropped++)
@@ -172,7 +172,7 @@ static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	struct exited_ctx *c = ctx;
 	r->status = c->restarting ? BX_BOX_RESTARTING : BX_BOX_EXITED;
 	r->exit_code = c->code;
-	r->finished_ns = shim_real_ns();
+	r->finished_ns = bx_real_ns();
 	r->restart_count = c->restart_count;
 	r->hold_output = false;
 	if (!c->restarting) {
@@ -261,7 +261,7 @@ int shim_lc_restart(struct shim *s)
 		s->lc.consecutive = 0; /* a stable run: start the backoff over */
 	long long delay = bx_restart_backoff_ms(s->lc.consecutive++);
 	if (s->lc.log_open)
-		bx_log_flush(&s->lc.log, shim_real_ns(), NULL);
+		bx_log_flush(&s->lc.log, bx_real_ns(), NULL);
 	s->lc.restart_count++;
 	shim_log(s, true, "main exited with %d; restart %d in %lld ms (policy %s)", s->exit_code, s->lc.restart_count,
 		 delay, bx_restart_kind_name(s->lc.cfg.restart.kind));
@@ -311,7 +311,7 @@ static int set_removing(struct bx_box_record *r, void *ctx, struct bx_err *err)
 void shim_lc_finished(struct shim *s)
 {
 	if (s->lc.log_open) {
-		bx_log_flush(&s->lc.log, shim_real_ns(), NULL);
+		bx_log_flush(&s->lc.log, bx_real_ns(), NULL);
 		bx_log_close(&s->lc.log);
 		s->lc.log_open = false;
 	}

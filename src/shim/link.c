@@ -171,7 +171,7 @@ static void send_time_if_due(struct shim *s, long long now)
 	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
 		return;
 	bx_msg_encode_hdr(msg, BX_M_TIME, BX_MSG_TIME_SIZE);
-	bx_msg_time_encode(msg + BX_MSG_HDR_SIZE, shim_real_ns());
+	bx_msg_time_encode(msg + BX_MSG_HDR_SIZE, bx_real_ns());
 	bx_mux_send(&s->mux, c, msg, sizeof(msg));
 	s->time_due_ms = now + BX_TIME_RESYNC_MS;
 	if (!s->time_sent) {
