@@ -10,7 +10,9 @@
  *               bytes for FLOOD_STALL_MS; then power off.
  *   error_ctrl  ERROR messages whose text holds terminal escape sequences,
  *               through the normal path: 64 on the main channel, and one
- *               (then CLOSE, no EXIT) as the answer to every exec request. */
+ *               (then CLOSE, no EXIT) as the answer to every exec request.
+ *   mute_main   serve as usual but never start main (no STARTED, no EXIT):
+ *               the host must not wait for it forever. */
 #ifdef BOXVM_TEST_HOOKS
 #include "agent.h"
 
@@ -31,6 +33,8 @@ enum agent_hostile agent_hostile_mode(void)
 		return HOSTILE_FLOOD;
 	if (agent_cmdline_has("boxvm.test_hostile=error_ctrl"))
 		return HOSTILE_ERROR_CTRL;
+	if (agent_cmdline_has("boxvm.test_hostile=mute_main"))
+		return HOSTILE_MUTE_MAIN;
 	return HOSTILE_NONE;
 }
 

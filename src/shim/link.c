@@ -237,6 +237,14 @@ void shim_link_tick(struct shim *s, long long now)
 		snprintf(msg, sizeof(msg), "the VM showed no sign of life within %d s", s->spec.boot_timeout_s);
 		shim_begin_end(s, END_BACKSTOP, BX_EXIT_ERROR, msg);
 	}
+	/* a guest that answers but never starts main (wedged in its set-up, or
+	 * hostile): the box ends, so a `run -d` waiting for main does not hang */
+	if (!s->main_started && !s->end && !s->test_hold_main &&
+	    now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "its command was not started within %d s of the boot", s->spec.boot_timeout_s);
+		shim_begin_end(s, END_BACKSTOP, BX_EXIT_ERROR, msg);
+	}
 }
 
 /* Backpressure (BX_MUX_OUT_HIGH): while the guest leaves what we queued for

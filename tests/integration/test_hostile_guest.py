@@ -119,3 +119,19 @@ def test_control_characters_in_guest_errors_are_escaped(no_leaks):
             assert raw not in log, (raw, log[-3000:])
     finally:
         bx("rm", "-f", ref, check=0)
+
+
+def test_guest_that_never_starts_main_does_not_hang_run(no_leaks):
+    """The agent answers heartbeats but never starts main (no STARTED, no
+    EXIT): `run -d`, which returns once main runs, ends with the boot
+    backstop's error instead of waiting forever."""
+    bx = no_leaks
+    env = dict(hostile("mute_main"), BOXVM_BOOT_TIMEOUT="30")
+    p = bx("run", "-d", "--name", "mute", "--network", "none", "busybox", "true", env=env)
+    try:
+        assert p.returncode == 125, p
+        # the backstop counts from the shim's start: a boot slower than 30 s ends the same way, told so
+        assert b"was not started within 30 s" in p.stderr or b"no sign of life" in p.stderr, p
+        assert bx("inspect", "-f", "{{.State.ExitCode}}", "mute", check=0).stdout.strip() == b"125"
+    finally:
+        bx("rm", "-f", "mute", check=0)
