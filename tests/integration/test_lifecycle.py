@@ -65,10 +65,15 @@ def test_stop_timeout_kills_and_stop_signal(no_leaks):
     bx = no_leaks
     bx("run", "-d", "--name", "stubborn", "busybox", "sh", "-c",
        'trap "" TERM; echo ready; while true; do sleep 1; done', check=0)
+    # `wait` (not a foreground sleep) lets the trap run the moment USR1 comes
     bx("run", "-d", "--name", "usr1", "--stop-signal", "USR1", "busybox", "sh", "-c",
-       'trap "exit 9" USR1; echo ready; while true; do sleep 1; done', check=0)
+       'trap "exit 9" USR1; echo ready; while true; do sleep 1 & wait $!; done', check=0)
     until(lambda: "ready" in logs(bx, "stubborn") and "ready" in logs(bx, "usr1"), "both boxes up")
-    bx("stop", "-t", "1", "stubborn", "usr1", check=0)
+    # stubborn ignores TERM: killed once its 1 s are up, however slow the
+    # machine; usr1 exits on its stop signal, given all the time it needs
+    # (a 1 s timeout made the verdict a race with a loaded host)
+    bx("stop", "-t", "1", "stubborn", check=0)
+    bx("stop", "-t", "120", "usr1", check=0)
     assert bx("wait", "stubborn", "usr1", check=0).stdout == b"137\n9\n"
     bx("rm", "stubborn", "usr1", check=0)
 
