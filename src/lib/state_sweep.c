@@ -130,34 +130,26 @@ static void sweep_names(const struct bx_paths *p)
 
 /* What a load or a volume rm that died left: blobs being hashed, stdin
  * spools, a volume moved aside to be deleted. */
-static void sweep_temp_files(const struct bx_paths *p)
+/* Every entry of DATA/sub (sub "": DATA itself) whose name starts with
+ * prefix, removed whole (bx_rm_at: no symlink followed, no mount crossed). */
+static void remove_prefixed(const struct bx_paths *p, const char *sub, const char *prefix)
 {
 	char dir[PATH_MAX];
-	if (bx_path_join(dir, sizeof(dir), NULL, "%s/blobs/tmp", p->data) == 0) {
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		while (d && (e = readdir(d)))
-			if (!strncmp(e->d_name, "blob-", 5))
-				unlinkat(dirfd(d), e->d_name, 0);
-		if (d)
-			closedir(d);
-	}
-	DIR *d = opendir(p->data);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (!strncmp(e->d_name, "load-stdin.", 11))
-			unlinkat(dirfd(d), e->d_name, 0);
-	if (d)
-		closedir(d);
-	/* a volume rm that died after moving the volume aside */
-	if (bx_path_join(dir, sizeof(dir), NULL, "%s/volumes", p->data) < 0 || !(d = opendir(dir)))
+	DIR *d;
+	if (bx_path_join(dir, sizeof(dir), NULL, "%s/%s", p->data, sub) < 0 || !(d = opendir(dir)))
 		return;
-	while ((e = readdir(d))) {
-		char path[PATH_MAX];
-		if (!strncmp(e->d_name, ".trash-", 7) && bx_path_join(path, sizeof(path), NULL, "%s/%s", dir, e->d_name) == 0)
-			bx_rm_rf(path, NULL);
-	}
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			bx_rm_at(dirfd(d), e->d_name);
 	closedir(d);
+}
+
+static void sweep_temp_files(const struct bx_paths *p)
+{
+	remove_prefixed(p, "blobs/tmp", "blob-");
+	remove_prefixed(p, "", "load-stdin.");
+	remove_prefixed(p, "volumes", ".trash-"); /* a volume rm that died after moving the volume aside */
 }
 
 void bx_store_sweep(const struct bx_paths *p)
