@@ -47,11 +47,10 @@ int bx_mounts_resolve(const struct bx_paths *p, const struct bx_mount_req *m, si
 				return -1;
 			continue;
 		}
-		char source[PATH_MAX];
+		char source[PATH_MAX], name[80];
 		const char *volume = "";
 		bool file = false;
 		if (r->kind == BX_MNT_VOLUME) {
-			char name[80];
 			if (r->source[0]) {
 				snprintf(name, sizeof(name), "%s", r->source);
 			} else if (bx_boxid_new(name, err) < 0) { /* anonymous volume: a random 64-hex name */
