@@ -27,6 +27,9 @@ void cli_box_lc_free(struct cli_box_lc *lc)
 	lc->labels = NULL;
 	bx_store_op_end(lc->op_fd);
 	lc->op_fd = -1;
+	bx_run_record_free(&lc->rec);
+	json_decref(lc->mounts_view);
+	lc->mounts_view = NULL;
 }
 
 int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc, struct bx_err *err)
@@ -104,6 +107,8 @@ void cli_format_command(char *const *args, char *out, size_t size)
 static json_t *strv_json(char *const *v)
 {
 	json_t *a = json_array();
+	if (!a)
+		return NULL;
 	for (size_t i = 0; v && v[i]; i++)
 		json_array_append_new(a, json_string(v[i]));
 	return a;
@@ -128,18 +133,23 @@ static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, 
 	if (maxsize[0])
 		json_object_set_new(logcfg, "max-size", json_string(maxsize));
 	json_object_set_new(logcfg, "max-file", json_string(maxfile));
-	const char *sig = bx_signal_name(lc->cfg.stop_signal);
-	char signum[16];
-	snprintf(signum, sizeof(signum), "%d", lc->cfg.stop_signal);
+	/* as given (--stop-signal, else the image's), "" for neither: the
+	 * signal in effect is parsed from it again at each stop (boxconfig.c) */
+	const char *sig = lc->stop_signal ? lc->stop_signal : img->config.stop_signal ? img->config.stop_signal : "";
+	json_t *mv = lc->mounts_view;
 	json_t *o = json_pack(
-		"{s:s,s:o,s:{s:s?,s:s,s:o,s:o,s:s?,s:s?,s:o,s:s,s:i,s:b,s:b},s:{s:{s:s,s:i},s:b,s:{s:s,s:o},s:I,s:I}}",
+		"{s:s,s:o,s:{s:s?,s:s,s:o*,s:o*,s:o*,s:s?,s:s?,s:o,s:s,s:i,s:b,s:b,s:O*},"
+		"s:{s:{s:s,s:i},s:b,s:{s:s,s:o},s:I,s:I,s:O*,s:O*},s:O*}",
 		"Path", spec->nargs ? spec->args[0] : "", "Args", strv_json(spec->nargs ? spec->args + 1 : NULL), "Config",
-		"Hostname", spec->hostname, "Image", image_ref, "Cmd", strv_json(spec->args), "Env", strv_json(spec->env),
-		"WorkingDir", spec->cwd, "User", spec->user, "Labels", labels, "StopSignal", sig ? sig : signum,
-		"StopTimeout", lc->cfg.stop_timeout, "Tty", spec->tty, "OpenStdin", spec->stdin_open, "HostConfig",
-		"RestartPolicy", "Name", bx_restart_kind_name(lc->cfg.restart.kind), "MaximumRetryCount",
-		lc->cfg.restart.max_retries, "AutoRemove", vm->auto_remove, "LogConfig", "Type", "json-file", "Config",
-		logcfg, "Memory", (json_int_t)vm->mem_mb << 20, "NanoCpus", (json_int_t)vm->cpus * 1000000000LL);
+		"Hostname", spec->hostname, "Image", image_ref, "Entrypoint", lc->rec.entrypoint ? strv_json(lc->rec.entrypoint) : NULL,
+		"Cmd", lc->rec.cmd ? strv_json(lc->rec.cmd) : NULL, "Env", lc->rec.env ? strv_json(lc->rec.env) : NULL,
+		"WorkingDir", spec->cwd, "User", spec->user, "Labels", labels, "StopSignal", sig,
+		"StopTimeout", lc->cfg.stop_timeout, "Tty", spec->tty, "OpenStdin", spec->stdin_open, "Volumes",
+		json_object_get(mv, "Volumes"), "HostConfig", "RestartPolicy", "Name",
+		bx_restart_kind_name(lc->cfg.restart.kind), "MaximumRetryCount", lc->cfg.restart.max_retries, "AutoRemove",
+		vm->auto_remove, "LogConfig", "Type", "json-file", "Config", logcfg, "Memory", (json_int_t)vm->mem_mb << 20,
+		"NanoCpus", (json_int_t)vm->cpus * 1000000000LL, "Binds", json_object_get(mv, "Binds"), "Tmpfs",
+		json_object_get(mv, "Tmpfs"), "Mounts", json_object_get(mv, "Mounts"));
 	if (!o)
 		return bx_fail(err, ENOMEM, "cannot encode the box's configuration");
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -3,12 +3,14 @@
 #ifndef BOXVM_CLI_BOX_REGISTER_H
 #define BOXVM_CLI_BOX_REGISTER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "../lib/boxconfig.h"
 #include "../lib/err.h"
 #include "../lib/image.h"
 #include "../lib/paths.h"
+#include "../lib/runconfig.h"
 #include "../lib/vmspec.h"
 #include "../proto/spec.h"
 
@@ -21,6 +23,8 @@ struct cli_box_lc {
 	char **labels;             /* -l/--label "K=V", NULL-terminated */
 	char name_buf[128];        /* the name in effect */
 	int op_fd;                 /* the store operation from reserve to record (bx_store_op_begin) */
+	struct bx_run_record rec;  /* Config.Env, Entrypoint, Cmd as Docker records them */
+	json_t *mounts_view;       /* Mounts, Binds, Volumes, Tmpfs (mounts_view.h); NULL: none */
 };
 
 void cli_box_lc_init(struct cli_box_lc *lc);

@@ -183,14 +183,14 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	hc = hc ? json_incref(hc) : json_object();
 	json_object_set_new(hc, "PortBindings", bx_ports_json(ports, nports, false));
 	json_object_set_new(o, "HostConfig", hc);
+	json_t *mounts = json_object_get(cfg, "Mounts"); /* Docker: [] for a box without mounts */
+	json_object_set_new(o, "Mounts", json_is_array(mounts) ? json_incref(mounts) : json_array());
 	json_t *c = json_object_get(cfg, "Config");
 	c = json_is_object(c) ? json_deep_copy(c) : json_object();
 	cli_docker_config_defaults(c, json_object());
 	json_object_set_new(o, "Config", c);
 	json_object_set_new(o, "NetworkSettings",
 			    json_pack("{s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object()));
-	if (!json_object_get(o, "Mounts"))
-		json_object_set_new(o, "Mounts", json_array()); /* Docker: [] for a box without mounts */
 	json_decref(cfg);
 	return o;
 }

@@ -47,13 +47,13 @@ void cli_docker_config_defaults(json_t *config, json_t *empty_labels)
 		json_decref(empty_labels);
 		return;
 	}
-	static const char *const strings[] = {"Domainname", "User", "WorkingDir"};
+	static const char *const strings[] = {"Domainname", "User", "WorkingDir", "StopSignal"};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		json_t *v = json_object_get(config, strings[i]);
 		if (!v || json_is_null(v))
 			json_object_set_new(config, strings[i], json_string(""));
 	}
-	static const char *const nulls[] = {"Volumes", "Entrypoint", "OnBuild"};
+	static const char *const nulls[] = {"Cmd", "Volumes", "Entrypoint", "OnBuild"};
 	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
 		if (!json_object_get(config, nulls[i]))
 			json_object_set_new(config, nulls[i], json_null());

@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "paths.h"
+
+#define BX_DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* env list kept as a growable array; "K=V" keys replace earlier ones in place
  * so the image's order is preserved, as Docker does. */
@@ -27,18 +30,26 @@ static size_t key_len(const char *kv)
 	return eq ? (size_t)(eq - kv) : strlen(kv);
 }
 
-static int envlist_set(struct envlist *l, const char *kv, struct bx_err *err)
+static ssize_t envlist_find(const struct envlist *l, const char *kv)
 {
 	size_t kl = key_len(kv);
+	for (size_t i = 0; i < l->n; i++)
+		if (key_len(l->v[i]) == kl && !strncmp(l->v[i], kv, kl))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* replace the entry with kv's key in place, or append */
+static int envlist_set(struct envlist *l, const char *kv, struct bx_err *err)
+{
 	char *dup = strdup(kv);
 	if (!dup)
 		return bx_fail(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < l->n; i++) {
-		if (key_len(l->v[i]) == kl && !strncmp(l->v[i], kv, kl)) {
-			free(l->v[i]);
-			l->v[i] = dup;
-			return 0;
-		}
+	ssize_t at = envlist_find(l, kv);
+	if (at >= 0) {
+		free(l->v[at]);
+		l->v[at] = dup;
+		return 0;
 	}
 	if (l->n + 1 >= l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
@@ -55,16 +66,25 @@ static int envlist_set(struct envlist *l, const char *kv, struct bx_err *err)
 	return 0;
 }
 
-/* "-e NAME=V" as is; "-e NAME" takes the caller's value or is skipped. */
+static void envlist_unset(struct envlist *l, const char *key)
+{
+	ssize_t at = envlist_find(l, key);
+	if (at < 0)
+		return;
+	free(l->v[at]);
+	memmove(&l->v[at], &l->v[at + 1], (l->n - (size_t)at) * sizeof(*l->v)); /* with the NULL */
+	l->n--;
+}
+
+/* "-e NAME=V" as is; "-e NAME" takes the caller's value, or stays a bare
+ * NAME (Docker records it so, and it then unsets NAME in the process). */
 static int envlist_set_flag(struct envlist *l, const char *item, bx_getenv_fn getenv_fn, struct bx_err *err)
 {
 	if (!*item || *item == '=')
 		return bx_fail(err, EINVAL, "invalid environment variable '%s': expected NAME=VALUE or NAME", item);
-	if (strchr(item, '='))
-		return envlist_set(l, item, err);
-	const char *v = getenv_fn ? getenv_fn(item) : NULL;
+	const char *v = strchr(item, '=') || !getenv_fn ? NULL : getenv_fn(item);
 	if (!v)
-		return 0;
+		return envlist_set(l, item, err);
 	size_t len = strlen(item) + strlen(v) + 2;
 	char *kv = malloc(len);
 	if (!kv)
@@ -117,11 +137,55 @@ static bool strv_empty(char **v)
 	return !v || !v[0];
 }
 
+static int strv_copy(char *const *v, char ***out, struct bx_err *err)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	*out = NULL;
+	if (!v)
+		return 0;
+	char **c = calloc(n + 1, sizeof(*c));
+	if (!c)
+		return bx_fail(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			bx_strv_free(c);
+			return bx_fail(err, ENOMEM, "out of memory");
+		}
+	*out = c;
+	return 0;
+}
+
+/* Config.Entrypoint and Config.Cmd as Docker records them: --entrypoint is
+ * one word ("" records none) and then the image's Cmd is not taken. */
+static int record(const struct bx_image_config *img, const struct bx_run_opts *opts, const struct envlist *env,
+		  struct bx_run_record *rec, struct bx_err *err)
+{
+	char *ep[] = {(char *)opts->entrypoint, NULL};
+	char *const *entrypoint = opts->entrypoint ? (*opts->entrypoint ? ep : NULL) : img->entrypoint;
+	char *const *cmd = !strv_empty(opts->command) ? opts->command : opts->entrypoint ? NULL : img->cmd;
+	if (strv_copy(env->v, &rec->env, err) < 0 || strv_copy(entrypoint, &rec->entrypoint, err) < 0 ||
+	    strv_copy(cmd, &rec->cmd, err) < 0) {
+		bx_run_record_free(rec);
+		return -1;
+	}
+	return 0;
+}
+
+void bx_run_record_free(struct bx_run_record *rec)
+{
+	bx_strv_free(rec->env);
+	bx_strv_free(rec->entrypoint);
+	bx_strv_free(rec->cmd);
+	memset(rec, 0, sizeof(*rec));
+}
+
 int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_opts *opts, bx_getenv_fn getenv_fn,
-		       struct bx_spec *out, struct bx_err *err)
+		       struct bx_spec *out, struct bx_run_record *rec, struct bx_err *err)
 {
 	int rc = -1;
-	struct envlist env = {0};
+	struct envlist env = {0}, proc = {0};
 
 	/* argv */
 	if (opts->entrypoint) {
@@ -146,10 +210,9 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 		goto out;
 	}
 
-	/* env */
-	for (char **e = img->env; e && *e; e++)
-		if (envlist_set(&env, *e, err) < 0)
-			goto out;
+	/* Config.Env: the user's variables (env files, then -e), then the
+	 * image's that they don't name. Docker keeps a name given twice once,
+	 * in no fixed place; here at its first place with its last value. */
 	for (char **f = opts->env_files; f && *f; f++) {
 		char *text = NULL;
 		if (bx_read_file(*f, &text, NULL, err) < 0) {
@@ -171,19 +234,29 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 	for (char **e = opts->env; e && *e; e++)
 		if (envlist_set_flag(&env, *e, getenv_fn, err) < 0)
 			goto out;
+	for (char **e = img->env; e && *e; e++)
+		if (envlist_find(&env, *e) < 0 && envlist_set(&env, *e, err) < 0)
+			goto out;
+	/* the process's: Docker's defaults (PATH, HOSTNAME, a terminal's TERM),
+	 * each replaced in place by Config.Env, which a bare NAME unsets */
+	if (envlist_set(&proc, BX_DEFAULT_PATH_ENV, err) < 0)
+		goto out;
 	if (opts->hostname) {
 		char kv[300];
 		snprintf(kv, sizeof(kv), "HOSTNAME=%s", opts->hostname);
-		/* Docker sets HOSTNAME unless the user or image did */
-		bool have = false;
-		for (size_t i = 0; i < env.n; i++)
-			if (!strncmp(env.v[i], "HOSTNAME=", 9))
-				have = true;
-		if (!have && envlist_set(&env, kv, err) < 0)
+		if (envlist_set(&proc, kv, err) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < env.n; i++)
-		if (bx_spec_add_env(out, env.v[i], err) < 0)
+	if (opts->tty && envlist_set(&proc, "TERM=xterm", err) < 0)
+		goto out;
+	for (size_t i = 0; i < env.n; i++) {
+		if (!strchr(env.v[i], '='))
+			envlist_unset(&proc, env.v[i]);
+		else if (envlist_set(&proc, env.v[i], err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < proc.n; i++)
+		if (bx_spec_add_env(out, proc.v[i], err) < 0)
 			goto out;
 
 	const char *cwd = opts->workdir ? opts->workdir : img->workdir;
@@ -208,8 +281,11 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 	}
 	out->stdin_open = opts->stdin_open;
 	out->tty = opts->tty;
+	if (rec && record(img, opts, &env, rec, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	envlist_free(&env);
+	envlist_free(&proc);
 	return rc;
 }

@@ -4,9 +4,14 @@
  *     image Cmd is dropped unless a command is given;
  *   - a command replaces the image Cmd;
  *   - args = entrypoint + cmd; none at all is an error;
- *   - env: image Env, then --env-file lines, then -e, later keys replacing
- *     earlier ones in place; "-e NAME" without '=' copies the caller's value
- *     (and is skipped when the caller has none);
+ *   - Config.Env: --env-file lines, then -e (a key given again keeps its
+ *     first place and takes the later value), then the image's Env entries
+ *     whose keys they don't name; "-e NAME" without '=' copies the caller's
+ *     value, or stays a bare NAME when the caller has none;
+ *   - the process's env: PATH (Docker's default), HOSTNAME and, with a
+ *     terminal, TERM=xterm, each replaced in place by a Config.Env entry
+ *     with the same key; the other entries follow in order, and a bare NAME
+ *     unsets NAME;
  *   - -w replaces WorkingDir, -u replaces User. */
 #ifndef BOXVM_RUNCONFIG_H
 #define BOXVM_RUNCONFIG_H
@@ -39,9 +44,17 @@ typedef const char *(*bx_getenv_fn)(const char *name);
 int bx_envfile_parse(const char *text, const char *fname, bx_getenv_fn getenv_fn, char ***env, size_t *n,
 		     struct bx_err *err);
 
-/* Build the main process spec. env file contents are read through read_file
- * (tests inject it). */
+/* What Docker records in the box's Config for the same flags (inspect). */
+struct bx_run_record {
+	char **env;        /* Config.Env (NULL: none) */
+	char **entrypoint; /* Config.Entrypoint: --entrypoint as one word, else the image's (NULL: null) */
+	char **cmd;        /* Config.Cmd: the command, else the image's unless --entrypoint was given */
+};
+void bx_run_record_free(struct bx_run_record *rec);
+
+/* Build the main process spec, and the record when rec is not NULL
+ * (bx_run_record_free it). */
 int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_opts *opts, bx_getenv_fn getenv_fn,
-		       struct bx_spec *out, struct bx_err *err);
+		       struct bx_spec *out, struct bx_run_record *rec, struct bx_err *err);
 
 #endif

@@ -174,3 +174,60 @@ def test_templates_print_go_values(created):
     assert f("images", "--format", "{{.Repository}}:{{.Tag}}", "busybox:latest") == "busybox:latest\n"
     assert f("volume", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Labels}} {{.Options}} {{.Scope}}",
              "parity-vol") == "parity-vol local map[] map[] local\n"
+
+
+def test_inspect_records_the_config_as_docker(no_leaks):
+    """What `docker create` records in Config for the same flags (Docker 20.10's answers)."""
+    bx = no_leaks
+    f = lambda box, fmt: bx("inspect", "-f", fmt, box, check=0).stdout.decode().strip()
+    path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    bx("create", "--name", "cfg-ep", "-e", "FOO=1", "--stop-signal", "usr1", "--entrypoint", "echo", "busybox", "hi",
+       "there", check=0)
+    bx("create", "--name", "cfg-user", "-t", "--stop-signal", "9", "-u", "1000", "busybox", check=0)
+    bx("create", "--name", "cfg-env", "-e", "NOPE_UNSET_HERE", "-e", "E=", "busybox", check=0)
+    bx("create", "--name", "cfg-noep", "--entrypoint", "echo", "busybox", check=0)
+    try:
+        fmt = "{{json .Config.Env}} {{json .Config.User}} {{json .Config.StopSignal}} {{json .Config.Entrypoint}} " \
+              "{{json .Config.Cmd}} {{.Path}} {{json .Args}}"
+        assert f("cfg-ep", fmt) == f'["FOO=1","{path}"] "" "usr1" ["echo"] ["hi","there"] echo ["hi","there"]'
+        assert f("cfg-user", fmt) == f'["{path}"] "1000" "9" null ["sh"] sh []'
+        assert f("cfg-env", fmt) == f'["NOPE_UNSET_HERE","E=","{path}"] "" "" null ["sh"] sh []'
+        assert f("cfg-noep", "{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{.Path}} {{json .Args}}") == \
+            '["echo"] null echo []'
+        # the stop signal in effect is the recorded one: usr1 is SIGUSR1 (10)
+        assert f("cfg-ep", "{{.Config.StopSignal}}") == "usr1"
+    finally:
+        bx("rm", "-f", "cfg-ep", "cfg-user", "cfg-env", "cfg-noep", check=0)
+
+
+def test_inspect_mounts_as_docker(no_leaks, tmp_path):
+    """`docker create -v DIR:/h:ro -v vol:/data -v /anon --tmpfs /t busybox`: Mounts holds the bind and
+    both volumes with Docker's fields (tmpfs mounts are in HostConfig.Tmpfs only), HostConfig.Binds the
+    -v flags with a source, Config.Volumes the anonymous volume's target."""
+    bx = no_leaks
+    bx("create", "--name", "mnt-box", "-v", f"{tmp_path}:/h:ro", "-v", "mnt-vol:/data", "-v", "/anon",
+       "--tmpfs", "/t", "busybox", check=0)
+    bx("create", "--name", "mnt-none", "busybox", check=0)
+    try:
+        import json
+        mounts = json.loads(bx("inspect", "-f", "{{json .Mounts}}", "mnt-box", check=0).stdout)
+        by_dest = {m["Destination"]: m for m in mounts}
+        assert sorted(by_dest) == ["/anon", "/data", "/h"]
+        assert by_dest["/h"] == {"Type": "bind", "Source": str(tmp_path), "Destination": "/h", "Mode": "ro",
+                                 "RW": False, "Propagation": "rprivate"}
+        vol = by_dest["/data"]
+        assert (vol["Type"], vol["Name"], vol["Driver"], vol["Mode"], vol["RW"], vol["Propagation"]) == \
+            ("volume", "mnt-vol", "local", "z", True, "")
+        assert vol["Source"] == bx("volume", "inspect", "-f", "{{.Mountpoint}}", "mnt-vol", check=0).stdout.decode().strip()
+        anon = by_dest["/anon"]
+        assert (anon["Type"], anon["Driver"], anon["Mode"], anon["RW"]) == ("volume", "local", "", True)
+        assert re.fullmatch("[0-9a-f]{64}", anon["Name"])
+        f = lambda box, fmt: bx("inspect", "-f", fmt, box, check=0).stdout.decode().strip()
+        binds = json.loads(f("mnt-box", "{{json .HostConfig.Binds}}"))
+        assert sorted(binds) == sorted([f"{tmp_path}:/h:ro", "mnt-vol:/data"])
+        assert f("mnt-box", "{{json .Config.Volumes}} {{json .HostConfig.Tmpfs}}") == '{"/anon":{}} {"/t":""}'
+        assert f("mnt-none", "{{json .Mounts}} {{json .HostConfig.Binds}} {{json .Config.Volumes}} "
+                             "{{json .HostConfig.Tmpfs}}") == "[] null null null"
+    finally:
+        bx("rm", "-f", "-v", "mnt-box", "mnt-none", check=0)
+        bx("volume", "rm", "mnt-vol", check=0)

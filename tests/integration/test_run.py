@@ -181,3 +181,12 @@ def test_docker_save_tar_loads_and_runs(no_leaks, tmp_path, bx):
     p = bx("load", "-i", tar, check=0)
     assert p.stdout == b"Loaded image: dsave:v2\n"
     assert bx("run", "--rm", "dsave:v2", check=0).stdout == b"from docker save\n"
+
+
+def test_main_gets_dockers_environment(bx, no_leaks):
+    """`docker run --rm -e A=1 -e B=2 -e A=3 -e PATH=... --hostname hh -t busybox env`: PATH,
+    HOSTNAME, TERM, then the user's variables (a repeated one once, with its last value), HOME."""
+    p = bx("run", "--rm", "-e", "A=1", "-e", "B=2", "-e", "A=3", "-e", "PATH=/x:/bin:/usr/bin", "-t", "--hostname",
+           "hh", "busybox", "env", check=0)
+    assert p.stdout.decode().replace("\r\n", "\n") == \
+        "PATH=/x:/bin:/usr/bin\nHOSTNAME=hh\nTERM=xterm\nA=3\nB=2\nHOME=/root\n"

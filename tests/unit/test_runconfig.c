@@ -42,7 +42,7 @@ static void build(const struct bx_image_config *img, const struct bx_run_opts *o
 {
 	struct bx_err err = {0};
 	bx_spec_init(s);
-	assert_int_equal(bx_runconfig_build(img, o, fake_getenv, s, &err), 0);
+	assert_int_equal(bx_runconfig_build(img, o, fake_getenv, s, NULL, &err), 0);
 }
 
 static void test_image_defaults(void **state)
@@ -96,27 +96,103 @@ static void test_no_command_is_error(void **state)
 	struct bx_spec s;
 	struct bx_err err = {0};
 	bx_spec_init(&s);
-	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &err), -1);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "no command specified"));
 	bx_spec_free(&s);
 }
 
+static void assert_strv(char *const *v, const char *const *want)
+{
+	size_t n = 0;
+	for (; want[n]; n++) {
+		assert_non_null(v[n]);
+		assert_string_equal(v[n], want[n]);
+	}
+	assert_null(v[n]);
+}
+
+/* Docker 20.10: `create -e A=flag -e C=new -e FROM_HOST -e MISSING` records
+ * Config.Env as the user's variables first, then the image's they don't
+ * name; the process gets PATH, HOSTNAME, then the rest in that order, and a
+ * bare MISSING (unset in the caller) unsets it. */
 static void test_env_override_in_place(void **state)
 {
 	struct bx_image_config img = image();
 	char *env[] = {"A=flag", "C=new", "FROM_HOST", "MISSING", NULL};
-	struct bx_run_opts o = {.env = env, .workdir = "/tmp", .user = "1000:50"};
+	struct bx_run_opts o = {.env = env, .workdir = "/tmp", .user = "1000:50", .hostname = "h"};
 	struct bx_spec s;
-	build(&img, &o, &s);
-	assert_int_equal(s.nenv, 5);
-	assert_string_equal(s.env[0], "PATH=/bin");
-	assert_string_equal(s.env[1], "A=flag");
-	assert_string_equal(s.env[2], "B=image");
-	assert_string_equal(s.env[3], "C=new");
-	assert_string_equal(s.env[4], "FROM_HOST=host-value");
+	struct bx_run_record rec = {0};
+	struct bx_err err = {0};
+	bx_spec_init(&s);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &rec, &err), 0);
+	assert_strv(rec.env, (const char *[]){"A=flag", "C=new", "FROM_HOST=host-value", "MISSING", "PATH=/bin",
+					      "B=image", NULL});
+	assert_strv(s.env, (const char *[]){"PATH=/bin", "HOSTNAME=h", "A=flag", "C=new", "FROM_HOST=host-value",
+					    "B=image", NULL});
 	assert_string_equal(s.cwd, "/tmp");
 	assert_string_equal(s.user, "1000:50");
+	bx_run_record_free(&rec);
 	bx_spec_free(&s);
+}
+
+/* a name given twice keeps its first place with the last value; a terminal
+ * adds TERM=xterm after HOSTNAME unless Config.Env sets TERM (in place);
+ * with no PATH anywhere the process gets Docker's default */
+static void test_env_defaults_and_duplicates(void **state)
+{
+	char *img_env[] = {"X=img", NULL};
+	struct bx_image_config img = {.cmd = cmd_img, .env = img_env};
+	char *env[] = {"A=1", "B=2", "A=3", "HOSTNAME=mine", NULL};
+	struct bx_run_opts o = {.env = env, .hostname = "h", .tty = true};
+	struct bx_spec s;
+	struct bx_run_record rec = {0};
+	struct bx_err err = {0};
+	bx_spec_init(&s);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &rec, &err), 0);
+	assert_strv(rec.env, (const char *[]){"A=3", "B=2", "HOSTNAME=mine", "X=img", NULL});
+	assert_strv(s.env, (const char *[]){"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+					    "HOSTNAME=mine", "TERM=xterm", "A=3", "B=2", "X=img", NULL});
+	bx_run_record_free(&rec);
+	bx_spec_free(&s);
+}
+
+/* Docker 20.10 records `--entrypoint echo IMAGE hi there` as Entrypoint
+ * ["echo"], Cmd ["hi","there"]; `--entrypoint echo IMAGE` as Cmd null;
+ * `--entrypoint "" IMAGE ls` as Entrypoint null, Cmd ["ls"]; with no flags
+ * the image's Entrypoint and Cmd. */
+static void test_record_entrypoint_and_cmd(void **state)
+{
+	struct bx_image_config img = image();
+	char *cmd[] = {"hi", "there", NULL};
+	struct {
+		const char *entrypoint;
+		char **command;
+		const char *const *want_ep, *const *want_cmd;
+	} cases[] = {
+		{"echo", cmd, (const char *[]){"echo", NULL}, (const char *[]){"hi", "there", NULL}},
+		{"echo", NULL, (const char *[]){"echo", NULL}, NULL},
+		{"", cmd, NULL, (const char *[]){"hi", "there", NULL}},
+		{NULL, NULL, (const char *[]){"/entry", "--flag", NULL}, (const char *[]){"default", "cmd", NULL}},
+		{NULL, cmd, (const char *[]){"/entry", "--flag", NULL}, (const char *[]){"hi", "there", NULL}},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bx_run_opts o = {.entrypoint = cases[i].entrypoint, .command = cases[i].command};
+		struct bx_spec s;
+		struct bx_run_record rec = {0};
+		struct bx_err err = {0};
+		bx_spec_init(&s);
+		assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &rec, &err), 0);
+		if (cases[i].want_ep)
+			assert_strv(rec.entrypoint, cases[i].want_ep);
+		else
+			assert_null(rec.entrypoint);
+		if (cases[i].want_cmd)
+			assert_strv(rec.cmd, cases[i].want_cmd);
+		else
+			assert_null(rec.cmd);
+		bx_run_record_free(&rec);
+		bx_spec_free(&s);
+	}
 }
 
 static void test_relative_workdir_rejected(void **state)
@@ -126,7 +202,7 @@ static void test_relative_workdir_rejected(void **state)
 	struct bx_spec s;
 	struct bx_err err = {0};
 	bx_spec_init(&s);
-	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, &err), -1);
+	assert_int_equal(bx_runconfig_build(&img, &o, fake_getenv, &s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "absolute"));
 	bx_spec_free(&s);
 }
@@ -138,10 +214,11 @@ static void test_envfile(void **state)
 	struct bx_err err = {0};
 	const char *text = "# comment\n\nK1=v1\r\nFROM_HOST\nUNSET_ONE\n  K2=with = sign\n";
 	assert_int_equal(bx_envfile_parse(text, "f.env", fake_getenv, &env, &n, &err), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	assert_string_equal(env[0], "K1=v1");
 	assert_string_equal(env[1], "FROM_HOST=host-value");
-	assert_string_equal(env[2], "K2=with = sign");
+	assert_string_equal(env[2], "UNSET_ONE"); /* kept bare, as Docker does: it unsets the name */
+	assert_string_equal(env[3], "K2=with = sign");
 	for (size_t i = 0; i < n; i++)
 		free(env[i]);
 	free(env);
@@ -177,7 +254,8 @@ static void test_envfile_then_flags(void **state)
 	build(&img, &o, &s);
 	unlink(path);
 	assert_int_equal(s.nenv, 8);
-	assert_string_equal(s.env[7], "HOSTNAME=h");
+	assert_string_equal(s.env[1], "HOSTNAME=h");
+	assert_string_equal(s.env[7], "E4=4");
 	bx_spec_free(&s);
 }
 
@@ -203,10 +281,13 @@ static void test_envfile_merged_into_long_env(void **state)
 	struct bx_spec s;
 	build(&img, &o, &s);
 	unlink(path);
-	assert_int_equal(s.nenv, 69);
-	assert_string_equal(s.env[0], "IMG0=file");
-	assert_string_equal(s.env[38], "IMG38=38");
-	assert_string_equal(s.env[39], "FILE0=0");
+	/* Config.Env: the file's 60 lines, then the 9 image variables it does not name */
+	assert_int_equal(s.nenv, 70);
+	assert_string_equal(s.env[1], "FILE0=0");
+	assert_string_equal(s.env[2], "IMG0=file");
+	assert_string_equal(s.env[60], "IMG29=file");
+	assert_string_equal(s.env[61], "IMG30=30");
+	assert_string_equal(s.env[69], "IMG38=38");
 	bx_spec_free(&s);
 }
 
@@ -219,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_empty_entrypoint_clears),
 		cmocka_unit_test(test_no_command_is_error),
 		cmocka_unit_test(test_env_override_in_place),
+		cmocka_unit_test(test_env_defaults_and_duplicates),
+		cmocka_unit_test(test_record_entrypoint_and_cmd),
 		cmocka_unit_test(test_relative_workdir_rejected),
 		cmocka_unit_test(test_envfile),
 		cmocka_unit_test(test_envfile_bad_line),
