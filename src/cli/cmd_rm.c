@@ -1,23 +1,46 @@
-/* boxvm rm [-f] BOX...: remove boxes and every trace of them (record, name,
- * rootfs, logs, sockets). A running box needs -f, which kills its VM first. */
+/* boxvm rm [-f] [-v] BOX...: remove boxes and every trace of them (record,
+ * name, rootfs, logs, sockets). A running box needs -f, which kills its VM
+ * first. -v (and the end of a --rm box) also removes its anonymous volumes. */
 #include <errno.h>
 #include <stdio.h>
 
+#include "../lib/boxconfig.h"
+#include "../lib/mounts.h"
 #include "../lib/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"
 
-enum { OPT_FORCE, OPT_HELP };
+enum { OPT_FORCE, OPT_VOLUMES, OPT_HELP };
 static const struct bx_opt rm_opts[] = {
 	{'f', "force", NULL, OPT_FORCE, "Force the removal of a running box (kills its VM)"},
+	{'v', "volumes", NULL, OPT_VOLUMES, "Remove the anonymous volumes of the box (-v /path); named ones stay"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
 
-static int remove_once(const struct bx_paths *p, const char *ref, struct bx_box_record *r, bool force,
+struct rm_opts {
+	bool force, volumes;
+};
+
+/* Docker removes a box's anonymous volumes with it for rm -v and for a
+ * --rm box; one still used by another box stays (no error, as in Docker). */
+static int remove_with_volumes(const struct bx_paths *p, const struct bx_box_record *r, bool volumes,
+			       struct bx_err *err)
+{
+	char names[BX_MAX_SHARES][BX_VOLUME_NAME_MAX];
+	int n = volumes || r->auto_remove ? bx_box_anon_volumes(r->box_dir, names, BX_MAX_SHARES) : 0;
+	if (bx_state_remove(p, r, err) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		bx_volume_remove(p, names[i], true, NULL);
+	return 0;
+}
+
+static int remove_once(const struct bx_paths *p, const char *ref, struct bx_box_record *r, const struct rm_opts *o,
 			struct bx_err *err)
 {
+	bool force = o->force;
 	struct bx_box_record rec = *r;
 	if (!cli_box_not_running(&rec, NULL)) {
 		if (!force)
@@ -39,17 +62,17 @@ static int remove_once(const struct bx_paths *p, const char *ref, struct bx_box_
 		if (w < 0)
 			return 0; /* --rm removed it already */
 	}
-	return bx_state_remove(p, &rec, err);
+	return remove_with_volumes(p, &rec, o->volumes, err);
 }
 
 static int remove_one(const struct bx_paths *p, const char *ref, struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
-	bool force = *(bool *)ctx;
-	int rc = remove_once(p, ref, r, force, err);
+	const struct rm_opts *o = ctx;
+	int rc = remove_once(p, ref, r, o, err);
 	/* rm -f of a box another client started meanwhile (bx_state_remove
 	 * refuses a live box): it is running now, so stop it as rm -f does */
-	if (rc < 0 && force && err->errnum == EBUSY && bx_state_lookup(p, r->id, r, err) == 0)
-		rc = remove_once(p, ref, r, force, err);
+	if (rc < 0 && o->force && err->errnum == EBUSY && bx_state_lookup(p, r->id, r, err) == 0)
+		rc = remove_once(p, ref, r, o, err);
 	return rc;
 }
 
@@ -58,13 +81,15 @@ int cmd_rm(int argc, char **argv)
 	struct bx_err err = {0};
 	struct bx_args a;
 	int id, r;
-	bool force = false;
+	struct rm_opts o = {0};
 	const char *val;
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, rm_opts, &id, &val, &err)) > 0) {
 		if (id == OPT_FORCE)
-			force = !val;
+			o.force = !val;
+		if (id == OPT_VOLUMES)
+			o.volumes = !val;
 		if (id == OPT_HELP) {
 			bx_args_usage("boxvm rm [OPTIONS] BOX [BOX...]", "Remove one or more boxes.", rm_opts);
 			return 0;
@@ -75,5 +100,5 @@ int cmd_rm(int argc, char **argv)
 	if (cli_need_operands(&a, 1, -1, "boxvm rm [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
 	/* Docker's rm -f: a box that does not exist is reported, not an error (exit 0) */
-	return (force ? cli_each_box_missing_ok : cli_each_box)(a.i, argc, argv, remove_one, &force);
+	return (o.force ? cli_each_box_missing_ok : cli_each_box)(a.i, argc, argv, remove_one, &o);
 }

@@ -123,17 +123,6 @@ static int apply_test_knobs(struct bx_spec *spec, struct bx_err *err)
 	return 0;
 }
 
-/* Docker gives a terminal TERM=xterm unless the image or -e set it. */
-static int add_term(struct bx_spec *spec, struct bx_err *err)
-{
-	if (!spec->tty)
-		return 0;
-	for (size_t i = 0; i < spec->nenv; i++)
-		if (!strncmp(spec->env[i], "TERM=", 5))
-			return 0;
-	return bx_spec_add_env(spec, "TERM=xterm", err);
-}
-
 static void run_opts_free(struct bx_run_opts *ro)
 {
 	bx_strv_free(ro->env);
@@ -299,17 +288,17 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		goto fail;
 	}
 	memset(&vm, 0, sizeof(vm));
-	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &err) < 0 ||
-	    apply_test_knobs(&spec, &err) < 0 || add_term(&spec, &err) < 0 ||
-	    (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 || cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 ||
-	    cli_box_reserve(&p, boxid, lc, &err) < 0)
+	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &lc->rec, &err) < 0 ||
+	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||
+	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || cli_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;
+	lc->mounts_view = json_incref(nm->mounts_view);
 	/* a foreground client attaches right after start: the shim keeps main's
 	 * output for it instead of taking it into the log alone */
 	bool hold_output = mode == MODE_RUN && !lc->detach;
 	/* once registered, the box can be named by another client's start: one
 	 * start at a time (state.h, bx_state_start_lock), ours taken first */
-	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 ||
+	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 || cli_netmount_populate(nm, vm.rootfs, &err) < 0 ||
 	    (mode == MODE_RUN && (start_lock = bx_state_start_lock(vm.box_dir, &err)) < 0) ||
 	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
 		bx_box_destroy(&vm);

@@ -63,49 +63,6 @@ static int list_names(const struct bx_paths *p, char names[][128], int cap, stru
 	return n;
 }
 
-static int exists(const struct bx_paths *p, const char *name, char *dir, size_t size, struct bx_err *err)
-{
-	struct stat st;
-	if (bx_volume_dir(p, name, dir, size, err) < 0)
-		return -1;
-	if (stat(dir, &st) < 0)
-		return bx_fail(err, 0, "no such volume: %s", name);
-	return 0;
-}
-
-/* With the store to ourselves (no box is being created meanwhile, which
- * could take the volume between the check and the removal), the volume goes
- * at once, whole (a rename), then is deleted: an rm that dies half-way
- * leaves a hidden .trash- dir the sweep deletes, never a half-emptied volume
- * under its name. */
-static int remove_volume_locked(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
-{
-	char dir[PATH_MAX], users[512], trash[PATH_MAX];
-	if (exists(p, name, dir, sizeof(dir), err) < 0)
-		return force ? 0 : -1;
-	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
-		return -1;
-	if (users[0])
-		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
-	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
-		return -1;
-	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */
-	if (rename(dir, trash) < 0)
-		return bx_fail(err, errno, "cannot remove volume %s", name);
-	bx_crash_point("volume_rm.moved");
-	return bx_rm_rf(trash, err);
-}
-
-static int remove_volume(const struct bx_paths *p, const char *name, bool force, struct bx_err *err)
-{
-	int lock = bx_store_lock_all(p->data, err);
-	if (lock < 0)
-		return -1;
-	int rc = remove_volume_locked(p, name, force, err);
-	bx_store_op_end(lock);
-	return rc;
-}
-
 static int inspect(const struct bx_paths *p, char **names, int n, const char *format)
 {
 	json_t *arr = json_array();
@@ -114,7 +71,8 @@ static int inspect(const struct bx_paths *p, char **names, int n, const char *fo
 		char dir[PATH_MAX], data[PATH_MAX + 8], when[64];
 		struct stat st;
 		struct bx_err err = {0};
-		if (exists(p, names[i], dir, sizeof(dir), &err) < 0 || stat(dir, &st) < 0) {
+		if (bx_volume_dir(p, names[i], dir, sizeof(dir), &err) < 0 ||
+		    (stat(dir, &st) < 0 && bx_fail(&err, 0, "no such volume: %s", names[i]) < 0)) {
 			rc = bx_cli_report(&err); /* Docker: the others are still shown */
 			continue;
 		}
@@ -209,7 +167,7 @@ int cmd_volume(int argc, char **argv)
 		}
 		int rc = 0;
 		for (int i = 0; i < nrest; i++) {
-			if (remove_volume(&p, rest[i], force, &err) < 0)
+			if (bx_volume_remove(&p, rest[i], force, &err) < 0)
 				rc = bx_cli_report(&err);
 			else
 				printf("%s\n", rest[i]);
@@ -227,7 +185,7 @@ int cmd_volume(int argc, char **argv)
 				return bx_cli_report(&err);
 			if (users[0])
 				continue;
-			if (remove_volume(&p, names[i], false, &err) < 0)
+			if (bx_volume_remove(&p, names[i], false, &err) < 0)
 				return bx_cli_report(&err);
 			printf("%s\n", names[i]);
 		}

@@ -1,6 +1,7 @@
 /* Applying the network and mount flags of `run` (see run_netmount.h). */
 #include "run_netmount.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ void cli_netmount_free(struct cli_netmount *nm)
 	bx_strv_free(nm->add_hosts);
 	bx_strv_free(nm->volumes);
 	bx_strv_free(nm->tmpfs);
+	free(nm->reqs);
+	nm->reqs = NULL;
+	json_decref(nm->mounts_view);
+	nm->mounts_view = NULL;
 }
 
 static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct bx_box_opts *bo, struct bx_err *err)
@@ -90,7 +95,7 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 {
 	size_t nv = count(nm->volumes), nt = count(nm->tmpfs), n = nv + nt;
 	if (n == 0)
-		return 0;
+		return (nm->mounts_view = bx_mounts_docker_json(NULL, 0, NULL, 0)) ? 0 : bx_fail(err, ENOMEM, "out of memory");
 	struct bx_mount_req *reqs = calloc(n, sizeof(*reqs));
 	if (!reqs)
 		return bx_fail(err, 0, "out of memory");
@@ -104,9 +109,14 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 	int nshares = 0;
 	if (rc == 0)
 		rc = bx_mounts_resolve(p, reqs, n, nm->shares, &nshares, spec, err);
-	free(reqs);
-	if (rc < 0)
+	if (rc == 0 && !(nm->mounts_view = bx_mounts_docker_json(reqs, n, nm->shares, nshares)))
+		rc = bx_fail(err, ENOMEM, "out of memory");
+	if (rc < 0) {
+		free(reqs);
 		return -1;
+	}
+	nm->reqs = reqs;
+	nm->nreqs = n;
 	bo->shares = nm->shares;
 	bo->nshares = nshares;
 	return 0;
@@ -130,4 +140,18 @@ int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct
 	if (apply_network(nm, spec, bo, err) < 0)
 		return -1;
 	return apply_mounts(p, nm, spec, bo, err);
+}
+
+int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, struct bx_err *err)
+{
+	int k = 0; /* one share per bind or volume, in request order (bx_mounts_resolve) */
+	for (size_t i = 0; i < nm->nreqs; i++) {
+		const struct bx_mount_req *r = &nm->reqs[i];
+		if (r->kind == BX_MNT_TMPFS)
+			continue;
+		if (r->kind == BX_MNT_VOLUME && bx_volume_populate(rootfs, r->target, nm->shares[k].source, err) < 0)
+			return -1;
+		k++;
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "../lib/box.h"
 #include "../lib/mounts.h"
+#include "../lib/mounts_view.h"
 #include "../lib/netspec.h"
 #include "../proto/spec.h"
 
@@ -21,6 +22,9 @@ struct cli_netmount {
 	/* filled by cli_netmount_apply; bo points into these */
 	struct bx_port ports[BX_MAX_PORTS];
 	struct bx_share shares[BX_MAX_SHARES];
+	struct bx_mount_req *reqs; /* -v and --tmpfs in mount order (nreqs), resolved into shares */
+	size_t nreqs;
+	json_t *mounts_view;       /* inspect's Mounts, Binds, Volumes, Tmpfs (mounts_view.h) */
 };
 
 /* Validate every flag (malformed -p/-v, unknown network, port in use: errors,
@@ -30,5 +34,8 @@ struct cli_netmount {
 int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
 		       struct bx_box_opts *bo, struct bx_err *err);
 void cli_netmount_free(struct cli_netmount *nm);
+/* Once the box's root exists: each volume that is still empty starts with
+ * a copy of what the image has at its target (bx_volume_populate). */
+int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, struct bx_err *err);
 
 #endif

@@ -211,3 +211,24 @@ int bx_box_config_read(const char *box_dir, struct bx_box_config *c, struct bx_e
 	json_decref(o);
 	return 0;
 }
+
+int bx_box_anon_volumes(const char *box_dir, char (*names)[BX_VOLUME_NAME_MAX], int cap)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/config.json", box_dir) < 0)
+		return 0;
+	json_t *o = json_load_file(path, 0, NULL);
+	json_t *anon = json_object_get(json_object_get(o, "Config"), "Volumes"), *m;
+	size_t i;
+	int n = 0;
+	json_array_foreach(json_object_get(o, "Mounts"), i, m) {
+		const char *type = json_string_value(json_object_get(m, "Type"));
+		const char *name = json_string_value(json_object_get(m, "Name"));
+		const char *dest = json_string_value(json_object_get(m, "Destination"));
+		if (n < cap && type && name && dest && !strcmp(type, "volume") && json_object_get(anon, dest) &&
+		    strlen(name) < BX_VOLUME_NAME_MAX)
+			snprintf(names[n++], BX_VOLUME_NAME_MAX, "%s", name);
+	}
+	json_decref(o);
+	return n;
+}

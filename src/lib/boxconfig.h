@@ -59,4 +59,11 @@ const char *bx_signal_name(int sig);
 /* config.json: read the lifecycle part (missing file: defaults). */
 int bx_box_config_read(const char *box_dir, struct bx_box_config *c, struct bx_err *err);
 
+/* The names of the box's anonymous volumes (Mounts of Type volume whose
+ * Destination is in Config.Volumes, as Docker tells them apart), which
+ * `rm -v` and the end of a --rm box remove. Returns how many (at most cap;
+ * 0 when config.json is missing or unreadable). */
+#define BX_VOLUME_NAME_MAX 128
+int bx_box_anon_volumes(const char *box_dir, char (*names)[BX_VOLUME_NAME_MAX], int cap);
+
 #endif

@@ -3,12 +3,18 @@
  * box (running or not) records it in its vm.json, as Docker refuses to
  * remove a volume a container still references. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "boxid.h"
+#include "crashpoint.h"
+#include "state.h"
+#include "treecopy.h"
 #include "mounts.h"
 #include "vmspec.h"
 
@@ -78,4 +84,90 @@ int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_
 	}
 	closedir(d);
 	return 0;
+}
+
+static int exists(const struct bx_paths *p, const char *name, char *dir, size_t size, struct bx_err *err)
+{
+	struct stat st;
+	if (bx_volume_dir(p, name, dir, size, err) < 0)
+		return -1;
+	if (stat(dir, &st) < 0)
+		return bx_fail(err, 0, "no such volume: %s", name);
+	return 0;
+}
+
+/* With the store to ourselves (no box is being created meanwhile, which
+ * could take the volume between the check and the removal), the volume goes
+ * at once, whole (a rename), then is deleted: an rm that dies half-way
+ * leaves a hidden .trash- dir the sweep deletes, never a half-emptied volume
+ * under its name. */
+static int remove_volume_locked(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err)
+{
+	char dir[PATH_MAX], users[512], trash[PATH_MAX];
+	if (exists(p, name, dir, sizeof(dir), err) < 0)
+		return missing_ok ? 0 : -1;
+	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
+		return -1;
+	if (users[0])
+		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
+	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
+		return -1;
+	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */
+	if (rename(dir, trash) < 0)
+		return bx_fail(err, errno, "cannot remove volume %s", name);
+	bx_crash_point("volume_rm.moved");
+	return bx_rm_rf(trash, err);
+}
+
+int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err)
+{
+	int lock = bx_store_lock_all(p->data, err);
+	if (lock < 0)
+		return -1;
+	int rc = remove_volume_locked(p, name, missing_ok, err);
+	bx_store_op_end(lock);
+	return rc;
+}
+
+static bool dir_empty(int fd)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int bx_volume_populate(const char *rootfs, const char *target, const char *data, struct bx_err *err)
+{
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return bx_fail(err, errno, "cannot open the box's root %s", rootfs);
+	int src = bx_open_in_root(root, target, O_RDONLY | O_DIRECTORY);
+	close(root);
+	if (src < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : bx_fail(err, errno, "cannot read %s in the image", target);
+	int dst = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dst < 0) {
+		close(src);
+		return bx_fail(err, errno, "cannot open volume directory %s", data);
+	}
+	/* two boxes created at once over the same new volume: one copies, the other then finds it full */
+	int rc = 0;
+	while (flock(dst, LOCK_EX) < 0 && errno == EINTR)
+		;
+	struct bx_treecopy_opts o = {.keep_owner = true};
+	if (dir_empty(dst) && bx_tree_copy_contents(src, dst, &o, err) < 0)
+		rc = bx_wrap(err, "cannot copy the image's %s into its volume", target);
+	close(dst); /* and the lock */
+	close(src);
+	return rc;
 }

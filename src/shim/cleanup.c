@@ -256,6 +256,7 @@ void shim_finish(struct shim *s)
 			fprintf(stderr, "boxvm-shim: %s\n", err.msg);
 		bx_store_op_end(s->lc.remove_op_fd);
 		s->lc.remove_op_fd = -1;
+		shim_lc_remove_anon_volumes(s);
 	}
 	if (failed)
 		shim_client_send(s, BX_M_ERROR, text, (uint32_t)strlen(text));

@@ -21,6 +21,7 @@
 
 #include "../lib/crashpoint.h"
 #include "../lib/keptlog.h"
+#include "../lib/mounts.h"
 #include "../lib/paths.h"
 #include "../lib/state.h"
 #include "shim.h"
@@ -329,9 +330,25 @@ void shim_lc_finished(struct shim *s)
 	 * before the directory is gone (shim_finish), the record says "removing"
 	 * and the next listing finishes the job */
 	s->lc.remove_op_fd = bx_store_op_begin(p.data, NULL);
+	s->lc.nanon_volumes = bx_box_anon_volumes(s->spec.box_dir, s->lc.anon_volumes, BX_MAX_SHARES);
 	if (s->exit_code != 0)
 		bx_keptlog_save(&p, &r, NULL);
 	bx_state_update(s->spec.box_dir, set_removing, NULL, NULL, NULL);
 	bx_crash_point("shim.removing");
 	bx_name_release(&p, r.name, r.id);
+}
+
+void shim_lc_remove_anon_volumes(struct shim *s)
+{
+	struct bx_paths p;
+	memset(&p, 0, sizeof(p));
+	if (s->lc.nanon_volumes == 0 || data_dir(s, p.data, sizeof(p.data)) < 0)
+		return;
+	for (int i = 0; i < s->lc.nanon_volumes; i++) {
+		struct bx_err err = {0};
+		/* one another box took meanwhile (-v NAME:...) stays, as in Docker */
+		if (bx_volume_remove(&p, s->lc.anon_volumes[i], true, &err) < 0)
+			shim_log(s, false, "anonymous volume kept: %s", err.msg);
+	}
+	s->lc.nanon_volumes = 0;
 }

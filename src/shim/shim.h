@@ -63,6 +63,8 @@ struct shim_lc {
 	int consecutive;           /* quick failures in a row: the backoff exponent */
 	long long run_t0_ms;       /* when the current boot began */
 	int remove_op_fd;          /* --rm: the store operation of the removal (bx_store_op_begin) */
+	char anon_volumes[BX_MAX_SHARES][BX_VOLUME_NAME_MAX]; /* --rm: removed with the box (Docker) */
+	int nanon_volumes;
 	unsigned long long log_dropped; /* output writes lost to a full disk since the last that worked */
 };
 
@@ -269,6 +271,8 @@ void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);
 bool shim_lc_restart_wanted(struct shim *s);
 int shim_lc_restart(struct shim *s);
 void shim_lc_finished(struct shim *s);
+/* --rm, once the box directory is gone: its anonymous volumes go too */
+void shim_lc_remove_anon_volumes(struct shim *s);
 
 /* pause.c: SIGUSR2 (value 1 pause, 0 unpause) from the CLI */
 void shim_pause_request(struct shim *s, const struct signalfd_siginfo *si);

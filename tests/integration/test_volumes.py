@@ -92,3 +92,74 @@ def test_volume_create_and_prune(bx):
 def test_bad_volume_flags(bx, no_leaks, spec, needle):
     p = bx("run", "--rm", "-v", spec, "busybox", "true")
     assert p.returncode == 125 and needle in p.stderr.decode(), p
+
+
+def _copy_up_image(bx, tmp_path):
+    """busybox plus /app (1000:1000 0750) holding a 0640 file, a directory, an absolute
+    symlink and a setuid file, and /evil, a symlink that climbs out of the root."""
+    from test_run import _busybox_base_layer
+    from ocilayout import image_tar
+    tar = image_tar(str(tmp_path / "cu.tar"), [[
+        {"name": "app", "type": "dir", "mode": 0o750, "uid": 1000, "gid": 1000},
+        {"name": "app/conf", "data": "from the image\n", "mode": 0o640, "uid": 1000, "gid": 1000},
+        {"name": "app/sub", "type": "dir", "mode": 0o700, "uid": 1000, "gid": 1000},
+        {"name": "app/sub/deep", "data": "deep\n"},
+        {"name": "app/link", "type": "symlink", "target": "/etc/passwd"},
+        {"name": "app/setuid", "data": "#!/bin/sh\n", "mode": 0o4755},
+        {"name": "evil", "type": "symlink", "target": "../../../../../../etc"},
+    ]], config={"Cmd": ["sh"]}, name="copyup:latest", base_layers=[_busybox_base_layer(bx)])
+    bx("load", "-i", tar, check=0)
+
+
+def test_new_volume_starts_with_the_images_directory(bx, no_leaks, tmp_path):
+    """Docker copies the image's directory into a new (empty) named or anonymous volume mounted
+    over it, owners and modes kept; a volume that has content is left as it is."""
+    _copy_up_image(bx, tmp_path)
+    show = "stat -c '%u:%g %a %n' /app /app/conf /app/sub /app/sub/deep; readlink /app/link; cat /app/conf"
+    want = ("1000:1000 750 /app\n1000:1000 640 /app/conf\n1000:1000 700 /app/sub\n0:0 644 /app/sub/deep\n"
+            "/etc/passwd\nfrom the image\n")
+    try:
+        assert bx("run", "--rm", "-v", "cu-named:/app", "copyup", "sh", "-c",
+                  show + "; echo changed > /app/conf", check=0).stdout.decode() == want
+        # Docker keeps a setuid bit; a volume is a share on the host, which never holds one (docs/docker-parity.md)
+        assert bx("run", "--rm", "-v", "cu-named:/app", "copyup", "stat", "-c", "%a", "/app/setuid",
+                  check=0).stdout == b"755\n"
+        # not empty any more: not copied again
+        assert bx("run", "--rm", "-v", "cu-named:/app", "copyup", "cat", "/app/conf", check=0).stdout == b"changed\n"
+        # an anonymous volume too
+        assert bx("run", "--rm", "-v", "/app", "copyup", "sh", "-c", show, check=0).stdout.decode() == want
+        # the mount point resolves inside the image's root: /evil is the image's /etc, not the host's
+        assert bx("run", "--rm", "-v", "cu-evil:/evil", "copyup", "sh", "-c", "ls /evil",
+                  check=0).stdout.decode().split() == \
+            bx("run", "--rm", "copyup", "ls", "/etc", check=0).stdout.decode().split()
+        data = bx("volume", "inspect", "-f", "{{.Mountpoint}}", "cu-evil", check=0).stdout.decode().strip()
+        assert not os.path.exists(os.path.join(data, "debian_version"))  # the host's /etc has it
+        # nothing at the target in the image: the volume starts empty
+        assert bx("run", "--rm", "-v", "cu-empty:/nothing/here", "copyup", "ls", "-A", "/nothing/here",
+                  check=0).stdout == b""
+    finally:
+        bx("volume", "rm", "cu-named", "cu-evil", "cu-empty", check=0)
+        bx("rmi", "copyup", check=0)
+
+
+def test_anonymous_volumes_go_with_rm_v_and_a_rm_box(bx, no_leaks):
+    """Docker: `run --rm` and `rm -v` remove the box's anonymous volumes, not its named ones;
+    a plain `rm` keeps them."""
+    vols = lambda: set(bx("volume", "ls", "-q", check=0).stdout.decode().split())
+    before = vols()
+    try:
+        bx("run", "--rm", "-v", "/anon", "-v", "anon-named:/named", "busybox", "true", check=0)
+        assert vols() - before == {"anon-named"}
+        bx("create", "--name", "anon-box", "-v", "/anon", busybox := "busybox", check=0)
+        anon = vols() - before - {"anon-named"}
+        assert len(anon) == 1
+        bx("rm", "-v", "anon-box", check=0)
+        assert vols() - before == {"anon-named"}
+        bx("create", "--name", "anon-box", "-v", "/anon", busybox, check=0)
+        kept = vols() - before - {"anon-named"}
+        bx("rm", "anon-box", check=0)
+        assert vols() - before - {"anon-named"} == kept  # Docker's rm without -v keeps it
+    finally:
+        bx("rm", "-f", "anon-box", check=0)
+        for v in vols() - before:
+            bx("volume", "rm", v, check=0)
