@@ -1,6 +1,6 @@
 /* boxvm wait BOX...: block until each box stops, print its exit code. A box
- * that has run and is not running answers at once with its last code; a
- * created box is waited for until it has been started and has stopped. */
+ * that is not running answers at once with its last code: for one only
+ * created, 0 (Docker 20.10's "not-running" condition). */
 #include <errno.h>
 #include <stdio.h>
 
@@ -16,13 +16,10 @@ static const struct bx_opt wait_opts[] = {
 
 /* The run that was going on when we started waiting has ended: the box is
  * not running, or it finished after that run began (a restart follows). A
- * box that was only created has had no run yet: like Docker, wait for it to
- * be started and to stop. */
+ * box being started (its boot under way) is waited for like a running one. */
 static bool run_over(const struct bx_box_record *r, void *ctx)
 {
 	long long started = *(long long *)ctx;
-	if (r->status == BX_BOX_CREATED)
-		return false;
 	return cli_box_not_running(r, NULL) || r->finished_ns > started;
 }
 
@@ -35,8 +32,8 @@ int cmd_wait(int argc, char **argv)
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, wait_opts, &id, &val, &err)) > 0) {
-		bx_args_usage("boxvm wait BOX [BOX...]", "Block until one or more boxes stop, then print their exit codes. A box that was\n"
-				      "created but never started is waited for until it has been started and stops.",
+		bx_args_usage("boxvm wait BOX [BOX...]", "Block until one or more boxes stop, then print their exit codes. A box that is\n"
+				      "not running answers at once (one never started: 0).",
 			      wait_opts);
 		return 0;
 	}
