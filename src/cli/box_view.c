@@ -164,7 +164,7 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_docker(r->status),
 				  "Running", running, "Paused", r->status == BX_BOX_PAUSED, "Restarting", r->status == BX_BOX_RESTARTING,
 				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
-				  "Error", "", "StartedAt", started, "FinishedAt", finished);
+				  "Error", r->error, "StartedAt", started, "FinishedAt", finished);
 	json_t *o = json_object();
 	json_object_set_new(o, "Id", json_string(r->id));
 	json_object_set_new(o, "Created", json_string(created));

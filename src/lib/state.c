@@ -42,7 +42,7 @@ static int status_parse(const char *s, enum bx_box_status *out)
 
 #define STR_FIELDS(X)                                                                                               \
 	X("Id", id) X("Name", name) X("Image", image) X("ImageID", image_id) X("BoxDir", box_dir)                   \
-	X("RunDir", run_dir) X("Command", command)
+	X("RunDir", run_dir) X("Command", command) X("Error", error)
 #define INT_FIELDS(X)                                                                                               \
 	X("ExitCode", exit_code) X("Created", created_ns) X("Started", started_ns) X("Finished", finished_ns)       \
 	X("ShimPid", shim_pid) X("ShimStartTime", shim_start_time) X("RestartCount", restart_count)

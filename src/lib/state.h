@@ -43,6 +43,7 @@ struct bx_box_record {
 	bool hold_output;         /* a client attaches right after start: keep main's output until it does */
 	int restart_count;        /* restarts by the policy since the last start */
 	char command[512];        /* for ps: entrypoint + cmd, shell-quoted */
+	char error[256];          /* why the last start failed before main ran (State.Error); "" once one worked */
 };
 
 /* The status as the record stores it ("starting" included). */

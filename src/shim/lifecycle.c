@@ -96,6 +96,7 @@ static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 		return 1; /* a stop or kill already decided how this boot ends */
 	r->status = BX_BOX_RUNNING;
 	r->started_ns = bx_real_ns();
+	r->error[0] = '\0';
 	r->hold_output = false; /* only the first boot after start waits for the client */
 	return 0;
 }
@@ -166,14 +167,22 @@ struct exited_ctx {
 	int code;
 	bool restarting;
 	int restart_count;
+	const char *start_error; /* main never ran in this boot, and why (NULL: it ran) */
 };
 
 static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
 	struct exited_ctx *c = ctx;
-	r->status = c->restarting ? BX_BOX_RESTARTING : BX_BOX_EXITED;
 	r->exit_code = c->code;
-	r->finished_ns = bx_real_ns();
+	if (c->start_error) {
+		/* Docker: a start that failed leaves a box that never ran "created",
+		 * with the code and State.Error; it did not finish a run */
+		r->status = r->started_ns ? BX_BOX_EXITED : BX_BOX_CREATED;
+		snprintf(r->error, sizeof(r->error), "%.*s", (int)strcspn(c->start_error, "\n"), c->start_error);
+	} else {
+		r->status = c->restarting ? BX_BOX_RESTARTING : BX_BOX_EXITED;
+		r->finished_ns = bx_real_ns();
+	}
 	r->restart_count = c->restart_count;
 	r->hold_output = false;
 	if (!c->restarting) {
@@ -186,6 +195,9 @@ static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 static void record_exit(struct shim *s, bool restarting)
 {
 	struct exited_ctx c = {.code = s->exit_code, .restarting = restarting, .restart_count = s->lc.restart_count};
+	/* the guest's refusal to start main (126, 127), or boxvm's own failure before it ran */
+	if (!s->main_started && !restarting && (s->start_error[0] || s->fail_text[0]))
+		c.start_error = s->start_error[0] ? s->start_error : s->fail_text;
 	struct bx_err err;
 	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_exited, &c, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box's exit: %s", err.msg);

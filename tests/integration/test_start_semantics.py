@@ -121,8 +121,10 @@ def test_kill_while_booting_fails_the_start(no_leaks, tmp_path):
 
 
 def test_command_that_cannot_start_fails_run_d_and_start(no_leaks):
-    """As Docker: the ID is printed, the error told, the exit code is 127,
-    and the box stays (with --rm it goes); `start` tells the same (exit 1)."""
+    """As Docker 20.10: the ID is printed, the error told, the exit code is 127,
+    and the box stays (with --rm it goes) "created", with ExitCode 127, the
+    error in State.Error and no start or finish time; `start` tells the same
+    (exit 1) and leaves it so."""
     bx = no_leaks
     p = bx("run", "-d", "--name", "nosuch", "busybox", "/no/such/cmd")
     try:
@@ -131,14 +133,21 @@ def test_command_that_cannot_start_fails_run_d_and_start(no_leaks):
         assert p.stderr.decode().startswith("boxvm: ") and "/no/such/cmd" in p.stderr.decode(), p
         assert p.stderr.count(b"\n") == 1, p
         st = state(bx, "nosuch")
-        assert (st["Running"], st["ExitCode"]) == (False, 127), st
+        never = "0001-01-01T00:00:00Z"
+        assert (st["Status"], st["Running"], st["ExitCode"], st["StartedAt"], st["FinishedAt"]) == \
+            ("created", False, 127, never, never), st
+        assert "/no/such/cmd" in st["Error"] and "\n" not in st["Error"], st
+        assert bx("ps", "-a", "--filter", "name=^nosuch$", "--format", "{{.Status}}|{{.State}}",
+                  check=0).stdout == b"Created|created\n"
         s = bx("start", "nosuch")
         assert s.returncode == 1 and b"/no/such/cmd" in s.stderr, s
+        st = state(bx, "nosuch")
+        assert (st["Status"], st["ExitCode"]) == ("created", 127) and "/no/such/cmd" in st["Error"], st
         # a failed start is not an exit: no restart by the policy
         p = bx("run", "-d", "--name", "nosuch2", "--restart", "always", "busybox", "/no/such/cmd")
         assert p.returncode == 127, p
         st = state(bx, "nosuch2")
-        assert (st["Status"], st["Restarting"], st["ExitCode"]) == ("exited", False, 127), st
+        assert (st["Status"], st["Restarting"], st["ExitCode"]) == ("created", False, 127), st
         p = bx("run", "-d", "--rm", "--name", "nosuch3", "busybox", "/no/such/cmd")
         assert p.returncode == 127, p
         assert bx("inspect", "nosuch3").returncode == 1
