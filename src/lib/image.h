@@ -84,6 +84,17 @@ int bx_blob_path(const struct bx_paths *p, const char *digest, char *out, size_t
 int bx_blob_read(const struct bx_paths *p, const char *digest, size_t max, char **out, size_t *len,
 		 struct bx_err *err);
 
+/* A layer blob's compression, by its magic bytes (a missing file reads as none). */
+enum bx_comp { BX_COMP_NONE, BX_COMP_GZIP, BX_COMP_ZSTD };
+enum bx_comp bx_blob_compression(const char *path);
+/* Decompress a layer blob (gzip/zstd/plain) in one pass: the sha256 of the
+ * decompressed stream (its diff_id) and its size; each chunk also goes to sink
+ * when one is given. More than BOXVM_MAX_LAYER_SIZE decompressed is an error,
+ * so a small compressed bomb is not read for hours. */
+typedef int (*bx_inflate_sink)(void *ctx, const void *buf, size_t len, struct bx_err *err);
+int bx_blob_inflate(const char *path, bx_inflate_sink sink, void *ctx, char digest[BX_DIGEST_SIZE],
+		    long long *size, struct bx_err *err);
+
 /* Streams bytes into a temp file under DATA/blobs/tmp while hashing them. */
 struct bx_blob_writer {
 	int fd;
