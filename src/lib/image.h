@@ -38,8 +38,10 @@ int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *
 void bx_image_config_free(struct bx_image_config *c);
 
 /* Import an OCI image layout tar or a `docker save` tar. Every blob's digest is
- * verified; nothing is stored on failure. *names gets the refs loaded. */
-int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***names, struct bx_err *err);
+ * verified; nothing is stored on failure. *names gets the refs loaded.
+ * label names the input in messages ("stdin" for a spooled pipe); NULL: tar_path. */
+int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, const char *label, char ***names,
+		      struct bx_err *err);
 /* Find by "name[:tag]" (tag defaults to latest), full/short ID or ID prefix. Not found: errnum
  * ENOENT, message "no such image: REF". */
 int bx_image_lookup(const struct bx_paths *p, const char *ref, struct bx_image *out, struct bx_err *err);
@@ -165,7 +167,8 @@ struct bx_load_file {
 };
 struct bx_load {
 	const struct bx_paths *p;
-	const char *archive;          /* the tar as given, for messages */
+	const char *path;             /* the tar file read */
+	const char *archive;          /* the tar as messages name it */
 	struct bx_load_file *files;
 	size_t nfiles;
 	size_t *commit;               /* indexes into files, deduplicated by digest */

@@ -175,8 +175,11 @@ int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, str
 			break;
 	}
 	if (rc == 0 && l->nnames == 0)
-		rc = bx_fail(err, 0, "%s names no image: manifest.json has no RepoTags; save it with a name (docker save NAME:TAG)",
-			     l->archive);
+		/* Docker loads these as untagged images ("Loaded image ID: ..."); boxvm's
+		 * store keeps an image only under a name, and an unnamed one would be
+		 * unreachable */
+		rc = bx_fail(err, 0, "%s holds only untagged images (saved by image ID; manifest.json has no RepoTags) and "
+			     "boxvm keeps images by name: save it as NAME:TAG", l->archive);
 	json_decref(root);
 	return rc;
 }

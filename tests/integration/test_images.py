@@ -209,6 +209,47 @@ def test_save_to_stdout_refuses_a_terminal(store, tmp_path):
     assert p.stdout == b"" and p.stderr.startswith(b"boxvm: no such image: nosuch")
 
 
+def test_load_of_empty_or_non_archive_input(store, tmp_path):
+    # Docker 20.10 exits 1 for each (its words: "open .../repositories: no such file or
+    # directory" for empty input, "Error processing tar file(exit status 1): unexpected
+    # EOF" for `echo hello`, "open FILE: no such file or directory" for a missing -i)
+    for args, stdin, words in ((("load",), b"", b"boxvm: stdin is empty"),
+                               (("load", "-i", "/dev/null"), None, b"boxvm: /dev/null is empty"),
+                               (("load",), b"hello\n", b"boxvm: stdin is not a tar archive"),
+                               (("load", "-i", str(tmp_path / "missing.tar")), None, b"boxvm: cannot open "),
+                               (("load", "extra"), None, b"boxvm: \"load\" accepts no arguments")):
+        p = store(*args, input=stdin, check=1)
+        assert p.stderr.startswith(words) and p.stderr.count(b"\n") == 1 and p.stdout == b"", (args, p.stderr)
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as t:
+        t.add(BUSYBOX_TAR, arcname="notes.bin")
+    p = store("load", input=plain.read_bytes(), check=1)
+    assert p.stderr == b"boxvm: stdin is not an image archive: no index.json or manifest.json\n"
+    # the spooled stdin is not left behind
+    assert not [f for f in os.listdir(store.root) if f.startswith("load-stdin")]
+
+
+def test_save_load_answers_as_docker(store, tmp_path):
+    # Docker 20.10: `load -q` still prints "Loaded image: NAME" (-q hides only progress)
+    out = str(tmp_path / "bb.tar")
+    store("save", "-o", out, "busybox", check=0)
+    assert store("load", "-q", "-i", out, check=0).stdout == b"Loaded image: busybox:latest\n"
+    # a missing image: exit 1 and no file (Docker: "Error response from daemon: No such
+    # image: nosuch" / "reference does not exist" for NAME:TAG, no file left)
+    for ref in ("nosuch", "nosuch:v1"):
+        p = store("save", "-o", str(tmp_path / "missing.tar"), ref, check=1)
+        assert p.stderr.startswith(b"boxvm: no such image: " + ref.encode())
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("missing.tar")]
+    # usage: Docker's "\"docker save\" requires at least 1 argument.", exit 1
+    assert store("save", check=1).stderr.startswith(b"boxvm: \"save\" requires at least 1 argument")
+    # an image saved by ID: Docker loads it untagged ("Loaded image ID: sha256:...");
+    # boxvm keeps images by name, so it refuses, saying why
+    by_id = str(tmp_path / "by-id.tar")
+    store("save", "-o", by_id, inspect(store, "busybox")["Id"], check=0)
+    p = store("load", "-i", by_id, check=1)
+    assert b"saved by image ID" in p.stderr and p.stderr.count(b"\n") == 1
+
+
 def test_rmi_untag_vs_delete_and_gc(store):
     image_id = inspect(store, "busybox")["Id"]
     store("tag", "busybox", "other:1", check=0)
