@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,21 @@ static int spool_stdin(const struct bx_paths *p, char *path, size_t size, struct
 		return bx_fail(err, 0, "cannot create a temp file in %s", p->data);
 	char buf[65536];
 	ssize_t n;
-	while ((n = read(0, buf, sizeof(buf))) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			int e = errno;
 			close(fd);
 			unlink(path);
-			return bx_fail(err, 0, "cannot spool stdin to %s", path);
+			return n < 0 ? bx_fail(err, e, "cannot read stdin") : bx_fail(err, e, "cannot spool stdin to %s", path);
 		}
 	}
-	close(fd);
+	if (close(fd) < 0) {
+		int e = errno;
+		unlink(path);
+		return bx_fail(err, e, "cannot spool stdin to %s", path);
+	}
 	return 0;
 }
 
@@ -47,7 +55,6 @@ int cmd_load(int argc, char **argv)
 	struct bx_err err = {0};
 	struct bx_args a;
 	const char *input = NULL;
-	bool quiet = false;
 	int id, r;
 	const char *val;
 	bx_args_init(&a, argc, argv);
@@ -55,7 +62,8 @@ int cmd_load(int argc, char **argv)
 	while ((r = bx_args_next(&a, load_opts, &id, &val, &err)) > 0) {
 		switch (id) {
 		case OPT_INPUT: input = val; break;
-		case OPT_QUIET: quiet = true; break;
+		case OPT_QUIET:
+			break; /* Docker's -q hides only progress, which boxvm never shows: "Loaded image:" stays */
 		case OPT_HELP:
 			bx_args_usage("boxvm load [OPTIONS]", "Load an image from an OCI image layout tar or a `docker save` tar.",
 				      load_opts);
@@ -85,15 +93,14 @@ int cmd_load(int argc, char **argv)
 		input = spooled;
 	}
 	char **names = NULL;
-	int rc = bx_image_load_tar(&p, input, &names, &err);
+	int rc = bx_image_load_tar(&p, input, spooled[0] ? "stdin" : NULL, &names, &err);
 	if (spooled[0])
 		unlink(spooled);
 	bx_store_op_end(op);
 	if (rc < 0)
 		return bx_cli_report(&err);
 	for (char **n = names; n && *n; n++) {
-		if (!quiet)
-			printf("Loaded image: %s\n", *n);
+		printf("Loaded image: %s\n", *n);
 		free(*n);
 	}
 	free(names);

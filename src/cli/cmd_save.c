@@ -1,4 +1,5 @@
-/* boxvm save -o FILE IMAGE...: an OCI image layout tar that `boxvm load` reads. */
+/* boxvm save [-o FILE] IMAGE...: an archive `docker load` and `boxvm load`
+ * read (src/lib/image_save.c), to FILE or to stdout. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -8,7 +9,7 @@
 
 enum { OPT_OUTPUT, OPT_HELP };
 static const struct bx_opt save_opts[] = {
-	{'o', "output", "FILE", OPT_OUTPUT, "Write to a file (required unless stdout is not a terminal)"},
+	{'o', "output", "FILE", OPT_OUTPUT, "Write to a file, instead of STDOUT"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -26,16 +27,18 @@ int cmd_save(int argc, char **argv)
 			out = val;
 		if (id == OPT_HELP) {
 			bx_args_usage("boxvm save [OPTIONS] IMAGE [IMAGE...]",
-				      "Save one or more images to an OCI image layout tar archive.", save_opts);
+				      "Save one or more images to a tar archive (streamed to STDOUT by default)",
+				      save_opts);
 			return 0;
 		}
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
-	if (cli_need_operands(&a, 1, -1, "boxvm save -o FILE IMAGE [IMAGE...]", &err) < 0)
+	if (cli_need_operands(&a, 1, -1, "boxvm save [-o FILE] IMAGE [IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
-	if (!out) {
-		bx_fail(&err, 0, "no output file: use -o FILE (boxvm save -o FILE IMAGE)");
+	/* Docker's words and order: checked before the images are looked up */
+	if (!out && isatty(STDOUT_FILENO)) {
+		bx_fail(&err, 0, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
 		return bx_cli_report(&err);
 	}
 	struct bx_paths p;

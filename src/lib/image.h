@@ -38,8 +38,10 @@ int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *
 void bx_image_config_free(struct bx_image_config *c);
 
 /* Import an OCI image layout tar or a `docker save` tar. Every blob's digest is
- * verified; nothing is stored on failure. *names gets the refs loaded. */
-int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***names, struct bx_err *err);
+ * verified; nothing is stored on failure. *names gets the refs loaded.
+ * label names the input in messages ("stdin" for a spooled pipe); NULL: tar_path. */
+int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, const char *label, char ***names,
+		      struct bx_err *err);
 /* Find by "name[:tag]" (tag defaults to latest), full/short ID or ID prefix. Not found: errnum
  * ENOENT, message "no such image: REF". */
 int bx_image_lookup(const struct bx_paths *p, const char *ref, struct bx_image *out, struct bx_err *err);
@@ -83,6 +85,17 @@ int bx_blob_path(const struct bx_paths *p, const char *digest, char *out, size_t
 /* Read a stored blob (at most max bytes, else error), re-verifying its digest. */
 int bx_blob_read(const struct bx_paths *p, const char *digest, size_t max, char **out, size_t *len,
 		 struct bx_err *err);
+
+/* A layer blob's compression, by its magic bytes (a missing file reads as none). */
+enum bx_comp { BX_COMP_NONE, BX_COMP_GZIP, BX_COMP_ZSTD };
+enum bx_comp bx_blob_compression(const char *path);
+/* Decompress a layer blob (gzip/zstd/plain) in one pass: the sha256 of the
+ * decompressed stream (its diff_id) and its size; each chunk also goes to sink
+ * when one is given. More than BOXVM_MAX_LAYER_SIZE decompressed is an error,
+ * so a small compressed bomb is not read for hours. */
+typedef int (*bx_inflate_sink)(void *ctx, const void *buf, size_t len, struct bx_err *err);
+int bx_blob_inflate(const char *path, bx_inflate_sink sink, void *ctx, char digest[BX_DIGEST_SIZE],
+		    long long *size, struct bx_err *err);
 
 /* Streams bytes into a temp file under DATA/blobs/tmp while hashing them. */
 struct bx_blob_writer {
@@ -154,7 +167,8 @@ struct bx_load_file {
 };
 struct bx_load {
 	const struct bx_paths *p;
-	const char *archive;          /* the tar as given, for messages */
+	const char *path;             /* the tar file read */
+	const char *archive;          /* the tar as messages name it */
 	struct bx_load_file *files;
 	size_t nfiles;
 	size_t *commit;               /* indexes into files, deduplicated by digest */

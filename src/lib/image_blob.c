@@ -3,6 +3,8 @@
  * hashed while streaming so a large layer is never held in memory. */
 #include "image.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -156,4 +158,76 @@ int bx_blob_commit(const struct bx_paths *p, const char *tmp, const char *digest
 		return bx_fail(err, errno, "cannot store blob %s as %s", digest, path);
 	*created = true;
 	return 0;
+}
+
+enum bx_comp bx_blob_compression(const char *path)
+{
+	unsigned char m[4] = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, m, sizeof(m)) < 0)
+			m[0] = 0;
+		close(fd);
+	}
+	if (m[0] == 0x1f && m[1] == 0x8b)
+		return BX_COMP_GZIP;
+	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+		return BX_COMP_ZSTD;
+	return BX_COMP_NONE;
+}
+
+int bx_blob_inflate(const char *path, bx_inflate_sink sink, void *ctx, char digest[BX_DIGEST_SIZE],
+		    long long *size, struct bx_err *err)
+{
+	struct archive *a = archive_read_new();
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct archive_entry *e;
+	int rc = -1;
+	if (!a || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	char buf[1 << 16];
+	la_ssize_t n;
+	long long max, total = 0;
+	if (bx_layer_max_size(&max, err) < 0)
+		goto out;
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if ((total += n) > max) {
+			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
+				path, max);
+			goto out;
+		}
+		if (!EVP_DigestUpdate(md, buf, (size_t)n)) {
+			bx_fail(err, 0, "sha256 update failed");
+			goto out;
+		}
+		if (sink && sink(ctx, buf, (size_t)n, err) < 0)
+			goto out;
+	}
+	if (n < 0) {
+		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	unsigned char d[32];
+	unsigned int dl = 0;
+	if (!EVP_DigestFinal_ex(md, d, &dl) || dl != 32) {
+		bx_fail(err, 0, "sha256 failed");
+		goto out;
+	}
+	hex_digest(d, digest);
+	if (size)
+		*size = total;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	archive_read_free(a);
+	return rc;
 }

@@ -129,8 +129,11 @@ static struct archive *open_archive(struct bx_load *l, struct bx_err *err)
 		return bx_fail(err, ENOMEM, "out of memory"), NULL;
 	archive_read_support_filter_all(a); /* `docker save | gzip` is common */
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, l->archive, 1 << 16) != ARCHIVE_OK) {
-		bx_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "cannot open %s", l->archive);
+	if (archive_read_open_filename(a, l->path, 1 << 16) != ARCHIVE_OK) {
+		if (archive_errno(a) == EILSEQ) /* libarchive: no format it knows (ARCHIVE_ERRNO_FILE_FORMAT) */
+			bx_fail(err, 0, "%s is not a tar archive; load reads a `docker save` or `boxvm save` tar", l->archive);
+		else
+			bx_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "cannot open %s", l->archive);
 		archive_read_free(a);
 		return NULL;
 	}
@@ -462,24 +465,40 @@ static void load_free(struct bx_load *l)
 	bx_strv_free(l->targets);
 }
 
-int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, char ***names, struct bx_err *err)
+/* An empty input is told apart from a malformed one: libarchive says
+ * "Unrecognized archive format" for both. */
+static int check_not_empty(const struct bx_load *l, struct bx_err *err)
 {
-	struct bx_load l = {.p = p, .archive = tar_path};
+	_cleanup_close_ int fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	char c;
+	ssize_t n;
+	if (fd < 0)
+		return bx_fail(err, errno, "cannot open %s", l->archive);
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return bx_fail(err, errno, "cannot read %s", l->archive);
+	if (n == 0)
+		return bx_fail(err, 0, "%s is empty; load reads a `docker save` or `boxvm save` tar", l->archive);
+	return 0;
+}
+
+int bx_image_load_tar(const struct bx_paths *p, const char *tar_path, const char *label, char ***names,
+		      struct bx_err *err)
+{
+	struct bx_load l = {.p = p, .path = tar_path, .archive = label ? label : tar_path};
 	_cleanup_free_ char *meta = NULL;
 	size_t len;
 	int rc = -1;
 	*names = NULL;
-	struct stat st;
-	if (stat(tar_path, &st) < 0) {
-		bx_fail(err, errno, "cannot open %s", tar_path);
+	if (check_not_empty(&l, err) < 0)
 		goto out;
-	}
 	if (scan_archive(&l, err) < 0)
 		goto out;
 	struct bx_load_file *index = bx_load_find(&l, "index.json");
 	struct bx_load_file *dmanifest = bx_load_find(&l, "manifest.json");
 	if (!index && !dmanifest) {
-		bx_fail(err, 0, "%s is not an image archive: no index.json or manifest.json", tar_path);
+		bx_fail(err, 0, "%s is not an image archive: no index.json or manifest.json", l.archive);
 		goto out;
 	}
 	if (index) {

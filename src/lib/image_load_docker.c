@@ -4,83 +4,11 @@
  * store holds one kind of image. */
 #include "image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-enum comp { COMP_NONE, COMP_GZIP, COMP_ZSTD };
-
-static enum comp sniff(const char *path)
-{
-	unsigned char m[4] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, m, sizeof(m)) < 0)
-			m[0] = 0;
-		close(fd);
-	}
-	if (m[0] == 0x1f && m[1] == 0x8b)
-		return COMP_GZIP;
-	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-		return COMP_ZSTD;
-	return COMP_NONE;
-}
-
-/* sha256 of the decompressed stream (the layer's diff_id). */
-static int uncompressed_digest(const char *path, char out[BX_DIGEST_SIZE], struct bx_err *err)
-{
-	struct archive *a = archive_read_new();
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	struct archive_entry *e;
-	int rc = -1;
-	if (!a || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
-		goto out;
-	}
-	char buf[1 << 16];
-	la_ssize_t n;
-	long long max, total = 0;
-	if (bx_layer_max_size(&max, err) < 0)
-		goto out;
-	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-		/* a small compressed bomb is not hashed for hours */
-		if ((total += n) > max) {
-			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
-				path, max);
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	}
-	if (n < 0) {
-		bx_fail(err, 0, "cannot decompress %s: %s", path, archive_error_string(a));
-		goto out;
-	}
-	unsigned char d[32];
-	unsigned int dl = 0;
-	EVP_DigestFinal_ex(md, d, &dl);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", d[i]);
-	memcpy(out, "sha256:", 7);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	archive_read_free(a);
-	return rc;
-}
 
 /* The archive path names a digest ("blobs/sha256/<hex>", "<hex>.json", "<hex>/layer.tar"
  * in old saves is a layer ID, not content): check the ones that claim content. */
@@ -152,11 +80,11 @@ static int import_one(struct bx_load *l, json_t *item, char manifest[BX_DIGEST_S
 		struct bx_load_file *lf = need_file(l, path, err);
 		if (!lf)
 			goto out;
-		enum comp c = sniff(lf->tmp);
+		enum bx_comp c = bx_blob_compression(lf->tmp);
 		char diff[BX_DIGEST_SIZE];
-		if (c == COMP_NONE)
+		if (c == BX_COMP_NONE)
 			strcpy(diff, lf->digest);
-		else if (uncompressed_digest(lf->tmp, diff, err) < 0)
+		else if (bx_blob_inflate(lf->tmp, NULL, NULL, diff, NULL, err) < 0)
 			goto out;
 		if (!want || strcmp(diff, want) != 0) {
 			bx_fail(err, 0, "layer %s in %s does not match its diff_id %s in the config; the archive is corrupt",
@@ -247,8 +175,11 @@ int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, str
 			break;
 	}
 	if (rc == 0 && l->nnames == 0)
-		rc = bx_fail(err, 0, "%s names no image: manifest.json has no RepoTags; save it with a name (docker save NAME:TAG)",
-			     l->archive);
+		/* Docker loads these as untagged images ("Loaded image ID: ..."); boxvm's
+		 * store keeps an image only under a name, and an unnamed one would be
+		 * unreachable */
+		rc = bx_fail(err, 0, "%s holds only untagged images (saved by image ID; manifest.json has no RepoTags) and "
+			     "boxvm keeps images by name: save it as NAME:TAG", l->archive);
 	json_decref(root);
 	return rc;
 }

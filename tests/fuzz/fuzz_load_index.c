@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct bx_paths paths = {.data = "/nonexistent/boxvm-fuzz"};
 	for (int docker = 0; docker < 2; docker++) {
-		struct bx_load l = {.p = &paths, .archive = "image.tar"};
+		struct bx_load l = {.p = &paths, .path = "image.tar", .archive = "image.tar"};
 		struct bx_err err = {0};
 		int rc = docker ? bx_load_docker(&l, (const char *)data, size, &err)
 				: bx_load_oci(&l, (const char *)data, size, &err);

@@ -7,6 +7,7 @@ Each test gets an empty store of its own with busybox loaded. Only one test
 boots a VM; the others use `create`, which prepares the rootfs without booting."""
 import ctypes
 import gzip
+import hashlib
 import json
 import os
 import stat
@@ -95,6 +96,158 @@ def test_save_load_round_trip(store, tmp_path):
     bad = str(tmp_path / "bad.tar")
     store("save", "-o", bad, "saved:v2", "nope", check=1)
     assert not [f for f in os.listdir(tmp_path) if f.startswith("bad.tar")]
+
+
+def docker_archive(path):
+    """{member name: bytes} of a save archive, and its manifest.json and index.json."""
+    with tarfile.open(path) as t:
+        files = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+    return files, json.loads(files["manifest.json"]), json.loads(files["index.json"])
+
+
+def unpacked_sha256(blob):
+    raw = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    if raw[:4] == b"\x28\xb5\x2f\xfd":
+        raw = subprocess.run(["zstd", "-q", "-d", "-c"], input=raw, capture_output=True, check=True).stdout
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def check_docker_entry(files, entry, image):
+    """A manifest.json entry points at members that exist: the config by its
+    digest (the image ID), the layers in the config's diff_ids order."""
+    assert entry["Config"] == "blobs/sha256/" + image["Id"][7:]
+    assert "sha256:" + hashlib.sha256(files[entry["Config"]]).hexdigest() == image["Id"]
+    assert [unpacked_sha256(files[l]) for l in entry["Layers"]] == image["RootFS"]["Layers"]
+
+
+def test_save_writes_docker_manifest_json(store, tmp_path):
+    # Docker 20.10 (docker-ref): `docker save busybox` with tags latest and other wrote
+    # [{"Config":...,"RepoTags":["busybox:latest","busybox:other"],"Layers":[...]}]: a bare
+    # name saves every tag of the repository; by image ID "RepoTags":null; the Hub prefix
+    # is dropped ("busybox:latest"); Docker 25 adds the OCI layout, with layers in blobs/
+    store("tag", "busybox", "docker.io/library/saved:v2", check=0)
+    store("tag", "busybox", "saved:v3", check=0)
+    image = inspect(store, "saved:v2")
+    out = str(tmp_path / "named.tar")
+    store("save", "-o", out, "saved", check=0)
+    files, manifest, index = docker_archive(out)
+    assert [e["RepoTags"] for e in manifest] == [["saved:v2", "saved:v3"]]
+    check_docker_entry(files, manifest[0], image)
+    names = [(d["annotations"]["io.containerd.image.name"], d["annotations"]["org.opencontainers.image.ref.name"])
+             for d in index["manifests"]]
+    assert names == [("docker.io/library/saved:v2", "v2"), ("docker.io/library/saved:v3", "v3")]
+    assert json.loads(files["oci-layout"]) == {"imageLayoutVersion": "1.0.0"}
+    # a name:tag saves that tag only; a name and the ID of its image make one entry
+    one = str(tmp_path / "one.tar")
+    store("save", "-o", one, "saved:v3", image["Id"][7:19], check=0)
+    assert [e["RepoTags"] for e in docker_archive(one)[1]] == [["saved:v3"]]
+    by_id = str(tmp_path / "by-id.tar")
+    store("save", "-o", by_id, image["Id"], check=0)
+    files, manifest, index = docker_archive(by_id)
+    assert [e["RepoTags"] for e in manifest] == [None]
+    assert [d.get("annotations") for d in index["manifests"]] == [None]
+    check_docker_entry(files, manifest[0], image)
+    # a third-party reader of Docker's format: skopeo's docker-archive transport
+    seen = json.loads(subprocess.run(["skopeo", "inspect", "--config", f"docker-archive:{out}"],
+                                     capture_output=True, check=True, timeout=HANG_GUARD).stdout)
+    assert seen["rootfs"]["diff_ids"] == image["RootFS"]["Layers"] and seen["config"]["Cmd"] == ["sh"]
+    copied = tmp_path / "copied"
+    subprocess.run(["skopeo", "copy", "-q", f"docker-archive:{out}", f"oci:{copied}:v3"], capture_output=True,
+                   check=True, timeout=HANG_GUARD)
+    # the archive has index.json and manifest.json: load takes the tags from either
+    store("rmi", "saved:v2", "saved:v3", "busybox", check=0)
+    p = store("load", "-i", out, check=0)
+    assert p.stdout == b"Loaded image: saved:v2\nLoaded image: saved:v3\n"
+    assert inspect(store, "saved:v3")["Id"] == image["Id"]
+
+
+def test_save_zstd_layer_gets_a_tar_docker_20_reads(store, tmp_path):
+    # Docker 20.10's load decompresses gzip layers but fails on zstd ("ApplyLayer exit
+    # status 1 ... archive/tar: invalid tar header"), so manifest.json lists the
+    # uncompressed tar (named by its diff_id) while the OCI manifest keeps the zstd blob
+    layout = layout_from_tar(BUSYBOX_TAR, str(tmp_path / "bb"))
+    man = json.loads(read_blob(layout, tagged_manifest(layout, "latest")["digest"]))
+    cfg = json.loads(read_blob(layout, man["config"]["digest"]))
+    raw = gzip.decompress(read_blob(layout, man["layers"][0]["digest"]))
+    tar = ocilayout.image_tar(str(tmp_path / "z.tar"), [], config={"Cmd": ["sh"]}, name="zsave:latest",
+                              base_layers=[(ocilayout.zstd_compress(raw), cfg["rootfs"]["diff_ids"][0])])
+    store("load", "-i", tar, check=0)
+    out = str(tmp_path / "out.tar")
+    store("save", "-o", out, "zsave", check=0)
+    files, manifest, index = docker_archive(out)
+    image = inspect(store, "zsave")
+    check_docker_entry(files, manifest[0], image)
+    diff_id = image["RootFS"]["Layers"][0]
+    assert manifest[0]["Layers"] == ["blobs/sha256/" + diff_id[7:]]
+    assert "sha256:" + hashlib.sha256(files[manifest[0]["Layers"][0]]).hexdigest() == diff_id
+    oci = json.loads(files["blobs/sha256/" + index["manifests"][0]["digest"][7:]])
+    assert [l["mediaType"] for l in oci["layers"]] == ["application/vnd.oci.image.layer.v1.tar+zstd"]
+    assert files["blobs/sha256/" + oci["layers"][0]["digest"][7:]][:4] == b"\x28\xb5\x2f\xfd"
+
+
+def test_save_to_stdout_refuses_a_terminal(store, tmp_path):
+    # Docker 20.10: without -o the tar goes to stdout; on a terminal
+    # "cowardly refusing to save to a terminal. Use the -o flag or redirect", exit 1
+    p = store("save", "busybox", check=0)
+    out = tmp_path / "stdout.tar"
+    out.write_bytes(p.stdout)
+    files, manifest, _ = docker_archive(str(out))
+    assert manifest[0]["RepoTags"] == ["busybox:latest"]
+    check_docker_entry(files, manifest[0], inspect(store, "busybox"))
+    master, slave = os.openpty()
+    try:
+        r = subprocess.run([BOXVM, "save", "busybox"], stdout=slave, stderr=subprocess.PIPE, env=store.env,
+                           timeout=HANG_GUARD)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert (r.returncode, r.stderr) == (
+        1, b"boxvm: cowardly refusing to save to a terminal. Use the -o flag or redirect\n")
+    # Docker 20.10: `docker save nosuch >FILE` exits 1 ("Error response from daemon:
+    # No such image: nosuch") having written nothing
+    p = store("save", "busybox", "nosuch", check=1)
+    assert p.stdout == b"" and p.stderr.startswith(b"boxvm: no such image: nosuch")
+
+
+def test_load_of_empty_or_non_archive_input(store, tmp_path):
+    # Docker 20.10 exits 1 for each (its words: "open .../repositories: no such file or
+    # directory" for empty input, "Error processing tar file(exit status 1): unexpected
+    # EOF" for `echo hello`, "open FILE: no such file or directory" for a missing -i)
+    for args, stdin, words in ((("load",), b"", b"boxvm: stdin is empty"),
+                               (("load", "-i", "/dev/null"), None, b"boxvm: /dev/null is empty"),
+                               (("load",), b"hello\n", b"boxvm: stdin is not a tar archive"),
+                               (("load", "-i", str(tmp_path / "missing.tar")), None, b"boxvm: cannot open "),
+                               (("load", "extra"), None, b"boxvm: \"load\" accepts no arguments")):
+        p = store(*args, input=stdin, check=1)
+        assert p.stderr.startswith(words) and p.stderr.count(b"\n") == 1 and p.stdout == b"", (args, p.stderr)
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as t:
+        t.add(BUSYBOX_TAR, arcname="notes.bin")
+    p = store("load", input=plain.read_bytes(), check=1)
+    assert p.stderr == b"boxvm: stdin is not an image archive: no index.json or manifest.json\n"
+    # the spooled stdin is not left behind
+    assert not [f for f in os.listdir(store.root) if f.startswith("load-stdin")]
+
+
+def test_save_load_answers_as_docker(store, tmp_path):
+    # Docker 20.10: `load -q` still prints "Loaded image: NAME" (-q hides only progress)
+    out = str(tmp_path / "bb.tar")
+    store("save", "-o", out, "busybox", check=0)
+    assert store("load", "-q", "-i", out, check=0).stdout == b"Loaded image: busybox:latest\n"
+    # a missing image: exit 1 and no file (Docker: "Error response from daemon: No such
+    # image: nosuch" / "reference does not exist" for NAME:TAG, no file left)
+    for ref in ("nosuch", "nosuch:v1"):
+        p = store("save", "-o", str(tmp_path / "missing.tar"), ref, check=1)
+        assert p.stderr.startswith(b"boxvm: no such image: " + ref.encode())
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("missing.tar")]
+    # usage: Docker's "\"docker save\" requires at least 1 argument.", exit 1
+    assert store("save", check=1).stderr.startswith(b"boxvm: \"save\" requires at least 1 argument")
+    # an image saved by ID: Docker loads it untagged ("Loaded image ID: sha256:...");
+    # boxvm keeps images by name, so it refuses, saying why
+    by_id = str(tmp_path / "by-id.tar")
+    store("save", "-o", by_id, inspect(store, "busybox")["Id"], check=0)
+    p = store("load", "-i", by_id, check=1)
+    assert b"saved by image ID" in p.stderr and p.stderr.count(b"\n") == 1
 
 
 def test_rmi_untag_vs_delete_and_gc(store):

@@ -179,7 +179,7 @@ static void test_oci_load_lookup_unpack(void **state)
 	char id[BX_DIGEST_SIZE], **names = NULL;
 	struct bx_err err = {0};
 	make_oci(tar_path("img.tar"), "docker.io/library/busybox:latest", "latest", "a", false, id);
-	if (bx_image_load_tar(&P, tar_path("img.tar"), &names, &err) < 0)
+	if (bx_image_load_tar(&P, tar_path("img.tar"), NULL, &names, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(names[0], "busybox:latest");
 	assert_null(names[1]);
@@ -228,7 +228,7 @@ static void test_oci_load_lookup_unpack(void **state)
 	char id2[BX_DIGEST_SIZE];
 	make_layer("second image\n");
 	make_oci(tar_path("img2.tar"), "busybox:latest", NULL, "b", false, id2);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("img2.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("img2.tar"), NULL, &names, &err), 0);
 	bx_strv_free(names);
 	assert_int_equal(bx_image_lookup(&P, "busybox", &img, &err), 0);
 	assert_string_equal(img.id, id2);
@@ -247,14 +247,14 @@ static void test_corrupt_leaves_nothing(void **state)
 	struct bx_err err = {0};
 	/* a good image first, so the store and index already exist */
 	make_oci(tar_path("good.tar"), "good:1", NULL, "g", false, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("good.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("good.tar"), NULL, &names, &err), 0);
 	bx_strv_free(names);
 	int blobs = count_dir("blobs/sha256");
 	char *before = index_text();
 
 	make_layer("another layer entirely\n");
 	make_oci(tar_path("bad.tar"), "bad:1", NULL, "x", true, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("bad.tar"), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("bad.tar"), NULL, &names, &err), -1);
 	assert_null(names);
 	char want[PATH_MAX + 200];
 	snprintf(want, sizeof(want), "blob %s in %s does not match its digest", layer_digest, tar_path("bad.tar"));
@@ -276,22 +276,22 @@ static void test_bad_archives(void **state)
 	struct bx_err err = {0};
 	struct member junk[] = {{"hello.txt", "hi", 2, 0}};
 	make_tar(tar_path("busybox.tar"), NULL, 0, junk, 1);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("busybox.tar"), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("busybox.tar"), NULL, &names, &err), -1);
 	assert_non_null(strstr(err.msg, "busybox.tar is not an image archive: no index.json or manifest.json"));
 
 	make_oci(tar_path("tagonly.tar"), NULL, "latest", "t", false, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("tagonly.tar"), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("tagonly.tar"), NULL, &names, &err), -1);
 	assert_non_null(strstr(err.msg, "only the tag 'latest'"));
 	assert_int_equal(count_dir("blobs/sha256"), 0);
 	assert_int_equal(count_dir("blobs/tmp"), 0);
 
 	/* the full reference in ref.name alone is enough */
 	make_oci(tar_path("refname.tar"), NULL, "example.com/app:2", "r", false, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("refname.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("refname.tar"), NULL, &names, &err), 0);
 	assert_string_equal(names[0], "example.com/app:2");
 	bx_strv_free(names);
 
-	assert_int_equal(bx_image_load_tar(&P, tar_path("absent.tar"), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("absent.tar"), NULL, &names, &err), -1);
 	assert_non_null(strstr(err.msg, "absent.tar"));
 }
 
@@ -321,7 +321,7 @@ static void test_docker_save(void **state)
 	char id[BX_DIGEST_SIZE], **names = NULL;
 	struct bx_err err = {0};
 	make_docker(tar_path("docker.tar"), layer_digest, id);
-	if (bx_image_load_tar(&P, tar_path("docker.tar"), &names, &err) < 0)
+	if (bx_image_load_tar(&P, tar_path("docker.tar"), NULL, &names, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(names[0], "app:v1");
 	assert_string_equal(names[1], "app:latest");
@@ -342,7 +342,7 @@ static void test_docker_save(void **state)
 	int blobs = count_dir("blobs/sha256");
 	make_docker(tar_path("docker-bad.tar"),
 		    "sha256:0000000000000000000000000000000000000000000000000000000000000000", id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("docker-bad.tar"), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("docker-bad.tar"), NULL, &names, &err), -1);
 	assert_non_null(strstr(err.msg, "does not match its diff_id"));
 	assert_int_equal(count_dir("blobs/sha256"), blobs);
 	assert_int_equal(count_dir("blobs/tmp"), 0);
@@ -395,7 +395,7 @@ static void test_unreferenced_sparse_member_not_written(void **state)
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	int rc = bx_image_load_tar(&P, tar_path("bomb.tar"), &names, &err);
+	int rc = bx_image_load_tar(&P, tar_path("bomb.tar"), NULL, &names, &err);
 	lim.rlim_cur = old.rlim_cur; /* the hard limit stays lowered: only the soft one is ours to restore */
 	setrlimit(RLIMIT_FSIZE, &lim);
 	if (rc < 0)
@@ -410,7 +410,7 @@ static void expect_load_error(const char *tar, const char *needle)
 {
 	char **names = NULL;
 	struct bx_err err = {0};
-	assert_int_equal(bx_image_load_tar(&P, tar_path(tar), &names, &err), -1);
+	assert_int_equal(bx_image_load_tar(&P, tar_path(tar), NULL, &names, &err), -1);
 	assert_null(names);
 	if (!strstr(err.msg, needle))
 		fail_msg("message '%s' lacks '%s'", err.msg, needle);
@@ -520,7 +520,7 @@ static void test_layer_unpack_ceiling(void **state)
 	char id[BX_DIGEST_SIZE], **names = NULL, dest[PATH_MAX];
 	struct bx_err err = {0};
 	make_oci(tar_path("img.tar"), "ceiling:1", NULL, "c", false, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("img.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("img.tar"), NULL, &names, &err), 0);
 	bx_strv_free(names);
 	struct bx_image img;
 	assert_int_equal(bx_image_lookup(&P, "ceiling:1", &img, &err), 0);
@@ -555,9 +555,9 @@ static void test_ambiguous_prefix(void **state)
 	snprintf(salt2, sizeof(salt2), "%d", b);
 	make_oci(tar_path("a.tar"), "one:1", NULL, salt, false, first);
 	make_oci(tar_path("b.tar"), "two:1", NULL, salt2, false, id);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("a.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("a.tar"), NULL, &names, &err), 0);
 	bx_strv_free(names);
-	assert_int_equal(bx_image_load_tar(&P, tar_path("b.tar"), &names, &err), 0);
+	assert_int_equal(bx_image_load_tar(&P, tar_path("b.tar"), NULL, &names, &err), 0);
 	bx_strv_free(names);
 	struct bx_image img;
 	char prefix[8];
