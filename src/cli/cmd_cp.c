@@ -1,12 +1,18 @@
-/* boxvm cp SRC BOX:DEST | BOX:SRC DEST: files and directories both ways, as
- * a tar stream through an exec of the guest's tar (busybox has one). Into the
- * box, the host's tar packs SRC; out of it, the guest's tar stream is
- * untrusted and is unpacked in-process by bx_tar_extract_fd (no setuid bits,
- * devices, ownership or paths leaving DEST; see tar_extract.h). Docker's rules: a DEST that is an existing directory receives
- * SRC inside it, otherwise DEST is SRC's new name (its parent must exist).
- * Nothing is half-written at DEST: both sides unpack into a temporary
- * directory beside it and rename the result into place. "-" as SRC reads a
- * tar from stdin; as DEST writes one to stdout. */
+/* boxvm cp [-a] [-L] SRC BOX:DEST | BOX:SRC DEST: files and directories
+ * both ways. With the box running, as a tar stream through an exec of the
+ * guest's tar (busybox has one): into the box the host's tar packs SRC; out
+ * of it the guest's stream is untrusted and unpacked in-process by
+ * bx_tar_extract_fd (no setuid bits, devices, ownership or paths leaving
+ * DEST; see tar_extract.h). A box that is not running is copied to and from
+ * on the host (cp_host.c), its start held off meanwhile.
+ *
+ * Docker's rules: a DEST that is an existing directory receives SRC inside
+ * it (a directory merged into one of the same name), otherwise DEST is
+ * SRC's new name (its parent must exist); "SRC/." copies what the directory
+ * SRC holds. Into a box owners and modes are kept, out of it files are the
+ * caller's. Nothing is half-written at DEST: the copy is made in a
+ * temporary directory beside it and then laid down. "-" as SRC reads a tar
+ * from stdin; as DEST writes one to stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -22,25 +28,36 @@
 
 #include "../lib/paths.h"
 #include "../lib/tar_extract.h"
+#include "../lib/rootfs.h"
+#include "../lib/state.h"
 #include "cli.h"
+#include "args.h"
+#include "cp_host.h"
 #include "exec_client.h"
 
-/* guest side, box -> host: $1 dir, $2 name */
+/* guest side, box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or
+ * -chf for -L), $4 "." for the contents of $1/$2 */
 static const char *const guest_pack =
 	"[ -e \"$1/$2\" ] || [ -L \"$1/$2\" ] || { echo \"boxvm: cp: no such file or directory in the box: $1/$2\" >&2; exit 2; }\n"
-	"exec tar -cf - -C \"$1\" -- \"$2\"\n";
+	"if [ -n \"$4\" ]; then\n"
+	"  [ -d \"$1/$2\" ] || { echo \"boxvm: cp: not a directory in the box: $1/$2\" >&2; exit 2; }\n"
+	"  exec tar \"$3\" - -C \"$1/$2\" .\n"
+	"fi\n"
+	"exec tar \"$3\" - -C \"$1\" -- \"$2\"\n";
 
-/* guest side, host -> box: $1 dest, $2 the name inside the tar ("" = unpack as is into $1) */
+/* guest side, host -> box: $1 dest, $2 the name inside the tar ("" = unpack
+ * as is into $1; "." = a directory's contents, $1 made if missing) */
 static const char *const guest_unpack =
 	"set -e\n"
 	"if [ -z \"$2\" ] || [ -d \"$1\" ]; then exec tar -xf - -C \"$1\"; fi\n"
 	"case \"$1\" in */) echo \"boxvm: cp: no such directory in the box: $1\" >&2; exit 2;; esac\n"
+	"[ \"$2\" != . ] || [ ! -e \"$1\" ] || { echo \"boxvm: cp: cannot copy a directory's contents to a file: $1\" >&2; exit 2; }\n"
 	"p=$(dirname \"$1\")\n"
 	"[ -d \"$p\" ] || { echo \"boxvm: cp: no such directory in the box: $p\" >&2; exit 2; }\n"
 	"t=$(mktemp -d \"$p/.boxvm-cp.XXXXXX\")\n"
 	"trap 'rm -rf \"$t\"' EXIT\n"
 	"tar -xf - -C \"$t\"\n"
-	"mv -f \"$t/$2\" \"$1\"\n";
+	"if [ \"$2\" = . ]; then mv \"$t\" \"$1\"; else mv -f \"$t/$2\" \"$1\"; fi\n";
 
 /* "BOX:PATH" -> box ref + path; a local path may contain ':' after a '/' (Docker's rule) */
 static bool split_box(char *arg, char **box, char **path)
@@ -55,18 +72,6 @@ static bool split_box(char *arg, char **box, char **path)
 	*box = arg;
 	*path = colon + 1;
 	return true;
-}
-
-static void split_path(const char *path, char *dir, char *name)
-{
-	char a[PATH_MAX], b[PATH_MAX];
-	snprintf(a, sizeof(a), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
-	/* strip trailing slashes (but keep "/") */
-	for (size_t n = strlen(a); n > 1 && a[n - 1] == '/'; n--)
-		a[n - 1] = b[n - 1] = '\0';
-	snprintf(dir, PATH_MAX, "%s", dirname(a));
-	snprintf(name, NAME_MAX + 1, "%s", basename(b));
 }
 
 /* host tar with its stdin or stdout on a pipe; returns the pid, our end in *fd */
@@ -152,23 +157,28 @@ static int wait_extractor(struct extractor *x, struct bx_err *err)
 	return bx_fail(err, 0, "cp: unpacking the box's archive failed (status %d)", st);
 }
 
-static int guest_sh(struct bx_spec *spec, const char *script, const char *a1, const char *a2, struct bx_err *err)
+static int guest_sh(struct bx_spec *spec, const char *script, const char *const *args, size_t n, struct bx_err *err)
 {
-	const char *args[] = {"sh", "-c", script, "sh", a1, a2};
-	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+	const char *head[] = {"sh", "-c", script, "sh"};
+	for (size_t i = 0; i < 4; i++)
+		if (bx_spec_add_arg(spec, head[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < n; i++)
 		if (bx_spec_add_arg(spec, args[i], err) < 0)
 			return -1;
 	/* root in /: cp reaches every path, as docker cp does */
 	return bx_spec_set_user(spec, "0", err) < 0 || bx_spec_set_cwd(spec, "/", err) < 0 ? -1 : 0;
 }
 
-static int box_to_host(const struct bx_box_record *box, const char *src, const char *dst, struct bx_err *err)
+static int box_to_host(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
+		       struct bx_err *err)
 {
-	char sdir[PATH_MAX], sname[NAME_MAX + 1];
-	split_path(src, sdir, sname);
+	struct cp_path sp;
+	cp_path_split(src, &sp);
 	struct bx_spec spec;
 	bx_spec_init(&spec);
-	if (guest_sh(&spec, guest_pack, sdir, sname, err) < 0) {
+	const char *args[] = {sp.dir, sp.name, follow ? "-chf" : "-cf", sp.contents ? "." : ""};
+	if (guest_sh(&spec, guest_pack, args, 4, err) < 0) {
 		bx_spec_free(&spec);
 		return -1;
 	}
@@ -178,31 +188,18 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 		bx_spec_free(&spec);
 		return code < 0 ? -1 : code ? bx_fail(err, 0, "cp: copying %s out of the box failed", src) : 0;
 	}
-	/* DEST: an existing directory receives NAME, otherwise DEST is the new name */
-	char final[PATH_MAX], parent[PATH_MAX], tmp[PATH_MAX + 32], unpacked[PATH_MAX * 2];
-	struct stat st;
-	int rc = -1;
+	struct cp_dest d;
+	char tmpname[32];
+	int rc = -1, tmp = -1, where = -1;
 	struct extractor x = {.pid = -1};
-	tmp[0] = '\0';
-	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (bx_path_join(final, sizeof(final), err, "%s/%s", dst, sname) < 0)
-			goto out;
-	} else {
-		if (dst[strlen(dst) - 1] == '/') {
-			bx_fail(err, ENOENT, "cp: destination directory %s", dst);
-			goto out;
-		}
-		snprintf(final, sizeof(final), "%s", dst);
-	}
-	char fname[NAME_MAX + 1];
-	split_path(final, parent, fname);
-	snprintf(tmp, sizeof(tmp), "%s/.boxvm-cp.XXXXXX", parent);
-	if (!mkdtemp(tmp)) {
-		bx_fail(err, errno, "cp: cannot create a directory in %s", parent);
-		tmp[0] = '\0';
+	if (cp_dest_open_host(dst, &d, err) < 0)
 		goto out;
-	}
-	if (spawn_extractor(tmp, &x, &o.out_fd, err) < 0)
+	where = d.dir >= 0 ? d.dir : d.parent;
+	if ((tmp = cp_tmpdir(where, tmpname, err)) < 0)
+		goto out;
+	char at[64];
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
+	if (spawn_extractor(at, &x, &o.out_fd, err) < 0)
 		goto out;
 	int code = bx_exec_run(box, &spec, &o, err);
 	close(o.out_fd);
@@ -218,39 +215,43 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 		bx_fail(err, 0, "cp: copying %s out of box %.12s failed", src, box->id);
 		goto out;
 	}
-	snprintf(unpacked, sizeof(unpacked), "%s/%s", tmp, sname);
-	if (rename(unpacked, final) < 0) {
-		bx_fail(err, errno, "cp: cannot put %s in place", final);
-		goto out;
-	}
-	rc = 0;
+	rc = cp_place(tmp, &sp, &d, err);
 out:
-	if (tmp[0])
-		bx_rm_rf(tmp, NULL);
+	if (tmp >= 0) {
+		close(tmp);
+		bx_rm_at(where, tmpname);
+	}
+	cp_dest_close(&d);
 	if (x.verdict)
 		munmap(x.verdict, sizeof(*x.verdict));
 	bx_spec_free(&spec);
 	return rc;
 }
 
-static int host_to_box(const struct bx_box_record *box, const char *src, const char *dst, struct bx_err *err)
+static int host_to_box(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
+		       struct bx_err *err)
 {
-	char sdir[PATH_MAX], sname[NAME_MAX + 1];
+	struct cp_path sp;
 	bool from_stdin = !strcmp(src, "-");
 	struct stat st;
-	if (!from_stdin && lstat(src, &st) < 0)
+	if (!from_stdin && (follow ? stat(src, &st) : lstat(src, &st)) < 0)
 		return bx_fail(err, errno, "cp: %s", src);
-	split_path(src, sdir, sname);
+	if (!from_stdin && (cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
+		return bx_fail(err, ENOTDIR, "cp: %s", src);
 	struct bx_spec spec;
 	bx_spec_init(&spec);
 	spec.stdin_open = true;
 	int rc = -1, in_fd = 0;
 	pid_t pid = -1;
-	if (guest_sh(&spec, guest_unpack, dst, from_stdin ? "" : sname, err) < 0)
+	const char *args[] = {dst, from_stdin ? "" : sp.contents ? "." : sp.name};
+	if (guest_sh(&spec, guest_unpack, args, 2, err) < 0)
 		goto out;
 	if (!from_stdin) {
-		/* owned by root in the box, as docker cp does */
-		char *targv[] = {"tar", "-cf", "-", "-C", sdir, "--owner=0", "--group=0", "--numeric-owner", "--", sname, NULL};
+		/* owners and modes kept (numeric: the box's names are not the host's), as docker cp does */
+		char full[PATH_MAX * 2];
+		snprintf(full, sizeof(full), "%s/%s", sp.dir, sp.name);
+		char *targv[] = {"tar", follow ? "-chf" : "-cf", "-", "-C", sp.contents ? full : sp.dir, "--numeric-owner",
+				 "--", sp.contents ? "." : sp.name, NULL};
 		pid = spawn_tar(targv, false, &in_fd, err);
 		if (pid < 0)
 			goto out;
@@ -275,37 +276,94 @@ out:
 	return rc;
 }
 
+/* A box that is not running is copied to and from on the host, with its
+ * start held off (bx_state_start_lock) so that no VM writes it meanwhile;
+ * one that runs (or starts before we hold the lock) through its guest. */
+static int copy(const char *ref, const char *src, const char *dst, bool into_box, bool follow, struct bx_err *err)
+{
+	struct bx_paths p;
+	struct bx_box_record box;
+	if (bx_paths_init(&p, err) < 0 || bx_state_lookup(&p, ref, &box, err) < 0)
+		return -1;
+	if (box.status == BX_BOX_REMOVING)
+		return bx_fail(err, 0, "box %s is being removed", ref);
+	int lock = -1;
+	if (!bx_box_is_running(&box)) {
+		if ((lock = bx_state_start_lock(box.box_dir, err)) < 0)
+			return -1;
+		if (bx_state_lookup(&p, box.id, &box, err) < 0) {
+			close(lock);
+			return -1;
+		}
+	}
+	int rc;
+	if (bx_box_is_running(&box)) {
+		if (lock >= 0)
+			close(lock);
+		if (bx_cli_running_box(box.id, "cp", &box, err) < 0)
+			return -1;
+		return into_box ? host_to_box(&box, src, dst, follow, err) : box_to_host(&box, src, dst, follow, err);
+	}
+	char rootfs[PATH_MAX];
+	rc = bx_rootfs_ensure(box.box_dir, err) < 0 || bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box.box_dir) < 0
+		     ? -1
+	     : into_box ? cp_into_root(rootfs, src, dst, follow, err)
+			: cp_out_of_root(rootfs, src, dst, follow, err);
+	close(lock);
+	return rc;
+}
+
+enum { OPT_ARCHIVE, OPT_FOLLOW, OPT_HELP };
+static const struct bx_opt cp_opts[] = {
+	{'a', "archive", NULL, OPT_ARCHIVE, "Archive mode (copy all uid/gid information; they are kept either way)"},
+	{'L', "follow-link", NULL, OPT_FOLLOW, "Always follow a symbolic link in SRC_PATH"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
 int cmd_cp(int argc, char **argv)
 {
 	struct bx_err err = {0};
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("Usage:  boxvm cp SRC_PATH BOX:DEST_PATH\n"
-		       "        boxvm cp BOX:SRC_PATH DEST_PATH\n\n"
-		       "Copy files or directories between a running box and the host. A DEST_PATH that is an\n"
-		       "existing directory receives SRC inside it; otherwise it is SRC's new name. Use '-' as\n"
-		       "SRC_PATH to read a tar archive from stdin, or as DEST_PATH to write one to stdout.\n");
-		return 0;
+	struct bx_args a;
+	int id, r;
+	const char *val;
+	bool follow = false;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, cp_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_FOLLOW)
+			follow = !val;
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm cp [OPTIONS] BOX:SRC_PATH DEST_PATH|-\n        boxvm cp [OPTIONS] SRC_PATH|- BOX:DEST_PATH",
+				      "Copy files or directories between a box (running or not) and the host. A DEST_PATH\n"
+				      "that is an existing directory receives SRC inside it; otherwise it is SRC's new name.\n"
+				      "SRC_PATH/. copies what the directory holds. Into a box owners and modes are kept;\n"
+				      "out of it files belong to you. Use '-' as SRC_PATH to read a tar archive from\n"
+				      "stdin, or as DEST_PATH to write one to stdout.",
+				      cp_opts);
+			return 0;
+		}
 	}
-	if (argc != 3) {
+	if (r < 0)
+		return bx_cli_report(&err);
+	if (argc - a.i != 2) {
 		bx_fail(&err, 0, "\"cp\" requires exactly 2 arguments: boxvm cp SRC BOX:DEST or boxvm cp BOX:SRC DEST");
 		return bx_cli_report(&err);
 	}
 	char *sbox, *spath, *dbox, *dpath;
-	bool s_in_box = split_box(argv[1], &sbox, &spath), d_in_box = split_box(argv[2], &dbox, &dpath);
+	char *s = argv[a.i], *d = argv[a.i + 1];
+	bool s_in_box = split_box(s, &sbox, &spath), d_in_box = split_box(d, &dbox, &dpath);
 	if (s_in_box == d_in_box) {
 		bx_fail(&err, 0, s_in_box ? "cp: copying between boxes is not supported"
 					  : "cp: one of SRC and DEST must be BOX:PATH");
 		return bx_cli_report(&err);
 	}
-	signal(SIGPIPE, SIG_IGN); /* a host tar that fails is reported by its status */
-	struct bx_box_record box;
-	if (bx_cli_running_box(s_in_box ? sbox : dbox, "cp", &box, &err) < 0)
-		return bx_cli_report(&err);
 	const char *bpath = s_in_box ? spath : dpath;
 	if (!*bpath) {
 		bx_fail(&err, 0, "cp: the path in the box is empty");
 		return bx_cli_report(&err);
 	}
-	int rc = s_in_box ? box_to_host(&box, spath, argv[2], &err) : host_to_box(&box, argv[1], dpath, &err);
+	signal(SIGPIPE, SIG_IGN); /* a host tar that fails is reported by its status */
+	int rc = s_in_box ? copy(sbox, spath, d, false, follow, &err) : copy(dbox, s, dpath, true, follow, &err);
 	return rc < 0 ? bx_cli_report(&err) : 0;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,4 +191,74 @@ int bx_tree_copy_contents(int src, int dst, const struct bx_treecopy_opts *o, st
 	}
 	empty_dir(dst);
 	return -1;
+}
+
+static int merge(int srcdir, const char *name, int dstdir, const char *dname, int depth, struct bx_err *err);
+
+static int merge_children(int src, int dst, int depth, struct bx_err *err)
+{
+	int fd = dup(src);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return bx_fail(err, errno, "cannot read a directory");
+	}
+	int rc = 0;
+	struct dirent *e;
+	/* entries move out while we read: rewind until none is left */
+	for (bool moved = true; rc == 0 && moved;) {
+		moved = false;
+		rewinddir(d);
+		while (rc == 0 && (e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			rc = merge(src, e->d_name, dst, e->d_name, depth, err);
+			moved = true;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int merge(int srcdir, const char *name, int dstdir, const char *dname, int depth, struct bx_err *err)
+{
+	struct stat s, d;
+	if (fstatat(srcdir, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+		return bx_fail(err, errno, "cannot read %s", name);
+	if (fstatat(dstdir, dname, &d, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return bx_fail(err, errno, "cannot read %s", dname);
+	} else if (S_ISDIR(s.st_mode) != S_ISDIR(d.st_mode)) {
+		return bx_fail(err, 0, S_ISDIR(d.st_mode) ? "cannot overwrite directory %s with non-directory %s"
+							  : "cannot overwrite non-directory %s with directory %s",
+			       dname, name);
+	} else if (S_ISDIR(s.st_mode)) {
+		if (depth >= BX_TREECOPY_MAX_DEPTH)
+			return bx_fail(err, ELOOP, "directories nested deeper than %d levels at %s", BX_TREECOPY_MAX_DEPTH, name);
+		int in = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int out = openat(dstdir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int rc = in < 0 || out < 0 ? bx_fail(err, errno, "cannot open directory %s", dname)
+					   : merge_children(in, out, depth + 1, err);
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		if (rc == 0 && unlinkat(srcdir, name, AT_REMOVEDIR) < 0)
+			rc = bx_fail(err, errno, "cannot remove %s", name);
+		return rc;
+	}
+	if (renameat(srcdir, name, dstdir, dname) < 0)
+		return bx_fail(err, errno, "cannot put %s in place", dname);
+	return 0;
+}
+
+int bx_tree_merge(int srcdir, const char *name, int dstdir, const char *dname, struct bx_err *err)
+{
+	return merge(srcdir, name, dstdir, dname, 0, err);
+}
+
+int bx_tree_merge_children(int src, int dst, struct bx_err *err)
+{
+	return merge_children(src, dst, 0, err);
 }

@@ -42,4 +42,13 @@ int bx_tree_copy(int srcdir, const char *name, int dstdir, const char *dname, co
  * again. */
 int bx_tree_copy_contents(int src, int dst, const struct bx_treecopy_opts *o, struct bx_err *err);
 
+/* Move srcdir/name to dstdir/dname as `docker cp` lays a copy down: a new
+ * name or a non-directory is renamed into place (replacing a file there); a
+ * directory onto an existing directory is merged, entry by entry. A
+ * directory and a non-directory do not replace each other (an error). Both
+ * sides must be on one filesystem (the copy was made beside its target). */
+int bx_tree_merge(int srcdir, const char *name, int dstdir, const char *dname, struct bx_err *err);
+/* bx_tree_merge of every entry of the directory src into the directory dst. */
+int bx_tree_merge_children(int src, int dst, struct bx_err *err);
+
 #endif

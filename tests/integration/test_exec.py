@@ -178,6 +178,86 @@ def test_cp_both_ways_binary(box, tmp_path):
     assert b"copying /no/such out of box" in p.stderr.splitlines()[-1], p.stderr
 
 
+def _owned_tree(tmp_path):
+    """src/ (0755) holding f (1000:1001 0750) and sub/ (1000:1001 0700)."""
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_text("hi\n")
+    os.chmod(src / "f", 0o750)
+    os.chmod(src / "sub", 0o700)
+    os.chown(src / "f", 1000, 1001)
+    os.chown(src / "sub", 1000, 1001)
+    return src
+
+
+def test_cp_forms_and_owners_as_docker(box, tmp_path):
+    """Docker 20.10's answers for the same copies: into a box owners and modes are kept (with or
+    without -a); out of it files are the caller's, modes kept; SRC/. copies a directory's contents,
+    into a new DEST or merged into an existing one."""
+    bx, ref = box
+    src = _owned_tree(tmp_path)
+    bx("cp", str(src), f"{ref}:/tmp/", check=0)
+    bx("cp", "-a", str(src), f"{ref}:/tmp/srca", check=0)
+    bx("cp", str(src) + "/.", f"{ref}:/tmp/contents", check=0)
+    show = "stat -c '%u:%g %a %n' /tmp/src /tmp/src/f /tmp/src/sub /tmp/srca/f /tmp/contents/f /tmp/contents/sub"
+    assert bx("exec", ref, "sh", "-c", show, check=0).stdout.decode() == (
+        "0:0 755 /tmp/src\n1000:1001 750 /tmp/src/f\n1000:1001 700 /tmp/src/sub\n1000:1001 750 /tmp/srca/f\n"
+        "1000:1001 750 /tmp/contents/f\n1000:1001 700 /tmp/contents/sub\n")
+    back = tmp_path / "back"
+    bx("cp", f"{ref}:/tmp/srca", str(back), check=0)
+    assert (os.stat(back / "f").st_uid, oct(os.stat(back / "f").st_mode & 0o7777)) == (os.getuid(), "0o750")
+    # the contents form: a new directory, then merged into an existing one
+    bx("cp", f"{ref}:/tmp/srca/.", str(tmp_path / "new"), check=0)
+    assert sorted(os.listdir(tmp_path / "new")) == ["f", "sub"]
+    exist = tmp_path / "exist"
+    (exist / "sub").mkdir(parents=True)
+    (exist / "sub" / "mine").write_text("kept")
+    bx("cp", f"{ref}:/tmp/srca/.", str(exist), check=0)
+    assert sorted(os.listdir(exist)) == ["f", "sub"] and sorted(os.listdir(exist / "sub")) == ["mine"]
+    # a directory's contents onto a file: an error (Docker: exit 1)
+    p = bx("cp", f"{ref}:/tmp/srca/.", str(exist / "f"))
+    assert p.returncode == 1 and p.stderr.count(b"\n") == 1, p
+
+
+def test_cp_of_a_box_that_is_not_running(bx, tmp_path):
+    """Docker copies to and from a stopped container; boxvm does it on the host, and a symlink
+    in the box resolves inside the box's root, never on the host. (Not no_leaks: this
+    module's shared box runs meanwhile; the session's teardown checks for leaks.)"""
+    src = _owned_tree(tmp_path)
+    (tmp_path / "to-etc").symlink_to("/etc")                 # absolute
+    (tmp_path / "up-etc").symlink_to("../../../../../../etc")  # climbing
+    bx("create", "--name", "cp-cold", "busybox", "sh", "-c", "cat /tmp/src/f /etc/planted", check=0)
+    try:
+        bx("cp", str(src), "cp-cold:/tmp/", check=0)
+        bx("cp", str(tmp_path / "to-etc"), "cp-cold:/tmp/evil", check=0)
+        bx("cp", str(tmp_path / "up-etc"), "cp-cold:/tmp/evil2", check=0)
+        # written through the box's links: into the box's /etc, not the host's
+        planted = tmp_path / "planted"
+        planted.write_text("in the box\n")
+        bx("cp", str(planted), "cp-cold:/tmp/evil/", check=0)
+        assert not os.path.exists("/etc/planted")
+        # read through them: the box's /etc/passwd (busybox's), not the host's
+        bx("cp", "cp-cold:/tmp/evil2/passwd", str(tmp_path / "passwd"), check=0)
+        assert (tmp_path / "passwd").read_bytes() != open("/etc/passwd", "rb").read()
+        assert b"root:" in (tmp_path / "passwd").read_bytes()
+        bx("cp", "cp-cold:/tmp/src", str(tmp_path / "out"), check=0)
+        assert (tmp_path / "out" / "f").read_text() == "hi\n"
+        assert oct(os.stat(tmp_path / "out" / "sub").st_mode & 0o777) == "0o700"
+        tar = bx("cp", "cp-cold:/tmp/src/f", "-", check=0).stdout
+        import io
+        import tarfile
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            assert t.getnames() == ["f"] and t.extractfile("f").read() == b"hi\n"
+        p = bx("cp", "cp-cold:/no/such", str(tmp_path / "x"))
+        assert p.returncode == 1 and b"no such file or directory in the box" in p.stderr, p
+        # what was copied in is there when it runs
+        assert bx("start", "-a", "cp-cold", check=0).stdout == b"hi\nin the box\n"
+        assert bx("exec", "cp-cold", "true").returncode == 1  # it ended: not running
+        assert not [n for n in os.listdir(tmp_path) if n.startswith(".boxvm-cp")]
+    finally:
+        bx("rm", "-f", "cp-cold", check=0)
+
+
 def test_errors(box):
     bx, ref = box
     p = bx("exec", "no-such-box", "true")
