@@ -283,6 +283,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
 	hostname[BX_SHORT_ID_LEN] = 0;
 	ro->hostname = nm->hostname ? nm->hostname : hostname;
+	nm->image_volumes = img.config.volumes;
 	if (lc->cfg.restart.kind != BX_RESTART_NO && bo.auto_remove) {
 		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
 		goto fail;

@@ -93,10 +93,10 @@ static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct b
 static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
 			struct bx_box_opts *bo, struct bx_err *err)
 {
-	size_t nv = count(nm->volumes), nt = count(nm->tmpfs), n = nv + nt;
-	if (n == 0)
+	size_t nv = count(nm->volumes), nt = count(nm->tmpfs), ni = count(nm->image_volumes), n = nv + nt;
+	if (n + ni == 0)
 		return (nm->mounts_view = bx_mounts_docker_json(NULL, 0, NULL, 0)) ? 0 : bx_fail(err, ENOMEM, "out of memory");
-	struct bx_mount_req *reqs = calloc(n, sizeof(*reqs));
+	struct bx_mount_req *reqs = calloc(n + ni, sizeof(*reqs));
 	if (!reqs)
 		return bx_fail(err, 0, "out of memory");
 	int rc = 0;
@@ -104,6 +104,23 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 		rc = bx_volume_flag_parse(nm->volumes[i], &reqs[i], err);
 	for (size_t i = 0; i < nt && rc == 0; i++)
 		rc = bx_tmpfs_flag_parse(nm->tmpfs[i], &reqs[nv + i], err);
+	/* Docker: each of the image's VOLUMEs is an anonymous volume unless the
+	 * user mounts something there; the image's text is checked like a -v /PATH */
+	for (size_t i = 0; i < ni && rc == 0; i++) {
+		const char *t = nm->image_volumes[i];
+		if (strchr(t, ':') || *t != '/') {
+			rc = bx_fail(err, 0, "the image declares an invalid volume '%s': it must be an absolute path", t);
+			break;
+		}
+		struct bx_mount_req r;
+		if ((rc = bx_volume_flag_parse(t, &r, err)) < 0)
+			break;
+		bool taken = false;
+		for (size_t j = 0; j < n && !taken; j++)
+			taken = !strcmp(reqs[j].target, r.target);
+		if (!taken)
+			reqs[n++] = r;
+	}
 	if (rc == 0)
 		rc = bx_mounts_order(reqs, n, err);
 	int nshares = 0;
@@ -149,7 +166,7 @@ int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, str
 		const struct bx_mount_req *r = &nm->reqs[i];
 		if (r->kind == BX_MNT_TMPFS)
 			continue;
-		if (r->kind == BX_MNT_VOLUME && bx_volume_populate(rootfs, r->target, nm->shares[k].source, err) < 0)
+		if (r->kind == BX_MNT_VOLUME && !r->nocopy && bx_volume_populate(rootfs, r->target, nm->shares[k].source, err) < 0)
 			return -1;
 		k++;
 	}

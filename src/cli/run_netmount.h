@@ -16,6 +16,7 @@
 struct cli_netmount {
 	/* NULL-terminated, may be NULL */
 	char **publish, **dns, **dns_search, **dns_options, **add_hosts, **volumes, **tmpfs;
+	char **image_volumes; /* the image's Volumes: an anonymous volume each, unless -v/--tmpfs mount there (not owned) */
 	const char *network;  /* NULL: default */
 	const char *hostname; /* NULL: the short box ID */
 	bool read_only;

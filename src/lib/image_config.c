@@ -50,6 +50,35 @@ static int str_from_json(json_t *cfg, const char *key, char **out, struct bx_err
 	return 0;
 }
 
+/* {"PATH": {}, ...} -> the keys; null/absent -> NULL. At most
+ * BX_IMAGE_VOLUMES_MAX: each is a volume (and a virtiofsd) per box. */
+#define BX_IMAGE_VOLUMES_MAX 16
+static int keys_from_json(json_t *cfg, const char *key, char ***out, struct bx_err *err)
+{
+	*out = NULL;
+	json_t *o = json_object_get(cfg, key);
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return bx_fail(err, 0, "image config: %s must be an object", key);
+	if (json_object_size(o) > BX_IMAGE_VOLUMES_MAX)
+		return bx_fail(err, 0, "image config: more than %d %s", BX_IMAGE_VOLUMES_MAX, key);
+	char **v = calloc(json_object_size(o) + 1, sizeof(*v));
+	if (!v)
+		return bx_fail(err, ENOMEM, "out of memory");
+	size_t i = 0;
+	const char *k;
+	json_t *val;
+	json_object_foreach(o, k, val) {
+		if (!(v[i++] = strdup(k))) {
+			bx_strv_free(v);
+			return bx_fail(err, ENOMEM, "out of memory");
+		}
+	}
+	*out = v;
+	return 0;
+}
+
 int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *out, struct bx_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -69,7 +98,8 @@ int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *
 			 strv_from_json(cfg, "Env", &out->env, err) < 0 ||
 			 str_from_json(cfg, "WorkingDir", &out->workdir, err) < 0 ||
 			 str_from_json(cfg, "User", &out->user, err) < 0 ||
-			 str_from_json(cfg, "StopSignal", &out->stop_signal, err) < 0)
+			 str_from_json(cfg, "StopSignal", &out->stop_signal, err) < 0 ||
+			 keys_from_json(cfg, "Volumes", &out->volumes, err) < 0)
 			rc = -1;
 	}
 	json_decref(root);
@@ -88,5 +118,6 @@ void bx_image_config_free(struct bx_image_config *c)
 	free(c->workdir);
 	free(c->user);
 	free(c->stop_signal);
+	bx_strv_free(c->volumes);
 	memset(c, 0, sizeof(*c));
 }

@@ -60,8 +60,9 @@ int bx_volume_flag_parse(const char *text, struct bx_mount_req *out, struct bx_e
 			out->ro = true;
 		else if (!strcmp(m, "rw"))
 			out->ro = false;
-		else if (strcmp(m, "z") && strcmp(m, "Z") && strcmp(m, "rprivate") && strcmp(m, "private") &&
-			 strcmp(m, "nocopy"))
+		else if (!strcmp(m, "nocopy"))
+			out->nocopy = true;
+		else if (strcmp(m, "z") && strcmp(m, "Z") && strcmp(m, "rprivate") && strcmp(m, "private"))
 			return bx_fail(err, 0, "invalid volume spec '%s': invalid mode '%s' (use ro or rw)", text, m);
 	}
 	if (clean_abs(dst, out->target, sizeof(out->target), "the destination", "volume spec", err) < 0)

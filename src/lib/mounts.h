@@ -26,6 +26,7 @@ struct bx_mount_req {
 	char source[PATH_MAX]; /* bind: absolute host path; volume: name ("" = anonymous) */
 	char target[PATH_MAX]; /* absolute path in the box */
 	bool ro;
+	bool nocopy;           /* volume: -v ...:nocopy, no copy-up from the image */
 	char options[256];     /* tmpfs: "size=64m,mode=1777" */
 };
 

@@ -163,3 +163,39 @@ def test_anonymous_volumes_go_with_rm_v_and_a_rm_box(bx, no_leaks):
         bx("rm", "-f", "anon-box", check=0)
         for v in vols() - before:
             bx("volume", "rm", v, check=0)
+
+
+def test_image_volumes_become_anonymous_volumes(bx, no_leaks, tmp_path):
+    """Docker: each VOLUME of the image is an anonymous volume (starting with the image's
+    content there) unless -v mounts something at that path; `run --rm` removes it."""
+    from test_run import _busybox_base_layer
+    from ocilayout import image_tar
+    tar = image_tar(str(tmp_path / "iv.tar"), [[
+        {"name": "data", "type": "dir", "mode": 0o750, "uid": 1000, "gid": 1000},
+        {"name": "data/seed", "data": "seeded\n"},
+    ]], config={"Cmd": ["sh"], "Volumes": {"/data": {}}}, name="imgvol:latest",
+        base_layers=[_busybox_base_layer(bx)])
+    bx("load", "-i", tar, check=0)
+    vols = lambda: set(bx("volume", "ls", "-q", check=0).stdout.decode().split())
+    before = vols()
+    try:
+        # a virtiofs mount of its own at /data, seeded from the image
+        out = bx("run", "--rm", "imgvol", "sh", "-c",
+                 "grep ' /data ' /proc/mounts | cut -d' ' -f3; stat -c '%u %a' /data; cat /data/seed",
+                 check=0).stdout.decode()
+        assert out == "virtiofs\n1000 750\nseeded\n", out
+        assert vols() == before  # --rm took its anonymous volume along
+        bx("create", "--name", "iv-box", "imgvol", check=0)
+        assert bx("inspect", "-f", "{{json .Config.Volumes}}", "iv-box", check=0).stdout == b'{"/data":{}}\n'
+        assert len(vols() - before) == 1
+        bx("rm", "-v", "iv-box", check=0)
+        assert vols() == before
+        # -v at the same path replaces it
+        bx("run", "--rm", "-v", "iv-named:/data:nocopy", "imgvol", "true", check=0)
+        assert vols() - before == {"iv-named"}
+        data = bx("volume", "inspect", "-f", "{{.Mountpoint}}", "iv-named", check=0).stdout.decode().strip()
+        assert os.listdir(data) == []  # nocopy: Docker copies nothing in
+    finally:
+        bx("rm", "-f", "iv-box", check=0)
+        bx("volume", "rm", "iv-named", check=0)
+        bx("rmi", "imgvol", check=0)

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/image.h"
@@ -80,6 +81,28 @@ static void test_bad(void **state)
 	assert_null(c.env); /* nothing leaks out on failure */
 	assert_int_equal(parse("{\"config\":{\"User\":1000}}", &c, &err), -1);
 	assert_non_null(strstr(err.msg, "User"));
+	assert_int_equal(parse("{\"config\":{\"Volumes\":[\"/data\"]}}", &c, &err), -1);
+	assert_non_null(strstr(err.msg, "Volumes"));
+	/* each is a volume and a virtiofsd per box: bounded */
+	char many[2048] = "{\"config\":{\"Volumes\":{";
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s\"/v%d\":{}", i ? "," : "", i);
+	strcat(many, "}}}");
+	assert_int_equal(parse(many, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 16 Volumes"));
+}
+
+static void test_volumes(void **state)
+{
+	struct bx_image_config c;
+	struct bx_err err = {0};
+	assert_int_equal(parse("{\"config\":{\"Volumes\":{\"/data\":{},\"/var/log\":{}}}}", &c, &err), 0);
+	assert_string_equal(c.volumes[0], "/data");
+	assert_string_equal(c.volumes[1], "/var/log");
+	assert_null(c.volumes[2]);
+	bx_image_config_free(&c);
+	assert_int_equal(parse("{\"config\":{\"Volumes\":null}}", &c, &err), 0);
+	assert_null(c.volumes);
 }
 
 static void norm_ok(const char *in, const char *want)
@@ -126,7 +149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),         cmocka_unit_test(test_nulls_and_absent),
 		cmocka_unit_test(test_bad),          cmocka_unit_test(test_ref_normalize),
-		cmocka_unit_test(test_digest_valid),
+		cmocka_unit_test(test_digest_valid), cmocka_unit_test(test_volumes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,9 @@ static void test_volume_long_mode_keeps_ro(void **state)
 	assert_non_null(strstr(err.msg, "mode list too long"));
 	assert_int_equal(bx_volume_flag_parse("/srv:/data:z,nocopy,rw,ro", &m, &err), 0);
 	assert_true(m.ro);
+	assert_true(m.nocopy);
+	assert_int_equal(bx_volume_flag_parse("vol:/data", &m, &err), 0);
+	assert_false(m.nocopy);
 }
 
 static void test_volume_flag_errors(void **state)
