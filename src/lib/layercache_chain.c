@@ -1,11 +1,8 @@
 /* Layer chain ids (pure) and the diff ids they are made of. */
 #include "layercache.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,56 +41,7 @@ int bx_chain_id(char *const *diff_ids, size_t n, char out[BX_DIGEST_SIZE], struc
 
 int bx_layer_diff_id(const char *layer_path, char out[BX_DIGEST_SIZE], struct bx_err *err)
 {
-	struct archive *a = archive_read_new();
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int rc = -1;
-	if (!a || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	/* "raw": the decompressed stream as one entry, exactly the bytes diff ids hash */
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	struct archive_entry *e;
-	if (archive_read_open_filename(a, layer_path, 1 << 16) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		bx_fail(err, 0, "cannot read layer %s: %s", layer_path, archive_error_string(a));
-		goto out;
-	}
-	const void *buf;
-	size_t len;
-	la_int64_t off;
-	int r;
-	long long max, total = 0;
-	if (bx_layer_max_size(&max, err) < 0)
-		goto out;
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		/* the same ceiling as unpacking: a small compressed bomb is not hashed for hours */
-		if ((total += (long long)len) > max) {
-			bx_fail(err, 0, "layer %s decompresses to more than %lld bytes; if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
-				layer_path, max);
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, len);
-	}
-	if (r != ARCHIVE_EOF) {
-		bx_fail(err, 0, "cannot decompress layer %s: %s", layer_path, archive_error_string(a));
-		goto out;
-	}
-	unsigned char h[32];
-	unsigned int hl = 0;
-	if (!EVP_DigestFinal_ex(md, h, &hl) || hl != 32) {
-		bx_fail(err, 0, "sha256 failed");
-		goto out;
-	}
-	strcpy(out, "sha256:");
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 7 + 2 * i, "%02x", h[i]);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	archive_read_free(a);
-	return rc;
+	return bx_blob_inflate(layer_path, NULL, NULL, out, NULL, err);
 }
 
 int bx_image_diff_ids(const struct bx_paths *p, const struct bx_image *img, char ***out, struct bx_err *err)

@@ -65,18 +65,26 @@ static int copy_data(int in, int out)
 	}
 }
 
+DIR *bx_dir_stream(int fd)
+{
+	int d = dup(fd);
+	DIR *dir = d < 0 ? NULL : fdopendir(d);
+	if (!dir && d >= 0) {
+		int e = errno;
+		close(d);
+		errno = e;
+	}
+	return dir;
+}
+
 static int copy_entry(int srcdir, const char *name, int dstdir, const char *dname, const struct bx_treecopy_opts *o,
 		      int depth, struct bx_err *err);
 
 static int copy_children(int src, int dst, const struct bx_treecopy_opts *o, int depth, struct bx_err *err)
 {
-	int fd = dup(src);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = bx_dir_stream(src);
+	if (!d)
 		return bx_fail(err, errno, "cannot read a directory");
-	}
 	int rc = 0;
 	struct dirent *e;
 	while (rc == 0 && (errno = 0, e = readdir(d))) {
@@ -165,13 +173,9 @@ int bx_tree_copy(int srcdir, const char *name, int dstdir, const char *dname, co
 
 static void empty_dir(int dir)
 {
-	int fd = dup(dir);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = bx_dir_stream(dir);
+	if (!d)
 		return;
-	}
 	struct dirent *e;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
@@ -197,13 +201,9 @@ static int merge(int srcdir, const char *name, int dstdir, const char *dname, in
 
 static int merge_children(int src, int dst, int depth, struct bx_err *err)
 {
-	int fd = dup(src);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = bx_dir_stream(src);
+	if (!d)
 		return bx_fail(err, errno, "cannot read a directory");
-	}
 	int rc = 0;
 	struct dirent *e;
 	/* entries move out while we read: rewind until none is left */

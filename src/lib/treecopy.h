@@ -11,6 +11,7 @@
 #ifndef BOXVM_TREECOPY_H
 #define BOXVM_TREECOPY_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ struct bx_treecopy_opts {
  * (O_CLOEXEC added); path is taken relative to the root whether or not it
  * starts with '/'. errno-style: the fd, or -1 with errno. */
 int bx_open_in_root(int rootfd, const char *path, int flags);
+
+/* A directory stream over a dup of fd (fd itself stays open and unmoved);
+ * NULL with errno. closedir() it. */
+DIR *bx_dir_stream(int fd);
 
 /* Copy srcdir/name (any type but devices and sockets, which are skipped) to
  * dstdir/dname, which must not exist; a directory with all it holds. Modes

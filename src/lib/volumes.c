@@ -131,13 +131,9 @@ int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok
 
 static bool dir_empty(int fd)
 {
-	int dfd = dup(fd);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = bx_dir_stream(fd);
+	if (!d)
 		return false;
-	}
 	struct dirent *e;
 	bool empty = true;
 	while (empty && (e = readdir(d)))
