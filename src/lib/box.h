@@ -24,6 +24,17 @@ struct bx_box_opts {
 	int nshares;
 };
 
+/* The VM half of every box, whoever makes it (`run`/`create` through
+ * bx_box_create, boxvm-runtime's create): the kernel and its command line
+ * (boot flags, boxvm.debug when BOXVM_DEBUG is set and not "0", then
+ * BOXVM_KERNEL_APPEND), the accelerator, the boot backstop
+ * (BOXVM_BOOT_TIMEOUT), the initramfs holding spec at vm->initrd and
+ * box_dir/vm.json. The caller has set id, box_dir (existing), run_dir,
+ * rootfs and the sizing, network and share fields. */
+int bx_box_build_vm(const struct bx_paths *p, const struct bx_spec *spec, struct bx_vmspec *vm, struct bx_err *err);
+/* BOXVM_DEBUG set to anything but "" or "0" */
+bool bx_debug_enabled(void);
+
 /* Fills *vm (id, dirs, kernel, initrd, cmdline, accel...). On failure nothing is left. */
 int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const struct bx_spec *spec,
 		  const struct bx_box_opts *opts, const char *id, struct bx_vmspec *vm, struct bx_err *err);

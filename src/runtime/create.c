@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/box.h"
 #include "../lib/boxid.h"
 #include "../lib/kernel.h"
 #include "../lib/oci_config.h"
@@ -27,13 +28,6 @@
 
 #define DEFAULT_MEM_MB 512
 #define DEFAULT_CPUS 2
-
-static int boot_timeout_s(void)
-{
-	const char *v = getenv("BOXVM_BOOT_TIMEOUT");
-	int t = v ? atoi(v) : 0;
-	return t > 0 ? t : 300;
-}
 
 /* Bind sources must exist (runc fails on a missing one; boxvm's -v would create it). */
 static int check_binds(const struct bx_oci_config *oc, struct bx_err *err)
@@ -48,31 +42,22 @@ static int check_binds(const struct bx_oci_config *oc, struct bx_err *err)
 	return 0;
 }
 
-/* vm.json and initrd.img in c->box_dir (which must exist). */
+/* vm.json and initrd.img in c->box_dir (which must exist): the container's
+ * settings, then the VM half every box shares (bx_box_build_vm). */
 static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const struct rt_container *c,
 		       struct bx_vmspec *vm, struct bx_err *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	if (bx_boxid_new(vm->id, err) < 0)
 		return -1;
-	struct bx_kernel k;
-	if (bx_kernel_find(p, &k, err) < 0 || bx_accel_detect(vm->accel, NULL, 0, err) < 0)
-		return -1;
 	if (bx_path_join(vm->box_dir, sizeof(vm->box_dir), err, "%s", c->box_dir) < 0 ||
 	    bx_path_join(vm->run_dir, sizeof(vm->run_dir), err, "%s", c->run_dir) < 0 ||
-	    bx_path_join(vm->rootfs, sizeof(vm->rootfs), err, "%s", oc->root_path) < 0 ||
-	    bx_path_join(vm->initrd, sizeof(vm->initrd), err, "%s/initrd.img", c->box_dir) < 0 ||
-	    bx_path_join(vm->diag_dir, sizeof(vm->diag_dir), err, "%s/diagnostics", p->data) < 0 ||
-	    bx_path_join(vm->kernel, sizeof(vm->kernel), err, "%s", k.vmlinuz) < 0 ||
-	    bx_path_join(vm->libexec, sizeof(vm->libexec), err, "%s", p->libexec) < 0)
-		return -1;
-	if (bx_kernel_cmdline(&k, vm->accel, getenv("BOXVM_DEBUG") != NULL, vm->cmdline, sizeof(vm->cmdline), err) < 0)
+	    bx_path_join(vm->rootfs, sizeof(vm->rootfs), err, "%s", oc->root_path) < 0)
 		return -1;
 	vm->mem_mb = oc->mem_mb ? oc->mem_mb : DEFAULT_MEM_MB;
 	vm->cpus = oc->cpus ? oc->cpus : DEFAULT_CPUS;
 	vm->tty = oc->spec.tty;
 	vm->rootfs_ro = oc->spec.read_only; /* root.readonly, held by virtiofsd too */
-	vm->boot_timeout_s = boot_timeout_s();
 	vm->network = oc->network;
 	memcpy(vm->ports, oc->ports, sizeof(vm->ports));
 	vm->nports = oc->nports;
@@ -82,20 +67,7 @@ static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const
 		return -1;
 	if (bx_mounts_resolve(p, oc->mounts, oc->nmounts, vm->shares, &vm->nshares, &oc->spec, err) < 0)
 		return -1;
-	char agent[PATH_MAX], base[PATH_MAX], vmjson[PATH_MAX];
-	if (bx_path_join(agent, sizeof(agent), err, "%s/boxvm-agent", p->libexec) < 0 ||
-	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", c->box_dir) < 0 ||
-	    bx_initramfs_base(p, &k, agent, base, sizeof(base), err) < 0)
-		return -1;
-	uint8_t *enc = NULL;
-	size_t enc_len = 0;
-	int rc = bx_spec_encode(&oc->spec, &enc, &enc_len, err);
-	if (rc == 0)
-		rc = bx_initramfs_box(base, enc, enc_len, vm->initrd, err);
-	free(enc);
-	if (rc == 0)
-		rc = bx_vmspec_write(vmjson, vm, err);
-	return rc;
+	return bx_box_build_vm(p, &oc->spec, vm, err);
 }
 
 static int listen_ctl(const char *path, struct bx_err *err)

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../lib/box.h"
 #include "../lib/rootfs.h"
 #include "shim.h"
 
@@ -22,8 +23,7 @@ static void shim_init(struct shim *s)
 	s->qemu_uid.lock_fd = -1;
 	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
-	const char *d = getenv("BOXVM_DEBUG");
-	s->debug = d && *d && strcmp(d, "0");
+	s->debug = bx_debug_enabled();
 }
 
 /* Everything up to "ok": runtime dir, attach socket, virtiofsd, QEMU, link. */

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, KERNEL_DIR, _our_processes
+from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, KERNEL_DIR, _our_processes, until
 
 RUNTIME = os.path.join(BUILD, "boxvm-runtime")
 IMAGE = "busybox:latest"  # the name `ctr images import` gives the sample image
@@ -384,3 +384,26 @@ def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
     feats = json.loads(_rt(no_leaks, root, "features").stdout)
     assert feats["ociVersionMin"] == "1.0.0"
     assert _rt(no_leaks, root, "--version").stdout.startswith(b"boxvm-runtime version ")
+
+
+def test_runtime_boxes_get_every_vm_setting_run_does(tmp_path, no_leaks):
+    """boxvm-runtime builds its VM with the same code as `boxvm run` (bx_box_build_vm): the
+    guest kernel command line of both carries BOXVM_KERNEL_APPEND (it used to be dropped by
+    the runtime), and BOXVM_DEBUG=0 means off for both."""
+    bx = no_leaks
+    env = dict(bx.env, BOXVM_KERNEL_APPEND="boxvm.test_append=yes", BOXVM_DEBUG="0")
+    ran = bx("run", "--rm", "busybox", "cat", "/proc/cmdline", env=env, check=0).stdout
+    assert b"boxvm.test_append=yes" in ran and b"boxvm.debug" not in ran, ran
+    b, _ = _bundle(tmp_path, ["cat", "/proc/cmdline"])
+    root = tmp_path / "state"
+    out = tmp_path / "ctr-out"
+    with open(out, "wb") as f:
+        p = subprocess.run([RUNTIME, "--root", str(root), "create", "--bundle", str(b), "ka"], stdin=subprocess.DEVNULL,
+                           stdout=f, stderr=f, env=env, timeout=HANG_GUARD)
+    assert p.returncode == 0, out.read_bytes()
+    try:
+        assert _rt(bx, root, "start", "ka").returncode == 0
+        until(lambda: json.loads(_rt(bx, root, "state", "ka").stdout)["status"] == "stopped", "the container to stop")
+        assert b"boxvm.test_append=yes" in out.read_bytes() and b"boxvm.debug" not in out.read_bytes(), out.read_bytes()
+    finally:
+        assert _rt(bx, root, "delete", "--force", "ka").returncode == 0
