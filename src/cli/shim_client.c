@@ -18,6 +18,7 @@
 #include "../lib/reply.h"
 #include "../lib/safetext.h"
 #include "../lib/unixsock.h"
+#include "../proto/frame.h"
 #include "../proto/msg.h"
 
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
@@ -81,11 +82,7 @@ static int send_signal(int sock, int signo)
 {
 	uint8_t m[BX_MSG_HDR_SIZE + 4];
 	bx_msg_encode_hdr(m, BX_M_SIGNAL, 4);
-	uint32_t v = (uint32_t)signo;
-	m[5] = (uint8_t)v;
-	m[6] = (uint8_t)(v >> 8);
-	m[7] = (uint8_t)(v >> 16);
-	m[8] = (uint8_t)(v >> 24);
+	bx_put_u32(m + BX_MSG_HDR_SIZE, (uint32_t)signo);
 	return send(sock, m, sizeof(m), MSG_NOSIGNAL) == (ssize_t)sizeof(m) ? 0 : -1;
 }
 

@@ -7,14 +7,13 @@
 
 #include "../lib/err.h"
 #include "../lib/vmspec.h"
+#include "../proto/msg.h"
 
 /* Spawn `boxvm-shim --sync-fd N BOXDIR/vm.json` detached (double fork + setsid)
  * and wait for its "ok" (attach socket listening) or its one-line error. */
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err);
-/* The attach handshake on a connected RUN/attach.sock: flags + fds 0, 1, 2. */
-#define BX_ATTACH_STDIN 1      /* forward stdin */
-#define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */
-#define BX_ATTACH_STDIN_MSGS 4 /* stdin comes as STDIN messages on the socket (terminal relay) */
+/* The attach handshake on a connected RUN/attach.sock: flags (BX_ATTACH_*,
+ * proto/msg.h) + fds 0, 1, 2. */
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err);
 /* Attach a raw terminal to a box whose main process is on a pty: input is
  * relayed (scanned for the detach keys), output written by the shim to our

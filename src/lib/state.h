@@ -111,8 +111,9 @@ void bx_store_sweep(const struct bx_paths *p);
 int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
 		  int timeout_ms, struct bx_box_record *out, struct bx_err *err);
 
-/* Process identity: /proc/PID/stat field 22 (start time in clock ticks). */
-int bx_proc_start_time(int pid, unsigned long long *out);
+/* Process identity: /proc/PID/stat field 22 (start time in clock ticks).
+ * err (may be NULL) says why not. */
+int bx_proc_start_time(int pid, unsigned long long *out, struct bx_err *err);
 bool bx_proc_alive(int pid, unsigned long long start_time);
 /* A handle on a process that outlives its pid (pidfd): opened only if pid
  * is still the process that started at start_time; -1 if it is gone (or the

@@ -16,23 +16,25 @@
 #include <string.h>
 #include <time.h>
 
-int bx_proc_start_time(int pid, unsigned long long *out)
+int bx_proc_start_time(int pid, unsigned long long *out, struct bx_err *err)
 {
 	char path[64];
 	_cleanup_free_ char *text = NULL;
 	if (pid <= 0)
-		return -1;
+		return bx_fail(err, ESRCH, "no process %d", pid);
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (bx_read_file(path, &text, NULL, NULL) < 0)
+	if (bx_read_file(path, &text, NULL, err) < 0)
 		return -1;
 	unsigned long long utime, stime;
-	return bx_proc_stat_times(text, &utime, &stime, out);
+	if (bx_proc_stat_times(text, &utime, &stime, out) < 0)
+		return bx_fail(err, 0, "cannot parse %s", path);
+	return 0;
 }
 
 bool bx_proc_alive(int pid, unsigned long long start_time)
 {
 	unsigned long long now;
-	if (bx_proc_start_time(pid, &now) < 0 || now != start_time)
+	if (bx_proc_start_time(pid, &now, NULL) < 0 || now != start_time)
 		return false;
 	/* a zombie shim (its parent has not reaped it yet) is dead too */
 	char path[64];

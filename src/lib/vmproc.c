@@ -12,7 +12,7 @@ int bx_qemu_pid_write(const char *run_dir, int pid, struct bx_err *err)
 {
 	unsigned long long start;
 	char path[PATH_MAX], text[64];
-	if (bx_proc_start_time(pid, &start) < 0)
+	if (bx_proc_start_time(pid, &start, NULL) < 0)
 		return bx_fail(err, 0, "cannot read the start time of qemu (pid %d)", pid);
 	int n = snprintf(text, sizeof(text), "%d %llu\n", pid, start);
 	if (bx_path_join(path, sizeof(path), err, "%s/qemu.pid", run_dir) < 0)

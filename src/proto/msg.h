@@ -32,6 +32,10 @@
 /* Or'ed into the port of an exec.sock handshake: a detached session (exec -d)
  * whose process outlives the client (see src/shim/README.md). */
 #define BX_EXEC_DETACHED 0x80000000u
+/* The byte of flags a client sends with fds 0, 1, 2 on RUN/attach.sock. */
+#define BX_ATTACH_STDIN 1      /* forward stdin */
+#define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */
+#define BX_ATTACH_STDIN_MSGS 4 /* stdin comes as STDIN/STDIN_EOF messages on the socket (terminal relay) */
 
 #define BX_MSG_HDR_SIZE 5
 #define BX_MSG_MAX (1024u * 1024u)

@@ -184,7 +184,7 @@ static void stop_orphan_shim(const struct rt_container *c)
 	int pid = atoi(text);
 	free(text);
 	unsigned long long st;
-	if (pid <= 1 || bx_proc_start_time(pid, &st) < 0)
+	if (pid <= 1 || bx_proc_start_time(pid, &st, NULL) < 0)
 		return;
 	kill(pid, SIGTERM); /* the shim kills its VM, cleans up and exits */
 	if (!rt_wait_gone(pid, st, 10000))

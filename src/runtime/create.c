@@ -164,7 +164,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		rt_error("create: --preserve-fds is not supported by boxvm-runtime (file descriptors cannot cross into the VM)");
 		return 1;
 	}
-	struct bx_err err;
+	struct bx_err err = {0};
 	char bundle[PATH_MAX];
 	const char *b = rt_opt_get(o, no, "bundle");
 	if (!realpath(b && *b ? b : ".", bundle)) {
@@ -217,7 +217,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	if (c.pid < 0)
 		goto fail;
 	const char *pidfile = rt_opt_get(o, no, "pid-file");
-	if (bx_proc_start_time(c.pid, &c.pid_start) < 0 || rt_container_write(&c, &err) < 0 ||
+	if (bx_proc_start_time(c.pid, &c.pid_start, &err) < 0 || rt_container_write(&c, &err) < 0 ||
 	    (pidfile && *pidfile && write_pid_file(pidfile, c.pid, &err) < 0)) {
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, NULL, 0);

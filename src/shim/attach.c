@@ -23,9 +23,6 @@
 #include "../proto/frame.h"
 #include "shim.h"
 
-#define FLAG_STDIN 1
-#define FLAG_KEEP_FDS 2
-#define FLAG_STDIN_MSGS 4 /* stdin arrives as STDIN/STDIN_EOF messages (a terminal relay with detach keys) */
 #define CLIENT_IN_HIGH 65536 /* stop reading the client while this much waits for main's credit */
 #define PLAIN_CHUNK 4096 /* PIPE_BUF: a write after POLLOUT will not block */
 
@@ -143,12 +140,12 @@ static void handshake(struct shim *s)
 	}
 	s->cli_ready = true;
 	s->ever_attached = true;
-	s->cli_stdin = flags & FLAG_STDIN;
-	s->keep_fds = flags & FLAG_KEEP_FDS;
+	s->cli_stdin = flags & BX_ATTACH_STDIN;
+	s->keep_fds = flags & BX_ATTACH_KEEP_FDS;
 	io_setup(&s->out[0], fds[1], O_WRONLY);
 	io_setup(&s->out[1], fds[2], O_WRONLY);
 	s->stdin_eof_sent = false;
-	s->cli_stdin_msgs = flags & FLAG_STDIN_MSGS;
+	s->cli_stdin_msgs = flags & BX_ATTACH_STDIN_MSGS;
 	if (s->cli_stdin && !s->cli_stdin_msgs) {
 		io_setup(&s->in, fds[0], O_RDONLY);
 	} else {

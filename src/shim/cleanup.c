@@ -249,23 +249,22 @@ void shim_finish(struct shim *s)
 	bx_crash_point("shim.ending"); /* the VM is gone, the record still says it runs */
 	shim_lc_finished(s); /* the record says "exited" only once the VM and the runtime dir are gone */
 	if (s->spec.auto_remove) {
+		/* shim.log stays open meanwhile: a removal that fails is told there
+		 * (our stderr goes nowhere), and the record says "removing", so the
+		 * next listing finishes the job (state_sweep.c) */
+		if (bx_box_remove_dir(s->spec.box_dir, &err) < 0) /* unmounts the overlay rootfs first */
+			shim_log(s, true, "--rm: the box directory is left for the next listing to remove: %s", err.msg);
 		if (s->log_fd >= 0)
 			close(s->log_fd);
 		s->log_fd = -1;
-		if (bx_box_remove_dir(s->spec.box_dir, &err) < 0) /* unmounts the overlay rootfs first */
-			fprintf(stderr, "boxvm-shim: %s\n", err.msg);
 		bx_store_op_end(s->lc.remove_op_fd);
 		s->lc.remove_op_fd = -1;
 		shim_lc_remove_anon_volumes(s);
 	}
 	if (failed)
 		shim_client_send(s, BX_M_ERROR, text, (uint32_t)strlen(text));
-	int32_t c = s->exit_code;
 	uint8_t le[4];
-	le[0] = (uint8_t)c;
-	le[1] = (uint8_t)(c >> 8);
-	le[2] = (uint8_t)(c >> 16);
-	le[3] = (uint8_t)(c >> 24);
+	bx_put_u32(le, (uint32_t)s->exit_code);
 	shim_client_send(s, BX_M_EXIT, le, 4);
 	flush_client(s, 2000);
 }

@@ -80,7 +80,7 @@ int shim_lc_booting(struct shim *s, struct bx_err *err)
 		return 0;
 	struct booting_ctx c = {.pid = getpid()};
 	struct bx_err e = {0};
-	if (bx_proc_start_time(c.pid, &c.start_time) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &e) < 0) {
+	if (bx_proc_start_time(c.pid, &c.start_time, &e) < 0 || bx_state_update(s->spec.box_dir, set_starting, &c, NULL, &e) < 0) {
 		shim_log(s, true, "cannot record the box as starting: %s", e.msg);
 		if (err)
 			*err = e;

@@ -16,7 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bx_envfile_parse(text, "env.list", fake_getenv, &env, &n, &err) < 0)
 		FZ_CHECK_ERR(err);
 	for (size_t i = 0; i < n; i++) {
-		FZ_CHECK(env[i] && strchr(env[i], '=') && env[i][0] != '=');
+		/* NAME=VALUE, or a bare NAME the caller has no value for (it unsets NAME, as in Docker) */
+		FZ_CHECK(env[i] && env[i][0] && env[i][0] != '=');
+		FZ_CHECK(strchr(env[i], '=') || (!strpbrk(env[i], " \t") && !fake_getenv(env[i])));
 		free(env[i]);
 	}
 	FZ_CHECK(!env || env[n] == NULL);

@@ -1,5 +1,5 @@
 /* An image's config blob (OCI or Docker): what `run` takes Entrypoint, Cmd,
- * Env, WorkingDir, User and StopSignal from. */
+ * Env, WorkingDir, User, StopSignal and Volumes from. */
 #include "fuzz.h"
 #include "lib/image.h"
 
@@ -17,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_strv(c.entrypoint);
 		check_strv(c.cmd);
 		check_strv(c.env);
+		check_strv(c.volumes);
+		size_t n = 0;
+		for (char **v = c.volumes; v && *v; v++)
+			n++;
+		FZ_CHECK(n <= 16); /* each is a volume and a virtiofsd per box */
 	} else {
 		FZ_CHECK_ERR(err);
 	}

@@ -200,7 +200,7 @@ static void test_reconcile(void **state)
 	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
 	assert_int_equal(got.status, BX_BOX_EXITED);
 	/* and with the right one: running */
-	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time), 0);
+	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time, NULL), 0);
 	assert_int_equal(bx_state_write(&r, &err), 0);
 	assert_int_equal(bx_state_lookup(&P, "ghost", &got, &err), 0);
 	assert_int_equal(got.status, BX_BOX_RUNNING);
@@ -298,7 +298,7 @@ static void test_remove_refuses_a_live_box(void **state)
 	make_box(ID1, "live", 1, &r);
 	r.status = BX_BOX_STARTING;
 	r.shim_pid = getpid();
-	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time), 0);
+	assert_int_equal(bx_proc_start_time(getpid(), &r.shim_start_time, NULL), 0);
 	assert_int_equal(bx_state_write(&r, &err), 0);
 	assert_int_equal(bx_state_remove(&P, &r, &err), -1);
 	assert_int_equal(err.errnum, EBUSY);
