@@ -10,7 +10,10 @@
 #include "../proto/msg.h"
 
 /* Spawn `boxvm-shim --sync-fd N BOXDIR/vm.json` detached (double fork + setsid)
- * and wait for its "ok" (attach socket listening) or its one-line error. */
+ * and wait for its answer on the sync pipe (src/shim/README.md): "ok" once
+ * main runs in the guest, or, for a box whose client attaches at once
+ * (hold_output), once passt, virtiofsd, QEMU and its sockets are up; else
+ * `error CODE: message` (bx_reply_check). */
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err);
 /* The attach handshake on a connected RUN/attach.sock: flags (BX_ATTACH_*,
  * proto/msg.h) + fds 0, 1, 2. */
