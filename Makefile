@@ -35,14 +35,18 @@ HOST_CFLAGS += -DBOXVM_VERSION='"$(VERSION)"'
 
 LIB_SRC   := $(wildcard src/lib/*.c) $(wildcard src/proto/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
+# talking to a running box (shim, attach, exec, terminals): the CLI's and boxvm-runtime's
+CLIENT_SRC := $(wildcard src/client/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/lib/err.c
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-# boxvm-runtime (src/runtime) reuses the CLI's shim and exec clients
-RUNTIME_SRC := $(wildcard src/runtime/*.c) src/cli/shim_client.c src/cli/exec_client.c src/cli/relay.c src/cli/tty.c src/cli/tty_keys.c
+RUNTIME_SRC := $(wildcard src/runtime/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
+# the CLI's commands and views without main(), for unit tests
+CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/agent-obj/%.o)
@@ -51,8 +55,12 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all deps kernel image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
-all: $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+.PHONY: all layers deps kernel image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
+all: layers $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+
+# the folders of src/ are layers whose includes run one way (scripts/check-layers.sh)
+layers:
+	@scripts/check-layers.sh
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,11 +74,19 @@ $(BUILD)/libboxvm.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/libboxvm-client.a: $(CLIENT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/libboxvm-cli.a: $(CLI_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
+
+$(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
 
 $(BUILD)/boxvm-shim: $(SHIM_OBJ) $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) $(SHIM_LIBS)
@@ -82,9 +98,10 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libboxvm.a $(AGENT_PURE_OBJ)
+UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) -lcmocka
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) -lcmocka
 
 deps:
 	@scripts/install-deps.sh

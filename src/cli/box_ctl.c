@@ -10,8 +10,8 @@
 #include "../lib/crashpoint.h"
 #include "../lib/vmspec.h"
 #include "cli.h"
-#include "shim_client.h"
-#include "tty_keys.h"
+#include "../client/shim_client.h"
+#include "../client/tty_keys.h"
 
 static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
 {

@@ -8,9 +8,9 @@
 #include "../lib/vmspec.h"
 #include "args.h"
 #include "cli.h"
-#include "exec_client.h"
-#include "shim_client.h"
-#include "tty_keys.h"
+#include "../client/exec_client.h"
+#include "../client/shim_client.h"
+#include "../client/tty_keys.h"
 
 enum { OPT_NO_STDIN, OPT_DETACH_KEYS, OPT_HELP };
 static const struct bx_opt attach_opts[] = {

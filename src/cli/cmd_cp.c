@@ -33,7 +33,7 @@
 #include "cli.h"
 #include "args.h"
 #include "cp_host.h"
-#include "exec_client.h"
+#include "../client/exec_client.h"
 
 /* guest side, box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or
  * -chf for -L), $4 "." for the contents of $1/$2 */

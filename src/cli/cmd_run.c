@@ -17,8 +17,8 @@
 #include "cli.h"
 #include "cli_pull.h"
 #include "run_netmount.h"
-#include "shim_client.h"
-#include "tty_keys.h"
+#include "../client/shim_client.h"
+#include "../client/tty_keys.h"
 
 enum {
 	OPT_RM, OPT_ENV, OPT_ENV_FILE, OPT_WORKDIR, OPT_USER, OPT_ENTRYPOINT, OPT_INTERACTIVE,

@@ -31,7 +31,7 @@
 #include "args.h"
 #include "cli.h"
 #include "table.h"
-#include "relay.h"
+#include "../client/relay.h"
 #include "stats_view.h"
 
 #define INTERVAL_MS 1000

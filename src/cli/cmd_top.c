@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "exec_client.h"
+#include "../client/exec_client.h"
 
 int cmd_top(int argc, char **argv)
 {

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../cli/exec_client.h"
-#include "../cli/relay.h"
+#include "../client/exec_client.h"
+#include "../client/relay.h"
 #include "../lib/oci_config.h"
 #include "../lib/state.h"
 #include "../lib/reply.h"

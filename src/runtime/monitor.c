@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../cli/shim_client.h"
+#include "../client/shim_client.h"
 #include "../lib/vmspec.h"
 #include "../lib/unixsock.h"
 #include "../proto/frame.h"

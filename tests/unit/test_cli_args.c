@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../src/cli/args.c"
+#include "cli/args.h"
 
 enum { O_RM, O_ENV, O_INTERACTIVE, O_TTY };
 static const struct bx_opt opts[] = {

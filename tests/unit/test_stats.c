@@ -13,7 +13,7 @@
 #include "lib/vmproc.h"
 #include "proto/msg.h"
 #include "proto/stats.h"
-#include "../../src/cli/stats_view.c"
+#include "cli/stats_view.h"
 
 static void test_payload_roundtrip(void **state)
 {

@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "lib/template.h"
-#include "../../src/cli/inspect_out.c"
-#include "../../src/cli/table.c"
+#include "cli/cli.h"
+#include "cli/inspect_out.h"
+#include "cli/table.h"
 
 /* the data of `docker create -l b=2 -l a=1 busybox echo hi there`, as boxvm keeps it */
 static json_t *box(void)

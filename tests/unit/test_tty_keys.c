@@ -1,4 +1,4 @@
-/* Unit tests for the detach-key parser and scanner (src/cli/tty_keys.c) and
+/* Unit tests for the detach-key parser and scanner (src/client/tty_keys.c) and
  * what an exec inherits from its box (src/agent/pure/exec_defaults.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include "agent/pure/exec_defaults.h"
 /* the CLI is not a library: its one pure module is compiled in here */
-#include "cli/tty_keys.c"
+#include "client/tty_keys.h"
 
 static void test_parse(void **state)
 {
