@@ -11,7 +11,7 @@
 #include "../lib/crashpoint.h"
 #include "../lib/rootfs.h"
 #include "../lib/state.h"
-#include "../lib/realtime.h"
+#include "../lib/clock.h"
 
 void cli_box_lc_init(struct cli_box_lc *lc)
 {

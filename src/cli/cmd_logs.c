@@ -18,7 +18,7 @@
 #include "../lib/state.h"
 #include "args.h"
 #include "cli.h"
-#include "../lib/realtime.h"
+#include "../lib/clock.h"
 
 enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {

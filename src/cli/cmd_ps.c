@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "inspect_out.h"
 #include "table.h"
-#include "../lib/realtime.h"
+#include "../lib/clock.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
 static const struct bx_opt ps_opts[] = {

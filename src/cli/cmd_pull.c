@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/image.h"
 #include "../lib/pull.h"
 #include "args.h"
@@ -26,13 +27,6 @@ struct progress {
 	bool tty, quiet, line_open;
 	long long last_ms;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void human(long long b, char *out, size_t size)
 {
@@ -57,9 +51,9 @@ static void on_event(void *vp, const struct bx_pull_event *ev)
 	char done[32], total[32];
 	switch (ev->kind) {
 	case BX_PULL_LAYER_PROGRESS:
-		if (!pr->tty || now_ms() - pr->last_ms < 100)
+		if (!pr->tty || bx_mono_ms() - pr->last_ms < 100)
 			return;
-		pr->last_ms = now_ms();
+		pr->last_ms = bx_mono_ms();
 		human(ev->done, done, sizeof(done));
 		human(ev->total, total, sizeof(total));
 		fprintf(pr->out, "\r\033[K%.12s: Downloading  %s/%s", hex, done, total);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/paths.h"
 #include "../lib/state.h"
 #include "../lib/template.h"
@@ -74,13 +75,6 @@ struct stats {
 	struct row *rows;
 	size_t n;
 };
-
-static long long mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct row *row_append(struct stats *st, const char *id)
 {
@@ -205,7 +199,7 @@ static void query_read(struct row *r)
 static void cpu_sample(struct row *r)
 {
 	uint64_t cpu;
-	long long now = mono_ns();
+	long long now = bx_mono_ns();
 	if (!r->s.running || bx_qemu_cpu_ns(r->rec.run_dir, &cpu) < 0) {
 		r->have_prev = r->s.cpu_known = false;
 		return;
@@ -231,7 +225,7 @@ static void sample(struct stats *st)
 	}
 	for (size_t i = 0; i < st->n; i++)
 		cpu_sample(&st->rows[i]);
-	long long end = mono_ns() + GUEST_DEADLINE_MS * 1000000LL;
+	long long end = bx_mono_ns() + GUEST_DEADLINE_MS * 1000000LL;
 	struct pollfd *pf = calloc(st->n ? st->n : 1, sizeof(*pf));
 	if (!pf) {
 		fprintf(stderr, "boxvm: out of memory\n");
@@ -242,7 +236,7 @@ static void sample(struct stats *st)
 		for (size_t i = 0; i < st->n; i++)
 			if (st->rows[i].sock >= 0)
 				pf[np++] = (struct pollfd){.fd = st->rows[i].sock, .events = POLLIN};
-		long long left = (end - mono_ns()) / 1000000LL;
+		long long left = (end - bx_mono_ns()) / 1000000LL;
 		if (!np || left <= 0)
 			break;
 		if (poll(pf, np, (int)left) < 0 && errno != EINTR)
@@ -331,7 +325,7 @@ static void print_frame(const struct stats *st, bool clear)
 static void sleep_until(long long t_ns)
 {
 	for (;;) {
-		long long left = t_ns - mono_ns();
+		long long left = t_ns - bx_mono_ns();
 		if (left <= 0)
 			return;
 		struct timespec ts = {left / 1000000000LL, left % 1000000000LL};
@@ -399,10 +393,10 @@ int cmd_stats(int argc, char **argv)
 		st.rows[i].s.running = bx_box_is_running(&st.rows[i].rec);
 		cpu_sample(&st.rows[i]);
 	}
-	long long next = mono_ns() + INTERVAL_MS * 1000000LL;
+	long long next = bx_mono_ns() + INTERVAL_MS * 1000000LL;
 	for (;;) {
 		sleep_until(next);
-		next = mono_ns() + INTERVAL_MS * 1000000LL;
+		next = bx_mono_ns() + INTERVAL_MS * 1000000LL;
 		sample(&st);
 		print_frame(&st, clear);
 		if (!st.stream)

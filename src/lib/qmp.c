@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "unixsock.h"
 
 enum bx_qmp_line bx_qmp_classify(const char *line, char *desc, size_t desc_size)
@@ -44,13 +45,6 @@ struct conn {
 	size_t len; /* bytes in buf not yet returned as lines */
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The next line into out (NUL-terminated, newline stripped). Lines longer
  * than the buffer (QEMU never sends such answers to stop/cont) are an error. */
 static int read_line(struct conn *c, char *out, size_t size, struct bx_err *err)
@@ -66,7 +60,7 @@ static int read_line(struct conn *c, char *out, size_t size, struct bx_err *err)
 		}
 		if (c->len == sizeof(c->buf))
 			return bx_fail(err, 0, "QEMU's monitor sent a line over %zu bytes", sizeof(c->buf));
-		long long left = c->deadline_ms - mono_ms();
+		long long left = c->deadline_ms - bx_mono_ms();
 		if (left <= 0)
 			return bx_fail(err, ETIMEDOUT, "QEMU's monitor did not answer");
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
@@ -114,7 +108,7 @@ static int command(struct conn *c, const char *cmd, struct bx_err *err)
 
 int bx_qmp_execute(const char *sock_path, const char *cmd, int timeout_ms, struct bx_err *err)
 {
-	struct conn c = {.fd = bx_unix_connect(sock_path, err), .deadline_ms = mono_ms() + timeout_ms};
+	struct conn c = {.fd = bx_unix_connect(sock_path, err), .deadline_ms = bx_mono_ms() + timeout_ms};
 	if (c.fd < 0)
 		return bx_wrap(err, "cannot reach QEMU's monitor");
 	char line[8192];

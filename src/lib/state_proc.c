@@ -4,7 +4,7 @@
 #include "state.h"
 #include "keptlog.h"
 #include "vmproc.h"
-#include "realtime.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>

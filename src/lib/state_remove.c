@@ -1,6 +1,7 @@
 /* Removing a box for good, and waiting for a box's state to change. */
 #include "state.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "crashpoint.h"
 #include "rootfs.h"
 
@@ -69,13 +70,6 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 	return rc;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* inotify on the box directory wakes us on every record replacement (rename
  * into place); the periodic re-check catches a shim that died without
  * writing anything (its liveness is not a file event). */
@@ -85,7 +79,7 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ifd >= 0)
 		inotify_add_watch(ifd, box_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
-	long long deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+	long long deadline = timeout_ms >= 0 ? bx_mono_ms() + timeout_ms : -1;
 	int rc;
 	for (;;) {
 		struct bx_box_record r;
@@ -105,7 +99,7 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 		}
 		int wait = 500;
 		if (deadline >= 0) {
-			long long left = deadline - mono_ms();
+			long long left = deadline - bx_mono_ms();
 			if (left <= 0) {
 				if (out)
 					*out = r;

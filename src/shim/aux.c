@@ -57,20 +57,20 @@ void shim_stop_aux(struct shim *s)
 	for (int i = 0; i < s->naux; i++)
 		if (s->aux[i].pid > 0 && !s->aux[i].exited)
 			shim_kill_child(s->aux[i].pid, SIGTERM);
-	long long end = shim_now_ms() + 1000;
+	long long end = bx_mono_ms() + 1000;
 	for (;;) {
 		shim_reap(s);
 		bool left = false;
 		for (int i = 0; i < s->naux; i++)
 			left |= s->aux[i].pid > 0 && !s->aux[i].exited;
-		if (!left || shim_now_ms() >= end)
+		if (!left || bx_mono_ms() >= end)
 			break;
 		usleep(10 * 1000);
 	}
 	for (int i = 0; i < s->naux; i++)
 		shim_kill_child(s->aux[i].pid, SIGKILL); /* the group: virtiofsd's sandbox child too */
 	/* a group is gone only once its leader is reaped too: this also waits for the exits */
-	end = shim_now_ms() + 5000;
+	end = bx_mono_ms() + 5000;
 	for (int i = 0; i < s->naux; i++)
 		shim_wait_group_gone(s, s->aux[i].pid, end);
 	/* keep only what would not die (logged by the reaper if it ever does); a
@@ -85,7 +85,7 @@ void shim_stop_aux(struct shim *s)
 /* Wait until every socket exists, failing at once if its process exited. */
 int shim_aux_wait(struct shim *s, struct bx_err *err)
 {
-	long long end = shim_now_ms() + AUX_START_TIMEOUT_MS;
+	long long end = bx_mono_ms() + AUX_START_TIMEOUT_MS;
 	for (int i = 0; i < s->naux;) {
 		struct stat st;
 		if (!s->aux[i].sock[0] || (stat(s->aux[i].sock, &st) == 0 && S_ISSOCK(st.st_mode))) {
@@ -96,7 +96,7 @@ int shim_aux_wait(struct shim *s, struct bx_err *err)
 		const struct shim_aux *a = &s->aux[i];
 		if (a->exited)
 			return bx_fail(err, 0, "%s exited at start (see %s/shim.log)", a->what, s->spec.box_dir);
-		if (shim_now_ms() > end)
+		if (bx_mono_ms() > end)
 			return bx_fail(err, 0, "%s did not create its socket within %d s", a->what,
 				       AUX_START_TIMEOUT_MS / 1000);
 		usleep(5 * 1000);

@@ -140,7 +140,7 @@ void shim_stop_children(struct shim *s)
 	/* the process groups may still hold a straggler (virtiofsd's sandbox child) */
 	shim_kill_child(s->vfs_pid, SIGKILL);
 	shim_kill_child(s->qemu_pid, SIGKILL);
-	long long end = shim_now_ms() + 5000;
+	long long end = bx_mono_ms() + 5000;
 	shim_wait_group_gone(s, s->vfs_pid, end);
 	shim_wait_group_gone(s, s->qemu_pid, end);
 	shim_capture_finish(s, &s->console);
@@ -183,9 +183,9 @@ static const char *describe(enum end_reason r)
  * right after "ok": wait briefly for it. */
 static void linger_for_client(struct shim *s, int ms)
 {
-	long long end = shim_now_ms() + ms;
+	long long end = bx_mono_ms() + ms;
 	while (s->cli_fd < 0 || !s->cli_ready) {
-		long long left = end - shim_now_ms();
+		long long left = end - bx_mono_ms();
 		if (left <= 0)
 			return;
 		struct pollfd p = {.fd = s->cli_fd >= 0 ? s->cli_fd : s->listen_fd, .events = POLLIN};
@@ -200,9 +200,9 @@ static void linger_for_client(struct shim *s, int ms)
 
 static void flush_client(struct shim *s, int ms)
 {
-	long long end = shim_now_ms() + ms;
+	long long end = bx_mono_ms() + ms;
 	while (s->cli_fd >= 0 && bq_size(&s->cli_out)) {
-		long long left = end - shim_now_ms();
+		long long left = end - bx_mono_ms();
 		if (left <= 0)
 			return;
 		struct pollfd p = {.fd = s->cli_fd, .events = POLLOUT};

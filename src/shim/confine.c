@@ -127,14 +127,14 @@ static int vfs_connect(struct shim *s, const char *name, struct bx_err *err)
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/%s", s->spec.run_dir, name) < 0)
 		return -1;
-	long long end = shim_now_ms() + 10000;
+	long long end = bx_mono_ms() + 10000;
 	for (;;) {
 		struct bx_err e;
 		int fd = bx_unix_connect(path, &e);
 		if (fd >= 0)
 			return fd;
 		/* ECONNREFUSED: bound but not listening yet, a moment */
-		if (e.errnum != ECONNREFUSED || shim_now_ms() > end) {
+		if (e.errnum != ECONNREFUSED || bx_mono_ms() > end) {
 			if (err)
 				*err = e;
 			return -1;

@@ -20,13 +20,6 @@
 #include "../lib/safetext.h"
 #include "shim.h"
 
-long long shim_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The log is quiet by default: errors and a line or two per box, everything
  * else only with BOXVM_DEBUG. */
 void shim_log(struct shim *s, bool always, const char *fmt, ...)

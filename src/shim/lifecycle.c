@@ -75,7 +75,7 @@ static int set_starting(struct bx_box_record *r, void *ctx, struct bx_err *err)
 
 int shim_lc_booting(struct shim *s, struct bx_err *err)
 {
-	s->lc.run_t0_ms = shim_now_ms();
+	s->lc.run_t0_ms = bx_mono_ms();
 	if (!s->lc.have_state)
 		return 0;
 	struct booting_ctx c = {.pid = getpid()};
@@ -246,9 +246,9 @@ static void reset_run(struct shim *s)
  * stop ends the box instead. Returns 0 to go on with the restart. */
 static int backoff(struct shim *s, long long ms)
 {
-	long long end = shim_now_ms() + ms;
+	long long end = bx_mono_ms() + ms;
 	for (;;) {
-		long long left = end - shim_now_ms();
+		long long left = end - bx_mono_ms();
 		if (left <= 0)
 			return manually_stopped(s) ? -1 : 0;
 		struct pollfd p = {.fd = s->sig_fd, .events = POLLIN};
@@ -269,7 +269,7 @@ static int backoff(struct shim *s, long long ms)
 
 int shim_lc_restart(struct shim *s)
 {
-	long long ran = shim_now_ms() - s->lc.run_t0_ms;
+	long long ran = bx_mono_ms() - s->lc.run_t0_ms;
 	if (ran >= BX_RESTART_STABLE_MS)
 		s->lc.consecutive = 0; /* a stable run: start the backoff over */
 	long long delay = bx_restart_backoff_ms(s->lc.consecutive++);
@@ -286,7 +286,7 @@ int shim_lc_restart(struct shim *s)
 		s->qemu_exited = s->vfs_exited = true;
 		return -1;
 	}
-	s->t0_ms = shim_now_ms();
+	s->t0_ms = bx_mono_ms();
 	s->ever_attached = true; /* a restarted boot never waits for a client */
 	struct bx_err err;
 	if (shim_boot(s, &err) < 0) {

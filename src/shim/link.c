@@ -36,12 +36,12 @@ static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 	if (c->id == s->hb_id && errnum) {
 		/* exec service not bound yet: try again shortly */
 		s->hb_id = 0;
-		s->hb_next_ms = shim_now_ms() + RETRY_MS;
+		s->hb_next_ms = bx_mono_ms() + RETRY_MS;
 	} else if (c->id == s->main_id) {
 		if (errnum) {
 			shim_log(s, false, "main channel refused (%s); retrying", strerror(errnum));
 			s->main_id = 0;
-			s->main_retry_ms = shim_now_ms() + RETRY_MS;
+			s->main_retry_ms = bx_mono_ms() + RETRY_MS;
 		} else {
 			s->main_open = true;
 			s->main_activity = true;
@@ -60,7 +60,7 @@ static void note_ready(struct shim *s, const char *how)
 	if (s->ready)
 		return;
 	s->ready = true;
-	shim_log(s, true, "box %.12s ready after %lld ms (%s)", s->spec.id, shim_now_ms() - s->t0_ms, how);
+	shim_log(s, true, "box %.12s ready after %lld ms (%s)", s->spec.id, bx_mono_ms() - s->t0_ms, how);
 }
 
 static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
@@ -106,7 +106,7 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 	if (c->id == s->hb_id) {
 		s->hb_id = 0;
 		if (!s->hb_pong)
-			s->hb_next_ms = shim_now_ms() + RETRY_MS;
+			s->hb_next_ms = bx_mono_ms() + RETRY_MS;
 	} else if (c->id == s->main_id) {
 		shim_log(s, !s->end, "the guest closed the main channel");
 		s->main_open = false;
@@ -184,7 +184,7 @@ void shim_link_send_time(struct shim *s)
 {
 	if (!main_chan(s))
 		return;
-	long long now = shim_now_ms();
+	long long now = bx_mono_ms();
 	s->time_due_ms = now;
 	send_time_if_due(s, now); /* queued in the mux: the caller writes it out */
 }
@@ -195,7 +195,7 @@ int shim_link_start(struct shim *s, struct bx_err *err)
 {
 	if (open_main(s, err) < 0)
 		return -1;
-	s->hb_next_ms = shim_now_ms();
+	s->hb_next_ms = bx_mono_ms();
 	shim_link_tick(s, s->hb_next_ms);
 	shim_link_writable(s);
 	return 0;
@@ -336,7 +336,7 @@ void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *m
 {
 	if (s->end)
 		return;
-	long long now = shim_now_ms();
+	long long now = bx_mono_ms();
 	s->end = why;
 	s->exit_code = code;
 	snprintf(s->end_msg, sizeof(s->end_msg), "%s", msg ? msg : "");
@@ -368,7 +368,7 @@ static void main_started(struct shim *s, const struct bx_msg *m)
 		return;
 	s->main_started = true;
 	shim_log(s, false, "main started (guest pid %d) after %lld ms", m->len >= 4 ? (int)bx_get_u32(m->payload) : -1,
-		 shim_now_ms() - s->t0_ms);
+		 bx_mono_ms() - s->t0_ms);
 	shim_lc_started(s);
 	shim_sync_report(&s->sync_fd, 0, NULL);
 }

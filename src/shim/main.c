@@ -107,7 +107,7 @@ static bool done(struct shim *s, long long now)
 static void loop(struct shim *s)
 {
 	for (;;) {
-		long long now = shim_now_ms();
+		long long now = bx_mono_ms();
 		shim_link_tick(s, now);
 		shim_pause_tick(s);
 		check_progress(s, now);
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
 		return 1;
 	}
-	s.t0_ms = shim_now_ms();
+	s.t0_ms = bx_mono_ms();
 	shim_log(&s, false, "starting box %s", s.spec.id);
 	shim_lc_init(&s);
 	/* from here on stop, kill and rm -f find this shim; an rm that marked

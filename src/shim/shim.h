@@ -13,7 +13,7 @@
 #include "../lib/cgroup.h"
 #include "../lib/err.h"
 #include "../lib/logfile.h"
-#include "../lib/realtime.h"
+#include "../lib/clock.h"
 #include "../lib/uidpool.h"
 #include "../lib/vmspec.h"
 #include "../proto/msg.h"
@@ -146,7 +146,6 @@ struct shim {
 };
 
 /* daemon.c */
-long long shim_now_ms(void);
 void shim_log(struct shim *s, bool always, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int shim_daemonize(struct shim *s, struct bx_err *err);
 /* Tell the CLI waiting on the sync pipe (src/lib/reply.h): "ok" (error NULL),

@@ -246,7 +246,7 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 	s->vfs_pid = spawn(s, &j, err);
 	if (s->vfs_pid < 0)
 		return bx_wrap(err, "cannot start virtiofsd");
-	long long end = shim_now_ms() + VFS_START_TIMEOUT_MS;
+	long long end = bx_mono_ms() + VFS_START_TIMEOUT_MS;
 	for (;;) {
 		struct stat st;
 		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -259,7 +259,7 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 				shim_last_line(log, last, sizeof(last));
 			return bx_fail(err, 0, "virtiofsd exited at start%s%s", last[0] ? ": " : "", last);
 		}
-		if (shim_now_ms() > end)
+		if (bx_mono_ms() > end)
 			return bx_fail(err, 0, "virtiofsd did not create its socket within %d s", VFS_START_TIMEOUT_MS / 1000);
 		usleep(5 * 1000);
 	}

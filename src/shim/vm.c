@@ -64,7 +64,7 @@ void shim_kill_child(pid_t pid, int sig)
 }
 
 /* Wait until no process of the group led by pgid is left, or until end_ms
- * (shim_now_ms() time; one deadline can bound several groups). SIGKILL is
+ * (bx_mono_ms() time; one deadline can bound several groups). SIGKILL is
  * asynchronous: a killed process can still be listed for a moment, and "box
  * stopped" must mean its processes are gone. Orphaned group members are the
  * shim's to reap (a child subreaper, see shim_daemonize). */
@@ -74,7 +74,7 @@ void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end)
 		return;
 	for (;;) {
 		shim_reap(s);
-		if ((kill(-pgid, 0) < 0 && errno == ESRCH) || shim_now_ms() >= end)
+		if ((kill(-pgid, 0) < 0 && errno == ESRCH) || bx_mono_ms() >= end)
 			return;
 		usleep(5 * 1000);
 	}
@@ -106,12 +106,12 @@ void shim_reap(struct shim *s)
 /* Wait up to timeout_ms for pid to be reaped; 0 if it was. */
 int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms)
 {
-	long long end = shim_now_ms() + timeout_ms;
+	long long end = bx_mono_ms() + timeout_ms;
 	for (;;) {
 		shim_reap(s);
 		if ((pid == s->qemu_pid && s->qemu_exited) || (pid == s->vfs_pid && s->vfs_exited))
 			return 0;
-		if (shim_now_ms() >= end)
+		if (bx_mono_ms() >= end)
 			return -1;
 		usleep(10 * 1000);
 	}
