@@ -12,6 +12,20 @@ void bx_args_init(struct bx_args *a, int argc, char **argv)
 	a->i = 0;
 	a->group = NULL;
 	a->ended = false;
+	a->stop_at_operand = false;
+	a->noperands = 0;
+}
+
+/* No flag left: the gathered operands go back in front of the ones not yet
+ * looked at (those after "--", or all from a->i on), in their order, into
+ * argv slots already consumed. */
+static int operands_done(struct bx_args *a)
+{
+	a->i -= a->noperands;
+	for (int k = 0; k < a->noperands; k++)
+		a->argv[a->i + k] = a->operands[k];
+	a->noperands = 0;
+	return 0;
 }
 
 static const struct bx_opt *find_short(const struct bx_opt *opts, char c)
@@ -61,16 +75,23 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 		return 1;
 	}
 	a->group = NULL;
-	if (a->ended || a->i >= a->argc)
-		return 0;
-	const char *arg = a->argv[a->i];
-	if (!strcmp(arg, "--")) {
-		a->i++;
-		a->ended = true;
-		return 0;
+	const char *arg;
+	for (;;) {
+		if (a->ended || a->i >= a->argc)
+			return operands_done(a);
+		arg = a->argv[a->i];
+		if (!strcmp(arg, "--")) {
+			a->i++;
+			a->ended = true;
+			return operands_done(a);
+		}
+		if (arg[0] == '-' && arg[1] != '\0')
+			break;
+		/* an operand: flags may follow it, unless the command's own command line starts here */
+		if (a->stop_at_operand || a->noperands == (int)(sizeof(a->operands) / sizeof(a->operands[0])))
+			return operands_done(a);
+		a->operands[a->noperands++] = a->argv[a->i++];
 	}
-	if (arg[0] != '-' || arg[1] == '\0')
-		return 0;
 	a->i++;
 	if (arg[1] == '-') {
 		const char *name = arg + 2;

@@ -1,6 +1,10 @@
-/* Docker-style flag parsing: flags come before the first positional argument
- * (the image, for `run`); "--flag=value", "--flag value", "-e value",
- * "-evalue" and grouped booleans ("-it") are accepted; "--" ends flags. */
+/* Docker-style flag parsing: "--flag=value", "--flag value", "-e value",
+ * "-evalue" and grouped booleans ("-it") are accepted; "--" ends flags. As
+ * in Docker, flags may follow operands (`rm BOX -f`, `inspect BOX -f T`):
+ * the operands are gathered, in order, at the end of argv, from a->i on.
+ * Commands whose operands end in a command line of their own (`run IMAGE
+ * CMD...`, `exec BOX CMD...`) set stop_at_operand: flags end at the first
+ * operand. */
 #ifndef BOXVM_CLI_ARGS_H
 #define BOXVM_CLI_ARGS_H
 
@@ -30,10 +34,14 @@ struct bx_args {
 	int i;          /* next argv index */
 	const char *group; /* rest of a "-it" group being consumed */
 	bool ended;     /* "--" seen */
+	bool stop_at_operand;
+	char *operands[64]; /* gathered while flags follow them (more: the rest is taken as operands) */
+	int noperands;
 };
 
 void bx_args_init(struct bx_args *a, int argc, char **argv);
-/* Returns 1 with *id and *val set for a flag, 0 at the first positional (a->i indexes it) or end, -1 on error. */
+/* Returns 1 with *id and *val set for a flag, 0 when no flag is left (the
+ * operands are argv[a->i..argc)), -1 on error. */
 int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const char **val, struct bx_err *err);
 /* After the flags: fail unless the operands left number from min to max
  * (max < 0: no limit), with Docker's message naming the command (argv[0]):

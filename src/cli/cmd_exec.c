@@ -118,6 +118,7 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 		return bx_cli_report(&err);
 	}
 	bx_args_init(&a, argc, argv);
+	a.stop_at_operand = true; /* BOX COMMAND [ARG...]: the command's own flags follow */
 	a.i = 1;
 	while ((r = bx_args_next(&a, exec_opts, &id, &val, &err)) > 0) {
 		switch (id) {

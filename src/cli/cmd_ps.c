@@ -68,7 +68,18 @@ int cmd_ps(int argc, char **argv)
 		case OPT_QUIET: quiet = !val; break;
 		case OPT_NO_TRUNC: no_trunc = !val; break;
 		case OPT_FORMAT: format = val; break;
-		case OPT_LAST: last = atoi(val); all = true; break;
+		case OPT_LAST: {
+			/* Docker: -1 (the default) changes nothing; 0 lists every box; N the N newest */
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (!*val || *end || v < -1 || v > 1000000) {
+				bx_fail_code(&err, CLI_EXIT_BAD_FLAG, 0, "invalid argument \"%s\" for \"-n, --last\" flag", val);
+				goto fail;
+			}
+			last = v > 0 ? (int)v : -1;
+			all = all || v >= 0;
+			break;
+		}
 		case OPT_FILTER:
 			if (cli_filter_add(&filters, val, &err) < 0)
 				goto fail;
@@ -85,6 +96,8 @@ int cmd_ps(int argc, char **argv)
 		bx_fail(&err, 0, "\"ps\" accepts no arguments (see boxvm ps --help)");
 		goto fail;
 	}
+	if (format)
+		quiet = false; /* Docker: a --format wins over -q */
 	bool json_lines = format && !strcmp(format, "json");
 	const char *table_tmpl = NULL;
 	if (cli_table_format(format, &table_tmpl))

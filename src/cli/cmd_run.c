@@ -175,6 +175,15 @@ static int parse_stop_timeout(const char *s, int *out, struct bx_err *err)
 	return 0;
 }
 
+/* A flag Docker's client refuses before it asks the daemon: 125 for create
+ * too (its other errors exit 1). */
+static int flag_error(struct bx_err *err)
+{
+	if (err->exit_code < CLI_EXIT_ALWAYS(0))
+		err->exit_code = CLI_EXIT_BAD_FLAG;
+	return bx_cli_report(err);
+}
+
 static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc *lc, enum run_mode mode,
 	       struct cli_netmount *nm)
 {
@@ -187,6 +196,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	struct bx_detach detach_keys;
 	bx_detach_parse(BX_DETACH_DEFAULT, &detach_keys, NULL);
 	bx_args_init(&a, argc, argv);
+	a.stop_at_operand = true; /* IMAGE [COMMAND] [ARG...]: the command's own flags follow */
 	a.i = 1;
 	while ((r = bx_args_next(&a, run_opts, &id, &val, &err)) > 0) {
 		switch (id) {
@@ -210,16 +220,16 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		case OPT_READ_ONLY: nm->read_only = !val; break;
 		case OPT_MEMORY:
 			if (parse_memory(val, &bo.mem_mb, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_CPUS:
 			if (parse_cpus(val, &bo.cpus, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_DETACH: lc->detach = !val; break;
 		case OPT_DETACH_KEYS:
 			if (bx_detach_parse(val, &detach_keys, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_NAME: lc->name = val; break;
 		case OPT_STOP_SIGNAL: lc->stop_signal = val; break;
@@ -228,15 +238,15 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		case OPT_PLATFORM: platform = val; break;
 		case OPT_RESTART:
 			if (bx_restart_policy_parse(val, &lc->cfg.restart, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_LOG_OPT:
 			if (bx_log_opt_parse(val, &lc->cfg.log, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_STOP_TIMEOUT:
 			if (parse_stop_timeout(val, &lc->stop_timeout, &err) < 0)
-				return bx_cli_report(&err);
+				return flag_error(&err);
 			break;
 		case OPT_HELP:
 			if (mode == MODE_CREATE)
@@ -256,7 +266,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		return bx_cli_report(&err);
 	}
 	if (ro->tty && ro->stdin_open && mode == MODE_RUN && !lc->detach && !isatty(0)) {
-		bx_fail(&err, 0, "the input device is not a TTY; drop -t (or run from a terminal)");
+		/* Docker: exit 1, not run's 125 */
+		bx_fail_code(&err, CLI_EXIT_ALWAYS(1), 0, "the input device is not a TTY; drop -t (or run from a terminal)");
 		return bx_cli_report(&err);
 	}
 	const char *ref = argv[a.i++];
@@ -264,6 +275,12 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		a.i++;
 	for (int i = a.i; i < argc; i++)
 		cli_strv_append(&ro->command, argv[i]);
+	if (lc->cfg.restart.kind != BX_RESTART_NO && bo.auto_remove) {
+		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
+		return flag_error(&err);
+	}
+	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || cli_netmount_check(nm, &err) < 0)
+		return flag_error(&err);
 
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
@@ -284,10 +301,6 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	hostname[BX_SHORT_ID_LEN] = 0;
 	ro->hostname = nm->hostname ? nm->hostname : hostname;
 	nm->image_volumes = img.config.volumes;
-	if (lc->cfg.restart.kind != BX_RESTART_NO && bo.auto_remove) {
-		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
-		goto fail;
-	}
 	memset(&vm, 0, sizeof(vm));
 	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &lc->rec, &err) < 0 ||
 	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||

@@ -139,11 +139,8 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 	return 0;
 }
 
-int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
-		       struct bx_box_opts *bo, struct bx_err *err)
+int cli_netmount_check(const struct cli_netmount *nm, struct bx_err *err)
 {
-	spec->read_only = nm->read_only;
-	/* every pure check first, then the host side effects (ports probed, volumes/dirs created) */
 	for (char **v = nm->volumes; v && *v; v++) {
 		struct bx_mount_req r;
 		if (bx_volume_flag_parse(*v, &r, err) < 0)
@@ -154,7 +151,40 @@ int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct
 		if (bx_tmpfs_flag_parse(*t, &r, err) < 0)
 			return -1;
 	}
-	if (apply_network(nm, spec, bo, err) < 0)
+	bool network;
+	if (nm->network && bx_network_parse(nm->network, &network, err) < 0)
+		return -1;
+	struct bx_port ports[BX_MAX_PORTS];
+	size_t nports = 0;
+	for (char **s = nm->publish; s && *s; s++) {
+		int k = bx_publish_parse(*s, &ports[nports], BX_MAX_PORTS - (int)nports, err);
+		if (k < 0)
+			return -1;
+		nports += (size_t)k;
+	}
+	for (char **d = nm->dns; d && *d; d++)
+		if (bx_dns_parse(*d, err) < 0)
+			return -1;
+	for (char **d = nm->dns_search; d && *d; d++)
+		if (bx_dns_search_parse(*d, err) < 0)
+			return -1;
+	for (char **d = nm->dns_options; d && *d; d++)
+		if (bx_dns_option_parse(*d, err) < 0)
+			return -1;
+	for (char **h = nm->add_hosts; h && *h; h++) {
+		char line[512];
+		if (bx_add_host_parse(*h, line, sizeof(line), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+		       struct bx_box_opts *bo, struct bx_err *err)
+{
+	spec->read_only = nm->read_only;
+	/* every pure check first, then the host side effects (ports probed, volumes/dirs created) */
+	if (cli_netmount_check(nm, err) < 0 || apply_network(nm, spec, bo, err) < 0)
 		return -1;
 	return apply_mounts(p, nm, spec, bo, err);
 }

@@ -132,6 +132,39 @@ int bx_envfile_parse(const char *text, const char *fname, bx_getenv_fn getenv_fn
 	return rc;
 }
 
+/* the user's variables (env files, then -e) into l */
+static int user_env(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, struct envlist *l, struct bx_err *err)
+{
+	for (char **f = opts->env_files; f && *f; f++) {
+		char *text = NULL;
+		if (bx_read_file(*f, &text, NULL, err) < 0)
+			return bx_fail(err, errno, "cannot read env file %s", *f);
+		/* parsed into its own list, then merged key by key */
+		char **fenv = NULL;
+		size_t fn = 0;
+		int r = bx_envfile_parse(text, *f, getenv_fn, &fenv, &fn, err);
+		free(text);
+		for (size_t i = 0; r == 0 && i < fn; i++)
+			r = envlist_set(l, fenv[i], err);
+		struct envlist parsed = {.v = fenv, .n = fn};
+		envlist_free(&parsed);
+		if (r < 0)
+			return -1;
+	}
+	for (char **e = opts->env; e && *e; e++)
+		if (envlist_set_flag(l, *e, getenv_fn, err) < 0)
+			return -1;
+	return 0;
+}
+
+int bx_run_opts_check(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, struct bx_err *err)
+{
+	struct envlist l = {0};
+	int rc = user_env(opts, getenv_fn, &l, err);
+	envlist_free(&l);
+	return rc;
+}
+
 static bool strv_empty(char **v)
 {
 	return !v || !v[0];
@@ -213,27 +246,8 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 	/* Config.Env: the user's variables (env files, then -e), then the
 	 * image's that they don't name. Docker keeps a name given twice once,
 	 * in no fixed place; here at its first place with its last value. */
-	for (char **f = opts->env_files; f && *f; f++) {
-		char *text = NULL;
-		if (bx_read_file(*f, &text, NULL, err) < 0) {
-			bx_fail(err, errno, "cannot read env file %s", *f);
-			goto out;
-		}
-		/* parsed into its own list, then merged key by key */
-		char **fenv = NULL;
-		size_t fn = 0;
-		int r = bx_envfile_parse(text, *f, getenv_fn, &fenv, &fn, err);
-		free(text);
-		for (size_t i = 0; r == 0 && i < fn; i++)
-			r = envlist_set(&env, fenv[i], err);
-		struct envlist parsed = {.v = fenv, .n = fn};
-		envlist_free(&parsed);
-		if (r < 0)
-			goto out;
-	}
-	for (char **e = opts->env; e && *e; e++)
-		if (envlist_set_flag(&env, *e, getenv_fn, err) < 0)
-			goto out;
+	if (user_env(opts, getenv_fn, &env, err) < 0)
+		goto out;
 	for (char **e = img->env; e && *e; e++)
 		if (envlist_find(&env, *e) < 0 && envlist_set(&env, *e, err) < 0)
 			goto out;

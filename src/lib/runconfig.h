@@ -52,6 +52,10 @@ struct bx_run_record {
 };
 void bx_run_record_free(struct bx_run_record *rec);
 
+/* What Docker's client checks of these flags before anything else: each -e
+ * well-formed and each --env-file readable and well-formed. */
+int bx_run_opts_check(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, struct bx_err *err);
+
 /* Build the main process spec, and the record when rec is not NULL
  * (bx_run_record_free it). */
 int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_opts *opts, bx_getenv_fn getenv_fn,

@@ -57,8 +57,18 @@ def test_errors_exit_1_outside_run(created):
 
 def test_flag_errors_exit_125_everywhere(bx):
     for args in (("ps", "--bogus"), ("rm", "--bogus", "x"), ("ps", "-n"), ("run", "--bogus", "busybox"),
-                 ("create", "--bogus", "busybox"), ("-x",)):
+                 ("create", "--bogus", "busybox"), ("-x",), ("ps", "-n", "abc")):
         assert code(bx, *args) == 125, args
+    # a flag value Docker's client refuses is 125 in `create` too (its daemon's errors exit 1)
+    for flags in (("-m", "abc"), ("--cpus", "abc"), ("-p", "abc"), ("--stop-timeout", "abc"),
+                  ("--add-host", "bad"), ("--dns", "bad"), ("-e", "=x"), ("--env-file", "/nonexistent"),
+                  ("--restart", "always", "--rm")):
+        for cmd in ("create", "run"):
+            p = bx(cmd, *flags, "busybox", "true")
+            assert p.returncode == 125 and p.stderr.count(b"\n") == 1, (cmd, flags, p)
+    # Docker: `run -it` without a terminal exits 1, not 125
+    p = bx("run", "--rm", "-it", "busybox", "true", input=b"")
+    assert p.returncode == 1 and b"not a TTY" in p.stderr, p
 
 
 def test_run_keeps_125_for_its_own_errors(no_leaks):
@@ -231,3 +241,27 @@ def test_inspect_mounts_as_docker(no_leaks, tmp_path):
     finally:
         bx("rm", "-f", "-v", "mnt-box", "mnt-none", check=0)
         bx("volume", "rm", "mnt-vol", check=0)
+
+
+def test_flags_may_follow_operands(created, tmp_path):
+    """Docker 20.10 takes flags after the box or image names (not after run's IMAGE or exec's
+    BOX, where the command's own arguments begin): `inspect B -f T` prints /B (rc 0),
+    `rm nosuch -f` exits 0, `images busybox -q` prints the ID, `save busybox -o F` writes F."""
+    bx = created
+    assert bx("inspect", "parity-box", "-f", "{{.Name}}", check=0).stdout == b"/parity-box\n"
+    p = bx("rm", "nosuch", "-f")
+    assert p.returncode == 0 and b"nosuch" in p.stderr, p
+    image_id = bx("image", "inspect", "-f", "{{.Id}}", "busybox", check=0).stdout.decode().strip()
+    assert bx("images", "busybox", "-q", check=0).stdout.decode() == image_id[7:19] + "\n"
+    bx("save", "busybox", "-o", str(tmp_path / "b.tar"), check=0)
+    assert (tmp_path / "b.tar").stat().st_size > 0
+    assert bx("logs", "parity-other", "--tail", "1", check=0).stdout == b""
+    # Docker: a --format wins over -q
+    assert bx("ps", "-a", "--filter", "name=^parity-box$", "--format", "{{.Names}}", "-q", check=0).stdout == \
+        b"parity-box\n"
+    # after run's IMAGE, flags are the command's: `create busybox ls -la` records Cmd [ls -la]
+    bx("create", "--name", "parity-cmdflags", "busybox", "ls", "-la", check=0)
+    try:
+        assert bx("inspect", "-f", "{{json .Config.Cmd}}", "parity-cmdflags", check=0).stdout == b'["ls","-la"]\n'
+    finally:
+        bx("rm", "parity-cmdflags", check=0)

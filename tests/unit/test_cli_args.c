@@ -1,5 +1,4 @@
-/* The CLI's Docker-style flag parser and operand-count check. The CLI is not
- * a library, so its source is compiled in here. */
+/* The CLI's Docker-style flag parser and operand-count check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@ static void flags_stop_at_first_operand(void **state)
 	struct bx_args a;
 	struct bx_err err = {0};
 	bx_args_init(&a, 10, argv);
+	a.stop_at_operand = true;
 	a.i = 1;
 	int id, seen = 0;
 	const char *val, *envs[3];
@@ -39,6 +39,42 @@ static void flags_stop_at_first_operand(void **state)
 	assert_string_equal(envs[1], "B=2");
 	assert_string_equal(envs[2], "C=3");
 	assert_string_equal(argv[a.i], "busybox"); /* "-e x" after the image belongs to the command */
+}
+
+/* Docker: `rm a -f b`, `inspect BOX -f T`: flags after operands count, and
+ * the operands keep their order at the end of argv; "--" ends flags */
+static void flags_may_follow_operands(void **state)
+{
+	char *argv[] = {"rm", "a", "--rm", "b", "-e", "V", "c", "--", "-i", "d", NULL};
+	struct bx_args a;
+	struct bx_err err = {0};
+	bx_args_init(&a, 10, argv);
+	a.i = 1;
+	int id, seen = 0;
+	const char *val, *env = NULL;
+	while (bx_args_next(&a, opts, &id, &val, &err) > 0) {
+		seen |= 1 << id;
+		if (id == O_ENV)
+			env = val;
+	}
+	assert_int_equal(seen, (1 << O_RM) | (1 << O_ENV));
+	assert_string_equal(env, "V");
+	assert_int_equal(10 - a.i, 5);
+	const char *want[] = {"a", "b", "c", "-i", "d"};
+	for (int k = 0; k < 5; k++)
+		assert_string_equal(argv[a.i + k], want[k]);
+	/* asking again changes nothing */
+	assert_int_equal(bx_args_next(&a, opts, &id, &val, &err), 0);
+	assert_string_equal(argv[a.i], "a");
+	char *argv2[] = {"inspect", "box1", "box2", "-i", NULL};
+	bx_args_init(&a, 4, argv2);
+	a.i = 1;
+	assert_int_equal(bx_args_next(&a, opts, &id, &val, &err), 1);
+	assert_int_equal(id, O_INTERACTIVE);
+	assert_int_equal(bx_args_next(&a, opts, &id, &val, &err), 0);
+	assert_int_equal(a.i, 2);
+	assert_string_equal(argv2[2], "box1");
+	assert_string_equal(argv2[3], "box2");
 }
 
 static void unknown_flag_and_missing_value(void **state)
@@ -90,6 +126,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(flags_stop_at_first_operand),
+		cmocka_unit_test(flags_may_follow_operands),
 		cmocka_unit_test(unknown_flag_and_missing_value),
 		cmocka_unit_test(operand_counts),
 	};
