@@ -128,6 +128,8 @@ int cli_need_operands(const struct bx_args *a, int min, int max, const char *usa
 	int n = a->argc - a->i;
 	if (n >= min && (max < 0 || n <= max))
 		return 0;
+	if (max == 0) /* Docker's words */
+		return bx_fail_code(err, CLI_EXIT_USAGE, 0, "\"%s\" accepts no arguments: %s", a->argv[0], usage);
 	const char *how = max == min ? "exactly" : n < min ? "at least" : "at most";
 	int want = n < min ? min : max;
 	return bx_fail_code(err, CLI_EXIT_USAGE, 0, "\"%s\" requires %s %d argument%s: %s", a->argv[0], how, want, want == 1 ? "" : "s",

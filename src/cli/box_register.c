@@ -148,7 +148,7 @@ static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, 
 		json_object_get(mv, "Volumes"), "HostConfig", "RestartPolicy", "Name",
 		bx_restart_kind_name(lc->cfg.restart.kind), "MaximumRetryCount", lc->cfg.restart.max_retries, "AutoRemove",
 		vm->auto_remove, "LogConfig", "Type", "json-file", "Config", logcfg, "Memory", (json_int_t)vm->mem_mb << 20,
-		"NanoCpus", (json_int_t)vm->cpus * 1000000000LL, "Binds", json_object_get(mv, "Binds"), "Tmpfs",
+		"NanoCpus", (json_int_t)lc->nano_cpus, "Binds", json_object_get(mv, "Binds"), "Tmpfs",
 		json_object_get(mv, "Tmpfs"), "Mounts", json_object_get(mv, "Mounts"));
 	if (!o)
 		return bx_fail(err, ENOMEM, "cannot encode the box's configuration");

@@ -24,6 +24,7 @@ struct cli_box_lc {
 	char name_buf[128];        /* the name in effect */
 	int op_fd;                 /* the store operation from reserve to record (bx_store_op_begin) */
 	struct bx_run_record rec;  /* Config.Env, Entrypoint, Cmd as Docker records them */
+	long long nano_cpus;       /* --cpus as given (HostConfig.NanoCpus; 0: not given) */
 	json_t *mounts_view;       /* Mounts, Binds, Volumes, Tmpfs (mounts_view.h); NULL: none */
 };
 

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "../lib/template.h"
 #include "cli.h"
+#include "stats_view.h"
 #include "table.h"
 
 enum { OPT_QUIET, OPT_NO_TRUNC, OPT_DIGESTS, OPT_FORMAT, OPT_HELP };
@@ -21,18 +22,6 @@ static const struct bx_opt images_opts[] = {
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
-
-static void human_size(long long b, char *out, size_t size)
-{
-	const char *units[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)b;
-	int u = 0;
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(out, size, u ? "%.3g%s" : "%.0f%s", v, units[u]);
-}
 
 static void human_age(long long created, char *out, size_t size)
 {
@@ -127,7 +116,7 @@ static void emit(struct listing *l, const char *repo, const char *tag, const cha
 static int image_rows(struct listing *l, const struct bx_image *img, const char *shown_id, bool print)
 {
 	char size[32], age[64];
-	human_size(img->size, size, sizeof(size));
+	cli_size_decimal((double)img->size, size, sizeof(size));
 	human_age(img->created, age, sizeof(age));
 	int matched = 0;
 	bool any = false;

@@ -1,24 +1,96 @@
+/* boxvm info [-f TEMPLATE]: the accelerator and why, the guest kernel, the
+ * directories; with -f, a template over Docker's info keys that apply
+ * (ServerVersion, Containers..., Images, Driver, DockerRootDir, NCPU,
+ * MemTotal, OSType, Architecture, KernelVersion) and boxvm's own. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "../lib/image.h"
 #include "../lib/kernel.h"
 #include "../lib/paths.h"
+#include "../lib/state.h"
 #include "../lib/vmspec.h"
+#include "args.h"
 #include "cli.h"
+#include "inspect_out.h"
+
+enum { OPT_FORMAT, OPT_HELP };
+static const struct bx_opt info_opts[] = {
+	{'f', "format", "string", OPT_FORMAT, "Format the output with a template, e.g. '{{.ServerVersion}}'"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static json_t *info_json(const struct bx_paths *p, const char *accel, const char *why, const char *guest_kernel)
+{
+	struct bx_box_record *boxes = NULL;
+	size_t n = 0;
+	int running = 0, paused = 0;
+	if (bx_state_list(p, &boxes, &n, NULL) == 0)
+		for (size_t i = 0; i < n; i++) {
+			paused += boxes[i].status == BX_BOX_PAUSED;
+			running += bx_box_status_live(boxes[i].status) && boxes[i].status != BX_BOX_PAUSED;
+		}
+	free(boxes);
+	struct bx_image *imgs = NULL;
+	size_t nimg = 0;
+	if (bx_image_list(p, &imgs, &nimg, NULL) == 0) {
+		for (size_t i = 0; i < nimg; i++)
+			bx_image_free(&imgs[i]);
+		free(imgs);
+	}
+	struct utsname u;
+	uname(&u);
+	struct sysinfo si;
+	sysinfo(&si);
+	return json_pack("[{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}]", "ServerVersion",
+			 BOXVM_VERSION, "Containers", (json_int_t)n, "ContainersRunning", (json_int_t)running,
+			 "ContainersPaused", (json_int_t)paused, "ContainersStopped", (json_int_t)(n - (size_t)running - (size_t)paused),
+			 "Images", (json_int_t)nimg, "Driver", "virtiofs", "DockerRootDir", p->data, "NCPU",
+			 (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)si.totalram * (json_int_t)si.mem_unit,
+			 "OSType", "linux", "Architecture", u.machine, "KernelVersion", u.release, "Accelerator", accel,
+			 "AcceleratorReason", why, "GuestKernel", guest_kernel, "RuntimeDir", p->run);
+}
 
 int cmd_info(int argc, char **argv)
 {
 	struct bx_err err = {0};
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage:  boxvm info\n\nShow the accelerator boxvm will use and why, the guest kernel, and its directories.\n");
-		return 0;
+	struct bx_args a;
+	int id, r;
+	const char *val, *format = NULL;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, info_opts, &id, &val, &err)) > 0) {
+		if (id == OPT_FORMAT)
+			format = val;
+		if (id == OPT_HELP) {
+			bx_args_usage("boxvm info [OPTIONS]",
+				      "Show the accelerator boxvm will use and why, the guest kernel, and its directories.", info_opts);
+			return 0;
+		}
 	}
+	if (r < 0 || cli_need_operands(&a, 0, 0, "boxvm info [OPTIONS]", &err) < 0 ||
+	    cli_inspect_format_check(format, &err) < 0)
+		return bx_cli_report(&err);
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
 	char accel[8], why[512];
 	if (bx_accel_detect(accel, why, sizeof(why), &err) < 0)
 		return bx_cli_report(&err);
+	if (format) {
+		struct bx_kernel k;
+		json_t *all = info_json(&p, accel, why, bx_kernel_find(&p, &k, NULL) == 0 ? k.version : "");
+		cli_inspect_print(all, format);
+		json_decref(all);
+		return 0;
+	}
 	printf("Version:         %s\n", BOXVM_VERSION);
 	printf("Accelerator:     %s\n", accel);
 	printf("Accelerator why: %s\n", why);

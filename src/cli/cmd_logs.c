@@ -256,11 +256,10 @@ int cmd_logs(int argc, char **argv)
 				o.tail = -1;
 				break;
 			}
+			/* Docker: anything but a number of lines means all of them */
 			o.tail = strtol(val, &end, 10);
-			if (end == val || *end || o.tail < -1) {
-				bx_fail(&err, 0, "invalid --tail '%s': use a number of lines or \"all\"", val);
-				return bx_cli_report(&err);
-			}
+			if (end == val || *end || o.tail < 0)
+				o.tail = -1;
 			break;
 		}
 		case OPT_SINCE:

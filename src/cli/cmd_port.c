@@ -57,7 +57,8 @@ int cmd_port(int argc, char **argv)
 	    bx_path_join(path, sizeof(path), &err, "%s/vm.json", rec.box_dir) < 0 || bx_vmspec_read(path, &vm, &err) < 0)
 		return bx_cli_report(&err);
 	int shown = 0;
-	for (int i = 0; i < vm.nports; i++) {
+	/* Docker shows live bindings only: a box that is not running has none */
+	for (int i = 0; bx_box_status_live(rec.status) && i < vm.nports; i++) {
 		const struct bx_port *pt = &vm.ports[i];
 		if (want && (pt->guest_port != want_port || strcmp(pt->proto, want_proto)))
 			continue;

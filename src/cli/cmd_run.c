@@ -2,6 +2,7 @@
  * boxvm create [OPTIONS] IMAGE [COMMAND [ARG...]] (the same, without starting) */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,13 +98,20 @@ bad:
 	return bx_fail(err, 0, "invalid --memory '%s': use a number with an optional unit b, k, m or g", s);
 }
 
-static int parse_cpus(const char *s, int *cpus, struct bx_err *err)
+/* Docker's --cpus is a CPU quota (0.5, 1.5); a VM has whole vCPUs: it gets
+ * the quota rounded up, and inspect's NanoCpus keeps what was asked. 0:
+ * no quota (the default size). */
+static int parse_cpus(const char *s, int *cpus, long long *nano, struct bx_err *err)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || v < 1 || v > 64)
-		return bx_fail(err, 0, "invalid --cpus '%s': use a whole number from 1 to 64", s);
-	*cpus = (int)v;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 64)
+		return bx_fail(err, 0, "invalid --cpus '%s': use a number of CPUs from 0.01 to 64 (0: the default)", s);
+	if (v == 0)
+		return 0;
+	*cpus = (int)ceil(v);
+	*nano = (long long)(v * 1e9 + 0.5);
 	return 0;
 }
 
@@ -223,7 +231,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 				return flag_error(&err);
 			break;
 		case OPT_CPUS:
-			if (parse_cpus(val, &bo.cpus, &err) < 0)
+			if (parse_cpus(val, &bo.cpus, &lc->nano_cpus, &err) < 0)
 				return flag_error(&err);
 			break;
 		case OPT_DETACH: lc->detach = !val; break;

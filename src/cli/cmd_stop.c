@@ -51,7 +51,8 @@ static int stop_or_restart(int argc, char **argv, bool restart)
 			char *end;
 			long v = strtol(val, &end, 10);
 			if (end == val || *end || v < 0 || v > 86400) {
-				bx_fail(&err, 0, "invalid --time '%s': use a number of seconds", val);
+				/* Docker: an int flag that does not parse is a usage error (125) */
+				bx_fail_code(&err, CLI_EXIT_BAD_FLAG, 0, "invalid --time '%s': use a number of seconds", val);
 				return bx_cli_report(&err);
 			}
 			timeout = (int)v;

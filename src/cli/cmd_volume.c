@@ -15,23 +15,76 @@
 #include "../lib/crashpoint.h"
 #include "../lib/mounts.h"
 #include "../lib/state.h"
+#include "../lib/template.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
+#include "stats_view.h"
 
-enum { OPT_QUIET, OPT_FORCE, OPT_FORMAT, OPT_HELP };
-static const struct bx_opt vol_opts[] = {
-	{'q', "quiet", NULL, OPT_QUIET, "ls: only display volume names"},
-	{'f', "force", NULL, OPT_FORCE, "prune: do not prompt for confirmation (boxvm never prompts); rm: ignore missing"},
+/* each subcommand its own flags, as Docker's (-f is --force for rm and
+ * prune, --filter for ls, --format for inspect) */
+enum { OPT_QUIET, OPT_FORCE, OPT_FORMAT, OPT_FILTER, OPT_DRIVER, OPT_HELP };
+static const struct bx_opt vol_ls_opts[] = {
+	{'q', "quiet", NULL, OPT_QUIET, "Only display volume names"},
+	{'f', "filter", "filter", OPT_FILTER, "Filter output: dangling=true|false, name=SUBSTRING"},
+	{0, "format", "string", OPT_FORMAT, "Format the output with a template, e.g. '{{.Name}}'"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
-/* inspect's -f is its --format, as in Docker */
+static const struct bx_opt vol_force_opts[] = {
+	{'f', "force", NULL, OPT_FORCE, "rm: no error for a missing volume; prune: do not prompt (boxvm never prompts)"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+static const struct bx_opt vol_create_opts[] = {
+	{'d', "driver", "string", OPT_DRIVER, "Volume driver name (only \"local\")"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
 static const struct bx_opt vol_inspect_opts[] = {
-	{'f', "format", "string", OPT_FORMAT, "inspect: format the output with a template, e.g. '{{.Mountpoint}}'"},
+	{'f', "format", "string", OPT_FORMAT, "Format the output with a template, e.g. '{{.Mountpoint}}'"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
+
+static const struct bx_opt *opts_of(const char *sub)
+{
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+		return vol_ls_opts;
+	if (!strcmp(sub, "inspect"))
+		return vol_inspect_opts;
+	if (!strcmp(sub, "create"))
+		return vol_create_opts;
+	return vol_force_opts;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* bytes a volume's files take (Docker's "reclaimed space"); 0 if unreadable */
+static long long tree_bytes(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	long long n = S_ISDIR(st.st_mode) ? 0 : st.st_size;
+	if (!S_ISDIR(st.st_mode))
+		return n;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char sub[PATH_MAX];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    bx_path_join(sub, sizeof(sub), NULL, "%s/%s", path, e->d_name) < 0)
+			continue;
+		n += tree_bytes(sub);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
 
 static void usage(void)
 {
@@ -39,8 +92,10 @@ static void usage(void)
 		      "Manage volumes.\n\nCommands:\n  create [NAME]   Create a volume (random name if none)\n"
 		      "  ls              List volumes\n  inspect NAME... Display detailed information (JSON)\n"
 		      "  rm NAME...      Remove volumes (fails for a volume a box uses)\n"
-		      "  prune           Remove all volumes no box uses",
-		      vol_opts);
+		      "  prune           Remove all volumes no box uses\n\n"
+		      "Flags: ls [-q] [-f dangling=true|false|name=S] [--format T]; inspect [-f T];\n"
+		      "rm [-f]; prune [-f]; create [-d local]",
+		      NULL);
 }
 
 /* names of existing volumes, in directory order; returns count (<= cap) */
@@ -100,10 +155,11 @@ int cmd_volume(int argc, char **argv)
 	int id, r;
 	const char *val;
 	const char *format = NULL;
+	const char *dangling = NULL, *name_part = NULL;
 	bool quiet = false, force = false;
 	bx_args_init(&a, argc - 1, argv + 1);
 	a.i = 1;
-	while ((r = bx_args_next(&a, strcmp(sub, "inspect") ? vol_opts : vol_inspect_opts, &id, &val, &err)) > 0) {
+	while ((r = bx_args_next(&a, opts_of(sub), &id, &val, &err)) > 0) {
 		if (id == OPT_HELP) {
 			usage();
 			return 0;
@@ -114,6 +170,21 @@ int cmd_volume(int argc, char **argv)
 			force = true;
 		if (id == OPT_FORMAT)
 			format = val;
+		if (id == OPT_DRIVER && strcmp(val, "local")) {
+			bx_fail(&err, 0, "volume driver \"%s\" is not supported: boxvm has the local driver only", val);
+			return bx_cli_report(&err);
+		}
+		if (id == OPT_FILTER) {
+			if (!strncmp(val, "dangling=", 9) && (!strcmp(val + 9, "true") || !strcmp(val + 9, "false") ||
+							     !strcmp(val + 9, "1") || !strcmp(val + 9, "0"))) {
+				dangling = val + 9;
+			} else if (!strncmp(val, "name=", 5)) {
+				name_part = val + 5;
+			} else {
+				bx_fail(&err, 0, "invalid filter '%s': use dangling=true|false or name=SUBSTRING", val);
+				return bx_cli_report(&err);
+			}
+		}
 	}
 	if (r < 0 || cli_inspect_format_check(format, &err) < 0)
 		return bx_cli_report(&err);
@@ -144,13 +215,45 @@ int cmd_volume(int argc, char **argv)
 	}
 	static char names[1024][128];
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
+		if (nrest > 0) {
+			bx_fail(&err, 0, "\"volume ls\" accepts no arguments (see boxvm volume --help)");
+			return bx_cli_report(&err);
+		}
 		int n = list_names(&p, names, 1024, &err);
 		if (n < 0)
 			return bx_cli_report(&err);
-		if (!quiet)
+		qsort(names, (size_t)n, sizeof(names[0]), by_name); /* Docker lists them by name */
+		if (format)
+			quiet = false; /* a --format wins over -q, as in Docker */
+		if (!quiet && !format)
 			printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
-		for (int i = 0; i < n; i++)
-			quiet ? printf("%s\n", names[i]) : printf("%-10s%s\n", "local", names[i]);
+		for (int i = 0; i < n; i++) {
+			if (name_part && !strstr(names[i], name_part))
+				continue;
+			if (dangling) {
+				char users[512];
+				if (bx_volume_users(&p, names[i], users, sizeof(users), &err) < 0)
+					return bx_cli_report(&err);
+				bool unused = !users[0];
+				if (unused != (!strcmp(dangling, "true") || !strcmp(dangling, "1")))
+					continue;
+			}
+			if (format) {
+				char dir[PATH_MAX], mount[PATH_MAX + 8];
+				if (bx_volume_dir(&p, names[i], dir, sizeof(dir), &err) < 0)
+					return bx_cli_report(&err);
+				snprintf(mount, sizeof(mount), "%s/_data", dir);
+				json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s}", "Name", names[i], "Driver", "local", "Mountpoint",
+							mount, "Scope", "local", "Labels", "");
+				char *text = NULL;
+				if (row && bx_template_render(format, row, &text, NULL) == 0)
+					printf("%s\n", text);
+				free(text);
+				json_decref(row);
+			} else {
+				quiet ? printf("%s\n", names[i]) : printf("%-10s%s\n", "local", names[i]);
+			}
+		}
 		return 0;
 	}
 	if (!strcmp(sub, "inspect")) {
@@ -178,17 +281,25 @@ int cmd_volume(int argc, char **argv)
 		int n = list_names(&p, names, 1024, &err);
 		if (n < 0)
 			return bx_cli_report(&err);
-		printf("Deleted Volumes:\n");
+		qsort(names, (size_t)n, sizeof(names[0]), by_name);
+		/* Docker: "Deleted Volumes:" and the names only when some went, then the space */
+		long long reclaimed = 0;
+		int deleted = 0;
 		for (int i = 0; i < n; i++) {
-			char users[512];
+			char users[512], dir[PATH_MAX];
 			if (bx_volume_users(&p, names[i], users, sizeof(users), &err) < 0)
 				return bx_cli_report(&err);
 			if (users[0])
 				continue;
+			long long bytes = bx_volume_dir(&p, names[i], dir, sizeof(dir), NULL) == 0 ? tree_bytes(dir) : 0;
 			if (bx_volume_remove(&p, names[i], false, &err) < 0)
 				return bx_cli_report(&err);
-			printf("%s\n", names[i]);
+			printf("%s%s\n", deleted++ ? "" : "Deleted Volumes:\n", names[i]);
+			reclaimed += bytes;
 		}
+		char human[32];
+		cli_size_decimal((double)reclaimed, human, sizeof(human));
+		printf("%sTotal reclaimed space: %s\n", deleted ? "\n" : "", human);
 		return 0;
 	}
 	bx_fail(&err, 0, "unknown volume command '%s' (create, ls, inspect, rm, prune)", sub);

@@ -265,3 +265,23 @@ def test_flags_may_follow_operands(created, tmp_path):
         assert bx("inspect", "-f", "{{json .Config.Cmd}}", "parity-cmdflags", check=0).stdout == b'["ls","-la"]\n'
     finally:
         bx("rm", "parity-cmdflags", check=0)
+
+
+def test_cp_refuses_what_it_cannot_do_right(no_leaks, tmp_path):
+    """Docker: cp into a --read-only box exits 1 ("container rootfs is marked read-only").
+    A box that is not running keeps its mounts' contents elsewhere on the host: boxvm says
+    where instead of writing beside the empty mount point (exit 1). Created boxes only."""
+    bx = no_leaks
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    bx("create", "--name", "cp-ro", "--read-only", "-v", "cp-ro-vol:/data", "--tmpfs", "/t", "busybox", check=0)
+    try:
+        for dst, words in (("/tmp/", b"read-only"), ("/data/", b"cp-ro-vol/_data"), ("/t/x", b"tmpfs")):
+            p = bx("cp", str(f), "cp-ro:" + dst)
+            assert p.returncode == 1 and words in p.stderr and p.stderr.count(b"\n") == 1, (dst, p)
+        bx("cp", "cp-ro:/etc/hostname", str(tmp_path / "out"), check=0)  # reading its root is fine
+        # ports: Docker shows none for a box that is not running
+        assert bx("port", "cp-ro", check=0).stdout == b""
+    finally:
+        bx("rm", "-v", "cp-ro", check=0)
+        bx("volume", "rm", "cp-ro-vol", check=0)
