@@ -295,17 +295,19 @@ static void print_frame(const struct stats *st, bool clear)
 		print_table(st, objs);
 	} else {
 		if (st->table_header) {
+			/* Docker's "table TEMPLATE": a header of column titles, cells laid out as its tabwriter does */
 			json_t *h = json_object();
 			for (int c = 0; c < NCOLS; c++)
 				json_object_set_new(h, COLS[c], json_string(TITLES[c]));
-			json_object_set_new(h, "Container", json_string("BOX"));
-			char *t = NULL;
-			if (bx_template_render(st->format, h, &t, NULL) == 0)
-				printf("%s\n", t);
-			free(t);
+			json_object_set_new(h, "Container", json_string("CONTAINER"));
+			struct cli_table t;
+			cli_table_start(&t, st->format, h);
 			json_decref(h);
+			for (size_t i = 0; i < st->n; i++)
+				cli_table_add_rendered(&t, st->format, objs[i]);
+			cli_table_flush(&t, stdout);
 		}
-		for (size_t i = 0; i < st->n; i++) {
+		for (size_t i = 0; !st->table_header && i < st->n; i++) {
 			char *t = NULL;
 			if (st->json)
 				t = json_dumps(objs[i], JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -133,6 +133,9 @@ def test_table_all_stopped_and_template(box):
         p = bx("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Name}} {{.PIDs}}", "stats-created",
                check=0)
         assert p.stdout.decode() == f"{created} stats-created 0\n"
+        # Docker's "table" format: titles (CONTAINER for .Container), columns padded as its tabwriter does
+        p = bx("stats", "--no-stream", "--format", "table {{.Container}}\t{{.PIDs}}", "stats-created", check=0)
+        assert p.stdout.decode() == "CONTAINER       PIDS\nstats-created   0\n"
     finally:
         bx("rm", "-f", created, check=0)
 
