@@ -204,7 +204,8 @@ int cmd_images(int argc, char **argv)
 		if (!l.no_trunc)
 			shown_id[12] = '\0';
 		if (l.quiet) {
-			if (image_rows(&l, &imgs[i], shown_id, false))
+			/* Docker: one ID per row, so an image with two tags shows twice */
+			for (int k = image_rows(&l, &imgs[i], shown_id, false); k > 0; k--)
 				printf("%s\n", shown_id);
 			continue;
 		}

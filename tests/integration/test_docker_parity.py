@@ -154,6 +154,12 @@ def test_images_q_filters_by_reference(bx):
     for ref in ("nosuch", "busybox:nosuch", "busy"):
         p = bx("images", "-q", ref)
         assert (p.returncode, p.stdout) == (0, b""), ref  # Docker: nothing, exit 0
+    # Docker: one ID a row, so an image with a second tag is listed twice
+    bx("tag", "busybox", "parity-tag:1", check=0)
+    try:
+        assert bx("images", "-q", check=0).stdout.decode().split().count(image_id[7:19]) == 2
+    finally:
+        bx("rmi", "parity-tag:1", check=0)
 
 
 def test_templates_print_go_values(created):
