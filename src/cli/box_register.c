@@ -30,6 +30,8 @@ void cli_box_lc_free(struct cli_box_lc *lc)
 	bx_run_record_free(&lc->rec);
 	json_decref(lc->mounts_view);
 	lc->mounts_view = NULL;
+	json_decref(lc->host_config);
+	lc->host_config = NULL;
 }
 
 int cli_box_reserve(const struct bx_paths *p, const char *id, struct cli_box_lc *lc, struct bx_err *err)
@@ -152,6 +154,8 @@ static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, 
 		json_object_get(mv, "Tmpfs"), "Mounts", json_object_get(mv, "Mounts"));
 	if (!o)
 		return bx_fail(err, ENOMEM, "cannot encode the box's configuration");
+	if (lc->host_config)
+		json_object_update(json_object_get(o, "HostConfig"), lc->host_config);
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	char path[PATH_MAX];

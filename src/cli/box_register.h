@@ -26,6 +26,7 @@ struct cli_box_lc {
 	struct bx_run_record rec;  /* Config.Env, Entrypoint, Cmd as Docker records them */
 	long long nano_cpus;       /* --cpus as given (HostConfig.NanoCpus; 0: not given) */
 	json_t *mounts_view;       /* Mounts, Binds, Volumes, Tmpfs (mounts_view.h); NULL: none */
+	json_t *host_config;       /* more of HostConfig as given (network, DNS, hosts, read-only); NULL: none */
 };
 
 void cli_box_lc_init(struct cli_box_lc *lc);

@@ -315,6 +315,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || cli_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;
 	lc->mounts_view = json_incref(nm->mounts_view);
+	lc->host_config = cli_netmount_host_config(nm);
 	/* a foreground client attaches right after start: the shim keeps main's
 	 * output for it instead of taking it into the log alone */
 	bool hold_output = mode == MODE_RUN && !lc->detach;

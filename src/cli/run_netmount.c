@@ -202,3 +202,22 @@ int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, str
 	}
 	return 0;
 }
+
+static json_t *strv_array(char **v, bool null_if_empty)
+{
+	if (!v && null_if_empty)
+		return json_null();
+	json_t *a = json_array();
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+json_t *cli_netmount_host_config(const struct cli_netmount *nm)
+{
+	/* Docker: [] for the DNS lists when not given, null for ExtraHosts */
+	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:b}", "NetworkMode", nm->network ? nm->network : "default", "Dns",
+			 strv_array(nm->dns, false), "DnsSearch", strv_array(nm->dns_search, false), "DnsOptions",
+			 strv_array(nm->dns_options, false), "ExtraHosts", strv_array(nm->add_hosts, true),
+			 "ReadonlyRootfs", nm->read_only);
+}

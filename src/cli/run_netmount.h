@@ -35,6 +35,9 @@ struct cli_netmount {
 int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
 		       struct bx_box_opts *bo, struct bx_err *err);
 void cli_netmount_free(struct cli_netmount *nm);
+/* HostConfig's NetworkMode, Dns, DnsSearch, DnsOptions, ExtraHosts and
+ * ReadonlyRootfs as Docker records these flags. */
+json_t *cli_netmount_host_config(const struct cli_netmount *nm);
 /* The pure part alone: every flag well-formed (what Docker's client checks). */
 int cli_netmount_check(const struct cli_netmount *nm, struct bx_err *err);
 /* Once the box's root exists: each volume that is still empty starts with

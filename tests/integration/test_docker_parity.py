@@ -291,3 +291,19 @@ def test_cp_refuses_what_it_cannot_do_right(no_leaks, tmp_path):
     finally:
         bx("rm", "-v", "cp-ro", check=0)
         bx("volume", "rm", "cp-ro-vol", check=0)
+
+
+def test_inspect_host_config_of_network_flags(no_leaks):
+    """`docker create --dns 1.1.1.1 --add-host a:1.2.3.4 --read-only busybox` records these in
+    HostConfig; without them Docker has [] for the DNS lists and null for ExtraHosts."""
+    bx = no_leaks
+    bx("create", "--name", "hc-set", "--dns", "1.1.1.1", "--add-host", "a:1.2.3.4", "--read-only", "busybox", check=0)
+    bx("create", "--name", "hc-none", "busybox", check=0)
+    try:
+        fmt = "{{json .HostConfig.NetworkMode}} {{json .HostConfig.Dns}} {{json .HostConfig.DnsSearch}} " \
+              "{{json .HostConfig.DnsOptions}} {{json .HostConfig.ExtraHosts}} {{json .HostConfig.ReadonlyRootfs}}"
+        f = lambda box: bx("inspect", "-f", fmt, box, check=0).stdout.decode().strip()
+        assert f("hc-set") == '"default" ["1.1.1.1"] [] [] ["a:1.2.3.4"] true'
+        assert f("hc-none") == '"default" [] [] [] null false'
+    finally:
+        bx("rm", "hc-set", "hc-none", check=0)
