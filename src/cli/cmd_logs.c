@@ -38,11 +38,41 @@ struct logs_opts {
 	bool timestamps;
 };
 
-/* A --since/--until value: "42m", "1h30m", "10s" ago -> ns; unix
- * seconds[.frac]; RFC 3339. flag names the option in the error. */
+/* Docker's local-time forms: "2006-01-02", "2006-01-02T15:04:05[.frac]"
+ * (the host's time zone). -1 if s is not one. */
+static long long local_time_ns(const char *s)
+{
+	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct tm tm = {0};
+		const char *end = strptime(s, forms[i], &tm);
+		if (!end)
+			continue;
+		double frac = 0;
+		if (i == 0 && *end == '.') {
+			char *fend;
+			frac = strtod(end, &fend);
+			end = fend;
+		}
+		if (*end)
+			continue;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		if (t < 0)
+			return -1;
+		return (long long)t * 1000000000LL + (long long)(frac * 1e9);
+	}
+	return -1;
+}
+
+/* A --since/--until value: "42m", "1h30m", "10s" ago -> ns (a negative one
+ * is ahead); unix seconds[.frac]; RFC 3339; Docker's local-time dates.
+ * flag names the option in the error. */
 static int parse_log_time(const char *flag, const char *s, long long *out, struct bx_err *err)
 {
 	long long t = bx_log_time_parse(s);
+	if (t < 0)
+		t = local_time_ns(s);
 	if (t >= 0) {
 		*out = t;
 		return 0;
@@ -54,7 +84,8 @@ static int parse_log_time(const char *flag, const char *s, long long *out, struc
 		return 0;
 	}
 	long long dur = 0;
-	const char *p = s;
+	bool ahead = *s == '-';
+	const char *p = s + ahead;
 	while (*p) {
 		long long n = strtoll(p, &end, 10);
 		if (end == p || n < 0)
@@ -66,9 +97,9 @@ static int parse_log_time(const char *flag, const char *s, long long *out, struc
 			goto bad;
 		p = end + 1;
 	}
-	if (p == s)
+	if (p == s + ahead)
 		goto bad;
-	*out = bx_real_ns() - dur * 1000000000LL;
+	*out = bx_real_ns() + (ahead ? dur : -dur) * 1000000000LL;
 	return 0;
 bad:
 	return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
@@ -269,9 +300,7 @@ int cmd_logs(int argc, char **argv)
 		case OPT_UNTIL:
 			if (parse_log_time("until", val, &o.until_ns, &err) < 0)
 				return bx_cli_report(&err);
-			if (!o.until_ns)
-				o.until_ns = 1; /* "0": before the epoch, so nothing */
-			break;
+			break; /* "0" is no end, as in Docker 20.10 */
 		case OPT_HELP:
 			bx_args_usage("boxvm logs [OPTIONS] BOX", "Fetch the logs of a box.", logs_opts);
 			return 0;

@@ -50,6 +50,13 @@ def test_detached_logs_follow_and_stop_with_trap(no_leaks):
     out, _ = follow.communicate(timeout=60)  # -f ends when the box does
     assert b"tick 0" in out and out.endswith(b"got term\n")
     assert bx("wait", "web", check=0).stdout == b"7\n"
+    # Docker 20.10's other time forms: local dates, "0" (no end), a non-number --tail (all lines)
+    everything = logs(bx, "web")
+    assert logs(bx, "web", "--since", "2000-01-01") == everything
+    assert logs(bx, "web", "--since", "2000-01-01T00:00:00") == everything
+    assert logs(bx, "web", "--until", "0") == everything
+    assert logs(bx, "web", "--until", "2000-01-01") == ""
+    assert logs(bx, "web", "--tail", "abc") == everything
     st = inspect(bx, box_id[:8])
     assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 7 and not st["State"]["Running"]
     assert st["Name"] == "/web" and st["Id"] == box_id
