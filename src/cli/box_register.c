@@ -25,6 +25,8 @@ void cli_box_lc_free(struct cli_box_lc *lc)
 {
 	bx_strv_free(lc->labels);
 	lc->labels = NULL;
+	bx_strv_free(lc->log_opts);
+	lc->log_opts = NULL;
 	bx_store_op_end(lc->op_fd);
 	lc->op_fd = -1;
 	bx_run_record_free(&lc->rec);
@@ -127,14 +129,15 @@ static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, 
 			 lc->labels[i]);
 		json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
 	}
-	char maxsize[32] = "", maxfile[16];
-	if (lc->cfg.log.max_size)
-		snprintf(maxsize, sizeof(maxsize), "%lld", lc->cfg.log.max_size);
-	snprintf(maxfile, sizeof(maxfile), "%d", lc->cfg.log.max_file);
+	/* as given, as Docker records them ({} for none); boxconfig.c parses them again at each start */
 	json_t *logcfg = json_object();
-	if (maxsize[0])
-		json_object_set_new(logcfg, "max-size", json_string(maxsize));
-	json_object_set_new(logcfg, "max-file", json_string(maxfile));
+	for (size_t i = 0; lc->log_opts && lc->log_opts[i]; i++) {
+		const char *eq = strchr(lc->log_opts[i], '=');
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - lc->log_opts[i]) : 0, lc->log_opts[i]);
+		if (eq)
+			json_object_set_new(logcfg, key, json_string(eq + 1));
+	}
 	/* as given (--stop-signal, else the image's), "" for neither: the
 	 * signal in effect is parsed from it again at each stop (boxconfig.c) */
 	const char *sig = lc->stop_signal ? lc->stop_signal : img->config.stop_signal ? img->config.stop_signal : "";

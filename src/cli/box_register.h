@@ -25,6 +25,7 @@ struct cli_box_lc {
 	int op_fd;                 /* the store operation from reserve to record (bx_store_op_begin) */
 	struct bx_run_record rec;  /* Config.Env, Entrypoint, Cmd as Docker records them */
 	long long nano_cpus;       /* --cpus as given (HostConfig.NanoCpus; 0: not given) */
+	char **log_opts;           /* --log-opt K=V as given (HostConfig.LogConfig.Config), NULL-terminated */
 	json_t *mounts_view;       /* Mounts, Binds, Volumes, Tmpfs (mounts_view.h); NULL: none */
 	json_t *host_config;       /* more of HostConfig as given (network, DNS, hosts, read-only); NULL: none */
 };

@@ -251,6 +251,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 		case OPT_LOG_OPT:
 			if (bx_log_opt_parse(val, &lc->cfg.log, &err) < 0)
 				return flag_error(&err);
+			cli_strv_append(&lc->log_opts, val);
 			break;
 		case OPT_STOP_TIMEOUT:
 			if (parse_stop_timeout(val, &lc->stop_timeout, &err) < 0)

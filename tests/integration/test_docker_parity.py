@@ -305,5 +305,10 @@ def test_inspect_host_config_of_network_flags(no_leaks):
         f = lambda box: bx("inspect", "-f", fmt, box, check=0).stdout.decode().strip()
         assert f("hc-set") == '"default" ["1.1.1.1"] [] [] ["a:1.2.3.4"] true'
         assert f("hc-none") == '"default" [] [] [] null false'
+        # --log-opt as given ({} when none), as Docker records them
+        assert bx("inspect", "-f", "{{json .HostConfig.LogConfig.Config}}", "hc-none", check=0).stdout == b"{}\n"
+        bx("create", "--name", "hc-log", "--log-opt", "max-size=1m", "busybox", check=0)
+        assert bx("inspect", "-f", "{{json .HostConfig.LogConfig.Config}}", "hc-log", check=0).stdout == \
+            b'{"max-size":"1m"}\n'
     finally:
-        bx("rm", "hc-set", "hc-none", check=0)
+        bx("rm", "hc-set", "hc-none", "hc-log", check=0)
