@@ -29,31 +29,11 @@ void cli_netmount_free(struct cli_netmount *nm)
 	nm->mounts_view = NULL;
 }
 
+/* after cli_netmount_check: nm->network_on and nm->ports are parsed */
 static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct bx_box_opts *bo, struct bx_err *err)
 {
-	bool network = true;
-	if (nm->network && bx_network_parse(nm->network, &network, err) < 0)
-		return -1;
-	/* a -p range counts one port per port */
-	size_t nports = 0;
-	for (char **s = nm->publish; s && *s; s++) {
-		int k = bx_publish_parse(*s, &nm->ports[nports], BX_MAX_PORTS - (int)nports, err);
-		if (k < 0)
-			return -1;
-		nports += (size_t)k;
-	}
-	if (nports && !network)
-		return bx_fail(err, 0, "conflicting options: port publishing and the container type network mode "
-				       "(--network none has no ports to publish)");
-	for (char **d = nm->dns; d && *d; d++)
-		if (bx_dns_parse(*d, err) < 0)
-			return -1;
-	for (char **d = nm->dns_search; d && *d; d++)
-		if (bx_dns_search_parse(*d, err) < 0)
-			return -1;
-	for (char **d = nm->dns_options; d && *d; d++)
-		if (bx_dns_option_parse(*d, err) < 0)
-			return -1;
+	bool network = nm->network_on;
+	size_t nports = (size_t)nm->nports;
 	size_t nhosts = count(nm->add_hosts);
 	char **lines = calloc(nhosts + 1, sizeof(char *));
 	if (!lines)
@@ -139,7 +119,7 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 	return 0;
 }
 
-int cli_netmount_check(const struct cli_netmount *nm, struct bx_err *err)
+int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err)
 {
 	for (char **v = nm->volumes; v && *v; v++) {
 		struct bx_mount_req r;
@@ -151,17 +131,20 @@ int cli_netmount_check(const struct cli_netmount *nm, struct bx_err *err)
 		if (bx_tmpfs_flag_parse(*t, &r, err) < 0)
 			return -1;
 	}
-	bool network;
-	if (nm->network && bx_network_parse(nm->network, &network, err) < 0)
+	nm->network_on = true;
+	if (nm->network && bx_network_parse(nm->network, &nm->network_on, err) < 0)
 		return -1;
-	struct bx_port ports[BX_MAX_PORTS];
-	size_t nports = 0;
+	/* a -p range counts one port per port */
+	nm->nports = 0;
 	for (char **s = nm->publish; s && *s; s++) {
-		int k = bx_publish_parse(*s, &ports[nports], BX_MAX_PORTS - (int)nports, err);
+		int k = bx_publish_parse(*s, &nm->ports[nm->nports], BX_MAX_PORTS - nm->nports, err);
 		if (k < 0)
 			return -1;
-		nports += (size_t)k;
+		nm->nports += k;
 	}
+	if (nm->nports && !nm->network_on)
+		return bx_fail(err, 0, "conflicting options: port publishing and the container type network mode "
+				       "(--network none has no ports to publish)");
 	for (char **d = nm->dns; d && *d; d++)
 		if (bx_dns_parse(*d, err) < 0)
 			return -1;

@@ -20,8 +20,10 @@ struct cli_netmount {
 	const char *network;  /* NULL: default */
 	const char *hostname; /* NULL: the short box ID */
 	bool read_only;
-	/* filled by cli_netmount_apply; bo points into these */
+	/* filled by cli_netmount_check (network_on, ports) and _apply; bo points into these */
+	bool network_on;
 	struct bx_port ports[BX_MAX_PORTS];
+	int nports;
 	struct bx_share shares[BX_MAX_SHARES];
 	struct bx_mount_req *reqs; /* -v and --tmpfs in mount order (nreqs), resolved into shares */
 	size_t nreqs;
@@ -39,7 +41,7 @@ void cli_netmount_free(struct cli_netmount *nm);
  * ReadonlyRootfs as Docker records these flags. */
 json_t *cli_netmount_host_config(const struct cli_netmount *nm);
 /* The pure part alone: every flag well-formed (what Docker's client checks). */
-int cli_netmount_check(const struct cli_netmount *nm, struct bx_err *err);
+int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err);
 /* Once the box's root exists: each volume that is still empty starts with
  * a copy of what the image has at its target (bx_volume_populate). */
 int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, struct bx_err *err);
