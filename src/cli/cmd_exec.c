@@ -78,6 +78,8 @@ static int add_env_file(struct bx_spec *spec, const char *path, struct bx_err *e
 /* -e NAME copies the caller's value; an unset NAME is left out (Docker). */
 static int add_env(struct bx_spec *spec, const char *v, struct bx_err *err)
 {
+	if (!*v || *v == '=') /* Docker's client: a usage error (125) */
+		return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "invalid environment variable '%s': expected NAME=VALUE or NAME", v);
 	if (strchr(v, '='))
 		return set_env(spec, v, err);
 	const char *val = getenv(v);

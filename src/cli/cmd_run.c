@@ -241,7 +241,13 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 			break;
 		case OPT_NAME: lc->name = val; break;
 		case OPT_STOP_SIGNAL: lc->stop_signal = val; break;
-		case OPT_LABEL: cli_strv_append(&lc->labels, val); break;
+		case OPT_LABEL:
+			if (!*val || *val == '=') {
+				bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", val);
+				return flag_error(&err);
+			}
+			cli_strv_append(&lc->labels, val);
+			break;
 		case OPT_PULL: pull_policy = val; break;
 		case OPT_PLATFORM: platform = val; break;
 		case OPT_RESTART:

@@ -57,7 +57,8 @@ def test_errors_exit_1_outside_run(created):
 
 def test_flag_errors_exit_125_everywhere(bx):
     for args in (("ps", "--bogus"), ("rm", "--bogus", "x"), ("ps", "-n"), ("run", "--bogus", "busybox"),
-                 ("create", "--bogus", "busybox"), ("-x",), ("ps", "-n", "abc")):
+                 ("create", "--bogus", "busybox"), ("-x",), ("ps", "-n", "abc"), ("create", "--label", "=x", "busybox"),
+                 ("exec", "-e", "=x", "nosuch", "true"), ("stop", "-t", "abc", "nosuch"), ("version", "--bogus")):
         assert code(bx, *args) == 125, args
     # a flag value Docker's client refuses is 125 in `create` too (its daemon's errors exit 1)
     for flags in (("-m", "abc"), ("--cpus", "abc"), ("-p", "abc"), ("--stop-timeout", "abc"),
