@@ -37,6 +37,8 @@ LIB_SRC   := $(wildcard src/lib/*.c) $(wildcard src/proto/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 # talking to a running box (shim, attach, exec, terminals): the CLI's and boxvm-runtime's
 CLIENT_SRC := $(wildcard src/client/*.c)
+# box control (start, stop, pause, signals, attach) for every front end
+BOX_SRC := $(wildcard src/box/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/lib/err.c
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -45,6 +47,7 @@ RUNTIME_SRC := $(wildcard src/runtime/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
+BOX_OBJ := $(BOX_SRC:%.c=$(BUILD)/obj/%.o)
 # the CLI's commands and views without main(), for unit tests
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
@@ -78,12 +81,16 @@ $(BUILD)/libboxvm-client.a: $(CLIENT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libboxvm-box.a: $(BOX_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/libboxvm-cli.a: $(CLI_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
 
 $(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
@@ -98,7 +105,7 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) -lcmocka

@@ -10,7 +10,8 @@ allowed() {
 	proto) echo "proto lib/err.h" ;;
 	lib) echo "lib proto" ;;
 	client) echo "client lib proto" ;;
-	cli) echo "cli client lib proto" ;;
+	box) echo "box client lib proto" ;;
+	cli) echo "cli box client lib proto" ;;
 	runtime) echo "runtime client lib proto" ;;
 	shim) echo "shim lib proto" ;;
 	agent) echo "agent proto lib/err.h" ;;

@@ -26,9 +26,9 @@ static int kill_one(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		return -1;
 	if (!bx_box_status_live(rec->status))
 		return bx_fail(err, 0, "cannot kill box %s: it is not running", ref);
-	if ((sig == SIGKILL || sig == cfg.stop_signal) && cli_box_mark_stopped(rec, err) < 0)
+	if ((sig == SIGKILL || sig == cfg.stop_signal) && bx_box_mark_stopped(rec, err) < 0)
 		return -1;
-	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? cli_box_kill_vm(rec, err) : cli_box_signal(rec, sig, err);
+	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? bx_box_kill_vm(rec, err) : bx_box_signal(rec, sig, err);
 }
 
 int cmd_kill(int argc, char **argv)

@@ -16,13 +16,13 @@ static const struct bx_opt pause_opts[] = {
 
 static int pause_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
 {
-	return cli_box_pause(ref, rec, true, err);
+	return bx_box_pause(ref, rec, true, err);
 }
 
 static int unpause_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx,
 		       struct bx_err *err)
 {
-	return cli_box_pause(ref, rec, false, err);
+	return bx_box_pause(ref, rec, false, err);
 }
 
 static int pause_or_unpause(int argc, char **argv, bool pause)

@@ -42,22 +42,22 @@ static int remove_once(const struct bx_paths *p, const char *ref, struct bx_box_
 {
 	bool force = o->force;
 	struct bx_box_record rec = *r;
-	if (!cli_box_not_running(&rec, NULL)) {
+	if (!bx_box_not_running(&rec, NULL)) {
 		if (!force)
 			return bx_fail(err, 0, "cannot remove box %s: it is running; stop it first or use rm -f", ref);
 		/* no restart after this, then the VM dies (137) */
-		if (cli_box_mark_stopped(&rec, err) < 0)
+		if (bx_box_mark_stopped(&rec, err) < 0)
 			return -1;
 		_cleanup_close_ int shim = bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
 		struct bx_err e2;
-		cli_box_kill_vm(&rec, &e2);
-		int w = bx_state_wait(rec.box_dir, cli_box_not_running, NULL, 30000, &rec, err);
+		bx_box_kill_vm(&rec, &e2);
+		int w = bx_state_wait(rec.box_dir, bx_box_not_running, NULL, 30000, &rec, err);
 		if (w == 0)
 			return bx_fail(err, 0, "box %s did not stop within 30 s of being killed", ref);
 		if (w < 0 && err->errnum != ENOENT)
 			return -1;
 		/* removed means no process of the box is left: its shim finishes first */
-		if (cli_box_wait_shim_gone(shim, ref, err) < 0)
+		if (bx_box_wait_shim_gone(shim, ref, err) < 0)
 			return -1;
 		if (w < 0)
 			return 0; /* --rm removed it already */

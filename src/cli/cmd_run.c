@@ -357,7 +357,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	}
 	/* returns once the box's shim has cleaned up after it (with --rm,
 	 * removed it) and exited */
-	rc = cli_box_attach(&vm, ro->stdin_open, &detach_keys, &err);
+	rc = bx_box_attach(&vm, ro->stdin_open, &detach_keys, &err);
 	if (rc < 0)
 		rc = bx_cli_report(&err);
 	goto out;

@@ -66,7 +66,7 @@ int cmd_start(int argc, char **argv)
 			printf("%s\n", argv[i]); /* Docker: starting a running box is a no-op that succeeds */
 			continue;
 		}
-		int code = cli_box_start(&p, &rec, attach || interactive, interactive, &err);
+		int code = bx_box_start(&p, &rec, attach || interactive, interactive, &err);
 		if (code < 0) {
 			rc = bx_cli_report(&err);
 			continue;

@@ -30,11 +30,11 @@ static int stop_one(const struct bx_paths *p, const char *ref, struct bx_box_rec
 	const struct stop_req *q = ctx;
 	struct bx_box_config cfg;
 	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0 ||
-	    cli_box_stop(rec, q->sig ? q->sig : cfg.stop_signal, q->timeout >= 0 ? q->timeout : cfg.stop_timeout, err) < 0)
+	    bx_box_stop(rec, q->sig ? q->sig : cfg.stop_signal, q->timeout >= 0 ? q->timeout : cfg.stop_timeout, err) < 0)
 		return -1;
 	if (!q->restart)
 		return 0;
-	return bx_state_lookup(p, rec->id, rec, err) < 0 || cli_box_start(p, rec, false, false, err) < 0 ? -1 : 0;
+	return bx_state_lookup(p, rec->id, rec, err) < 0 || bx_box_start(p, rec, false, false, err) < 0 ? -1 : 0;
 }
 
 static int stop_or_restart(int argc, char **argv, bool restart)

@@ -54,7 +54,7 @@ static int boot_box(const struct bx_paths *p, struct bx_box_record *r, struct bx
 		goto fail;
 	if (!bx_restart_at_boot(&cfg.restart, r->manually_stopped, r->started_ns != 0))
 		return 0;
-	if (cli_box_start(p, r, false, false, &e) < 0) {
+	if (bx_box_start(p, r, false, false, &e) < 0) {
 		if (started_meanwhile(r))
 			return 0;
 		goto fail;

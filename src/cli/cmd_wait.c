@@ -20,7 +20,7 @@ static const struct bx_opt wait_opts[] = {
 static bool run_over(const struct bx_box_record *r, void *ctx)
 {
 	long long started = *(long long *)ctx;
-	return cli_box_not_running(r, NULL) || r->finished_ns > started;
+	return bx_box_not_running(r, NULL) || r->finished_ns > started;
 }
 
 int cmd_wait(int argc, char **argv)
