@@ -1,3 +1,4 @@
+/* Docker-style flag parsing (args.h). */
 #include "args.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The loop of the CLI's multi-box commands (stop, kill, pause, rm, ...) (box_ctl.h). */
 #include "box_ctl.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* What `run` and `create` add to a box beyond its VM (box_register.h). */
 #include "box_register.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* How boxes are shown (box_view.h). */
 #include "box_view.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* boxvm images [-q] [--no-trunc] [--digests] [--format ...] [REPOSITORY[:TAG]]: the image listing, Docker's columns. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* boxvm load [-i FILE] [-q]: images from a docker-save or OCI-layout archive (file or stdin). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* The host's half of `boxvm cp` (cp_host.h). */
 #include "cp_host.h"
 
 #include <errno.h>

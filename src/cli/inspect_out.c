@@ -1,3 +1,4 @@
+/* What every `inspect` command (box, image, volume) prints (inspect_out.h). */
 #include "inspect_out.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* How `boxvm stats` shows a box (pure) (stats_view.h). */
 #include "stats_view.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Docker's listing tables (`ps`, `images`, `volume ls`) (table.h). */
 #include "table.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* Running a process in a running box through its shim's exec.sock (exec_client.h). */
 #include "exec_client.h"
 
 #include <errno.h>

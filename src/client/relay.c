@@ -1,3 +1,4 @@
+/* The client end of an interactive session: stdio as session messages (relay.h). */
 #include "relay.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The CLI side of a box's shim (shim_client.h). */
 #include "shim_client.h"
 
 #include <errno.h>

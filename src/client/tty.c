@@ -1,3 +1,4 @@
+/* The host terminal during an interactive session (tty.h). */
 #include "tty.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Docker's detach keys (default Ctrl-P Ctrl-Q) (tty_keys.h). */
 #include "tty_keys.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* Creating a box on disk (box.h). */
 #include "box.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Box identity (boxid.h). */
 #include "boxid.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* A log file with a size ceiling, for a guest's console and QEMU's stderr (capfile.h). */
 #include "capfile.h"
 
 #include <errno.h>

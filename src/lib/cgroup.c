@@ -1,3 +1,4 @@
+/* QEMU's own memory cgroup (cgroup.h). */
 #include "cgroup.h"
 
 #include <errno.h>

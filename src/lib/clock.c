@@ -1,3 +1,4 @@
+/* The two clocks (clock.h). */
 #include "clock.h"
 
 #include <time.h>

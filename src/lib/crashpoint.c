@@ -1,3 +1,4 @@
+/* Fault injection for the crash-consistency tests (issue 11) (crashpoint.h). */
 #include "crashpoint.h"
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* One error convention for all of boxvm (host and guest) (err.h). */
 #include "err.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The one trace a --rm box leaves (keptlog.h). */
 #include "keptlog.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* How a box's -v/--tmpfs mounts are shown by inspect, in Docker's shapes (pure) (mounts_view.h). */
 #include "mounts_view.h"
 
 #include <stdio.h>

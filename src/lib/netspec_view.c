@@ -1,3 +1,4 @@
+/* How a box's published ports are shown, in Docker's shapes (pure) (netspec_view.h). */
 #include "netspec_view.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Where boxvm keeps things (paths.h). */
 #include "paths.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* The one-line replies boxvm's own processes send each other: "ok" or "error CODE: message" (reply.h). */
 #include "reply.h"
 
 #include <errno.h>

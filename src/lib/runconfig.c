@@ -1,3 +1,4 @@
+/* Docker's rules for turning an image config plus `run` flags into the process to start (runconfig.h). */
 #include "runconfig.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Text from an untrusted peer (a guest's errors, its console) made safe for a terminal or a log line (safetext.h). */
 #include "safetext.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* The subset of Go templates Docker users write in --format (pure) (template.h). */
 #include "template.h"
 
 #include <ctype.h>

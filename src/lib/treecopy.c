@@ -1,3 +1,4 @@
+/* Copying trees that come from a box or an image by fd, following nothing (treecopy.h). */
 #include "treecopy.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* Dynamic user ids for the boxes' QEMU processes (uidpool.h). */
 #include "uidpool.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* AF_UNIX stream sockets between boxvm's own processes (CLI, shim, runtime) (unixsock.h). */
 #include "unixsock.h"
 
 #include <errno.h>

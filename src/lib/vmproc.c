@@ -1,3 +1,4 @@
+/* The QEMU process of a running box, for host-side accounting (boxvm stats) (vmproc.h). */
 #include "vmproc.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Wire frames of the host<->guest mux over one virtio-serial port (frame.h). */
 #include "frame.h"
 
 void bx_frame_encode_hdr(uint8_t out[BX_FRAME_HDR_SIZE], uint32_t chan, uint8_t type, uint32_t len)

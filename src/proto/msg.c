@@ -1,3 +1,4 @@
+/* Session messages carried inside one mux channel (a byte stream) (msg.h). */
 #include "msg.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Channel multiplexer over one byte stream (mux.h). */
 #include "mux.h"
 
 #include <errno.h>

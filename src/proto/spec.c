@@ -1,3 +1,4 @@
+/* Process spec (spec.h). */
 #include "spec.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The payload of BX_M_STATS_REPLY (src/proto/msg.h) (stats.h). */
 #include "stats.h"
 
 static void put_u64(uint8_t *p, uint64_t v)

@@ -1,3 +1,4 @@
+/* Pure pieces of starting a process (exec.h). */
 #include "exec.h"
 
 #include <errno.h>

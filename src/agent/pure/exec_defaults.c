@@ -1,3 +1,4 @@
+/* What an exec/pty session inherits from its box, as `docker exec` does (exec_defaults.h). */
 #include "exec_defaults.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* The guest's numbers for `boxvm stats`, parsed from /proc text (procstats.h). */
 #include "procstats.h"
 
 #include <ctype.h>

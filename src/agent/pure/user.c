@@ -1,3 +1,4 @@
+/* Resolve a Docker-style user spec against the box's /etc/passwd and /etc/group text (user.h). */
 #include "user.h"
 
 #include <limits.h>
