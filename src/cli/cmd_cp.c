@@ -429,6 +429,10 @@ int cmd_cp(int argc, char **argv)
 		return bx_cli_report(&err);
 	}
 	const char *bpath = s_in_box ? spath : dpath;
+	if (strlen(s) >= PATH_MAX || strlen(d) >= PATH_MAX) { /* never cut: a shorter path names another file */
+		bx_fail(&err, ENAMETOOLONG, "cp: a path is too long");
+		return bx_cli_report(&err);
+	}
 	if (!*bpath) {
 		bx_fail(&err, 0, "cp: the path in the box is empty");
 		return bx_cli_report(&err);

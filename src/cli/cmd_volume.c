@@ -2,6 +2,7 @@
  * (see lib/mounts.h). A volume referenced by any box (running or not) cannot
  * be removed, as in Docker; prune removes every unreferenced one. */
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -63,27 +64,22 @@ static int by_name(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-/* bytes a volume's files take (Docker's "reclaimed space"); 0 if unreadable */
+/* bytes a volume's files take (Docker's "reclaimed space"). The tree is
+ * the guest's work: walked without following links or leaving the
+ * filesystem, with nftw's bounded fds instead of a recursion of our own. */
+static long long tree_total;
+static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type == FTW_F)
+		tree_total += st->st_size;
+	return 0;
+}
+
 static long long tree_bytes(const char *path)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return 0;
-	long long n = S_ISDIR(st.st_mode) ? 0 : st.st_size;
-	if (!S_ISDIR(st.st_mode))
-		return n;
-	DIR *d = opendir(path);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char sub[PATH_MAX];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    bx_path_join(sub, sizeof(sub), NULL, "%s/%s", path, e->d_name) < 0)
-			continue;
-		n += tree_bytes(sub);
-	}
-	if (d)
-		closedir(d);
-	return n;
+	tree_total = 0;
+	nftw(path, add_size, 32, FTW_PHYS | FTW_MOUNT);
+	return tree_total;
 }
 
 static void usage(void)

@@ -166,8 +166,8 @@ int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct
 		       struct bx_box_opts *bo, struct bx_err *err)
 {
 	spec->read_only = nm->read_only;
-	/* every pure check first, then the host side effects (ports probed, volumes/dirs created) */
-	if (cli_netmount_check(nm, err) < 0 || apply_network(nm, spec, bo, err) < 0)
+	/* cli_netmount_check ran first (the pure part); now the host side effects (ports probed, volumes/dirs created) */
+	if (apply_network(nm, spec, bo, err) < 0)
 		return -1;
 	return apply_mounts(p, nm, spec, bo, err);
 }

@@ -30,8 +30,8 @@ struct cli_netmount {
 	json_t *mounts_view;       /* inspect's Mounts, Binds, Volumes, Tmpfs (mounts_view.h) */
 };
 
-/* Validate every flag (malformed -p/-v, unknown network, port in use: errors,
- * nothing created), reserve host ports, create missing volumes and bind
+/* After cli_netmount_check: reserve host ports (one in use: an error,
+ * nothing created), create missing volumes and bind
  * directories, and fill the spec (network, /etc files, mounts, read-only)
  * and the box options (ports, shares). spec->hostname must be set. */
 int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
