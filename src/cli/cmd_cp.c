@@ -429,7 +429,8 @@ int cmd_cp(int argc, char **argv)
 		return bx_cli_report(&err);
 	}
 	const char *bpath = s_in_box ? spath : dpath;
-	if (strlen(s) >= PATH_MAX || strlen(d) >= PATH_MAX) { /* never cut: a shorter path names another file */
+	/* never cut: a shorter path names another file */
+	if (strlen(s_in_box ? spath : s) >= PATH_MAX || strlen(d_in_box ? dpath : d) >= PATH_MAX) {
 		bx_fail(&err, ENAMETOOLONG, "cp: a path is too long");
 		return bx_cli_report(&err);
 	}
