@@ -33,25 +33,29 @@ endif
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 HOST_CFLAGS += -DBOXVM_VERSION='"$(VERSION)"'
 
-LIB_SRC   := $(wildcard src/lib/*.c) $(wildcard src/proto/*.c)
+# Each folder of src/ is one layer, built as its own static library; a layer
+# uses only the layers listed after it (scripts/check-layers.sh enforces it):
+#   cli, runtime -> box -> client -> store -> vm -> image -> proto -> common
+# The shim uses store and below; the agent only proto and common/err.c.
+LAYERS := box client store vm image proto common
+layer_src = $(wildcard src/$(1)/*.c) $(wildcard src/$(1)/*/*.c)
+layer_lib = $(BUILD)/libboxvm-$(1).a
+# link order: higher layers first (static libraries resolve left to right)
+LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
+CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
 CLI_SRC   := $(wildcard src/cli/*.c)
-# talking to a running box (shim, attach, exec, terminals): the CLI's and boxvm-runtime's
-CLIENT_SRC := $(wildcard src/client/*.c)
-# box control (start, stop, pause, signals, attach) for every front end
-BOX_SRC := $(wildcard src/box/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
-AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/lib/err.c
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c
+UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
-BOX_OBJ := $(BOX_SRC:%.c=$(BUILD)/obj/%.o)
 # the CLI's commands and views without main(), for unit tests
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+# the runtime's config.json mapping without main(), for unit tests
+RUNTIME_LIB_OBJ := $(filter-out $(BUILD)/obj/src/runtime/main.o,$(RUNTIME_OBJ))
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/agent-obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 # the agent's pure modules (no PID-1 side effects) are unit-tested with the host compiler too
@@ -73,30 +77,29 @@ $(BUILD)/agent-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(AGENT_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libboxvm.a: $(LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/libboxvm-client.a: $(CLIENT_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/libboxvm-box.a: $(BOX_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+define layer_rule
+$(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call layer_src,$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
 $(BUILD)/libboxvm-cli.a: $(CLI_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/libboxvm-runtime.a: $(RUNTIME_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/boxvm: $(CLI_OBJ) $(LAYER_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(LAYER_LIBS) $(HOST_LIBS)
 
-$(BUILD)/boxvm-shim: $(SHIM_OBJ) $(BUILD)/libboxvm.a
-	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(BUILD)/libboxvm.a $(HOST_LIBS) $(SHIM_LIBS)
+$(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(LAYER_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(RUNTIME_OBJ) $(LAYER_LIBS) $(HOST_LIBS)
+
+$(BUILD)/boxvm-shim: $(SHIM_OBJ) $(CORE_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(CORE_LIBS) $(HOST_LIBS) $(SHIM_LIBS)
 
 $(BUILD)/boxvm-agent: $(AGENT_OBJ)
 	$(MUSL_CC) -static -o $@ $(AGENT_OBJ)
@@ -105,7 +108,7 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) -lcmocka
@@ -143,8 +146,8 @@ fuzz-build:
 
 fuzz-bins: $(FUZZ_BIN)
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libboxvm.a
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(BUILD)/libboxvm.a $(HOST_LIBS)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS) $(HOST_LIBS)
 
 fuzz-regress: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \

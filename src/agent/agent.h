@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
 #include "../proto/spec.h"

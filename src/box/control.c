@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/boxconfig.h"
-#include "../lib/crashpoint.h"
-#include "../lib/vmspec.h"
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
+#include "../common/crashpoint.h"
+#include "../store/boxconfig.h"
+#include "../vm/vmspec.h"
 
 static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
 {

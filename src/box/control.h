@@ -6,9 +6,9 @@
 
 #include <stdbool.h>
 
-#include "../lib/err.h"
-#include "../lib/paths.h"
-#include "../lib/state.h"
+#include "../common/err.h"
+#include "../common/paths.h"
+#include "../store/state.h"
 
 /* Deliver sig to the box's main process (through the guest agent). */
 int bx_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err);

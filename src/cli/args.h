@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 #include "cli.h"
 
 /* The exit_code bx_args_next gives a flag it cannot parse (unknown, missing

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/logfile.h"
-#include "../lib/netspec_view.h"
-#include "../lib/vmspec.h"
+#include "../box/netspec_view.h"
+#include "../store/logfile.h"
+#include "../vm/vmspec.h"
 #include "args.h"
 #include "inspect_out.h"
 

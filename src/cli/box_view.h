@@ -8,8 +8,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "../lib/err.h"
-#include "../lib/state.h"
+#include "../common/err.h"
+#include "../store/state.h"
 
 /* Docker's units.HumanDuration ("Less than a second", "5 seconds", "About a minute", ...). */
 void cli_human_duration(long long ns, char *out, size_t size);

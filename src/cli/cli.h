@@ -3,7 +3,7 @@
 #ifndef BOXVM_CLI_H
 #define BOXVM_CLI_H
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 int cmd_run(int argc, char **argv);
 /* network and volumes (issue 6) */

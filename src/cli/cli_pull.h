@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../lib/err.h"
-#include "../lib/image.h"
-#include "../lib/paths.h"
+#include "../common/err.h"
+#include "../common/paths.h"
+#include "../image/image.h"
 
 /* platform NULL: linux/amd64. Progress and status lines go to out. */
 int cli_pull_image(const struct bx_paths *p, const char *ref, const char *platform, bool quiet, FILE *out,

@@ -4,13 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/vmspec.h"
-#include "args.h"
-#include "cli.h"
 #include "../client/exec_client.h"
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
+#include "../common/paths.h"
+#include "../vm/vmspec.h"
+#include "args.h"
+#include "cli.h"
 
 enum { OPT_NO_STDIN, OPT_DETACH_KEYS, OPT_HELP };
 static const struct bx_opt attach_opts[] = {

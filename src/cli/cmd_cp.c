@@ -28,15 +28,15 @@
 
 #include <jansson.h>
 
-#include "../lib/paths.h"
-#include "../lib/tar_extract.h"
-#include "../lib/vmspec.h"
-#include "../lib/rootfs.h"
-#include "../lib/state.h"
-#include "cli.h"
-#include "args.h"
-#include "cp_host.h"
 #include "../client/exec_client.h"
+#include "../common/paths.h"
+#include "../common/tar_extract.h"
+#include "../image/rootfs.h"
+#include "../store/state.h"
+#include "../vm/vmspec.h"
+#include "args.h"
+#include "cli.h"
+#include "cp_host.h"
 
 /* guest side, box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or
  * -chf for -L), $4 "." for the contents of $1/$2 */

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/runconfig.h"
+#include "../box/runconfig.h"
+#include "../client/exec_client.h"
 #include "args.h"
 #include "cli.h"
-#include "../client/exec_client.h"
 
 enum { OPT_INTERACTIVE, OPT_TTY, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_TIMEOUT, OPT_HELP, OPT_DETACH, OPT_ENV_FILE };
 static const struct bx_opt exec_opts[] = {

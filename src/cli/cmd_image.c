@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/image_gc.h"
+#include "../store/image_gc.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"

@@ -6,12 +6,12 @@
 
 #include <jansson.h>
 
-#include "../lib/image.h"
+#include "../image/image.h"
 #include "args.h"
-#include "../lib/template.h"
 #include "cli.h"
 #include "stats_view.h"
 #include "table.h"
+#include "template.h"
 
 enum { OPT_QUIET, OPT_NO_TRUNC, OPT_DIGESTS, OPT_FORMAT, OPT_HELP };
 static const struct bx_opt images_opts[] = {

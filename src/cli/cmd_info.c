@@ -11,11 +11,11 @@
 
 #include <jansson.h>
 
-#include "../lib/image.h"
-#include "../lib/kernel.h"
-#include "../lib/paths.h"
-#include "../lib/state.h"
-#include "../lib/vmspec.h"
+#include "../common/paths.h"
+#include "../image/image.h"
+#include "../store/state.h"
+#include "../vm/kernel.h"
+#include "../vm/vmspec.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"

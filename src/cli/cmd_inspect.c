@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../lib/state.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"

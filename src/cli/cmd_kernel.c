@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
+#include "../common/paths.h"
 #include "cli.h"
 
 int cmd_kernel(int argc, char **argv)

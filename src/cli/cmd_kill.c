@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "../lib/boxconfig.h"
-#include "../lib/state.h"
+#include "../store/boxconfig.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

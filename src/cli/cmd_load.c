@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/image.h"
-#include "../lib/state.h"
+#include "../image/image.h"
+#include "../store/state.h"
 #include "args.h"
 #include "cli.h"
 
@@ -82,7 +82,7 @@ int cmd_load(int argc, char **argv)
 		return bx_cli_report(&err);
 	char spooled[PATH_MAX] = "";
 	/* its temp files (the spool, blobs being hashed) are leftovers only
-	 * when no load runs: src/lib/state_sweep.c */
+	 * when no load runs: src/store/state_sweep.c */
 	int op = bx_store_op_begin(p.data, &err);
 	if (op < 0)
 		return bx_cli_report(&err);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/registry.h"
+#include "../image/registry/registry.h"
 #include "args.h"
 #include "cli.h"
 

@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/keptlog.h"
-#include "../lib/logfile.h"
-#include "../lib/state.h"
+#include "../common/clock.h"
+#include "../store/keptlog.h"
+#include "../store/logfile.h"
+#include "../store/state.h"
 #include "args.h"
 #include "cli.h"
-#include "../lib/clock.h"
 
 enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {

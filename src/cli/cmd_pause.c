@@ -4,7 +4,7 @@
  * included, until unpause. stop, kill and rm -f still work on a paused box. */
 #include <stdio.h>
 
-#include "../lib/state.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/state.h"
-#include "../lib/vmspec.h"
+#include "../store/state.h"
+#include "../vm/vmspec.h"
 #include "args.h"
 #include "cli.h"
 

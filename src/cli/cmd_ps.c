@@ -4,14 +4,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/state.h"
-#include "../lib/template.h"
+#include "../common/clock.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_view.h"
 #include "cli.h"
 #include "inspect_out.h"
 #include "table.h"
-#include "../lib/clock.h"
+#include "template.h"
 
 enum { OPT_ALL, OPT_QUIET, OPT_NO_TRUNC, OPT_FILTER, OPT_FORMAT, OPT_LAST, OPT_HELP };
 static const struct bx_opt ps_opts[] = {
@@ -166,7 +166,7 @@ int cmd_ps(int argc, char **argv)
 				printf("%s\n", t);
 			free(t);
 		} else if (format || table_tmpl) {
-			/* {{.Label "k"}} reads this map (lib/template.h) */
+			/* {{.Label "k"}} reads this map (cli/template.h) */
 			json_object_set_new(row, "Label", json_is_object(labels) ? json_incref(labels) : json_object());
 			if (table_tmpl) {
 				cli_table_add_rendered(&table, table_tmpl, row);

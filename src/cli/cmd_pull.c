@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
-#include "../lib/image.h"
-#include "../lib/pull.h"
+#include "../common/clock.h"
+#include "../image/image.h"
+#include "../image/registry/pull.h"
 #include "args.h"
 #include "cli.h"
 #include "cli_pull.h"

@@ -1,12 +1,12 @@
 /* boxvm rename BOX NEW_NAME: the new name is reserved first (atomically),
  * then the record changes, then the old name is released; a failure undoes
  * the reservation. A crash between the steps leaves a name the sweep
- * releases (src/lib/state_sweep.c): the whole rename is a store operation. */
+ * releases (src/store/state_sweep.c): the whole rename is a store operation. */
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/crashpoint.h"
-#include "../lib/state.h"
+#include "../common/crashpoint.h"
+#include "../store/state.h"
 #include "args.h"
 #include "cli.h"
 

@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "../lib/boxconfig.h"
-#include "../lib/mounts.h"
-#include "../lib/state.h"
+#include "../store/boxconfig.h"
+#include "../store/state.h"
+#include "../store/volumes.h"
+#include "../vm/mounts.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "../lib/image_gc.h"
+#include "../store/image_gc.h"
 #include "args.h"
 #include "cli.h"
 

@@ -8,18 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/box.h"
-#include "../lib/boxid.h"
-#include "../lib/image.h"
-#include "../lib/runconfig.h"
+#include "../box/create.h"
+#include "../box/register.h"
+#include "../box/runconfig.h"
+#include "../client/shim_client.h"
+#include "../client/tty_keys.h"
+#include "../common/boxid.h"
+#include "../image/image.h"
 #include "args.h"
 #include "box_ctl.h"
-#include "box_register.h"
 #include "cli.h"
 #include "cli_pull.h"
 #include "run_netmount.h"
-#include "../client/shim_client.h"
-#include "../client/tty_keys.h"
 
 enum {
 	OPT_RM, OPT_ENV, OPT_ENV_FILE, OPT_WORKDIR, OPT_USER, OPT_ENTRYPOINT, OPT_INTERACTIVE,
@@ -144,32 +144,32 @@ static const char *caller_getenv(const char *name)
 }
 
 enum run_mode { MODE_RUN, MODE_CREATE };
-static int run(int argc, char **argv, struct bx_run_opts *ro, struct cli_box_lc *lc, enum run_mode mode,
+static int run(int argc, char **argv, struct bx_run_opts *ro, struct bx_box_lc *lc, enum run_mode mode,
 	       struct cli_netmount *nm);
 
 int cmd_run(int argc, char **argv)
 {
 	struct bx_run_opts ro = {0};
-	struct cli_box_lc lc;
-	cli_box_lc_init(&lc);
+	struct bx_box_lc lc;
+	bx_box_lc_init(&lc);
 	static struct cli_netmount nm; /* large: not on the stack */
 	int rc = run(argc, argv, &ro, &lc, MODE_RUN, &nm);
 	run_opts_free(&ro);
 	cli_netmount_free(&nm);
-	cli_box_lc_free(&lc);
+	bx_box_lc_free(&lc);
 	return rc;
 }
 
 int cmd_create(int argc, char **argv)
 {
 	struct bx_run_opts ro = {0};
-	struct cli_box_lc lc;
-	cli_box_lc_init(&lc);
+	struct bx_box_lc lc;
+	bx_box_lc_init(&lc);
 	static struct cli_netmount nm; /* large: not on the stack */
 	int rc = run(argc, argv, &ro, &lc, MODE_CREATE, &nm);
 	run_opts_free(&ro);
 	cli_netmount_free(&nm);
-	cli_box_lc_free(&lc);
+	bx_box_lc_free(&lc);
 	return rc;
 }
 
@@ -192,7 +192,7 @@ static int flag_error(struct bx_err *err)
 	return bx_cli_report(err);
 }
 
-static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc *lc, enum run_mode mode,
+static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc *lc, enum run_mode mode,
 	       struct cli_netmount *nm)
 {
 	struct bx_err err = {0};
@@ -319,7 +319,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	memset(&vm, 0, sizeof(vm));
 	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &lc->rec, &err) < 0 ||
 	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||
-	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || cli_box_reserve(&p, boxid, lc, &err) < 0)
+	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || bx_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;
 	lc->mounts_view = json_incref(nm->mounts_view);
 	lc->host_config = cli_netmount_host_config(nm);
@@ -330,9 +330,9 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct cli_box_lc
 	 * start at a time (state.h, bx_state_start_lock), ours taken first */
 	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 || cli_netmount_populate(nm, vm.rootfs, &err) < 0 ||
 	    (mode == MODE_RUN && (start_lock = bx_state_start_lock(vm.box_dir, &err)) < 0) ||
-	    cli_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
+	    bx_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
 		bx_box_destroy(&vm);
-		cli_box_unreserve(&p, boxid, lc);
+		bx_box_unreserve(&p, boxid, lc);
 		goto fail;
 	}
 	/* run -d returns once main runs in the guest (the shim says so). A box

@@ -1,9 +1,9 @@
 /* boxvm save [-o FILE] IMAGE...: an archive `docker load` and `boxvm load`
- * read (src/lib/image_save.c), to FILE or to stdout. */
+ * read (src/image/image_save.c), to FILE or to stdout. */
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../lib/image_inspect.h"
+#include "../image/image_inspect.h"
 #include "args.h"
 #include "cli.h"
 

@@ -2,7 +2,7 @@
  * VM on the same rootfs (it persists until rm). */
 #include <stdio.h>
 
-#include "../lib/state.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

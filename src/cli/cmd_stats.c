@@ -2,7 +2,7 @@
  *
  * Two sources, as Docker has the container's cgroup:
  *  - CPU %: the host CPU time of the box's QEMU process (RUN/qemu.pid,
- *    src/lib/vmproc.h) over the interval between two samples, in % of one
+ *    src/store/vmproc.h) over the interval between two samples, in % of one
  *    host CPU: what the box really costs the host, vCPUs and device
  *    emulation included (virtiofsd and passt are not counted);
  *  - memory, network, block I/O and PIDs: the guest's own numbers, asked of
@@ -21,19 +21,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
-#include "../lib/paths.h"
-#include "../lib/state.h"
-#include "../lib/template.h"
-#include "../lib/unixsock.h"
-#include "../lib/vmproc.h"
+#include "../client/relay.h"
+#include "../common/clock.h"
+#include "../common/paths.h"
+#include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
+#include "../store/state.h"
+#include "../store/vmproc.h"
 #include "args.h"
 #include "cli.h"
-#include "table.h"
-#include "../client/relay.h"
 #include "stats_view.h"
+#include "table.h"
+#include "template.h"
 
 #define INTERVAL_MS 1000
 /* how long a frame waits for guests to answer: far above a healthy round

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/boxconfig.h"
-#include "../lib/state.h"
+#include "../store/boxconfig.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

@@ -1,7 +1,7 @@
 /* boxvm tag SOURCE TARGET: another name for an image. */
 #include <stdio.h>
 
-#include "../lib/image_gc.h"
+#include "../store/image_gc.h"
 #include "args.h"
 #include "cli.h"
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "../client/exec_client.h"
+#include "cli.h"
 
 int cmd_top(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 /* boxvm volume create|ls|inspect|rm|prune: named volumes under DATA/volumes
- * (see lib/mounts.h). A volume referenced by any box (running or not) cannot
+ * (see vm/mounts.h). A volume referenced by any box (running or not) cannot
  * be removed, as in Docker; prune removes every unreferenced one. */
 #include <dirent.h>
 #include <ftw.h>
@@ -12,15 +12,16 @@
 
 #include <jansson.h>
 
-#include "../lib/boxid.h"
-#include "../lib/crashpoint.h"
-#include "../lib/mounts.h"
-#include "../lib/state.h"
-#include "../lib/template.h"
+#include "../common/boxid.h"
+#include "../common/crashpoint.h"
+#include "../store/state.h"
+#include "../store/volumes.h"
+#include "../vm/mounts.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
 #include "stats_view.h"
+#include "template.h"
 
 /* each subcommand its own flags, as Docker's (-f is --force for rm and
  * prune, --filter for ls, --format for inspect) */

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "../lib/state.h"
+#include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"

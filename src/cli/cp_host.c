@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/tar_extract.h"
-#include "../lib/treecopy.h"
+#include "../common/paths.h"
+#include "../common/tar_extract.h"
+#include "../common/treecopy.h"
 
 void cp_path_split(const char *path, struct cp_path *out)
 {

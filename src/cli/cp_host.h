@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 /* One side of a copy, as given: "DIR/NAME", or DIR's contents ("DIR/."). */
 struct cp_path {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/image.h"
-#include "../lib/image_inspect.h"
-#include "../lib/template.h"
+#include "../image/image.h"
+#include "../image/image_inspect.h"
 #include "cli.h"
+#include "template.h"
 
 int cli_inspect_format_check(const char *format, struct bx_err *err)
 {

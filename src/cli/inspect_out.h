@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "../lib/err.h"
-#include "../lib/paths.h"
+#include "../common/err.h"
+#include "../common/paths.h"
 
 /* Check -f's template before anything is looked up; a template that does not
  * parse exits 64 (CLI_EXIT_BAD_TEMPLATE), as Docker's inspect commands do. */

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/safetext.h"
+#include "../common/safetext.h"
 #include "cli.h"
 
 /* How a command's errors map to exit codes, as Docker 20.10's client does:

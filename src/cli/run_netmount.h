@@ -7,11 +7,13 @@
 
 #include <stdbool.h>
 
-#include "../lib/box.h"
-#include "../lib/mounts.h"
-#include "../lib/mounts_view.h"
-#include "../lib/netspec.h"
+#include "../box/create.h"
+#include "../box/mounts_resolve.h"
+#include "../box/mounts_view.h"
 #include "../proto/spec.h"
+#include "../store/volumes.h"
+#include "../vm/mounts.h"
+#include "../vm/netspec.h"
 
 struct cli_netmount {
 	/* NULL-terminated, may be NULL */

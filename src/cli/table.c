@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/err.h"
-#include "../lib/template.h"
+#include "../common/err.h"
+#include "template.h"
 
 enum { MIN_WIDTH = 10, PADDING = 3 };
 

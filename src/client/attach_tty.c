@@ -8,8 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/unixsock.h"
+#include "../common/paths.h"
+#include "../common/unixsock.h"
 #include "relay.h"
 #include "shim_client.h"
 

@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/safetext.h"
-#include "../lib/unixsock.h"
+#include "../common/paths.h"
+#include "../common/safetext.h"
+#include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 

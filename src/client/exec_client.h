@@ -3,9 +3,9 @@
 #ifndef BOXVM_CLI_EXEC_CLIENT_H
 #define BOXVM_CLI_EXEC_CLIENT_H
 
-#include "../lib/err.h"
-#include "../lib/state.h"
+#include "../common/err.h"
 #include "../proto/spec.h"
+#include "../store/state.h"
 #include "relay.h"
 
 /* Resolve a box reference (name, ID, ID prefix) to a running box whose guest

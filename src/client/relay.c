@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/safetext.h"
+#include "../common/safetext.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 #include "tty.h"

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 #include "tty_keys.h"
 
 struct bx_relay_opts {

@@ -14,11 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/boxid.h"
-#include "../lib/paths.h"
-#include "../lib/reply.h"
-#include "../lib/safetext.h"
-#include "../lib/unixsock.h"
+#include "../common/boxid.h"
+#include "../common/paths.h"
+#include "../common/reply.h"
+#include "../common/safetext.h"
+#include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 

@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 
-#include "../lib/err.h"
-#include "../lib/vmspec.h"
+#include "../common/err.h"
 #include "../proto/msg.h"
+#include "../vm/vmspec.h"
 
 /* Spawn `boxvm-shim --sync-fd N BOXDIR/vm.json` detached (double fork + setsid)
  * and wait for its answer on the sync pipe (src/shim/README.md): "ok" once

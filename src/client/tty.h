@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 /* Put the terminal on fd into raw mode (saved first; nested calls are refused). */
 int bx_tty_raw(int fd, struct bx_err *err);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 #define BX_DETACH_DEFAULT "ctrl-p,ctrl-q"
 #define BX_DETACH_MAX 16

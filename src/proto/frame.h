@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 #define BX_FRAME_HDR_SIZE 12
 #define BX_FRAME_MAX_PAYLOAD 32768u

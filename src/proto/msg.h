@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 #define BX_PORT_EXEC 4089
 #define BX_PORT_PTY 4090

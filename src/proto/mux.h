@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 #include "frame.h"
 
 #define BX_MUX_WINDOW (256u * 1024u)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 enum bx_spec_tag {
 	BX_T_ARG = 1,        /* repeated: argv[i] */

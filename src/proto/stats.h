@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/err.h"
+#include "../common/err.h"
 
 struct bx_guest_stats {
 	uint64_t mem_total;     /* bytes: MemTotal (/proc/meminfo) */

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/oci_config.h"
-#include "../lib/vmspec.h"
+#include "../vm/vmspec.h"
+#include "oci_config.h"
 #include "rt.h"
 
 /* Parse "CMD [flags] ID" and load the container; 1 on failure (reported). */

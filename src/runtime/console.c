@@ -13,7 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../lib/unixsock.h"
+#include "../common/unixsock.h"
 #include "rt.h"
 
 static int send_master(const char *console_socket, int master, const char *name, struct bx_err *err)

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/state.h"
+#include "../store/state.h"
 #include "rt.h"
 
 int rt_id_valid(const char *id, struct bx_err *err)

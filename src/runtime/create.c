@@ -17,13 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/box.h"
-#include "../lib/boxid.h"
-#include "../lib/kernel.h"
-#include "../lib/oci_config.h"
-#include "../lib/state.h"
-#include "../lib/vmspec.h"
-#include "../lib/reply.h"
+#include "../box/create.h"
+#include "../box/mounts_resolve.h"
+#include "../common/boxid.h"
+#include "../common/reply.h"
+#include "../store/state.h"
+#include "../vm/kernel.h"
+#include "../vm/vmspec.h"
+#include "oci_config.h"
 #include "rt.h"
 
 #define DEFAULT_MEM_MB 512

@@ -8,8 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../lib/reply.h"
-#include "../lib/unixsock.h"
+#include "../common/reply.h"
+#include "../common/unixsock.h"
 #include "rt.h"
 
 int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err *err)

@@ -17,9 +17,9 @@
 
 #include "../client/exec_client.h"
 #include "../client/relay.h"
-#include "../lib/oci_config.h"
-#include "../lib/state.h"
-#include "../lib/reply.h"
+#include "../common/reply.h"
+#include "../store/state.h"
+#include "oci_config.h"
 #include "rt.h"
 
 static int build_spec(struct rt_opt *o, size_t no, char **cmd, int ncmd, struct bx_spec *spec, struct bx_err *err)

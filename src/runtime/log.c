@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/safetext.h"
+#include "../common/safetext.h"
 #include "rt.h"
 
 static const struct rt_globals *globals;

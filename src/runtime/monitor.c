@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "../client/shim_client.h"
-#include "../lib/vmspec.h"
-#include "../lib/unixsock.h"
+#include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
+#include "../vm/vmspec.h"
 #include "rt.h"
 
 struct mon {

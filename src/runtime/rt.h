@@ -23,8 +23,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "../lib/err.h"
-#include "../lib/paths.h"
+#include "../common/err.h"
+#include "../common/paths.h"
 
 #define RT_DEFAULT_ROOT "/run/boxvm-runtime"
 

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/unixsock.h"
+#include "../common/paths.h"
+#include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "shim.h"
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
+#include "../common/paths.h"
 #include "shim.h"
 
 #define AUX_START_TIMEOUT_MS 10000

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/crashpoint.h"
-#include "../lib/paths.h"
-#include "../lib/rootfs.h"
-#include "../lib/state.h"
+#include "../common/crashpoint.h"
+#include "../common/paths.h"
+#include "../image/rootfs.h"
+#include "../store/state.h"
 #include "shim.h"
 
 #define DIAG_KEEP 20

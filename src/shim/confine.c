@@ -1,5 +1,5 @@
 /* QEMU with the least privilege that works (docs/security.md, "Privileges"):
- *  - a user and group of its own per box (src/lib/uidpool.h), no
+ *  - a user and group of its own per box (src/vm/uidpool.h), no
  *    supplementary group but /dev/kvm's under KVM, no capabilities, no new
  *    privileges;
  *  - QEMU's seccomp sandbox (BX_QEMU_SANDBOX);
@@ -10,7 +10,7 @@
  *    inherited, so it needs no access to boxvm's data or runtime directories;
  *  - an environment of PATH alone;
  *  - its own memory cgroup with a ceiling of guest RAM plus a fixed overhead
- *    (src/lib/cgroup.h), joined before exec.
+ *    (src/vm/cgroup.h), joined before exec.
  * Without root (a test or development set-up) QEMU simply keeps the shim's
  * unprivileged user and no cgroup; the sandbox and the fds stay. */
 #include <errno.h>
@@ -28,8 +28,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/unixsock.h"
+#include "../common/paths.h"
+#include "../common/unixsock.h"
 #include "shim.h"
 
 /* The user QEMU runs as: leased once per box and kept across restarts. */

@@ -1,7 +1,7 @@
 /* The guest's serial console and QEMU's stderr: QEMU writes them into a
  * socket / pipe the shim holds, and the shim drains them in its event loop
  * into BOXDIR/console.log and BOXDIR/qemu.log (mode 0600), each capped at
- * BX_CONSOLE_CAP (src/lib/capfile.h). A guest that floods its console costs
+ * BX_CONSOLE_CAP (src/common/capfile.h). A guest that floods its console costs
  * the host one bounded file and the shim's reading time, never memory or
  * disk; and QEMU holds no file of the data directory. */
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
+#include "../common/paths.h"
 #include "shim.h"
 
 int shim_capture_start(struct shim *s, struct shim_capture *c, int fd, const char *name, struct bx_err *err)

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/safetext.h"
+#include "../common/paths.h"
+#include "../common/safetext.h"
 #include "shim.h"
 
 /* The log is quiet by default: errors and a line or two per box, everything
@@ -34,7 +34,7 @@ void shim_log(struct shim *s, bool always, const char *fmt, ...)
 	int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ shim[%d]: ", ts.tv_nsec / 1000000, getpid());
 	/* messages carry guest text (its ERRORs, the console tail): each is one
-	 * line with every control character escaped (src/lib/safetext.h) */
+	 * line with every control character escaped (src/common/safetext.h) */
 	char msg[sizeof(line)];
 	va_list ap;
 	va_start(ap, fmt);

@@ -30,8 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/unixsock.h"
+#include "../common/paths.h"
+#include "../common/unixsock.h"
 #include "shim.h"
 
 #define READ_MAX 65536u

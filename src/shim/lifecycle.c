@@ -19,11 +19,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "../lib/crashpoint.h"
-#include "../lib/keptlog.h"
-#include "../lib/mounts.h"
-#include "../lib/paths.h"
-#include "../lib/state.h"
+#include "../common/crashpoint.h"
+#include "../common/paths.h"
+#include "../store/keptlog.h"
+#include "../store/state.h"
+#include "../store/volumes.h"
+#include "../vm/mounts.h"
 #include "shim.h"
 
 void shim_lc_init(struct shim *s)
@@ -338,7 +339,7 @@ void shim_lc_finished(struct shim *s)
 	memset(&p, 0, sizeof(p));
 	if (data_dir(s, p.data, sizeof(p.data)) < 0 || bx_state_read(s->spec.box_dir, &r, NULL) < 0)
 		return;
-	/* the removal is a store operation (src/lib/state_sweep.c): if we die
+	/* the removal is a store operation (src/store/state_sweep.c): if we die
 	 * before the directory is gone (shim_finish), the record says "removing"
 	 * and the next listing finishes the job */
 	s->lc.remove_op_fd = bx_store_op_begin(p.data, NULL);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/safetext.h"
+#include "../common/safetext.h"
 #include "../proto/frame.h"
 #include "shim.h"
 
@@ -437,7 +437,7 @@ void shim_process_main(struct shim *s)
 				bx_safe_text(s->start_error, sizeof(s->start_error), m.payload,
 					     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
 			/* the agent writes the same text to main's stderr stream; shim_log
-			 * makes the guest's text safe for the log (src/lib/safetext.h),
+			 * makes the guest's text safe for the log (src/common/safetext.h),
 			 * and only the first few are kept: a guest must not fill the disk */
 			if (s->guest_errors_logged < GUEST_ERRORS_LOGGED_MAX) {
 				s->guest_errors_logged++;

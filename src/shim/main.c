@@ -10,8 +10,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "../lib/box.h"
-#include "../lib/rootfs.h"
+#include "../common/debug.h"
+#include "../image/rootfs.h"
 #include "shim.h"
 
 static void shim_init(struct shim *s)

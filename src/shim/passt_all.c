@@ -1,7 +1,7 @@
 /* passt's port spec for a box whose network is a joined namespace with no
  * explicit ports (boxvm-runtime in a pod): every port of the namespace goes
  * to the box. passt needs one fd per port, protocol and family for that
- * (lib/passt_fwd.h), so the shim raises RLIMIT_NOFILE for it where it may
+ * (vm/passt_fwd.h), so the shim raises RLIMIT_NOFILE for it where it may
  * (CAP_SYS_RESOURCE) and otherwise forwards the low ports the limit allows,
  * saying so in shim.log. */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../lib/passt_fwd.h"
+#include "../vm/passt_fwd.h"
 #include "shim.h"
 
 /* passt serves IPv6 only where the namespace has an IPv6 default route;

@@ -14,10 +14,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/qmp.h"
-#include "../lib/state.h"
-#include "../lib/vmspec.h"
+#include "../common/paths.h"
+#include "../store/state.h"
+#include "../vm/qmp.h"
+#include "../vm/vmspec.h"
 #include "shim.h"
 
 /* QEMU answers stop/cont at once; this only guards against a wedged QEMU */

@@ -8,16 +8,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../lib/boxconfig.h"
-#include "../lib/capfile.h"
-#include "../lib/cgroup.h"
-#include "../lib/err.h"
-#include "../lib/logfile.h"
-#include "../lib/clock.h"
-#include "../lib/uidpool.h"
-#include "../lib/vmspec.h"
+#include "../common/capfile.h"
+#include "../common/clock.h"
+#include "../common/err.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
+#include "../store/boxconfig.h"
+#include "../store/logfile.h"
+#include "../vm/cgroup.h"
+#include "../vm/uidpool.h"
+#include "../vm/vmspec.h"
 
 /* a growable byte queue */
 struct bq {
@@ -148,7 +148,7 @@ struct shim {
 /* daemon.c */
 void shim_log(struct shim *s, bool always, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int shim_daemonize(struct shim *s, struct bx_err *err);
-/* Tell the CLI waiting on the sync pipe (src/lib/reply.h): "ok" (error NULL),
+/* Tell the CLI waiting on the sync pipe (src/common/reply.h): "ok" (error NULL),
  * or why the box did not start and the exit code `run` ends with. */
 void shim_sync_report(int *sync_fd, int code, const char *error_or_null);
 int shim_signals(struct shim *s, struct bx_err *err);

@@ -34,8 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/helperopt.h"
-#include "../lib/paths.h"
+#include "../common/helperopt.h"
+#include "../common/paths.h"
 #include "shim.h"
 
 #define VFS_START_TIMEOUT_MS 10000

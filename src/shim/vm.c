@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/paths.h"
-#include "../lib/qmp.h"
-#include "../lib/vmproc.h"
+#include "../common/paths.h"
+#include "../store/vmproc.h"
+#include "../vm/qmp.h"
 #include "shim.h"
 
 void shim_child_die_with(pid_t parent)
@@ -177,7 +177,7 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 	shim_qemu_fds_close(&q); /* QEMU's copies (and ours, on failure) */
 	if (rc < 0)
 		return -1;
-	/* for boxvm stats (src/lib/vmproc.h); the box runs fine without it */
+	/* for boxvm stats (src/store/vmproc.h); the box runs fine without it */
 	struct bx_err e;
 	if (bx_qemu_pid_write(s->spec.run_dir, s->qemu_pid, &e) < 0)
 		shim_log(s, true, "cannot record qemu's pid: %s", e.msg);

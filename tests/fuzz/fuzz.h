@@ -1,5 +1,5 @@
 /* Shared by the libFuzzer targets in this directory (see README.md here).
- * Each target calls the real parsers of src/lib and src/proto on the input;
+ * Each target calls the real parsers of src/image, src/vm, src/store, src/cli, src/runtime and src/proto on the input;
  * a crash, leak, sanitizer report or a failed FZ_CHECK is a finding. */
 #ifndef BOXVM_FUZZ_H
 #define BOXVM_FUZZ_H

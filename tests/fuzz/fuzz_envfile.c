@@ -1,6 +1,6 @@
 /* --env-file contents (Docker's format), appended after an image's env. */
+#include "box/runconfig.h"
 #include "fuzz.h"
-#include "lib/runconfig.h"
 
 static const char *fake_getenv(const char *name)
 {

@@ -1,7 +1,7 @@
 /* An image's config blob (OCI or Docker): what `run` takes Entrypoint, Cmd,
  * Env, WorkingDir, User, StopSignal and Volumes from. */
 #include "fuzz.h"
-#include "lib/image.h"
+#include "image/image.h"
 
 static void check_strv(char **v)
 {

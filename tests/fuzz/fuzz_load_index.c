@@ -4,7 +4,7 @@
  * manifests and configs they lead to are fuzz_manifest's and
  * fuzz_image_config's). Nothing is written: a load with no blobs commits none. */
 #include "fuzz.h"
-#include "lib/image.h"
+#include "image/image.h"
 
 static void load_reset(struct bx_load *l)
 {

@@ -2,8 +2,8 @@
  * archive serves them: the store's manifest parser, the index test and the
  * platform pick that `pull` makes from an index. */
 #include "fuzz.h"
-#include "lib/image.h"
-#include "lib/registry.h"
+#include "image/image.h"
+#include "image/registry/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,6 @@
 /* -v / --volume and --tmpfs values, and the order mounts are made in. */
 #include "fuzz.h"
-#include "lib/mounts.h"
+#include "vm/mounts.h"
 
 /* SRC:DST:MODE whose mode list ends in "ro": the mount must be read-only (the last of ro/rw wins). */
 static bool asks_read_only(const char *text)

@@ -1,7 +1,7 @@
 /* The network flags of run/create: -p (with ranges), --add-host, --dns,
  * --dns-search, --dns-option, --network, and the /etc files built from them. */
 #include "fuzz.h"
-#include "lib/netspec.h"
+#include "vm/netspec.h"
 
 static void check_port(const struct bx_port *p)
 {

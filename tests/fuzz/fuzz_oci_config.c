@@ -2,7 +2,7 @@
  * (boxvm-runtime exec --process): both come from the caller of the runtime,
  * e.g. containerd or podman, and map onto a box. */
 #include "fuzz.h"
-#include "lib/oci_config.h"
+#include "runtime/oci_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,9 +1,9 @@
 /* Lines from QEMU's monitor (QMP), as the shim classifies them (a
  * compromised QEMU writes what it likes), and the one-line "ok" /
  * "error: MESSAGE" replies between boxvm's own processes. */
+#include "common/reply.h"
 #include "fuzz.h"
-#include "lib/qmp.h"
-#include "lib/reply.h"
+#include "vm/qmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,9 +1,9 @@
 /* Image references (pull, run, tag, load names) and what a registry sends
  * back in a WWW-Authenticate header, plus --platform. */
 #include "fuzz.h"
-#include "lib/image.h"
-#include "lib/ref.h"
-#include "lib/registry.h"
+#include "image/image.h"
+#include "image/ref.h"
+#include "image/registry/registry.h"
 
 #include <stdbool.h>
 

@@ -2,8 +2,8 @@
  * optionally a NUL byte and a JSON value to render it against (a box-like
  * object when absent or not JSON). A template that passes the check must
  * render. */
+#include "cli/template.h"
 #include "fuzz.h"
-#include "lib/template.h"
 
 static const char default_obj[] =
 	"{\"Id\":\"0123456789ab\",\"Name\":\"web\",\"Config\":{\"Image\":\"busybox\",\"Env\":[\"A=1\"],"

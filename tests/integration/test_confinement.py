@@ -11,8 +11,8 @@ import stat
 
 from conftest import HANG_GUARD, until
 
-UID_BASE, UID_COUNT = 2063597568, 65536  # src/lib/uidpool.h
-CONSOLE_CAP = 1024 * 1024  # src/lib/capfile.h
+UID_BASE, UID_COUNT = 2063597568, 65536  # src/vm/uidpool.h
+CONSOLE_CAP = 1024 * 1024  # src/common/capfile.h
 MIB = 1024 * 1024
 
 

@@ -2,7 +2,7 @@
 at any named step leaves a state the next command reconciles.
 
 BOXVM_TEST_CRASH_AT=<point> makes the CLI or the shim kill itself at that
-point (src/lib/crashpoint.h); the list of points and what each leaves is in
+point (src/common/crashpoint.h); the list of points and what each leaves is in
 docs/ARCHITECTURE.md, "Crash consistency", and every one is exercised here
 (pull.blob and load.blob in test_pull.py). QEMU, virtiofsd and passt are
 killed from outside while a box runs. no_leaks checks, after each test,

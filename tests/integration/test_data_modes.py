@@ -14,7 +14,7 @@ from conftest import BUSYBOX_TAR, Boxvm, _our_processes, unmount_under
 
 # written by the shim (src/shim), whose modes are changed there: see the report of issue 10
 # The initrd is the one file a box's QEMU opens itself (through /proc/self/fd):
-# readable by that QEMU's own group (src/lib/uidpool.h), inside the 0700 box dir.
+# readable by that QEMU's own group (src/vm/uidpool.h), inside the 0700 box dir.
 QEMU_GID_BASE, QEMU_GID_COUNT = 2063597568, 65536
 
 

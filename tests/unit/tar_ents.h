@@ -1,9 +1,20 @@
 /* Test tars from a table of entries, for the tests of the two code paths that
  * unpack untrusted tars: bx_layer_apply (test_layer.c) and bx_tar_extract_fd
- * (test_tar_extract.c). Needs cmocka.h, archive.h, archive_entry.h,
- * stdbool.h, string.h and sys/sysmacros.h included first. */
+ * (test_tar_extract.c). */
 #ifndef BOXVM_TEST_TAR_ENTS_H
 #define BOXVM_TEST_TAR_ENTS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cmocka.h>
 
 struct ent {
 	const char *path;

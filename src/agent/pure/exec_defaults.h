@@ -4,7 +4,7 @@
 #ifndef BOXVM_AGENT_EXEC_DEFAULTS_H
 #define BOXVM_AGENT_EXEC_DEFAULTS_H
 
-#include "../../lib/err.h"
+#include "../../common/err.h"
 #include "../../proto/spec.h"
 
 /* Rewrite req in place from box (the main process's spec). On failure req is

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../../lib/err.h"
+#include "../../common/err.h"
 
 #define BX_USER_MAX_GROUPS 64
 

@@ -1,0 +1,171 @@
+/* Named volumes: DATA/volumes/<name>/_data (Docker's layout). A volume is
+ * created on first use and lives until `volume rm`; it is "in use" while any
+ * box (running or not) records it in its vm.json, as Docker refuses to
+ * remove a volume a container still references. */
+#include "volumes.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/boxid.h"
+#include "../common/crashpoint.h"
+#include "../common/treecopy.h"
+#include "../vm/mounts.h"
+#include "../vm/vmspec.h"
+#include "state.h"
+
+int bx_volume_dir(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err)
+{
+	if (!bx_volume_name_valid(name))
+		return bx_fail(err, 0, "invalid volume name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]+", name);
+	return bx_path_join(out, size, err, "%s/volumes/%s", p->data, name);
+}
+
+int bx_volume_create(const struct bx_paths *p, const char *name, bool *created, char *data, size_t size,
+		     struct bx_err *err)
+{
+	char dir[PATH_MAX], d[PATH_MAX];
+	if (bx_volume_dir(p, name, dir, sizeof(dir), err) < 0 ||
+	    bx_path_join(d, sizeof(d), err, "%s/_data", dir) < 0)
+		return -1;
+	struct stat st;
+	bool existed = stat(d, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!existed) {
+		char parent[PATH_MAX];
+		if (bx_path_join(parent, sizeof(parent), err, "%s/volumes", p->data) < 0 ||
+		    bx_mkdir_p(parent, 0700, err) < 0)
+			return -1;
+		/* mkdir of the volume dir is the atomic "create": _data inside it
+		 * may be missing only for an instant (concurrent creators both
+		 * succeed, the second just finds it) */
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return bx_fail(err, errno, "cannot create volume %s", name);
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			return bx_fail(err, errno, "cannot create volume %s", name);
+	}
+	if (created)
+		*created = !existed;
+	if (data && bx_path_join(data, size, err, "%s", d) < 0)
+		return -1;
+	return 0;
+}
+
+int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err)
+{
+	out[0] = '\0';
+	char boxes[PATH_MAX];
+	if (bx_path_join(boxes, sizeof(boxes), err, "%s/boxes", p->data) < 0)
+		return -1;
+	DIR *d = opendir(boxes);
+	if (!d)
+		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot list %s", boxes);
+	static struct bx_vmspec vm; /* large; the CLI is single-threaded */
+	size_t used = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[PATH_MAX];
+		if (bx_path_join(path, sizeof(path), NULL, "%s/%s/vm.json", boxes, e->d_name) < 0 ||
+		    bx_vmspec_read(path, &vm, NULL) < 0)
+			continue; /* a box being created or removed right now */
+		for (int i = 0; i < vm.nshares; i++) {
+			if (strcmp(vm.shares[i].volume, name))
+				continue;
+			int n = snprintf(out + used, size - used, "%s%.*s", used ? ", " : "", BX_SHORT_ID_LEN, vm.id);
+			if (n > 0 && (size_t)n < size - used)
+				used += (size_t)n;
+			break;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int exists(const struct bx_paths *p, const char *name, char *dir, size_t size, struct bx_err *err)
+{
+	struct stat st;
+	if (bx_volume_dir(p, name, dir, size, err) < 0)
+		return -1;
+	if (stat(dir, &st) < 0)
+		return bx_fail(err, 0, "no such volume: %s", name);
+	return 0;
+}
+
+/* With the store to ourselves (no box is being created meanwhile, which
+ * could take the volume between the check and the removal), the volume goes
+ * at once, whole (a rename), then is deleted: an rm that dies half-way
+ * leaves a hidden .trash- dir the sweep deletes, never a half-emptied volume
+ * under its name. */
+static int remove_volume_locked(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err)
+{
+	char dir[PATH_MAX], users[512], trash[PATH_MAX];
+	if (exists(p, name, dir, sizeof(dir), err) < 0)
+		return missing_ok ? 0 : -1;
+	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
+		return -1;
+	if (users[0])
+		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
+	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
+		return -1;
+	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */
+	if (rename(dir, trash) < 0)
+		return bx_fail(err, errno, "cannot remove volume %s", name);
+	bx_crash_point("volume_rm.moved");
+	return bx_rm_rf(trash, err);
+}
+
+int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err)
+{
+	int lock = bx_store_lock_all(p->data, err);
+	if (lock < 0)
+		return -1;
+	int rc = remove_volume_locked(p, name, missing_ok, err);
+	bx_store_op_end(lock);
+	return rc;
+}
+
+static bool dir_empty(int fd)
+{
+	DIR *d = bx_dir_stream(fd);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int bx_volume_populate(const char *rootfs, const char *target, const char *data, struct bx_err *err)
+{
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return bx_fail(err, errno, "cannot open the box's root %s", rootfs);
+	int src = bx_open_in_root(root, target, O_RDONLY | O_DIRECTORY);
+	close(root);
+	if (src < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : bx_fail(err, errno, "cannot read %s in the image", target);
+	int dst = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dst < 0) {
+		close(src);
+		return bx_fail(err, errno, "cannot open volume directory %s", data);
+	}
+	/* two boxes created at once over the same new volume: one copies, the other then finds it full */
+	int rc = 0;
+	while (flock(dst, LOCK_EX) < 0 && errno == EINTR)
+		;
+	struct bx_treecopy_opts o = {.keep_owner = true};
+	if (dir_empty(dst) && bx_tree_copy_contents(src, dst, &o, err) < 0)
+		rc = bx_wrap(err, "cannot copy the image's %s into its volume", target);
+	close(dst); /* and the lock */
+	close(src);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* Named volumes in the store: DATA/volumes/<name>/_data, who uses them,
+ * Docker's copy-up, removal (volumes.c). */
+#ifndef BOXVM_STORE_VOLUMES_H
+#define BOXVM_STORE_VOLUMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../common/paths.h"
+
+int bx_volume_dir(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err);
+/* Create if missing; *created tells whether it was new. Data dir into data (may be NULL). */
+int bx_volume_create(const struct bx_paths *p, const char *name, bool *created, char *data, size_t size,
+		     struct bx_err *err);
+/* IDs (12 chars) of boxes whose vm.json uses the volume, comma separated into out ("" = unused). */
+int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err);
+/* Docker's copy-up: a volume mounted at target that is still empty starts
+ * with a copy of what the image has there (a directory; resolved inside
+ * rootfs, the box's root as the image made it), owners and modes kept
+ * (setuid/setgid bits of files dropped: see src/shim/virtiofsd.c), device
+ * nodes skipped. Nothing to do when the image has no directory there. */
+int bx_volume_populate(const char *rootfs, const char *target, const char *data, struct bx_err *err);
+/* Remove a volume no box uses, whole or not at all. Takes the whole store
+ * (bx_store_lock_all): the caller must hold no store operation. A missing
+ * volume is an error unless missing_ok. */
+int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err);
+
+#endif

@@ -1,0 +1,31 @@
+/* A QMP (QEMU Machine Protocol) client for the one thing boxvm asks of QEMU's
+ * monitor: run a command without arguments ("stop", "cont") and wait for its
+ * answer. The shim alone talks to RUN/qmp.sock; each request is one short
+ * connection (greeting, qmp_capabilities, the command), so no monitor state
+ * outlives it and a QEMU that restarts with the box needs nothing redone. */
+#ifndef BOXVM_QMP_H
+#define BOXVM_QMP_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+
+/* What one line QEMU sends is. Asynchronous events ({"event": ...}) may come
+ * before the answer to a command at any time and are skipped. */
+enum bx_qmp_line {
+	BX_QMP_BAD,      /* not JSON, or no key we know */
+	BX_QMP_GREETING, /* {"QMP": {...}} */
+	BX_QMP_RETURN,   /* {"return": ...}: the command succeeded */
+	BX_QMP_ERROR,    /* {"error": {"class", "desc"}}: desc copied to desc */
+	BX_QMP_EVENT,    /* {"event": ...} */
+};
+/* Pure: classify one line (without its newline); for BX_QMP_ERROR the
+ * error's description (or its class) goes to desc. */
+enum bx_qmp_line bx_qmp_classify(const char *line, char *desc, size_t desc_size);
+
+/* Connect to the monitor at sock_path, negotiate capabilities and execute cmd;
+ * 0 once QEMU answered "return". A hang guard of timeout_ms bounds the whole
+ * exchange (QEMU answers within milliseconds unless it is wedged). */
+int bx_qmp_execute(const char *sock_path, const char *cmd, int timeout_ms, struct bx_err *err);
+
+#endif

@@ -1,0 +1,88 @@
+/* Everything the shim needs to run one box, written by the CLI as
+ * BOXDIR/vm.json (atomically) and read by `boxvm-shim BOXDIR/vm.json`. */
+#ifndef BOXVM_VMSPEC_H
+#define BOXVM_VMSPEC_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../common/err.h"
+#include "mounts.h"
+#include "netspec.h"
+
+struct bx_vmspec {
+	char id[65];             /* 64 hex */
+	char box_dir[PATH_MAX];  /* DATA/boxes/<id>: rootfs/, vm.json, console.log, shim.log */
+	char run_dir[PATH_MAX];  /* RUN/<id12>: vfs.sock, ctl.sock, attach.sock, shim.pid */
+	char rootfs[PATH_MAX];
+	char kernel[PATH_MAX];
+	char initrd[PATH_MAX];
+	char cmdline[1024];      /* kernel command line */
+	char accel[8];           /* "kvm" | "tcg" */
+	char diag_dir[PATH_MAX]; /* DATA/diagnostics: kept logs of failed boots */
+	char libexec[PATH_MAX];
+	int mem_mb;
+	int cpus;
+	bool auto_remove;        /* --rm: remove box_dir when the box ends */
+	bool tty;                /* main runs on a pty (run -t): attach relays a raw terminal */
+	bool rootfs_host_edits;  /* others may change the rootfs on the host while the box runs (boxvm-runtime's
+				  * bundle root: podman cp, image tools): the guest revalidates its cache */
+	bool rootfs_ro;          /* --read-only / OCI root.readonly: virtiofsd serves the rootfs read-only (vmspec_box.c) */
+	int boot_timeout_s;      /* backstop only (BOXVM_BOOT_TIMEOUT, default 300) */
+	/* network and mounts (vmspec_box.c): passt + one virtiofsd per share, owned by the shim */
+	bool network;            /* false: --network none (no NIC) */
+	struct bx_port ports[BX_MAX_PORTS];
+	int nports;
+	bool all_ports;          /* passt forwards every port of the namespace it runs in (boxvm-runtime) */
+	struct bx_share shares[BX_MAX_SHARES];
+	int nshares;
+	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none);
+				  * QEMU gets it as bx_qemu_fds.net */
+};
+
+int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err);
+int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err);
+/* How long to wait for a pause before calling it hung: a pause of a guest
+ * still booting waits for the boot, which BOXDIR/vm.json's boot_timeout_s
+ * backstop bounds, plus a minute for QEMU to answer. */
+int bx_vmspec_pause_guard_ms(const char *box_dir);
+/* A pause/unpause the shim could not carry out leaves its one-line reason in
+ * BOXDIR/pause.err (atomic), so a waiting caller fails at once with it. The
+ * caller clears it before asking; take reads and removes it (1: there was
+ * one, in msg). */
+void bx_pause_error_clear(const char *box_dir);
+int bx_pause_error_write(const char *box_dir, const char *msg);
+int bx_pause_error_take(const char *box_dir, char *msg, size_t size);
+/* vmspec_box.c: the "network", "ports" and "shares" members (json_t *, opaque here). */
+int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s);
+int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *path, struct bx_err *err);
+
+/* virtiofsd's cache option for the box's rootfs: "cache=always" when only
+ * the guest changes it, "cache=auto" (1 s revalidation) with rootfs_host_edits. Pure. */
+const char *bx_vmspec_rootfs_cache(const struct bx_vmspec *s);
+
+/* "kvm" when /dev/kvm opens read-write AND cpu flags show vmx/svm; else "tcg".
+ * BOXVM_ACCEL=kvm|tcg overrides. why: a human sentence. */
+int bx_accel_detect(char accel[8], char *why, size_t why_size, struct bx_err *err);
+/* The file descriptors QEMU is handed, by their numbers in QEMU's process
+ * (the shim lays them out before exec, src/shim/confine.c). QEMU opens no
+ * path of boxvm's data or runtime directories itself: every socket, the
+ * console and the boot files come as one of these. 0 = not given. */
+struct bx_qemu_fds {
+	int console;   /* socket: the guest's serial console (the shim reads and caps it) */
+	int ctl;       /* socket: the host end of the control port (virtio-serial) */
+	int qmp;       /* listening socket: the QMP monitor (the shim connects to RUN/qmp.sock) */
+	int vfs;       /* connected vhost-user socket of the rootfs virtiofsd */
+	int shares[BX_MAX_SHARES]; /* the same for each share's virtiofsd */
+	int net;       /* socket: QEMU's end of the passt socketpair */
+	int kernel;    /* read-only fds of the boot files (-kernel /proc/self/fd/N) */
+	int initrd;
+};
+/* QEMU's seccomp filter: no obsolete syscalls, no setuid/setgid, no fork or
+ * exec, no scheduler/affinity changes. */
+#define BX_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+/* Pure: the QEMU argv for this spec and these fds (NULL-terminated, malloc'd strings). */
+int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char ***argv, struct bx_err *err);
+void bx_strv_free(char **v);
+
+#endif
