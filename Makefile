@@ -45,7 +45,7 @@ LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
 CLI_SRC   := $(wildcard src/cli/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
-AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c
+AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 

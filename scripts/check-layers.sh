@@ -3,12 +3,13 @@
 # docs/ARCHITECTURE.md, "Code map"). A quoted include that reaches a folder
 # its layer may not use fails the build. Each include is resolved against the
 # including file's folder, so src/image/registry/ is part of the image layer.
-# The agent (a static guest binary) may use proto and common/err.h only.
+# The agent (a static guest binary) and proto may use common/err.h and
+# common/bytes.h only: they are all of common the agent links.
 set -eu
 cd "$(dirname "$0")/.."
 rules='
 common: common
-proto: proto common/err.h
+proto: proto common/err.h common/bytes.h
 image: image proto common
 vm: vm image proto common
 store: store vm image proto common
@@ -17,7 +18,7 @@ box: box client store vm image proto common
 cli: cli box client store vm image proto common
 runtime: runtime box client store vm image proto common
 shim: shim store vm image proto common
-agent: agent proto common/err.h
+agent: agent proto common/err.h common/bytes.h
 '
 for dir in src/*/; do
 	layer=$(basename "$dir")

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/bytes.h"
 #include "../common/err.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
@@ -46,8 +47,7 @@ struct session {
 	uint8_t *msg;
 	size_t msg_len;
 	/* encoded messages for the channel not yet accepted by the mux (credit) */
-	uint8_t *obuf;
-	size_t olen, ocap;
+	struct bx_bytes out;
 
 	pid_t pid;         /* > 0 while the process is registered and not reaped */
 	bool started;      /* a process was spawned (even if exec then failed) */
@@ -158,7 +158,7 @@ extern const struct bx_mux_ops agent_mux_ops;
 void agent_clock_sync(const uint8_t *payload, size_t len);
 
 /* stats.c: the guest's /proc numbers for BX_M_STATS */
-void agent_stats_collect(struct bx_guest_stats *st);
+int agent_stats_collect(struct bx_guest_stats *st, struct bx_err *err);
 
 /* reaper.c */
 int agent_signals_init(struct bx_err *err);

@@ -56,32 +56,35 @@ struct session *session_new(struct agent *ag, enum sess_kind kind)
 static void flush(struct session *s)
 {
 	struct bx_chan *c = chan_of(s);
-	if (!c || s->olen == 0 || c->state != BX_CH_OPEN)
+	if (!c || bx_bytes_size(&s->out) == 0 || c->state != BX_CH_OPEN)
 		return;
-	size_t n = bx_mux_send(&s->ag->mux, c, s->obuf, s->olen);
-	memmove(s->obuf, s->obuf + n, s->olen - n);
-	s->olen -= n;
+	bx_bytes_pop(&s->out, bx_mux_send(&s->ag->mux, c, bx_bytes_data(&s->out), bx_bytes_size(&s->out)));
+}
+
+/* The one out-of-memory policy (docs/ARCHITECTURE.md): the session that
+ * needed the memory ends; the agent, main and other sessions go on. */
+static void out_of_memory(struct session *s, const struct bx_err *err)
+{
+	agent_err("channel %u: %s: ending the session", s->chan_id, err->msg);
+	struct bx_chan *c = chan_of(s);
+	if (c && !s->closing) {
+		bx_mux_close(&s->ag->mux, c);
+		s->closing = true;
+	}
 }
 
 void session_send_msg(struct session *s, uint8_t kind, const void *payload, size_t len)
 {
-	size_t need = s->olen + BX_MSG_HDR_SIZE + len;
-	if (need > s->ocap) {
-		size_t cap = s->ocap ? s->ocap : 256;
-		while (cap < need)
-			cap *= 2;
-		uint8_t *nb = realloc(s->obuf, cap);
-		if (!nb) {
-			agent_err("out of memory queueing a message");
-			return;
-		}
-		s->obuf = nb;
-		s->ocap = cap;
+	struct bx_err err;
+	uint8_t *at = bx_bytes_reserve(&s->out, BX_MSG_HDR_SIZE + len, &err);
+	if (!at) {
+		out_of_memory(s, &err);
+		return;
 	}
-	bx_msg_encode_hdr(s->obuf + s->olen, kind, (uint32_t)len);
+	bx_msg_encode_hdr(at, kind, (uint32_t)len);
 	if (len)
-		memcpy(s->obuf + s->olen + BX_MSG_HDR_SIZE, payload, len);
-	s->olen = need;
+		memcpy(at + BX_MSG_HDR_SIZE, payload, len);
+	bx_bytes_commit(&s->out, BX_MSG_HDR_SIZE + len);
 	flush(s);
 }
 
@@ -194,7 +197,7 @@ void session_exited(struct session *s, int status)
 bool session_wants_output(const struct session *s)
 {
 	struct bx_chan *c = chan_of((struct session *)s);
-	return c && c->state == BX_CH_OPEN && s->olen == 0 && c->send_credit > BX_MSG_HDR_SIZE &&
+	return c && c->state == BX_CH_OPEN && bx_bytes_size(&s->out) == 0 && c->send_credit > BX_MSG_HDR_SIZE &&
 	       bx_mux_out_pending(&s->ag->mux) < BX_AGENT_OUT_HIGH;
 }
 
@@ -218,13 +221,9 @@ void session_read_output(struct session *s, int fd)
 			/* the port's queue reached BX_MUX_OUT_HIGH since the poll (the
 			 * mux holds DATA back then): keep the rest for flush() */
 			size_t rest = BX_MSG_HDR_SIZE + (size_t)n - sent;
-			uint8_t *nb = realloc(s->obuf, s->olen + rest);
-			if (nb) {
-				memcpy(nb + s->olen, buf + sent, rest);
-				s->obuf = nb;
-				s->olen += rest;
-				s->ocap = s->olen;
-			}
+			struct bx_err err;
+			if (bx_bytes_push(&s->out, buf + sent, rest, &err) < 0)
+				out_of_memory(s, &err);
 		}
 		return;
 	}
@@ -312,7 +311,11 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 		if (m->kind == BX_M_STATS) {
 			struct bx_guest_stats st;
 			uint8_t payload[BX_STATS_SIZE];
-			agent_stats_collect(&st);
+			struct bx_err err;
+			if (agent_stats_collect(&st, &err) < 0) {
+				out_of_memory(s, &err); /* the host sees the channel close: no figures */
+				return;
+			}
 			s->ping = true;
 			session_send_msg(s, BX_M_STATS_REPLY, payload, bx_stats_encode(&st, payload));
 			return;
@@ -418,9 +421,14 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 				return;
 			}
 			if (s->cur_left == 0 || s->cur_kind != BX_M_STDIN) {
-				if (s->cur_left > 0 && !(s->msg = realloc(s->msg, s->cur_left))) {
-					agent_fatal("out of memory");
+				uint8_t *nm = s->cur_left > 0 ? realloc(s->msg, s->cur_left) : s->msg;
+				if (!nm) {
+					struct bx_err err;
+					bx_fail(&err, ENOMEM, "cannot hold a message of %u bytes", s->cur_left);
+					out_of_memory(s, &err);
+					return;
 				}
+				s->msg = nm;
 			}
 		} else {
 			size_t n = s->cur_left < len ? s->cur_left : len;
@@ -498,7 +506,7 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 	s->ilen = s->ioff = 0;
 	s->chan_id = 0;
 	if (s->kind == SESS_MAIN) {
-		if (s->exit_queued && s->olen == 0)
+		if (s->exit_queued && bx_bytes_size(&s->out) == 0)
 			s->ag->main_acked = true; /* closed after EXIT: as good as EXIT_ACK */
 		/* else: detached; main keeps running and its output waits in the pipes */
 		return;
@@ -526,7 +534,7 @@ void session_progress(struct session *s)
 	if (!c)
 		return;
 	flush(s);
-	if (s->ping && s->olen == 0 && !s->closing) {
+	if (s->ping && bx_bytes_size(&s->out) == 0 && !s->closing) {
 		bx_mux_close(&s->ag->mux, c);
 		s->closing = true;
 		return;
@@ -536,7 +544,7 @@ void session_progress(struct session *s)
 		send_i32(s, BX_M_EXIT, s->code);
 		agent_info("sent EXIT %d on channel %u", s->code, s->chan_id);
 	}
-	if (s->kind != SESS_MAIN && s->exit_queued && s->olen == 0 && !s->closing) {
+	if (s->kind != SESS_MAIN && s->exit_queued && bx_bytes_size(&s->out) == 0 && !s->closing) {
 		bx_mux_close(&s->ag->mux, c);
 		s->closing = true;
 	}
@@ -555,7 +563,7 @@ void session_maybe_free(struct session *s)
 	close_fd(&s->fd_out);
 	close_fd(&s->fd_err);
 	free(s->msg);
-	free(s->obuf);
+	bx_bytes_free(&s->out);
 	free(s->ibuf);
 	free(s);
 }

@@ -60,17 +60,15 @@ static uint64_t count_tasks(void)
 	return n;
 }
 
-void agent_stats_collect(struct bx_guest_stats *st)
+int agent_stats_collect(struct bx_guest_stats *st, struct bx_err *err)
 {
 	/* 64 KiB: /proc/stat grows with vCPUs and interrupts, but only its
 	 * first line is needed; meminfo, net/dev and diskstats are far smaller */
 	size_t cap = 65536;
 	char *buf = malloc(cap);
 	memset(st, 0, sizeof(*st));
-	if (!buf) {
-		agent_err("stats: out of memory");
-		return;
-	}
+	if (!buf)
+		return bx_fail(err, ENOMEM, "stats: out of memory");
 	if (bx_meminfo_parse(read_text("/proc/meminfo", buf, cap), &st->mem_total, &st->mem_available) < 0)
 		agent_err("stats: no MemTotal in /proc/meminfo");
 	bx_netdev_parse(read_text("/proc/net/dev", buf, cap), &st->net_rx, &st->net_tx);
@@ -80,4 +78,5 @@ void agent_stats_collect(struct bx_guest_stats *st)
 		agent_err("stats: no cpu line in /proc/stat");
 	free(buf);
 	st->pids = count_tasks();
+	return 0;
 }

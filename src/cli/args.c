@@ -156,16 +156,19 @@ void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *
 	}
 }
 
-void cli_strv_append(char ***v, const char *s)
+int cli_strv_append(char ***v, const char *s, struct bx_err *err)
 {
 	size_t n = 0;
 	while (*v && (*v)[n])
 		n++;
-	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
-	if (!nv || !(nv[n] = strdup(s))) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
+	char *copy = strdup(s);
+	char **nv = copy ? realloc(*v, (n + 2) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(copy);
+		return bx_fail(err, ENOMEM, "out of memory");
 	}
+	nv[n] = copy;
 	nv[n + 1] = NULL;
 	*v = nv;
+	return 0;
 }

@@ -50,7 +50,7 @@ int cli_need_operands(const struct bx_args *a, int min, int max, const char *usa
 /* Print "Usage: ..." + the options table. */
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);
 
-/* Append to a NULL-terminated malloc'd vector (exits on OOM: CLI only). */
-void cli_strv_append(char ***v, const char *s);
+/* Append a copy of s to a NULL-terminated malloc'd vector: 0, or -1 with err filled (ENOMEM). */
+int cli_strv_append(char ***v, const char *s, struct bx_err *err);
 
 #endif

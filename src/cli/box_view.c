@@ -230,8 +230,7 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	} else {
 		return bx_fail(err, 0, "invalid filter '%.*s': supported filters are id, name, label and status", (int)kl, kv);
 	}
-	cli_strv_append(dst, v);
-	return 0;
+	return cli_strv_append(dst, v, err);
 }
 
 /* Docker matches a name filter as an unanchored regexp against the name

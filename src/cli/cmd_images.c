@@ -212,9 +212,9 @@ int cmd_images(int argc, char **argv)
 		}
 		image_rows(&l, &imgs[i], shown_id, true);
 	}
-	cli_table_flush(&l.table, stdout);
+	int rc = cli_table_flush(&l.table, stdout, &err) < 0 ? bx_cli_report(&err) : 0;
 	for (size_t i = 0; i < n; i++)
 		bx_image_free(&imgs[i]);
 	free(imgs);
-	return 0;
+	return rc;
 }

@@ -186,8 +186,9 @@ int cmd_ps(int argc, char **argv)
 		json_decref(row);
 		json_decref(cfg);
 	}
-	cli_table_flush(&table, stdout);
 	free(boxes);
+	if (cli_table_flush(&table, stdout, &err) < 0)
+		goto fail;
 	cli_filters_free(&filters);
 	return 0;
 fail:

@@ -209,22 +209,22 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	while ((r = bx_args_next(&a, run_opts, &id, &val, &err)) > 0) {
 		switch (id) {
 		case OPT_RM: bo.auto_remove = !val; break;
-		case OPT_ENV: cli_strv_append(&ro->env, val); break;
-		case OPT_ENV_FILE: cli_strv_append(&ro->env_files, val); break;
+		case OPT_ENV: r = cli_strv_append(&ro->env, val, &err); break;
+		case OPT_ENV_FILE: r = cli_strv_append(&ro->env_files, val, &err); break;
 		case OPT_WORKDIR: ro->workdir = val; break;
 		case OPT_USER: ro->user = val; break;
 		case OPT_ENTRYPOINT: ro->entrypoint = val; break;
 		case OPT_INTERACTIVE: ro->stdin_open = !val; break;
 		case OPT_TTY: ro->tty = !val; break;
-		case OPT_PUBLISH: cli_strv_append(&nm->publish, val); break;
+		case OPT_PUBLISH: r = cli_strv_append(&nm->publish, val, &err); break;
 		case OPT_NETWORK: nm->network = val; break;
 		case OPT_HOSTNAME: nm->hostname = val; break;
-		case OPT_DNS: cli_strv_append(&nm->dns, val); break;
-		case OPT_DNS_SEARCH: cli_strv_append(&nm->dns_search, val); break;
-		case OPT_DNS_OPTION: cli_strv_append(&nm->dns_options, val); break;
-		case OPT_ADD_HOST: cli_strv_append(&nm->add_hosts, val); break;
-		case OPT_VOLUME: cli_strv_append(&nm->volumes, val); break;
-		case OPT_TMPFS: cli_strv_append(&nm->tmpfs, val); break;
+		case OPT_DNS: r = cli_strv_append(&nm->dns, val, &err); break;
+		case OPT_DNS_SEARCH: r = cli_strv_append(&nm->dns_search, val, &err); break;
+		case OPT_DNS_OPTION: r = cli_strv_append(&nm->dns_options, val, &err); break;
+		case OPT_ADD_HOST: r = cli_strv_append(&nm->add_hosts, val, &err); break;
+		case OPT_VOLUME: r = cli_strv_append(&nm->volumes, val, &err); break;
+		case OPT_TMPFS: r = cli_strv_append(&nm->tmpfs, val, &err); break;
 		case OPT_READ_ONLY: nm->read_only = !val; break;
 		case OPT_MEMORY:
 			if (parse_memory(val, &bo.mem_mb, &err) < 0)
@@ -246,7 +246,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 				bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", val);
 				return flag_error(&err);
 			}
-			cli_strv_append(&lc->labels, val);
+			r = cli_strv_append(&lc->labels, val, &err);
 			break;
 		case OPT_PULL: pull_policy = val; break;
 		case OPT_PLATFORM: platform = val; break;
@@ -257,7 +257,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_LOG_OPT:
 			if (bx_log_opt_parse(val, &lc->cfg.log, &err) < 0)
 				return flag_error(&err);
-			cli_strv_append(&lc->log_opts, val);
+			r = cli_strv_append(&lc->log_opts, val, &err);
 			break;
 		case OPT_STOP_TIMEOUT:
 			if (parse_stop_timeout(val, &lc->stop_timeout, &err) < 0)
@@ -272,6 +272,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 					      "Create and run a new box from an image, in its own microVM.", run_opts);
 			return 0;
 		}
+		if (r < 0) /* a value that could not be kept (out of memory) */
+			return flag_error(&err);
 	}
 	if (r < 0)
 		return bx_cli_report(&err);
@@ -289,7 +291,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	if (a.i < argc && !strcmp(argv[a.i], "--"))
 		a.i++;
 	for (int i = a.i; i < argc; i++)
-		cli_strv_append(&ro->command, argv[i]);
+		if (cli_strv_append(&ro->command, argv[i], &err) < 0)
+			return flag_error(&err);
 	if (lc->cfg.restart.kind != BX_RESTART_NO && bo.auto_remove) {
 		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
 		return flag_error(&err);

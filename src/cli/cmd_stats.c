@@ -76,12 +76,12 @@ struct stats {
 	size_t n;
 };
 
-static struct row *row_append(struct stats *st, const char *id)
+static struct row *row_append(struct stats *st, const char *id, struct bx_err *err)
 {
 	struct row *nr = realloc(st->rows, (st->n + 1) * sizeof(*nr));
 	if (!nr) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
+		bx_fail(err, ENOMEM, "out of memory");
+		return NULL;
 	}
 	st->rows = nr;
 	struct row *r = &st->rows[st->n++];
@@ -91,12 +91,12 @@ static struct row *row_append(struct stats *st, const char *id)
 	return r;
 }
 
-static struct row *row_for(struct stats *st, const char *id)
+static struct row *row_for(struct stats *st, const char *id, struct bx_err *err)
 {
 	for (size_t i = 0; i < st->n; i++)
 		if (!strcmp(st->rows[i].rec.id, id))
 			return &st->rows[i];
-	return row_append(st, id);
+	return row_append(st, id, err);
 }
 
 /* Which boxes this frame shows: the arguments (resolved again, so a restart
@@ -125,7 +125,11 @@ static int refresh(struct stats *st, struct bx_err *err)
 	for (size_t k = n; k-- > 0;) {
 		if (!st->all && !bx_box_status_live(boxes[k].status))
 			continue;
-		struct row *r = row_for(st, boxes[k].id);
+		struct row *r = row_for(st, boxes[k].id, err);
+		if (!r) {
+			free(boxes);
+			return -1;
+		}
 		r->rec = boxes[k];
 		r->seen = true;
 		snprintf(r->container, sizeof(r->container), "%.*s", st->no_trunc ? 64 : 12, r->rec.id);
@@ -216,7 +220,7 @@ static void cpu_sample(struct row *r)
 
 /* One sample of every row: the guests are asked first and answer while the
  * CPU times are read. */
-static void sample(struct stats *st)
+static int sample(struct stats *st, struct bx_err *err)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		struct row *r = &st->rows[i];
@@ -226,11 +230,9 @@ static void sample(struct stats *st)
 	for (size_t i = 0; i < st->n; i++)
 		cpu_sample(&st->rows[i]);
 	long long end = bx_mono_ns() + GUEST_DEADLINE_MS * 1000000LL;
-	struct pollfd *pf = calloc(st->n ? st->n : 1, sizeof(*pf));
-	if (!pf) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
-	}
+	_cleanup_free_ struct pollfd *pf = calloc(st->n ? st->n : 1, sizeof(*pf));
+	if (!pf)
+		return bx_fail(err, ENOMEM, "out of memory");
 	for (;;) {
 		size_t np = 0;
 		for (size_t i = 0; i < st->n; i++)
@@ -245,9 +247,9 @@ static void sample(struct stats *st)
 			if (st->rows[i].sock >= 0)
 				query_read(&st->rows[i]);
 	}
-	free(pf);
 	for (size_t i = 0; i < st->n; i++)
 		query_end(&st->rows[i]); /* past the deadline: "--" this frame */
+	return 0;
 }
 
 static json_t *row_json(const struct stats *st, const struct row *r)
@@ -263,7 +265,7 @@ static const char *const TITLES[] = {"CONTAINER ID", "NAME",    "CPU %",     "ME
 #define NCOLS 8
 
 /* Docker's table: its header, columns laid out as its tabwriter does (table.h). */
-static void print_table(const struct stats *st, json_t **objs)
+static int print_table(const struct stats *st, json_t **objs, struct bx_err *err)
 {
 	struct cli_table t;
 	cli_table_init(&t, NCOLS);
@@ -274,54 +276,53 @@ static void print_table(const struct stats *st, json_t **objs)
 			cells[c] = json_string_value(json_object_get(objs[i], COLS[c]));
 		cli_table_add(&t, cells);
 	}
-	cli_table_flush(&t, stdout);
+	return cli_table_flush(&t, stdout, err);
 }
 
-static void print_frame(const struct stats *st, bool clear)
+/* Docker's "table TEMPLATE": a header of column titles, cells laid out as its tabwriter does */
+static int print_template_table(const struct stats *st, json_t **objs, struct bx_err *err)
 {
-	json_t **objs = calloc(st->n ? st->n : 1, sizeof(*objs));
-	if (!objs) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
-	}
+	json_t *h = json_object();
+	for (int c = 0; c < NCOLS; c++)
+		json_object_set_new(h, COLS[c], json_string(TITLES[c]));
+	json_object_set_new(h, "Container", json_string("CONTAINER"));
+	struct cli_table t;
+	cli_table_start(&t, st->format, h);
+	json_decref(h);
 	for (size_t i = 0; i < st->n; i++)
-		if (!(objs[i] = row_json(st, &st->rows[i]))) {
-			fprintf(stderr, "boxvm: out of memory\n");
-			exit(BX_EXIT_ERROR);
-		}
-	if (clear)
+		cli_table_add_rendered(&t, st->format, objs[i]);
+	return cli_table_flush(&t, stdout, err);
+}
+
+static int print_frame(const struct stats *st, bool clear, struct bx_err *err)
+{
+	int rc = 0;
+	json_t **objs = calloc(st->n ? st->n : 1, sizeof(*objs));
+	if (!objs)
+		return bx_fail(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < st->n && rc == 0; i++)
+		if (!(objs[i] = row_json(st, &st->rows[i])))
+			rc = bx_fail(err, ENOMEM, "out of memory");
+	if (rc == 0 && clear)
 		fputs("\033[2J\033[H", stdout);
-	if (!st->format) {
-		print_table(st, objs);
-	} else {
-		if (st->table_header) {
-			/* Docker's "table TEMPLATE": a header of column titles, cells laid out as its tabwriter does */
-			json_t *h = json_object();
-			for (int c = 0; c < NCOLS; c++)
-				json_object_set_new(h, COLS[c], json_string(TITLES[c]));
-			json_object_set_new(h, "Container", json_string("CONTAINER"));
-			struct cli_table t;
-			cli_table_start(&t, st->format, h);
-			json_decref(h);
-			for (size_t i = 0; i < st->n; i++)
-				cli_table_add_rendered(&t, st->format, objs[i]);
-			cli_table_flush(&t, stdout);
-		}
-		for (size_t i = 0; !st->table_header && i < st->n; i++) {
-			char *t = NULL;
-			if (st->json)
-				t = json_dumps(objs[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
-			else if (bx_template_render(st->format, objs[i], &t, NULL) < 0)
-				t = NULL;
-			if (t)
-				printf("%s\n", t);
-			free(t);
-		}
+	if (rc == 0 && !st->format)
+		rc = print_table(st, objs, err);
+	else if (rc == 0 && st->table_header)
+		rc = print_template_table(st, objs, err);
+	for (size_t i = 0; rc == 0 && st->format && !st->table_header && i < st->n; i++) {
+		_cleanup_free_ char *t = st->json ? json_dumps(objs[i], JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		if (st->json && !t)
+			rc = bx_fail(err, ENOMEM, "out of memory");
+		else if (!st->json)
+			rc = bx_template_render(st->format, objs[i], &t, err);
+		if (rc == 0)
+			printf("%s\n", t);
 	}
 	for (size_t i = 0; i < st->n; i++)
 		json_decref(objs[i]);
 	free(objs);
 	fflush(stdout);
+	return rc;
 }
 
 static void sleep_until(long long t_ns)
@@ -383,7 +384,9 @@ int cmd_stats(int argc, char **argv)
 				return bx_cli_report(&err);
 			}
 			/* the same box named twice is shown twice, as Docker does */
-			struct row *row = row_append(&st, rec.id);
+			struct row *row = row_append(&st, rec.id, &err);
+			if (!row)
+				goto fail;
 			snprintf(row->container, sizeof(row->container), "%s", st.refs[k]);
 		}
 	}
@@ -399,8 +402,8 @@ int cmd_stats(int argc, char **argv)
 	for (;;) {
 		sleep_until(next);
 		next = bx_mono_ns() + INTERVAL_MS * 1000000LL;
-		sample(&st);
-		print_frame(&st, clear);
+		if (sample(&st, &err) < 0 || print_frame(&st, clear, &err) < 0)
+			goto fail;
 		if (!st.stream)
 			break;
 		if (refresh(&st, &err) < 0)

@@ -1,6 +1,7 @@
 /* Docker's listing tables (`ps`, `images`, `volume ls`) (table.h). */
 #include "table.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,21 +15,34 @@ void cli_table_init(struct cli_table *t, size_t ncols)
 	t->ncols = ncols;
 	t->nrows = 0;
 	t->cells = NULL;
+	t->failed = false;
+}
+
+/* the one out-of-memory policy: the listing fails, reported at flush */
+static void fail(struct cli_table *t, int errnum, const char *what)
+{
+	if (!t->failed)
+		bx_fail(&t->err, errnum, "cannot list the rows: %s", what);
+	t->failed = true;
 }
 
 void cli_table_add(struct cli_table *t, const char *const *cells)
 {
+	if (t->failed)
+		return;
 	char **nc = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(*nc));
 	if (!nc) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
+		fail(t, ENOMEM, "out of memory");
+		return;
 	}
 	t->cells = nc;
 	for (size_t c = 0; c < t->ncols; c++) {
 		char *s = strdup(cells[c] ? cells[c] : "");
 		if (!s) {
-			fprintf(stderr, "boxvm: out of memory\n");
-			exit(BX_EXIT_ERROR);
+			while (c-- > 0)
+				free(nc[t->nrows * t->ncols + c]);
+			fail(t, ENOMEM, "out of memory");
+			return;
 		}
 		nc[t->nrows * t->ncols + c] = s;
 	}
@@ -37,11 +51,11 @@ void cli_table_add(struct cli_table *t, const char *const *cells)
 
 void cli_table_add_line(struct cli_table *t, const char *line)
 {
-	char *copy = strdup(line);
-	const char **cells = calloc(t->ncols ? t->ncols : 1, sizeof(*cells));
+	_cleanup_free_ char *copy = strdup(line);
+	_cleanup_free_ const char **cells = calloc(t->ncols ? t->ncols : 1, sizeof(*cells));
 	if (!copy || !cells) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
+		fail(t, ENOMEM, "out of memory");
+		return;
 	}
 	char *p = copy;
 	for (size_t c = 0; c < t->ncols; c++) {
@@ -52,8 +66,6 @@ void cli_table_add_line(struct cli_table *t, const char *line)
 		p = tab ? tab + 1 : NULL;
 	}
 	cli_table_add(t, cells);
-	free(cells);
-	free(copy);
 }
 
 bool cli_table_format(const char *format, const char **tmpl)
@@ -70,22 +82,33 @@ bool cli_table_format(const char *format, const char **tmpl)
 
 void cli_table_add_rendered(struct cli_table *t, const char *tmpl, json_t *row)
 {
-	char *line = NULL;
-	if (bx_template_render(tmpl, row, &line, NULL) == 0)
-		cli_table_add_line(t, line);
-	free(line);
+	_cleanup_free_ char *line = NULL;
+	struct bx_err err;
+	if (bx_template_render(tmpl, row, &line, &err) < 0) {
+		if (!t->failed)
+			t->err = err;
+		t->failed = true;
+		return;
+	}
+	cli_table_add_line(t, line);
 }
 
 void cli_table_start(struct cli_table *t, const char *tmpl, json_t *titles)
 {
-	char *header = NULL;
+	_cleanup_free_ char *header = NULL;
+	struct bx_err err;
 	size_t ncols = 1;
-	if (bx_template_render(tmpl, titles, &header, NULL) == 0)
+	int rc = bx_template_render(tmpl, titles, &header, &err);
+	if (rc == 0)
 		for (const char *c = header; *c; c++)
 			ncols += *c == '\t';
 	cli_table_init(t, ncols);
-	cli_table_add_line(t, header ? header : "");
-	free(header);
+	if (rc < 0) {
+		t->err = err;
+		t->failed = true;
+		return;
+	}
+	cli_table_add_line(t, header);
 }
 
 /* characters, as Go's tabwriter counts them: UTF-8 continuation bytes don't count */
@@ -97,12 +120,25 @@ static size_t text_width(const char *s)
 	return n;
 }
 
-void cli_table_flush(struct cli_table *t, FILE *out)
+static void free_cells(struct cli_table *t)
 {
-	size_t *width = calloc(t->ncols ? t->ncols : 1, sizeof(*width));
-	if (!width) {
-		fprintf(stderr, "boxvm: out of memory\n");
-		exit(BX_EXIT_ERROR);
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+int cli_table_flush(struct cli_table *t, FILE *out, struct bx_err *err)
+{
+	_cleanup_free_ size_t *width = calloc(t->ncols ? t->ncols : 1, sizeof(*width));
+	if (!width)
+		fail(t, ENOMEM, "out of memory");
+	if (t->failed) {
+		free_cells(t);
+		if (err)
+			*err = t->err;
+		return -1;
 	}
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c + 1 < t->ncols; c++) {
@@ -119,12 +155,9 @@ void cli_table_flush(struct cli_table *t, FILE *out)
 			fputs(s, out);
 			if (c + 1 < t->ncols)
 				fprintf(out, "%*s", (int)(width[c] - text_width(s)), "");
-			free(t->cells[r * t->ncols + c]);
 		}
 		fputc('\n', out);
 	}
-	free(width);
-	free(t->cells);
-	t->cells = NULL;
-	t->nrows = 0;
+	free_cells(t);
+	return 0;
 }

@@ -9,13 +9,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../common/err.h"
+
 struct cli_table {
 	size_t ncols, nrows;
 	char **cells; /* nrows * ncols, malloc'd copies */
+	bool failed;  /* a row could not be added (err says why): flush reports it */
+	struct bx_err err;
 };
 
 void cli_table_init(struct cli_table *t, size_t ncols);
-/* Append a row of ncols cells (copied; exits on OOM: CLI only). */
+/* Append a row of ncols cells (copied). A failure (out of memory, a row
+ * that does not render) is kept in the table and reported by flush, so
+ * callers add rows without checking each. */
 void cli_table_add(struct cli_table *t, const char *const *cells);
 /* Append a row given as one line of tab-separated cells (a rendered `table`
  * --format line); cells beyond ncols stay in the last one. */
@@ -30,7 +36,8 @@ void cli_table_start(struct cli_table *t, const char *tmpl, json_t *titles);
 /* Append tmpl rendered against row. */
 void cli_table_add_rendered(struct cli_table *t, const char *tmpl, json_t *row);
 /* Print every row: each column as wide as its widest cell (in characters)
- * plus 3, at least 10; the last column unpadded. Frees the table. */
-void cli_table_flush(struct cli_table *t, FILE *out);
+ * plus 3, at least 10; the last column unpadded. Frees the table. Returns
+ * -1 with err filled, printing nothing, if a row could not be added. */
+int cli_table_flush(struct cli_table *t, FILE *out, struct bx_err *err);
 
 #endif

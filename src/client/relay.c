@@ -25,8 +25,9 @@ static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 struct relay {
 	int sock;
 	const struct bx_relay_opts *o;
-	uint8_t *q;             /* messages to the socket not yet sent */
-	size_t qoff, qlen, qcap;
+	struct bx_bytes q;      /* messages to the socket not yet sent */
+	bool failed;            /* a message could not be queued (fail says why): the relay ends */
+	struct bx_err fail;
 	bool in_open;
 	struct bx_detach detach; /* the scanner's state (a copy of the options') */
 	bool out_broken[2];     /* stdout/stderr failed (EPIPE): further output is dropped */
@@ -68,25 +69,17 @@ int bx_relay_send_msg(int sock, uint8_t kind, const void *payload, uint32_t len,
 
 static void queue_msg(struct relay *r, uint8_t kind, const void *payload, uint32_t len)
 {
-	size_t need = r->qlen + BX_MSG_HDR_SIZE + len;
-	if (r->qoff && r->qoff == r->qlen)
-		r->qoff = r->qlen = 0, need = BX_MSG_HDR_SIZE + len;
-	if (need > r->qcap) {
-		size_t cap = r->qcap ? r->qcap : 4096;
-		while (cap < need)
-			cap *= 2;
-		uint8_t *nq = realloc(r->q, cap);
-		if (!nq) {
-			fprintf(stderr, "boxvm: out of memory\n");
-			exit(BX_EXIT_ERROR);
-		}
-		r->q = nq;
-		r->qcap = cap;
+	if (r->failed)
+		return;
+	uint8_t *at = bx_bytes_reserve(&r->q, BX_MSG_HDR_SIZE + len, &r->fail);
+	if (!at) { /* the one out-of-memory policy: this relay fails, with the reason */
+		r->failed = true;
+		return;
 	}
-	bx_msg_encode_hdr(r->q + r->qlen, kind, len);
+	bx_msg_encode_hdr(at, kind, len);
 	if (len)
-		memcpy(r->q + r->qlen + BX_MSG_HDR_SIZE, payload, len);
-	r->qlen += BX_MSG_HDR_SIZE + len;
+		memcpy(at + BX_MSG_HDR_SIZE, payload, len);
+	bx_bytes_commit(&r->q, BX_MSG_HDR_SIZE + len);
 }
 
 static void queue_i32(struct relay *r, uint8_t kind, int32_t v)
@@ -110,17 +103,16 @@ static void queue_resize(struct relay *r)
 /* 0 ok or would block, -1 connection gone */
 static int flush_queue(struct relay *r)
 {
-	while (r->qoff < r->qlen) {
-		ssize_t n = send(r->sock, r->q + r->qoff, r->qlen - r->qoff, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (bx_bytes_size(&r->q)) {
+		ssize_t n = send(r->sock, bx_bytes_data(&r->q), bx_bytes_size(&r->q), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
 		if (n < 0)
 			return -1;
-		r->qoff += (size_t)n;
+		bx_bytes_pop(&r->q, (size_t)n);
 	}
-	r->qoff = r->qlen = 0;
 	return 0;
 }
 
@@ -226,11 +218,11 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 	struct bx_msgbuf mb;
 	bx_msgbuf_init(&mb);
 	bool lost = false;
-	while (!r.got_exit && !r.detached) {
+	while (!r.got_exit && !r.detached && !r.failed) {
 		struct pollfd p[3];
 		int n = 0, i_in = -1, i_sig = -1;
-		p[n++] = (struct pollfd){.fd = sock, .events = POLLIN | (r.qlen > r.qoff ? POLLOUT : 0)};
-		if (r.in_open && r.qlen - r.qoff < OUTQ_HIGH)
+		p[n++] = (struct pollfd){.fd = sock, .events = POLLIN | (bx_bytes_size(&r.q) ? POLLOUT : 0)};
+		if (r.in_open && bx_bytes_size(&r.q) < OUTQ_HIGH)
 			p[i_in = n++] = (struct pollfd){.fd = o->in_fd, .events = POLLIN};
 		if (sfd >= 0)
 			p[i_sig = n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
@@ -251,7 +243,7 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 		}
 		if (i_in >= 0 && p[i_in].revents)
 			read_stdin(&r);
-		if (p[0].revents & POLLOUT || r.qlen > r.qoff) {
+		if (p[0].revents & POLLOUT || bx_bytes_size(&r.q)) {
 			if (flush_queue(&r) < 0) {
 				lost = true;
 				break;
@@ -264,7 +256,10 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 			}
 		}
 	}
-	if (r.detached) {
+	if (r.failed) {
+		if (err)
+			*err = r.fail;
+	} else if (r.detached) {
 		flush_queue(&r);
 		res->detached = true;
 		res->code = 0;
@@ -283,7 +278,7 @@ done:
 	bx_msgbuf_free(&mb);
 out:
 	bx_tty_restore();
-	free(r.q);
+	bx_bytes_free(&r.q);
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

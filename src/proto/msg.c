@@ -16,15 +16,12 @@
 
 void bx_msgbuf_init(struct bx_msgbuf *b)
 {
-	b->buf = NULL;
-	b->len = 0;
-	b->cap = 0;
+	*b = (struct bx_msgbuf){0};
 }
 
 void bx_msgbuf_free(struct bx_msgbuf *b)
 {
-	free(b->buf);
-	bx_msgbuf_init(b);
+	bx_bytes_free(&b->q);
 }
 
 void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len)
@@ -49,24 +46,24 @@ int bx_msg_encode(uint8_t *out, size_t cap, uint8_t kind, const void *payload, s
 /* Drop the message returned by the previous bx_msgbuf_next(), if any. */
 static void drop_consumed(struct bx_msgbuf *b)
 {
-	if (b->len < BX_MSG_HDR_SIZE || b->buf[0] != CONSUMED_KIND)
+	const uint8_t *h = bx_bytes_data(&b->q);
+	if (bx_bytes_size(&b->q) < BX_MSG_HDR_SIZE || h[0] != CONSUMED_KIND)
 		return;
-	size_t n = BX_MSG_HDR_SIZE + bx_get_u32(b->buf + 1);
-	memmove(b->buf, b->buf + n, b->len - n);
-	b->len -= n;
+	bx_bytes_pop(&b->q, BX_MSG_HDR_SIZE + bx_get_u32(h + 1));
 }
 
 /* Validate the header at the front as soon as it is complete, so a bogus
  * length is refused before we buffer towards it. */
 static int check_hdr(struct bx_msgbuf *b, struct bx_err *err)
 {
-	if (b->len < BX_MSG_HDR_SIZE)
+	if (bx_bytes_size(&b->q) < BX_MSG_HDR_SIZE)
 		return 0;
-	uint8_t kind = b->buf[0];
-	uint32_t len = bx_get_u32(b->buf + 1);
+	uint8_t *h = bx_bytes_data(&b->q);
+	uint8_t kind = h[0];
+	uint32_t len = bx_get_u32(h + 1);
 	if (kind == 0 || kind > BX_M_KIND_MAX) {
 		/* a wire kind 0 would read as "consumed" next time: keep it invalid */
-		b->buf[0] = 0xff;
+		h[0] = 0xff;
 		return bx_fail(err, 0, "protocol error: unknown message kind %u", kind);
 	}
 	if (len > BX_MSG_MAX)
@@ -80,48 +77,39 @@ int bx_msgbuf_append(struct bx_msgbuf *b, const void *data, size_t len, struct b
 	drop_consumed(b);
 	if (check_hdr(b, err) < 0)
 		return -1;
-	if (len == 0)
-		return 0;
-	if (len > SIZE_MAX / 2 - b->len)
-		return bx_fail(err, ENOMEM, "message buffer too large");
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + len)
-			cap *= 2;
-		uint8_t *nb = realloc(b->buf, cap);
-		if (!nb)
-			return bx_fail(err, ENOMEM, "cannot grow message buffer");
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, data, len);
-	b->len += len;
+	if (bx_bytes_push(&b->q, data, len, err) < 0)
+		return -1;
 	return check_hdr(b, err);
+}
+
+/* The whole message at the front: 1, 0 if more bytes are needed, -1 if malformed. */
+static int front(struct bx_msgbuf *b, struct bx_err *err)
+{
+	drop_consumed(b);
+	size_t have = bx_bytes_size(&b->q);
+	if (have < BX_MSG_HDR_SIZE)
+		return 0;
+	if (check_hdr(b, err) < 0)
+		return -1;
+	return have - BX_MSG_HDR_SIZE >= bx_get_u32(bx_bytes_data(&b->q) + 1);
 }
 
 int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err)
 {
-	drop_consumed(b);
-	if (b->len < BX_MSG_HDR_SIZE)
-		return 0;
-	if (check_hdr(b, err) < 0)
-		return -1;
-	uint32_t len = bx_get_u32(b->buf + 1);
-	if (b->len - BX_MSG_HDR_SIZE < len)
-		return 0;
-	m->kind = b->buf[0];
-	m->len = len;
-	m->payload = b->buf + BX_MSG_HDR_SIZE;
-	b->buf[0] = CONSUMED_KIND;
+	int r = front(b, err);
+	if (r <= 0)
+		return r;
+	uint8_t *h = bx_bytes_data(&b->q);
+	m->kind = h[0];
+	m->len = bx_get_u32(h + 1);
+	m->payload = h + BX_MSG_HDR_SIZE;
+	h[0] = CONSUMED_KIND;
 	return 1;
 }
 
 uint8_t bx_msgbuf_peek_kind(struct bx_msgbuf *b)
 {
-	drop_consumed(b);
-	if (b->len < BX_MSG_HDR_SIZE || check_hdr(b, NULL) < 0 || b->len - BX_MSG_HDR_SIZE < bx_get_u32(b->buf + 1))
-		return 0;
-	return b->buf[0];
+	return front(b, NULL) == 1 ? bx_bytes_data(&b->q)[0] : 0;
 }
 
 void bx_msg_time_encode(uint8_t out[BX_MSG_TIME_SIZE], int64_t ns)

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/bytes.h"
 #include "../common/err.h"
 
 #define BX_PORT_EXEC 4089
@@ -66,8 +67,7 @@ enum bx_msg_kind {
 
 /* Incremental parser: append bytes, then pop whole messages. */
 struct bx_msgbuf {
-	uint8_t *buf;
-	size_t len, cap;
+	struct bx_bytes q;
 };
 
 struct bx_msg {

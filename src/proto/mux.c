@@ -54,10 +54,9 @@ void bx_mux_init(struct bx_mux *m, bool is_host, const struct bx_mux_ops *ops, v
 void bx_mux_free(struct bx_mux *m)
 {
 	free(m->in);
-	free(m->out);
-	m->in = m->out = NULL;
+	m->in = NULL;
 	m->in_len = m->in_cap = 0;
-	m->out_off = m->out_len = m->out_cap = 0;
+	bx_bytes_free(&m->out);
 }
 
 /* ---- channel table ---- */
@@ -122,23 +121,20 @@ static bool chan_refused(const struct bx_chan *c)
 
 const uint8_t *bx_mux_out_peek(struct bx_mux *m, size_t *len)
 {
-	*len = m->out_len - m->out_off;
-	return m->out ? m->out + m->out_off : NULL; /* no arithmetic on NULL */
+	*len = bx_bytes_size(&m->out);
+	return bx_bytes_data(&m->out);
 }
 
 void bx_mux_out_consume(struct bx_mux *m, size_t n)
 {
-	size_t pending = m->out_len - m->out_off;
-	m->out_off += n < pending ? n : pending;
-	if (m->out_off == m->out_len)
-		m->out_off = m->out_len = 0;
+	bx_bytes_pop(&m->out, n);
 	if (m->in_paused && bx_mux_out_pending(m) <= BX_MUX_OUT_LOW)
 		m->in_paused = false;
 }
 
 size_t bx_mux_out_pending(const struct bx_mux *m)
 {
-	return m->out_len - m->out_off;
+	return bx_bytes_size(&m->out);
 }
 
 bool bx_mux_input_paused(const struct bx_mux *m)
@@ -155,25 +151,10 @@ static bool out_reserve(struct bx_mux *m, size_t n)
 		m->dead = true;
 		return false;
 	}
-	if (m->out_cap - m->out_len >= n)
-		return true;
-	if (m->out_off) { /* reclaim what has been written */
-		memmove(m->out, m->out + m->out_off, m->out_len - m->out_off);
-		m->out_len -= m->out_off;
-		m->out_off = 0;
-		if (m->out_cap - m->out_len >= n)
-			return true;
-	}
-	size_t cap = m->out_cap ? m->out_cap : 4096;
-	while (cap - m->out_len < n)
-		cap *= 2;
-	uint8_t *p = realloc(m->out, cap);
-	if (!p) {
-		m->dead = true;
+	if (!bx_bytes_reserve(&m->out, n, NULL)) {
+		m->dead = true; /* reported by fail_queue */
 		return false;
 	}
-	m->out = p;
-	m->out_cap = cap;
 	return true;
 }
 
@@ -188,10 +169,11 @@ static bool emit(struct bx_mux *m, uint32_t chan, uint8_t type, const void *payl
 {
 	if (!out_reserve(m, BX_FRAME_HDR_SIZE + (size_t)len))
 		return false;
-	bx_frame_encode_hdr(m->out + m->out_len, chan, type, len);
+	uint8_t *at = m->out.buf + m->out.len;
+	bx_frame_encode_hdr(at, chan, type, len);
 	if (len)
-		memcpy(m->out + m->out_len + BX_FRAME_HDR_SIZE, payload, len);
-	m->out_len += BX_FRAME_HDR_SIZE + (size_t)len;
+		memcpy(at + BX_FRAME_HDR_SIZE, payload, len);
+	bx_bytes_commit(&m->out, BX_FRAME_HDR_SIZE + (size_t)len);
 	note_queued(m);
 	return true;
 }
@@ -209,10 +191,10 @@ static bool insert_open_ok(struct bx_mux *m, size_t rel, uint32_t chan)
 {
 	if (!out_reserve(m, BX_FRAME_HDR_SIZE))
 		return false;
-	size_t pos = m->out_off + rel;
-	memmove(m->out + pos + BX_FRAME_HDR_SIZE, m->out + pos, m->out_len - pos);
-	bx_frame_encode_hdr(m->out + pos, chan, BX_F_OPEN_OK, 0);
-	m->out_len += BX_FRAME_HDR_SIZE;
+	size_t pos = m->out.off + rel; /* after the reserve: it may have moved the queue */
+	memmove(m->out.buf + pos + BX_FRAME_HDR_SIZE, m->out.buf + pos, m->out.len - pos);
+	bx_frame_encode_hdr(m->out.buf + pos, chan, BX_F_OPEN_OK, 0);
+	bx_bytes_commit(&m->out, BX_FRAME_HDR_SIZE);
 	note_queued(m);
 	return true;
 }
@@ -221,12 +203,13 @@ static bool insert_open_ok(struct bx_mux *m, size_t rel, uint32_t chan)
  * channel it then refused, and the peer must not see them. */
 static void drop_queued(struct bx_mux *m, size_t rel, uint32_t chan)
 {
-	size_t pos = m->out_off + rel;
-	while (pos < m->out_len) {
-		size_t n = BX_FRAME_HDR_SIZE + bx_get_u32(m->out + pos + 8);
-		if (bx_get_u32(m->out + pos) == chan) {
-			memmove(m->out + pos, m->out + pos + n, m->out_len - pos - n);
-			m->out_len -= n;
+	size_t pos = m->out.off + rel;
+	while (pos < m->out.len) {
+		uint8_t *f = m->out.buf + pos;
+		size_t n = BX_FRAME_HDR_SIZE + bx_get_u32(f + 8);
+		if (bx_get_u32(f) == chan) {
+			memmove(f, f + n, m->out.len - pos - n);
+			m->out.len -= n;
 		} else {
 			pos += n;
 		}

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/bytes.h"
 #include "../common/err.h"
 #include "frame.h"
 
@@ -91,8 +92,7 @@ struct bx_mux {
 	uint8_t *in;
 	size_t in_len, in_cap;
 	/* encoded outgoing frames not yet written */
-	uint8_t *out;
-	size_t out_off, out_len, out_cap;
+	struct bx_bytes out;
 	bool in_paused;   /* backpressure: the owner should not read the peer */
 	bool out_overflow; /* the queue hit BX_MUX_OUT_LIMIT (the link is dead) */
 	bool dead;

@@ -105,7 +105,8 @@ static char *table_text(struct cli_table *t)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	cli_table_flush(t, f);
+	struct bx_err err;
+	assert_int_equal(cli_table_flush(t, f, &err), 0);
 	fclose(f);
 	return buf;
 }
@@ -174,6 +175,29 @@ static void test_table_format(void **state)
 	json_decref(row);
 }
 
+/* A row that cannot be added fails the whole listing at flush, which prints
+ * nothing and says why (the one error convention; no exit from a helper). */
+static void test_table_failure_reported_at_flush(void **state)
+{
+	struct cli_table t;
+	json_t *row = json_pack("{s:s}", "ID", "abc");
+	cli_table_init(&t, 2);
+	cli_table_add_line(&t, "A\tB");
+	cli_table_add_rendered(&t, "{{.Label \"a}}", row);
+	cli_table_add_line(&t, "c\td");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct bx_err err = {0};
+	assert_int_equal(cli_table_flush(&t, f, &err), -1);
+	fclose(f);
+	assert_string_equal(buf, "");
+	assert_true(err.msg[0] != '\0');
+	assert_null(t.cells);
+	free(buf);
+	json_decref(row);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_docker_tables),
 		cmocka_unit_test(test_table_format),
+		cmocka_unit_test(test_table_failure_reported_at_flush),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
