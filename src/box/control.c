@@ -11,6 +11,7 @@
 
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
+#include "../common/cleanup.h"
 #include "../common/crashpoint.h"
 #include "../store/boxconfig.h"
 #include "../vm/vmspec.h"

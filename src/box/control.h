@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "../common/cleanup.h"
 #include "../common/err.h"
 #include "../common/paths.h"
 #include "../store/state.h"

@@ -7,6 +7,7 @@
 
 #include "../box/runconfig.h"
 #include "../client/exec_client.h"
+#include "../common/cleanup.h"
 #include "args.h"
 #include "cli.h"
 

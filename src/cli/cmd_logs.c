@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../store/keptlog.h"
 #include "../store/logfile.h"

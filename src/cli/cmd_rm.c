@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "../common/cleanup.h"
 #include "../store/boxconfig.h"
 #include "../store/state.h"
 #include "../store/volumes.h"

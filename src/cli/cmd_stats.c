@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../client/relay.h"
+#include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../common/paths.h"
 #include "../common/unixsock.h"

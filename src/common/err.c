@@ -70,17 +70,3 @@ void bx_err_clear(struct bx_err *err)
 		err->msg[0] = '\0';
 	}
 }
-
-void bx_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-void bx_closep(int *fd)
-{
-	if (*fd >= 0) {
-		int saved = errno;
-		close(*fd);
-		errno = saved;
-	}
-}

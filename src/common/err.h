@@ -30,10 +30,4 @@ int bx_fail_code(struct bx_err *err, int exit_code, int errnum, const char *fmt,
 int bx_wrap(struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bx_err_clear(struct bx_err *err);
 
-/* cleanup helpers for __attribute__((cleanup)) */
-void bx_freep(void *p);      /* free(*(void **)p) */
-void bx_closep(int *fd);     /* close(*fd) if >= 0 */
-#define _cleanup_free_ __attribute__((cleanup(bx_freep)))
-#define _cleanup_close_ __attribute__((cleanup(bx_closep)))
-
 #endif

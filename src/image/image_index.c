@@ -1,6 +1,7 @@
 /* DATA/images.json: {"images": {"busybox:latest": "sha256:<manifest>", ...}}.
  * Readers take no lock (the file is replaced atomically); writers hold
  * flock(DATA/images.lock) across read-modify-write. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <errno.h>

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/cleanup.h"
+
 
 static json_t *str_or_empty(json_t *cfg, const char *key)
 {

@@ -10,6 +10,7 @@
  * only then, under the index lock, are blobs renamed into the store and names
  * recorded. Any failure removes the temps and any blob this import added, so
  * nothing new is left behind. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <archive.h>

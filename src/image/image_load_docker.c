@@ -2,6 +2,7 @@
  * archive path. Layers are checked against the config's rootfs.diff_ids (the
  * digests of the uncompressed tars) and an OCI manifest is synthesized so the
  * store holds one kind of image. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* OCI image layout (index.json + blobs/sha256/...): resolve each named entry of
  * the index to an image manifest, verifying every blob on the way. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <jansson.h>

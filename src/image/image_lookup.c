@@ -1,5 +1,6 @@
 /* Find images in the local store: by name (normalised), by ID (config digest),
  * or by a unique ID prefix; and list them all. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <ctype.h>

@@ -1,5 +1,6 @@
 /* Prepare a box's root filesystem: the image's layers, base first, applied
  * into an empty directory. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <dirent.h>

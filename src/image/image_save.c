@@ -20,6 +20,7 @@
  * "name:tag" saves that tag; a bare "name" every tag of that repository;
  * an image ID or "name@digest" the image without tags. Every reference is
  * resolved before a byte is written, so a missing image writes nothing. */
+#include "../common/cleanup.h"
 #include "image_inspect.h"
 
 #include <archive.h>

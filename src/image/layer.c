@@ -17,6 +17,7 @@
  * whiteout on disk) is read as the OCI whiteout it would act as, and only
  * allow-listed xattrs are applied, so no trusted.overlay.* (opaque, redirect,
  * metacopy) or other trusted./security. attribute from an image lands. */
+#include "../common/cleanup.h"
 #include "image.h"
 
 #include <archive.h>

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
+
 int bx_layercache_lock(const struct bx_paths *p, const char *hex, bool nonblock, struct bx_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];

@@ -1,4 +1,5 @@
 /* Layer chain ids (pure) and the diff ids they are made of. */
+#include "../common/cleanup.h"
 #include "layercache.h"
 
 #include <errno.h>

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "layercache.h"
 
 static int box_paths(const char *box_dir, char *rootfs, char *upper, char *work, char *json, struct bx_err *err)

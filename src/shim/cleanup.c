@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/crashpoint.h"
 #include "../common/paths.h"
 #include "../image/rootfs.h"

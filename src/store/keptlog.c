@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "logfile.h"
 
 static int kept_dir(const struct bx_paths *p, char *out, size_t size, struct bx_err *err)

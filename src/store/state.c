@@ -14,6 +14,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
+
 static const char *const status_names[] = {
 	[BX_BOX_CREATED] = "created", [BX_BOX_RUNNING] = "running", [BX_BOX_RESTARTING] = "restarting",
 	[BX_BOX_EXITED] = "exited",   [BX_BOX_REMOVING] = "removing", [BX_BOX_PAUSED] = "paused",

@@ -1,6 +1,7 @@
 /* Is a box's shim still alive? A pid alone proves nothing after a reboot or
  * pid reuse, so a record carries the shim's pid AND its start time (field 22
  * of /proc/PID/stat); a box whose shim is gone is reconciled to exited. */
+#include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "keptlog.h"
 #include "state.h"

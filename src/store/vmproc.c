@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "state.h"
 

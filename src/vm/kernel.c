@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
+
 /* What the agent needs before it can mount the root: the virtio-mmio transport,
  * the virtio-serial port (the host channel) and virtiofs (the root). Their
  * dependencies (virtio, virtio_ring, fuse, ...) come from modules.dep. */

@@ -2,6 +2,7 @@
  * (agent binary, kernel version, module list), and a per-box copy with the
  * box's spec appended as a second cpio archive (the kernel unpacks
  * concatenated archives in order). */
+#include "../common/cleanup.h"
 #include "kernel.h"
 
 #include <errno.h>

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/paths.h"
 
 /* Is the id somebody's in the user or group database? */
