@@ -8,7 +8,7 @@ PYTHON   ?= /usr/bin/python3
 SANITIZE ?= 0
 BUILD    ?= build
 
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 HOST_PKGS := libarchive jansson libcurl libcrypto
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)

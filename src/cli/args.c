@@ -63,6 +63,7 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 		if (!o)
 			return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "unknown shorthand flag: '%c' (see --help)", c);
 		*id = o->id;
+		a->last = o;
 		if (o->argname) {
 			if (*a->group) {
 				*val = a->group;
@@ -102,6 +103,7 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
 		if (!o)
 			return bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "unknown flag: --%.*s (see --help)", (int)len, name);
 		*id = o->id;
+		a->last = o;
 		if (o->argname) {
 			if (eq) {
 				*val = eq + 1;
@@ -135,6 +137,26 @@ int cli_need_operands(const struct bx_args *a, int min, int max, const char *usa
 	int want = n < min ? min : max;
 	return bx_fail_code(err, CLI_EXIT_USAGE, 0, "\"%s\" requires %s %d argument%s: %s", a->argv[0], how, want, want == 1 ? "" : "s",
 		       usage);
+}
+
+int cli_flags(struct bx_args *a, int argc, char **argv, const struct bx_opt *opts, const char *usage,
+	      const char *summary, struct bx_err *err)
+{
+	int id, r;
+	const char *val;
+	bx_args_init(a, argc, argv);
+	a->i = 1;
+	while ((r = bx_args_next(a, opts, &id, &val, err)) > 0) {
+		if (id == BX_OPT_HELP_ID) {
+			bx_args_usage(usage, summary, opts);
+			return 0;
+		}
+		if (a->last->str)
+			*a->last->str = val;
+		else if (a->last->on)
+			*a->last->on = !val;
+	}
+	return r < 0 ? -1 : 1;
 }
 
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts)

@@ -26,7 +26,14 @@ struct bx_opt {
 	const char *argname;   /* NULL: boolean flag */
 	int id;
 	const char *help;
+	/* where cli_flags stores the flag (tables of a command's own loop leave them NULL) */
+	const char **str;      /* a value flag: its value (the last one given wins) */
+	bool *on;              /* a boolean flag: true, or false for --flag=false */
 };
+/* --help, which cli_flags answers with the usage, and the end of a table */
+#define BX_OPT_HELP_ID (-1)
+#define BX_OPT_HELP {'h', "help", NULL, BX_OPT_HELP_ID, "Print usage", NULL, NULL}
+#define BX_OPT_END {0, NULL, NULL, 0, NULL, NULL, NULL}
 
 struct bx_args {
 	int argc;
@@ -37,6 +44,7 @@ struct bx_args {
 	bool stop_at_operand;
 	char *operands[64]; /* gathered while flags follow them (more: the rest is taken as operands) */
 	int noperands;
+	const struct bx_opt *last; /* the option bx_args_next matched last */
 };
 
 void bx_args_init(struct bx_args *a, int argc, char **argv);
@@ -47,6 +55,12 @@ int bx_args_next(struct bx_args *a, const struct bx_opt *opts, int *id, const ch
  * (max < 0: no limit), with Docker's message naming the command (argv[0]):
  * "\"rm\" requires at least 1 argument: USAGE" (exit code CLI_EXIT_USAGE). */
 int cli_need_operands(const struct bx_args *a, int min, int max, const char *usage, struct bx_err *err);
+/* The whole flag loop of a command whose flags only store values (each
+ * option's str or on) besides BX_OPT_HELP: 1 with the operands left at
+ * argv[a->i..argc), 0 once --help printed usage, summary and options (the
+ * command then returns 0), -1 with err filled (a bad flag). */
+int cli_flags(struct bx_args *a, int argc, char **argv, const struct bx_opt *opts, const char *usage,
+	      const char *summary, struct bx_err *err);
 /* Print "Usage: ..." + the options table. */
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);
 

@@ -12,39 +12,25 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_NO_STDIN, OPT_DETACH_KEYS, OPT_HELP };
-static const struct bx_opt attach_opts[] = {
-	{0, "no-stdin", NULL, OPT_NO_STDIN, "Do not attach STDIN"},
-	{0, "detach-keys", "string", OPT_DETACH_KEYS, "Key sequence for detaching (default \"ctrl-p,ctrl-q\")"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 int cmd_attach(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val, *keys = BX_DETACH_DEFAULT;
+	const char *keys = BX_DETACH_DEFAULT;
 	bool no_stdin = false;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, attach_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_NO_STDIN: no_stdin = !val; break;
-		case OPT_DETACH_KEYS: keys = val; break;
-		case OPT_HELP:
-			bx_args_usage("boxvm attach [OPTIONS] BOX",
-				      "Attach this terminal's input and output to a running box's main process.\n"
-				      "A box started with -t gets a raw terminal; detach with Ctrl-P Ctrl-Q (the box\n"
-				      "keeps running). Otherwise signals (Ctrl-C) are forwarded and ending boxvm\n"
-				      "detaches. boxvm exits with the main process's exit code when it ends.",
-				      attach_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{0, "no-stdin", NULL, 0, "Do not attach STDIN", .on = &no_stdin},
+		{0, "detach-keys", "string", 0, "Key sequence for detaching (default \"ctrl-p,ctrl-q\")", .str = &keys},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm attach [OPTIONS] BOX",
+			   "Attach this terminal's input and output to a running box's main process.\n"
+			   "A box started with -t gets a raw terminal; detach with Ctrl-P Ctrl-Q (the box\n"
+			   "keeps running). Otherwise signals (Ctrl-C) are forwarded and ending boxvm\n"
+			   "detaches. boxvm exits with the main process's exit code when it ends.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, 1, "boxvm attach [OPTIONS] BOX", &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_detach detach;

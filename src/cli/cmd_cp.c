@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "../client/exec_client.h"
+#include "../common/forkpipe.h"
 #include "../common/paths.h"
 #include "../common/tar_extract.h"
 #include "../image/rootfs.h"
@@ -80,23 +81,13 @@ static bool split_box(char *arg, char **box, char **path)
 /* host tar with its stdin or stdout on a pipe; returns the pid, our end in *fd */
 static pid_t spawn_tar(char *const argv[], bool we_write, int *fd, struct bx_err *err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return bx_fail(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return bx_fail(err, errno, "fork");
-	}
+	pid_t pid = bx_fork_pipe(fd, !we_write, err);
 	if (pid == 0) {
-		dup2(we_write ? p[0] : p[1], we_write ? 0 : 1);
+		dup2(*fd, we_write ? 0 : 1);
 		execvp("tar", argv);
 		fprintf(stderr, "boxvm: cp: cannot run tar: %s\n", strerror(errno));
 		_exit(127);
 	}
-	close(we_write ? p[0] : p[1]);
-	*fd = we_write ? p[1] : p[0];
 	return pid;
 }
 
@@ -121,26 +112,16 @@ struct extractor {
 
 static int spawn_extractor(const char *dir, struct extractor *x, int *fd, struct bx_err *err)
 {
-	int p[2];
 	x->verdict = mmap(NULL, sizeof(*x->verdict), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (x->verdict == MAP_FAILED) {
 		x->verdict = NULL;
 		return bx_fail(err, errno, "mmap");
 	}
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return bx_fail(err, errno, "pipe");
-	x->pid = fork();
-	if (x->pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return bx_fail(err, errno, "fork");
-	}
-	if (x->pid == 0) {
-		close(p[1]);
-		_exit(bx_tar_extract_fd(p[0], dir, "cp", x->verdict) < 0 ? 1 : 0);
-	}
-	close(p[0]);
-	*fd = p[1];
+	x->pid = bx_fork_pipe(fd, false, err);
+	if (x->pid < 0)
+		return -1;
+	if (x->pid == 0)
+		_exit(bx_tar_extract_fd(*fd, dir, "cp", x->verdict) < 0 ? 1 : 0);
 	return 0;
 }
 
@@ -383,39 +364,25 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 	return rc;
 }
 
-enum { OPT_ARCHIVE, OPT_FOLLOW, OPT_HELP };
-static const struct bx_opt cp_opts[] = {
-	{'a', "archive", NULL, OPT_ARCHIVE, "Archive mode (copy all uid/gid information; they are kept either way)"},
-	{'L', "follow-link", NULL, OPT_FOLLOW, "Always follow a symbolic link in SRC_PATH"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 int cmd_cp(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
 	bool follow = false;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, cp_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_FOLLOW)
-			follow = !val;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm cp [OPTIONS] BOX:SRC_PATH DEST_PATH|-\n        boxvm cp [OPTIONS] SRC_PATH|- BOX:DEST_PATH",
-				      "Copy files or directories between a box (running or not) and the host. A DEST_PATH\n"
-				      "that is an existing directory receives SRC inside it; otherwise it is SRC's new name.\n"
-				      "SRC_PATH/. copies what the directory holds. Into a box owners and modes are kept;\n"
-				      "out of it files belong to you. Use '-' as SRC_PATH to read a tar archive from\n"
-				      "stdin, or as DEST_PATH to write one to stdout.",
-				      cp_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'a', "archive", NULL, 0, "Archive mode (copy all uid/gid information; they are kept either way)"},
+		{'L', "follow-link", NULL, 0, "Always follow a symbolic link in SRC_PATH", .on = &follow},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm cp [OPTIONS] BOX:SRC_PATH DEST_PATH|-\n        boxvm cp [OPTIONS] SRC_PATH|- BOX:DEST_PATH",
+			   "Copy files or directories between a box (running or not) and the host. A DEST_PATH\n"
+			   "that is an existing directory receives SRC inside it; otherwise it is SRC's new name.\n"
+			   "SRC_PATH/. copies what the directory holds. Into a box owners and modes are kept;\n"
+			   "out of it files belong to you. Use '-' as SRC_PATH to read a tar archive from\n"
+			   "stdin, or as DEST_PATH to write one to stdout.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (argc - a.i != 2) {
 		bx_fail(&err, 0, "\"cp\" requires exactly 2 arguments: boxvm cp SRC BOX:DEST or boxvm cp BOX:SRC DEST");
 		return bx_cli_report(&err);

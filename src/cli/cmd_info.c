@@ -20,13 +20,6 @@
 #include "cli.h"
 #include "inspect_out.h"
 
-enum { OPT_FORMAT, OPT_HELP };
-static const struct bx_opt info_opts[] = {
-	{'f', "format", "string", OPT_FORMAT, "Format the output with a template, e.g. '{{.ServerVersion}}'"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 static json_t *info_json(const struct bx_paths *p, const char *accel, const char *why, const char *guest_kernel)
 {
 	struct bx_box_record *boxes = NULL;
@@ -62,20 +55,17 @@ int cmd_info(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val, *format = NULL;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, info_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_FORMAT)
-			format = val;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm info [OPTIONS]",
-				      "Show the accelerator boxvm will use and why, the guest kernel, and its directories.", info_opts);
-			return 0;
-		}
-	}
-	if (r < 0 || cli_need_operands(&a, 0, 0, "boxvm info [OPTIONS]", &err) < 0 ||
+	const char *format = NULL;
+	const struct bx_opt opts[] = {
+		{'f', "format", "string", 0, "Format the output with a template, e.g. '{{.ServerVersion}}'", .str = &format},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm info [OPTIONS]",
+			   "Show the accelerator boxvm will use and why, the guest kernel, and its directories.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
+	if (cli_need_operands(&a, 0, 0, "boxvm info [OPTIONS]", &err) < 0 ||
 	    cli_inspect_format_check(format, &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_paths p;

@@ -11,31 +11,21 @@
 #include "cli.h"
 #include "inspect_out.h"
 
-enum { OPT_FORMAT, OPT_HELP };
-static const struct bx_opt inspect_opts[] = {
-	{'f', "format", "string", OPT_FORMAT, "Format the output with a template, e.g. '{{.State.Status}}'"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 int cmd_inspect(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val, *format = NULL;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, inspect_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_FORMAT)
-			format = val;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm inspect [OPTIONS] BOX|IMAGE [BOX|IMAGE...]", "Show low-level information on boxes or images.",
-				      inspect_opts);
-			return 0;
-		}
-	}
-	if (r < 0 || cli_inspect_format_check(format, &err) < 0)
+	const char *format = NULL;
+	const struct bx_opt opts[] = {
+		{'f', "format", "string", 0, "Format the output with a template, e.g. '{{.State.Status}}'", .str = &format},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm inspect [OPTIONS] BOX|IMAGE [BOX|IMAGE...]",
+			   "Show low-level information on boxes or images.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
+	if (cli_inspect_format_check(format, &err) < 0)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm inspect [OPTIONS] BOX|IMAGE [BOX|IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);

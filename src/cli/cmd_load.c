@@ -10,14 +10,6 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_INPUT, OPT_QUIET, OPT_HELP };
-static const struct bx_opt load_opts[] = {
-	{'i', "input", "FILE", OPT_INPUT, "Read from tar archive file, instead of STDIN"},
-	{'q', "quiet", NULL, OPT_QUIET, "Suppress the load output"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 /* stdin is spooled to a temp file: the importer reads the tar several times
  * (a listing, then each piece of metadata as the image's references lead to
  * it, then the blobs in one pass; image_load.c) and a pipe is read once. */
@@ -56,23 +48,16 @@ int cmd_load(int argc, char **argv)
 	struct bx_err err = {0};
 	struct bx_args a;
 	const char *input = NULL;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, load_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_INPUT: input = val; break;
-		case OPT_QUIET:
-			break; /* Docker's -q hides only progress, which boxvm never shows: "Loaded image:" stays */
-		case OPT_HELP:
-			bx_args_usage("boxvm load [OPTIONS]", "Load an image from an OCI image layout tar or a `docker save` tar.",
-				      load_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'i', "input", "FILE", 0, "Read from tar archive file, instead of STDIN", .str = &input},
+		{'q', "quiet", NULL, 0, "Suppress the load output"},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm load [OPTIONS]",
+			   "Load an image from an OCI image layout tar or a `docker save` tar.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (a.i < argc) {
 		bx_fail(&err, 0, "\"load\" accepts no arguments (use -i FILE)");
 		return bx_cli_report(&err);

@@ -10,19 +10,6 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_USER, OPT_PASS, OPT_PASS_STDIN, OPT_HELP };
-static const struct bx_opt login_opts[] = {
-	{'u', "username", "string", OPT_USER, "Username"},
-	{'p', "password", "string", OPT_PASS, "Password (insecure: it shows in the process list; use --password-stdin)"},
-	{0, "password-stdin", NULL, OPT_PASS_STDIN, "Take the password from stdin"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-static const struct bx_opt logout_opts[] = {
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 /* "docker.io" for no server (Docker Hub), else the host[:port] as given (a URL's host part). */
 static int server_name(const char *arg, char *out, size_t size, struct bx_err *err)
 {
@@ -53,25 +40,18 @@ int cmd_login(int argc, char **argv)
 	struct bx_args a;
 	const char *user = NULL, *pass = NULL;
 	bool pass_stdin = false;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, login_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_USER: user = val; break;
-		case OPT_PASS: pass = val; break;
-		case OPT_PASS_STDIN: pass_stdin = true; break;
-		case OPT_HELP:
-			bx_args_usage("boxvm login [OPTIONS] [SERVER]",
-				      "Log in to a registry (Docker Hub if no server is given).\n"
-				      "Credentials are stored in DATA/auth.json (mode 0600).",
-				      login_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'u', "username", "string", 0, "Username", .str = &user},
+		{'p', "password", "string", 0, "Password (insecure: it shows in the process list; use --password-stdin)", .str = &pass},
+		{0, "password-stdin", NULL, 0, "Take the password from stdin", .on = &pass_stdin},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm login [OPTIONS] [SERVER]",
+			   "Log in to a registry (Docker Hub if no server is given).\n"
+			   "Credentials are stored in DATA/auth.json (mode 0600).", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (argc - a.i > 1) {
 		bx_fail(&err, 0, "\"login\" accepts at most 1 argument: boxvm login [OPTIONS] [SERVER]");
 		return bx_cli_report(&err);
@@ -142,19 +122,14 @@ int cmd_logout(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, logout_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm logout [SERVER]", "Log out from a registry (remove its stored credentials).",
-				      logout_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm logout [SERVER]",
+			   "Log out from a registry (remove its stored credentials).", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (argc - a.i > 1) {
 		bx_fail(&err, 0, "\"logout\" accepts at most 1 argument: boxvm logout [SERVER]");
 		return bx_cli_report(&err);

@@ -9,11 +9,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-static const struct bx_opt pause_opts[] = {
-	{'h', "help", NULL, 1, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 static int pause_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
 {
 	return bx_box_pause(ref, rec, true, err);
@@ -29,20 +24,16 @@ static int pause_or_unpause(int argc, char **argv, bool pause)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
 	const char *usage = pause ? "boxvm pause BOX [BOX...]" : "boxvm unpause BOX [BOX...]";
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, pause_opts, &id, &val, &err)) > 0) {
-		bx_args_usage(usage,
-			      pause ? "Pause all processes within one or more boxes: the whole VM is frozen until unpause."
-				    : "Unpause all processes within one or more boxes.",
-			      pause_opts);
-		return 0;
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, usage,
+			   pause ? "Pause all processes within one or more boxes: the whole VM is frozen until unpause."
+				    : "Unpause all processes within one or more boxes.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, usage, &err) < 0)
 		return bx_cli_report(&err);
 	return cli_each_box(a.i, argc, argv, pause ? pause_one : unpause_one, NULL);

@@ -10,27 +10,18 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_HELP };
-static const struct bx_opt port_opts[] = {
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 int cmd_port(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, port_opts, &id, &val, &err)) > 0) {
-		bx_args_usage("boxvm port BOX [PRIVATE_PORT[/PROTO]]",
-			      "List port mappings or a specific mapping for the box.", port_opts);
-		return 0;
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm port BOX [PRIVATE_PORT[/PROTO]]",
+			   "List port mappings or a specific mapping for the box.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (a.i >= argc || argc - a.i > 2) {
 		bx_fail(&err, 0, "\"port\" requires 1 or 2 arguments: boxvm port BOX [PRIVATE_PORT[/PROTO]]");
 		return bx_cli_report(&err);

@@ -14,14 +14,6 @@
 #include "cli.h"
 #include "cli_pull.h"
 
-enum { OPT_PLATFORM, OPT_QUIET, OPT_HELP };
-static const struct bx_opt pull_opts[] = {
-	{0, "platform", "string", OPT_PLATFORM, "Set platform if server is multi-platform capable (default linux/amd64)"},
-	{'q', "quiet", NULL, OPT_QUIET, "Suppress verbose output"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 struct progress {
 	FILE *out;
 	bool tty, quiet, line_open;
@@ -142,25 +134,18 @@ int cmd_pull(int argc, char **argv)
 	struct bx_args a;
 	const char *platform = NULL;
 	bool quiet = false;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, pull_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_PLATFORM: platform = val; break;
-		case OPT_QUIET: quiet = true; break;
-		case OPT_HELP:
-			bx_args_usage("boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]",
-				      "Download an image from a registry.\n\n"
-				      "Plain HTTP is used only for loopback registries and those listed in\n"
-				      "BOXVM_INSECURE_REGISTRIES (comma-separated HOST[:PORT]); HTTPS otherwise.",
-				      pull_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{0, "platform", "string", 0, "Set platform if server is multi-platform capable (default linux/amd64)", .str = &platform},
+		{'q', "quiet", NULL, 0, "Suppress verbose output", .on = &quiet},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]",
+			   "Download an image from a registry.\n\n"
+			   "Plain HTTP is used only for loopback registries and those listed in\n"
+			   "BOXVM_INSECURE_REGISTRIES (comma-separated HOST[:PORT]); HTTPS otherwise.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, 1, "boxvm pull [OPTIONS] NAME[:TAG|@DIGEST]", &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_paths p;

@@ -10,11 +10,6 @@
 #include "args.h"
 #include "cli.h"
 
-static const struct bx_opt rename_opts[] = {
-	{'h', "help", NULL, 1, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 struct names {
 	const char *from, *to;
 };
@@ -34,16 +29,14 @@ int cmd_rename(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, rename_opts, &id, &val, &err)) > 0) {
-		bx_args_usage("boxvm rename BOX NEW_NAME", "Rename a box.", rename_opts);
-		return 0;
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm rename BOX NEW_NAME",
+			   "Rename a box.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 2, 2, "boxvm rename BOX NEW_NAME", &err) < 0)
 		return bx_cli_report(&err);
 	const char *to = argv[a.i + 1][0] == '/' ? argv[a.i + 1] + 1 : argv[a.i + 1];

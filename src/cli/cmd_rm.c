@@ -13,14 +13,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-enum { OPT_FORCE, OPT_VOLUMES, OPT_HELP };
-static const struct bx_opt rm_opts[] = {
-	{'f', "force", NULL, OPT_FORCE, "Force the removal of a running box (kills its VM)"},
-	{'v', "volumes", NULL, OPT_VOLUMES, "Remove the anonymous volumes of the box (-v /path); named ones stay"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 struct rm_opts {
 	bool force, volumes;
 };
@@ -82,23 +74,17 @@ int cmd_rm(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
 	struct rm_opts o = {0};
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, rm_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_FORCE)
-			o.force = !val;
-		if (id == OPT_VOLUMES)
-			o.volumes = !val;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm rm [OPTIONS] BOX [BOX...]", "Remove one or more boxes.", rm_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'f', "force", NULL, 0, "Force the removal of a running box (kills its VM)", .on = &o.force},
+		{'v', "volumes", NULL, 0, "Remove the anonymous volumes of the box (-v /path); named ones stay", .on = &o.volumes},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm rm [OPTIONS] BOX [BOX...]",
+			   "Remove one or more boxes.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, "boxvm rm [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
 	/* Docker's rm -f: a box that does not exist is reported, not an error (exit 0) */

@@ -7,13 +7,6 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_FORCE, OPT_HELP };
-static const struct bx_opt rmi_opts[] = {
-	{'f', "force", NULL, OPT_FORCE, "Force removal of an image used by a stopped box, or with several names"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 static void print_report(void *ctx, const char *verb, const char *what)
 {
 	printf("%s: %s\n", verb, what);
@@ -23,21 +16,16 @@ int cmd_rmi(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
 	bool force = false;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, rmi_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_FORCE)
-			force = true;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images.", rmi_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'f', "force", NULL, 0, "Force removal of an image used by a stopped box, or with several names", .on = &force},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm rmi [OPTIONS] IMAGE [IMAGE...]",
+			   "Remove one or more images.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, "boxvm rmi [OPTIONS] IMAGE [IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_paths p;

@@ -7,33 +7,20 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_OUTPUT, OPT_HELP };
-static const struct bx_opt save_opts[] = {
-	{'o', "output", "FILE", OPT_OUTPUT, "Write to a file, instead of STDOUT"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 int cmd_save(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val, *out = NULL;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, save_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_OUTPUT)
-			out = val;
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm save [OPTIONS] IMAGE [IMAGE...]",
-				      "Save one or more images to a tar archive (streamed to STDOUT by default)",
-				      save_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const char *out = NULL;
+	const struct bx_opt opts[] = {
+		{'o', "output", "FILE", 0, "Write to a file, instead of STDOUT", .str = &out},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm save [OPTIONS] IMAGE [IMAGE...]",
+			   "Save one or more images to a tar archive (streamed to STDOUT by default)", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, "boxvm save [-o FILE] IMAGE [IMAGE...]", &err) < 0)
 		return bx_cli_report(&err);
 	/* Docker's words and order: checked before the images are looked up */

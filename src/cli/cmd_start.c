@@ -7,14 +7,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-enum { OPT_ATTACH, OPT_INTERACTIVE, OPT_HELP };
-static const struct bx_opt start_opts[] = {
-	{'a', "attach", NULL, OPT_ATTACH, "Attach STDOUT/STDERR and forward signals; exit with the box's code"},
-	{'i', "interactive", NULL, OPT_INTERACTIVE, "Attach the box's STDIN"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 static bool not_starting(const struct bx_box_record *r, void *ctx)
 {
 	return r->status != BX_BOX_STARTING;
@@ -24,22 +16,17 @@ int cmd_start(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
 	bool attach = false, interactive = false;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, start_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_ATTACH: attach = !val; break;
-		case OPT_INTERACTIVE: interactive = !val; break;
-		case OPT_HELP:
-			bx_args_usage("boxvm start [OPTIONS] BOX [BOX...]", "Start one or more stopped boxes.", start_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		{'a', "attach", NULL, 0, "Attach STDOUT/STDERR and forward signals; exit with the box's code", .on = &attach},
+		{'i', "interactive", NULL, 0, "Attach the box's STDIN", .on = &interactive},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm start [OPTIONS] BOX [BOX...]",
+			   "Start one or more stopped boxes.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, "boxvm start [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
 	if ((attach || interactive) && argc - a.i > 1) {

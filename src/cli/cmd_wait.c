@@ -9,11 +9,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-static const struct bx_opt wait_opts[] = {
-	{'h', "help", NULL, 1, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 /* The run that was going on when we started waiting has ended: the box is
  * not running, or it finished after that run began (a restart follows). A
  * box being started (its boot under way) is waited for like a running one. */
@@ -27,18 +22,15 @@ int cmd_wait(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, wait_opts, &id, &val, &err)) > 0) {
-		bx_args_usage("boxvm wait BOX [BOX...]", "Block until one or more boxes stop, then print their exit codes. A box that is\n"
-				      "not running answers at once (one never started: 0).",
-			      wait_opts);
-		return 0;
-	}
-	if (r < 0)
-		return bx_cli_report(&err);
+	const struct bx_opt opts[] = {
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm wait BOX [BOX...]",
+			   "Block until one or more boxes stop, then print their exit codes. A box that is\n"
+			   "not running answers at once (one never started: 0).", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
 	if (cli_need_operands(&a, 1, -1, "boxvm wait BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);
 	struct bx_paths p;

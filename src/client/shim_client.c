@@ -16,6 +16,7 @@
 
 #include "../common/boxid.h"
 #include "../common/paths.h"
+#include "../common/forkpipe.h"
 #include "../common/reply.h"
 #include "../common/safetext.h"
 #include "../common/unixsock.h"
@@ -28,15 +29,10 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 	if (bx_path_join(shim, sizeof(shim), err, "%s/boxvm-shim", vm->libexec) < 0 ||
 	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", vm->box_dir) < 0)
 		return -1;
-	int sync[2];
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return bx_fail(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sync[0]);
-		close(sync[1]);
-		return bx_fail(err, errno, "fork");
-	}
+	int sync;
+	pid_t pid = bx_fork_pipe(&sync, true, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
 		/* first child: new session, then fork the shim so it is re-parented
 		 * away from the CLI and outlives it */
@@ -44,7 +40,7 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 		pid_t g = fork();
 		if (g != 0)
 			_exit(g < 0 ? 1 : 0);
-		int fd = dup(sync[1]); /* without O_CLOEXEC: the shim inherits it */
+		int fd = dup(sync); /* without O_CLOEXEC: the shim inherits it */
 		char fdarg[16];
 		snprintf(fdarg, sizeof(fdarg), "%d", fd);
 		int devnull = open("/dev/null", O_RDWR);
@@ -57,15 +53,14 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 		dprintf(fd, "error: cannot run %s: %s\n", shim, strerror(errno));
 		_exit(127);
 	}
-	close(sync[1]);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	char line[2048], silent[128];
-	bx_reply_read(sync[0], line, sizeof(line), -1);
+	bx_reply_read(sync, line, sizeof(line), -1);
 	if (!strncmp(line, "error: ", 7))
-		bx_reply_drain(sync[0]); /* the shim exits right after an error: its EOF says it is gone */
-	close(sync[0]);
+		bx_reply_drain(sync); /* the shim exits right after an error: its EOF says it is gone */
+	close(sync);
 	snprintf(silent, sizeof(silent), "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
 	return bx_reply_check(line, silent, err);
 }

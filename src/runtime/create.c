@@ -20,6 +20,7 @@
 #include "../box/create.h"
 #include "../box/mounts_resolve.h"
 #include "../common/boxid.h"
+#include "../common/forkpipe.h"
 #include "../common/reply.h"
 #include "../store/state.h"
 #include "../vm/kernel.h"
@@ -111,25 +112,18 @@ static char *annotations_of(const char *config_text)
  * the network namespace. Returns its pid. */
 static int fork_monitor(const struct rt_monitor_args *tmpl, struct bx_err *err)
 {
-	int sync[2];
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return bx_fail(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sync[0]);
-		close(sync[1]);
-		return bx_fail(err, errno, "fork");
-	}
+	int sync;
+	pid_t pid = bx_fork_pipe(&sync, true, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		close(sync[0]);
 		struct rt_monitor_args a = *tmpl;
-		a.sync_fd = sync[1];
+		a.sync_fd = sync;
 		rt_monitor_run(&a);
 	}
-	close(sync[1]);
 	char line[1200];
-	bx_reply_read(sync[0], line, sizeof(line), -1);
-	close(sync[0]);
+	bx_reply_read(sync, line, sizeof(line), -1);
+	close(sync);
 	if (bx_reply_check(line, "the container's monitor process exited while starting", err) == 0)
 		return pid;
 	waitpid(pid, NULL, 0);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../client/shim_client.h"
+#include "../common/reply.h"
 #include "../common/unixsock.h"
 #include "../proto/frame.h"
 #include "../proto/msg.h"
@@ -155,22 +156,7 @@ static void on_ctl(struct mon *m)
 	if (fd < 0)
 		return;
 	char line[256];
-	size_t have = 0;
-	while (have < sizeof(line) - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 5000) <= 0)
-			break;
-		ssize_t k = recv(fd, line + have, sizeof(line) - 1 - have, 0);
-		if (k <= 0)
-			break;
-		have += (size_t)k;
-		if (memchr(line, '\n', have))
-			break;
-	}
-	line[have] = '\0';
-	char *nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
+	bx_reply_read(fd, line, sizeof(line), 5000);
 	int sig = 0;
 	if (!strcmp(line, "start")) {
 		if (m->running) {

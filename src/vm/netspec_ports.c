@@ -100,6 +100,13 @@ static int reserve_from_range(struct bx_port *ports, int n, int i, struct bx_err
 
 int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
 {
+	/* a host port given twice is the user's mistake, whatever the host's
+	 * sockets: say so before probing any (a probe would fail on the port
+	 * another process holds first, with a misleading message) */
+	for (int i = 0; i < n; i++)
+		if (ports[i].host_port && !(ports[i].host_port_last > ports[i].host_port) &&
+		    host_port_taken(ports, i, i))
+			return bx_fail(err, 0, "host port %d/%s is published twice", ports[i].host_port, ports[i].proto);
 	for (int i = 0; i < n; i++) {
 		struct bx_port *p = &ports[i];
 		if (p->host_port_last > p->host_port && p->host_port > 0) {
@@ -108,8 +115,6 @@ int bx_ports_reserve(struct bx_port *ports, int n, struct bx_err *err)
 			continue;
 		}
 		p->host_port_last = 0;
-		if (p->host_port && host_port_taken(ports, i, i))
-			return bx_fail(err, 0, "host port %d/%s is published twice", p->host_port, p->proto);
 		if (p->host_port) {
 			if (probe(p, false, err) < 0)
 				return -1;
