@@ -11,13 +11,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-enum { OPT_SIGNAL, OPT_HELP };
-static const struct bx_opt kill_opts[] = {
-	{'s', "signal", "string", OPT_SIGNAL, "Signal to send to the box (default KILL)"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
 static int kill_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
 {
 	int sig = *(int *)ctx;
@@ -35,19 +28,17 @@ int cmd_kill(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r, sig = SIGKILL;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, kill_opts, &id, &val, &err)) > 0) {
-		if (id == OPT_SIGNAL && bx_signal_parse(val, &sig, &err) < 0)
-			return bx_cli_report(&err);
-		if (id == OPT_HELP) {
-			bx_args_usage("boxvm kill [OPTIONS] BOX [BOX...]", "Kill one or more running boxes.", kill_opts);
-			return 0;
-		}
-	}
-	if (r < 0)
+	int sig = SIGKILL;
+	const char *signal = NULL;
+	const struct bx_opt opts[] = {
+		{'s', "signal", "string", 0, "Signal to send to the box (default KILL)", .str = &signal},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts, "boxvm kill [OPTIONS] BOX [BOX...]", "Kill one or more running boxes.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
+	if (signal && bx_signal_parse(signal, &sig, &err) < 0)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, "boxvm kill [OPTIONS] BOX [BOX...]", &err) < 0)
 		return bx_cli_report(&err);

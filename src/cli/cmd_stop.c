@@ -12,13 +12,6 @@
 #include "box_ctl.h"
 #include "cli.h"
 
-enum { OPT_TIME, OPT_SIGNAL, OPT_HELP };
-static const struct bx_opt stop_opts[] = {
-	{'t', "time", "int", OPT_TIME, "Seconds to wait before killing the box (default: its --stop-timeout, 10)"},
-	{'s', "signal", "string", OPT_SIGNAL, "Signal to send (default: the box's stop signal)"},
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
 
 struct stop_req {
 	int sig, timeout; /* 0 / -1: the box's own */
@@ -41,36 +34,30 @@ static int stop_or_restart(int argc, char **argv, bool restart)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	int id, r, timeout = -1, sig = 0;
-	const char *val;
-	bx_args_init(&a, argc, argv);
-	a.i = 1;
-	while ((r = bx_args_next(&a, stop_opts, &id, &val, &err)) > 0) {
-		switch (id) {
-		case OPT_TIME: {
-			char *end;
-			long v = strtol(val, &end, 10);
-			if (end == val || *end || v < 0 || v > 86400) {
-				/* Docker: an int flag that does not parse is a usage error (125) */
-				bx_fail_code(&err, CLI_EXIT_BAD_FLAG, 0, "invalid --time '%s': use a number of seconds", val);
-				return bx_cli_report(&err);
-			}
-			timeout = (int)v;
-			break;
+	int timeout = -1, sig = 0;
+	const char *time = NULL, *signal = NULL;
+	const struct bx_opt opts[] = {
+		{'t', "time", "int", 0, "Seconds to wait before killing the box (default: its --stop-timeout, 10)", .str = &time},
+		{'s', "signal", "string", 0, "Signal to send (default: the box's stop signal)", .str = &signal},
+		BX_OPT_HELP,
+		BX_OPT_END,
+	};
+	int r = cli_flags(&a, argc, argv, opts,
+			  restart ? "boxvm restart [OPTIONS] BOX [BOX...]" : "boxvm stop [OPTIONS] BOX [BOX...]",
+			  restart ? "Restart one or more boxes." : "Stop one or more running boxes.", &err);
+	if (r <= 0)
+		return r < 0 ? bx_cli_report(&err) : 0;
+	if (time) {
+		char *end;
+		long v = strtol(time, &end, 10);
+		if (end == time || *end || v < 0 || v > 86400) {
+			/* Docker: an int flag that does not parse is a usage error (125) */
+			bx_fail_code(&err, CLI_EXIT_BAD_FLAG, 0, "invalid --time '%s': use a number of seconds", time);
+			return bx_cli_report(&err);
 		}
-		case OPT_SIGNAL:
-			if (bx_signal_parse(val, &sig, &err) < 0)
-				return bx_cli_report(&err);
-			break;
-		case OPT_HELP:
-			if (restart)
-				bx_args_usage("boxvm restart [OPTIONS] BOX [BOX...]", "Restart one or more boxes.", stop_opts);
-			else
-				bx_args_usage("boxvm stop [OPTIONS] BOX [BOX...]", "Stop one or more running boxes.", stop_opts);
-			return 0;
-		}
+		timeout = (int)v;
 	}
-	if (r < 0)
+	if (signal && bx_signal_parse(signal, &sig, &err) < 0)
 		return bx_cli_report(&err);
 	if (cli_need_operands(&a, 1, -1, restart ? "boxvm restart [OPTIONS] BOX [BOX...]" : "boxvm stop [OPTIONS] BOX [BOX...]",
 			      &err) < 0)
