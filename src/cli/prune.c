@@ -54,7 +54,7 @@ void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f,
 		struct bx_box_record *r = &boxes[k];
 		if (r->status != BX_BOX_CREATED && r->status != BX_BOX_EXITED)
 			continue;
-		json_t *cfg;
+		json_t *cfg = NULL;
 		bool match = cli_prune_until_match(f, r->created_ns) && cli_prune_labels_match(f, box_labels(r, &cfg));
 		json_decref(cfg);
 		if (!match)

@@ -27,7 +27,7 @@ static long long local_time_ns(const char *s)
 			continue;
 		tm.tm_isdst = -1;
 		time_t t = mktime(&tm);
-		if (t < 0)
+		if (t < 0 || t >= 9000000000LL || frac < 0 || frac >= 1) /* past 2255: out of long long ns */
 			return -1;
 		return (long long)t * 1000000000LL + (long long)(frac * 1e9);
 	}

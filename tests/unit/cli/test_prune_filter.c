@@ -158,6 +158,10 @@ static void test_time_arguments(void **state)
 	assert_int_equal(cli_time_arg("10x", NOW, &t), -1);
 	assert_int_equal(cli_time_arg("", NOW, &t), -1);
 	assert_int_equal(cli_time_arg("-", NOW, &t), -1);
+	/* past 2255 nanoseconds overflow: refused, not wrapped (a fuzzer's find) */
+	assert_int_equal(cli_time_arg("4046-11-14T23:13:20", NOW, &t), -1);
+	assert_int_equal(cli_time_arg("4046-11-14T23:13:20Z", NOW, &t), -1);
+	assert_int_equal(cli_time_arg("2023-11-14T22:13:20.5e9", NOW, &t), -1);
 }
 
 int main(void)
