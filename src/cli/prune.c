@@ -167,7 +167,7 @@ void cli_pruned_free(struct cli_pruned *r)
 
 enum { OPT_FORCE, OPT_FILTER, OPT_ALL, OPT_VOLUMES, OPT_HELP };
 static const struct bx_opt prune_opts[] = {
-	{'a', "all", NULL, OPT_ALL, "image prune: every image no box uses, not only untagged ones; system prune: the same"},
+	{'a', "all", NULL, OPT_ALL, "Remove every image no box uses, not only untagged ones"},
 	{0, "filter", "filter", OPT_FILTER, "Provide filter values (e.g. 'until=24h', 'label=KEY=VALUE', 'label!=KEY')"},
 	{'f', "force", NULL, OPT_FORCE, "Do not prompt for confirmation"},
 	{0, "volumes", NULL, OPT_VOLUMES, "Prune volumes no box uses too"},
