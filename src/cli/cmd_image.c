@@ -1,41 +1,15 @@
-/* boxvm image SUBCOMMAND: inspect and prune here; ls, rm, tag, save, load and
+/* boxvm image SUBCOMMAND: inspect and prune (prune.c) here; ls, rm, tag, save, load and
  * pull are the top-level commands under Docker's `image` names. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../store/image_gc.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
+#include "prune.h"
 
-enum { OPT_HELP };
-static const struct bx_opt help_only[] = {
-	{'h', "help", NULL, OPT_HELP, "Print usage"},
-	{0, NULL, NULL, 0, NULL},
-};
-
-/* Flags (only --help) and at least min positionals; returns 1 after printing help. */
-static int parse(int argc, char **argv, int min, const char *usage, const char *summary, struct bx_args *a,
-		 struct bx_err *err)
-{
-	int id, r;
-	const char *val;
-	bx_args_init(a, argc, argv);
-	a->i = 1;
-	while ((r = bx_args_next(a, help_only, &id, &val, err)) > 0)
-		if (id == OPT_HELP) {
-			bx_args_usage(usage, summary, help_only);
-			return 1;
-		}
-	if (r < 0)
-		return -1;
-	if (argc - a->i < min)
-		return bx_fail(err, 0, "\"image %s\" requires at least %d argument: %s", argv[0], min, usage);
-	return 0;
-}
-
-enum { OPT_INSPECT_FORMAT = OPT_HELP + 1 };
+enum { OPT_HELP, OPT_INSPECT_FORMAT };
 static const struct bx_opt inspect_opts[] = {
 	{'f', "format", "string", OPT_INSPECT_FORMAT, "Format the output with a template, e.g. '{{.Config.Cmd}}'"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
@@ -77,22 +51,39 @@ static int image_inspect(int argc, char **argv)
 	return rc;
 }
 
+/* Docker's image prune: untagged images (-a: every image no box uses), then
+ * what nothing references any more (blobs left by images whose last name
+ * moved to another, old interrupted downloads, rootfs cache entries). */
 static int image_prune(int argc, char **argv)
 {
+	static const char usage[] = "boxvm image prune [OPTIONS]";
 	struct bx_err err = {0};
-	struct bx_args a;
+	struct cli_prune_args a;
 	struct bx_paths p;
-	struct bx_gc_stats st;
-	int r = parse(argc, argv, 0, "boxvm image prune",
-		      "Remove blobs, interrupted downloads and rootfs cache entries no image or box uses.", &a, &err);
-	if (r != 0)
+	int r = cli_prune_args(argc, argv, usage, "Remove unused images.", CLI_PRUNE_FLAG_ALL,
+			       CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL | CLI_PRUNE_DANGLING, &a, &err);
+	if (r != 0) {
+		cli_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
-	if (bx_paths_init(&p, &err) < 0 || bx_image_gc(&p, &st, &err) < 0)
-		return bx_cli_report(&err);
-	printf("Deleted blobs: %d, interrupted downloads: %d, rootfs cache entries: %d\n", st.blobs, st.incoming,
-	       st.cache_entries);
-	printf("Total reclaimed space: %.1fMB\n", (double)st.bytes / 1e6);
-	return 0;
+	}
+	bool all = a.all || a.filter.dangling == 0; /* Docker: dangling=false is -a */
+	struct cli_pruned out = {0};
+	if (a.force || cli_prune_confirm(all ? "WARNING! This will remove all images without at least one container "
+					       "associated to them.\nAre you sure you want to continue?"
+					     : "WARNING! This will remove all dangling images.\n"
+					       "Are you sure you want to continue?")) {
+		if (bx_paths_init(&p, &err) < 0) {
+			cli_prune_filter_free(&a.filter);
+			return bx_cli_report(&err);
+		}
+		cli_prune_images(&p, all, &a.filter, &out);
+	}
+	cli_pruned_print("Deleted Images:", &out);
+	cli_prune_print_total(out.reclaimed);
+	int rc = out.rc;
+	cli_pruned_free(&out);
+	cli_prune_filter_free(&a.filter);
+	return rc;
 }
 
 int cmd_image(int argc, char **argv)
@@ -114,7 +105,7 @@ int cmd_image(int argc, char **argv)
 	fprintf(help ? stdout : stderr,
 		"%sUsage: boxvm image COMMAND\n\nManage images.\n\nCommands:\n"
 		"  inspect   Display detailed information on one or more images\n"
-		"  ls        List images\n  prune     Remove unused blobs and rootfs cache entries\n"
+		"  ls        List images\n  prune     Remove unused images (untagged ones; -a: every one no box uses)\n"
 		"  pull      Download an image from a registry\n  rm        Remove one or more images\n"
 		"  save      Save images to an OCI layout tar\n  load      Load an image from a tar archive\n"
 		"  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",

@@ -1,4 +1,6 @@
-/* boxvm system boot: what Docker's daemon does when it starts, as one command
+/* boxvm system boot|df|prune (df and prune: cmd_system_df.c, cmd_system_prune.c).
+ *
+ * boxvm system boot: what Docker's daemon does when it starts, as one command
  * an init system runs once at host boot (contrib/boxvm-boot.service).
  *
  * A reboot killed every shim and emptied the runtime dir. Listing the boxes
@@ -28,7 +30,9 @@ static void usage(void)
 	bx_args_usage("boxvm system COMMAND",
 		      "Manage boxvm as a whole.\n\nCommands:\n"
 		      "  boot   Start every box whose restart policy brings it back after a host reboot\n"
-		      "         (always; unless-stopped unless stopped by the user); run it once at boot",
+		      "         (always; unless-stopped unless stopped by the user); run it once at boot\n"
+		      "  df     Show disk usage (images, boxes, volumes, build cache)\n"
+		      "  prune  Remove stopped boxes, untagged images and, with --volumes, unused volumes",
 		      system_opts);
 }
 
@@ -96,6 +100,10 @@ int cmd_system(int argc, char **argv)
 		return 0; /* Docker: a command group alone prints its usage and exits 0 */
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "df"))
+		return cmd_system_df(argc - 1, argv + 1);
+	if (!strcmp(sub, "prune"))
+		return cmd_system_prune(argc - 1, argv + 1);
 	struct bx_args a;
 	int id, r;
 	const char *val;
@@ -110,7 +118,7 @@ int cmd_system(int argc, char **argv)
 	if (r < 0)
 		return bx_cli_report(&err);
 	if (strcmp(sub, "boot")) {
-		bx_fail(&err, 0, "unknown system command '%s' (boot)", sub);
+		bx_fail(&err, 0, "unknown system command '%s' (boot, df, prune)", sub);
 		return bx_cli_report(&err);
 	}
 	if (cli_need_operands(&a, 0, 0, "boxvm system boot", &err) < 0)

@@ -1,9 +1,6 @@
 /* boxvm volume create|ls|inspect|rm|prune: named volumes under DATA/volumes
  * (see vm/mounts.h). A volume referenced by any box (running or not) cannot
- * be removed, as in Docker; prune removes every unreferenced one. */
-#include <dirent.h>
-#include <ftw.h>
-#include <errno.h>
+ * be removed, as in Docker; prune (prune.c) removes every unreferenced one. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +17,7 @@
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
-#include "stats_view.h"
+#include "prune.h"
 #include "template.h"
 
 /* each subcommand its own flags, as Docker's (-f is --force for rm and
@@ -34,7 +31,7 @@ static const struct bx_opt vol_ls_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 static const struct bx_opt vol_force_opts[] = {
-	{'f', "force", NULL, OPT_FORCE, "rm: no error for a missing volume; prune: do not prompt (boxvm never prompts)"},
+	{'f', "force", NULL, OPT_FORCE, "No error for a missing volume"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -65,24 +62,6 @@ static int by_name(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-/* bytes a volume's files take (Docker's "reclaimed space"). The tree is
- * the guest's work: walked without following links or leaving the
- * filesystem, with nftw's bounded fds instead of a recursion of our own. */
-static long long tree_total;
-static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (type == FTW_F)
-		tree_total += st->st_size;
-	return 0;
-}
-
-static long long tree_bytes(const char *path)
-{
-	tree_total = 0;
-	nftw(path, add_size, 32, FTW_PHYS | FTW_MOUNT);
-	return tree_total;
-}
-
 static void usage(void)
 {
 	bx_args_usage("boxvm volume COMMAND [OPTIONS] [NAME...]",
@@ -91,28 +70,8 @@ static void usage(void)
 		      "  rm NAME...      Remove volumes (fails for a volume a box uses)\n"
 		      "  prune           Remove all volumes no box uses\n\n"
 		      "Flags: ls [-q] [-f dangling=true|false|name=S] [--format T]; inspect [-f T];\n"
-		      "rm [-f]; prune [-f]; create [-d local]",
+		      "rm [-f]; prune [-f] [--filter label=K[=V]|label!=K[=V]]; create [-d local]",
 		      NULL);
-}
-
-/* names of existing volumes, in directory order; returns count (<= cap) */
-static int list_names(const struct bx_paths *p, char names[][128], int cap, struct bx_err *err)
-{
-	char dir[PATH_MAX];
-	if (bx_path_join(dir, sizeof(dir), err, "%s/volumes", p->data) < 0)
-		return -1;
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot list %s", dir);
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && n < cap) {
-		if (e->d_name[0] == '.' || !bx_volume_name_valid(e->d_name) || strlen(e->d_name) >= 128)
-			continue;
-		snprintf(names[n++], 128, "%s", e->d_name);
-	}
-	closedir(d);
-	return n;
 }
 
 static int inspect(const struct bx_paths *p, char **names, int n, const char *format)
@@ -140,6 +99,35 @@ static int inspect(const struct bx_paths *p, char **names, int n, const char *fo
 	return rc;
 }
 
+/* Docker 20.10's volume prune: every volume no box uses, named ones too. */
+static int volume_prune(int argc, char **argv)
+{
+	static const char usage[] = "boxvm volume prune [OPTIONS]";
+	struct bx_err err = {0};
+	struct cli_prune_args a;
+	struct bx_paths p;
+	int r = cli_prune_args(argc, argv, usage, "Remove all volumes no box uses.", 0, CLI_PRUNE_LABEL, &a, &err);
+	if (r != 0) {
+		cli_prune_filter_free(&a.filter);
+		return r > 0 ? 0 : bx_cli_report(&err);
+	}
+	struct cli_pruned out = {0};
+	if (a.force || cli_prune_confirm("WARNING! This will remove all local volumes not used by at least one container.\n"
+					 "Are you sure you want to continue?")) {
+		if (bx_paths_init(&p, &err) < 0) {
+			cli_prune_filter_free(&a.filter);
+			return bx_cli_report(&err);
+		}
+		cli_prune_volumes(&p, &a.filter, &out);
+	}
+	cli_pruned_print("Deleted Volumes:", &out);
+	cli_prune_print_total(out.reclaimed);
+	int rc = out.rc;
+	cli_pruned_free(&out);
+	cli_prune_filter_free(&a.filter);
+	return rc;
+}
+
 int cmd_volume(int argc, char **argv)
 {
 	struct bx_err err = {0};
@@ -148,6 +136,8 @@ int cmd_volume(int argc, char **argv)
 		return 0; /* Docker: `volume` alone prints its usage and exits 0 */
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "prune"))
+		return volume_prune(argc - 1, argv + 1);
 	struct bx_args a;
 	int id, r;
 	const char *val;
@@ -210,13 +200,13 @@ int cmd_volume(int argc, char **argv)
 		printf("%s\n", name);
 		return 0;
 	}
-	static char names[1024][128];
+	static char names[1024][BX_VOLUME_LIST_NAME];
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
 		if (nrest > 0) {
 			bx_fail(&err, 0, "\"volume ls\" accepts no arguments (see boxvm volume --help)");
 			return bx_cli_report(&err);
 		}
-		int n = list_names(&p, names, 1024, &err);
+		int n = bx_volume_list(&p, names, 1024, &err);
 		if (n < 0)
 			return bx_cli_report(&err);
 		qsort(names, (size_t)n, sizeof(names[0]), by_name); /* Docker lists them by name */
@@ -273,31 +263,6 @@ int cmd_volume(int argc, char **argv)
 				printf("%s\n", rest[i]);
 		}
 		return rc;
-	}
-	if (!strcmp(sub, "prune")) {
-		int n = list_names(&p, names, 1024, &err);
-		if (n < 0)
-			return bx_cli_report(&err);
-		qsort(names, (size_t)n, sizeof(names[0]), by_name);
-		/* Docker: "Deleted Volumes:" and the names only when some went, then the space */
-		long long reclaimed = 0;
-		int deleted = 0;
-		for (int i = 0; i < n; i++) {
-			char users[512], dir[PATH_MAX];
-			if (bx_volume_users(&p, names[i], users, sizeof(users), &err) < 0)
-				return bx_cli_report(&err);
-			if (users[0])
-				continue;
-			long long bytes = bx_volume_dir(&p, names[i], dir, sizeof(dir), NULL) == 0 ? tree_bytes(dir) : 0;
-			if (bx_volume_remove(&p, names[i], false, &err) < 0)
-				return bx_cli_report(&err);
-			printf("%s%s\n", deleted++ ? "" : "Deleted Volumes:\n", names[i]);
-			reclaimed += bytes;
-		}
-		char human[32];
-		cli_size_decimal((double)reclaimed, human, sizeof(human));
-		printf("%sTotal reclaimed space: %s\n", deleted ? "\n" : "", human);
-		return 0;
 	}
 	bx_fail(&err, 0, "unknown volume command '%s' (create, ls, inspect, rm, prune)", sub);
 	return bx_cli_report(&err);

@@ -26,6 +26,12 @@ void cli_size_decimal(double bytes, char *out, size_t size)
 	custom_size(bytes, 1000.0, u, 9, 3, out, size);
 }
 
+void cli_size_human(double bytes, char *out, size_t size)
+{
+	static const char *const u[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+	custom_size(bytes, 1000.0, u, 9, 4, out, size);
+}
+
 static void pair(void (*fmt)(double, char *, size_t), double a, double b, char *out, size_t size)
 {
 	char x[32], y[32];

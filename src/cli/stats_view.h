@@ -13,6 +13,9 @@ void cli_size_binary(double bytes, char *out, size_t size);
 /* go-units HumanSizeWithPrecision(n, 3): "%.3g" with base 1000 (B, kB, MB, ...): "1.2kB" */
 void cli_size_decimal(double bytes, char *out, size_t size);
 
+/* go-units HumanSize: "%.4g" with base 1000: "1.982MB" (system df, "Total reclaimed space") */
+void cli_size_human(double bytes, char *out, size_t size);
+
 struct cli_stats_sample {
 	bool running;     /* a box that is not running shows zeros, as Docker */
 	bool cpu_known;   /* a CPU interval was measured */

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "../common/boxid.h"
-#include "../common/paths.h"
 #include "../common/forkpipe.h"
+#include "../common/paths.h"
 #include "../common/reply.h"
 #include "../common/safetext.h"
 #include "../common/unixsock.h"

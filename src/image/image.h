@@ -21,6 +21,7 @@ struct bx_image_config {
 	char *user;         /* NULL if absent/empty */
 	char *stop_signal;  /* NULL if absent */
 	char **volumes;     /* the keys of Volumes ({"/data": {}}): targets of anonymous volumes; NULL if none */
+	char **labels;      /* Labels as "KEY=VALUE" (string values only); NULL if none */
 };
 
 struct bx_image {
@@ -29,6 +30,7 @@ struct bx_image {
 	char **names;              /* NULL-terminated "name:tag" references */
 	char **layers;             /* NULL-terminated blob digests, base first */
 	size_t nlayers;
+	long long *layer_sizes;    /* each layer blob's size (the manifest's), as layers */
 	long long size;            /* sum of layer blob sizes */
 	long long created;         /* unix seconds, 0 if unknown */
 	struct bx_image_config config;

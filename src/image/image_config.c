@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,34 @@ static int keys_from_json(json_t *cfg, const char *key, char ***out, struct bx_e
 	return 0;
 }
 
+/* {"K": "V", ...} -> "K=V" strings; null/absent -> NULL. A value that is
+ * not a string is skipped: labels only describe an image, so a malformed
+ * one must not make it unusable. */
+static int labels_from_json(json_t *cfg, char ***out, struct bx_err *err)
+{
+	*out = NULL;
+	json_t *o = json_object_get(cfg, "Labels");
+	if (!json_is_object(o))
+		return 0;
+	char **v = calloc(json_object_size(o) + 1, sizeof(*v));
+	if (!v)
+		return bx_fail(err, ENOMEM, "out of memory");
+	size_t i = 0;
+	const char *k;
+	json_t *val;
+	json_object_foreach(o, k, val) {
+		if (!json_is_string(val))
+			continue;
+		if (asprintf(&v[i++], "%s=%s", k, json_string_value(val)) < 0) {
+			v[i - 1] = NULL;
+			bx_strv_free(v);
+			return bx_fail(err, ENOMEM, "out of memory");
+		}
+	}
+	*out = v;
+	return 0;
+}
+
 int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *out, struct bx_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -99,7 +128,8 @@ int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *
 			 str_from_json(cfg, "WorkingDir", &out->workdir, err) < 0 ||
 			 str_from_json(cfg, "User", &out->user, err) < 0 ||
 			 str_from_json(cfg, "StopSignal", &out->stop_signal, err) < 0 ||
-			 keys_from_json(cfg, "Volumes", &out->volumes, err) < 0)
+			 keys_from_json(cfg, "Volumes", &out->volumes, err) < 0 ||
+			 labels_from_json(cfg, &out->labels, err) < 0)
 			rc = -1;
 	}
 	json_decref(root);
@@ -119,5 +149,6 @@ void bx_image_config_free(struct bx_image_config *c)
 	free(c->user);
 	free(c->stop_signal);
 	bx_strv_free(c->volumes);
+	bx_strv_free(c->labels);
 	memset(c, 0, sizeof(*c));
 }

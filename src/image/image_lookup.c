@@ -52,8 +52,10 @@ int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest
 	for (size_t i = 0; i < m.nlayers; i++)
 		out->size += m.layer_sizes[i] > 0 ? m.layer_sizes[i] : 0;
 	out->layers = m.layers; /* ownership moves to the image */
+	out->layer_sizes = m.layer_sizes;
 	out->nlayers = m.nlayers;
 	m.layers = NULL;
+	m.layer_sizes = NULL;
 	bx_manifest_free(&m);
 	return 0;
 }
@@ -64,6 +66,7 @@ void bx_image_free(struct bx_image *img)
 		return;
 	bx_strv_free(img->names);
 	bx_strv_free(img->layers);
+	free(img->layer_sizes);
 	bx_image_config_free(&img->config);
 	memset(img, 0, sizeof(*img));
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/treesize.h"
 #include "layercache.h"
 
 static int box_paths(const char *box_dir, char *rootfs, char *upper, char *work, char *json, struct bx_err *err)
@@ -163,4 +164,14 @@ int bx_box_remove_dir(const char *box_dir, struct bx_err *err)
 	if (bx_rootfs_release(box_dir, err) < 0)
 		return -1;
 	return bx_rm_rf(box_dir, err);
+}
+
+long long bx_rootfs_rw_bytes(const char *box_dir)
+{
+	struct bx_rootfs_info info;
+	char path[PATH_MAX];
+	if (bx_rootfs_info_read(box_dir, &info, NULL) != 0 ||
+	    bx_path_join(path, sizeof(path), NULL, "%s/%s", box_dir, info.overlay ? "overlay/upper" : "rootfs") < 0)
+		return 0;
+	return bx_tree_bytes(path);
 }

@@ -34,6 +34,10 @@ int bx_rootfs_ensure(const char *box_dir, struct bx_err *err);
 int bx_rootfs_release(const char *box_dir, struct bx_err *err);
 /* bx_rootfs_release + bx_rm_rf(box_dir). */
 int bx_box_remove_dir(const char *box_dir, struct bx_err *err);
+/* The bytes of the box's writable layer (Docker's SizeRw): its overlay's
+ * upper dir, or the whole private copy when it has no overlay; 0 for a box
+ * without a rootfs. */
+long long bx_rootfs_rw_bytes(const char *box_dir);
 /* box_dir/rootfs.json; returns 1 when the box has none (not a boxvm rootfs). */
 int bx_rootfs_info_read(const char *box_dir, struct bx_rootfs_info *info, struct bx_err *err);
 

@@ -18,8 +18,7 @@
 #include "../image/rootfs.h"
 #include "state.h"
 
-/* A box's image: its rootfs.json, else its state record. */
-static bool box_image(const char *box_dir, char image[BX_DIGEST_SIZE], char chain[BX_DIGEST_SIZE])
+bool bx_box_image(const char *box_dir, char image[BX_DIGEST_SIZE], char chain[BX_DIGEST_SIZE])
 {
 	struct bx_rootfs_info info;
 	struct bx_box_record r;
@@ -33,8 +32,7 @@ static bool box_image(const char *box_dir, char image[BX_DIGEST_SIZE], char chai
 	return image[0] != '\0';
 }
 
-/* Calls fn for every box directory (DATA/boxes/<id>). */
-static int each_box(const struct bx_paths *p, void (*fn)(const char *id, const char *dir, void *ctx), void *ctx,
+int bx_each_box_dir(const struct bx_paths *p, void (*fn)(const char *id, const char *dir, void *ctx), void *ctx,
 		    struct bx_err *err)
 {
 	char boxes[PATH_MAX];
@@ -63,7 +61,7 @@ static void count_user(const char *id, const char *dir, void *ctx)
 {
 	struct users_ctx *c = ctx;
 	char image[BX_DIGEST_SIZE], chain[BX_DIGEST_SIZE];
-	if (!box_image(dir, image, chain) || strcmp(image, c->image_id))
+	if (!bx_box_image(dir, image, chain) || strcmp(image, c->image_id))
 		return;
 	struct bx_box_record r;
 	bool running = false;
@@ -81,7 +79,7 @@ int bx_image_users(const struct bx_paths *p, const char *image_id, struct bx_ima
 {
 	memset(u, 0, sizeof(*u));
 	struct users_ctx c = {image_id, u};
-	return each_box(p, count_user, &c, err);
+	return bx_each_box_dir(p, count_user, &c, err);
 }
 
 /* ---- garbage collection ---- */
@@ -89,7 +87,7 @@ int bx_image_users(const struct bx_paths *p, const char *image_id, struct bx_ima
 static void add_chain(const char *id, const char *dir, void *ctx)
 {
 	char image[BX_DIGEST_SIZE], chain[BX_DIGEST_SIZE];
-	if (box_image(dir, image, chain) && chain[0])
+	if (bx_box_image(dir, image, chain) && chain[0])
 		json_object_set_new(ctx, chain + 7, json_true());
 }
 
@@ -214,7 +212,7 @@ static void gc_cache(const struct bx_paths *p, json_t *keep, struct bx_gc_stats 
 		if (lock < 0)
 			continue; /* being built or mounted right now */
 		json_t *boxes = json_object();
-		each_box(p, add_chain, boxes, NULL);
+		bx_each_box_dir(p, add_chain, boxes, NULL);
 		char path[PATH_MAX];
 		if (boxes && !json_object_get(boxes, hex) &&
 		    bx_path_join(path, sizeof(path), NULL, "%s/%s", dir, e->d_name) == 0 && bx_rm_rf(path, NULL) == 0) {

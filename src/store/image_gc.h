@@ -35,4 +35,12 @@ struct bx_gc_stats {
 };
 int bx_image_gc(const struct bx_paths *p, struct bx_gc_stats *st, struct bx_err *err);
 
+/* ---- shared by the store's image files (image_gc.c, image_usage.c) ---- */
+
+/* A box's image and rootfs cache entry: its rootfs.json, else its state record (chain ""). */
+bool bx_box_image(const char *box_dir, char image[BX_DIGEST_SIZE], char chain[BX_DIGEST_SIZE]);
+/* Calls fn for every box directory (DATA/boxes/<id>). */
+int bx_each_box_dir(const struct bx_paths *p, void (*fn)(const char *id, const char *dir, void *ctx), void *ctx,
+		    struct bx_err *err);
+
 #endif

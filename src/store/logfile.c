@@ -49,7 +49,10 @@ long long bx_log_time_parse(const char *s)
 	}
 	if (*p)
 		return -1;
-	return ((long long)timegm(&tm) - off) * 1000000000LL + frac;
+	long long secs = (long long)timegm(&tm) - off;
+	if (secs < 0 || secs >= 9000000000LL) /* before 1970, or past 2255: out of long long ns */
+		return -1;
+	return secs * 1000000000LL + frac;
 }
 
 int bx_log_encode(int stream, const char *text, size_t len, long long t_ns, char **out, size_t *out_len)

@@ -27,6 +27,25 @@ int bx_volume_dir(const struct bx_paths *p, const char *name, char *out, size_t 
 	return bx_path_join(out, size, err, "%s/volumes/%s", p->data, name);
 }
 
+int bx_volume_list(const struct bx_paths *p, char (*names)[BX_VOLUME_LIST_NAME], int cap, struct bx_err *err)
+{
+	char dir[PATH_MAX];
+	if (bx_path_join(dir, sizeof(dir), err, "%s/volumes", p->data) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot list %s", dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < cap) {
+		if (e->d_name[0] == '.' || !bx_volume_name_valid(e->d_name) || strlen(e->d_name) >= BX_VOLUME_LIST_NAME)
+			continue;
+		snprintf(names[n++], BX_VOLUME_LIST_NAME, "%s", e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
 int bx_volume_create(const struct bx_paths *p, const char *name, bool *created, char *data, size_t size,
 		     struct bx_err *err)
 {
@@ -93,8 +112,12 @@ static int exists(const struct bx_paths *p, const char *name, char *dir, size_t 
 	struct stat st;
 	if (bx_volume_dir(p, name, dir, size, err) < 0)
 		return -1;
-	if (stat(dir, &st) < 0)
-		return bx_fail(err, 0, "no such volume: %s", name);
+	if (stat(dir, &st) < 0) {
+		bx_fail(err, 0, "no such volume: %s", name);
+		if (err)
+			err->errnum = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 
@@ -110,8 +133,12 @@ static int remove_volume_locked(const struct bx_paths *p, const char *name, bool
 		return missing_ok ? 0 : -1;
 	if (bx_volume_users(p, name, users, sizeof(users), err) < 0)
 		return -1;
-	if (users[0])
-		return bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
+	if (users[0]) {
+		bx_fail(err, 0, "remove %s: volume is in use - [%s] (remove those boxes first)", name, users);
+		if (err)
+			err->errnum = EBUSY; /* told apart by volume prune, which leaves such a volume alone */
+		return -1;
+	}
 	if (bx_path_join(trash, sizeof(trash), err, "%s/volumes/.trash-%s", p->data, name) < 0)
 		return -1;
 	bx_rm_rf(trash, NULL); /* an earlier rm of the same name that died */

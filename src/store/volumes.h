@@ -10,6 +10,9 @@
 #include "../common/paths.h"
 
 int bx_volume_dir(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err);
+/* The names of existing volumes, in directory order; returns the count (at most cap). */
+#define BX_VOLUME_LIST_NAME 128
+int bx_volume_list(const struct bx_paths *p, char (*names)[BX_VOLUME_LIST_NAME], int cap, struct bx_err *err);
 /* Create if missing; *created tells whether it was new. Data dir into data (may be NULL). */
 int bx_volume_create(const struct bx_paths *p, const char *name, bool *created, char *data, size_t size,
 		     struct bx_err *err);
@@ -23,7 +26,8 @@ int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_
 int bx_volume_populate(const char *rootfs, const char *target, const char *data, struct bx_err *err);
 /* Remove a volume no box uses, whole or not at all. Takes the whole store
  * (bx_store_lock_all): the caller must hold no store operation. A missing
- * volume is an error unless missing_ok. */
+ * volume is an error (errnum ENOENT) unless missing_ok; one in use fails
+ * with errnum EBUSY. */
 int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* An image's config blob (OCI or Docker): what `run` takes Entrypoint, Cmd,
- * Env, WorkingDir, User, StopSignal and Volumes from. */
+ * Env, WorkingDir, User, StopSignal and Volumes from, and the Labels the
+ * prune filters match. */
 #include "fuzz.h"
 #include "image/image.h"
 
@@ -22,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (char **v = c.volumes; v && *v; v++)
 			n++;
 		FZ_CHECK(n <= 16); /* each is a volume and a virtiofsd per box */
+		for (char **l = c.labels; l && *l; l++)
+			FZ_CHECK(strchr(*l, '=')); /* KEY=VALUE: prune.c splits at the first '=' */
 	} else {
 		FZ_CHECK_ERR(err);
 	}

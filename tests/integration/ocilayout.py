@@ -66,10 +66,11 @@ def layer_tar(entries, compress=True):
     return blob, _digest(diff)
 
 
-def image_tar(path, layers, config=None, name="test:latest", base_layers=(), compress=True):
+def image_tar(path, layers, config=None, name="test:latest", base_layers=(), compress=True, created=None):
     """Write an OCI layout tar at path. layers: list of entry lists (applied in order)
     after base_layers (list of (blob, diff_id) already built); compress as in layer_tar.
-    Each layer's media type follows its blob (gzip, zstd or a plain tar)."""
+    Each layer's media type follows its blob (gzip, zstd or a plain tar). created: the
+    config's RFC 3339 creation time (none by default)."""
     blobs = {}
     manifest_layers = []
     diff_ids = []
@@ -80,6 +81,8 @@ def image_tar(path, layers, config=None, name="test:latest", base_layers=(), com
         diff_ids.append(diff_id)
     cfg = {"architecture": "amd64", "os": "linux", "config": config or {},
            "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    if created:
+        cfg["created"] = created
     cfg_blob = json.dumps(cfg, sort_keys=True).encode()
     cfg_d = _digest(cfg_blob)
     blobs[cfg_d] = cfg_blob

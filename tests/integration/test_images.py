@@ -294,7 +294,7 @@ def test_second_box_reuses_the_cache_and_rmi_refuses_in_use(store):
     store("rmi", "-f", "busybox", check=0)
     assert blobs(store) == [] and cache_entries(store) == [entry]
     store("rm", b, check=0)
-    store("image", "prune", check=0)
+    store("image", "prune", "-f", check=0)
     assert cache_entries(store) == []
 
 

@@ -105,6 +105,23 @@ static void test_volumes(void **state)
 	assert_null(c.volumes);
 }
 
+/* Labels describe an image (prune's label= filters read them); a value that
+ * is not a string is left out rather than making the image unusable */
+static void test_labels(void **state)
+{
+	struct bx_image_config c;
+	struct bx_err err = {0};
+	assert_int_equal(parse("{\"config\":{\"Labels\":{\"a\":\"1\",\"bad\":2,\"b\":\"x=y\"}}}", &c, &err), 0);
+	assert_string_equal(c.labels[0], "a=1");
+	assert_string_equal(c.labels[1], "b=x=y");
+	assert_null(c.labels[2]);
+	bx_image_config_free(&c);
+	assert_int_equal(parse("{\"config\":{\"Labels\":null}}", &c, &err), 0);
+	assert_null(c.labels);
+	assert_int_equal(parse("{\"config\":{\"Labels\":[\"a\"]}}", &c, &err), 0);
+	assert_null(c.labels);
+}
+
 static void norm_ok(const char *in, const char *want)
 {
 	char out[256];
@@ -150,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_full),         cmocka_unit_test(test_nulls_and_absent),
 		cmocka_unit_test(test_bad),          cmocka_unit_test(test_ref_normalize),
 		cmocka_unit_test(test_digest_valid), cmocka_unit_test(test_volumes),
+		cmocka_unit_test(test_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,6 +130,17 @@ static void test_sizes_like_docker(void **state)
 	assert_string_equal(b, "1.2kB");
 	cli_size_decimal(12345678, b, sizeof(b));
 	assert_string_equal(b, "12.3MB");
+	/* system df and "Total reclaimed space": go-units HumanSize, 4 digits */
+	cli_size_human(0, b, sizeof(b));
+	assert_string_equal(b, "0B");
+	cli_size_human(1982000, b, sizeof(b));
+	assert_string_equal(b, "1.982MB");
+	cli_size_human(3145728, b, sizeof(b));
+	assert_string_equal(b, "3.146MB");
+	cli_size_human(1536000, b, sizeof(b));
+	assert_string_equal(b, "1.536MB");
+	cli_size_human(4682000000.0, b, sizeof(b));
+	assert_string_equal(b, "4.682GB");
 }
 
 static const char *get(json_t *o, const char *k)

@@ -122,6 +122,7 @@ static void test_log_line_codec(void **state)
 	assert_int_equal(bx_log_time_parse("2026-11-28T20:32:54Z"), 1795897974LL * 1000000000LL);
 	assert_int_equal(bx_log_time_parse("2026-11-28T21:32:54.5+01:00"), 1795897974LL * 1000000000LL + 500000000LL);
 	assert_int_equal(bx_log_time_parse("yesterday"), -1);
+	assert_int_equal(bx_log_time_parse("3000-01-01T00:00:00Z"), -1); /* out of long long ns */
 }
 
 static size_t file_size(const char *dir, const char *name)

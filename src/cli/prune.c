@@ -1,0 +1,219 @@
+/* Docker's prune rules over boxvm's store (prune.h). */
+#include "prune.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cleanup.h"
+#include "../common/clock.h"
+#include "../common/treesize.h"
+#include "../image/rootfs.h"
+#include "../store/image_usage.h"
+#include "../store/state.h"
+#include "../store/volumes.h"
+#include "args.h"
+#include "cli.h"
+#include "stats_view.h"
+
+bool cli_prune_confirm(const char *warning)
+{
+	printf("%s [y/N] ", warning);
+	fflush(stdout);
+	char line[256];
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcmp(line, "y") || !strcmp(line, "Y");
+}
+
+static json_t *box_labels(const struct bx_box_record *r, json_t **cfg)
+{
+	char path[PATH_MAX];
+	*cfg = bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) == 0 ? json_load_file(path, 0, NULL)
+											 : NULL;
+	return json_object_get(json_object_get(*cfg, "Config"), "Labels");
+}
+
+static void report(struct cli_pruned *out, struct bx_err *err)
+{
+	out->rc = bx_cli_report(err);
+}
+
+void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+{
+	struct bx_err err = {0};
+	struct bx_box_record *boxes = NULL;
+	size_t n = 0;
+	if (bx_state_list(p, &boxes, &n, &err) < 0) {
+		report(out, &err);
+		return;
+	}
+	for (size_t k = n; k-- > 0;) { /* newest first, as Docker lists them */
+		struct bx_box_record *r = &boxes[k];
+		if (r->status != BX_BOX_CREATED && r->status != BX_BOX_EXITED)
+			continue;
+		json_t *cfg = NULL;
+		bool match = cli_prune_until_match(f, r->created_ns) && cli_prune_labels_match(f, box_labels(r, &cfg));
+		json_decref(cfg);
+		if (!match)
+			continue;
+		long long bytes = bx_rootfs_rw_bytes(r->box_dir);
+		if (bx_state_remove(p, r, &err) < 0) {
+			if (err.errnum != EBUSY) /* EBUSY: started meanwhile, so no longer ours to prune */
+				report(out, &err);
+			continue;
+		}
+		if (cli_strv_append(&out->lines, r->id, &err) < 0)
+			report(out, &err);
+		out->reclaimed += bytes;
+	}
+	free(boxes);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+{
+	struct bx_err err = {0};
+	static char names[1024][BX_VOLUME_LIST_NAME];
+	int n = bx_volume_list(p, names, 1024, &err);
+	if (n < 0) {
+		report(out, &err);
+		return;
+	}
+	qsort(names, (size_t)n, sizeof(names[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		char users[512], dir[PATH_MAX];
+		if (bx_volume_users(p, names[i], users, sizeof(users), &err) < 0) {
+			report(out, &err);
+			continue;
+		}
+		/* boxvm's volumes carry no labels: label= keeps every one, label!= lets every one go */
+		if (users[0] || !cli_prune_labels_match(f, NULL))
+			continue;
+		long long bytes = bx_volume_dir(p, names[i], dir, sizeof(dir), NULL) == 0 ? bx_tree_bytes(dir) : 0;
+		if (bx_volume_remove(p, names[i], false, &err) < 0) {
+			/* a box took it meanwhile (the removal checks again, with the store
+			 * to itself), or another client removed it: neither is ours */
+			if (err.errnum != EBUSY && err.errnum != ENOENT)
+				report(out, &err);
+			continue;
+		}
+		if (cli_strv_append(&out->lines, names[i], &err) < 0)
+			report(out, &err);
+		out->reclaimed += bytes;
+	}
+}
+
+static bool image_picked(void *ctx, const struct bx_image *img)
+{
+	const struct cli_prune_filter *f = ctx;
+	if (!cli_prune_until_match(f, img->created * 1000000000LL))
+		return false;
+	json_t *labels = json_object();
+	for (char **l = img->config.labels; l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		json_object_setn_new(labels, *l, (size_t)(eq - *l), json_string(eq + 1));
+	}
+	bool ok = cli_prune_labels_match(f, labels);
+	json_decref(labels);
+	return ok;
+}
+
+static void image_line(void *ctx, const char *verb, const char *what)
+{
+	struct cli_pruned *out = ctx;
+	_cleanup_free_ char *line = NULL;
+	struct bx_err err;
+	if (asprintf(&line, "%s: %s", !strcmp(verb, "Untagged") ? "untagged" : "deleted", what) < 0) {
+		line = NULL;
+		bx_fail(&err, ENOMEM, "out of memory");
+		report(out, &err);
+	} else if (cli_strv_append(&out->lines, line, &err) < 0) {
+		report(out, &err);
+	}
+}
+
+void cli_prune_images(const struct bx_paths *p, bool all, const struct cli_prune_filter *f, struct cli_pruned *out)
+{
+	struct bx_err err = {0};
+	long long bytes = 0;
+	if (bx_image_prune(p, all, image_picked, (void *)f, image_line, out, &bytes, &err) < 0)
+		report(out, &err);
+	out->reclaimed += bytes;
+}
+
+void cli_pruned_print(const char *title, const struct cli_pruned *r)
+{
+	if (!r->lines)
+		return;
+	printf("%s\n", title);
+	for (char **l = r->lines; *l; l++)
+		printf("%s\n", *l);
+	printf("\n");
+}
+
+void cli_prune_print_total(long long bytes)
+{
+	char human[32];
+	cli_size_human((double)bytes, human, sizeof(human));
+	printf("Total reclaimed space: %s\n", human);
+}
+
+void cli_pruned_free(struct cli_pruned *r)
+{
+	bx_strv_free(r->lines);
+	memset(r, 0, sizeof(*r));
+}
+
+enum { OPT_FORCE, OPT_FILTER, OPT_ALL, OPT_VOLUMES, OPT_HELP };
+static const struct bx_opt prune_opts[] = {
+	{'a', "all", NULL, OPT_ALL, "Remove every image no box uses, not only untagged ones"},
+	{0, "filter", "filter", OPT_FILTER, "Provide filter values (e.g. 'until=24h', 'label=KEY=VALUE', 'label!=KEY')"},
+	{'f', "force", NULL, OPT_FORCE, "Do not prompt for confirmation"},
+	{0, "volumes", NULL, OPT_VOLUMES, "Prune volumes no box uses too"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+int cli_prune_args(int argc, char **argv, const char *usage, const char *summary, unsigned flags, unsigned allowed,
+		   struct cli_prune_args *a, struct bx_err *err)
+{
+	/* the command's own table: the flags it has, in prune_opts' order */
+	struct bx_opt opts[sizeof(prune_opts) / sizeof(prune_opts[0])];
+	size_t n = 0;
+	for (const struct bx_opt *o = prune_opts; o->long_name; o++)
+		if ((o->id != OPT_ALL || (flags & CLI_PRUNE_FLAG_ALL)) && (o->id != OPT_VOLUMES || (flags & CLI_PRUNE_FLAG_VOLUMES)))
+			opts[n++] = *o;
+	opts[n] = (struct bx_opt){0, NULL, NULL, 0, NULL};
+	memset(a, 0, sizeof(*a));
+	cli_prune_filter_init(&a->filter);
+	struct bx_args args;
+	int id, r;
+	const char *val;
+	bx_args_init(&args, argc, argv);
+	args.i = 1;
+	while ((r = bx_args_next(&args, opts, &id, &val, err)) > 0) {
+		switch (id) {
+		case OPT_FORCE: a->force = true; break;
+		case OPT_ALL: a->all = true; break;
+		case OPT_VOLUMES: a->volumes = true; break;
+		case OPT_FILTER:
+			if (cli_prune_filter_add(&a->filter, val, err) < 0)
+				return -1;
+			break;
+		case OPT_HELP:
+			bx_args_usage(usage, summary, opts);
+			return 1;
+		}
+	}
+	if (r < 0 || cli_need_operands(&args, 0, 0, usage, err) < 0)
+		return -1;
+	return cli_prune_filter_check(&a->filter, allowed, bx_real_ns(), err);
+}

@@ -1,0 +1,70 @@
+/* Docker's time arguments (timearg.h), shared by logs and the prune filters. */
+#include "timearg.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../store/logfile.h"
+
+/* Docker's local-time forms: "2006-01-02", "2006-01-02T15:04:05[.frac]"
+ * (the host's time zone). -1 if s is not one. */
+static long long local_time_ns(const char *s)
+{
+	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct tm tm = {0};
+		const char *end = strptime(s, forms[i], &tm);
+		if (!end)
+			continue;
+		double frac = 0;
+		if (i == 0 && *end == '.') {
+			char *fend;
+			frac = strtod(end, &fend);
+			end = fend;
+		}
+		if (*end)
+			continue;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		if (t < 0 || t >= 9000000000LL || frac < 0 || frac >= 1) /* past 2255: out of long long ns */
+			return -1;
+		return (long long)t * 1000000000LL + (long long)(frac * 1e9);
+	}
+	return -1;
+}
+
+int cli_time_arg(const char *s, long long now_ns, long long *out)
+{
+	long long t = bx_log_time_parse(s);
+	if (t < 0)
+		t = local_time_ns(s);
+	if (t >= 0) {
+		*out = t;
+		return 0;
+	}
+	char *end;
+	double v = strtod(s, &end);
+	if (end != s && !*end && v >= 0 && v < 9e9) { /* 9e9 s: past year 2255, within long long ns */
+		*out = (long long)(v * 1e9);
+		return 0;
+	}
+	long long dur = 0;
+	bool ahead = *s == '-';
+	const char *p = s + ahead;
+	while (*p) {
+		long long n = strtoll(p, &end, 10);
+		if (end == p || n < 0)
+			return -1;
+		long long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
+		if (!unit)
+			return -1;
+		if (n > 9000000000LL / unit || (dur += n * unit) > 9000000000LL) /* > 285 years: nothing is that old */
+			return -1;
+		p = end + 1;
+	}
+	if (p == s + ahead)
+		return -1;
+	*out = now_ns + (ahead ? dur : -dur) * 1000000000LL;
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* Docker's time arguments (its timetypes.GetTimestamp): what `logs
+ * --since/--until` and the prune filters' `until=` take. */
+#ifndef BOXVM_CLI_TIMEARG_H
+#define BOXVM_CLI_TIMEARG_H
+
+/* s as unix ns: a duration before now_ns ("42m", "1h30m", "10s"; a leading
+ * '-' is ahead of it), unix seconds[.frac], RFC 3339, or Docker's local-time
+ * dates ("2006-01-02", "2006-01-02T15:04:05[.frac]", the host's time zone).
+ * 0, or -1 when s is none of them. */
+int cli_time_arg(const char *s, long long now_ns, long long *out);
+
+#endif
