@@ -42,6 +42,7 @@ int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_network(int argc, char **argv);
 
 /* An exit_code (bx_fail_code) that bx_cli_report turns into exit status
  * code in every command, whatever the command's own mapping of errors (see
