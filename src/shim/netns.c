@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -127,6 +128,17 @@ void shim_netns_close_taps(struct shim *s)
 int shim_netns_open_taps(struct shim *s, struct bx_err *err)
 {
 	shim_netns_close_taps(s); /* a boot that failed before QEMU took them */
+	/* the networks as vm.json has them now: a connect or disconnect since
+	 * the shim started counts at a restart by the policy too (a box taken
+	 * off a network must not get its tap back) */
+	char path[PATH_MAX];
+	struct bx_vmspec *now = calloc(1, sizeof(*now)); /* large */
+	if (now && bx_path_join(path, sizeof(path), NULL, "%s/vm.json", s->spec.box_dir) == 0 &&
+	    bx_vmspec_read(path, now, NULL) == 0) {
+		memcpy(s->spec.nets, now->nets, sizeof(s->spec.nets));
+		s->spec.nnets = now->nnets;
+	}
+	free(now);
 	if (!s->spec.nnets)
 		return 0;
 	struct bx_paths p;
