@@ -45,6 +45,7 @@ LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
 CLI_SRC   := $(wildcard src/cli/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
+NETD_SRC  := $(wildcard src/netd/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
@@ -53,6 +54,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 # the CLI's commands and views without main(), for unit tests
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+NETD_OBJ := $(NETD_SRC:%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 # the runtime's config.json mapping without main(), for unit tests
 RUNTIME_LIB_OBJ := $(filter-out $(BUILD)/obj/src/runtime/main.o,$(RUNTIME_OBJ))
@@ -63,7 +65,7 @@ AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all layers deps kernel image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
-all: layers $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+all: layers $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
 
 # the folders of src/ are layers whose includes run one way (scripts/check-layers.sh)
 layers:
@@ -100,6 +102,9 @@ $(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(LAYER_LIBS)
 
 $(BUILD)/boxvm-shim: $(SHIM_OBJ) $(CORE_LIBS)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(SHIM_OBJ) $(CORE_LIBS) $(HOST_LIBS) $(SHIM_LIBS)
+
+$(BUILD)/boxvm-netd: $(NETD_OBJ) $(CORE_LIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(NETD_OBJ) $(CORE_LIBS) $(HOST_LIBS)
 
 $(BUILD)/boxvm-agent: $(AGENT_OBJ)
 	$(MUSL_CC) -static -o $@ $(AGENT_OBJ)
@@ -191,7 +196,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/boxvm
 	install -m 0755 $(BUILD)/boxvm $(DESTDIR)$(PREFIX)/bin/boxvm
 	install -m 0755 $(BUILD)/boxvm-runtime $(DESTDIR)$(PREFIX)/bin/boxvm-runtime
-	install -m 0755 $(BUILD)/boxvm-shim $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
+	install -m 0755 $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
 	@# the boot unit (not enabled: contrib/boxvm-boot.service says how), naming this PREFIX's boxvm
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/bin/boxvm|$(PREFIX)/bin/boxvm|' contrib/boxvm-boot.service > $(BUILD)/boxvm-boot.service

@@ -18,6 +18,7 @@ box: box client store vm image proto common
 cli: cli box client store vm image proto common
 runtime: runtime box client store vm image proto common
 shim: shim store vm image proto common
+netd: netd store vm image proto common
 agent: agent proto common/err.h common/bytes.h
 '
 for dir in src/*/; do

@@ -114,7 +114,8 @@ int agent_root_readonly(struct bx_err *err);
 void agent_write_etc(const struct bx_spec *spec);
 
 /* net.c: loopback up; with spec->ipv4 the NIC gets its address, MTU and default route */
-int agent_net_up(const struct bx_spec *spec, struct bx_err *err);
+struct bx_netconf;
+int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct bx_err *err);
 
 /* modules.c */
 int agent_load_modules(const char *dir, struct bx_err *err);

@@ -6,6 +6,7 @@
  * Any failure before the loop is fatal: print it on the console and power off
  * (the host reports the console tail). */
 #include "agent.h"
+#include "pure/netconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #define MODULES_DIR "/lib/boxvm-modules"
 #define SPEC_PATH "/boxvm/spec"
+#define NETCONF_PATH "/boxvm/net"
 #define VPORT_TIMEOUT_MS 30000
 
 /* fds 0-2 are the console when the kernel found /dev/console; make sure they
@@ -68,6 +70,22 @@ static int read_spec(struct bx_spec *spec, struct bx_err *err)
 	return 0;
 }
 
+/* The named networks of this boot (absent: none), read before the root switch leaves the initramfs. */
+static int read_netconf(struct bx_netconf *nc, struct bx_err *err)
+{
+	memset(nc, 0, sizeof(*nc));
+	int fd = open(NETCONF_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : bx_fail(err, errno, "open %s", NETCONF_PATH);
+	char text[4096];
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof(text) - 1)
+		return bx_fail(err, n < 0 ? errno : 0, "read %s", NETCONF_PATH);
+	text[n] = '\0';
+	return bx_netconf_parse(text, nc, err);
+}
+
 int main(void)
 {
 	struct bx_err err = {0};
@@ -103,6 +121,16 @@ int main(void)
 	bx_spec_init(&spec);
 	if (read_spec(&spec, &err) < 0)
 		agent_fatal("%s", err.msg);
+	static struct bx_netconf netconf;
+	if (read_netconf(&netconf, &err) < 0)
+		agent_fatal("%s", err.msg);
+	if (netconf.dns[0] && spec.etc_resolv) { /* the network's responder answers for its boxes and beyond */
+		char *r = bx_netconf_resolv(spec.etc_resolv, "10.0.2.3", netconf.dns);
+		if (!r)
+			agent_fatal("out of memory");
+		free(spec.etc_resolv);
+		spec.etc_resolv = r;
+	}
 
 	/* bind mounts and volumes: their shares are reached before the root switch */
 	int *share_fds = calloc(spec.nmounts + 1, sizeof(int));
@@ -118,7 +146,7 @@ int main(void)
 	if (spec.hostname && *spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		agent_err("sethostname %s: %s", spec.hostname, strerror(errno));
 	agent_write_etc(&spec);
-	if (agent_net_up(&spec, &err) < 0)
+	if (agent_net_up(&spec, &netconf, &err) < 0)
 		agent_fatal("network: %s", err.msg);
 	if (spec.read_only && agent_root_readonly(&err) < 0)
 		agent_fatal("%s", err.msg);

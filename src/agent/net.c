@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pure/netconf.h"
+
 static int if_up(int sock, const char *name, struct bx_err *err)
 {
 	struct ifreq ifr;
@@ -29,15 +31,38 @@ static int if_up(int sock, const char *name, struct bx_err *err)
 	return 0;
 }
 
-/* The NIC is the one interface besides lo; it appears when virtio_net binds
- * the device, which module loading already did, but allow a moment. */
-static int find_nic(char *name, size_t size, struct bx_err *err)
+/* an interface's MAC address, lower case ("" if unknown) */
+static void nic_mac(const char *name, char *mac, size_t size)
+{
+	char path[300];
+	mac[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", name);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(mac, (int)size, f))
+			mac[strcspn(mac, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* The interface with MAC `want`, or (want NULL) the first one besides lo
+ * whose MAC is none of the named networks' (passt's NIC). It appears when
+ * virtio_net binds the device, which module loading already did, but allow
+ * a moment. */
+static int find_nic(const char *want, const struct bx_netconf *nc, char *name, size_t size, struct bx_err *err)
 {
 	for (int tries = 0; tries < 200; tries++) {
 		DIR *d = opendir("/sys/class/net");
 		struct dirent *e;
 		while (d && (e = readdir(d))) {
 			if (e->d_name[0] == '.' || !strcmp(e->d_name, "lo") || strlen(e->d_name) >= size)
+				continue;
+			char mac[32];
+			nic_mac(e->d_name, mac, sizeof(mac));
+			bool named = false;
+			for (int i = 0; i < nc->nnics && !named; i++)
+				named = !strcmp(mac, nc->nics[i].mac);
+			if (want ? strcmp(mac, want) != 0 : named)
 				continue;
 			memcpy(name, e->d_name, strlen(e->d_name) + 1);
 			closedir(d);
@@ -47,6 +72,8 @@ static int find_nic(char *name, size_t size, struct bx_err *err)
 			closedir(d);
 		usleep(10 * 1000);
 	}
+	if (want)
+		return bx_fail(err, 0, "no network interface with MAC %s appeared", want);
 	return bx_fail(err, 0, "no network interface appeared (is virtio_net in the initramfs?)");
 }
 
@@ -58,18 +85,19 @@ static void set_sin(struct sockaddr *sa, in_addr_t addr)
 	sin->sin_addr.s_addr = addr;
 }
 
-static int configure(int sock, const char *nic, const struct bx_spec *spec, struct bx_err *err)
+static int configure(int sock, const char *nic, const char *ipv4, const char *gateway, unsigned mtu,
+		     struct bx_err *err)
 {
 	char addr[64];
-	snprintf(addr, sizeof(addr), "%s", spec->ipv4);
+	snprintf(addr, sizeof(addr), "%s", ipv4);
 	char *slash = strchr(addr, '/');
 	int prefix = slash ? atoi(slash + 1) : 24;
 	if (slash)
 		*slash = '\0';
 	struct in_addr a, gw = {0};
 	if (inet_pton(AF_INET, addr, &a) != 1 || prefix < 1 || prefix > 32 ||
-	    (spec->gateway && inet_pton(AF_INET, spec->gateway, &gw) != 1))
-		return bx_fail(err, 0, "bad network spec %s via %s", spec->ipv4, spec->gateway ? spec->gateway : "-");
+	    (gateway && inet_pton(AF_INET, gateway, &gw) != 1))
+		return bx_fail(err, 0, "bad network spec %s via %s", ipv4, gateway ? gateway : "-");
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic);
@@ -79,15 +107,17 @@ static int configure(int sock, const char *nic, const struct bx_spec *spec, stru
 	set_sin(&ifr.ifr_netmask, htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix)));
 	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
 		return bx_fail(err, errno, "set the netmask of %s", nic);
-	if (spec->mtu) {
-		ifr.ifr_mtu = (int)spec->mtu;
+	if (mtu) {
+		ifr.ifr_mtu = (int)mtu;
 		if (ioctl(sock, SIOCSIFMTU, &ifr) < 0)
-			agent_err("set MTU %u on %s: %s", spec->mtu, nic, strerror(errno));
+			agent_err("set MTU %u on %s: %s", mtu, nic, strerror(errno));
 	}
 	if (if_up(sock, nic, err) < 0)
 		return -1;
-	if (!spec->gateway)
+	if (!gateway) {
+		agent_info("%s: %s/%d", nic, addr, prefix);
 		return 0;
+	}
 	struct rtentry rt;
 	memset(&rt, 0, sizeof(rt));
 	set_sin(&rt.rt_dst, INADDR_ANY);
@@ -96,12 +126,12 @@ static int configure(int sock, const char *nic, const struct bx_spec *spec, stru
 	rt.rt_flags = RTF_UP | RTF_GATEWAY;
 	rt.rt_dev = (char *)nic;
 	if (ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST)
-		return bx_fail(err, errno, "add the default route via %s", spec->gateway);
-	agent_info("%s: %s/%d via %s, mtu %u", nic, addr, prefix, spec->gateway, spec->mtu);
+		return bx_fail(err, errno, "add the default route via %s", gateway);
+	agent_info("%s: %s/%d via %s, mtu %u", nic, addr, prefix, gateway, mtu);
 	return 0;
 }
 
-int agent_net_up(const struct bx_spec *spec, struct bx_err *err)
+int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct bx_err *err)
 {
 	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
@@ -110,7 +140,15 @@ int agent_net_up(const struct bx_spec *spec, struct bx_err *err)
 	int rc = if_up(sock, "lo", err);
 	char nic[IFNAMSIZ];
 	if (rc == 0 && spec->ipv4)
-		rc = find_nic(nic, sizeof(nic), err) < 0 ? -1 : configure(sock, nic, spec, err);
+		rc = find_nic(NULL, nc, nic, sizeof(nic), err) < 0 ? -1
+			: configure(sock, nic, spec->ipv4, spec->gateway, spec->mtu, err);
+	/* named networks: their subnets on their NICs, no route beyond (the
+	 * default route, if any, is passt's: the way out) */
+	for (int i = 0; rc == 0 && i < nc->nnics; i++) {
+		char cidr[32];
+		snprintf(cidr, sizeof(cidr), "%s/%d", nc->nics[i].addr, nc->nics[i].prefix);
+		rc = find_nic(nc->nics[i].mac, nc, nic, sizeof(nic), err) < 0 ? -1 : configure(sock, nic, cidr, NULL, 0, err);
+	}
 	close(sock);
 	return rc;
 }

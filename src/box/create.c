@@ -67,6 +67,8 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 	vm->network = opts->network;
 	for (vm->nports = 0; vm->nports < opts->nports && vm->nports < BX_MAX_PORTS; vm->nports++)
 		vm->ports[vm->nports] = opts->ports[vm->nports];
+	for (vm->nnets = 0; vm->nnets < opts->nnets && vm->nnets < BX_MAX_NETS; vm->nnets++)
+		vm->nets[vm->nnets] = opts->nets[vm->nnets];
 	for (vm->nshares = 0; vm->nshares < opts->nshares && vm->nshares < BX_MAX_SHARES; vm->nshares++)
 		vm->shares[vm->nshares] = opts->shares[vm->nshares];
 	vm->tty = spec->tty;

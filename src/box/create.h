@@ -22,6 +22,8 @@ struct bx_box_opts {
 	int nports;
 	const struct bx_share *shares;
 	int nshares;
+	const struct bx_vm_net *nets; /* named networks (store/networks.h: addresses already given) */
+	int nnets;
 };
 
 /* The VM half of every box, whoever makes it (`run`/`create` through

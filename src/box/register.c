@@ -12,6 +12,7 @@
 #include "../common/clock.h"
 #include "../common/crashpoint.h"
 #include "../image/rootfs.h"
+#include "../store/networks.h"
 #include "../store/state.h"
 
 void bx_box_lc_init(struct bx_box_lc *lc)
@@ -80,6 +81,7 @@ void bx_box_unreserve(const struct bx_paths *p, const char *id, struct bx_box_lc
 		lc->op_fd = bx_store_op_begin(p->data, NULL); /* undone after its record was written */
 	if (lc->name_buf[0])
 		bx_name_release(p, lc->name_buf, id);
+	bx_networks_release_box(p, id); /* the addresses it was given on named networks */
 	if (bx_state_box_dir(p, id, dir, sizeof(dir), NULL) == 0)
 		bx_box_remove_dir(dir, NULL);
 	bx_store_op_end(lc->op_fd);

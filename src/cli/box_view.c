@@ -9,6 +9,7 @@
 
 #include "../box/netspec_view.h"
 #include "../store/logfile.h"
+#include "../store/networks.h"
 #include "../vm/vmspec.h"
 #include "args.h"
 #include "inspect_out.h"
@@ -116,6 +117,42 @@ static int stored_ports(const struct bx_box_record *r, struct bx_port *out)
 	return n;
 }
 
+/* NetworkSettings.Networks: the box's named networks (vm.json) in Docker's
+ * shape, aliases from the network's record (they change with connect). */
+static json_t *networks_json(const struct bx_box_record *r, bool up)
+{
+	char path[PATH_MAX];
+	json_t *o = json_object();
+	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	struct bx_paths p;
+	if (!vm || bx_path_join(path, sizeof(path), NULL, "%s/vm.json", r->box_dir) < 0 ||
+	    bx_vmspec_read(path, vm, NULL) < 0 || bx_paths_init(&p, NULL) < 0) {
+		free(vm);
+		return o;
+	}
+	for (int i = 0; i < vm->nnets; i++) {
+		const struct bx_vm_net *n = &vm->nets[i];
+		json_t *aliases = json_array(), *rec = NULL;
+		if (bx_network_get(&p, n->id, &rec, NULL) == 0) {
+			json_t *al = json_object_get(json_object_get(json_object_get(rec, "Containers"), r->id), "Aliases");
+			if (json_is_array(al))
+				json_array_extend(aliases, al);
+			json_decref(rec);
+		}
+		char shortid[13];
+		snprintf(shortid, sizeof(shortid), "%.12s", r->id);
+		json_array_append_new(aliases, json_string(shortid));
+		json_object_set_new(o, n->name,
+				    json_pack("{s:n,s:n,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig", "Links",
+					      "Aliases", aliases, "NetworkID", n->id, "EndpointID", "", "Gateway",
+					      up ? n->gateway : "", "IPAddress", up ? n->ip : "", "IPPrefixLen",
+					      up ? n->prefix : 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
+					      "GlobalIPv6PrefixLen", 0, "MacAddress", up ? n->mac : "", "DriverOpts"));
+	}
+	free(vm);
+	return o;
+}
+
 /* Docker shows live bindings (ps PORTS, NetworkSettings.Ports) only while the box runs */
 static bool box_is_up(const struct bx_box_record *r)
 {
@@ -191,7 +228,8 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	cli_docker_config_defaults(c, json_object());
 	json_object_set_new(o, "Config", c);
 	json_object_set_new(o, "NetworkSettings",
-			    json_pack("{s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object()));
+			    json_pack("{s:o,s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object(),
+				      "Networks", networks_json(r, box_is_up(r))));
 	json_decref(cfg);
 	return o;
 }

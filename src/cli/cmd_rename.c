@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/crashpoint.h"
+#include "../store/networks.h"
 #include "../store/state.h"
 #include "args.h"
 #include "cli.h"
@@ -65,6 +66,7 @@ int cmd_rename(int argc, char **argv)
 		} else {
 			bx_crash_point("rename.recorded");
 			bx_name_release(&p, old, rec.id);
+			bx_networks_rename_box(&p, rec.id, to); /* its peers on named networks resolve the new name */
 		}
 	}
 	bx_store_op_end(op);

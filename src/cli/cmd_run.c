@@ -28,7 +28,7 @@ enum {
 	OPT_PULL, OPT_PLATFORM,
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
-	OPT_DETACH_KEYS,
+	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -52,7 +52,9 @@ static const struct bx_opt run_opts[] = {
 	{0, "pull", "string", OPT_PULL, "Pull image before running: missing (default), always, never"},
 	{0, "platform", "string", OPT_PLATFORM, "Platform to pull if the image is multi-platform (default linux/amd64)"},
 	{'p', "publish", "list", OPT_PUBLISH, "Publish a box's port(s) to the host: [IP:][HOSTPORT[-END]:]PORT[-END][/tcp|udp]"},
-	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt) or none (loopback only)"},
+	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt), none (loopback only) or a "
+					      "network's name (boxvm network create)"},
+	{0, "network-alias", "list", OPT_NETWORK_ALIAS, "Add a network-scoped alias for the box (named networks)"},
 	{'h', "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
 	{0, "dns", "list", OPT_DNS, "Set custom DNS servers"},
 	{0, "dns-search", "list", OPT_DNS_SEARCH, "Set custom DNS search domains (\".\": none)"},
@@ -218,6 +220,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_TTY: ro->tty = !val; break;
 		case OPT_PUBLISH: r = cli_strv_append(&nm->publish, val, &err); break;
 		case OPT_NETWORK: nm->network = val; break;
+		case OPT_NETWORK_ALIAS: r = cli_strv_append(&nm->aliases, val, &err); break;
 		case OPT_HOSTNAME: nm->hostname = val; break;
 		case OPT_DNS: r = cli_strv_append(&nm->dns, val, &err); break;
 		case OPT_DNS_SEARCH: r = cli_strv_append(&nm->dns_search, val, &err); break;
@@ -324,6 +327,10 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||
 	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || bx_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;
+	if (cli_netmount_join(&p, nm, boxid, lc->name_buf, &bo, &err) < 0) {
+		bx_box_unreserve(&p, boxid, lc);
+		goto fail;
+	}
 	lc->mounts_view = json_incref(nm->mounts_view);
 	lc->host_config = cli_netmount_host_config(nm);
 	/* a foreground client attaches right after start: the shim keeps main's

@@ -43,6 +43,7 @@ static const struct command commands[] = {
 	{"cp", cmd_cp, "Copy files between a box and the host", ERRORS_EXIT_1},
 	{"port", cmd_port, "List port mappings of a box", ERRORS_EXIT_1},
 	{"volume", cmd_volume, "Manage volumes (create, ls, inspect, rm, prune)", ERRORS_EXIT_1},
+	{"network", cmd_network, "Manage networks (create, ls, inspect, rm, prune, connect, disconnect)", ERRORS_EXIT_1},
 	{"top", cmd_top, "Show the processes running in a box", ERRORS_EXIT_1},
 	{"stats", cmd_stats, "Display a live stream of boxes' resource usage (CPU, memory, I/O, PIDs)", ERRORS_EXIT_1},
 	{"load", cmd_load, "Load an image from an OCI layout or `docker save` tar archive", ERRORS_EXIT_1},

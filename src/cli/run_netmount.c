@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/networks.h"
+
 static size_t count(char **v)
 {
 	size_t n = 0;
@@ -21,6 +23,7 @@ void cli_netmount_free(struct cli_netmount *nm)
 	bx_strv_free(nm->dns_search);
 	bx_strv_free(nm->dns_options);
 	bx_strv_free(nm->add_hosts);
+	bx_strv_free(nm->aliases);
 	bx_strv_free(nm->volumes);
 	bx_strv_free(nm->tmpfs);
 	free(nm->reqs);
@@ -30,8 +33,24 @@ void cli_netmount_free(struct cli_netmount *nm)
 }
 
 /* after cli_netmount_check: nm->network_on and nm->ports are parsed */
-static int apply_network(struct cli_netmount *nm, struct bx_spec *spec, struct bx_box_opts *bo, struct bx_err *err)
+static int apply_network(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+			 struct bx_box_opts *bo, struct bx_err *err)
 {
+	if (nm->named) {
+		json_t *rec;
+		if (bx_network_get(p, nm->network, &rec, err) < 0) {
+			if (err && err->errnum == ENOENT) /* Docker's words for run */
+				bx_fail(err, 0, "network %s not found (create it with: boxvm network create %s)",
+					nm->network, nm->network);
+			return -1;
+		}
+		/* an internal network alone has no way out: no passt, no published port */
+		nm->network_on = !json_is_true(json_object_get(rec, "Internal"));
+		json_decref(rec);
+		if (!nm->network_on && nm->nports)
+			return bx_fail(err, 0, "network %s is internal (no way out of it): no port can be published",
+				       nm->network);
+	}
 	bool network = nm->network_on;
 	size_t nports = (size_t)nm->nports;
 	size_t nhosts = count(nm->add_hosts);
@@ -132,8 +151,32 @@ int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err)
 			return -1;
 	}
 	nm->network_on = true;
-	if (nm->network && bx_network_parse(nm->network, &nm->network_on, err) < 0)
+	nm->named = false;
+	const char *net = nm->network;
+	if (net && !strncmp(net, "container:", 10))
+		return bx_fail(err, 0, "--network %s is not supported: every box is a VM with a network stack of its own, "
+				       "which another box cannot share; put both boxes on one network instead "
+				       "(boxvm network create NET; --network NET)", net);
+	if (net && !strcmp(net, "host"))
+		return bx_fail(err, 0, "--network host is not supported: every box is a VM with a network stack of its own; "
+				       "publish ports with -p instead");
+	if (net && strcmp(net, "default") && strcmp(net, "bridge") && strcmp(net, "none")) {
+		if (bx_network_name_check(net, err) < 0)
+			return -1;
+		nm->named = true;
+	} else if (net && bx_network_parse(net, &nm->network_on, err) < 0) {
 		return -1;
+	}
+	if (nm->aliases && !nm->named)
+		return bx_fail(err, 0, "network-scoped alias is supported only for containers in user defined networks");
+	for (char **al = nm->aliases; al && *al; al++) {
+		struct bx_err e;
+		if (bx_network_name_check(*al, &e) < 0 || strlen(*al) > 63)
+			return bx_fail(err, 0, "invalid network alias \"%s\": use a host name (letters, digits, '.', '_', '-')",
+				       *al);
+	}
+	if (count(nm->aliases) > BX_NET_ALIASES_MAX)
+		return bx_fail(err, 0, "at most %d network aliases", BX_NET_ALIASES_MAX);
 	/* a -p range counts one port per port */
 	nm->nports = 0;
 	for (char **s = nm->publish; s && *s; s++) {
@@ -167,9 +210,22 @@ int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct
 {
 	spec->read_only = nm->read_only;
 	/* cli_netmount_check ran first (the pure part); now the host side effects (ports probed, volumes/dirs created) */
-	if (apply_network(nm, spec, bo, err) < 0)
+	if (apply_network(p, nm, spec, bo, err) < 0)
 		return -1;
 	return apply_mounts(p, nm, spec, bo, err);
+}
+
+int cli_netmount_join(const struct bx_paths *p, struct cli_netmount *nm, const char *box_id, const char *box_name,
+		      struct bx_box_opts *bo, struct bx_err *err)
+{
+	if (!nm->named)
+		return 0;
+	if (bx_network_attach(p, nm->network, box_id, box_name, nm->aliases, &nm->nets[0], err) < 0)
+		return -1;
+	nm->nnets = 1;
+	bo->nets = nm->nets;
+	bo->nnets = 1;
+	return 0;
 }
 
 int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, struct bx_err *err)

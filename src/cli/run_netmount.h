@@ -20,10 +20,14 @@ struct cli_netmount {
 	char **publish, **dns, **dns_search, **dns_options, **add_hosts, **volumes, **tmpfs;
 	char **image_volumes; /* the image's Volumes: an anonymous volume each, unless -v/--tmpfs mount there (not owned) */
 	const char *network;  /* NULL: default */
+	char **aliases;       /* --network-alias (named networks only) */
 	const char *hostname; /* NULL: the short box ID */
 	bool read_only;
 	/* filled by cli_netmount_check (network_on, ports) and _apply; bo points into these */
-	bool network_on;
+	bool network_on;      /* passt: the way out and -p (not on an internal network alone) */
+	bool named;           /* network names a network of the store (cli_netmount_check) */
+	struct bx_vm_net nets[1]; /* its address, once cli_netmount_join gave it */
+	int nnets;
 	struct bx_port ports[BX_MAX_PORTS];
 	int nports;
 	struct bx_share shares[BX_MAX_SHARES];
@@ -42,6 +46,11 @@ void cli_netmount_free(struct cli_netmount *nm);
 /* HostConfig's NetworkMode, Dns, DnsSearch, DnsOptions, ExtraHosts and
  * ReadonlyRootfs as Docker records these flags. */
 json_t *cli_netmount_host_config(const struct cli_netmount *nm);
+/* Once the box is reserved (its ID and name exist): its address on the
+ * named network (IPAM), recorded in the network and the box options.
+ * Undone by bx_box_unreserve (bx_networks_release_box). */
+int cli_netmount_join(const struct bx_paths *p, struct cli_netmount *nm, const char *box_id, const char *box_name,
+		      struct bx_box_opts *bo, struct bx_err *err);
 /* The pure part alone: every flag well-formed (what Docker's client checks). */
 int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err);
 /* Once the box's root exists: each volume that is still empty starts with

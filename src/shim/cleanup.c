@@ -261,6 +261,7 @@ void shim_finish(struct shim *s)
 		bx_store_op_end(s->lc.remove_op_fd);
 		s->lc.remove_op_fd = -1;
 		shim_lc_remove_anon_volumes(s);
+		shim_netns_release(s);
 	}
 	if (failed)
 		shim_client_send(s, BX_M_ERROR, text, (uint32_t)strlen(text));

@@ -210,10 +210,14 @@ int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_f
 		map->net = give(q, s->spec.net_fd);
 		s->spec.net_fd = 0;
 	}
+	for (int i = 0; i < s->spec.nnets; i++) { /* the taps on named networks (netns.c) */
+		map->taps[i] = give(q, s->spec.net_taps[i]);
+		s->spec.net_taps[i] = 0;
+	}
 	if ((fd = open_boot_file(s, s->spec.kernel, false, err)) < 0)
 		return -1;
 	map->kernel = give(q, fd);
-	if ((fd = open_boot_file(s, s->spec.initrd, true, err)) < 0)
+	if ((fd = open_boot_file(s, s->spec.initrd, true, err)) < 0 || (fd = shim_netns_initrd(s, fd, err)) < 0)
 		return -1;
 	map->initrd = give(q, fd);
 	return 0;

@@ -32,7 +32,7 @@ static void shim_init(struct shim *s)
 int shim_boot(struct shim *s, struct bx_err *err)
 {
 	if (shim_start_passt(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 || shim_start_shares(s, err) < 0 ||
-	    shim_aux_wait(s, err) < 0 || shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
+	    shim_aux_wait(s, err) < 0 || shim_netns_open_taps(s, err) < 0 || shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
 		return -1;
 	shim_link_init(s);
 	return shim_link_start(s, err);

@@ -177,7 +177,7 @@ void shim_last_line(const char *path, char *out, size_t size);
 
 /* confine.c: QEMU's user, groups, fds and cgroup */
 struct shim_qemu_fds {
-	int fd[8 + BX_MAX_SHARES]; /* child side, becomes 3, 4, ... in QEMU */
+	int fd[8 + BX_MAX_SHARES + BX_MAX_NETS]; /* child side, becomes 3, 4, ... in QEMU */
 	int n;
 	int console[2], ctl[2], err[2]; /* [0] the shim's end, [1] QEMU's */
 	gid_t groups[1];
@@ -210,6 +210,15 @@ void shim_stop_aux(struct shim *s);
 struct rlimit;
 int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, struct rlimit *saved,
 			   struct bx_err *err);
+
+/* netns.c: the box's taps on its named networks (spec.net_taps; their
+ * daemons started as needed), and the initrd with this boot's /boxvm/net
+ * (takes fd; returns it, or a memfd holding it and the segment) */
+int shim_netns_open_taps(struct shim *s, struct bx_err *err);
+void shim_netns_close_taps(struct shim *s);
+int shim_netns_initrd(struct shim *s, int fd, struct bx_err *err);
+/* --rm, once the box directory is gone: its addresses go back */
+void shim_netns_release(struct shim *s);
 
 /* link.c */
 void shim_link_init(struct shim *s);

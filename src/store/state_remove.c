@@ -3,6 +3,7 @@
 #include "../common/crashpoint.h"
 #include "../image/rootfs.h"
 #include "../vm/cgroup.h"
+#include "networks.h"
 #include "state.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@ int bx_state_remove_locked(const struct bx_paths *p, const struct bx_box_record 
 	}
 	bx_crash_point("rm.marked");
 	bx_name_release(p, r->name, r->id);
+	bx_networks_release_box(p, r->id); /* its addresses on named networks */
 	bx_crash_point("rm.name_released");
 	if (r->run_dir[0] && bx_rm_rf(r->run_dir, err) < 0)
 		return -1;

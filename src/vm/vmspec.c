@@ -309,6 +309,14 @@ int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char 
 		push(&a, "-device");
 		push(&a, "virtio-net-device,netdev=net0");
 	}
+	/* one NIC per named network: a tap the shim opened on the network's
+	 * bridge (src/shim/netns.c); the MAC is how the agent finds it */
+	for (int i = 0; i < s->nnets; i++) {
+		push(&a, "-netdev");
+		push(&a, "tap,id=tap%d,fd=%d,vhost=off", i, fds->taps[i]);
+		push(&a, "-device");
+		push(&a, "virtio-net-device,netdev=tap%d,mac=%s", i, s->nets[i].mac);
+	}
 	/* free page reporting only (the balloon is never inflated): memory the
 	 * guest frees goes back to the host within seconds, so a box that once
 	 * peaked does not keep its peak resident (bench/lifecycle measures it) */

@@ -10,6 +10,22 @@
 #include "mounts.h"
 #include "netspec.h"
 
+/* A box's NIC on a named network (docs/ARCHITECTURE.md, "Named networks"):
+ * a tap on the network's bridge, opened by the shim in the network's
+ * namespace and handed to QEMU. At most BX_MAX_NETS per box: microvm has
+ * 24 virtio-mmio slots, and the rootfs, 16 shares, passt, the balloon and
+ * the serial port may take 20 of them. */
+#define BX_MAX_NETS 4
+struct bx_vm_net {
+	char id[65];
+	char name[128];
+	char ip[16];      /* the box's address */
+	int prefix;
+	char gateway[16]; /* the bridge's address: the network's DNS server */
+	char mac[18];
+	bool internal;
+};
+
 struct bx_vmspec {
 	char id[65];             /* 64 hex */
 	char box_dir[PATH_MAX];  /* DATA/boxes/<id>: rootfs/, vm.json, console.log, shim.log */
@@ -36,6 +52,9 @@ struct bx_vmspec {
 	bool all_ports;          /* passt forwards every port of the namespace it runs in (boxvm-runtime) */
 	struct bx_share shares[BX_MAX_SHARES];
 	int nshares;
+	struct bx_vm_net nets[BX_MAX_NETS]; /* named networks, in the order they were joined */
+	int nnets;
+	int net_taps[BX_MAX_NETS]; /* not in vm.json: the shim's tap fds for QEMU (0: none), bx_qemu_fds.taps */
 	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none);
 				  * QEMU gets it as bx_qemu_fds.net */
 };
@@ -57,6 +76,13 @@ int bx_pause_error_take(const char *box_dir, char *msg, size_t size);
 int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s);
 int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *path, struct bx_err *err);
 
+/* The guest's view of its named networks, /boxvm/net in a per-boot
+ * initramfs segment the shim appends (src/shim/netns.c): one line
+ * "nic MAC ADDR/PREFIX" per network, then "dns GATEWAY" (the first network's
+ * responder, which replaces the default nameserver in resolv.conf). Pure;
+ * returns the length, or -1 if it does not fit. */
+int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size);
+
 /* virtiofsd's cache option for the box's rootfs: "cache=always" when only
  * the guest changes it, "cache=auto" (1 s revalidation) with rootfs_host_edits. Pure. */
 const char *bx_vmspec_rootfs_cache(const struct bx_vmspec *s);
@@ -75,6 +101,7 @@ struct bx_qemu_fds {
 	int vfs;       /* connected vhost-user socket of the rootfs virtiofsd */
 	int shares[BX_MAX_SHARES]; /* the same for each share's virtiofsd */
 	int net;       /* socket: QEMU's end of the passt socketpair */
+	int taps[BX_MAX_NETS]; /* a tap on each named network's bridge */
 	int kernel;    /* read-only fds of the boot files (-kernel /proc/self/fd/N) */
 	int initrd;
 };

@@ -4,6 +4,8 @@
  *   "all_ports": true|false (only written when true),
  *   "shares": [{"tag": "m0", "source": "/host/dir", "volume": "", "ro": false, "file": false}],
  *   "rootfs_ro": true|false (only written when true: --read-only, OCI root.readonly)
+ *   "networks": [{"id": "64 hex", "name": "app", "ip": "172.18.0.2", "prefix": 16, "gateway": "172.18.0.1",
+ *                 "mac": "02:42:ac:12:00:02", "internal": false}] (only written when not empty)
  * Absent members read as: network on, no ports, not all ports, no shares,
  * a writable rootfs (older vm.json). */
 #include <jansson.h>
@@ -35,6 +37,18 @@ int bx_vmspec_box_to_json(void *json_obj, const struct bx_vmspec *s)
 	if (s->all_ports)
 		json_object_set_new(o, "all_ports", json_true());
 	json_object_set_new(o, "shares", shares);
+	if (s->nnets) {
+		json_t *nets = json_array();
+		if (!nets)
+			return -1;
+		for (int i = 0; i < s->nnets; i++) {
+			const struct bx_vm_net *n = &s->nets[i];
+			json_array_append_new(nets, json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:b}", "id", n->id, "name", n->name,
+							      "ip", n->ip, "prefix", n->prefix, "gateway", n->gateway,
+							      "mac", n->mac, "internal", n->internal));
+		}
+		json_object_set_new(o, "networks", nets);
+	}
 	if (s->rootfs_ro)
 		json_object_set_new(o, "rootfs_ro", json_true());
 	return 0;
@@ -81,6 +95,19 @@ int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *pat
 			return bx_fail(err, 0, "%s: ports[%zu] is malformed", path, i);
 		s->nports++;
 	}
+	json_t *nets = json_object_get(o, "networks");
+	if ((nets && !json_is_array(nets)) || json_array_size(nets) > BX_MAX_NETS)
+		return bx_fail(err, 0, "%s: \"networks\" is not an array of at most %d entries", path, BX_MAX_NETS);
+	json_array_foreach(nets, i, e) {
+		struct bx_vm_net *n = &s->nets[i];
+		if (copy_str(e, "id", n->id, sizeof(n->id)) < 0 || copy_str(e, "name", n->name, sizeof(n->name)) < 0 ||
+		    copy_str(e, "ip", n->ip, sizeof(n->ip)) < 0 || int_in(e, "prefix", 8, 30, &n->prefix) < 0 ||
+		    copy_str(e, "gateway", n->gateway, sizeof(n->gateway)) < 0 ||
+		    copy_str(e, "mac", n->mac, sizeof(n->mac)) < 0)
+			return bx_fail(err, 0, "%s: networks[%zu] is malformed", path, i);
+		n->internal = json_is_true(json_object_get(e, "internal"));
+		s->nnets++;
+	}
 	json_array_foreach(shares, i, e) {
 		struct bx_share *sh = &s->shares[i];
 		if (copy_str(e, "tag", sh->tag, sizeof(sh->tag)) < 0 ||
@@ -92,4 +119,23 @@ int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *pat
 		s->nshares++;
 	}
 	return 0;
+}
+
+int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size)
+{
+	size_t off = 0;
+	out[0] = '\0';
+	for (int i = 0; i < s->nnets; i++) {
+		int n = snprintf(out + off, size - off, "nic %s %s/%d\n", s->nets[i].mac, s->nets[i].ip, s->nets[i].prefix);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+	}
+	if (s->nnets) {
+		int n = snprintf(out + off, size - off, "dns %s\n", s->nets[0].gateway);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return (int)off;
 }

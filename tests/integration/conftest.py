@@ -48,7 +48,7 @@ class Boxvm:
 
 
 def _our_processes(marker):
-    """PIDs of qemu/virtiofsd/shim/passt processes whose command line names our directories."""
+    """PIDs of qemu/virtiofsd/shim/netd/passt processes whose command line names our directories."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -58,7 +58,7 @@ def _our_processes(marker):
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim", "passt")):
+        if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim", "boxvm-netd", "passt")):
             found.append((int(pid), cmd))
         elif "qemu-system" in cmd and _holds_file_under(pid, marker):
             found.append((int(pid), cmd))

@@ -1,0 +1,410 @@
+/* boxvm network create|ls|inspect|rm|prune|connect|disconnect: named
+ * networks (src/store/networks.h; docs/ARCHITECTURE.md, "Named networks").
+ * Docker's output and messages; `ls` lists the networks made with create
+ * (boxvm's predefined modes, default and none, are not records). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../store/networks.h"
+#include "../store/state.h"
+#include "args.h"
+#include "cli.h"
+#include "inspect_out.h"
+#include "table.h"
+#include "template.h"
+
+enum { OPT_SUBNET, OPT_GATEWAY, OPT_INTERNAL, OPT_LABEL, OPT_DRIVER, OPT_QUIET, OPT_NO_TRUNC, OPT_FORMAT,
+       OPT_FILTER, OPT_FORCE, OPT_ALIAS, OPT_HELP };
+static const struct bx_opt create_opts[] = {
+	{0, "subnet", "string", OPT_SUBNET, "Subnet in CIDR format (default: the next free of 172.18-31.0.0/16, then 192.168.N.0/20)"},
+	{0, "gateway", "string", OPT_GATEWAY, "IPv4 gateway of the subnet (default: its first address): the network's DNS"},
+	{0, "internal", NULL, OPT_INTERNAL, "No way out of the network (no outbound access, no published ports)"},
+	{0, "label", "list", OPT_LABEL, "Set metadata on a network (KEY=VALUE)"},
+	{'d', "driver", "string", OPT_DRIVER, "Driver to manage the network (only \"bridge\")"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+static const struct bx_opt ls_opts[] = {
+	{'q', "quiet", NULL, OPT_QUIET, "Only display network IDs"},
+	{0, "no-trunc", NULL, OPT_NO_TRUNC, "Do not truncate the output"},
+	{0, "format", "string", OPT_FORMAT, "Pretty-print networks using a Go template"},
+	{'f', "filter", "filter", OPT_FILTER, "Filter output: name=SUBSTRING, id=PREFIX"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+static const struct bx_opt inspect_opts[] = {
+	{'f', "format", "string", OPT_FORMAT, "Format the output using the given Go template"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+static const struct bx_opt force_opts[] = {
+	{'f', "force", NULL, OPT_FORCE, "prune: do not prompt (boxvm never prompts); disconnect: also when not running"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+static const struct bx_opt connect_opts[] = {
+	{0, "alias", "list", OPT_ALIAS, "Add network-scoped alias for the box"},
+	{'h', "help", NULL, OPT_HELP, "Print usage"},
+	{0, NULL, NULL, 0, NULL},
+};
+
+static const struct bx_opt *opts_of(const char *sub)
+{
+	if (!strcmp(sub, "create"))
+		return create_opts;
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+		return ls_opts;
+	if (!strcmp(sub, "inspect"))
+		return inspect_opts;
+	if (!strcmp(sub, "connect"))
+		return connect_opts;
+	return force_opts;
+}
+
+static void usage(void)
+{
+	bx_args_usage("boxvm network COMMAND",
+		      "Manage networks.\n\nCommands:\n"
+		      "  connect [--alias A] NETWORK BOX  Connect a box to a network (a running box: at its next start)\n"
+		      "  create [OPTIONS] NETWORK         Create a network\n"
+		      "  disconnect [-f] NETWORK BOX      Disconnect a box from a network\n"
+		      "  inspect NETWORK...               Display detailed information on networks\n"
+		      "  ls                               List networks\n"
+		      "  prune [-f]                       Remove all networks no box uses\n"
+		      "  rm NETWORK...                    Remove networks\n\n"
+		      "Flags: create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]; ls [-q] [--no-trunc]\n"
+		      "[-f name=S|id=S] [--format T]; inspect [-f T]; connect [--alias A]",
+		      NULL);
+}
+
+/* Docker's inspect shape from a record */
+static json_t *inspect_json(json_t *r)
+{
+	json_t *containers = json_object();
+	const char *bid;
+	json_t *m;
+	json_object_foreach(json_object_get(r, "Containers"), bid, m)
+		json_object_set_new(containers, bid,
+				    json_pack("{s:O,s:s,s:O,s:O,s:s}", "Name", json_object_get(m, "Name"), "EndpointID", "",
+					      "MacAddress", json_object_get(m, "MacAddress"), "IPv4Address",
+					      json_object_get(m, "IPv4Address"), "IPv6Address", ""));
+	json_t *labels = json_object_get(r, "Labels");
+	return json_pack("{s:O,s:O,s:O,s:s,s:s,s:b,s:{s:s,s:{},s:[{s:O,s:O}]},s:O,s:b,s:b,s:{s:s},s:b,s:o,s:{},s:O}",
+			 "Name", json_object_get(r, "Name"), "Id", json_object_get(r, "Id"), "Created",
+			 json_object_get(r, "Created"), "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM",
+			 "Driver", "default", "Options", "Config", "Subnet", json_object_get(r, "Subnet"), "Gateway",
+			 json_object_get(r, "Gateway"), "Internal", json_object_get(r, "Internal"), "Attachable", 0,
+			 "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers", containers, "Options",
+			 "Labels", json_is_object(labels) ? labels : json_object());
+}
+
+static int do_create(const struct bx_paths *p, char **rest, int nrest, const char *subnet, const char *gateway,
+		     bool internal, char **labels)
+{
+	struct bx_err err = {0};
+	if (nrest != 1) {
+		bx_fail(&err, 0, "\"network create\" requires exactly 1 argument: boxvm network create [OPTIONS] NETWORK");
+		return bx_cli_report(&err);
+	}
+	json_t *lab = json_object();
+	for (char **l = labels; l && *l; l++) {
+		const char *eq = strchr(*l, '=');
+		char key[256];
+		size_t kl = eq ? (size_t)(eq - *l) : strlen(*l);
+		if (!kl || kl >= sizeof(key)) {
+			json_decref(lab);
+			bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", *l);
+			return bx_cli_report(&err);
+		}
+		memcpy(key, *l, kl);
+		key[kl] = '\0';
+		json_object_set_new(lab, key, json_string(eq ? eq + 1 : ""));
+	}
+	char id[65];
+	int rc = bx_network_create(p, rest[0], subnet, gateway, internal, lab, id, &err);
+	json_decref(lab);
+	if (rc < 0)
+		return bx_cli_report(&err);
+	printf("%s\n", id);
+	return 0;
+}
+
+static int do_ls(const struct bx_paths *p, bool quiet, bool no_trunc, const char *format, char **filters)
+{
+	struct bx_err err = {0};
+	json_t *all;
+	for (char **f = filters; f && *f; f++)
+		if (strncmp(*f, "name=", 5) && strncmp(*f, "id=", 3)) {
+			bx_fail(&err, 0, "invalid filter '%s': use name=SUBSTRING or id=PREFIX", *f);
+			return bx_cli_report(&err);
+		}
+	if (bx_network_list(p, &all, &err) < 0)
+		return bx_cli_report(&err);
+	if (format)
+		quiet = false;
+	if (!quiet && !format)
+		printf("%-*s   %-9s %-9s %s\n", no_trunc ? 64 : 12, "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+	size_t i;
+	json_t *r;
+	json_array_foreach(all, i, r) {
+		const char *id = json_string_value(json_object_get(r, "Id")), *name = json_string_value(json_object_get(r, "Name"));
+		bool keep = true;
+		for (char **f = filters; f && *f && keep; f++)
+			keep = !strncmp(*f, "name=", 5) ? strstr(name, *f + 5) != NULL : !strncmp(id, *f + 3, strlen(*f + 3));
+		if (!keep)
+			continue;
+		char shortid[13];
+		snprintf(shortid, sizeof(shortid), "%.12s", id);
+		if (format) {
+			json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "ID", no_trunc ? id : shortid, "Name", name,
+						"Driver", "bridge", "Scope", "local", "Internal",
+						json_is_true(json_object_get(r, "Internal")), "CreatedAt",
+						json_string_value(json_object_get(r, "Created")));
+			char *text = NULL;
+			if (row && bx_template_render(format, row, &text, &err) == 0)
+				printf("%s\n", text);
+			free(text);
+			json_decref(row);
+		} else if (quiet) {
+			printf("%s\n", no_trunc ? id : shortid);
+		} else {
+			printf("%-*s   %-9s %-9s %s\n", no_trunc ? 64 : 12, no_trunc ? id : shortid, name, "bridge", "local");
+		}
+	}
+	json_decref(all);
+	return 0;
+}
+
+static int do_inspect(const struct bx_paths *p, char **rest, int nrest, const char *format)
+{
+	struct bx_err err = {0};
+	if (nrest < 1) {
+		bx_fail(&err, 0, "\"network inspect\" requires at least 1 argument: boxvm network inspect NETWORK...");
+		return bx_cli_report(&err);
+	}
+	json_t *arr = json_array();
+	int rc = 0;
+	for (int i = 0; i < nrest; i++) {
+		json_t *r;
+		if (bx_network_get(p, rest[i], &r, &err) < 0) {
+			rc = bx_cli_report(&err);
+			continue;
+		}
+		json_array_append_new(arr, inspect_json(r));
+		json_decref(r);
+	}
+	if (json_array_size(arr) || !rc)
+		cli_inspect_print(arr, format);
+	json_decref(arr);
+	return rc;
+}
+
+static int do_rm(const struct bx_paths *p, char **rest, int nrest)
+{
+	struct bx_err err = {0};
+	if (nrest < 1) {
+		bx_fail(&err, 0, "\"network rm\" requires at least 1 argument: boxvm network rm NETWORK...");
+		return bx_cli_report(&err);
+	}
+	int rc = 0;
+	for (int i = 0; i < nrest; i++) {
+		if (bx_network_remove(p, rest[i], &err) < 0)
+			rc = bx_cli_report(&err);
+		else
+			printf("%s\n", rest[i]);
+	}
+	return rc;
+}
+
+static int do_prune(const struct bx_paths *p)
+{
+	struct bx_err err = {0};
+	json_t *all;
+	if (bx_network_list(p, &all, &err) < 0)
+		return bx_cli_report(&err);
+	size_t i;
+	json_t *r;
+	int deleted = 0;
+	json_array_foreach(all, i, r) {
+		const char *name = json_string_value(json_object_get(r, "Name"));
+		/* a network in use is kept (bx_network_remove refuses it, checked under its lock) */
+		if (bx_network_remove(p, json_string_value(json_object_get(r, "Id")), &err) == 0)
+			printf("%s%s\n", deleted++ ? "" : "Deleted Networks:\n", name);
+	}
+	if (deleted)
+		printf("\n");
+	json_decref(all);
+	return 0;
+}
+
+/* Read-modify-write of the box's vm.json under its start lock (no start
+ * reads it meanwhile). */
+static int box_vm(const struct bx_box_record *rec, struct bx_vmspec *vm, char *path, size_t size, struct bx_err *err)
+{
+	if (bx_path_join(path, size, err, "%s/vm.json", rec->box_dir) < 0 || bx_vmspec_read(path, vm, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **aliases)
+{
+	struct bx_err err = {0};
+	if (nrest != 2) {
+		bx_fail(&err, 0, "\"network connect\" requires exactly 2 arguments: boxvm network connect [OPTIONS] NETWORK BOX");
+		return bx_cli_report(&err);
+	}
+	int n = 0;
+	for (char **a = aliases; a && *a; a++, n++)
+		if (bx_network_name_check(*a, NULL) < 0 || strlen(*a) > 63 || n >= BX_NET_ALIASES_MAX) {
+			bx_fail(&err, 0, "invalid network alias \"%s\": use a host name (letters, digits, '.', '_', '-'), "
+					 "at most %d", *a, BX_NET_ALIASES_MAX);
+			return bx_cli_report(&err);
+		}
+	struct bx_box_record rec;
+	if (bx_state_lookup(p, rest[1], &rec, &err) < 0) {
+		if (err.errnum == ENOENT)
+			bx_fail(&err, 0, "No such container: %s", rest[1]);
+		return bx_cli_report(&err);
+	}
+	static struct bx_vmspec vm;
+	char path[PATH_MAX];
+	int lock = bx_state_start_lock(rec.box_dir, &err);
+	if (lock < 0 || box_vm(&rec, &vm, path, sizeof(path), &err) < 0)
+		goto fail;
+	json_t *net;
+	if (bx_network_get(p, rest[0], &net, &err) < 0)
+		goto fail;
+	json_decref(net);
+	if (vm.nnets >= BX_MAX_NETS) {
+		bx_fail(&err, 0, "box %s is on %d networks, the most a box's VM has room for", rec.name, BX_MAX_NETS);
+		goto fail;
+	}
+	if (bx_network_attach(p, rest[0], rec.id, rec.name, aliases, &vm.nets[vm.nnets], &err) < 0)
+		goto fail;
+	vm.nnets++;
+	if (bx_vmspec_write(path, &vm, &err) < 0) {
+		bx_network_detach(p, rest[0], rec.id, NULL);
+		goto fail;
+	}
+	close(lock);
+	/* a VM's network devices are fixed while it runs (QEMU's microvm has no
+	 * hotplug): the box gets its NIC when it starts next */
+	if (bx_box_is_running(&rec))
+		fprintf(stderr, "boxvm: box %s is running: it joins network %s at its next start (boxvm restart %s); "
+				"its peers can resolve it already\n", rec.name, vm.nets[vm.nnets - 1].name, rec.name);
+	return 0;
+fail:
+	if (lock >= 0)
+		close(lock);
+	return bx_cli_report(&err);
+}
+
+static int do_disconnect(const struct bx_paths *p, char **rest, int nrest)
+{
+	struct bx_err err = {0};
+	if (nrest != 2) {
+		bx_fail(&err, 0, "\"network disconnect\" requires exactly 2 arguments: boxvm network disconnect [OPTIONS] "
+				 "NETWORK BOX");
+		return bx_cli_report(&err);
+	}
+	struct bx_box_record rec;
+	if (bx_state_lookup(p, rest[1], &rec, &err) < 0) {
+		if (err.errnum == ENOENT)
+			bx_fail(&err, 0, "No such container: %s", rest[1]);
+		return bx_cli_report(&err);
+	}
+	static struct bx_vmspec vm;
+	char path[PATH_MAX];
+	json_t *net = NULL;
+	int lock = bx_state_start_lock(rec.box_dir, &err);
+	if (lock < 0 || box_vm(&rec, &vm, path, sizeof(path), &err) < 0 || bx_network_get(p, rest[0], &net, &err) < 0)
+		goto fail;
+	char net_id[65];
+	snprintf(net_id, sizeof(net_id), "%s", json_string_value(json_object_get(net, "Id")));
+	json_decref(net);
+	if (bx_network_detach(p, net_id, rec.id, &err) < 0)
+		goto fail;
+	int k = 0;
+	for (int i = 0; i < vm.nnets; i++)
+		if (strcmp(vm.nets[i].id, net_id))
+			vm.nets[k++] = vm.nets[i];
+	vm.nnets = k;
+	if (bx_vmspec_write(path, &vm, &err) < 0)
+		goto fail;
+	close(lock);
+	/* a running box leaves at once: its tap is taken off the bridge */
+	bx_netd_tap_detach(p, net_id, rec.id);
+	return 0;
+fail:
+	if (lock >= 0)
+		close(lock);
+	return bx_cli_report(&err);
+}
+
+int cmd_network(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage();
+		return 0;
+	}
+	const char *sub = argv[1];
+	struct bx_args a;
+	int id, r;
+	const char *val, *format = NULL, *subnet = NULL, *gateway = NULL;
+	bool quiet = false, no_trunc = false, internal = false;
+	char **labels = NULL, **filters = NULL, **aliases = NULL;
+	bx_args_init(&a, argc - 1, argv + 1);
+	a.i = 1;
+	while ((r = bx_args_next(&a, opts_of(sub), &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_HELP: usage(); return 0;
+		case OPT_SUBNET: subnet = val; break;
+		case OPT_GATEWAY: gateway = val; break;
+		case OPT_INTERNAL: internal = !val; break;
+		case OPT_LABEL: r = cli_strv_append(&labels, val, &err); break;
+		case OPT_DRIVER:
+			if (strcmp(val, "bridge")) {
+				bx_fail(&err, 0, "plugin \"%s\" not found: boxvm has the bridge driver only", val);
+				return bx_cli_report(&err);
+			}
+			break;
+		case OPT_QUIET: quiet = true; break;
+		case OPT_NO_TRUNC: no_trunc = true; break;
+		case OPT_FORMAT: format = val; break;
+		case OPT_FILTER: r = cli_strv_append(&filters, val, &err); break;
+		case OPT_ALIAS: r = cli_strv_append(&aliases, val, &err); break;
+		default: break;
+		}
+		if (r < 0) /* a value that could not be kept (out of memory) */
+			break;
+	}
+	if (r < 0 || cli_inspect_format_check(!strcmp(sub, "inspect") ? format : NULL, &err) < 0)
+		return bx_cli_report(&err);
+	char **rest = argv + 1 + a.i;
+	int nrest = argc - 1 - a.i;
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		return bx_cli_report(&err);
+	if (!strcmp(sub, "create"))
+		return do_create(&p, rest, nrest, subnet, gateway, internal, labels);
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+		return do_ls(&p, quiet, no_trunc, format, filters);
+	if (!strcmp(sub, "inspect"))
+		return do_inspect(&p, rest, nrest, format);
+	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
+		return do_rm(&p, rest, nrest);
+	if (!strcmp(sub, "prune"))
+		return do_prune(&p);
+	if (!strcmp(sub, "connect"))
+		return do_connect(&p, rest, nrest, aliases);
+	if (!strcmp(sub, "disconnect"))
+		return do_disconnect(&p, rest, nrest);
+	bx_fail(&err, 0, "unknown network command '%s' (connect, create, disconnect, inspect, ls, prune, rm)", sub);
+	return bx_cli_report(&err);
+}

@@ -1,0 +1,184 @@
+"""Named networks (boxvm network ...; docs/ARCHITECTURE.md, "Named networks"):
+boxes on one network reach each other by IP, name and alias through the
+network's DNS, both ways and for a box that joins later; a box on another
+network cannot; outbound and -p still work, not on an --internal network;
+connect takes effect at the next start, disconnect at once; `network rm`
+leaves no namespace, daemon or file; bad input gets Docker's messages.
+Nothing is added to the host's own network namespace."""
+import http.server
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+from conftest import until
+
+
+@pytest.fixture(scope="module")
+def host_server():
+    """An HTTP server on the host's loopback, reached from a box via host-gateway."""
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"hello-outbound\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+
+
+def host_links():
+    return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+
+
+def netd_pids(bx):
+    """boxvm-netd processes of this test's data directory (the root one per
+    network; its DNS responder child runs as nobody)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            with open(f"/proc/{pid}/status") as f:
+                root = any(l.split()[1] == "0" for l in f if l.startswith("Uid:"))
+        except (OSError, IndexError):
+            continue
+        if "boxvm-netd" in cmd and bx.root in cmd and not zombie and root:
+            found.append(int(pid))
+    return found
+
+
+def out(p):
+    return p.stdout.decode() + p.stderr.decode()
+
+
+def ip_on(bx, box, net):
+    info = json.loads(bx("inspect", box, check=0).stdout)[0]
+    return info["NetworkSettings"]["Networks"][net]["IPAddress"]
+
+
+@pytest.fixture
+def clean_networks(bx):
+    """Boxes, then networks, go whatever the test did (RUN must end empty for no_leaks)."""
+    yield bx
+    ids = bx("ps", "-aq", "--no-trunc").stdout.split()
+    if ids:
+        bx("rm", "-f", *[i.decode() for i in ids])
+    bx("network", "prune", "-f")
+
+
+def test_boxes_on_a_network_resolve_and_reach_each_other(bx, no_leaks, clean_networks, host_server):
+    before = host_links()
+    net_id = bx("network", "create", "app", check=0).stdout.decode().strip()
+    bx("network", "create", "--subnet", "10.77.0.0/24", "other", check=0)
+    bx("run", "-d", "--name", "db", "--network", "app", "--network-alias", "database", "busybox", "sleep", "600",
+       check=0)
+    # a box that joins later, with outbound to the host through its own passt
+    bx("run", "-d", "--name", "web", "--network", "app", "--add-host", "hostsvc:host-gateway", "busybox",
+       "sleep", "600", check=0)
+    db_ip, web_ip = ip_on(bx, "db", "app"), ip_on(bx, "web", "app")
+    assert db_ip.startswith("172.18.") and web_ip.startswith("172.18.") and db_ip != web_ip
+    # names and aliases, both ways (db was there before web joined)
+    p = bx("exec", "web", "nslookup", "database")
+    assert p.returncode == 0 and db_ip in out(p), out(p)
+    p = bx("exec", "db", "nslookup", "web")
+    assert p.returncode == 0 and web_ip in out(p), out(p)
+    bx("exec", "web", "ping", "-c1", "-W10", "db", check=0)
+    bx("exec", "db", "ping", "-c1", "-W10", "web", check=0)
+    # outbound still works on a named network
+    p = bx("exec", "web", "wget", "-qO-", f"http://hostsvc:{host_server}/")
+    assert p.returncode == 0 and b"hello-outbound" in p.stdout, out(p)
+    # inspect: Docker's shapes
+    net = json.loads(bx("network", "inspect", "app", check=0).stdout)[0]
+    assert net["Id"] == net_id and net["Driver"] == "bridge" and net["Scope"] == "local"
+    assert net["IPAM"]["Config"] == [{"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]
+    members = {m["Name"]: m for m in net["Containers"].values()}
+    assert members["db"]["IPv4Address"] == db_ip + "/16"
+    ns = json.loads(bx("inspect", "db", check=0).stdout)[0]["NetworkSettings"]["Networks"]["app"]
+    assert ns["Aliases"][0] == "database" and ns["NetworkID"] == net_id and ns["Gateway"] == "172.18.0.1"
+    assert ns["MacAddress"] == members["db"]["MacAddress"]
+    # another network: no name, no route to the first network's boxes
+    bx("run", "-d", "--name", "iso", "--network", "other", "busybox", "sleep", "600", check=0)
+    assert bx("exec", "iso", "nslookup", "db").returncode != 0
+    assert bx("exec", "iso", "ping", "-c1", "-W3", db_ip).returncode != 0
+    # in use: Docker's refusal
+    p = bx("network", "rm", "app")
+    assert p.returncode == 1 and "has active endpoints" in out(p)
+    # connect: a running VM's NICs are fixed, so it joins at its next start
+    p = bx("network", "connect", "--alias", "isolated", "app", "iso", check=0)
+    assert "next start" in out(p)
+    assert bx("network", "connect", "app", "iso").returncode == 1  # already there (Docker's message)
+    bx("restart", "iso", check=0)
+    bx("exec", "iso", "ping", "-c1", "-W10", "db", check=0)
+    p = bx("exec", "db", "nslookup", "isolated")
+    assert p.returncode == 0 and ip_on(bx, "iso", "app") in out(p), out(p)
+    # disconnect: at once, running or not
+    bx("network", "disconnect", "app", "web", check=0)
+    assert bx("exec", "web", "ping", "-c1", "-W3", db_ip).returncode != 0
+    assert bx("exec", "db", "nslookup", "web").returncode != 0
+    p = bx("network", "disconnect", "app", "web")
+    assert p.returncode == 1 and "is not connected to network app" in out(p)
+    # the host's own namespace never saw a bridge or a tap
+    assert host_links() == before
+    assert len(netd_pids(bx)) == 2
+
+
+def test_internal_network_has_no_way_out(bx, no_leaks, clean_networks, host_server):
+    bx("network", "create", "--internal", "--label", "tier=back", "priv", check=0)
+    p = bx("run", "--rm", "--network", "priv", "-p", "8080:80", "busybox", "true")
+    assert p.returncode == 125 and "internal" in out(p)
+    p = bx("run", "--rm", "--network", "priv", "busybox", "sh", "-c",
+           f"wget -T 5 -qO- http://10.0.2.2:{host_server}/ || echo NO-WAY-OUT; ip route")
+    assert p.returncode == 0, out(p)
+    assert b"NO-WAY-OUT" in p.stdout and b"default" not in p.stdout, out(p)
+    net = json.loads(bx("network", "inspect", "priv", check=0).stdout)[0]
+    assert net["Internal"] is True and net["Labels"] == {"tier": "back"}
+
+
+def test_network_rm_leaves_nothing(bx, no_leaks, clean_networks):
+    bx("network", "create", "gone", check=0)
+    bx("run", "--rm", "--network", "gone", "busybox", "true", check=0)
+    assert len(netd_pids(bx)) == 1  # the network's daemon outlives its boxes
+    assert bx("network", "rm", "gone", check=0).stdout == b"gone\n"
+    until(lambda: not netd_pids(bx), "the network's daemon to exit")
+    assert not os.listdir(bx.run_dir)
+    assert not [f for f in os.listdir(os.path.join(bx.root, "networks")) if not f.startswith(".")]
+    assert bx("network", "ls", "-q", check=0).stdout == b""
+
+
+def test_bad_network_input(bx, no_leaks, clean_networks):
+    cases = [
+        (("network", "create", "--subnet", "foo", "n1"), 1, "Invalid subnet foo : invalid CIDR address: foo"),
+        (("network", "create", "--subnet", "10.1.0.0/33", "n1"), 1, "invalid CIDR address: 10.1.0.0/33"),
+        (("network", "create", "--gateway", "10.2.0.1", "n1"), 1,
+         "every ip-range or gateway must have a corresponding subnet"),
+        (("network", "create", "--subnet", "10.1.0.0/16", "--gateway", "10.2.0.1", "n1"), 1,
+         "no matching subnet for gateway 10.2.0.1"),
+        (("network", "rm", "nosuch"), 1, "No such network: nosuch"),
+        (("network", "inspect", "nosuch"), 1, "No such network: nosuch"),
+        (("network", "connect", "nosuch", "nobox"), 1, "No such container: nobox"),
+        (("run", "--rm", "--network", "nosuch", "busybox", "true"), 125, "network nosuch not found"),
+        (("run", "--rm", "--network", "container:x", "busybox", "true"), 125, "cannot share"),
+        (("run", "--rm", "--network-alias", "a", "busybox", "true"), 125,
+         "network-scoped alias is supported only for containers in user defined networks"),
+        (("network", "create", "default"), 1, "predefined default network"),
+    ]
+    for args, code, msg in cases:
+        p = bx(*args)
+        assert p.returncode == code and msg in out(p), (args, out(p))
+    bx("network", "create", "--subnet", "10.5.0.0/16", "a1", check=0)
+    p = bx("network", "create", "--subnet", "10.5.3.0/24", "a2")
+    assert p.returncode == 1 and "Pool overlaps with other one on this address space" in out(p)
+    p = bx("network", "create", "a1")
+    assert p.returncode == 1 and "network with name a1 already exists" in out(p)
+    assert bx("network", "prune", "-f", check=0).stdout == b"Deleted Networks:\na1\n\n"
