@@ -21,21 +21,24 @@ static void emit(const struct bx_pull_opts *o, enum bx_pull_event_kind k, const 
 	}
 }
 
-/* Fetch a manifest and check it against the digest it was asked by (if any). */
+/* Fetch a manifest and check it against the digest it was asked by (if any);
+ * what may be digest itself (a manifest an index chose), so the content's
+ * digest is compared before it is stored there. */
 static int get_manifest(struct bx_registry *r, const char *what, char **body, size_t *len, char digest[BX_DIGEST_SIZE],
 			struct bx_err *err)
 {
-	char mt[128];
+	char mt[128], got[BX_DIGEST_SIZE];
 	_cleanup_free_ char *b = NULL;
 	if (bx_registry_manifest(r, what, BX_MANIFEST_MAX, &b, len, mt, err) < 0 ||
-	    bx_sha256_buf(b, *len, digest, err) < 0)
+	    bx_sha256_buf(b, *len, got, err) < 0)
 		return -1;
-	if (bx_digest_valid(what) && strcmp(what, digest) != 0)
+	if (bx_digest_valid(what) && strcmp(what, got) != 0)
 		return bx_fail(err, 0, "manifest %s from %s/%s failed verification: its content has digest %s", what,
-			       r->ref.domain, r->ref.path, digest);
+			       r->ref.domain, r->ref.path, got);
 	if (!strncmp(mt, "application/vnd.docker.distribution.manifest.v1+", 47))
 		return bx_fail(err, 0, "%s/%s is a Docker schema 1 image (%s), which boxvm does not support; push it again with a current client",
 			       r->ref.domain, r->ref.path, mt);
+	memcpy(digest, got, BX_DIGEST_SIZE);
 	*body = BX_TAKE_PTR(b);
 	return 0;
 }
