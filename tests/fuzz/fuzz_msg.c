@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_msg(&m);
 		}
 		/* never more buffered than one whole message plus the piece just added */
-		FZ_CHECK(b.len <= BX_MSG_HDR_SIZE + BX_MSG_MAX + n);
+		FZ_CHECK(bx_bytes_size(&b.q) <= BX_MSG_HDR_SIZE + BX_MSG_MAX + n);
 	}
 	bx_msgbuf_free(&b);
 	return 0;
