@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "../client/exec_client.h"
+#include "../common/cleanup.h"
 #include "../common/forkpipe.h"
 #include "../common/paths.h"
 #include "../common/tar_extract.h"
@@ -300,26 +301,25 @@ static json_t *mount_of(const char *box_dir, const char *path, json_t **cfg, boo
 static int check_box_path(const struct bx_box_record *box, const char *path, bool into_box, bool running,
 			  struct bx_err *err)
 {
-	json_t *cfg;
+	_cleanup_json_ json_t *cfg = NULL;
 	bool tmpfs;
 	json_t *m = mount_of(box->box_dir, path, &cfg, &tmpfs);
-	int rc = 0;
 	if (m && !running) {
 		const char *src = json_string_value(json_object_get(m, "Source"));
-		rc = tmpfs ? bx_fail(err, 0, "cp: %s is on a tmpfs of box %s, which exists only while it runs", path, box->name)
-			   : bx_fail(err, 0, "cp: %s is on a mount of box %s, which is not running: start it, or use %s on the host",
-				     path, box->name, src ? src : "the mount's source");
-	} else if (into_box && m && !tmpfs && json_is_false(json_object_get(m, "RW"))) {
-		rc = bx_fail(err, 0, "cp: %s is on a read-only mount of box %s", path, box->name);
-	} else if (into_box && !m) {
+		return tmpfs ? bx_fail(err, 0, "cp: %s is on a tmpfs of box %s, which exists only while it runs", path, box->name)
+			     : bx_fail(err, 0, "cp: %s is on a mount of box %s, which is not running: start it, or use %s on the host",
+				       path, box->name, src ? src : "the mount's source");
+	}
+	if (into_box && m && !tmpfs && json_is_false(json_object_get(m, "RW")))
+		return bx_fail(err, 0, "cp: %s is on a read-only mount of box %s", path, box->name);
+	if (into_box && !m) {
 		static struct bx_vmspec vm; /* large */
 		char file[PATH_MAX];
 		if (bx_path_join(file, sizeof(file), NULL, "%s/vm.json", box->box_dir) == 0 &&
 		    bx_vmspec_read(file, &vm, NULL) == 0 && vm.rootfs_ro)
-			rc = bx_fail(err, 0, "cp: box %s's root filesystem is read-only (--read-only)", box->name);
+			return bx_fail(err, 0, "cp: box %s's root filesystem is read-only (--read-only)", box->name);
 	}
-	json_decref(cfg);
-	return rc;
+	return 0;
 }
 
 /* A box that is not running is copied to and from on the host, with its
@@ -333,35 +333,24 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 		return -1;
 	if (box.status == BX_BOX_REMOVING)
 		return bx_fail(err, 0, "box %s is being removed", ref);
-	int lock = -1;
+	_cleanup_close_ int lock = -1;
 	if (!bx_box_is_running(&box)) {
-		if ((lock = bx_state_start_lock(box.box_dir, err)) < 0)
+		if ((lock = bx_state_start_lock(box.box_dir, err)) < 0 || bx_state_lookup(&p, box.id, &box, err) < 0)
 			return -1;
-		if (bx_state_lookup(&p, box.id, &box, err) < 0) {
-			close(lock);
-			return -1;
-		}
 	}
-	int rc;
-	if (check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0) {
-		if (lock >= 0)
-			close(lock);
+	if (check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0)
 		return -1;
-	}
 	if (bx_box_is_running(&box)) {
-		if (lock >= 0)
-			close(lock);
+		if (lock >= 0) /* it started before we held the lock: copied through its guest, the lock not needed */
+			close(BX_TAKE_FD(lock));
 		if (bx_cli_running_box(box.id, "cp", &box, err) < 0)
 			return -1;
 		return into_box ? host_to_box(&box, src, dst, follow, err) : box_to_host(&box, src, dst, follow, err);
 	}
 	char rootfs[PATH_MAX];
-	rc = bx_rootfs_ensure(box.box_dir, err) < 0 || bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box.box_dir) < 0
-		     ? -1
-	     : into_box ? cp_into_root(rootfs, src, dst, follow, err)
-			: cp_out_of_root(rootfs, src, dst, follow, err);
-	close(lock);
-	return rc;
+	if (bx_rootfs_ensure(box.box_dir, err) < 0 || bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box.box_dir) < 0)
+		return -1;
+	return into_box ? cp_into_root(rootfs, src, dst, follow, err) : cp_out_of_root(rootfs, src, dst, follow, err);
 }
 
 int cmd_cp(int argc, char **argv)

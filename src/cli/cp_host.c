@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "../common/tar_extract.h"
 #include "../common/treecopy.h"
@@ -101,13 +102,14 @@ int cp_place(int tmp, const struct cp_path *src, const struct cp_dest *d, struct
 	struct stat st;
 	if (fstat(tmp, &st) < 0 || mkdirat(d->parent, d->name, 0700) < 0)
 		return bx_fail(err, errno, "cp: cannot create %s", d->name);
-	int nd = openat(d->parent, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = nd < 0 ? bx_fail(err, errno, "cp: cannot open %s", d->name) : bx_tree_merge_children(tmp, nd, err);
-	if (rc == 0 && (fchown(nd, st.st_uid, st.st_gid) < 0 || fchmod(nd, st.st_mode & 07777) < 0))
-		rc = bx_fail(err, errno, "cp: cannot set the mode of %s", d->name);
-	if (nd >= 0)
-		close(nd);
-	return rc;
+	_cleanup_close_ int nd = openat(d->parent, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (nd < 0)
+		return bx_fail(err, errno, "cp: cannot open %s", d->name);
+	if (bx_tree_merge_children(tmp, nd, err) < 0)
+		return -1;
+	if (fchown(nd, st.st_uid, st.st_gid) < 0 || fchmod(nd, st.st_mode & 07777) < 0)
+		return bx_fail(err, errno, "cp: cannot set the mode of %s", d->name);
+	return 0;
 }
 
 int cp_tmpdir(int parent, char name[32], struct bx_err *err)
@@ -174,17 +176,14 @@ static int open_src_in_root(int root, const struct cp_path *sp, const char *src,
 {
 	char full[PATH_MAX * 2];
 	snprintf(full, sizeof(full), "%s/%s", sp->dir, sp->name);
-	int fd = bx_open_in_root(root, sp->contents ? full : sp->dir, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = bx_open_in_root(root, sp->contents ? full : sp->dir, O_RDONLY | O_DIRECTORY);
 	struct stat st;
 	if (fd < 0 || (!sp->contents && fstatat(fd, sp->name, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		if (e == ENOTDIR && sp->contents)
-			return bx_fail(err, e, "cp: not a directory in the box: %s", src);
-		return bx_fail(err, e, "cp: no such file or directory in the box: %s", src);
+		if (errno == ENOTDIR && sp->contents)
+			return bx_fail(err, errno, "cp: not a directory in the box: %s", src);
+		return bx_fail(err, errno, "cp: no such file or directory in the box: %s", src);
 	}
-	return fd;
+	return BX_TAKE_FD(fd);
 }
 
 /* `cp BOX:SRC -` of a stopped box: the host's tar packs from the resolved
@@ -214,33 +213,26 @@ int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool fo
 {
 	struct cp_path sp;
 	cp_path_split(src, &sp);
-	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
-	int sdir = open_src_in_root(root, &sp, src, err);
-	close(root);
+	_cleanup_close_ int sdir = open_src_in_root(root, &sp, src, err);
 	if (sdir < 0)
 		return -1;
-	int rc;
 	struct stat st;
-	if (follow && !sp.contents && fstatat(sdir, sp.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		close(sdir);
+	if (follow && !sp.contents && fstatat(sdir, sp.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		return bx_fail(err, 0, "cp: -L of a link in a box that is not running is not supported: start the box, "
 				       "or name the link's target");
-	}
-	if (!strcmp(dst, "-")) {
-		rc = tar_to_stdout(sdir, sp.contents ? "." : sp.name, err);
-	} else {
-		/* as `docker cp` out of a box: the caller's files, modes kept, no setuid/setgid bit on the host */
-		struct tree_src ts = {.dir = sdir, .name = sp.name, .as = sp.name, .contents = sp.contents,
-				      .opts = {.owner_uid = getuid(), .owner_gid = getgid()}};
-		struct cp_dest d;
-		rc = cp_dest_open_host(dst, &d, err);
-		if (rc == 0)
-			rc = copy_and_place(copy_tree, &ts, &sp, &d, err);
-		cp_dest_close(&d);
-	}
-	close(sdir);
+	if (!strcmp(dst, "-"))
+		return tar_to_stdout(sdir, sp.contents ? "." : sp.name, err);
+	/* as `docker cp` out of a box: the caller's files, modes kept, no setuid/setgid bit on the host */
+	struct tree_src ts = {.dir = sdir, .name = sp.name, .as = sp.name, .contents = sp.contents,
+			      .opts = {.owner_uid = getuid(), .owner_gid = getgid()}};
+	struct cp_dest d;
+	int rc = cp_dest_open_host(dst, &d, err);
+	if (rc == 0)
+		rc = copy_and_place(copy_tree, &ts, &sp, &d, err);
+	cp_dest_close(&d);
 	return rc;
 }
 
@@ -253,12 +245,11 @@ static int copy_stdin_tar(int tmp, void *ctx, struct bx_err *err)
 
 int cp_into_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
 {
-	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
 	struct cp_dest d;
 	int rc = dest_open(open_root_dir, root, dst, " in the box", &d, err);
-	close(root);
 	if (rc < 0)
 		return -1;
 	if (!strcmp(src, "-")) {
@@ -285,7 +276,7 @@ int cp_into_root(const char *rootfs, const char *src, const char *dst, bool foll
 	char full[PATH_MAX * 2];
 	snprintf(full, sizeof(full), "%s/%s", rp.dir, rp.name);
 	struct stat st;
-	int sdir = open(rp.contents ? full : rp.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int sdir = open(rp.contents ? full : rp.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sdir < 0 || (!rp.contents && fstatat(sdir, rp.name, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
 		rc = bx_fail(err, errno, "cp: %s", src);
 	} else {
@@ -294,8 +285,6 @@ int cp_into_root(const char *rootfs, const char *src, const char *dst, bool foll
 				      .opts = {.keep_owner = true, .keep_setid = true}};
 		rc = copy_and_place(copy_tree, &ts, &sp, &d, err);
 	}
-	if (sdir >= 0)
-		close(sdir);
 	cp_dest_close(&d);
 	return rc;
 }

@@ -91,7 +91,7 @@ int bx_read_tail(const char *path, size_t max, char **out, size_t *len, struct b
 		return bx_fail(err, errno, "cannot read %s", path);
 	off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
 	size_t want = (size_t)(st.st_size - from);
-	char *text = malloc(want + 1);
+	_cleanup_free_ char *text = malloc(want + 1);
 	if (!text)
 		return bx_fail(err, ENOMEM, "out of memory");
 	size_t got = 0;
@@ -99,16 +99,14 @@ int bx_read_tail(const char *path, size_t max, char **out, size_t *len, struct b
 		ssize_t r = pread(fd, text + got, want - got, from + (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			free(text);
+		if (r < 0)
 			return bx_fail(err, errno, "cannot read %s", path);
-		}
 		if (r == 0)
 			break; /* the file shrank meanwhile */
 		got += (size_t)r;
 	}
 	text[got] = '\0';
-	*out = text;
+	*out = BX_TAKE_PTR(text);
 	if (len)
 		*len = got;
 	return 0;

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 static int set_from_env(char *dst, size_t size, const char *env, const char *fallback, struct bx_err *err)
 {
 	const char *v = getenv(env);
@@ -148,17 +150,13 @@ int bx_rm_rf(const char *path, struct bx_err *err)
 
 int bx_lock_file(const char *path, int how, struct bx_err *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
-	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return bx_fail(err, e, "cannot lock %s", path);
-		}
-	}
-	return fd;
+	while (flock(fd, how) < 0)
+		if (errno != EINTR)
+			return bx_fail(err, errno, "cannot lock %s", path);
+	return BX_TAKE_FD(fd);
 }
 
 int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct bx_err *err)
@@ -166,18 +164,17 @@ int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	char tmp[PATH_MAX];
 	if (bx_path_join(tmp, sizeof(tmp), err, "%s.tmp.XXXXXX", path) < 0)
 		return -1;
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot create %s", tmp);
 	const char *p = data;
 	size_t left = len;
 	while (left > 0) {
 		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			int e = errno;
-			close(fd);
 			unlink(tmp);
 			return bx_fail(err, e, "cannot write %s", tmp);
 		}
@@ -186,11 +183,9 @@ int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		int e = errno;
-		close(fd);
 		unlink(tmp);
 		return bx_fail(err, e, "cannot sync %s", tmp);
 	}
-	close(fd);
 	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);
@@ -208,42 +203,32 @@ int bx_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 
 int bx_read_file(const char *path, char **out, size_t *len, struct bx_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
 	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
 		return bx_fail(err, ENOMEM, "out of memory");
-	}
 	for (;;) {
 		if (n + 1 >= cap) {
 			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
+			if (!nb)
 				return bx_fail(err, ENOMEM, "out of memory");
-			}
 			buf = nb;
 			cap *= 2;
 		}
 		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			close(fd);
-			return bx_fail(err, e, "cannot read %s", path);
-		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return bx_fail(err, errno, "cannot read %s", path);
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	buf[n] = '\0';
-	*out = buf;
+	*out = BX_TAKE_PTR(buf);
 	if (len)
 		*len = n;
 	return 0;

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 /* A guest-chosen name printed on the user's terminal: no control characters. */
 static void printable(const char *in, char *out, size_t size)
 {
@@ -104,14 +106,11 @@ static int extract(struct archive *in, struct archive *out, const char *what, st
 
 int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
 {
-	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
 		return bx_fail(err, errno, "%s: cannot open the working directory", what);
-	if (chdir(dest) < 0) {
-		int e = errno;
-		close(cwd);
-		return bx_fail(err, e, "%s: cannot enter %s", what, dest);
-	}
+	if (chdir(dest) < 0)
+		return bx_fail(err, errno, "%s: cannot enter %s", what, dest);
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	int rc = -1;
 	if (!in || !out) {
@@ -139,6 +138,5 @@ done:
 	archive_write_free(out);
 	if (fchdir(cwd) < 0 && rc == 0)
 		rc = bx_fail(err, errno, "%s: cannot return to the working directory", what);
-	close(cwd);
 	return rc;
 }

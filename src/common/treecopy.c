@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "paths.h"
 
 int bx_open_in_root(int rootfd, const char *path, int flags)
@@ -83,7 +84,7 @@ static int copy_entry(int srcdir, const char *name, int dstdir, const char *dnam
 
 static int copy_children(int src, int dst, const struct bx_treecopy_opts *o, int depth, struct bx_err *err)
 {
-	DIR *d = bx_dir_stream(src);
+	_cleanup_dir_ DIR *d = bx_dir_stream(src);
 	if (!d)
 		return bx_fail(err, errno, "cannot read a directory");
 	int rc = 0;
@@ -94,7 +95,6 @@ static int copy_children(int src, int dst, const struct bx_treecopy_opts *o, int
 	}
 	if (rc == 0 && errno)
 		rc = bx_fail(err, errno, "cannot read a directory");
-	closedir(d);
 	return rc;
 }
 
@@ -104,7 +104,8 @@ static int copy_entry(int srcdir, const char *name, int dstdir, const char *dnam
 	struct stat st;
 	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return bx_fail(err, errno, "cannot read %s", name);
-	int in = -1, out = -1, rc = -1;
+	_cleanup_close_ int in = -1, out = -1;
+	int rc = -1;
 	if (S_ISDIR(st.st_mode)) {
 		if (depth >= BX_TREECOPY_MAX_DEPTH)
 			return bx_fail(err, ELOOP, "directories nested deeper than %d levels at %s", BX_TREECOPY_MAX_DEPTH, name);
@@ -154,10 +155,6 @@ static int copy_entry(int srcdir, const char *name, int dstdir, const char *dnam
 	} else {
 		return 0; /* devices and sockets: not copied (see treecopy.h) */
 	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
 	return rc;
 }
 
@@ -174,14 +171,13 @@ int bx_tree_copy(int srcdir, const char *name, int dstdir, const char *dname, co
 
 static void empty_dir(int dir)
 {
-	DIR *d = bx_dir_stream(dir);
+	_cleanup_dir_ DIR *d = bx_dir_stream(dir);
 	if (!d)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			bx_rm_at(dir, e->d_name);
-	closedir(d);
 }
 
 int bx_tree_copy_contents(int src, int dst, const struct bx_treecopy_opts *o, struct bx_err *err)
@@ -202,7 +198,7 @@ static int merge(int srcdir, const char *name, int dstdir, const char *dname, in
 
 static int merge_children(int src, int dst, int depth, struct bx_err *err)
 {
-	DIR *d = bx_dir_stream(src);
+	_cleanup_dir_ DIR *d = bx_dir_stream(src);
 	if (!d)
 		return bx_fail(err, errno, "cannot read a directory");
 	int rc = 0;
@@ -218,7 +214,6 @@ static int merge_children(int src, int dst, int depth, struct bx_err *err)
 			moved = true;
 		}
 	}
-	closedir(d);
 	return rc;
 }
 
@@ -237,14 +232,10 @@ static int merge(int srcdir, const char *name, int dstdir, const char *dname, in
 	} else if (S_ISDIR(s.st_mode)) {
 		if (depth >= BX_TREECOPY_MAX_DEPTH)
 			return bx_fail(err, ELOOP, "directories nested deeper than %d levels at %s", BX_TREECOPY_MAX_DEPTH, name);
-		int in = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int out = openat(dstdir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int in = openat(srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int out = openat(dstdir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int rc = in < 0 || out < 0 ? bx_fail(err, errno, "cannot open directory %s", dname)
 					   : merge_children(in, out, depth + 1, err);
-		if (in >= 0)
-			close(in);
-		if (out >= 0)
-			close(out);
 		if (rc == 0 && unlinkat(srcdir, name, AT_REMOVEDIR) < 0)
 			rc = bx_fail(err, errno, "cannot remove %s", name);
 		return rc;

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "paths.h"
 
 int bx_unix_connect(const char *path, struct bx_err *err)
@@ -15,17 +16,13 @@ int bx_unix_connect(const char *path, struct bx_err *err)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
 		return -1;
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return bx_fail(err, errno, "socket");
-	while (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR)
-			continue;
-		int e = errno;
-		close(sock);
-		return bx_fail(err, e, "cannot connect to %s", path);
-	}
-	return sock;
+	while (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		if (errno != EINTR)
+			return bx_fail(err, errno, "cannot connect to %s", path);
+	return BX_TAKE_FD(sock);
 }
 
 int bx_unix_listen(const char *path, int backlog, int sock_flags, struct bx_err *err)
@@ -34,15 +31,12 @@ int bx_unix_listen(const char *path, int backlog, int sock_flags, struct bx_err 
 	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
 		return -1;
 	unlink(path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | sock_flags, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | sock_flags, 0);
 	if (fd < 0)
 		return bx_fail(err, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
-		int e = errno;
-		close(fd);
-		return bx_fail(err, e, "cannot listen on %s", path);
-	}
-	return fd;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, backlog) < 0)
+		return bx_fail(err, errno, "cannot listen on %s", path);
+	return BX_TAKE_FD(fd);
 }
 
 #define BX_MAX_PASSED_FDS 8

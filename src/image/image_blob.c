@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
+
 static void hex_digest(const unsigned char *md, char out[BX_DIGEST_SIZE])
 {
 	static const char hx[] = "0123456789abcdef";
@@ -163,12 +165,9 @@ int bx_blob_commit(const struct bx_paths *p, const char *tmp, const char *digest
 enum bx_comp bx_blob_compression(const char *path)
 {
 	unsigned char m[4] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, m, sizeof(m)) < 0)
-			m[0] = 0;
-		close(fd);
-	}
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, m, sizeof(m)) < 0)
+		m[0] = 0;
 	if (m[0] == 0x1f && m[1] == 0x8b)
 		return BX_COMP_GZIP;
 	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)

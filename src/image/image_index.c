@@ -17,17 +17,13 @@ int bx_image_index_lock(const struct bx_paths *p, struct bx_err *err)
 	char path[PATH_MAX];
 	if (bx_mkdir_p(p->data, 0700, err) < 0 || bx_path_join(path, sizeof(path), err, "%s/images.lock", p->data) < 0)
 		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		int e = errno;
-		close(fd);
-		return bx_fail(err, e, "cannot lock %s", path);
-	}
-	return fd;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return bx_fail(err, errno, "cannot lock %s", path);
+	return BX_TAKE_FD(fd);
 }
 
 void bx_image_index_free(struct bx_image_index_entry *e, size_t n)
@@ -52,18 +48,14 @@ int bx_image_index_read(const struct bx_paths *p, struct bx_image_index_entry **
 	if (bx_read_file(path, &buf, &len, err) < 0)
 		return -1;
 	json_error_t je;
-	json_t *root = json_loadb(buf, len, 0, &je);
+	_cleanup_json_ json_t *root = json_loadb(buf, len, 0, &je);
 	json_t *imgs = json_object_get(root, "images");
-	if (!json_is_object(imgs)) {
-		json_decref(root);
+	if (!json_is_object(imgs))
 		return bx_fail(err, 0, "%s is corrupt (%s); fix or remove it and load the images again", path,
 			       root ? "no \"images\" object" : je.text);
-	}
 	struct bx_image_index_entry *e = calloc(json_object_size(imgs) + 1, sizeof(*e));
-	if (!e) {
-		json_decref(root);
+	if (!e)
 		return bx_fail(err, ENOMEM, "out of memory");
-	}
 	const char *name;
 	json_t *v;
 	size_t k = 0;
@@ -72,13 +64,11 @@ int bx_image_index_read(const struct bx_paths *p, struct bx_image_index_entry **
 			continue; /* an entry we cannot use is skipped, not fatal for the others */
 		if (!(e[k].name = strdup(name))) {
 			bx_image_index_free(e, k);
-			json_decref(root);
 			return bx_fail(err, ENOMEM, "out of memory");
 		}
 		strcpy(e[k].manifest, json_string_value(v));
 		k++;
 	}
-	json_decref(root);
 	*out = e;
 	*n = k;
 	return 0;
@@ -90,19 +80,15 @@ int bx_image_index_write(const struct bx_paths *p, const struct bx_image_index_e
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/images.json", p->data) < 0)
 		return -1;
-	json_t *imgs = json_object(), *root = json_pack("{s:i,s:o}", "version", 1, "images", imgs);
+	json_t *imgs = json_object();
+	_cleanup_json_ json_t *root = json_pack("{s:i,s:o}", "version", 1, "images", imgs);
 	if (!root)
 		return bx_fail(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		if (json_object_set_new(imgs, e[i].name, json_string(e[i].manifest)) < 0) {
-			json_decref(root);
+		if (json_object_set_new(imgs, e[i].name, json_string(e[i].manifest)) < 0)
 			return bx_fail(err, 0, "cannot record image name '%s'", e[i].name);
-		}
-	char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(root);
+	_cleanup_free_ char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!s)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = bx_write_file_atomic(path, s, strlen(s), 0600, err);
-	free(s);
-	return rc;
+	return bx_write_file_atomic(path, s, strlen(s), 0600, err);
 }

@@ -24,11 +24,9 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
 	if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
 	json_error_t je;
-	json_t *cfg = json_loadb(cbuf, clen, 0, &je);
-	if (!json_is_object(cfg)) {
-		json_decref(cfg);
+	_cleanup_json_ json_t *cfg = json_loadb(cbuf, clen, 0, &je);
+	if (!json_is_object(cfg))
 		return bx_fail(err, 0, "image %.19s: its config is not valid JSON (%s)", img->id, je.text);
-	}
 	json_t *tags = json_array(), *digests = json_array(), *layers = json_array();
 	for (char **n = img->names; n && *n; n++)
 		json_array_append_new(strchr(*n, '@') ? digests : tags, json_string(*n));
@@ -47,7 +45,6 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
 			      "Config", config,
 			      "RootFS", "Type", "layers", "Layers", layers, "Metadata", "ManifestDigest",
 			      img->manifest_digest);
-	json_decref(cfg);
 	if (!o)
 		return bx_fail(err, ENOMEM, "out of memory");
 	if (!json_string_length(json_object_get(o, "Variant")))

@@ -32,12 +32,9 @@
 static char *clean_path(const char *base, const char *path)
 {
 	size_t cap = strlen(base) + strlen(path) + 2;
-	char *out = malloc(cap), *in = malloc(cap);
-	if (!out || !in) {
-		free(out);
-		free(in);
+	_cleanup_free_ char *out = malloc(cap), *in = malloc(cap);
+	if (!out || !in)
 		return NULL;
-	}
 	snprintf(in, cap, "%s/%s", path[0] == '/' ? "" : base, path);
 	size_t n = 0;
 	char *save = NULL;
@@ -45,11 +42,8 @@ static char *clean_path(const char *base, const char *path)
 		if (!strcmp(c, "."))
 			continue;
 		if (!strcmp(c, "..")) {
-			if (n == 0) {
-				free(in);
-				free(out);
+			if (n == 0)
 				return NULL;
-			}
 			while (n > 0 && out[n - 1] != '/')
 				n--;
 			if (n > 0)
@@ -62,8 +56,7 @@ static char *clean_path(const char *base, const char *path)
 		n += strlen(c);
 	}
 	out[n] = '\0';
-	free(in);
-	return out;
+	return BX_TAKE_PTR(out);
 }
 
 static struct bx_load_file *add_file(struct bx_load *l, struct bx_err *err)
@@ -163,33 +156,30 @@ static int scan_archive(struct bx_load *l, struct bx_err *err)
 				l->archive);
 			goto out;
 		}
-		char *name = clean_path("", raw);
+		_cleanup_free_ char *name = clean_path("", raw);
 		if (!name)
 			continue; /* a member outside the archive root cannot be one we look up */
 		if (l->nfiles >= MEMBERS_MAX) {
-			free(name);
 			bx_fail(err, 0, "%s has more than %d files; it is not an image archive", l->archive, MEMBERS_MAX);
 			goto out;
 		}
 		struct bx_load_file *f = add_file(l, err);
-		if (!f) {
-			free(name);
+		if (!f)
 			goto out;
-		}
-		f->name = name;
 		f->index = index;
 		f->hdr_size = archive_entry_size(e) > 0 ? archive_entry_size(e) : 0;
+		f->name = BX_TAKE_PTR(name);
 		if (hl) {
 			if (!(f->link = clean_path("", hl)))
 				f->link = strdup("/"); /* unresolvable on purpose */
 		} else if (type == AE_IFLNK) {
-			char *dir = strdup(name), *slash = dir ? strrchr(dir, '/') : NULL;
+			_cleanup_free_ char *dir = strdup(f->name);
+			char *slash = dir ? strrchr(dir, '/') : NULL;
 			if (slash)
 				*slash = '\0';
 			else if (dir)
 				dir[0] = '\0';
 			f->link = dir && sl ? clean_path(dir, sl) : NULL;
-			free(dir);
 			if (!f->link)
 				f->link = strdup("/");
 		}
@@ -392,17 +382,15 @@ int bx_load_add_name(struct bx_load *l, const char *ref, const char *manifest, s
  * all under the index lock so a rollback cannot race another load. */
 static int commit(struct bx_load *l, struct bx_err *err)
 {
-	int lock = bx_image_index_lock(l->p, err);
+	_cleanup_close_ int lock = bx_image_index_lock(l->p, err);
 	if (lock < 0)
 		return -1;
-	bool *created = calloc(l->ncommit + 1, sizeof(*created));
+	_cleanup_free_ bool *created = calloc(l->ncommit + 1, sizeof(*created));
 	struct bx_image_index_entry *e = NULL;
 	size_t ne = 0, i;
 	int rc = -1;
-	if (!created) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!created)
+		return bx_fail(err, ENOMEM, "out of memory");
 	for (i = 0; i < l->ncommit; i++) {
 		struct bx_load_file *f = &l->files[l->commit[i]];
 		if (bx_blob_commit(l->p, f->tmp, f->digest, &created[i], err) < 0)
@@ -411,11 +399,9 @@ static int commit(struct bx_load *l, struct bx_err *err)
 	}
 	char dir[PATH_MAX];
 	if (bx_path_join(dir, sizeof(dir), err, "%s/blobs/sha256", l->p->data) == 0) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
+		_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
 			fsync(dfd); /* the renames must be durable before the index points at them */
-			close(dfd);
-		}
 	}
 	if (bx_image_index_read(l->p, &e, &ne, err) < 0)
 		goto out;
@@ -440,15 +426,13 @@ static int commit(struct bx_load *l, struct bx_err *err)
 		goto out;
 	rc = 0;
 out:
-	if (rc < 0 && created)
+	if (rc < 0)
 		for (size_t k = 0; k < l->ncommit; k++) {
 			char path[PATH_MAX];
 			if (created[k] && bx_blob_path(l->p, l->files[l->commit[k]].digest, path, sizeof(path), NULL) == 0)
 				unlink(path);
 		}
 	bx_image_index_free(e, ne);
-	free(created);
-	close(lock);
 	return rc;
 }
 

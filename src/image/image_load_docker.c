@@ -55,24 +55,19 @@ static int import_one(struct bx_load *l, json_t *item, char manifest[BX_DIGEST_S
 	size_t clen;
 	if (bx_load_read(l, cf, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
-	json_t *cfg = json_loadb(cbuf, clen, 0, NULL);
+	_cleanup_json_ json_t *cfg = json_loadb(cbuf, clen, 0, NULL);
 	json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	json_t *m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[]}", "schemaVersion", 2, "mediaType",
-			      "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
-			      "application/vnd.oci.image.config.v1+json", "digest", cf->digest, "size",
-			      (json_int_t)cf->size, "layers");
-	int rc = -1;
-	if (!cfg || !m) {
-		bx_fail(err, 0, "%s: config %s is not valid JSON", l->archive, cpath);
-		goto out;
-	}
-	if (json_array_size(diff_ids) != json_array_size(layers)) {
-		bx_fail(err, 0, "%s: config %s lists %zu diff_ids for %zu layers; the archive is inconsistent",
-			l->archive, cpath, json_array_size(diff_ids), json_array_size(layers));
-		goto out;
-	}
+	_cleanup_json_ json_t *m = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:[]}", "schemaVersion", 2, "mediaType",
+					     "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+					     "application/vnd.oci.image.config.v1+json", "digest", cf->digest, "size",
+					     (json_int_t)cf->size, "layers");
+	if (!cfg || !m)
+		return bx_fail(err, 0, "%s: config %s is not valid JSON", l->archive, cpath);
+	if (json_array_size(diff_ids) != json_array_size(layers))
+		return bx_fail(err, 0, "%s: config %s lists %zu diff_ids for %zu layers; the archive is inconsistent",
+			       l->archive, cpath, json_array_size(diff_ids), json_array_size(layers));
 	if (bx_load_queue(l, cf, err) < 0)
-		goto out;
+		return -1;
 	size_t i;
 	json_t *lp;
 	json_array_foreach(layers, i, lp) {
@@ -80,40 +75,29 @@ static int import_one(struct bx_load *l, json_t *item, char manifest[BX_DIGEST_S
 		const char *want = json_string_value(json_array_get(diff_ids, i));
 		struct bx_load_file *lf = need_file(l, path, err);
 		if (!lf)
-			goto out;
+			return -1;
 		enum bx_comp c = bx_blob_compression(lf->tmp);
 		char diff[BX_DIGEST_SIZE];
 		if (c == BX_COMP_NONE)
 			strcpy(diff, lf->digest);
 		else if (bx_blob_inflate(lf->tmp, NULL, NULL, diff, NULL, err) < 0)
-			goto out;
-		if (!want || strcmp(diff, want) != 0) {
-			bx_fail(err, 0, "layer %s in %s does not match its diff_id %s in the config; the archive is corrupt",
-				path, l->archive, want ? want : "(none)");
-			goto out;
-		}
+			return -1;
+		if (!want || strcmp(diff, want) != 0)
+			return bx_fail(err, 0, "layer %s in %s does not match its diff_id %s in the config; the archive is corrupt",
+				       path, l->archive, want ? want : "(none)");
 		static const char *const mt[] = {"application/vnd.oci.image.layer.v1.tar",
 						  "application/vnd.oci.image.layer.v1.tar+gzip",
 						  "application/vnd.oci.image.layer.v1.tar+zstd"};
 		if (json_array_append_new(json_object_get(m, "layers"),
 					  json_pack("{s:s,s:s,s:I}", "mediaType", mt[c], "digest", lf->digest, "size",
 						    (json_int_t)lf->size)) < 0 ||
-		    bx_load_queue(l, lf, err) < 0) {
-			bx_fail(err, ENOMEM, "out of memory");
-			goto out;
-		}
+		    bx_load_queue(l, lf, err) < 0)
+			return bx_fail(err, ENOMEM, "out of memory");
 	}
-	char *s = json_dumps(m, JSON_COMPACT);
-	if (!s) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = bx_load_add_buf(l, s, strlen(s), manifest, err);
-	free(s);
-out:
-	json_decref(cfg);
-	json_decref(m);
-	return rc;
+	_cleanup_free_ char *s = json_dumps(m, JSON_COMPACT);
+	if (!s)
+		return bx_fail(err, ENOMEM, "out of memory");
+	return bx_load_add_buf(l, s, strlen(s), manifest, err);
 }
 
 /* Everything the tagged entries list is copied in one pass (a missing file is
@@ -144,43 +128,31 @@ static int want_listed(struct bx_load *l, json_t *root, struct bx_err *err)
 int bx_load_docker(struct bx_load *l, const char *manifest_json, size_t len, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(manifest_json, len, 0, &je), *item;
-	if (!json_is_array(root)) {
-		json_decref(root);
+	_cleanup_json_ json_t *root = json_loadb(manifest_json, len, 0, &je);
+	json_t *item;
+	if (!json_is_array(root))
 		return bx_fail(err, 0, "%s: manifest.json is not a docker save manifest (%s)", l->archive,
 			       root ? "not an array" : je.text);
-	}
-	size_t i;
-	int rc = 0;
-	if (want_listed(l, root, err) < 0) {
-		json_decref(root);
+	if (want_listed(l, root, err) < 0)
 		return -1;
-	}
+	size_t i;
 	json_array_foreach(root, i, item) {
 		json_t *tags = json_object_get(item, "RepoTags"), *t;
 		if (!json_array_size(tags))
 			continue; /* untagged: nothing could refer to it */
 		char manifest[BX_DIGEST_SIZE];
-		if (import_one(l, item, manifest, err) < 0) {
-			rc = -1;
-			break;
-		}
+		if (import_one(l, item, manifest, err) < 0)
+			return -1;
 		size_t k;
-		json_array_foreach(tags, k, t) {
-			if (json_is_string(t) && bx_load_add_name(l, json_string_value(t), manifest, err) < 0) {
-				rc = -1;
-				break;
-			}
-		}
-		if (rc < 0)
-			break;
+		json_array_foreach(tags, k, t)
+			if (json_is_string(t) && bx_load_add_name(l, json_string_value(t), manifest, err) < 0)
+				return -1;
 	}
-	if (rc == 0 && l->nnames == 0)
+	if (l->nnames == 0)
 		/* Docker loads these as untagged images ("Loaded image ID: ..."); boxvm's
 		 * store keeps an image only under a name, and an unnamed one would be
 		 * unreachable */
-		rc = bx_fail(err, 0, "%s holds only untagged images (saved by image ID; manifest.json has no RepoTags) and "
-			     "boxvm keeps images by name: save it as NAME:TAG", l->archive);
-	json_decref(root);
-	return rc;
+		return bx_fail(err, 0, "%s holds only untagged images (saved by image ID; manifest.json has no RepoTags) and "
+			       "boxvm keeps images by name: save it as NAME:TAG", l->archive);
+	return 0;
 }

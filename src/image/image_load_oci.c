@@ -81,7 +81,7 @@ static int resolve(struct bx_load *l, json_t *desc, char manifest[BX_DIGEST_SIZE
 		return bx_fail(err, 0, "%s: index.json has a manifest entry without a digest", l->archive);
 	snprintf(manifest, BX_DIGEST_SIZE, "%s", dg);
 	for (int depth = 0;; depth++) {
-		json_t *doc = NULL;
+		_cleanup_json_ json_t *doc = NULL;
 		size_t queued = l->ncommit;
 		if (depth > 4)
 			return bx_fail(err, 0, "%s: image indexes nest too deeply", l->archive);
@@ -90,14 +90,10 @@ static int resolve(struct bx_load *l, json_t *desc, char manifest[BX_DIGEST_SIZE
 			return -1;
 		const char *mt = json_string_value(json_object_get(doc, "mediaType"));
 		if (!is_index_type(mt) && !(json_is_array(json_object_get(doc, "manifests")) &&
-					    !json_object_get(doc, "layers"))) {
-			json_decref(doc);
+					    !json_object_get(doc, "layers")))
 			break;
-		}
 		char inner[BX_DIGEST_SIZE];
-		int rc = pick_platform(l, manifest, doc, inner, &size, err);
-		json_decref(doc);
-		if (rc < 0)
+		if (pick_platform(l, manifest, doc, inner, &size, err) < 0)
 			return -1;
 		/* the index blob itself is not stored: names point at the chosen manifest */
 		l->ncommit = queued;
@@ -126,34 +122,28 @@ static int resolve(struct bx_load *l, json_t *desc, char manifest[BX_DIGEST_SIZE
 int bx_load_oci(struct bx_load *l, const char *index_json, size_t len, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *idx = json_loadb(index_json, len, 0, &je), *ms = json_object_get(idx, "manifests"), *d;
-	if (!json_is_array(ms)) {
-		json_decref(idx);
+	_cleanup_json_ json_t *idx = json_loadb(index_json, len, 0, &je);
+	json_t *ms = json_object_get(idx, "manifests"), *d;
+	if (!json_is_array(ms))
 		return bx_fail(err, 0, "%s: index.json is not an OCI image index (%s)", l->archive,
 			       idx ? "no manifests array" : je.text);
-	}
 	const char *tag = NULL;
 	size_t i;
-	int rc = 0;
 	json_array_foreach(ms, i, d) {
 		const char *name = descriptor_name(d, &tag);
 		char manifest[BX_DIGEST_SIZE];
 		if (!name)
 			continue; /* unnamed entries are not loaded: nothing could refer to them */
-		if (resolve(l, d, manifest, err) < 0 || bx_load_add_name(l, name, manifest, err) < 0) {
-			rc = -1;
-			break;
-		}
+		if (resolve(l, d, manifest, err) < 0 || bx_load_add_name(l, name, manifest, err) < 0)
+			return -1;
 	}
-	if (rc == 0 && l->nnames == 0) {
-		if (tag)
-			bx_fail(err, 0, "%s names no image: index.json has only the tag '%s' (no io.containerd.image.name "
-				"annotation); save it with a full name such as NAME:%s", l->archive, tag, tag);
-		else
-			bx_fail(err, 0, "%s names no image: index.json has no io.containerd.image.name or "
-				"org.opencontainers.image.ref.name annotation; save it with a name", l->archive);
-		rc = 1;
-	}
-	json_decref(idx);
-	return rc;
+	if (l->nnames > 0)
+		return 0;
+	if (tag)
+		bx_fail(err, 0, "%s names no image: index.json has only the tag '%s' (no io.containerd.image.name "
+			"annotation); save it with a full name such as NAME:%s", l->archive, tag, tag);
+	else
+		bx_fail(err, 0, "%s names no image: index.json has no io.containerd.image.name or "
+			"org.opencontainers.image.ref.name annotation; save it with a name", l->archive);
+	return 1;
 }

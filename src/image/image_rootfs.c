@@ -12,21 +12,17 @@
 static int check_empty(int fd, const char *dest, struct bx_err *err)
 {
 	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	_cleanup_dir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	if (!d) {
 		if (dup_fd >= 0)
 			close(dup_fd);
 		return bx_fail(err, errno, "cannot read %s", dest);
 	}
 	struct dirent *de;
-	int rc = 0;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			rc = bx_fail(err, 0, "rootfs directory %s is not empty", dest);
-			break;
-		}
-	closedir(d);
-	return rc;
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return bx_fail(err, 0, "rootfs directory %s is not empty", dest);
+	return 0;
 }
 
 int bx_rootfs_unpack(const struct bx_paths *p, const struct bx_image *img, const char *dest, struct bx_err *err)

@@ -195,12 +195,10 @@ static int add_buf(struct writer *w, const char *name, const char *buf, size_t l
 
 static int add_json(struct writer *w, const char *name, json_t *doc, struct bx_err *err)
 {
-	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	_cleanup_free_ char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!s)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = add_buf(w, name, s, strlen(s), err);
-	free(s);
-	return rc;
+	return add_buf(w, name, s, strlen(s), err);
 }
 
 static void blob_name(const char *digest, char name[96])
@@ -297,54 +295,38 @@ static int add_image(struct writer *w, const struct save_image *si, json_t *inde
 	char name[96];
 	if (bx_blob_read(w->p, img->manifest_digest, BX_MANIFEST_MAX, &mbuf, &mlen, err) < 0)
 		return -1;
-	json_t *m = json_loadb(mbuf, mlen, 0, NULL);
+	_cleanup_json_ json_t *m = json_loadb(mbuf, mlen, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
-	json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", mt ? mt : "application/vnd.oci.image.manifest.v1+json",
-				 "digest", img->manifest_digest, "size", (json_int_t)mlen);
-	json_decref(m);
-	json_t *layers = json_array(), *tags = si->ntags ? json_array() : json_null();
-	int rc = -1;
-	if (!desc || !layers || !tags) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	_cleanup_json_ json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType",
+						mt ? mt : "application/vnd.oci.image.manifest.v1+json", "digest",
+						img->manifest_digest, "size", (json_int_t)mlen);
+	_cleanup_json_ json_t *layers = json_array(), *tags = si->ntags ? json_array() : json_null();
+	if (!desc || !layers || !tags)
+		return bx_fail(err, ENOMEM, "out of memory");
 	if (add_blob(w, img->manifest_digest, err) < 0 || add_blob(w, img->id, err) < 0)
-		goto out;
+		return -1;
 	for (size_t i = 0; i < img->nlayers; i++) {
 		char dl[BX_DIGEST_SIZE];
 		if (add_blob(w, img->layers[i], err) < 0 || add_docker_layer(w, img->layers[i], dl, err) < 0)
-			goto out;
+			return -1;
 		blob_name(dl, name);
-		if (json_array_append_new(layers, json_string(name)) < 0) {
-			bx_fail(err, ENOMEM, "out of memory");
-			goto out;
-		}
+		if (json_array_append_new(layers, json_string(name)) < 0)
+			return bx_fail(err, ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < si->ntags; i++) {
 		json_t *d = tagged_desc(desc, si->tags[i], err);
 		if (!d)
-			goto out;
-		if (json_array_append_new(index, d) < 0 || json_array_append_new(tags, json_string(si->tags[i])) < 0) {
-			bx_fail(err, ENOMEM, "out of memory");
-			goto out;
-		}
+			return -1;
+		if (json_array_append_new(index, d) < 0 || json_array_append_new(tags, json_string(si->tags[i])) < 0)
+			return bx_fail(err, ENOMEM, "out of memory");
 	}
-	if (!si->ntags && json_array_append(index, desc) < 0) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!si->ntags && json_array_append(index, desc) < 0)
+		return bx_fail(err, ENOMEM, "out of memory");
 	blob_name(img->id, name);
 	if (json_array_append_new(docker, json_pack("{s:s,s:O,s:O}", "Config", name, "RepoTags", tags, "Layers",
-						    layers)) < 0) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(desc);
-	json_decref(layers);
-	json_decref(tags);
-	return rc;
+						    layers)) < 0)
+		return bx_fail(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 static int write_all(const struct bx_paths *p, const struct save_set *s, int fd, struct bx_err *err)

@@ -54,31 +54,23 @@ struct apply {
 /* "./a//b/" -> "a/b"; "" for the root; NULL (EINVAL) if any component is "..". */
 static char *clean_entry(const char *raw)
 {
-	char *out = malloc(strlen(raw) + 1), *tmp = strdup(raw), *save = NULL;
+	_cleanup_free_ char *out = malloc(strlen(raw) + 1), *tmp = strdup(raw);
+	char *save = NULL;
 	size_t n = 0;
-	if (!out || !tmp) {
-		free(out);
-		free(tmp);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!out || !tmp)
+		return errno = ENOMEM, NULL;
 	for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "."))
 			continue;
-		if (!strcmp(c, "..")) {
-			free(out);
-			free(tmp);
-			errno = EINVAL;
-			return NULL;
-		}
+		if (!strcmp(c, ".."))
+			return errno = EINVAL, NULL;
 		if (n)
 			out[n++] = '/';
 		memcpy(out + n, c, strlen(c));
 		n += strlen(c);
 	}
 	out[n] = '\0';
-	free(tmp);
-	return out;
+	return BX_TAKE_PTR(out);
 }
 
 static void mark(struct apply *ap, const char *path)
@@ -97,15 +89,13 @@ static bool seen(struct apply *ap, const char *path)
  * errno ENOENT when !create and something is missing. */
 static int walk(struct apply *ap, const char *dir, const char *entry, bool create, struct bx_err *err)
 {
-	int fd = fcntl(ap->root, F_DUPFD_CLOEXEC, 3);
+	_cleanup_close_ int fd = fcntl(ap->root, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return bx_fail(err, errno, "layer %s: cannot dup the root fd", ap->layer);
 	size_t len = strlen(dir);
-	char *sub = strdup(dir);
-	if (!sub) {
-		close(fd);
+	_cleanup_free_ char *sub = strdup(dir);
+	if (!sub)
 		return bx_fail(err, ENOMEM, "out of memory");
-	}
 	for (size_t i = 0; i < len;) {
 		size_t j = i;
 		while (j < len && dir[j] != '/')
@@ -117,39 +107,30 @@ static int walk(struct apply *ap, const char *dir, const char *entry, bool creat
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
 				bx_fail(err, errno, "layer %s: entry '%s': cannot create directory '%s'", ap->layer, entry,
 					sub);
-				goto fail;
+				return errno = 0, -1; /* a failure, not "missing" */
 			}
 			mark(ap, sub);
 			nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
+		if (nfd < 0 && errno == ENOENT && !create)
+			return -1; /* errno ENOENT: missing */
 		if (nfd < 0) {
 			int e = errno;
 			struct stat st;
-			if (e == ENOENT && !create) {
-				errno = ENOENT;
-				goto fail_quiet;
-			}
 			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 				bx_fail(err, 0, "layer %s: entry '%s' goes through the symlink '%s'; refusing to follow it",
 					ap->layer, entry, sub);
 			else
 				bx_fail(err, e, "layer %s: entry '%s': '%s' is not a usable directory", ap->layer, entry,
 					sub);
-			goto fail;
+			return errno = 0, -1; /* a failure, not "missing" */
 		}
 		close(fd);
 		fd = nfd;
 		sub[j] = j < len ? '/' : '\0';
 		i = j + 1;
 	}
-	free(sub);
-	return fd;
-fail:
-	errno = 0;
-fail_quiet:
-	free(sub);
-	close(fd);
-	return -1;
+	return BX_TAKE_FD(fd);
 }
 
 /* Split a cleaned, non-empty path into its parent dir and last component. */
@@ -170,7 +151,7 @@ static char *split(char *path, const char **base)
 static int opaque(struct apply *ap, int dfd, const char *path)
 {
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	_cleanup_dir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
@@ -183,21 +164,17 @@ static int opaque(struct apply *ap, int dfd, const char *path)
 			continue;
 		char *child;
 		if (asprintf(&child, "%s%s%s", path, *path ? "/" : "", de->d_name) < 0)
-			return closedir(d), errno = ENOMEM, -1;
+			return errno = ENOMEM, -1;
 		if (!seen(ap, child)) {
 			if (bx_rm_at(dirfd(d), de->d_name) < 0)
 				rc = -1;
 		} else {
-			int cfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd >= 0) {
-				if (opaque(ap, cfd, child) < 0)
-					rc = -1;
-				close(cfd);
-			}
+			_cleanup_close_ int cfd = openat(dirfd(d), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd >= 0 && opaque(ap, cfd, child) < 0)
+				rc = -1;
 		}
 		free(child);
 	}
-	closedir(d);
 	return rc;
 }
 
@@ -219,18 +196,14 @@ static int hide(struct apply *ap, int pfd, const char *entry, const char *dir, c
 static int whiteout(struct apply *ap, const char *entry, const char *dir, const char *base, const char *name,
 		    struct bx_err *err)
 {
-	int pfd = walk(ap, dir, entry, false, err);
+	_cleanup_close_ int pfd = walk(ap, dir, entry, false, err);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -1; /* nothing below to hide */
-	int rc = 0;
-	if (!name && !strcmp(base, WH_OPAQUE)) {
-		if (opaque(ap, pfd, dir) < 0)
-			rc = bx_fail(err, errno, "layer %s: cannot apply opaque whiteout '%s'", ap->layer, entry);
-	} else {
-		rc = hide(ap, pfd, entry, dir, name ? name : base + strlen(WH_PREFIX), err);
-	}
-	close(pfd);
-	return rc;
+	if (!name && !strcmp(base, WH_OPAQUE))
+		return opaque(ap, pfd, dir) < 0
+			       ? bx_fail(err, errno, "layer %s: cannot apply opaque whiteout '%s'", ap->layer, entry)
+			       : 0;
+	return hide(ap, pfd, entry, dir, name ? name : base + strlen(WH_PREFIX), err);
 }
 
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
@@ -305,24 +278,20 @@ static int hardlink(struct apply *ap, int pfd, const char *base, const char *ent
 			       entry, target);
 	const char *tbase;
 	char *tdir = split(t, &tbase);
-	int tfd = walk(ap, tdir, entry, false, err);
+	_cleanup_close_ int tfd = walk(ap, tdir, entry, false, err);
 	if (tfd < 0)
 		return errno == ENOENT ? bx_fail(err, 0, "layer %s: hardlink '%s' -> '%s': target does not exist",
 						 ap->layer, entry, target)
 				       : -1;
 	struct stat ts, ds;
-	int rc = 0;
-	if (fstatat(tfd, tbase, &ts, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(ts.st_mode)) {
-		rc = bx_fail(err, 0, "layer %s: hardlink '%s' -> '%s': target is missing or a directory", ap->layer,
-			     entry, target);
-	} else if (fstatat(pfd, base, &ds, AT_SYMLINK_NOFOLLOW) == 0 && ds.st_ino == ts.st_ino &&
-		   ds.st_dev == ts.st_dev) {
-		rc = 0; /* already that file */
-	} else if (bx_rm_at(pfd, base) < 0 || linkat(tfd, tbase, pfd, base, 0) < 0) {
-		rc = bx_fail(err, errno, "layer %s: cannot hardlink '%s' -> '%s'", ap->layer, entry, target);
-	}
-	close(tfd);
-	return rc;
+	if (fstatat(tfd, tbase, &ts, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(ts.st_mode))
+		return bx_fail(err, 0, "layer %s: hardlink '%s' -> '%s': target is missing or a directory", ap->layer,
+			       entry, target);
+	if (fstatat(pfd, base, &ds, AT_SYMLINK_NOFOLLOW) == 0 && ds.st_ino == ts.st_ino && ds.st_dev == ts.st_dev)
+		return 0; /* already that file */
+	if (bx_rm_at(pfd, base) < 0 || linkat(tfd, tbase, pfd, base, 0) < 0)
+		return bx_fail(err, errno, "layer %s: cannot hardlink '%s' -> '%s'", ap->layer, entry, target);
+	return 0;
 }
 
 static int node(struct apply *ap, int pfd, const char *base, struct archive_entry *e, const char *entry,
@@ -372,17 +341,14 @@ static int place(struct apply *ap, struct archive *a, struct archive_entry *e, c
 	}
 	struct timespec ts[2];
 	entry_times(e, ts);
-	int rc = 0;
 	switch (type) {
 	case AE_IFDIR: {
 		if (!exists && mkdirat(pfd, base, 0700) < 0)
 			return bx_fail(err, errno, "layer %s: cannot create directory '%s'", ap->layer, path);
-		int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return bx_fail(err, errno, "layer %s: cannot open directory '%s'", ap->layer, path);
-		rc = set_meta(ap, fd, e, path, err);
-		close(fd);
-		return rc < 0 ? -1 : remember_dir(ap, path, e, err);
+		return set_meta(ap, fd, e, path, err) < 0 ? -1 : remember_dir(ap, path, e, err);
 	}
 	case AE_IFREG: {
 		/* the declared size counts (holes too: a sparse file is still that big to every reader) */
@@ -390,15 +356,14 @@ static int place(struct apply *ap, struct archive *a, struct archive_entry *e, c
 		if (ap->written > ap->max)
 			return bx_fail(err, 0, "layer %s unpacks to more than %lld bytes (at '%s'); if the image is genuine, raise BOXVM_MAX_LAYER_SIZE",
 				       ap->layer, ap->max, path);
-		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bx_fail(err, errno, "layer %s: cannot create '%s'", ap->layer, path);
 		if (write_file(ap, a, fd, path, err) < 0 || set_meta(ap, fd, e, path, err) < 0)
-			rc = -1;
-		else if (ftruncate(fd, archive_entry_size(e)) < 0 || futimens(fd, ts) < 0)
-			rc = bx_fail(err, errno, "layer %s: cannot finish '%s'", ap->layer, path);
-		close(fd);
-		return rc;
+			return -1;
+		if (ftruncate(fd, archive_entry_size(e)) < 0 || futimens(fd, ts) < 0)
+			return bx_fail(err, errno, "layer %s: cannot finish '%s'", ap->layer, path);
+		return 0;
 	}
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
@@ -451,14 +416,11 @@ static int apply_entry(struct apply *ap, struct archive *a, struct archive_entry
 	if (archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdev(e) == makedev(0, 0) &&
 	    !archive_entry_hardlink(e))
 		return whiteout(ap, path, dir, base, base, err);
-	int pfd = walk(ap, dir, path, true, err);
-	if (pfd < 0)
+	_cleanup_close_ int pfd = walk(ap, dir, path, true, err);
+	if (pfd < 0 || place(ap, a, e, path, pfd, base, err) < 0)
 		return -1;
-	int rc = place(ap, a, e, path, pfd, base, err);
-	close(pfd);
-	if (rc == 0)
-		mark(ap, path);
-	return rc;
+	mark(ap, path);
+	return 0;
 }
 
 static void set_dir_times(struct apply *ap)
@@ -472,11 +434,9 @@ static void set_dir_times(struct apply *ap)
 		}
 		const char *base;
 		char *dir = split(p, &base);
-		int pfd = walk(ap, dir, p, false, &ignored);
-		if (pfd >= 0) { /* gone (whited out later) is fine */
+		_cleanup_close_ int pfd = walk(ap, dir, p, false, &ignored);
+		if (pfd >= 0) /* gone (whited out later) is fine */
 			utimensat(pfd, base, ap->dirs[i].ts, AT_SYMLINK_NOFOLLOW);
-			close(pfd);
-		}
 	}
 }
 

@@ -18,23 +18,20 @@ int bx_layercache_lock(const struct bx_paths *p, const char *hex, bool nonblock,
 	    bx_path_join(path, sizeof(path), err, "%s/%s.lock", dir, hex) < 0)
 		return -1;
 	for (;;) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bx_fail(err, errno, "cannot open %s", path);
 		int r;
 		while ((r = flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0))) < 0 && errno == EINTR)
 			;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			if (nonblock && e == EWOULDBLOCK)
-				return -2;
-			return bx_fail(err, e, "cannot lock %s", path);
-		}
+		if (r < 0 && nonblock && errno == EWOULDBLOCK)
+			return -2;
+		if (r < 0)
+			return bx_fail(err, errno, "cannot lock %s", path);
 		struct stat a, b;
 		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			return fd;
-		close(fd); /* a remover unlinked it while we waited: lock the current one */
+			return BX_TAKE_FD(fd);
+		/* a remover unlinked it while we waited: fd closes here, and the current one is locked */
 	}
 }
 
@@ -73,6 +70,7 @@ int bx_layercache_get(const struct bx_paths *p, const struct bx_image *img, char
 		      char chain[BX_DIGEST_SIZE], int *lock_fd, bool *built, struct bx_err *err)
 {
 	char **diff_ids = NULL, tmp[PATH_MAX];
+	_cleanup_close_ int fd = -1;
 	*lock_fd = -1;
 	*built = false;
 	if (img->nlayers == 0)
@@ -81,25 +79,23 @@ int bx_layercache_get(const struct bx_paths *p, const struct bx_image *img, char
 	    bx_path_join(dir, size, err, "%s/rootfs-cache/%s", p->data, chain + 7) < 0 ||
 	    bx_path_join(tmp, sizeof(tmp), err, "%s/rootfs-cache/.tmp-%s", p->data, chain + 7) < 0)
 		goto fail;
-	int fd = bx_layercache_lock(p, chain + 7, false, err);
+	fd = bx_layercache_lock(p, chain + 7, false, err);
 	if (fd < 0)
 		goto fail;
 	struct stat st;
 	if (stat(dir, &st) < 0) {
 		if (errno != ENOENT) {
 			bx_fail(err, errno, "cannot stat %s", dir);
-			close(fd);
 			goto fail;
 		}
 		if (build(p, img, diff_ids, tmp, dir, err) < 0) {
 			bx_rm_rf(tmp, NULL); /* nothing half-built stays */
-			close(fd);
 			goto fail;
 		}
 		*built = true;
 	}
 	bx_strv_free(diff_ids);
-	*lock_fd = fd;
+	*lock_fd = BX_TAKE_FD(fd);
 	return 0;
 fail:
 	bx_strv_free(diff_ids);

@@ -52,7 +52,7 @@ int bx_image_diff_ids(const struct bx_paths *p, const struct bx_image *img, char
 	*out = NULL;
 	if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &cbuf, &clen, err) < 0)
 		return -1;
-	json_t *root = json_loadb(cbuf, clen, 0, NULL);
+	_cleanup_json_ json_t *root = json_loadb(cbuf, clen, 0, NULL);
 	json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
 	bool usable = json_is_array(ids) && json_array_size(ids) == img->nlayers;
 	for (size_t i = 0; usable && i < img->nlayers; i++)
@@ -60,20 +60,15 @@ int bx_image_diff_ids(const struct bx_paths *p, const struct bx_image *img, char
 	char **v = NULL;
 	for (size_t i = 0; i < img->nlayers; i++) {
 		char d[BX_DIGEST_SIZE], path[PATH_MAX];
-		if (usable) {
+		if (usable)
 			snprintf(d, sizeof(d), "%s", json_string_value(json_array_get(ids, i)));
-		} else if (bx_blob_path(p, img->layers[i], path, sizeof(path), err) < 0 ||
-			   bx_layer_diff_id(path, d, err) < 0) {
-			goto fail;
+		if ((!usable && (bx_blob_path(p, img->layers[i], path, sizeof(path), err) < 0 ||
+				 bx_layer_diff_id(path, d, err) < 0)) ||
+		    bx_strv_push(&v, &n, d, err) < 0) {
+			bx_strv_free(v);
+			return -1;
 		}
-		if (bx_strv_push(&v, &n, d, err) < 0)
-			goto fail;
 	}
-	json_decref(root);
 	*out = v;
 	return 0;
-fail:
-	json_decref(root);
-	bx_strv_free(v);
-	return -1;
 }

@@ -50,15 +50,12 @@ static int mount_overlay(const char *lower, const char *upper, const char *work,
 
 static int write_info(const char *json_path, const struct bx_rootfs_info *info, struct bx_err *err)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s}", "image", info->image_id, "chain", info->chain, "mode",
-			      info->overlay ? "overlay" : "copy");
-	char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
-	json_decref(o);
+	_cleanup_json_ json_t *o = json_pack("{s:s,s:s,s:s}", "image", info->image_id, "chain", info->chain, "mode",
+					     info->overlay ? "overlay" : "copy");
+	_cleanup_free_ char *s = o ? json_dumps(o, JSON_SORT_KEYS) : NULL;
 	if (!s)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = bx_write_file_atomic(json_path, s, strlen(s), 0600, err);
-	free(s);
-	return rc;
+	return bx_write_file_atomic(json_path, s, strlen(s), 0600, err);
 }
 
 int bx_rootfs_info_read(const char *box_dir, struct bx_rootfs_info *info, struct bx_err *err)
@@ -73,20 +70,16 @@ int bx_rootfs_info_read(const char *box_dir, struct bx_rootfs_info *info, struct
 		return 1;
 	if (bx_read_file(path, &text, &len, err) < 0)
 		return -1;
-	json_t *o = json_loadb(text, len, 0, NULL);
+	_cleanup_json_ json_t *o = json_loadb(text, len, 0, NULL);
 	const char *img = json_string_value(json_object_get(o, "image"));
 	const char *chain = json_string_value(json_object_get(o, "chain"));
 	const char *mode = json_string_value(json_object_get(o, "mode"));
-	int rc = 0;
 	if (!img || !chain || !mode || !bx_digest_valid(img) || !bx_digest_valid(chain))
-		rc = bx_fail(err, 0, "%s is corrupt", path);
-	else {
-		snprintf(info->image_id, sizeof(info->image_id), "%s", img);
-		snprintf(info->chain, sizeof(info->chain), "%s", chain);
-		info->overlay = !strcmp(mode, "overlay");
-	}
-	json_decref(o);
-	return rc;
+		return bx_fail(err, 0, "%s is corrupt", path);
+	snprintf(info->image_id, sizeof(info->image_id), "%s", img);
+	snprintf(info->chain, sizeof(info->chain), "%s", chain);
+	info->overlay = !strcmp(mode, "overlay");
+	return 0;
 }
 
 int bx_rootfs_prepare(const struct bx_paths *p, const struct bx_image *img, const char *box_dir,
@@ -97,7 +90,7 @@ int bx_rootfs_prepare(const struct bx_paths *p, const struct bx_image *img, cons
 	if (box_paths(box_dir, rootfs, upper, work, json, err) < 0 ||
 	    bx_path_join(ovl, sizeof(ovl), err, "%s/overlay", box_dir) < 0)
 		return -1;
-	int lock = -1;
+	_cleanup_close_ int lock = -1;
 	bool built;
 	if (bx_layercache_get(p, img, lower, sizeof(lower), info->chain, &lock, &built, err) < 0)
 		return -1;
@@ -113,13 +106,11 @@ int bx_rootfs_prepare(const struct bx_paths *p, const struct bx_image *img, cons
 	/* recorded before the lock goes, so garbage collection sees the entry in use */
 	if (write_info(json, info, err) < 0)
 		goto fail;
-	close(lock);
 	return 0;
 fail:
 	bx_rootfs_release(box_dir, NULL);
 	bx_rm_rf(rootfs, NULL);
 	bx_rm_rf(ovl, NULL);
-	close(lock);
 	return -1;
 }
 

@@ -13,51 +13,42 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/unixsock.h"
 #include "rt.h"
 
 static int send_master(const char *console_socket, int master, const char *name, struct bx_err *err)
 {
-	int sock = bx_unix_connect(console_socket, err);
+	_cleanup_close_ int sock = bx_unix_connect(console_socket, err);
 	if (sock < 0)
 		return bx_wrap(err, "console socket");
 	/* runc sends the pty's name as the message body */
-	int rc = bx_unix_send_fds(sock, name, strlen(name), &master, 1, err);
-	close(sock);
-	return rc < 0 ? bx_wrap(err, "cannot send the terminal to console socket %s", console_socket) : 0;
+	if (bx_unix_send_fds(sock, name, strlen(name), &master, 1, err) < 0)
+		return bx_wrap(err, "cannot send the terminal to console socket %s", console_socket);
+	return 0;
 }
 
 int rt_console_make(const char *console_socket, struct bx_err *err)
 {
 	if (!console_socket || !*console_socket)
 		return bx_fail(err, 0, "cannot allocate tty if boxvm-runtime will detach without setting console socket");
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return bx_fail(err, errno, "cannot open a pseudo-terminal");
 	char name[64];
-	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0) {
-		int e = errno;
-		close(master);
-		return bx_fail(err, e, "cannot set up a pseudo-terminal");
-	}
-	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0) {
-		int e = errno;
-		close(master);
-		return bx_fail(err, e, "cannot open %s", name);
-	}
+	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+		return bx_fail(err, errno, "cannot set up a pseudo-terminal");
+	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return bx_fail(err, errno, "cannot open %s", name);
 	struct termios t;
 	if (tcgetattr(slave, &t) == 0) {
 		cfmakeraw(&t);
 		tcsetattr(slave, TCSANOW, &t);
 	}
-	int rc = send_master(console_socket, master, name, err);
-	close(master);
-	if (rc < 0) {
-		close(slave);
+	if (send_master(console_socket, master, name, err) < 0)
 		return -1;
-	}
-	return slave;
+	return BX_TAKE_FD(slave);
 }
 
 int rt_console_adopt(int slave, struct bx_err *err)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../store/state.h"
 #include "rt.h"
 
@@ -67,20 +68,17 @@ int rt_container_paths(const struct rt_globals *g, const struct bx_paths *p, con
 int rt_container_write(const struct rt_container *c, struct bx_err *err)
 {
 	json_t *ann = c->annotations_json ? json_loads(c->annotations_json, 0, NULL) : NULL;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:o}", "id", c->id, "bundle", c->bundle, "rootfs",
-			      c->rootfs, "created", c->created, "pid", c->pid, "pid_start", (json_int_t)c->pid_start,
-			      "ctl_sock", c->ctl_sock, "run_dir", c->run_dir, "box_dir", c->box_dir, "annotations",
-			      ann ? ann : json_object());
-	char *text = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
-	json_decref(o);
+	_cleanup_json_ json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:o}", "id", c->id, "bundle",
+					     c->bundle, "rootfs", c->rootfs, "created", c->created, "pid", c->pid,
+					     "pid_start", (json_int_t)c->pid_start, "ctl_sock", c->ctl_sock, "run_dir",
+					     c->run_dir, "box_dir", c->box_dir, "annotations", ann ? ann : json_object());
+	_cleanup_free_ char *text = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
 	if (!text)
 		return bx_fail(err, 0, "out of memory");
 	char path[PATH_MAX];
-	int rc = bx_path_join(path, sizeof(path), err, "%s/state.json", c->dir);
-	if (rc == 0)
-		rc = bx_write_file_atomic(path, text, strlen(text), 0644, err);
-	free(text);
-	return rc;
+	if (bx_path_join(path, sizeof(path), err, "%s/state.json", c->dir) < 0)
+		return -1;
+	return bx_write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
 static int copy(json_t *o, const char *key, char *dst, size_t size)
@@ -152,17 +150,14 @@ bool rt_wait_gone(int pid, unsigned long long start, int timeout_ms)
 		return true;
 	/* not our child: a pidfd says when it exits (a zombie counts as gone:
 	 * its parent, the caller, reaps it) */
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd >= 0) {
-		if (!bx_proc_alive(pid, start)) {
-			close(pfd);
+		if (!bx_proc_alive(pid, start))
 			return true;
-		}
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		int r;
 		while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 			;
-		close(pfd);
 		return r > 0 || !bx_proc_alive(pid, start);
 	}
 	for (int waited = 0; waited < timeout_ms; waited += 20) {

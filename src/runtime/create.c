@@ -20,6 +20,7 @@
 #include "../box/create.h"
 #include "../box/mounts_resolve.h"
 #include "../common/boxid.h"
+#include "../common/cleanup.h"
 #include "../common/forkpipe.h"
 #include "../common/reply.h"
 #include "../store/state.h"
@@ -78,15 +79,12 @@ static int listen_ctl(const char *path, struct bx_err *err)
 	if (bx_path_join(sa.sun_path, sizeof(sa.sun_path), err, "%s", path) < 0)
 		return -1;
 	unlink(path); /* a stale one: the ID is free (its record is gone) */
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return bx_fail(err, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		int e = errno;
-		close(fd);
-		return bx_fail(err, e, "cannot listen on %s", path);
-	}
-	return fd;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+		return bx_fail(err, errno, "cannot listen on %s", path);
+	return BX_TAKE_FD(fd);
 }
 
 static void now_rfc3339(char *out, size_t size)
@@ -101,11 +99,9 @@ static void now_rfc3339(char *out, size_t size)
 
 static char *annotations_of(const char *config_text)
 {
-	json_t *o = json_loads(config_text, 0, NULL);
+	_cleanup_json_ json_t *o = json_loads(config_text, 0, NULL);
 	json_t *ann = json_object_get(o, "annotations");
-	char *s = json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	return json_is_object(ann) ? json_dumps(ann, JSON_COMPACT) : NULL;
 }
 
 /* Fork the monitor and wait for it to report that it holds the terminal and
@@ -166,7 +162,8 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		rt_error("invalid bundle %s: %s", b ? b : ".", strerror(errno));
 		return 1;
 	}
-	char cfgpath[PATH_MAX], *cfgtext = NULL;
+	char cfgpath[PATH_MAX];
+	_cleanup_free_ char *cfgtext = NULL;
 	if (bx_path_join(cfgpath, sizeof(cfgpath), &err, "%s/config.json", bundle) < 0 ||
 	    bx_read_file(cfgpath, &cfgtext, NULL, &err) < 0) {
 		rt_error("cannot read the bundle's config: %s", err.msg);
@@ -178,7 +175,6 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	if (bx_oci_config_parse(cfgtext, bundle, &oc, &err) < 0 || check_binds(&oc, &err) < 0 ||
 	    bx_paths_init(&p, &err) < 0 || rt_container_paths(g, &p, id, &c, &err) < 0) {
 		rt_error("%s", err.msg);
-		free(cfgtext);
 		bx_oci_config_free(&oc);
 		return 1;
 	}
@@ -186,9 +182,9 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	snprintf(c.rootfs, sizeof(c.rootfs), "%s", oc.root_path);
 	now_rfc3339(c.created, sizeof(c.created));
 	c.annotations_json = annotations_of(cfgtext);
-	free(cfgtext);
 
-	int rc = 1, listen_fd = -1, slave = -1;
+	int rc = 1;
+	_cleanup_close_ int listen_fd = -1, slave = -1; /* the monitor has its own copies */
 	bool made_dir = false;
 	struct bx_vmspec vm;
 	if (bx_mkdir_p(g->root, 0711, &err) < 0 || bx_mkdir_p(p.run, 0711, &err) < 0)
@@ -228,10 +224,6 @@ fail:
 	if (listen_fd >= 0)
 		unlink(c.ctl_sock);
 out:
-	if (listen_fd >= 0)
-		close(listen_fd);
-	if (slave >= 0)
-		close(slave);
 	rt_container_free(&c);
 	bx_oci_config_free(&oc);
 	return rc;

@@ -17,6 +17,7 @@
 
 #include "../client/exec_client.h"
 #include "../client/relay.h"
+#include "../common/cleanup.h"
 #include "../common/reply.h"
 #include "../store/state.h"
 #include "oci_config.h"
@@ -26,12 +27,10 @@ static int build_spec(struct rt_opt *o, size_t no, char **cmd, int ncmd, struct 
 {
 	const char *pfile = rt_opt_get(o, no, "process");
 	if (pfile) {
-		char *text = NULL;
+		_cleanup_free_ char *text = NULL;
 		if (bx_read_file(pfile, &text, NULL, err) < 0)
 			return bx_wrap(err, "exec --process");
-		int rc = bx_oci_process_parse(text, spec, err);
-		free(text);
-		if (rc < 0)
+		if (bx_oci_process_parse(text, spec, err) < 0)
 			return -1;
 	} else {
 		if (ncmd == 0)
@@ -132,7 +131,8 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 	struct bx_err err;
 	struct bx_spec spec;
 	bx_spec_init(&spec);
-	int rc = 1, slave = -1;
+	int rc = 1;
+	_cleanup_close_ int slave = -1; /* the relay has its own copy */
 	if (rt_container_load(g, pos[0], &c, &err) < 0 || build_spec(o, no, argv + split, argc - split, &spec, &err) < 0) {
 		rt_error("%s", err.msg);
 		goto out;
@@ -190,8 +190,6 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 		;
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 out:
-	if (slave >= 0)
-		close(slave);
 	bx_spec_free(&spec);
 	rt_container_free(&c);
 	return rc;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/safetext.h"
 #include "rt.h"
 
@@ -24,7 +25,7 @@ static void log_line(const char *level, const char *msg)
 {
 	if (!globals || !globals->log_path)
 		return;
-	int fd = open(globals->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	_cleanup_close_ int fd = open(globals->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
 	struct timespec ts;
@@ -34,19 +35,15 @@ static void log_line(const char *level, const char *msg)
 	char when[64];
 	size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
-	char *line = NULL;
+	_cleanup_free_ char *line = NULL;
 	if (globals->log_json) {
-		json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", when);
+		_cleanup_json_ json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", when);
 		line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
 	} else if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"", when, level, msg) < 0) {
 		line = NULL;
 	}
-	if (line) {
+	if (line)
 		dprintf(fd, "%s\n", line);
-		free(line);
-	}
-	close(fd);
 }
 
 void rt_error(const char *fmt, ...)

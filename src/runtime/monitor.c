@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../client/shim_client.h"
+#include "../common/cleanup.h"
 #include "../common/reply.h"
 #include "../common/unixsock.h"
 #include "../proto/frame.h"
@@ -121,14 +122,12 @@ static int do_start(struct mon *m, struct bx_err *err)
 	char sock[PATH_MAX];
 	if (bx_path_join(sock, sizeof(sock), err, "%s/attach.sock", m->a->c->run_dir) < 0)
 		return -1;
-	int fd = bx_unix_connect(sock, err);
+	_cleanup_close_ int fd = bx_unix_connect(sock, err);
 	if (fd < 0)
 		return bx_wrap(err, "cannot attach to the box's supervisor");
-	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0) {
-		close(fd);
+	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0)
 		return -1;
-	}
-	m->attach_fd = fd;
+	m->attach_fd = BX_TAKE_FD(fd);
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/started", m->a->c->dir) < 0 ||
 	    bx_write_file_atomic(path, "", 0, 0644, err) < 0)
@@ -239,14 +238,11 @@ static int setup(struct mon *m, struct bx_err *err)
 	if (a->tty_slave >= 0 && rt_console_adopt(a->tty_slave, err) < 0)
 		return -1;
 	if (a->netns_path) {
-		int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return bx_fail(err, errno, "cannot open network namespace %s", a->netns_path);
-		int rc = setns(fd, CLONE_NEWNET);
-		int e = errno;
-		close(fd);
-		if (rc < 0)
-			return bx_fail(err, e, "cannot join network namespace %s", a->netns_path);
+		if (setns(fd, CLONE_NEWNET) < 0)
+			return bx_fail(err, errno, "cannot join network namespace %s", a->netns_path);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t set;

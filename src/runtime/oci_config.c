@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "../common/cleanup.h"
+
 long long bx_oci_size_mb(const char *text)
 {
 	if (!text || !isdigit((unsigned char)*text))
@@ -243,21 +245,17 @@ static char *clamp_big_ints(const char *text)
 
 static json_t *load(const char *text, json_error_t *je)
 {
-	char *clamped = clamp_big_ints(text);
-	json_t *j = json_loads(clamped ? clamped : text, 0, je);
-	free(clamped);
-	return j;
+	_cleanup_free_ char *clamped = clamp_big_ints(text);
+	return json_loads(clamped ? clamped : text, 0, je);
 }
 
 int bx_oci_process_parse(const char *json_text, struct bx_spec *spec, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *p = load(json_text, &je);
+	_cleanup_json_ json_t *p = load(json_text, &je);
 	if (!p)
 		return bx_fail(err, 0, "invalid process JSON: %s (line %d)", je.text, je.line);
-	int rc = process_from_json(p, spec, err);
-	json_decref(p);
-	return rc;
+	return process_from_json(p, spec, err);
 }
 
 static bool has_option(json_t *options, const char *opt)
@@ -493,11 +491,10 @@ int bx_oci_config_parse(const char *json_text, const char *bundle, struct bx_oci
 	memset(c, 0, sizeof(*c));
 	bx_spec_init(&c->spec);
 	json_error_t je;
-	json_t *root = load(json_text, &je);
+	_cleanup_json_ json_t *root = load(json_text, &je);
 	if (!root)
 		return bx_fail(err, 0, "invalid config.json: %s (line %d)", je.text, je.line);
 	int rc = parse(root, bundle, c, err);
-	json_decref(root);
 	if (rc < 0)
 		bx_oci_config_free(c);
 	return rc;

@@ -38,17 +38,15 @@ int bx_keptlog_save(const struct bx_paths *p, const struct bx_box_record *r, str
 		char *nl = memchr(text + start, '\n', len - start);
 		start = nl ? (size_t)(nl - text) + 1 : len;
 	}
-	json_t *m = json_pack("{s:s,s:s,s:i,s:I}", "Id", r->id, "Name", r->name, "ExitCode", r->exit_code, "Finished",
-			      (json_int_t)r->finished_ns);
-	char *mt = m ? json_dumps(m, JSON_COMPACT) : NULL;
-	json_decref(m);
+	_cleanup_json_ json_t *m = json_pack("{s:s,s:s,s:i,s:I}", "Id", r->id, "Name", r->name, "ExitCode",
+					     r->exit_code, "Finished", (json_int_t)r->finished_ns);
+	_cleanup_free_ char *mt = m ? json_dumps(m, JSON_COMPACT) : NULL;
 	int rc = -1;
 	if (!mt)
 		bx_fail(err, ENOMEM, "out of memory");
 	else if (bx_write_file_atomic(dst, text + start, len - start, 0600, err) == 0 &&
 		 bx_write_file_atomic(meta, mt, strlen(mt), 0600, err) == 0)
 		rc = 0;
-	free(mt);
 	bx_keptlog_prune(p);
 	return rc;
 }

@@ -59,26 +59,23 @@ int bx_log_encode(int stream, const char *text, size_t len, long long t_ns, char
 {
 	char tbuf[40];
 	bx_log_time_format(t_ns, tbuf);
-	json_t *o = json_pack("{s:s%,s:s,s:s}", "log", text, len, "stream", stream ? "stderr" : "stdout", "time", tbuf);
+	_cleanup_json_ json_t *o = json_pack("{s:s%,s:s,s:s}", "log", text, len, "stream", stream ? "stderr" : "stdout",
+					     "time", tbuf);
 	if (!o)
 		return -1;
 	/* JSON_PRESERVE_ORDER: Docker's key order (log, stream, time) */
-	char *line = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
-	json_decref(o);
+	_cleanup_free_ char *line = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
 	if (!line)
 		return -1;
 	size_t l = strlen(line);
 	char *nb = realloc(*out, *out_len + l + 2);
-	if (!nb) {
-		free(line);
+	if (!nb)
 		return -1;
-	}
 	memcpy(nb + *out_len, line, l);
 	nb[*out_len + l] = '\n';
 	*out_len += l + 1;
 	nb[*out_len] = '\0';
 	*out = nb;
-	free(line);
 	return 0;
 }
 
@@ -232,27 +229,22 @@ int bx_log_decode(const char *line, size_t len, struct bx_log_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	json_error_t je;
-	json_t *o = json_loadb(line, len, 0, &je);
-	if (!o)
-		return -1;
+	_cleanup_json_ json_t *o = json_loadb(line, len, 0, &je);
 	json_t *log = json_object_get(o, "log");
 	const char *stream = json_string_value(json_object_get(o, "stream"));
 	const char *t = json_string_value(json_object_get(o, "time"));
-	int rc = -1;
-	if (json_is_string(log) && stream && t) {
-		e->stream = !strcmp(stream, "stderr");
-		snprintf(e->time, sizeof(e->time), "%s", t);
-		e->t_ns = bx_log_time_parse(t);
-		e->len = json_string_length(log);
-		e->text = malloc(e->len + 1);
-		if (e->text) {
-			memcpy(e->text, json_string_value(log), e->len);
-			e->text[e->len] = '\0';
-			rc = 0;
-		}
-	}
-	json_decref(o);
-	return rc;
+	if (!json_is_string(log) || !stream || !t)
+		return -1;
+	e->stream = !strcmp(stream, "stderr");
+	snprintf(e->time, sizeof(e->time), "%s", t);
+	e->t_ns = bx_log_time_parse(t);
+	e->len = json_string_length(log);
+	e->text = malloc(e->len + 1);
+	if (!e->text)
+		return -1;
+	memcpy(e->text, json_string_value(log), e->len);
+	e->text[e->len] = '\0';
+	return 0;
 }
 
 void bx_log_entry_free(struct bx_log_entry *e)

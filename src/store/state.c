@@ -52,7 +52,7 @@ static int status_parse(const char *s, enum bx_box_status *out)
 
 int bx_state_encode(const struct bx_box_record *r, char **text, struct bx_err *err)
 {
-	json_t *o = json_object();
+	_cleanup_json_ json_t *o = json_object();
 	if (!o)
 		return bx_fail(err, ENOMEM, "out of memory");
 #define PUT_S(k, f) json_object_set_new(o, k, json_string(r->f));
@@ -64,29 +64,23 @@ int bx_state_encode(const struct bx_box_record *r, char **text, struct bx_err *e
 #undef PUT_B
 	json_object_set_new(o, "Status", json_string(bx_box_status_name(r->status)));
 	*text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(o);
 	return *text ? 0 : bx_fail(err, ENOMEM, "cannot encode the state of box %.12s", r->id);
 }
 
 int bx_state_decode(const char *text, struct bx_box_record *r, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *o = json_loads(text, 0, &je);
+	_cleanup_json_ json_t *o = json_loads(text, 0, &je);
 	if (!o)
 		return bx_fail(err, 0, "corrupt box state: %s (line %d)", je.text, je.line);
 	memset(r, 0, sizeof(*r));
-	int rc = -1;
 	json_t *v;
-	if (!json_is_object(o)) {
-		bx_fail(err, 0, "corrupt box state: not a JSON object");
-		goto out;
-	}
+	if (!json_is_object(o))
+		return bx_fail(err, 0, "corrupt box state: not a JSON object");
 #define GET_S(k, f)                                                                                                 \
 	if ((v = json_object_get(o, k)) && json_is_string(v) &&                                                     \
-	    snprintf(r->f, sizeof(r->f), "%s", json_string_value(v)) >= (int)sizeof(r->f)) {                         \
-		bx_fail(err, 0, "corrupt box state: \"%s\" is too long", k);                                         \
-		goto out;                                                                                           \
-	}
+	    snprintf(r->f, sizeof(r->f), "%s", json_string_value(v)) >= (int)sizeof(r->f))                           \
+		return bx_fail(err, 0, "corrupt box state: \"%s\" is too long", k);
 #define GET_I(k, f)                                                                                                 \
 	if ((v = json_object_get(o, k)) && json_is_integer(v))                                                      \
 		r->f = (__typeof__(r->f))json_integer_value(v);
@@ -96,18 +90,11 @@ int bx_state_decode(const char *text, struct bx_box_record *r, struct bx_err *er
 #undef GET_I
 #undef GET_B
 	v = json_object_get(o, "Status");
-	if (!json_is_string(v) || status_parse(json_string_value(v), &r->status) < 0) {
-		bx_fail(err, 0, "corrupt box state: bad \"Status\"");
-		goto out;
-	}
-	if (strlen(r->id) != 64 || !r->box_dir[0]) {
-		bx_fail(err, 0, "corrupt box state: bad \"Id\" or \"BoxDir\"");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(o);
-	return rc;
+	if (!json_is_string(v) || status_parse(json_string_value(v), &r->status) < 0)
+		return bx_fail(err, 0, "corrupt box state: bad \"Status\"");
+	if (strlen(r->id) != 64 || !r->box_dir[0])
+		return bx_fail(err, 0, "corrupt box state: bad \"Id\" or \"BoxDir\"");
+	return 0;
 }
 
 int bx_state_read(const char *box_dir, struct bx_box_record *r, struct bx_err *err)
@@ -142,32 +129,26 @@ static int write_locked(const struct bx_box_record *r, struct bx_err *err)
 
 int bx_state_write(const struct bx_box_record *r, struct bx_err *err)
 {
-	int fd = lock_box(r->box_dir, err);
+	_cleanup_close_ int fd = lock_box(r->box_dir, err);
 	if (fd < 0)
 		return -1;
-	int rc = write_locked(r, err);
-	close(fd);
-	return rc;
+	return write_locked(r, err);
 }
 
 int bx_state_update(const char *box_dir, bx_state_fn fn, void *ctx, struct bx_box_record *out, struct bx_err *err)
 {
 	struct bx_box_record r;
-	int fd = lock_box(box_dir, err);
-	if (fd < 0)
+	_cleanup_close_ int fd = lock_box(box_dir, err);
+	if (fd < 0 || bx_state_read(box_dir, &r, err) < 0)
 		return -1;
-	int rc = bx_state_read(box_dir, &r, err);
-	if (rc == 0) {
-		rc = fn(&r, ctx, err);
-		if (rc == 0)
-			rc = write_locked(&r, err);
-		else if (rc > 0)
-			rc = 0;
-	}
-	close(fd);
-	if (rc == 0 && out)
+	int rc = fn(&r, ctx, err); /* > 0: nothing to write */
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && write_locked(&r, err) < 0)
+		return -1;
+	if (out)
 		*out = r;
-	return rc;
+	return 0;
 }
 
 int bx_state_box_dir(const struct bx_paths *p, const char *id, char *out, size_t size, struct bx_err *err)

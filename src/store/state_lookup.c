@@ -3,6 +3,8 @@
 #include "../common/boxid.h"
 #include "state.h"
 
+#include "../common/cleanup.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,10 +27,10 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 	if (bx_path_join(dir, sizeof(dir), err, "%s/boxes", p->data) < 0)
 		return -1;
 	bx_store_sweep(p); /* what a killed command left half-done is not listed, it is finished */
-	DIR *d = opendir(dir);
+	_cleanup_dir_ DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot read %s", dir);
-	struct bx_box_record *v = NULL;
+	_cleanup_free_ struct bx_box_record *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -42,16 +44,12 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct bx_box_record *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
+			if (!nv)
 				return bx_fail(err, ENOMEM, "out of memory");
-			}
 			v = nv;
 		}
 		v[n++] = r;
 	}
-	closedir(d);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!bx_state_reconcile(&v[i])) /* true: a dead --rm box, removed just now */
@@ -59,7 +57,7 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 	n = kept;
 	if (n)
 		qsort(v, n, sizeof(*v), by_created);
-	*out = v;
+	*out = BX_TAKE_PTR(v);
 	*count = n;
 	return 0;
 }
@@ -111,7 +109,7 @@ int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		char dir[PATH_MAX];
 		if (bx_path_join(dir, sizeof(dir), err, "%s/boxes", p->data) < 0)
 			return -1;
-		DIR *d = opendir(dir);
+		_cleanup_dir_ DIR *d = opendir(dir);
 		char found[65] = "";
 		int matches = 0;
 		struct dirent *e;
@@ -124,8 +122,6 @@ int bx_state_lookup(const struct bx_paths *p, const char *ref, struct bx_box_rec
 			if (matches++ == 0)
 				memcpy(found, e->d_name, 65); /* is_hex_id: exactly 64 + NUL */
 		}
-		if (d)
-			closedir(d);
 		if (matches > 1)
 			return bx_fail(err, 0, "box ID prefix %s is ambiguous: give more characters or the name", ref);
 		if (matches == 1 && read_by_id(p, found, out, NULL) == 0)

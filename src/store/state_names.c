@@ -4,6 +4,8 @@
  * gone) is done under an flock on DATA/names so it cannot race either. */
 #include "state.h"
 
+#include "../common/cleanup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,14 +76,12 @@ int bx_name_reserve(const struct bx_paths *p, const char *name, const char *id, 
 	if (bx_name_check(name, err) < 0 || names_dir(p, dir, sizeof(dir), err) < 0 ||
 	    bx_path_join(path, sizeof(path), err, "%s/%s", dir, name) < 0)
 		return -1;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return bx_fail(err, errno, "cannot open %s", dir);
 	while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	int rc = reserve_locked(p, name, path, id, err);
-	close(dfd);
-	return rc;
+	return reserve_locked(p, name, path, id, err);
 }
 
 void bx_name_release(const struct bx_paths *p, const char *name, const char *id)

@@ -51,15 +51,11 @@ int bx_proc_pidfd(int pid, unsigned long long start_time)
 {
 	if (pid <= 0)
 		return -1;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return -1;
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	/* checked after opening: the fd now pins the process we verified */
-	if (!bx_proc_alive(pid, start_time)) {
-		close(fd);
+	if (fd < 0 || !bx_proc_alive(pid, start_time))
 		return -1;
-	}
-	return fd; /* pidfds are close-on-exec */
+	return BX_TAKE_FD(fd); /* pidfds are close-on-exec */
 }
 
 int bx_pidfd_wait(int pidfd, int timeout_ms, const char *what, struct bx_err *err)

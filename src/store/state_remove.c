@@ -1,4 +1,5 @@
 /* Removing a box for good, and waiting for a box's state to change. */
+#include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../common/crashpoint.h"
 #include "../image/rootfs.h"
@@ -78,26 +79,20 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
 		  int timeout_ms, struct bx_box_record *out, struct bx_err *err)
 {
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	_cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ifd >= 0)
 		inotify_add_watch(ifd, box_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
 	long long deadline = timeout_ms >= 0 ? bx_mono_ms() + timeout_ms : -1;
-	int rc;
 	for (;;) {
 		struct bx_box_record r;
-		if (bx_state_read(box_dir, &r, err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (bx_state_reconcile(&r)) {
-			rc = bx_fail(err, ENOENT, "box %.12s was removed", r.id); /* a dead --rm box */
-			break;
-		}
+		if (bx_state_read(box_dir, &r, err) < 0)
+			return -1;
+		if (bx_state_reconcile(&r))
+			return bx_fail(err, ENOENT, "box %.12s was removed", r.id); /* a dead --rm box */
 		if (done(&r, ctx)) {
 			if (out)
 				*out = r;
-			rc = 1;
-			break;
+			return 1;
 		}
 		int wait = 500;
 		if (deadline >= 0) {
@@ -105,8 +100,7 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 			if (left <= 0) {
 				if (out)
 					*out = r;
-				rc = 0;
-				break;
+				return 0;
 			}
 			if (left < wait)
 				wait = (int)left;
@@ -120,7 +114,4 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 			poll(NULL, 0, wait);
 		}
 	}
-	if (ifd >= 0)
-		close(ifd);
-	return rc;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/cleanup.h"
+
 static bool is_ip(const char *s)
 {
 	unsigned char buf[16];
@@ -294,7 +296,7 @@ static int appendf(char **out, size_t *len, const char *fmt, ...)
 
 int bx_etc_hosts(const char *hostname, bool network, char *const *hosts, char **out, struct bx_err *err)
 {
-	char *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int rc = appendf(&text, &len, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	/* Docker maps the box's own name to its address (loopback without a network) */
@@ -302,11 +304,9 @@ int bx_etc_hosts(const char *hostname, bool network, char *const *hosts, char **
 		rc = appendf(&text, &len, "%s\t%s\n", network ? BX_NET_GUEST_ADDR : "127.0.1.1", hostname);
 	for (char *const *h = hosts; !rc && h && *h; h++)
 		rc = appendf(&text, &len, "%s\n", *h);
-	if (rc) {
-		free(text);
+	if (rc)
 		return bx_fail(err, ENOMEM, "out of memory");
-	}
-	*out = text;
+	*out = BX_TAKE_PTR(text);
 	return 0;
 }
 
@@ -326,7 +326,7 @@ static int append_words(char **out, size_t *len, const char *keyword, char *cons
 
 int bx_etc_resolv(char *const *dns, char *const *search, char *const *options, char **out, struct bx_err *err)
 {
-	char *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int rc = 0;
 	if (!dns || !*dns)
@@ -338,10 +338,8 @@ int bx_etc_resolv(char *const *dns, char *const *search, char *const *options, c
 		rc = append_words(&text, &len, "search", search, true);
 	if (!rc)
 		rc = append_words(&text, &len, "options", options, false);
-	if (rc) {
-		free(text);
+	if (rc)
 		return bx_fail(err, ENOMEM, "out of memory");
-	}
-	*out = text;
+	*out = BX_TAKE_PTR(text);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "netspec.h"
 
 /* 0: the port is free (a port 0 resolved to a free one); 1: in use and busy_ok; -1: an error */
@@ -34,7 +35,7 @@ static int probe(struct bx_port *p, bool busy_ok, struct bx_err *err)
 		sl = sizeof(*sin6);
 	}
 	bool tcp = !strcmp(p->proto, "tcp");
-	int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot check host port %d", p->host_port);
 	/* passt binds with SO_REUSEADDR too: a TIME_WAIT leftover is no conflict, a listener is */
@@ -43,7 +44,6 @@ static int probe(struct bx_port *p, bool busy_ok, struct bx_err *err)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = errno;
-		close(fd);
 		if (e == EADDRINUSE && busy_ok)
 			return 1;
 		if (e == EADDRINUSE)
@@ -59,7 +59,6 @@ static int probe(struct bx_port *p, bool busy_ok, struct bx_err *err)
 			p->host_port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
 							       : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
-	close(fd);
 	return 0;
 }
 

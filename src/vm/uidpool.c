@@ -41,22 +41,18 @@ int bx_uid_lease_take(const char *lock_dir, uid_t base, unsigned count, struct b
 		uid_t id = base + i;
 		char name[16];
 		snprintf(name, sizeof(name), "%u", (unsigned)id);
-		int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bx_fail(err, errno, "cannot open %s/%s", lock_dir, name);
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			int e = errno;
-			close(fd);
-			if (e == EWOULDBLOCK)
+			if (errno == EWOULDBLOCK)
 				continue;
-			return bx_fail(err, e, "cannot lock %s/%s", lock_dir, name);
+			return bx_fail(err, errno, "cannot lock %s/%s", lock_dir, name);
 		}
-		if (named(id)) { /* an account took it since: never run QEMU as someone */
-			close(fd);
+		if (named(id)) /* an account took it since: never run QEMU as someone */
 			continue;
-		}
 		l->uid = id;
-		l->lock_fd = fd;
+		l->lock_fd = BX_TAKE_FD(fd);
 		return 0;
 	}
 	return bx_fail(err, EAGAIN, "all %u user ids for QEMU processes are in use", count);

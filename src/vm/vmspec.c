@@ -21,7 +21,7 @@
 
 int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err)
 {
-	json_t *o = json_object();
+	_cleanup_json_ json_t *o = json_object();
 	if (!o)
 		return bx_fail(err, ENOMEM, "out of memory");
 #define PUT(f) json_object_set_new(o, #f, json_string(s->f));
@@ -33,17 +33,12 @@ int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *
 	json_object_set_new(o, "tty", json_boolean(s->tty));
 	json_object_set_new(o, "rootfs_host_edits", json_boolean(s->rootfs_host_edits));
 	json_object_set_new(o, "boot_timeout_s", json_integer(s->boot_timeout_s));
-	if (bx_vmspec_box_to_json(o, s) < 0) {
-		json_decref(o);
+	if (bx_vmspec_box_to_json(o, s) < 0)
 		return bx_fail(err, ENOMEM, "cannot encode %s", path);
-	}
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(o);
+	_cleanup_free_ char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
 		return bx_fail(err, ENOMEM, "cannot encode %s", path);
-	int rc = bx_write_file_atomic(path, text, strlen(text), 0600, err);
-	free(text);
-	return rc;
+	return bx_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
 static int get_str(json_t *o, const char *key, char *dst, size_t size, bool required, const char *path,
@@ -77,12 +72,11 @@ static int get_int(json_t *o, const char *key, int *dst, int def, const char *pa
 int bx_vmspec_pause_guard_ms(const char *box_dir)
 {
 	char path[PATH_MAX];
-	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	_cleanup_free_ struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
 	int s = 300;
 	if (vm && bx_path_join(path, sizeof(path), NULL, "%s/vm.json", box_dir) == 0 &&
 	    bx_vmspec_read(path, vm, NULL) == 0 && vm->boot_timeout_s > 0)
 		s = vm->boot_timeout_s;
-	free(vm);
 	return (s + 60) * 1000;
 }
 
@@ -120,15 +114,12 @@ int bx_pause_error_take(const char *box_dir, char *msg, size_t size)
 int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 {
 	json_error_t je;
-	json_t *o = json_load_file(path, 0, &je);
+	_cleanup_json_ json_t *o = json_load_file(path, 0, &je);
 	if (!o)
 		return bx_fail(err, 0, "cannot read VM spec %s: %s (line %d)", path, je.text, je.line);
-	int rc = -1;
 	memset(s, 0, sizeof(*s));
-	if (!json_is_object(o)) {
-		bx_fail(err, 0, "%s: not a JSON object", path);
-		goto out;
-	}
+	if (!json_is_object(o))
+		return bx_fail(err, 0, "%s: not a JSON object", path);
 	static const char *const optional[] = {"diag_dir", "libexec", NULL};
 #define GET(f)                                                                                                      \
 	{                                                                                                           \
@@ -137,32 +128,25 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 			if (!strcmp(*q, #f))                                                                        \
 				req = false;                                                                        \
 		if (get_str(o, #f, s->f, sizeof(s->f), req, path, err) < 0)                                         \
-			goto out;                                                                                   \
+			return -1;                                                                                  \
 	}
 	STR_FIELDS(GET)
 #undef GET
 	if (get_int(o, "mem_mb", &s->mem_mb, 256, path, err) < 0 || get_int(o, "cpus", &s->cpus, 1, path, err) < 0 ||
 	    get_int(o, "boot_timeout_s", &s->boot_timeout_s, 300, path, err) < 0)
-		goto out;
+		return -1;
 	json_t *ar = json_object_get(o, "auto_remove");
 	s->auto_remove = ar && json_is_true(ar);
 	if (bx_vmspec_box_from_json(o, s, path, err) < 0)
-		goto out;
+		return -1;
 	json_t *tty = json_object_get(o, "tty");
 	s->tty = tty && json_is_true(tty);
 	s->rootfs_host_edits = json_is_true(json_object_get(o, "rootfs_host_edits"));
-	if (strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg")) {
-		bx_fail(err, 0, "%s: accel must be \"kvm\" or \"tcg\", not \"%s\"", path, s->accel);
-		goto out;
-	}
-	if (s->mem_mb < 64 || s->cpus < 1) {
-		bx_fail(err, 0, "%s: mem_mb must be >= 64 and cpus >= 1", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(o);
-	return rc;
+	if (strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg"))
+		return bx_fail(err, 0, "%s: accel must be \"kvm\" or \"tcg\", not \"%s\"", path, s->accel);
+	if (s->mem_mb < 64 || s->cpus < 1)
+		return bx_fail(err, 0, "%s: mem_mb must be >= 64 and cpus >= 1", path);
+	return 0;
 }
 
 /* ---- accelerator ---- */

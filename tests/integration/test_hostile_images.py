@@ -280,13 +280,22 @@ def test_pull_from_a_hostile_registry(bx, tmp_path):
          "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": _d(man),
                         "platform": {"os": "linux", "architecture": "amd64"}}]}).encode())
     docs[f"/v2/noidxsize/manifests/{_d(man)}"] = ("application/vnd.oci.image.manifest.v1+json", man)
+    # an index entry whose manifest the registry swaps for another of the same size
+    base = _crafted()[0]
+    signed, swapped = (json.dumps(dict(base, annotations={"v": v})).encode() for v in ("a", "b"))
+    docs["/v2/swapped/manifests/latest"] = ("application/vnd.oci.image.index.v1+json", json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": _d(signed),
+                        "size": len(signed), "platform": {"os": "linux", "architecture": "amd64"}}]}).encode())
+    docs[f"/v2/swapped/manifests/{_d(signed)}"] = ("application/vnd.oci.image.manifest.v1+json", swapped)
     # a manifest of more than 4 MiB
     docs["/v2/hugemanifest/manifests/latest"] = ("application/vnd.oci.image.manifest.v1+json",
                                                  b'{"pad":"' + b"x" * (5 << 20) + b'"}')
     reg = _StaticRegistry(docs)
     try:
         for repo, needle in (("nosize", "has no size"), ("hugeconfig", "more than the 8388608 accepted"),
-                             ("noidxsize", "has no size"), ("hugemanifest", "too large")):
+                             ("noidxsize", "has no size"), ("swapped", "failed verification"),
+                             ("hugemanifest", "too large")):
             reg.asked.clear()
             p = bx("pull", f"{reg.host}/{repo}")
             _one_line_error(p, 1, needle)  # docker pull: 1

@@ -5,6 +5,8 @@
  * credential helper); the file's mode is what protects it. */
 #include "registry.h"
 
+#include "../../common/cleanup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -47,20 +49,17 @@ int bx_creds_get(const struct bx_paths *p, const char *registry, struct bx_crede
 	memset(out, 0, sizeof(*out));
 	if (auth_path(p, "auth.json", path, sizeof(path), err) < 0)
 		return -1;
-	json_t *root = load(path, err);
+	_cleanup_json_ json_t *root = load(path, err);
 	if (!root)
 		return -1;
 	json_t *e = json_object_get(json_object_get(root, "auths"), registry);
 	const char *u = json_string_value(json_object_get(e, "username"));
 	const char *s = json_string_value(json_object_get(e, "secret"));
-	int found = 0;
-	if (u && s && strlen(u) < sizeof(out->user) && strlen(s) < sizeof(out->secret)) {
-		strcpy(out->user, u);
-		strcpy(out->secret, s);
-		found = 1;
-	}
-	json_decref(root);
-	return found;
+	if (!u || !s || strlen(u) >= sizeof(out->user) || strlen(s) >= sizeof(out->secret))
+		return 0;
+	strcpy(out->user, u);
+	strcpy(out->secret, s);
+	return 1;
 }
 
 static int locked_update(const struct bx_paths *p, const char *registry, const struct bx_credentials *c,
@@ -70,39 +69,30 @@ static int locked_update(const struct bx_paths *p, const char *registry, const s
 	if (bx_mkdir_p(p->data, 0700, err) < 0 || auth_path(p, "auth.json", path, sizeof(path), err) < 0 ||
 	    auth_path(p, "auth.lock", lpath, sizeof(lpath), err) < 0)
 		return -1;
-	int lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	_cleanup_close_ int lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0)
 		return bx_fail(err, errno, "cannot open %s", lpath);
 	while (flock(lfd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	int rc = -1, removed = 0;
-	json_t *root = load(path, err);
+	int removed = 0;
+	_cleanup_json_ json_t *root = load(path, err);
 	if (!root)
-		goto out;
+		return -1;
 	json_t *auths = json_object_get(root, "auths");
 	if (c) {
-		if (json_object_set_new(auths, registry, json_pack("{s:s,s:s}", "username", c->user, "secret", c->secret)) < 0) {
-			bx_fail(err, ENOMEM, "out of memory");
-			goto out;
-		}
+		if (json_object_set_new(auths, registry, json_pack("{s:s,s:s}", "username", c->user, "secret", c->secret)) < 0)
+			return bx_fail(err, ENOMEM, "out of memory");
 	} else {
 		removed = json_object_get(auths, registry) != NULL;
 		json_object_del(auths, registry);
 	}
 	char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!s) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = bx_write_file_atomic(path, s, strlen(s), 0600, err);
-	explicit_bzero(s, strlen(s));
+	if (!s)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = bx_write_file_atomic(path, s, strlen(s), 0600, err);
+	explicit_bzero(s, strlen(s)); /* the secret: not left in freed memory */
 	free(s);
-	if (rc == 0)
-		rc = removed;
-out:
-	json_decref(root);
-	close(lfd);
-	return rc;
+	return rc == 0 ? removed : rc;
 }
 
 int bx_creds_put(const struct bx_paths *p, const char *registry, const struct bx_credentials *c, struct bx_err *err)

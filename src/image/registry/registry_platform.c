@@ -1,5 +1,6 @@
 /* Platforms and image indexes / manifest lists: choose the manifest a box on
  * this host runs. Pure. */
+#include "../../common/cleanup.h"
 #include "../image.h"
 #include "registry.h"
 
@@ -49,12 +50,10 @@ void bx_platform_default(struct bx_platform *out)
 
 bool bx_manifest_is_index(const char *json, size_t len)
 {
-	json_t *root = json_loadb(json, len, 0, NULL);
+	_cleanup_json_ json_t *root = json_loadb(json, len, 0, NULL);
 	const char *mt = json_string_value(json_object_get(root, "mediaType"));
-	bool idx = mt ? (!strcmp(mt, BX_MT_OCI_INDEX) || !strcmp(mt, BX_MT_DOCKER_LIST))
-		      : json_is_array(json_object_get(root, "manifests")) && !json_object_get(root, "layers");
-	json_decref(root);
-	return idx;
+	return mt ? (!strcmp(mt, BX_MT_OCI_INDEX) || !strcmp(mt, BX_MT_DOCKER_LIST))
+		  : json_is_array(json_object_get(root, "manifests")) && !json_object_get(root, "layers");
 }
 
 static void fmt_platform(json_t *pl, char *out, size_t size)
@@ -69,12 +68,10 @@ int bx_index_select(const char *json, size_t len, const struct bx_platform *p, c
 		    struct bx_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(json, len, 0, &je);
+	_cleanup_json_ json_t *root = json_loadb(json, len, 0, &je);
 	json_t *ms = json_object_get(root, "manifests");
-	if (!json_is_array(ms)) {
-		json_decref(root);
+	if (!json_is_array(ms))
 		return bx_fail(err, 0, "the image index is not valid (no manifests array)");
-	}
 	int best = -1, best_score = -1;
 	size_t i;
 	json_t *m;
@@ -106,29 +103,20 @@ int bx_index_select(const char *json, size_t len, const struct bx_platform *p, c
 			best = (int)i;
 		}
 	}
-	if (best < 0) {
-		bx_fail(err, 0, "no matching manifest for %s/%s%s%s in the manifest list entries (the image has: %s)", p->os,
-			p->arch, p->variant[0] ? "/" : "", p->variant, hl ? have : "no platforms");
-		json_decref(root);
-		return -1;
-	}
+	if (best < 0)
+		return bx_fail(err, 0, "no matching manifest for %s/%s%s%s in the manifest list entries (the image has: %s)",
+			       p->os, p->arch, p->variant[0] ? "/" : "", p->variant, hl ? have : "no platforms");
 	m = json_array_get(ms, (size_t)best);
 	const char *dg = json_string_value(json_object_get(m, "digest"));
-	if (!bx_digest_valid(dg)) {
-		bx_fail(err, 0, "the image index names manifest '%s', which is not a sha256 digest", dg);
-		json_decref(root);
-		return -1;
-	}
+	if (!bx_digest_valid(dg))
+		return bx_fail(err, 0, "the image index names manifest '%s', which is not a sha256 digest", dg);
 	json_t *sz = json_object_get(m, "size");
 	if (!json_is_integer(sz) || json_integer_value(sz) <= 0 || json_integer_value(sz) > BX_MANIFEST_MAX) {
 		/* the size is what bounds the download: without it a registry could send anything */
-		bx_fail(err, 0, "the image index entry for manifest %s has %s size (at most %u bytes is accepted)", dg,
-			sz ? "an invalid" : "no", BX_MANIFEST_MAX);
-		json_decref(root);
-		return -1;
+		return bx_fail(err, 0, "the image index entry for manifest %s has %s size (at most %u bytes is accepted)",
+			       dg, sz ? "an invalid" : "no", BX_MANIFEST_MAX);
 	}
 	strcpy(digest, dg);
 	*size = json_integer_value(sz);
-	json_decref(root);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/cleanup.h"
 #include "../image.h"
 
 static void emit(const struct bx_pull_opts *o, enum bx_pull_event_kind k, const char *digest, long long done,
@@ -20,30 +21,26 @@ static void emit(const struct bx_pull_opts *o, enum bx_pull_event_kind k, const 
 	}
 }
 
-/* Fetch a manifest and check it against the digest it was asked by (if any). */
+/* Fetch a manifest and check it against the digest it was asked by (if any);
+ * what may be digest itself (a manifest an index chose), so the content's
+ * digest is compared before it is stored there. */
 static int get_manifest(struct bx_registry *r, const char *what, char **body, size_t *len, char digest[BX_DIGEST_SIZE],
 			struct bx_err *err)
 {
-	char mt[128];
-	if (bx_registry_manifest(r, what, BX_MANIFEST_MAX, body, len, mt, err) < 0)
+	char mt[128], got[BX_DIGEST_SIZE];
+	_cleanup_free_ char *b = NULL;
+	if (bx_registry_manifest(r, what, BX_MANIFEST_MAX, &b, len, mt, err) < 0 ||
+	    bx_sha256_buf(b, *len, got, err) < 0)
 		return -1;
-	if (bx_sha256_buf(*body, *len, digest, err) < 0)
-		goto fail;
-	if (bx_digest_valid(what) && strcmp(what, digest) != 0) {
-		bx_fail(err, 0, "manifest %s from %s/%s failed verification: its content has digest %s", what, r->ref.domain,
-			r->ref.path, digest);
-		goto fail;
-	}
-	if (!strncmp(mt, "application/vnd.docker.distribution.manifest.v1+", 47)) {
-		bx_fail(err, 0, "%s/%s is a Docker schema 1 image (%s), which boxvm does not support; push it again with a current client",
-			r->ref.domain, r->ref.path, mt);
-		goto fail;
-	}
+	if (bx_digest_valid(what) && strcmp(what, got) != 0)
+		return bx_fail(err, 0, "manifest %s from %s/%s failed verification: its content has digest %s", what,
+			       r->ref.domain, r->ref.path, got);
+	if (!strncmp(mt, "application/vnd.docker.distribution.manifest.v1+", 47))
+		return bx_fail(err, 0, "%s/%s is a Docker schema 1 image (%s), which boxvm does not support; push it again with a current client",
+			       r->ref.domain, r->ref.path, mt);
+	memcpy(digest, got, BX_DIGEST_SIZE);
+	*body = BX_TAKE_PTR(b);
 	return 0;
-fail:
-	free(*body);
-	*body = NULL;
-	return -1;
 }
 
 /* Record names -> manifest, under the lock the caller holds. *moved: a name changed. */
@@ -86,15 +83,12 @@ out:
 static int commit(const struct bx_paths *p, char **blobs, size_t nb, char *const *names, size_t nn,
 		  const char *manifest, bool *updated, struct bx_err *err)
 {
-	int lock = bx_image_index_lock(p, err);
+	_cleanup_close_ int lock = bx_image_index_lock(p, err);
 	if (lock < 0)
 		return -1;
-	bool *created = calloc(nb + 1, sizeof(*created));
-	int rc = -1;
-	if (!created) {
-		bx_fail(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	_cleanup_free_ bool *created = calloc(nb + 1, sizeof(*created));
+	if (!created)
+		return bx_fail(err, ENOMEM, "out of memory");
 	bool moved = false;
 	if (bx_stage_commit(p, blobs, nb, created, err) < 0 || record_names(p, names, nn, manifest, &moved, err) < 0) {
 		/* put new blobs back into the staging area: the store is as it was, and a retry reuses them */
@@ -104,16 +98,12 @@ static int commit(const struct bx_paths *p, char **blobs, size_t nb, char *const
 			    bx_path_join(done, sizeof(done), NULL, "%s/blobs/incoming/%s", p->data, blobs[i] + 7) == 0)
 				rename(store, done);
 		}
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < nb; i++)
 		moved |= created[i];
 	*updated = moved;
-	rc = 0;
-out:
-	free(created);
-	close(lock);
-	return rc;
+	return 0;
 }
 
 int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_pull_opts *o, struct bx_pull_result *res,

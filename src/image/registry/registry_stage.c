@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/cleanup.h"
 #include "../../common/crashpoint.h"
 #include "../image.h"
 
@@ -250,10 +251,8 @@ int bx_stage_commit(const struct bx_paths *p, char *const *digests, size_t n, bo
 			return bx_fail(err, errno, "cannot move blob %s into the store", digests[i]);
 		created[i] = true;
 	}
-	int dfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
+	_cleanup_close_ int dfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
 		fsync(dfd); /* the renames must be durable before the index points at them */
-		close(dfd);
-	}
 	return 0;
 }
