@@ -19,6 +19,7 @@
 #include "../store/state.h"
 #include "args.h"
 #include "cli.h"
+#include "timearg.h"
 
 enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {
@@ -37,74 +38,6 @@ struct logs_opts {
 	long tail;          /* -1: all */
 	bool timestamps;
 };
-
-/* Docker's local-time forms: "2006-01-02", "2006-01-02T15:04:05[.frac]"
- * (the host's time zone). -1 if s is not one. */
-static long long local_time_ns(const char *s)
-{
-	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"};
-	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		struct tm tm = {0};
-		const char *end = strptime(s, forms[i], &tm);
-		if (!end)
-			continue;
-		double frac = 0;
-		if (i == 0 && *end == '.') {
-			char *fend;
-			frac = strtod(end, &fend);
-			end = fend;
-		}
-		if (*end)
-			continue;
-		tm.tm_isdst = -1;
-		time_t t = mktime(&tm);
-		if (t < 0)
-			return -1;
-		return (long long)t * 1000000000LL + (long long)(frac * 1e9);
-	}
-	return -1;
-}
-
-/* A --since/--until value: "42m", "1h30m", "10s" ago -> ns (a negative one
- * is ahead); unix seconds[.frac]; RFC 3339; Docker's local-time dates.
- * flag names the option in the error. */
-static int parse_log_time(const char *flag, const char *s, long long *out, struct bx_err *err)
-{
-	long long t = bx_log_time_parse(s);
-	if (t < 0)
-		t = local_time_ns(s);
-	if (t >= 0) {
-		*out = t;
-		return 0;
-	}
-	char *end;
-	double v = strtod(s, &end);
-	if (end != s && !*end && v >= 0 && v < 9e9) { /* 9e9 s: past year 2255, within long long ns */
-		*out = (long long)(v * 1e9);
-		return 0;
-	}
-	long long dur = 0;
-	bool ahead = *s == '-';
-	const char *p = s + ahead;
-	while (*p) {
-		long long n = strtoll(p, &end, 10);
-		if (end == p || n < 0)
-			goto bad;
-		long long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
-		if (!unit)
-			goto bad;
-		if (n > 9000000000LL / unit || (dur += n * unit) > 9000000000LL) /* > 285 years: no log is that old */
-			goto bad;
-		p = end + 1;
-	}
-	if (p == s + ahead)
-		goto bad;
-	*out = bx_real_ns() + (ahead ? dur : -dur) * 1000000000LL;
-	return 0;
-bad:
-	return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
-		       flag, s);
-}
 
 static void print_entry(const struct bx_log_entry *e, const struct logs_opts *o)
 {
@@ -294,11 +227,11 @@ int cmd_logs(int argc, char **argv)
 			break;
 		}
 		case OPT_SINCE:
-			if (parse_log_time("since", val, &o.since_ns, &err) < 0)
+			if (cli_parse_time("since", val, &o.since_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break;
 		case OPT_UNTIL:
-			if (parse_log_time("until", val, &o.until_ns, &err) < 0)
+			if (cli_parse_time("until", val, &o.until_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break; /* "0" is no end, as in Docker 20.10 */
 		case OPT_HELP:
