@@ -289,6 +289,8 @@ static void render(const struct action *a, json_t *obj, struct sbuf *b, bool fol
 		}
 		return;
 	}
+	if (!v && fold)
+		return; /* a struct's field that JSON omits when empty (Docker's events: status, id, from) */
 	if (!v)
 		puts_(b, "<no value>"); /* as Go does for a map key that is not there */
 	else if (json_is_null(v))

@@ -22,7 +22,8 @@ int bx_template_check(const char *fmt, struct bx_err *err);
 int bx_template_render(const char *fmt, json_t *obj, char **out, struct bx_err *err);
 /* The same where obj has the JSON names of a Go struct's fields (Docker's
  * events: "time", "status", "id"): {{.Time}} finds "time" (a key that
- * differs only in case), as Go's template finds the field. */
+ * differs only in case), as Go's template finds the field, and a field
+ * JSON leaves out when empty (a volume event's "status") prints empty. */
 int bx_template_render_fold(const char *fmt, json_t *obj, char **out, struct bx_err *err);
 
 #endif

@@ -97,6 +97,10 @@ static void test_events_fields(void **state)
 	assert_string_equal(out, "create|fa2e|busybox|1796037372|1796037372023073794|container|create|fa2e|evx1|local|b|"
 				 "{\"a\":\"b\",\"c\":\"d\",\"image\":\"busybox\",\"name\":\"evx1\"}");
 	free(out);
+	/* a field the JSON left out (empty in Go's struct) prints empty */
+	assert_int_equal(bx_template_render_fold("[{{.Nothing}}]", o, &out, &err), 0);
+	assert_string_equal(out, "[]");
+	free(out);
 	/* without folding, a field is found only by its exact name */
 	assert_int_equal(bx_template_render("{{.Time}}", o, &out, &err), 0);
 	assert_string_equal(out, "<no value>");
