@@ -6,10 +6,11 @@
 
 #include "frame.h"
 
-void bx_msgscan_init(struct bx_msgscan *s, uint32_t want)
+void bx_msgscan_init(struct bx_msgscan *s, uint32_t want, uint32_t max)
 {
 	memset(s, 0, sizeof(*s));
 	s->want = want;
+	s->max = max;
 }
 
 void bx_msgscan_free(struct bx_msgscan *s)
@@ -35,7 +36,7 @@ void bx_msgscan_feed(struct bx_msgscan *s, const uint8_t *p, size_t n, bx_msgsca
 				s->broken = true;
 				return;
 			}
-			bool wanted = s->kind < 32 && (s->want & (1u << s->kind));
+			bool wanted = s->kind < 32 && (s->want & (1u << s->kind)) && s->len <= s->max;
 			free(s->buf);
 			s->buf = NULL;
 			if (wanted && !(s->buf = malloc(s->len ? s->len : 1))) {

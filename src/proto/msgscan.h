@@ -13,6 +13,7 @@
 
 struct bx_msgscan {
 	uint32_t want;          /* bit K: collect kind K */
+	uint32_t max;           /* a longer payload is skipped, not collected */
 	uint8_t hdr[BX_MSG_HDR_SIZE];
 	size_t hdr_have;
 	uint8_t kind;
@@ -23,8 +24,10 @@ struct bx_msgscan {
 
 typedef void (*bx_msgscan_fn)(void *ctx, uint8_t kind, const uint8_t *payload, uint32_t len);
 
-/* want: a mask of (1u << kind) for the kinds to hand to fn */
-void bx_msgscan_init(struct bx_msgscan *s, uint32_t want);
+/* want: a mask of (1u << kind) for the kinds to hand to fn, when their
+ * payload is at most max bytes (what a guest sends: only as much as the
+ * watcher needs is ever held) */
+void bx_msgscan_init(struct bx_msgscan *s, uint32_t want, uint32_t max);
 void bx_msgscan_feed(struct bx_msgscan *s, const uint8_t *p, size_t n, bx_msgscan_fn fn, void *ctx);
 void bx_msgscan_free(struct bx_msgscan *s);
 

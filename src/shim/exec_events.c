@@ -26,8 +26,8 @@ struct exec_watch *shim_exec_watch_new(struct shim *s)
 	if (!w)
 		return NULL;
 	w->s = s;
-	bx_msgscan_init(&w->up, 1u << BX_M_REQ);
-	bx_msgscan_init(&w->down, (1u << BX_M_STARTED) | (1u << BX_M_EXIT));
+	bx_msgscan_init(&w->up, 1u << BX_M_REQ, BX_MSG_MAX); /* our own client's request */
+	bx_msgscan_init(&w->down, (1u << BX_M_STARTED) | (1u << BX_M_EXIT), 4); /* the guest's: i32 only */
 	if (bx_boxid_new(w->id, NULL) < 0) {
 		free(w);
 		return NULL;

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bx_msgbuf_init(&b);
 	struct bx_msgscan scan;
 	struct scanned sc = {0};
-	bx_msgscan_init(&scan, 0xffffffffu);
+	bx_msgscan_init(&scan, 0xffffffffu, BX_MSG_MAX);
 	bool failed = false;
 	while (size > 0 && !failed) {
 		size_t n = piece < size ? piece : size;

@@ -49,7 +49,7 @@ static void test_scan(void **state)
 	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 		struct bx_msgscan s;
 		struct got g = {0};
-		bx_msgscan_init(&s, want);
+		bx_msgscan_init(&s, want, BX_MSG_MAX);
 		for (size_t off = 0; off < n; off += chunks[c])
 			bx_msgscan_feed(&s, stream + off, n - off < chunks[c] ? n - off : chunks[c], on_msg, &g);
 		assert_int_equal(g.n, 3);
@@ -70,7 +70,7 @@ static void test_not_a_stream(void **state)
 	bx_msg_encode_hdr(hdr, BX_M_REQ, BX_MSG_MAX + 1);
 	struct bx_msgscan s;
 	struct got g = {0};
-	bx_msgscan_init(&s, 1u << BX_M_REQ);
+	bx_msgscan_init(&s, 1u << BX_M_REQ, BX_MSG_MAX);
 	bx_msgscan_feed(&s, hdr, sizeof(hdr), on_msg, &g);
 	assert_true(s.broken);
 	uint8_t more[64];
@@ -80,11 +80,31 @@ static void test_not_a_stream(void **state)
 	bx_msgscan_free(&s);
 }
 
+/* a payload over the bound is skipped whole, never held: the next message is still seen */
+static void test_bound(void **state)
+{
+	uint8_t stream[256];
+	size_t n = put(stream, BX_M_EXIT, "12345678", 8);
+	n += put(stream + n, BX_M_EXIT, "\x07\0\0\0", 4);
+	struct bx_msgscan s;
+	struct got g = {0};
+	bx_msgscan_init(&s, 1u << BX_M_EXIT, 4);
+	for (size_t i = 0; i < n; i++) {
+		bx_msgscan_feed(&s, stream + i, 1, on_msg, &g);
+		assert_true(!s.buf || s.len <= 4);
+	}
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.lens[0], 4);
+	assert_int_equal(g.first[0], 7);
+	bx_msgscan_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_not_a_stream),
+		cmocka_unit_test(test_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
