@@ -14,6 +14,7 @@
 #include "../common/cleanup.h"
 #include "../common/crashpoint.h"
 #include "../store/boxconfig.h"
+#include "../store/events.h"
 #include "../vm/vmspec.h"
 
 static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
@@ -35,9 +36,20 @@ static int queue(const struct bx_box_record *r, int signo, int value, struct bx_
 	return 0;
 }
 
+/* Docker's "kill" event, for every signal a box is sent (stop's too) */
+static void kill_event(const struct bx_box_record *r, int sig)
+{
+	char s[16];
+	snprintf(s, sizeof(s), "%d", sig);
+	bx_event_box(r->box_dir, "kill", (const char *const[]){"signal", s, NULL}, NULL);
+}
+
 int bx_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err)
 {
-	return queue(r, SIGUSR1, sig, err);
+	if (queue(r, SIGUSR1, sig, err) < 0)
+		return -1;
+	kill_event(r, sig);
+	return 0;
 }
 
 int bx_box_kill_vm(const struct bx_box_record *r, struct bx_err *err)
@@ -47,6 +59,7 @@ int bx_box_kill_vm(const struct bx_box_record *r, struct bx_err *err)
 		return -1;
 	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
 		return bx_fail(err, errno, "cannot signal the supervisor of box %s", r->name);
+	kill_event(r, SIGKILL); /* the VM dies as a SIGKILLed container */
 	return 0;
 }
 
@@ -114,9 +127,12 @@ int bx_box_stop(struct bx_box_record *r, int sig, int timeout_s, struct bx_err *
 	char name[sizeof(r->name)];
 	snprintf(name, sizeof(name), "%s", r->name);
 	_cleanup_close_ int shim = bx_proc_pidfd(r->shim_pid, r->shim_start_time);
-	if (stop_box(r, sig, timeout_s, err) < 0)
+	char box_dir[sizeof(r->box_dir)];
+	snprintf(box_dir, sizeof(box_dir), "%s", r->box_dir);
+	if (stop_box(r, sig, timeout_s, err) < 0 || bx_box_wait_shim_gone(shim, name, err) < 0)
 		return -1;
-	return bx_box_wait_shim_gone(shim, name, err);
+	bx_event_box(box_dir, "stop", NULL, NULL); /* a --rm box is gone by now: no event, its destroy tells */
+	return 0;
 }
 
 /* The shim has acted on the request (or said why it could not), or the box
@@ -157,6 +173,7 @@ int bx_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx
 			       pause ? "paused" : "unpaused", guard / 1000, r->box_dir);
 	if (r->status != (pause ? BX_BOX_PAUSED : BX_BOX_RUNNING))
 		return bx_fail(err, 0, "box %s stopped before it could be %s", ref, pause ? "paused" : "unpaused");
+	bx_event_box(r->box_dir, pause ? "pause" : "unpause", NULL, NULL);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "../common/clock.h"
 #include "../common/crashpoint.h"
 #include "../image/rootfs.h"
+#include "../store/events.h"
 #include "../store/networks.h"
 #include "../store/state.h"
 
@@ -202,6 +203,7 @@ int bx_box_register(const struct bx_paths *p, const struct bx_vmspec *vm, const 
 	bx_crash_point("create.built");
 	if (bx_state_write(&r, err) < 0)
 		return -1;
+	bx_event_box(vm->box_dir, "create", NULL, NULL);
 	bx_store_op_end(lc->op_fd); /* the box is whole: a record, "created" */
 	lc->op_fd = -1;
 	bx_crash_point("create.registered");

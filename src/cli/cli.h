@@ -10,6 +10,7 @@ int cmd_run(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -169,7 +169,7 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 	}
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
 	if (!strcmp(dst, "-")) {
-		int code = bx_exec_run(box, &spec, &o, err);
+		int code = bx_exec_run_internal(box, &spec, &o, err);
 		bx_spec_free(&spec);
 		return code < 0 ? -1 : code ? bx_fail(err, 0, "cp: copying %s out of the box failed", src) : 0;
 	}
@@ -186,7 +186,7 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
 	if (spawn_extractor(at, &x, &o.out_fd, err) < 0)
 		goto out;
-	int code = bx_exec_run(box, &spec, &o, err);
+	int code = bx_exec_run_internal(box, &spec, &o, err);
 	close(o.out_fd);
 	/* the extractor's verdict first: when it refused the archive, the exec only saw a broken pipe */
 	struct bx_err xerr = {0};
@@ -242,7 +242,7 @@ static int host_to_box(const struct bx_box_record *box, const char *src, const c
 			goto out;
 	}
 	struct bx_relay_opts o = {.in_fd = in_fd, .out_fd = 1, .err_fd = 2, .what = "box"};
-	int code = bx_exec_run(box, &spec, &o, err);
+	int code = bx_exec_run_internal(box, &spec, &o, err);
 	if (pid > 0) {
 		close(in_fd);
 		int trc = wait_tar(pid, code < 0 ? NULL : err);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../image/image.h"
+#include "../store/events.h"
 #include "../store/state.h"
 #include "args.h"
 #include "cli.h"
@@ -41,6 +42,16 @@ static int spool_stdin(const struct bx_paths *p, char *path, size_t size, struct
 		return bx_fail(err, e, "cannot spool stdin to %s", path);
 	}
 	return 0;
+}
+
+/* Docker's "load" event names the image by its ID */
+static void load_event(const struct bx_paths *p, const char *name)
+{
+	struct bx_image img;
+	if (bx_image_lookup(p, name, &img, NULL) < 0)
+		return;
+	bx_event_emit(p->data, "image", "load", img.id, (const char *const[]){"name", img.id, NULL}, NULL);
+	bx_image_free(&img);
 }
 
 int cmd_load(int argc, char **argv)
@@ -87,6 +98,7 @@ int cmd_load(int argc, char **argv)
 		return bx_cli_report(&err);
 	for (char **n = names; n && *n; n++) {
 		printf("Loaded image: %s\n", *n);
+		load_event(&p, *n);
 		free(*n);
 	}
 	free(names);

@@ -40,15 +40,6 @@ struct logs_opts {
 	bool timestamps;
 };
 
-/* A --since/--until value (timearg.h); flag names the option in the error. */
-static int parse_log_time(const char *flag, const char *s, long long *out, struct bx_err *err)
-{
-	if (cli_time_arg(s, bx_real_ns(), out) == 0)
-		return 0;
-	return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
-		       flag, s);
-}
-
 static void print_entry(const struct bx_log_entry *e, const struct logs_opts *o)
 {
 	FILE *f = e->stream ? stderr : stdout;
@@ -237,11 +228,11 @@ int cmd_logs(int argc, char **argv)
 			break;
 		}
 		case OPT_SINCE:
-			if (parse_log_time("since", val, &o.since_ns, &err) < 0)
+			if (cli_parse_time("since", val, &o.since_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break;
 		case OPT_UNTIL:
-			if (parse_log_time("until", val, &o.until_ns, &err) < 0)
+			if (cli_parse_time("until", val, &o.until_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break; /* "0" is no end, as in Docker 20.10 */
 		case OPT_HELP:

@@ -10,6 +10,7 @@
 #include "../common/clock.h"
 #include "../image/image.h"
 #include "../image/registry/pull.h"
+#include "../store/events.h"
 #include "args.h"
 #include "cli.h"
 #include "cli_pull.h"
@@ -97,6 +98,8 @@ int cli_pull_image(const struct bx_paths *p, const char *ref, const char *platfo
 		fprintf(out, "\n");
 	if (rc < 0)
 		return -1;
+	/* Docker names a pull by the reference, in both places */
+	bx_event_emit(p->data, "image", "pull", res.name, (const char *const[]){"name", res.name, NULL}, NULL);
 	if (!quiet) {
 		fprintf(out, "Digest: %s\n", res.repo_digest);
 		fprintf(out, "Status: %s for %s\n", res.updated ? "Downloaded newer image" : "Image is up to date", res.name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../common/crashpoint.h"
+#include "../store/events.h"
 #include "../store/networks.h"
 #include "../store/state.h"
 #include "args.h"
@@ -67,6 +68,9 @@ int cmd_rename(int argc, char **argv)
 			bx_crash_point("rename.recorded");
 			bx_name_release(&p, old, rec.id);
 			bx_networks_rename_box(&p, rec.id, to); /* its peers on named networks resolve the new name */
+			char was[sizeof(old) + 1];
+			snprintf(was, sizeof(was), "/%s", old); /* Docker's oldName keeps its leading slash */
+			bx_event_box(rec.box_dir, "rename", (const char *const[]){"oldName", was, NULL}, NULL);
 		}
 	}
 	bx_store_op_end(op);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../image/image.h"
 #include "../image/image_inspect.h"
+#include "../store/events.h"
 #include "args.h"
 #include "cli.h"
 
@@ -31,5 +33,13 @@ int cmd_save(int argc, char **argv)
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0 || bx_image_save(&p, argv + a.i, (size_t)(argc - a.i), out, &err) < 0)
 		return bx_cli_report(&err);
+	/* Docker's "save" event, one per image (by its ID) */
+	for (int i = a.i; i < argc; i++) {
+		struct bx_image img;
+		if (bx_image_lookup(&p, argv[i], &img, NULL) < 0)
+			continue;
+		bx_event_emit(p.data, "image", "save", img.id, (const char *const[]){"name", img.id, NULL}, NULL);
+		bx_image_free(&img);
+	}
 	return 0;
 }

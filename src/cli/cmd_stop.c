@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../store/boxconfig.h"
+#include "../store/events.h"
 #include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
@@ -27,7 +28,10 @@ static int stop_one(const struct bx_paths *p, const char *ref, struct bx_box_rec
 		return -1;
 	if (!q->restart)
 		return 0;
-	return bx_state_lookup(p, rec->id, rec, err) < 0 || bx_box_start(p, rec, false, false, err) < 0 ? -1 : 0;
+	if (bx_state_lookup(p, rec->id, rec, err) < 0 || bx_box_start(p, rec, false, false, err) < 0)
+		return -1;
+	bx_event_box(rec->box_dir, "restart", NULL, NULL); /* after its start, as Docker's */
+	return 0;
 }
 
 static int stop_or_restart(int argc, char **argv, bool restart)

@@ -35,7 +35,7 @@ int cmd_top(int argc, char **argv)
 	if (bx_spec_set_user(&spec, "0", &err) < 0 || bx_spec_set_cwd(&spec, "/", &err) < 0)
 		goto fail;
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
-	rc = bx_exec_run(&box, &spec, &o, &err);
+	rc = bx_exec_run_internal(&box, &spec, &o, &err);
 	if (rc < 0)
 		goto fail;
 	if (rc) {

@@ -56,6 +56,7 @@ static const struct command commands[] = {
 	{"pull", cmd_pull, "Download an image from a registry", ERRORS_EXIT_1},
 	{"login", cmd_login, "Log in to a registry", ERRORS_EXIT_1},
 	{"logout", cmd_logout, "Log out from a registry", ERRORS_EXIT_1},
+	{"events", cmd_events, "Get real time events (and past ones: --since, --until)", ERRORS_EXIT_1},
 	{"system", cmd_system, "Manage boxvm as a whole (boot after a host reboot, df, prune)", ERRORS_EXIT_1},
 	{"info", cmd_info, "Show the accelerator, kernel and directories boxvm uses", ERRORS_EXIT_1},
 	{"kernel", cmd_kernel, "Prepare the guest kernel (kernel prepare)", ERRORS_EXIT_1},

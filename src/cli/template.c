@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct sbuf {
 	char *s;
@@ -136,14 +137,29 @@ static int parse_action(const char *a, size_t n, struct action *out, struct bx_e
 	return 0;
 }
 
-static json_t *lookup(json_t *obj, const char *path)
+/* A member of obj; fold: a key that differs only in case will do (Go's
+ * field Time of a struct that JSON names "time") */
+static json_t *member(json_t *obj, const char *key, bool fold)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v || !fold)
+		return v;
+	const char *k;
+	json_object_foreach(obj, k, v) {
+		if (!strcasecmp(k, key))
+			return v;
+	}
+	return NULL;
+}
+
+static json_t *lookup(json_t *obj, const char *path, bool fold)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", path);
 	json_t *v = obj;
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, tok);
+		v = member(v, tok, fold);
 	return v;
 }
 
@@ -248,9 +264,9 @@ static bool map_typed(const char *path)
 	return false;
 }
 
-static void render(const struct action *a, json_t *obj, struct sbuf *b)
+static void render(const struct action *a, json_t *obj, struct sbuf *b, bool fold)
 {
-	json_t *v = a->path[0] ? lookup(obj, a->path) : obj;
+	json_t *v = a->path[0] ? lookup(obj, a->path, fold) : obj;
 	if (a->fn == FN_JSON) {
 		char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
 		puts_(b, t ? t : "null");
@@ -258,7 +274,7 @@ static void render(const struct action *a, json_t *obj, struct sbuf *b)
 		return;
 	}
 	if (a->has_arg && a->fn != FN_JOIN) { /* index .M "k", .Method "k": a missing key is empty */
-		json_t *e = json_object_get(v, a->arg);
+		json_t *e = member(v, a->arg, false);
 		if (e)
 			put_value(b, e);
 		return;
@@ -273,6 +289,8 @@ static void render(const struct action *a, json_t *obj, struct sbuf *b)
 		}
 		return;
 	}
+	if (!v && fold)
+		return; /* a struct's field that JSON omits when empty (Docker's events: status, id, from) */
 	if (!v)
 		puts_(b, "<no value>"); /* as Go does for a map key that is not there */
 	else if (json_is_null(v))
@@ -281,7 +299,7 @@ static void render(const struct action *a, json_t *obj, struct sbuf *b)
 		put_value(b, v);
 }
 
-static int walk(const char *fmt, json_t *obj, struct sbuf *b, struct bx_err *err)
+static int walk(const char *fmt, json_t *obj, struct sbuf *b, bool fold, struct bx_err *err)
 {
 	for (const char *p = fmt; *p;) {
 		if (p[0] == '{' && p[1] == '{') {
@@ -292,7 +310,7 @@ static int walk(const char *fmt, json_t *obj, struct sbuf *b, struct bx_err *err
 			if (parse_action(p + 2, (size_t)(end - p - 2), &a, err) < 0)
 				return -1;
 			if (b)
-				render(&a, obj, b);
+				render(&a, obj, b, fold);
 			p = end + 2;
 		} else if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
 			if (b)
@@ -309,17 +327,27 @@ static int walk(const char *fmt, json_t *obj, struct sbuf *b, struct bx_err *err
 
 int bx_template_check(const char *fmt, struct bx_err *err)
 {
-	return walk(fmt, NULL, NULL, err);
+	return walk(fmt, NULL, NULL, false, err);
 }
 
-int bx_template_render(const char *fmt, json_t *obj, char **out, struct bx_err *err)
+static int render_all(const char *fmt, json_t *obj, bool fold, char **out, struct bx_err *err)
 {
 	struct sbuf b = {0};
 	put(&b, "", 0);
-	if (walk(fmt, obj, &b, err) < 0 || b.oom) {
+	if (walk(fmt, obj, &b, fold, err) < 0 || b.oom) {
 		free(b.s);
 		return b.oom ? bx_fail(err, ENOMEM, "out of memory") : -1;
 	}
 	*out = b.s;
 	return 0;
+}
+
+int bx_template_render(const char *fmt, json_t *obj, char **out, struct bx_err *err)
+{
+	return render_all(fmt, obj, false, out, err);
+}
+
+int bx_template_render_fold(const char *fmt, json_t *obj, char **out, struct bx_err *err)
+{
+	return render_all(fmt, obj, true, out, err);
 }

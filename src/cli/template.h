@@ -20,5 +20,10 @@ int bx_template_check(const char *fmt, struct bx_err *err);
 /* Render into *out (malloc'd). A field that does not exist renders
  * "<no value>", as Go does for a map. */
 int bx_template_render(const char *fmt, json_t *obj, char **out, struct bx_err *err);
+/* The same where obj has the JSON names of a Go struct's fields (Docker's
+ * events: "time", "status", "id"): {{.Time}} finds "time" (a key that
+ * differs only in case), as Go's template finds the field, and a field
+ * JSON leaves out when empty (a volume event's "status") prints empty. */
+int bx_template_render_fold(const char *fmt, json_t *obj, char **out, struct bx_err *err);
 
 #endif

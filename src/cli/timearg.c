@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../store/logfile.h"
 
 /* Docker's local-time forms: "2006-01-02", "2006-01-02T15:04:05[.frac]"
@@ -66,5 +67,13 @@ int cli_time_arg(const char *s, long long now_ns, long long *out)
 	if (p == s + ahead)
 		return -1;
 	*out = now_ns + (ahead ? dur : -dur) * 1000000000LL;
+	return 0;
+}
+
+int cli_parse_time(const char *flag, const char *s, long long *out, struct bx_err *err)
+{
+	if (cli_time_arg(s, bx_real_ns(), out) < 0)
+		return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
+			       flag, s);
 	return 0;
 }

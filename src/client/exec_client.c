@@ -66,7 +66,7 @@ fail:
 
 int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
 {
-	return exec_connect(box, spec, 0, err);
+	return exec_connect(box, spec, BX_EXEC_EVENTS, err);
 }
 
 /* Read session messages until the agent says the process started (0), or
@@ -117,7 +117,7 @@ static int await_started(int sock, const struct bx_box_record *box, struct bx_er
 
 int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
 {
-	int sock = exec_connect(box, spec, BX_EXEC_DETACHED, err);
+	int sock = exec_connect(box, spec, BX_EXEC_DETACHED | BX_EXEC_EVENTS, err);
 	if (sock < 0)
 		return -1;
 	int rc = await_started(sock, box, err);
@@ -125,14 +125,26 @@ int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec
 	return rc;
 }
 
-int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
-		struct bx_err *err)
+static int exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
+		    uint32_t port_flags, struct bx_err *err)
 {
-	int sock = bx_exec_connect(box, spec, err);
+	int sock = exec_connect(box, spec, port_flags, err);
 	if (sock < 0)
 		return -1;
 	struct bx_relay_result res;
 	int rc = bx_relay_run(sock, o, &res, err);
 	close(sock);
 	return rc < 0 ? -1 : res.code;
+}
+
+int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
+		struct bx_err *err)
+{
+	return exec_run(box, spec, o, BX_EXEC_EVENTS, err);
+}
+
+int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
+			 struct bx_err *err)
+{
+	return exec_run(box, spec, o, 0, err);
 }

@@ -22,8 +22,14 @@ int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec,
  * 0, or -1 with err, or the code of a refused start (126, 127) with err. */
 int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err);
 
-/* Connect, then relay until the process exits: returns its exit code, or -1. */
+/* Connect, then relay until the process exits: returns its exit code, or -1.
+ * The user's exec: the shim logs its events (exec_create, exec_start,
+ * exec_die), as bx_exec_connect's and bx_exec_start_detached's. */
 int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
 		struct bx_err *err);
+/* The same for a process boxvm runs for its own ends (top's ps, cp's tar):
+ * no exec events, as Docker logs none for those. */
+int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
+			 struct bx_err *err);
 
 #endif

@@ -33,6 +33,10 @@
 /* Or'ed into the port of an exec.sock handshake: a detached session (exec -d)
  * whose process outlives the client (see src/shim/README.md). */
 #define BX_EXEC_DETACHED 0x80000000u
+/* Or'ed in too: the session is the user's `exec`, whose Docker events
+ * (exec_create, exec_start, exec_die) the shim logs; the execs behind
+ * `top` and `cp` do not set it, as Docker logs none for those. */
+#define BX_EXEC_EVENTS 0x40000000u
 /* The byte of flags a client sends with fds 0, 1, 2 on RUN/attach.sock. */
 #define BX_ATTACH_STDIN 1      /* forward stdin */
 #define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */

@@ -46,6 +46,7 @@ struct exec_conn {
 	bool chan_done;       /* the channel was refused or closed by the guest */
 	bool detached;        /* exec -d: the process outlives the client */
 	bool dead;            /* freed at the next sweep */
+	struct exec_watch *watch; /* its events (BX_EXEC_EVENTS), or NULL */
 	struct bq to_client;  /* guest bytes not yet written; <= the window */
 };
 
@@ -147,7 +148,9 @@ static void conn_open(struct shim *s, struct exec_conn *c)
 {
 	uint32_t port = bx_get_u32(c->port_le);
 	c->detached = port & BX_EXEC_DETACHED;
-	port &= ~BX_EXEC_DETACHED;
+	if (port & BX_EXEC_EVENTS)
+		c->watch = shim_exec_watch_new(s);
+	port &= ~(BX_EXEC_DETACHED | BX_EXEC_EVENTS);
 	if (port != BX_PORT_EXEC && port != BX_PORT_PTY) {
 		conn_error(c, "exec socket: unknown service port");
 		c->chan_done = true;
@@ -209,6 +212,7 @@ static void conn_read(struct shim *s, struct exec_conn *c)
 			}
 		} else if (ch) {
 			bx_mux_send(&s->mux, ch, buf, (size_t)n); /* within the room: all accepted */
+			shim_exec_watch_up(c->watch, buf, (size_t)n);
 		}
 		/* else: bytes after the channel ended are dropped */
 	}
@@ -247,6 +251,7 @@ static void sweep(struct shim *s)
 		if (c->dead) {
 			*pp = c->next;
 			bq_free(&c->to_client);
+			shim_exec_watch_free(c->watch);
 			free(c);
 		} else {
 			pp = &c->next;
@@ -311,6 +316,7 @@ void shim_exec_on_open_result(struct shim *s, struct bx_chan *ch, int errnum)
 void shim_exec_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, size_t len)
 {
 	struct exec_conn *c = ch->user;
+	shim_exec_watch_down(c->watch, buf, len);
 	if (bq_push(&c->to_client, buf, len) < 0) {
 		shim_log(s, true, "exec: out of memory; ending the session");
 		bx_mux_consumed(&s->mux, ch, len);

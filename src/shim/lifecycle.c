@@ -21,6 +21,7 @@
 
 #include "../common/crashpoint.h"
 #include "../common/paths.h"
+#include "../store/events.h"
 #include "../store/keptlog.h"
 #include "../store/state.h"
 #include "../store/volumes.h"
@@ -88,6 +89,7 @@ int shim_lc_booting(struct shim *s, struct bx_err *err)
 		return -1; /* without its record naming us, nobody could stop this box */
 	}
 	bx_crash_point("shim.booting");
+	bx_event_box_volumes(s->spec.box_dir, true); /* Docker: "mount" before "start" */
 	return 0;
 }
 
@@ -107,6 +109,8 @@ void shim_lc_started(struct shim *s)
 	struct bx_err err;
 	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_running, NULL, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box as running: %s", err.msg);
+	else if (s->lc.have_state)
+		bx_event_box(s->spec.box_dir, "start", NULL, NULL);
 	bx_crash_point("shim.running");
 }
 
@@ -193,6 +197,15 @@ static int set_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	return 0;
 }
 
+/* Docker's "die" (with the exit code), then each volume's "unmount" */
+static void shim_lc_died(const char *box_dir, int code)
+{
+	char c[16];
+	snprintf(c, sizeof(c), "%d", code);
+	bx_event_box(box_dir, "die", (const char *const[]){"exitCode", c, NULL}, NULL);
+	bx_event_box_volumes(box_dir, false);
+}
+
 static void record_exit(struct shim *s, bool restarting)
 {
 	struct exited_ctx c = {.code = s->exit_code, .restarting = restarting, .restart_count = s->lc.restart_count};
@@ -202,6 +215,8 @@ static void record_exit(struct shim *s, bool restarting)
 	struct bx_err err;
 	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_exited, &c, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box's exit: %s", err.msg);
+	else if (s->lc.have_state && !c.start_error) /* Docker: no "die" for a start that failed */
+		shim_lc_died(s->spec.box_dir, c.code);
 }
 
 /* Forget everything about the VM that just ended; the attach socket, the
@@ -349,6 +364,7 @@ void shim_lc_finished(struct shim *s)
 	bx_state_update(s->spec.box_dir, set_removing, NULL, NULL, NULL);
 	bx_crash_point("shim.removing");
 	bx_name_release(&p, r.name, r.id);
+	bx_event_box(s->spec.box_dir, "destroy", NULL, NULL); /* the record says "removing": it goes */
 }
 
 void shim_lc_remove_anon_volumes(struct shim *s)

@@ -262,6 +262,12 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch);
  * end, exec.sock keeps listening for the next boot's. */
 void shim_exec_end_sessions(struct shim *s);
 void shim_exec_close_all(struct shim *s);
+/* exec_events.c: Docker's exec events of one session, seen as its bytes pass */
+struct exec_watch;
+struct exec_watch *shim_exec_watch_new(struct shim *s);
+void shim_exec_watch_up(struct exec_watch *w, const uint8_t *buf, size_t n);
+void shim_exec_watch_down(struct exec_watch *w, const uint8_t *buf, size_t n);
+void shim_exec_watch_free(struct exec_watch *w);
 
 /* main.c: start passt, virtiofsd(s), QEMU and the link for one boot */
 int shim_boot(struct shim *s, struct bx_err *err);

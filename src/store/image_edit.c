@@ -1,5 +1,6 @@
 /* tag and rmi: changes to the image index (DATA/images.json), made under its
  * lock by read-modify-write, and the Docker rules for untag versus delete. */
+#include "events.h"
 #include "image_gc.h"
 
 #include <errno.h>
@@ -58,6 +59,8 @@ int bx_image_tag(const struct bx_paths *p, const char *src, const char *target, 
 	if (bx_image_lookup(p, src, &img, err) < 0)
 		return -1;
 	int rc = index_edit(p, NULL, norm, img.manifest_digest, err);
+	if (rc == 0)
+		bx_event_emit(p->data, "image", "tag", img.id, (const char *const[]){"name", norm, NULL}, NULL);
 	bx_image_free(&img);
 	return rc;
 }
@@ -85,6 +88,12 @@ static int names_of(const struct bx_paths *p, const char *id, char ***names, siz
 	return rc;
 }
 
+/* Docker 20.10 names the image by its ID in untag and delete events */
+static void image_event(const struct bx_paths *p, const char *action, const char *id)
+{
+	bx_event_emit(p->data, "image", action, id, (const char *const[]){"name", id, NULL}, NULL);
+}
+
 int bx_image_remove(const struct bx_paths *p, const char *ref, bool force,
 		    void (*report)(void *ctx, const char *verb, const char *what), void *ctx, struct bx_err *err)
 {
@@ -106,6 +115,7 @@ int bx_image_remove(const struct bx_paths *p, const char *ref, bool force,
 		if (index_edit(p, one, NULL, NULL, err) < 0)
 			goto out;
 		report(ctx, "Untagged", norm);
+		image_event(p, "untag", img.id);
 		rc = 0;
 		goto out;
 	}
@@ -125,9 +135,12 @@ int bx_image_remove(const struct bx_paths *p, const char *ref, bool force,
 	}
 	if (index_edit(p, names, NULL, NULL, err) < 0)
 		goto out;
-	for (size_t i = 0; i < nnames; i++)
+	for (size_t i = 0; i < nnames; i++) {
 		report(ctx, "Untagged", names[i]);
+		image_event(p, "untag", img.id);
+	}
 	report(ctx, "Deleted", img.id);
+	image_event(p, "delete", img.id);
 	/* what only this image used goes now; boxes keep their cache entry (rootfs.json) */
 	struct bx_gc_stats st;
 	rc = bx_image_gc(p, &st, err);

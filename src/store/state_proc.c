@@ -3,6 +3,7 @@
  * of /proc/PID/stat); a box whose shim is gone is reconciled to exited. */
 #include "../common/cleanup.h"
 #include "../common/clock.h"
+#include "events.h"
 #include "keptlog.h"
 #include "state.h"
 #include "vmproc.h"
@@ -94,6 +95,7 @@ static int mark_exited(struct bx_box_record *r, void *ctx, struct bx_err *err)
 {
 	if (!shim_gone(r))
 		return 1; /* re-checked under the lock: someone got there first */
+	*(bool *)ctx = true;
 	r->status = BX_BOX_EXITED;
 	r->exit_code = 128 + 9; /* the VM died with its supervisor: killed */
 	r->finished_ns = bx_real_ns();
@@ -123,8 +125,11 @@ bool bx_state_reconcile(struct bx_box_record *r)
 	if (!shim_gone(r))
 		return false;
 	struct bx_box_record fixed;
-	if (bx_state_update(r->box_dir, mark_exited, NULL, &fixed, NULL) == 0) {
+	bool marked = false;
+	if (bx_state_update(r->box_dir, mark_exited, &marked, &fixed, NULL) == 0) {
 		*r = fixed;
+		if (marked) /* its shim could not tell: whoever finds it dead does */
+			bx_event_box(r->box_dir, "die", (const char *const[]){"exitCode", "137", NULL}, NULL);
 		/* the dead shim could not remove its sockets: do it for it */
 		if (r->run_dir[0])
 			bx_rm_rf(r->run_dir, NULL);

@@ -4,6 +4,7 @@
 #include "../common/crashpoint.h"
 #include "../image/rootfs.h"
 #include "../vm/cgroup.h"
+#include "events.h"
 #include "networks.h"
 #include "state.h"
 
@@ -66,10 +67,18 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 	/* a start in flight finishes first: then its shim is recorded, and
 	 * mark_removing sees a live box instead of removing it under the shim */
 	int lock = bx_state_start_lock(r->box_dir, NULL);
+	/* the event's labels are in the box's config.json, gone once it is removed */
+	struct bx_event ev;
+	bool have_ev = bx_event_box_prepare(r->box_dir, "destroy", NULL, &ev, NULL) == 0;
 	int rc = bx_state_remove_locked(p, r, err);
 	if (lock >= 0)
 		close(lock);
 	bx_store_op_end(op);
+	if (have_ev) {
+		if (rc == 0)
+			bx_event_append(p->data, &ev, NULL);
+		bx_event_free(&ev);
+	}
 	return rc;
 }
 

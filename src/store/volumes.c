@@ -18,6 +18,7 @@
 #include "../common/treecopy.h"
 #include "../vm/mounts.h"
 #include "../vm/vmspec.h"
+#include "events.h"
 #include "state.h"
 
 int bx_volume_dir(const struct bx_paths *p, const char *name, char *out, size_t size, struct bx_err *err)
@@ -70,6 +71,8 @@ int bx_volume_create(const struct bx_paths *p, const char *name, bool *created, 
 	}
 	if (created)
 		*created = !existed;
+	/* Docker logs a create for every use of a name, new or not */
+	bx_event_emit(p->data, "volume", "create", name, (const char *const[]){"driver", "local", NULL}, NULL);
 	if (data && bx_path_join(data, size, err, "%s", d) < 0)
 		return -1;
 	return 0;
@@ -145,6 +148,7 @@ static int remove_volume_locked(const struct bx_paths *p, const char *name, bool
 	if (rename(dir, trash) < 0)
 		return bx_fail(err, errno, "cannot remove volume %s", name);
 	bx_crash_point("volume_rm.moved");
+	bx_event_emit(p->data, "volume", "destroy", name, (const char *const[]){"driver", "local", NULL}, NULL);
 	return bx_rm_rf(trash, err);
 }
 

@@ -76,6 +76,38 @@ static void test_go_values(void **state)
 	json_decref(vol);
 }
 
+/* events: the object has Docker's JSON names ("time", "status", "id"), and
+ * the template Go's field names; what `docker events --format` printed for
+ * the same event */
+static void test_events_fields(void **state)
+{
+	json_t *o = json_loads("{\"status\":\"create\",\"id\":\"fa2e\",\"from\":\"busybox\",\"Type\":\"container\","
+			       "\"Action\":\"create\",\"Actor\":{\"ID\":\"fa2e\",\"Attributes\":{\"a\":\"b\",\"c\":\"d\","
+			       "\"image\":\"busybox\",\"name\":\"evx1\"}},\"scope\":\"local\",\"time\":1796037372,"
+			       "\"timeNano\":1796037372023073794}",
+			       JSON_PRESERVE_ORDER, NULL);
+	assert_non_null(o);
+	struct bx_err err;
+	char *out = NULL;
+	assert_int_equal(bx_template_render_fold("{{.Status}}|{{.ID}}|{{.From}}|{{.Time}}|{{.TimeNano}}|{{.Type}}|{{.Action}}|"
+						 "{{.Actor.ID}}|{{.Actor.Attributes.name}}|{{.Scope}}|{{index .Actor.Attributes \"a\"}}|"
+						 "{{json .Actor.Attributes}}",
+						 o, &out, &err),
+			 0);
+	assert_string_equal(out, "create|fa2e|busybox|1796037372|1796037372023073794|container|create|fa2e|evx1|local|b|"
+				 "{\"a\":\"b\",\"c\":\"d\",\"image\":\"busybox\",\"name\":\"evx1\"}");
+	free(out);
+	/* a field the JSON left out (empty in Go's struct) prints empty */
+	assert_int_equal(bx_template_render_fold("[{{.Nothing}}]", o, &out, &err), 0);
+	assert_string_equal(out, "[]");
+	free(out);
+	/* without folding, a field is found only by its exact name */
+	assert_int_equal(bx_template_render("{{.Time}}", o, &out, &err), 0);
+	assert_string_equal(out, "<no value>");
+	free(out);
+	json_decref(o);
+}
+
 static void test_ps_label_method(void **state)
 {
 	/* `docker ps --format '{{.Label "a"}}|{{.Labels}}|{{.Names}}|{{.Label "zz"}}'` */
@@ -203,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_go_values),
 		cmocka_unit_test(test_ps_label_method),
+		cmocka_unit_test(test_events_fields),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_docker_tables),
 		cmocka_unit_test(test_table_format),
