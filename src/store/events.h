@@ -63,9 +63,7 @@ size_t bx_events_keep_from(const char *buf, size_t len, size_t keep);
 int bx_event_append(const char *data_dir, struct bx_event *ev, struct bx_err *err);
 /* The same in one call: attrs are "key", "value", ... pairs ending in NULL
  * (attrs itself may be NULL). Callers ignore a failure: a change is never
- * undone for want of its event. A network's events (for whoever adds
- * networks): type "network", actor_id the network's ID, attrs "name", NAME,
- * "type", "bridge" (and "container", ID for connect/disconnect), as Docker. */
+ * undone for want of its event (networks.c logs the network ones). */
 int bx_event_emit(const char *data_dir, const char *type, const char *action, const char *actor_id,
 		  const char *const *attrs, struct bx_err *err);
 

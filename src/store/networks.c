@@ -14,6 +14,7 @@
 
 #include "../common/boxid.h"
 #include "../vm/netcidr.h"
+#include "events.h"
 #include "state.h"
 
 /* A message of our own (no strerror appended) whose errnum still says what it was. */
@@ -232,6 +233,14 @@ static bool overlaps_any(json_t *all, const struct bx_cidr *c)
 	return bx_cidr_overlap(&passt, c);
 }
 
+/* Docker's network events: the network's ID, its name and driver (and the box for connect/disconnect) */
+static void network_event(const struct bx_paths *p, const char *action, const json_t *rec, const char *box_id)
+{
+	const char *attrs[] = {"name", json_string_value(json_object_get(rec, "Name")), "type", "bridge",
+			       box_id ? "container" : NULL, box_id, NULL};
+	bx_event_emit(p->data, "network", action, json_string_value(json_object_get(rec, "Id")), attrs, NULL);
+}
+
 int bx_network_create(const struct bx_paths *p, const char *name, const char *subnet, const char *gateway,
 		      bool internal, json_t *labels, char id[65], struct bx_err *err)
 {
@@ -294,6 +303,8 @@ int bx_network_create(const struct bx_paths *p, const char *name, const char *su
 		goto out;
 	}
 	rc = save(p, rec, err);
+	if (rc == 0)
+		network_event(p, "create", rec, NULL);
 out:
 	json_decref(rec);
 	json_decref(all);
@@ -332,6 +343,7 @@ int bx_network_remove(const struct bx_paths *p, const char *ref, struct bx_err *
 		bx_fail(err, errno, "cannot remove %s", path);
 		goto out;
 	}
+	network_event(p, "destroy", r, NULL);
 	rc = 0;
 out:
 	json_decref(all);
@@ -423,6 +435,8 @@ int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box
 	json_object_set_new(members, box_id, json_pack("{s:s,s:s,s:s,s:o}", "Name", box_name, "IPv4Address", cidr,
 						       "MacAddress", out->mac, "Aliases", al));
 	rc = save(p, r, err);
+	if (rc == 0)
+		network_event(p, "connect", r, box_id);
 out:
 	free(used);
 	json_decref(all);
@@ -450,6 +464,8 @@ int bx_network_detach(const struct bx_paths *p, const char *ref, const char *box
 	}
 	json_object_del(members, box_id);
 	rc = save(p, r, err);
+	if (rc == 0)
+		network_event(p, "disconnect", r, box_id);
 out:
 	json_decref(all);
 	close(lock);

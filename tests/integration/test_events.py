@@ -205,6 +205,20 @@ def test_image_events(own_root):
     assert actions(events(bx, "--filter", "image=evimg:1")) == ["tag"]
 
 
+def test_network_events(own_root):
+    """network create and destroy, with Docker's attributes (name, type) and the
+    network's ID as the actor; --filter network= by name."""
+    bx = own_root
+    name = uniq("evnet")
+    bx("network", "create", name, check=0)
+    net_id = bx("network", "inspect", "-f", "{{.Id}}", name, check=0).stdout.decode().strip()
+    bx("network", "rm", name, check=0)
+    evs = events(bx, "--filter", "type=network")
+    assert [(e["Action"], e["Actor"]["ID"], e["Actor"]["Attributes"]) for e in evs] == [
+        ("create", net_id, {"name": name, "type": "bridge"}), ("destroy", net_id, {"name": name, "type": "bridge"})]
+    assert actions(events(bx, "--filter", f"network={name}")) == ["create", "destroy"]
+
+
 def test_since_until_filters_and_formats(own_root):
     bx = own_root
     names = ["fa1", "fa2", "fb1"]
