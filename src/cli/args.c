@@ -159,6 +159,19 @@ int cli_flags(struct bx_args *a, int argc, char **argv, const struct bx_opt *opt
 	return r < 0 ? -1 : 1;
 }
 
+int cli_subcommand(int argc, char **argv, const struct cli_sub *subs, size_t n, const char *group, const char *help)
+{
+	if (argc >= 2)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(argv[1], subs[i].name))
+				return subs[i].fn(argc - 1, argv + 1);
+	bool asked = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+	if (!asked)
+		fprintf(stderr, "boxvm: unknown %s command\n", group);
+	fprintf(asked ? stdout : stderr, "Usage: boxvm %s COMMAND\n\n%s", group, help);
+	return asked ? 0 : 1;
+}
+
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts)
 {
 	printf("Usage:  %s\n\n%s\n", usage, summary);

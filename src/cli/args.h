@@ -9,6 +9,7 @@
 #define BOXVM_CLI_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../common/err.h"
 #include "cli.h"
@@ -61,6 +62,15 @@ int cli_need_operands(const struct bx_args *a, int min, int max, const char *usa
  * command then returns 0), -1 with err filled (a bad flag). */
 int cli_flags(struct bx_args *a, int argc, char **argv, const struct bx_opt *opts, const char *usage,
 	      const char *summary, struct bx_err *err);
+/* A command group's subcommands (`image ls`, `container prune`). */
+struct cli_sub {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+/* Run the subcommand argv[1] names with argv from there; none, -h or --help
+ * prints help (group's usage line and help's command list) and returns 0,
+ * an unknown one prints it to stderr and returns 1, as Docker's. */
+int cli_subcommand(int argc, char **argv, const struct cli_sub *subs, size_t n, const char *group, const char *help);
 /* Print "Usage: ..." + the options table. */
 void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *opts);
 

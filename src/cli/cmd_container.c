@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "prune.h"
 
@@ -39,10 +40,7 @@ static int container_prune(int argc, char **argv)
 
 int cmd_container(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const struct cli_sub subs[] = {
 		{"prune", container_prune}, {"ls", cmd_ps},         {"list", cmd_ps},         {"ps", cmd_ps},
 		{"create", cmd_create}, {"start", cmd_start},     {"stop", cmd_stop},
 		{"restart", cmd_restart},   {"kill", cmd_kill},     {"pause", cmd_pause},     {"unpause", cmd_unpause},
@@ -50,17 +48,9 @@ int cmd_container(int argc, char **argv)
 		{"rename", cmd_rename},     {"exec", cmd_exec},     {"attach", cmd_attach},   {"cp", cmd_cp},
 		{"port", cmd_port},         {"top", cmd_top},       {"stats", cmd_stats},
 	};
-	if (argc >= 2)
-		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-			if (!strcmp(argv[1], subs[i].name))
-				return subs[i].fn(argc - 1, argv + 1);
-	/* Docker: no subcommand is help (exit 0), an unknown one exits 1 */
-	bool help = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-	fprintf(help ? stdout : stderr,
-		"%sUsage: boxvm container COMMAND\n\nManage boxes.\n\nCommands:\n"
-		"  prune     Remove all stopped boxes\n"
-		"  ls, attach, cp, create, exec, inspect, kill, logs, pause, port, rename, restart, rm,\n"
-		"  start, stats, stop, top, unpause, wait: the top-level commands of the same names\n",
-		help ? "" : "boxvm: unknown container command\n");
-	return help ? 0 : 1;
+	return cli_subcommand(argc, argv, subs, sizeof(subs) / sizeof(subs[0]), "container",
+			      "Manage boxes.\n\nCommands:\n"
+			      "  prune     Remove all stopped boxes\n"
+			      "  ls, attach, cp, create, exec, inspect, kill, logs, pause, port, rename, restart, rm,\n"
+			      "  start, stats, stop, top, unpause, wait: the top-level commands of the same names\n");
 }

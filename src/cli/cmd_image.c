@@ -88,27 +88,16 @@ static int image_prune(int argc, char **argv)
 
 int cmd_image(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const struct cli_sub subs[] = {
 		{"inspect", image_inspect}, {"prune", image_prune}, {"ls", cmd_images}, {"list", cmd_images},
 		{"rm", cmd_rmi},           {"tag", cmd_tag},       {"save", cmd_save}, {"load", cmd_load},
 		{"pull", cmd_pull},
 	};
-	if (argc >= 2)
-		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-			if (!strcmp(argv[1], subs[i].name))
-				return subs[i].fn(argc - 1, argv + 1);
-	/* Docker: no subcommand is help (exit 0), an unknown one exits 1 */
-	bool help = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-	fprintf(help ? stdout : stderr,
-		"%sUsage: boxvm image COMMAND\n\nManage images.\n\nCommands:\n"
-		"  inspect   Display detailed information on one or more images\n"
-		"  ls        List images\n  prune     Remove unused images (untagged ones; -a: every one no box uses)\n"
-		"  pull      Download an image from a registry\n  rm        Remove one or more images\n"
-		"  save      Save images to an OCI layout tar\n  load      Load an image from a tar archive\n"
-		"  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n",
-		help ? "" : "boxvm: unknown image command\n");
-	return help ? 0 : 1;
+	return cli_subcommand(argc, argv, subs, sizeof(subs) / sizeof(subs[0]), "image",
+			      "Manage images.\n\nCommands:\n"
+			      "  inspect   Display detailed information on one or more images\n"
+			      "  ls        List images\n  prune     Remove unused images (untagged ones; -a: every one no box uses)\n"
+			      "  pull      Download an image from a registry\n  rm        Remove one or more images\n"
+			      "  save      Save images to an OCI layout tar\n  load      Load an image from a tar archive\n"
+			      "  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n");
 }

@@ -9,31 +9,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/bytes.h"
+
+/* the text being rendered; a failure to grow it sticks (oom) */
 struct sbuf {
-	char *s;
-	size_t len, cap;
+	struct bx_bytes q;
 	bool oom;
 };
 
 static void put(struct sbuf *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	if (!b->oom && bx_bytes_push(&b->q, s, n, NULL) < 0)
+		b->oom = true;
 }
 
 static void puts_(struct sbuf *b, const char *s)
@@ -333,13 +320,12 @@ int bx_template_check(const char *fmt, struct bx_err *err)
 static int render_all(const char *fmt, json_t *obj, bool fold, char **out, struct bx_err *err)
 {
 	struct sbuf b = {0};
-	put(&b, "", 0);
 	if (walk(fmt, obj, &b, fold, err) < 0 || b.oom) {
-		free(b.s);
+		bx_bytes_free(&b.q);
 		return b.oom ? bx_fail(err, ENOMEM, "out of memory") : -1;
 	}
-	*out = b.s;
-	return 0;
+	*out = bx_bytes_take_str(&b.q, err);
+	return *out ? 0 : -1;
 }
 
 int bx_template_render(const char *fmt, json_t *obj, char **out, struct bx_err *err)

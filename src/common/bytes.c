@@ -62,3 +62,14 @@ void bx_bytes_free(struct bx_bytes *q)
 	q->buf = NULL;
 	q->off = q->len = q->cap = 0;
 }
+
+char *bx_bytes_take_str(struct bx_bytes *q, struct bx_err *err)
+{
+	if (bx_bytes_push(q, "", 1, err) < 0)
+		return NULL;
+	if (q->off)
+		memmove(q->buf, q->buf + q->off, q->len - q->off);
+	char *s = (char *)q->buf;
+	*q = (struct bx_bytes){0};
+	return s;
+}

@@ -28,5 +28,8 @@ static inline size_t bx_bytes_size(const struct bx_bytes *q) { return q->len - q
 /* The queued bytes (NULL when there are none and nothing was ever queued). */
 static inline uint8_t *bx_bytes_data(const struct bx_bytes *q) { return q->buf ? q->buf + q->off : NULL; }
 void bx_bytes_free(struct bx_bytes *q);
+/* Text built in a queue: NUL-terminate what is queued and hand it over (the
+ * caller frees it; the queue is left empty), or NULL with err filled. */
+char *bx_bytes_take_str(struct bx_bytes *q, struct bx_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/bytes.h"
 #include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../common/paths.h"
@@ -145,31 +146,16 @@ int bx_event_decode(const char *line, size_t len, struct bx_event *ev)
 	return 0;
 }
 
+/* the line being built; a failure to grow it sticks (oom) */
 struct sbuf {
-	char *s;
-	size_t len, cap;
+	struct bx_bytes q;
 	bool oom;
 };
 
 static void put(struct sbuf *b, const char *s)
 {
-	size_t n = strlen(s);
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
+	if (!b->oom && bx_bytes_push(&b->q, s, strlen(s), NULL) < 0)
+		b->oom = true;
 }
 
 char *bx_event_format_line(const struct bx_event *ev)
@@ -210,10 +196,10 @@ char *bx_event_format_line(const struct bx_event *ev)
 		put(&b, ")");
 	free(keys);
 	if (b.oom) {
-		free(b.s);
+		bx_bytes_free(&b.q);
 		return NULL;
 	}
-	return b.s;
+	return bx_bytes_take_str(&b.q, NULL);
 }
 
 size_t bx_events_keep_from(const char *buf, size_t len, size_t keep)

@@ -189,6 +189,17 @@ static json_t *find(json_t *all, const char *ref, struct bx_err *err)
 	return NULL;
 }
 
+/* The networks locked and loaded, and the one ref names: NULL with err
+ * filled if there is none; *lock (-1 if not taken) and *all are the
+ * caller's to release either way. */
+static json_t *lock_and_find(const struct bx_paths *p, const char *ref, int *lock, json_t **all, struct bx_err *err)
+{
+	*all = NULL;
+	if ((*lock = lock_networks(p, err)) < 0 || load_all(p, all, err) < 0)
+		return NULL;
+	return find(*all, ref, err);
+}
+
 int bx_network_get(const struct bx_paths *p, const char *ref, json_t **out, struct bx_err *err)
 {
 	json_t *all;
@@ -316,14 +327,9 @@ static void drop_stale(const struct bx_paths *p, json_t *rec, bool *changed);
 
 int bx_network_remove(const struct bx_paths *p, const char *ref, struct bx_err *err)
 {
-	int lock = lock_networks(p, err);
-	if (lock < 0)
-		return -1;
+	int lock, rc = -1;
 	json_t *all = NULL;
-	int rc = -1;
-	if (load_all(p, &all, err) < 0)
-		goto out;
-	json_t *r = find(all, ref, err);
+	json_t *r = lock_and_find(p, ref, &lock, &all, err);
 	if (!r)
 		goto out;
 	const char *id = json_string_value(json_object_get(r, "Id"));
@@ -347,7 +353,8 @@ int bx_network_remove(const struct bx_paths *p, const char *ref, struct bx_err *
 	rc = 0;
 out:
 	json_decref(all);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -371,15 +378,10 @@ static void drop_stale(const struct bx_paths *p, json_t *rec, bool *changed)
 int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box_id, const char *box_name,
 		      char *const *aliases, struct bx_vm_net *out, struct bx_err *err)
 {
-	int lock = lock_networks(p, err);
-	if (lock < 0)
-		return -1;
+	int lock, rc = -1;
 	json_t *all = NULL;
 	uint32_t *used = NULL;
-	int rc = -1;
-	if (load_all(p, &all, err) < 0)
-		goto out;
-	json_t *r = find(all, ref, err);
+	json_t *r = lock_and_find(p, ref, &lock, &all, err);
 	if (!r)
 		goto out;
 	const char *net_name = json_string_value(json_object_get(r, "Name"));
@@ -440,20 +442,16 @@ int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box
 out:
 	free(used);
 	json_decref(all);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
 int bx_network_detach(const struct bx_paths *p, const char *ref, const char *box_id, struct bx_err *err)
 {
-	int lock = lock_networks(p, err);
-	if (lock < 0)
-		return -1;
+	int lock, rc = -1;
 	json_t *all = NULL;
-	int rc = -1;
-	if (load_all(p, &all, err) < 0)
-		goto out;
-	json_t *r = find(all, ref, err);
+	json_t *r = lock_and_find(p, ref, &lock, &all, err);
 	if (!r)
 		goto out;
 	json_t *members = json_object_get(r, "Containers");
@@ -468,7 +466,8 @@ int bx_network_detach(const struct bx_paths *p, const char *ref, const char *box
 		network_event(p, "disconnect", r, box_id);
 out:
 	json_decref(all);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
