@@ -51,6 +51,8 @@ BOX_OBJ := $(BOX_SRC:%.c=$(BUILD)/obj/%.o)
 # the CLI's commands and views without main(), for unit tests
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+# the shim's modules without main(), for unit tests (its state machine)
+SHIM_LIB_OBJ := $(filter-out $(BUILD)/obj/src/shim/main.o,$(SHIM_OBJ))
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/agent-obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -89,6 +91,10 @@ $(BUILD)/libboxvm-cli.a: $(CLI_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libboxvm-shim.a: $(SHIM_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/boxvm: $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
 	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a $(HOST_LIBS)
 
@@ -105,10 +111,10 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
+UNIT_LIBS := $(BUILD)/libboxvm-shim.a $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-box.a $(BUILD)/libboxvm-client.a $(BUILD)/libboxvm.a
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) -lcmocka
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) $(SHIM_LIBS) -lcmocka
 
 deps:
 	@scripts/install-deps.sh

@@ -18,6 +18,7 @@
 #include "../lib/vmspec.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
+#include "fsm.h"
 
 /* a growable byte queue */
 struct bq {
@@ -35,15 +36,6 @@ enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
 struct io {
 	int fd;
 	enum io_kind kind;
-};
-
-enum end_reason {
-	END_NONE = 0,
-	END_EXIT,     /* main reported EXIT */
-	END_VM_GONE,  /* VM exited before main's EXIT */
-	END_BACKSTOP, /* no sign of life within boot_timeout_s */
-	END_KILLED,   /* SIGTERM to the shim */
-	END_LINK,     /* protocol error on the host<->guest link */
 };
 
 /* a stream from QEMU (the guest's console, QEMU's stderr) that the shim
