@@ -41,12 +41,12 @@ int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 		if (s->aux[i].pid != pid)
 			continue;
 		s->aux[i].exited = true;
-		shim_log(s, !s->end, "%s exited (status 0x%x)", s->aux[i].what, status);
-		if (!s->end) { /* the box cannot go on without it: end it, do not leave QEMU waiting on it */
-			char why[96];
-			snprintf(why, sizeof(why), "its helper %s died", s->aux[i].what);
-			shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, why);
-		}
+		shim_log(s, !shim_ending(s), "%s exited (status 0x%x)", s->aux[i].what, status);
+		/* the box cannot go on without it: it ends (unless it is ending
+		 * already), rather than leave QEMU waiting on it */
+		char why[96];
+		snprintf(why, sizeof(why), "its helper %s died", s->aux[i].what);
+		shim_event(s, SHIM_EV_HELPER_EXITED, &(struct shim_ev_arg){.msg = why});
 		return 1;
 	}
 	return 0;

@@ -179,7 +179,13 @@ static const char *describe(enum end_reason r)
 	}
 }
 
-/* A failure before any client attached still reaches the CLI, which attaches
+/* The teardown's waits (here and in shim_stop_children) run after the event
+ * loop, in DONE, where the state machine (fsm.c) gives no event a meaning:
+ * signals are left in the signalfd, since reading them would change nothing,
+ * and the shim exits right after. The reaper's events still go through
+ * shim_event (and are ignored there).
+ *
+ * A failure before any client attached still reaches the CLI, which attaches
  * right after "ok": wait briefly for it. */
 static void linger_for_client(struct shim *s, int ms)
 {
@@ -214,7 +220,7 @@ static void flush_client(struct shim *s, int ms)
 void shim_finish(struct shim *s)
 {
 	shim_stop_children(s);
-	bool failed = s->end != END_EXIT && s->end != END_KILLED;
+	bool failed = s->end_reason != END_EXIT && s->end_reason != END_KILLED;
 	char *text = s->fail_text; /* also what a `run -d` waiting for main is told */
 	size_t text_size = sizeof(s->fail_text);
 	text[0] = '\0';
@@ -225,7 +231,7 @@ void shim_finish(struct shim *s)
 			snprintf(tail, sizeof(tail), "(the console log is empty)");
 		panic_line(s->spec.box_dir, panic, sizeof(panic));
 		snprintf(text, text_size, "box %.12s: %s%s%s%s; last boot log lines: %s%s%s%s", s->spec.id,
-			 describe(s->end), s->end_msg[0] ? ": " : "", s->end_msg, panic, tail, diag[0] ? " (full log: " : "",
+			 describe(s->end_reason), s->end_msg[0] ? ": " : "", s->end_msg, panic, tail, diag[0] ? " (full log: " : "",
 			 diag, diag[0] ? ")" : "");
 		shim_log(s, true, "%s", text);
 		if (!s->ever_attached)

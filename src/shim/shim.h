@@ -1,5 +1,6 @@
 /* boxvm-shim: the per-box supervisor. See README for the CLI-facing contract.
- * All mutable state lives in struct shim, owned by main(). */
+ * All mutable state lives in struct shim, owned by main(); the box's
+ * lifecycle is its state (fsm.h), moved only by shim_event. */
 #ifndef BOXVM_SHIM_H
 #define BOXVM_SHIM_H
 
@@ -61,6 +62,7 @@ struct shim_lc {
 };
 
 struct shim {
+	enum shim_state state;       /* the lifecycle (fsm.h): changed by shim_event alone */
 	struct bx_vmspec spec;
 	bool debug;
 	int log_fd;
@@ -94,15 +96,18 @@ struct shim {
 	uint32_t main_id, hb_id;     /* 0 = none */
 	long long main_retry_ms;     /* reopen main at this time (0: not pending) */
 	long long hb_next_ms;        /* next heartbeat attempt (0: one outstanding or done) */
-	bool hb_pong, main_open, main_activity, ready;
+	/* the guest was heard: a PONG, anything on main (the loop raises SHIM_EV_GUEST_UP from them) */
+	bool hb_pong, main_activity;
+	bool main_open;
+	bool ready_logged;           /* shim.log has this boot's "ready after" line */
 	bool link_pause_noted;       /* logged that the guest stopped reading the link (once per boot) */
 	unsigned guest_errors_logged; /* the guest's ERRORs logged this boot (link.c stops at a few) */
-	bool paused;                 /* QEMU stopped through QMP (pause.c) */
-	bool pause_pending;          /* a pause waits for the guest to finish booting */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
 	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
 	bool time_sent;              /* this main channel got its first TIME (main_out waits for it) */
-	bool main_started;           /* this boot's main runs (the guest's STARTED) */
+	/* this boot's main ran (the guest's STARTED): outlives the live states, since
+	 * the record, the sync reply and the start deadline read it to the end */
+	bool main_started;
 	char start_error[512];       /* why main did not start (the guest's ERROR), safe text */
 	int sync_fd;                 /* the CLI waits on it for main to start (-1: told, or none) */
 	const char *test_hold_main;  /* BOXVM_TEST_HOLD_MAIN: main starts once this file exists */
@@ -122,12 +127,13 @@ struct shim {
 	struct bq pend;              /* output bytes of one STDOUT/STDERR message being written */
 	int pend_stream;             /* 0 stdout, 1 stderr */
 
-	/* the end */
-	enum end_reason end;
+	/* the end: data of the ending states, set by the END action */
+	enum end_reason end_reason;
 	int exit_code;
 	char end_msg[1536];
 	long long stop_deadline_ms;  /* kill QEMU if it has not exited by then */
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
+	long long restart_at_ms;     /* RESTARTING: the backoff ends then */
 
 	struct shim_lc lc;           /* state record, json-file log, restart policy */
 
@@ -216,7 +222,6 @@ void shim_main_flush(struct shim *s);
  * every BX_TIME_RESYNC_MS. */
 void shim_link_send_time(struct shim *s);
 void shim_process_main(struct shim *s);
-void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg);
 
 /* attach.c */
 int shim_listen(struct shim *s, struct bx_err *err);
@@ -246,11 +251,23 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch);
 void shim_exec_end_sessions(struct shim *s);
 void shim_exec_close_all(struct shim *s);
 
-/* main.c: start passt, virtiofsd(s), QEMU and the link for one boot */
-int shim_boot(struct shim *s, struct bx_err *err);
+/* main.c: the event loop. Every change of the lifecycle goes through
+ * shim_event: the state machine (fsm.c) decides, main.c carries out the
+ * actions. arg: what the event carries (NULL: nothing). */
+struct shim_ev_arg {
+	int code;         /* SHIM_EV_MAIN_EXIT: main's code; SIGTERM, FATAL: the box's */
+	const char *msg;  /* why the box ends (NULL: the reason says it all) */
+	uint32_t signo;   /* a signal's number, its sigqueue value and sender */
+	int value;        /* (SHIM_EV_MAIN_STARTED: main's pid in the guest) */
+	uint32_t pid;
+};
+void shim_event(struct shim *s, enum shim_event ev, const struct shim_ev_arg *arg);
+static inline bool shim_ending(const struct shim *s)
+{
+	return shim_fsm_ending(s->state);
+}
 
 /* lifecycle.c */
-struct signalfd_siginfo;
 void shim_lc_init(struct shim *s);
 /* A boot begins: the record names this shim, status "starting" (or
  * "restarting" for the policy's restarts) until main runs: shim_lc_started
@@ -258,21 +275,27 @@ void shim_lc_init(struct shim *s);
 int shim_lc_booting(struct shim *s, struct bx_err *err);
 void shim_lc_started(struct shim *s);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
-void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);
 bool shim_lc_restart_wanted(struct shim *s);
-int shim_lc_restart(struct shim *s);
+/* The policy restarts the box: counted and logged; the backoff (ms) before
+ * the next boot. shim_lc_restart_recorded once the VM is torn down. */
+long long shim_lc_restart_begin(struct shim *s);
+void shim_lc_restart_recorded(struct shim *s);
+/* the restart did not happen (a stop meanwhile) */
+void shim_lc_restart_cancelled(struct shim *s);
+/* the record says the user stopped the box (no restart) */
+bool shim_lc_manually_stopped(struct shim *s);
 void shim_lc_finished(struct shim *s);
 /* --rm, once the box directory is gone: its anonymous volumes go too */
 void shim_lc_remove_anon_volumes(struct shim *s);
 
-/* pause.c: SIGUSR2 (value 1 pause, 0 unpause) from the CLI */
-void shim_pause_request(struct shim *s, const struct signalfd_siginfo *si);
-/* carry out a pause that waited for the guest to boot */
-void shim_pause_tick(struct shim *s);
-/* unpause (and drop a waiting pause): before anything that needs the guest to run */
-void shim_pause_resume(struct shim *s);
-/* a new boot: nothing is paused */
-void shim_pause_reset(struct shim *s);
+/* pause.c: QMP stop / cont for the state machine's FREEZE / THAW (0 once
+ * QEMU answered; a failure is logged and written to pause.err) */
+int shim_pause_freeze(struct shim *s);
+int shim_pause_thaw(struct shim *s);
+/* after a thaw: the guest's clock, the record, RUN/paused */
+void shim_pause_thawed(struct shim *s);
+/* a new boot: RUN/paused goes */
+void shim_pause_forget(struct shim *s);
 
 /* cleanup.c */
 void shim_stop_children(struct shim *s);

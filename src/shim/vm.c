@@ -94,9 +94,11 @@ void shim_reap(struct shim *s)
 			shim_log(s, false, "qemu exited (status 0x%x)", st);
 		} else if (p == s->vfs_pid) {
 			s->vfs_exited = true;
-			shim_log(s, !s->end, "virtiofsd exited (status 0x%x)", st);
-			if (!s->end) /* the guest's root filesystem is gone: end the box, not leave QEMU hung on it */
-				shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, "its root filesystem's virtiofsd died");
+			shim_log(s, !shim_ending(s), "virtiofsd exited (status 0x%x)", st);
+			/* the guest's root filesystem is gone: the box ends (unless it is
+			 * ending already), not leave QEMU hung on it */
+			shim_event(s, SHIM_EV_HELPER_EXITED,
+				   &(struct shim_ev_arg){.msg = "its root filesystem's virtiofsd died"});
 		} else {
 			shim_aux_reaped(s, p, st);
 		}
