@@ -127,22 +127,12 @@ void shim_stop_children(struct shim *s)
 {
 	if (s->qemu_pid > 0 && !s->qemu_exited) {
 		shim_kill_child(s->qemu_pid, SIGKILL);
-		shim_wait_child(s, s->qemu_pid, 5000);
+		shim_wait_qemu(s, 5000);
 	}
-	if (s->vfs_pid > 0 && !s->vfs_exited) {
-		shim_kill_child(s->vfs_pid, SIGTERM);
-		if (shim_wait_child(s, s->vfs_pid, 1000) < 0) {
-			shim_kill_child(s->vfs_pid, SIGKILL);
-			shim_wait_child(s, s->vfs_pid, 5000);
-		}
-	}
-	shim_stop_aux(s); /* passt, the shares' virtiofsd */
-	/* the process groups may still hold a straggler (virtiofsd's sandbox child) */
-	shim_kill_child(s->vfs_pid, SIGKILL);
+	shim_stop_aux(s); /* passt, each virtiofsd: their groups too (virtiofsd's sandbox child) */
+	/* QEMU's group may still hold a straggler */
 	shim_kill_child(s->qemu_pid, SIGKILL);
-	long long end = bx_mono_ms() + 5000;
-	shim_wait_group_gone(s, s->vfs_pid, end);
-	shim_wait_group_gone(s, s->qemu_pid, end);
+	shim_wait_group_gone(s, s->qemu_pid, bx_mono_ms() + 5000);
 	shim_capture_finish(s, &s->console);
 	shim_capture_finish(s, &s->qerr);
 	shim_qemu_cgroup_remove(s);

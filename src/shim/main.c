@@ -28,7 +28,7 @@ static void shim_init(struct shim *s)
 	s->state = SHIM_BOOTING;
 	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = s->exec_listen_fd = -1;
 	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
-	s->vfs_pid = s->qemu_pid = -1;
+	s->qemu_pid = -1;
 	s->qemu_uid.lock_fd = -1;
 	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
@@ -138,8 +138,8 @@ static void reset_run(struct shim *s)
 	bx_msgbuf_free(&s->main_in);
 	bq_free(&s->main_out);
 	bq_free(&s->pend);
-	s->vfs_pid = s->qemu_pid = -1;
-	s->vfs_exited = s->qemu_exited = false;
+	s->qemu_pid = -1;
+	s->qemu_exited = false;
 	s->qemu_status = 0;
 	s->ctl_eof = false;
 	s->main_id = s->hb_id = 0;
@@ -182,7 +182,7 @@ static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
 		shim_log(s, false, "signal %u while waiting to restart: the box stops", a->signo);
 	shim_lc_restart_cancelled(s);
 	s->end_reason = END_EXIT;
-	s->qemu_exited = s->vfs_exited = true;
+	s->qemu_exited = true;
 }
 
 /* SHIM_A_BOOT: the policy's fresh VM on the same rootfs. Setup is
@@ -198,7 +198,7 @@ static void restart_boot(struct shim *s)
 		s->end_reason = END_VM_GONE;
 		s->exit_code = BX_EXIT_ERROR;
 		snprintf(s->end_msg, sizeof(s->end_msg), "restart failed: %s", err.msg);
-		s->qemu_exited = s->vfs_exited = true;
+		s->qemu_exited = true;
 		shim_event(s, SHIM_EV_SETUP_FAILED, NULL);
 		return;
 	}

@@ -70,9 +70,9 @@ struct shim {
 	int listen_fd;
 	long long t0_ms;
 
-	/* children */
-	pid_t vfs_pid, qemu_pid;
-	bool vfs_exited, qemu_exited;
+	/* children: QEMU, and its helpers in aux[] */
+	pid_t qemu_pid;
+	bool qemu_exited;
 	int qemu_status;
 	/* QEMU's confinement (confine.c) */
 	struct bx_uid_lease qemu_uid; /* lock_fd -1: QEMU keeps the shim's (unprivileged) user */
@@ -80,13 +80,15 @@ struct shim {
 	bool cg_warned;
 	struct shim_capture console;  /* BOXDIR/console.log */
 	struct shim_capture qerr;     /* BOXDIR/qemu.log */
-	/* passt and the virtiofsd of each share (aux.c); killed after QEMU on every path */
+	/* QEMU's helpers, one table (aux.c): passt, the rootfs's virtiofsd and
+	 * each share's; killed after QEMU on every path */
 	struct shim_aux {
 		pid_t pid;
 		bool exited;
-		char what[32];  /* "passt", "virtiofsd m0" */
-		char sock[PATH_MAX]; /* the socket it creates once ready */
-	} aux[BX_MAX_SHARES + 1];
+		bool rootfs;    /* the rootfs's virtiofsd (its death is told as such) */
+		char what[32];  /* "passt", "virtiofsd", "virtiofsd m0" */
+		char sock[PATH_MAX]; /* the socket it creates once ready ("": none) */
+	} aux[BX_MAX_SHARES + 2];
 	int naux;
 
 	/* host end of the mux */
@@ -151,9 +153,9 @@ int shim_daemonize(struct shim *s, struct bx_err *err);
 void shim_sync_report(int *sync_fd, int code, const char *error_or_null);
 int shim_signals(struct shim *s, struct bx_err *err);
 
-/* virtiofsd.c: virtiofsd for the rootfs (and waits for its socket) and for
- * one share (spawned only), each confined to what it serves */
-int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
+/* virtiofsd.c: spawn virtiofsd for the rootfs or for one share, each
+ * confined to what it serves (aux.c keeps and awaits them) */
+pid_t shim_spawn_rootfs_virtiofsd(struct shim *s, const char *sock, struct bx_err *err);
 pid_t shim_spawn_share_virtiofsd(struct shim *s, const struct bx_share *sh, const char *sock, struct bx_err *err);
 
 /* vm.c */
@@ -161,7 +163,8 @@ int shim_start_qemu(struct shim *s, struct bx_err *err);
 int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
 void shim_kill_child(pid_t pid, int sig);
-int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
+/* Wait up to timeout_ms for QEMU to be reaped; 0 if it was. */
+int shim_wait_qemu(struct shim *s, int timeout_ms);
 void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
 /* In a forked child: its own process group, killed with the shim, signals
@@ -193,8 +196,13 @@ void shim_capture_readable(struct shim *s, struct shim_capture *c);
 /* QEMU is gone: take what is left, then close */
 void shim_capture_finish(struct shim *s, struct shim_capture *c);
 
-/* aux.c: helper processes beside QEMU (passt, virtiofsd per share).
- * The start functions spawn; shim_aux_wait waits until all are serving. */
+/* aux.c: helper processes beside QEMU (passt, virtiofsd for the rootfs and
+ * per share). The start functions spawn; shim_aux_wait waits until all are
+ * serving. shim_aux_add enters one into the table (NULL, the process killed:
+ * the table is full). */
+struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const char *sock);
+/* virtiofsd for the rootfs, awaited at once (before the shares are spawned) */
+int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
 int shim_start_shares(struct shim *s, struct bx_err *err);
 int shim_start_passt(struct shim *s, struct bx_err *err);
 int shim_aux_wait(struct shim *s, struct bx_err *err);
