@@ -55,6 +55,8 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 NETD_OBJ := $(NETD_SRC:%.c=$(BUILD)/obj/%.o)
+# the shim's modules without main(), for unit tests (its state machine)
+SHIM_LIB_OBJ := $(filter-out $(BUILD)/obj/src/shim/main.o,$(SHIM_OBJ))
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 # the runtime's config.json mapping without main(), for unit tests
 RUNTIME_LIB_OBJ := $(filter-out $(BUILD)/obj/src/runtime/main.o,$(RUNTIME_OBJ))
@@ -94,6 +96,10 @@ $(BUILD)/libboxvm-runtime.a: $(RUNTIME_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libboxvm-shim.a: $(SHIM_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/boxvm: $(CLI_OBJ) $(LAYER_LIBS)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(LAYER_LIBS) $(HOST_LIBS)
 
@@ -113,10 +119,10 @@ $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-UNIT_LIBS := $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS)
+UNIT_LIBS := $(BUILD)/libboxvm-shim.a $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) -lcmocka
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -MMD -MP -Isrc -o $@ $< $(AGENT_PURE_OBJ) $(UNIT_LIBS) $(HOST_LIBS) $(SHIM_LIBS) -lcmocka
 
 deps:
 	@scripts/install-deps.sh

@@ -184,7 +184,7 @@ void shim_client_readable(struct shim *s)
 		int r;
 		while ((r = bx_msgbuf_next(&s->cli_in, &m, &err)) > 0) {
 			if (m.kind == BX_M_SIGNAL && m.len == 4) {
-				shim_pause_resume(s); /* as for SIGUSR1 (lifecycle.c): the guest must run to get it */
+				shim_event(s, SHIM_EV_RESUME, NULL); /* as for SIGUSR1 (fsm.c): the guest must run to get it */
 				shim_main_send(s, m.kind, m.payload, m.len);
 			} else if (m.kind == BX_M_RESIZE && m.len == 4)
 				shim_main_send(s, m.kind, m.payload, m.len);
@@ -287,7 +287,7 @@ void shim_client_gone(struct shim *s)
 	s->cli_ready = false;
 	/* `docker run -i` semantics: the process sees EOF when its client leaves;
 	 * a terminal is left open for the next attach (detach with Ctrl-P Ctrl-Q) */
-	if (s->cli_stdin && !s->stdin_eof_sent && !s->end && !s->spec.tty) {
+	if (s->cli_stdin && !s->stdin_eof_sent && !shim_ending(s) && !s->spec.tty) {
 		s->stdin_eof_sent = true;
 		shim_main_send(s, BX_M_STDIN_EOF, NULL, 0);
 	}

@@ -1,9 +1,9 @@
-/* Helper processes beside QEMU: passt (the box's user-mode network) and one
- * virtiofsd per bind mount / volume share (virtiofsd.c confines it to that
- * share). Like virtiofsd for the rootfs, each runs in its own process group
- * and dies with the shim; shim_stop_aux
- * ends them on every exit path (cleanup.c). They are all spawned first and
- * then awaited together, so passt's ~1 s start overlaps virtiofsd's. */
+/* Helper processes beside QEMU, in one table: passt (the box's user-mode
+ * network), virtiofsd for the rootfs and one per bind mount / volume share
+ * (virtiofsd.c confines each to what it serves). Each runs in its own
+ * process group and dies with the shim; shim_stop_aux ends them on every
+ * exit path (cleanup.c). The shares' are spawned and then awaited together
+ * with passt, so passt's ~1 s start overlaps virtiofsd's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -20,19 +20,22 @@
 
 #define AUX_START_TIMEOUT_MS 10000
 
-static void aux_add(struct shim *s, pid_t pid, const char *what, const char *sock)
+struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const char *sock)
 {
-	/* capacity: passt + one per share, and shim_stop_aux empties the table before a restart's boot */
+	/* capacity: passt + the rootfs's virtiofsd + one per share, and the
+	 * table is emptied before a restart's boot (main.c, reset_run) */
 	if (s->naux >= (int)(sizeof(s->aux) / sizeof(s->aux[0]))) {
 		shim_log(s, true, "internal: too many helper processes; killing %s", what);
 		shim_kill_child(pid, SIGKILL);
-		return;
+		return NULL;
 	}
 	struct shim_aux *a = &s->aux[s->naux++];
 	a->pid = pid;
 	a->exited = false;
+	a->rootfs = false;
 	snprintf(a->what, sizeof(a->what), "%s", what);
 	snprintf(a->sock, sizeof(a->sock), "%s", sock);
+	return a;
 }
 
 int shim_aux_reaped(struct shim *s, pid_t pid, int status)
@@ -41,12 +44,15 @@ int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 		if (s->aux[i].pid != pid)
 			continue;
 		s->aux[i].exited = true;
-		shim_log(s, !s->end, "%s exited (status 0x%x)", s->aux[i].what, status);
-		if (!s->end) { /* the box cannot go on without it: end it, do not leave QEMU waiting on it */
-			char why[96];
+		shim_log(s, !shim_ending(s), "%s exited (status 0x%x)", s->aux[i].what, status);
+		/* the box cannot go on without it: it ends (unless it is ending
+		 * already), rather than leave QEMU waiting on it */
+		char why[96];
+		if (s->aux[i].rootfs) /* the guest's root filesystem is gone: QEMU would hang on it */
+			snprintf(why, sizeof(why), "its root filesystem's virtiofsd died");
+		else
 			snprintf(why, sizeof(why), "its helper %s died", s->aux[i].what);
-			shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, why);
-		}
+		shim_event(s, SHIM_EV_HELPER_EXITED, &(struct shim_ev_arg){.msg = why});
 		return 1;
 	}
 	return 0;
@@ -104,6 +110,37 @@ int shim_aux_wait(struct shim *s, struct bx_err *err)
 	return 0;
 }
 
+int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
+{
+	char sock[PATH_MAX];
+	if (bx_path_join(sock, sizeof(sock), err, "%s/vfs.sock", s->spec.run_dir) < 0)
+		return -1;
+	pid_t pid = shim_spawn_rootfs_virtiofsd(s, sock, err);
+	if (pid < 0)
+		return bx_wrap(err, "cannot start virtiofsd");
+	struct shim_aux *a = shim_aux_add(s, pid, "virtiofsd", sock);
+	if (!a)
+		return bx_fail(err, 0, "cannot start virtiofsd: too many helper processes");
+	a->rootfs = true;
+	long long end = bx_mono_ms() + AUX_START_TIMEOUT_MS;
+	for (;;) {
+		struct stat st;
+		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		shim_reap(s);
+		if (a->exited) {
+			/* quote its last words: the box dir (and its shim.log) may be removed with --rm */
+			char log[PATH_MAX], last[512] = "";
+			if (bx_path_join(log, sizeof(log), NULL, "%s/shim.log", s->spec.box_dir) == 0)
+				shim_last_line(log, last, sizeof(last));
+			return bx_fail(err, 0, "virtiofsd exited at start%s%s", last[0] ? ": " : "", last);
+		}
+		if (bx_mono_ms() > end)
+			return bx_fail(err, 0, "virtiofsd did not create its socket within %d s", AUX_START_TIMEOUT_MS / 1000);
+		usleep(5 * 1000);
+	}
+}
+
 int shim_start_shares(struct shim *s, struct bx_err *err)
 {
 	for (int i = 0; i < s->spec.nshares; i++) {
@@ -115,7 +152,7 @@ int shim_start_shares(struct shim *s, struct bx_err *err)
 		if (pid < 0)
 			return bx_wrap(err, "cannot start virtiofsd for %s", sh->source);
 		snprintf(what, sizeof(what), "virtiofsd %s", sh->tag);
-		aux_add(s, pid, what, sock);
+		shim_aux_add(s, pid, what, sock);
 	}
 	return 0;
 }
@@ -200,7 +237,7 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 		close(sv[1]);
 		return bx_wrap(err, "cannot start passt");
 	}
-	aux_add(s, pid, "passt", "");
+	shim_aux_add(s, pid, "passt", "");
 	s->spec.net_fd = sv[1]; /* QEMU's end, passed on by shim_start_qemu */
 	return 0;
 }

@@ -128,22 +128,12 @@ void shim_stop_children(struct shim *s)
 {
 	if (s->qemu_pid > 0 && !s->qemu_exited) {
 		shim_kill_child(s->qemu_pid, SIGKILL);
-		shim_wait_child(s, s->qemu_pid, 5000);
+		shim_wait_qemu(s, 5000);
 	}
-	if (s->vfs_pid > 0 && !s->vfs_exited) {
-		shim_kill_child(s->vfs_pid, SIGTERM);
-		if (shim_wait_child(s, s->vfs_pid, 1000) < 0) {
-			shim_kill_child(s->vfs_pid, SIGKILL);
-			shim_wait_child(s, s->vfs_pid, 5000);
-		}
-	}
-	shim_stop_aux(s); /* passt, the shares' virtiofsd */
-	/* the process groups may still hold a straggler (virtiofsd's sandbox child) */
-	shim_kill_child(s->vfs_pid, SIGKILL);
+	shim_stop_aux(s); /* passt, each virtiofsd: their groups too (virtiofsd's sandbox child) */
+	/* QEMU's group may still hold a straggler */
 	shim_kill_child(s->qemu_pid, SIGKILL);
-	long long end = bx_mono_ms() + 5000;
-	shim_wait_group_gone(s, s->vfs_pid, end);
-	shim_wait_group_gone(s, s->qemu_pid, end);
+	shim_wait_group_gone(s, s->qemu_pid, bx_mono_ms() + 5000);
 	shim_capture_finish(s, &s->console);
 	shim_capture_finish(s, &s->qerr);
 	shim_qemu_cgroup_remove(s);
@@ -180,7 +170,13 @@ static const char *describe(enum end_reason r)
 	}
 }
 
-/* A failure before any client attached still reaches the CLI, which attaches
+/* The teardown's waits (here and in shim_stop_children) run after the event
+ * loop, in DONE, where the state machine (fsm.c) gives no event a meaning:
+ * signals are left in the signalfd, since reading them would change nothing,
+ * and the shim exits right after. The reaper's events still go through
+ * shim_event (and are ignored there).
+ *
+ * A failure before any client attached still reaches the CLI, which attaches
  * right after "ok": wait briefly for it. */
 static void linger_for_client(struct shim *s, int ms)
 {
@@ -215,7 +211,7 @@ static void flush_client(struct shim *s, int ms)
 void shim_finish(struct shim *s)
 {
 	shim_stop_children(s);
-	bool failed = s->end != END_EXIT && s->end != END_KILLED;
+	bool failed = s->end_reason != END_EXIT && s->end_reason != END_KILLED;
 	char *text = s->fail_text; /* also what a `run -d` waiting for main is told */
 	size_t text_size = sizeof(s->fail_text);
 	text[0] = '\0';
@@ -226,7 +222,7 @@ void shim_finish(struct shim *s)
 			snprintf(tail, sizeof(tail), "(the console log is empty)");
 		panic_line(s->spec.box_dir, panic, sizeof(panic));
 		snprintf(text, text_size, "box %.12s: %s%s%s%s; last boot log lines: %s%s%s%s", s->spec.id,
-			 describe(s->end), s->end_msg[0] ? ": " : "", s->end_msg, panic, tail, diag[0] ? " (full log: " : "",
+			 describe(s->end_reason), s->end_msg[0] ? ": " : "", s->end_msg, panic, tail, diag[0] ? " (full log: " : "",
 			 diag, diag[0] ? ")" : "");
 		shim_log(s, true, "%s", text);
 		if (!s->ever_attached)

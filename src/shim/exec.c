@@ -91,7 +91,7 @@ static void conn_end(struct shim *s, struct exec_conn *c)
 static void conn_drop(struct shim *s, struct exec_conn *c)
 {
 	struct bx_chan *ch = conn_chan(s, c);
-	if (c->dead || !c->detached || !ch || ch->state == BX_CH_CLOSING || s->end || s->mux.dead) {
+	if (c->dead || !c->detached || !ch || ch->state == BX_CH_CLOSING || shim_ending(s) || s->mux.dead) {
 		conn_end(s, c);
 		return;
 	}
@@ -156,7 +156,7 @@ static void conn_open(struct shim *s, struct exec_conn *c)
 		c->chan_done = true;
 		return;
 	}
-	if (s->end || s->mux.dead) {
+	if (shim_ending(s) || s->mux.dead) {
 		conn_error(c, "the box is stopping");
 		c->chan_done = true;
 		return;
@@ -263,7 +263,7 @@ size_t shim_exec_poll_fill(struct shim *s, struct pollfd *p, size_t cap)
 {
 	sweep(s);
 	size_t n = 0;
-	if (s->exec_listen_fd >= 0 && !s->end && n < cap)
+	if (s->exec_listen_fd >= 0 && !shim_ending(s) && n < cap)
 		p[n++] = (struct pollfd){.fd = s->exec_listen_fd, .events = POLLIN};
 	else if (cap)
 		p[n++] = (struct pollfd){.fd = -1};

@@ -1,8 +1,9 @@
 /* The box's life beyond one boot (issue 4): the state record the shim keeps
- * current, the json-file log it owns, stop/kill requests from the CLI, and
- * the restart policy it applies itself.
+ * current, the json-file log it owns, and the restart policy's decisions
+ * (when the loop restarts is the state machine's, fsm.c).
  *
- * CLI -> shim requests arrive as signals, so no socket has to be free:
+ * CLI -> shim requests arrive as signals, so no socket has to be free; what
+ * each means in each state is fsm.c's:
  *   SIGUSR1 with sigqueue value N: deliver signal N to main (stop, kill);
  *   SIGUSR2 with sigqueue value 1/0: pause/unpause the VM (pause.c);
  *   SIGTERM: kill the VM now (exit 137), as before.
@@ -11,12 +12,10 @@
  * signals, so the shim reads it when it decides. */
 #include <errno.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "../common/crashpoint.h"
@@ -138,24 +137,7 @@ void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len)
 	}
 }
 
-/* SIGUSR1 from the CLI: a signal for main. Without a VM (between restarts)
- * there is nothing to signal: the waiting loop ends instead. A paused VM is
- * unpaused first: a frozen guest would hold the signal until the stop
- * timeout's kill, and `stop`/`kill` of a paused box work as Docker's do. */
-void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si)
-{
-	int sig = si->ssi_int;
-	if (sig < 1 || sig > 64) {
-		shim_log(s, true, "ignoring a request for signal %d from pid %u", sig, si->ssi_pid);
-		return;
-	}
-	shim_log(s, false, "signal %d for main (from pid %u)", sig, si->ssi_pid);
-	shim_pause_resume(s);
-	uint8_t le[4] = {(uint8_t)sig, 0, 0, 0};
-	shim_main_send(s, BX_M_SIGNAL, le, 4);
-}
-
-static bool manually_stopped(struct shim *s)
+bool shim_lc_manually_stopped(struct shim *s)
 {
 	struct bx_box_record r;
 	return bx_state_read(s->spec.box_dir, &r, NULL) == 0 && r.manually_stopped;
@@ -163,9 +145,9 @@ static bool manually_stopped(struct shim *s)
 
 bool shim_lc_restart_wanted(struct shim *s)
 {
-	if (!s->lc.have_state || s->end == END_KILLED)
+	if (!s->lc.have_state || s->end_reason == END_KILLED)
 		return false; /* SIGTERM to the shim is a kill: never undone */
-	return bx_restart_should(&s->lc.cfg.restart, s->exit_code, s->lc.restart_count, manually_stopped(s));
+	return bx_restart_should(&s->lc.cfg.restart, s->exit_code, s->lc.restart_count, shim_lc_manually_stopped(s));
 }
 
 struct exited_ctx {
@@ -219,71 +201,7 @@ static void record_exit(struct shim *s, bool restarting)
 		shim_lc_died(s->spec.box_dir, c.code);
 }
 
-/* Forget everything about the VM that just ended; the attach socket, the
- * client and the log stay. */
-static void reset_run(struct shim *s)
-{
-	shim_exec_end_sessions(s);
-	shim_stop_children(s);
-	if (s->ctl_fd >= 0)
-		close(s->ctl_fd);
-	s->ctl_fd = -1;
-	bx_mux_free(&s->mux);
-	bx_msgbuf_free(&s->main_in);
-	bq_free(&s->main_out);
-	bq_free(&s->pend);
-	s->vfs_pid = s->qemu_pid = -1;
-	s->vfs_exited = s->qemu_exited = false;
-	s->qemu_status = 0;
-	s->ctl_eof = false;
-	s->main_id = s->hb_id = 0;
-	s->main_retry_ms = s->hb_next_ms = 0;
-	s->hb_pong = s->main_open = s->main_activity = s->ready = false;
-	s->stdin_eof_sent = false;
-	s->main_started = false;
-	s->start_error[0] = '\0';
-	s->end = END_NONE;
-	s->end_msg[0] = '\0';
-	s->stop_deadline_ms = s->drain_deadline_ms = 0;
-	shim_pause_reset(s);
-	/* the old sockets would satisfy the "is it up yet" checks at once */
-	for (int i = 0; i < s->naux; i++)
-		if (s->aux[i].sock[0])
-			unlink(s->aux[i].sock);
-	s->naux = 0;
-	char path[PATH_MAX];
-	if (bx_path_join(path, sizeof(path), NULL, "%s/vfs.sock", s->spec.run_dir) == 0)
-		unlink(path);
-	if (bx_path_join(path, sizeof(path), NULL, "%s/qmp.sock", s->spec.run_dir) == 0)
-		unlink(path);
-}
-
-/* Sleep out the backoff, still answering signals: SIGTERM (kill) or a user
- * stop ends the box instead. Returns 0 to go on with the restart. */
-static int backoff(struct shim *s, long long ms)
-{
-	long long end = bx_mono_ms() + ms;
-	for (;;) {
-		long long left = end - bx_mono_ms();
-		if (left <= 0)
-			return manually_stopped(s) ? -1 : 0;
-		struct pollfd p = {.fd = s->sig_fd, .events = POLLIN};
-		if (poll(&p, 1, (int)left) <= 0)
-			continue;
-		struct signalfd_siginfo si;
-		while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGCHLD)
-				shim_reap(s);
-			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP || si.ssi_signo == SIGUSR1) {
-				shim_log(s, false, "signal %u while waiting to restart: the box stops", si.ssi_signo);
-				return -1;
-			}
-			/* SIGUSR2 (pause): nothing runs to pause; the CLI refuses a restarting box */
-		}
-	}
-}
-
-int shim_lc_restart(struct shim *s)
+long long shim_lc_restart_begin(struct shim *s)
 {
 	long long ran = bx_mono_ms() - s->lc.run_t0_ms;
 	if (ran >= BX_RESTART_STABLE_MS)
@@ -294,29 +212,17 @@ int shim_lc_restart(struct shim *s)
 	s->lc.restart_count++;
 	shim_log(s, true, "main exited with %d; restart %d in %lld ms (policy %s)", s->exit_code, s->lc.restart_count,
 		 delay, bx_restart_kind_name(s->lc.cfg.restart.kind));
-	reset_run(s);
+	return delay;
+}
+
+void shim_lc_restart_recorded(struct shim *s)
+{
 	record_exit(s, true);
-	if (backoff(s, delay) < 0) {
-		s->lc.restart_count--; /* it did not happen */
-		s->end = END_EXIT;     /* keep the last exit code; nothing to stop */
-		s->qemu_exited = s->vfs_exited = true;
-		return -1;
-	}
-	s->t0_ms = bx_mono_ms();
-	s->ever_attached = true; /* a restarted boot never waits for a client */
-	struct bx_err err;
-	if (shim_boot(s, &err) < 0) {
-		/* the loop is not running: end here, like a failed first start */
-		shim_log(s, true, "restart failed: %s", err.msg);
-		shim_stop_children(s);
-		s->end = END_VM_GONE;
-		s->exit_code = BX_EXIT_ERROR;
-		snprintf(s->end_msg, sizeof(s->end_msg), "restart failed: %s", err.msg);
-		s->qemu_exited = s->vfs_exited = true;
-		return -1;
-	}
-	shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
-	return 0;
+}
+
+void shim_lc_restart_cancelled(struct shim *s)
+{
+	s->lc.restart_count--; /* it did not happen */
 }
 
 /* DATA of this box: box_dir is DATA/boxes/<id>. */

@@ -57,9 +57,9 @@ static void take_held_started(struct shim *s);
 
 static void note_ready(struct shim *s, const char *how)
 {
-	if (s->ready)
+	if (s->ready_logged)
 		return;
-	s->ready = true;
+	s->ready_logged = true;
 	shim_log(s, true, "box %.12s ready after %lld ms (%s)", s->spec.id, bx_mono_ms() - s->t0_ms, how);
 }
 
@@ -81,7 +81,7 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 		struct bx_err err;
 		if (bx_msgbuf_append(&s->main_in, buf, len, &err) < 0) {
 			shim_log(s, true, "main channel: %s", err.msg);
-			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "protocol error on the main channel"});
 		}
 		take_held_started(s);
 		/* credit is returned as the client takes the bytes (shim_process_main),
@@ -108,7 +108,7 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 		if (!s->hb_pong)
 			s->hb_next_ms = bx_mono_ms() + RETRY_MS;
 	} else if (c->id == s->main_id) {
-		shim_log(s, !s->end, "the guest closed the main channel");
+		shim_log(s, !shim_ending(s), "the guest closed the main channel");
 		s->main_open = false;
 		s->main_id = 0;
 	}
@@ -160,7 +160,7 @@ static int open_main(struct shim *s, struct bx_err *err)
 static void send_time_if_due(struct shim *s, long long now)
 {
 	struct bx_chan *c = main_chan(s);
-	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || s->paused ||
+	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || shim_fsm_frozen(s->state) ||
 	    (s->time_sent && bq_size(&s->main_out)))
 		return;
 	/* BOXVM_TEST_HOLD_MAIN (a test knob, src/shim/README.md): the booted
@@ -203,7 +203,7 @@ int shim_link_start(struct shim *s, struct bx_err *err)
 
 void shim_link_tick(struct shim *s, long long now)
 {
-	if (s->end || s->mux.dead)
+	if (shim_ending(s) || s->mux.dead)
 		return;
 	if (!s->main_id && s->main_retry_ms && now >= s->main_retry_ms) {
 		struct bx_err err;
@@ -230,20 +230,6 @@ void shim_link_tick(struct shim *s, long long now)
 		uint8_t ping[BX_MSG_HDR_SIZE];
 		bx_msg_encode_hdr(ping, BX_M_PING, 0);
 		bx_mux_send(&s->mux, c, ping, sizeof(ping));
-	}
-	/* the backstop: no PONG, nothing from main, for boot_timeout_s */
-	if (!s->hb_pong && !s->main_activity && now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "the VM showed no sign of life within %d s", s->spec.boot_timeout_s);
-		shim_begin_end(s, END_BACKSTOP, BX_EXIT_ERROR, msg);
-	}
-	/* a guest that answers but never starts main (wedged in its set-up, or
-	 * hostile): the box ends, so a `run -d` waiting for main does not hang */
-	if (!s->main_started && !s->end && !s->test_hold_main &&
-	    now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "its command was not started within %d s of the boot", s->spec.boot_timeout_s);
-		shim_begin_end(s, END_BACKSTOP, BX_EXIT_ERROR, msg);
 	}
 }
 
@@ -280,7 +266,7 @@ void shim_link_readable(struct shim *s)
 		struct bx_err err;
 		if (bx_mux_input(&s->mux, buf, (size_t)n, &err) < 0) {
 			shim_log(s, true, "link: %s", err.msg);
-			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, err.msg);
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = err.msg});
 		}
 	}
 	shim_process_main(s);
@@ -332,26 +318,6 @@ void shim_main_flush(struct shim *s)
 	}
 }
 
-void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg)
-{
-	if (s->end)
-		return;
-	long long now = bx_mono_ms();
-	s->end = why;
-	s->exit_code = code;
-	snprintf(s->end_msg, sizeof(s->end_msg), "%s", msg ? msg : "");
-	s->drain_deadline_ms = now + 5000;
-	if (why == END_EXIT) {
-		/* the agent powers off after EXIT_ACK; give it a moment, then kill */
-		s->stop_deadline_ms = now + 5000;
-	} else {
-		s->stop_deadline_ms = now;
-		if (!s->qemu_exited)
-			shim_kill_child(s->qemu_pid, SIGKILL);
-	}
-	shim_log(s, why != END_EXIT, "ending: reason %d, exit code %d%s%s", why, code, msg ? ": " : "", msg ? msg : "");
-}
-
 static void consume_main(struct shim *s, size_t n)
 {
 	struct bx_chan *c = main_chan(s);
@@ -359,18 +325,11 @@ static void consume_main(struct shim *s, size_t n)
 		bx_mux_consumed(&s->mux, c, n);
 }
 
-/* main runs in the guest: only now is the box "running" (its record), and a
- * `run -d` or `start` waiting on the sync pipe returns. A second STARTED
- * (a hostile guest) changes nothing. */
+/* main runs in the guest (what that changes is main.c's SHIM_A_STARTED) */
 static void main_started(struct shim *s, const struct bx_msg *m)
 {
-	if (s->main_started)
-		return;
-	s->main_started = true;
-	shim_log(s, false, "main started (guest pid %d) after %lld ms", m->len >= 4 ? (int)bx_get_u32(m->payload) : -1,
-		 bx_mono_ms() - s->t0_ms);
-	shim_lc_started(s);
-	shim_sync_report(&s->sync_fd, 0, NULL);
+	int pid = m->len >= 4 ? (int)bx_get_u32(m->payload) : -1;
+	shim_event(s, SHIM_EV_MAIN_STARTED, &(struct shim_ev_arg){.value = pid});
 }
 
 /* Until a client attaches, main's messages stay where they are (its output
@@ -406,7 +365,7 @@ void shim_process_main(struct shim *s)
 		int r = bx_msgbuf_next(&s->main_in, &m, &err);
 		if (r < 0) {
 			shim_log(s, true, "main channel: %s", err.msg);
-			shim_begin_end(s, END_LINK, BX_EXIT_ERROR, "protocol error on the main channel");
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "protocol error on the main channel"});
 			break;
 		}
 		if (r == 0)
@@ -428,7 +387,7 @@ void shim_process_main(struct shim *s)
 			shim_main_send(s, BX_M_EXIT_ACK, NULL, 0);
 			shim_link_writable(s);
 			note_ready(s, "main exited");
-			shim_begin_end(s, END_EXIT, code, NULL);
+			shim_event(s, SHIM_EV_MAIN_EXIT, &(struct shim_ev_arg){.code = code});
 			break;
 		}
 		case BX_M_ERROR:

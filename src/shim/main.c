@@ -1,5 +1,6 @@
 /* boxvm-shim [--sync-fd N] BOXDIR/vm.json: the supervisor of one box for its
- * whole life. See README for the contract with the CLI. */
+ * whole life (see README for the contract with the CLI). Its one event loop
+ * feeds the lifecycle state machine (fsm.c) and carries out its actions. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,28 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/debug.h"
+#include "../common/paths.h"
 #include "../image/rootfs.h"
 #include "shim.h"
+
+/* main's last output has this long to reach a slow client once the VM is gone */
+#define DRAIN_MS 5000
+/* main exited: the agent powers off after EXIT_ACK; QEMU is killed if it has not by then */
+#define POWER_OFF_MS 5000
 
 static void shim_init(struct shim *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->state = SHIM_BOOTING;
 	s->log_fd = s->sig_fd = s->listen_fd = s->ctl_fd = s->cli_fd = s->exec_listen_fd = -1;
 	s->out[0].fd = s->out[1].fd = s->in.fd = -1;
-	s->vfs_pid = s->qemu_pid = -1;
+	s->qemu_pid = -1;
 	s->qemu_uid.lock_fd = -1;
 	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
 	s->debug = bx_debug_enabled();
 }
 
-/* Everything up to "ok": runtime dir, attach socket, virtiofsd, QEMU, link. */
-/* What every boot of the VM needs; a restart by the policy (lifecycle.c)
- * runs this again after tearing the previous boot down. */
-int shim_boot(struct shim *s, struct bx_err *err)
+/* What every boot of the VM needs (passt, virtiofsd(s), QEMU, the link); a
+ * restart by the policy runs this again after tearing the previous boot down. */
+static int boot(struct shim *s, struct bx_err *err)
 {
 	if (shim_start_passt(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 || shim_start_shares(s, err) < 0 ||
 	    shim_aux_wait(s, err) < 0 || shim_netns_open_taps(s, err) < 0 || shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
@@ -38,84 +46,302 @@ int shim_boot(struct shim *s, struct bx_err *err)
 	return shim_link_start(s, err);
 }
 
+/* Everything up to "ok": runtime dir, attach socket, then the first boot. */
 static int setup(struct shim *s, struct bx_err *err)
 {
 	/* bx_rootfs_ensure: the overlay root is gone after a host reboot; mount it again */
 	if (bx_rootfs_ensure(s->spec.box_dir, err) < 0 || shim_signals(s, err) < 0 || shim_listen(s, err) < 0 ||
 	    shim_exec_listen(s, err) < 0)
 		return -1;
-	return shim_boot(s, err);
+	return boot(s, err);
 }
 
+/* ---- the state machine's actions ---- */
+
+/* Why QEMU exited (NULL: it simply did). */
+static const char *vm_exit_text(struct shim *s, char *msg, size_t size)
+{
+	int st = s->qemu_status;
+	msg[0] = '\0';
+	if (WIFSIGNALED(st) && bx_cgroup_oom_kills(&s->qemu_cg) > 0)
+		snprintf(msg, size, "qemu ran out of memory: its ceiling is %llu MiB (the guest's RAM plus QEMU's own)",
+			 (unsigned long long)(bx_qemu_memory_ceiling(s->spec.mem_mb, !strcmp(s->spec.accel, "tcg")) >> 20));
+	else if (WIFSIGNALED(st))
+		snprintf(msg, size, "qemu was killed by signal %d", WTERMSIG(st));
+	else if (WEXITSTATUS(st))
+		snprintf(msg, size, "qemu exited with status %d", WEXITSTATUS(st));
+	return msg[0] ? msg : NULL;
+}
+
+/* SHIM_A_END: the exit code, the message, the deadlines; QEMU is killed at
+ * once unless main exited (then the guest powers off by itself). */
+static void end_begin(struct shim *s, enum end_reason why, const struct shim_ev_arg *a)
+{
+	long long now = bx_mono_ms();
+	int code = (why == END_EXIT || why == END_KILLED) && a ? a->code : BX_EXIT_ERROR;
+	const char *msg = a ? a->msg : NULL;
+	char vm_msg[160];
+	if (why == END_VM_GONE && !msg)
+		msg = vm_exit_text(s, vm_msg, sizeof(vm_msg));
+	s->end_reason = why;
+	s->exit_code = code;
+	snprintf(s->end_msg, sizeof(s->end_msg), "%s", msg ? msg : "");
+	s->drain_deadline_ms = now + DRAIN_MS;
+	if (why == END_EXIT) {
+		s->stop_deadline_ms = now + POWER_OFF_MS;
+	} else {
+		s->stop_deadline_ms = now;
+		if (!s->qemu_exited)
+			shim_kill_child(s->qemu_pid, SIGKILL);
+	}
+	shim_log(s, why != END_EXIT, "ending: reason %d, exit code %d%s%s", why, code, msg ? ": " : "", msg ? msg : "");
+}
+
+/* SHIM_A_LOG: a request heard in this state */
+static void log_request(struct shim *s, enum shim_event ev, const struct shim_ev_arg *a)
+{
+	if (!a)
+		return; /* not the CLI's (an attached client's signal resumes too) */
+	if (ev == SHIM_EV_SIGTERM)
+		shim_log(s, true, "signal %u: stopping the box", a->signo);
+	else if (ev == SHIM_EV_SIGUSR1_BAD)
+		shim_log(s, true, "ignoring a request for signal %d from pid %u", a->value, a->pid);
+	else if (ev == SHIM_EV_SIGUSR2_BAD)
+		shim_log(s, true, "ignoring a pause request with value %d from pid %u", a->value, a->pid);
+	else if (ev == SHIM_EV_PAUSE || ev == SHIM_EV_RESUME)
+		shim_log(s, false, "%s requested by pid %u", ev == SHIM_EV_PAUSE ? "pause" : "unpause", a->pid);
+}
+
+/* SHIM_A_STARTED: only now is the box "running" (its record), and a `run -d`
+ * or `start` waiting on the sync pipe returns. A second STARTED (a hostile
+ * guest) changes nothing. */
+static void main_started(struct shim *s, const struct shim_ev_arg *a)
+{
+	if (s->main_started)
+		return;
+	s->main_started = true;
+	shim_log(s, false, "main started (guest pid %d) after %lld ms", a ? a->value : -1, bx_mono_ms() - s->t0_ms);
+	shim_lc_started(s);
+	shim_sync_report(&s->sync_fd, 0, NULL);
+}
+
+/* Forget everything about the VM that just ended; the attach socket, the
+ * client and the log stay. */
+static void reset_run(struct shim *s)
+{
+	shim_exec_end_sessions(s);
+	shim_stop_children(s);
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	s->ctl_fd = -1;
+	bx_mux_free(&s->mux);
+	bx_msgbuf_free(&s->main_in);
+	bq_free(&s->main_out);
+	bq_free(&s->pend);
+	s->qemu_pid = -1;
+	s->qemu_exited = false;
+	s->qemu_status = 0;
+	s->ctl_eof = false;
+	s->main_id = s->hb_id = 0;
+	s->main_retry_ms = s->hb_next_ms = 0;
+	s->hb_pong = s->main_open = s->main_activity = s->ready_logged = false;
+	s->stdin_eof_sent = false;
+	s->main_started = false;
+	s->start_error[0] = '\0';
+	s->end_reason = END_NONE;
+	s->end_msg[0] = '\0';
+	s->stop_deadline_ms = s->drain_deadline_ms = 0;
+	shim_pause_forget(s);
+	/* the old sockets would satisfy the "is it up yet" checks at once */
+	for (int i = 0; i < s->naux; i++)
+		if (s->aux[i].sock[0])
+			unlink(s->aux[i].sock);
+	s->naux = 0;
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/vfs.sock", s->spec.run_dir) == 0)
+		unlink(path);
+	if (bx_path_join(path, sizeof(path), NULL, "%s/qmp.sock", s->spec.run_dir) == 0)
+		unlink(path);
+}
+
+/* SHIM_A_RESTART: the VM is torn down and the backoff armed (the loop waits
+ * it out in RESTARTING, still answering signals). */
+static void restart_begin(struct shim *s)
+{
+	long long delay = shim_lc_restart_begin(s);
+	reset_run(s);
+	shim_lc_restart_recorded(s);
+	s->restart_at_ms = bx_mono_ms() + delay;
+}
+
+/* SHIM_A_CANCEL_RESTART: a stop during the backoff; the box ends with
+ * main's last exit code and nothing left to stop. */
+static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
+{
+	if (a && a->signo)
+		shim_log(s, false, "signal %u while waiting to restart: the box stops", a->signo);
+	shim_lc_restart_cancelled(s);
+	s->end_reason = END_EXIT;
+	s->qemu_exited = true;
+}
+
+/* SHIM_A_BOOT: the policy's fresh VM on the same rootfs. Setup is
+ * synchronous, as for the first boot. */
+static void restart_boot(struct shim *s)
+{
+	s->t0_ms = bx_mono_ms();
+	s->ever_attached = true; /* a restarted boot never waits for a client */
+	struct bx_err err;
+	if (boot(s, &err) < 0) {
+		shim_log(s, true, "restart failed: %s", err.msg);
+		shim_stop_children(s); /* (helpers that die meanwhile still count as this boot's) */
+		s->end_reason = END_VM_GONE;
+		s->exit_code = BX_EXIT_ERROR;
+		snprintf(s->end_msg, sizeof(s->end_msg), "restart failed: %s", err.msg);
+		s->qemu_exited = true;
+		shim_event(s, SHIM_EV_SETUP_FAILED, NULL);
+		return;
+	}
+	shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
+	shim_event(s, SHIM_EV_SETUP_DONE, NULL);
+}
+
+void shim_event(struct shim *s, enum shim_event ev, const struct shim_ev_arg *a)
+{
+	struct shim_fsm_out out;
+	enum shim_state from = s->state;
+	s->state = shim_fsm_step(from, ev, &out);
+	if (s->state != from)
+		shim_log(s, false, "state %s -> %s (%s)", shim_fsm_state_name(from), shim_fsm_state_name(s->state),
+			 shim_fsm_event_name(ev));
+	/* the state is already the new one: an action's own events (FROZEN,
+	 * SETUP_DONE) move on from there */
+	unsigned act = out.actions;
+	if (act & SHIM_A_LOG)
+		log_request(s, ev, a);
+	if (act & SHIM_A_END)
+		end_begin(s, out.end, a);
+	if (act & SHIM_A_KILL_VM) {
+		if (s->end_reason == END_EXIT)
+			shim_log(s, true, "the VM did not power off within 5 s of EXIT; killing it");
+		shim_kill_child(s->qemu_pid, SIGKILL);
+		s->stop_deadline_ms = bx_mono_ms() + 1000;
+	}
+	/* a VM reaped but not yet seen by the loop (SHIM_EV_VM_EXITED) is not asked */
+	if (act & SHIM_A_THAW && !s->qemu_exited && shim_pause_thaw(s) == 0) {
+		shim_event(s, SHIM_EV_THAWED, NULL);
+		shim_pause_thawed(s);
+	}
+	if (act & SHIM_A_FREEZE && !s->qemu_exited && shim_pause_freeze(s) == 0)
+		shim_event(s, SHIM_EV_FROZEN, NULL);
+	if (act & SHIM_A_FORWARD) {
+		uint8_t le[4] = {(uint8_t)a->value, 0, 0, 0};
+		shim_log(s, false, "signal %d for main (from pid %u)", a->value, a->pid);
+		shim_main_send(s, BX_M_SIGNAL, le, 4);
+	}
+	if (act & SHIM_A_STARTED)
+		main_started(s, a);
+	if (act & SHIM_A_ARM_DRAIN && !s->drain_deadline_ms)
+		s->drain_deadline_ms = bx_mono_ms() + DRAIN_MS;
+	if (act & SHIM_A_RESTART)
+		restart_begin(s);
+	if (act & SHIM_A_CANCEL_RESTART)
+		restart_cancel(s, a);
+	if (act & SHIM_A_BOOT)
+		restart_boot(s);
+}
+
+/* ---- the event loop ---- */
+
+/* Signals arrive on the signalfd; each becomes an event, and fsm.c says what
+ * it means in the current state. */
 static void on_signals(struct shim *s)
 {
 	struct signalfd_siginfo si;
 	while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
+		struct shim_ev_arg a = {.signo = si.ssi_signo, .value = si.ssi_int, .pid = si.ssi_pid};
+		switch (si.ssi_signo) {
+		case SIGCHLD:
 			shim_reap(s);
-		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
-			shim_log(s, true, "signal %u: stopping the box", si.ssi_signo);
-			shim_begin_end(s, END_KILLED, 128 + SIGKILL, NULL);
-		} else if (si.ssi_signo == SIGUSR1) {
-			shim_lc_signal(s, &si);
-		} else if (si.ssi_signo == SIGUSR2) {
-			shim_pause_request(s, &si);
+			break;
+		case SIGTERM:
+		case SIGHUP:
+			a.code = 128 + SIGKILL;
+			shim_event(s, SHIM_EV_SIGTERM, &a);
+			break;
+		case SIGINT: /* the CLI forwards ^C as a SIGNAL message */
+			shim_event(s, SHIM_EV_SIGINT, &a);
+			break;
+		case SIGUSR1: /* sigqueue value: the signal for main */
+			shim_event(s, a.value >= 1 && a.value <= 64 ? SHIM_EV_SIGUSR1 : SHIM_EV_SIGUSR1_BAD, &a);
+			break;
+		case SIGUSR2: /* sigqueue value 1 pause, 0 unpause */
+			shim_event(s, a.value == 1 ? SHIM_EV_PAUSE : a.value == 0 ? SHIM_EV_RESUME : SHIM_EV_SIGUSR2_BAD, &a);
+			break;
 		}
-		/* SIGINT: ignored; the CLI forwards ^C as a SIGNAL message */
 	}
 }
 
-static void check_progress(struct shim *s, long long now)
+static bool guest_heard(const struct shim *s)
 {
-	/* The VM is gone: once its last bytes are in and handed on (or the
-	 * client is too slow for too long), decide how the box ended. */
-	if (s->qemu_exited && !s->end && s->ctl_eof) {
-		if (!s->drain_deadline_ms)
-			s->drain_deadline_ms = now + 5000;
-		shim_process_main(s);
-		if (!s->end && (!shim_output_busy(s) || now >= s->drain_deadline_ms)) {
-			char msg[160] = "";
-			int st = s->qemu_status;
-			if (WIFSIGNALED(st) && bx_cgroup_oom_kills(&s->qemu_cg) > 0)
-				snprintf(msg, sizeof(msg),
-					 "qemu ran out of memory: its ceiling is %llu MiB (the guest's RAM plus QEMU's own)",
-					 (unsigned long long)(bx_qemu_memory_ceiling(s->spec.mem_mb,
-										     !strcmp(s->spec.accel, "tcg")) >> 20));
-			else if (WIFSIGNALED(st))
-				snprintf(msg, sizeof(msg), "qemu was killed by signal %d", WTERMSIG(st));
-			else if (WEXITSTATUS(st))
-				snprintf(msg, sizeof(msg), "qemu exited with status %d", WEXITSTATUS(st));
-			shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, msg[0] ? msg : NULL);
-		}
-	}
+	return s->hb_pong || s->main_activity;
+}
+
+/* The conditions the loop watches (QEMU's exit, the link's EOF, the guest's
+ * first words, the output's drain, the deadlines), raised as events each
+ * turn while they hold: the machine ignores those that mean nothing in its
+ * state, so the order here is the only policy. */
+static void conditions(struct shim *s, long long now)
+{
+	if (s->qemu_exited)
+		shim_event(s, SHIM_EV_VM_EXITED, NULL);
 	if (s->qemu_exited && !s->ctl_eof && s->ctl_fd >= 0)
 		shim_link_readable(s); /* pick up the last bytes and the EOF */
-	if (s->end && !s->qemu_exited && now >= s->stop_deadline_ms) {
-		if (s->end == END_EXIT)
-			shim_log(s, true, "the VM did not power off within 5 s of EXIT; killing it");
-		shim_kill_child(s->qemu_pid, SIGKILL);
-		s->stop_deadline_ms = now + 1000;
+	if (s->ctl_eof || s->ctl_fd < 0)
+		shim_event(s, SHIM_EV_CTL_EOF, NULL);
+	if (guest_heard(s))
+		shim_event(s, SHIM_EV_GUEST_UP, NULL);
+	/* the backstop, checked while the link works (as its heartbeat) */
+	if (!shim_ending(s) && !s->mux.dead && now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
+		char msg[256];
+		if (!guest_heard(s)) {
+			snprintf(msg, sizeof(msg), "the VM showed no sign of life within %d s", s->spec.boot_timeout_s);
+			shim_event(s, SHIM_EV_BOOT_DEADLINE, &(struct shim_ev_arg){.msg = msg});
+		}
+		/* a guest that answers but never starts main (wedged in its set-up, or
+		 * hostile): the box ends, so a `run -d` waiting for main does not hang */
+		if (!s->main_started && !s->test_hold_main) {
+			snprintf(msg, sizeof(msg), "its command was not started within %d s of the boot",
+				 s->spec.boot_timeout_s);
+			shim_event(s, SHIM_EV_START_DEADLINE, &(struct shim_ev_arg){.msg = msg});
+		}
 	}
+	/* The VM is gone: once its last bytes are in and handed on (or the
+	 * client is too slow for too long), the box ends. Twice: a drain that
+	 * ends the box (VM_FLUSH) may also finish the ending one. */
+	if (s->state == SHIM_VM_FLUSH)
+		shim_process_main(s);
+	for (int i = 0; i < 2 && s->qemu_exited; i++) {
+		if (!shim_output_busy(s))
+			shim_event(s, SHIM_EV_DRAIN_DONE, NULL);
+		else if (s->drain_deadline_ms && now >= s->drain_deadline_ms)
+			shim_event(s, SHIM_EV_DRAIN_DEADLINE, NULL);
+	}
+	if (s->stop_deadline_ms && !s->qemu_exited && now >= s->stop_deadline_ms)
+		shim_event(s, SHIM_EV_STOP_DEADLINE, NULL);
 }
 
-static bool done(struct shim *s, long long now)
+/* One poll: what the state reads, until the next deadline. Between boots
+ * (RESTARTING) only signals are read: the client and exec.sock wait for
+ * the next boot. */
+static void poll_once(struct shim *s, long long now)
 {
-	return s->end && s->qemu_exited && (s->ctl_eof || s->ctl_fd < 0) &&
-	       (!shim_output_busy(s) || now >= s->drain_deadline_ms);
-}
-
-static void loop(struct shim *s)
-{
-	for (;;) {
-		long long now = bx_mono_ms();
-		shim_link_tick(s, now);
-		shim_pause_tick(s);
-		check_progress(s, now);
-		if (done(s, now))
-			return;
-		struct pollfd p[9 + 1 + SHIM_EXEC_MAX];
-		int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
-		p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
+	struct pollfd p[9 + 1 + SHIM_EXEC_MAX];
+	int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
+	size_t i_exec = 0;
+	bool vm = s->state != SHIM_RESTARTING;
+	p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
+	if (vm) {
 		/* always drained: QEMU must never wait on its console (console.c) */
 		if (s->console.fd >= 0)
 			p[i_con = n++] = (struct pollfd){.fd = s->console.fd, .events = POLLIN};
@@ -132,48 +358,79 @@ static void loop(struct shim *s)
 			p[i_cli = n++] = (struct pollfd){.fd = s->cli_fd,
 							 .events = (bq_size(&s->main_out) < 65536 ? POLLIN : 0) |
 								   (bq_size(&s->cli_out) ? POLLOUT : 0)};
-		if (s->in.fd >= 0 && s->main_id && !s->end && bq_size(&s->main_out) < 65536)
+		if (s->in.fd >= 0 && s->main_id && !shim_ending(s) && bq_size(&s->main_out) < 65536)
 			p[i_in = n++] = (struct pollfd){.fd = s->in.fd, .events = POLLIN};
 		if (shim_output_busy(s) && s->out[s->pend_stream].fd >= 0)
 			p[i_out = n++] = (struct pollfd){.fd = s->out[s->pend_stream].fd, .events = POLLOUT};
-		size_t i_exec = (size_t)n;
+		i_exec = (size_t)n;
 		n += (int)shim_exec_poll_fill(s, p + n, 1 + SHIM_EXEC_MAX);
-		int timeout = 1000;
-		long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->end ? s->stop_deadline_ms : 0,
-				    s->drain_deadline_ms,
-				    s->hb_pong || s->main_activity ? 0 : s->t0_ms + s->spec.boot_timeout_s * 1000LL};
-		for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
-			if (wake[i] && wake[i] - now < timeout)
-				timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
-		if (s->qemu_exited && !s->ctl_eof)
-			timeout = timeout > 10 ? 10 : timeout;
-		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
-			shim_log(s, true, "poll: %s", strerror(errno));
-			shim_begin_end(s, END_KILLED, BX_EXIT_ERROR, "internal error");
+	}
+	int timeout = 1000;
+	bool boot_deadline = !shim_ending(s) && !s->mux.dead && (!guest_heard(s) || (!s->main_started && !s->test_hold_main));
+	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
+			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
+			    vm ? 0 : s->restart_at_ms};
+	for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
+		if (wake[i] && wake[i] - now < timeout)
+			timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
+	if (vm && s->qemu_exited && !s->ctl_eof)
+		timeout = timeout > 10 ? 10 : timeout;
+	if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+		shim_log(s, true, "poll: %s", strerror(errno));
+		shim_event(s, SHIM_EV_FATAL, &(struct shim_ev_arg){.code = BX_EXIT_ERROR, .msg = "internal error"});
+		return;
+	}
+	if (p[i_sig].revents)
+		on_signals(s);
+	if (!vm || s->state == SHIM_RESTARTING || s->state == SHIM_DONE)
+		return; /* the signals ended this boot's VM: what was polled for it is stale */
+	if (i_con >= 0 && p[i_con].revents)
+		shim_capture_readable(s, &s->console);
+	if (i_qerr >= 0 && p[i_qerr].revents)
+		shim_capture_readable(s, &s->qerr);
+	if (i_ctl >= 0 && p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))
+		shim_link_readable(s);
+	if (i_ctl >= 0 && p[i_ctl].revents & POLLOUT)
+		shim_link_writable(s);
+	if (i_lis >= 0 && p[i_lis].revents & POLLIN)
+		shim_accept(s);
+	if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & POLLOUT)
+		shim_client_writable(s);
+	if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & (POLLIN | POLLHUP | POLLERR))
+		shim_client_readable(s);
+	if (i_in >= 0 && s->in.fd >= 0 && p[i_in].revents)
+		shim_stdin_readable(s);
+	if (i_out >= 0 && p[i_out].revents)
+		shim_process_main(s);
+	shim_exec_poll_handle(s, p + i_exec, (size_t)n - i_exec);
+	shim_link_writable(s);
+}
+
+/* The one event loop, from the first boot's SETUP_DONE to DONE: every boot,
+ * the restart policy's backoffs between them, and the ends. */
+static void run(struct shim *s)
+{
+	while (s->state != SHIM_DONE) {
+		long long now = bx_mono_ms();
+		if (s->state == SHIM_ENDED) {
+			/* a main that never ran is a failed start, not an exit: no restart */
+			bool again = s->sync_fd < 0 && shim_lc_restart_wanted(s);
+			shim_event(s, again ? SHIM_EV_RESTART_WANTED : SHIM_EV_NO_RESTART, NULL);
 			continue;
 		}
-		if (p[i_sig].revents)
-			on_signals(s);
-		if (i_con >= 0 && p[i_con].revents)
-			shim_capture_readable(s, &s->console);
-		if (i_qerr >= 0 && p[i_qerr].revents)
-			shim_capture_readable(s, &s->qerr);
-		if (i_ctl >= 0 && p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))
-			shim_link_readable(s);
-		if (i_ctl >= 0 && p[i_ctl].revents & POLLOUT)
-			shim_link_writable(s);
-		if (i_lis >= 0 && p[i_lis].revents & POLLIN)
-			shim_accept(s);
-		if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & POLLOUT)
-			shim_client_writable(s);
-		if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & (POLLIN | POLLHUP | POLLERR))
-			shim_client_readable(s);
-		if (i_in >= 0 && s->in.fd >= 0 && p[i_in].revents)
-			shim_stdin_readable(s);
-		if (i_out >= 0 && p[i_out].revents)
-			shim_process_main(s);
-		shim_exec_poll_handle(s, p + i_exec, (size_t)n - i_exec);
-		shim_link_writable(s);
+		if (s->state == SHIM_RESTARTING) {
+			if (now >= s->restart_at_ms) {
+				shim_event(s, shim_lc_manually_stopped(s) ? SHIM_EV_RESTART_CANCELLED : SHIM_EV_BACKOFF_DONE,
+					   NULL);
+				continue;
+			}
+		} else {
+			shim_link_tick(s, now);
+			conditions(s, now);
+			if (s->state == SHIM_ENDED || s->state == SHIM_DONE)
+				continue;
+		}
+		poll_once(s, now);
 	}
 }
 
@@ -197,7 +454,7 @@ static void report_start_failure(struct shim *s)
 	if (s->sync_fd < 0)
 		return;
 	char msg[256];
-	if (s->end == END_EXIT && s->start_error[0]) {
+	if (s->end_reason == END_EXIT && s->start_error[0]) {
 		shim_sync_report(&s->sync_fd, s->exit_code, s->start_error);
 		return;
 	}
@@ -205,7 +462,7 @@ static void report_start_failure(struct shim *s)
 		shim_sync_report(&s->sync_fd, BX_EXIT_ERROR, s->fail_text); /* cut to the reply's line */
 		return;
 	}
-	if (s->end == END_KILLED) {
+	if (s->end_reason == END_KILLED) {
 		snprintf(msg, sizeof(msg), "box %.12s was stopped before its command started", s->spec.id);
 	} else {
 		snprintf(msg, sizeof(msg), "box %.12s ended (exit code %d) before its command was reported started",
@@ -269,12 +526,13 @@ int main(int argc, char **argv)
 	if (setup(&s, &err) < 0) {
 		shim_log(&s, true, "start failed: %s", err.msg);
 		shim_stop_children(&s); /* QEMU gone and its console drained before its tail is read */
+		shim_event(&s, SHIM_EV_SETUP_FAILED, NULL);
 		char tail[1024], msg[2200];
 		if (s.qemu_pid > 0 && shim_console_tail(s.spec.box_dir, 5, tail, sizeof(tail)) == 0)
 			snprintf(msg, sizeof(msg), "%s; last boot log lines: %s", err.msg, tail);
 		else
 			snprintf(msg, sizeof(msg), "%s", err.msg);
-		s.end = END_KILLED; /* no diagnostics copy: the error goes to the CLI directly */
+		s.end_reason = END_KILLED; /* no diagnostics copy: the error goes to the CLI directly */
 		s.exit_code = BX_EXIT_ERROR;
 		s.ever_attached = true; /* nobody will attach: do not linger */
 		/* clean up first, report last: when the CLI sees the error (and then
@@ -287,12 +545,10 @@ int main(int argc, char **argv)
 	 * a client that attaches at once (run, start -a) is told now: it gets
 	 * main's story through the attach, and a box without a record (the OCI
 	 * runtime's, tests' shimrun.py) keeps that older contract */
+	shim_event(&s, SHIM_EV_SETUP_DONE, NULL);
 	if (!s.lc.have_state || !s.ever_attached)
 		shim_sync_report(&s.sync_fd, 0, NULL);
-	loop(&s);
-	/* a main that never ran is a failed start, not an exit: no restart */
-	while (s.sync_fd < 0 && shim_lc_restart_wanted(&s) && shim_lc_restart(&s) == 0)
-		loop(&s); /* the restart policy: a fresh VM on the same rootfs */
+	run(&s);
 	shim_exec_close_all(&s);
 	shim_finish(&s);
 	report_start_failure(&s);

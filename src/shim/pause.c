@@ -5,13 +5,12 @@
  * The outcome is published in two places, both written after QEMU answered:
  * the state record's status ("paused"/"running", for boxvm; the CLI waits on
  * it) and RUN/paused (present while frozen, for boxvm-runtime, whose boxes
- * have no record). A guest that has not booted yet is frozen once it has:
- * the boot backstop counts from the start of the boot and must never fire
- * because a pause stopped the clock of a guest that could not answer. */
-#include <signal.h>
+ * have no record). When to freeze and thaw is the state machine's (fsm.c):
+ * a guest that has not booted yet is frozen once it has (PAUSE_PENDING),
+ * since the boot backstop counts from the start of the boot and must never
+ * fire because a pause stopped the clock of a guest that could not answer. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "../common/paths.h"
@@ -22,11 +21,6 @@
 
 /* QEMU answers stop/cont at once; this only guards against a wedged QEMU */
 #define QMP_GUARD_MS 5000
-
-static bool guest_up(const struct shim *s)
-{
-	return s->hb_pong || s->main_activity; /* exactly what disarms the backstop (link.c) */
-}
 
 struct flip {
 	enum bx_box_status from, to;
@@ -64,37 +58,33 @@ static int qmp(struct shim *s, const char *cmd, struct bx_err *err)
 	return bx_qmp_execute(sock, cmd, QMP_GUARD_MS, err);
 }
 
-static void freeze(struct shim *s)
+int shim_pause_freeze(struct shim *s)
 {
-	s->pause_pending = false;
 	struct bx_err err;
 	if (qmp(s, "stop", &err) < 0) {
 		shim_log(s, true, "cannot pause the VM: %s", err.msg);
 		bx_pause_error_write(s->spec.box_dir, err.msg);
-		return;
+		return -1;
 	}
-	s->paused = true;
 	shim_log(s, false, "VM paused");
 	publish(s, true);
+	return 0;
 }
 
-void shim_pause_resume(struct shim *s)
+int shim_pause_thaw(struct shim *s)
 {
-	s->pause_pending = false;
-	if (!s->paused)
-		return;
-	if (s->qemu_exited) {
-		s->paused = false; /* killed while paused: the box's end rewrites the record */
-		return;
-	}
 	struct bx_err err;
 	if (qmp(s, "cont", &err) < 0) {
 		shim_log(s, true, "cannot unpause the VM: %s", err.msg);
 		bx_pause_error_write(s->spec.box_dir, err.msg);
-		return;
+		return -1;
 	}
-	s->paused = false;
 	shim_log(s, false, "VM unpaused");
+	return 0;
+}
+
+void shim_pause_thawed(struct shim *s)
+{
 	/* the guest's clock stood still while frozen: the host's time goes out
 	 * before the CLI hears "running", so anything it runs next is behind it */
 	shim_link_send_time(s);
@@ -102,36 +92,8 @@ void shim_pause_resume(struct shim *s)
 	publish(s, false);
 }
 
-void shim_pause_request(struct shim *s, const struct signalfd_siginfo *si)
+void shim_pause_forget(struct shim *s)
 {
-	if (si->ssi_int != 0 && si->ssi_int != 1) {
-		shim_log(s, true, "ignoring a pause request with value %d from pid %u", si->ssi_int, si->ssi_pid);
-		return;
-	}
-	shim_log(s, false, "%s requested by pid %u", si->ssi_int ? "pause" : "unpause", si->ssi_pid);
-	if (!si->ssi_int) {
-		shim_pause_resume(s);
-		return;
-	}
-	if (s->end || s->qemu_exited || s->paused)
-		return; /* ending: the record turns "exited", which ends the CLI's wait */
-	s->pause_pending = true;
-	shim_pause_tick(s);
-}
-
-void shim_pause_tick(struct shim *s)
-{
-	if (!s->pause_pending)
-		return;
-	if (s->end || s->qemu_exited)
-		s->pause_pending = false;
-	else if (guest_up(s))
-		freeze(s);
-}
-
-void shim_pause_reset(struct shim *s)
-{
-	s->paused = s->pause_pending = false;
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), NULL, "%s/paused", s->spec.run_dir) == 0)
 		unlink(path);

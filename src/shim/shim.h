@@ -1,5 +1,6 @@
 /* boxvm-shim: the per-box supervisor. See README for the CLI-facing contract.
- * All mutable state lives in struct shim, owned by main(). */
+ * All mutable state lives in struct shim, owned by main(); the box's
+ * lifecycle is its state (fsm.h), moved only by shim_event. */
 #ifndef BOXVM_SHIM_H
 #define BOXVM_SHIM_H
 
@@ -18,6 +19,7 @@
 #include "../vm/cgroup.h"
 #include "../vm/uidpool.h"
 #include "../vm/vmspec.h"
+#include "fsm.h"
 
 /* a growable byte queue */
 struct bq {
@@ -35,15 +37,6 @@ enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
 struct io {
 	int fd;
 	enum io_kind kind;
-};
-
-enum end_reason {
-	END_NONE = 0,
-	END_EXIT,     /* main reported EXIT */
-	END_VM_GONE,  /* VM exited before main's EXIT */
-	END_BACKSTOP, /* no sign of life within boot_timeout_s */
-	END_KILLED,   /* SIGTERM to the shim */
-	END_LINK,     /* protocol error on the host<->guest link */
 };
 
 /* a stream from QEMU (the guest's console, QEMU's stderr) that the shim
@@ -69,6 +62,7 @@ struct shim_lc {
 };
 
 struct shim {
+	enum shim_state state;       /* the lifecycle (fsm.h): changed by shim_event alone */
 	struct bx_vmspec spec;
 	bool debug;
 	int log_fd;
@@ -76,9 +70,9 @@ struct shim {
 	int listen_fd;
 	long long t0_ms;
 
-	/* children */
-	pid_t vfs_pid, qemu_pid;
-	bool vfs_exited, qemu_exited;
+	/* children: QEMU, and its helpers in aux[] */
+	pid_t qemu_pid;
+	bool qemu_exited;
 	int qemu_status;
 	/* QEMU's confinement (confine.c) */
 	struct bx_uid_lease qemu_uid; /* lock_fd -1: QEMU keeps the shim's (unprivileged) user */
@@ -86,13 +80,15 @@ struct shim {
 	bool cg_warned;
 	struct shim_capture console;  /* BOXDIR/console.log */
 	struct shim_capture qerr;     /* BOXDIR/qemu.log */
-	/* passt and the virtiofsd of each share (aux.c); killed after QEMU on every path */
+	/* QEMU's helpers, one table (aux.c): passt, the rootfs's virtiofsd and
+	 * each share's; killed after QEMU on every path */
 	struct shim_aux {
 		pid_t pid;
 		bool exited;
-		char what[32];  /* "passt", "virtiofsd m0" */
-		char sock[PATH_MAX]; /* the socket it creates once ready */
-	} aux[BX_MAX_SHARES + 1];
+		bool rootfs;    /* the rootfs's virtiofsd (its death is told as such) */
+		char what[32];  /* "passt", "virtiofsd", "virtiofsd m0" */
+		char sock[PATH_MAX]; /* the socket it creates once ready ("": none) */
+	} aux[BX_MAX_SHARES + 2];
 	int naux;
 
 	/* host end of the mux */
@@ -102,15 +98,18 @@ struct shim {
 	uint32_t main_id, hb_id;     /* 0 = none */
 	long long main_retry_ms;     /* reopen main at this time (0: not pending) */
 	long long hb_next_ms;        /* next heartbeat attempt (0: one outstanding or done) */
-	bool hb_pong, main_open, main_activity, ready;
+	/* the guest was heard: a PONG, anything on main (the loop raises SHIM_EV_GUEST_UP from them) */
+	bool hb_pong, main_activity;
+	bool main_open;
+	bool ready_logged;           /* shim.log has this boot's "ready after" line */
 	bool link_pause_noted;       /* logged that the guest stopped reading the link (once per boot) */
 	unsigned guest_errors_logged; /* the guest's ERRORs logged this boot (link.c stops at a few) */
-	bool paused;                 /* QEMU stopped through QMP (pause.c) */
-	bool pause_pending;          /* a pause waits for the guest to finish booting */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
 	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
 	bool time_sent;              /* this main channel got its first TIME (main_out waits for it) */
-	bool main_started;           /* this boot's main runs (the guest's STARTED) */
+	/* this boot's main ran (the guest's STARTED): outlives the live states, since
+	 * the record, the sync reply and the start deadline read it to the end */
+	bool main_started;
 	char start_error[512];       /* why main did not start (the guest's ERROR), safe text */
 	int sync_fd;                 /* the CLI waits on it for main to start (-1: told, or none) */
 	const char *test_hold_main;  /* BOXVM_TEST_HOLD_MAIN: main starts once this file exists */
@@ -130,12 +129,13 @@ struct shim {
 	struct bq pend;              /* output bytes of one STDOUT/STDERR message being written */
 	int pend_stream;             /* 0 stdout, 1 stderr */
 
-	/* the end */
-	enum end_reason end;
+	/* the end: data of the ending states, set by the END action */
+	enum end_reason end_reason;
 	int exit_code;
 	char end_msg[1536];
 	long long stop_deadline_ms;  /* kill QEMU if it has not exited by then */
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
+	long long restart_at_ms;     /* RESTARTING: the backoff ends then */
 
 	struct shim_lc lc;           /* state record, json-file log, restart policy */
 
@@ -153,9 +153,9 @@ int shim_daemonize(struct shim *s, struct bx_err *err);
 void shim_sync_report(int *sync_fd, int code, const char *error_or_null);
 int shim_signals(struct shim *s, struct bx_err *err);
 
-/* virtiofsd.c: virtiofsd for the rootfs (and waits for its socket) and for
- * one share (spawned only), each confined to what it serves */
-int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
+/* virtiofsd.c: spawn virtiofsd for the rootfs or for one share, each
+ * confined to what it serves (aux.c keeps and awaits them) */
+pid_t shim_spawn_rootfs_virtiofsd(struct shim *s, const char *sock, struct bx_err *err);
 pid_t shim_spawn_share_virtiofsd(struct shim *s, const struct bx_share *sh, const char *sock, struct bx_err *err);
 
 /* vm.c */
@@ -163,7 +163,8 @@ int shim_start_qemu(struct shim *s, struct bx_err *err);
 int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
 void shim_kill_child(pid_t pid, int sig);
-int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms);
+/* Wait up to timeout_ms for QEMU to be reaped; 0 if it was. */
+int shim_wait_qemu(struct shim *s, int timeout_ms);
 void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
 /* In a forked child: its own process group, killed with the shim, signals
@@ -195,8 +196,13 @@ void shim_capture_readable(struct shim *s, struct shim_capture *c);
 /* QEMU is gone: take what is left, then close */
 void shim_capture_finish(struct shim *s, struct shim_capture *c);
 
-/* aux.c: helper processes beside QEMU (passt, virtiofsd per share).
- * The start functions spawn; shim_aux_wait waits until all are serving. */
+/* aux.c: helper processes beside QEMU (passt, virtiofsd for the rootfs and
+ * per share). The start functions spawn; shim_aux_wait waits until all are
+ * serving. shim_aux_add enters one into the table (NULL, the process killed:
+ * the table is full). */
+struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const char *sock);
+/* virtiofsd for the rootfs, awaited at once (before the shares are spawned) */
+int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
 int shim_start_shares(struct shim *s, struct bx_err *err);
 int shim_start_passt(struct shim *s, struct bx_err *err);
 int shim_aux_wait(struct shim *s, struct bx_err *err);
@@ -233,7 +239,6 @@ void shim_main_flush(struct shim *s);
  * every BX_TIME_RESYNC_MS. */
 void shim_link_send_time(struct shim *s);
 void shim_process_main(struct shim *s);
-void shim_begin_end(struct shim *s, enum end_reason why, int code, const char *msg);
 
 /* attach.c */
 int shim_listen(struct shim *s, struct bx_err *err);
@@ -269,11 +274,23 @@ void shim_exec_watch_up(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_down(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_free(struct exec_watch *w);
 
-/* main.c: start passt, virtiofsd(s), QEMU and the link for one boot */
-int shim_boot(struct shim *s, struct bx_err *err);
+/* main.c: the event loop. Every change of the lifecycle goes through
+ * shim_event: the state machine (fsm.c) decides, main.c carries out the
+ * actions. arg: what the event carries (NULL: nothing). */
+struct shim_ev_arg {
+	int code;         /* SHIM_EV_MAIN_EXIT: main's code; SIGTERM, FATAL: the box's */
+	const char *msg;  /* why the box ends (NULL: the reason says it all) */
+	uint32_t signo;   /* a signal's number, its sigqueue value and sender */
+	int value;        /* (SHIM_EV_MAIN_STARTED: main's pid in the guest) */
+	uint32_t pid;
+};
+void shim_event(struct shim *s, enum shim_event ev, const struct shim_ev_arg *arg);
+static inline bool shim_ending(const struct shim *s)
+{
+	return shim_fsm_ending(s->state);
+}
 
 /* lifecycle.c */
-struct signalfd_siginfo;
 void shim_lc_init(struct shim *s);
 /* A boot begins: the record names this shim, status "starting" (or
  * "restarting" for the policy's restarts) until main runs: shim_lc_started
@@ -281,21 +298,27 @@ void shim_lc_init(struct shim *s);
 int shim_lc_booting(struct shim *s, struct bx_err *err);
 void shim_lc_started(struct shim *s);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
-void shim_lc_signal(struct shim *s, const struct signalfd_siginfo *si);
 bool shim_lc_restart_wanted(struct shim *s);
-int shim_lc_restart(struct shim *s);
+/* The policy restarts the box: counted and logged; the backoff (ms) before
+ * the next boot. shim_lc_restart_recorded once the VM is torn down. */
+long long shim_lc_restart_begin(struct shim *s);
+void shim_lc_restart_recorded(struct shim *s);
+/* the restart did not happen (a stop meanwhile) */
+void shim_lc_restart_cancelled(struct shim *s);
+/* the record says the user stopped the box (no restart) */
+bool shim_lc_manually_stopped(struct shim *s);
 void shim_lc_finished(struct shim *s);
 /* --rm, once the box directory is gone: its anonymous volumes go too */
 void shim_lc_remove_anon_volumes(struct shim *s);
 
-/* pause.c: SIGUSR2 (value 1 pause, 0 unpause) from the CLI */
-void shim_pause_request(struct shim *s, const struct signalfd_siginfo *si);
-/* carry out a pause that waited for the guest to boot */
-void shim_pause_tick(struct shim *s);
-/* unpause (and drop a waiting pause): before anything that needs the guest to run */
-void shim_pause_resume(struct shim *s);
-/* a new boot: nothing is paused */
-void shim_pause_reset(struct shim *s);
+/* pause.c: QMP stop / cont for the state machine's FREEZE / THAW (0 once
+ * QEMU answered; a failure is logged and written to pause.err) */
+int shim_pause_freeze(struct shim *s);
+int shim_pause_thaw(struct shim *s);
+/* after a thaw: the guest's clock, the record, RUN/paused */
+void shim_pause_thawed(struct shim *s);
+/* a new boot: RUN/paused goes */
+void shim_pause_forget(struct shim *s);
 
 /* cleanup.c */
 void shim_stop_children(struct shim *s);

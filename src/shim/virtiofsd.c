@@ -38,8 +38,6 @@
 #include "../common/paths.h"
 #include "shim.h"
 
-#define VFS_START_TIMEOUT_MS 10000
-
 /* What one virtiofsd serves. */
 struct vfs_job {
 	const char *source;    /* host directory, or file when file_name is set */
@@ -230,11 +228,8 @@ static pid_t spawn(struct shim *s, const struct vfs_job *j, struct bx_err *err)
 	return bx_fail(err, 0, "%s", msg);
 }
 
-int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
+pid_t shim_spawn_rootfs_virtiofsd(struct shim *s, const char *sock, struct bx_err *err)
 {
-	char sock[PATH_MAX];
-	if (bx_path_join(sock, sizeof(sock), err, "%s/vfs.sock", s->spec.run_dir) < 0)
-		return -1;
 	/* cache=always: a box's rootfs (its own overlay upper over read-only
 	 * layers) changes only through the guest, so the guest may keep what it
 	 * read (pages across opens, entries and attributes without revalidation).
@@ -243,26 +238,7 @@ int shim_start_virtiofsd(struct shim *s, struct bx_err *err)
 	 * bundle) gets cache=auto: a 1 s revalidation. */
 	struct vfs_job j = {.source = s->spec.rootfs, .ro = s->spec.rootfs_ro, .cache = bx_vmspec_rootfs_cache(&s->spec),
 			    .sock = sock};
-	s->vfs_pid = spawn(s, &j, err);
-	if (s->vfs_pid < 0)
-		return bx_wrap(err, "cannot start virtiofsd");
-	long long end = bx_mono_ms() + VFS_START_TIMEOUT_MS;
-	for (;;) {
-		struct stat st;
-		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		shim_reap(s);
-		if (s->vfs_exited) {
-			/* quote its last words: the box dir (and its shim.log) may be removed with --rm */
-			char log[PATH_MAX], last[512] = "";
-			if (bx_path_join(log, sizeof(log), NULL, "%s/shim.log", s->spec.box_dir) == 0)
-				shim_last_line(log, last, sizeof(last));
-			return bx_fail(err, 0, "virtiofsd exited at start%s%s", last[0] ? ": " : "", last);
-		}
-		if (bx_mono_ms() > end)
-			return bx_fail(err, 0, "virtiofsd did not create its socket within %d s", VFS_START_TIMEOUT_MS / 1000);
-		usleep(5 * 1000);
-	}
+	return spawn(s, &j, err);
 }
 
 pid_t shim_spawn_share_virtiofsd(struct shim *s, const struct bx_share *sh, const char *sock, struct bx_err *err)

@@ -81,7 +81,7 @@ void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end)
 	}
 }
 
-/* Reap whatever exited; remember QEMU's and virtiofsd's ends. */
+/* Reap whatever exited; remember QEMU's end and its helpers' (aux.c). */
 void shim_reap(struct shim *s)
 {
 	for (;;) {
@@ -93,24 +93,18 @@ void shim_reap(struct shim *s)
 			s->qemu_exited = true;
 			s->qemu_status = st;
 			shim_log(s, false, "qemu exited (status 0x%x)", st);
-		} else if (p == s->vfs_pid) {
-			s->vfs_exited = true;
-			shim_log(s, !s->end, "virtiofsd exited (status 0x%x)", st);
-			if (!s->end) /* the guest's root filesystem is gone: end the box, not leave QEMU hung on it */
-				shim_begin_end(s, END_VM_GONE, BX_EXIT_ERROR, "its root filesystem's virtiofsd died");
 		} else {
 			shim_aux_reaped(s, p, st);
 		}
 	}
 }
 
-/* Wait up to timeout_ms for pid to be reaped; 0 if it was. */
-int shim_wait_child(struct shim *s, pid_t pid, int timeout_ms)
+int shim_wait_qemu(struct shim *s, int timeout_ms)
 {
 	long long end = bx_mono_ms() + timeout_ms;
 	for (;;) {
 		shim_reap(s);
-		if ((pid == s->qemu_pid && s->qemu_exited) || (pid == s->vfs_pid && s->vfs_exited))
+		if (s->qemu_exited)
 			return 0;
 		if (bx_mono_ms() >= end)
 			return -1;
@@ -198,7 +192,7 @@ int shim_connect_ctl(struct shim *s, struct bx_err *err)
 	if (bx_qmp_execute(sock, "query-status", 30000, &qe) == 0)
 		return 0;
 	/* the monitor went away with QEMU: wait for its exit to be reaped */
-	shim_wait_child(s, s->qemu_pid, 2000);
+	shim_wait_qemu(s, 2000);
 	if (!s->qemu_exited)
 		return bx_fail(err, 0, "qemu did not come up: %s", qe.msg);
 	shim_capture_finish(s, &s->qerr); /* its last words, into qemu.log */
