@@ -164,7 +164,7 @@ void shim_client_readable(struct shim *s)
 		return;
 	}
 	uint8_t buf[4096];
-	while (bq_size(&s->main_out) < CLIENT_IN_HIGH) {
+	while (bx_bytes_size(&s->main_out) < CLIENT_IN_HIGH) {
 		ssize_t n = recv(s->cli_fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -208,16 +208,19 @@ void shim_client_send(struct shim *s, uint8_t kind, const void *payload, uint32_
 	if (s->cli_fd < 0)
 		return;
 	uint8_t hdr[BX_MSG_HDR_SIZE];
+	struct bx_err err;
 	bx_msg_encode_hdr(hdr, kind, len);
-	if (bq_push(&s->cli_out, hdr, sizeof(hdr)) < 0 || (len && bq_push(&s->cli_out, payload, len) < 0))
+	if (bx_bytes_push(&s->cli_out, hdr, sizeof(hdr), &err) < 0 || bx_bytes_push(&s->cli_out, payload, len, &err) < 0) {
+		shim_client_fail(s, &err);
 		return;
+	}
 	shim_client_writable(s);
 }
 
 void shim_client_writable(struct shim *s)
 {
-	while (s->cli_fd >= 0 && bq_size(&s->cli_out)) {
-		ssize_t n = send(s->cli_fd, bq_data(&s->cli_out), bq_size(&s->cli_out), MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (s->cli_fd >= 0 && bx_bytes_size(&s->cli_out)) {
+		ssize_t n = send(s->cli_fd, bx_bytes_data(&s->cli_out), bx_bytes_size(&s->cli_out), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -226,7 +229,7 @@ void shim_client_writable(struct shim *s)
 			shim_client_gone(s);
 			return;
 		}
-		bq_pop(&s->cli_out, (size_t)n);
+		bx_bytes_pop(&s->cli_out, (size_t)n);
 	}
 }
 
@@ -252,8 +255,8 @@ void shim_stdin_readable(struct shim *s)
 void shim_output_writable(struct shim *s)
 {
 	struct io *io = &s->out[s->pend_stream];
-	while (bq_size(&s->pend)) {
-		ssize_t n = io_write(io, bq_data(&s->pend), bq_size(&s->pend));
+	while (bx_bytes_size(&s->pend)) {
+		ssize_t n = io_write(io, bx_bytes_data(&s->pend), bx_bytes_size(&s->pend));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -264,13 +267,21 @@ void shim_output_writable(struct shim *s)
 			io_close(io);
 			continue;
 		}
-		bq_pop(&s->pend, (size_t)n);
+		bx_bytes_pop(&s->pend, (size_t)n);
 	}
 }
 
 bool shim_output_busy(const struct shim *s)
 {
-	return bq_size(&s->pend) > 0;
+	return bx_bytes_size(&s->pend) > 0;
+}
+
+void shim_client_fail(struct shim *s, const struct bx_err *err)
+{
+	if (s->cli_fd < 0)
+		return;
+	shim_log(s, true, "attached client: %s: detaching it (the box goes on)", err->msg);
+	shim_client_gone(s);
 }
 
 void shim_client_gone(struct shim *s)
@@ -280,7 +291,7 @@ void shim_client_gone(struct shim *s)
 	close(s->cli_fd);
 	s->cli_fd = -1;
 	bx_msgbuf_free(&s->cli_in);
-	bq_free(&s->cli_out);
+	bx_bytes_free(&s->cli_out);
 	shim_log(s, false, "client detached");
 	if (!s->cli_ready)
 		return;

@@ -198,7 +198,7 @@ static void linger_for_client(struct shim *s, int ms)
 static void flush_client(struct shim *s, int ms)
 {
 	long long end = bx_mono_ms() + ms;
-	while (s->cli_fd >= 0 && bq_size(&s->cli_out)) {
+	while (s->cli_fd >= 0 && bx_bytes_size(&s->cli_out)) {
 		long long left = end - bx_mono_ms();
 		if (left <= 0)
 			return;

@@ -47,7 +47,7 @@ struct exec_conn {
 	bool detached;        /* exec -d: the process outlives the client */
 	bool dead;            /* freed at the next sweep */
 	struct exec_watch *watch; /* its events (BX_EXEC_EVENTS), or NULL */
-	struct bq to_client;  /* guest bytes not yet written; <= the window */
+	struct bx_bytes to_client;  /* guest bytes not yet written; <= the window */
 };
 
 static struct bx_chan *conn_chan(struct shim *s, struct exec_conn *c)
@@ -98,8 +98,8 @@ static void conn_drop(struct shim *s, struct exec_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	size_t pending = bq_size(&c->to_client);
-	bq_pop(&c->to_client, pending);
+	size_t pending = bx_bytes_size(&c->to_client);
+	bx_bytes_pop(&c->to_client, pending);
 	bx_mux_consumed(&s->mux, ch, pending);
 }
 
@@ -108,25 +108,25 @@ static void conn_error(struct exec_conn *c, const char *text)
 {
 	uint8_t hdr[BX_MSG_HDR_SIZE];
 	bx_msg_encode_hdr(hdr, BX_M_ERROR, (uint32_t)strlen(text));
-	if (bq_push(&c->to_client, hdr, sizeof(hdr)) == 0)
-		bq_push(&c->to_client, text, strlen(text));
+	if (bx_bytes_push(&c->to_client, hdr, sizeof(hdr), NULL) == 0)
+		bx_bytes_push(&c->to_client, text, strlen(text), NULL);
 }
 
 static void conn_write(struct shim *s, struct exec_conn *c)
 {
 	if (!c->dead && c->fd < 0) {
 		/* an orphaned detached session: output goes nowhere */
-		size_t pending = bq_size(&c->to_client);
+		size_t pending = bx_bytes_size(&c->to_client);
 		struct bx_chan *ch = conn_chan(s, c);
-		bq_pop(&c->to_client, pending);
+		bx_bytes_pop(&c->to_client, pending);
 		if (ch)
 			bx_mux_consumed(&s->mux, ch, pending);
 		if (c->chan_done)
 			conn_end(s, c);
 		return;
 	}
-	while (!c->dead && bq_size(&c->to_client)) {
-		ssize_t n = send(c->fd, bq_data(&c->to_client), bq_size(&c->to_client), MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (!c->dead && bx_bytes_size(&c->to_client)) {
+		ssize_t n = send(c->fd, bx_bytes_data(&c->to_client), bx_bytes_size(&c->to_client), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -135,12 +135,12 @@ static void conn_write(struct shim *s, struct exec_conn *c)
 			conn_drop(s, c);
 			return;
 		}
-		bq_pop(&c->to_client, (size_t)n);
+		bx_bytes_pop(&c->to_client, (size_t)n);
 		struct bx_chan *ch = conn_chan(s, c);
 		if (ch)
 			bx_mux_consumed(&s->mux, ch, (size_t)n);
 	}
-	if (!c->dead && c->chan_done && !bq_size(&c->to_client))
+	if (!c->dead && c->chan_done && !bx_bytes_size(&c->to_client))
 		conn_drop(s, c);
 }
 
@@ -250,7 +250,7 @@ static void sweep(struct shim *s)
 		struct exec_conn *c = *pp;
 		if (c->dead) {
 			*pp = c->next;
-			bq_free(&c->to_client);
+			bx_bytes_free(&c->to_client);
 			shim_exec_watch_free(c->watch);
 			free(c);
 		} else {
@@ -271,7 +271,7 @@ size_t shim_exec_poll_fill(struct shim *s, struct pollfd *p, size_t cap)
 		c->pidx = -1;
 		if (n >= cap || c->fd < 0) /* an orphan has no client to poll */
 			continue;
-		short ev = bq_size(&c->to_client) ? POLLOUT : 0;
+		short ev = bx_bytes_size(&c->to_client) ? POLLOUT : 0;
 		struct bx_chan *ch = conn_chan(s, c);
 		if (c->port_have < sizeof(c->port_le) || !ch || bx_mux_send_room(&s->mux, ch))
 			ev |= POLLIN;
@@ -317,8 +317,9 @@ void shim_exec_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, s
 {
 	struct exec_conn *c = ch->user;
 	shim_exec_watch_down(c->watch, buf, len);
-	if (bq_push(&c->to_client, buf, len) < 0) {
-		shim_log(s, true, "exec: out of memory; ending the session");
+	struct bx_err err;
+	if (bx_bytes_push(&c->to_client, buf, len, &err) < 0) {
+		shim_log(s, true, "exec: %s: ending the session", err.msg);
 		bx_mux_consumed(&s->mux, ch, len);
 		conn_end(s, c);
 		return;

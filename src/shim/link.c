@@ -161,7 +161,7 @@ static void send_time_if_due(struct shim *s, long long now)
 {
 	struct bx_chan *c = main_chan(s);
 	if (!s->time_due_ms || now < s->time_due_ms || !c || c->state != BX_CH_OPEN || shim_fsm_frozen(s->state) ||
-	    (s->time_sent && bq_size(&s->main_out)))
+	    (s->time_sent && bx_bytes_size(&s->main_out)))
 		return;
 	/* BOXVM_TEST_HOLD_MAIN (a test knob, src/shim/README.md): the booted
 	 * guest waits for main's start until that file exists (ticks recheck) */
@@ -289,7 +289,7 @@ void shim_link_writable(struct shim *s)
 			return;
 		}
 		bx_mux_out_consume(&s->mux, (size_t)n);
-		if (bq_size(&s->main_out))
+		if (bx_bytes_size(&s->main_out))
 			shim_main_flush(s); /* held back while the queue was full (bx_mux_send_room) */
 	}
 }
@@ -299,8 +299,11 @@ void shim_main_send(struct shim *s, uint8_t kind, const void *payload, uint32_t 
 {
 	uint8_t hdr[BX_MSG_HDR_SIZE];
 	bx_msg_encode_hdr(hdr, kind, len);
-	if (bq_push(&s->main_out, hdr, sizeof(hdr)) < 0 || (len && bq_push(&s->main_out, payload, len) < 0))
-		shim_log(s, true, "out of memory queueing a message to main");
+	struct bx_err err;
+	/* a message to main that cannot be queued ends the session that sent it
+	 * (stdin, signals and resizes come from the attached client) */
+	if (bx_bytes_push(&s->main_out, hdr, sizeof(hdr), &err) < 0 || bx_bytes_push(&s->main_out, payload, len, &err) < 0)
+		shim_client_fail(s, &err);
 	shim_main_flush(s);
 }
 
@@ -310,11 +313,11 @@ void shim_main_flush(struct shim *s)
 	/* held until the first TIME is out: main starts on it (see on_open_result) */
 	if (!c || c->state != BX_CH_OPEN || !s->time_sent)
 		return;
-	while (bq_size(&s->main_out)) {
-		size_t n = bx_mux_send(&s->mux, c, bq_data(&s->main_out), bq_size(&s->main_out));
+	while (bx_bytes_size(&s->main_out)) {
+		size_t n = bx_mux_send(&s->mux, c, bx_bytes_data(&s->main_out), bx_bytes_size(&s->main_out));
 		if (!n)
 			break;
-		bq_pop(&s->main_out, n);
+		bx_bytes_pop(&s->main_out, n);
 	}
 }
 
@@ -353,11 +356,11 @@ static void take_held_started(struct shim *s)
 void shim_process_main(struct shim *s)
 {
 	while (s->ever_attached) {
-		if (bq_size(&s->pend)) {
-			size_t before = bq_size(&s->pend);
+		if (bx_bytes_size(&s->pend)) {
+			size_t before = bx_bytes_size(&s->pend);
 			shim_output_writable(s);
-			consume_main(s, before - bq_size(&s->pend));
-			if (bq_size(&s->pend))
+			consume_main(s, before - bx_bytes_size(&s->pend));
+			if (bx_bytes_size(&s->pend))
 				break;
 		}
 		struct bx_msg m;
@@ -376,9 +379,9 @@ void shim_process_main(struct shim *s)
 		case BX_M_STDERR:
 			s->pend_stream = m.kind == BX_M_STDERR;
 			shim_lc_output(s, s->pend_stream, m.payload, m.len);
-			if (bq_push(&s->pend, m.payload, m.len) < 0) {
-				consume_main(s, m.len);
-				shim_log(s, true, "out of memory: output dropped");
+			if (bx_bytes_push(&s->pend, m.payload, m.len, &err) < 0) {
+				consume_main(s, m.len); /* in the json log already */
+				shim_client_fail(s, &err);
 			}
 			break;
 		case BX_M_EXIT: {

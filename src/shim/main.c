@@ -136,8 +136,8 @@ static void reset_run(struct shim *s)
 	s->ctl_fd = -1;
 	bx_mux_free(&s->mux);
 	bx_msgbuf_free(&s->main_in);
-	bq_free(&s->main_out);
-	bq_free(&s->pend);
+	bx_bytes_free(&s->main_out);
+	bx_bytes_free(&s->pend);
 	s->qemu_pid = -1;
 	s->qemu_exited = false;
 	s->qemu_status = 0;
@@ -356,9 +356,9 @@ static void poll_once(struct shim *s, long long now)
 							   (bx_mux_out_pending(&s->mux) ? POLLOUT : 0)};
 		if (s->cli_fd >= 0)
 			p[i_cli = n++] = (struct pollfd){.fd = s->cli_fd,
-							 .events = (bq_size(&s->main_out) < 65536 ? POLLIN : 0) |
-								   (bq_size(&s->cli_out) ? POLLOUT : 0)};
-		if (s->in.fd >= 0 && s->main_id && !shim_ending(s) && bq_size(&s->main_out) < 65536)
+							 .events = (bx_bytes_size(&s->main_out) < 65536 ? POLLIN : 0) |
+								   (bx_bytes_size(&s->cli_out) ? POLLOUT : 0)};
+		if (s->in.fd >= 0 && s->main_id && !shim_ending(s) && bx_bytes_size(&s->main_out) < 65536)
 			p[i_in = n++] = (struct pollfd){.fd = s->in.fd, .events = POLLIN};
 		if (shim_output_busy(s) && s->out[s->pend_stream].fd >= 0)
 			p[i_out = n++] = (struct pollfd){.fd = s->out[s->pend_stream].fd, .events = POLLOUT};
@@ -555,7 +555,7 @@ int main(int argc, char **argv)
 	exit_delay_for_tests();
 	bx_mux_free(&s.mux);
 	bx_msgbuf_free(&s.main_in);
-	bq_free(&s.main_out);
-	bq_free(&s.pend);
+	bx_bytes_free(&s.main_out);
+	bx_bytes_free(&s.pend);
 	return 0;
 }

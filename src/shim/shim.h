@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/bytes.h"
 #include "../common/capfile.h"
 #include "../common/clock.h"
 #include "../common/err.h"
@@ -21,16 +22,6 @@
 #include "../vm/vmspec.h"
 #include "fsm.h"
 
-/* a growable byte queue */
-struct bq {
-	uint8_t *buf;
-	size_t off, len, cap;
-};
-int bq_push(struct bq *q, const void *data, size_t len);
-void bq_pop(struct bq *q, size_t n);
-static inline size_t bq_size(const struct bq *q) { return q->len - q->off; }
-static inline const uint8_t *bq_data(const struct bq *q) { return q->buf + q->off; }
-void bq_free(struct bq *q);
 
 /* how a client fd is driven without changing the client's own file flags */
 enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
@@ -105,7 +96,7 @@ struct shim {
 	bool link_pause_noted;       /* logged that the guest stopped reading the link (once per boot) */
 	unsigned guest_errors_logged; /* the guest's ERRORs logged this boot (link.c stops at a few) */
 	struct bx_msgbuf main_in;    /* guest -> host messages on main, not yet handled */
-	struct bq main_out;          /* host -> guest bytes on main waiting for credit */
+	struct bx_bytes main_out;          /* host -> guest bytes on main waiting for credit */
 	bool time_sent;              /* this main channel got its first TIME (main_out waits for it) */
 	/* this boot's main ran (the guest's STARTED): outlives the live states, since
 	 * the record, the sync reply and the start deadline read it to the end */
@@ -125,8 +116,8 @@ struct shim {
 	struct io in;
 	bool stdin_eof_sent;
 	struct bx_msgbuf cli_in;     /* messages from the client (SIGNAL, RESIZE) */
-	struct bq cli_out;           /* messages to the client */
-	struct bq pend;              /* output bytes of one STDOUT/STDERR message being written */
+	struct bx_bytes cli_out;           /* messages to the client */
+	struct bx_bytes pend;              /* output bytes of one STDOUT/STDERR message being written */
 	int pend_stream;             /* 0 stdout, 1 stderr */
 
 	/* the end: data of the ending states, set by the END action */
@@ -248,6 +239,10 @@ void shim_client_writable(struct shim *s);
 void shim_stdin_readable(struct shim *s);
 void shim_output_writable(struct shim *s);
 void shim_client_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
+/* The one out-of-memory policy (docs/ARCHITECTURE.md, "Errors"): the
+ * attached client's session ends with the reason in shim.log; the box and
+ * its json log go on. */
+void shim_client_fail(struct shim *s, const struct bx_err *err);
 void shim_client_gone(struct shim *s);
 bool shim_output_busy(const struct shim *s);
 bool shim_output_discarding(const struct shim *s);
