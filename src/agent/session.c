@@ -422,7 +422,7 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 			}
 			if (s->cur_left == 0 || s->cur_kind != BX_M_STDIN) {
 				uint8_t *nm = s->cur_left > 0 ? realloc(s->msg, s->cur_left) : s->msg;
-				if (!nm) {
+				if (s->cur_left > 0 && !nm) {
 					struct bx_err err;
 					bx_fail(&err, ENOMEM, "cannot hold a message of %u bytes", s->cur_left);
 					out_of_memory(s, &err);
