@@ -64,6 +64,20 @@ static enum shim_state booting(enum shim_event ev, struct shim_fsm_out *out)
 	}
 }
 
+/* What ends a box that has not ended yet, the same in every state with a
+ * VM (or the VM's last bytes): END_NONE for any other event. */
+static enum end_reason ends_box(enum shim_event ev)
+{
+	switch (ev) {
+	case SHIM_EV_MAIN_EXIT: return END_EXIT;
+	case SHIM_EV_LINK_ERROR: return END_LINK;
+	case SHIM_EV_HELPER_EXITED: return END_VM_GONE;
+	case SHIM_EV_FATAL:
+	case SHIM_EV_SIGTERM: return END_KILLED;
+	default: return END_NONE;
+	}
+}
+
 /* STARTING, PAUSE_PENDING, UP, PAUSED: a VM runs and nothing has ended. */
 static enum shim_state live(enum shim_state st, enum shim_event ev, struct shim_fsm_out *out)
 {
@@ -75,17 +89,6 @@ static enum shim_state live(enum shim_state st, enum shim_event ev, struct shim_
 			return SHIM_UP;
 		}
 		return st == SHIM_STARTING ? SHIM_UP : st;
-	case SHIM_EV_MAIN_EXIT:
-		return end(st, END_EXIT, out);
-	case SHIM_EV_LINK_ERROR:
-		return end(st, END_LINK, out);
-	case SHIM_EV_HELPER_EXITED:
-		return end(st, END_VM_GONE, out);
-	case SHIM_EV_FATAL:
-		return end(st, END_KILLED, out);
-	case SHIM_EV_SIGTERM:
-		out->actions |= SHIM_A_LOG;
-		return end(st, END_KILLED, out);
 	case SHIM_EV_VM_EXITED:
 		return SHIM_VM_EXITED; /* a waiting pause is dropped, a frozen VM is gone */
 	case SHIM_EV_BOOT_DEADLINE:
@@ -127,17 +130,6 @@ static enum shim_state vm_exited(enum shim_state st, enum shim_event ev, struct 
 	case SHIM_EV_DRAIN_DONE:
 	case SHIM_EV_DRAIN_DEADLINE:
 		return st == SHIM_VM_FLUSH ? end(st, END_VM_GONE, out) : st;
-	case SHIM_EV_MAIN_EXIT:
-		return end(st, END_EXIT, out);
-	case SHIM_EV_LINK_ERROR:
-		return end(st, END_LINK, out);
-	case SHIM_EV_HELPER_EXITED:
-		return end(st, END_VM_GONE, out);
-	case SHIM_EV_FATAL:
-		return end(st, END_KILLED, out);
-	case SHIM_EV_SIGTERM:
-		out->actions |= SHIM_A_LOG;
-		return end(st, END_KILLED, out);
 	case SHIM_EV_BOOT_DEADLINE:
 	case SHIM_EV_START_DEADLINE:
 		/* the loop raises them only for a guest never heard / a main never started */
@@ -205,9 +197,13 @@ enum shim_state shim_fsm_step(enum shim_state st, enum shim_event ev, struct shi
 	case SHIM_PAUSE_PENDING:
 	case SHIM_UP:
 	case SHIM_PAUSED:
+		if (ends_box(ev))
+			break;
 		return live(st, ev, out);
 	case SHIM_VM_EXITED:
 	case SHIM_VM_FLUSH:
+		if (ends_box(ev))
+			break;
 		return vm_exited(st, ev, out);
 	case SHIM_ENDING:
 	case SHIM_ENDING_FROZEN:
@@ -226,6 +222,10 @@ enum shim_state shim_fsm_step(enum shim_state st, enum shim_event ev, struct shi
 	default:
 		return SHIM_DONE; /* over: nothing changes it */
 	}
+	/* here: an event that ends a box with a VM (ends_box) */
+	if (ev == SHIM_EV_SIGTERM)
+		out->actions |= SHIM_A_LOG;
+	return end(st, ends_box(ev), out);
 }
 
 bool shim_fsm_ending(enum shim_state st)
