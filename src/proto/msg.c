@@ -10,9 +10,8 @@
 
 /* A message handed out by bx_msgbuf_next() stays at the front of the buffer
  * (its payload pointer must remain valid) and is dropped on the next
- * append/pop. To remember that without extra state in struct bx_msgbuf, its
- * kind byte is overwritten with 0, which is never a valid kind on the wire. */
-#define CONSUMED_KIND 0
+ * append/next/peek: `handed` holds its size until then. (A marker in the
+ * message itself would be ambiguous: a peer could send the marker.) */
 
 void bx_msgbuf_init(struct bx_msgbuf *b)
 {
@@ -46,10 +45,8 @@ int bx_msg_encode(uint8_t *out, size_t cap, uint8_t kind, const void *payload, s
 /* Drop the message returned by the previous bx_msgbuf_next(), if any. */
 static void drop_consumed(struct bx_msgbuf *b)
 {
-	const uint8_t *h = bx_bytes_data(&b->q);
-	if (bx_bytes_size(&b->q) < BX_MSG_HDR_SIZE || h[0] != CONSUMED_KIND)
-		return;
-	bx_bytes_pop(&b->q, BX_MSG_HDR_SIZE + bx_get_u32(h + 1));
+	bx_bytes_pop(&b->q, b->handed);
+	b->handed = 0;
 }
 
 /* Validate the header at the front as soon as it is complete, so a bogus
@@ -58,14 +55,11 @@ static int check_hdr(struct bx_msgbuf *b, struct bx_err *err)
 {
 	if (bx_bytes_size(&b->q) < BX_MSG_HDR_SIZE)
 		return 0;
-	uint8_t *h = bx_bytes_data(&b->q);
+	const uint8_t *h = bx_bytes_data(&b->q);
 	uint8_t kind = h[0];
 	uint32_t len = bx_get_u32(h + 1);
-	if (kind == 0 || kind > BX_M_KIND_MAX) {
-		/* a wire kind 0 would read as "consumed" next time: keep it invalid */
-		h[0] = 0xff;
+	if (kind == 0 || kind > BX_M_KIND_MAX)
 		return bx_fail(err, 0, "protocol error: unknown message kind %u", kind);
-	}
 	if (len > BX_MSG_MAX)
 		return bx_fail(err, 0, "protocol error: message of %u bytes exceeds the %u-byte limit", len,
 			       BX_MSG_MAX);
@@ -103,7 +97,7 @@ int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err)
 	m->kind = h[0];
 	m->len = bx_get_u32(h + 1);
 	m->payload = h + BX_MSG_HDR_SIZE;
-	h[0] = CONSUMED_KIND;
+	b->handed = BX_MSG_HDR_SIZE + m->len;
 	return 1;
 }
 

@@ -72,6 +72,7 @@ enum bx_msg_kind {
 /* Incremental parser: append bytes, then pop whole messages. */
 struct bx_msgbuf {
 	struct bx_bytes q;
+	size_t handed; /* the message bx_msgbuf_next handed out last, dropped on the next call */
 };
 
 struct bx_msg {

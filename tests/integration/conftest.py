@@ -196,3 +196,26 @@ def no_leaks(bx):
         report = box_diagnostics(bx.root)
         _clean_up_boxes(bx)
         raise AssertionError(f"leaked boxes {boxes}, runtime dirs {runs}, processes {procs}\n{report}")
+
+
+@pytest.fixture(scope="module")
+def host_server():
+    """An HTTP server on the host's loopback that a box reaches via host-gateway
+    (test_network.py, test_networks.py): its port."""
+    import http.server
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"hello-outbound\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()

@@ -11,7 +11,6 @@ import struct
 import subprocess
 import threading
 import time
-import http.server
 
 import pytest
 
@@ -26,26 +25,6 @@ def udpecho(tmp_path_factory):
     subprocess.run(["musl-gcc", "-static", "-O2", "-o", str(out), os.path.join(HERE, "helpers", "udpecho.c")],
                    check=True)
     return str(out)
-
-
-@pytest.fixture(scope="module")
-def host_server():
-    """An HTTP server on the host's loopback that the box reaches via host-gateway."""
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = b"hello-outbound\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv.server_address[1]
-    srv.shutdown()
 
 
 def ports_of(bx, name):

@@ -195,6 +195,30 @@ static void test_bad_kind(void **state)
 	}
 }
 
+/* A bad kind behind a good message in the same append is refused when it
+ * reaches the front, never taken for the message handed out before it (a
+ * kind-0 message was once dropped silently as "already consumed"). */
+static void test_bad_kind_behind_a_good_one(void **state)
+{
+	uint8_t wire[32];
+	struct bx_err err;
+	struct bx_msgbuf b;
+	struct bx_msg m;
+	size_t n = put_msg(wire, BX_M_STDOUT, "abc");
+	bx_msg_encode_hdr(wire + n, 0, 0);
+	n += BX_MSG_HDR_SIZE;
+	n += put_msg(wire + n, BX_M_STDOUT, "def");
+	bx_msgbuf_init(&b);
+	assert_int_equal(bx_msgbuf_append(&b, wire, n, &err), 0);
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), 1);
+	assert_memory_equal(m.payload, "abc", 3);
+	assert_int_equal(bx_msgbuf_peek_kind(&b), 0);
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), -1);
+	assert_non_null(strstr(err.msg, "unknown message kind 0"));
+	assert_int_equal(bx_msgbuf_next(&b, &m, &err), -1); /* and stays refused */
+	bx_msgbuf_free(&b);
+}
+
 /* TIME round-trips through the parser, little endian, all 64 bits (a time
  * past 2038 and one whose low word has the top bit set). */
 static void test_time_roundtrip(void **state)
@@ -252,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_max_size_ok),
 		cmocka_unit_test(test_bad_kind),
+		cmocka_unit_test(test_bad_kind_behind_a_good_one),
 		cmocka_unit_test(test_time_roundtrip),
 		cmocka_unit_test(test_time_rejects),
 	};
