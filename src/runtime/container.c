@@ -3,7 +3,7 @@
  * Status comes from the monitor process, never from a cached field: alive
  * (same pid and start time) and ROOT/ID/started present -> running, or
  * paused while the shim's RUN/paused exists; alive without it -> created;
- * gone -> stopped. */
+ * gone, or ROOT/ID/stopped present (ended before it started) -> stopped. */
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -130,6 +130,8 @@ enum rt_status rt_container_status(const struct rt_container *c)
 	if (c->pid <= 0 || !bx_proc_alive(c->pid, c->pid_start))
 		return RT_STOPPED;
 	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/stopped", c->dir) < 0 || access(path, F_OK) == 0)
+		return RT_STOPPED;
 	if (bx_path_join(path, sizeof(path), NULL, "%s/started", c->dir) < 0)
 		return RT_STOPPED;
 	if (access(path, F_OK) < 0)
@@ -195,6 +197,8 @@ int rt_container_destroy(struct rt_container *c, struct bx_err *err)
 			kill(c->pid, SIGKILL);
 			rt_wait_gone(c->pid, c->pid_start, 2000);
 		}
+	} else {
+		rt_wait_gone(c->pid, c->pid_start, 15000); /* a monitor ending: nothing of it outlives delete */
 	}
 	stop_orphan_shim(c);
 	unlink(c->ctl_sock);

@@ -86,8 +86,23 @@ static void reap(struct mon *m)
 			m->shim_pid = 0;
 }
 
+/* ROOT/ID/stopped: written when a container that never started is ended,
+ * before the monitor answers the `kill`, so that a `state` right after it
+ * already says "stopped" (the pid itself is gone a moment later). A started
+ * container is stopped when its pid is gone, as runc's is. */
+static void mark_stopped(struct mon *m)
+{
+	char path[PATH_MAX];
+	struct bx_err err;
+	if (bx_path_join(path, sizeof(path), &err, "%s/stopped", m->a->c->dir) < 0 ||
+	    bx_write_file_atomic(path, "", 0, 0644, &err) < 0)
+		rt_debug("monitor: %s", err.msg);
+}
+
 static void __attribute__((noreturn)) finish(struct mon *m, int code)
 {
+	if (!m->running)
+		mark_stopped(m);
 	unlink(m->a->c->ctl_sock);
 	if (m->attach_fd >= 0)
 		close(m->attach_fd);
@@ -182,11 +197,13 @@ static void on_ctl(struct mon *m)
 		else
 			reply(fd, "ok");
 	} else if (sscanf(line, "kill %d", &sig) == 1 && sig >= 1 && sig <= 64) {
-		reply(fd, "ok");
 		if (!m->running) {
+			mark_stopped(m); /* nothing ran: the container just stops */
+			reply(fd, "ok");
 			close(fd);
-			finish(m, 128 + sig); /* nothing ran: the container just stops */
+			finish(m, 128 + sig);
 		}
+		reply(fd, "ok");
 		send_signal(m, sig);
 	} else {
 		reply(fd, "error: unknown request");

@@ -12,6 +12,7 @@
  * On disk:
  *   ROOT/ID/state.json   the container record (atomic)
  *   ROOT/ID/started      present once `start` succeeded
+ *   ROOT/ID/stopped      present once a container that never started is ended
  *   ROOT/ID/box/         the box directory (vm.json, initrd.img, logs, exit_code)
  *   RUN/rt-KEY.sock      the monitor's control socket (KEY: a hash of ROOT+ID,
  *                        short because socket paths are limited to 108 bytes)

@@ -386,6 +386,23 @@ def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
     assert _rt(no_leaks, root, "--version").stdout.startswith(b"boxvm-runtime version ")
 
 
+def test_runtime_kill_of_created_container_is_stopped_when_kill_returns(tmp_path, no_leaks):
+    """`kill` of a container that never started answers only once `state` says "stopped".
+    The monitor used to answer first and exit after, so a `state` right after `kill` could
+    still say "created" (seen once in CI, in test_runtime_errors_in_runc_style, on a busy
+    machine: the window is the monitor's own exit, too narrow to hit on demand). Now the
+    monitor records ROOT/ID/stopped before it answers. No VM boots; rounds widen the window."""
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["true"])
+    for i in range(20):
+        assert _create(no_leaks, root, tmp_path, "--bundle", str(b), "c1")[0] == 0
+        assert _rt(no_leaks, root, "kill", "c1", "KILL").returncode == 0
+        state = json.loads(_rt(no_leaks, root, "state", "c1").stdout)
+        assert (i, state["status"], state["pid"]) == (i, "stopped", 0)
+        assert _rt(no_leaks, root, "delete", "c1").returncode == 0
+    assert os.listdir(root) == [] and not os.listdir(no_leaks.run_dir)
+
+
 def test_runtime_boxes_get_every_vm_setting_run_does(tmp_path, no_leaks):
     """boxvm-runtime builds its VM with the same code as `boxvm run` (bx_box_build_vm): the
     guest kernel command line of both carries BOXVM_KERNEL_APPEND (it used to be dropped by
