@@ -112,10 +112,15 @@ int agent_root_readonly(struct bx_err *err);
 
 /* etc.c: /etc/hostname, /etc/hosts, /etc/resolv.conf from the spec */
 void agent_write_etc(const struct bx_spec *spec);
+/* One of those files, written in place (a symlink there is replaced); failures are logged */
+void agent_etc_write(const char *path, const char *text);
 
 /* net.c: loopback up; with spec->ipv4 the NIC gets its address, MTU and default route */
 struct bx_netconf;
 int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct bx_err *err);
+/* A running box joins or leaves a named network (BX_M_NETCFG: lines of
+ * bx_netcmd, applied in order; stops at the first that fails). */
+int agent_net_change(const char *text, size_t len, struct bx_err *err);
 
 /* modules.c */
 int agent_load_modules(const char *dir, struct bx_err *err);

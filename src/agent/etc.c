@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void write_file(const char *path, const char *text)
+void agent_etc_write(const char *path, const char *text)
 {
 	if (agent_mkdir_p("/etc", 0755) < 0) {
 		agent_err("mkdir /etc: %s", strerror(errno));
@@ -45,10 +45,10 @@ void agent_write_etc(const struct bx_spec *spec)
 	if (spec->hostname && *spec->hostname) {
 		char line[300];
 		snprintf(line, sizeof(line), "%s\n", spec->hostname);
-		write_file("/etc/hostname", line);
+		agent_etc_write("/etc/hostname", line);
 	}
 	if (spec->etc_hosts)
-		write_file("/etc/hosts", spec->etc_hosts);
+		agent_etc_write("/etc/hosts", spec->etc_hosts);
 	if (spec->etc_resolv)
-		write_file("/etc/resolv.conf", spec->etc_resolv);
+		agent_etc_write("/etc/resolv.conf", spec->etc_resolv);
 }

@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -17,6 +19,19 @@
 #include <unistd.h>
 
 #include "pure/netconf.h"
+
+static int if_flag(int sock, const char *name, short flag, bool on, struct bx_err *err)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		return bx_fail(err, errno, "get flags of %s", name);
+	ifr.ifr_flags = (short)(on ? ifr.ifr_flags | flag : ifr.ifr_flags & ~flag);
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+		return bx_fail(err, errno, "bring %s %s", name, on ? "up" : "down");
+	return 0;
+}
 
 static int if_up(int sock, const char *name, struct bx_err *err)
 {
@@ -59,9 +74,11 @@ static int find_nic(const char *want, const struct bx_netconf *nc, char *name, s
 				continue;
 			char mac[32];
 			nic_mac(e->d_name, mac, sizeof(mac));
-			bool named = false;
+			bool named = false; /* a named network's NIC, or a spare kept for one */
 			for (int i = 0; i < nc->nnics && !named; i++)
 				named = !strcmp(mac, nc->nics[i].mac);
+			for (int i = 0; i < nc->nspares && !named; i++)
+				named = !strcmp(mac, nc->spares[i]);
 			if (want ? strcmp(mac, want) != 0 : named)
 				continue;
 			memcpy(name, e->d_name, strlen(e->d_name) + 1);
@@ -148,6 +165,114 @@ int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct
 		char cidr[32];
 		snprintf(cidr, sizeof(cidr), "%s/%d", nc->nics[i].addr, nc->nics[i].prefix);
 		rc = find_nic(nc->nics[i].mac, nc, nic, sizeof(nic), err) < 0 ? -1 : configure(sock, nic, cidr, NULL, 0, err);
+	}
+	close(sock);
+	return rc;
+}
+
+/* the NIC with MAC `mac` (there now: no waiting, unlike at boot) */
+static int nic_by_mac(const char *mac, char *name, size_t size, struct bx_err *err)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char have[32];
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= size)
+			continue;
+		nic_mac(e->d_name, have, sizeof(have));
+		if (!strcmp(have, mac)) {
+			memcpy(name, e->d_name, strlen(e->d_name) + 1);
+			closedir(d);
+			return 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	return bx_fail(err, 0, "no network interface with MAC %s", mac);
+}
+
+static int set_mac(int sock, const char *nic, const char *mac, struct bx_err *err)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic);
+	unsigned b[6];
+	if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return bx_fail(err, 0, "bad MAC %s", mac);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	for (int i = 0; i < 6; i++)
+		ifr.ifr_hwaddr.sa_data[i] = (char)b[i];
+	if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0)
+		return bx_fail(err, errno, "set the MAC of %s", nic);
+	return 0;
+}
+
+static int apply(int sock, const struct bx_netcmd *c, struct bx_err *err)
+{
+	char nic[IFNAMSIZ];
+	if (c->op == BX_NETCMD_DNS) {
+		/* the box's resolver follows its networks; a --dns of the user stays */
+		static char text[16384];
+		int fd = open("/etc/resolv.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0 || n == (ssize_t)sizeof(text) - 1) {
+			agent_info("resolv.conf left as it is (%s)", n < 0 ? strerror(errno) : "too long");
+			return 0;
+		}
+		text[n] = '\0';
+		char *next = bx_netconf_resolv(text, c->old, c->addr);
+		if (!next)
+			return bx_fail(err, ENOMEM, "resolv.conf");
+		if (strcmp(next, text))
+			agent_etc_write("/etc/resolv.conf", next);
+		free(next);
+		return 0;
+	}
+	if (nic_by_mac(c->mac, nic, sizeof(nic), err) < 0)
+		return -1;
+	if (c->op == BX_NETCMD_UP) {
+		char cidr[32];
+		snprintf(cidr, sizeof(cidr), "%s/%d", c->addr, c->prefix);
+		return if_flag(sock, nic, IFF_UP, false, err) < 0 || set_mac(sock, nic, c->newmac, err) < 0 ? -1
+			: configure(sock, nic, cidr, NULL, 0, err);
+	}
+	/* down: 0.0.0.0 takes the address (and its subnet route) away */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nic);
+	set_sin(&ifr.ifr_addr, INADDR_ANY);
+	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0 && errno != EADDRNOTAVAIL)
+		return bx_fail(err, errno, "remove the address of %s", nic);
+	if (if_flag(sock, nic, IFF_UP, false, err) < 0 || set_mac(sock, nic, c->newmac, err) < 0)
+		return -1;
+	agent_info("%s: down, now %s", nic, c->newmac);
+	return 0;
+}
+
+int agent_net_change(const char *text, size_t len, struct bx_err *err)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return bx_fail(err, errno, "socket");
+	int rc = 0;
+	for (size_t off = 0; rc == 0 && off < len;) {
+		const char *p = text + off;
+		const char *eol = memchr(p, '\n', len - off);
+		size_t n = eol ? (size_t)(eol - p) : len - off;
+		off += n + (eol ? 1 : 0);
+		char line[128];
+		struct bx_netcmd c;
+		if (!n)
+			continue;
+		if (n >= sizeof(line)) {
+			rc = bx_fail(err, 0, "bad network change (a line of %zu bytes)", n);
+			break;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		rc = bx_netcmd_parse(line, &c, err) < 0 ? -1 : apply(sock, &c, err);
 	}
 	close(sock);
 	return rc;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../box/netlive.h"
 #include "../store/networks.h"
 #include "../store/state.h"
 #include "args.h"
@@ -70,7 +71,7 @@ static void usage(void)
 {
 	bx_args_usage("boxvm network COMMAND",
 		      "Manage networks.\n\nCommands:\n"
-		      "  connect [--alias A] NETWORK BOX  Connect a box to a network (a running box: at its next start)\n"
+		      "  connect [--alias A] NETWORK BOX  Connect a box to a network (a running box at once)\n"
 		      "  create [OPTIONS] NETWORK         Create a network\n"
 		      "  disconnect [-f] NETWORK BOX      Disconnect a box from a network\n"
 		      "  inspect NETWORK...               Display detailed information on networks\n"
@@ -291,12 +292,20 @@ static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **a
 		bx_network_detach(p, rest[0], rec.id, NULL);
 		goto fail;
 	}
+	/* a running box joins at once on a spare NIC (its VM's devices are fixed
+	 * while it runs: microvm has no hotplug); without one, at its next start */
+	int live = bx_box_net_join_live(p, &rec, &vm.nets[vm.nnets - 1], vm.nnets == 1, &err);
+	if (live < 0) {
+		struct bx_err ignored;
+		bx_network_detach(p, vm.nets[vm.nnets - 1].id, rec.id, NULL);
+		vm.nnets--;
+		bx_vmspec_write(path, &vm, &ignored);
+		goto fail;
+	}
 	close(lock);
-	/* a VM's network devices are fixed while it runs (QEMU's microvm has no
-	 * hotplug): the box gets its NIC when it starts next */
-	if (bx_box_is_running(&rec))
-		fprintf(stderr, "boxvm: box %s is running: it joins network %s at its next start (boxvm restart %s); "
-				"its peers can resolve it already\n", rec.name, vm.nets[vm.nnets - 1].name, rec.name);
+	if (live == 0 && bx_box_is_running(&rec))
+		fprintf(stderr, "boxvm: box %s joins network %s at its next start (boxvm restart %s): %s; "
+				"its peers can resolve it already\n", rec.name, vm.nets[vm.nnets - 1].name, rec.name, err.msg);
 	return 0;
 fail:
 	if (lock >= 0)
@@ -330,15 +339,21 @@ static int do_disconnect(const struct bx_paths *p, char **rest, int nrest)
 	if (bx_network_detach(p, net_id, rec.id, &err) < 0)
 		goto fail;
 	int k = 0;
+	struct bx_vm_net gone = {0};
 	for (int i = 0; i < vm.nnets; i++)
 		if (strcmp(vm.nets[i].id, net_id))
 			vm.nets[k++] = vm.nets[i];
+		else
+			gone = vm.nets[i];
 	vm.nnets = k;
 	if (bx_vmspec_write(path, &vm, &err) < 0)
 		goto fail;
+	/* a running box leaves at once: its tap is taken off the bridge (and
+	 * becomes a spare NIC again), its guest takes the address down */
+	int rc = gone.id[0] && bx_box_net_leave_live(p, &rec, &vm, &gone, &err) < 0 ? 1 : 0;
 	close(lock);
-	/* a running box leaves at once: its tap is taken off the bridge */
-	bx_netd_tap_detach(p, net_id, rec.id);
+	if (rc)
+		fprintf(stderr, "boxvm: warning: %s\n", err.msg);
 	return 0;
 fail:
 	if (lock >= 0)

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "../common/safetext.h"
 #include "../common/unixsock.h"
@@ -147,4 +149,54 @@ int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *
 			 struct bx_err *err)
 {
 	return exec_run(box, spec, o, 0, err);
+}
+
+int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/exec.sock", box->run_dir) < 0)
+		return -1;
+	_cleanup_close_ int sock = bx_unix_connect(path, err);
+	if (sock < 0)
+		return bx_fail(err, 0, "box %.12s is not running", box->id);
+	/* a guest that never answers costs this long, then the change is refused */
+	struct timeval guard = {.tv_sec = 60};
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
+	uint8_t port[4];
+	bx_put_u32(port, BX_PORT_EXEC);
+	if (send(sock, port, sizeof(port), MSG_NOSIGNAL) != (ssize_t)sizeof(port) ||
+	    bx_relay_send_msg(sock, BX_M_NETCFG, text, (uint32_t)strlen(text), err) < 0)
+		return bx_fail(err, errno, "box %.12s: cannot send to its supervisor", box->id);
+	struct bx_msgbuf mb;
+	bx_msgbuf_init(&mb);
+	int rc = -2;
+	while (rc == -2) {
+		uint8_t buf[4096];
+		ssize_t n = recv(sock, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = bx_fail(err, n < 0 ? errno : 0, "box %.12s: its guest did not answer the network change", box->id);
+			break;
+		}
+		if (bx_msgbuf_append(&mb, buf, (size_t)n, err) < 0) {
+			rc = -1;
+			break;
+		}
+		struct bx_msg m;
+		int k;
+		while (rc == -2 && (k = bx_msgbuf_next(&mb, &m, err)) != 0) {
+			char why[BX_MSG_ERROR_TEXT_MAX];
+			if (k < 0)
+				rc = -1;
+			else if (m.kind == BX_M_NETCFG && m.len == 0)
+				rc = 0;
+			else if (m.kind == BX_M_NETCFG || m.kind == BX_M_ERROR) { /* the guest's text: made safe to print */
+				bx_safe_text(why, sizeof(why), m.payload, m.len < sizeof(why) - 1 ? m.len : sizeof(why) - 1);
+				rc = bx_fail(err, 0, "box %.12s: %s", box->id, why);
+			}
+		}
+	}
+	bx_msgbuf_free(&mb);
+	return rc;
 }

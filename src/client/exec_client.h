@@ -32,4 +32,9 @@ int bx_exec_run(const struct bx_box_record *box, const struct bx_spec *spec, con
 int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *spec, const struct bx_relay_opts *o,
 			 struct bx_err *err);
 
+/* A running box's guest applies network changes (BX_M_NETCFG: lines of
+ * src/agent/pure/netconf.h's bx_netcmd); -1 with err (the guest's reason,
+ * made safe to print) if it did not. */
+int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err);
+
 #endif

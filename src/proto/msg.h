@@ -66,7 +66,11 @@ enum bx_msg_kind {
 	BX_M_STATS = 14,    /* host->guest, first on an exec channel; payload ignored */
 	BX_M_STATS_REPLY = 15, /* guest->host: struct bx_guest_stats (src/proto/stats.h) */
 	BX_M_TIME = 16,     /* host->guest on the main channel: i64 LE ns since the epoch (CLOCK_REALTIME) */
-	BX_M_KIND_MAX = 16,
+	/* host->guest, first on an exec channel: network changes of a running
+	 * box, text lines (src/agent/pure/netconf.h, bx_netcmd); guest->host: the
+	 * answer, empty when every line was applied, else one line saying why not */
+	BX_M_NETCFG = 17,
+	BX_M_KIND_MAX = 17,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,8 @@ int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_f
 	q->procs_fd = -1;
 	if (qemu_identity(s, err) < 0)
 		return -1;
+	/* spare NICs need QEMU's own network namespace to park their taps in */
+	s->spec.nspares = s->qemu_uid.lock_fd >= 0 ? bx_vm_spares(&s->spec) : 0;
 	if (s->qemu_uid.lock_fd >= 0) {
 		int n = qemu_groups(s, q->groups, err);
 		if (n < 0)
@@ -213,6 +216,13 @@ int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_f
 	for (int i = 0; i < s->spec.nnets; i++) { /* the taps on named networks (netns.c) */
 		map->taps[i] = give(q, s->spec.net_taps[i]);
 		s->spec.net_taps[i] = 0;
+	}
+	for (int i = 0; i < s->spec.nspares; i++) {
+		/* a placeholder: the child puts the tap it makes in QEMU's namespace here */
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			return bx_fail(err, errno, "cannot open /dev/null");
+		q->spare_at[i] = q->n;
+		map->spares[i] = give(q, fd);
 	}
 	if ((fd = open_boot_file(s, s->spec.kernel, false, err)) < 0)
 		return -1;
@@ -283,6 +293,15 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 		 * abstract Unix sockets; and no SysV IPC of the host */
 		if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0)
 			child_fail("unshare");
+		/* the spare NICs' taps, parked down in this namespace: they live as long as QEMU */
+		for (int i = 0; i < s->spec.nspares; i++) {
+			char name[IFNAMSIZ];
+			snprintf(name, sizeof(name), BX_SPARE_NAME_FMT, i);
+			int tap = shim_tap_create(name);
+			if (tap < 0 || dup2(tap, 3 + q->spare_at[i]) < 0)
+				child_fail("a spare NIC's tap");
+			close(tap);
+		}
 		if (setgroups((size_t)q->ngroups, q->groups) < 0)
 			child_fail("setgroups");
 		if (setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0)

@@ -43,19 +43,34 @@ static int box_paths(const struct shim *s, struct bx_paths *p, struct bx_err *er
 	return 0;
 }
 
-/* In the child, inside the network's namespace: the tap, on the bridge, up. */
-static int tap_make(const char *ifname, struct bx_err *err)
+int shim_tap_create(const char *ifname)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return bx_fail(err, errno, "cannot open /dev/net/tun");
+		return -1;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	/* VNET_HDR: QEMU passes checksum and segmentation offloads through */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* In the child, inside the network's namespace: the tap, on the bridge, up. */
+static int tap_make(const char *ifname, struct bx_err *err)
+{
+	int fd = shim_tap_create(ifname);
+	if (fd < 0)
 		return bx_fail(err, errno, "cannot create tap %s", ifname);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return bx_fail(err, errno, "socket");
@@ -167,7 +182,7 @@ int shim_netns_open_taps(struct shim *s, struct bx_err *err)
 
 int shim_netns_initrd(struct shim *s, int fd, struct bx_err *err)
 {
-	if (!s->spec.nnets)
+	if (!s->spec.nnets && !s->spec.nspares)
 		return fd;
 	char text[1024];
 	int len = bx_vm_netconf(&s->spec, text, sizeof(text));

@@ -169,12 +169,13 @@ void shim_last_line(const char *path, char *out, size_t size);
 
 /* confine.c: QEMU's user, groups, fds and cgroup */
 struct shim_qemu_fds {
-	int fd[8 + BX_MAX_SHARES + BX_MAX_NETS]; /* child side, becomes 3, 4, ... in QEMU */
+	int fd[8 + BX_MAX_SHARES + BX_MAX_NETS + BX_SPARE_NICS]; /* child side, becomes 3, 4, ... in QEMU */
 	int n;
 	int console[2], ctl[2], err[2]; /* [0] the shim's end, [1] QEMU's */
 	gid_t groups[1];
 	int ngroups;
 	int procs_fd;              /* the cgroup's cgroup.procs, or -1 */
+	int spare_at[BX_SPARE_NICS]; /* index in fd of each spare NIC's placeholder */
 };
 int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_fds *map, struct bx_err *err);
 void shim_qemu_fds_close(struct shim_qemu_fds *q);
@@ -216,6 +217,8 @@ void shim_netns_close_taps(struct shim *s);
 int shim_netns_initrd(struct shim *s, int fd, struct bx_err *err);
 /* --rm, once the box directory is gone: its addresses go back */
 void shim_netns_release(struct shim *s);
+/* A tap (not on any bridge, down) in the caller's network namespace; -1 with errno */
+int shim_tap_create(const char *ifname);
 
 /* link.c */
 void shim_link_init(struct shim *s);

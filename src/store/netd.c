@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "../common/boxid.h"
+#include "../common/forkpipe.h"
+#include "../common/netlink.h"
+#include "../vm/vmspec.h"
 #include "../common/reply.h"
 #include "state.h"
 
@@ -152,37 +155,150 @@ void bx_netd_stop(const struct bx_paths *p, const char *net_id)
 		close(lock);
 }
 
-int bx_netd_tap_detach(const struct bx_paths *p, const char *net_id, const char *box_id)
+/* Run fn in a forked child (it may change namespaces). What it returns
+ * (>= 0) or its failure's message comes back over a pipe. */
+static int in_child(int (*fn)(void *arg, struct bx_err *e), void *arg, struct bx_err *err)
 {
-	int nsfd = bx_netd_netns_open(p, net_id, NULL);
-	if (nsfd < 0)
-		return 0; /* no daemon: no bridge, no tap */
-	pid_t pid = fork();
+	int fd;
+	pid_t pid = bx_fork_pipe(&fd, true, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		/* in the network's namespace: the box's tap leaves the bridge and goes down */
-		struct ifreq ifr;
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "bx%.12s", box_id);
-		int sock = setns(nsfd, CLONE_NEWNET) == 0 ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
-		if (sock < 0)
-			_exit(1);
-		int index = (int)if_nametoindex(ifr.ifr_name);
-		if (!index)
-			_exit(2); /* the box is not running there */
-		if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0) {
-			ifr.ifr_flags &= ~IFF_UP;
-			ioctl(sock, SIOCSIFFLAGS, &ifr);
-		}
-		struct ifreq br;
-		memset(&br, 0, sizeof(br));
-		snprintf(br.ifr_name, sizeof(br.ifr_name), "br0");
-		br.ifr_ifindex = index;
-		_exit(ioctl(sock, SIOCBRDELIF, &br) == 0 ? 0 : 1);
+		struct bx_err e = {0};
+		int r = fn(arg, &e);
+		char text[sizeof(e.msg) + 16];
+		int n = r < 0 ? snprintf(text, sizeof(text), "%s", e.msg) : snprintf(text, sizeof(text), "=%d", r);
+		if (write(fd, text, (size_t)n) < 0)
+			_exit(2);
+		_exit(r < 0 ? 1 : 0);
 	}
-	close(nsfd);
+	char msg[sizeof(err->msg)];
+	size_t have = 0;
+	ssize_t n;
+	while (have < sizeof(msg) - 1 &&
+	       ((n = read(fd, msg + have, sizeof(msg) - 1 - have)) > 0 || (n < 0 && errno == EINTR)))
+		have += n > 0 ? (size_t)n : 0;
+	msg[have] = '\0';
+	close(fd);
 	int st = 0;
-	if (pid > 0)
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-	return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 1 : 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && msg[0] == '=')
+		return atoi(msg + 1);
+	return bx_fail(err, 0, "%s", have && msg[0] != '=' ? msg : "the network helper died");
+}
+
+/* The lowest N for which spareN is (want_present) or is not in the caller's
+ * network namespace; -1 if none of 0..15. */
+static int spare_index(bool want_present)
+{
+	for (int i = 0; i < 16; i++) {
+		char name[IFNAMSIZ];
+		snprintf(name, sizeof(name), BX_SPARE_NAME_FMT, i);
+		if ((if_nametoindex(name) != 0) == want_present)
+			return i;
+	}
+	return -1;
+}
+
+static int if_flags(int sock, const char *name, bool up, struct bx_err *err)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		return bx_fail(err, errno, "cannot read the flags of %s", name);
+	ifr.ifr_flags = (short)(up ? ifr.ifr_flags | IFF_UP : ifr.ifr_flags & ~IFF_UP);
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+		return bx_fail(err, errno, "cannot bring %s %s", name, up ? "up" : "down");
+	return 0;
+}
+
+struct tap_move {
+	int net_nsfd, park_nsfd;
+	char tap[IFNAMSIZ];   /* bx<id12>: the box's tap in the network's namespace */
+};
+
+/* In the child: the lowest spare from QEMU's namespace onto the network's
+ * bridge, up; returns its N. */
+static int join_child(void *arg, struct bx_err *e)
+{
+	struct tap_move *m = arg;
+	if (setns(m->park_nsfd, CLONE_NEWNET) < 0)
+		return bx_fail(e, errno, "cannot enter the box's VM's network namespace");
+	int n = spare_index(true);
+	char spare[IFNAMSIZ];
+	snprintf(spare, sizeof(spare), BX_SPARE_NAME_FMT, n);
+	if (n < 0)
+		return bx_fail(e, ENOSPC, "the box has no spare network interface left");
+	if (bx_link_move(spare, m->net_nsfd, m->tap, e) < 0)
+		return -1;
+	if (setns(m->net_nsfd, CLONE_NEWNET) < 0)
+		return bx_fail(e, errno, "cannot enter the network's namespace");
+	_cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq br;
+	memset(&br, 0, sizeof(br));
+	snprintf(br.ifr_name, sizeof(br.ifr_name), "br0");
+	br.ifr_ifindex = (int)if_nametoindex(m->tap);
+	if (sock < 0 || !br.ifr_ifindex || ioctl(sock, SIOCBRADDIF, &br) < 0)
+		return bx_fail(e, errno, "cannot put tap %s on the network's bridge", m->tap);
+	return if_flags(sock, m->tap, true, e) < 0 ? -1 : n;
+}
+
+/* In the child: off the bridge, down, and (park_nsfd >= 0) back to QEMU's
+ * namespace as the lowest free spareN; returns N (0 without park_nsfd). */
+static int leave_child(void *arg, struct bx_err *e)
+{
+	struct tap_move *m = arg;
+	if (setns(m->net_nsfd, CLONE_NEWNET) < 0)
+		return bx_fail(e, errno, "cannot enter the network's namespace");
+	_cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return bx_fail(e, errno, "socket");
+	struct ifreq br;
+	memset(&br, 0, sizeof(br));
+	snprintf(br.ifr_name, sizeof(br.ifr_name), "br0");
+	br.ifr_ifindex = (int)if_nametoindex(m->tap);
+	if (!br.ifr_ifindex)
+		return bx_fail(e, ENODEV, "the box has no tap on the network");
+	if (if_flags(sock, m->tap, false, e) < 0)
+		return -1;
+	if (ioctl(sock, SIOCBRDELIF, &br) < 0 && errno != EINVAL)
+		return bx_fail(e, errno, "cannot take tap %s off the network's bridge", m->tap);
+	if (m->park_nsfd < 0)
+		return 0;
+	/* the free names are QEMU's namespace's to tell: look there, then come back */
+	_cleanup_close_ int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (here < 0 || setns(m->park_nsfd, CLONE_NEWNET) < 0)
+		return bx_fail(e, errno, "cannot enter the box's VM's network namespace");
+	int n = spare_index(false);
+	if (n < 0 || setns(here, CLONE_NEWNET) < 0)
+		return bx_fail(e, errno, "no free spare name in the box's VM's network namespace");
+	char spare[IFNAMSIZ];
+	snprintf(spare, sizeof(spare), BX_SPARE_NAME_FMT, n);
+	return bx_link_move(m->tap, m->park_nsfd, spare, e) < 0 ? -1 : n;
+}
+
+int bx_netd_tap_join(const struct bx_paths *p, const char *net_id, const char *box_id, int park_nsfd,
+		     struct bx_err *err)
+{
+	struct tap_move m = {.park_nsfd = park_nsfd};
+	snprintf(m.tap, sizeof(m.tap), "bx%.12s", box_id);
+	if (bx_netd_ensure(p, net_id, err) < 0 || (m.net_nsfd = bx_netd_netns_open(p, net_id, err)) < 0)
+		return -1;
+	int rc = in_child(join_child, &m, err);
+	close(m.net_nsfd);
+	return rc;
+}
+
+int bx_netd_tap_detach(const struct bx_paths *p, const char *net_id, const char *box_id, int park_nsfd,
+		       struct bx_err *err)
+{
+	struct tap_move m = {.park_nsfd = park_nsfd};
+	snprintf(m.tap, sizeof(m.tap), "bx%.12s", box_id);
+	if ((m.net_nsfd = bx_netd_netns_open(p, net_id, NULL)) < 0)
+		return bx_fail(err, ENODEV, "the network has no daemon: the box has no tap on it");
+	int rc = in_child(leave_child, &m, err);
+	close(m.net_nsfd);
+	return rc;
 }

@@ -62,7 +62,16 @@ int bx_netd_ensure(const struct bx_paths *p, const char *net_id, struct bx_err *
 int bx_netd_netns_open(const struct bx_paths *p, const char *net_id, struct bx_err *err);
 void bx_netd_stop(const struct bx_paths *p, const char *net_id);
 /* A running box leaves the network at once: its tap (bx<id12>) leaves the
- * bridge and goes down. 1 if it was there. */
-int bx_netd_tap_detach(const struct bx_paths *p, const char *net_id, const char *box_id);
+ * bridge and goes down, and with park_nsfd >= 0 (its QEMU's network
+ * namespace) goes back there as the lowest free spareN, a spare NIC again.
+ * Returns N (0 without park_nsfd); -1 (err) if the box has no tap there. */
+int bx_netd_tap_detach(const struct bx_paths *p, const char *net_id, const char *box_id, int park_nsfd,
+		       struct bx_err *err);
+/* A running box joins the network at once: the lowest spareN parked in its
+ * QEMU's network namespace (park_nsfd) moves into the network's, as
+ * bx<id12>, onto the bridge and up (the network's daemon started as
+ * needed). Returns N: the guest knows that NIC by BX_SPARE_MAC_FMT of N. */
+int bx_netd_tap_join(const struct bx_paths *p, const char *net_id, const char *box_id, int park_nsfd,
+		     struct bx_err *err);
 
 #endif

@@ -1,9 +1,12 @@
-/* The QEMU process of a running box, for host-side accounting (boxvm stats) (vmproc.h). */
+/* The QEMU process of a running box: host-side accounting (boxvm stats) and its network namespace (vmproc.h). */
 #include "vmproc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -70,4 +73,30 @@ int bx_qemu_cpu_ns(const char *run_dir, uint64_t *ns)
 	*ns = (uint64_t)(ticks / (unsigned long long)hz) * 1000000000ull +
 	      (uint64_t)(ticks % (unsigned long long)hz) * 1000000000ull / (uint64_t)hz;
 	return 0;
+}
+
+int bx_qemu_netns_open(const char *run_dir, struct bx_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *rec = NULL;
+	int pid;
+	unsigned long long start, now;
+	if (bx_path_join(path, sizeof(path), err, "%s/qemu.pid", run_dir) < 0 ||
+	    bx_read_file(path, &rec, NULL, err) < 0)
+		return -1;
+	if (sscanf(rec, "%d %llu", &pid, &start) != 2 || pid <= 1)
+		return bx_fail(err, 0, "%s: malformed", path);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bx_fail(err, errno, "the box's VM is not running");
+	/* opened, then checked: the namespace is that QEMU's, not a reused pid's */
+	if (bx_proc_start_time(pid, &now, NULL) < 0 || now != start)
+		return bx_fail(err, ESRCH, "the box's VM is not running");
+	struct stat ours, its;
+	if (stat("/proc/self/ns/net", &ours) < 0 || fstat(fd, &its) < 0)
+		return bx_fail(err, errno, "cannot compare network namespaces");
+	if (ours.st_ino == its.st_ino && ours.st_dev == its.st_dev)
+		return bx_fail(err, ENOENT, "the box's VM shares the host's network namespace (it has no spare NICs)");
+	return BX_TAKE_FD(fd);
 }

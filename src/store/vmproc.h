@@ -20,6 +20,11 @@ int bx_qemu_pid_write(const char *run_dir, int pid, struct bx_err *err);
  * -1 when no live QEMU is recorded (the box is between boots or gone). */
 int bx_qemu_cpu_ns(const char *run_dir, uint64_t *ns);
 
+/* An fd of the network namespace of the box's QEMU (where its spare NICs'
+ * taps are parked, vmspec.h), checked to be the recorded process's and not
+ * the host's own; -1 (err) if there is none. */
+int bx_qemu_netns_open(const char *run_dir, struct bx_err *err);
+
 /* Pure: utime (field 14), stime (15) and starttime (22) of a /proc/PID/stat
  * line; comm may hold spaces and parentheses. -1 if malformed. */
 int bx_proc_stat_times(const char *text, unsigned long long *utime, unsigned long long *stime,

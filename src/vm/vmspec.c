@@ -301,6 +301,13 @@ int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char 
 		push(&a, "-device");
 		push(&a, "virtio-net-device,netdev=tap%d,mac=%s", i, s->nets[i].mac);
 	}
+	/* spare NICs, down until a `network connect` of the running box */
+	for (int i = 0; i < s->nspares; i++) {
+		push(&a, "-netdev");
+		push(&a, "tap,id=spare%d,fd=%d,vhost=off", i, fds->spares[i]);
+		push(&a, "-device");
+		push(&a, "virtio-net-device,netdev=spare%d,mac=" BX_SPARE_MAC_FMT, i, i);
+	}
 	/* free page reporting only (the balloon is never inflated): memory the
 	 * guest frees goes back to the host within seconds, so a box that once
 	 * peaked does not keep its peak resident (bench/lifecycle measures it) */

@@ -16,6 +16,15 @@
  * 24 virtio-mmio slots, and the rootfs, 16 shares, passt, the balloon and
  * the serial port may take 20 of them. */
 #define BX_MAX_NETS 4
+#define BX_VIRTIO_MMIO_SLOTS 24
+/* Spare NICs: a running box cannot be given a new device (microvm has no
+ * hotplug), so it boots with up to this many NICs kept down, each backed by
+ * a tap parked in QEMU's own network namespace as "spareN"; `network
+ * connect` moves one onto the network's bridge and brings it up in the guest
+ * (src/box/netlive.c). A spare's MAC in the guest is BX_SPARE_MAC_FMT of N. */
+#define BX_SPARE_NICS 2
+#define BX_SPARE_MAC_FMT "02:b0:00:00:00:%02x"
+#define BX_SPARE_NAME_FMT "spare%d"
 struct bx_vm_net {
 	char id[65];
 	char name[128];
@@ -57,6 +66,7 @@ struct bx_vmspec {
 	int net_taps[BX_MAX_NETS]; /* not in vm.json: the shim's tap fds for QEMU (0: none), bx_qemu_fds.taps */
 	int net_fd;              /* not in vm.json: the shim's fd for QEMU's end of the passt socketpair (0: none);
 				  * QEMU gets it as bx_qemu_fds.net */
+	int nspares;             /* not in vm.json: spare NICs this boot (bx_vm_spares), bx_qemu_fds.spares */
 };
 
 int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *err);
@@ -82,6 +92,9 @@ int bx_vmspec_box_from_json(void *json_obj, struct bx_vmspec *s, const char *pat
  * responder, which replaces the default nameserver in resolv.conf). Pure;
  * returns the length, or -1 if it does not fit. */
 int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size);
+/* How many spare NICs a boot of s can have: none for --network none, else
+ * up to BX_SPARE_NICS, within BX_MAX_NETS and the virtio-mmio slots left. Pure. */
+int bx_vm_spares(const struct bx_vmspec *s);
 
 /* virtiofsd's cache option for the box's rootfs: "cache=always" when only
  * the guest changes it, "cache=auto" (1 s revalidation) with rootfs_host_edits. Pure. */
@@ -102,6 +115,7 @@ struct bx_qemu_fds {
 	int shares[BX_MAX_SHARES]; /* the same for each share's virtiofsd */
 	int net;       /* socket: QEMU's end of the passt socketpair */
 	int taps[BX_MAX_NETS]; /* a tap on each named network's bridge */
+	int spares[BX_SPARE_NICS]; /* a tap parked in QEMU's own network namespace (vmspec.h, spare NICs) */
 	int kernel;    /* read-only fds of the boot files (-kernel /proc/self/fd/N) */
 	int initrd;
 };

@@ -131,6 +131,12 @@ int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size)
 			return -1;
 		off += (size_t)n;
 	}
+	for (int i = 0; i < s->nspares; i++) {
+		int n = snprintf(out + off, size - off, "spare " BX_SPARE_MAC_FMT "\n", i);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+	}
 	if (s->nnets) {
 		int n = snprintf(out + off, size - off, "dns %s\n", s->nets[0].gateway);
 		if (n < 0 || (size_t)n >= size - off)
@@ -138,4 +144,18 @@ int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size)
 		off += (size_t)n;
 	}
 	return (int)off;
+}
+
+int bx_vm_spares(const struct bx_vmspec *s)
+{
+	if (!s->network && !s->nnets)
+		return 0; /* --network none stays without a network */
+	/* virtio-mmio slots: the rootfs, the shares, passt, the named networks, the balloon, the serial port */
+	int used = 1 + s->nshares + (s->network ? 1 : 0) + s->nnets + 2;
+	int n = BX_SPARE_NICS;
+	if (n > BX_MAX_NETS - s->nnets)
+		n = BX_MAX_NETS - s->nnets;
+	if (n > BX_VIRTIO_MMIO_SLOTS - used)
+		n = BX_VIRTIO_MMIO_SLOTS - used;
+	return n > 0 ? n : 0;
 }

@@ -2,7 +2,8 @@
 boxes on one network reach each other by IP, name and alias through the
 network's DNS, both ways and for a box that joins later; a box on another
 network cannot; outbound and -p still work, not on an --internal network;
-connect takes effect at the next start, disconnect at once; `network rm`
+connect and disconnect of a running box take effect at once (a spare NIC; at
+the next start when the box has none left); `network rm`
 leaves no namespace, daemon or file; bad input gets Docker's messages.
 Nothing is added to the host's own network namespace."""
 import json
@@ -92,23 +93,75 @@ def test_boxes_on_a_network_resolve_and_reach_each_other(bx, no_leaks, clean_net
     # in use: Docker's refusal
     p = bx("network", "rm", "app")
     assert p.returncode == 1 and "has active endpoints" in out(p)
-    # connect: a running VM's NICs are fixed, so it joins at its next start
+    # connect of a running box: at once, on a spare NIC (a VM's devices are fixed while it runs)
     p = bx("network", "connect", "--alias", "isolated", "app", "iso", check=0)
-    assert "next start" in out(p)
+    assert "next start" not in out(p), out(p)
     assert bx("network", "connect", "app", "iso").returncode == 1  # already there (Docker's message)
-    bx("restart", "iso", check=0)
     bx("exec", "iso", "ping", "-c1", "-W10", "db", check=0)
     p = bx("exec", "db", "nslookup", "isolated")
     assert p.returncode == 0 and ip_on(bx, "iso", "app") in out(p), out(p)
-    # disconnect: at once, running or not
+    mac = json.loads(bx("inspect", "iso", check=0).stdout)[0]["NetworkSettings"]["Networks"]["app"]["MacAddress"]
+    assert mac in bx("exec", "iso", "ip", "link", check=0).stdout.decode()  # Docker's MAC, as after a boot
+    # ... and it stays there across a restart (then as a NIC of its own)
+    bx("restart", "iso", check=0)
+    bx("exec", "iso", "ping", "-c1", "-W10", "db", check=0)
+    # disconnect: at once, running or not; the NIC goes down in the guest too
     bx("network", "disconnect", "app", "web", check=0)
     assert bx("exec", "web", "ping", "-c1", "-W3", db_ip).returncode != 0
     assert bx("exec", "db", "nslookup", "web").returncode != 0
+    assert web_ip not in bx("exec", "web", "ip", "addr", check=0).stdout.decode()
     p = bx("network", "disconnect", "app", "web")
     assert p.returncode == 1 and "is not connected to network app" in out(p)
+    # its NIC is a spare again: web comes back at once
+    bx("network", "connect", "app", "web", check=0)
+    bx("exec", "web", "ping", "-c1", "-W10", "db", check=0)
     # the host's own namespace never saw a bridge or a tap
     assert host_links() == before
     assert len(netd_pids(bx)) == 2
+
+
+def test_running_default_box_joins_and_leaves_networks_live(bx, no_leaks, clean_networks, host_server):
+    """A box on `default` joins named networks while it runs: each takes one of its spare NICs
+    (BX_SPARE_NICS, 2), its resolver becomes the first network's responder; with none left the
+    next join waits for its next start. Leaving gives the NIC back and the resolver returns to
+    passt's; a network it left can be removed while the box runs on."""
+    before = host_links()
+    for name in ("n1", "n2", "n3"):
+        bx("network", "create", name, check=0)
+    bx("run", "-d", "--name", "peer", "--network", "n1", "busybox", "sleep", "600", check=0)
+    bx("run", "-d", "--name", "solo", "--add-host", "hostsvc:host-gateway", "busybox", "sleep", "600", check=0)
+    assert bx("exec", "solo", "nslookup", "peer").returncode != 0  # no names on default
+    p = bx("network", "connect", "n1", "solo", check=0)
+    assert "next start" not in out(p), out(p)
+    assert b"nameserver 172.18.0.1" in bx("exec", "solo", "cat", "/etc/resolv.conf", check=0).stdout
+    p = bx("exec", "solo", "ping", "-c1", "-W10", "peer")
+    assert p.returncode == 0, out(p)
+    p = bx("exec", "peer", "nslookup", "solo")
+    assert p.returncode == 0 and ip_on(bx, "solo", "n1") in out(p), out(p)
+    # outbound is still passt's
+    p = bx("exec", "solo", "wget", "-qO-", f"http://hostsvc:{host_server}/")
+    assert p.returncode == 0 and b"hello-outbound" in p.stdout, out(p)
+    p = bx("network", "connect", "n2", "solo", check=0)
+    assert "next start" not in out(p), out(p)
+    p = bx("network", "connect", "n3", "solo", check=0)  # no spare left
+    assert "joins network n3 at its next start" in out(p) and "no spare network interface" in out(p), out(p)
+    # leaving: the NIC is down in the guest, the resolver is passt's again once no network is left
+    bx("network", "disconnect", "n3", "solo", check=0)
+    bx("network", "disconnect", "n2", "solo", check=0)
+    bx("network", "disconnect", "n1", "solo", check=0)
+    assert b"nameserver 10.0.2.3" in bx("exec", "solo", "cat", "/etc/resolv.conf", check=0).stdout
+    assert bx("exec", "solo", "ping", "-c1", "-W3", ip_on(bx, "peer", "n1")).returncode != 0
+    assert b"172.18." not in bx("exec", "solo", "ip", "addr", check=0).stdout
+    # the networks it left go while it runs on (its taps are parked with its VM, not in them)
+    assert bx("network", "rm", "n2", "n3", check=0).returncode == 0
+    assert bx("exec", "solo", "true").returncode == 0
+    # and both spares are there again
+    for name in ("n1", "n2"):
+        if name == "n2":
+            bx("network", "create", "n2", check=0)
+        p = bx("network", "connect", name, "solo", check=0)
+        assert "next start" not in out(p), out(p)
+    assert host_links() == before
 
 
 def test_internal_network_has_no_way_out(bx, no_leaks, clean_networks, host_server):

@@ -55,6 +55,11 @@ int bx_netconf_parse(const char *text, struct bx_netconf *out, struct bx_err *er
 			    copy(out->nics[out->nnics].addr, sizeof(out->nics[0].addr), addr) < 0)
 				return bx_fail(err, 0, "/boxvm/net: bad line \"%s\"", line);
 			out->nics[out->nnics++].prefix = prefix;
+		} else if (sscanf(line, "spare %31s %1s", mac, extra) == 1) {
+			if (out->nspares >= BX_NETCONF_MAX_NICS || !valid_mac(mac) ||
+			    copy(out->spares[out->nspares], sizeof(out->spares[0]), mac) < 0)
+				return bx_fail(err, 0, "/boxvm/net: bad line \"%s\"", line);
+			out->nspares++;
 		} else if (sscanf(line, "dns %31s %1s", addr, extra) == 1 && valid_ip(addr) &&
 			   copy(out->dns, sizeof(out->dns), addr) == 0) {
 		} else {
@@ -62,6 +67,37 @@ int bx_netconf_parse(const char *text, struct bx_netconf *out, struct bx_err *er
 		}
 	}
 	return 0;
+}
+
+int bx_netcmd_parse(const char *line, struct bx_netcmd *out, struct bx_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	char a[32], b[32], c[32], extra[2];
+	int prefix;
+	if (strlen(line) < 100) {
+		if (sscanf(line, "up %31s %31s %31[0-9.]/%d %1s", a, b, c, &prefix, extra) == 4 && valid_mac(a) &&
+		    valid_mac(b) && valid_ip(c) && prefix >= 1 && prefix <= 32) {
+			out->op = BX_NETCMD_UP;
+			out->prefix = prefix;
+			copy(out->mac, sizeof(out->mac), a);
+			copy(out->newmac, sizeof(out->newmac), b);
+			copy(out->addr, sizeof(out->addr), c);
+			return 0;
+		}
+		if (sscanf(line, "down %31s %31s %1s", a, b, extra) == 2 && valid_mac(a) && valid_mac(b)) {
+			out->op = BX_NETCMD_DOWN;
+			copy(out->mac, sizeof(out->mac), a);
+			copy(out->newmac, sizeof(out->newmac), b);
+			return 0;
+		}
+		if (sscanf(line, "dns %31s %31s %1s", a, b, extra) == 2 && valid_ip(a) && valid_ip(b)) {
+			out->op = BX_NETCMD_DNS;
+			copy(out->old, sizeof(out->old), a);
+			copy(out->addr, sizeof(out->addr), b);
+			return 0;
+		}
+	}
+	return bx_fail(err, 0, "bad network change \"%.100s\"", line);
 }
 
 char *bx_netconf_resolv(const char *resolv, const char *default_ns, const char *dns)
