@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "../store/networks.h"
+#include "../store/state.h"
 #include "netd.h"
 
 static int add_name(struct bx_dns_table *t, size_t *cap, const char *name, uint32_t ip, int net)
@@ -30,6 +31,14 @@ static int add_name(struct bx_dns_table *t, size_t *cap, const char *name, uint3
 	e->ip = ip;
 	e->net = net;
 	return 0;
+}
+
+/* Docker's DNS answers for running boxes only: a stopped or created box's
+ * name is not found (its address stays reserved for it) */
+static bool member_runs(const struct bx_paths *p, const char *box_id)
+{
+	struct bx_box_record rec;
+	return bx_state_lookup(p, box_id, &rec, NULL) == 0 && bx_box_is_running(&rec);
 }
 
 static uint32_t member_ip(json_t *m)
@@ -94,7 +103,7 @@ int netd_table_load(const struct bx_paths *p, const char *net_id, struct bx_dns_
 			uint32_t ip = member_ip(m);
 			char shortid[13];
 			snprintf(shortid, sizeof(shortid), "%.12s", bid);
-			if (!ip)
+			if (!ip || !member_runs(p, bid))
 				continue;
 			if (add_name(t, &cap, json_string_value(json_object_get(m, "Name")), ip, (int)i) < 0 ||
 			    add_name(t, &cap, shortid, ip, (int)i) < 0)

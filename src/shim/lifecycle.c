@@ -110,6 +110,7 @@ void shim_lc_started(struct shim *s)
 		shim_log(s, true, "cannot record the box as running: %s", err.msg);
 	else if (s->lc.have_state)
 		bx_event_box(s->spec.box_dir, "start", NULL, NULL);
+	shim_netns_poke(s); /* its names resolve from now on */
 	bx_crash_point("shim.running");
 }
 
@@ -199,6 +200,7 @@ static void record_exit(struct shim *s, bool restarting)
 		shim_log(s, true, "cannot record the box's exit: %s", err.msg);
 	else if (s->lc.have_state && !c.start_error) /* Docker: no "die" for a start that failed */
 		shim_lc_died(s->spec.box_dir, c.code);
+	shim_netns_poke(s); /* its names no longer resolve */
 }
 
 long long shim_lc_restart_begin(struct shim *s)

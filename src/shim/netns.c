@@ -223,3 +223,11 @@ void shim_netns_release(struct shim *s)
 	if (s->spec.nnets && box_paths(s, &p, NULL) == 0)
 		bx_networks_release_box(&p, s->spec.id);
 }
+
+void shim_netns_poke(struct shim *s)
+{
+	struct bx_paths p;
+	/* any box: one connected while it ran has no network in this boot's spec */
+	if (box_paths(s, &p, NULL) == 0)
+		bx_networks_poke(&p);
+}

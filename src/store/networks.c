@@ -512,3 +512,13 @@ void bx_networks_rename_box(const struct bx_paths *p, const char *box_id, const 
 {
 	each_membership(p, box_id, rename_member, name);
 }
+
+void bx_networks_poke(const struct bx_paths *p)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	/* no networks directory: no network, nothing to tell */
+	if (bx_path_join(path, sizeof(path), NULL, "%s/networks", p->data) == 0 && stat(path, &st) == 0 &&
+	    bx_path_join(path, sizeof(path), NULL, "%s/networks/.running", p->data) == 0)
+		bx_write_file_atomic(path, "", 0, 0600, NULL); /* a rename: IN_MOVED_TO for the daemons */
+}

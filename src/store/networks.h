@@ -51,6 +51,9 @@ void bx_networks_release_box(const struct bx_paths *p, const char *box_id);
 void bx_networks_rename_box(const struct bx_paths *p, const char *box_id, const char *name);
 /* DATA/networks */
 int bx_networks_dir(const struct bx_paths *p, char *out, size_t size, struct bx_err *err);
+/* A box on named networks started or stopped: the networks' daemons re-read
+ * who runs (Docker's DNS answers for running boxes only). Best effort. */
+void bx_networks_poke(const struct bx_paths *p);
 
 /* netd.c: the network's namespace, bridge and DNS responder, held by one
  * boxvm-netd process per network (src/netd). RUN/net-<id12>.pid names it
