@@ -132,18 +132,21 @@ static json_t *networks_json(const struct bx_box_record *r, bool up)
 	}
 	for (int i = 0; i < vm->nnets; i++) {
 		const struct bx_vm_net *n = &vm->nets[i];
-		json_t *aliases = json_array(), *rec = NULL;
+		json_t *aliases = json_array(), *rec = NULL, *ipam = json_null();
 		if (bx_network_get(&p, n->id, &rec, NULL) == 0) {
-			json_t *al = json_object_get(json_object_get(json_object_get(rec, "Containers"), r->id), "Aliases");
+			json_t *me = json_object_get(json_object_get(rec, "Containers"), r->id);
+			json_t *al = json_object_get(me, "Aliases");
 			if (json_is_array(al))
 				json_array_extend(aliases, al);
+			if (json_is_object(json_object_get(me, "IPAMConfig"))) /* the address it asked for (--ip) */
+				ipam = json_deep_copy(json_object_get(me, "IPAMConfig"));
 			json_decref(rec);
 		}
 		char shortid[13];
 		snprintf(shortid, sizeof(shortid), "%.12s", r->id);
 		json_array_append_new(aliases, json_string(shortid));
 		json_object_set_new(o, n->name,
-				    json_pack("{s:n,s:n,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig", "Links",
+				    json_pack("{s:o,s:n,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig", ipam, "Links",
 					      "Aliases", aliases, "NetworkID", n->id, "EndpointID", "", "Gateway",
 					      up ? n->gateway : "", "IPAddress", up ? n->ip : "", "IPPrefixLen",
 					      up ? n->prefix : 0, "IPv6Gateway", "", "GlobalIPv6Address", "",

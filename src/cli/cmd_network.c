@@ -16,11 +16,12 @@
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
+#include "prune.h"
 #include "table.h"
 #include "template.h"
 
 enum { OPT_SUBNET, OPT_GATEWAY, OPT_INTERNAL, OPT_LABEL, OPT_DRIVER, OPT_QUIET, OPT_NO_TRUNC, OPT_FORMAT,
-       OPT_FILTER, OPT_FORCE, OPT_ALIAS, OPT_HELP };
+       OPT_FILTER, OPT_FORCE, OPT_ALIAS, OPT_IP, OPT_HELP };
 static const struct bx_opt create_opts[] = {
 	{0, "subnet", "string", OPT_SUBNET, "Subnet in CIDR format (default: the next free of 172.18-31.0.0/16, then 192.168.N.0/20)"},
 	{0, "gateway", "string", OPT_GATEWAY, "IPv4 gateway of the subnet (default: its first address): the network's DNS"},
@@ -44,12 +45,13 @@ static const struct bx_opt inspect_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 static const struct bx_opt force_opts[] = {
-	{'f', "force", NULL, OPT_FORCE, "prune: do not prompt (boxvm never prompts); disconnect: also when not running"},
+	{'f', "force", NULL, OPT_FORCE, "disconnect: also when not running"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
 static const struct bx_opt connect_opts[] = {
 	{0, "alias", "list", OPT_ALIAS, "Add network-scoped alias for the box"},
+	{0, "ip", "string", OPT_IP, "IPv4 address (e.g., 172.30.100.104) on a network created with --subnet"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -71,12 +73,12 @@ static void usage(void)
 {
 	bx_args_usage("boxvm network COMMAND",
 		      "Manage networks.\n\nCommands:\n"
-		      "  connect [--alias A] NETWORK BOX  Connect a box to a network (a running box at once)\n"
+		      "  connect [--alias A] [--ip IP] NETWORK BOX  Connect a box to a network (a running box at once)\n"
 		      "  create [OPTIONS] NETWORK         Create a network\n"
 		      "  disconnect [-f] NETWORK BOX      Disconnect a box from a network\n"
 		      "  inspect NETWORK...               Display detailed information on networks\n"
 		      "  ls                               List networks\n"
-		      "  prune [-f]                       Remove all networks no box uses\n"
+		      "  prune [-f] [--filter until=T|label=K[=V]|label!=K[=V]]  Remove all networks no box uses\n"
 		      "  rm NETWORK...                    Remove networks\n\n"
 		      "Flags: create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]; ls [-q] [--no-trunc]\n"
 		      "[-f name=S|id=S] [--format T]; inspect [-f T]; connect [--alias A]",
@@ -222,25 +224,32 @@ static int do_rm(const struct bx_paths *p, char **rest, int nrest)
 	return rc;
 }
 
-static int do_prune(const struct bx_paths *p)
+/* Docker 20.10's network prune: every network no box uses, with its prompt and filters (until=, label=) */
+static int network_prune(int argc, char **argv)
 {
 	struct bx_err err = {0};
-	json_t *all;
-	if (bx_network_list(p, &all, &err) < 0)
-		return bx_cli_report(&err);
-	size_t i;
-	json_t *r;
-	int deleted = 0;
-	json_array_foreach(all, i, r) {
-		const char *name = json_string_value(json_object_get(r, "Name"));
-		/* a network in use is kept (bx_network_remove refuses it, checked under its lock) */
-		if (bx_network_remove(p, json_string_value(json_object_get(r, "Id")), &err) == 0)
-			printf("%s%s\n", deleted++ ? "" : "Deleted Networks:\n", name);
+	struct cli_prune_args a;
+	struct bx_paths p;
+	int r = cli_prune_args(argc, argv, "boxvm network prune [OPTIONS]", "Remove all networks no box uses.", 0,
+			       CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL, &a, &err);
+	if (r != 0) {
+		cli_prune_filter_free(&a.filter);
+		return r > 0 ? 0 : bx_cli_report(&err);
 	}
-	if (deleted)
-		printf("\n");
-	json_decref(all);
-	return 0;
+	struct cli_pruned out = {0};
+	if (a.force || cli_prune_confirm("WARNING! This will remove all custom networks not used by at least one "
+					 "container.\nAre you sure you want to continue?")) {
+		if (bx_paths_init(&p, &err) < 0) {
+			cli_prune_filter_free(&a.filter);
+			return bx_cli_report(&err);
+		}
+		cli_prune_networks(&p, &a.filter, &out);
+	}
+	cli_pruned_print("Deleted Networks:", &out);
+	int rc = out.rc;
+	cli_pruned_free(&out);
+	cli_prune_filter_free(&a.filter);
+	return rc;
 }
 
 /* Read-modify-write of the box's vm.json under its start lock (no start
@@ -252,7 +261,7 @@ static int box_vm(const struct bx_box_record *rec, struct bx_vmspec *vm, char *p
 	return 0;
 }
 
-static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **aliases)
+static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **aliases, const char *ip)
 {
 	struct bx_err err = {0};
 	if (nrest != 2) {
@@ -285,7 +294,7 @@ static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **a
 		bx_fail(&err, 0, "box %s is on %d networks, the most a box's VM has room for", rec.name, BX_MAX_NETS);
 		goto fail;
 	}
-	if (bx_network_attach(p, rest[0], rec.id, rec.name, aliases, &vm.nets[vm.nnets], &err) < 0)
+	if (bx_network_attach(p, rest[0], rec.id, rec.name, aliases, ip, &vm.nets[vm.nnets], &err) < 0)
 		goto fail;
 	vm.nnets++;
 	if (bx_vmspec_write(path, &vm, &err) < 0) {
@@ -369,9 +378,11 @@ int cmd_network(int argc, char **argv)
 		return 0;
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "prune"))
+		return network_prune(argc - 1, argv + 1);
 	struct bx_args a;
 	int id, r;
-	const char *val, *format = NULL, *subnet = NULL, *gateway = NULL;
+	const char *val, *format = NULL, *subnet = NULL, *gateway = NULL, *ip = NULL;
 	bool quiet = false, no_trunc = false, internal = false;
 	char **labels = NULL, **filters = NULL, **aliases = NULL;
 	bx_args_init(&a, argc - 1, argv + 1);
@@ -394,6 +405,7 @@ int cmd_network(int argc, char **argv)
 		case OPT_FORMAT: format = val; break;
 		case OPT_FILTER: r = cli_strv_append(&filters, val, &err); break;
 		case OPT_ALIAS: r = cli_strv_append(&aliases, val, &err); break;
+		case OPT_IP: ip = val; break;
 		default: break;
 		}
 		if (r < 0) /* a value that could not be kept (out of memory) */
@@ -414,10 +426,8 @@ int cmd_network(int argc, char **argv)
 		return do_inspect(&p, rest, nrest, format);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
 		return do_rm(&p, rest, nrest);
-	if (!strcmp(sub, "prune"))
-		return do_prune(&p);
 	if (!strcmp(sub, "connect"))
-		return do_connect(&p, rest, nrest, aliases);
+		return do_connect(&p, rest, nrest, aliases, ip);
 	if (!strcmp(sub, "disconnect"))
 		return do_disconnect(&p, rest, nrest);
 	bx_fail(&err, 0, "unknown network command '%s' (connect, create, disconnect, inspect, ls, prune, rm)", sub);

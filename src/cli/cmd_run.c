@@ -28,7 +28,7 @@ enum {
 	OPT_PULL, OPT_PLATFORM,
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
-	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS,
+	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -55,6 +55,7 @@ static const struct bx_opt run_opts[] = {
 	{0, "network", "string", OPT_NETWORK, "Network: default (user-mode NAT via passt), none (loopback only) or a "
 					      "network's name (boxvm network create)"},
 	{0, "network-alias", "list", OPT_NETWORK_ALIAS, "Add a network-scoped alias for the box (named networks)"},
+	{0, "ip", "string", OPT_IP, "IPv4 address (e.g., 172.30.100.104) on a named network created with --subnet"},
 	{'h', "hostname", "string", OPT_HOSTNAME, "Box host name (default: the short box ID)"},
 	{0, "dns", "list", OPT_DNS, "Set custom DNS servers"},
 	{0, "dns-search", "list", OPT_DNS_SEARCH, "Set custom DNS search domains (\".\": none)"},
@@ -221,6 +222,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_PUBLISH: r = cli_strv_append(&nm->publish, val, &err); break;
 		case OPT_NETWORK: nm->network = val; break;
 		case OPT_NETWORK_ALIAS: r = cli_strv_append(&nm->aliases, val, &err); break;
+		case OPT_IP: nm->ip = val; break;
 		case OPT_HOSTNAME: nm->hostname = val; break;
 		case OPT_DNS: r = cli_strv_append(&nm->dns, val, &err); break;
 		case OPT_DNS_SEARCH: r = cli_strv_append(&nm->dns_search, val, &err); break;

@@ -52,10 +52,11 @@ int cmd_system_prune(int argc, char **argv)
 		cli_prune_filter_free(&a.filter);
 		return bx_cli_report(&err);
 	}
-	struct cli_pruned boxes = {0}, volumes = {0}, images = {0};
+	struct cli_pruned boxes = {0}, networks = {0}, volumes = {0}, images = {0};
 	cli_prune_boxes(&p, &a.filter, &boxes);
 	cli_pruned_print("Deleted Containers:", &boxes);
-	/* networks: `network prune` goes here ("Deleted Networks:") once boxvm has named networks */
+	cli_prune_networks(&p, &a.filter, &networks);
+	cli_pruned_print("Deleted Networks:", &networks);
 	if (a.volumes) {
 		cli_prune_volumes(&p, &a.filter, &volumes);
 		cli_pruned_print("Deleted Volumes:", &volumes);
@@ -64,8 +65,9 @@ int cmd_system_prune(int argc, char **argv)
 	cli_pruned_print("Deleted Images:", &images);
 	/* build cache: nothing to prune until boxvm builds images ("Deleted build cache objects:") */
 	cli_prune_print_total(boxes.reclaimed + volumes.reclaimed + images.reclaimed);
-	int rc = boxes.rc ? boxes.rc : volumes.rc ? volumes.rc : images.rc;
+	int rc = boxes.rc ? boxes.rc : networks.rc ? networks.rc : volumes.rc ? volumes.rc : images.rc;
 	cli_pruned_free(&boxes);
+	cli_pruned_free(&networks);
 	cli_pruned_free(&volumes);
 	cli_pruned_free(&images);
 	cli_prune_filter_free(&a.filter);

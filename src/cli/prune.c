@@ -12,11 +12,13 @@
 #include "../common/treesize.h"
 #include "../image/rootfs.h"
 #include "../store/image_usage.h"
+#include "../store/networks.h"
 #include "../store/state.h"
 #include "../store/volumes.h"
 #include "args.h"
 #include "cli.h"
 #include "stats_view.h"
+#include "timearg.h"
 
 bool cli_prune_confirm(const char *warning)
 {
@@ -109,6 +111,35 @@ void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *
 			report(out, &err);
 		out->reclaimed += bytes;
 	}
+}
+
+void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+{
+	struct bx_err err = {0};
+	json_t *all;
+	if (bx_network_list(p, &all, &err) < 0) {
+		report(out, &err);
+		return;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(all, i, r) {
+		long long created = 0;
+		const char *when = json_string_value(json_object_get(r, "Created"));
+		if (!when || cli_time_arg(when, 0, &created) < 0)
+			created = 0;
+		if (!cli_prune_until_match(f, created) || !cli_prune_labels_match(f, json_object_get(r, "Labels")))
+			continue;
+		/* one a box uses stays (the removal checks under the networks' lock) */
+		if (bx_network_remove(p, json_string_value(json_object_get(r, "Id")), &err) < 0) {
+			if (err.errnum != EBUSY && err.errnum != ENOENT)
+				report(out, &err);
+			continue;
+		}
+		if (cli_strv_append(&out->lines, json_string_value(json_object_get(r, "Name")), &err) < 0)
+			report(out, &err);
+	}
+	json_decref(all);
 }
 
 static bool image_picked(void *ctx, const struct bx_image *img)

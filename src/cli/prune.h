@@ -26,6 +26,9 @@ struct cli_pruned {
 void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
 /* Volumes no box uses, by name, with their files' size. */
 void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
+/* Networks no box uses, by name (Docker: "custom networks not used by at
+ * least one container"); until= counts from their creation, label= their labels. */
+void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
 /* Images with no tag (all: every image no box uses), then what nothing
  * references (bx_image_prune). */
 void cli_prune_images(const struct bx_paths *p, bool all, const struct cli_prune_filter *f, struct cli_pruned *out);

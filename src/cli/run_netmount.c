@@ -169,6 +169,8 @@ int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err)
 	}
 	if (nm->aliases && !nm->named)
 		return bx_fail(err, 0, "network-scoped alias is supported only for containers in user defined networks");
+	if (nm->ip && !nm->named)
+		return bx_fail(err, 0, "user specified IP address is supported on user defined networks only");
 	for (char **al = nm->aliases; al && *al; al++) {
 		struct bx_err e;
 		if (bx_network_name_check(*al, &e) < 0 || strlen(*al) > 63)
@@ -220,7 +222,7 @@ int cli_netmount_join(const struct bx_paths *p, struct cli_netmount *nm, const c
 {
 	if (!nm->named)
 		return 0;
-	if (bx_network_attach(p, nm->network, box_id, box_name, nm->aliases, &nm->nets[0], err) < 0)
+	if (bx_network_attach(p, nm->network, box_id, box_name, nm->aliases, nm->ip, &nm->nets[0], err) < 0)
 		return -1;
 	nm->nnets = 1;
 	bo->nets = nm->nets;

@@ -21,6 +21,7 @@ struct cli_netmount {
 	char **image_volumes; /* the image's Volumes: an anonymous volume each, unless -v/--tmpfs mount there (not owned) */
 	const char *network;  /* NULL: default */
 	char **aliases;       /* --network-alias (named networks only) */
+	const char *ip;       /* --ip (named networks only) */
 	const char *hostname; /* NULL: the short box ID */
 	bool read_only;
 	/* filled by cli_netmount_check (network_on, ports) and _apply; bo points into these */

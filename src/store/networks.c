@@ -307,8 +307,9 @@ int bx_network_create(const struct bx_paths *p, const char *name, const char *su
 	if (bx_boxid_new(id, err) < 0)
 		goto out;
 	json_t *lab = labels ? json_deep_copy(labels) : json_object();
-	rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:{}}", "Name", name, "Id", id, "Created", when, "Subnet", sub,
-			"Gateway", gws, "Internal", internal, "Labels", lab, "Containers");
+	/* UserSubnet: Docker lets a box ask for its address (--ip) only on a subnet the user chose */
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:{},s:b}", "Name", name, "Id", id, "Created", when, "Subnet", sub,
+			"Gateway", gws, "Internal", internal, "Labels", lab, "Containers", "UserSubnet", subnet != NULL);
 	if (!rec) {
 		bx_fail(err, ENOMEM, "out of memory");
 		goto out;
@@ -376,7 +377,7 @@ static void drop_stale(const struct bx_paths *p, json_t *rec, bool *changed)
 }
 
 int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box_id, const char *box_name,
-		      char *const *aliases, struct bx_vm_net *out, struct bx_err *err)
+		      char *const *aliases, const char *want_ip, struct bx_vm_net *out, struct bx_err *err)
 {
 	int lock, rc = -1;
 	json_t *all = NULL;
@@ -416,7 +417,29 @@ int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box
 				nused++;
 		}
 	}
-	if (bx_ipam_pick(&c, gw, used, nused, &ip) < 0) {
+	if (want_ip) { /* Docker's checks and messages */
+		if (!json_is_true(json_object_get(r, "UserSubnet"))) {
+			bx_fail(err, 0, "user specified IP address is supported only when connecting to networks with user "
+					"configured subnets");
+			goto out;
+		}
+		if (bx_ip_parse(want_ip, &ip) < 0) {
+			bx_fail(err, 0, "invalid IPv4 address: %s", want_ip);
+			goto out;
+		}
+		/* the subnet's own address and its broadcast address are no box's (prefix <= 30) */
+		if (!bx_cidr_contains(&c, ip) || ip == c.addr || ip == (c.addr | (0xffffffffu >> c.prefix))) {
+			bx_fail(err, 0, "Invalid address %s: It does not belong to any of this network's subnets", want_ip);
+			goto out;
+		}
+		for (size_t i = 0; i < nused && ip != gw; i++)
+			if (used[i] == ip)
+				ip = gw;
+		if (ip == gw) {
+			bx_fail(err, 0, "Address already in use");
+			goto out;
+		}
+	} else if (bx_ipam_pick(&c, gw, used, nused, &ip) < 0) {
 		bx_fail(err, 0, "no available IPv4 addresses on network %s (subnet %s)", net_name,
 			json_string_value(json_object_get(r, "Subnet")));
 		goto out;
@@ -434,8 +457,11 @@ int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box
 	json_t *al = json_array();
 	for (int i = 0; aliases && aliases[i] && i < BX_NET_ALIASES_MAX; i++)
 		json_array_append_new(al, json_string(aliases[i]));
-	json_object_set_new(members, box_id, json_pack("{s:s,s:s,s:s,s:o}", "Name", box_name, "IPv4Address", cidr,
-						       "MacAddress", out->mac, "Aliases", al));
+	json_t *member = json_pack("{s:s,s:s,s:s,s:o}", "Name", box_name, "IPv4Address", cidr, "MacAddress", out->mac,
+				   "Aliases", al);
+	if (member && want_ip) /* inspect's IPAMConfig */
+		json_object_set_new(member, "IPAMConfig", json_pack("{s:s}", "IPv4Address", out->ip));
+	json_object_set_new(members, box_id, member);
 	rc = save(p, r, err);
 	if (rc == 0)
 		network_event(p, "connect", r, box_id);

@@ -38,11 +38,12 @@ int bx_network_list(const struct bx_paths *p, json_t **out, struct bx_err *err);
 /* Remove a network no box is attached to, and its namespace, bridge and
  * daemon (bx_netd_stop). Docker's "has active endpoints" otherwise. */
 int bx_network_remove(const struct bx_paths *p, const char *ref, struct bx_err *err);
-/* Give box_id an address on the network (IPAM) and record it with its name
- * and aliases; *out is what the box's vm.json keeps. Docker's "endpoint with
- * name NAME already exists in network NET" when it is there already. */
+/* Give box_id an address on the network (IPAM; want_ip: that one, --ip,
+ * with Docker's checks) and record it with its name and aliases; *out is
+ * what the box's vm.json keeps. Docker's "endpoint with name NAME already
+ * exists in network NET" when it is there already. */
 int bx_network_attach(const struct bx_paths *p, const char *ref, const char *box_id, const char *box_name,
-		      char *const *aliases, struct bx_vm_net *out, struct bx_err *err);
+		      char *const *aliases, const char *want_ip, struct bx_vm_net *out, struct bx_err *err);
 /* Take the address back; Docker's "container ID is not connected to network NET". */
 int bx_network_detach(const struct bx_paths *p, const char *ref, const char *box_id, struct bx_err *err);
 /* A box is gone: its addresses on every network go back (best effort). */

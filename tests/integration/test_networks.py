@@ -228,3 +228,46 @@ def test_bad_network_input(bx, no_leaks, clean_networks):
     p = bx("network", "create", "a1")
     assert p.returncode == 1 and "network with name a1 already exists" in out(p)
     assert bx("network", "prune", "-f", check=0).stdout == b"Deleted Networks:\na1\n\n"
+
+
+def test_requested_addresses_and_prune_filters(bx, no_leaks, clean_networks):
+    """--ip on run/create and network connect (Docker's checks and messages, inspect's IPAMConfig);
+    network prune's prompt and filters; system prune removes unused networks. No VM boots."""
+    p = bx("run", "--rm", "--ip", "1.2.3.4", "busybox", "true")
+    assert p.returncode == 125 and "user specified IP address is supported on user defined networks only" in out(p)
+    bx("network", "create", "--subnet", "10.6.0.0/24", "ipn", check=0)
+    bx("network", "create", "auto", check=0)
+    bx("create", "--name", "ipbox", "--network", "ipn", "--ip", "10.6.0.50", "busybox", "true", check=0)
+    members = json.loads(bx("network", "inspect", "ipn", check=0).stdout)[0]["Containers"]
+    assert [m["IPv4Address"] for m in members.values()] == ["10.6.0.50/24"]
+    ns = json.loads(bx("inspect", "ipbox", check=0).stdout)[0]["NetworkSettings"]["Networks"]["ipn"]
+    assert ns["IPAMConfig"] == {"IPv4Address": "10.6.0.50"}
+    cases = [
+        ("10.6.0.50", "Address already in use"),
+        ("10.6.0.1", "Address already in use"),  # the gateway
+        ("10.6.1.5", "Invalid address 10.6.1.5: It does not belong to any of this network's subnets"),
+        ("10.6.0.255", "It does not belong to any of this network's subnets"),
+        ("bogus", "invalid IPv4 address: bogus"),
+    ]
+    for ip, msg in cases:
+        p = bx("create", "--network", "ipn", "--ip", ip, "busybox", "true")
+        assert p.returncode == 1 and msg in out(p), (ip, out(p))  # create: the daemon's errors exit 1
+    p = bx("network", "connect", "--ip", "172.18.0.77", "auto", "ipbox")
+    assert p.returncode == 1 and ("user specified IP address is supported only when connecting to networks with "
+                                  "user configured subnets") in out(p), out(p)
+    bx("network", "disconnect", "ipn", "ipbox", check=0)
+    bx("network", "connect", "--ip", "10.6.0.9", "ipn", "ipbox", check=0)
+    assert ip_on(bx, "ipbox", "ipn") == "" and "10.6.0.9/24" in bx("network", "inspect", "ipn", check=0).stdout.decode()
+    bx("rm", "ipbox", check=0)
+    # prune: Docker's prompt (no: nothing goes), filters
+    bx("network", "create", "--label", "tier=back", "lab1", check=0)
+    p = bx("network", "prune", input=b"n\n")
+    assert p.returncode == 0 and b"WARNING! This will remove all custom networks not used by at least one container." \
+        in p.stdout, out(p)
+    assert bx("network", "prune", "-f", "--filter", "label=tier=back", check=0).stdout == b"Deleted Networks:\nlab1\n\n"
+    assert bx("network", "prune", "-f", "--filter", "until=1h", check=0).stdout == b""  # all made just now
+    p = bx("network", "prune", "-f", "--filter", "bogus=1")
+    assert p.returncode == 1 and "invalid filter 'bogus'" in out(p), out(p)
+    p = bx("system", "prune", "-f", check=0)
+    assert b"Deleted Networks:\nauto\nipn\n\n" in p.stdout, out(p)
+    assert json.loads(bx("network", "ls", "--format", "{{json .}}", check=0).stdout or b"null") is None
