@@ -37,6 +37,7 @@ struct shim_health {
 	struct bx_msgbuf in;
 	struct bx_health_capture cap;
 	struct bx_health_result res;
+	bool save_failed;          /* health.json could not be written (logged once until it can) */
 };
 
 void shim_health_init(struct shim *s)
@@ -75,8 +76,11 @@ void shim_health_init(struct shim *s)
 static void save(struct shim *s)
 {
 	struct bx_err err;
-	if (bx_health_write(s->spec.box_dir, &s->health->state, &err) < 0)
+	bool failed = bx_health_write(s->spec.box_dir, &s->health->state, &err) < 0;
+	/* once per spell of failures (a full disk): shim.log is not flooded each interval */
+	if (failed && !s->health->save_failed)
 		shim_log(s, true, "health check: %s", err.msg);
+	s->health->save_failed = failed;
 }
 
 /* The running check is abandoned: its channel closed (the agent kills what
