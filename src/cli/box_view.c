@@ -213,8 +213,11 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 				  "Error", r->error, "StartedAt", started, "FinishedAt", finished);
 	/* Docker keeps the last health of a stopped box; none before a start with a check */
 	struct bx_health *health = malloc(sizeof(*health));
-	if (state && health && bx_health_read(r->box_dir, health, NULL) == 1)
+	if (state && health && bx_health_read(r->box_dir, health, NULL) == 1) {
+		if (!bx_box_status_live(r->status))
+			bx_health_stopped(health); /* a shim that died could not say so itself */
 		json_object_set_new(state, "Health", bx_health_json(health));
+	}
 	free(health);
 	json_t *o = json_object();
 	json_object_set_new(o, "Id", json_string(r->id));
@@ -331,6 +334,8 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 		return false;
 	/* Docker: the last health a box had ("none": never a check), stopped or not */
 	int h = f->healths ? bx_health_status_read(r->box_dir) : -1;
+	if (h >= 0 && !bx_box_status_live(r->status))
+		h = BX_HEALTH_UNHEALTHY; /* stopped: Docker's "unhealthy", also when the shim died */
 	ok = !f->healths;
 	for (char **v = f->healths; v && *v && !ok; v++)
 		ok = !strcmp(*v, h < 0 ? "none" : bx_health_status_name((enum bx_health_status)h));

@@ -6,14 +6,16 @@ health_status events; a check past its timeout is killed in the guest.
 Each test boots at most one box at a time (two with -n 2). Verdicts wait for
 the event or state they are about; deadlines are only hang guards."""
 import json
+import os
 import re
+import signal
 import tarfile
 import time
 
 import pytest
 
 import ocilayout
-from conftest import BUSYBOX_TAR, HANG_GUARD, until
+from conftest import BUSYBOX_TAR, HANG_GUARD, _our_processes, until
 from test_events import Follower, rfc3339
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
@@ -257,5 +259,20 @@ def test_restart_policy_restart_resets_to_starting(bx, no_leaks):
         # healthy again only after a "starting" in between: a change, so an event
         wait_action(bx, box, t1, "health_status: healthy")
         assert health(bx, box)["Status"] == "healthy"
+    finally:
+        bx("rm", "-f", box, check=0)
+
+
+def test_a_killed_shim_leaves_the_box_unhealthy(bx, no_leaks):
+    """No shim is left to say the box stopped: readers show Docker's "unhealthy" of a stopped box."""
+    t0 = time.time_ns()
+    box = run_d(bx, "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "600")
+    try:
+        wait_action(bx, box, t0, "health_status: healthy")
+        os.kill(inspect(bx, box)["State"]["Pid"], signal.SIGKILL)
+        until(lambda: not [p for p in _our_processes(bx.root) if box in p[1]], "the VM to die with its shim")
+        assert health(bx, box)["Status"] == "unhealthy"
+        assert box in ps_ids(bx, "-a", "--filter", "health=unhealthy")
+        assert box not in ps_ids(bx, "-a", "--filter", "health=healthy")
     finally:
         bx("rm", "-f", box, check=0)
