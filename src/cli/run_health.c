@@ -35,8 +35,8 @@ int cli_health_flag(struct cli_health *h, const char *flag, const char *val, str
 		return 0;
 	}
 	long long ns;
-	if (bx_goduration_parse(val, &ns) < 0)
-		return bx_fail(err, 0, "invalid argument \"%s\" for \"--%s\" flag: time: invalid duration \"%s\"", val, flag, val);
+	if (bx_goduration_parse(val, &ns, err) < 0)
+		return bx_wrap(err, "invalid argument \"%s\" for \"--%s\" flag", val, flag);
 	if (!strcmp(flag, "health-interval"))
 		h->cfg.interval_ns = ns;
 	else if (!strcmp(flag, "health-timeout"))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "goduration.h"
+#include "err.h"
 
 static const struct {
 	const char *name;
@@ -17,8 +18,9 @@ static const struct {
 	{"s", 1000000000ULL},   {"m", 60000000000ULL},    {"h", 3600000000000ULL},
 };
 
-int bx_goduration_parse(const char *s, long long *ns)
+int bx_goduration_parse(const char *s, long long *ns, struct bx_err *err)
 {
+	const char *orig = s;
 	const uint64_t max = (uint64_t)INT64_MAX + 1; /* the magnitude of INT64_MIN */
 	bool neg = false;
 	if (*s == '-' || *s == '+')
@@ -28,7 +30,7 @@ int bx_goduration_parse(const char *s, long long *ns)
 		return 0;
 	}
 	if (!*s)
-		return -1;
+		goto invalid;
 	uint64_t d = 0;
 	while (*s) {
 		uint64_t v = 0, f = 0, scale = 1;
@@ -36,10 +38,10 @@ int bx_goduration_parse(const char *s, long long *ns)
 		/* the integer part */
 		while (*s >= '0' && *s <= '9') {
 			if (v > (max - 1) / 10)
-				return -1;
+				goto invalid;
 			v = v * 10 + (uint64_t)(*s++ - '0');
 			if (v > max)
-				return -1;
+				goto invalid;
 		}
 		bool pre = s != p, post = false;
 		if (*s == '.') {
@@ -65,41 +67,43 @@ int bx_goduration_parse(const char *s, long long *ns)
 			post = s != q;
 		}
 		if (!pre && !post)
-			return -1;
+			goto invalid;
 		/* the unit: up to the next digit or '.' */
 		const char *u = s;
 		while (*s && *s != '.' && !(*s >= '0' && *s <= '9'))
 			s++;
 		size_t ulen = (size_t)(s - u);
 		if (!ulen)
-			return -1; /* "missing unit" */
+			return bx_fail(err, 0, "time: missing unit in duration \"%s\"", orig);
 		uint64_t unit = 0;
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (strlen(units[i].name) == ulen && !memcmp(units[i].name, u, ulen))
 				unit = units[i].ns;
 		if (!unit)
-			return -1;
+			return bx_fail(err, 0, "time: unknown unit \"%.*s\" in duration \"%s\"", (int)ulen, u, orig);
 		if (v > max / unit)
-			return -1;
+			goto invalid;
 		v *= unit;
 		if (f > 0) {
 			/* float64 as Go does: v += int64(float64(f) * (float64(unit) / scale)) */
 			v += (uint64_t)((double)f * ((double)unit / (double)scale));
 			if (v > max)
-				return -1;
+				goto invalid;
 		}
 		d += v;
 		if (d > max)
-			return -1;
+			goto invalid;
 	}
 	if (neg) {
 		*ns = d == max ? INT64_MIN : -(long long)d;
 		return 0;
 	}
 	if (d > max - 1)
-		return -1;
+		goto invalid;
 	*ns = (long long)d;
 	return 0;
+invalid:
+	return bx_fail(err, 0, "time: invalid duration \"%s\"", orig);
 }
 
 /* Go's fmtFrac: the fraction of v below 10^prec into the end of buf (at w),

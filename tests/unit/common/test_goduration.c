@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/err.h"
 #include "common/goduration.h"
 
 static void parses_go_durations(void **state)
@@ -26,14 +27,22 @@ static void parses_go_durations(void **state)
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		long long ns = 42;
-		assert_int_equal(bx_goduration_parse(ok[i].s, &ns), 0);
+		assert_int_equal(bx_goduration_parse(ok[i].s, &ns, NULL), 0);
 		assert_true(ns == ok[i].ns);
 	}
 	long long ns;
 	static const char *const bad[] = {"", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "5x", "1.5", "5s ", " 5s",
 					  "9223372036854775808ns", "-9223372036854775809ns", "abc", "1e3s"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(bx_goduration_parse(bad[i], &ns), -1);
+		assert_int_equal(bx_goduration_parse(bad[i], &ns, NULL), -1);
+	/* Go's messages */
+	struct bx_err err;
+	assert_int_equal(bx_goduration_parse("abc", &ns, &err), -1);
+	assert_string_equal(err.msg, "time: invalid duration \"abc\"");
+	assert_int_equal(bx_goduration_parse("5", &ns, &err), -1);
+	assert_string_equal(err.msg, "time: missing unit in duration \"5\"");
+	assert_int_equal(bx_goduration_parse("1h5x", &ns, &err), -1);
+	assert_string_equal(err.msg, "time: unknown unit \"x\" in duration \"1h5x\"");
 }
 
 static void prints_like_go(void **state)
