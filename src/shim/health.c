@@ -38,6 +38,7 @@ struct shim_health {
 	struct bx_health_capture cap;
 	struct bx_health_result res;
 	bool save_failed;          /* health.json could not be written (logged once until it can) */
+	bool frozen;               /* the VM is paused: no checks (Docker stops its monitor) */
 };
 
 void shim_health_init(struct shim *s)
@@ -182,6 +183,7 @@ void shim_health_start(struct shim *s)
 	if (!h)
 		return;
 	h->active = true;
+	h->frozen = false;
 	h->started_ns = bx_real_ns();
 	bx_health_reset(&h->state);
 	save(s);
@@ -206,6 +208,22 @@ void shim_health_tick(struct shim *s, long long now)
 	struct shim_health *h = s->health;
 	if (!h || !h->active)
 		return;
+	/* Docker's pause stops the monitor and marks the box unhealthy (no
+	 * event, streak and log kept); unpause starts it again, the first check
+	 * an interval later, the status as it was until then */
+	bool frozen = shim_fsm_frozen(s->state);
+	if (frozen != h->frozen) {
+		h->frozen = frozen;
+		if (frozen) {
+			drop_check(s);
+			bx_health_stopped(&h->state);
+			save(s);
+		}
+		h->next_ms = frozen ? 0 : now + bx_health_interval_ns(&h->cfg) / 1000000;
+		return;
+	}
+	if (frozen)
+		return;
 	if (h->chan_id && now >= h->deadline_ms) {
 		char text[96], d[32];
 		bx_goduration_format(bx_health_timeout_ns(&h->cfg), d, sizeof(d));
@@ -216,7 +234,7 @@ void shim_health_tick(struct shim *s, long long now)
 	if (h->chan_id || !h->next_ms || now < h->next_ms)
 		return;
 	if (s->state != SHIM_UP || s->mux.dead) {
-		/* frozen (paused) or about to end: the check waits an interval */
+		/* a pause on its way, or about to end: the check waits an interval */
 		h->next_ms = now + bx_health_interval_ns(&h->cfg) / 1000000;
 		return;
 	}

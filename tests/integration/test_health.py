@@ -74,6 +74,9 @@ def busybox_with(path, name, config):
 
 @pytest.mark.parametrize("flags,msg", [
     (["--health-interval", "abc"], 'invalid argument "abc" for "--health-interval" flag: time: invalid duration "abc"'),
+    (["--health-timeout", "5"], 'invalid argument "5" for "--health-timeout" flag: time: missing unit in duration "5"'),
+    (["--health-start-period", "5x"],
+     'invalid argument "5x" for "--health-start-period" flag: time: unknown unit "x" in duration "5x"'),
     (["--health-retries", "x"], 'invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax'),
     (["--health-interval", "-1s"], "--health-interval cannot be negative"),
     (["--health-timeout", "-1s"], "--health-timeout cannot be negative"),
@@ -274,5 +277,29 @@ def test_a_killed_shim_leaves_the_box_unhealthy(bx, no_leaks):
         assert health(bx, box)["Status"] == "unhealthy"
         assert box in ps_ids(bx, "-a", "--filter", "health=unhealthy")
         assert box not in ps_ids(bx, "-a", "--filter", "health=healthy")
+    finally:
+        bx("rm", "-f", box, check=0)
+
+
+def test_pause_stops_the_checks(bx, no_leaks):
+    """Docker's pause: no checks, "unhealthy" with streak and log kept, no event; unpause runs them again."""
+    t0 = time.time_ns()
+    box = run_d(bx, "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "600")
+    try:
+        wait_action(bx, box, t0, "health_status: healthy")
+        bx("pause", box, check=0)
+        h = until(lambda: (lambda x: x if x["Status"] == "unhealthy" else None)(health(bx, box)), "unhealthy when paused")
+        assert h["FailingStreak"] == 0 and h["Log"], h
+        assert "(Paused)" in ps_line(bx, box)[0]
+        t1 = time.time_ns()
+        bx("unpause", box, check=0)
+        wait_action(bx, box, t1, "health_status: healthy")
+        # (while frozen nothing ran: every result is a success, and none started during the pause)
+        h = health(bx, box)
+        assert all(r["ExitCode"] == 0 for r in h["Log"]), h
+        evs = [json.loads(l) for l in bx("events", "--since", rfc3339(t0), "--until", "0s", "--format", "{{json .}}",
+                                        "--filter", f"container={box}", check=0).stdout.decode().splitlines()]
+        assert [e["Action"] for e in evs if e["Action"].startswith("health_status")] == \
+            ["health_status: healthy", "health_status: healthy"]
     finally:
         bx("rm", "-f", box, check=0)
