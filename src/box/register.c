@@ -37,6 +37,8 @@ void bx_box_lc_free(struct bx_box_lc *lc)
 	lc->mounts_view = NULL;
 	json_decref(lc->host_config);
 	lc->host_config = NULL;
+	json_decref(lc->healthcheck);
+	lc->healthcheck = NULL;
 }
 
 int bx_box_reserve(const struct bx_paths *p, const char *id, struct bx_box_lc *lc, struct bx_err *err)
@@ -163,6 +165,8 @@ static int write_config(const struct bx_vmspec *vm, const struct bx_image *img, 
 		return bx_fail(err, ENOMEM, "cannot encode the box's configuration");
 	if (lc->host_config)
 		json_object_update(json_object_get(o, "HostConfig"), lc->host_config);
+	if (lc->healthcheck)
+		json_object_set(json_object_get(o, "Config"), "Healthcheck", lc->healthcheck);
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	char path[PATH_MAX];

@@ -28,6 +28,7 @@ struct bx_box_lc {
 	char **log_opts;           /* --log-opt K=V as given (HostConfig.LogConfig.Config), NULL-terminated */
 	json_t *mounts_view;       /* Mounts, Binds, Volumes, Tmpfs (mounts_view.h); NULL: none */
 	json_t *host_config;       /* more of HostConfig as given (network, DNS, hosts, read-only); NULL: none */
+	json_t *healthcheck;       /* Config.Healthcheck (flags merged with the image's); NULL: none */
 };
 
 void bx_box_lc_init(struct bx_box_lc *lc);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../box/netspec_view.h"
+#include "../store/health.h"
 #include "../store/logfile.h"
 #include "../store/networks.h"
 #include "../vm/vmspec.h"
@@ -47,10 +48,17 @@ void cli_box_status_line(const struct bx_box_record *r, long long now, char *out
 	char d[64];
 	switch (r->status) {
 	case BX_BOX_RUNNING:
-	case BX_BOX_PAUSED:
+	case BX_BOX_PAUSED: {
 		cli_human_duration(now - r->started_ns, d, sizeof(d));
-		snprintf(out, size, "Up %s%s", d, r->status == BX_BOX_PAUSED ? " (Paused)" : "");
+		/* Docker's State.String: "(Paused)" first, else the health's */
+		int h = r->status == BX_BOX_RUNNING ? bx_health_status_read(r->box_dir) : -1;
+		snprintf(out, size, "Up %s%s%s%s", d, r->status == BX_BOX_PAUSED ? " (Paused)" : "",
+			 h == BX_HEALTH_STARTING ? " (health: starting)" : h >= 0 ? " (" : "",
+			 h > BX_HEALTH_STARTING ? bx_health_status_name((enum bx_health_status)h) : "");
+		if (h > BX_HEALTH_STARTING)
+			strncat(out, ")", size - strlen(out) - 1);
 		break;
+	}
 	case BX_BOX_RESTARTING:
 		cli_human_duration(now - r->finished_ns, d, sizeof(d));
 		snprintf(out, size, "Restarting (%d) %s ago", r->exit_code, d);
@@ -206,6 +214,14 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 				  "Running", running, "Paused", r->status == BX_BOX_PAUSED, "Restarting", r->status == BX_BOX_RESTARTING,
 				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
 				  "Error", r->error, "StartedAt", started, "FinishedAt", finished);
+	/* Docker keeps the last health of a stopped box; none before a start with a check */
+	struct bx_health *health = malloc(sizeof(*health));
+	if (state && health && bx_health_read(r->box_dir, health, NULL) == 1) {
+		if (!bx_box_status_live(r->status))
+			bx_health_stopped(health); /* a shim that died could not say so itself */
+		json_object_set_new(state, "Health", bx_health_json(health));
+	}
+	free(health);
 	json_t *o = json_object();
 	json_object_set_new(o, "Id", json_string(r->id));
 	json_object_set_new(o, "Created", json_string(created));
@@ -259,6 +275,11 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	}
 	else if (kl == 5 && !strncmp(kv, "label", 5))
 		dst = &f->labels;
+	else if (kl == 6 && !strncmp(kv, "health", 6)) {
+		if (strcmp(v, "none") && bx_health_status_parse(v) < 0)
+			return bx_fail(err, 0, "Unrecognised filter value for health: %s", v);
+		dst = &f->healths;
+	}
 	else if (kl == 6 && !strncmp(kv, "status", 6)) {
 		static const char *const ok[] = {"created", "restarting", "running", "removing", "paused", "exited", "dead", NULL};
 		bool valid = false;
@@ -269,7 +290,7 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 				       "invalid filter 'status=%s': use created, restarting, running, removing, paused, exited or dead", v);
 		dst = &f->statuses;
 	} else {
-		return bx_fail(err, 0, "invalid filter '%.*s': supported filters are id, name, label and status", (int)kl, kv);
+		return bx_fail(err, 0, "invalid filter '%.*s': supported filters are id, name, label, status and health", (int)kl, kv);
 	}
 	return cli_strv_append(dst, v, err);
 }
@@ -312,6 +333,15 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 	ok = !f->statuses;
 	for (char **v = f->statuses; v && *v && !ok; v++)
 		ok = !strcmp(*v, bx_box_status_docker(r->status));
+	if (!ok)
+		return false;
+	/* Docker: the last health a box had ("none": never a check), stopped or not */
+	int h = f->healths ? bx_health_status_read(r->box_dir) : -1;
+	if (h >= 0 && !bx_box_status_live(r->status))
+		h = BX_HEALTH_UNHEALTHY; /* stopped: Docker's "unhealthy", also when the shim died */
+	ok = !f->healths;
+	for (char **v = f->healths; v && *v && !ok; v++)
+		ok = !strcmp(*v, h < 0 ? "none" : bx_health_status_name((enum bx_health_status)h));
 	return ok;
 }
 
@@ -323,5 +353,6 @@ void cli_filters_free(struct cli_filters *f)
 	free(f->names);
 	bx_strv_free(f->labels);
 	bx_strv_free(f->statuses);
+	bx_strv_free(f->healths);
 	memset(f, 0, sizeof(*f));
 }

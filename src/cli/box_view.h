@@ -28,7 +28,7 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r);
 /* ps --filter: KEY=VALUE with KEY id, name, label, status; the same key
  * ORs, different keys AND (Docker). */
 struct cli_filters {
-	char **ids, **labels, **statuses;
+	char **ids, **labels, **statuses, **healths;
 	regex_t *names; /* name=REGEXP, compiled once */
 	size_t nnames;
 };

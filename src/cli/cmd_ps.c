@@ -18,7 +18,7 @@ static const struct bx_opt ps_opts[] = {
 	{'a', "all", NULL, OPT_ALL, "Show all boxes (default shows just running)"},
 	{'q', "quiet", NULL, OPT_QUIET, "Only display box IDs"},
 	{0, "no-trunc", NULL, OPT_NO_TRUNC, "Don't truncate output"},
-	{'f', "filter", "filter", OPT_FILTER, "Filter output: id=PREFIX, name=REGEXP, label=KEY[=VALUE], status=STATUS"},
+	{'f', "filter", "filter", OPT_FILTER, "Filter output: id=PREFIX, name=REGEXP, label=KEY[=VALUE], status=STATUS, health=starting|healthy|unhealthy|none"},
 	{0, "format", "string", OPT_FORMAT, "Format output: 'json' or a template such as '{{.Names}}'"},
 	{'n', "last", "int", OPT_LAST, "Show n last created boxes (includes all states)"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},

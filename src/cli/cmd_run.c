@@ -19,6 +19,7 @@
 #include "box_ctl.h"
 #include "cli.h"
 #include "cli_pull.h"
+#include "run_health.h"
 #include "run_netmount.h"
 
 enum {
@@ -29,6 +30,7 @@ enum {
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
+	OPT_HEALTH,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -64,6 +66,12 @@ static const struct bx_opt run_opts[] = {
 	{'v', "volume", "list", OPT_VOLUME, "Bind mount a host path or a named volume: SRC:DST[:ro]"},
 	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
 	{0, "read-only", NULL, OPT_READ_ONLY, "Mount the box's root filesystem as read only"},
+	{0, "health-cmd", "string", OPT_HEALTH, "Command to run to check health (run with /bin/sh -c in the box)"},
+	{0, "health-interval", "duration", OPT_HEALTH, "Time between running the check (ms|s|m|h) (default 30s)"},
+	{0, "health-timeout", "duration", OPT_HEALTH, "Maximum time to allow one check to run (ms|s|m|h) (default 30s)"},
+	{0, "health-retries", "int", OPT_HEALTH, "Consecutive failures needed to report unhealthy (default 3)"},
+	{0, "health-start-period", "duration", OPT_HEALTH, "Start period for the box to initialize before failures count (ms|s|m|h) (default 0s)"},
+	{0, "no-healthcheck", NULL, OPT_HEALTH, "Disable any box-specified HEALTHCHECK"},
 	/* Docker: -h is --hostname for run/create; help is --help only */
 	{0, "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
@@ -146,6 +154,9 @@ static const char *caller_getenv(const char *name)
 	return getenv(name);
 }
 
+/* the health flags of this command (one run or create per process) */
+static struct cli_health run_health;
+
 enum run_mode { MODE_RUN, MODE_CREATE };
 static int run(int argc, char **argv, struct bx_run_opts *ro, struct bx_box_lc *lc, enum run_mode mode,
 	       struct cli_netmount *nm);
@@ -159,6 +170,7 @@ int cmd_run(int argc, char **argv)
 	int rc = run(argc, argv, &ro, &lc, MODE_RUN, &nm);
 	run_opts_free(&ro);
 	cli_netmount_free(&nm);
+	cli_health_free(&run_health);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -172,6 +184,7 @@ int cmd_create(int argc, char **argv)
 	int rc = run(argc, argv, &ro, &lc, MODE_CREATE, &nm);
 	run_opts_free(&ro);
 	cli_netmount_free(&nm);
+	cli_health_free(&run_health);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -231,6 +244,12 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_VOLUME: r = cli_strv_append(&nm->volumes, val, &err); break;
 		case OPT_TMPFS: r = cli_strv_append(&nm->tmpfs, val, &err); break;
 		case OPT_READ_ONLY: nm->read_only = !val; break;
+		case OPT_HEALTH:
+			/* (a boolean's val is NULL for true: --no-healthcheck=false leaves it off) */
+			if (!(!strcmp(a.last->long_name, "no-healthcheck") && val) &&
+			    cli_health_flag(&run_health, a.last->long_name, val, &err) < 0)
+				return flag_error(&err);
+			break;
 		case OPT_MEMORY:
 			if (parse_memory(val, &bo.mem_mb, &err) < 0)
 				return flag_error(&err);
@@ -302,7 +321,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
 		return flag_error(&err);
 	}
-	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || cli_netmount_check(nm, &err) < 0)
+	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || cli_netmount_check(nm, &err) < 0 ||
+	    cli_health_check(&run_health, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;
@@ -326,6 +346,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	nm->image_volumes = img.config.volumes;
 	memset(&vm, 0, sizeof(vm));
 	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &lc->rec, &err) < 0 ||
+	    cli_health_build(&run_health, img.config.healthcheck, &lc->healthcheck, &err) < 0 ||
 	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||
 	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || bx_box_reserve(&p, boxid, lc, &err) < 0)
 		goto fail;

@@ -20,6 +20,7 @@ struct bx_image_config {
 	char *workdir;      /* NULL if absent/empty */
 	char *user;         /* NULL if absent/empty */
 	char *stop_signal;  /* NULL if absent */
+	char *healthcheck;  /* Healthcheck as compact JSON (an object), NULL if absent */
 	char **volumes;     /* the keys of Volumes ({"/data": {}}): targets of anonymous volumes; NULL if none */
 	char **labels;      /* Labels as "KEY=VALUE" (string values only); NULL if none */
 };

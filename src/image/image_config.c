@@ -131,6 +131,10 @@ int bx_image_config_parse(const char *json, size_t len, struct bx_image_config *
 			 keys_from_json(cfg, "Volumes", &out->volumes, err) < 0 ||
 			 labels_from_json(cfg, &out->labels, err) < 0)
 			rc = -1;
+		/* kept as its JSON text: the store parses and merges it (health.h) */
+		json_t *hc = json_object_get(cfg, "Healthcheck");
+		if (rc == 0 && json_is_object(hc) && !(out->healthcheck = json_dumps(hc, JSON_COMPACT)))
+			rc = bx_fail(err, ENOMEM, "out of memory");
 	}
 	json_decref(root);
 	if (rc < 0)
@@ -148,6 +152,7 @@ void bx_image_config_free(struct bx_image_config *c)
 	free(c->workdir);
 	free(c->user);
 	free(c->stop_signal);
+	free(c->healthcheck);
 	bx_strv_free(c->volumes);
 	bx_strv_free(c->labels);
 	memset(c, 0, sizeof(*c));

@@ -29,6 +29,10 @@ static int on_open(struct bx_mux *m, struct bx_chan *c)
 static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 {
 	struct shim *s = m->user;
+	if (shim_health_owns(s, c)) {
+		shim_health_on_open_result(s, c, errnum);
+		return;
+	}
 	if (c->user) {
 		shim_exec_on_open_result(s, c, errnum);
 		return;
@@ -66,6 +70,10 @@ static void note_ready(struct shim *s, const char *how)
 static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
 {
 	struct shim *s = m->user;
+	if (shim_health_owns(s, c)) {
+		shim_health_on_data(s, c, buf, len);
+		return;
+	}
 	if (c->user) {
 		shim_exec_on_data(s, c, buf, len);
 		return;
@@ -99,6 +107,10 @@ static void on_eof(struct bx_mux *m, struct bx_chan *c)
 static void on_close(struct bx_mux *m, struct bx_chan *c)
 {
 	struct shim *s = m->user;
+	if (shim_health_owns(s, c)) {
+		shim_health_on_close(s, c);
+		return;
+	}
 	if (c->user) {
 		shim_exec_on_close(s, c);
 		return;

@@ -83,6 +83,7 @@ static void end_begin(struct shim *s, enum end_reason why, const struct shim_ev_
 	char vm_msg[160];
 	if (why == END_VM_GONE && !msg)
 		msg = vm_exit_text(s, vm_msg, sizeof(vm_msg));
+	shim_health_stop(s); /* no check outlives the box's main */
 	s->end_reason = why;
 	s->exit_code = code;
 	snprintf(s->end_msg, sizeof(s->end_msg), "%s", msg ? msg : "");
@@ -122,6 +123,7 @@ static void main_started(struct shim *s, const struct shim_ev_arg *a)
 	s->main_started = true;
 	shim_log(s, false, "main started (guest pid %d) after %lld ms", a ? a->value : -1, bx_mono_ms() - s->t0_ms);
 	shim_lc_started(s);
+	shim_health_start(s);
 	shim_sync_report(&s->sync_fd, 0, NULL);
 }
 
@@ -129,6 +131,7 @@ static void main_started(struct shim *s, const struct shim_ev_arg *a)
  * client and the log stay. */
 static void reset_run(struct shim *s)
 {
+	shim_health_stop(s);
 	shim_exec_end_sessions(s);
 	shim_stop_children(s);
 	if (s->ctl_fd >= 0)
@@ -369,7 +372,7 @@ static void poll_once(struct shim *s, long long now)
 	bool boot_deadline = !shim_ending(s) && !s->mux.dead && (!guest_heard(s) || (!s->main_started && !s->test_hold_main));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
-			    vm ? 0 : s->restart_at_ms};
+			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0};
 	for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
 		if (wake[i] && wake[i] - now < timeout)
 			timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
@@ -426,6 +429,7 @@ static void run(struct shim *s)
 			}
 		} else {
 			shim_link_tick(s, now);
+			shim_health_tick(s, now);
 			conditions(s, now);
 			if (s->state == SHIM_ENDED || s->state == SHIM_DONE)
 				continue;
@@ -516,11 +520,13 @@ int main(int argc, char **argv)
 	s.t0_ms = bx_mono_ms();
 	shim_log(&s, false, "starting box %s", s.spec.id);
 	shim_lc_init(&s);
+	shim_health_init(&s);
 	/* from here on stop, kill and rm -f find this shim; an rm that marked
 	 * the box first wins: nothing has started, nothing to clean but our dir */
 	if (shim_lc_booting(&s, &err) < 0) {
 		bx_rm_rf(s.spec.run_dir, NULL);
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
+		shim_health_free(&s);
 		return 1;
 	}
 	if (setup(&s, &err) < 0) {
@@ -539,6 +545,7 @@ int main(int argc, char **argv)
 		 * EOF, as we exit), no process, socket or directory of the box is left */
 		shim_finish(&s);
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, msg);
+		shim_health_free(&s);
 		return 1;
 	}
 	/* run -d and start hear from us once main runs (link.c, main_started);
@@ -553,6 +560,7 @@ int main(int argc, char **argv)
 	shim_finish(&s);
 	report_start_failure(&s);
 	exit_delay_for_tests();
+	shim_health_free(&s);
 	bx_mux_free(&s.mux);
 	bx_msgbuf_free(&s.main_in);
 	bx_bytes_free(&s.main_out);

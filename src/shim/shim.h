@@ -134,6 +134,8 @@ struct shim {
 	int exec_listen_fd;
 	struct exec_conn *exec_conns;
 	int exec_count;
+
+	struct shim_health *health; /* the box's health check (health.c); NULL: none */
 };
 
 /* daemon.c */
@@ -273,6 +275,23 @@ struct exec_watch *shim_exec_watch_new(struct shim *s);
 void shim_exec_watch_up(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_down(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_free(struct exec_watch *w);
+
+/* health.c: the box's health check, run on the exec service from the loop.
+ * init reads config.json (no check: s->health stays NULL); start when main
+ * runs (status "starting"), stop when the box's VM ends (Docker's
+ * "unhealthy" of a stopped box); tick runs and times out checks, wake is
+ * when it next needs the loop (0: never). The mux callbacks of its channel
+ * go to on_* when owns says the channel is the check's. */
+void shim_health_init(struct shim *s);
+void shim_health_start(struct shim *s);
+void shim_health_stop(struct shim *s);
+void shim_health_tick(struct shim *s, long long now);
+long long shim_health_wake(const struct shim *s);
+bool shim_health_owns(const struct shim *s, const struct bx_chan *ch);
+void shim_health_on_open_result(struct shim *s, struct bx_chan *ch, int errnum);
+void shim_health_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, size_t len);
+void shim_health_on_close(struct shim *s, struct bx_chan *ch);
+void shim_health_free(struct shim *s);
 
 /* main.c: the event loop. Every change of the lifecycle goes through
  * shim_event: the state machine (fsm.c) decides, main.c carries out the
