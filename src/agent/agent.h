@@ -69,6 +69,7 @@ struct agent {
 	bool debug;
 	int vport_fd;
 	int sig_fd;
+	int kmsg_fd;             /* /dev/kmsg, read for the OOM killer's reports (oom.c); -1: none */
 	bool host_connected;
 	uint64_t vport_retry_ms; /* host not connected: poll the port again at this time */
 	struct bx_mux mux;
@@ -114,6 +115,11 @@ int agent_root_readonly(struct bx_err *err);
 void agent_write_etc(const struct bx_spec *spec);
 /* One of those files, written in place (a symlink there is replaced); failures are logged */
 void agent_etc_write(const char *path, const char *text);
+
+/* oom.c: the guest kernel's log, from now on (-1 if it cannot be read), and
+ * what arrived on it: each OOM kill becomes a BX_M_OOM on the main channel */
+int agent_oom_open(void);
+void agent_oom_read(struct agent *ag);
 
 /* net.c: loopback up; with spec->ipv4 the NIC gets its address, MTU and default route */
 struct bx_netconf;

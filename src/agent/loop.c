@@ -14,7 +14,7 @@
  * so it is left out of the poll set and retried after this long. */
 #define VPORT_RETRY_MS 20
 
-enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_OUT, SLOT_ERR, SLOT_IN };
+enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_KMSG, SLOT_OUT, SLOT_ERR, SLOT_IN };
 
 struct slot {
 	enum slot_kind kind;
@@ -106,7 +106,7 @@ void agent_loop(struct agent *ag)
 			agent_poweroff();
 		}
 
-		size_t need = 2;
+		size_t need = 3;
 		for (struct session *s = ag->sessions; s; s = s->next)
 			need += 3;
 		if (need > cap) {
@@ -125,6 +125,8 @@ void agent_loop(struct agent *ag)
 		n++;                                                                                         \
 	} while (0)
 		ADD(ag->sig_fd, POLLIN, SLOT_SIG, NULL);
+		if (ag->kmsg_fd >= 0)
+			ADD(ag->kmsg_fd, POLLIN, SLOT_KMSG, NULL);
 		uint64_t wake = 0;
 		if (now < ag->serve_at_ms) {
 			wake = ag->serve_at_ms; /* accept_delay_ms: the port waits */
@@ -174,6 +176,9 @@ void agent_loop(struct agent *ag)
 				break;
 			case SLOT_SIG:
 				read_signals(ag);
+				break;
+			case SLOT_KMSG:
+				agent_oom_read(ag);
 				break;
 			default:
 				/* sessions are only freed in progress_all, so s is alive;

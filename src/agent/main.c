@@ -91,7 +91,7 @@ int main(void)
 	struct bx_err err = {0};
 	struct agent ag;
 	memset(&ag, 0, sizeof(ag));
-	ag.vport_fd = ag.sig_fd = -1;
+	ag.vport_fd = ag.sig_fd = ag.kmsg_fd = -1;
 
 	sane_stdio();
 	if (getpid() != 1)
@@ -106,6 +106,7 @@ int main(void)
 		agent_fatal("%s", err.msg);
 	if ((ag.sig_fd = agent_signals_init(&err)) < 0)
 		agent_fatal("%s", err.msg);
+	ag.kmsg_fd = agent_oom_open();
 
 	/* bind early: the host's OPENs queue in the port until we serve */
 	if ((ag.vport_fd = agent_open_vport(BX_AGENT_PORT_NAME, VPORT_TIMEOUT_MS, &err)) < 0)

@@ -212,7 +212,7 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	bool running = bx_box_status_live(r->status) && r->status != BX_BOX_STARTING;
 	json_t *state = json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", bx_box_status_docker(r->status),
 				  "Running", running, "Paused", r->status == BX_BOX_PAUSED, "Restarting", r->status == BX_BOX_RESTARTING,
-				  "OOMKilled", 0, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
+				  "OOMKilled", r->oom_killed, "Dead", 0, "Pid", running ? r->shim_pid : 0, "ExitCode", r->exit_code,
 				  "Error", r->error, "StartedAt", started, "FinishedAt", finished);
 	/* Docker keeps the last health of a stopped box; none before a start with a check */
 	struct bx_health *health = malloc(sizeof(*health));

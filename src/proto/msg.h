@@ -70,7 +70,10 @@ enum bx_msg_kind {
 	 * box, text lines (src/agent/pure/netconf.h, bx_netcmd); guest->host: the
 	 * answer, empty when every line was applied, else one line saying why not */
 	BX_M_NETCFG = 17,
-	BX_M_KIND_MAX = 17,
+	/* guest->host on the main channel: the guest kernel's OOM killer killed a
+	 * process of the box (i32 LE its guest pid): Docker's "oom" event */
+	BX_M_OOM = 18,
+	BX_M_KIND_MAX = 18,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

@@ -100,12 +100,44 @@ static int set_running(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	r->started_ns = bx_real_ns();
 	r->error[0] = '\0';
 	r->hold_output = false; /* only the first boot after start waits for the client */
+	r->oom_killed = false;  /* Docker: OOMKilled tells of this run */
 	return 0;
+}
+
+static int set_oom(struct bx_box_record *r, void *ctx, struct bx_err *err)
+{
+	if (r->oom_killed)
+		return 1;
+	r->oom_killed = true;
+	return 0;
+}
+
+void shim_lc_oom(struct shim *s)
+{
+	if (!s->lc.have_state)
+		return;
+	struct bx_err err;
+	if (!s->lc.oom_recorded && bx_state_update(s->spec.box_dir, set_oom, NULL, NULL, &err) < 0)
+		shim_log(s, true, "cannot record the OOM kill: %s", err.msg);
+	s->lc.oom_recorded = true;
+	/* one event a second at most: a guest can make OOM kills on purpose, and
+	 * the event log is shared by every box */
+	long long now = bx_mono_ms();
+	if (s->lc.oom_event_ms && now - s->lc.oom_event_ms < 1000) {
+		s->lc.oom_unreported++;
+		return;
+	}
+	if (s->lc.oom_unreported)
+		shim_log(s, true, "%llu more OOM kills in the box (one event a second at most)", s->lc.oom_unreported);
+	s->lc.oom_unreported = 0;
+	s->lc.oom_event_ms = now;
+	bx_event_box(s->spec.box_dir, "oom", NULL, NULL);
 }
 
 void shim_lc_started(struct shim *s)
 {
 	struct bx_err err;
+	s->lc.oom_recorded = false;
 	if (s->lc.have_state && bx_state_update(s->spec.box_dir, set_running, NULL, NULL, &err) < 0)
 		shim_log(s, true, "cannot record the box as running: %s", err.msg);
 	else if (s->lc.have_state)

@@ -426,6 +426,10 @@ void shim_process_main(struct shim *s)
 			main_started(s, &m);
 			consume_main(s, m.len);
 			break;
+		case BX_M_OOM: /* the guest's own report: bounded by shim_lc_oom */
+			consume_main(s, m.len);
+			shim_lc_oom(s);
+			break;
 		default:
 			consume_main(s, m.len);
 			break;

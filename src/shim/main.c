@@ -83,6 +83,8 @@ static void end_begin(struct shim *s, enum end_reason why, const struct shim_ev_
 	char vm_msg[160];
 	if (why == END_VM_GONE && !msg)
 		msg = vm_exit_text(s, vm_msg, sizeof(vm_msg));
+	if (why == END_VM_GONE && WIFSIGNALED(s->qemu_status) && bx_cgroup_oom_kills(&s->qemu_cg) > 0)
+		shim_lc_oom(s); /* killed at its memory ceiling: an OOM kill of the box, as Docker's */
 	shim_health_stop(s); /* no check outlives the box's main */
 	s->end_reason = why;
 	s->exit_code = code;

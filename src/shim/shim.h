@@ -50,6 +50,9 @@ struct shim_lc {
 	char anon_volumes[BX_MAX_SHARES][BX_VOLUME_NAME_MAX]; /* --rm: removed with the box (Docker) */
 	int nanon_volumes;
 	unsigned long long log_dropped; /* output writes lost to a full disk since the last that worked */
+	bool oom_recorded;         /* State.OOMKilled written since the last start */
+	long long oom_event_ms;    /* the last "oom" event (they are at most one a second) */
+	unsigned long long oom_unreported; /* OOM kills within that second, not evented */
 };
 
 struct shim {
@@ -316,6 +319,9 @@ void shim_lc_init(struct shim *s);
  * makes it "running" (Docker's State.Running) on the guest's STARTED. */
 int shim_lc_booting(struct shim *s, struct bx_err *err);
 void shim_lc_started(struct shim *s);
+/* An OOM kill in the box (the guest's BX_M_OOM, or QEMU killed at its memory
+ * ceiling): Docker's "oom" event, State.OOMKilled */
+void shim_lc_oom(struct shim *s);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
 bool shim_lc_restart_wanted(struct shim *s);
 /* The policy restarts the box: counted and logged; the backoff (ms) before

@@ -48,7 +48,9 @@ static int status_parse(const char *s, enum bx_box_status *out)
 #define INT_FIELDS(X)                                                                                               \
 	X("ExitCode", exit_code) X("Created", created_ns) X("Started", started_ns) X("Finished", finished_ns)       \
 	X("ShimPid", shim_pid) X("ShimStartTime", shim_start_time) X("RestartCount", restart_count)
-#define BOOL_FIELDS(X) X("AutoRemove", auto_remove) X("ManuallyStopped", manually_stopped) X("HoldOutput", hold_output)
+#define BOOL_FIELDS(X)                                                                                              \
+	X("AutoRemove", auto_remove) X("ManuallyStopped", manually_stopped) X("HoldOutput", hold_output)           \
+	X("OOMKilled", oom_killed)
 
 int bx_state_encode(const struct bx_box_record *r, char **text, struct bx_err *err)
 {

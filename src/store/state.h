@@ -41,6 +41,7 @@ struct bx_box_record {
 	bool auto_remove;         /* --rm */
 	bool manually_stopped;    /* stop/kill by the user: no restart policy until the next start */
 	bool hold_output;         /* a client attaches right after start: keep main's output until it does */
+	bool oom_killed;          /* an OOM kill in the box (guest or QEMU) since its last start (State.OOMKilled) */
 	int restart_count;        /* restarts by the policy since the last start */
 	char command[512];        /* for ps: entrypoint + cmd, shell-quoted */
 	char error[256];          /* why the last start failed before main ran (State.Error); "" once one worked */

@@ -162,6 +162,22 @@ def test_detached_box_restarts_and_dies_with_no_cli(bx, no_leaks):
     assert actions(of(events(bx), box)) == ["create", "start", "die", "start", "die", "destroy"]
 
 
+def test_oom_kill_in_the_guest(bx, no_leaks):
+    """The guest kernel's OOM killer kills a process of the box: one "oom" event before "die",
+    State.OOMKilled true (Docker's); a box without one says false. The agent reads the kill from
+    /dev/kmsg (src/agent/oom.c)."""
+    name = uniq("evo")
+    p = bx("run", "--name", name, "-m", "96m", "busybox", "sh", "-c", "tail /dev/zero; echo tail=$?")
+    assert p.returncode == 0 and b"tail=137" in p.stdout, p
+    box = json.loads(bx("inspect", name, check=0).stdout)[0]
+    assert box["State"]["OOMKilled"] is True
+    assert actions(of(events(bx), box["Id"])) == ["create", "start", "oom", "die"]
+    bx("rm", name, check=0)
+    bx("run", "--name", name, "-m", "96m", "busybox", "true", check=0)
+    assert json.loads(bx("inspect", name, check=0).stdout)[0]["State"]["OOMKilled"] is False
+    bx("rm", name, check=0)
+
+
 def test_volumes_and_an_rm_box(bx, no_leaks):
     """volume create, mount, unmount and destroy with Docker's attributes;
     a --rm box's die and destroy come from its shim."""
