@@ -71,12 +71,18 @@ int bx_exec_connect(const struct bx_box_record *box, const struct bx_spec *spec,
 	return exec_connect(box, spec, BX_EXEC_EVENTS, err);
 }
 
-/* Read session messages until the agent says the process started (0), or
- * refused it (ERROR, then EXIT with 126/127/125: that code, err filled). */
-static int await_started(int sock, const struct bx_box_record *box, struct bx_err *err)
+/* One exchange with the agent: read session messages, each given to
+ * on_msg, until it returns something other than -2; the connection's end
+ * first is a failure that names `error` (the guest's last ERROR) if any. */
+struct exchange {
+	char error[1024]; /* the guest's last ERROR, made safe to print */
+	int (*on_msg)(struct exchange *x, const struct bx_msg *m, struct bx_err *err);
+	const char *lost; /* what the connection's end means */
+};
+
+static int exchange_run(int sock, const struct bx_box_record *box, struct exchange *x, struct bx_err *err)
 {
 	struct bx_msgbuf mb;
-	char error[1024] = "";
 	int rc = -2;
 	bx_msgbuf_init(&mb);
 	while (rc == -2) {
@@ -85,8 +91,8 @@ static int await_started(int sock, const struct bx_box_record *box, struct bx_er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = bx_fail(err, 0, "box %.12s: the connection to its supervisor was lost%s%s", box->id,
-				     error[0] ? ": " : "", error);
+			rc = bx_fail(err, n < 0 ? errno : 0, "box %.12s: %s%s%s", box->id, x->lost, x->error[0] ? ": " : "",
+				     x->error);
 			break;
 		}
 		if (bx_msgbuf_append(&mb, buf, (size_t)n, err) < 0) {
@@ -96,25 +102,39 @@ static int await_started(int sock, const struct bx_box_record *box, struct bx_er
 		struct bx_msg m;
 		int k;
 		while (rc == -2 && (k = bx_msgbuf_next(&mb, &m, err)) != 0) {
-			if (k < 0) {
+			if (k < 0)
 				rc = -1;
-			} else if (m.kind == BX_M_STARTED) {
-				rc = 0;
-			} else if (m.kind == BX_M_ERROR) { /* the guest's text: made safe to print */
-				bx_safe_text(error, sizeof(error), m.payload,
+			else if (m.kind == BX_M_ERROR)
+				bx_safe_text(x->error, sizeof(x->error), m.payload,
 					     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
-			} else if (m.kind == BX_M_EXIT && m.len == 4) {
-				int code = (int32_t)bx_get_u32(m.payload);
-				bx_fail_code(err, code ? code : BX_EXIT_ERROR, 0, "%s",
-					     error[0] ? error : "the command exited before it could be detached");
-				rc = code ? code : BX_EXIT_ERROR;
-			}
-			/* STDOUT/STDERR before STARTED (the agent's own report of a failed
-			 * start) carry the ERROR's text again: not printed twice */
+			else
+				rc = x->on_msg(x, &m, err);
 		}
 	}
 	bx_msgbuf_free(&mb);
 	return rc;
+}
+
+/* Until the agent says the process started (0), or refused it (ERROR, then
+ * EXIT with 126/127/125: that code, err filled). STDOUT/STDERR before
+ * STARTED (the agent's own report of a failed start) carry the ERROR's text
+ * again: not printed twice. */
+static int started_msg(struct exchange *x, const struct bx_msg *m, struct bx_err *err)
+{
+	if (m->kind == BX_M_STARTED)
+		return 0;
+	if (m->kind != BX_M_EXIT || m->len != 4)
+		return -2;
+	int code = (int32_t)bx_get_u32(m->payload);
+	bx_fail_code(err, code ? code : BX_EXIT_ERROR, 0, "%s",
+		     x->error[0] ? x->error : "the command exited before it could be detached");
+	return code ? code : BX_EXIT_ERROR;
+}
+
+static int await_started(int sock, const struct bx_box_record *box, struct bx_err *err)
+{
+	struct exchange x = {.on_msg = started_msg, .lost = "the connection to its supervisor was lost"};
+	return exchange_run(sock, box, &x, err);
 }
 
 int bx_exec_start_detached(const struct bx_box_record *box, const struct bx_spec *spec, struct bx_err *err)
@@ -151,6 +171,17 @@ int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *
 	return exec_run(box, spec, o, 0, err);
 }
 
+/* The guest's answer: empty when done, else why not (made safe to print) */
+static int netcfg_msg(struct exchange *x, const struct bx_msg *m, struct bx_err *err)
+{
+	if (m->kind != BX_M_NETCFG)
+		return -2;
+	if (!m->len)
+		return 0;
+	bx_safe_text(x->error, sizeof(x->error), m->payload, m->len < BX_MSG_ERROR_TEXT_MAX ? m->len : BX_MSG_ERROR_TEXT_MAX);
+	return bx_fail(err, 0, "%s", x->error);
+}
+
 int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err)
 {
 	char path[PATH_MAX];
@@ -167,36 +198,6 @@ int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_
 	if (send(sock, port, sizeof(port), MSG_NOSIGNAL) != (ssize_t)sizeof(port) ||
 	    bx_relay_send_msg(sock, BX_M_NETCFG, text, (uint32_t)strlen(text), err) < 0)
 		return bx_fail(err, errno, "box %.12s: cannot send to its supervisor", box->id);
-	struct bx_msgbuf mb;
-	bx_msgbuf_init(&mb);
-	int rc = -2;
-	while (rc == -2) {
-		uint8_t buf[4096];
-		ssize_t n = recv(sock, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = bx_fail(err, n < 0 ? errno : 0, "box %.12s: its guest did not answer the network change", box->id);
-			break;
-		}
-		if (bx_msgbuf_append(&mb, buf, (size_t)n, err) < 0) {
-			rc = -1;
-			break;
-		}
-		struct bx_msg m;
-		int k;
-		while (rc == -2 && (k = bx_msgbuf_next(&mb, &m, err)) != 0) {
-			char why[BX_MSG_ERROR_TEXT_MAX];
-			if (k < 0)
-				rc = -1;
-			else if (m.kind == BX_M_NETCFG && m.len == 0)
-				rc = 0;
-			else if (m.kind == BX_M_NETCFG || m.kind == BX_M_ERROR) { /* the guest's text: made safe to print */
-				bx_safe_text(why, sizeof(why), m.payload, m.len < sizeof(why) - 1 ? m.len : sizeof(why) - 1);
-				rc = bx_fail(err, 0, "box %.12s: %s", box->id, why);
-			}
-		}
-	}
-	bx_msgbuf_free(&mb);
-	return rc;
+	struct exchange x = {.on_msg = netcfg_msg, .lost = "its guest did not answer the network change"};
+	return exchange_run(sock, box, &x, err);
 }

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "../common/boxid.h"
+#include "../common/reply.h"
+#include "../common/unixsock.h"
 #include "../store/networks.h"
 #include "../store/state.h"
 #include "netd.h"
@@ -31,6 +33,7 @@ struct netd {
 	uint32_t gateway;
 	int internal;
 	int dns_sock, upstream;
+	int ctl_sock;            /* RUN/net-<id12>.sock: "reload" from whoever changed a record (bx_networks_changed) */
 	pid_t worker;
 };
 
@@ -55,6 +58,11 @@ static int setup(struct netd *d, struct bx_err *err)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(d->gateway)};
 	if (d->dns_sock < 0 || bind(d->dns_sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return bx_fail(err, errno, "cannot bind the DNS responder");
+	char ctl[PATH_MAX];
+	if (bx_path_join(ctl, sizeof(ctl), err, "%s/net-%.12s.sock", d->paths.run, d->net_id) < 0)
+		return -1;
+	if ((d->ctl_sock = bx_unix_listen(ctl, 16, SOCK_CLOEXEC | SOCK_NONBLOCK, err)) < 0)
+		return -1;
 	unsigned long long start;
 	char pidf[PATH_MAX], text[64];
 	if (bx_proc_start_time(getpid(), &start, err) < 0 ||
@@ -67,8 +75,10 @@ static int setup(struct netd *d, struct bx_err *err)
 static void worker_start(struct netd *d)
 {
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(d->ctl_sock); /* the responder answers DNS alone */
 		netd_dns_serve(d->dns_sock, d->upstream, &d->table, &d->subnet);
+	}
 	d->worker = pid > 0 ? pid : 0;
 }
 
@@ -80,6 +90,26 @@ static void worker_stop(struct netd *d)
 	while (waitpid(d->worker, NULL, 0) < 0 && errno == EINTR)
 		;
 	d->worker = 0;
+}
+
+static void reload(struct netd *d);
+
+/* "reload" on the control socket: answered once the new table is served,
+ * so that the command that changed a record returns with DNS following it. */
+static void on_ctl(struct netd *d)
+{
+	int fd = accept4(d->ctl_sock, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	char line[32];
+	bx_reply_read(fd, line, sizeof(line), 2000); /* root's clients only (0600): a hang guard */
+	if (!strcmp(line, "reload")) {
+		reload(d);
+		if (write(fd, "ok\n", 3) < 0) {
+			/* the client went away: it asked for nothing else */
+		}
+	}
+	close(fd);
 }
 
 /* The records changed: a new table, a new responder (the old one's few
@@ -127,16 +157,19 @@ int main(int argc, char **argv)
 	}
 	report("%s\n", "ok");
 	worker_start(&d);
-	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
+	struct pollfd pfd[3] = {{.fd = sfd, .events = POLLIN}, {.fd = ino, .events = POLLIN},
+				{.fd = d.ctl_sock, .events = POLLIN}};
 	for (;;) {
 		/* a responder that died is replaced after a moment (no busy loop if it keeps dying) */
-		int ready = poll(pfd, 2, d.worker ? -1 : 200);
+		int ready = poll(pfd, 3, d.worker ? -1 : 200);
 		if (ready < 0 && errno != EINTR)
 			return 1;
 		if (ready == 0 && !d.worker) {
 			worker_start(&d);
 			continue;
 		}
+		if (pfd[2].revents & POLLIN)
+			on_ctl(&d);
 		if (pfd[1].revents & POLLIN) {
 			char ev[4096];
 			while (read(ino, ev, sizeof(ev)) > 0)
@@ -147,6 +180,9 @@ int main(int argc, char **argv)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
 				worker_stop(&d);
+				char ctl[PATH_MAX];
+				if (bx_path_join(ctl, sizeof(ctl), NULL, "%s/net-%.12s.sock", d.paths.run, d.net_id) == 0)
+					unlink(ctl);
 				return 0; /* the namespace, the bridge and every tap in it go with us */
 			}
 			int st;

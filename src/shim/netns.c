@@ -229,5 +229,5 @@ void shim_netns_poke(struct shim *s)
 	struct bx_paths p;
 	/* any box: one connected while it ran has no network in this boot's spec */
 	if (box_paths(s, &p, NULL) == 0)
-		bx_networks_poke(&p);
+		bx_networks_changed(&p);
 }

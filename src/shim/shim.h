@@ -222,7 +222,7 @@ void shim_netns_close_taps(struct shim *s);
 int shim_netns_initrd(struct shim *s, int fd, struct bx_err *err);
 /* --rm, once the box directory is gone: its addresses go back */
 void shim_netns_release(struct shim *s);
-/* The box started or stopped: its networks' DNS follow (bx_networks_poke) */
+/* The box started or stopped: its networks' DNS follow (bx_networks_changed) */
 void shim_netns_poke(struct shim *s);
 /* A tap (not on any bridge, down) in the caller's network namespace; -1 with errno */
 int shim_tap_create(const char *ifname);

@@ -22,6 +22,7 @@
 #include "../common/netlink.h"
 #include "../vm/vmspec.h"
 #include "../common/reply.h"
+#include "../common/unixsock.h"
 #include "state.h"
 
 #define NETD_START_TIMEOUT_MS 10000
@@ -111,6 +112,19 @@ int bx_netd_ensure(const struct bx_paths *p, const char *net_id, struct bx_err *
 	return rc;
 }
 
+void bx_netd_sync(const struct bx_paths *p, const char *net_id)
+{
+	char path[PATH_MAX], line[16];
+	unsigned long long start;
+	if (!netd_alive(p, net_id, &start) || run_file(p, net_id, "sock", path, sizeof(path), NULL) < 0)
+		return;
+	_cleanup_close_ int fd = bx_unix_connect(path, NULL);
+	if (fd < 0 || write(fd, "reload\n", 7) != 7)
+		return;
+	/* a moment (it re-reads the records); a daemon that hangs costs this hang guard */
+	bx_reply_read(fd, line, sizeof(line), 5000);
+}
+
 int bx_netd_netns_open(const struct bx_paths *p, const char *net_id, struct bx_err *err)
 {
 	unsigned long long start;
@@ -150,6 +164,9 @@ void bx_netd_stop(const struct bx_paths *p, const char *net_id)
 			close(pidfd);
 	}
 	unlink(pidp);
+	char sockp[PATH_MAX];
+	if (run_file(p, net_id, "sock", sockp, sizeof(sockp), NULL) == 0)
+		unlink(sockp);
 	unlink(lockp);
 	if (lock >= 0)
 		close(lock);

@@ -470,6 +470,8 @@ out:
 	json_decref(all);
 	if (lock >= 0)
 		close(lock);
+	if (rc == 0)
+		bx_networks_changed(p); /* its peers resolve it (once it runs) */
 	return rc;
 }
 
@@ -494,6 +496,8 @@ out:
 	json_decref(all);
 	if (lock >= 0)
 		close(lock);
+	if (rc == 0)
+		bx_networks_changed(p);
 	return rc;
 }
 
@@ -506,17 +510,20 @@ static void each_membership(const struct bx_paths *p, const char *box_id, bool (
 	if (lock < 0)
 		return;
 	json_t *all = NULL;
+	bool changed = false;
 	if (load_all(p, &all, NULL) == 0) {
 		size_t i;
 		json_t *r;
 		json_array_foreach(all, i, r) {
 			json_t *members = json_object_get(r, "Containers"), *m = json_object_get(members, box_id);
-			if (m && fn(m, members, box_id, ctx))
-				save(p, r, NULL);
+			if (m && fn(m, members, box_id, ctx) && save(p, r, NULL) == 0)
+				changed = true;
 		}
 	}
 	json_decref(all);
 	close(lock);
+	if (changed)
+		bx_networks_changed(p);
 }
 
 static bool drop_member(json_t *m, json_t *members, const char *id, const void *ctx)
@@ -539,12 +546,18 @@ void bx_networks_rename_box(const struct bx_paths *p, const char *box_id, const 
 	each_membership(p, box_id, rename_member, name);
 }
 
-void bx_networks_poke(const struct bx_paths *p)
+void bx_networks_changed(const struct bx_paths *p)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	json_t *all = NULL;
 	/* no networks directory: no network, nothing to tell */
-	if (bx_path_join(path, sizeof(path), NULL, "%s/networks", p->data) == 0 && stat(path, &st) == 0 &&
-	    bx_path_join(path, sizeof(path), NULL, "%s/networks/.running", p->data) == 0)
-		bx_write_file_atomic(path, "", 0, 0600, NULL); /* a rename: IN_MOVED_TO for the daemons */
+	if (bx_path_join(path, sizeof(path), NULL, "%s/networks", p->data) < 0 || stat(path, &st) < 0 ||
+	    load_all(p, &all, NULL) < 0)
+		return;
+	size_t i;
+	json_t *r;
+	json_array_foreach(all, i, r)
+		bx_netd_sync(p, json_string_value(json_object_get(r, "Id")));
+	json_decref(all);
 }

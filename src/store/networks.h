@@ -52,9 +52,11 @@ void bx_networks_release_box(const struct bx_paths *p, const char *box_id);
 void bx_networks_rename_box(const struct bx_paths *p, const char *box_id, const char *name);
 /* DATA/networks */
 int bx_networks_dir(const struct bx_paths *p, char *out, size_t size, struct bx_err *err);
-/* A box on named networks started or stopped: the networks' daemons re-read
- * who runs (Docker's DNS answers for running boxes only). Best effort. */
-void bx_networks_poke(const struct bx_paths *p);
+/* Records changed (a box joined, left, was renamed, started or stopped):
+ * every running network daemon re-reads them and serves the new names
+ * before this returns, so DNS follows the command that made the change
+ * (Docker's DNS answers for running boxes only). Best effort, bounded. */
+void bx_networks_changed(const struct bx_paths *p);
 
 /* netd.c: the network's namespace, bridge and DNS responder, held by one
  * boxvm-netd process per network (src/netd). RUN/net-<id12>.pid names it
@@ -64,6 +66,8 @@ void bx_networks_poke(const struct bx_paths *p);
  * it (the namespace, bridge and taps go with it) and removes its files. */
 int bx_netd_ensure(const struct bx_paths *p, const char *net_id, struct bx_err *err);
 int bx_netd_netns_open(const struct bx_paths *p, const char *net_id, struct bx_err *err);
+/* Ask the network's daemon, if it runs, to re-read the records; returns once it has (RUN/net-<id12>.sock) */
+void bx_netd_sync(const struct bx_paths *p, const char *net_id);
 void bx_netd_stop(const struct bx_paths *p, const char *net_id);
 /* A running box leaves the network at once: its tap (bx<id12>) leaves the
  * bridge and goes down, and with park_nsfd >= 0 (its QEMU's network
