@@ -124,6 +124,9 @@ void agent_oom_read(struct agent *ag);
 /* net.c: loopback up; with spec->ipv4 the NIC gets its address, MTU and default route */
 struct bx_netconf;
 int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct bx_err *err);
+/* The spare NICs ("boxvm.spares=N" on the kernel command line): their MACs
+ * into nc, so that agent_net_up leaves them down */
+void agent_net_spares(struct bx_netconf *nc);
 /* A running box joins or leaves a named network (BX_M_NETCFG: lines of
  * bx_netcmd, applied in order; stops at the first that fails). */
 int agent_net_change(const char *text, size_t len, struct bx_err *err);

@@ -125,6 +125,7 @@ int main(void)
 	static struct bx_netconf netconf;
 	if (read_netconf(&netconf, &err) < 0)
 		agent_fatal("%s", err.msg);
+	agent_net_spares(&netconf);
 	if (netconf.dns[0] && spec.etc_resolv) { /* the network's responder answers for its boxes and beyond */
 		char *r = bx_netconf_resolv(spec.etc_resolv, "10.0.2.3", netconf.dns);
 		if (!r)

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../proto/msg.h"
 #include "pure/netconf.h"
 
 static int if_flag(int sock, const char *name, short flag, bool on, struct bx_err *err)
@@ -276,4 +277,18 @@ int agent_net_change(const char *text, size_t len, struct bx_err *err)
 	}
 	close(sock);
 	return rc;
+}
+
+void agent_net_spares(struct bx_netconf *nc)
+{
+	for (int n = BX_NETCONF_MAX_NICS; n > 0; n--) {
+		char word[32];
+		snprintf(word, sizeof(word), "boxvm.spares=%d", n);
+		if (!agent_cmdline_has(word))
+			continue;
+		for (int i = 0; i < n; i++)
+			snprintf(nc->spares[i], sizeof(nc->spares[i]), BX_SPARE_MAC_FMT, i);
+		nc->nspares = n;
+		return;
+	}
 }

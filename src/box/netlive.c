@@ -8,6 +8,7 @@
 
 #include "../client/exec_client.h"
 #include "../common/cleanup.h"
+#include "../proto/msg.h"
 #include "../store/networks.h"
 #include "../store/vmproc.h"
 

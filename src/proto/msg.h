@@ -49,6 +49,10 @@
  * dropped rather than copied into logs and terminals). */
 #define BX_MSG_ERROR_TEXT_MAX 1024u
 
+/* Spare NICs (src/vm/vmspec.h): the guest knows spare N by this MAC, and
+ * how many there are by "boxvm.spares=N" on its kernel command line. */
+#define BX_SPARE_MAC_FMT "02:b0:00:00:00:%02x"
+
 enum bx_msg_kind {
 	BX_M_PING = 1,      /* host->guest; payload ignored */
 	BX_M_PONG = 2,      /* guest->host */

@@ -182,7 +182,7 @@ int shim_netns_open_taps(struct shim *s, struct bx_err *err)
 
 int shim_netns_initrd(struct shim *s, int fd, struct bx_err *err)
 {
-	if (!s->spec.nnets && !s->spec.nspares)
+	if (!s->spec.nnets)
 		return fd;
 	char text[1024];
 	int len = bx_vm_netconf(&s->spec, text, sizeof(text));

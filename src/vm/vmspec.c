@@ -1,4 +1,5 @@
 /* The box's VM spec (vm.json), accelerator detection and the QEMU command line. */
+#include "../proto/msg.h"
 #include "vmspec.h"
 
 #include <errno.h>
@@ -332,7 +333,10 @@ int bx_qemu_argv(const struct bx_vmspec *s, const struct bx_qemu_fds *fds, char 
 	push(&a, "-initrd");
 	push(&a, "/proc/self/fd/%d", fds->initrd);
 	push(&a, "-append");
-	push(&a, "%s", s->cmdline);
+	if (s->nspares) /* so the agent leaves them down (agent_net_up) */
+		push(&a, "%s boxvm.spares=%d", s->cmdline, s->nspares);
+	else
+		push(&a, "%s", s->cmdline);
 	/* a guest reboot (panic=-1, reboot=t) ends QEMU instead of rebooting */
 	push(&a, "-no-reboot");
 	if (a.oom) {

@@ -21,9 +21,9 @@
  * hotplug), so it boots with up to this many NICs kept down, each backed by
  * a tap parked in QEMU's own network namespace as "spareN"; `network
  * connect` moves one onto the network's bridge and brings it up in the guest
- * (src/box/netlive.c). A spare's MAC in the guest is BX_SPARE_MAC_FMT of N. */
+ * (src/box/netlive.c). A spare's MAC in the guest is BX_SPARE_MAC_FMT of N
+ * (proto/msg.h); the kernel command line says how many ("boxvm.spares=N"). */
 #define BX_SPARE_NICS 2
-#define BX_SPARE_MAC_FMT "02:b0:00:00:00:%02x"
 #define BX_SPARE_NAME_FMT "spare%d"
 struct bx_vm_net {
 	char id[65];

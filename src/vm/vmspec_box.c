@@ -131,12 +131,6 @@ int bx_vm_netconf(const struct bx_vmspec *s, char *out, size_t size)
 			return -1;
 		off += (size_t)n;
 	}
-	for (int i = 0; i < s->nspares; i++) {
-		int n = snprintf(out + off, size - off, "spare " BX_SPARE_MAC_FMT "\n", i);
-		if (n < 0 || (size_t)n >= size - off)
-			return -1;
-		off += (size_t)n;
-	}
 	if (s->nnets) {
 		int n = snprintf(out + off, size - off, "dns %s\n", s->nets[0].gateway);
 		if (n < 0 || (size_t)n >= size - off)

@@ -55,11 +55,6 @@ int bx_netconf_parse(const char *text, struct bx_netconf *out, struct bx_err *er
 			    copy(out->nics[out->nnics].addr, sizeof(out->nics[0].addr), addr) < 0)
 				return bx_fail(err, 0, "/boxvm/net: bad line \"%s\"", line);
 			out->nics[out->nnics++].prefix = prefix;
-		} else if (sscanf(line, "spare %31s %1s", mac, extra) == 1) {
-			if (out->nspares >= BX_NETCONF_MAX_NICS || !valid_mac(mac) ||
-			    copy(out->spares[out->nspares], sizeof(out->spares[0]), mac) < 0)
-				return bx_fail(err, 0, "/boxvm/net: bad line \"%s\"", line);
-			out->nspares++;
 		} else if (sscanf(line, "dns %31s %1s", addr, extra) == 1 && valid_ip(addr) &&
 			   copy(out->dns, sizeof(out->dns), addr) == 0) {
 		} else {

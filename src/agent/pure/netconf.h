@@ -17,12 +17,12 @@ struct bx_netconf {
 		int prefix;
 	} nics[BX_NETCONF_MAX_NICS];
 	int nnics;
-	char spares[BX_NETCONF_MAX_NICS][18]; /* NICs kept down for a later `network connect` */
+	char spares[BX_NETCONF_MAX_NICS][18]; /* NICs kept down for a later `network connect` (agent_net_spares) */
 	int nspares;
 	char dns[16];        /* "" = none */
 };
 
-/* Lines "nic MAC ADDR/PREFIX", "spare MAC" and "dns ADDR"; anything else is an error. */
+/* Lines "nic MAC ADDR/PREFIX" and "dns ADDR"; anything else is an error. */
 int bx_netconf_parse(const char *text, struct bx_netconf *out, struct bx_err *err);
 
 /* One line of a BX_M_NETCFG request (a running box joins or leaves a named
