@@ -156,7 +156,11 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 	}
 
 	/* OCI additionalGids join the user's groups; rlimits are set while still
-	 * root in the guest, so a hard limit may be raised (as runc does) */
+	 * root in the guest, so a hard limit may be raised (as runc does). An OCI
+	 * process (exact) names its uid:gid, so, as under runc, its supplementary
+	 * groups are its additionalGids alone (not its primary gid) */
+	if (spec->exact)
+		u.ngroups = 0;
 	for (size_t i = 0; i < spec->ngroups && u.ngroups < BX_USER_MAX_GROUPS; i++)
 		u.groups[u.ngroups++] = spec->groups[i];
 	for (size_t i = 0; i < spec->nrlimits; i++) {

@@ -100,3 +100,58 @@ def test_start_returns_once_the_process_runs_and_states_are_runcs(tmp_path, no_l
             start.wait()
         assert _rt(no_leaks, root, "delete", "--force", "s1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
+
+
+def _exec(bx, root, *args):
+    return subprocess.run([RUNTIME, "--root", str(root), "exec", *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, env=bx.env, timeout=HANG_GUARD)
+
+
+def test_env_and_exec_as_runc(tmp_path, no_leaks):
+    """Environment and exec, each value the one runc 1.1.5 gives for the same bundle."""
+    root = tmp_path / "state"
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "env > /tmp/main.env; exec sleep 1000"])
+    rootfs = b / "rootfs"
+    for a in ("env", "id", "true"):
+        os.symlink("busybox", rootfs / "bin" / a)
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nfoo:x:1000:1000::/home/foo:/bin/sh\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nfoo:x:1000:\n")
+    cfg["process"]["env"] = ["PATH=/bin", "A=1", "B=x", "A=2", "HOME="]
+    (b / "config.json").write_text(json.dumps(cfg))
+    proc = tmp_path / "process.json"
+    proc.write_text(json.dumps({"args": ["env"], "env": ["PATH=/bin", "X=1", "X=3"], "cwd": "/",
+                                "user": {"uid": 0, "gid": 0}, "terminal": False}))
+    assert _create(no_leaks, root, tmp_path, "--bundle", str(b), "e1")[0] == 0
+    try:
+        assert _rt(no_leaks, root, "start", "e1").returncode == 0
+        main_env = rootfs / "tmp" / "main.env"
+        until(lambda: main_env.exists() and main_env.read_text().endswith("\n"), "main's env")
+        # runc: a name given twice keeps its first place and last value; an empty HOME is filled
+        # (sh adds SHLVL and PWD and reorders; the order is checked on exec's below)
+        got = set(main_env.read_text().split("\n")) - {"", "SHLVL=1", "PWD=/"}
+        assert got == {"PATH=/bin", "A=2", "B=x", "HOME=/root"}
+        # runc: exec -p runs exactly that process (no TERM, nothing of main's env)
+        p = _exec(no_leaks, root, "-p", str(proc), "e1")
+        assert (p.returncode, p.stdout) == (0, b"PATH=/bin\nX=3\nHOME=/root\n"), p.stderr
+        # runc: exec CMD takes config.json's process; --env values are appended
+        assert _exec(no_leaks, root, "e1", "env").stdout == b"PATH=/bin\nA=2\nB=x\nHOME=/root\n"
+        assert _exec(no_leaks, root, "--env", "A=3", "--env", "C=1", "e1", "env").stdout == \
+            b"PATH=/bin\nA=3\nB=x\nHOME=/root\nC=1\n"
+        # runc: --user UID:GID; HOME from passwd, or / for a uid it lacks; groups are --additional-gids alone
+        p = _exec(no_leaks, root, "--user", "1000:1000", "--additional-gids", "10", "--additional-gids", "20",
+                  "e1", "id")
+        assert p.stdout == b"uid=1000(foo) gid=1000(foo) groups=10,20\n", p
+        assert _exec(no_leaks, root, "--user", "1000:1000", "e1", "sh", "-c", "echo $HOME; id").stdout == \
+            b"/home/foo\nuid=1000(foo) gid=1000(foo)\n"
+        assert _exec(no_leaks, root, "--user", "1234:1000", "e1", "sh", "-c", "echo $HOME; id").stdout == \
+            b"/\nuid=1234 gid=1000(foo)\n"
+        assert _exec(no_leaks, root, "--cwd", "/tmp", "e1", "sh", "-c", "pwd").stdout == b"/tmp\n"
+        assert _exec(no_leaks, root, "--cap", "CAP_SYS_ADMIN", "e1", "true").returncode == 0  # runc: 0
+        # runc: 255 for a process that cannot start, the reason on stderr; the process's own code otherwise
+        p = _exec(no_leaks, root, "e1", "/nonexistent")
+        assert p.returncode == 255 and b'exec: "/nonexistent": stat /nonexistent: no such file or directory' \
+            in p.stderr, p
+        assert _exec(no_leaks, root, "e1", "sh", "-c", "exit 3").returncode == 3
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "e1").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
