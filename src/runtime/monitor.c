@@ -182,6 +182,7 @@ static int do_start(struct mon *m, struct bx_err *err)
 	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN | BX_ATTACH_STARTED, err) < 0)
 		return -1;
 	m->attach_fd = BX_TAKE_FD(fd);
+	send_resize(m); /* consoleSize: queued for main before it runs */
 	if (wait_started(m, err) < 0)
 		return -1;
 	char path[PATH_MAX];

@@ -90,6 +90,8 @@ int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err 
 /* console.c: a pty pair; the master goes to the caller over console_socket
  * (SCM_RIGHTS, as runc does). Returns the slave fd (raw mode), or -1. */
 int rt_console_make(const char *console_socket, struct bx_err *err);
+/* Apply process.consoleSize (of a config.json, or of a process object) to the pty. */
+void rt_console_size(int slave, const char *json_text, bool whole_config);
 /* Make fd our controlling terminal and stdio (after setsid). */
 int rt_console_adopt(int slave, struct bx_err *err);
 

@@ -2,9 +2,11 @@
 callers drive it: a bundle, --root in a temp dir, a console-socket receiver.
 Each expected value is what Debian's runc 1.1.5 gives on this machine for the
 same case (written next to the assertion)."""
+import array
 import json
 import os
 import pwd
+import socket
 import subprocess
 
 from conftest import HANG_GUARD, until
@@ -154,4 +156,69 @@ def test_env_and_exec_as_runc(tmp_path, no_leaks):
         assert _exec(no_leaks, root, "e1", "sh", "-c", "exit 3").returncode == 3
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "e1").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
+
+
+def _console_socket(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    s.listen(1)
+    return s
+
+
+def _take_master(listener):
+    """runc's console-socket protocol: one message carrying the pty master (SCM_RIGHTS)."""
+    c, _ = listener.accept()
+    with c:
+        _, anc, _, _ = c.recvmsg(1024, socket.CMSG_LEN(4))
+    fds = array.array("i")
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:4])
+    return fds[0]
+
+
+def _read_to_eio(fd):
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every slave is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(fd)
+    return out
+
+
+def test_terminal_through_console_socket_as_runc(tmp_path, no_leaks):
+    """process.terminal with --console-socket: what the caller reads from the master is
+    what runc 1.1.5 gives for the same bundle, byte for byte: the guest pty's own
+    ONLCR once (no CRLF added on the way), consoleSize applied, the pty owned by
+    the process's uid (group tty, from devpts)."""
+    root = tmp_path / "state"
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "echo a; echo b; stty size; ls -l $(tty) | cut -c1-40"])
+    rootfs = b / "rootfs"
+    for a in ("stty", "ls", "tty", "cut"):
+        os.symlink("busybox", rootfs / "bin" / a)
+    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nfoo:x:1000:1000::/home/foo:/bin/sh\n")
+    (rootfs / "etc" / "group").write_text("root:x:0:\nfoo:x:1000:\n")
+    cfg["process"].update(terminal=True, user={"uid": 1000, "gid": 1000}, consoleSize={"height": 33, "width": 91})
+    (b / "config.json").write_text(json.dumps(cfg))
+    sock = tmp_path / "console.sock"
+    listener = _console_socket(sock)
+    try:
+        rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "--console-socket", str(sock), "t1")
+        assert rc == 0, out
+        master = _take_master(listener)
+    finally:
+        listener.close()
+    try:
+        assert _rt(no_leaks, root, "start", "t1").returncode == 0
+        until(lambda: _state(no_leaks, root, "t1")["status"] == "stopped", "the container to end")
+        # runc 1.1.5, same bundle (gid 5 is devpts's tty group, unnamed in this /etc/group)
+        assert _read_to_eio(master) == b"a\r\nb\r\n33 91\r\ncrw--w----    1 foo      5         136, \r\n"
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "t1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
