@@ -120,6 +120,8 @@ int rt_cmd_list(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_features(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_pause(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_resume(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_run(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_spec(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_unsupported(const struct rt_globals *g, int argc, char **argv);
 
 #endif

@@ -222,3 +222,52 @@ def test_terminal_through_console_socket_as_runc(tmp_path, no_leaks):
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "t1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
+
+
+def test_spec_writes_runcs_default_config(tmp_path, no_leaks):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for d, cmd in ((ours, [RUNTIME]), (theirs, ["runc"])):
+        d.mkdir()
+        for args in ((), ("--rootless",)):
+            sub = d / ("rootless" if args else "default")
+            sub.mkdir()
+            p = subprocess.run([*cmd, "spec", "--bundle", str(sub), *args], capture_output=True, env=no_leaks.env,
+                               timeout=HANG_GUARD)
+            assert p.returncode == 0, p.stderr
+    # runc 1.1.5: the default config.json byte for byte; --rootless the same document
+    assert (ours / "default" / "config.json").read_bytes() == (theirs / "default" / "config.json").read_bytes()
+    assert json.loads((ours / "rootless" / "config.json").read_text()) == \
+        json.loads((theirs / "rootless" / "config.json").read_text())
+    cfg = json.loads((ours / "default" / "config.json").read_text())
+    assert cfg["process"]["args"] == ["sh"] and cfg["root"] == {"path": "rootfs", "readonly": True}
+    # runc: exit 1, "File config.json exists. Remove it first"
+    p = subprocess.run([RUNTIME, "spec", "-b", str(ours / "default")], capture_output=True, env=no_leaks.env)
+    assert p.returncode == 1 and b"File config.json exists. Remove it first" in p.stderr
+
+
+def test_run_creates_starts_waits_and_deletes(tmp_path, no_leaks):
+    """runc's run: the process's exit code, its output on run's stdio, the
+    container deleted after (kept with --keep); -d returns once it runs, with
+    --pid-file written."""
+    root = tmp_path / "state"
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        p = subprocess.run([RUNTIME, "--root", str(root), "run", "--bundle", str(b), "r1"], stdin=subprocess.DEVNULL,
+                           stdout=f, stderr=f, env=no_leaks.env, timeout=HANG_GUARD)
+    assert p.returncode == 3, out.read_bytes()  # runc: 3
+    assert sorted(out.read_bytes().split()) == [b"err", b"out"]
+    assert _rt(no_leaks, root, "list", "-q").stdout == b""  # runc: deleted
+    cfg["process"]["args"] = ["sleep", "1000"]
+    (b / "config.json").write_text(json.dumps(cfg))
+    pid_file = tmp_path / "pid"
+    with open(out, "wb") as f:
+        p = subprocess.run([RUNTIME, "--root", str(root), "run", "-d", "--pid-file", str(pid_file), "--bundle", str(b),
+                            "r2"], stdin=subprocess.DEVNULL, stdout=f, stderr=f, env=no_leaks.env, timeout=HANG_GUARD)
+    try:
+        assert p.returncode == 0, out.read_bytes()
+        st = _state(no_leaks, root, "r2")
+        assert st["status"] == "running" and st["pid"] == int(pid_file.read_text())
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "r2").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
