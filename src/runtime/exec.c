@@ -154,6 +154,7 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 		dprintf(sync_fd, "error: cannot set up the exec session's terminal\n");
 		_exit(BX_EXIT_ERROR);
 	}
+	rt_close_inherited(&sync_fd, 1);
 	struct bx_box_record box;
 	memset(&box, 0, sizeof(box));
 	snprintf(box.id, sizeof(box.id), "%.64s", c->id);

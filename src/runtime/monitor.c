@@ -296,6 +296,7 @@ static int setup(struct mon *m, struct bx_err *err)
 		return bx_fail(err, errno, "setsid");
 	if (a->tty_slave >= 0 && rt_console_adopt(a->tty_slave, err) < 0)
 		return -1;
+	rt_close_inherited((const int[]){a->listen_fd, a->sync_fd}, 2);
 	if (a->netns_path) {
 		_cleanup_close_ int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

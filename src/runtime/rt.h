@@ -22,6 +22,7 @@
 #define BOXVM_RUNTIME_RT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 
 #include "../common/err.h"
@@ -94,6 +95,9 @@ int rt_console_make(const char *console_socket, struct bx_err *err);
 void rt_console_size(int slave, const char *json_text, bool whole_config);
 /* Make fd our controlling terminal and stdio (after setsid). */
 int rt_console_adopt(int slave, struct bx_err *err);
+
+/* fds.c: close every descriptor above 2 but those in keep[] (forked helpers). */
+void rt_close_inherited(const int *keep, size_t nkeep);
 
 /* monitor.c */
 struct bx_vmspec;

@@ -271,3 +271,32 @@ def test_run_creates_starts_waits_and_deletes(tmp_path, no_leaks):
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "r2").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
+
+
+def test_no_descriptor_of_the_caller_leaks_into_the_monitor(tmp_path, no_leaks):
+    """runc's fd-leak check: the caller holds several files open (inheritable)
+    across create; the container's pid (our monitor, which later starts the
+    shim) holds none of them (runc's init: none either)."""
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["true"])
+    leaks = [open(tmp_path / f"leak-{i}", "w") for i in range(4)]
+    try:
+        fds = [f.fileno() for f in leaks]
+        for fd in fds:
+            os.set_inheritable(fd, True)
+        out = tmp_path / "ctr-out"
+        with open(out, "wb") as f:
+            p = subprocess.run([RUNTIME, "--root", str(root), "create", "--bundle", str(b), "--pid-file",
+                                str(tmp_path / "pid"), "l1"], stdin=subprocess.DEVNULL, stdout=f, stderr=f,
+                               env=no_leaks.env, timeout=HANG_GUARD, pass_fds=fds)
+        assert p.returncode == 0, out.read_bytes()
+    finally:
+        for f in leaks:
+            f.close()
+    try:
+        pid = int((tmp_path / "pid").read_text())
+        held = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+        assert not [h for h in held if "leak-" in h], held
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "l1").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
