@@ -92,7 +92,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (rt_opt_get(o, no, "version")) {
-		printf("boxvm-runtime version %s\nspec: 1.0.2\n", BOXVM_VERSION);
+		/* runc's lines (version, commit, spec), with our own name and versions */
+		printf("boxvm-runtime version %s\ncommit: boxvm %s\nspec: 1.0.2\n", BOXVM_VERSION, BOXVM_VERSION);
 		return 0;
 	}
 	if (rt_opt_get(o, no, "help") || i >= argc || !strcmp(argv[i], "help")) {

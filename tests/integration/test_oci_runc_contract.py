@@ -300,3 +300,15 @@ def test_no_descriptor_of_the_caller_leaks_into_the_monitor(tmp_path, no_leaks):
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "l1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
+
+
+def test_global_flags_as_runc(tmp_path, no_leaks):
+    root = tmp_path / "state"
+    log = tmp_path / "sub-log.json"
+    # runc: --log is created at start even when no line comes; --systemd-cgroup accepted
+    p = _rt(no_leaks, root, "--debug", "--log", str(log), "--log-format", "json", "--systemd-cgroup", "list")
+    assert p.returncode == 0 and log.exists()
+    # runc --version: "runc version V", "commit: C", "spec: S" (then go/libseccomp lines)
+    lines = _rt(no_leaks, root, "--version").stdout.decode().splitlines()
+    assert [l.split(" ")[0] for l in lines[:3]] == ["boxvm-runtime", "commit:", "spec:"]
+    assert lines[0].startswith("boxvm-runtime version ") and lines[2] == "spec: 1.0.2"
