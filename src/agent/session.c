@@ -354,7 +354,7 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			protocol_error(s, msg);
 			return;
 		}
-		if (bx_exec_apply_box_defaults(&spec, &s->ag->box, &e) < 0) {
+		if (!spec.exact && bx_exec_apply_box_defaults(&spec, &s->ag->box, &e) < 0) {
 			bx_spec_free(&spec);
 			protocol_error(s, e.msg);
 			return;

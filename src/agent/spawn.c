@@ -133,6 +133,13 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 	if (bx_user_resolve(spec->user, passwd ? passwd : "", group ? group : "", &u, &e) < 0)
 		child_fail(report_fd, &e, main_process);
 
+	/* the terminal belongs to the process's user, as runc (so Docker) leaves it;
+	 * its group stays devpts's (tty) */
+	if (pty_slave && fchown(0, u.uid, (gid_t)-1) < 0) {
+		bx_fail(&e, errno, "chown %s", pty_slave);
+		child_fail(report_fd, &e, main_process);
+	}
+
 	char home_kv[600];
 	char **env = bx_env_build(spec->env, u.home, home_kv, sizeof(home_kv));
 	if (!env) {
@@ -156,7 +163,11 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 	}
 
 	/* OCI additionalGids join the user's groups; rlimits are set while still
-	 * root in the guest, so a hard limit may be raised (as runc does) */
+	 * root in the guest, so a hard limit may be raised (as runc does). An OCI
+	 * process (exact) names its uid:gid, so, as under runc, its supplementary
+	 * groups are its additionalGids alone (not its primary gid) */
+	if (spec->exact)
+		u.ngroups = 0;
 	for (size_t i = 0; i < spec->ngroups && u.ngroups < BX_USER_MAX_GROUPS; i++)
 		u.groups[u.ngroups++] = spec->groups[i];
 	for (size_t i = 0; i < spec->nrlimits; i++) {

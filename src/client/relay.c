@@ -31,7 +31,7 @@ struct relay {
 	bool in_open;
 	struct bx_detach detach; /* the scanner's state (a copy of the options') */
 	bool out_broken[2];     /* stdout/stderr failed (EPIPE): further output is dropped */
-	bool got_exit, detached, have_error;
+	bool got_exit, detached, have_error, started;
 	int code;
 	char error[1024];
 };
@@ -190,7 +190,10 @@ static int read_sock(struct relay *r, struct bx_msgbuf *mb, struct bx_err *err)
 				     m.len < BX_MSG_ERROR_TEXT_MAX ? m.len : BX_MSG_ERROR_TEXT_MAX);
 			r->have_error = true;
 			break;
-		default: /* STARTED, PONG: nothing to do */
+		case BX_M_STARTED:
+			r->started = true;
+			break;
+		default: /* PONG: nothing to do */
 			break;
 		}
 	}
@@ -245,7 +248,13 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 			read_stdin(&r);
 		if (p[0].revents & POLLOUT || bx_bytes_size(&r.q)) {
 			if (flush_queue(&r) < 0) {
-				lost = true;
+				/* the other side closed after its last words (a start that
+				 * failed: ERROR, STDERR, EXIT while our STDIN_EOF was on its
+				 * way): they wait in the socket; read them before giving up */
+				struct pollfd in = {.fd = sock, .events = POLLIN};
+				while (!r.got_exit && poll(&in, 1, 1000) > 0 && read_sock(&r, &mb, err) == 0)
+					;
+				lost = !r.got_exit;
 				break;
 			}
 		}
@@ -263,10 +272,12 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 		flush_queue(&r);
 		res->detached = true;
 		res->code = 0;
+		res->started = r.started;
 		rc = 0;
 	} else if (r.got_exit) {
 		res->detached = false;
 		res->code = r.code;
+		res->started = r.started;
 		rc = 0;
 	} else if (r.have_error) {
 		bx_fail(err, 0, "%s", r.error);

@@ -26,6 +26,7 @@ struct bx_relay_opts {
 struct bx_relay_result {
 	int code;      /* EXIT's code */
 	bool detached; /* the user typed the detach keys */
+	bool started;  /* the process ran (STARTED came): an EXIT without it is a failed start */
 };
 
 /* Run the session on sock (already connected and past its handshake) until

@@ -41,6 +41,7 @@
 #define BX_ATTACH_STDIN 1      /* forward stdin */
 #define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */
 #define BX_ATTACH_STDIN_MSGS 4 /* stdin comes as STDIN/STDIN_EOF messages on the socket (terminal relay) */
+#define BX_ATTACH_STARTED 8    /* tell the client STARTED (guest pid) once main runs (boxvm-runtime's start) */
 
 #define BX_MSG_HDR_SIZE 5
 #define BX_MSG_MAX (1024u * 1024u)

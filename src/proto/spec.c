@@ -156,6 +156,8 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_rec(&w, BX_T_TTY, (const uint8_t[]){ 1 }, 1);
 	if (s->stdin_open)
 		put_rec(&w, BX_T_STDIN, (const uint8_t[]){ 1 }, 1);
+	if (s->exact)
+		put_rec(&w, BX_T_EXACT, (const uint8_t[]){ 1 }, 1);
 	if (s->accept_delay_ms)
 		put_u32_rec(&w, BX_T_ACCEPT_DELAY_MS, s->accept_delay_ms);
 	if (s->timeout_ms)
@@ -241,6 +243,7 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_HOSTNAME: return dec_str(&s->hostname, p, len, "hostname", err);
 	case BX_T_TTY: return dec_bool(&s->tty, p, len, "tty flag", err);
 	case BX_T_STDIN: return dec_bool(&s->stdin_open, p, len, "stdin flag", err);
+	case BX_T_EXACT: return dec_bool(&s->exact, p, len, "exact flag", err);
 	case BX_T_ACCEPT_DELAY_MS: return dec_u32(&s->accept_delay_ms, p, len, "accept delay", err);
 	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
 	case BX_T_RLIMIT: return bx_spec_rlimit_unpack(s, p, len, err);

@@ -26,6 +26,8 @@ enum bx_spec_tag {
 	BX_T_TIMEOUT_MS = 9, /* u32: kill the process after this long (0 = none) */
 	BX_T_RLIMIT = 10,    /* repeated: u32 resource (RLIMIT_*) | u64 soft | u64 hard (~0 = unlimited) */
 	BX_T_GROUP = 11,     /* repeated: u32 supplementary gid, added to the user's groups */
+	BX_T_EXACT = 12,     /* u8 0/1, exec only: run exactly this process, inheriting nothing of the box's
+	                      * env, user or cwd (boxvm-runtime: an OCI process is complete, as runc runs it) */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -64,6 +66,7 @@ struct bx_spec {
 	char *user;    /* NULL = unset */
 	char *hostname;
 	bool tty, stdin_open;
+	bool exact;    /* BX_T_EXACT */
 	uint32_t accept_delay_ms;
 	uint32_t timeout_ms;
 	/* box only (see BX_T_IPV4 ..) */

@@ -3,10 +3,12 @@
  * control socket (rt.h). Messages follow runc's, which callers match on
  * ("does not exist", "container not running"). */
 #include <dirent.h>
+#include <pwd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../vm/vmspec.h"
@@ -78,6 +80,19 @@ static int print_json(json_t *o)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static int print_compact(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text) {
+		rt_error("out of memory");
+		return 1;
+	}
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
 int rt_cmd_state(const struct rt_globals *g, int argc, char **argv)
 {
 	struct rt_container c;
@@ -95,7 +110,9 @@ int rt_cmd_kill(const struct rt_globals *g, int argc, char **argv)
 	char *sigtext = NULL;
 	if (load_one(g, "kill", argc, argv, o, 2, &sigtext, 1, &c))
 		return 1;
-	int sig = sigtext ? bx_oci_signal_parse(sigtext) : 15;
+	/* signal 0 checks that the container is alive, as kill(2)'s does (runc: 0
+	 * for created and running, "container not running" once stopped) */
+	int sig = !sigtext ? 15 : !strcmp(sigtext, "0") ? 0 : bx_oci_signal_parse(sigtext);
 	int rc = 1;
 	struct bx_err err;
 	char req[32];
@@ -103,6 +120,8 @@ int rt_cmd_kill(const struct rt_globals *g, int argc, char **argv)
 		rt_error("invalid signal: %s", sigtext);
 	} else if (rt_container_status(&c) == RT_STOPPED) {
 		rt_error("container not running");
+	} else if (sig == 0) {
+		rc = 0;
 	} else if (snprintf(req, sizeof(req), "kill %d", sig), rt_ctl_request(&c, req, &err) < 0) {
 		rt_error("%s", err.msg);
 	} else {
@@ -171,43 +190,140 @@ int rt_cmd_ps(const struct rt_globals *g, int argc, char **argv)
 	return rc;
 }
 
+/* Who owns a container: the user owning its directory (runc's list column). */
+static void owner_of(const struct rt_container *c, char *out, size_t size)
+{
+	struct stat st;
+	struct passwd *pw = stat(c->dir, &st) == 0 ? getpwuid(st.st_uid) : NULL;
+	if (pw)
+		snprintf(out, size, "%s", pw->pw_name);
+	else
+		snprintf(out, size, "#%u", stat(c->dir, &st) == 0 ? (unsigned)st.st_uid : 0u);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define LIST_COLS 6
+/* runc prints its table with Go's tabwriter (minwidth 12, padding 3): every
+ * column but the last is as wide as its widest cell plus 3, at least 12. */
+static void print_table(char *(*rows)[LIST_COLS], size_t nrows)
+{
+	size_t w[LIST_COLS - 1];
+	for (int k = 0; k < LIST_COLS - 1; k++) {
+		w[k] = 12;
+		for (size_t r = 0; r < nrows; r++)
+			if (strlen(rows[r][k]) + 3 > w[k])
+				w[k] = strlen(rows[r][k]) + 3;
+	}
+	for (size_t r = 0; r < nrows; r++) {
+		for (int k = 0; k < LIST_COLS - 1; k++)
+			printf("%-*s", (int)w[k], rows[r][k]);
+		printf("%s\n", rows[r][LIST_COLS - 1]);
+	}
+}
+
+/* The containers under --root, sorted by ID as runc lists them. Returns the
+ * number of IDs in *ids (malloc'd), or -1. */
+static int list_ids(const struct rt_globals *g, char ***ids)
+{
+	*ids = NULL;
+	DIR *d = opendir(g->root);
+	if (!d)
+		return 0; /* no --root yet: nothing was ever created */
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **bigger = realloc(*ids, (cap = cap ? cap * 2 : 16) * sizeof(char *));
+			if (!bigger)
+				break;
+			*ids = bigger;
+		}
+		if (!((*ids)[n] = strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(*ids, n, sizeof(char *), by_id);
+	return (int)n;
+}
+
 int rt_cmd_list(const struct rt_globals *g, int argc, char **argv)
 {
 	struct rt_opt o[] = {{"format", 'f', true, NULL}, {"quiet", 'q', false, NULL}};
 	char *pos[1];
 	if (rt_opts_parse("list", argc, argv, o, 2, pos, 0) < 0)
 		return 1;
-	bool json = o[0].value && !strcmp(o[0].value, "json"), quiet = o[1].value != NULL;
+	const char *fmt = o[0].value ? o[0].value : "table";
+	bool json = !strcmp(fmt, "json"), quiet = o[1].value != NULL;
+	if (!json && strcmp(fmt, "table")) {
+		rt_error("invalid format option");
+		return 1;
+	}
+	char **ids;
+	int nids = list_ids(g, &ids);
 	json_t *arr = json_array();
-	DIR *d = opendir(g->root);
-	struct dirent *e;
-	if (!quiet && !json)
-		printf("ID   PID   STATUS   BUNDLE   CREATED   OWNER\n");
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
+	char *(*rows)[LIST_COLS] = calloc((size_t)nids + 1, sizeof(*rows));
+	size_t nrows = 0;
+	int rc = arr && rows ? 0 : 1;
+	if (rows) {
+		static char *head[LIST_COLS] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+		memcpy(rows[nrows++], head, sizeof(head));
+	}
+	for (int i = 0; i < nids && rc == 0; i++) {
 		struct rt_container c;
 		struct bx_err err;
-		if (rt_container_load(g, e->d_name, &c, &err) < 0) {
+		if (rt_container_load(g, ids[i], &c, &err) < 0) {
 			rt_container_free(&c);
 			continue;
 		}
 		enum rt_status s = rt_container_status(&c);
-		if (json)
-			json_array_append_new(arr, state_json(&c));
-		else if (quiet)
+		char owner[64];
+		owner_of(&c, owner, sizeof(owner));
+		if (json) {
+			/* runc's list: compact, "owner" filled, annotations only when there are some */
+			json_t *st = state_json(&c);
+			json_object_set_new(st, "owner", json_string(owner));
+			if (!json_object_size(json_object_get(st, "annotations")))
+				json_object_del(st, "annotations");
+			json_array_append_new(arr, st);
+		} else if (quiet) {
 			printf("%s\n", c.id);
-		else
-			printf("%s   %d   %s   %s   %s   root\n", c.id, s == RT_STOPPED ? 0 : c.pid, rt_status_name(s),
-			       c.bundle, c.created);
+		} else {
+			char *r[LIST_COLS] = {strdup(c.id), NULL, strdup(rt_status_name(s)), strdup(c.bundle),
+					      strdup(c.created), strdup(owner)};
+			if (asprintf(&r[1], "%d", s == RT_STOPPED ? 0 : c.pid) < 0)
+				r[1] = NULL;
+			memcpy(rows[nrows++], r, sizeof(r));
+			for (int k = 0; k < LIST_COLS; k++)
+				if (!r[k])
+					rc = 1;
+		}
 		rt_container_free(&c);
 	}
-	if (d)
-		closedir(d);
-	if (json)
-		return print_json(arr);
+	if (rc)
+		rt_error("out of memory");
+	else if (json && json_array_size(arr) == 0)
+		printf("null\n"); /* runc (Go) encodes its empty list as null */
+	else if (json)
+		rc = print_compact(arr), arr = NULL;
+	else if (!quiet)
+		print_table(rows, nrows);
+	for (size_t r = 1; r < nrows; r++)
+		for (int k = 0; k < LIST_COLS; k++)
+			free(rows[r][k]);
+	free(rows);
+	for (int i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
 	json_decref(arr);
-	return 0;
+	return rc == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 int rt_cmd_features(const struct rt_globals *g, int argc, char **argv)

@@ -4,6 +4,7 @@
  * discipline, so the host side must pass bytes through untouched. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,18 @@ int rt_console_make(const char *console_socket, struct bx_err *err)
 	if (send_master(console_socket, master, name, err) < 0)
 		return -1;
 	return BX_TAKE_FD(slave);
+}
+
+void rt_console_size(int slave, const char *json_text, bool whole_config)
+{
+	_cleanup_json_ json_t *o = json_loads(json_text, 0, NULL);
+	json_t *p = whole_config ? json_object_get(o, "process") : o;
+	json_t *cs = json_object_get(p, "consoleSize");
+	json_int_t h = json_integer_value(json_object_get(cs, "height")), w = json_integer_value(json_object_get(cs, "width"));
+	if (h <= 0 || w <= 0 || h > 0xffff || w > 0xffff)
+		return; /* absent (or nonsense): the pty keeps the caller's resizes to come */
+	struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+	ioctl(slave, TIOCSWINSZ, &ws);
 }
 
 int rt_console_adopt(int slave, struct bx_err *err)

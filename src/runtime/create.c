@@ -202,6 +202,8 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		goto fail;
 	if (oc.spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0)
 		goto fail;
+	if (slave >= 0)
+		rt_console_size(slave, cfgtext, true);
 	struct rt_monitor_args ma = {.c = &c, .vm = &vm, .listen_fd = listen_fd, .tty_slave = slave,
 				     .netns_path = oc.netns_join ? oc.netns_path : NULL, .sync_fd = -1};
 	c.pid = fork_monitor(&ma, &err);

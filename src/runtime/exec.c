@@ -8,6 +8,7 @@
  * the caller (a subreaper); without it the command is the relay. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +24,124 @@
 #include "oci_config.h"
 #include "rt.h"
 
-static int build_spec(struct rt_opt *o, size_t no, char **cmd, int ncmd, struct bx_spec *spec, struct bx_err *err)
+/* The flags runc takes more than once (urfave/cli slices): all their values. */
+#define RT_EXEC_LIST_MAX 128
+struct rt_exec_lists {
+	const char *env[RT_EXEC_LIST_MAX];
+	int nenv;
+	const char *gids[RT_EXEC_LIST_MAX];
+	int ngids;
+};
+
+static int collect_lists(int argc, char **argv, struct rt_exec_lists *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] != '-' || !strcmp(argv[i], "--"))
+			continue;
+		const char *name = argv[i] + (argv[i][1] == '-' ? 2 : 1), *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		bool env = (len == 3 && !strncmp(name, "env", 3)) || (len == 1 && name[0] == 'e');
+		bool gid = (len == 15 && !strncmp(name, "additional-gids", 15)) || (len == 1 && name[0] == 'g');
+		if (!env && !gid)
+			continue;
+		const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+		int *n = env ? &l->nenv : &l->ngids;
+		if (!v)
+			continue; /* rt_opts_parse reports it */
+		if (*n == RT_EXEC_LIST_MAX) {
+			rt_error("exec: more than %d %s flags", RT_EXEC_LIST_MAX, env ? "--env" : "--additional-gids");
+			return -1;
+		}
+		(env ? l->env : l->gids)[(*n)++] = v;
+	}
+	return 0;
+}
+
+/* `exec ID CMD...` as runc builds it: the bundle's config.json process with
+ * CMD for args, -t for terminal, each --env appended, --cwd and --user (UID[:GID])
+ * replacing theirs, --additional-gids (repeated) replacing the extra groups. */
+static json_t *cli_process(const struct rt_container *c, struct rt_opt *o, size_t no, const struct rt_exec_lists *l,
+			   char **cmd, int ncmd, struct bx_err *err)
+{
+	if (ncmd == 0)
+		return bx_fail(err, 0, "exec: a command (or --process FILE) is required"), NULL;
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), err, "%s/config.json", c->bundle) < 0)
+		return NULL;
+	json_error_t je;
+	_cleanup_json_ json_t *cfg = json_load_file(path, 0, &je);
+	json_t *p = json_object_get(cfg, "process");
+	if (!json_is_object(p))
+		return bx_fail(err, 0, "exec: cannot read the process of %s: %s", path, cfg ? "no process" : je.text), NULL;
+	json_incref(p);
+	json_t *args = json_array(), *env = json_object_get(p, "env");
+	for (int i = 0; i < ncmd; i++)
+		json_array_append_new(args, json_string(cmd[i]));
+	json_object_set_new(p, "args", args);
+	json_object_set_new(p, "terminal", json_boolean(rt_opt_get(o, no, "tty") != NULL));
+	if (!json_is_array(env))
+		json_object_set_new(p, "env", env = json_array());
+	for (int i = 0; i < l->nenv; i++)
+		json_array_append_new(env, json_string(l->env[i]));
+	const char *cwd = rt_opt_get(o, no, "cwd"), *user = rt_opt_get(o, no, "user");
+	if (cwd)
+		json_object_set_new(p, "cwd", json_string(cwd));
+	json_t *u = json_object_get(p, "user");
+	if (!json_is_object(u))
+		json_object_set_new(p, "user", u = json_object());
+	if (user) {
+		char *end;
+		long uid = strtol(user, &end, 10), gid = 0;
+		bool ok = end != user && uid >= 0 && (!*end || *end == ':');
+		if (ok && *end == ':') {
+			const char *g = end + 1;
+			gid = strtol(g, &end, 10);
+			ok = end != g && !*end && gid >= 0;
+		}
+		if (!ok) {
+			json_decref(p);
+			return bx_fail(err, 0, "exec: --user %s: want UID[:GID], numbers as runc's", user), NULL;
+		}
+		json_object_set_new(u, "uid", json_integer(uid));
+		json_object_set_new(u, "gid", json_integer(gid));
+	}
+	if (l->ngids) {
+		json_t *g = json_array();
+		for (int i = 0; i < l->ngids; i++) {
+			char *end;
+			long v = strtol(l->gids[i], &end, 10);
+			if (end == l->gids[i] || *end || v < 0) {
+				json_decref(g);
+				json_decref(p);
+				return bx_fail(err, 0, "exec: invalid --additional-gids value \"%s\" (a number)", l->gids[i]),
+				       NULL;
+			}
+			json_array_append_new(g, json_integer(v));
+		}
+		json_object_set_new(u, "additionalGids", g);
+	}
+	return p;
+}
+
+static int build_spec(const struct rt_container *c, struct rt_opt *o, size_t no, const struct rt_exec_lists *l,
+		      char **cmd, int ncmd, struct bx_spec *spec, struct bx_err *err)
 {
 	const char *pfile = rt_opt_get(o, no, "process");
+	_cleanup_free_ char *text = NULL;
 	if (pfile) {
-		_cleanup_free_ char *text = NULL;
 		if (bx_read_file(pfile, &text, NULL, err) < 0)
 			return bx_wrap(err, "exec --process");
-		if (bx_oci_process_parse(text, spec, err) < 0)
-			return -1;
 	} else {
-		if (ncmd == 0)
-			return bx_fail(err, 0, "exec: a command (or --process FILE) is required");
-		for (int i = 0; i < ncmd; i++)
-			if (bx_spec_add_arg(spec, cmd[i], err) < 0)
-				return -1;
-		const char *cwd = rt_opt_get(o, no, "cwd"), *env = rt_opt_get(o, no, "env");
-		if ((cwd && bx_spec_set_cwd(spec, cwd, err) < 0) || (env && bx_spec_add_env(spec, env, err) < 0))
-			return -1;
-		spec->stdin_open = true;
+		json_t *p = cli_process(c, o, no, l, cmd, ncmd, err);
+		text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+		if (!text)
+			return p ? bx_fail(err, 0, "out of memory") : -1;
 	}
-	const char *user = rt_opt_get(o, no, "user");
-	if (user && bx_spec_set_user(spec, user, err) < 0)
+	if (bx_oci_process_parse(text, spec, err) < 0) /* exact: see oci_config.c */
 		return -1;
-	if (rt_opt_get(o, no, "tty"))
+	if (pfile && rt_opt_get(o, no, "tty"))
 		spec->tty = true;
 	return 0;
 }
@@ -59,6 +154,7 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 		dprintf(sync_fd, "error: cannot set up the exec session's terminal\n");
 		_exit(BX_EXIT_ERROR);
 	}
+	rt_close_inherited(&sync_fd, 1);
 	struct bx_box_record box;
 	memset(&box, 0, sizeof(box));
 	snprintf(box.id, sizeof(box.id), "%.64s", c->id);
@@ -76,7 +172,9 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 		rt_error("container \"%s\": exec: %s", c->id, err.msg);
 		_exit(BX_EXIT_ERROR);
 	}
-	_exit(res.code & 0xff);
+	/* a process that never ran (execve failed: the guest's message is on
+	 * stderr already) is a runtime error: runc's 255 */
+	_exit(res.started ? res.code & 0xff : 255);
 }
 
 static int wait_sync(int fd, struct bx_err *err)
@@ -127,20 +225,26 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 		rt_error("exec: --preserve-fds is not supported by boxvm-runtime");
 		return 1;
 	}
+	static struct rt_exec_lists lists; /* large: not on the stack */
+	if (collect_lists(split, argv, &lists) < 0)
+		return 1;
 	struct rt_container c;
 	struct bx_err err;
 	struct bx_spec spec;
 	bx_spec_init(&spec);
 	int rc = 1;
 	_cleanup_close_ int slave = -1; /* the relay has its own copy */
-	if (rt_container_load(g, pos[0], &c, &err) < 0 || build_spec(o, no, argv + split, argc - split, &spec, &err) < 0) {
+	if (rt_container_load(g, pos[0], &c, &err) < 0 ||
+	    build_spec(&c, o, no, &lists, argv + split, argc - split, &spec, &err) < 0) {
 		rt_error("%s", err.msg);
 		goto out;
 	}
 	enum rt_status status = rt_container_status(&c);
 	if (status != RT_RUNNING) {
-		rt_error(status == RT_PAUSED ? "cannot exec in a paused container (resume it first)"
-					 : "cannot exec in a stopped container");
+		rt_error(status == RT_PAUSED    ? "cannot exec in a paused container (resume it first)"
+			 : status == RT_CREATED ? "cannot exec in a created container: boxvm boots its VM on start "
+						  "(start it first)"
+						: "cannot exec in a stopped container");
 		goto out;
 	}
 	if (spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0) {

@@ -19,6 +19,12 @@ static const struct rt_globals *globals;
 void rt_log_init(const struct rt_globals *g)
 {
 	globals = g;
+	/* runc creates --log at start, whether or not a line comes */
+	if (g->log_path) {
+		int fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 static void log_line(const char *level, const char *msg)

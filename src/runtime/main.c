@@ -14,6 +14,8 @@ static const char usage_text[] =
 	"  create --bundle DIR [--pid-file F] [--console-socket S] ID\n"
 	"                                  prepare the box; the VM boots on start\n"
 	"  start ID                        run the container's process\n"
+	"  run [create's flags] [-d] [--keep] ID\n"
+	"                                  create, start and wait (then delete, unless --keep)\n"
 	"  state ID                        print the OCI state (JSON)\n"
 	"  kill ID [SIGNAL] [--all]        signal the container's process (default TERM)\n"
 	"  delete [--force] ID             remove a stopped (or, forced, any) container\n"
@@ -23,6 +25,7 @@ static const char usage_text[] =
 	"  ps [--format json|table] ID     the container's host-side process\n"
 	"  list [--format json] [-q]       containers under --root\n"
 	"  features                        what this runtime supports (JSON)\n"
+	"  spec [--bundle DIR] [--rootless] write runc's default config.json\n"
 	"  pause ID, resume ID             freeze / thaw the container's whole VM\n"
 	"  update, checkpoint, restore, events: not supported\n"
 	"\n"
@@ -48,7 +51,8 @@ static const struct command commands[] = {
 	{"create", rt_cmd_create},   {"start", rt_cmd_start},     {"state", rt_cmd_state},
 	{"kill", rt_cmd_kill},       {"delete", rt_cmd_delete},   {"exec", rt_cmd_exec},
 	{"ps", rt_cmd_ps},           {"list", rt_cmd_list},       {"features", rt_cmd_features},
-	{"pause", rt_cmd_pause},     {"resume", rt_cmd_resume},   {"update", NULL},
+	{"pause", rt_cmd_pause},     {"resume", rt_cmd_resume},   {"spec", rt_cmd_spec},       {"run", rt_cmd_run},
+	{"update", NULL},
 	{"checkpoint", NULL},        {"restore", NULL},           {"events", NULL},
 };
 
@@ -88,7 +92,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (rt_opt_get(o, no, "version")) {
-		printf("boxvm-runtime version %s\nspec: 1.0.2\n", BOXVM_VERSION);
+		/* runc's lines (version, commit, spec), with our own name and versions */
+		printf("boxvm-runtime version %s\ncommit: boxvm %s\nspec: 1.0.2\n", BOXVM_VERSION, BOXVM_VERSION);
 		return 0;
 	}
 	if (rt_opt_get(o, no, "help") || i >= argc || !strcmp(argv[i], "help")) {

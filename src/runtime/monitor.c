@@ -129,6 +129,45 @@ static int read_shim_pid(const struct rt_monitor_args *a)
 	return pid > 1 ? pid : 0;
 }
 
+/* Wait for the shim's STARTED: only then does the main process exist in the
+ * guest, so a signal sent after `start` returns reaches it (runc's start
+ * returns once the process runs). The shim reports a main that could not
+ * start with ERROR then EXIT; that EXIT is kept in m->in for on_shim. The
+ * shim bounds the boot itself; this wait is a hang guard only. */
+static int wait_started(struct mon *m, struct bx_err *err)
+{
+	char why[512] = "";
+	for (;;) {
+		struct bx_msg msg;
+		int r;
+		while ((r = bx_msgbuf_next(&m->in, &msg, err)) > 0) {
+			if (msg.kind == BX_M_STARTED)
+				return 0;
+			if (msg.kind == BX_M_ERROR && !why[0])
+				snprintf(why, sizeof(why), "%.*s", (int)(msg.len < sizeof(why) - 1 ? msg.len : sizeof(why) - 1),
+					 (const char *)msg.payload);
+			if (msg.kind == BX_M_EXIT)
+				return bx_fail(err, 0, "%s", why[0] ? why : "its process exited before it started");
+		}
+		if (r < 0)
+			return -1;
+		struct pollfd p = {.fd = m->attach_fd, .events = POLLIN};
+		int n = poll(&p, 1, 240000); /* under ctl.c's 300 s */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bx_fail(err, 0, "its process did not start within 240 s");
+		uint8_t buf[4096];
+		ssize_t got = recv(m->attach_fd, buf, sizeof(buf), 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return bx_fail(err, 0, "its supervisor went away before the process started");
+		if (bx_msgbuf_append(&m->in, buf, (size_t)got, err) < 0)
+			return -1;
+	}
+}
+
 static int do_start(struct mon *m, struct bx_err *err)
 {
 	if (bx_shim_start(m->a->vm, err) < 0)
@@ -140,9 +179,12 @@ static int do_start(struct mon *m, struct bx_err *err)
 	_cleanup_close_ int fd = bx_unix_connect(sock, err);
 	if (fd < 0)
 		return bx_wrap(err, "cannot attach to the box's supervisor");
-	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN, err) < 0)
+	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN | BX_ATTACH_STARTED, err) < 0)
 		return -1;
 	m->attach_fd = BX_TAKE_FD(fd);
+	send_resize(m); /* consoleSize: queued for main before it runs */
+	if (wait_started(m, err) < 0)
+		return -1;
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/started", m->a->c->dir) < 0 ||
 	    bx_write_file_atomic(path, "", 0, 0644, err) < 0)
@@ -254,6 +296,7 @@ static int setup(struct mon *m, struct bx_err *err)
 		return bx_fail(err, errno, "setsid");
 	if (a->tty_slave >= 0 && rt_console_adopt(a->tty_slave, err) < 0)
 		return -1;
+	rt_close_inherited((const int[]){a->listen_fd, a->sync_fd}, 2);
 	if (a->netns_path) {
 		_cleanup_close_ int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

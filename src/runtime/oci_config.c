@@ -191,6 +191,10 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 	/* the caller's stdin (a pipe or the terminal) is always forwarded: a
 	 * runtime cannot know whether it is open, and EOF is passed on as EOF */
 	spec->stdin_open = true;
+	/* an OCI process is complete: the guest adds nothing of the main
+	 * process's env, user or cwd to an exec, and its groups are its own
+	 * additionalGids (runc runs exactly this process) */
+	spec->exact = true;
 	if (rlimits_from_json(json_object_get(p, "rlimits"), spec, err) < 0)
 		return -1;
 	static const char *const rejected[] = {"ioPriority", "scheduler", "execCPUAffinity"};

@@ -22,6 +22,7 @@
 #define BOXVM_RUNTIME_RT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 
 #include "../common/err.h"
@@ -90,8 +91,13 @@ int rt_ctl_request(const struct rt_container *c, const char *req, struct bx_err 
 /* console.c: a pty pair; the master goes to the caller over console_socket
  * (SCM_RIGHTS, as runc does). Returns the slave fd (raw mode), or -1. */
 int rt_console_make(const char *console_socket, struct bx_err *err);
+/* Apply process.consoleSize (of a config.json, or of a process object) to the pty. */
+void rt_console_size(int slave, const char *json_text, bool whole_config);
 /* Make fd our controlling terminal and stdio (after setsid). */
 int rt_console_adopt(int slave, struct bx_err *err);
+
+/* fds.c: close every descriptor above 2 but those in keep[] (forked helpers). */
+void rt_close_inherited(const int *keep, size_t nkeep);
 
 /* monitor.c */
 struct bx_vmspec;
@@ -118,6 +124,8 @@ int rt_cmd_list(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_features(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_pause(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_resume(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_run(const struct rt_globals *g, int argc, char **argv);
+int rt_cmd_spec(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_unsupported(const struct rt_globals *g, int argc, char **argv);
 
 #endif

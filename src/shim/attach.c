@@ -146,6 +146,9 @@ static void handshake(struct shim *s)
 	io_setup(&s->out[1], fds[2], O_WRONLY);
 	s->stdin_eof_sent = false;
 	s->cli_stdin_msgs = flags & BX_ATTACH_STDIN_MSGS;
+	s->cli_wants_started = flags & BX_ATTACH_STARTED;
+	if (s->cli_wants_started && s->main_started)
+		shim_client_send_started(s);
 	if (s->cli_stdin && !s->cli_stdin_msgs) {
 		io_setup(&s->in, fds[0], O_RDONLY);
 	} else {
@@ -201,6 +204,14 @@ void shim_client_readable(struct shim *s)
 			return;
 		}
 	}
+}
+
+/* BX_ATTACH_STARTED: main runs in the guest, so a SIGNAL sent from now on reaches it */
+void shim_client_send_started(struct shim *s)
+{
+	uint8_t le[4];
+	bx_put_u32(le, (uint32_t)s->main_pid);
+	shim_client_send(s, BX_M_STARTED, le, 4);
 }
 
 void shim_client_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len)

@@ -123,6 +123,9 @@ static void main_started(struct shim *s, const struct shim_ev_arg *a)
 	if (s->main_started)
 		return;
 	s->main_started = true;
+	s->main_pid = a ? a->value : -1;
+	if (s->cli_wants_started)
+		shim_client_send_started(s);
 	shim_log(s, false, "main started (guest pid %d) after %lld ms", a ? a->value : -1, bx_mono_ms() - s->t0_ms);
 	shim_lc_started(s);
 	shim_health_start(s);

@@ -115,6 +115,8 @@ struct shim {
 	bool cli_ready;              /* the handshake (flags byte + fds) arrived */
 	bool ever_attached, cli_stdin, keep_fds;
 	bool cli_stdin_msgs;         /* stdin comes as STDIN messages on the socket, not as an fd */
+	bool cli_wants_started;      /* BX_ATTACH_STARTED: send it STARTED once main runs */
+	int main_pid;                /* main's guest pid, from its STARTED */
 	struct io out[2];            /* stdout, stderr */
 	struct io in;
 	bool stdin_eof_sent;
@@ -249,6 +251,7 @@ void shim_client_writable(struct shim *s);
 void shim_stdin_readable(struct shim *s);
 void shim_output_writable(struct shim *s);
 void shim_client_send(struct shim *s, uint8_t kind, const void *payload, uint32_t len);
+void shim_client_send_started(struct shim *s);
 /* The one out-of-memory policy (docs/ARCHITECTURE.md, "Errors"): the
  * attached client's session ends with the reason in shim.log; the box and
  * its json log go on. */

@@ -127,13 +127,30 @@ char **bx_env_build(char *const *env, const char *home, char *home_buf, size_t h
 	if (!out)
 		return NULL;
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		out[k++] = env[i];
-	if (!bx_env_get(env, "PATH"))
+	for (size_t i = 0; i < n; i++) {
+		/* a name given twice keeps its first place and its last value (runc's, Docker's) */
+		const char *eq = strchr(env[i], '=');
+		size_t kl = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+		size_t j = 0;
+		while (j < k && !(strncmp(out[j], env[i], kl) == 0 && (out[j][kl] == '=' || !out[j][kl])))
+			j++;
+		out[j] = env[i];
+		if (j == k)
+			k++;
+	}
+	out[k] = NULL;
+	if (!bx_env_get(out, "PATH"))
 		out[k++] = (char *)"PATH=" BX_DEFAULT_PATH;
-	if (!bx_env_get(env, "HOME") && home) {
+	/* an empty HOME is filled as a missing one is (runc, so Docker too), in its place */
+	const char *h = bx_env_get(out, "HOME");
+	if ((!h || !*h) && home) {
 		snprintf(home_buf, home_buf_size, "HOME=%s", home);
-		out[k++] = home_buf;
+		size_t j = 0;
+		while (j < k && strncmp(out[j], "HOME=", 5))
+			j++;
+		out[j] = home_buf;
+		if (j == k)
+			k++;
 	}
 	out[k] = NULL;
 	return out;

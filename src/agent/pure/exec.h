@@ -38,7 +38,8 @@ int bx_exit_code_from_status(int status);
 /* Value of KEY in a NULL-terminated "KEY=VALUE" list, or NULL. */
 const char *bx_env_get(char *const *env, const char *key);
 /* New NULL-terminated env (malloc'd array; strings shared with `env` or
- * static/home): env plus PATH (default) and HOME (`home`) when absent.
+ * static/home): env with each name once (first place, last value), plus PATH
+ * (default) when absent and HOME (`home`) when absent or empty.
  * Returns NULL on allocation failure. */
 char **bx_env_build(char *const *env, const char *home, char *home_buf, size_t home_buf_size);
 

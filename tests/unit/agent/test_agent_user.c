@@ -229,6 +229,15 @@ static void test_env(void **state)
 	assert_string_equal(out[0], "PATH=" BX_DEFAULT_PATH);
 	assert_string_equal(out[1], "HOME=/");
 	free(out);
+	/* runc 1.1.5 for ["PATH=/bin","A=1","B=x","A=2","HOME="]: PATH=/bin A=2 B=x HOME=/root */
+	char *env3[] = {"PATH=/bin", "A=1", "B=x", "A=2", "HOME=", NULL};
+	out = bx_env_build(env3, "/root", home, sizeof(home));
+	assert_string_equal(out[0], "PATH=/bin");
+	assert_string_equal(out[1], "A=2");
+	assert_string_equal(out[2], "B=x");
+	assert_string_equal(out[3], "HOME=/root");
+	assert_null(out[4]);
+	free(out);
 }
 
 int main(void)

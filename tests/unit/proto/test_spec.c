@@ -29,6 +29,7 @@ static void fill(struct bx_spec *s)
 	assert_int_equal(bx_spec_set_hostname(s, "box1", &err), 0);
 	s->tty = true;
 	s->stdin_open = true;
+	s->exact = true;
 	s->accept_delay_ms = 1500;
 	s->timeout_ms = 0xdeadbeef;
 }
@@ -62,6 +63,7 @@ static void test_roundtrip(void **state)
 	assert_string_equal(d.hostname, "box1");
 	assert_true(d.tty);
 	assert_true(d.stdin_open);
+	assert_true(d.exact);
 	assert_int_equal(d.accept_delay_ms, 1500);
 	assert_int_equal(d.timeout_ms, 0xdeadbeef);
 	bx_spec_free(&d);
@@ -87,6 +89,7 @@ static void test_minimal_defaults(void **state)
 	assert_null(d.hostname);
 	assert_false(d.tty);
 	assert_false(d.stdin_open);
+	assert_false(d.exact);
 	assert_int_equal(d.timeout_ms, 0);
 	bx_spec_free(&d);
 	bx_spec_free(&s);
