@@ -266,3 +266,15 @@ int bx_box_shim_pidfd(const char *box_dir)
 		return -1; /* a --rm box that is already gone */
 	return bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
 }
+
+int bx_box_kill(struct bx_box_record *rec, int sig, const char *ref, struct bx_err *err)
+{
+	struct bx_box_config cfg;
+	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0)
+		return -1;
+	if (!bx_box_status_live(rec->status))
+		return bx_fail(err, 0, "cannot kill box %s: it is not running", ref);
+	if ((sig == SIGKILL || sig == cfg.stop_signal) && bx_box_mark_stopped(rec, err) < 0)
+		return -1;
+	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? bx_box_kill_vm(rec, err) : bx_box_signal(rec, sig, err);
+}

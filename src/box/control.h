@@ -13,6 +13,10 @@
 
 /* Deliver sig to the box's main process (through the guest agent). */
 int bx_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err);
+/* Docker's kill: sig to the main process of a running box (ref: its name
+ * for messages); KILL kills the VM at once (exit 137); KILL and the stop
+ * signal count as a user stop (the restart policy stands down). */
+int bx_box_kill(struct bx_box_record *rec, int sig, const char *ref, struct bx_err *err);
 /* Kill the VM now (exit 137). */
 int bx_box_kill_vm(const struct bx_box_record *r, struct bx_err *err);
 /* Mark the box stopped by the user (restart policies stand down). */
