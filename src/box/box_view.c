@@ -243,6 +243,30 @@ json_t *bx_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_tr
 			 bx_box_status_docker(r->status), "Names", r->name, "Labels", labels_line, "Ports", ports_text);
 }
 
+json_t *bx_box_list_json(const struct bx_box_record *r, json_t *cfg, long long now)
+{
+	char status[128];
+	bx_box_status_line(r, now, status, sizeof(status));
+	json_t *ports = json_array();
+	if (box_is_up(r)) {
+		struct bx_port *pv = calloc(BX_MAX_PORTS, sizeof(*pv));
+		int n = pv ? stored_ports(r, pv) : 0;
+		for (int i = 0; i < n; i++)
+			json_array_append_new(ports, json_pack("{s:s,s:i,s:i,s:s}", "IP", pv[i].host_ip[0] ? pv[i].host_ip : "0.0.0.0",
+								"PrivatePort", pv[i].guest_port, "PublicPort", pv[i].host_port,
+								"Type", pv[i].proto));
+		free(pv);
+	}
+	json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
+	labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	json_t *host = json_object_get(cfg, "HostConfig");
+	const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
+	return json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:o,s:o,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id", r->id, "Names", "/",
+			 r->name, "Image", r->image, "ImageID", r->image_id, "Command", r->command, "Created",
+			 (json_int_t)(r->created_ns / 1000000000LL), "Ports", ports, "Labels", labels, "State", bx_box_status_docker(r->status), "Status",
+			 status, "HostConfig", "NetworkMode", mode ? mode : "default", "NetworkSettings", "Networks", "Mounts");
+}
+
 json_t *bx_box_inspect_json(const struct bx_box_record *r)
 {
 	json_t *cfg = read_config(r);

@@ -22,6 +22,9 @@ void bx_time_rfc3339(long long ns, char *out, size_t size);
  * Status, State, Names, Labels (from labels, the box's Config.Labels, in the
  * order to show; NULL: none), Ports. */
 json_t *bx_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_trunc, long long now_ns);
+/* The Engine API's list row (Docker's types.Container) of a box; cfg: its
+ * config.json (may be NULL). */
+json_t *bx_box_list_json(const struct bx_box_record *r, json_t *cfg, long long now);
 /* The object of `inspect` (config.json merged with the record). */
 json_t *bx_box_inspect_json(const struct bx_box_record *r);
 

@@ -1,0 +1,53 @@
+/* The Engine API service's insides, shared by its files: one request, the
+ * replies, and the handlers (system.c, containers.c, logs.c). */
+#ifndef BOXVM_API_API_H
+#define BOXVM_API_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../common/paths.h"
+
+/* a request body larger than this is refused (413): a create's JSON is a few KiB */
+#define API_BODY_MAX (1 << 20)
+
+struct api_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;  /* without the /vX.Y prefix */
+	char *body;
+	size_t body_len;
+	bool body_too_big;
+	struct bx_paths p;
+};
+
+/* ?KEY= of the request (NULL: absent) and Docker's booleans ("1", "true", "True"). */
+const char *api_arg(const struct api_req *r, const char *key);
+bool api_arg_bool(const struct api_req *r, const char *key);
+/* The client's socket, to notice a hang-up while a stream waits (-1: unknown). */
+int api_client_fd(const struct api_req *r);
+
+/* Replies; each queues the response and returns what MHD wants back. */
+enum MHD_Result api_reply(struct api_req *r, unsigned status, struct MHD_Response *resp);
+enum MHD_Result api_json(struct api_req *r, unsigned status, json_t *body); /* takes body */
+enum MHD_Result api_empty(struct api_req *r, unsigned status);
+/* Docker's error body {"message": "..."} */
+enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* err's message with the status its errnum says: ENOENT 404, EEXIST 409,
+ * EINVAL 400, anything else 500 (a fault of boxvm's or of the host) */
+enum MHD_Result api_fail(struct api_req *r, const struct bx_err *err);
+
+enum MHD_Result api_ping(struct api_req *r);
+enum MHD_Result api_version(struct api_req *r);
+enum MHD_Result api_info(struct api_req *r);
+/* /containers/...: id is NULL for the collection (create, json) */
+enum MHD_Result api_containers(struct api_req *r, const char *id, const char *action);
+enum MHD_Result api_logs(struct api_req *r, const char *id);
+enum MHD_Result api_wait(struct api_req *r, const char *id);
+enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
+
+#endif
