@@ -1,5 +1,6 @@
 /* POST /containers/create's body into box options (createmap.h). */
 #include "createmap.h"
+#include "route.h"
 
 #include <errno.h>
 #include <math.h>
@@ -46,7 +47,7 @@ static int only(const json_t *o, const char *what, const char *const *keys, stru
 	json_t *v;
 	json_object_foreach((json_t *)o, k, v) {
 		if (!known(keys, k) && !unset(v) && !(!strcmp(k, "MemorySwappiness") && json_integer_value(v) == -1))
-			return bx_fail(err, EINVAL, "%s.%s is not supported by boxvm (every box is a microVM); leave it unset",
+			return api_bad(err, "%s.%s is not supported by boxvm (every box is a microVM); leave it unset",
 				       what, k);
 	}
 	return 0;
@@ -55,7 +56,7 @@ static int only(const json_t *o, const char *what, const char *const *keys, stru
 static int want_type(const json_t *v, json_type t, const char *what, const char *tname, struct bx_err *err)
 {
 	if (v && !json_is_null(v) && json_typeof(v) != t)
-		return bx_fail(err, EINVAL, "%s must be %s", what, tname);
+		return api_bad(err, "%s must be %s", what, tname);
 	return 0;
 }
 
@@ -75,7 +76,7 @@ static int strings(const json_t *o, const char *key, const char *what, char ***d
 	json_t *e;
 	json_array_foreach(a, i, e) {
 		if (!json_is_string(e))
-			return bx_fail(err, EINVAL, "%s must be an array of strings", what);
+			return api_bad(err, "%s must be an array of strings", what);
 		if (bx_strv_append(dst, json_string_value(e), err) < 0)
 			return -1;
 	}
@@ -97,18 +98,18 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 		return -1;
 	c->image = str(cfg, "Image");
 	if (!c->image)
-		return bx_fail(err, EINVAL, "Config.Image is required: the image to create the box from");
+		return api_bad(err, "Config.Image is required: the image to create the box from");
 	if (strings(cfg, "Cmd", "Config.Cmd", &c->ro.command, err) < 0 || strings(cfg, "Env", "Config.Env", &c->ro.env, err) < 0)
 		return -1;
 	json_t *ep = json_object_get(cfg, "Entrypoint");
 	if (want_type(ep, JSON_ARRAY, "Config.Entrypoint", "an array of strings", err) < 0)
 		return -1;
 	if (json_array_size(ep) > 1)
-		return bx_fail(err, EINVAL, "Config.Entrypoint of more than one word is not supported: put the other words "
+		return api_bad(err, "Config.Entrypoint of more than one word is not supported: put the other words "
 					    "first in Cmd");
 	if (json_array_size(ep) == 1) {
 		if (!json_is_string(json_array_get(ep, 0)))
-			return bx_fail(err, EINVAL, "Config.Entrypoint must be an array of strings");
+			return api_bad(err, "Config.Entrypoint must be an array of strings");
 		c->ro.entrypoint = json_string_value(json_array_get(ep, 0));
 	}
 	c->ro.workdir = str(cfg, "WorkingDir");
@@ -120,7 +121,7 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 	json_t *st = json_object_get(cfg, "StopTimeout");
 	if (st && !json_is_null(st)) {
 		if (!json_is_integer(st) || json_integer_value(st) < 0 || json_integer_value(st) > 86400)
-			return bx_fail(err, EINVAL, "Config.StopTimeout must be a number of seconds");
+			return api_bad(err, "Config.StopTimeout must be a number of seconds");
 		c->lc.stop_timeout = (int)json_integer_value(st);
 	}
 	const char *k;
@@ -130,7 +131,7 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 		return -1;
 	json_object_foreach(labels, k, v) {
 		if (!json_is_string(v) || !*k)
-			return bx_fail(err, EINVAL, "Config.Labels must be an object of strings");
+			return api_bad(err, "Config.Labels must be an object of strings");
 		char *kv;
 		if (asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
 			return bx_fail(err, ENOMEM, "out of memory");
@@ -165,29 +166,29 @@ static int map_mounts(const json_t *host, struct api_create *c, struct bx_err *e
 	json_t *m;
 	json_array_foreach(mounts, i, m) {
 		if (!json_is_object(m))
-			return bx_fail(err, EINVAL, "HostConfig.Mounts must be an array of objects");
+			return api_bad(err, "HostConfig.Mounts must be an array of objects");
 		if (only(m, "HostConfig.Mounts[]", mount_keys, err) < 0)
 			return -1;
 		const char *type = str(m, "Type"), *src = str(m, "Source"), *dst = str(m, "Target");
 		bool ro = json_is_true(json_object_get(m, "ReadOnly"));
 		if (!dst)
-			return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: Target is required", i);
+			return api_bad(err, "HostConfig.Mounts[%zu]: Target is required", i);
 		char *spec;
 		if (type && !strcmp(type, "tmpfs")) {
 			if (src || ro)
-				return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: a tmpfs mount takes no Source or ReadOnly", i);
+				return api_bad(err, "HostConfig.Mounts[%zu]: a tmpfs mount takes no Source or ReadOnly", i);
 			if (bx_strv_append(&c->nm.tmpfs, dst, err) < 0)
 				return -1;
 			continue;
 		}
 		if (!type || (strcmp(type, "bind") && strcmp(type, "volume")))
-			return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: Type must be bind, volume or tmpfs", i);
+			return api_bad(err, "HostConfig.Mounts[%zu]: Type must be bind, volume or tmpfs", i);
 		if (!src && !strcmp(type, "bind"))
-			return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: a bind mount needs a Source", i);
+			return api_bad(err, "HostConfig.Mounts[%zu]: a bind mount needs a Source", i);
 		if (!strcmp(type, "bind") && *src != '/')
-			return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: a bind mount's Source must be an absolute path", i);
+			return api_bad(err, "HostConfig.Mounts[%zu]: a bind mount's Source must be an absolute path", i);
 		if (!strcmp(type, "volume") && src && *src == '/')
-			return bx_fail(err, EINVAL, "HostConfig.Mounts[%zu]: a volume's Source is a volume name", i);
+			return api_bad(err, "HostConfig.Mounts[%zu]: a volume's Source is a volume name", i);
 		if (src ? asprintf(&spec, "%s:%s%s", src, dst, ro ? ":ro" : "") < 0
 			: asprintf(&spec, "%s", dst) < 0)
 			return bx_fail(err, ENOMEM, "out of memory");
@@ -257,13 +258,13 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 			return -1;
 	}
 	if (c->lc.cfg.restart.kind != BX_RESTART_NO && c->bo.auto_remove)
-		return bx_fail(err, EINVAL, "conflicting options: RestartPolicy and AutoRemove cannot be used together");
+		return api_bad(err, "conflicting options: RestartPolicy and AutoRemove cannot be used together");
 	json_t *mem = json_object_get(host, "Memory");
 	if (want_type(mem, JSON_INTEGER, "HostConfig.Memory", "a number of bytes", err) < 0)
 		return -1;
 	json_int_t bytes = json_integer_value(mem);
 	if (bytes && (bytes < (64LL << 20) || bytes > (1LL << 40)))
-		return bx_fail(err, EINVAL, "HostConfig.Memory %lld: a box needs from 64 MiB to 1 TiB", (long long)bytes);
+		return api_bad(err, "HostConfig.Memory %lld: a box needs from 64 MiB to 1 TiB", (long long)bytes);
 	if (bytes)
 		c->bo.mem_mb = (int)(bytes >> 20);
 	json_t *nano = json_object_get(host, "NanoCpus");
@@ -271,7 +272,7 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		return -1;
 	json_int_t n = json_integer_value(nano);
 	if (n < 0 || n > 64000000000LL)
-		return bx_fail(err, EINVAL, "HostConfig.NanoCpus must be from 0 to 64 CPUs");
+		return api_bad(err, "HostConfig.NanoCpus must be from 0 to 64 CPUs");
 	if (n) {
 		/* a VM has whole vCPUs: the quota rounded up; NanoCpus keeps what was asked */
 		c->bo.cpus = (int)((n + 999999999) / 1000000000);
@@ -295,11 +296,11 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	json_t *log = json_object_get(host, "LogConfig");
 	const char *ltype = str(log, "Type");
 	if (ltype && strcmp(ltype, "json-file"))
-		return bx_fail(err, EINVAL, "HostConfig.LogConfig.Type %s is not supported: boxvm logs with json-file", ltype);
+		return api_bad(err, "HostConfig.LogConfig.Type %s is not supported: boxvm logs with json-file", ltype);
 	json_object_foreach(json_object_get(log, "Config"), k, v) {
 		char *kv;
 		if (!json_is_string(v) || asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
-			return bx_fail(err, EINVAL, "HostConfig.LogConfig.Config must be an object of strings");
+			return api_bad(err, "HostConfig.LogConfig.Config must be an object of strings");
 		int r = bx_log_opt_parse(kv, &c->lc.cfg.log, err);
 		if (r == 0)
 			r = bx_strv_append(&c->lc.log_opts, kv, err);
@@ -325,7 +326,7 @@ static int map_networking(const json_t *nc, struct api_create *c, struct bx_err 
 	json_t *ep;
 	json_object_foreach(json_object_get(nc, "EndpointsConfig"), net, ep) {
 		if (!c->nm.network || strcmp(net, c->nm.network))
-			return bx_fail(err, EINVAL, "NetworkingConfig.EndpointsConfig: only the network HostConfig.NetworkMode "
+			return api_bad(err, "NetworkingConfig.EndpointsConfig: only the network HostConfig.NetworkMode "
 						    "names (%s) can be configured at create; connect others afterwards",
 				       c->nm.network ? c->nm.network : "default");
 		if (only(ep, "EndpointsConfig", ep_keys, err) < 0 ||
@@ -345,7 +346,7 @@ int api_create_parse(json_t *body, const char *name, struct api_create *c, struc
 	c->bo.cpus = 2;
 	c->body = json_incref(body);
 	if (!json_is_object(body))
-		return bx_fail(err, EINVAL, "the body must be a JSON object (Docker's container config)");
+		return api_bad(err, "the body must be a JSON object (Docker's container config)");
 	if (name && *name)
 		c->lc.name = *name == '/' ? name + 1 : name;
 	/* the Config fields are at the top level, HostConfig and NetworkingConfig beside them */
@@ -354,7 +355,7 @@ int api_create_parse(json_t *body, const char *name, struct api_create *c, struc
 	int rc = map_config(body, c, err);
 	if (rc == 0 && host && !json_is_null(host)) {
 		if (!json_is_object(host))
-			return bx_fail(err, EINVAL, "HostConfig must be an object");
+			return api_bad(err, "HostConfig must be an object");
 		rc = map_host(host, c, err);
 	}
 	if (rc == 0)

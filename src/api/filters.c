@@ -1,5 +1,6 @@
 /* ?filters= into box filters (filters.h). */
 #include "filters.h"
+#include "route.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err 
 	json_t *o = json_loads(text, 0, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return bx_fail(err, EINVAL, "invalid filters: not a JSON object of lists");
+		return api_bad(err, "invalid filters: not a JSON object of lists");
 	}
 	const char *key, *k2;
 	json_t *vals, *v;
@@ -33,7 +34,7 @@ int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err 
 		if (json_is_array(vals)) {
 			json_array_foreach(vals, i, v) {
 				if (!json_is_string(v)) {
-					rc = bx_fail(err, EINVAL, "invalid filters: the values of '%s' must be strings", key);
+					rc = api_bad(err, "invalid filters: the values of '%s' must be strings", key);
 					break;
 				}
 				if ((rc = add(f, key, json_string_value(v), err)) < 0)
@@ -42,7 +43,7 @@ int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err 
 		} else if (json_is_object(vals)) {
 			json_object_foreach(vals, k2, v) if (json_is_true(v) && (rc = add(f, key, k2, err)) < 0) break;
 		} else {
-			rc = bx_fail(err, EINVAL, "invalid filters: '%s' must be a list", key);
+			rc = api_bad(err, "invalid filters: '%s' must be a list", key);
 		}
 		if (rc < 0)
 			break;

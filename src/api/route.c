@@ -2,9 +2,23 @@
 #include "route.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int api_bad(struct bx_err *err, const char *fmt, ...)
+{
+	if (!err)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->errnum = EINVAL;
+	err->exit_code = BX_EXIT_ERROR;
+	return -1;
+}
 
 /* "1.41" -> 1041; -1 if not MAJOR.MINOR */
 static long version_num(const char *s, size_t len)
@@ -34,12 +48,12 @@ int api_route_split(const char *url, const char **path, struct bx_err *err)
 	size_t len = end ? (size_t)(end - (url + 2)) : strlen(url + 2);
 	long v = version_num(url + 2, len);
 	if (v < 0)
-		return bx_fail(err, EINVAL, "invalid API version in the path: %.*s", (int)(len < 32 ? len : 32), url + 2);
+		return api_bad(err, "invalid API version in the path: %.*s", (int)(len < 32 ? len : 32), url + 2);
 	if (v > version_num(API_VERSION, strlen(API_VERSION)))
-		return bx_fail(err, EINVAL, "client version %.*s is too new. Maximum supported API version is %s", (int)len,
+		return api_bad(err, "client version %.*s is too new. Maximum supported API version is %s", (int)len,
 			       url + 2, API_VERSION);
 	if (v < version_num(API_MIN_VERSION, strlen(API_MIN_VERSION)))
-		return bx_fail(err, EINVAL, "client version %.*s is too old. Minimum supported API version is %s, please "
+		return api_bad(err, "client version %.*s is too old. Minimum supported API version is %s, please "
 					    "upgrade your client to a newer version", (int)len, url + 2, API_MIN_VERSION);
 	*path = end ? end : "/";
 	return 0;

@@ -12,6 +12,9 @@
 #define API_VERSION "1.41"     /* what boxvm serves: Docker 20.10's */
 #define API_MIN_VERSION "1.12" /* the oldest Docker 20.10 still accepts */
 
+/* A bad parameter: err's message as given, errnum EINVAL (the API's 400,
+ * api_fail) with no strerror appended. Returns -1. */
+int api_bad(struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* url "/v1.41/containers/json" -> *path "/containers/json"; unversioned as
  * is. A version newer than API_VERSION or older than API_MIN_VERSION, or
  * not one: -1 with Docker's message (a 400). */
