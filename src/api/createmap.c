@@ -3,7 +3,7 @@
 #include "route.h"
 
 #include <errno.h>
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +83,22 @@ static int strings(const json_t *o, const char *key, const char *what, char ***d
 	return 0;
 }
 
+/* a formatted string appended to *dst */
+static int appendf(char ***dst, struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int appendf(char ***dst, struct bx_err *err, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = bx_strv_append(dst, s, err);
+	free(s);
+	return rc;
+}
+
 static const char *const config_keys[] = {
 	"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "OpenStdin", "StdinOnce",
 	"AttachStdin", "AttachStdout", "AttachStderr", "Labels", "StopSignal", "StopTimeout", "ExposedPorts",
@@ -132,12 +148,7 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 	json_object_foreach(labels, k, v) {
 		if (!json_is_string(v) || !*k)
 			return api_bad(err, "Config.Labels must be an object of strings");
-		char *kv;
-		if (asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
-			return bx_fail(err, ENOMEM, "out of memory");
-		int r = bx_strv_append(&c->lc.labels, kv, err);
-		free(kv);
-		if (r < 0)
+		if (appendf(&c->lc.labels, err, "%s=%s", k, json_string_value(v)) < 0)
 			return -1;
 	}
 	/* Volumes: anonymous volumes, as -v /PATH */
@@ -173,7 +184,6 @@ static int map_mounts(const json_t *host, struct api_create *c, struct bx_err *e
 		bool ro = json_is_true(json_object_get(m, "ReadOnly"));
 		if (!dst)
 			return api_bad(err, "HostConfig.Mounts[%zu]: Target is required", i);
-		char *spec;
 		if (type && !strcmp(type, "tmpfs")) {
 			if (src || ro)
 				return api_bad(err, "HostConfig.Mounts[%zu]: a tmpfs mount takes no Source or ReadOnly", i);
@@ -189,12 +199,8 @@ static int map_mounts(const json_t *host, struct api_create *c, struct bx_err *e
 			return api_bad(err, "HostConfig.Mounts[%zu]: a bind mount's Source must be an absolute path", i);
 		if (!strcmp(type, "volume") && src && *src == '/')
 			return api_bad(err, "HostConfig.Mounts[%zu]: a volume's Source is a volume name", i);
-		if (src ? asprintf(&spec, "%s:%s%s", src, dst, ro ? ":ro" : "") < 0
-			: asprintf(&spec, "%s", dst) < 0)
-			return bx_fail(err, ENOMEM, "out of memory");
-		int r = bx_strv_append(&c->nm.volumes, spec, err);
-		free(spec);
-		if (r < 0)
+		/* as -v: SRC:DST[:ro], or DST alone for an anonymous volume */
+		if (appendf(&c->nm.volumes, err, "%s%s%s%s", src ? src : "", src ? ":" : "", dst, src && ro ? ":ro" : "") < 0)
 			return -1;
 	}
 	return 0;
@@ -218,13 +224,9 @@ static int map_ports(const json_t *host, struct api_create *c, struct bx_err *er
 		json_array_foreach(binds, i, b) {
 			const char *ip = str(b, "HostIp"), *hp = str(b, "HostPort");
 			/* -p's forms: [IP:]HOSTPORT:PORT, and IP::PORT or PORT for a random host port */
-			char *spec;
-			int k = hp ? asprintf(&spec, "%s%s%s:%s", ip ? ip : "", ip ? ":" : "", hp, port)
-				   : ip ? asprintf(&spec, "%s::%s", ip, port) : asprintf(&spec, "%s", port);
-			if (k < 0)
-				return bx_fail(err, ENOMEM, "out of memory");
-			int r = bx_strv_append(&c->nm.publish, spec, err);
-			free(spec);
+			int r = hp   ? appendf(&c->nm.publish, err, "%s%s%s:%s", ip ? ip : "", ip ? ":" : "", hp, port)
+				: ip ? appendf(&c->nm.publish, err, "%s::%s", ip, port)
+				     : appendf(&c->nm.publish, err, "%s", port);
 			if (r < 0)
 				return -1;
 		}
@@ -285,12 +287,9 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		return -1;
 	json_object_foreach(tmpfs, k, v) {
 		const char *o = json_string_value(v);
-		char *spec;
-		if (asprintf(&spec, "%s%s%s", k, o && *o ? ":" : "", o && *o ? o : "") < 0)
-			return bx_fail(err, ENOMEM, "out of memory");
-		int r = bx_strv_append(&c->nm.tmpfs, spec, err);
-		free(spec);
-		if (r < 0)
+		if (!o)
+			return api_bad(err, "HostConfig.Tmpfs must be an object of strings");
+		if (appendf(&c->nm.tmpfs, err, "%s%s%s", k, o && *o ? ":" : "", o && *o ? o : "") < 0)
 			return -1;
 	}
 	json_t *log = json_object_get(host, "LogConfig");
@@ -298,14 +297,15 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	if (ltype && strcmp(ltype, "json-file"))
 		return api_bad(err, "HostConfig.LogConfig.Type %s is not supported: boxvm logs with json-file", ltype);
 	json_object_foreach(json_object_get(log, "Config"), k, v) {
-		char *kv;
-		if (!json_is_string(v) || asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
+		if (!json_is_string(v))
 			return api_bad(err, "HostConfig.LogConfig.Config must be an object of strings");
-		int r = bx_log_opt_parse(kv, &c->lc.cfg.log, err);
-		if (r == 0)
-			r = bx_strv_append(&c->lc.log_opts, kv, err);
-		free(kv);
-		if (r < 0)
+		/* as --log-opt K=V: checked, then kept as given (HostConfig.LogConfig.Config) */
+		if (appendf(&c->lc.log_opts, err, "%s=%s", k, json_string_value(v)) < 0)
+			return -1;
+		char **last = c->lc.log_opts;
+		while (last[1])
+			last++;
+		if (bx_log_opt_parse(*last, &c->lc.cfg.log, err) < 0)
 			return -1;
 	}
 	return 0;
