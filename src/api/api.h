@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,7 +15,19 @@
 /* a request body larger than this is refused (413): a create's JSON is a few KiB */
 #define API_BODY_MAX (1 << 20)
 
+/* what the service's connections share: the attaches made before their box's start (attach.c) */
+#define API_PENDING_MAX 64
+struct api_svc {
+	pthread_mutex_t lock;
+	struct {
+		bool used;
+		char id[65];
+		int out_w, err_w;
+	} pending[API_PENDING_MAX];
+};
+
 struct api_req {
+	struct api_svc *svc;
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;  /* without the /vX.Y prefix */
@@ -48,6 +61,11 @@ enum MHD_Result api_info(struct api_req *r);
 enum MHD_Result api_containers(struct api_req *r, const char *id, const char *action);
 enum MHD_Result api_logs(struct api_req *r, const char *id);
 enum MHD_Result api_wait(struct api_req *r, const char *id);
+enum MHD_Result api_attach(struct api_req *r, const char *id);
+/* The start of box id (full ID) happened (started) or failed: hand an
+ * attach waiting for it its box's output, or let it end. */
+void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
+bool api_attach_pending(struct api_svc *svc, const char *id);
 enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
 
 #endif

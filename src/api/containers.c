@@ -132,7 +132,12 @@ static enum MHD_Result start(struct api_req *r, struct bx_box_record *rec)
 	struct bx_err err = {0};
 	if (bx_box_status_live(rec->status))
 		return api_empty(r, 304); /* Docker: started already */
-	if (bx_box_start(&r->p, rec, false, false, &err) < 0)
+	/* an attach made before this start gets main's output from its first byte */
+	bool attach = api_attach_pending(r->svc, rec->id);
+	int rc = attach ? bx_box_start_held(&r->p, rec, &err) : bx_box_start(&r->p, rec, false, false, &err);
+	if (attach)
+		api_attach_take(r->svc, rec->id, rec->run_dir, rc == 0);
+	if (rc < 0)
 		return api_fail(r, &err);
 	return api_empty(r, 204);
 }
@@ -196,6 +201,8 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_wait(r, id);
 	if (!strcmp(action, "logs") && get)
 		return api_logs(r, id);
+	if (!strcmp(action, "attach") && post)
+		return api_attach(r, id);
 	struct bx_box_record rec;
 	enum MHD_Result reply;
 	bool known = (!*action && !strcmp(m, "DELETE")) || (get && !strcmp(action, "json")) ||

@@ -131,8 +131,11 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 	c->ro.workdir = str(cfg, "WorkingDir");
 	c->ro.user = str(cfg, "User");
 	c->nm.hostname = str(cfg, "Hostname");
-	c->ro.tty = json_is_true(json_object_get(cfg, "Tty"));
-	c->ro.stdin_open = json_is_true(json_object_get(cfg, "OpenStdin"));
+	/* attach serves output only so far (attach.c): a box that wants input or a terminal cannot get it */
+	if (json_is_true(json_object_get(cfg, "OpenStdin")))
+		return api_bad(err, "Config.OpenStdin (-i) is not served yet by boxvm's API (attaching stdin): use boxvm run -i");
+	if (json_is_true(json_object_get(cfg, "Tty")))
+		return api_bad(err, "Config.Tty (-t) is not served yet by boxvm's API (terminals): use boxvm run -t");
 	c->lc.stop_signal = str(cfg, "StopSignal");
 	json_t *st = json_object_get(cfg, "StopTimeout");
 	if (st && !json_is_null(st)) {

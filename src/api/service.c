@@ -5,7 +5,8 @@
  * the box library (a stop waits for the VM, a start for the guest), and the
  * streams (logs -f, wait) block too, in their own connection's thread: one
  * client waiting never holds up another. A stream blocks in poll() on its
- * source and on the client's socket (POLLRDHUP), so a client that hangs up
+ * source and on the client's socket (POLLHUP: the peer closed; a half-close
+ * is no hang-up, the docker CLI half-closes an attach), so a client that hangs up
  * ends its stream at once and MHD frees what it held (api_req, the log
  * reader). Chosen over suspended connections on one thread: the library's
  * calls are synchronous, and a thread each keeps them so. */
@@ -33,6 +34,7 @@
 
 /* connections open now, and an eventfd poked when one closes: the idle timeout counts from then */
 struct service {
+	struct api_svc svc;
 	atomic_int open;
 	int closed_fd;
 };
@@ -145,6 +147,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!(r = calloc(1, sizeof(*r))))
 			return MHD_NO;
 		r->conn = conn;
+		r->svc = cls;
 		r->method = method;
 		*con_cls = r;
 		if (bx_paths_init(&r->p, &err) < 0)
@@ -240,7 +243,9 @@ int bx_api_serve(const struct bx_api_service *o, struct bx_err *err)
 	/* blocked before MHD's threads start, so they inherit the mask and the signalfd gets them */
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
-	struct service s = {.closed_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+	static struct service s; /* (large: its table of pending attaches) */
+	s.closed_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&s.svc.lock, NULL);
 	if (sfd < 0 || s.closed_fd < 0) {
 		bx_fail(err, errno, "cannot set up the service's signals");
 		goto fail_fds;
@@ -249,8 +254,9 @@ int bx_api_serve(const struct bx_api_service *o, struct bx_err *err)
 	if (lfd < 0)
 		goto fail_fds;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL,
-		NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_UPGRADE,
+		0, NULL, NULL, on_request, &s.svc, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
 	if (!d) {
 		bx_fail(err, 0, "cannot start the HTTP server on %s", path);

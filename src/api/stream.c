@@ -27,7 +27,10 @@ struct wait_stream {
 static bool exited_since(const struct bx_box_record *r, void *ctx)
 {
 	const struct wait_stream *w = ctx;
-	return r->finished_ns > w->mark || (w->cond != WAIT_NEXT_EXIT && !bx_box_status_live(r->status));
+	if (r->finished_ns > w->mark)
+		return true;
+	/* not-running: any box not running; removed: one that has run and ended (a created box runs first) */
+	return w->cond == WAIT_NOT_RUNNING ? !bx_box_status_live(r->status) : w->cond == WAIT_REMOVED && r->status == BX_BOX_EXITED;
 }
 
 static bool never(const struct bx_box_record *r, void *ctx)
@@ -153,7 +156,7 @@ static ssize_t logs_read(void *cls, uint64_t pos, char *buf, size_t max)
 		/* following: wait for a write to the box's directory or the client's hang-up;
 		 * the pause is a backstop for a missed event (and for until=) */
 		struct pollfd pfd[2] = {{.fd = bx_logread_fd(s->lr), .events = POLLIN},
-					{.fd = s->client_fd, .events = POLLRDHUP}};
+					{.fd = s->client_fd, .events = 0}};
 		if (poll(pfd, 2, pfd[0].fd >= 0 ? 1000 : 200) > 0) {
 			if (pfd[1].revents)
 				return MHD_CONTENT_READER_END_WITH_ERROR;

@@ -33,6 +33,11 @@ int bx_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx
 int bx_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
 		  struct bx_err *err);
 
+/* The same without attaching, for a client that attaches through the shim's
+ * attach.sock itself (the Engine API's attach, made before its start): the
+ * shim keeps main's output until that client comes. */
+int bx_box_start_held(const struct bx_paths *p, struct bx_box_record *r, struct bx_err *err);
+
 bool bx_box_not_running(const struct bx_box_record *r, void *ctx);
 
 /* A command that ends a box returns only once the box's shim has exited (it

@@ -121,7 +121,7 @@ int bx_state_wait_fd(const char *box_dir, bool (*done)(const struct bx_box_recor
 				wait = (int)left;
 		}
 		/* (a negative fd is left out by poll) */
-		struct pollfd pfd[2] = {{.fd = ifd, .events = POLLIN}, {.fd = cancel_fd, .events = POLLRDHUP}};
+		struct pollfd pfd[2] = {{.fd = ifd, .events = POLLIN}, {.fd = cancel_fd, .events = 0}};
 		if (poll(pfd, 2, wait) > 0) {
 			if (pfd[1].revents)
 				return bx_fail(err, ECANCELED, "the wait for box %.12s was given up", r.id);

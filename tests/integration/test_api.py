@@ -166,3 +166,23 @@ def test_errors_are_dockers(api, bx):
     api("rm", "api-c", check=0)
     # nothing was left by the refused creates
     assert bx("ps", "-aq", check=0).stdout == before
+
+
+def test_run_in_the_foreground(api, bx):
+    """docker run without -d: attach (hijacked, the output framed per
+    stream) before the start, the exit code from wait, --rm's removal."""
+    before = bx("ps", "-aq", check=0).stdout
+    r = api("run", "--rm", "busybox", "sh", "-c", "echo hi; echo oops >&2; exit 4", check=4)
+    assert (r.stdout, r.stderr) == ("hi\n", "oops\n")
+    assert bx("ps", "-aq", check=0).stdout == before  # --rm: gone
+    r = api("run", "--name", "api-fg", "busybox", "echo", "kept", check=0)
+    assert r.stdout == "kept\n"
+    assert api("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "api-fg", check=0).stdout.split() == \
+        ["exited", "0"]
+    api("rm", "api-fg", check=0)
+    # stdin and terminals are not served yet: said (at create, nothing made), not ignored
+    r = api("run", "-i", "--rm", "busybox", "true", check=125)
+    assert "Config.OpenStdin (-i) is not served yet" in r.stderr
+    r = api("run", "-t", "--rm", "busybox", "true", check=125)
+    assert "Config.Tty (-t) is not served yet" in r.stderr
+    assert bx("ps", "-aq", check=0).stdout == before

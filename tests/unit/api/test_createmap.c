@@ -120,6 +120,8 @@ static void unsupported_fields_are_refused(void **state)
 		{"{\"Image\":\"b\",\"Cmd\":\"echo hi\"}", "Config.Cmd"},
 		{"{\"Cmd\":[\"true\"]}", "Config.Image is required"},
 		{"{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"other\":{}}}}", "NetworkMode"},
+		{"{\"Image\":\"b\",\"OpenStdin\":true}", "Config.OpenStdin"},
+		{"{\"Image\":\"b\",\"Tty\":true}", "Config.Tty"},
 		{"[1]", "JSON object"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
