@@ -9,6 +9,7 @@
 
 #include "netspec_view.h"
 #include "../image/image.h"
+#include "../image/image_inspect.h"
 #include "../store/health.h"
 #include "../store/logfile.h"
 #include "../store/networks.h"
@@ -426,4 +427,26 @@ void bx_box_filters_free(struct bx_box_filters *f)
 	bx_strv_free(f->statuses);
 	bx_strv_free(f->healths);
 	memset(f, 0, sizeof(*f));
+}
+
+json_t *bx_image_inspect_view(const struct bx_paths *p, const char *ref, struct bx_err *err)
+{
+	struct bx_image img = {0};
+	void *o = NULL;
+	if (bx_image_lookup(p, ref, &img, err) == 0 && bx_image_inspect_json(p, &img, &o, err) == 0)
+		bx_docker_config_defaults(json_object_get(o, "Config"), json_null());
+	bx_image_free(&img);
+	return o;
+}
+
+json_t *bx_image_list_json(const struct bx_image *img)
+{
+	json_t *tags = json_array();
+	for (char **n = img->names; n && *n; n++)
+		json_array_append_new(tags, json_string(*n));
+	if (!json_array_size(tags))
+		json_array_append_new(tags, json_string("<none>:<none>"));
+	return json_pack("{s:s,s:s,s:o,s:[],s:I,s:I,s:I,s:I,s:{},s:I}", "Id", img->id, "ParentId", "", "RepoTags", tags,
+			 "RepoDigests", "Created", (json_int_t)img->created, "Size", (json_int_t)img->size, "VirtualSize",
+			 (json_int_t)img->size, "SharedSize", (json_int_t)-1, "Labels", "Containers", (json_int_t)-1);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "../common/err.h"
+#include "../common/paths.h"
 #include "../store/state.h"
 
 /* Docker's units.HumanDuration ("Less than a second", "5 seconds", "About a minute", ...). */
@@ -33,6 +34,14 @@ json_t *bx_box_inspect_json(const struct bx_box_record *r);
  * null), Entrypoint, Volumes and OnBuild null, Labels (empty_labels: {} for a
  * box, null for an image) with the keys sorted, as Go writes a map. */
 void bx_docker_config_defaults(json_t *config, json_t *empty_labels);
+
+/* Images, as `image inspect` and the Engine API's image list show them. */
+struct bx_image;
+/* The object `image inspect` shows for the image ref names (Docker's defaults
+ * in its Config); NULL with err if there is no such image. */
+json_t *bx_image_inspect_view(const struct bx_paths *p, const char *ref, struct bx_err *err);
+/* The Engine API's image list row (Docker's types.ImageSummary). */
+json_t *bx_image_list_json(const struct bx_image *img);
 
 /* ps --filter: KEY=VALUE with KEY id, name, label, status; the same key
  * ORs, different keys AND (Docker). */

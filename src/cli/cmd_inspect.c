@@ -40,7 +40,7 @@ int cmd_inspect(int argc, char **argv)
 			json_array_append_new(all, bx_box_inspect_json(&rec));
 			continue;
 		}
-		json_t *img = err.errnum == ENOENT ? cli_image_inspect_json(&p, argv[i], NULL) : NULL;
+		json_t *img = err.errnum == ENOENT ? bx_image_inspect_view(&p, argv[i], NULL) : NULL;
 		if (img) {
 			json_array_append_new(all, img);
 			continue;

@@ -15,8 +15,5 @@ int cli_inspect_format_check(const char *format, struct bx_err *err);
  * (NULL: JSON). */
 void cli_inspect_print(json_t *all, const char *format);
 
-/* The object `image inspect` shows for the image ref names (Docker's defaults
- * in its Config); NULL with err if there is no such image. */
-json_t *cli_image_inspect_json(const struct bx_paths *p, const char *ref, struct bx_err *err);
 
 #endif

@@ -82,6 +82,18 @@ def test_version_info_and_ping(api):
     assert json.loads(body)["message"] == "client version 1.99 is too new. Maximum supported API version is 1.41"
 
 
+def test_images_list_and_inspect(api, bx):
+    r = api("images", "--format", "{{.Repository}}:{{.Tag}}", check=0)
+    assert "busybox:latest" in r.stdout.split()
+    status, _, body = api.raw("GET", "/v1.41/images/busybox/json")
+    assert status == 200
+    assert json.loads(body) == json.loads(bx("image", "inspect", "busybox", check=0).stdout)[0]
+    r = api("image", "inspect", "--format", "{{.Os}}", "busybox", check=0)
+    assert r.stdout.strip() == "linux"
+    r = api("image", "inspect", "api-no-such-image", check=1)
+    assert "No such image: api-no-such-image" in r.stderr
+
+
 def test_run_detached_wait_logs_inspect_rm(api, bx):
     cid = api("run", "-d", "--name", "api-a", "-l", "k=v", "busybox", "sh", "-c",
               "echo out; echo err >&2; exit 3", check=0).stdout.strip()
