@@ -10,7 +10,7 @@ BUILD    ?= build
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
-HOST_PKGS := libarchive jansson libcurl libcrypto
+HOST_PKGS := libarchive jansson libcurl libcrypto libmicrohttpd
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 AGENT_CFLAGS := $(BASE_CFLAGS) -Os
@@ -35,9 +35,9 @@ HOST_CFLAGS += -DBOXVM_VERSION='"$(VERSION)"'
 
 # Each folder of src/ is one layer, built as its own static library; a layer
 # uses only the layers listed after it (scripts/check-layers.sh enforces it):
-#   cli, runtime -> box -> client -> store -> vm -> image -> proto -> common
+#   cli -> api -> box, runtime -> box -> client -> store -> vm -> image -> proto -> common
 # The shim uses store and below; the agent only proto and common/err.c.
-LAYERS := box client store vm image proto common
+LAYERS := api box client store vm image proto common
 layer_src = $(wildcard src/$(1)/*.c) $(wildcard src/$(1)/*/*.c)
 layer_lib = $(BUILD)/libboxvm-$(1).a
 # link order: higher layers first (static libraries resolve left to right)

@@ -15,7 +15,8 @@ vm: vm image proto common
 store: store vm image proto common
 client: client store vm image proto common
 box: box client store vm image proto common
-cli: cli box client store vm image proto common
+api: api box client store vm image proto common
+cli: cli api box client store vm image proto common
 runtime: runtime box client store vm image proto common
 shim: shim store vm image proto common
 netd: netd store vm image proto common

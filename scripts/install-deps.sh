@@ -2,11 +2,12 @@
 # Installs the Debian packages boxvm builds, runs and tests with. Idempotent and
 # quiet when everything is present.
 set -eu
-PKGS="build-essential pkg-config musl-tools libarchive-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev
+PKGS="build-essential pkg-config musl-tools libarchive-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev libmicrohttpd-dev
 qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pytest python3-pytest-xdist ca-certificates apt-utils jq libssl-dev
 docker-registry skopeo passt zstd
 containerd runc podman conmon iproute2 tmux
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+docker.io"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

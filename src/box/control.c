@@ -204,8 +204,24 @@ static int gone(struct bx_err *err, const char *name)
 	return -1;
 }
 
+static int start_box(const struct bx_paths *p, struct bx_box_record *r, bool hold_output, bool attach,
+		     bool forward_stdin, struct bx_err *err);
+
 int bx_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
 		  struct bx_err *err)
+{
+	return start_box(p, r, attach, attach, forward_stdin, err);
+}
+
+int bx_box_start_held(const struct bx_paths *p, struct bx_box_record *r, struct bx_err *err)
+{
+	return start_box(p, r, true, false, false, err);
+}
+
+/* hold_output: the shim keeps main's output for a client that attaches
+ * next (this one when attach, another one otherwise) */
+static int start_box(const struct bx_paths *p, struct bx_box_record *r, bool hold_output, bool attach,
+		     bool forward_stdin, struct bx_err *err)
 {
 	char name[sizeof(r->name)];
 	snprintf(name, sizeof(name), "%s", r->name);
@@ -223,7 +239,7 @@ int bx_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach,
 		return bx_fail(err, 0, "box %s is already running; stop it first or use restart", r->name);
 	char path[PATH_MAX];
 	struct bx_vmspec vm;
-	struct start_ctx c = {.hold_output = attach};
+	struct start_ctx c = {.hold_output = hold_output};
 	/* the record first: a box removed meanwhile is told as such, not as a
 	 * missing vm.json (once reset, an rm waits for our shim or loses) */
 	if (bx_state_update(r->box_dir, reset_for_start, &c, r, err) < 0)
@@ -265,4 +281,16 @@ int bx_box_shim_pidfd(const char *box_dir)
 	if (bx_state_read(box_dir, &rec, &e) < 0)
 		return -1; /* a --rm box that is already gone */
 	return bx_proc_pidfd(rec.shim_pid, rec.shim_start_time);
+}
+
+int bx_box_kill(struct bx_box_record *rec, int sig, const char *ref, struct bx_err *err)
+{
+	struct bx_box_config cfg;
+	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0)
+		return -1;
+	if (!bx_box_status_live(rec->status))
+		return bx_fail(err, 0, "cannot kill box %s: it is not running", ref);
+	if ((sig == SIGKILL || sig == cfg.stop_signal) && bx_box_mark_stopped(rec, err) < 0)
+		return -1;
+	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? bx_box_kill_vm(rec, err) : bx_box_signal(rec, sig, err);
 }

@@ -13,6 +13,10 @@
 
 /* Deliver sig to the box's main process (through the guest agent). */
 int bx_box_signal(const struct bx_box_record *r, int sig, struct bx_err *err);
+/* Docker's kill: sig to the main process of a running box (ref: its name
+ * for messages); KILL kills the VM at once (exit 137); KILL and the stop
+ * signal count as a user stop (the restart policy stands down). */
+int bx_box_kill(struct bx_box_record *rec, int sig, const char *ref, struct bx_err *err);
 /* Kill the VM now (exit 137). */
 int bx_box_kill_vm(const struct bx_box_record *r, struct bx_err *err);
 /* Mark the box stopped by the user (restart policies stand down). */
@@ -28,6 +32,11 @@ int bx_box_pause(const char *ref, struct bx_box_record *r, bool pause, struct bx
  * Returns the exit code when attached, 0 otherwise, -1 on error. */
 int bx_box_start(const struct bx_paths *p, struct bx_box_record *r, bool attach, bool forward_stdin,
 		  struct bx_err *err);
+
+/* The same without attaching, for a client that attaches through the shim's
+ * attach.sock itself (the Engine API's attach, made before its start): the
+ * shim keeps main's output until that client comes. */
+int bx_box_start_held(const struct bx_paths *p, struct bx_box_record *r, struct bx_err *err);
 
 bool bx_box_not_running(const struct bx_box_record *r, void *ctx);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../image/image.h"
+
 void bx_args_init(struct bx_args *a, int argc, char **argv)
 {
 	a->argc = argc;
@@ -193,17 +195,5 @@ void bx_args_usage(const char *usage, const char *summary, const struct bx_opt *
 
 int cli_strv_append(char ***v, const char *s, struct bx_err *err)
 {
-	size_t n = 0;
-	while (*v && (*v)[n])
-		n++;
-	char *copy = strdup(s);
-	char **nv = copy ? realloc(*v, (n + 2) * sizeof(*nv)) : NULL;
-	if (!nv) {
-		free(copy);
-		return bx_fail(err, ENOMEM, "out of memory");
-	}
-	nv[n] = copy;
-	nv[n + 1] = NULL;
-	*v = nv;
-	return 0;
+	return bx_strv_append(v, s, err);
 }

@@ -46,6 +46,7 @@ int cmd_image(int argc, char **argv);
 /* housekeeping (issue 14) */
 int cmd_container(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
+int cmd_system_service(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../box/box_view.h"
 #include "args.h"
 #include "cli.h"
 #include "inspect_out.h"
@@ -40,7 +41,7 @@ static int image_inspect(int argc, char **argv)
 	json_t *all = json_array();
 	int rc = 0;
 	for (int i = a.i; i < argc; i++) {
-		json_t *o = cli_image_inspect_json(&p, argv[i], &err);
+		json_t *o = bx_image_inspect_view(&p, argv[i], &err);
 		if (o)
 			json_array_append_new(all, o);
 		else

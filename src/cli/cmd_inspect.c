@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../box/box_view.h"
 #include "../store/state.h"
 #include "args.h"
-#include "box_view.h"
 #include "cli.h"
 #include "inspect_out.h"
 
@@ -37,10 +37,10 @@ int cmd_inspect(int argc, char **argv)
 	for (int i = a.i; i < argc; i++) {
 		struct bx_box_record rec;
 		if (bx_state_lookup(&p, argv[i], &rec, &err) == 0) {
-			json_array_append_new(all, cli_box_inspect_json(&rec));
+			json_array_append_new(all, bx_box_inspect_json(&rec));
 			continue;
 		}
-		json_t *img = err.errnum == ENOENT ? cli_image_inspect_json(&p, argv[i], NULL) : NULL;
+		json_t *img = err.errnum == ENOENT ? bx_image_inspect_view(&p, argv[i], NULL) : NULL;
 		if (img) {
 			json_array_append_new(all, img);
 			continue;

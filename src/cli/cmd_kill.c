@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "../box/control.h"
 #include "../store/boxconfig.h"
 #include "../store/state.h"
 #include "args.h"
@@ -13,15 +14,7 @@
 
 static int kill_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
 {
-	int sig = *(int *)ctx;
-	struct bx_box_config cfg;
-	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0)
-		return -1;
-	if (!bx_box_status_live(rec->status))
-		return bx_fail(err, 0, "cannot kill box %s: it is not running", ref);
-	if ((sig == SIGKILL || sig == cfg.stop_signal) && bx_box_mark_stopped(rec, err) < 0)
-		return -1;
-	return sig == SIGKILL || rec->status == BX_BOX_RESTARTING ? bx_box_kill_vm(rec, err) : bx_box_signal(rec, sig, err);
+	return bx_box_kill(rec, *(int *)ctx, ref, err);
 }
 
 int cmd_kill(int argc, char **argv)

@@ -3,20 +3,16 @@
  * failed. -f follows the log until the box stops (across restarts and
  * rotations). */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../store/keptlog.h"
 #include "../store/logfile.h"
+#include "../store/logread.h"
 #include "../store/state.h"
 #include "args.h"
 #include "cli.h"
@@ -33,171 +29,38 @@ static const struct bx_opt logs_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
-struct logs_opts {
-	long long since_ns; /* 0: all */
-	long long until_ns; /* 0: no end */
-	long tail;          /* -1: all */
-	bool timestamps;
-};
-
-static void print_entry(const struct bx_log_entry *e, const struct logs_opts *o)
+static void print_entry(const struct bx_log_entry *e, bool timestamps)
 {
 	FILE *f = e->stream ? stderr : stdout;
-	if (o->timestamps)
+	if (timestamps)
 		fprintf(f, "%s ", e->time);
 	fwrite(e->text, 1, e->len, f);
 	fflush(f);
 }
 
-/* The entries of one chunk of log text, complete lines only; returns the bytes used. */
-struct collected {
-	struct bx_log_entry *v;
-	size_t n, cap;
-};
-
-static size_t take_lines(const char *buf, size_t len, const struct logs_opts *o, struct collected *c)
+static int show(const char *box_dir, const char *current, const struct bx_logread_opts *o, bool timestamps,
+		struct bx_err *err)
 {
-	size_t used = 0;
-	while (used < len) {
-		const char *nl = memchr(buf + used, '\n', len - used);
-		if (!nl)
-			break;
-		size_t l = (size_t)(nl - (buf + used));
-		struct bx_log_entry e;
-		if (bx_log_decode(buf + used, l, &e) == 0) {
-			if (e.t_ns < o->since_ns || (o->until_ns && e.t_ns > o->until_ns)) {
-				bx_log_entry_free(&e);
-			} else if (!c) {
-				print_entry(&e, o);
-				bx_log_entry_free(&e);
-			} else {
-				if (c->n == c->cap) {
-					c->cap = c->cap ? c->cap * 2 : 256;
-					struct bx_log_entry *nv = realloc(c->v, c->cap * sizeof(*nv));
-					if (!nv) {
-						bx_log_entry_free(&e);
-						return used;
-					}
-					c->v = nv;
-				}
-				c->v[c->n++] = e;
-			}
-		}
-		used += l + 1;
-	}
-	return used;
-}
-
-static void collect_file(const char *path, const struct logs_opts *o, struct collected *c)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	if (bx_read_file(path, &text, &len, NULL) == 0)
-		take_lines(text, len, o, c);
-}
-
-/* Read fd to its end, printing (or collecting) complete lines; keeps a partial line in *rest. */
-static void drain_fd(int fd, const struct logs_opts *o, struct collected *c, char **rest, size_t *rest_len)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
+	struct bx_logread *r;
+	if (bx_logread_open(box_dir, current, o, &r, err) < 0)
+		return bx_cli_report(err);
+	struct bx_log_entry e;
+	enum bx_logread_res res;
+	while ((res = bx_logread_next(r, &e)) != BX_LOGREAD_END) {
+		if (res == BX_LOGREAD_ENTRY) {
+			print_entry(&e, timestamps);
+			bx_log_entry_free(&e);
 			continue;
-		if (n <= 0)
-			return;
-		char *nb = realloc(*rest, *rest_len + (size_t)n + 1);
-		if (!nb)
-			return;
-		memcpy(nb + *rest_len, buf, (size_t)n);
-		*rest = nb;
-		*rest_len += (size_t)n;
-		size_t used = take_lines(*rest, *rest_len, o, c);
-		memmove(*rest, *rest + used, *rest_len - used);
-		*rest_len -= used;
-	}
-}
-
-static bool box_done(const char *box_dir)
-{
-	struct bx_box_record r;
-	if (bx_state_read(box_dir, &r, NULL) < 0)
-		return true; /* removed (--rm) */
-	if (bx_state_reconcile(&r))
-		return true; /* a dead --rm box, removed just now */
-	return !bx_box_status_live(r.status);
-}
-
-static ino_t inode_of(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
-static int show(const char *box_dir, const char *current, bool follow, const struct logs_opts *o)
-{
-	int fd = open(current, O_RDONLY | O_CLOEXEC);
-	ino_t ino = 0;
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0)
-		ino = st.st_ino;
-	/* rotated files, oldest first */
-	struct collected c = {0};
-	int max_n = 0;
-	char path[PATH_MAX + 16];
-	while (max_n < 1000 && (snprintf(path, sizeof(path), "%s.%d", current, max_n + 1), access(path, F_OK) == 0))
-		max_n++;
-	for (int i = max_n; i >= 1; i--) {
-		snprintf(path, sizeof(path), "%s.%d", current, i);
-		collect_file(path, o, &c);
-	}
-	char *rest = NULL;
-	size_t rest_len = 0;
-	if (fd >= 0)
-		drain_fd(fd, o, &c, &rest, &rest_len);
-	size_t from = o->tail >= 0 && (size_t)o->tail < c.n ? c.n - (size_t)o->tail : 0;
-	for (size_t i = 0; i < c.n; i++) {
-		if (i >= from)
-			print_entry(&c.v[i], o);
-		bx_log_entry_free(&c.v[i]);
-	}
-	free(c.v);
-	if (follow && box_dir) {
-		int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		if (ifd >= 0)
-			inotify_add_watch(ifd, box_dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
-		for (;;) {
-			/* before the last read: nothing written after it is missed */
-			bool done = box_done(box_dir) || (o->until_ns && bx_real_ns() > o->until_ns);
-			if (fd >= 0)
-				drain_fd(fd, o, NULL, &rest, &rest_len);
-			ino_t now_ino = inode_of(current);
-			if (now_ino && now_ino != ino) {
-				/* rotated (or created): the old file is read to its end above */
-				if (fd >= 0)
-					close(fd);
-				fd = open(current, O_RDONLY | O_CLOEXEC);
-				ino = now_ino;
-				rest_len = 0;
-				continue;
-			}
-			if (done)
-				break;
-			struct pollfd pfd = {.fd = ifd, .events = POLLIN};
-			if (ifd >= 0 && poll(&pfd, 1, 1000) > 0) {
-				char buf[4096];
-				while (read(ifd, buf, sizeof(buf)) > 0)
-					;
-			} else if (ifd < 0) {
-				poll(NULL, 0, 200);
-			}
 		}
-		if (ifd >= 0)
-			close(ifd);
+		/* the box's directory changes with every write; the pause is a
+		 * backstop for a missed event (and for --until) */
+		struct pollfd pfd = {.fd = bx_logread_fd(r), .events = POLLIN};
+		if (pfd.fd >= 0 && poll(&pfd, 1, 1000) > 0)
+			bx_logread_ack(r);
+		else if (pfd.fd < 0)
+			poll(NULL, 0, 200);
 	}
-	free(rest);
-	if (fd >= 0)
-		close(fd);
+	bx_logread_close(r);
 	return 0;
 }
 
@@ -205,16 +68,16 @@ int cmd_logs(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	struct logs_opts o = {.tail = -1};
-	bool follow = false;
+	struct bx_logread_opts o = {.tail = -1};
+	bool timestamps = false;
 	int id, r;
 	const char *val;
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, logs_opts, &id, &val, &err)) > 0) {
 		switch (id) {
-		case OPT_FOLLOW: follow = !val; break;
-		case OPT_TIMESTAMPS: o.timestamps = !val; break;
+		case OPT_FOLLOW: o.follow = !val; break;
+		case OPT_TIMESTAMPS: timestamps = !val; break;
 		case OPT_TAIL: {
 			char *end;
 			if (!strcmp(val, "all")) {
@@ -253,11 +116,12 @@ int cmd_logs(int argc, char **argv)
 	if (bx_state_lookup(&p, ref, &rec, &err) == 0) {
 		if (bx_path_join(current, sizeof(current), &err, "%s/%s", rec.box_dir, BX_LOG_NAME) < 0)
 			return bx_cli_report(&err);
-		return show(rec.box_dir, current, follow, &o);
+		return show(rec.box_dir, current, &o, timestamps, &err);
 	}
 	/* a --rm box that failed: its kept log (never followed: it is over) */
 	struct bx_err e2;
 	if (strstr(err.msg, "ambiguous") || bx_keptlog_find(&p, ref, current, sizeof(current), &e2) < 0)
 		return bx_cli_report(&err);
-	return show(NULL, current, false, &o);
+	o.follow = false;
+	return show(NULL, current, &o, timestamps, &err);
 }

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "../box/box_view.h"
 #include "../common/clock.h"
 #include "../store/state.h"
 #include "args.h"
-#include "box_view.h"
 #include "cli.h"
 #include "inspect_out.h"
 #include "table.h"
@@ -55,7 +55,7 @@ int cmd_ps(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
-	struct cli_filters filters = {0};
+	struct bx_box_filters filters = {0};
 	bool all = false, quiet = false, no_trunc = false;
 	const char *format = NULL;
 	int last = -1, id, r, rc = BX_EXIT_ERROR;
@@ -81,12 +81,12 @@ int cmd_ps(int argc, char **argv)
 			break;
 		}
 		case OPT_FILTER:
-			if (cli_filter_add(&filters, val, &err) < 0)
+			if (bx_box_filter_add(&filters, val, &err) < 0)
 				goto fail;
 			break;
 		case OPT_HELP:
 			bx_args_usage("boxvm ps [OPTIONS]", "List boxes.", ps_opts);
-			cli_filters_free(&filters);
+			bx_box_filters_free(&filters);
 			return 0;
 		}
 	}
@@ -139,9 +139,9 @@ int cmd_ps(int argc, char **argv)
 		 * column and {{.Label "k"}} all use its labels */
 		json_t *cfg = filters.labels || !quiet ? config_of(b) : NULL;
 		json_t *config = json_object_get(cfg, "Config");
-		cli_docker_config_defaults(config, json_object()); /* its Labels sorted, as Docker's */
+		bx_docker_config_defaults(config, json_object()); /* its Labels sorted, as Docker's */
 		json_t *labels = json_object_get(config, "Labels");
-		if (!cli_filter_match(&filters, b, labels)) {
+		if (!bx_box_filter_match(&filters, b, labels)) {
 			json_decref(cfg);
 			continue;
 		}
@@ -155,7 +155,7 @@ int cmd_ps(int argc, char **argv)
 			json_decref(cfg);
 			continue;
 		}
-		json_t *row = cli_box_ps_json(b, labels, no_trunc, now);
+		json_t *row = bx_box_ps_json(b, labels, no_trunc, now);
 		if (!row) {
 			json_decref(cfg);
 			continue;
@@ -189,10 +189,10 @@ int cmd_ps(int argc, char **argv)
 	free(boxes);
 	if (cli_table_flush(&table, stdout, &err) < 0)
 		goto fail;
-	cli_filters_free(&filters);
+	bx_box_filters_free(&filters);
 	return 0;
 fail:
-	cli_filters_free(&filters);
+	bx_box_filters_free(&filters);
 	rc = bx_cli_report(&err);
 	return rc;
 }

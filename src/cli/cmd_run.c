@@ -8,19 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../box/create.h"
-#include "../box/register.h"
-#include "../box/runconfig.h"
+#include "../box/make.h"
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
-#include "../common/boxid.h"
 #include "../image/image.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"
 #include "cli_pull.h"
-#include "run_health.h"
-#include "run_netmount.h"
 
 enum {
 	OPT_RM, OPT_ENV, OPT_ENV_FILE, OPT_WORKDIR, OPT_USER, OPT_ENTRYPOINT, OPT_INTERACTIVE,
@@ -126,22 +121,6 @@ static int parse_cpus(const char *s, int *cpus, long long *nano, struct bx_err *
 	return 0;
 }
 
-/* BOXVM_TEST_ACCEPT_DELAY_MS: the agent delays serving its services by that
- * long after spawning the main process (tests a guest whose exec service
- * starts late). */
-static int apply_test_knobs(struct bx_spec *spec, struct bx_err *err)
-{
-	const char *v = getenv("BOXVM_TEST_ACCEPT_DELAY_MS");
-	if (!v || !*v)
-		return 0;
-	char *end;
-	unsigned long ms = strtoul(v, &end, 10);
-	if (*end || ms > 600000)
-		return bx_fail(err, 0, "invalid BOXVM_TEST_ACCEPT_DELAY_MS '%s'", v);
-	spec->accept_delay_ms = (uint32_t)ms;
-	return 0;
-}
-
 static void run_opts_free(struct bx_run_opts *ro)
 {
 	bx_strv_free(ro->env);
@@ -155,22 +134,22 @@ static const char *caller_getenv(const char *name)
 }
 
 /* the health flags of this command (one run or create per process) */
-static struct cli_health run_health;
+static struct bx_healthopts run_health;
 
 enum run_mode { MODE_RUN, MODE_CREATE };
 static int run(int argc, char **argv, struct bx_run_opts *ro, struct bx_box_lc *lc, enum run_mode mode,
-	       struct cli_netmount *nm);
+	       struct bx_netmount *nm);
 
 int cmd_run(int argc, char **argv)
 {
 	struct bx_run_opts ro = {0};
 	struct bx_box_lc lc;
 	bx_box_lc_init(&lc);
-	static struct cli_netmount nm; /* large: not on the stack */
+	static struct bx_netmount nm; /* large: not on the stack */
 	int rc = run(argc, argv, &ro, &lc, MODE_RUN, &nm);
 	run_opts_free(&ro);
-	cli_netmount_free(&nm);
-	cli_health_free(&run_health);
+	bx_netmount_free(&nm);
+	bx_healthopts_free(&run_health);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -180,11 +159,11 @@ int cmd_create(int argc, char **argv)
 	struct bx_run_opts ro = {0};
 	struct bx_box_lc lc;
 	bx_box_lc_init(&lc);
-	static struct cli_netmount nm; /* large: not on the stack */
+	static struct bx_netmount nm; /* large: not on the stack */
 	int rc = run(argc, argv, &ro, &lc, MODE_CREATE, &nm);
 	run_opts_free(&ro);
-	cli_netmount_free(&nm);
-	cli_health_free(&run_health);
+	bx_netmount_free(&nm);
+	bx_healthopts_free(&run_health);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -209,7 +188,7 @@ static int flag_error(struct bx_err *err)
 }
 
 static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc *lc, enum run_mode mode,
-	       struct cli_netmount *nm)
+	       struct bx_netmount *nm)
 {
 	struct bx_err err = {0};
 	struct bx_run_opts *ro = rop;
@@ -247,7 +226,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_HEALTH:
 			/* (a boolean's val is NULL for true: --no-healthcheck=false leaves it off) */
 			if (!(!strcmp(a.last->long_name, "no-healthcheck") && val) &&
-			    cli_health_flag(&run_health, a.last->long_name, val, &err) < 0)
+			    bx_healthopts_flag(&run_health, a.last->long_name, val, &err) < 0)
 				return flag_error(&err);
 			break;
 		case OPT_MEMORY:
@@ -321,8 +300,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		bx_fail(&err, 0, "conflicting options: --restart and --rm cannot be used together");
 		return flag_error(&err);
 	}
-	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || cli_netmount_check(nm, &err) < 0 ||
-	    cli_health_check(&run_health, &err) < 0)
+	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || bx_netmount_check(nm, &err) < 0 ||
+	    bx_healthopts_check(&run_health, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;
@@ -332,42 +311,25 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	if (cli_image_for_box(&p, ref, pull_policy, platform, &img, &err) < 0)
 		return bx_cli_report(&err);
 
-	char boxid[BX_ID_LEN + 1];
-	char hostname[BX_SHORT_ID_LEN + 1];
-	struct bx_spec spec;
-	bx_spec_init(&spec);
 	struct bx_vmspec vm;
 	int rc = BX_EXIT_ERROR, start_lock = -1;
-	if (bx_boxid_new(boxid, &err) < 0)
+	const struct bx_box_make make = {
+		.img = &img,
+		.image_ref = ref,
+		.ro = ro,
+		.nm = nm,
+		.health = &run_health,
+		.lc = lc,
+		.bo = &bo,
+		.getenv_fn = caller_getenv,
+		/* a foreground client attaches right after start: the shim keeps main's
+		 * output for it instead of taking it into the log alone */
+		.hold_output = mode == MODE_RUN && !lc->detach,
+		.start_lock = mode == MODE_RUN,
+	};
+	if (bx_box_make(&p, &make, &vm, &start_lock, &err) < 0)
 		goto fail;
-	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
-	hostname[BX_SHORT_ID_LEN] = 0;
-	ro->hostname = nm->hostname ? nm->hostname : hostname;
-	nm->image_volumes = img.config.volumes;
-	memset(&vm, 0, sizeof(vm));
-	if (bx_runconfig_build(&img.config, ro, caller_getenv, &spec, &lc->rec, &err) < 0 ||
-	    cli_health_build(&run_health, img.config.healthcheck, &lc->healthcheck, &err) < 0 ||
-	    apply_test_knobs(&spec, &err) < 0 || (lc->op_fd = bx_store_op_begin(p.data, &err)) < 0 ||
-	    cli_netmount_apply(&p, nm, &spec, &bo, &err) < 0 || bx_box_reserve(&p, boxid, lc, &err) < 0)
-		goto fail;
-	if (cli_netmount_join(&p, nm, boxid, lc->name_buf, &bo, &err) < 0) {
-		bx_box_unreserve(&p, boxid, lc);
-		goto fail;
-	}
-	lc->mounts_view = json_incref(nm->mounts_view);
-	lc->host_config = cli_netmount_host_config(nm);
-	/* a foreground client attaches right after start: the shim keeps main's
-	 * output for it instead of taking it into the log alone */
-	bool hold_output = mode == MODE_RUN && !lc->detach;
-	/* once registered, the box can be named by another client's start: one
-	 * start at a time (state.h, bx_state_start_lock), ours taken first */
-	if (bx_box_create(&p, &img, &spec, &bo, boxid, &vm, &err) < 0 || cli_netmount_populate(nm, vm.rootfs, &err) < 0 ||
-	    (mode == MODE_RUN && (start_lock = bx_state_start_lock(vm.box_dir, &err)) < 0) ||
-	    bx_box_register(&p, &vm, &img, ref, &spec, lc, hold_output, &err) < 0) {
-		bx_box_destroy(&vm);
-		bx_box_unreserve(&p, boxid, lc);
-		goto fail;
-	}
+	const char *boxid = vm.id;
 	/* run -d returns once main runs in the guest (the shim says so). A box
 	 * that could not start stays, as Docker's does: the shim recorded why
 	 * and with which code (126/127: its command; 125: the VM), `--rm` has
@@ -399,7 +361,6 @@ fail:
 out:
 	if (start_lock >= 0)
 		close(start_lock);
-	bx_spec_free(&spec);
 	bx_image_free(&img);
 	return rc;
 }

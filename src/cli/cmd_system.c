@@ -1,4 +1,5 @@
-/* boxvm system boot|df|prune (df and prune: cmd_system_df.c, cmd_system_prune.c).
+/* boxvm system boot|df|prune|service (df, prune, service: cmd_system_df.c,
+ * cmd_system_prune.c, cmd_system_service.c).
  *
  * boxvm system boot: what Docker's daemon does when it starts, as one command
  * an init system runs once at host boot (contrib/boxvm-boot.service).
@@ -32,7 +33,8 @@ static void usage(void)
 		      "  boot   Start every box whose restart policy brings it back after a host reboot\n"
 		      "         (always; unless-stopped unless stopped by the user); run it once at boot\n"
 		      "  df     Show disk usage (images, boxes, volumes, build cache)\n"
-		      "  prune  Remove stopped boxes, untagged images and, with --volumes, unused volumes",
+		      "  prune  Remove stopped boxes, untagged images and, with --volumes, unused volumes\n"
+		      "  service  Serve the Docker Engine API on a Unix socket (the docker CLI and SDKs drive boxvm)",
 		      system_opts);
 }
 
@@ -104,6 +106,8 @@ int cmd_system(int argc, char **argv)
 		return cmd_system_df(argc - 1, argv + 1);
 	if (!strcmp(sub, "prune"))
 		return cmd_system_prune(argc - 1, argv + 1);
+	if (!strcmp(sub, "service"))
+		return cmd_system_service(argc - 1, argv + 1);
 	struct bx_args a;
 	int id, r;
 	const char *val;
@@ -118,7 +122,7 @@ int cmd_system(int argc, char **argv)
 	if (r < 0)
 		return bx_cli_report(&err);
 	if (strcmp(sub, "boot")) {
-		bx_fail(&err, 0, "unknown system command '%s' (boot, df, prune)", sub);
+		bx_fail(&err, 0, "unknown system command '%s' (boot, df, prune, service)", sub);
 		return bx_cli_report(&err);
 	}
 	if (cli_need_operands(&a, 0, 0, "boxvm system boot", &err) < 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../box/box_view.h"
 #include "../common/clock.h"
 #include "../common/treesize.h"
 #include "../image/rootfs.h"
@@ -15,7 +16,6 @@
 #include "../store/state.h"
 #include "../store/volumes.h"
 #include "args.h"
-#include "box_view.h"
 #include "cli.h"
 #include "stats_view.h"
 #include "table.h"
@@ -227,7 +227,7 @@ static int verbose_images(const struct df *d, long long now_ns, struct bx_err *e
 			}
 		snprintf(id, sizeof(id), "%.12s", img->id + 7);
 		if (img->created > 0) {
-			cli_human_duration(now_ns - img->created * 1000000000LL, created, sizeof(created) - 4);
+			bx_human_duration(now_ns - img->created * 1000000000LL, created, sizeof(created) - 4);
 			strcat(created, " ago");
 		}
 		human(img->size, size, sizeof(size));
@@ -266,7 +266,7 @@ static int verbose_boxes(const struct df *d, long long now_ns, struct bx_err *er
 	cli_table_init(&t, 8);
 	cli_table_add(&t, header);
 	for (size_t i = 0; i < d->nboxes; i++) {
-		json_t *row = cli_box_ps_json(d->boxes[i].r, NULL, false, now_ns);
+		json_t *row = bx_box_ps_json(d->boxes[i].r, NULL, false, now_ns);
 		char vols[16], size[32];
 		snprintf(vols, sizeof(vols), "%d", box_volumes(d->boxes[i].r));
 		cli_size_decimal((double)d->boxes[i].bytes, size, sizeof(size)); /* Docker: 3 digits here */

@@ -15,13 +15,5 @@ int cli_inspect_format_check(const char *format, struct bx_err *err);
  * (NULL: JSON). */
 void cli_inspect_print(json_t *all, const char *format);
 
-/* Give a Config object (a box's or an image's) the fields Docker always
- * shows, where they are missing: Domainname, User and WorkingDir "" (also for
- * null), Entrypoint, Volumes and OnBuild null, Labels (empty_labels: {} for a
- * box, null for an image) with the keys sorted, as Go writes a map. */
-void cli_docker_config_defaults(json_t *config, json_t *empty_labels);
-/* The object `image inspect` shows for the image ref names (Docker's defaults
- * in its Config); NULL with err if there is no such image. */
-json_t *cli_image_inspect_json(const struct bx_paths *p, const char *ref, struct bx_err *err);
 
 #endif

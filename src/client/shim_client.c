@@ -67,7 +67,12 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err)
 {
-	int fds[3] = {0, 1, 2};
+	const int fds[3] = {0, 1, 2};
+	return bx_shim_send_attach_fds(sock, flags, fds, err);
+}
+
+int bx_shim_send_attach_fds(int sock, unsigned flags, const int fds[3], struct bx_err *err)
+{
 	char flag = (char)flags;
 	if (bx_unix_send_fds(sock, &flag, 1, fds, 3, err) < 0)
 		return bx_wrap(err, "cannot attach to the box's supervisor");

@@ -18,6 +18,8 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err);
 /* The attach handshake on a connected RUN/attach.sock: flags (BX_ATTACH_*,
  * proto/msg.h) + fds 0, 1, 2. */
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err);
+/* The same with other fds for the box's stdin, stdout and stderr (pipes of the Engine API's attach). */
+int bx_shim_send_attach_fds(int sock, unsigned flags, const int fds[3], struct bx_err *err);
 /* Attach a raw terminal to a box whose main process is on a pty: input is
  * relayed (scanned for the detach keys), output written by the shim to our
  * fds, SIGWINCH sent as RESIZE. Returns the exit code, or 0 with *detached. */

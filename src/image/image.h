@@ -151,6 +151,8 @@ int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest
 /* NULL-terminated string vector helpers */
 void bx_strv_free(char **v);
 int bx_strv_push(char ***v, size_t *n, const char *s, struct bx_err *err);
+/* bx_strv_push counting *v first (*v may be NULL) */
+int bx_strv_append(char ***v, const char *s, struct bx_err *err);
 
 /* One import in progress (image_load*.c). A first pass lists the archive's
  * members (no data copied); the format readers then say what they need

@@ -117,6 +117,14 @@ void bx_strv_free(char **v)
 	free(v);
 }
 
+int bx_strv_append(char ***v, const char *s, struct bx_err *err)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	return bx_strv_push(v, &n, s, err);
+}
+
 /* Append a copy of s, keeping the vector NULL-terminated; *v starts NULL with *n 0. */
 int bx_strv_push(char ***v, size_t *n, const char *s, struct bx_err *err)
 {

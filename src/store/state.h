@@ -111,6 +111,11 @@ void bx_store_sweep(const struct bx_paths *p);
  * Returns 1 when done, 0 on timeout, -1 on error (the box vanished: ENOENT). */
 int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
 		  int timeout_ms, struct bx_box_record *out, struct bx_err *err);
+/* The same, given up (-1, ECANCELED) as soon as cancel_fd (a client's
+ * socket; -1: none) reports a hang-up (POLLHUP/POLLERR: a half-close, as the
+ * docker CLI does after an attach request, is no hang-up). */
+int bx_state_wait_fd(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
+		     int timeout_ms, int cancel_fd, struct bx_box_record *out, struct bx_err *err);
 
 /* Process identity: /proc/PID/stat field 22 (start time in clock ticks).
  * err (may be NULL) says why not. */

@@ -61,10 +61,13 @@ static int reserve_locked(const struct bx_paths *p, const char *name, const char
 	owner[n] = '\0';
 	if (!strcmp(owner, id))
 		return 0;
-	if (!entry_is_stale(p, owner))
-		return bx_fail(err, 0,
-			       "the name \"%s\" is already in use by box %.12s; remove (or rename) that box to reuse the name",
-			       name, owner);
+	if (!entry_is_stale(p, owner)) {
+		bx_fail(err, 0, "the name \"%s\" is already in use by box %.12s; remove (or rename) that box to reuse the name",
+			name, owner);
+		if (err)
+			err->errnum = EEXIST; /* tells a conflict (the Engine API's 409) from other failures */
+		return -1;
+	}
 	if (unlink(path) < 0 || symlink(id, path) < 0)
 		return bx_fail(err, errno, "cannot take over the stale name \"%s\"", name);
 	return 0;

@@ -88,6 +88,12 @@ int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, str
 int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
 		  int timeout_ms, struct bx_box_record *out, struct bx_err *err)
 {
+	return bx_state_wait_fd(box_dir, done, ctx, timeout_ms, -1, out, err);
+}
+
+int bx_state_wait_fd(const char *box_dir, bool (*done)(const struct bx_box_record *r, void *ctx), void *ctx,
+		     int timeout_ms, int cancel_fd, struct bx_box_record *out, struct bx_err *err)
+{
 	_cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ifd >= 0)
 		inotify_add_watch(ifd, box_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
@@ -114,13 +120,14 @@ int bx_state_wait(const char *box_dir, bool (*done)(const struct bx_box_record *
 			if (left < wait)
 				wait = (int)left;
 		}
-		struct pollfd pfd = {.fd = ifd, .events = POLLIN};
-		if (ifd >= 0 && poll(&pfd, 1, wait) > 0) {
+		/* (a negative fd is left out by poll) */
+		struct pollfd pfd[2] = {{.fd = ifd, .events = POLLIN}, {.fd = cancel_fd, .events = 0}};
+		if (poll(pfd, 2, wait) > 0) {
+			if (pfd[1].revents)
+				return bx_fail(err, ECANCELED, "the wait for box %.12s was given up", r.id);
 			char buf[4096];
 			while (read(ifd, buf, sizeof(buf)) > 0)
 				;
-		} else if (ifd < 0) {
-			poll(NULL, 0, wait);
 		}
 	}
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "box/box_view.h"
 #include "cli/inspect_out.h"
 #include "cli/table.h"
 #include "cli/template.h"
@@ -25,7 +26,7 @@ static json_t *box(void)
 			       "\"HostConfig\":{\"Memory\":0},\"Mounts\":[]}",
 			       0, NULL);
 	assert_non_null(o);
-	cli_docker_config_defaults(json_object_get(o, "Config"), json_object());
+	bx_docker_config_defaults(json_object_get(o, "Config"), json_object());
 	return o;
 }
 
@@ -65,7 +66,7 @@ static void test_go_values(void **state)
 	json_decref(o);
 	/* an image's null Labels (`docker image inspect -f '{{.Config.Labels}}' busybox`) */
 	json_t *img = json_loads("{\"Config\":{\"Cmd\":[\"sh\"]},\"RepoTags\":[\"busybox:latest\"],\"Os\":\"linux\"}", 0, NULL);
-	cli_docker_config_defaults(json_object_get(img, "Config"), json_null());
+	bx_docker_config_defaults(json_object_get(img, "Config"), json_null());
 	expect(img, "{{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.Labels}} {{.Os}} {{.RepoTags}}",
 	       "[sh] [] map[] linux [busybox:latest]");
 	json_decref(img);

@@ -1,5 +1,5 @@
 /* Applying the network and mount flags of `run` (see run_netmount.h). */
-#include "run_netmount.h"
+#include "netmount.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@ static size_t count(char **v)
 	return n;
 }
 
-void cli_netmount_free(struct cli_netmount *nm)
+void bx_netmount_free(struct bx_netmount *nm)
 {
 	bx_strv_free(nm->publish);
 	bx_strv_free(nm->dns);
@@ -32,8 +32,8 @@ void cli_netmount_free(struct cli_netmount *nm)
 	nm->mounts_view = NULL;
 }
 
-/* after cli_netmount_check: nm->network_on and nm->ports are parsed */
-static int apply_network(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+/* after bx_netmount_check: nm->network_on and nm->ports are parsed */
+static int apply_network(const struct bx_paths *p, struct bx_netmount *nm, struct bx_spec *spec,
 			 struct bx_box_opts *bo, struct bx_err *err)
 {
 	if (nm->named) {
@@ -89,7 +89,7 @@ static int apply_network(const struct bx_paths *p, struct cli_netmount *nm, stru
 	return 0;
 }
 
-static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+static int apply_mounts(const struct bx_paths *p, struct bx_netmount *nm, struct bx_spec *spec,
 			struct bx_box_opts *bo, struct bx_err *err)
 {
 	size_t nv = count(nm->volumes), nt = count(nm->tmpfs), ni = count(nm->image_volumes), n = nv + nt;
@@ -138,7 +138,7 @@ static int apply_mounts(const struct bx_paths *p, struct cli_netmount *nm, struc
 	return 0;
 }
 
-int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err)
+int bx_netmount_check(struct bx_netmount *nm, struct bx_err *err)
 {
 	for (char **v = nm->volumes; v && *v; v++) {
 		struct bx_mount_req r;
@@ -207,17 +207,17 @@ int cli_netmount_check(struct cli_netmount *nm, struct bx_err *err)
 	return 0;
 }
 
-int cli_netmount_apply(const struct bx_paths *p, struct cli_netmount *nm, struct bx_spec *spec,
+int bx_netmount_apply(const struct bx_paths *p, struct bx_netmount *nm, struct bx_spec *spec,
 		       struct bx_box_opts *bo, struct bx_err *err)
 {
 	spec->read_only = nm->read_only;
-	/* cli_netmount_check ran first (the pure part); now the host side effects (ports probed, volumes/dirs created) */
+	/* bx_netmount_check ran first (the pure part); now the host side effects (ports probed, volumes/dirs created) */
 	if (apply_network(p, nm, spec, bo, err) < 0)
 		return -1;
 	return apply_mounts(p, nm, spec, bo, err);
 }
 
-int cli_netmount_join(const struct bx_paths *p, struct cli_netmount *nm, const char *box_id, const char *box_name,
+int bx_netmount_join(const struct bx_paths *p, struct bx_netmount *nm, const char *box_id, const char *box_name,
 		      struct bx_box_opts *bo, struct bx_err *err)
 {
 	if (!nm->named)
@@ -230,7 +230,7 @@ int cli_netmount_join(const struct bx_paths *p, struct cli_netmount *nm, const c
 	return 0;
 }
 
-int cli_netmount_populate(const struct cli_netmount *nm, const char *rootfs, struct bx_err *err)
+int bx_netmount_populate(const struct bx_netmount *nm, const char *rootfs, struct bx_err *err)
 {
 	int k = 0; /* one share per bind or volume, in request order (bx_mounts_resolve) */
 	for (size_t i = 0; i < nm->nreqs; i++) {
@@ -254,7 +254,7 @@ static json_t *strv_array(char **v, bool null_if_empty)
 	return a;
 }
 
-json_t *cli_netmount_host_config(const struct cli_netmount *nm)
+json_t *bx_netmount_host_config(const struct bx_netmount *nm)
 {
 	/* Docker: [] for the DNS lists when not given, null for ExtraHosts */
 	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:b}", "NetworkMode", nm->network ? nm->network : "default", "Dns",

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "../common/goduration.h"
-#include "run_health.h"
+#include "healthopts.h"
 
-int cli_health_flag(struct cli_health *h, const char *flag, const char *val, struct bx_err *err)
+int bx_healthopts_flag(struct bx_healthopts *h, const char *flag, const char *val, struct bx_err *err)
 {
 	if (!strcmp(flag, "health-cmd")) {
 		h->cmd = val;
@@ -47,7 +47,7 @@ int cli_health_flag(struct cli_health *h, const char *flag, const char *val, str
 	return 0;
 }
 
-int cli_health_check(struct cli_health *h, struct bx_err *err)
+int bx_healthopts_check(struct bx_healthopts *h, struct bx_err *err)
 {
 	if (h->none) {
 		if (h->any)
@@ -67,7 +67,7 @@ int cli_health_check(struct cli_health *h, struct bx_err *err)
 	return bx_health_config_check(&h->cfg, err);
 }
 
-int cli_health_build(struct cli_health *h, const char *image_hc, json_t **out, struct bx_err *err)
+int bx_healthopts_build(struct bx_healthopts *h, const char *image_hc, json_t **out, struct bx_err *err)
 {
 	*out = NULL;
 	bool user_set = h->none || h->any;
@@ -107,7 +107,7 @@ int cli_health_build(struct cli_health *h, const char *image_hc, json_t **out, s
 	return 0;
 }
 
-void cli_health_free(struct cli_health *h)
+void bx_healthopts_free(struct bx_healthopts *h)
 {
 	bx_health_config_free(&h->cfg);
 }

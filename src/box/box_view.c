@@ -7,15 +7,63 @@
 #include <string.h>
 #include <time.h>
 
-#include "../box/netspec_view.h"
+#include "netspec_view.h"
+#include "../image/image.h"
+#include "../image/image_inspect.h"
 #include "../store/health.h"
 #include "../store/logfile.h"
 #include "../store/networks.h"
 #include "../vm/vmspec.h"
-#include "args.h"
-#include "inspect_out.h"
 
-void cli_human_duration(long long ns, char *out, size_t size)
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *sorted_copy(json_t *obj)
+{
+	size_t n = json_object_size(obj), k = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	json_t *out = json_object();
+	if (!keys || !out) {
+		free(keys);
+		return out;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) keys[k++] = key;
+	qsort(keys, n, sizeof(*keys), by_key);
+	for (size_t i = 0; i < n; i++)
+		json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+	free(keys);
+	return out;
+}
+
+void bx_docker_config_defaults(json_t *config, json_t *empty_labels)
+{
+	if (!json_is_object(config)) {
+		json_decref(empty_labels);
+		return;
+	}
+	static const char *const strings[] = {"Domainname", "User", "WorkingDir", "StopSignal"};
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		json_t *v = json_object_get(config, strings[i]);
+		if (!v || json_is_null(v))
+			json_object_set_new(config, strings[i], json_string(""));
+	}
+	static const char *const nulls[] = {"Cmd", "Volumes", "Entrypoint", "OnBuild"};
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!json_object_get(config, nulls[i]))
+			json_object_set_new(config, nulls[i], json_null());
+	json_t *labels = json_object_get(config, "Labels");
+	if (json_is_object(labels) && json_object_size(labels))
+		json_object_set_new(config, "Labels", sorted_copy(labels));
+	else
+		json_object_set(config, "Labels", empty_labels);
+	json_decref(empty_labels);
+}
+
+void bx_human_duration(long long ns, char *out, size_t size)
 {
 	long long s = ns / 1000000000LL;
 	long long m = s / 60, h = s / 3600;
@@ -43,13 +91,13 @@ void cli_human_duration(long long ns, char *out, size_t size)
 		snprintf(out, size, "%lld years", h / 24 / 365);
 }
 
-void cli_box_status_line(const struct bx_box_record *r, long long now, char *out, size_t size)
+void bx_box_status_line(const struct bx_box_record *r, long long now, char *out, size_t size)
 {
 	char d[64];
 	switch (r->status) {
 	case BX_BOX_RUNNING:
 	case BX_BOX_PAUSED: {
-		cli_human_duration(now - r->started_ns, d, sizeof(d));
+		bx_human_duration(now - r->started_ns, d, sizeof(d));
 		/* Docker's State.String: "(Paused)" first, else the health's */
 		int h = r->status == BX_BOX_RUNNING ? bx_health_status_read(r->box_dir) : -1;
 		snprintf(out, size, "Up %s%s%s%s", d, r->status == BX_BOX_PAUSED ? " (Paused)" : "",
@@ -60,11 +108,11 @@ void cli_box_status_line(const struct bx_box_record *r, long long now, char *out
 		break;
 	}
 	case BX_BOX_RESTARTING:
-		cli_human_duration(now - r->finished_ns, d, sizeof(d));
+		bx_human_duration(now - r->finished_ns, d, sizeof(d));
 		snprintf(out, size, "Restarting (%d) %s ago", r->exit_code, d);
 		break;
 	case BX_BOX_EXITED:
-		cli_human_duration(now - r->finished_ns, d, sizeof(d));
+		bx_human_duration(now - r->finished_ns, d, sizeof(d));
 		snprintf(out, size, "Exited (%d) %s ago", r->exit_code, d);
 		break;
 	case BX_BOX_REMOVING:
@@ -75,7 +123,7 @@ void cli_box_status_line(const struct bx_box_record *r, long long now, char *out
 	}
 }
 
-void cli_time_rfc3339(long long ns, char *out, size_t size)
+void bx_time_rfc3339(long long ns, char *out, size_t size)
 {
 	char t[40];
 	if (ns <= 0) {
@@ -170,15 +218,15 @@ static bool box_is_up(const struct bx_box_record *r)
 	return bx_box_status_live(r->status);
 }
 
-json_t *cli_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_trunc, long long now)
+json_t *bx_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_trunc, long long now)
 {
 	char status[128], created[64], running_for[80], cmd[600], labels_line[1024] = "";
-	cli_box_status_line(r, now, status, sizeof(status));
+	bx_box_status_line(r, now, status, sizeof(status));
 	time_t sec = (time_t)(r->created_ns / 1000000000LL);
 	struct tm tm;
 	localtime_r(&sec, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
-	cli_human_duration(now - r->created_ns, running_for, sizeof(running_for));
+	bx_human_duration(now - r->created_ns, running_for, sizeof(running_for));
 	strncat(running_for, " ago", sizeof(running_for) - strlen(running_for) - 1);
 	if (no_trunc || strlen(r->command) <= 20)
 		snprintf(cmd, sizeof(cmd), "\"%s\"", r->command);
@@ -196,15 +244,39 @@ json_t *cli_box_ps_json(const struct bx_box_record *r, json_t *labels, bool no_t
 			 bx_box_status_docker(r->status), "Names", r->name, "Labels", labels_line, "Ports", ports_text);
 }
 
-json_t *cli_box_inspect_json(const struct bx_box_record *r)
+json_t *bx_box_list_json(const struct bx_box_record *r, json_t *cfg, long long now)
+{
+	char status[128];
+	bx_box_status_line(r, now, status, sizeof(status));
+	json_t *ports = json_array();
+	if (box_is_up(r)) {
+		struct bx_port *pv = calloc(BX_MAX_PORTS, sizeof(*pv));
+		int n = pv ? stored_ports(r, pv) : 0;
+		for (int i = 0; i < n; i++)
+			json_array_append_new(ports, json_pack("{s:s,s:i,s:i,s:s}", "IP", pv[i].host_ip[0] ? pv[i].host_ip : "0.0.0.0",
+								"PrivatePort", pv[i].guest_port, "PublicPort", pv[i].host_port,
+								"Type", pv[i].proto));
+		free(pv);
+	}
+	json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
+	labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	json_t *host = json_object_get(cfg, "HostConfig");
+	const char *mode = json_string_value(json_object_get(host, "NetworkMode"));
+	return json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:o,s:o,s:s,s:s,s:{s:s},s:{s:{}},s:[]}", "Id", r->id, "Names", "/",
+			 r->name, "Image", r->image, "ImageID", r->image_id, "Command", r->command, "Created",
+			 (json_int_t)(r->created_ns / 1000000000LL), "Ports", ports, "Labels", labels, "State", bx_box_status_docker(r->status), "Status",
+			 status, "HostConfig", "NetworkMode", mode ? mode : "default", "NetworkSettings", "Networks", "Mounts");
+}
+
+json_t *bx_box_inspect_json(const struct bx_box_record *r)
 {
 	json_t *cfg = read_config(r);
 	if (!cfg)
 		cfg = json_object();
 	char created[48], started[48], finished[48], logpath[PATH_MAX + 16], name[130];
-	cli_time_rfc3339(r->created_ns, created, sizeof(created));
-	cli_time_rfc3339(r->started_ns, started, sizeof(started));
-	cli_time_rfc3339(r->finished_ns, finished, sizeof(finished));
+	bx_time_rfc3339(r->created_ns, created, sizeof(created));
+	bx_time_rfc3339(r->started_ns, started, sizeof(started));
+	bx_time_rfc3339(r->finished_ns, finished, sizeof(finished));
 	snprintf(logpath, sizeof(logpath), "%s/%s", r->box_dir, BX_LOG_NAME);
 	snprintf(name, sizeof(name), "/%s", r->name);
 	/* Docker: a paused container is Running and Paused; a starting one is
@@ -244,7 +316,7 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	json_object_set_new(o, "Mounts", json_is_array(mounts) ? json_incref(mounts) : json_array());
 	json_t *c = json_object_get(cfg, "Config");
 	c = json_is_object(c) ? json_deep_copy(c) : json_object();
-	cli_docker_config_defaults(c, json_object());
+	bx_docker_config_defaults(c, json_object());
 	json_object_set_new(o, "Config", c);
 	json_object_set_new(o, "NetworkSettings",
 			    json_pack("{s:o,s:o}", "Ports", box_is_up(r) ? bx_ports_json(ports, nports, true) : json_object(),
@@ -253,7 +325,7 @@ json_t *cli_box_inspect_json(const struct bx_box_record *r)
 	return o;
 }
 
-int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
+int bx_box_filter_add(struct bx_box_filters *f, const char *kv, struct bx_err *err)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
@@ -292,7 +364,7 @@ int cli_filter_add(struct cli_filters *f, const char *kv, struct bx_err *err)
 	} else {
 		return bx_fail(err, 0, "invalid filter '%.*s': supported filters are id, name, label, status and health", (int)kl, kv);
 	}
-	return cli_strv_append(dst, v, err);
+	return bx_strv_append(dst, v, err);
 }
 
 /* Docker matches a name filter as an unanchored regexp against the name
@@ -315,7 +387,7 @@ static bool label_match(json_t *labels, const char *want)
 	return !eq || (json_string_value(v) && !strcmp(json_string_value(v), eq + 1));
 }
 
-bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r, json_t *labels)
+bool bx_box_filter_match(const struct bx_box_filters *f, const struct bx_box_record *r, json_t *labels)
 {
 	bool ok = !f->ids;
 	for (char **v = f->ids; v && *v && !ok; v++)
@@ -345,7 +417,7 @@ bool cli_filter_match(const struct cli_filters *f, const struct bx_box_record *r
 	return ok;
 }
 
-void cli_filters_free(struct cli_filters *f)
+void bx_box_filters_free(struct bx_box_filters *f)
 {
 	bx_strv_free(f->ids);
 	for (size_t i = 0; i < f->nnames; i++)
@@ -355,4 +427,26 @@ void cli_filters_free(struct cli_filters *f)
 	bx_strv_free(f->statuses);
 	bx_strv_free(f->healths);
 	memset(f, 0, sizeof(*f));
+}
+
+json_t *bx_image_inspect_view(const struct bx_paths *p, const char *ref, struct bx_err *err)
+{
+	struct bx_image img = {0};
+	void *o = NULL;
+	if (bx_image_lookup(p, ref, &img, err) == 0 && bx_image_inspect_json(p, &img, &o, err) == 0)
+		bx_docker_config_defaults(json_object_get(o, "Config"), json_null());
+	bx_image_free(&img);
+	return o;
+}
+
+json_t *bx_image_list_json(const struct bx_image *img)
+{
+	json_t *tags = json_array();
+	for (char **n = img->names; n && *n; n++)
+		json_array_append_new(tags, json_string(*n));
+	if (!json_array_size(tags))
+		json_array_append_new(tags, json_string("<none>:<none>"));
+	return json_pack("{s:s,s:s,s:o,s:[],s:I,s:I,s:I,s:I,s:{},s:I}", "Id", img->id, "ParentId", "", "RepoTags", tags,
+			 "RepoDigests", "Created", (json_int_t)img->created, "Size", (json_int_t)img->size, "VirtualSize",
+			 (json_int_t)img->size, "SharedSize", (json_int_t)-1, "Labels", "Containers", (json_int_t)-1);
 }

@@ -3,8 +3,8 @@
  * --no-healthcheck): collected while parsing, checked with Docker's rules
  * before anything is created, then merged with the image's HEALTHCHECK into
  * the Config.Healthcheck that config.json records. */
-#ifndef BOXVM_CLI_RUN_HEALTH_H
-#define BOXVM_CLI_RUN_HEALTH_H
+#ifndef BOXVM_BOX_HEALTHOPTS_H
+#define BOXVM_BOX_HEALTHOPTS_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 #include "../common/err.h"
 #include "../store/health.h"
 
-struct cli_health {
+struct bx_healthopts {
 	const char *cmd;  /* --health-cmd (NULL: not given) */
 	bool none;        /* --no-healthcheck */
 	bool any;         /* a --health-* flag with a non-zero value (Docker's haveHealthSettings) */
@@ -21,12 +21,12 @@ struct cli_health {
 
 /* One flag's value into h ("health-interval", "5s"): Docker's parse errors
  * (`invalid argument "x" for "--health-interval" flag: ...`). */
-int cli_health_flag(struct cli_health *h, const char *flag, const char *val, struct bx_err *err);
+int bx_healthopts_flag(struct bx_healthopts *h, const char *flag, const char *val, struct bx_err *err);
 /* The client's and the daemon's checks of what the flags set. */
-int cli_health_check(struct cli_health *h, struct bx_err *err);
+int bx_healthopts_check(struct bx_healthopts *h, struct bx_err *err);
 /* Config.Healthcheck: the flags merged with the image's Healthcheck (its
  * JSON, may be NULL); *out NULL when neither has one. */
-int cli_health_build(struct cli_health *h, const char *image_hc, json_t **out, struct bx_err *err);
-void cli_health_free(struct cli_health *h);
+int bx_healthopts_build(struct bx_healthopts *h, const char *image_hc, json_t **out, struct bx_err *err);
+void bx_healthopts_free(struct bx_healthopts *h);
 
 #endif

@@ -1,0 +1,71 @@
+/* The Engine API service's insides, shared by its files: one request, the
+ * replies, and the handlers (system.c, containers.c, logs.c). */
+#ifndef BOXVM_API_API_H
+#define BOXVM_API_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../common/paths.h"
+
+/* a request body larger than this is refused (413): a create's JSON is a few KiB */
+#define API_BODY_MAX (1 << 20)
+
+/* what the service's connections share: the attaches made before their box's start (attach.c) */
+#define API_PENDING_MAX 64
+struct api_svc {
+	pthread_mutex_t lock;
+	struct {
+		bool used;
+		char id[65];
+		int out_w, err_w;
+	} pending[API_PENDING_MAX];
+};
+
+struct api_req {
+	struct api_svc *svc;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;  /* without the /vX.Y prefix */
+	char *body;
+	size_t body_len;
+	bool body_too_big;
+	struct bx_paths p;
+};
+
+/* ?KEY= of the request (NULL: absent) and Docker's booleans ("1", "true", "True"). */
+const char *api_arg(const struct api_req *r, const char *key);
+bool api_arg_bool(const struct api_req *r, const char *key);
+/* The client's socket, to notice a hang-up while a stream waits (-1: unknown). */
+int api_client_fd(const struct api_req *r);
+
+/* Replies; each queues the response and returns what MHD wants back. */
+enum MHD_Result api_reply(struct api_req *r, unsigned status, struct MHD_Response *resp);
+enum MHD_Result api_json(struct api_req *r, unsigned status, json_t *body); /* takes body */
+enum MHD_Result api_empty(struct api_req *r, unsigned status);
+/* Docker's error body {"message": "..."} */
+enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* err's message with the status its errnum says: ENOENT 404, EEXIST 409,
+ * EINVAL 400, anything else 500 (a fault of boxvm's or of the host) */
+enum MHD_Result api_fail(struct api_req *r, const struct bx_err *err);
+
+enum MHD_Result api_ping(struct api_req *r);
+enum MHD_Result api_version(struct api_req *r);
+enum MHD_Result api_info(struct api_req *r);
+/* /containers/...: id is NULL for the collection (create, json) */
+enum MHD_Result api_containers(struct api_req *r, const char *id, const char *action);
+enum MHD_Result api_logs(struct api_req *r, const char *id);
+enum MHD_Result api_wait(struct api_req *r, const char *id);
+enum MHD_Result api_attach(struct api_req *r, const char *id);
+/* The start of box id (full ID) happened (started) or failed: hand an
+ * attach waiting for it its box's output, or let it end. */
+void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
+bool api_attach_pending(struct api_svc *svc, const char *id);
+enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
+
+#endif

@@ -1,0 +1,378 @@
+/* POST /containers/create's body into box options (createmap.h). */
+#include "createmap.h"
+#include "route.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Docker's "unset" for any JSON value: null, false, 0, "", and arrays or
+ * objects holding only unset values ([0,0] is the CLI's ConsoleSize). */
+static bool unset(const json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *e;
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE: return true;
+	case JSON_INTEGER: return json_integer_value(v) == 0;
+	case JSON_REAL: return json_real_value(v) == 0;
+	case JSON_STRING: return json_string_length(v) == 0;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e) if (!unset(e)) return false;
+		return true;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, k, e) if (!unset(e)) return false;
+		return true;
+	default: return false;
+	}
+}
+
+/* a field this mapping knows, whether it reads it or only checks it is unset */
+static bool known(const char *const *keys, const char *k)
+{
+	for (; *keys; keys++)
+		if (!strcmp(*keys, k))
+			return true;
+	return false;
+}
+
+/* every key of o that is set must be one of keys; else 400 naming it */
+static int only(const json_t *o, const char *what, const char *const *keys, struct bx_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		if (!known(keys, k) && !unset(v) && !(!strcmp(k, "MemorySwappiness") && json_integer_value(v) == -1))
+			return api_bad(err, "%s.%s is not supported by boxvm (every box is a microVM); leave it unset",
+				       what, k);
+	}
+	return 0;
+}
+
+static int want_type(const json_t *v, json_type t, const char *what, const char *tname, struct bx_err *err)
+{
+	if (v && !json_is_null(v) && json_typeof(v) != t)
+		return api_bad(err, "%s must be %s", what, tname);
+	return 0;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? s : NULL;
+}
+
+/* an array of strings appended to *dst */
+static int strings(const json_t *o, const char *key, const char *what, char ***dst, struct bx_err *err)
+{
+	json_t *a = json_object_get(o, key);
+	if (want_type(a, JSON_ARRAY, what, "an array of strings", err) < 0)
+		return -1;
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) {
+		if (!json_is_string(e))
+			return api_bad(err, "%s must be an array of strings", what);
+		if (bx_strv_append(dst, json_string_value(e), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* a formatted string appended to *dst */
+static int appendf(char ***dst, struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int appendf(char ***dst, struct bx_err *err, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = bx_strv_append(dst, s, err);
+	free(s);
+	return rc;
+}
+
+static const char *const config_keys[] = {
+	"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "OpenStdin", "StdinOnce",
+	"AttachStdin", "AttachStdout", "AttachStderr", "Labels", "StopSignal", "StopTimeout", "ExposedPorts",
+	"Volumes", "Healthcheck", "HostConfig", "NetworkingConfig", NULL};
+static const char *const host_keys[] = {
+	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
+	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", NULL};
+static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
+
+static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *err)
+{
+	if (only(cfg, "Config", config_keys, err) < 0)
+		return -1;
+	c->image = str(cfg, "Image");
+	if (!c->image)
+		return api_bad(err, "Config.Image is required: the image to create the box from");
+	if (strings(cfg, "Cmd", "Config.Cmd", &c->ro.command, err) < 0 || strings(cfg, "Env", "Config.Env", &c->ro.env, err) < 0)
+		return -1;
+	json_t *ep = json_object_get(cfg, "Entrypoint");
+	if (want_type(ep, JSON_ARRAY, "Config.Entrypoint", "an array of strings", err) < 0)
+		return -1;
+	if (json_array_size(ep) > 1)
+		return api_bad(err, "Config.Entrypoint of more than one word is not supported: put the other words "
+					    "first in Cmd");
+	if (json_array_size(ep) == 1) {
+		if (!json_is_string(json_array_get(ep, 0)))
+			return api_bad(err, "Config.Entrypoint must be an array of strings");
+		c->ro.entrypoint = json_string_value(json_array_get(ep, 0));
+	}
+	c->ro.workdir = str(cfg, "WorkingDir");
+	c->ro.user = str(cfg, "User");
+	c->nm.hostname = str(cfg, "Hostname");
+	/* attach serves output only so far (attach.c): a box that wants input or a terminal cannot get it */
+	if (json_is_true(json_object_get(cfg, "OpenStdin")))
+		return api_bad(err, "Config.OpenStdin (-i) is not served yet by boxvm's API (attaching stdin): use boxvm run -i");
+	if (json_is_true(json_object_get(cfg, "Tty")))
+		return api_bad(err, "Config.Tty (-t) is not served yet by boxvm's API (terminals): use boxvm run -t");
+	c->lc.stop_signal = str(cfg, "StopSignal");
+	json_t *st = json_object_get(cfg, "StopTimeout");
+	if (st && !json_is_null(st)) {
+		if (!json_is_integer(st) || json_integer_value(st) < 0 || json_integer_value(st) > 86400)
+			return api_bad(err, "Config.StopTimeout must be a number of seconds");
+		c->lc.stop_timeout = (int)json_integer_value(st);
+	}
+	const char *k;
+	json_t *v;
+	json_t *labels = json_object_get(cfg, "Labels");
+	if (want_type(labels, JSON_OBJECT, "Config.Labels", "an object of strings", err) < 0)
+		return -1;
+	json_object_foreach(labels, k, v) {
+		if (!json_is_string(v) || !*k)
+			return api_bad(err, "Config.Labels must be an object of strings");
+		if (appendf(&c->lc.labels, err, "%s=%s", k, json_string_value(v)) < 0)
+			return -1;
+	}
+	/* Volumes: anonymous volumes, as -v /PATH */
+	json_t *vols = json_object_get(cfg, "Volumes");
+	if (want_type(vols, JSON_OBJECT, "Config.Volumes", "an object", err) < 0)
+		return -1;
+	json_object_foreach(vols, k, v) if (bx_strv_append(&c->nm.volumes, k, err) < 0) return -1;
+	json_t *hc = json_object_get(cfg, "Healthcheck");
+	if (hc && !json_is_null(hc)) {
+		if (bx_health_config_from_json(hc, &c->health.cfg, err) < 0)
+			return bx_wrap(err, "Config.Healthcheck");
+		if (c->health.cfg.ntest == 1 && !strcmp(c->health.cfg.test[0], "NONE"))
+			c->health.none = true;
+		else
+			c->health.any = !unset(hc);
+	}
+	return 0;
+}
+
+static int map_mounts(const json_t *host, struct api_create *c, struct bx_err *err)
+{
+	json_t *mounts = json_object_get(host, "Mounts");
+	if (want_type(mounts, JSON_ARRAY, "HostConfig.Mounts", "an array", err) < 0)
+		return -1;
+	size_t i;
+	json_t *m;
+	json_array_foreach(mounts, i, m) {
+		if (!json_is_object(m))
+			return api_bad(err, "HostConfig.Mounts must be an array of objects");
+		if (only(m, "HostConfig.Mounts[]", mount_keys, err) < 0)
+			return -1;
+		const char *type = str(m, "Type"), *src = str(m, "Source"), *dst = str(m, "Target");
+		bool ro = json_is_true(json_object_get(m, "ReadOnly"));
+		if (!dst)
+			return api_bad(err, "HostConfig.Mounts[%zu]: Target is required", i);
+		if (type && !strcmp(type, "tmpfs")) {
+			if (src || ro)
+				return api_bad(err, "HostConfig.Mounts[%zu]: a tmpfs mount takes no Source or ReadOnly", i);
+			if (bx_strv_append(&c->nm.tmpfs, dst, err) < 0)
+				return -1;
+			continue;
+		}
+		if (!type || (strcmp(type, "bind") && strcmp(type, "volume")))
+			return api_bad(err, "HostConfig.Mounts[%zu]: Type must be bind, volume or tmpfs", i);
+		if (!src && !strcmp(type, "bind"))
+			return api_bad(err, "HostConfig.Mounts[%zu]: a bind mount needs a Source", i);
+		if (!strcmp(type, "bind") && *src != '/')
+			return api_bad(err, "HostConfig.Mounts[%zu]: a bind mount's Source must be an absolute path", i);
+		if (!strcmp(type, "volume") && src && *src == '/')
+			return api_bad(err, "HostConfig.Mounts[%zu]: a volume's Source is a volume name", i);
+		/* as -v: SRC:DST[:ro], or DST alone for an anonymous volume */
+		if (appendf(&c->nm.volumes, err, "%s%s%s%s", src ? src : "", src ? ":" : "", dst, src && ro ? ":ro" : "") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int map_ports(const json_t *host, struct api_create *c, struct bx_err *err)
+{
+	json_t *pb = json_object_get(host, "PortBindings");
+	if (want_type(pb, JSON_OBJECT, "HostConfig.PortBindings", "an object", err) < 0)
+		return -1;
+	const char *port;
+	json_t *binds;
+	json_object_foreach(pb, port, binds) {
+		if (want_type(binds, JSON_ARRAY, "HostConfig.PortBindings", "an object of arrays", err) < 0)
+			return -1;
+		size_t i;
+		json_t *b;
+		/* no binding at all: Docker publishes on a random host port, as -p PORT */
+		if (!json_array_size(binds) && bx_strv_append(&c->nm.publish, port, err) < 0)
+			return -1;
+		json_array_foreach(binds, i, b) {
+			const char *ip = str(b, "HostIp"), *hp = str(b, "HostPort");
+			/* -p's forms: [IP:]HOSTPORT:PORT, and IP::PORT or PORT for a random host port */
+			int r = hp   ? appendf(&c->nm.publish, err, "%s%s%s:%s", ip ? ip : "", ip ? ":" : "", hp, port)
+				: ip ? appendf(&c->nm.publish, err, "%s::%s", ip, port)
+				     : appendf(&c->nm.publish, err, "%s", port);
+			if (r < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int map_host(const json_t *host, struct api_create *c, struct bx_err *err)
+{
+	if (only(host, "HostConfig", host_keys, err) < 0)
+		return -1;
+	if (strings(host, "Binds", "HostConfig.Binds", &c->nm.volumes, err) < 0 || map_mounts(host, c, err) < 0 ||
+	    map_ports(host, c, err) < 0 || strings(host, "Dns", "HostConfig.Dns", &c->nm.dns, err) < 0 ||
+	    strings(host, "DnsSearch", "HostConfig.DnsSearch", &c->nm.dns_search, err) < 0 ||
+	    strings(host, "DnsOptions", "HostConfig.DnsOptions", &c->nm.dns_options, err) < 0 ||
+	    strings(host, "ExtraHosts", "HostConfig.ExtraHosts", &c->nm.add_hosts, err) < 0)
+		return -1;
+	c->bo.auto_remove = json_is_true(json_object_get(host, "AutoRemove"));
+	c->nm.read_only = json_is_true(json_object_get(host, "ReadonlyRootfs"));
+	c->nm.network = str(host, "NetworkMode");
+	json_t *rp = json_object_get(host, "RestartPolicy");
+	const char *rname = str(rp, "Name");
+	json_int_t retries = json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+	if (rname) {
+		char spec[64];
+		if (retries)
+			snprintf(spec, sizeof(spec), "%s:%lld", rname, (long long)retries);
+		else
+			snprintf(spec, sizeof(spec), "%s", rname);
+		if (bx_restart_policy_parse(spec, &c->lc.cfg.restart, err) < 0)
+			return -1;
+	}
+	if (c->lc.cfg.restart.kind != BX_RESTART_NO && c->bo.auto_remove)
+		return api_bad(err, "conflicting options: RestartPolicy and AutoRemove cannot be used together");
+	json_t *mem = json_object_get(host, "Memory");
+	if (want_type(mem, JSON_INTEGER, "HostConfig.Memory", "a number of bytes", err) < 0)
+		return -1;
+	json_int_t bytes = json_integer_value(mem);
+	if (bytes && (bytes < (64LL << 20) || bytes > (1LL << 40)))
+		return api_bad(err, "HostConfig.Memory %lld: a box needs from 64 MiB to 1 TiB", (long long)bytes);
+	if (bytes)
+		c->bo.mem_mb = (int)(bytes >> 20);
+	json_t *nano = json_object_get(host, "NanoCpus");
+	if (want_type(nano, JSON_INTEGER, "HostConfig.NanoCpus", "a number", err) < 0)
+		return -1;
+	json_int_t n = json_integer_value(nano);
+	if (n < 0 || n > 64000000000LL)
+		return api_bad(err, "HostConfig.NanoCpus must be from 0 to 64 CPUs");
+	if (n) {
+		/* a VM has whole vCPUs: the quota rounded up; NanoCpus keeps what was asked */
+		c->bo.cpus = (int)((n + 999999999) / 1000000000);
+		c->lc.nano_cpus = n;
+	}
+	const char *k;
+	json_t *v;
+	json_t *tmpfs = json_object_get(host, "Tmpfs");
+	if (want_type(tmpfs, JSON_OBJECT, "HostConfig.Tmpfs", "an object of strings", err) < 0)
+		return -1;
+	json_object_foreach(tmpfs, k, v) {
+		const char *o = json_string_value(v);
+		if (!o)
+			return api_bad(err, "HostConfig.Tmpfs must be an object of strings");
+		if (appendf(&c->nm.tmpfs, err, "%s%s%s", k, o && *o ? ":" : "", o && *o ? o : "") < 0)
+			return -1;
+	}
+	json_t *log = json_object_get(host, "LogConfig");
+	const char *ltype = str(log, "Type");
+	if (ltype && strcmp(ltype, "json-file"))
+		return api_bad(err, "HostConfig.LogConfig.Type %s is not supported: boxvm logs with json-file", ltype);
+	json_object_foreach(json_object_get(log, "Config"), k, v) {
+		if (!json_is_string(v))
+			return api_bad(err, "HostConfig.LogConfig.Config must be an object of strings");
+		/* as --log-opt K=V: checked, then kept as given (HostConfig.LogConfig.Config) */
+		if (appendf(&c->lc.log_opts, err, "%s=%s", k, json_string_value(v)) < 0)
+			return -1;
+		char **last = c->lc.log_opts;
+		while (last[1])
+			last++;
+		if (bx_log_opt_parse(*last, &c->lc.cfg.log, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* NetworkingConfig.EndpointsConfig: aliases and the address on the network
+ * HostConfig.NetworkMode names, nothing else */
+static int map_networking(const json_t *nc, struct api_create *c, struct bx_err *err)
+{
+	static const char *const nc_keys[] = {"EndpointsConfig", NULL};
+	static const char *const ep_keys[] = {"Aliases", "IPAMConfig", NULL};
+	static const char *const ipam_keys[] = {"IPv4Address", NULL};
+	if (!nc || json_is_null(nc))
+		return 0;
+	if (only(nc, "NetworkingConfig", nc_keys, err) < 0)
+		return -1;
+	const char *net;
+	json_t *ep;
+	json_object_foreach(json_object_get(nc, "EndpointsConfig"), net, ep) {
+		if (!c->nm.network || strcmp(net, c->nm.network))
+			return api_bad(err, "NetworkingConfig.EndpointsConfig: only the network HostConfig.NetworkMode "
+						    "names (%s) can be configured at create; connect others afterwards",
+				       c->nm.network ? c->nm.network : "default");
+		if (only(ep, "EndpointsConfig", ep_keys, err) < 0 ||
+		    only(json_object_get(ep, "IPAMConfig"), "IPAMConfig", ipam_keys, err) < 0 ||
+		    strings(ep, "Aliases", "EndpointsConfig.Aliases", &c->nm.aliases, err) < 0)
+			return -1;
+		c->nm.ip = str(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+	}
+	return 0;
+}
+
+int api_create_parse(json_t *body, const char *name, struct api_create *c, struct bx_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	bx_box_lc_init(&c->lc);
+	c->bo.mem_mb = 512;
+	c->bo.cpus = 2;
+	c->body = json_incref(body);
+	if (!json_is_object(body))
+		return api_bad(err, "the body must be a JSON object (Docker's container config)");
+	if (name && *name)
+		c->lc.name = *name == '/' ? name + 1 : name;
+	/* the Config fields are at the top level, HostConfig and NetworkingConfig beside them */
+	json_t *host = json_object_get(body, "HostConfig");
+	json_t *nc = json_object_get(body, "NetworkingConfig");
+	int rc = map_config(body, c, err);
+	if (rc == 0 && host && !json_is_null(host)) {
+		if (!json_is_object(host))
+			return api_bad(err, "HostConfig must be an object");
+		rc = map_host(host, c, err);
+	}
+	if (rc == 0)
+		rc = map_networking(nc, c, err);
+	return rc;
+}
+
+void api_create_free(struct api_create *c)
+{
+	bx_strv_free(c->ro.env);
+	bx_strv_free(c->ro.command);
+	bx_netmount_free(&c->nm);
+	bx_healthopts_free(&c->health);
+	bx_box_lc_free(&c->lc);
+	json_decref(c->body);
+	memset(c, 0, sizeof(*c));
+}
