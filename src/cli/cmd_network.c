@@ -252,13 +252,23 @@ static int network_prune(int argc, char **argv)
 	return rc;
 }
 
-/* Read-modify-write of the box's vm.json under its start lock (no start
- * reads it meanwhile). */
-static int box_vm(const struct bx_box_record *rec, struct bx_vmspec *vm, char *path, size_t size, struct bx_err *err)
+/* The box ref names, held for a read-modify-write of its vm.json: its start
+ * lock (no start reads vm.json meanwhile; the fd, or -1 with err, Docker's
+ * "No such container" for an unknown ref) and vm.json read into vm. */
+static int box_vm_locked(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, struct bx_vmspec *vm,
+			 char *path, size_t size, struct bx_err *err)
 {
-	if (bx_path_join(path, size, err, "%s/vm.json", rec->box_dir) < 0 || bx_vmspec_read(path, vm, err) < 0)
+	if (bx_state_lookup(p, ref, rec, err) < 0) {
+		if (err->errnum == ENOENT)
+			bx_fail(err, 0, "No such container: %s", ref);
 		return -1;
-	return 0;
+	}
+	int lock = bx_state_start_lock(rec->box_dir, err);
+	if (lock >= 0 && (bx_path_join(path, size, err, "%s/vm.json", rec->box_dir) < 0 || bx_vmspec_read(path, vm, err) < 0)) {
+		close(lock);
+		return -1;
+	}
+	return lock;
 }
 
 static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **aliases, const char *ip)
@@ -276,15 +286,10 @@ static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **a
 			return bx_cli_report(&err);
 		}
 	struct bx_box_record rec;
-	if (bx_state_lookup(p, rest[1], &rec, &err) < 0) {
-		if (err.errnum == ENOENT)
-			bx_fail(&err, 0, "No such container: %s", rest[1]);
-		return bx_cli_report(&err);
-	}
 	static struct bx_vmspec vm;
 	char path[PATH_MAX];
-	int lock = bx_state_start_lock(rec.box_dir, &err);
-	if (lock < 0 || box_vm(&rec, &vm, path, sizeof(path), &err) < 0)
+	int lock = box_vm_locked(p, rest[1], &rec, &vm, path, sizeof(path), &err);
+	if (lock < 0)
 		goto fail;
 	json_t *net;
 	if (bx_network_get(p, rest[0], &net, &err) < 0)
@@ -331,16 +336,11 @@ static int do_disconnect(const struct bx_paths *p, char **rest, int nrest)
 		return bx_cli_report(&err);
 	}
 	struct bx_box_record rec;
-	if (bx_state_lookup(p, rest[1], &rec, &err) < 0) {
-		if (err.errnum == ENOENT)
-			bx_fail(&err, 0, "No such container: %s", rest[1]);
-		return bx_cli_report(&err);
-	}
 	static struct bx_vmspec vm;
 	char path[PATH_MAX];
 	json_t *net = NULL;
-	int lock = bx_state_start_lock(rec.box_dir, &err);
-	if (lock < 0 || box_vm(&rec, &vm, path, sizeof(path), &err) < 0 || bx_network_get(p, rest[0], &net, &err) < 0)
+	int lock = box_vm_locked(p, rest[1], &rec, &vm, path, sizeof(path), &err);
+	if (lock < 0 || bx_network_get(p, rest[0], &net, &err) < 0)
 		goto fail;
 	char net_id[65];
 	snprintf(net_id, sizeof(net_id), "%s", json_string_value(json_object_get(net, "Id")));
