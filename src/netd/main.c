@@ -96,20 +96,22 @@ static void reload(struct netd *d);
 
 /* "reload" on the control socket: answered once the new table is served,
  * so that the command that changed a record returns with DNS following it. */
-static void on_ctl(struct netd *d)
+static bool on_ctl(struct netd *d)
 {
 	int fd = accept4(d->ctl_sock, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false;
 	char line[32];
 	bx_reply_read(fd, line, sizeof(line), 2000); /* root's clients only (0600): a hang guard */
-	if (!strcmp(line, "reload")) {
+	bool reloaded = !strcmp(line, "reload");
+	if (reloaded) {
 		reload(d);
 		if (write(fd, "ok\n", 3) < 0) {
 			/* the client went away: it asked for nothing else */
 		}
 	}
 	close(fd);
+	return reloaded;
 }
 
 /* The records changed: a new table, a new responder (the old one's few
@@ -168,14 +170,18 @@ int main(int argc, char **argv)
 			worker_start(&d);
 			continue;
 		}
-		if (pfd[2].revents & POLLIN)
-			on_ctl(&d);
-		if (pfd[1].revents & POLLIN) {
+		/* one reload for whatever is pending: the changes inotify reports and
+		 * a caller's "reload" are the same records, and each reload replaces
+		 * the responder (a query it holds at that moment is lost) */
+		bool changed = pfd[1].revents & POLLIN;
+		if (changed) {
 			char ev[4096];
 			while (read(ino, ev, sizeof(ev)) > 0)
 				;
-			reload(&d);
 		}
+		bool reloaded = (pfd[2].revents & POLLIN) && on_ctl(&d); /* reloads, then answers */
+		if (changed && !reloaded)
+			reload(&d);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
