@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 
-import pytest
 
 from apisvc import DOCKER, api  # noqa: F401 (the module's service fixture)
 from conftest import BOXVM, HANG_GUARD, until
