@@ -196,6 +196,7 @@ bench: all kernel image
 	@bench/longlived $(BUILD)
 	@bench/stress $(BUILD)
 	@bench/oci-runtime $(BUILD)
+	@bench/api $(BUILD)
 
 PREFIX ?= /usr/local
 install: all
