@@ -53,6 +53,13 @@ int rt_cmd_start(const struct rt_globals *g, int argc, char **argv)
 	} else if (rt_ctl_request(&c, "start", &err) < 0) {
 		rt_error("%s", err.msg);
 		rc = 1;
+	} else if (rt_hooks_run(&c, "poststart", "running", &err) < 0) {
+		/* as runc: a failing poststart hook ends the container it followed */
+		struct bx_err ignored;
+		rt_ctl_request(&c, "kill 9", &ignored);
+		rt_wait_gone(c.pid, c.pid_start, 15000);
+		rt_error("%s", err.msg);
+		rc = 1;
 	}
 	rt_container_free(&c);
 	return rc;

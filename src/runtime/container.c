@@ -72,6 +72,8 @@ int rt_container_write(const struct rt_container *c, struct bx_err *err)
 					     c->bundle, "rootfs", c->rootfs, "created", c->created, "pid", c->pid,
 					     "pid_start", (json_int_t)c->pid_start, "ctl_sock", c->ctl_sock, "run_dir",
 					     c->run_dir, "box_dir", c->box_dir, "annotations", ann ? ann : json_object());
+	if (o && c->hooks_json)
+		json_object_set_new(o, "hooks", json_loads(c->hooks_json, 0, NULL));
 	_cleanup_free_ char *text = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
 	if (!text)
 		return bx_fail(err, 0, "out of memory");
@@ -115,6 +117,8 @@ int rt_container_load(const struct rt_globals *g, const char *id, struct rt_cont
 	c->pid = (int)json_integer_value(json_object_get(o, "pid"));
 	c->pid_start = (unsigned long long)json_integer_value(json_object_get(o, "pid_start"));
 	c->annotations_json = ann ? json_dumps(ann, JSON_COMPACT) : NULL;
+	json_t *hooks = json_object_get(o, "hooks");
+	c->hooks_json = hooks ? json_dumps(hooks, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return rc;
 }
@@ -123,6 +127,8 @@ void rt_container_free(struct rt_container *c)
 {
 	free(c->annotations_json);
 	c->annotations_json = NULL;
+	free(c->hooks_json);
+	c->hooks_json = NULL;
 }
 
 enum rt_status rt_container_status(const struct rt_container *c)
@@ -205,5 +211,8 @@ int rt_container_destroy(struct rt_container *c, struct bx_err *err)
 	bx_rm_rf(c->run_dir, NULL);
 	if (bx_rm_rf(c->dir, err) < 0)
 		return bx_wrap(err, "cannot remove container \"%s\"", c->id);
+	struct bx_err hook_err;
+	if (rt_hooks_run(c, "poststop", "stopped", &hook_err) < 0)
+		rt_error("%s", hook_err.msg);
 	return 0;
 }

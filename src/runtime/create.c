@@ -182,6 +182,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	snprintf(c.rootfs, sizeof(c.rootfs), "%s", oc.root_path);
 	now_rfc3339(c.created, sizeof(c.created));
 	c.annotations_json = annotations_of(cfgtext);
+	c.hooks_json = oc.hooks_json ? strdup(oc.hooks_json) : NULL;
 
 	int rc = 1;
 	_cleanup_close_ int listen_fd = -1, slave = -1; /* the monitor has its own copies */
@@ -216,6 +217,17 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		waitpid(c.pid, NULL, 0);
 		goto fail;
 	}
+	/* runc's order and state: prestart (deprecated, the same moment) and
+	 * createRuntime, then createContainer, all while "creating"; one failing
+	 * fails create, and the container goes (its poststop hooks run) */
+	static const char *const create_hooks[] = {"prestart", "createRuntime", "createContainer"};
+	for (size_t i = 0; i < sizeof(create_hooks) / sizeof(create_hooks[0]); i++)
+		if (rt_hooks_run(&c, create_hooks[i], "creating", &err) < 0) {
+			struct bx_err ignored;
+			rt_container_destroy(&c, &ignored);
+			rt_error("%s", err.msg);
+			goto out;
+		}
 	rt_debug("created container %s (monitor pid %d)", id, c.pid);
 	rc = 0;
 	goto out;

@@ -3,6 +3,7 @@
 #include "oci_config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -440,16 +441,76 @@ static int annotations_from_json(json_t *ann, struct bx_oci_config *c, struct bx
 	return 0;
 }
 
-/* Fields that would change what the workload gets and that a VM cannot honour. */
-static int reject_unsupported(json_t *root, json_t *lx, struct bx_err *err)
+/* config.json's hooks, checked whole at create (a hook that could never run
+ * must fail create, not poststop). They run on the host (hooks.c), as Kata's
+ * do: the VM is the container's namespace, and nothing of the host runs in
+ * it. startContainer alone must run inside the container, before its
+ * process: the guest has no way to run a host program, so it is refused. */
+#define HOOKS_PER_KIND_MAX 64
+#define HOOK_WORDS_MAX 1024
+static int words_ok(json_t *a, const char *kind, size_t i, const char *field, struct bx_err *err)
 {
-	json_t *hooks = json_object_get(root, "hooks");
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > HOOK_WORDS_MAX)
+		return bx_fail(err, 0, "config.json: hooks.%s[%zu].%s: want an array of at most %d strings", kind, i,
+			       field, HOOK_WORDS_MAX);
+	size_t j;
+	json_t *w;
+	json_array_foreach(a, j, w)
+		if (!json_is_string(w))
+			return bx_fail(err, 0, "config.json: hooks.%s[%zu].%s[%zu] is not a string", kind, i, field, j);
+	return 0;
+}
+
+static int hooks_from_json(json_t *hooks, struct bx_oci_config *c, struct bx_err *err)
+{
+	if (!hooks || json_is_null(hooks))
+		return 0;
+	if (!json_is_object(hooks))
+		return bx_fail(err, 0, "config.json: hooks is not an object");
+	static const char *const kinds[] = {"prestart", "createRuntime", "createContainer", "poststart", "poststop"};
 	const char *k;
-	json_t *v;
-	json_object_foreach(hooks, k, v)
-		if (json_array_size(v))
-			return bx_fail(err, 0, "config.json: hooks (%s) are not supported by boxvm-runtime (they would run "
-					       "on the host, outside the box's VM)", k);
+	json_t *list;
+	bool any = false;
+	json_object_foreach(hooks, k, list) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			known = known || !strcmp(k, kinds[i]);
+		if (!strcmp(k, "startContainer") && json_array_size(list))
+			return bx_fail(err, 0, "config.json: hooks.startContainer is not supported by boxvm-runtime (it "
+					       "must run inside the container, and the VM cannot run a host program; "
+					       "use createRuntime or poststart, which run on the host)");
+		if (!known)
+			continue; /* as runc: a kind it does not know is not run */
+		if (!json_is_array(list) || json_array_size(list) > HOOKS_PER_KIND_MAX)
+			return bx_fail(err, 0, "config.json: hooks.%s: want an array of at most %d hooks", k,
+				       HOOKS_PER_KIND_MAX);
+		size_t i;
+		json_t *h;
+		json_array_foreach(list, i, h) {
+			const char *path = json_string_value(json_object_get(h, "path"));
+			json_t *timeout = json_object_get(h, "timeout");
+			if (!json_is_object(h) || !path || path[0] != '/')
+				return bx_fail(err, 0, "config.json: hooks.%s[%zu].path: want an absolute path", k, i);
+			if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) <= 0 ||
+					json_integer_value(timeout) > 86400))
+				return bx_fail(err, 0, "config.json: hooks.%s[%zu].timeout: want whole seconds above 0",
+					       k, i);
+			if (words_ok(json_object_get(h, "args"), k, i, "args", err) < 0 ||
+			    words_ok(json_object_get(h, "env"), k, i, "env", err) < 0)
+				return -1;
+			any = true;
+		}
+	}
+	if (any && !(c->hooks_json = json_dumps(hooks, JSON_COMPACT)))
+		return bx_fail(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Fields that would change what the workload gets and that a VM cannot honour. */
+static int reject_unsupported(json_t *lx, struct bx_err *err)
+{
 	if (json_array_size(json_object_get(lx, "devices")))
 		return bx_fail(err, 0, "config.json: linux.devices is not supported by boxvm-runtime (host devices "
 				       "cannot be passed into the VM; drop --device/--privileged)");
@@ -484,7 +545,7 @@ static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, stru
 	if (host && *host && bx_spec_set_hostname(&c->spec, host, err) < 0)
 		return -1;
 	json_t *lx = json_object_get(root, "linux");
-	if (reject_unsupported(root, lx, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), c, err) < 0 ||
+	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), c, err) < 0 ||
 	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0)
 		return -1;
 	return annotations_from_json(json_object_get(root, "annotations"), c, err);
@@ -508,4 +569,6 @@ void bx_oci_config_free(struct bx_oci_config *c)
 {
 	bx_spec_free(&c->spec);
 	bx_spec_init(&c->spec);
+	free(c->hooks_json);
+	c->hooks_json = NULL;
 }

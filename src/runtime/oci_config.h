@@ -17,8 +17,9 @@
  *     one without a path (a new, empty namespace) -> the box has no NIC.
  * Fields the VM boundary makes moot (capabilities, seccomp, AppArmor,
  * SELinux, masked paths, sysctls, cgroup paths) are accepted;
+ * hooks (but startContainer) are checked and kept, to run on the host;
  * fields that would change what the workload gets and cannot be honoured
- * (hooks, devices, user namespaces, ...) are rejected with a clear error. */
+ * (devices, user namespaces, ...) are rejected with a clear error. */
 #ifndef BOXVM_OCI_CONFIG_H
 #define BOXVM_OCI_CONFIG_H
 
@@ -44,6 +45,7 @@ struct bx_oci_config {
 	struct bx_port ports[BX_MAX_PORTS];
 	int nports;
 	bool all_ports;              /* joined namespace, no io.boxvm.ports: forward every port to the box */
+	char *hooks_json;            /* config.json's "hooks", checked (compact JSON); NULL: none */
 };
 
 /* Parse config.json text. bundle: the bundle directory (absolute), for a

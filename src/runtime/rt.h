@@ -67,6 +67,7 @@ struct rt_container {
 	char run_dir[PATH_MAX];   /* the shim's */
 	char box_dir[PATH_MAX];
 	char *annotations_json;   /* "{...}" (malloc'd) */
+	char *hooks_json;         /* config.json's hooks (malloc'd); NULL: none */
 };
 enum rt_status { RT_CREATED, RT_RUNNING, RT_PAUSED, RT_STOPPED };
 int rt_id_valid(const char *id, struct bx_err *err);
@@ -81,8 +82,17 @@ enum rt_status rt_container_status(const struct rt_container *c);
 const char *rt_status_name(enum rt_status s);
 /* Wait (up to timeout_ms) for the monitor to exit; true if it is gone. */
 bool rt_wait_gone(int pid, unsigned long long start, int timeout_ms);
-/* Make sure nothing of the box runs any more (monitor, shim) and remove the record. */
+/* Make sure nothing of the box runs any more (monitor, shim), remove the
+ * record, then run the poststop hooks (a failing one is an error message,
+ * as runc's, and the container is gone all the same). */
 int rt_container_destroy(struct rt_container *c, struct bx_err *err);
+
+/* hooks.c: the container's hooks of one kind ("prestart", "createRuntime",
+ * "createContainer", "poststart", "poststop"), run on the host in order with
+ * the runtime-spec state (status as given; pid unless "stopped") on stdin.
+ * The first that fails (exit status, signal, timeout, exec) stops the rest
+ * and fills err with runc's words. */
+int rt_hooks_run(const struct rt_container *c, const char *kind, const char *status, struct bx_err *err);
 
 /* ctl.c: one request to the monitor ("start", "kill N", "pause", "resume");
  * reply "ok" or an error. */

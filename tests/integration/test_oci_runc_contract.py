@@ -312,3 +312,112 @@ def test_global_flags_as_runc(tmp_path, no_leaks):
     lines = _rt(no_leaks, root, "--version").stdout.decode().splitlines()
     assert [l.split(" ")[0] for l in lines[:3]] == ["boxvm-runtime", "commit:", "spec:"]
     assert lines[0].startswith("boxvm-runtime version ") and lines[2] == "spec: 1.0.2"
+
+
+HOOK = """#!/bin/sh
+# $1: the hook's kind; $2: "fail" to fail as runc's callers see it
+printf '%s %s HOOKENV=%s\\n' "$1" "$(cat)" "$HOOKENV" >> "$(dirname "$0")/hooks.log"
+[ "$2" = fail ] && { echo "out of $1"; echo "hook $1 says no" >&2; exit 3; }
+[ "$2" = hang ] && exec sleep 1000
+exit 0
+"""
+
+
+def _hooks(tmp_path, **how):
+    """config.json hooks running tmp_path/hook.sh for every kind runc runs on the host."""
+    script = tmp_path / "hook.sh"
+    script.write_text(HOOK)
+    script.chmod(0o755)
+    hooks = {}
+    for kind in ("prestart", "createRuntime", "createContainer", "poststart", "poststop"):
+        h = {"path": str(script), "args": ["hook.sh", kind, how.get(kind, "ok")], "env": ["HOOKENV=" + kind]}
+        if how.get(kind) == "hang":
+            h["timeout"] = 1
+        hooks[kind] = [h]
+    return hooks
+
+
+def _hook_log(tmp_path):
+    """[(kind, state, HOOKENV)] in the order the hooks ran."""
+    log = tmp_path / "hooks.log"
+    out = []
+    for line in log.read_text().splitlines() if log.exists() else []:
+        kind, rest = line.split(" ", 1)
+        state, env = rest.rsplit(" HOOKENV=", 1)
+        out.append((kind, json.loads(state), env))
+    return out
+
+
+def test_hooks_run_on_the_host_as_runc_runs_them(tmp_path, no_leaks):
+    """OCI hooks run on the host (as Kata's do: the VM is the container's
+    namespace), each with the runtime-spec state on stdin and only its own env.
+    runc 1.1.5, same hooks: prestart, createRuntime and createContainer during
+    create with status "creating" and the container's pid; poststop at delete
+    with status "stopped" and no pid. (runc 1.1.5 runs poststart at create
+    too, a bug runc 1.2 fixed: it and the spec run it after start, "running".)"""
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["sleep", "1000"], hooks=_hooks(tmp_path))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "--pid-file", str(tmp_path / "pid"), "h1")
+    assert rc == 0, out
+    pid = int((tmp_path / "pid").read_text())
+    try:
+        ran = _hook_log(tmp_path)
+        assert [k for k, _, _ in ran] == ["prestart", "createRuntime", "createContainer"]
+        for kind, state, env in ran:
+            assert state == {"ociVersion": "1.0.2", "id": "h1", "status": "creating", "pid": pid, "bundle": str(b)}
+            assert env == kind  # the hook's env alone
+        p = _rt(no_leaks, root, "start", "h1")
+        assert p.returncode == 0, p.stderr
+        kind, state, _ = _hook_log(tmp_path)[-1]
+        assert (kind, state["status"], state["pid"]) == ("poststart", "running", pid)
+        assert _state(no_leaks, root, "h1")["status"] == "running"
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "h1").returncode == 0
+    kind, state, _ = _hook_log(tmp_path)[-1]
+    assert (kind, state) == ("poststop", {"ociVersion": "1.0.2", "id": "h1", "status": "stopped", "bundle": str(b)})
+    assert len(_hook_log(tmp_path)) == 5
+
+
+def test_failing_hooks_as_runc(tmp_path, no_leaks):
+    """runc 1.1.5: a failing prestart fails create (exit 1) with
+    'error running hook #0: error running hook: exit status 3, stdout: ...,
+    stderr: ...', the container is gone and its poststop hooks ran; a hook past
+    its timeout is killed ('hook ran past specified timeout of 1.0s'); a
+    failing poststart fails start and ends the container; a failing poststop
+    is reported but the delete succeeds."""
+    root = tmp_path / "state"
+    b, cfg = _bundle(tmp_path, ["sleep", "1000"], hooks=_hooks(tmp_path, prestart="fail"))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "h2")
+    assert rc == 1
+    assert (b"error running hook #0: error running hook: exit status 3, stdout: out of prestart, "
+            b"stderr: hook prestart says no") in out
+    assert [k for k, _, _ in _hook_log(tmp_path)] == ["prestart", "poststop"]
+    p = _rt(no_leaks, root, "state", "h2")
+    assert p.returncode == 1 and b'container "h2" does not exist' in p.stderr
+
+    (tmp_path / "hooks.log").unlink()
+    cfg["hooks"] = _hooks(tmp_path, createRuntime="hang")
+    (b / "config.json").write_text(json.dumps(cfg))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "h2")
+    assert rc == 1 and b"error running hook #0: hook ran past specified timeout of 1.0s" in out
+    assert [k for k, _, _ in _hook_log(tmp_path)] == ["prestart", "createRuntime", "poststop"]
+
+    (tmp_path / "hooks.log").unlink()
+    cfg["hooks"] = _hooks(tmp_path, poststart="fail", poststop="fail")
+    cfg["hooks"]["prestart"].insert(0, {"path": str(tmp_path / "missing-hook")})
+    (b / "config.json").write_text(json.dumps(cfg))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "h2")
+    assert rc == 1 and b"error running hook #0: fork/exec " + str(tmp_path / "missing-hook").encode() in out
+
+    del cfg["hooks"]["prestart"][0]
+    (b / "config.json").write_text(json.dumps(cfg))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "h2")
+    assert rc == 0, out
+    try:
+        p = _rt(no_leaks, root, "start", "h2")
+        assert p.returncode == 1 and b"stderr: hook poststart says no" in p.stderr
+        assert _state(no_leaks, root, "h2")["status"] == "stopped"
+    finally:
+        p = _rt(no_leaks, root, "delete", "--force", "h2")
+    assert p.returncode == 0 and b"stderr: hook poststop says no" in p.stderr
+    assert not (root / "h2").exists()

@@ -353,10 +353,10 @@ def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
     (b / "config.json").write_text("{not json")
     p = _rt(no_leaks, root, "create", "--bundle", str(b), "c1")
     assert p.returncode == 1 and b"invalid config.json" in p.stderr
-    cfg["hooks"] = {"prestart": [{"path": "/bin/true"}]}
+    cfg["hooks"] = {"startContainer": [{"path": "/bin/true"}]}
     (b / "config.json").write_text(json.dumps(cfg))
     p = _rt(no_leaks, root, "create", "--bundle", str(b), "c1")
-    assert p.returncode == 1 and b"hooks (prestart) are not supported" in p.stderr
+    assert p.returncode == 1 and b"hooks.startContainer is not supported" in p.stderr
     del cfg["hooks"]
     (b / "config.json").write_text(json.dumps(cfg))
     p = _rt(no_leaks, root, "create", "--bundle", str(b), "bad/id")

@@ -232,8 +232,8 @@ static void test_namespaces(void **state)
 
 static void test_rejected_fields(void **state)
 {
-	expect_error("", "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}",
-		     "hooks (prestart) are not supported by boxvm-runtime");
+	expect_error("", "\"hooks\": {\"startContainer\": [{\"path\": \"/bin/true\"}]}",
+		     "hooks.startContainer is not supported by boxvm-runtime");
 	expect_error("", "\"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]}",
 		     "linux.devices is not supported");
 	expect_error("", "\"linux\": {\"namespaces\": [{\"type\": \"user\"}]}", "user namespaces are not supported");
@@ -249,6 +249,36 @@ static void test_rejected_fields(void **state)
 				   " \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\"}, \"maskedPaths\": [\"/proc/kcore\"]}",
 			       &err), 0);
 	bx_oci_config_free(&oc);
+}
+
+/* Hooks run on the host (src/runtime/hooks.c): kept whole when every one can
+ * run; a malformed one fails create, before anything of the container exists. */
+static void test_hooks(void **state)
+{
+	struct bx_err err;
+	assert_int_equal(parse("", "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\", \"args\": [\"true\", \"x\"],"
+				   " \"env\": [\"A=1\"], \"timeout\": 5}], \"poststop\": [{\"path\": \"/bin/echo\"}],"
+				   " \"someFutureKind\": 3}",
+			       &err), 0);
+	assert_non_null(oc.hooks_json);
+	assert_non_null(strstr(oc.hooks_json, "\"prestart\""));
+	assert_non_null(strstr(oc.hooks_json, "\"poststop\""));
+	bx_oci_config_free(&oc);
+	assert_null(oc.hooks_json);
+	/* none, or only empty lists: nothing kept */
+	assert_int_equal(parse("", "\"hooks\": {\"poststart\": []}", &err), 0);
+	assert_null(oc.hooks_json);
+	bx_oci_config_free(&oc);
+	expect_error("", "\"hooks\": {\"poststart\": [{\"path\": \"true\"}]}", "hooks.poststart[0].path: want an absolute path");
+	expect_error("", "\"hooks\": {\"poststart\": [{\"args\": []}]}", "hooks.poststart[0].path");
+	expect_error("", "\"hooks\": {\"prestart\": [{\"path\": \"/x\"}, {\"path\": \"/y\", \"timeout\": 0}]}",
+		     "hooks.prestart[1].timeout: want whole seconds above 0");
+	expect_error("", "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"args\": [\"x\", 3]}]}",
+		     "hooks.poststop[0].args[1] is not a string");
+	expect_error("", "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"env\": \"A=1\"}]}",
+		     "hooks.poststop[0].env: want an array");
+	expect_error("", "\"hooks\": {\"createRuntime\": {}}", "hooks.createRuntime: want an array");
+	expect_error("", "\"hooks\": []", "hooks is not an object");
 }
 
 static void test_malformed(void **state)
@@ -342,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_resources_and_annotations),
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_rejected_fields),
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_process_parse),
 		cmocka_unit_test(test_size_and_signal),
