@@ -314,6 +314,32 @@ def test_global_flags_as_runc(tmp_path, no_leaks):
     assert lines[0].startswith("boxvm-runtime version ") and lines[2] == "spec: 1.0.2"
 
 
+def test_messages_in_runcs_form(tmp_path, no_leaks):
+    """runc 1.1.5 (logrus): without --log an error is one text line on stderr,
+    time="2026-11-30T17:24:38Z" level=error msg="container does not exist";
+    with --log FILE that line goes to the file and stderr has the bare message;
+    --debug adds level=debug lines where the errors go."""
+    import re
+    root = tmp_path / "state"
+    p = _rt(no_leaks, root, "state", "nope")
+    assert p.returncode == 1
+    assert re.fullmatch(rb'time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" level=error '
+                        rb'msg="container \\"nope\\" does not exist"\n', p.stderr), p.stderr
+    log = tmp_path / "log.txt"
+    p = _rt(no_leaks, root, "--log", str(log), "state", "nope")
+    assert p.returncode == 1 and p.stderr == b'container "nope" does not exist\n'
+    assert re.fullmatch(r'time="[^"]+" level=error msg="container \\"nope\\" does not exist"\n', log.read_text())
+    b, cfg = _bundle(tmp_path, ["true"], hooks={"poststop": [{"path": "/bin/true"}]})
+    log.unlink()
+    rc, _ = _create(no_leaks, root, tmp_path, "--bundle", str(b), "d1")
+    assert rc == 0
+    p = _rt(no_leaks, root, "--debug", "--log", str(log), "delete", "d1")
+    assert p.returncode == 0 and p.stderr == b""
+    assert 'level=debug msg="running poststop hook #0: /bin/true"' in log.read_text()
+    p = _rt(no_leaks, root, "--debug", "state", "d1")
+    assert b"level=error" in p.stderr
+
+
 HOOK = """#!/bin/sh
 # $1: the hook's kind; $2: "fail" to fail as runc's callers see it
 printf '%s %s HOOKENV=%s\\n' "$1" "$(cat)" "$HOOKENV" >> "$(dirname "$0")/hooks.log"
@@ -393,7 +419,7 @@ def test_failing_hooks_as_runc(tmp_path, no_leaks):
             b"stderr: hook prestart says no") in out
     assert [k for k, _, _ in _hook_log(tmp_path)] == ["prestart", "poststop"]
     p = _rt(no_leaks, root, "state", "h2")
-    assert p.returncode == 1 and b'container "h2" does not exist' in p.stderr
+    assert p.returncode == 1 and b'container \\"h2\\" does not exist' in p.stderr  # logrus quotes msg
 
     (tmp_path / "hooks.log").unlink()
     cfg["hooks"] = _hooks(tmp_path, createRuntime="hang")
