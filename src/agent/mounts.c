@@ -1,5 +1,7 @@
 /* Filesystems: the initramfs basics, the virtiofs root, and the box's own
- * /proc, /sys, /dev, /dev/pts, /dev/shm after switching root. */
+ * /proc, /sys (read-only, cgroup2 on /sys/fs/cgroup), /dev (Docker's: a
+ * tmpfs with the standard nodes), /dev/pts, /dev/shm, /dev/mqueue after
+ * switching root. */
 #include "agent.h"
 
 #include <errno.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define NEWROOT "/newroot"
@@ -134,34 +137,55 @@ int agent_switch_root(bool read_only, struct bx_err *err)
 	return 0;
 }
 
-int agent_mount_box(struct bx_err *err)
+/* The box's /dev is Docker's and runc's: a small tmpfs with the standard
+ * nodes and links, devpts, shm and mqueue; not the guest's devtmpfs (the
+ * VM's consoles, /dev/mem, the agent's own virtio port...). The agent opened
+ * what it needs of the devtmpfs (its port, /dev/kmsg) before the switch. */
+static int make_dev(struct bx_err *err)
 {
-	static const struct mnt m[] = {
-		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
-		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
-		{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", false},
-		{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5",
-		 false},
-		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true},
+	static const struct {
+		const char *path;
+		unsigned major, minor;
+	} nodes[] = {
+		{"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+		{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 	};
-	if (do_mounts(m, sizeof(m) / sizeof(m[0]), err) < 0)
-		return -1;
-	/* devtmpfs' /dev/ptmx is the initial devpts instance's; point it at ours */
-	struct stat st;
-	if (lstat("/dev/pts/ptmx", &st) == 0) {
-		unlink("/dev/ptmx");
-		if (symlink("pts/ptmx", "/dev/ptmx") < 0)
-			agent_err("symlink /dev/ptmx: %s", strerror(errno));
-	}
-	/* conventional links a devtmpfs lacks */
+	mode_t old = umask(0);
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		if (mknod(nodes[i].path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 && errno != EEXIST) {
+			umask(old);
+			return bx_fail(err, errno, "mknod %s", nodes[i].path);
+		}
+	umask(old);
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "/dev/fd"},
-		{"/proc/self/fd/0", "/dev/stdin"},
-		{"/proc/self/fd/1", "/dev/stdout"},
-		{"/proc/self/fd/2", "/dev/stderr"},
+		{"/proc/self/fd", "/dev/fd"},         {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"},   {"/proc/self/fd/2", "/dev/stderr"},
+		{"pts/ptmx", "/dev/ptmx"},
 	};
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
-			agent_err("symlink %s: %s", links[i][1], strerror(errno));
+			return bx_fail(err, errno, "symlink %s", links[i][1]);
+	return 0;
+}
+
+int agent_mount_box(struct bx_err *err)
+{
+	static const struct mnt first[] = {
+		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
+		/* read-only, as Docker's and runc's default: the box reads its
+		 * devices and cgroups there but changes nothing of the VM's */
+		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false},
+		{"tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=65536k", false},
+	};
+	static const struct mnt rest[] = {
+		{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5",
+		 false},
+		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true},
+		{"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true},
+		{"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, true},
+	};
+	if (do_mounts(first, sizeof(first) / sizeof(first[0]), err) < 0 || make_dev(err) < 0 ||
+	    do_mounts(rest, sizeof(rest) / sizeof(rest[0]), err) < 0)
+		return -1;
 	return 0;
 }

@@ -149,3 +149,33 @@ def test_signals_reach_main_only(bx):
             bx("rm", "-f", "sigs")
             run.wait(timeout=HANG_GUARD)
     bx("rm", "sigs", check=0)
+
+
+# Docker 20.10 (docker-ref, busybox): `ls -la /dev` names and modes, and its mounts
+DOCKER_DEV = {
+    "fd": "lrwxrwxrwx -> /proc/self/fd", "full": "crw-rw-rw- 1,7", "mqueue": "drwxrwxrwt", "null": "crw-rw-rw- 1,3",
+    "ptmx": "lrwxrwxrwx -> pts/ptmx", "pts": "drwxr-xr-x", "random": "crw-rw-rw- 1,8", "shm": "drwxrwxrwt",
+    "stderr": "lrwxrwxrwx -> /proc/self/fd/2", "stdin": "lrwxrwxrwx -> /proc/self/fd/0",
+    "stdout": "lrwxrwxrwx -> /proc/self/fd/1", "tty": "crw-rw-rw- 5,0", "urandom": "crw-rw-rw- 1,9",
+    "zero": "crw-rw-rw- 1,5",
+}
+
+
+def test_dev_and_sys_are_dockers(box):
+    """A box's /dev is Docker's: a tmpfs with the standard nodes and links,
+    devpts, shm and mqueue (not the VM's devtmpfs with its consoles, /dev/mem
+    and the agent's port); /sys is read-only with cgroups under /sys/fs/cgroup."""
+    script = ("for f in /dev/*; do n=${f#/dev/}; if [ -L $f ]; then echo \"$n $(stat -c %A $f) -> $(readlink $f)\";"
+              " elif [ -c $f ]; then echo \"$n $(stat -c '%A %t,%T' $f)\"; else echo \"$n $(stat -c %A $f)\"; fi; done")
+    out = box("exec", "exec-parity", "sh", "-c", script, check=0).stdout.decode()
+    got = dict(line.split(" ", 1) for line in out.splitlines())
+    # stat prints major,minor in hex: all of Docker's are single digits
+    assert got == DOCKER_DEV, got
+    mounts = {l.split()[1]: l.split() for l in
+              box("exec", "exec-parity", "cat", "/proc/mounts", check=0).stdout.decode().splitlines()}
+    assert mounts["/dev"][2] == "tmpfs" and "nosuid" in mounts["/dev"][3].split(",")
+    assert mounts["/dev/mqueue"][2] == "mqueue"
+    assert mounts["/sys"][2] == "sysfs" and "ro" in mounts["/sys"][3].split(",")
+    assert mounts["/sys/fs/cgroup"][2] in ("cgroup2", "cgroup") and "ro" in mounts["/sys/fs/cgroup"][3].split(",")
+    p = box("exec", "exec-parity", "touch", "/sys/x")
+    assert p.returncode == 1 and b"Read-only file system" in p.stderr
