@@ -22,6 +22,7 @@
 #include "../common/boxid.h"
 #include "../common/cleanup.h"
 #include "../common/forkpipe.h"
+#include "../common/treecopy.h"
 #include "../common/reply.h"
 #include "../store/state.h"
 #include "../vm/kernel.h"
@@ -32,17 +33,50 @@
 #define DEFAULT_MEM_MB 512
 #define DEFAULT_CPUS 2
 
-/* Bind sources must exist (runc fails on a missing one; boxvm's -v would create it). */
+/* Bind sources must exist (runc fails on a missing one; boxvm's -v would
+ * create it), and the guest's /proc and /sys must be directories: a symlink
+ * there would take the kernel's files elsewhere (runc refuses it with these
+ * words; the guest used to hang on it). */
 static int check_binds(const struct bx_oci_config *oc, struct bx_err *err)
 {
 	struct stat st;
 	if (stat(oc->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return bx_fail(err, errno ? errno : ENOTDIR, "invalid root.path %s", oc->root_path);
+	static const char *const kernel_fs[][2] = {{"proc", "/proc"}, {"sysfs", "/sys"}};
+	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++) {
+		char path[PATH_MAX];
+		if (bx_path_join(path, sizeof(path), err, "%s%s", oc->root_path, kernel_fs[i][1]) < 0)
+			return -1;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return bx_fail(err, 0, "error mounting \"%s\" to rootfs at \"%s\": filesystem \"%s\" must be "
+					       "mounted on ordinary directory", kernel_fs[i][0], kernel_fs[i][1],
+				       kernel_fs[i][0]);
+	}
 	for (size_t i = 0; i < oc->nmounts; i++)
 		if (oc->mounts[i].kind == BX_MNT_BIND && stat(oc->mounts[i].source, &st) < 0)
 			return bx_fail(err, errno, "invalid mount source %s (for %s)", oc->mounts[i].source,
 				       oc->mounts[i].target);
 	return 0;
+}
+
+/* runc: a tmpfs without mode= takes the mode of the directory it covers
+ * (/tmp's 1777, a 0755 mount point's 0755); one the rootfs lacks keeps
+ * tmpfs's own 1777. The mount point is looked up inside the rootfs, its
+ * symlinks resolved there as the guest will (never onto the host's files). */
+static void tmpfs_modes(struct bx_oci_config *oc)
+{
+	_cleanup_close_ int rootfd = open(oc->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; rootfd >= 0 && i < oc->nmounts; i++) {
+		struct bx_mount_req *r = &oc->mounts[i];
+		if (r->kind != BX_MNT_TMPFS || strstr(r->options, "mode="))
+			continue;
+		_cleanup_close_ int fd = bx_open_in_root(rootfd, r->target, O_PATH);
+		struct stat st;
+		size_t used = strlen(r->options);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			snprintf(r->options + used, sizeof(r->options) - used, "%smode=%o", used ? "," : "",
+				 (unsigned)(st.st_mode & 07777));
+	}
 }
 
 /* vm.json and initrd.img in c->box_dir (which must exist): the container's
@@ -178,6 +212,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		bx_oci_config_free(&oc);
 		return 1;
 	}
+	tmpfs_modes(&oc);
 	snprintf(c.bundle, sizeof(c.bundle), "%s", bundle);
 	snprintf(c.rootfs, sizeof(c.rootfs), "%s", oc.root_path);
 	now_rfc3339(c.created, sizeof(c.created));

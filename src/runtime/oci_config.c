@@ -275,16 +275,21 @@ static bool has_option(json_t *options, const char *opt)
 
 /* tmpfs options boxvm's guest understands: size= and mode= (the mount flags
  * nosuid/nodev/noexec are what the agent uses anyway) */
+/* A tmpfs gets the flags its options name and no others (runc's rule; the
+ * guest's defaults are Docker's --tmpfs nosuid,nodev,noexec, so each flag is
+ * spelled out), and its size= and mode=. */
 static void tmpfs_options(json_t *options, char *out, size_t size)
 {
-	out[0] = '\0';
-	size_t used = 0, i;
+	snprintf(out, size, "%s,%s,%s,%s", has_option(options, "ro") ? "ro" : "rw",
+		 has_option(options, "nosuid") ? "nosuid" : "suid", has_option(options, "nodev") ? "nodev" : "dev",
+		 has_option(options, "noexec") ? "noexec" : "exec");
+	size_t used = strlen(out), i;
 	json_t *v;
 	json_array_foreach(options, i, v) {
 		const char *o = json_string_value(v);
 		if (!o || (strncmp(o, "size=", 5) && strncmp(o, "mode=", 5)))
 			continue;
-		int n = snprintf(out + used, size - used, "%s%s", used ? "," : "", o);
+		int n = snprintf(out + used, size - used, ",%s", o);
 		if (n < 0 || (size_t)n >= size - used)
 			break;
 		used += (size_t)n;
@@ -301,7 +306,8 @@ static bool guest_made(const char *type, const char *dest)
 	return !strcmp(type, "tmpfs") && (!strcmp(dest, "/dev") || !strcmp(dest, "/dev/shm"));
 }
 
-static int mounts_from_json(json_t *mounts, struct bx_oci_config *c, struct bx_err *err)
+/* bundle: where a relative bind source lies (runc joins it to the bundle) */
+static int mounts_from_json(json_t *mounts, const char *bundle, struct bx_oci_config *c, struct bx_err *err)
 {
 	if (mounts && !json_is_array(mounts))
 		return fail_field(err, "mounts", "must be an array");
@@ -329,13 +335,16 @@ static int mounts_from_json(json_t *mounts, struct bx_oci_config *c, struct bx_e
 		if (snprintf(r->target, sizeof(r->target), "%s", dest) >= (int)sizeof(r->target))
 			return bx_fail(err, 0, "config.json: mount destination %.64s... is too long", dest);
 		if (bind) {
-			if (!src || src[0] != '/')
-				return bx_fail(err, 0, "invalid config.json: bind mount on %s needs an absolute source", dest);
+			if (!src || !*src)
+				return bx_fail(err, 0, "invalid config.json: bind mount on %s needs a source", dest);
 			if (++nbinds > BX_MAX_SHARES)
 				return bx_fail(err, 0, "config.json: too many bind mounts (boxvm serves at most %d)",
 					       BX_MAX_SHARES);
 			r->kind = BX_MNT_BIND;
-			snprintf(r->source, sizeof(r->source), "%s", src);
+			int n = src[0] == '/' ? snprintf(r->source, sizeof(r->source), "%s", src)
+					      : snprintf(r->source, sizeof(r->source), "%s/%s", bundle, src);
+			if (n < 0 || (size_t)n >= sizeof(r->source))
+				return bx_fail(err, 0, "config.json: bind source of %s is too long", dest);
 		} else if (!strcmp(type, "tmpfs")) {
 			r->kind = BX_MNT_TMPFS;
 			tmpfs_options(options, r->options, sizeof(r->options));
@@ -545,7 +554,7 @@ static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, stru
 	if (host && *host && bx_spec_set_hostname(&c->spec, host, err) < 0)
 		return -1;
 	json_t *lx = json_object_get(root, "linux");
-	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), c, err) < 0 ||
+	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), bundle, c, err) < 0 ||
 	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0)
 		return -1;
 	return annotations_from_json(json_object_get(root, "annotations"), c, err);

@@ -447,3 +447,43 @@ def test_failing_hooks_as_runc(tmp_path, no_leaks):
         p = _rt(no_leaks, root, "delete", "--force", "h2")
     assert p.returncode == 0 and b"stderr: hook poststop says no" in p.stderr
     assert not (root / "h2").exists()
+
+
+def test_mounts_as_runc(tmp_path, no_leaks):
+    """Mounts as runc 1.1.5 makes them for the same bundle (measured here):
+    a relative bind source lies in the bundle; a tmpfs gets only the flags it
+    names ("ro" honoured) and, without mode=, the mode of the directory it
+    covers (1777 on a 1777 /tmp, 755 on a 755 one); /dev is a tmpfs with the
+    standard nodes, /dev/mqueue is there, /sys/fs/cgroup is read-only; and a
+    rootfs whose /proc is a symlink is refused at create with runc's words."""
+    script = ("stat -c '%a %n' /tmp /ro /dev /dev/mqueue; grep -E ' /(tmp|ro|sys/fs/cgroup) ' /proc/mounts;"
+              " touch /ro/x 2>/dev/null || echo ro-refused; cat /data/f; ls /dev | tr '\\n' ' '")
+    mounts = [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
+              {"destination": "/ro", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},
+              {"destination": "/data", "type": "bind", "source": "data", "options": ["rbind"]}]
+    b, cfg = _bundle(tmp_path, ["sh", "-c", script])
+    cfg["mounts"] += mounts
+    (b / "config.json").write_text(json.dumps(cfg))
+    os.chmod(b / "rootfs" / "tmp", 0o1777)
+    (b / "rootfs" / "ro").mkdir(mode=0o755)
+    (b / "data").mkdir()
+    (b / "data" / "f").write_text("from the bundle\n")
+    root = tmp_path / "state"
+    p = _rt(no_leaks, root, "run", "--bundle", str(b), "m1", stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.decode().splitlines()
+    assert lines[:4] == ["1777 /tmp", "755 /ro", "755 /dev", "1777 /dev/mqueue"], lines
+    opts = {l.split()[1]: l.split()[3].split(",") for l in lines if l.startswith(("tmpfs ", "cgroup"))}
+    assert "nosuid" in opts["/tmp"] and not {"nodev", "noexec", "ro"} & set(opts["/tmp"]), opts
+    assert "ro" in opts["/ro"] and not {"nosuid", "nodev", "noexec"} & set(opts["/ro"]), opts
+    assert "ro" in opts["/sys/fs/cgroup"], opts
+    assert lines[-3:-1] == ["ro-refused", "from the bundle"], lines
+    assert lines[-1].split() == ["fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin",
+                                 "stdout", "tty", "urandom", "zero"]
+    # runc: error mounting "proc" to rootfs at "/proc": filesystem "proc" must be mounted on ordinary directory
+    (b / "rootfs" / "proc").rmdir()
+    (b / "rootfs" / "proc").symlink_to("/tmp")
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "m2")
+    assert rc == 1
+    assert b'filesystem \\"proc\\" must be mounted on ordinary directory' in out, out
+    assert not (root / "m2").exists()

@@ -142,13 +142,18 @@ static void test_mounts(void **state)
 	assert_int_equal(oc.mounts[1].kind, BX_MNT_BIND);
 	assert_false(oc.mounts[1].ro);
 	assert_int_equal(oc.mounts[2].kind, BX_MNT_TMPFS);
-	assert_string_equal(oc.mounts[2].options, "size=64m,mode=755");
+	assert_string_equal(oc.mounts[2].options, "rw,nosuid,dev,exec,size=64m,mode=755"); /* runc: only the flags named */
 	bx_oci_config_free(&oc);
 
 	expect_error("", "\"mounts\": [{\"destination\": \"/x\", \"type\": \"nfs\", \"source\": \"h:/e\"}]",
 		     "mount type \"nfs\" on /x is not supported");
-	expect_error("", "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"rel\"}]",
-		     "bind mount on /x needs an absolute source");
+	/* runc: a relative source lies in the bundle */
+	assert_int_equal(parse("", "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"rel/d\"}]", &err),
+			 0);
+	assert_string_equal(oc.mounts[0].source, "/b/rel/d");
+	bx_oci_config_free(&oc);
+	expect_error("", "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"\"}]",
+		     "bind mount on /x needs a source");
 	expect_error("", "\"mounts\": [{\"destination\": \"x\", \"type\": \"tmpfs\"}]",
 		     "mounts[0].destination must be an absolute path");
 	expect_error("", "\"mounts\": [{\"destination\": \"/x\"}]", "mounts[0] (/x) has no type");
