@@ -6,6 +6,7 @@
  * exits with its code; signals sent to it are forwarded. With --detach the
  * command returns once the request is in and the relay is re-parented to
  * the caller (a subreaper); without it the command is the relay. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -146,15 +147,21 @@ static int build_spec(const struct rt_container *c, struct rt_opt *o, size_t no,
 	return 0;
 }
 
-/* The relay: connect, send the request, tell the parent, then carry the session. */
-static void __attribute__((noreturn)) relay(const struct rt_container *c, const struct bx_spec *spec, int slave, int sync_fd)
+/* The relay: connect, send the request, tell the parent, then carry the
+ * session. slave: the console socket's pty (the relay's own session and
+ * terminal), or -1. term: the caller's terminal for exec -t without a
+ * console socket (the relay stays in the caller's session, so SIGWINCH
+ * reaches it), or -1. */
+static void __attribute__((noreturn)) relay(const struct rt_container *c, const struct bx_spec *spec, int slave,
+					    int term, int sync_fd)
 {
 	struct bx_err err;
-	if (setsid() < 0 || (slave >= 0 && rt_console_adopt(slave, &err) < 0)) {
+	if ((term < 0 && setsid() < 0) || (slave >= 0 && rt_console_adopt(slave, &err) < 0)) {
 		dprintf(sync_fd, "error: cannot set up the exec session's terminal\n");
 		_exit(BX_EXIT_ERROR);
 	}
-	rt_close_inherited(&sync_fd, 1);
+	int keep[] = {sync_fd, term};
+	rt_close_inherited(keep, term >= 0 ? 2 : 1);
 	struct bx_box_record box;
 	memset(&box, 0, sizeof(box));
 	snprintf(box.id, sizeof(box.id), "%.64s", c->id);
@@ -166,7 +173,8 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 	}
 	dprintf(sync_fd, "ok\n");
 	close(sync_fd);
-	struct bx_relay_opts ro = {.in_fd = 0, .out_fd = 1, .err_fd = 2, .tty = spec->tty, .tty_fd = 0, .what = c->id};
+	struct bx_relay_opts ro = {.in_fd = term >= 0 ? term : 0, .out_fd = term >= 0 ? term : 1, .err_fd = 2,
+				   .tty = spec->tty, .tty_fd = term >= 0 ? term : 0, .what = c->id};
 	struct bx_relay_result res;
 	if (bx_relay_run(sock, &ro, &res, &err) < 0) {
 		rt_error("container \"%s\": exec: %s", c->id, err.msg);
@@ -233,7 +241,7 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 	struct bx_spec spec;
 	bx_spec_init(&spec);
 	int rc = 1;
-	_cleanup_close_ int slave = -1; /* the relay has its own copy */
+	_cleanup_close_ int slave = -1, term = -1; /* the relay has its own copies */
 	if (rt_container_load(g, pos[0], &c, &err) < 0 ||
 	    build_spec(&c, o, no, &lists, argv + split, argc - split, &spec, &err) < 0) {
 		rt_error("%s", err.msg);
@@ -247,8 +255,21 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 						: "cannot exec in a stopped container");
 		goto out;
 	}
-	if (spec.tty && (slave = rt_console_make(rt_opt_get(o, no, "console-socket"), &err)) < 0) {
-		rt_error("%s", err.msg);
+	const char *console_socket = rt_opt_get(o, no, "console-socket");
+	if (spec.tty && !(console_socket && *console_socket) && !rt_opt_get(o, no, "detach")) {
+		/* runc: the caller's own terminal, or its error when there is none */
+		term = isatty(STDIN_FILENO) ? dup(STDIN_FILENO) : open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (term < 0) {
+			char why[128];
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+			why[0] = (char)tolower((unsigned char)why[0]); /* Go's words are lower case */
+			rt_error("exec failed: open /dev/tty: %s", why);
+			rc = 255;
+			goto out;
+		}
+	} else if (spec.tty && (slave = rt_console_make(console_socket, &err)) < 0) {
+		rt_error("exec failed: %s", err.msg);
+		rc = 255;
 		goto out;
 	}
 	int sync[2];
@@ -265,7 +286,7 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sync[0]);
-		relay(&c, &spec, slave, sync[1]);
+		relay(&c, &spec, slave, term, sync[1]);
 	}
 	close(sync[1]);
 	int sr = wait_sync(sync[0], &err);

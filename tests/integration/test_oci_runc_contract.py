@@ -487,3 +487,41 @@ def test_mounts_as_runc(tmp_path, no_leaks):
     assert rc == 1
     assert b'filesystem \\"proc\\" must be mounted on ordinary directory' in out, out
     assert not (root / "m2").exists()
+
+
+def test_exec_tty_without_a_console_socket_as_runc(tmp_path, no_leaks):
+    """runc 1.1.5's exec -t without --console-socket: the caller's own
+    terminal carries the session (its size is the process's); with no terminal
+    at all, exit 255 and 'exec failed: open /dev/tty: no such device or
+    address'; detached, 'cannot allocate tty if runc will detach without
+    setting console socket'."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["sleep", "1000"])
+    for a in ("stty", "tty"):
+        os.symlink("busybox", b / "rootfs" / "bin" / a)
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "x1")
+    assert rc == 0, out
+    try:
+        assert _rt(no_leaks, root, "start", "x1").returncode == 0
+        pid, master = pty.fork()
+        if pid == 0:  # the caller, on a terminal of 27 rows and 83 columns
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 27, 83, 0, 0))
+            os.execve(RUNTIME, [RUNTIME, "--root", str(root), "exec", "-t", "x1", "sh", "-c",
+                                "stty size; tty; echo done"], no_leaks.env)
+        got = _read_to_eio(master)
+        _, st = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(st) == 0, got
+        assert got.replace(b"\r", b"").split(b"\n")[:3] == [b"27 83", b"/dev/pts/0", b"done"], got
+        # no terminal: stdin a pipe and no controlling terminal (a new session)
+        p = subprocess.run([RUNTIME, "--root", str(root), "exec", "-t", "x1", "true"], stdin=subprocess.DEVNULL,
+                           capture_output=True, env=no_leaks.env, timeout=HANG_GUARD, start_new_session=True)
+        assert p.returncode == 255 and b"exec failed: open /dev/tty: no such device or address" in p.stderr, p
+        p = _exec(no_leaks, root, "-t", "-d", "x1", "true")
+        assert p.returncode == 255 and b"exec failed: cannot allocate tty if" in p.stderr, p
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "x1").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
