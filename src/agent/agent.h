@@ -137,6 +137,11 @@ int agent_load_modules(const char *dir, struct bx_err *err);
 /* vport.c: wait for the named port and open it (non-blocking). */
 int agent_open_vport(const char *name, unsigned timeout_ms, struct bx_err *err);
 
+/* privs.c: in the spawn child, around its change of user: the bounding set
+ * (and PR_SET_KEEPCAPS) before, the other capability sets and no_new_privs after. */
+int agent_privs_before_user(const struct bx_spec *spec, struct bx_err *err);
+int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err *err);
+
 /* spawn.c */
 struct spawn_result {
 	pid_t pid;

@@ -180,10 +180,14 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 			child_fail(report_fd, &e, main_process);
 		}
 	}
+	if (agent_privs_before_user(spec, &e) < 0)
+		child_fail(report_fd, &e, main_process);
 	if (setgroups(u.ngroups, u.groups) < 0 || setgid(u.gid) < 0 || setuid(u.uid) < 0) {
 		bx_fail(&e, errno, "set user %u:%u", (unsigned)u.uid, (unsigned)u.gid);
 		child_fail(report_fd, &e, main_process);
 	}
+	if (agent_privs_after_user(spec, u.uid, &e) < 0)
+		child_fail(report_fd, &e, main_process);
 
 	char path[4096];
 	const char *name = spec->args[0];

@@ -44,6 +44,7 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	nm->image_volumes = m->img->config.volumes;
 	if (bx_runconfig_build(&m->img->config, m->ro, m->getenv_fn, &spec, &lc->rec, err) < 0 ||
 	    bx_healthopts_build(m->health, m->img->config.healthcheck, &lc->healthcheck, err) < 0 ||
+	    bx_secopts_apply(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
 	    apply_test_knobs(&spec, err) < 0 || (lc->op_fd = bx_store_op_begin(p->data, err)) < 0 ||
 	    bx_netmount_apply(p, nm, &spec, m->bo, err) < 0 || bx_box_reserve(p, boxid, lc, err) < 0)
 		goto out;
@@ -53,6 +54,10 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	}
 	lc->mounts_view = json_incref(nm->mounts_view);
 	lc->host_config = bx_netmount_host_config(nm);
+	json_t *sec_config = bx_secopts_host_config(m->sec ? m->sec : &(const struct bx_secopts){0});
+	if (lc->host_config && sec_config)
+		json_object_update(lc->host_config, sec_config);
+	json_decref(sec_config);
 	/* once registered, the box can be named by another client's start: one
 	 * start at a time (state.h, bx_state_start_lock), ours taken first */
 	if (bx_box_create(p, m->img, &spec, m->bo, boxid, vm, err) < 0 || bx_netmount_populate(nm, vm->rootfs, err) < 0 ||

@@ -12,6 +12,7 @@
 #include "netmount.h"
 #include "register.h"
 #include "runconfig.h"
+#include "secopts.h"
 #include "../common/err.h"
 #include "../common/paths.h"
 #include "../image/image.h"
@@ -23,6 +24,7 @@ struct bx_box_make {
 	struct bx_run_opts *ro;      /* checked (bx_run_opts_check); hostname is set here */
 	struct bx_netmount *nm;      /* checked (bx_netmount_check) */
 	struct bx_healthopts *health;
+	const struct bx_secopts *sec; /* checked (bx_secopts_check); NULL: Docker's defaults */
 	struct bx_box_lc *lc;        /* the caller frees it (bx_box_lc_free), and ro, nm, health */
 	struct bx_box_opts *bo;      /* mem_mb, cpus, auto_remove set; the rest is filled here */
 	bx_getenv_fn getenv_fn;      /* resolves a bare -e NAME (the caller's environment) */

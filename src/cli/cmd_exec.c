@@ -11,7 +11,7 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_INTERACTIVE, OPT_TTY, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_TIMEOUT, OPT_HELP, OPT_DETACH, OPT_ENV_FILE };
+enum { OPT_INTERACTIVE, OPT_TTY, OPT_ENV, OPT_WORKDIR, OPT_USER, OPT_TIMEOUT, OPT_HELP, OPT_DETACH, OPT_ENV_FILE, OPT_PRIVILEGED };
 static const struct bx_opt exec_opts[] = {
 	{'d', "detach", NULL, OPT_DETACH, "Detached mode: start the command and return at once (its output is discarded)"},
 	{'i', "interactive", NULL, OPT_INTERACTIVE, "Keep STDIN open and forward it to the command"},
@@ -20,6 +20,7 @@ static const struct bx_opt exec_opts[] = {
 	{0, "env-file", "list", OPT_ENV_FILE, "Read environment variables from a file (NAME=VALUE lines; -e wins)"},
 	{'w', "workdir", "string", OPT_WORKDIR, "Working directory inside the box (default: the box's)"},
 	{'u', "user", "string", OPT_USER, "Username or UID (format: <name|uid>[:<group|gid>]; default: the box's)"},
+	{0, "privileged", NULL, OPT_PRIVILEGED, "Give the command every capability (default: the box's)"},
 	{0, "timeout", "seconds", OPT_TIMEOUT, "Kill the command after this many seconds (exit code 137)"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
@@ -128,6 +129,11 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 		case OPT_INTERACTIVE: interactive = !val; break;
 		case OPT_TTY: tty = !val; break;
 		case OPT_DETACH: detach = !val; break;
+		case OPT_PRIVILEGED:
+			if (!val) /* else the box's sets (exec_defaults.c) */
+				spec->caps = (struct bx_spec_caps){.set = true, .bounding = BX_CAPS_ALL,
+								   .effective = BX_CAPS_ALL, .permitted = BX_CAPS_ALL};
+			break;
 		case OPT_ENV: envs[nenvs++] = val; break;
 		case OPT_ENV_FILE: env_files[nenv_files++] = val; break;
 		case OPT_WORKDIR:

@@ -25,7 +25,7 @@ enum {
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
-	OPT_HEALTH,
+	OPT_HEALTH, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -61,6 +61,10 @@ static const struct bx_opt run_opts[] = {
 	{'v', "volume", "list", OPT_VOLUME, "Bind mount a host path or a named volume: SRC:DST[:ro]"},
 	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
 	{0, "read-only", NULL, OPT_READ_ONLY, "Mount the box's root filesystem as read only"},
+	{0, "cap-add", "list", OPT_CAP_ADD, "Add Linux capabilities to Docker's default set (NAME, CAP_NAME or ALL)"},
+	{0, "cap-drop", "list", OPT_CAP_DROP, "Drop Linux capabilities (NAME, CAP_NAME or ALL)"},
+	{0, "privileged", NULL, OPT_PRIVILEGED, "Give the box's processes every capability"},
+	{0, "security-opt", "list", OPT_SECURITY_OPT, "Security options: no-new-privileges[=true|false]"},
 	{0, "health-cmd", "string", OPT_HEALTH, "Command to run to check health (run with /bin/sh -c in the box)"},
 	{0, "health-interval", "duration", OPT_HEALTH, "Time between running the check (ms|s|m|h) (default 30s)"},
 	{0, "health-timeout", "duration", OPT_HEALTH, "Maximum time to allow one check to run (ms|s|m|h) (default 30s)"},
@@ -135,6 +139,8 @@ static const char *caller_getenv(const char *name)
 
 /* the health flags of this command (one run or create per process) */
 static struct bx_healthopts run_health;
+/* and its privilege flags */
+static struct bx_secopts run_sec;
 
 enum run_mode { MODE_RUN, MODE_CREATE };
 static int run(int argc, char **argv, struct bx_run_opts *ro, struct bx_box_lc *lc, enum run_mode mode,
@@ -150,6 +156,7 @@ int cmd_run(int argc, char **argv)
 	run_opts_free(&ro);
 	bx_netmount_free(&nm);
 	bx_healthopts_free(&run_health);
+	bx_secopts_free(&run_sec);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -164,6 +171,7 @@ int cmd_create(int argc, char **argv)
 	run_opts_free(&ro);
 	bx_netmount_free(&nm);
 	bx_healthopts_free(&run_health);
+	bx_secopts_free(&run_sec);
 	bx_box_lc_free(&lc);
 	return rc;
 }
@@ -223,6 +231,10 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_VOLUME: r = cli_strv_append(&nm->volumes, val, &err); break;
 		case OPT_TMPFS: r = cli_strv_append(&nm->tmpfs, val, &err); break;
 		case OPT_READ_ONLY: nm->read_only = !val; break;
+		case OPT_CAP_ADD: r = cli_strv_append(&run_sec.cap_add, val, &err); break;
+		case OPT_CAP_DROP: r = cli_strv_append(&run_sec.cap_drop, val, &err); break;
+		case OPT_PRIVILEGED: run_sec.privileged = !val; break;
+		case OPT_SECURITY_OPT: r = cli_strv_append(&run_sec.security_opt, val, &err); break;
 		case OPT_HEALTH:
 			/* (a boolean's val is NULL for true: --no-healthcheck=false leaves it off) */
 			if (!(!strcmp(a.last->long_name, "no-healthcheck") && val) &&
@@ -301,7 +313,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		return flag_error(&err);
 	}
 	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || bx_netmount_check(nm, &err) < 0 ||
-	    bx_healthopts_check(&run_health, &err) < 0)
+	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_check(&run_sec, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;
@@ -319,6 +331,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		.ro = ro,
 		.nm = nm,
 		.health = &run_health,
+		.sec = &run_sec,
 		.lc = lc,
 		.bo = &bo,
 		.getenv_fn = caller_getenv,

@@ -169,6 +169,13 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 	}
 	for (size_t i = 0; i < s->ngroups; i++)
 		put_u32_rec(&w, BX_T_GROUP, s->groups[i]);
+	if (s->caps.set) {
+		uint8_t c[BX_SPEC_CAPS_REC];
+		bx_spec_caps_pack(&s->caps, c);
+		put_rec(&w, BX_T_CAPS, c, sizeof(c));
+	}
+	if (s->no_new_privs)
+		put_rec(&w, BX_T_NO_NEW_PRIVS, (const uint8_t[]){ 1 }, 1);
 	put_str(&w, BX_T_IPV4, s->ipv4);
 	put_str(&w, BX_T_GATEWAY, s->gateway);
 	if (s->mtu)
@@ -248,6 +255,8 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
 	case BX_T_RLIMIT: return bx_spec_rlimit_unpack(s, p, len, err);
 	case BX_T_GROUP: return bx_spec_group_unpack(s, p, len, err);
+	case BX_T_CAPS: return bx_spec_caps_unpack(s, p, len, err);
+	case BX_T_NO_NEW_PRIVS: return dec_bool(&s->no_new_privs, p, len, "no-new-privileges flag", err);
 	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
 	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
 	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);

@@ -28,6 +28,9 @@ enum bx_spec_tag {
 	BX_T_GROUP = 11,     /* repeated: u32 supplementary gid, added to the user's groups */
 	BX_T_EXACT = 12,     /* u8 0/1, exec only: run exactly this process, inheriting nothing of the box's
 	                      * env, user or cwd (boxvm-runtime: an OCI process is complete, as runc runs it) */
+	BX_T_CAPS = 13,      /* u8 keep | u64 bounding | effective | permitted | inheritable | ambient (spec_limits.c);
+	                      * absent: every capability (an exec: its box's sets) */
+	BX_T_NO_NEW_PRIVS = 14, /* u8 0/1: prctl(PR_SET_NO_NEW_PRIVS) before exec (an exec: or its box's) */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -57,6 +60,17 @@ struct bx_spec_rlimit {
 	uint64_t soft, hard;
 };
 
+/* The process's capability sets (BX_T_CAPS), bit N for capability N. The
+ * agent drops the bounding set, changes user, then sets the others; keep:
+ * they hold across the change of user (runc's way, for an OCI process),
+ * else the kernel clears a non-root user's (Docker's result: a non-root
+ * user has only the bounding set). */
+struct bx_spec_caps {
+	bool set; /* false: the agent's own (all) */
+	bool keep;
+	uint64_t bounding, effective, permitted, inheritable, ambient;
+};
+
 struct bx_spec {
 	char **args;   /* NULL-terminated */
 	size_t nargs;
@@ -81,6 +95,9 @@ struct bx_spec {
 	size_t nrlimits;
 	uint32_t *groups;
 	size_t ngroups;
+	/* privileges (spec_limits.c) */
+	struct bx_spec_caps caps;
+	bool no_new_privs;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -99,6 +116,17 @@ int bx_spec_add_mount(struct bx_spec *s, uint8_t kind, bool ro, const char *sour
 /* Append a resource limit / a supplementary gid (spec_limits.c). */
 int bx_spec_add_rlimit(struct bx_spec *s, uint32_t resource, uint64_t soft, uint64_t hard, struct bx_err *err);
 int bx_spec_add_group(struct bx_spec *s, uint32_t gid, struct bx_err *err);
+/* Docker's default capability set (its default profile: CHOWN, DAC_OVERRIDE,
+ * FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
+ * SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP) and every capability this
+ * kernel ABI names (0..40). */
+#define BX_CAPS_DOCKER_DEFAULT 0x00000000a80425fbULL
+#define BX_CAP_LAST 40
+#define BX_CAPS_ALL ((1ULL << (BX_CAP_LAST + 1)) - 1)
+/* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" -> 12; -1: not a capability (caps.c) */
+int bx_cap_parse(const char *name);
+/* capability N's name without CAP_ ("NET_ADMIN"), or NULL */
+const char *bx_cap_name(int n);
 /* Encode into a malloc'd buffer. */
 int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, struct bx_err *err);
 /* Decode; *s must be freshly initialised. Fails on truncation, unknown tags, missing args

@@ -15,5 +15,8 @@ void bx_spec_limits_free(struct bx_spec *s);
 void bx_spec_rlimit_pack(const struct bx_spec_rlimit *r, uint8_t out[20]);
 int bx_spec_rlimit_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
 int bx_spec_group_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
+#define BX_SPEC_CAPS_REC 41 /* u8 keep | 5 x u64 */
+void bx_spec_caps_pack(const struct bx_spec_caps *c, uint8_t out[BX_SPEC_CAPS_REC]);
+int bx_spec_caps_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
 
 #endif

@@ -1,6 +1,7 @@
-/* The process spec's resource limits (BX_T_RLIMIT) and supplementary groups
- * (BX_T_GROUP): OCI process.rlimits and process.user.additionalGids, applied
- * by the agent in the child before exec. */
+/* The process spec's resource limits (BX_T_RLIMIT), supplementary groups
+ * (BX_T_GROUP) and capability sets (BX_T_CAPS): OCI process.rlimits,
+ * process.user.additionalGids and process.capabilities, Docker's --cap-add,
+ * --cap-drop and --privileged, applied by the agent in the child before exec. */
 #include "spec_box.h"
 
 #include <errno.h>
@@ -77,4 +78,24 @@ int bx_spec_group_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, stru
 	if (len != 4)
 		return bx_fail(err, 0, "process spec: supplementary group must be 4 bytes, got %u", len);
 	return bx_spec_add_group(s, bx_get_u32(p), err);
+}
+
+void bx_spec_caps_pack(const struct bx_spec_caps *c, uint8_t out[BX_SPEC_CAPS_REC])
+{
+	out[0] = c->keep;
+	const uint64_t sets[] = {c->bounding, c->effective, c->permitted, c->inheritable, c->ambient};
+	for (int i = 0; i < 5; i++)
+		put_u64(out + 1 + 8 * i, sets[i]);
+}
+
+int bx_spec_caps_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err)
+{
+	if (len != BX_SPEC_CAPS_REC || p[0] > 1)
+		return bx_fail(err, 0, "process spec: capabilities must be %d bytes, keep 0 or 1", BX_SPEC_CAPS_REC);
+	if (s->caps.set)
+		return bx_fail(err, 0, "process spec: duplicate capabilities");
+	s->caps = (struct bx_spec_caps){.set = true, .keep = p[0], .bounding = get_u64(p + 1),
+					.effective = get_u64(p + 9), .permitted = get_u64(p + 17),
+					.inheritable = get_u64(p + 25), .ambient = get_u64(p + 33)};
+	return 0;
 }

@@ -134,6 +134,38 @@ static int rlimits_from_json(json_t *rl, struct bx_spec *spec, struct bx_err *er
 	return 0;
 }
 
+/* process.capabilities: the five sets, kept across the change of user as
+ * runc keeps them. A name this kernel ABI lacks is skipped, as runc skips
+ * an unknown or unavailable capability; no "capabilities" at all leaves the
+ * process every capability. */
+static int caps_from_json(json_t *caps, struct bx_spec *spec, struct bx_err *err)
+{
+	if (!caps || json_is_null(caps))
+		return 0;
+	if (!json_is_object(caps))
+		return fail_field(err, "process.capabilities", "must be an object");
+	static const char *const sets[] = {"bounding", "effective", "permitted", "inheritable", "ambient"};
+	uint64_t mask[5] = {0};
+	for (size_t s = 0; s < 5; s++) {
+		json_t *list = json_object_get(caps, sets[s]);
+		if (list && !json_is_array(list))
+			return bx_fail(err, 0, "invalid config.json: process.capabilities.%s must be an array", sets[s]);
+		size_t i;
+		json_t *v;
+		json_array_foreach(list, i, v) {
+			if (!json_is_string(v))
+				return bx_fail(err, 0, "invalid config.json: process.capabilities.%s[%zu] is not a string",
+					       sets[s], i);
+			int n = bx_cap_parse(json_string_value(v));
+			if (n >= 0)
+				mask[s] |= 1ULL << n;
+		}
+	}
+	spec->caps = (struct bx_spec_caps){.set = true, .keep = true, .bounding = mask[0], .effective = mask[1],
+					   .permitted = mask[2], .inheritable = mask[3], .ambient = mask[4]};
+	return 0;
+}
+
 static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err)
 {
 	if (!json_is_object(p))
@@ -196,8 +228,13 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 	 * process's env, user or cwd to an exec, and its groups are its own
 	 * additionalGids (runc runs exactly this process) */
 	spec->exact = true;
-	if (rlimits_from_json(json_object_get(p, "rlimits"), spec, err) < 0)
+	if (rlimits_from_json(json_object_get(p, "rlimits"), spec, err) < 0 ||
+	    caps_from_json(json_object_get(p, "capabilities"), spec, err) < 0)
 		return -1;
+	json_t *nnp = json_object_get(p, "noNewPrivileges");
+	if (nnp && !json_is_boolean(nnp))
+		return fail_field(err, "process.noNewPrivileges", "must be true or false");
+	spec->no_new_privs = json_is_true(nnp);
 	static const char *const rejected[] = {"ioPriority", "scheduler", "execCPUAffinity"};
 	for (size_t k = 0; k < sizeof(rejected) / sizeof(rejected[0]); k++)
 		if (json_object_get(p, rejected[k]))

@@ -37,7 +37,11 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		goto fail;
 	if ((!req->cwd || !*req->cwd) && box->cwd && bx_spec_set_cwd(&merged, box->cwd, err) < 0)
 		goto fail;
-	/* commit: nothing below can fail */
+	/* commit: nothing below can fail; an exec has its box's privileges
+	 * unless it names its own (docker exec --privileged) */
+	if (!req->caps.set)
+		req->caps = box->caps;
+	req->no_new_privs = req->no_new_privs || box->no_new_privs;
 	char **old_env = req->env;
 	req->env = merged.env;
 	req->nenv = merged.nenv;

@@ -115,6 +115,20 @@ static void test_exec_defaults(void **state)
 	assert_int_equal(req.nenv, 3);
 	bx_spec_free(&req);
 	bx_spec_free(&box);
+	/* an exec has its box's capabilities and no_new_privs, unless it names its own */
+	spec_with(&box, NULL, NULL, NULL);
+	box.caps = (struct bx_spec_caps){.set = true, .bounding = BX_CAPS_DOCKER_DEFAULT};
+	box.no_new_privs = true;
+	spec_with(&req, NULL, NULL, NULL);
+	assert_int_equal(bx_exec_apply_box_defaults(&req, &box, &err), 0);
+	assert_true(req.caps.set && req.caps.bounding == BX_CAPS_DOCKER_DEFAULT && req.no_new_privs);
+	bx_spec_free(&req);
+	spec_with(&req, NULL, NULL, NULL);
+	req.caps = (struct bx_spec_caps){.set = true, .bounding = BX_CAPS_ALL};
+	assert_int_equal(bx_exec_apply_box_defaults(&req, &box, &err), 0);
+	assert_true(req.caps.bounding == BX_CAPS_ALL);
+	bx_spec_free(&req);
+	bx_spec_free(&box);
 	/* an empty box changes nothing */
 	spec_with(&box, NULL, NULL, NULL);
 	spec_with(&req, renv, NULL, NULL);

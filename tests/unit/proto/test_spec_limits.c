@@ -13,6 +13,7 @@
 
 #include "proto/frame.h"
 #include "proto/spec.h"
+#include "proto/spec_box.h"
 
 static void test_roundtrip(void **state)
 {
@@ -112,6 +113,46 @@ static void test_malformed(void **state)
 	assert_null(d.args);
 }
 
+/* BX_T_CAPS and BX_T_NO_NEW_PRIVS: the five sets and the keep flag travel
+ * whole; absent means the agent's own (every capability); names parse. */
+static void test_caps(void **state)
+{
+	struct bx_spec s, d;
+	struct bx_err err;
+	bx_spec_init(&s);
+	assert_int_equal(bx_spec_add_arg(&s, "sh", &err), 0);
+	s.caps = (struct bx_spec_caps){.set = true, .keep = true, .bounding = BX_CAPS_DOCKER_DEFAULT,
+				       .effective = 1, .permitted = 3, .inheritable = 1ULL << 40, .ambient = 1ULL << 63};
+	s.no_new_privs = true;
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(bx_spec_encode(&s, &buf, &len, &err), 0);
+	bx_spec_init(&d);
+	assert_int_equal(bx_spec_decode(&d, buf, len, &err), 0);
+	assert_true(d.caps.set && d.caps.keep && d.no_new_privs);
+	assert_true(d.caps.bounding == BX_CAPS_DOCKER_DEFAULT && d.caps.effective == 1 && d.caps.permitted == 3);
+	assert_true(d.caps.inheritable == 1ULL << 40 && d.caps.ambient == 1ULL << 63);
+	bx_spec_free(&d);
+	free(buf);
+	bx_spec_free(&s);
+	/* malformed: wrong size, keep not 0/1 */
+	uint8_t b[80], p[BX_SPEC_CAPS_REC + 1] = {0};
+	bx_spec_init(&d);
+	assert_int_equal(bx_spec_decode(&d, b, one_record(b, BX_T_CAPS, p, BX_SPEC_CAPS_REC - 1), &err), -1);
+	p[0] = 2;
+	assert_int_equal(bx_spec_decode(&d, b, one_record(b, BX_T_CAPS, p, BX_SPEC_CAPS_REC), &err), -1);
+	assert_false(d.caps.set);
+	/* names: with or without CAP_, any case; Docker's default set is 14 caps */
+	assert_int_equal(bx_cap_parse("NET_ADMIN"), 12);
+	assert_int_equal(bx_cap_parse("cap_sys_admin"), 21);
+	assert_int_equal(bx_cap_parse("CAP_CHECKPOINT_RESTORE"), BX_CAP_LAST);
+	assert_int_equal(bx_cap_parse("ALL"), -1);
+	assert_int_equal(bx_cap_parse("FOO"), -1);
+	assert_string_equal(bx_cap_name(29), "AUDIT_WRITE");
+	assert_null(bx_cap_name(41));
+	assert_int_equal(__builtin_popcountll(BX_CAPS_DOCKER_DEFAULT), 14);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_absent_by_default),
 		cmocka_unit_test(test_add_rejects),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

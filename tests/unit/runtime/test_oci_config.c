@@ -286,6 +286,26 @@ static void test_hooks(void **state)
 	expect_error("", "\"hooks\": []", "hooks is not an object");
 }
 
+/* process.capabilities and noNewPrivileges: applied as runc applies them */
+static void test_capabilities(void **state)
+{
+	struct bx_err err;
+	assert_int_equal(parse("\"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\", \"CAP_NOT_A_CAP\"],"
+			       " \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"], \"ambient\": [\"CAP_KILL\"]},"
+			       " \"noNewPrivileges\": true", "", &err),
+			 0);
+	assert_true(oc.spec.caps.set && oc.spec.caps.keep && oc.spec.no_new_privs);
+	assert_true(oc.spec.caps.bounding == ((1ULL << 5) | (1ULL << 10))); /* an unknown name is skipped */
+	assert_true(oc.spec.caps.effective == 1ULL << 5 && oc.spec.caps.inheritable == 0);
+	bx_oci_config_free(&oc);
+	assert_int_equal(parse("", "", &err), 0);
+	assert_false(oc.spec.caps.set || oc.spec.no_new_privs); /* none given: every capability */
+	bx_oci_config_free(&oc);
+	expect_error("\"capabilities\": {\"bounding\": \"CAP_KILL\"}", "", "process.capabilities.bounding must be an array");
+	expect_error("\"capabilities\": {\"bounding\": [5]}", "", "process.capabilities.bounding[0] is not a string");
+	expect_error("\"noNewPrivileges\": 1", "", "process.noNewPrivileges");
+}
+
 static void test_malformed(void **state)
 {
 	struct bx_err err;
@@ -378,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_rejected_fields),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_capabilities),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_process_parse),
 		cmocka_unit_test(test_size_and_signal),

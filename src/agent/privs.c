@@ -1,0 +1,64 @@
+/* A process's privileges, set in the spawn child before exec (spawn.c):
+ * its capability sets (BX_T_CAPS) and no_new_privs. The order is runc's:
+ * the bounding set is dropped while still root, the user changes, then the
+ * other sets are set (for an OCI process they were kept across the change
+ * with PR_SET_KEEPCAPS; otherwise the kernel has already cleared a non-root
+ * user's permitted and effective sets, which is Docker's result). */
+#include "agent.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* the kernel's capset ABI (linux/capability.h, which musl does not ship) */
+#define CAP_VERSION_3 0x20080522
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+int agent_privs_before_user(const struct bx_spec *spec, struct bx_err *err)
+{
+	const struct bx_spec_caps *c = &spec->caps;
+	if (!c->set)
+		return 0;
+	for (int cap = 0; cap < 64; cap++) {
+		if (c->bounding & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; /* past this kernel's last capability */
+			return bx_fail(err, errno, "drop capability %d from the bounding set", cap);
+		}
+	}
+	if (c->keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return bx_fail(err, errno, "keep capabilities across the change of user");
+	return 0;
+}
+
+int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err *err)
+{
+	const struct bx_spec_caps *c = &spec->caps;
+	if (c->set && (c->keep || uid == 0)) {
+		struct cap_header h = {.version = CAP_VERSION_3, .pid = 0};
+		struct cap_data d[2] = {
+			{(uint32_t)c->effective, (uint32_t)c->permitted, (uint32_t)c->inheritable},
+			{(uint32_t)(c->effective >> 32), (uint32_t)(c->permitted >> 32), (uint32_t)(c->inheritable >> 32)},
+		};
+		if (syscall(SYS_capset, &h, d) < 0)
+			return bx_fail(err, errno, "unable to apply caps");
+		/* one not in inheritable (runc's own default config lists ambient
+		 * caps and no inheritable ones) cannot be raised: skipped, as runc does */
+		for (int cap = 0; cap < 64; cap++)
+			if (c->ambient & (1ULL << cap))
+				prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+	}
+	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return bx_fail(err, errno, "set no_new_privs");
+	return 0;
+}

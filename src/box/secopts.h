@@ -1,0 +1,31 @@
+/* `run`/`create` flags for the process's privileges: --cap-add, --cap-drop,
+ * --privileged and --security-opt, Docker's rules (pure: parsed, checked
+ * and turned into the main process's capability sets, unit-tested). */
+#ifndef BOXVM_BOX_SECOPTS_H
+#define BOXVM_BOX_SECOPTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../common/err.h"
+#include "../proto/spec.h"
+
+struct bx_secopts {
+	char **cap_add, **cap_drop; /* as given ("net_admin", "CAP_SYS_TIME", "ALL"), NULL-terminated, may be NULL */
+	char **security_opt;        /* as given, NULL-terminated, may be NULL */
+	bool privileged;
+};
+
+/* What Docker's client checks (--security-opt words: `Invalid --security-opt:
+ * "x"`) and its daemon (`invalid CapAdd: unknown capability: "CAP_FOO"`). */
+int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err);
+/* The capability sets and no_new_privs of main (its execs inherit them), as
+ * Docker computes them: --privileged every capability; --cap-drop ALL keeps
+ * only --cap-add's; --cap-add ALL all but --cap-drop's; else Docker's
+ * default set less --cap-drop's plus --cap-add's. */
+int bx_secopts_apply(const struct bx_secopts *o, struct bx_spec *spec, struct bx_err *err);
+/* HostConfig's CapAdd, CapDrop (null when not given), Privileged, SecurityOpt, as given. */
+json_t *bx_secopts_host_config(const struct bx_secopts *o);
+void bx_secopts_free(struct bx_secopts *o);
+
+#endif

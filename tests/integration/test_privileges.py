@@ -1,0 +1,95 @@
+"""A box's privileges are Docker's (issue 16): capability sets and
+no_new_privs for main and for every exec, from --cap-add, --cap-drop,
+--privileged and --security-opt, and boxvm-runtime's process.capabilities
+and noNewPrivileges. Every expected value is what Docker 20.10 (docker-ref,
+runc 1.1.5, busybox) prints for the same flags."""
+import json
+
+from conftest import until
+
+STATUS = "grep -E '^(Cap|NoNewPrivs)' /proc/self/status"
+
+
+def status(text):
+    return dict(line.split(":\t") for line in text.decode().splitlines())
+
+
+def docker_caps(prm, bnd=None, nnp=0):
+    bnd = prm if bnd is None else bnd
+    return {"CapInh": "0000000000000000", "CapPrm": prm, "CapEff": prm, "CapBnd": bnd,
+            "CapAmb": "0000000000000000", "NoNewPrivs": str(nnp)}
+
+
+DEFAULT = "00000000a80425fb"  # Docker's default set
+ALL = "000001ffffffffff"      # every capability of this kernel (0..40)
+
+
+def test_default_set_for_main_and_exec_and_exec_privileged(no_leaks):
+    bx = no_leaks
+    ref = bx("run", "-d", "--network", "none", "busybox", "sh", "-c",
+             STATUS + " > /tmp/main; hostname other 2> /tmp/hostname; sleep 1000", check=0).stdout.decode().strip()
+    try:
+        until(lambda: bx("exec", ref, "test", "-s", "/tmp/hostname").returncode == 0, "main to try sethostname")
+        assert status(bx("exec", ref, "cat", "/tmp/main", check=0).stdout) == docker_caps(DEFAULT)
+        # no CAP_SYS_ADMIN: sethostname is refused (busybox's words)
+        assert b"Operation not permitted" in bx("exec", ref, "cat", "/tmp/hostname", check=0).stdout
+        assert status(bx("exec", ref, "sh", "-c", STATUS, check=0).stdout) == docker_caps(DEFAULT)
+        # a non-root user keeps only the bounding set
+        assert status(bx("exec", "-u", "1000", ref, "sh", "-c", STATUS, check=0).stdout) == \
+            docker_caps("0000000000000000", DEFAULT)
+        # docker exec --privileged: every capability for that command alone
+        assert status(bx("exec", "--privileged", ref, "sh", "-c", STATUS, check=0).stdout) == docker_caps(ALL)
+        assert bx("exec", "--privileged", ref, "hostname", "other").returncode == 0
+        hc = json.loads(bx("inspect", ref, check=0).stdout)[0]["HostConfig"]
+        assert (hc["CapAdd"], hc["CapDrop"], hc["Privileged"], hc["SecurityOpt"]) == (None, None, False, None)
+    finally:
+        bx("rm", "-f", ref)
+
+
+def test_cap_flags_privileged_and_no_new_privileges(no_leaks):
+    bx = no_leaks
+    p = bx("run", "--rm", "--network", "none", "--cap-drop", "all", "--cap-add", "net_admin", "--security-opt",
+           "no-new-privileges", "busybox", "sh", "-c", STATUS, check=0)
+    assert status(p.stdout) == docker_caps("0000000000001000", nnp=1)
+    ref = bx("create", "--network", "none", "--privileged", "--cap-add", "sys_time", "--cap-drop", "MKNOD",
+             "busybox", "sh", "-c", STATUS + "; hostname other && echo renamed", check=0).stdout.decode().strip()
+    try:
+        hc = json.loads(bx("inspect", ref, check=0).stdout)[0]["HostConfig"]
+        # as given, as Docker records them
+        assert (hc["CapAdd"], hc["CapDrop"], hc["Privileged"]) == (["sys_time"], ["MKNOD"], True)
+        out = bx("start", "-a", ref, check=0).stdout
+        assert status(b"\n".join(out.splitlines()[:-1])) == docker_caps(ALL)
+        assert out.splitlines()[-1] == b"renamed"
+    finally:
+        bx("rm", "-f", ref)
+
+
+def test_bad_privilege_flags_are_dockers_errors(no_leaks):
+    bx = no_leaks
+    p = bx("run", "--rm", "--cap-add", "FOO", "busybox", "true")
+    assert p.returncode == 125 and b'invalid CapAdd: unknown capability: "CAP_FOO"' in p.stderr, p
+    p = bx("run", "--rm", "--cap-drop", "cap_nope", "busybox", "true")
+    assert p.returncode == 125 and b'invalid CapDrop: unknown capability: "CAP_NOPE"' in p.stderr, p
+    p = bx("create", "--security-opt", "bogus", "busybox", "true")
+    assert p.returncode == 125 and b'Invalid --security-opt: "bogus"' in p.stderr, p
+    assert bx("ps", "-aq").stdout == b""
+
+
+def test_runtime_applies_process_capabilities_as_runc(tmp_path, no_leaks):
+    """runc 1.1.5 with `runc spec`'s config (capabilities AUDIT_WRITE, KILL,
+    NET_BIND_SERVICE in bounding/effective/permitted/ambient, none
+    inheritable; noNewPrivileges true): root gets those three, a non-root
+    user only the bounding set, and no_new_privs is set."""
+    import subprocess
+    from test_oci_runtime import RUNTIME, _bundle, _rt
+    b, cfg = _bundle(tmp_path, ["sh", "-c", STATUS])
+    (b / "rootfs" / "bin" / "grep").symlink_to("busybox")
+    root = tmp_path / "state"
+    p = _rt(no_leaks, root, "run", "--bundle", str(b), "c1", stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert status(p.stdout) == docker_caps("0000000020000420", nnp=1)
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    (b / "config.json").write_text(json.dumps(cfg))
+    p = _rt(no_leaks, root, "run", "--bundle", str(b), "c2", stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert status(p.stdout) == docker_caps("0000000000000000", "0000000020000420", nnp=1)
