@@ -72,7 +72,8 @@ def test_readonly_holds_against_guest_root(bx, no_leaks, tmp_path, shm_dir):
     for path, text in ((conf, "setting=1\n"), (sibling, "sibling\n"), (rw_conf, "rw=1\n")):
         with open(path, "w") as f:
             f.write(text)
-    box = bx("create", "--read-only", "--tmpfs", "/scratch", "-v", f"{ro}:/ro:ro", "-v", f"{conf}:/etc/app.conf:ro",
+    # --privileged: a hostile root has every capability (the VM, not them, is the wall)
+    box = bx("create", "--privileged", "--read-only", "--tmpfs", "/scratch", "-v", f"{ro}:/ro:ro", "-v", f"{conf}:/etc/app.conf:ro",
              "-v", f"{rw_conf}:/etc/rw.conf", "busybox", "sh", "-c", READONLY_SCRIPT,
              check=0).stdout.decode().strip()
     try:
@@ -119,7 +120,7 @@ def test_shares_plant_no_privilege(bx, no_leaks, tmp_path):
     rw.mkdir()
     ours = (bx.root, bx.run_dir, tmp_path)
     mounts_before = _host_mounts(*ours)
-    box = bx("run", "-d", "--network", "none", "-v", f"{rw}:/rw", "busybox", "sleep", "600",
+    box = bx("run", "-d", "--privileged", "--network", "none", "-v", f"{rw}:/rw", "busybox", "sleep", "600",
              check=0).stdout.decode().strip()
     try:
         out = bx("exec", box, "sh", "-c", PRIVILEGE_SCRIPT, check=0).stdout.decode()
@@ -175,6 +176,7 @@ def test_oci_readonly_root_holds(tmp_path, no_leaks):
         if not os.path.exists(b / "rootfs" / "bin" / a):
             os.symlink("busybox", b / "rootfs" / "bin" / a)
     cfg["root"]["readonly"] = True
+    del cfg["process"]["capabilities"]  # every capability: a hostile root has them all
     (b / "config.json").write_text(json.dumps(cfg))
     before = sorted(os.listdir(b / "rootfs" / "etc")), sorted(os.listdir(b / "rootfs" / "tmp"))
     root = tmp_path / "state"
