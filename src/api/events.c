@@ -119,18 +119,29 @@ static void events_free(void *cls)
 	free(s);
 }
 
-/* since=/until=: unix seconds, maybe with a fraction ("1700000000.5") */
+/* since=/until=: unix seconds, maybe with a fraction to the nanosecond
+ * ("1700000000.123456789", as Docker's clients send a time), read exactly */
 static int unix_arg(struct api_req *r, const char *key, bool *has, long long *ns)
 {
 	const char *v = api_arg(r, key);
 	*has = v && *v;
 	if (!*has)
 		return 0;
-	char *end;
-	double d = strtod(v, &end);
-	if (end == v || *end || d < 0 || d > 1e11)
+	long long sec = 0, frac = 0, scale = 100000000LL;
+	const char *p = v;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		sec = sec * 10 + (*p - '0');
+		if (sec > 100000000000LL)
+			return -1;
+	}
+	if (p == v)
 		return -1;
-	*ns = (long long)(d * 1e9);
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += scale ? (*p - '0') * scale : 0;
+	if (*p)
+		return -1;
+	*ns = sec * 1000000000LL + frac;
 	return 0;
 }
 

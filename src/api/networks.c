@@ -120,8 +120,10 @@ static bool only(const json_t *o, const char *const *keys, const char **bad)
 		bool known = false;
 		for (const char *const *key = keys; *key; key++)
 			known = known || !strcmp(*key, k);
+		/* Docker's unset: what the docker CLI sends for a field not given (IPPrefixLen 0, "", {}) */
 		bool unset = json_is_null(v) || json_is_false(v) || (json_is_string(v) && !json_string_length(v)) ||
-			     (json_is_object(v) && !json_object_size(v)) || (json_is_array(v) && !json_array_size(v));
+			     (json_is_integer(v) && !json_integer_value(v)) || (json_is_object(v) && !json_object_size(v)) ||
+			     (json_is_array(v) && !json_array_size(v));
 		if (!known && !unset) {
 			*bad = k;
 			return false;
