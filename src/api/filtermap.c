@@ -69,11 +69,12 @@ json_t *api_filtermap_get(const json_t *map, const char *key)
 	return json_array_size(a) ? a : NULL;
 }
 
-bool api_filtermap_labels(const json_t *map, const json_t *labels)
+/* every value of key (label or label!), KEY or KEY=VALUE, is in labels */
+static bool all_labels(const json_t *map, const char *key, const json_t *labels)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(map, "label"), i, v) {
+	json_array_foreach(json_object_get(map, key), i, v) {
 		const char *want = json_string_value(v), *eq = strchr(want, '=');
 		size_t kl = eq ? (size_t)(eq - want) : strlen(want);
 		const char *k;
@@ -89,6 +90,16 @@ bool api_filtermap_labels(const json_t *map, const json_t *labels)
 			return false;
 	}
 	return true;
+}
+
+bool api_filtermap_labels(const json_t *map, const json_t *labels)
+{
+	return all_labels(map, "label", labels);
+}
+
+bool api_filtermap_prune_labels(const json_t *map, const json_t *labels)
+{
+	return all_labels(map, "label", labels) && (!api_filtermap_get(map, "label!") || !all_labels(map, "label!", labels));
 }
 
 bool api_filtermap_any(const json_t *map, const char *key, const char *s, bool prefix)

@@ -18,6 +18,9 @@ json_t *api_filtermap_get(const json_t *map, const char *key);
 /* Docker's label= rule: every value, KEY or KEY=VALUE, is in labels (an
  * object of strings; NULL: none). */
 bool api_filtermap_labels(const json_t *map, const json_t *labels);
+/* The prunes' label rule: label= as above, and label!= (KEY or KEY=VALUE)
+ * leaves out what matches every one of its values. */
+bool api_filtermap_prune_labels(const json_t *map, const json_t *labels);
 /* true when key is not given, or one of its values equals s (prefix: or
  * begins it). */
 bool api_filtermap_any(const json_t *map, const char *key, const char *s, bool prefix);

@@ -363,15 +363,7 @@ static bool prune_pick(void *ctx, json_t *rec)
 	json_t *labels = json_object_get(rec, "Labels");
 	if (pr->has_until && created_ns(json_string_value(json_object_get(rec, "Created"))) > pr->until)
 		return false;
-	if (!api_filtermap_labels(pr->filters, labels))
-		return false;
-	json_t *neg = api_filtermap_get(pr->filters, "label!");
-	if (!neg)
-		return true;
-	json_t *m = json_pack("{s:O}", "label", neg);
-	bool excluded = api_filtermap_labels(m, labels);
-	json_decref(m);
-	return !excluded;
+	return api_filtermap_prune_labels(pr->filters, labels);
 }
 
 static void prune_removed(void *ctx, const char *name)

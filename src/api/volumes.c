@@ -157,16 +157,7 @@ struct pruned {
 static bool prune_pick(void *ctx, const char *name, json_t *labels)
 {
 	struct pruned *pr = ctx;
-	if (!api_filtermap_labels(pr->filters, labels))
-		return false;
-	/* label!=: not one whose labels all match (Docker's rule) */
-	json_t *neg = api_filtermap_get(pr->filters, "label!");
-	if (!neg)
-		return true;
-	json_t *m = json_pack("{s:O}", "label", neg);
-	bool excluded = api_filtermap_labels(m, labels);
-	json_decref(m);
-	return !excluded;
+	return api_filtermap_prune_labels(pr->filters, labels);
 }
 
 static void prune_removed(void *ctx, const char *name, long long bytes)

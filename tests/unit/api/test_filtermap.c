@@ -49,6 +49,14 @@ static void labels_all_required(void **state)
 	assert_int_equal(api_filtermap_parse("{\"label\":[\"com.docker.compose.project=q\"]}", keys, &m, &err), 0);
 	assert_false(api_filtermap_labels(m, labels));
 	json_decref(m);
+	/* the prunes' label!=: what matches every one of its values stays */
+	static const char *const prune_keys[] = {"label", "label!", NULL};
+	assert_int_equal(api_filtermap_parse("{\"label!\":[\"tier=db\"]}", prune_keys, &m, &err), 0);
+	assert_false(api_filtermap_prune_labels(m, labels));
+	json_object_set_new(labels, "tier", json_string("web"));
+	assert_true(api_filtermap_prune_labels(m, labels));
+	assert_true(api_filtermap_prune_labels(m, NULL));
+	json_decref(m);
 	json_decref(labels);
 	assert_int_equal(api_filtermap_bool("true"), 1);
 	assert_int_equal(api_filtermap_bool("0"), 0);
