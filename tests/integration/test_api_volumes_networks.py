@@ -108,6 +108,8 @@ def test_networks(api, bx):
     assert addrs == {"api-net-1": "10.77.0.5/24", "api-net-2": "10.77.0.6/24"}
     r = api("inspect", "--format", "{{json .NetworkSettings.Networks}}", "api-net-2", check=0)
     assert "cache" in json.loads(r.stdout)["apinet-a"]["Aliases"]
+    r = api("inspect", "--format", "{{json .NetworkSettings.Networks}}", "api-net-1", check=0)
+    assert "db" in json.loads(r.stdout)["apinet-a"]["Aliases"]  # create's NetworkingConfig
     r = api("network", "connect", "apinet-a", "api-net-2", check=1)
     assert "already exists in network" in r.stderr
     r = api("network", "connect", "apinet-a", "api-net-nope", check=1)
