@@ -67,5 +67,9 @@ enum MHD_Result api_attach(struct api_req *r, const char *id);
 void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
 enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
+/* /volumes[/NAME], /networks[/ID[/ACTION]] (NULL: the collection), /events */
+enum MHD_Result api_volumes(struct api_req *r, const char *name);
+enum MHD_Result api_networks(struct api_req *r, const char *id, const char *action);
+enum MHD_Result api_events(struct api_req *r);
 
 #endif

@@ -154,11 +154,8 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 		if (appendf(&c->lc.labels, err, "%s=%s", k, json_string_value(v)) < 0)
 			return -1;
 	}
-	/* Volumes: anonymous volumes, as -v /PATH */
-	json_t *vols = json_object_get(cfg, "Volumes");
-	if (want_type(vols, JSON_OBJECT, "Config.Volumes", "an object", err) < 0)
+	if (want_type(json_object_get(cfg, "Volumes"), JSON_OBJECT, "Config.Volumes", "an object", err) < 0)
 		return -1;
-	json_object_foreach(vols, k, v) if (bx_strv_append(&c->nm.volumes, k, err) < 0) return -1;
 	json_t *hc = json_object_get(cfg, "Healthcheck");
 	if (hc && !json_is_null(hc)) {
 		if (bx_health_config_from_json(hc, &c->health.cfg, err) < 0)
@@ -314,6 +311,38 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	return 0;
 }
 
+/* does a -v spec (SRC:DST[:OPTS] or DST) or a --tmpfs one (DST[:OPTS]) mount at dst? */
+static bool mounts_at(char **specs, bool tmpfs, const char *dst)
+{
+	size_t dl = strlen(dst);
+	for (; specs && *specs; specs++) {
+		const char *t = *specs, *colon = strchr(t, ':');
+		if (!tmpfs && colon && *t != '/') /* SRC:DST: a named volume's or bind's target */
+			t = colon + 1;
+		else if (!tmpfs && colon && *t == '/' && strchr(colon + 1, '/'))
+			t = colon + 1; /* /HOST:/DST */
+		size_t tl = strcspn(t, ":");
+		if (tl == dl && !strncmp(t, dst, dl))
+			return true;
+	}
+	return false;
+}
+
+/* Config.Volumes: anonymous volumes, as -v /PATH, unless Binds, Mounts or
+ * Tmpfs mount something there already (Docker's rule: docker-compose sends
+ * both Volumes {"/data":{}} and Binds ["vol:/data:rw"]) */
+static int map_volumes(const json_t *vols, struct api_create *c, struct bx_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)vols, k, v) {
+		if (!mounts_at(c->nm.volumes, false, k) && !mounts_at(c->nm.tmpfs, true, k) &&
+		    bx_strv_append(&c->nm.volumes, k, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* NetworkingConfig.EndpointsConfig: aliases and the address on the network
  * HostConfig.NetworkMode names, nothing else */
 static int map_networking(const json_t *nc, struct api_create *c, struct bx_err *err)
@@ -361,6 +390,8 @@ int api_create_parse(json_t *body, const char *name, struct api_create *c, struc
 			return api_bad(err, "HostConfig must be an object");
 		rc = map_host(host, c, err);
 	}
+	if (rc == 0)
+		rc = map_volumes(json_object_get(body, "Volumes"), c, err);
 	if (rc == 0)
 		rc = map_networking(nc, c, err);
 	return rc;

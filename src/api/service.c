@@ -134,6 +134,16 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		snprintf(id, sizeof(id), "%.*s", (int)(strlen(path) - 13), path + 8);
 		return api_images(r, id, "json");
 	}
+	if (!strcmp(path, "/volumes"))
+		return api_volumes(r, NULL);
+	if (api_route_match(path, "/volumes/", id, sizeof(id), &action) && !*action)
+		return api_volumes(r, id);
+	if (!strcmp(path, "/networks"))
+		return api_networks(r, NULL, "");
+	if (api_route_match(path, "/networks/", id, sizeof(id), &action))
+		return api_networks(r, id, action);
+	if (!strcmp(path, "/events") && get)
+		return api_events(r);
 	return api_error(r, 404, "page not found");
 }
 

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "../box/netlive.h"
+#include "../box/netconnect.h"
 #include "../store/networks.h"
 #include "../store/state.h"
 #include "args.h"
@@ -83,27 +83,6 @@ static void usage(void)
 		      "Flags: create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]; ls [-q] [--no-trunc]\n"
 		      "[-f name=S|id=S] [--format T]; inspect [-f T]; connect [--alias A]",
 		      NULL);
-}
-
-/* Docker's inspect shape from a record */
-static json_t *inspect_json(json_t *r)
-{
-	json_t *containers = json_object();
-	const char *bid;
-	json_t *m;
-	json_object_foreach(json_object_get(r, "Containers"), bid, m)
-		json_object_set_new(containers, bid,
-				    json_pack("{s:O,s:s,s:O,s:O,s:s}", "Name", json_object_get(m, "Name"), "EndpointID", "",
-					      "MacAddress", json_object_get(m, "MacAddress"), "IPv4Address",
-					      json_object_get(m, "IPv4Address"), "IPv6Address", ""));
-	json_t *labels = json_object_get(r, "Labels");
-	return json_pack("{s:O,s:O,s:O,s:s,s:s,s:b,s:{s:s,s:{},s:[{s:O,s:O}]},s:O,s:b,s:b,s:{s:s},s:b,s:o,s:{},s:O}",
-			 "Name", json_object_get(r, "Name"), "Id", json_object_get(r, "Id"), "Created",
-			 json_object_get(r, "Created"), "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM",
-			 "Driver", "default", "Options", "Config", "Subnet", json_object_get(r, "Subnet"), "Gateway",
-			 json_object_get(r, "Gateway"), "Internal", json_object_get(r, "Internal"), "Attachable", 0,
-			 "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers", containers, "Options",
-			 "Labels", json_is_object(labels) ? labels : json_object());
 }
 
 static int do_create(const struct bx_paths *p, char **rest, int nrest, const char *subnet, const char *gateway,
@@ -198,7 +177,7 @@ static int do_inspect(const struct bx_paths *p, char **rest, int nrest, const ch
 			rc = bx_cli_report(&err);
 			continue;
 		}
-		json_array_append_new(arr, inspect_json(r));
+		json_array_append_new(arr, bx_network_inspect_json(r));
 		json_decref(r);
 	}
 	if (json_array_size(arr) || !rc)
@@ -252,25 +231,6 @@ static int network_prune(int argc, char **argv)
 	return rc;
 }
 
-/* The box ref names, held for a read-modify-write of its vm.json: its start
- * lock (no start reads vm.json meanwhile; the fd, or -1 with err, Docker's
- * "No such container" for an unknown ref) and vm.json read into vm. */
-static int box_vm_locked(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, struct bx_vmspec *vm,
-			 char *path, size_t size, struct bx_err *err)
-{
-	if (bx_state_lookup(p, ref, rec, err) < 0) {
-		if (err->errnum == ENOENT)
-			bx_fail(err, 0, "No such container: %s", ref);
-		return -1;
-	}
-	int lock = bx_state_start_lock(rec->box_dir, err);
-	if (lock >= 0 && (bx_path_join(path, size, err, "%s/vm.json", rec->box_dir) < 0 || bx_vmspec_read(path, vm, err) < 0)) {
-		close(lock);
-		return -1;
-	}
-	return lock;
-}
-
 static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **aliases, const char *ip)
 {
 	struct bx_err err = {0};
@@ -278,53 +238,13 @@ static int do_connect(const struct bx_paths *p, char **rest, int nrest, char **a
 		bx_fail(&err, 0, "\"network connect\" requires exactly 2 arguments: boxvm network connect [OPTIONS] NETWORK BOX");
 		return bx_cli_report(&err);
 	}
-	int n = 0;
-	for (char **a = aliases; a && *a; a++, n++)
-		if (bx_network_name_check(*a, NULL) < 0 || strlen(*a) > 63 || n >= BX_NET_ALIASES_MAX) {
-			bx_fail(&err, 0, "invalid network alias \"%s\": use a host name (letters, digits, '.', '_', '-'), "
-					 "at most %d", *a, BX_NET_ALIASES_MAX);
-			return bx_cli_report(&err);
-		}
-	struct bx_box_record rec;
-	static struct bx_vmspec vm;
-	char path[PATH_MAX];
-	int lock = box_vm_locked(p, rest[1], &rec, &vm, path, sizeof(path), &err);
-	if (lock < 0)
-		goto fail;
-	json_t *net;
-	if (bx_network_get(p, rest[0], &net, &err) < 0)
-		goto fail;
-	json_decref(net);
-	if (vm.nnets >= BX_MAX_NETS) {
-		bx_fail(&err, 0, "box %s is on %d networks, the most a box's VM has room for", rec.name, BX_MAX_NETS);
-		goto fail;
-	}
-	if (bx_network_attach(p, rest[0], rec.id, rec.name, aliases, ip, &vm.nets[vm.nnets], &err) < 0)
-		goto fail;
-	vm.nnets++;
-	if (bx_vmspec_write(path, &vm, &err) < 0) {
-		bx_network_detach(p, rest[0], rec.id, NULL);
-		goto fail;
-	}
-	/* a running box joins at once on a spare NIC (its VM's devices are fixed
-	 * while it runs: microvm has no hotplug); without one, at its next start */
-	int live = bx_box_net_join_live(p, &rec, &vm.nets[vm.nnets - 1], vm.nnets == 1, &err);
-	if (live < 0) {
-		struct bx_err ignored;
-		bx_network_detach(p, vm.nets[vm.nnets - 1].id, rec.id, NULL);
-		vm.nnets--;
-		bx_vmspec_write(path, &vm, &ignored);
-		goto fail;
-	}
-	close(lock);
-	if (live == 0 && bx_box_is_running(&rec))
-		fprintf(stderr, "boxvm: box %s joins network %s at its next start (boxvm restart %s): %s; "
-				"its peers can resolve it already\n", rec.name, vm.nets[vm.nnets - 1].name, rec.name, err.msg);
+	char warn[1400];
+	int rc = bx_box_net_connect(p, rest[0], rest[1], aliases, ip, warn, sizeof(warn), &err);
+	if (rc < 0)
+		return bx_cli_report(&err);
+	if (rc > 0)
+		fprintf(stderr, "boxvm: %s\n", warn);
 	return 0;
-fail:
-	if (lock >= 0)
-		close(lock);
-	return bx_cli_report(&err);
 }
 
 static int do_disconnect(const struct bx_paths *p, char **rest, int nrest)
@@ -335,39 +255,13 @@ static int do_disconnect(const struct bx_paths *p, char **rest, int nrest)
 				 "NETWORK BOX");
 		return bx_cli_report(&err);
 	}
-	struct bx_box_record rec;
-	static struct bx_vmspec vm;
-	char path[PATH_MAX];
-	json_t *net = NULL;
-	int lock = box_vm_locked(p, rest[1], &rec, &vm, path, sizeof(path), &err);
-	if (lock < 0 || bx_network_get(p, rest[0], &net, &err) < 0)
-		goto fail;
-	char net_id[65];
-	snprintf(net_id, sizeof(net_id), "%s", json_string_value(json_object_get(net, "Id")));
-	json_decref(net);
-	if (bx_network_detach(p, net_id, rec.id, &err) < 0)
-		goto fail;
-	int k = 0;
-	struct bx_vm_net gone = {0};
-	for (int i = 0; i < vm.nnets; i++)
-		if (strcmp(vm.nets[i].id, net_id))
-			vm.nets[k++] = vm.nets[i];
-		else
-			gone = vm.nets[i];
-	vm.nnets = k;
-	if (bx_vmspec_write(path, &vm, &err) < 0)
-		goto fail;
-	/* a running box leaves at once: its tap is taken off the bridge (and
-	 * becomes a spare NIC again), its guest takes the address down */
-	int rc = gone.id[0] && bx_box_net_leave_live(p, &rec, &vm, &gone, &err) < 0 ? 1 : 0;
-	close(lock);
-	if (rc)
-		fprintf(stderr, "boxvm: warning: %s\n", err.msg);
+	char warn[1400];
+	int rc = bx_box_net_disconnect(p, rest[0], rest[1], warn, sizeof(warn), &err);
+	if (rc < 0)
+		return bx_cli_report(&err);
+	if (rc > 0)
+		fprintf(stderr, "boxvm: warning: %s\n", warn);
 	return 0;
-fail:
-	if (lock >= 0)
-		close(lock);
-	return bx_cli_report(&err);
 }
 
 int cmd_network(int argc, char **argv)

@@ -79,20 +79,13 @@ static int inspect(const struct bx_paths *p, char **names, int n, const char *fo
 	json_t *arr = json_array();
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
-		char dir[PATH_MAX], data[PATH_MAX + 8], when[64];
-		struct stat st;
 		struct bx_err err = {0};
-		if (bx_volume_dir(p, names[i], dir, sizeof(dir), &err) < 0 ||
-		    (stat(dir, &st) < 0 && bx_fail(&err, 0, "no such volume: %s", names[i]) < 0)) {
+		json_t *o = bx_volume_inspect_json(p, names[i], &err);
+		if (!o) {
 			rc = bx_cli_report(&err); /* Docker: the others are still shown */
 			continue;
 		}
-		snprintf(data, sizeof(data), "%s/_data", dir);
-		struct tm tm;
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&st.st_mtime, &tm));
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:{},s:{},s:s}", "CreatedAt", when, "Driver",
-						     "local", "Mountpoint", data, "Name", names[i], "Labels", "Options",
-						     "Scope", "local"));
+		json_array_append_new(arr, o);
 	}
 	cli_inspect_print(arr, format);
 	json_decref(arr);

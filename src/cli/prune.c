@@ -75,71 +75,56 @@ void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f,
 	free(boxes);
 }
 
-static int by_name(const void *a, const void *b)
+static bool volume_picked(void *ctx, const char *name, json_t *labels)
 {
-	return strcmp((const char *)a, (const char *)b);
+	const struct cli_prune_filter *f = ((void **)ctx)[0];
+	return cli_prune_labels_match(f, labels);
+}
+
+static void volume_removed(void *ctx, const char *name, long long bytes)
+{
+	struct cli_pruned *out = ((void **)ctx)[1];
+	struct bx_err err;
+	if (cli_strv_append(&out->lines, name, &err) < 0)
+		report(out, &err);
+	out->reclaimed += bytes;
+}
+
+static void prune_failed(void *ctx, struct bx_err *err)
+{
+	report(((void **)ctx)[1], err);
 }
 
 void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
 {
-	struct bx_err err = {0};
-	static char names[1024][BX_VOLUME_LIST_NAME];
-	int n = bx_volume_list(p, names, 1024, &err);
-	if (n < 0) {
+	void *ctx[2] = {(void *)f, out};
+	const struct bx_volume_prune_cb cb = {volume_picked, volume_removed, prune_failed, ctx};
+	bx_volume_prune(p, &cb);
+}
+
+static bool network_picked(void *ctx, json_t *r)
+{
+	const struct cli_prune_filter *f = ((void **)ctx)[0];
+	long long created = 0;
+	const char *when = json_string_value(json_object_get(r, "Created"));
+	if (!when || cli_time_arg(when, 0, &created) < 0)
+		created = 0;
+	return cli_prune_until_match(f, created) && cli_prune_labels_match(f, json_object_get(r, "Labels"));
+}
+
+static void network_removed(void *ctx, const char *name)
+{
+	struct cli_pruned *out = ((void **)ctx)[1];
+	struct bx_err err;
+	if (cli_strv_append(&out->lines, name, &err) < 0)
 		report(out, &err);
-		return;
-	}
-	qsort(names, (size_t)n, sizeof(names[0]), by_name);
-	for (int i = 0; i < n; i++) {
-		char users[512], dir[PATH_MAX];
-		if (bx_volume_users(p, names[i], users, sizeof(users), &err) < 0) {
-			report(out, &err);
-			continue;
-		}
-		/* boxvm's volumes carry no labels: label= keeps every one, label!= lets every one go */
-		if (users[0] || !cli_prune_labels_match(f, NULL))
-			continue;
-		long long bytes = bx_volume_dir(p, names[i], dir, sizeof(dir), NULL) == 0 ? bx_tree_bytes(dir) : 0;
-		if (bx_volume_remove(p, names[i], false, &err) < 0) {
-			/* a box took it meanwhile (the removal checks again, with the store
-			 * to itself), or another client removed it: neither is ours */
-			if (err.errnum != EBUSY && err.errnum != ENOENT)
-				report(out, &err);
-			continue;
-		}
-		if (cli_strv_append(&out->lines, names[i], &err) < 0)
-			report(out, &err);
-		out->reclaimed += bytes;
-	}
 }
 
 void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
 {
-	struct bx_err err = {0};
-	json_t *all;
-	if (bx_network_list(p, &all, &err) < 0) {
-		report(out, &err);
-		return;
-	}
-	size_t i;
-	json_t *r;
-	json_array_foreach(all, i, r) {
-		long long created = 0;
-		const char *when = json_string_value(json_object_get(r, "Created"));
-		if (!when || cli_time_arg(when, 0, &created) < 0)
-			created = 0;
-		if (!cli_prune_until_match(f, created) || !cli_prune_labels_match(f, json_object_get(r, "Labels")))
-			continue;
-		/* one a box uses stays (the removal checks under the networks' lock) */
-		if (bx_network_remove(p, json_string_value(json_object_get(r, "Id")), &err) < 0) {
-			if (err.errnum != EBUSY && err.errnum != ENOENT)
-				report(out, &err);
-			continue;
-		}
-		if (cli_strv_append(&out->lines, json_string_value(json_object_get(r, "Name")), &err) < 0)
-			report(out, &err);
-	}
-	json_decref(all);
+	void *ctx[2] = {(void *)f, out};
+	const struct bx_network_prune_cb cb = {network_picked, network_removed, prune_failed, ctx};
+	bx_network_prune(p, &cb);
 }
 
 static bool image_picked(void *ctx, const struct bx_image *img)

@@ -561,3 +561,47 @@ void bx_networks_changed(const struct bx_paths *p)
 		bx_netd_sync(p, json_string_value(json_object_get(r, "Id")));
 	json_decref(all);
 }
+
+json_t *bx_network_inspect_json(json_t *r)
+{
+	json_t *containers = json_object();
+	const char *bid;
+	json_t *m;
+	json_object_foreach(json_object_get(r, "Containers"), bid, m)
+		json_object_set_new(containers, bid,
+				    json_pack("{s:O,s:s,s:O,s:O,s:s}", "Name", json_object_get(m, "Name"), "EndpointID", "",
+					      "MacAddress", json_object_get(m, "MacAddress"), "IPv4Address",
+					      json_object_get(m, "IPv4Address"), "IPv6Address", ""));
+	json_t *labels = json_object_get(r, "Labels");
+	return json_pack("{s:O,s:O,s:O,s:s,s:s,s:b,s:{s:s,s:{},s:[{s:O,s:O}]},s:O,s:b,s:b,s:{s:s},s:b,s:o,s:{},s:O}",
+			 "Name", json_object_get(r, "Name"), "Id", json_object_get(r, "Id"), "Created",
+			 json_object_get(r, "Created"), "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM",
+			 "Driver", "default", "Options", "Config", "Subnet", json_object_get(r, "Subnet"), "Gateway",
+			 json_object_get(r, "Gateway"), "Internal", json_object_get(r, "Internal"), "Attachable", 0,
+			 "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers", containers, "Options",
+			 "Labels", json_is_object(labels) ? labels : json_object());
+}
+
+void bx_network_prune(const struct bx_paths *p, const struct bx_network_prune_cb *cb)
+{
+	struct bx_err err = {0};
+	json_t *all;
+	if (bx_network_list(p, &all, &err) < 0) {
+		cb->failed(cb->ctx, &err);
+		return;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(all, i, r) {
+		if (cb->pick && !cb->pick(cb->ctx, r))
+			continue;
+		/* one a box uses stays (the removal checks under the networks' lock) */
+		if (bx_network_remove(p, json_string_value(json_object_get(r, "Id")), &err) < 0) {
+			if (err.errnum != EBUSY && err.errnum != ENOENT)
+				cb->failed(cb->ctx, &err);
+			continue;
+		}
+		cb->removed(cb->ctx, json_string_value(json_object_get(r, "Name")));
+	}
+	json_decref(all);
+}

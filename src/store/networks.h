@@ -50,6 +50,18 @@ int bx_network_detach(const struct bx_paths *p, const char *ref, const char *box
 void bx_networks_release_box(const struct bx_paths *p, const char *box_id);
 /* A box was renamed: the name its peers resolve follows (best effort). */
 void bx_networks_rename_box(const struct bx_paths *p, const char *box_id, const char *name);
+/* Docker's inspect object of a record (Containers with their addresses). */
+json_t *bx_network_inspect_json(json_t *rec);
+/* Docker's network prune: every network no box uses that pick (may be
+ * NULL: all) takes; removed gets each one's name, failed each error (one a
+ * box joined meanwhile, or another client removed, is neither). */
+struct bx_network_prune_cb {
+	bool (*pick)(void *ctx, json_t *rec);
+	void (*removed)(void *ctx, const char *name);
+	void (*failed)(void *ctx, struct bx_err *err);
+	void *ctx;
+};
+void bx_network_prune(const struct bx_paths *p, const struct bx_network_prune_cb *cb);
 /* DATA/networks */
 int bx_networks_dir(const struct bx_paths *p, char *out, size_t size, struct bx_err *err);
 /* Records changed (a box joined, left, was renamed, started or stopped):

@@ -10,11 +10,14 @@
 #include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../common/boxid.h"
 #include "../common/crashpoint.h"
+#include "../common/treesize.h"
 #include "../common/treecopy.h"
 #include "../vm/mounts.h"
 #include "../vm/vmspec.h"
@@ -87,7 +90,12 @@ int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_
 	DIR *d = opendir(boxes);
 	if (!d)
 		return errno == ENOENT ? 0 : bx_fail(err, errno, "cannot list %s", boxes);
-	static struct bx_vmspec vm; /* large; the CLI is single-threaded */
+	/* large, and the API service calls this from many threads: not static */
+	struct bx_vmspec *vm = malloc(sizeof(*vm));
+	if (!vm) {
+		closedir(d);
+		return bx_fail(err, ENOMEM, "out of memory");
+	}
 	size_t used = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -95,18 +103,19 @@ int bx_volume_users(const struct bx_paths *p, const char *name, char *out, size_
 			continue;
 		char path[PATH_MAX];
 		if (bx_path_join(path, sizeof(path), NULL, "%s/%s/vm.json", boxes, e->d_name) < 0 ||
-		    bx_vmspec_read(path, &vm, NULL) < 0)
+		    bx_vmspec_read(path, vm, NULL) < 0)
 			continue; /* a box being created or removed right now */
-		for (int i = 0; i < vm.nshares; i++) {
-			if (strcmp(vm.shares[i].volume, name))
+		for (int i = 0; i < vm->nshares; i++) {
+			if (strcmp(vm->shares[i].volume, name))
 				continue;
-			int n = snprintf(out + used, size - used, "%s%.*s", used ? ", " : "", BX_SHORT_ID_LEN, vm.id);
+			int n = snprintf(out + used, size - used, "%s%.*s", used ? ", " : "", BX_SHORT_ID_LEN, vm->id);
 			if (n > 0 && (size_t)n < size - used)
 				used += (size_t)n;
 			break;
 		}
 	}
 	closedir(d);
+	free(vm);
 	return 0;
 }
 
@@ -199,4 +208,107 @@ int bx_volume_populate(const char *rootfs, const char *target, const char *data,
 	close(dst); /* and the lock */
 	close(src);
 	return rc;
+}
+
+int bx_volume_create_labeled(const struct bx_paths *p, const char *name, json_t *labels, bool *created,
+			     struct bx_err *err)
+{
+	bool made = false;
+	if (bx_volume_create(p, name, &made, NULL, 0, err) < 0)
+		return -1;
+	if (created)
+		*created = made;
+	if (!made || !json_object_size(labels))
+		return 0;
+	char dir[PATH_MAX], path[PATH_MAX];
+	if (bx_volume_dir(p, name, dir, sizeof(dir), err) < 0 ||
+	    bx_path_join(path, sizeof(path), err, "%s/labels.json", dir) < 0)
+		return -1;
+	char *text = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = bx_write_file_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	if (rc < 0) {
+		struct bx_err ignored;
+		bx_volume_remove(p, name, true, &ignored); /* the create is undone: no volume without its labels */
+	}
+	return rc;
+}
+
+json_t *bx_volume_labels(const struct bx_paths *p, const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	if (bx_volume_dir(p, name, dir, sizeof(dir), NULL) < 0 || stat(dir, &st) < 0 ||
+	    bx_path_join(path, sizeof(path), NULL, "%s/labels.json", dir) < 0)
+		return NULL;
+	json_t *l = json_load_file(path, 0, NULL);
+	if (json_is_object(l))
+		return l;
+	json_decref(l);
+	return json_object();
+}
+
+json_t *bx_volume_inspect_json(const struct bx_paths *p, const char *name, struct bx_err *err)
+{
+	char dir[PATH_MAX], data[PATH_MAX + 8], when[64];
+	struct stat st;
+	if (exists(p, name, dir, sizeof(dir), err) < 0 || stat(dir, &st) < 0)
+		return NULL;
+	snprintf(data, sizeof(data), "%s/_data", dir);
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&st.st_mtime, &tm));
+	json_t *labels = bx_volume_labels(p, name);
+	json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:{},s:s}", "CreatedAt", when, "Driver", "local", "Labels",
+			      labels ? labels : json_object(), "Mountpoint", data, "Name", name, "Options", "Scope", "local");
+	if (!o)
+		bx_fail(err, ENOMEM, "out of memory");
+	return o;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+void bx_volume_prune(const struct bx_paths *p, const struct bx_volume_prune_cb *cb)
+{
+	struct bx_err err = {0};
+	enum { MAX = 1024 };
+	char(*names)[BX_VOLUME_LIST_NAME] = malloc(MAX * sizeof(*names)); /* large; callers are threads too */
+	if (!names) {
+		bx_fail(&err, ENOMEM, "out of memory");
+		cb->failed(cb->ctx, &err);
+		return;
+	}
+	int n = bx_volume_list(p, names, MAX, &err);
+	if (n < 0)
+		cb->failed(cb->ctx, &err);
+	if (n > 0)
+		qsort(names, (size_t)n, sizeof(names[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		char users[512], dir[PATH_MAX];
+		if (bx_volume_users(p, names[i], users, sizeof(users), &err) < 0) {
+			cb->failed(cb->ctx, &err);
+			continue;
+		}
+		if (users[0])
+			continue;
+		json_t *labels = bx_volume_labels(p, names[i]);
+		bool pick = !cb->pick || cb->pick(cb->ctx, names[i], labels);
+		json_decref(labels);
+		if (!pick)
+			continue;
+		long long bytes = bx_volume_dir(p, names[i], dir, sizeof(dir), NULL) == 0 ? bx_tree_bytes(dir) : 0;
+		if (bx_volume_remove(p, names[i], false, &err) < 0) {
+			/* a box took it meanwhile (the removal checks again, with the store
+			 * to itself), or another client removed it: neither is ours */
+			if (err.errnum != EBUSY && err.errnum != ENOENT)
+				cb->failed(cb->ctx, &err);
+			continue;
+		}
+		cb->removed(cb->ctx, names[i], bytes);
+	}
+	free(names);
 }

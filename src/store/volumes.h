@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "../common/err.h"
 #include "../common/paths.h"
 
@@ -29,5 +31,27 @@ int bx_volume_populate(const char *rootfs, const char *target, const char *data,
  * volume is an error (errnum ENOENT) unless missing_ok; one in use fails
  * with errnum EBUSY. */
 int bx_volume_remove(const struct bx_paths *p, const char *name, bool missing_ok, struct bx_err *err);
+/* bx_volume_create with Docker's labels (an object of strings; NULL: none),
+ * kept in DATA/volumes/<name>/labels.json by the create that made the
+ * volume (a create of an existing name keeps its labels, as Docker's). */
+int bx_volume_create_labeled(const struct bx_paths *p, const char *name, json_t *labels, bool *created,
+			     struct bx_err *err);
+/* A volume's labels: a new object ({} when it has none); NULL when missing. */
+json_t *bx_volume_labels(const struct bx_paths *p, const char *name);
+/* Docker's inspect object of a volume ({CreatedAt, Driver, Labels,
+ * Mountpoint, Name, Options, Scope}); NULL (err, errnum ENOENT "no such
+ * volume: NAME") when there is none. */
+json_t *bx_volume_inspect_json(const struct bx_paths *p, const char *name, struct bx_err *err);
+/* Docker 20.10's volume prune: every volume no box uses that pick (may be
+ * NULL: all) takes, by name; removed gets each one gone and its size, failed
+ * each error (a volume a box took meanwhile, or one another client removed,
+ * is neither). */
+struct bx_volume_prune_cb {
+	bool (*pick)(void *ctx, const char *name, json_t *labels);
+	void (*removed)(void *ctx, const char *name, long long bytes);
+	void (*failed)(void *ctx, struct bx_err *err);
+	void *ctx;
+};
+void bx_volume_prune(const struct bx_paths *p, const struct bx_volume_prune_cb *cb);
 
 #endif

@@ -1,8 +1,9 @@
 /* The Engine API's create body (POST /containers/create) into box options:
  * any JSON either maps or is refused with a message, and the filters of the
- * container list likewise; nothing leaks or overflows. */
+ * container list and of /volumes, /networks and /events likewise; nothing leaks or overflows. */
 #include "api/createmap.h"
 #include "api/filters.h"
+#include "api/filtermap.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,6 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (api_filters_parse(text, &f, &ferr) < 0)
 		FZ_CHECK_ERR(ferr);
 	bx_box_filters_free(&f);
+	/* the filters of /volumes, /networks and /events */
+	static const char *const keys[] = {"name", "label", "dangling", NULL};
+	json_t *m = NULL;
+	struct bx_err merr = {0};
+	if (api_filtermap_parse(text, keys, &m, &merr) < 0) {
+		FZ_CHECK_ERR(merr);
+	} else {
+		json_t *labels = json_pack("{s:s}", "k", "v");
+		(void)api_filtermap_labels(m, labels);
+		(void)api_filtermap_any(m, "name", "x", true);
+		json_decref(labels);
+	}
+	json_decref(m);
 	free(text);
 	return 0;
 }

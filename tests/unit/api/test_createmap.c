@@ -151,6 +151,29 @@ static void networking_config_of_the_named_network(void **state)
 	free(c);
 }
 
+/* what docker-compose 1.29 sends for a service with a named volume: the
+ * volume's target in Config.Volumes too, which is no anonymous volume then */
+static void compose_volumes_are_not_doubled(void **state)
+{
+	(void)state;
+	struct api_create *c = calloc(1, sizeof(*c));
+	struct bx_err err = {0};
+	assert_int_equal(parse("{\"Image\":\"b\",\"Volumes\":{\"/data\":{},\"/anon\":{},\"/t\":{},\"/h\":{}},"
+			       "\"HostConfig\":{\"NetworkMode\":\"p_default\",\"VolumesFrom\":[],\"Links\":[],"
+			       "\"Binds\":[\"p_data:/data:rw\",\"/srv:/h\"],\"Tmpfs\":{\"/t\":\"\"},"
+			       "\"LogConfig\":{\"Type\":\"\",\"Config\":{}}},\"NetworkingConfig\":{\"EndpointsConfig\":"
+			       "{\"p_default\":{\"Aliases\":[\"web\"],\"IPAMConfig\":{}}}}}",
+			       NULL, c, &err),
+			 0);
+	assert_string_equal(c->nm.volumes[0], "p_data:/data:rw");
+	assert_string_equal(c->nm.volumes[1], "/srv:/h");
+	assert_string_equal(c->nm.volumes[2], "/anon");
+	assert_null(c->nm.volumes[3]);
+	assert_string_equal(c->nm.aliases[0], "web");
+	api_create_free(c);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +181,7 @@ int main(void)
 		cmocka_unit_test(sizes_restart_and_logs),
 		cmocka_unit_test(unsupported_fields_are_refused),
 		cmocka_unit_test(networking_config_of_the_named_network),
+		cmocka_unit_test(compose_volumes_are_not_doubled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
