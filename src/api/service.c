@@ -127,6 +127,9 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_containers(r, NULL, path + strlen("/containers/"));
 	if (api_route_match(path, "/containers/", id, sizeof(id), &action))
 		return api_containers(r, id, action);
+	enum MHD_Result more;
+	if (api_images_more(r, path, &more))
+		return more;
 	if (!strcmp(path, "/images/json"))
 		return api_images(r, NULL, "json");
 	/* an image's name has slashes: /images/NAME/json */
@@ -149,6 +152,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->svc = cls;
 		r->method = method;
+		r->streamed = api_upload_wanted(method, url);
+		r->up_fd = r->up_op = -1;
 		*con_cls = r;
 		if (bx_paths_init(&r->p, &err) < 0)
 			r->p.data[0] = 0;
@@ -157,6 +162,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
+		if (r->streamed) {
+			api_upload_chunk(r, upload_data, n);
+			return MHD_YES;
+		}
 		if (r->body_too_big || r->body_len + n > API_BODY_MAX) {
 			r->body_too_big = true;
 			return MHD_YES;
@@ -179,6 +188,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct api_req *r = *con_cls;
 	if (r) {
+		api_upload_end(r);
 		free(r->body);
 		free(r);
 	}

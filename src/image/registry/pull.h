@@ -36,6 +36,12 @@ struct bx_pull_opts {
 	struct bx_platform platform;
 	void (*progress)(void *ctx, const struct bx_pull_event *ev);
 	void *progress_ctx;
+	/* polled while blobs stream in: true ends the pull (ECANCELED), the
+	 * store left as it was (the API's client hung up); NULL: never */
+	bool (*cancelled)(void *ctx);
+	/* credentials for this pull instead of those `login` stored (the API's
+	 * X-Registry-Auth); NULL: the stored ones */
+	const struct bx_credentials *creds;
 };
 
 struct bx_pull_result {

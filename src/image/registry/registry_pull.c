@@ -122,6 +122,10 @@ int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_
 	int rc = -1;
 	if (bx_registry_open(&r, p, &ref, err) < 0)
 		goto out;
+	if (o && o->creds) {
+		r.creds = *o->creds;
+		r.have_creds = true;
+	}
 	char top_digest[BX_DIGEST_SIZE], digest[BX_DIGEST_SIZE];
 	if (get_manifest(&r, ref.digest[0] ? ref.digest : ref.tag, &top, &top_len, top_digest, err) < 0)
 		goto out;
