@@ -82,6 +82,8 @@ enum MHD_Result api_attach(struct api_req *r, const char *id);
 void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
 enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
+/* GET, HEAD and PUT /containers/ID/archive: docker cp (archive.c) */
+enum MHD_Result api_archive(struct api_req *r, const char *id);
 /* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
 enum MHD_Result api_images_pull(struct api_req *r);
 /* /images/... beyond list and inspect: create (pull), tag, remove, prune,

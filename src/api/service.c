@@ -125,6 +125,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_info(r);
 	if (!strcmp(path, "/containers/json") || !strcmp(path, "/containers/create"))
 		return api_containers(r, NULL, path + strlen("/containers/"));
+	if (api_route_match(path, "/containers/", id, sizeof(id), &action) && !strcmp(action, "archive"))
+		return api_archive(r, id);
 	if (api_route_match(path, "/containers/", id, sizeof(id), &action))
 		return api_containers(r, id, action);
 	enum MHD_Result more;

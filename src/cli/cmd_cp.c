@@ -1,6 +1,6 @@
 /* boxvm cp [-a] [-L] SRC BOX:DEST | BOX:SRC DEST: files and directories
  * both ways. With the box running, as a tar stream through an exec of the
- * guest's tar (busybox has one): into the box the host's tar packs SRC; out
+ * guest's tar (busybox has one; box/cp_guest.c, shared with the Engine API): into the box the host's tar packs SRC; out
  * of it the guest's stream is untrusted and unpacked in-process by
  * bx_tar_extract_fd (no setuid bits, devices, ownership or paths leaving
  * DEST; see tar_extract.h). A box that is not running is copied to and from
@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "../box/cp_guest.h"
 #include "../client/exec_client.h"
 #include "../common/cleanup.h"
 #include "../common/forkpipe.h"
@@ -39,30 +40,6 @@
 #include "args.h"
 #include "cli.h"
 #include "cp_host.h"
-
-/* guest side, box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or
- * -chf for -L), $4 "." for the contents of $1/$2 */
-static const char *const guest_pack =
-	"[ -e \"$1/$2\" ] || [ -L \"$1/$2\" ] || { echo \"boxvm: cp: no such file or directory in the box: $1/$2\" >&2; exit 2; }\n"
-	"if [ -n \"$4\" ]; then\n"
-	"  [ -d \"$1/$2\" ] || { echo \"boxvm: cp: not a directory in the box: $1/$2\" >&2; exit 2; }\n"
-	"  exec tar \"$3\" - -C \"$1/$2\" .\n"
-	"fi\n"
-	"exec tar \"$3\" - -C \"$1\" -- \"$2\"\n";
-
-/* guest side, host -> box: $1 dest, $2 the name inside the tar ("" = unpack
- * as is into $1; "." = a directory's contents, $1 made if missing) */
-static const char *const guest_unpack =
-	"set -e\n"
-	"if [ -z \"$2\" ] || [ -d \"$1\" ]; then exec tar -xf - -C \"$1\"; fi\n"
-	"case \"$1\" in */) echo \"boxvm: cp: no such directory in the box: $1\" >&2; exit 2;; esac\n"
-	"[ \"$2\" != . ] || [ ! -e \"$1\" ] || { echo \"boxvm: cp: cannot copy a directory's contents to a file: $1\" >&2; exit 2; }\n"
-	"p=$(dirname \"$1\")\n"
-	"[ -d \"$p\" ] || { echo \"boxvm: cp: no such directory in the box: $p\" >&2; exit 2; }\n"
-	"t=$(mktemp -d \"$p/.boxvm-cp.XXXXXX\")\n"
-	"trap 'rm -rf \"$t\"' EXIT\n"
-	"tar -xf - -C \"$t\"\n"
-	"if [ \"$2\" = . ]; then mv \"$t\" \"$1\"; else mv -f \"$t/$2\" \"$1\"; fi\n";
 
 /* "BOX:PATH" -> box ref + path; a local path may contain ':' after a '/' (Docker's rule) */
 static bool split_box(char *arg, char **box, char **path)
@@ -142,35 +119,14 @@ static int wait_extractor(struct extractor *x, struct bx_err *err)
 	return bx_fail(err, 0, "cp: unpacking the box's archive failed (status %d)", st);
 }
 
-static int guest_sh(struct bx_spec *spec, const char *script, const char *const *args, size_t n, struct bx_err *err)
-{
-	const char *head[] = {"sh", "-c", script, "sh"};
-	for (size_t i = 0; i < 4; i++)
-		if (bx_spec_add_arg(spec, head[i], err) < 0)
-			return -1;
-	for (size_t i = 0; i < n; i++)
-		if (bx_spec_add_arg(spec, args[i], err) < 0)
-			return -1;
-	/* root in /: cp reaches every path, as docker cp does */
-	return bx_spec_set_user(spec, "0", err) < 0 || bx_spec_set_cwd(spec, "/", err) < 0 ? -1 : 0;
-}
-
 static int box_to_host(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
 		       struct bx_err *err)
 {
 	struct cp_path sp;
 	cp_path_split(src, &sp);
-	struct bx_spec spec;
-	bx_spec_init(&spec);
-	const char *args[] = {sp.dir, sp.name, follow ? "-chf" : "-cf", sp.contents ? "." : ""};
-	if (guest_sh(&spec, guest_pack, args, 4, err) < 0) {
-		bx_spec_free(&spec);
-		return -1;
-	}
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
 	if (!strcmp(dst, "-")) {
-		int code = bx_exec_run_internal(box, &spec, &o, err);
-		bx_spec_free(&spec);
+		int code = bx_cp_guest_pack(box, sp.dir, sp.name, follow, sp.contents, &o, err);
 		return code < 0 ? -1 : code ? bx_fail(err, 0, "cp: copying %s out of the box failed", src) : 0;
 	}
 	struct cp_dest d;
@@ -186,7 +142,7 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
 	if (spawn_extractor(at, &x, &o.out_fd, err) < 0)
 		goto out;
-	int code = bx_exec_run_internal(box, &spec, &o, err);
+	int code = bx_cp_guest_pack(box, sp.dir, sp.name, follow, sp.contents, &o, err);
 	close(o.out_fd);
 	/* the extractor's verdict first: when it refused the archive, the exec only saw a broken pipe */
 	struct bx_err xerr = {0};
@@ -209,7 +165,6 @@ out:
 	cp_dest_close(&d);
 	if (x.verdict)
 		munmap(x.verdict, sizeof(*x.verdict));
-	bx_spec_free(&spec);
 	return rc;
 }
 
@@ -223,14 +178,8 @@ static int host_to_box(const struct bx_box_record *box, const char *src, const c
 		return bx_fail(err, errno, "cp: %s", src);
 	if (!from_stdin && (cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
 		return bx_fail(err, ENOTDIR, "cp: %s", src);
-	struct bx_spec spec;
-	bx_spec_init(&spec);
-	spec.stdin_open = true;
-	int rc = -1, in_fd = 0;
+	int in_fd = 0;
 	pid_t pid = -1;
-	const char *args[] = {dst, from_stdin ? "" : sp.contents ? "." : sp.name};
-	if (guest_sh(&spec, guest_unpack, args, 2, err) < 0)
-		goto out;
 	if (!from_stdin) {
 		/* owners and modes kept (numeric: the box's names are not the host's), as docker cp does */
 		char full[PATH_MAX * 2];
@@ -239,26 +188,21 @@ static int host_to_box(const struct bx_box_record *box, const char *src, const c
 				 "--", sp.contents ? "." : sp.name, NULL};
 		pid = spawn_tar(targv, false, &in_fd, err);
 		if (pid < 0)
-			goto out;
+			return -1;
 	}
 	struct bx_relay_opts o = {.in_fd = in_fd, .out_fd = 1, .err_fd = 2, .what = "box"};
-	int code = bx_exec_run_internal(box, &spec, &o, err);
+	int code = bx_cp_guest_unpack(box, dst, from_stdin ? "" : sp.contents ? "." : sp.name, &o, err);
 	if (pid > 0) {
 		close(in_fd);
 		int trc = wait_tar(pid, code < 0 ? NULL : err);
 		if (code == 0 && trc < 0)
-			goto out;
+			return -1;
 	}
 	if (code < 0)
-		goto out;
-	if (code) {
-		bx_fail(err, 0, "cp: copying into box %.12s failed", box->id);
-		goto out;
-	}
-	rc = 0;
-out:
-	bx_spec_free(&spec);
-	return rc;
+		return -1;
+	if (code)
+		return bx_fail(err, 0, "cp: copying into box %.12s failed", box->id);
+	return 0;
 }
 
 /* The box's mount (config.json Mounts, HostConfig.Tmpfs) that holds path,
