@@ -34,11 +34,12 @@ static const char *const guest_unpack =
 	"tar -xf - -C \"$t\"\n"
 	"if [ \"$2\" = . ]; then mv \"$t\" \"$1\"; else mv -f \"$t/$2\" \"$1\"; fi\n";
 
-/* $1 path: "SIZE RAWMODE(hex) MTIME" and, for a symlink, its target on the next line */
+/* $1 path: "SIZE RAWMODE(hex) MTIME" and, for a symlink, its target on the
+ * next line (resolved, as Docker's linkTarget; as written when it dangles) */
 static const char *const guest_stat =
 	"[ -e \"$1\" ] || [ -L \"$1\" ] || exit 2\n"
 	"stat -c '%s %f %Y' -- \"$1\" || exit 1\n"
-	"if [ -L \"$1\" ]; then readlink -- \"$1\"; fi\n";
+	"if [ -L \"$1\" ]; then readlink -f -- \"$1\" || readlink -- \"$1\"; fi\n";
 
 static int guest_sh(struct bx_spec *spec, const char *script, const char *const *args, size_t n, struct bx_err *err)
 {
