@@ -86,8 +86,10 @@ enum MHD_Result api_images(struct api_req *r, const char *name, const char *acti
 enum MHD_Result api_archive(struct api_req *r, const char *id);
 /* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
 enum MHD_Result api_images_pull(struct api_req *r);
+/* POST /auth: docker login's check of credentials against a registry (images_pull.c) */
+enum MHD_Result api_auth(struct api_req *r);
 /* /images/... beyond list and inspect: create (pull), tag, remove, prune,
- * history (images_edit.c), get and load (images_tar.c). true when path is
+ * history (images_edit.c), get and load (images_tar.c); and /auth. true when path is
  * one of them, its reply in *ret. */
 bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret);
 

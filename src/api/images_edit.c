@@ -244,7 +244,9 @@ bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret)
 	const char *m = r->method;
 	bool get = !strcmp(m, "GET"), post = !strcmp(m, "POST");
 	char name[512];
-	if (!strcmp(path, "/images/create") && post)
+	if (!strcmp(path, "/auth") && post)
+		*ret = api_auth(r);
+	else if (!strcmp(path, "/images/create") && post)
 		*ret = api_images_pull(r);
 	else if (!strcmp(path, "/images/prune") && post)
 		*ret = prune(r);

@@ -330,3 +330,43 @@ enum MHD_Result api_images_pull(struct api_req *r)
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	return api_reply(r, 200, resp);
 }
+
+/* POST /auth (docker login): the credentials checked against the registry,
+ * nothing stored (the docker CLI keeps them, and sends them with each pull
+ * in X-Registry-Auth). */
+enum MHD_Result api_auth(struct api_req *r)
+{
+	struct bx_err err = {0};
+	json_t *o = json_loadb(r->body ? r->body : "", r->body_len, 0, NULL);
+	const char *user = json_string_value(json_object_get(o, "username"));
+	const char *pass = json_string_value(json_object_get(o, "password"));
+	const char *server = json_string_value(json_object_get(o, "serveraddress"));
+	struct bx_credentials c = {0};
+	char host[256];
+	enum MHD_Result ret;
+	if (!json_is_object(o))
+		ret = api_error(r, 400, "invalid JSON in the request body: {username, password, serveraddress}");
+	else if (!user || !*user || !pass || !*pass)
+		ret = api_error(r, 400, "username and password must not be empty (identity tokens are not supported)");
+	else if (strlen(user) >= sizeof(c.user) || strlen(pass) >= sizeof(c.secret))
+		ret = api_error(r, 400, "the username or password is too long");
+	else if (bx_registry_server_name(server, host, sizeof(host), &err) < 0)
+		ret = api_error(r, 400, "%s", err.msg);
+	else {
+		snprintf(c.user, sizeof(c.user), "%s", user);
+		snprintf(c.secret, sizeof(c.secret), "%s", pass);
+		if (bx_registry_login_check(&r->p, host, &c, &err) < 0)
+			ret = api_error(r, strstr(err.msg, "unauthorized") ? 401 : 500, "%s", err.msg);
+		else
+			ret = api_json(r, 200, json_pack("{s:s,s:s}", "Status", "Login Succeeded", "IdentityToken", ""));
+	}
+	explicit_bzero(&c, sizeof(c));
+	json_t *pv = json_object_get(o, "password");
+	if (json_is_string(pv) && json_string_length(pv))
+		explicit_bzero((char *)json_string_value(pv), json_string_length(pv));
+	json_decref(o);
+	/* the request body held the password too */
+	if (r->body)
+		explicit_bzero(r->body, r->body_len);
+	return ret;
+}

@@ -41,7 +41,7 @@ def reg(tmp_path_factory):
         base = _busybox_base(bb)
         # images whose top layer the store lacks: a pull downloads it (busybox's layer is there)
         r.images = {}
-        for name in ("cli", "raw", "gone", "auth", "used", "dangling"):
+        for name in ("cli", "raw", "gone", "auth", "login", "used", "dangling"):
             lay = _image(work, name, base, os.urandom(256 << 10))
             r.push(lay, "latest", f"apiimg/{name}:latest")
             man = json.loads(read_blob(lay, tagged_manifest(lay, "latest")["digest"]))
@@ -152,6 +152,33 @@ def test_pull_with_x_registry_auth(api, bx, reg):
     assert status == 400 and "X-Registry-Auth" in msgs[0]["message"]
     status, msgs = _post(api, f"/v1.41/images/create?fromImage={ref}&tag=latest", {"X-Registry-Auth": "A" * 20000})
     assert status == 400
+    api("rmi", f"{ref}:latest", check=0)
+
+
+def test_docker_login_then_pull(api, bx, reg):
+    """docker login asks the service (POST /auth) to check the credentials,
+    keeps them itself, and sends them with each pull (X-Registry-Auth)."""
+    host, ref = reg.front.host, f"{reg.front.host}/apiimg/login"
+
+    def login(pw):
+        return subprocess.run([DOCKER, "login", "-u", "alice", "--password-stdin", host], env=api.env,
+                              input=pw, capture_output=True, text=True, timeout=HANG_GUARD)
+
+    try:
+        r = login("wrong")
+        assert r.returncode == 1 and "Error response from daemon" in r.stderr and "unauthorized" in r.stderr
+        r = login("s3cret-pw")
+        assert r.returncode == 0 and "Login Succeeded" in r.stdout, r
+        r = api("pull", ref, check=0)
+        assert f"Status: Downloaded newer image for {ref}:latest" in r.stdout
+        assert not os.path.exists(os.path.join(bx.root, "auth.json"))  # boxvm stored nothing
+        status, _, body = api.raw("POST", "/v1.41/auth", {"username": "", "password": "x"})
+        assert status == 400
+    finally:
+        # the fixture removes its (then empty) docker config directory
+        conf = os.path.join(api.env["DOCKER_CONFIG"], "config.json")
+        if os.path.exists(conf):
+            os.unlink(conf)
     api("rmi", f"{ref}:latest", check=0)
 
 
