@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import socket
 import subprocess
 import tarfile
 
@@ -14,7 +15,7 @@ import pytest
 
 import ocilayout
 from apisvc import DOCKER, UnixHTTP, api  # noqa: F401 (the module's service fixture)
-from conftest import BUSYBOX_TAR, HANG_GUARD
+from conftest import BUSYBOX_TAR, HANG_GUARD, until
 from registry import Registry, TokenAuthFront, layout_from_tar, read_blob, tagged_manifest
 
 
@@ -34,7 +35,7 @@ def _image(work, name, base, data):
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory):
     r = Registry()
-    front = None
+    front = slow = None
     try:
         work = tmp_path_factory.mktemp("apiimg")
         bb = layout_from_tar(BUSYBOX_TAR, str(work / "busybox"))
@@ -46,12 +47,19 @@ def reg(tmp_path_factory):
             r.push(lay, "latest", f"apiimg/{name}:latest")
             man = json.loads(read_blob(lay, tagged_manifest(lay, "latest")["digest"]))
             r.images[name] = man["layers"][-1]["digest"]
+        # a few MB streamed slowly, for a client that hangs up mid-pull
+        lay = _image(work, "slow", base, os.urandom(4 << 20))
+        r.push(lay, "latest", "apiimg/slow:latest")
         front = TokenAuthFront(r)
         r.front = front
+        slow = TokenAuthFront(r, auth=False, rate=256 << 10)
+        r.slow = slow
         yield r
     finally:
         if front:
             front.stop()
+        if slow:
+            slow.stop()
         r.stop()
 
 
@@ -130,6 +138,32 @@ def test_pull_error_mid_stream(api, bx, reg):
     r = api("pull", ref, check=1)
     assert "Pulling from apiimg/gone" in r.stdout and reg.images["gone"] in r.stderr
     assert ref not in bx("images", check=0).stdout.decode()
+
+
+def test_pull_ends_when_the_client_hangs_up(api, bx, reg):
+    """A client gone mid-download cancels the pull: the connection's thread
+    and the pull's own end, nothing is recorded, and the next pull works."""
+    ref = f"{reg.slow.host}/apiimg/slow"
+    tasks = f"/proc/{api.service.pid}/task"
+    before = len(os.listdir(tasks))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(HANG_GUARD)
+    s.connect(api.sock)
+    s.sendall(f"POST /v1.41/images/create?fromImage={ref}&tag=latest HTTP/1.1\r\nHost: x\r\n"
+              "Content-Length: 0\r\n\r\n".encode())
+    got = b""
+    while b'"Downloading"' not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    assert len(os.listdir(tasks)) >= before + 2  # the connection's thread and the pull's
+    s.close()
+    until(lambda: len(os.listdir(tasks)) <= before, "the service to let the hung-up pull go")
+    assert ref not in bx("images", check=0).stdout.decode()
+    # what was staged stays for the next pull, which completes
+    r = api("pull", f"{reg.host}/apiimg/slow", check=0)
+    assert f"Status: Downloaded newer image for {reg.host}/apiimg/slow:latest" in r.stdout
+    api("rmi", f"{reg.host}/apiimg/slow:latest", check=0)
 
 
 def test_pull_with_x_registry_auth(api, bx, reg):
