@@ -3,7 +3,10 @@
  * header alone, PUT a tar (spooled to a temp file by upload.c) unpacked
  * into a directory of the box. Through the box's guest, as `boxvm cp` does
  * with a running box (box/cp_guest.h); the guest's tar goes to the client
- * as it comes, for the client to unpack (as Docker's does). */
+ * as it comes, for the client to unpack (as Docker's does). A box that is
+ * not running is read on the host (box/cp_root.h) for GET and HEAD; PUT
+ * into one is not served (unpacking there changes the working directory,
+ * which the service's threads share). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +21,9 @@
 #include "base64.h"
 #include "pipestream.h"
 #include "../box/cp_guest.h"
+#include "../box/cp_root.h"
+#include "../image/rootfs.h"
+#include "../store/state.h"
 #include "../client/exec_client.h"
 
 /* Go's os.FileMode, which Docker's path stat carries, from st_mode */
@@ -71,11 +77,15 @@ static void split(const char *path, char *dir, char *name)
 	}
 }
 
-/* the box, running, and the path; a reply when not */
-static bool prepare(struct api_req *r, const char *ref, struct bx_box_record *box, const char **path,
-		    enum MHD_Result *ret)
+/* The box and the path; a reply when not. A box that is not running is
+ * read on the host with its start held off (*lock, as `boxvm cp` holds
+ * it) for as long as the copy runs; one that runs (or starts before the
+ * lock is held) through its guest (*lock -1). */
+static bool prepare(struct api_req *r, const char *ref, bool into_box, struct bx_box_record *box, const char **path,
+		    int *lock, enum MHD_Result *ret)
 {
 	struct bx_err err = {0};
+	*lock = -1;
 	*path = api_arg(r, "path");
 	if (bx_state_lookup(&r->p, ref, box, &err) < 0) {
 		*ret = err.errnum == ENOENT ? api_error(r, 404, "No such container: %s", ref) : api_fail(r, &err);
@@ -89,15 +99,80 @@ static bool prepare(struct api_req *r, const char *ref, struct bx_box_record *bo
 		*ret = api_error(r, 400, "bad parameter: path is longer than %d bytes", PATH_MAX - 1);
 		return false;
 	}
-	if (!bx_box_is_running(box)) {
-		*ret = api_error(r, 409, "container %s is not running: boxvm's API copies to and from running boxes "
-					 "(use boxvm cp for a stopped one)", ref);
+	if (box->status == BX_BOX_REMOVING) {
+		*ret = api_error(r, 409, "container %s is being removed", ref);
 		return false;
 	}
+	if (!bx_box_is_running(box) && ((*lock = bx_state_start_lock(box->box_dir, &err)) < 0 ||
+					bx_state_lookup(&r->p, box->id, box, &err) < 0)) {
+		*ret = api_fail(r, &err);
+		goto fail;
+	}
+	bool running = bx_box_is_running(box);
+	if (running && *lock >= 0) { /* it started before we held the lock: through its guest */
+		close(*lock);
+		*lock = -1;
+	}
+	if (bx_cp_check_box_path(box, *path, into_box, running, &err) < 0) {
+		*ret = api_error(r, 400, "%s", err.msg);
+		goto fail;
+	}
+	if (!running && into_box) {
+		*ret = api_error(r, 409, "container %s is not running: boxvm's API copies into running boxes (use boxvm cp "
+					 "for a stopped one)", ref);
+		goto fail;
+	}
 	/* a paused box's guest cannot answer */
-	if (bx_cli_running_box(box->id, "cp", box, &err) < 0) {
+	if (running && bx_cli_running_box(box->id, "cp", box, &err) < 0) {
 		*ret = api_error(r, 409, "%s", err.msg);
+		goto fail;
+	}
+	return true;
+fail:
+	if (*lock >= 0)
+		close(*lock);
+	*lock = -1;
+	return false;
+}
+
+/* A stopped box's root: path's parent (or "/") opened in it, *name what to
+ * pack there, and its lstat; a reply when not there */
+static bool root_open(struct api_req *r, const char *ref, const struct bx_box_record *box, const char *path,
+		      char *name, int *sdir, struct bx_cp_stat *st, enum MHD_Result *ret)
+{
+	struct bx_err err = {0};
+	char rootfs[PATH_MAX], dir[PATH_MAX];
+	*sdir = -1;
+	if (bx_rootfs_ensure(box->box_dir, &err) < 0 ||
+	    bx_path_join(rootfs, sizeof(rootfs), &err, "%s/rootfs", box->box_dir) < 0) {
+		*ret = api_fail(r, &err);
 		return false;
+	}
+	int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		*ret = api_error(r, 500, "cannot open the root of container %s", ref);
+		return false;
+	}
+	split(path, dir, name);
+	*sdir = bx_cp_root_open_src(root, dir, name, false, path, &err);
+	close(root);
+	struct stat sb;
+	if (*sdir < 0 || fstatat(*sdir, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		bool missing = *sdir < 0 ? err.errnum == ENOENT || err.errnum == ENOTDIR : errno == ENOENT;
+		*ret = missing ? api_error(r, 404, "Could not find the file %s in container %s", path, ref)
+			       : api_error(r, 500, "cannot stat %s in container %s", path, ref);
+		if (*sdir >= 0)
+			close(*sdir);
+		*sdir = -1;
+		return false;
+	}
+	memset(st, 0, sizeof(*st));
+	st->size = sb.st_size;
+	st->mode = sb.st_mode;
+	st->mtime_s = sb.st_mtim.tv_sec;
+	if (S_ISLNK(sb.st_mode)) {
+		ssize_t n = readlinkat(*sdir, name, st->link, sizeof(st->link) - 1);
+		st->link[n > 0 ? n : 0] = 0;
 	}
 	return true;
 }
@@ -139,12 +214,15 @@ static void add_stat_header(struct MHD_Response *resp, const char *path, const s
 struct pack {
 	struct bx_box_record box;
 	char dir[PATH_MAX], name[PATH_MAX];
+	int sdir, lock; /* a stopped box: the directory packed from, and its start lock */
 };
 
 static int pack_run(void *ctx, int fd)
 {
 	struct pack *pk = ctx;
 	struct bx_err err = {0};
+	if (pk->sdir >= 0)
+		return bx_cp_root_tar(pk->sdir, pk->name, fd, &err);
 	/* the guest's complaints are not the client's stream; the exit code says enough */
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = fd, .err_fd = null, .what = "box"};
@@ -156,26 +234,42 @@ static int pack_run(void *ctx, int fd)
 
 static void pack_done(void *ctx, int rc)
 {
-	free(ctx);
+	struct pack *pk = ctx;
+	if (pk->sdir >= 0)
+		close(pk->sdir);
+	if (pk->lock >= 0)
+		close(pk->lock); /* the box may start again */
+	free(pk);
 }
 
 static enum MHD_Result get(struct api_req *r, const char *ref, const struct bx_box_record *box, const char *path,
-			   bool head)
+			   bool head, int lock)
 {
 	enum MHD_Result ret;
 	struct bx_cp_stat st;
-	if (!path_stat(r, ref, box, path, &st, &ret))
+	struct pack *pk = calloc(1, sizeof(*pk));
+	if (!pk) {
+		if (lock >= 0)
+			close(lock);
+		return api_error(r, 500, "out of memory");
+	}
+	pk->box = *box;
+	pk->lock = lock;
+	pk->sdir = -1;
+	bool found = lock >= 0 ? root_open(r, ref, box, path, pk->name, &pk->sdir, &st, &ret)
+			       : path_stat(r, ref, box, path, &st, &ret);
+	if (!found) {
+		pack_done(pk, -1);
 		return ret;
+	}
 	struct MHD_Response *resp;
 	if (head) {
+		pack_done(pk, 0);
 		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 	} else {
-		struct pack *pk = calloc(1, sizeof(*pk));
-		if (!pk)
-			return api_error(r, 500, "out of memory");
-		pk->box = *box;
-		split(path, pk->dir, pk->name);
-		resp = api_pipe_response(r, pack_run, pack_done, pk);
+		if (lock < 0)
+			split(path, pk->dir, pk->name);
+		resp = api_pipe_response(r, pack_run, pack_done, pk); /* (pack_done when it cannot start) */
 	}
 	if (!resp)
 		return api_error(r, 500, "cannot start the copy");
@@ -231,7 +325,8 @@ enum MHD_Result api_archive(struct api_req *r, const char *ref)
 		return api_error(r, 404, "page not found");
 	struct bx_box_record box;
 	enum MHD_Result ret;
-	if (!prepare(r, ref, &box, &path, &ret))
+	int lock;
+	if (!prepare(r, ref, put_m, &box, &path, &lock, &ret))
 		return ret;
-	return put_m ? put(r, ref, &box, path) : get(r, ref, &box, path, head);
+	return put_m ? put(r, ref, &box, path) : get(r, ref, &box, path, head, lock);
 }

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "../box/cp_guest.h"
+#include "../box/cp_root.h"
 #include "../client/exec_client.h"
 #include "../common/cleanup.h"
 #include "../common/forkpipe.h"
@@ -205,67 +206,6 @@ static int host_to_box(const struct bx_box_record *box, const char *src, const c
 	return 0;
 }
 
-/* The box's mount (config.json Mounts, HostConfig.Tmpfs) that holds path,
- * matched by its text: the longest destination that is path or a parent of
- * it. Returns its JSON (borrowed from *cfg, which the caller decrefs) or
- * NULL for the box's root; *tmpfs tells a tmpfs. */
-static json_t *mount_of(const char *box_dir, const char *path, json_t **cfg, bool *tmpfs)
-{
-	char file[PATH_MAX];
-	*tmpfs = false;
-	*cfg = bx_path_join(file, sizeof(file), NULL, "%s/config.json", box_dir) == 0 ? json_load_file(file, 0, NULL) : NULL;
-	json_t *best = NULL, *m;
-	size_t best_len = 0, i;
-	const char *dest;
-#define UNDER(d) (strlen(d) > best_len && !strncmp(path, (d), strlen(d)) && \
-		  (path[strlen(d)] == '\0' || path[strlen(d)] == '/' || !strcmp((d), "/")))
-	json_array_foreach(json_object_get(*cfg, "Mounts"), i, m) {
-		dest = json_string_value(json_object_get(m, "Destination"));
-		if (dest && UNDER(dest)) {
-			best = m;
-			best_len = strlen(dest);
-		}
-	}
-	json_t *t;
-	json_object_foreach(json_object_get(json_object_get(*cfg, "HostConfig"), "Tmpfs"), dest, t) {
-		if (UNDER(dest)) {
-			best = t;
-			best_len = strlen(dest);
-			*tmpfs = true;
-		}
-	}
-#undef UNDER
-	return best;
-}
-
-/* Docker refuses to write into a read-only root or mount; and a box that is
- * not running has its mounts' contents elsewhere on the host (its root
- * holds only the empty mount points): say where, rather than copy beside
- * them. */
-static int check_box_path(const struct bx_box_record *box, const char *path, bool into_box, bool running,
-			  struct bx_err *err)
-{
-	_cleanup_json_ json_t *cfg = NULL;
-	bool tmpfs;
-	json_t *m = mount_of(box->box_dir, path, &cfg, &tmpfs);
-	if (m && !running) {
-		const char *src = json_string_value(json_object_get(m, "Source"));
-		return tmpfs ? bx_fail(err, 0, "cp: %s is on a tmpfs of box %s, which exists only while it runs", path, box->name)
-			     : bx_fail(err, 0, "cp: %s is on a mount of box %s, which is not running: start it, or use %s on the host",
-				       path, box->name, src ? src : "the mount's source");
-	}
-	if (into_box && m && !tmpfs && json_is_false(json_object_get(m, "RW")))
-		return bx_fail(err, 0, "cp: %s is on a read-only mount of box %s", path, box->name);
-	if (into_box && !m) {
-		static struct bx_vmspec vm; /* large */
-		char file[PATH_MAX];
-		if (bx_path_join(file, sizeof(file), NULL, "%s/vm.json", box->box_dir) == 0 &&
-		    bx_vmspec_read(file, &vm, NULL) == 0 && vm.rootfs_ro)
-			return bx_fail(err, 0, "cp: box %s's root filesystem is read-only (--read-only)", box->name);
-	}
-	return 0;
-}
-
 /* A box that is not running is copied to and from on the host, with its
  * start held off (bx_state_start_lock) so that no VM writes it meanwhile;
  * one that runs (or starts before we hold the lock) through its guest. */
@@ -282,7 +222,7 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 		if ((lock = bx_state_start_lock(box.box_dir, err)) < 0 || bx_state_lookup(&p, box.id, &box, err) < 0)
 			return -1;
 	}
-	if (check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0)
+	if (bx_cp_check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0)
 		return -1;
 	if (bx_box_is_running(&box)) {
 		if (lock >= 0) /* it started before we held the lock: copied through its guest, the lock not needed */

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../box/cp_root.h"
 #include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "../common/tar_extract.h"
@@ -170,45 +171,6 @@ static int copy_tree(int tmp, void *ctx, struct bx_err *err)
 	return bx_tree_copy(s->dir, s->name, tmp, s->as, &s->opts, err);
 }
 
-/* The source inside a box's root: its parent directory (or for the contents
- * form the directory itself), checked to exist. */
-static int open_src_in_root(int root, const struct cp_path *sp, const char *src, struct bx_err *err)
-{
-	char full[PATH_MAX * 2];
-	snprintf(full, sizeof(full), "%s/%s", sp->dir, sp->name);
-	_cleanup_close_ int fd = bx_open_in_root(root, sp->contents ? full : sp->dir, O_RDONLY | O_DIRECTORY);
-	struct stat st;
-	if (fd < 0 || (!sp->contents && fstatat(fd, sp->name, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
-		if (errno == ENOTDIR && sp->contents)
-			return bx_fail(err, errno, "cp: not a directory in the box: %s", src);
-		return bx_fail(err, errno, "cp: no such file or directory in the box: %s", src);
-	}
-	return BX_TAKE_FD(fd);
-}
-
-/* `cp BOX:SRC -` of a stopped box: the host's tar packs from the resolved
- * directory (given to it as an inherited fd; GNU tar follows no symlink
- * while it packs), owned by root as the guest's tar would say. */
-static int tar_to_stdout(int dir, const char *name, struct bx_err *err)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return bx_fail(err, errno, "fork");
-	if (pid == 0) {
-		char at[64];
-		int keep = dup(dir); /* without O_CLOEXEC: tar opens it by its /proc name */
-		snprintf(at, sizeof(at), "/proc/self/fd/%d", keep);
-		execlp("tar", "tar", "-cf", "-", "-C", at, "--numeric-owner", "--", name, (char *)NULL);
-		fprintf(stderr, "boxvm: cp: cannot run tar: %s\n", strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return bx_fail(err, errno, "waitpid");
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : bx_fail(err, 0, "cp: the host's tar failed (see its message above)");
-}
-
 int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
 {
 	struct cp_path sp;
@@ -216,7 +178,7 @@ int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool fo
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
-	_cleanup_close_ int sdir = open_src_in_root(root, &sp, src, err);
+	_cleanup_close_ int sdir = bx_cp_root_open_src(root, sp.dir, sp.name, sp.contents, src, err);
 	if (sdir < 0)
 		return -1;
 	struct stat st;
@@ -224,7 +186,7 @@ int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool fo
 		return bx_fail(err, 0, "cp: -L of a link in a box that is not running is not supported: start the box, "
 				       "or name the link's target");
 	if (!strcmp(dst, "-"))
-		return tar_to_stdout(sdir, sp.contents ? "." : sp.name, err);
+		return bx_cp_root_tar(sdir, sp.contents ? "." : sp.name, STDOUT_FILENO, err);
 	/* as `docker cp` out of a box: the caller's files, modes kept, no setuid/setgid bit on the host */
 	struct tree_src ts = {.dir = sdir, .name = sp.name, .as = sp.name, .contents = sp.contents,
 			      .opts = {.owner_uid = getuid(), .owner_gid = getgid()}};

@@ -1,8 +1,11 @@
 """docker cp through the Engine API (GET/HEAD/PUT /containers/ID/archive):
-files and directories both ways with a running box, a missing path, and
-HEAD's X-Docker-Container-Path-Stat. One box for the module."""
+files and directories both ways with a running box, out of one that is not
+running, a missing path, and HEAD's X-Docker-Container-Path-Stat. One
+running box for the module."""
 import base64
 import json
+import os
+
 import pytest
 
 from apisvc import api  # noqa: F401 (the module's service fixture)
@@ -69,3 +72,24 @@ def test_head_stat_header(api, bx, box):
     assert status == 404
     status, _, _ = api.raw("HEAD", "/v1.41/containers/apicp/archive")
     assert status == 400
+
+
+def test_cp_out_of_a_box_that_is_not_running(api, bx, tmp_path):
+    """Read on the host from the box's root (its start held off meanwhile);
+    copying into one is left to `boxvm cp`, and says so."""
+    api("create", "--name", "apicp-cold", "busybox", "true", check=0)
+    try:
+        api("cp", "apicp-cold:/etc/passwd", str(tmp_path / "passwd"), check=0)
+        assert (tmp_path / "passwd").read_text().startswith("root:")
+        api("cp", "apicp-cold:/bin", str(tmp_path), check=0)
+        assert os.readlink(tmp_path / "bin" / "sh") == "/bin/busybox"
+        status, headers, _ = api.raw("HEAD", "/v1.41/containers/apicp-cold/archive?path=/bin/sh")
+        st = json.loads(base64.b64decode(dict(headers)["X-Docker-Container-Path-Stat"]))
+        assert status == 200 and st["linkTarget"] == "/bin/busybox" and st["mode"] & (1 << 27)
+        r = api("cp", "apicp-cold:/missing", str(tmp_path), check=1)
+        assert "No such container:path: apicp-cold:/missing" in r.stderr
+        (tmp_path / "up.txt").write_text("up")
+        r = api("cp", str(tmp_path / "up.txt"), "apicp-cold:/", check=1)
+        assert "is not running" in r.stderr
+    finally:
+        api("rm", "apicp-cold", check=0)
