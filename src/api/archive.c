@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,7 +289,7 @@ static enum MHD_Result put(struct api_req *r, const char *ref, const struct bx_b
 	if (!S_ISDIR(st.mode))
 		return api_error(r, 400, "extraction point is not a directory");
 	int in = open(r->up_path, O_RDONLY | O_CLOEXEC);
-	int errfd = memfd_create("cp-put-err", MFD_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int errfd = bx_cp_guest_capture("cp-put-err"), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	int code = -1;
 	if (in < 0 || errfd < 0 || out < 0)
 		bx_fail(&err, errno, "cannot open the request body");

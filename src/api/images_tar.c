@@ -110,8 +110,8 @@ enum MHD_Result api_images_load(struct api_req *r)
 		return ret;
 	char **names = NULL;
 	if (bx_image_load_tar(&r->p, r->up_path, "the request body", &names, &err) < 0) {
-		/* Docker answers a bad archive with 500 and its reason */
-		return api_error(r, err.errnum == ENOMEM ? 500 : 400, "%s", err.msg);
+		/* a bad archive is the client's (its reason has no errno); the rest ours or the host's */
+		return err.errnum ? api_error(r, 500, "%s", err.msg) : api_error(r, 400, "%s", err.msg);
 	}
 	json_t *lines = json_array();
 	for (char **n = names; n && *n; n++) {

@@ -2,6 +2,7 @@
 #include "cp_guest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,23 @@ int bx_cp_guest_unpack(const struct bx_box_record *box, const char *dest, const 
 	return run(box, guest_unpack, args, 2, true, o, err);
 }
 
+int bx_cp_guest_capture(const char *name)
+{
+	/* a fixed size, sealed: a guest that says more gets a failed write, not host memory */
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd >= 0 && (ftruncate(fd, BX_CP_GUEST_CAPTURE_MAX) < 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int bx_cp_guest_stat(const struct bx_box_record *box, const char *path, struct bx_cp_stat *st, struct bx_err *err)
 {
 	memset(st, 0, sizeof(*st));
 	/* the answer is a line or two: a memory file holds it (and whatever the guest says on stderr) */
-	int out = memfd_create("cp-stat", MFD_CLOEXEC), errfd = memfd_create("cp-stat-err", MFD_CLOEXEC);
+	int out = bx_cp_guest_capture("cp-stat"), errfd = bx_cp_guest_capture("cp-stat-err");
 	int rc = -1;
 	if (out < 0 || errfd < 0) {
 		bx_fail(err, errno, "memfd_create");

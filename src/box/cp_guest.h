@@ -37,4 +37,10 @@ struct bx_cp_stat {
 };
 int bx_cp_guest_stat(const struct bx_box_record *box, const char *path, struct bx_cp_stat *st, struct bx_err *err);
 
+/* A file for a guest's short answer (a stat, an error line): memory of
+ * BX_CP_GUEST_CAPTURE_MAX bytes, NUL-filled, that cannot grow (a longer
+ * answer fails to write). -1 with errno. */
+#define BX_CP_GUEST_CAPTURE_MAX 65536
+int bx_cp_guest_capture(const char *name);
+
 #endif
