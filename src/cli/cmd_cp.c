@@ -1,7 +1,7 @@
 /* boxvm cp [-a] [-L] SRC BOX:DEST | BOX:SRC DEST: files and directories
  * both ways. With the box running, as a tar stream through an exec of the
- * guest's tar (busybox has one; box/cp_guest.c, shared with the Engine API): into the box the host's tar packs SRC; out
- * of it the guest's stream is untrusted and unpacked in-process by
+ * guest's tar (busybox has one; box/cp_guest.c, shared with the Engine
+ * API): into the box the host's tar packs SRC; out of it the guest's stream is untrusted and unpacked in-process by
  * bx_tar_extract_fd (no setuid bits, devices, ownership or paths leaving
  * DEST; see tar_extract.h). A box that is not running is copied to and from
  * on the host (cp_host.c), its start held off meanwhile.
