@@ -4,15 +4,16 @@
  * into a directory of the box. Through the box's guest, as `boxvm cp` does
  * with a running box (box/cp_guest.h); the guest's tar goes to the client
  * as it comes, for the client to unpack (as Docker's does). A box that is
- * not running is read on the host (box/cp_root.h) for GET and HEAD; PUT
- * into one is not served (unpacking there changes the working directory,
- * which the service's threads share). */
+ * not running is read and written on the host (box/cp_root.h,
+ * box/cp_host.h) with its start held off, as `boxvm cp` does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "base64.h"
 #include "pipestream.h"
 #include "../box/cp_guest.h"
+#include "../box/cp_host.h"
 #include "../box/cp_root.h"
 #include "../image/rootfs.h"
 #include "../store/state.h"
@@ -114,11 +116,6 @@ static bool prepare(struct api_req *r, const char *ref, bool into_box, struct bx
 	}
 	if (bx_cp_check_box_path(box, *path, into_box, running, &err) < 0) {
 		*ret = api_error(r, 400, "%s", err.msg);
-		goto fail;
-	}
-	if (!running && into_box) {
-		*ret = api_error(r, 409, "container %s is not running: boxvm's API copies into running boxes (use boxvm cp "
-					 "for a stopped one)", ref);
 		goto fail;
 	}
 	/* a paused box's guest cannot answer */
@@ -277,12 +274,56 @@ static enum MHD_Result get(struct api_req *r, const char *ref, const struct bx_b
 	return api_reply(r, 200, resp);
 }
 
-static enum MHD_Result put(struct api_req *r, const char *ref, const struct bx_box_record *box, const char *path)
+/* PUT into a box that is not running: unpacked into its root on the host by
+ * a child process (the unpacking changes the working directory, which the
+ * service's threads share), its verdict back through a shared page */
+static enum MHD_Result put_root(struct api_req *r, const char *ref, const struct bx_box_record *box, const char *path)
+{
+	struct bx_err err = {0};
+	char rootfs[PATH_MAX];
+	if (bx_rootfs_ensure(box->box_dir, &err) < 0 ||
+	    bx_path_join(rootfs, sizeof(rootfs), &err, "%s/rootfs", box->box_dir) < 0)
+		return api_fail(r, &err);
+	struct bx_err *verdict = mmap(NULL, sizeof(*verdict), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (verdict == MAP_FAILED)
+		return api_error(r, 500, "cannot map memory");
+	memset(verdict, 0, sizeof(*verdict));
+	int in = open(r->up_path, O_RDONLY | O_CLOEXEC), st = 0;
+	pid_t pid = in < 0 ? -1 : fork();
+	if (pid == 0)
+		_exit(bx_cp_tar_into_root(rootfs, in, path, verdict) < 0 ? 1 : 0);
+	if (in >= 0)
+		close(in);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	err = *verdict;
+	munmap(verdict, sizeof(*verdict));
+	if (pid < 0)
+		return api_error(r, 500, "cannot start the copy into container %s", ref);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return api_empty(r, 200);
+	if (err.errnum == ENOENT)
+		return api_error(r, 404, "Could not find the file %s in container %s", path, ref);
+	if (err.errnum == ENOTDIR)
+		return api_error(r, 400, "extraction point is not a directory");
+	return api_error(r, err.msg[0] && !err.errnum ? 400 : 500, "%s", err.msg[0] ? err.msg : "the copy failed");
+}
+
+static enum MHD_Result put(struct api_req *r, const char *ref, const struct bx_box_record *box, const char *path,
+			   int lock)
 {
 	struct bx_err err = {0};
 	enum MHD_Result ret;
-	if (api_upload_check(r, &ret))
+	if (api_upload_check(r, &ret)) {
+		if (lock >= 0)
+			close(lock);
 		return ret;
+	}
+	if (lock >= 0) {
+		ret = put_root(r, ref, box, path);
+		close(lock); /* the box may start again */
+		return ret;
+	}
 	struct bx_cp_stat st;
 	if (!path_stat(r, ref, box, path, &st, &ret))
 		return ret;
@@ -327,5 +368,5 @@ enum MHD_Result api_archive(struct api_req *r, const char *ref)
 	int lock;
 	if (!prepare(r, ref, put_m, &box, &path, &lock, &ret))
 		return ret;
-	return put_m ? put(r, ref, &box, path) : get(r, ref, &box, path, head, lock);
+	return put_m ? put(r, ref, &box, path, lock) : get(r, ref, &box, path, head, lock);
 }

@@ -1,10 +1,11 @@
 /* boxvm cp [-a] [-L] SRC BOX:DEST | BOX:SRC DEST: files and directories
  * both ways. With the box running, as a tar stream through an exec of the
  * guest's tar (busybox has one; box/cp_guest.c, shared with the Engine
- * API): into the box the host's tar packs SRC; out of it the guest's stream is untrusted and unpacked in-process by
- * bx_tar_extract_fd (no setuid bits, devices, ownership or paths leaving
- * DEST; see tar_extract.h). A box that is not running is copied to and from
- * on the host (cp_host.c), its start held off meanwhile.
+ * API): into the box the host's tar packs SRC; out of it the guest's
+ * stream is untrusted and unpacked in-process by bx_tar_extract_fd (no
+ * setuid bits, devices, ownership or paths leaving DEST; see
+ * tar_extract.h). A box that is not running is copied to and from on the
+ * host (box/cp_host.c, box/cp_root.c), its start held off meanwhile.
  *
  * Docker's rules: a DEST that is an existing directory receives SRC inside
  * it (a directory merged into one of the same name), otherwise DEST is
@@ -40,7 +41,7 @@
 #include "../vm/vmspec.h"
 #include "args.h"
 #include "cli.h"
-#include "cp_host.h"
+#include "../box/cp_host.h"
 
 /* "BOX:PATH" -> box ref + path; a local path may contain ':' after a '/' (Docker's rule) */
 static bool split_box(char *arg, char **box, char **path)
@@ -123,21 +124,21 @@ static int wait_extractor(struct extractor *x, struct bx_err *err)
 static int box_to_host(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
 		       struct bx_err *err)
 {
-	struct cp_path sp;
-	cp_path_split(src, &sp);
+	struct bx_cp_path sp;
+	bx_cp_path_split(src, &sp);
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
 	if (!strcmp(dst, "-")) {
 		int code = bx_cp_guest_pack(box, sp.dir, sp.name, follow, sp.contents, &o, err);
 		return code < 0 ? -1 : code ? bx_fail(err, 0, "cp: copying %s out of the box failed", src) : 0;
 	}
-	struct cp_dest d;
+	struct bx_cp_dest d;
 	char tmpname[32];
 	int rc = -1, tmp = -1, where = -1;
 	struct extractor x = {.pid = -1};
-	if (cp_dest_open_host(dst, &d, err) < 0)
+	if (bx_cp_dest_open_host(dst, &d, err) < 0)
 		goto out;
 	where = d.dir >= 0 ? d.dir : d.parent;
-	if ((tmp = cp_tmpdir(where, tmpname, err)) < 0)
+	if ((tmp = bx_cp_tmpdir(where, tmpname, err)) < 0)
 		goto out;
 	char at[64];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
@@ -157,13 +158,13 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 		bx_fail(err, 0, "cp: copying %s out of box %.12s failed", src, box->id);
 		goto out;
 	}
-	rc = cp_place(tmp, &sp, &d, err);
+	rc = bx_cp_place(tmp, &sp, &d, err);
 out:
 	if (tmp >= 0) {
 		close(tmp);
 		bx_rm_at(where, tmpname);
 	}
-	cp_dest_close(&d);
+	bx_cp_dest_close(&d);
 	if (x.verdict)
 		munmap(x.verdict, sizeof(*x.verdict));
 	return rc;
@@ -172,12 +173,12 @@ out:
 static int host_to_box(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
 		       struct bx_err *err)
 {
-	struct cp_path sp;
+	struct bx_cp_path sp;
 	bool from_stdin = !strcmp(src, "-");
 	struct stat st;
 	if (!from_stdin && (follow ? stat(src, &st) : lstat(src, &st)) < 0)
 		return bx_fail(err, errno, "cp: %s", src);
-	if (!from_stdin && (cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
+	if (!from_stdin && (bx_cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
 		return bx_fail(err, ENOTDIR, "cp: %s", src);
 	int in_fd = 0;
 	pid_t pid = -1;
@@ -234,7 +235,7 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 	char rootfs[PATH_MAX];
 	if (bx_rootfs_ensure(box.box_dir, err) < 0 || bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box.box_dir) < 0)
 		return -1;
-	return into_box ? cp_into_root(rootfs, src, dst, follow, err) : cp_out_of_root(rootfs, src, dst, follow, err);
+	return into_box ? bx_cp_into_root(rootfs, src, dst, follow, err) : bx_cp_out_of_root(rootfs, src, dst, follow, err);
 }
 
 int cmd_cp(int argc, char **argv)

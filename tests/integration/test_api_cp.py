@@ -74,10 +74,10 @@ def test_head_stat_header(api, bx, box):
     assert status == 400
 
 
-def test_cp_out_of_a_box_that_is_not_running(api, bx, tmp_path):
-    """Read on the host from the box's root (its start held off meanwhile);
-    copying into one is left to `boxvm cp`, and says so."""
-    api("create", "--name", "apicp-cold", "busybox", "true", check=0)
+def test_cp_with_a_box_that_is_not_running(api, bx, tmp_path):
+    """Read and written on the host in the box's root (its start held off
+    meanwhile); what went in is there when it runs."""
+    api("create", "--name", "apicp-cold", "busybox", "cat", "/up.txt", "/tree/in/z", "/etc/renamed", check=0)
     try:
         api("cp", "apicp-cold:/etc/passwd", str(tmp_path / "passwd"), check=0)
         assert (tmp_path / "passwd").read_text().startswith("root:")
@@ -89,7 +89,16 @@ def test_cp_out_of_a_box_that_is_not_running(api, bx, tmp_path):
         r = api("cp", "apicp-cold:/missing", str(tmp_path), check=1)
         assert "No such container:path: apicp-cold:/missing" in r.stderr
         (tmp_path / "up.txt").write_text("up")
-        r = api("cp", str(tmp_path / "up.txt"), "apicp-cold:/", check=1)
-        assert "is not running" in r.stderr
+        (tmp_path / "tree" / "in").mkdir(parents=True)
+        (tmp_path / "tree" / "in" / "z").write_text("z")
+        api("cp", str(tmp_path / "up.txt"), "apicp-cold:/", check=0)
+        api("cp", str(tmp_path / "tree"), "apicp-cold:/tree", check=0)
+        api("cp", str(tmp_path / "up.txt"), "apicp-cold:/etc/renamed", check=0)
+        r = api("cp", str(tmp_path / "up.txt"), "apicp-cold:/nodir/x", check=1)
+        assert "No such container:path: apicp-cold:/nodir" in r.stderr
+        status, _, body = api.raw("PUT", "/v1.41/containers/apicp-cold/archive?path=/etc/passwd")
+        assert status == 400 and json.loads(body)["message"] == "extraction point is not a directory"
+        r = api("start", "-a", "apicp-cold", check=0)
+        assert r.stdout == "upzup"
     finally:
-        api("rm", "apicp-cold", check=0)
+        api("rm", "-f", "apicp-cold", check=0)
