@@ -157,6 +157,8 @@ def test_pull_ends_when_the_client_hangs_up(api, bx, reg):
         assert chunk, got
         got += chunk
     assert len(os.listdir(tasks)) >= before + 2  # the connection's thread and the pull's
+    # the pull blocks no one else
+    assert "busybox" in api("images", check=0).stdout
     s.close()
     until(lambda: len(os.listdir(tasks)) <= before, "the service to let the hung-up pull go")
     assert ref not in bx("images", check=0).stdout.decode()
