@@ -41,7 +41,6 @@ struct pull {
 	int rfd, wfd, client_fd;
 	atomic_bool cancel;
 	bool wrote;           /* a line went out: a failure now is an error line, not a reply */
-	size_t layer_seen;    /* layers 0..layer_seen-1 were announced ("Pulling fs layer") */
 	long long last_ms;
 	pthread_t thread;
 	bool joined;
@@ -101,12 +100,11 @@ static void on_event(void *ctx, const struct bx_pull_event *ev)
 	}
 	if (ev->kind == BX_PULL_LAYER_EXISTS) {
 		layer_status(pl, ev->digest, "Already exists");
-		pl->layer_seen = ev->index + 1;
 		return;
 	}
-	if (ev->index >= pl->layer_seen) {
+	if (ev->kind == BX_PULL_LAYER_QUEUED) {
 		layer_status(pl, ev->digest, "Pulling fs layer");
-		pl->layer_seen = ev->index + 1;
+		return;
 	}
 	char id[16];
 	snprintf(id, sizeof(id), "%.12s", ev->digest + 7);

@@ -20,6 +20,7 @@
 enum bx_pull_event_kind {
 	BX_PULL_RESOLVED,      /* name/tag resolved; digest = what the reference points at */
 	BX_PULL_LAYER_EXISTS,  /* layer already in the store */
+	BX_PULL_LAYER_QUEUED,  /* layer to fetch (each one told before any is fetched) */
 	BX_PULL_LAYER_WAITING, /* another process is fetching it */
 	BX_PULL_LAYER_PROGRESS,
 	BX_PULL_LAYER_DONE,    /* downloaded and verified */
