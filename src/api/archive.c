@@ -339,11 +339,8 @@ static enum MHD_Result put(struct api_req *r, const char *ref, const struct bx_b
 		code = bx_cp_guest_unpack(box, path, "", &o, &err);
 	}
 	char msg[512] = "";
-	if (code > 0 && errfd >= 0) {
-		ssize_t m = pread(errfd, msg, sizeof(msg) - 1, 0);
-		msg[m > 0 ? m : 0] = 0;
-		msg[strcspn(msg, "\n")] = 0;
-	}
+	if (code > 0 && errfd >= 0)
+		bx_cp_guest_said(errfd, msg, sizeof(msg));
 	if (in >= 0)
 		close(in);
 	if (errfd >= 0)

@@ -30,6 +30,7 @@
 #include "api.h"
 #include "route.h"
 #include "../common/clock.h"
+#include "../common/safetext.h"
 #include "../common/unixsock.h"
 
 /* connections open now, and an eventfd poked when one closes: the idle timeout counts from then */
@@ -98,6 +99,11 @@ enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_t *o = json_pack("{s:s}", "message", msg);
+	if (!o) { /* not UTF-8 (a path from the request, a guest's words): escaped */
+		char safe[BX_SAFE_TEXT_SIZE(sizeof(msg))];
+		bx_safe_text(safe, sizeof(safe), msg, strlen(msg));
+		o = json_pack("{s:s}", "message", safe);
+	}
 	return o ? api_json(r, status, o) : MHD_NO;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../client/exec_client.h"
+#include "../common/safetext.h"
 #include "../proto/spec.h"
 
 /* box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or -chf), $4 "." for the contents of $1/$2 */
@@ -92,6 +93,15 @@ int bx_cp_guest_capture(const char *name)
 	return fd;
 }
 
+void bx_cp_guest_said(int fd, char *out, size_t size)
+{
+	char line[256];
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0; /* (and the NUL fill after it) */
+	bx_safe_text(out, size, line, strlen(line));
+}
+
 int bx_cp_guest_stat(const struct bx_box_record *box, const char *path, struct bx_cp_stat *st, struct bx_err *err)
 {
 	memset(st, 0, sizeof(*st));
@@ -115,10 +125,8 @@ int bx_cp_guest_stat(const struct bx_box_record *box, const char *path, struct b
 	ssize_t n = pread(out, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	if (code != 0 || sscanf(buf, "%lld %x %lld", &st->size, &st->mode, &st->mtime_s) != 3) {
-		char msg[256] = "";
-		ssize_t m = pread(errfd, msg, sizeof(msg) - 1, 0);
-		msg[m > 0 ? m : 0] = 0;
-		msg[strcspn(msg, "\n")] = 0;
+		char msg[256];
+		bx_cp_guest_said(errfd, msg, sizeof(msg));
 		bx_fail(err, 0, "cannot stat %s in box %.12s%s%s", path, box->id, msg[0] ? ": " : "", msg);
 		goto done;
 	}

@@ -42,5 +42,7 @@ int bx_cp_guest_stat(const struct bx_box_record *box, const char *path, struct b
  * answer fails to write). -1 with errno. */
 #define BX_CP_GUEST_CAPTURE_MAX 65536
 int bx_cp_guest_capture(const char *name);
+/* The first line of what the guest wrote there, made safe to show (safetext.h). */
+void bx_cp_guest_said(int fd, char *out, size_t size);
 
 #endif

@@ -32,6 +32,9 @@ def test_cp_out_of_the_box(api, bx, box, tmp_path):
     assert "No such container:path: apicp:/missing" in r.stderr
     status, _, body = api.raw("GET", "/v1.41/containers/apicp/archive?path=/missing")
     assert status == 404 and json.loads(body)["message"] == "Could not find the file /missing in container apicp"
+    # a path that is not UTF-8: still Docker's JSON, the bytes escaped
+    status, _, body = api.raw("GET", "/v1.41/containers/apicp/archive?path=/%ff")
+    assert status == 404 and json.loads(body)["message"] == "Could not find the file /\\xff in container apicp"
     status, _, body = api.raw("GET", "/v1.41/containers/apicp-nope/archive?path=/d")
     assert status == 404 and json.loads(body)["message"] == "No such container: apicp-nope"
 
