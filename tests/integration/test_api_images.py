@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import tarfile
+import urllib.parse
 
 import pytest
 
@@ -257,6 +258,13 @@ def test_image_prune(api, bx, reg):
     assert any(line.startswith("deleted: sha256:") for line in r.stdout.splitlines())
     assert "Total reclaimed space: " in r.stdout and "Total reclaimed space: 0B" not in r.stdout
     assert ref not in bx("images", "--digests", check=0).stdout.decode()
+    # every image (dangling=false), but filtered: nothing made before 2000, nothing with that label
+    for f in ('{"dangling":["false"],"until":["2000-01-01T00:00:00Z"]}', '{"dangling":["false"],"until":["946684800"]}',
+              '{"dangling":["false"],"label":["apiimg-no-such=1"]}'):
+        status, _, body = api.raw("POST", "/v1.41/images/prune?filters=" + urllib.parse.quote(f))
+        assert status == 200 and json.loads(body) == {"ImagesDeleted": None, "SpaceReclaimed": 0}, f
+    status, _, body = api.raw("POST", "/v1.41/images/prune?filters=" + urllib.parse.quote('{"until":["soon"]}'))
+    assert status == 400
     # busybox is tagged: not dangling, kept
     status, _, body = api.raw("POST", "/v1.41/images/prune")
     assert status == 200 and json.loads(body) == {"ImagesDeleted": None, "SpaceReclaimed": 0}
