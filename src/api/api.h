@@ -35,6 +35,12 @@ struct api_req {
 	size_t body_len;
 	bool body_too_big;
 	struct bx_paths p;
+	/* a body streamed to a temp file instead (upload.c): images/load, archive PUT */
+	bool streamed;
+	int up_fd, up_op; /* the file; the store operation that keeps the sweep off it */
+	char up_path[PATH_MAX];
+	long long up_len;
+	bool up_too_big, up_failed;
 };
 
 /* ?KEY= of the request (NULL: absent) and Docker's booleans ("1", "true", "True"). */
@@ -54,6 +60,15 @@ enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, .
  * EINVAL 400, anything else 500 (a fault of boxvm's or of the host) */
 enum MHD_Result api_fail(struct api_req *r, const struct bx_err *err);
 
+/* Bodies that may be large (a docker save tar, a docker cp tar): streamed
+ * to a temp file in the data dir, bounded by API_UPLOAD_MAX (upload.c). */
+#define API_UPLOAD_MAX (8LL << 30)
+bool api_upload_wanted(const char *method, const char *url);
+void api_upload_chunk(struct api_req *r, const char *data, size_t len);
+/* Before a handler reads the file: a reply when it failed or was too big. */
+bool api_upload_check(struct api_req *r, enum MHD_Result *ret);
+void api_upload_end(struct api_req *r);
+
 enum MHD_Result api_ping(struct api_req *r);
 enum MHD_Result api_version(struct api_req *r);
 enum MHD_Result api_info(struct api_req *r);
@@ -71,5 +86,15 @@ enum MHD_Result api_images(struct api_req *r, const char *name, const char *acti
 enum MHD_Result api_volumes(struct api_req *r, const char *name);
 enum MHD_Result api_networks(struct api_req *r, const char *id, const char *action);
 enum MHD_Result api_events(struct api_req *r);
+/* GET, HEAD and PUT /containers/ID/archive: docker cp (archive.c) */
+enum MHD_Result api_archive(struct api_req *r, const char *id);
+/* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
+enum MHD_Result api_images_pull(struct api_req *r);
+/* POST /auth: docker login's check of credentials against a registry (images_pull.c) */
+enum MHD_Result api_auth(struct api_req *r);
+/* /images/... beyond list and inspect: create (pull), tag, remove, prune,
+ * history (images_edit.c), get and load (images_tar.c); and /auth. true when path is
+ * one of them, its reply in *ret. */
+bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret);
 
 #endif

@@ -7,17 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(struct bx_box_filters *f, const char *key, const char *val, struct bx_err *err)
+static int add(const char *key, const char *val, void *ctx, struct bx_err *err)
 {
 	char *kv;
 	if (asprintf(&kv, "%s=%s", key, val) < 0)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = bx_box_filter_add(f, kv, err);
+	int rc = bx_box_filter_add(ctx, kv, err);
 	free(kv);
 	return rc;
 }
 
-int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err *err)
+int api_filters_each(const char *text, int (*fn)(const char *key, const char *val, void *ctx, struct bx_err *err),
+		     void *ctx, struct bx_err *err)
 {
 	if (!text || !*text)
 		return 0;
@@ -37,11 +38,11 @@ int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err 
 					rc = api_bad(err, "invalid filters: the values of '%s' must be strings", key);
 					break;
 				}
-				if ((rc = add(f, key, json_string_value(v), err)) < 0)
+				if ((rc = fn(key, json_string_value(v), ctx, err)) < 0)
 					break;
 			}
 		} else if (json_is_object(vals)) {
-			json_object_foreach(vals, k2, v) if (json_is_true(v) && (rc = add(f, key, k2, err)) < 0) break;
+			json_object_foreach(vals, k2, v) if (json_is_true(v) && (rc = fn(key, k2, ctx, err)) < 0) break;
 		} else {
 			rc = api_bad(err, "invalid filters: '%s' must be a list", key);
 		}
@@ -50,4 +51,9 @@ int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err 
 	}
 	json_decref(o);
 	return rc;
+}
+
+int api_filters_parse(const char *text, struct bx_box_filters *f, struct bx_err *err)
+{
+	return api_filters_each(text, add, f, err);
 }

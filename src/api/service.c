@@ -30,6 +30,7 @@
 #include "api.h"
 #include "route.h"
 #include "../common/clock.h"
+#include "../common/safetext.h"
 #include "../common/unixsock.h"
 
 /* connections open now, and an eventfd poked when one closes: the idle timeout counts from then */
@@ -98,6 +99,11 @@ enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_t *o = json_pack("{s:s}", "message", msg);
+	if (!o) { /* not UTF-8 (a path from the request, a guest's words): escaped */
+		char safe[BX_SAFE_TEXT_SIZE(sizeof(msg))];
+		bx_safe_text(safe, sizeof(safe), msg, strlen(msg));
+		o = json_pack("{s:s}", "message", safe);
+	}
 	return o ? api_json(r, status, o) : MHD_NO;
 }
 
@@ -125,8 +131,13 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_info(r);
 	if (!strcmp(path, "/containers/json") || !strcmp(path, "/containers/create"))
 		return api_containers(r, NULL, path + strlen("/containers/"));
+	if (api_route_match(path, "/containers/", id, sizeof(id), &action) && !strcmp(action, "archive"))
+		return api_archive(r, id);
 	if (api_route_match(path, "/containers/", id, sizeof(id), &action))
 		return api_containers(r, id, action);
+	enum MHD_Result more;
+	if (api_images_more(r, path, &more))
+		return more;
 	if (!strcmp(path, "/images/json"))
 		return api_images(r, NULL, "json");
 	/* an image's name has slashes: /images/NAME/json */
@@ -159,6 +170,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->svc = cls;
 		r->method = method;
+		r->streamed = api_upload_wanted(method, url);
+		r->up_fd = r->up_op = -1;
 		*con_cls = r;
 		if (bx_paths_init(&r->p, &err) < 0)
 			r->p.data[0] = 0;
@@ -167,6 +180,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
+		if (r->streamed) {
+			api_upload_chunk(r, upload_data, n);
+			return MHD_YES;
+		}
 		if (r->body_too_big || r->body_len + n > API_BODY_MAX) {
 			r->body_too_big = true;
 			return MHD_YES;
@@ -189,6 +206,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct api_req *r = *con_cls;
 	if (r) {
+		api_upload_end(r);
 		free(r->body);
 		free(r);
 	}

@@ -1,10 +1,11 @@
 /* boxvm cp [-a] [-L] SRC BOX:DEST | BOX:SRC DEST: files and directories
  * both ways. With the box running, as a tar stream through an exec of the
- * guest's tar (busybox has one): into the box the host's tar packs SRC; out
- * of it the guest's stream is untrusted and unpacked in-process by
- * bx_tar_extract_fd (no setuid bits, devices, ownership or paths leaving
- * DEST; see tar_extract.h). A box that is not running is copied to and from
- * on the host (cp_host.c), its start held off meanwhile.
+ * guest's tar (busybox has one; box/cp_guest.c, shared with the Engine
+ * API): into the box the host's tar packs SRC; out of it the guest's
+ * stream is untrusted and unpacked in-process by bx_tar_extract_fd (no
+ * setuid bits, devices, ownership or paths leaving DEST; see
+ * tar_extract.h). A box that is not running is copied to and from on the
+ * host (box/cp_host.c, box/cp_root.c), its start held off meanwhile.
  *
  * Docker's rules: a DEST that is an existing directory receives SRC inside
  * it (a directory merged into one of the same name), otherwise DEST is
@@ -28,6 +29,8 @@
 
 #include <jansson.h>
 
+#include "../box/cp_guest.h"
+#include "../box/cp_root.h"
 #include "../client/exec_client.h"
 #include "../common/cleanup.h"
 #include "../common/forkpipe.h"
@@ -38,31 +41,7 @@
 #include "../vm/vmspec.h"
 #include "args.h"
 #include "cli.h"
-#include "cp_host.h"
-
-/* guest side, box -> host: $1 dir, $2 name, $3 tar's create flags (-cf, or
- * -chf for -L), $4 "." for the contents of $1/$2 */
-static const char *const guest_pack =
-	"[ -e \"$1/$2\" ] || [ -L \"$1/$2\" ] || { echo \"boxvm: cp: no such file or directory in the box: $1/$2\" >&2; exit 2; }\n"
-	"if [ -n \"$4\" ]; then\n"
-	"  [ -d \"$1/$2\" ] || { echo \"boxvm: cp: not a directory in the box: $1/$2\" >&2; exit 2; }\n"
-	"  exec tar \"$3\" - -C \"$1/$2\" .\n"
-	"fi\n"
-	"exec tar \"$3\" - -C \"$1\" -- \"$2\"\n";
-
-/* guest side, host -> box: $1 dest, $2 the name inside the tar ("" = unpack
- * as is into $1; "." = a directory's contents, $1 made if missing) */
-static const char *const guest_unpack =
-	"set -e\n"
-	"if [ -z \"$2\" ] || [ -d \"$1\" ]; then exec tar -xf - -C \"$1\"; fi\n"
-	"case \"$1\" in */) echo \"boxvm: cp: no such directory in the box: $1\" >&2; exit 2;; esac\n"
-	"[ \"$2\" != . ] || [ ! -e \"$1\" ] || { echo \"boxvm: cp: cannot copy a directory's contents to a file: $1\" >&2; exit 2; }\n"
-	"p=$(dirname \"$1\")\n"
-	"[ -d \"$p\" ] || { echo \"boxvm: cp: no such directory in the box: $p\" >&2; exit 2; }\n"
-	"t=$(mktemp -d \"$p/.boxvm-cp.XXXXXX\")\n"
-	"trap 'rm -rf \"$t\"' EXIT\n"
-	"tar -xf - -C \"$t\"\n"
-	"if [ \"$2\" = . ]; then mv \"$t\" \"$1\"; else mv -f \"$t/$2\" \"$1\"; fi\n";
+#include "../box/cp_host.h"
 
 /* "BOX:PATH" -> box ref + path; a local path may contain ':' after a '/' (Docker's rule) */
 static bool split_box(char *arg, char **box, char **path)
@@ -142,51 +121,30 @@ static int wait_extractor(struct extractor *x, struct bx_err *err)
 	return bx_fail(err, 0, "cp: unpacking the box's archive failed (status %d)", st);
 }
 
-static int guest_sh(struct bx_spec *spec, const char *script, const char *const *args, size_t n, struct bx_err *err)
-{
-	const char *head[] = {"sh", "-c", script, "sh"};
-	for (size_t i = 0; i < 4; i++)
-		if (bx_spec_add_arg(spec, head[i], err) < 0)
-			return -1;
-	for (size_t i = 0; i < n; i++)
-		if (bx_spec_add_arg(spec, args[i], err) < 0)
-			return -1;
-	/* root in /: cp reaches every path, as docker cp does */
-	return bx_spec_set_user(spec, "0", err) < 0 || bx_spec_set_cwd(spec, "/", err) < 0 ? -1 : 0;
-}
-
 static int box_to_host(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
 		       struct bx_err *err)
 {
-	struct cp_path sp;
-	cp_path_split(src, &sp);
-	struct bx_spec spec;
-	bx_spec_init(&spec);
-	const char *args[] = {sp.dir, sp.name, follow ? "-chf" : "-cf", sp.contents ? "." : ""};
-	if (guest_sh(&spec, guest_pack, args, 4, err) < 0) {
-		bx_spec_free(&spec);
-		return -1;
-	}
+	struct bx_cp_path sp;
+	bx_cp_path_split(src, &sp);
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
 	if (!strcmp(dst, "-")) {
-		int code = bx_exec_run_internal(box, &spec, &o, err);
-		bx_spec_free(&spec);
+		int code = bx_cp_guest_pack(box, sp.dir, sp.name, follow, sp.contents, &o, err);
 		return code < 0 ? -1 : code ? bx_fail(err, 0, "cp: copying %s out of the box failed", src) : 0;
 	}
-	struct cp_dest d;
+	struct bx_cp_dest d;
 	char tmpname[32];
 	int rc = -1, tmp = -1, where = -1;
 	struct extractor x = {.pid = -1};
-	if (cp_dest_open_host(dst, &d, err) < 0)
+	if (bx_cp_dest_open_host(dst, &d, err) < 0)
 		goto out;
 	where = d.dir >= 0 ? d.dir : d.parent;
-	if ((tmp = cp_tmpdir(where, tmpname, err)) < 0)
+	if ((tmp = bx_cp_tmpdir(where, tmpname, err)) < 0)
 		goto out;
 	char at[64];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
 	if (spawn_extractor(at, &x, &o.out_fd, err) < 0)
 		goto out;
-	int code = bx_exec_run_internal(box, &spec, &o, err);
+	int code = bx_cp_guest_pack(box, sp.dir, sp.name, follow, sp.contents, &o, err);
 	close(o.out_fd);
 	/* the extractor's verdict first: when it refused the archive, the exec only saw a broken pipe */
 	struct bx_err xerr = {0};
@@ -200,37 +158,30 @@ static int box_to_host(const struct bx_box_record *box, const char *src, const c
 		bx_fail(err, 0, "cp: copying %s out of box %.12s failed", src, box->id);
 		goto out;
 	}
-	rc = cp_place(tmp, &sp, &d, err);
+	rc = bx_cp_place(tmp, &sp, &d, err);
 out:
 	if (tmp >= 0) {
 		close(tmp);
 		bx_rm_at(where, tmpname);
 	}
-	cp_dest_close(&d);
+	bx_cp_dest_close(&d);
 	if (x.verdict)
 		munmap(x.verdict, sizeof(*x.verdict));
-	bx_spec_free(&spec);
 	return rc;
 }
 
 static int host_to_box(const struct bx_box_record *box, const char *src, const char *dst, bool follow,
 		       struct bx_err *err)
 {
-	struct cp_path sp;
+	struct bx_cp_path sp;
 	bool from_stdin = !strcmp(src, "-");
 	struct stat st;
 	if (!from_stdin && (follow ? stat(src, &st) : lstat(src, &st)) < 0)
 		return bx_fail(err, errno, "cp: %s", src);
-	if (!from_stdin && (cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
+	if (!from_stdin && (bx_cp_path_split(src, &sp), sp.contents) && !S_ISDIR(st.st_mode))
 		return bx_fail(err, ENOTDIR, "cp: %s", src);
-	struct bx_spec spec;
-	bx_spec_init(&spec);
-	spec.stdin_open = true;
-	int rc = -1, in_fd = 0;
+	int in_fd = 0;
 	pid_t pid = -1;
-	const char *args[] = {dst, from_stdin ? "" : sp.contents ? "." : sp.name};
-	if (guest_sh(&spec, guest_unpack, args, 2, err) < 0)
-		goto out;
 	if (!from_stdin) {
 		/* owners and modes kept (numeric: the box's names are not the host's), as docker cp does */
 		char full[PATH_MAX * 2];
@@ -239,86 +190,20 @@ static int host_to_box(const struct bx_box_record *box, const char *src, const c
 				 "--", sp.contents ? "." : sp.name, NULL};
 		pid = spawn_tar(targv, false, &in_fd, err);
 		if (pid < 0)
-			goto out;
+			return -1;
 	}
 	struct bx_relay_opts o = {.in_fd = in_fd, .out_fd = 1, .err_fd = 2, .what = "box"};
-	int code = bx_exec_run_internal(box, &spec, &o, err);
+	int code = bx_cp_guest_unpack(box, dst, from_stdin ? "" : sp.contents ? "." : sp.name, &o, err);
 	if (pid > 0) {
 		close(in_fd);
 		int trc = wait_tar(pid, code < 0 ? NULL : err);
 		if (code == 0 && trc < 0)
-			goto out;
+			return -1;
 	}
 	if (code < 0)
-		goto out;
-	if (code) {
-		bx_fail(err, 0, "cp: copying into box %.12s failed", box->id);
-		goto out;
-	}
-	rc = 0;
-out:
-	bx_spec_free(&spec);
-	return rc;
-}
-
-/* The box's mount (config.json Mounts, HostConfig.Tmpfs) that holds path,
- * matched by its text: the longest destination that is path or a parent of
- * it. Returns its JSON (borrowed from *cfg, which the caller decrefs) or
- * NULL for the box's root; *tmpfs tells a tmpfs. */
-static json_t *mount_of(const char *box_dir, const char *path, json_t **cfg, bool *tmpfs)
-{
-	char file[PATH_MAX];
-	*tmpfs = false;
-	*cfg = bx_path_join(file, sizeof(file), NULL, "%s/config.json", box_dir) == 0 ? json_load_file(file, 0, NULL) : NULL;
-	json_t *best = NULL, *m;
-	size_t best_len = 0, i;
-	const char *dest;
-#define UNDER(d) (strlen(d) > best_len && !strncmp(path, (d), strlen(d)) && \
-		  (path[strlen(d)] == '\0' || path[strlen(d)] == '/' || !strcmp((d), "/")))
-	json_array_foreach(json_object_get(*cfg, "Mounts"), i, m) {
-		dest = json_string_value(json_object_get(m, "Destination"));
-		if (dest && UNDER(dest)) {
-			best = m;
-			best_len = strlen(dest);
-		}
-	}
-	json_t *t;
-	json_object_foreach(json_object_get(json_object_get(*cfg, "HostConfig"), "Tmpfs"), dest, t) {
-		if (UNDER(dest)) {
-			best = t;
-			best_len = strlen(dest);
-			*tmpfs = true;
-		}
-	}
-#undef UNDER
-	return best;
-}
-
-/* Docker refuses to write into a read-only root or mount; and a box that is
- * not running has its mounts' contents elsewhere on the host (its root
- * holds only the empty mount points): say where, rather than copy beside
- * them. */
-static int check_box_path(const struct bx_box_record *box, const char *path, bool into_box, bool running,
-			  struct bx_err *err)
-{
-	_cleanup_json_ json_t *cfg = NULL;
-	bool tmpfs;
-	json_t *m = mount_of(box->box_dir, path, &cfg, &tmpfs);
-	if (m && !running) {
-		const char *src = json_string_value(json_object_get(m, "Source"));
-		return tmpfs ? bx_fail(err, 0, "cp: %s is on a tmpfs of box %s, which exists only while it runs", path, box->name)
-			     : bx_fail(err, 0, "cp: %s is on a mount of box %s, which is not running: start it, or use %s on the host",
-				       path, box->name, src ? src : "the mount's source");
-	}
-	if (into_box && m && !tmpfs && json_is_false(json_object_get(m, "RW")))
-		return bx_fail(err, 0, "cp: %s is on a read-only mount of box %s", path, box->name);
-	if (into_box && !m) {
-		static struct bx_vmspec vm; /* large */
-		char file[PATH_MAX];
-		if (bx_path_join(file, sizeof(file), NULL, "%s/vm.json", box->box_dir) == 0 &&
-		    bx_vmspec_read(file, &vm, NULL) == 0 && vm.rootfs_ro)
-			return bx_fail(err, 0, "cp: box %s's root filesystem is read-only (--read-only)", box->name);
-	}
+		return -1;
+	if (code)
+		return bx_fail(err, 0, "cp: copying into box %.12s failed", box->id);
 	return 0;
 }
 
@@ -338,7 +223,7 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 		if ((lock = bx_state_start_lock(box.box_dir, err)) < 0 || bx_state_lookup(&p, box.id, &box, err) < 0)
 			return -1;
 	}
-	if (check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0)
+	if (bx_cp_check_box_path(&box, into_box ? dst : src, into_box, bx_box_is_running(&box), err) < 0)
 		return -1;
 	if (bx_box_is_running(&box)) {
 		if (lock >= 0) /* it started before we held the lock: copied through its guest, the lock not needed */
@@ -350,7 +235,7 @@ static int copy(const char *ref, const char *src, const char *dst, bool into_box
 	char rootfs[PATH_MAX];
 	if (bx_rootfs_ensure(box.box_dir, err) < 0 || bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box.box_dir) < 0)
 		return -1;
-	return into_box ? cp_into_root(rootfs, src, dst, follow, err) : cp_out_of_root(rootfs, src, dst, follow, err);
+	return into_box ? bx_cp_into_root(rootfs, src, dst, follow, err) : bx_cp_out_of_root(rootfs, src, dst, follow, err);
 }
 
 int cmd_cp(int argc, char **argv)

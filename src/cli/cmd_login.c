@@ -10,22 +10,6 @@
 #include "args.h"
 #include "cli.h"
 
-/* "docker.io" for no server (Docker Hub), else the host[:port] as given (a URL's host part). */
-static int server_name(const char *arg, char *out, size_t size, struct bx_err *err)
-{
-	if (!arg)
-		arg = "docker.io";
-	const char *s = strstr(arg, "://") ? strstr(arg, "://") + 3 : arg;
-	size_t l = strcspn(s, "/");
-	if (l == 0 || l >= size)
-		return bx_fail(err, 0, "invalid registry server '%s'", arg);
-	memcpy(out, s, l);
-	out[l] = '\0';
-	if (!strcmp(out, "index.docker.io") || !strcmp(out, "registry-1.docker.io"))
-		snprintf(out, size, "docker.io");
-	return 0;
-}
-
 static int read_line(FILE *in, char *out, size_t size, struct bx_err *err)
 {
 	if (!fgets(out, (int)size, in))
@@ -61,10 +45,9 @@ int cmd_login(int argc, char **argv)
 		return bx_cli_report(&err);
 	}
 	struct bx_credentials c = {0};
-	struct bx_registry reg = {0};
 	char server[256];
 	int rc = BX_EXIT_ERROR;
-	if (server_name(a.i < argc ? argv[a.i] : NULL, server, sizeof(server), &err) < 0)
+	if (bx_registry_server_name(a.i < argc ? argv[a.i] : NULL, server, sizeof(server), &err) < 0)
 		goto report;
 	if (!user) {
 		if (pass_stdin || !isatty(0)) {
@@ -94,16 +77,8 @@ int cmd_login(int argc, char **argv)
 		goto report;
 	}
 	struct bx_paths p;
-	struct bx_ref ref = {0};
-	snprintf(ref.domain, sizeof(ref.domain), "%s", server);
-	if (bx_paths_init(&p, &err) < 0 || bx_registry_open(&reg, &p, &ref, &err) < 0)
+	if (bx_paths_init(&p, &err) < 0 || bx_registry_login_check(&p, server, &c, &err) < 0)
 		goto report;
-	reg.creds = c;
-	reg.have_creds = true;
-	if (bx_registry_ping(&reg, &err) < 0) {
-		bx_wrap(&err, "login to %s failed", server);
-		goto report;
-	}
 	if (bx_creds_put(&p, server, &c, &err) < 0)
 		goto report;
 	printf("Login Succeeded\n");
@@ -112,8 +87,6 @@ int cmd_login(int argc, char **argv)
 report:
 	rc = bx_cli_report(&err);
 out:
-	if (reg.curl)
-		bx_registry_close(&reg);
 	explicit_bzero(&c, sizeof(c));
 	return rc;
 }
@@ -136,7 +109,7 @@ int cmd_logout(int argc, char **argv)
 	}
 	char server[256];
 	struct bx_paths p;
-	if (server_name(a.i < argc ? argv[a.i] : NULL, server, sizeof(server), &err) < 0 || bx_paths_init(&p, &err) < 0)
+	if (bx_registry_server_name(a.i < argc ? argv[a.i] : NULL, server, sizeof(server), &err) < 0 || bx_paths_init(&p, &err) < 0)
 		return bx_cli_report(&err);
 	int removed = bx_creds_remove(&p, server, &err);
 	if (removed < 0)

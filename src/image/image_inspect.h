@@ -14,5 +14,9 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
  * image_save.c) to out, through a temp file beside it and a rename, or to
  * stdout when out is NULL. Nothing is written when a ref names no image. */
 int bx_image_save(const struct bx_paths *p, char *const *refs, size_t n, const char *out, struct bx_err *err);
+/* The same archive written to fd (a pipe: the Engine API's GET /images/get). */
+int bx_image_save_fd(const struct bx_paths *p, char *const *refs, size_t n, int fd, struct bx_err *err);
+/* Whether every ref names an image, as bx_image_save checks first (its error when not). */
+int bx_image_save_check(const struct bx_paths *p, char *const *refs, size_t n, struct bx_err *err);
 
 #endif

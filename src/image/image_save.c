@@ -400,14 +400,40 @@ static int write_file(const struct bx_paths *p, const struct save_set *s, const 
 	return rc;
 }
 
-int bx_image_save(const struct bx_paths *p, char *const *refs, size_t n, const char *out, struct bx_err *err)
+static int resolve_all(const struct bx_paths *p, char *const *refs, size_t n, struct save_set *s, struct bx_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (resolve(p, refs[i], s, err) < 0)
+			return -1;
+	return 0;
+}
+
+int bx_image_save_check(const struct bx_paths *p, char *const *refs, size_t n, struct bx_err *err)
 {
 	struct save_set s = {0};
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = resolve(p, refs[i], &s, err);
+	int rc = resolve_all(p, refs, n, &s, err);
+	save_set_free(&s);
+	return rc;
+}
+
+int bx_image_save_fd(const struct bx_paths *p, char *const *refs, size_t n, int fd, struct bx_err *err)
+{
+	struct save_set s = {0};
+	int rc = resolve_all(p, refs, n, &s, err);
 	if (rc == 0)
-		rc = out ? write_file(p, &s, out, err) : write_all(p, &s, STDOUT_FILENO, err);
+		rc = write_all(p, &s, fd, err);
+	save_set_free(&s);
+	return rc;
+}
+
+int bx_image_save(const struct bx_paths *p, char *const *refs, size_t n, const char *out, struct bx_err *err)
+{
+	if (!out)
+		return bx_image_save_fd(p, refs, n, STDOUT_FILENO, err);
+	struct save_set s = {0};
+	int rc = resolve_all(p, refs, n, &s, err);
+	if (rc == 0)
+		rc = write_file(p, &s, out, err);
 	save_set_free(&s);
 	return rc;
 }

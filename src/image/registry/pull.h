@@ -20,6 +20,7 @@
 enum bx_pull_event_kind {
 	BX_PULL_RESOLVED,      /* name/tag resolved; digest = what the reference points at */
 	BX_PULL_LAYER_EXISTS,  /* layer already in the store */
+	BX_PULL_LAYER_QUEUED,  /* layer to fetch (each one told before any is fetched) */
 	BX_PULL_LAYER_WAITING, /* another process is fetching it */
 	BX_PULL_LAYER_PROGRESS,
 	BX_PULL_LAYER_DONE,    /* downloaded and verified */
@@ -36,6 +37,12 @@ struct bx_pull_opts {
 	struct bx_platform platform;
 	void (*progress)(void *ctx, const struct bx_pull_event *ev);
 	void *progress_ctx;
+	/* polled while blobs stream in: true ends the pull (ECANCELED), the
+	 * store left as it was (the API's client hung up); NULL: never */
+	bool (*cancelled)(void *ctx);
+	/* credentials for this pull instead of those `login` stored (the API's
+	 * X-Registry-Auth); NULL: the stored ones */
+	const struct bx_credentials *creds;
 };
 
 struct bx_pull_result {

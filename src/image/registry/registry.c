@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,16 +130,22 @@ static bool insecure_listed(const char *domain)
 	return bx_registry_insecure_listed(domain, getenv("BOXVM_INSECURE_REGISTRIES"));
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int bx_registry_open(struct bx_registry *r, const struct bx_paths *p, const struct bx_ref *ref, struct bx_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->ref = *ref;
-	static bool global_done;
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return bx_fail(err, 0, "cannot initialise libcurl");
-		global_done = true;
-	}
+	/* once per process, and thread-safe: the API service pulls in several connections' threads */
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return bx_fail(err, 0, "cannot initialise libcurl");
 	const char *host = bx_ref_api_host(ref);
 	bool plain = bx_ref_host_is_loopback(ref->domain) || insecure_listed(ref->domain);
 	if (bx_path_join(r->base, sizeof(r->base), err, "%s://%s/v2/%s", plain ? "http" : "https", host, ref->path) < 0)

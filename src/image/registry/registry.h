@@ -91,6 +91,14 @@ typedef int (*bx_blob_sink)(void *ctx, const void *buf, size_t len, struct bx_er
 int bx_registry_blob(struct bx_registry *r, const char *digest, long long offset, bx_blob_sink sink, void *ctx,
 		     bool *resumed, struct bx_err *err);
 
+/* ---- logging in (registry_login.c) ---- */
+/* The registry a login names: "docker.io" for none (Docker Hub), else the
+ * host[:port] of arg (a URL's host part). */
+int bx_registry_server_name(const char *arg, char *out, size_t size, struct bx_err *err);
+/* Whether the registry at server accepts c (GET /v2/ with them); nothing is stored. */
+int bx_registry_login_check(const struct bx_paths *p, const char *server, const struct bx_credentials *c,
+			    struct bx_err *err);
+
 /* ---- credentials (DATA/auth.json, mode 0600) ---- */
 /* Found: 1; none stored: 0. */
 int bx_creds_get(const struct bx_paths *p, const char *registry, struct bx_credentials *out, struct bx_err *err);

@@ -119,9 +119,14 @@ int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_
 	char **blobs = NULL, **names = NULL;
 	size_t nb = 0, nn = 0;
 	struct bx_manifest m = {0};
+	bool *had = NULL; /* which layers the store had when the pull began */
 	int rc = -1;
 	if (bx_registry_open(&r, p, &ref, err) < 0)
 		goto out;
+	if (o && o->creds) {
+		r.creds = *o->creds;
+		r.have_creds = true;
+	}
 	char top_digest[BX_DIGEST_SIZE], digest[BX_DIGEST_SIZE];
 	if (get_manifest(&r, ref.digest[0] ? ref.digest : ref.tag, &top, &top_len, top_digest, err) < 0)
 		goto out;
@@ -172,13 +177,22 @@ int bx_image_pull(const struct bx_paths *p, const char *refstr, const struct bx_
 	if (bx_stage_blob(p, &r, m.config, m.config_size, NULL, 0, 0, &fetched, err) < 0 ||
 	    bx_strv_push(&blobs, &nb, m.config, err) < 0)
 		goto out;
+	/* every layer's fate first, as Docker tells it: there already, or to fetch */
+	had = calloc(m.nlayers + 1, sizeof(*had));
+	if (!had) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < m.nlayers; i++) {
 		char store[PATH_MAX];
 		if (bx_blob_path(p, m.layers[i], store, sizeof(store), err) < 0)
 			goto out;
-		if (access(store, F_OK) == 0) {
-			emit(o, BX_PULL_LAYER_EXISTS, m.layers[i], m.layer_sizes[i], m.layer_sizes[i], i, m.nlayers);
-		} else {
+		had[i] = access(store, F_OK) == 0;
+		emit(o, had[i] ? BX_PULL_LAYER_EXISTS : BX_PULL_LAYER_QUEUED, m.layers[i], had[i] ? m.layer_sizes[i] : 0,
+		     m.layer_sizes[i], i, m.nlayers);
+	}
+	for (size_t i = 0; i < m.nlayers; i++) {
+		if (!had[i]) {
 			if (bx_stage_blob(p, &r, m.layers[i], m.layer_sizes[i], o, i, m.nlayers, &fetched, err) < 0)
 				goto out;
 			emit(o, BX_PULL_LAYER_DONE, m.layers[i], m.layer_sizes[i], m.layer_sizes[i], i, m.nlayers);
@@ -230,5 +244,6 @@ out:
 	free(top);
 	free(body);
 	free(cfg);
+	free(had);
 	return rc;
 }

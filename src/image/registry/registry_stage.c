@@ -51,6 +51,8 @@ static int sink_write(void *vs, const void *buf, size_t len, struct bx_err *err)
 			return bx_fail(err, 0, "sha256 init failed");
 		return 0;
 	}
+	if (s->o && s->o->cancelled && s->o->cancelled(s->o->progress_ctx))
+		return bx_fail(err, ECANCELED, "the pull of %s was cancelled", s->digest);
 	if (s->size + (long long)len > s->expect)
 		return bx_fail(err, 0, "blob %s is larger than the %lld bytes its manifest says; the registry's copy is corrupt",
 			       s->digest, s->expect);

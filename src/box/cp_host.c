@@ -1,4 +1,4 @@
-/* The host's half of `boxvm cp` (cp_host.h). */
+/* The host's half of cp (cp_host.h). */
 #include "cp_host.h"
 
 #include <errno.h>
@@ -12,12 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cp_root.h"
 #include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "../common/tar_extract.h"
 #include "../common/treecopy.h"
 
-void cp_path_split(const char *path, struct cp_path *out)
+void bx_cp_path_split(const char *path, struct bx_cp_path *out)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 	size_t n = strlen(path);
@@ -39,7 +40,7 @@ void cp_path_split(const char *path, struct cp_path *out)
 	snprintf(out->name, sizeof(out->name), "%s", !strcmp(b, "/") ? "." : basename(b));
 }
 
-void cp_dest_close(struct cp_dest *d)
+void bx_cp_dest_close(struct bx_cp_dest *d)
 {
 	if (d->parent >= 0)
 		close(d->parent);
@@ -61,11 +62,11 @@ static int open_root_dir(int root, const char *path)
 	return bx_open_in_root(root, path, O_RDONLY | O_DIRECTORY);
 }
 
-static int dest_open(open_dir_fn open_dir, int root, const char *dst, const char *where, struct cp_dest *d,
+static int dest_open(open_dir_fn open_dir, int root, const char *dst, const char *where, struct bx_cp_dest *d,
 		     struct bx_err *err)
 {
-	struct cp_path p;
-	cp_path_split(dst, &p);
+	struct bx_cp_path p;
+	bx_cp_path_split(dst, &p);
 	memset(d, 0, sizeof(*d));
 	d->parent = -1;
 	if ((d->dir = open_dir(root, dst)) >= 0) {
@@ -84,12 +85,12 @@ static int dest_open(open_dir_fn open_dir, int root, const char *dst, const char
 	return 0;
 }
 
-int cp_dest_open_host(const char *dst, struct cp_dest *d, struct bx_err *err)
+int bx_cp_dest_open_host(const char *dst, struct bx_cp_dest *d, struct bx_err *err)
 {
 	return dest_open(open_host_dir, -1, dst, "", d, err);
 }
 
-int cp_place(int tmp, const struct cp_path *src, const struct cp_dest *d, struct bx_err *err)
+int bx_cp_place(int tmp, const struct bx_cp_path *src, const struct bx_cp_dest *d, struct bx_err *err)
 {
 	if (d->dir >= 0)
 		return src->contents ? bx_tree_merge_children(tmp, d->dir, err)
@@ -112,7 +113,7 @@ int cp_place(int tmp, const struct cp_path *src, const struct cp_dest *d, struct
 	return 0;
 }
 
-int cp_tmpdir(int parent, char name[32], struct bx_err *err)
+int bx_cp_tmpdir(int parent, char name[32], struct bx_err *err)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	for (int tries = 0; tries < 100; tries++) {
@@ -139,15 +140,15 @@ int cp_tmpdir(int parent, char name[32], struct bx_err *err)
 
 /* Copy with copy() into a temporary directory beside DEST, then lay it down:
  * a failure half-way leaves DEST as it was. */
-static int copy_and_place(int (*copy)(int tmp, void *ctx, struct bx_err *err), void *ctx, const struct cp_path *src,
-			  const struct cp_dest *d, struct bx_err *err)
+static int copy_and_place(int (*copy)(int tmp, void *ctx, struct bx_err *err), void *ctx, const struct bx_cp_path *src,
+			  const struct bx_cp_dest *d, struct bx_err *err)
 {
 	char name[32];
 	int where = d->dir >= 0 ? d->dir : d->parent;
-	int tmp = cp_tmpdir(where, name, err);
+	int tmp = bx_cp_tmpdir(where, name, err);
 	if (tmp < 0)
 		return -1;
-	int rc = copy(tmp, ctx, err) < 0 ? -1 : cp_place(tmp, src, d, err);
+	int rc = copy(tmp, ctx, err) < 0 ? -1 : bx_cp_place(tmp, src, d, err);
 	close(tmp);
 	if (bx_rm_at(where, name) < 0 && rc == 0)
 		rc = bx_fail(err, errno, "cp: cannot remove the temporary directory %s", name);
@@ -170,53 +171,14 @@ static int copy_tree(int tmp, void *ctx, struct bx_err *err)
 	return bx_tree_copy(s->dir, s->name, tmp, s->as, &s->opts, err);
 }
 
-/* The source inside a box's root: its parent directory (or for the contents
- * form the directory itself), checked to exist. */
-static int open_src_in_root(int root, const struct cp_path *sp, const char *src, struct bx_err *err)
+int bx_cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
 {
-	char full[PATH_MAX * 2];
-	snprintf(full, sizeof(full), "%s/%s", sp->dir, sp->name);
-	_cleanup_close_ int fd = bx_open_in_root(root, sp->contents ? full : sp->dir, O_RDONLY | O_DIRECTORY);
-	struct stat st;
-	if (fd < 0 || (!sp->contents && fstatat(fd, sp->name, &st, AT_SYMLINK_NOFOLLOW) < 0)) {
-		if (errno == ENOTDIR && sp->contents)
-			return bx_fail(err, errno, "cp: not a directory in the box: %s", src);
-		return bx_fail(err, errno, "cp: no such file or directory in the box: %s", src);
-	}
-	return BX_TAKE_FD(fd);
-}
-
-/* `cp BOX:SRC -` of a stopped box: the host's tar packs from the resolved
- * directory (given to it as an inherited fd; GNU tar follows no symlink
- * while it packs), owned by root as the guest's tar would say. */
-static int tar_to_stdout(int dir, const char *name, struct bx_err *err)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return bx_fail(err, errno, "fork");
-	if (pid == 0) {
-		char at[64];
-		int keep = dup(dir); /* without O_CLOEXEC: tar opens it by its /proc name */
-		snprintf(at, sizeof(at), "/proc/self/fd/%d", keep);
-		execlp("tar", "tar", "-cf", "-", "-C", at, "--numeric-owner", "--", name, (char *)NULL);
-		fprintf(stderr, "boxvm: cp: cannot run tar: %s\n", strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return bx_fail(err, errno, "waitpid");
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : bx_fail(err, 0, "cp: the host's tar failed (see its message above)");
-}
-
-int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
-{
-	struct cp_path sp;
-	cp_path_split(src, &sp);
+	struct bx_cp_path sp;
+	bx_cp_path_split(src, &sp);
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
-	_cleanup_close_ int sdir = open_src_in_root(root, &sp, src, err);
+	_cleanup_close_ int sdir = bx_cp_root_open_src(root, sp.dir, sp.name, sp.contents, src, err);
 	if (sdir < 0)
 		return -1;
 	struct stat st;
@@ -224,53 +186,74 @@ int cp_out_of_root(const char *rootfs, const char *src, const char *dst, bool fo
 		return bx_fail(err, 0, "cp: -L of a link in a box that is not running is not supported: start the box, "
 				       "or name the link's target");
 	if (!strcmp(dst, "-"))
-		return tar_to_stdout(sdir, sp.contents ? "." : sp.name, err);
+		return bx_cp_root_tar(sdir, sp.contents ? "." : sp.name, STDOUT_FILENO, err);
 	/* as `docker cp` out of a box: the caller's files, modes kept, no setuid/setgid bit on the host */
 	struct tree_src ts = {.dir = sdir, .name = sp.name, .as = sp.name, .contents = sp.contents,
 			      .opts = {.owner_uid = getuid(), .owner_gid = getgid()}};
-	struct cp_dest d;
-	int rc = cp_dest_open_host(dst, &d, err);
+	struct bx_cp_dest d;
+	int rc = bx_cp_dest_open_host(dst, &d, err);
 	if (rc == 0)
 		rc = copy_and_place(copy_tree, &ts, &sp, &d, err);
-	cp_dest_close(&d);
+	bx_cp_dest_close(&d);
 	return rc;
 }
 
-static int copy_stdin_tar(int tmp, void *ctx, struct bx_err *err)
+static int copy_tar(int tmp, void *ctx, struct bx_err *err)
 {
 	char at[64];
 	snprintf(at, sizeof(at), "/proc/self/fd/%d", tmp);
-	return bx_tar_extract_fd(0, at, "cp", err);
+	return bx_tar_extract_fd(*(int *)ctx, at, "cp", err);
 }
 
-int cp_into_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
+/* d: the destination in the box's root, opened */
+static int tar_into(int in_fd, const char *dst, struct bx_cp_dest *d, struct bx_err *err)
+{
+	/* a tar stream is unpacked into DEST as it is (Docker: DEST must be a directory) */
+	struct bx_cp_path as_is = {.contents = true};
+	if (!d->exists)
+		return bx_fail(err, ENOENT, "cp: no such directory in the box: %s", dst);
+	return d->dir < 0 ? bx_fail(err, ENOTDIR, "cp: the destination in the box must be a directory: %s", dst)
+			  : copy_and_place(copy_tar, &in_fd, &as_is, d, err);
+}
+
+int bx_cp_tar_into_root(const char *rootfs, int in_fd, const char *dst, struct bx_err *err)
 {
 	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
-	struct cp_dest d;
+	struct bx_cp_dest d;
+	if (dest_open(open_root_dir, root, dst, " in the box", &d, err) < 0)
+		return -1;
+	int rc = tar_into(in_fd, dst, &d, err);
+	bx_cp_dest_close(&d);
+	return rc;
+}
+
+int bx_cp_into_root(const char *rootfs, const char *src, const char *dst, bool follow, struct bx_err *err)
+{
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return bx_fail(err, errno, "cp: cannot open the box's root %s", rootfs);
+	struct bx_cp_dest d;
 	int rc = dest_open(open_root_dir, root, dst, " in the box", &d, err);
 	if (rc < 0)
 		return -1;
 	if (!strcmp(src, "-")) {
-		/* a tar stream is unpacked into DEST as it is (Docker: DEST must be a directory) */
-		struct cp_path as_is = {.contents = true};
-		rc = d.dir < 0 ? bx_fail(err, ENOTDIR, "cp: the destination in the box must be a directory: %s", dst)
-			       : copy_and_place(copy_stdin_tar, NULL, &as_is, &d, err);
-		cp_dest_close(&d);
+		rc = tar_into(0, dst, &d, err);
+		bx_cp_dest_close(&d);
 		return rc;
 	}
 	/* -L: the link's target is copied, under the link's name */
-	struct cp_path sp, rp;
+	struct bx_cp_path sp, rp;
 	char real[PATH_MAX];
-	cp_path_split(src, &sp);
+	bx_cp_path_split(src, &sp);
 	rp = sp;
 	if (follow) {
 		if (!realpath(src, real)) {
-			cp_dest_close(&d);
+			bx_cp_dest_close(&d);
 			return bx_fail(err, errno, "cp: %s", src);
 		}
-		cp_path_split(real, &rp);
+		bx_cp_path_split(real, &rp);
 		rp.contents = sp.contents;
 	}
 	char full[PATH_MAX * 2];
@@ -285,6 +268,6 @@ int cp_into_root(const char *rootfs, const char *src, const char *dst, bool foll
 				      .opts = {.keep_owner = true, .keep_setid = true}};
 		rc = copy_and_place(copy_tree, &ts, &sp, &d, err);
 	}
-	cp_dest_close(&d);
+	bx_cp_dest_close(&d);
 	return rc;
 }
