@@ -51,7 +51,8 @@ static enum MHD_Result create(struct api_req *r)
 	json_decref(body);
 	/* what Docker's client and daemon check before anything is made: bad parameters (400) */
 	if (rc < 0 || (c->lc.name && bx_name_check(c->lc.name, &err) < 0) || bx_run_opts_check(&c->ro, no_env, &err) < 0 ||
-	    bx_netmount_check(&c->nm, &err) < 0 || bx_healthopts_check(&c->health, &err) < 0) {
+	    bx_netmount_check(&c->nm, &err) < 0 || bx_healthopts_check(&c->health, &err) < 0 ||
+	    bx_secopts_check(&c->sec, &err) < 0) {
 		ret = api_error(r, 400, "%s", err.msg);
 		goto out;
 	}
@@ -67,6 +68,7 @@ static enum MHD_Result create(struct api_req *r)
 		.ro = &c->ro,
 		.nm = &c->nm,
 		.health = &c->health,
+		.sec = &c->sec,
 		.lc = &c->lc,
 		.bo = &c->bo,
 		.getenv_fn = no_env,

@@ -105,7 +105,8 @@ static const char *const config_keys[] = {
 	"Volumes", "Healthcheck", "HostConfig", "NetworkingConfig", NULL};
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
-	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", NULL};
+	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "CapAdd",
+	"CapDrop", "Privileged", "SecurityOpt", NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
 
 static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *err)
@@ -242,8 +243,12 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	    map_ports(host, c, err) < 0 || strings(host, "Dns", "HostConfig.Dns", &c->nm.dns, err) < 0 ||
 	    strings(host, "DnsSearch", "HostConfig.DnsSearch", &c->nm.dns_search, err) < 0 ||
 	    strings(host, "DnsOptions", "HostConfig.DnsOptions", &c->nm.dns_options, err) < 0 ||
-	    strings(host, "ExtraHosts", "HostConfig.ExtraHosts", &c->nm.add_hosts, err) < 0)
+	    strings(host, "ExtraHosts", "HostConfig.ExtraHosts", &c->nm.add_hosts, err) < 0 ||
+	    strings(host, "CapAdd", "HostConfig.CapAdd", &c->sec.cap_add, err) < 0 ||
+	    strings(host, "CapDrop", "HostConfig.CapDrop", &c->sec.cap_drop, err) < 0 ||
+	    strings(host, "SecurityOpt", "HostConfig.SecurityOpt", &c->sec.security_opt, err) < 0)
 		return -1;
+	c->sec.privileged = json_is_true(json_object_get(host, "Privileged"));
 	c->bo.auto_remove = json_is_true(json_object_get(host, "AutoRemove"));
 	c->nm.read_only = json_is_true(json_object_get(host, "ReadonlyRootfs"));
 	c->nm.network = str(host, "NetworkMode");
@@ -403,6 +408,7 @@ void api_create_free(struct api_create *c)
 	bx_strv_free(c->ro.command);
 	bx_netmount_free(&c->nm);
 	bx_healthopts_free(&c->health);
+	bx_secopts_free(&c->sec);
 	bx_box_lc_free(&c->lc);
 	json_decref(c->body);
 	memset(c, 0, sizeof(*c));

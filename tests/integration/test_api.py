@@ -143,3 +143,17 @@ def test_run_in_the_foreground(api, bx):
     r = api("run", "-t", "--rm", "busybox", "true", check=125)
     assert "Config.Tty (-t) is not served yet" in r.stderr
     assert bx("ps", "-aq", check=0).stdout == before
+
+
+def test_privilege_fields_through_the_api(api, bx):
+    """HostConfig.CapAdd/CapDrop/SecurityOpt from the docker CLI: the sets
+    Docker 20.10 gives for the same flags (test_privileges.py), recorded as given."""
+    r = api("run", "--name", "api-caps", "--network", "none", "--cap-drop", "all", "--cap-add", "net_admin",
+            "--security-opt", "no-new-privileges", "busybox", "grep", "-E", "^(CapEff|CapBnd|NoNewPrivs)",
+            "/proc/self/status", check=0)
+    assert r.stdout.split() == ["CapEff:", "0000000000001000", "CapBnd:", "0000000000001000", "NoNewPrivs:", "1"]
+    hc = json.loads(bx("inspect", "api-caps", check=0).stdout)[0]["HostConfig"]
+    assert (hc["CapAdd"], hc["CapDrop"], hc["SecurityOpt"]) == (["net_admin"], ["all"], ["no-new-privileges"])
+    r = api("create", "--cap-add", "FOO", "busybox")
+    assert r.returncode == 125 and 'invalid CapAdd: unknown capability: "CAP_FOO"' in r.stderr, r
+    api("rm", "api-caps", check=0)
