@@ -66,7 +66,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all layers deps kernel image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
+.PHONY: all layers deps kernel image distro-image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
 all: layers $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
 
 # the folders of src/ are layers whose includes run one way (scripts/check-layers.sh)
@@ -131,8 +131,13 @@ kernel: all
 	@$(BUILD)/boxvm kernel prepare
 
 image: $(BUILD)/images/busybox.tar
-$(BUILD)/images/busybox.tar: scripts/make-busybox-image.sh
+$(BUILD)/images/busybox.tar: scripts/make-busybox-image.sh scripts/pack-oci-image.sh
 	@scripts/make-busybox-image.sh $@
+
+# a real distribution for the tests busybox alone would pass (apt-get in a box)
+distro-image: $(BUILD)/images/debian.tar
+$(BUILD)/images/debian.tar: scripts/make-debian-image.sh scripts/pack-oci-image.sh
+	@scripts/make-debian-image.sh $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all kernel image
@@ -180,7 +185,7 @@ fuzz: fuzz-build
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 all unit
 	@$(MAKE) --no-print-directory fuzz-regress
-	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 kernel image
+	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 kernel image distro-image
 	@$(MAKE) --no-print-directory BUILD=build/test integration
 
 integration:

@@ -7,7 +7,7 @@ qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pyte
 docker-registry skopeo passt zstd
 containerd runc podman conmon iproute2 tmux
 clang libclang-rt-14-dev
-docker.io python3-docker docker-compose"
+docker.io python3-docker docker-compose mmdebstrap"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -49,44 +49,6 @@ chmod 0700 "$root/root"
 tarx() { tar --sort=name --format=gnu --numeric-owner --mtime="@$epoch" "$@"; }
 tarx --owner=0 --group=0 --exclude=./home/app -C "$root" -cf "$work/layer.tar" .
 tarx --owner=1000 --group=1000 --no-recursion -C "$root" -rf "$work/layer.tar" ./home/app
+SOURCE_DATE_EPOCH=$epoch "$(dirname "$0")/pack-oci-image.sh" "$work/layer.tar" busybox:latest \
+	scripts/make-busybox-image.sh "$out"
 
-blobs=$work/oci/blobs/sha256
-mkdir -p "$blobs"
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-diff_id=$(sha "$work/layer.tar")
-gzip -n -9 <"$work/layer.tar" >"$work/layer.tar.gz"
-layer=$(sha "$work/layer.tar.gz")
-layer_size=$(stat -c %s "$work/layer.tar.gz")
-mv "$work/layer.tar.gz" "$blobs/$layer"
-
-created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-jq -cn --arg created "$created" --arg diff "sha256:$diff_id" '{
-	architecture: "amd64", os: "linux", created: $created,
-	config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"]},
-	rootfs: {type: "layers", diff_ids: [$diff]},
-	history: [{created: $created, created_by: "scripts/make-busybox-image.sh"}]
-}' | tr -d '\n' >"$work/config.json"
-config=$(sha "$work/config.json")
-config_size=$(stat -c %s "$work/config.json")
-mv "$work/config.json" "$blobs/$config"
-
-jq -cn --arg c "sha256:$config" --argjson cs "$config_size" --arg l "sha256:$layer" --argjson ls "$layer_size" '{
-	schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-	config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
-	layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: $l, size: $ls}]
-}' | tr -d '\n' >"$work/manifest.json"
-manifest=$(sha "$work/manifest.json")
-manifest_size=$(stat -c %s "$work/manifest.json")
-mv "$work/manifest.json" "$blobs/$manifest"
-
-jq -cn --arg m "sha256:$manifest" --argjson ms "$manifest_size" '{
-	schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
-	manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
-		platform: {architecture: "amd64", os: "linux"},
-		annotations: {"io.containerd.image.name": "busybox:latest", "org.opencontainers.image.ref.name": "latest"}}]
-}' >"$work/oci/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
-
-mkdir -p "$(dirname "$out")"
-tarx --owner=0 --group=0 -C "$work/oci" -cf "$work/image.tar" oci-layout index.json blobs
-mv "$work/image.tar" "$out"
