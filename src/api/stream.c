@@ -10,7 +10,9 @@
 
 #include "api.h"
 #include "route.h"
+#include "../common/boxid.h"
 #include "../common/clock.h"
+#include "../store/events.h"
 #include "../store/logread.h"
 #include "../store/state.h"
 
@@ -18,6 +20,9 @@ enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
 
 struct wait_stream {
 	char box_dir[PATH_MAX];
+	char data_dir[PATH_MAX];
+	char id[BX_ID_LEN + 1];
+	long long asked_ns; /* when the wait came: a die logged later is this wait's */
 	enum wait_cond cond;
 	long long mark; /* the record's finished_ns when asked: a later one is a new exit */
 	int client_fd;
@@ -54,6 +59,13 @@ static ssize_t wait_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (bx_state_wait_fd(w->box_dir, never, NULL, -1, w->client_fd, NULL, &e2) < 0 && e2.errnum == ECANCELED)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
+	/* gone before its record was read (a --rm box exits and is removed
+	 * between two looks): the die the shim logged before removing it */
+	int code;
+	if (rc < 0 && err.errnum == ENOENT && bx_events_last_exit(w->data_dir, w->id, w->asked_ns, &code) == 0) {
+		rc = 1;
+		rec.exit_code = code;
+	}
 	int n;
 	if (rc > 0)
 		n = snprintf(buf, max, "{\"StatusCode\":%d,\"Error\":null}\n", rec.exit_code);
@@ -82,6 +94,9 @@ enum MHD_Result api_wait(struct api_req *r, const char *id)
 	if (!w)
 		return api_error(r, 500, "out of memory");
 	snprintf(w->box_dir, sizeof(w->box_dir), "%s", rec.box_dir);
+	snprintf(w->data_dir, sizeof(w->data_dir), "%s", r->p.data);
+	snprintf(w->id, sizeof(w->id), "%s", rec.id);
+	w->asked_ns = bx_real_ns();
 	w->cond = cond;
 	w->mark = rec.finished_ns;
 	w->client_fd = api_client_fd(r);

@@ -115,4 +115,10 @@ typedef int (*bx_event_fn)(void *ctx, const struct bx_event *ev);
 int bx_events_reader_poll(struct bx_events_reader *r, bx_event_fn fn, void *ctx, struct bx_err *err);
 void bx_events_reader_close(struct bx_events_reader *r);
 
+/* The exit code of box_id's newest "die" in the log logged after after_ns:
+ * what a waiter reports for a --rm box that was removed before it read the
+ * box's record (the shim logs the die before it removes the box). 0 with
+ * *code, or -1 (none). */
+int bx_events_last_exit(const char *data_dir, const char *box_id, long long after_ns, int *code);
+
 #endif

@@ -139,3 +139,36 @@ int bx_events_reader_poll(struct bx_events_reader *r, bx_event_fn fn, void *ctx,
 		r->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
 	}
 }
+
+struct last_exit {
+	const char *id;
+	long long after_ns;
+	int code;
+	bool found;
+};
+
+static int take_die(void *ctx, const struct bx_event *ev)
+{
+	struct last_exit *l = ctx;
+	const char *code = json_string_value(json_object_get(ev->attrs, "exitCode"));
+	if (!strcmp(ev->type, "container") && !strcmp(ev->action, "die") && !strcmp(ev->actor_id, l->id) && code &&
+	    ev->time_ns > l->after_ns) {
+		l->code = atoi(code);
+		l->found = true;
+	}
+	return 0;
+}
+
+int bx_events_last_exit(const char *data_dir, const char *box_id, long long after_ns, int *code)
+{
+	struct bx_events_reader r;
+	struct last_exit l = {.id = box_id, .after_ns = after_ns};
+	struct bx_err err;
+	bx_events_reader_init(&r, data_dir);
+	int rc = bx_events_reader_poll(&r, take_die, &l, &err);
+	bx_events_reader_close(&r);
+	if (rc < 0 || !l.found)
+		return -1;
+	*code = l.code;
+	return 0;
+}

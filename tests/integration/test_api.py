@@ -157,3 +157,35 @@ def test_privilege_fields_through_the_api(api, bx):
     r = api("create", "--cap-add", "FOO", "busybox")
     assert r.returncode == 125 and 'invalid CapAdd: unknown capability: "CAP_FOO"' in r.stderr, r
     api("rm", "api-caps", check=0)
+
+
+def test_wait_removed_reports_the_code_of_a_box_gone_between_two_looks(api, bx):
+    """docker run --rm reads the exit code from wait?condition=removed. A box
+    that exits and is removed while the waiter is not looking (here: the
+    service stopped meanwhile) is gone when it looks again: the code comes
+    from the die the shim logged before removing it (it used to answer
+    StatusCode -1, "removed before its exit code could be read")."""
+    import signal
+    import socket as socketmod
+    ref = bx("run", "-d", "--rm", "--network", "none", "busybox", "sh", "-c",
+             "mkfifo /f; read x < /f; exit 4", check=0).stdout.decode().strip()
+    s = socketmod.socket(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+    s.settimeout(HANG_GUARD)
+    s.connect(api.sock)
+    s.sendall(f"POST /v1.41/containers/{ref}/wait?condition=removed HTTP/1.1\r\nHost: x\r\n"
+              "Content-Length: 0\r\n\r\n".encode())
+    got = b""
+    while b"\r\n\r\n" not in got:  # the headers: the waiter is waiting
+        got += s.recv(4096)
+    api.service.send_signal(signal.SIGSTOP)
+    try:
+        bx("exec", ref, "sh", "-c", "echo > /f", check=0)
+        until(lambda: ref not in bx("ps", "-aq", "--no-trunc").stdout.decode(), "the --rm box to be removed")
+    finally:
+        api.service.send_signal(signal.SIGCONT)
+    while b"StatusCode" not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    s.close()
+    assert b'{"StatusCode":4,"Error":null}' in got, got
