@@ -108,10 +108,10 @@ def test_errors_are_dockers(api, bx):
     status, _, body = api.raw("POST", "/v1.41/containers/create?name=api-c", {"Image": "busybox"})
     assert status == 409
     # what boxvm cannot do is refused, never ignored: 400 naming the field
-    r = api("create", "--privileged", "busybox", "true", check=1)
-    assert "HostConfig.Privileged is not supported by boxvm" in r.stderr
-    r = api("create", "--cap-add", "NET_ADMIN", "busybox", "true", check=1)
-    assert "HostConfig.CapAdd is not supported by boxvm" in r.stderr
+    r = api("create", "--init", "busybox", "true", check=1)
+    assert "HostConfig.Init is not supported by boxvm" in r.stderr
+    r = api("create", "--pids-limit", "10", "busybox", "true", check=1)
+    assert "HostConfig.PidsLimit is not supported by boxvm" in r.stderr
     status, _, body = api.raw("POST", "/v1.41/containers/create", {"Image": "busybox", "Cmd": "true"})
     assert (status, json.loads(body)) == (400, {"message": "Config.Cmd must be an array of strings"})
     status, _, body = api.raw("POST", "/v1.41/containers/create", {"Image": "busybox", "HostConfig": {"Memory": 1}})
@@ -154,7 +154,7 @@ def test_privilege_fields_through_the_api(api, bx):
     assert r.stdout.split() == ["CapEff:", "0000000000001000", "CapBnd:", "0000000000001000", "NoNewPrivs:", "1"]
     hc = json.loads(bx("inspect", "api-caps", check=0).stdout)[0]["HostConfig"]
     assert (hc["CapAdd"], hc["CapDrop"], hc["SecurityOpt"]) == (["net_admin"], ["all"], ["no-new-privileges"])
-    r = api("create", "--cap-add", "FOO", "busybox")
+    r = api("run", "--rm", "--cap-add", "FOO", "busybox")
     assert r.returncode == 125 and 'invalid CapAdd: unknown capability: "CAP_FOO"' in r.stderr, r
     api("rm", "api-caps", check=0)
 
