@@ -105,7 +105,7 @@ static const char *const config_keys[] = {
 	"Volumes", "Healthcheck", "HostConfig", "NetworkingConfig", NULL};
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
-	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "CapAdd",
+	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "CapAdd",
 	"CapDrop", "Privileged", "SecurityOpt", NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
 
@@ -249,6 +249,22 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	    strings(host, "SecurityOpt", "HostConfig.SecurityOpt", &c->sec.security_opt, err) < 0)
 		return -1;
 	c->sec.privileged = json_is_true(json_object_get(host, "Privileged"));
+	json_t *ulimits = json_object_get(host, "Ulimits");
+	if (want_type(ulimits, JSON_ARRAY, "HostConfig.Ulimits", "an array of {Name, Soft, Hard}", err) < 0)
+		return -1;
+	size_t ui;
+	json_t *u;
+	json_array_foreach(ulimits, ui, u) {
+		const char *uname = str(u, "Name");
+		json_t *soft = json_object_get(u, "Soft"), *hard = json_object_get(u, "Hard");
+		if (!uname || !json_is_integer(soft) || !json_is_integer(hard))
+			return api_bad(err, "HostConfig.Ulimits[%zu] must be {\"Name\": string, \"Soft\": number, "
+					    "\"Hard\": number}", ui);
+		/* as --ulimit NAME=SOFT:HARD: checked, then applied and recorded as the CLI's */
+		if (appendf(&c->ro.ulimits, err, "%s=%lld:%lld", uname, (long long)json_integer_value(soft),
+			    (long long)json_integer_value(hard)) < 0)
+			return -1;
+	}
 	c->bo.auto_remove = json_is_true(json_object_get(host, "AutoRemove"));
 	c->nm.read_only = json_is_true(json_object_get(host, "ReadonlyRootfs"));
 	c->nm.network = str(host, "NetworkMode");
@@ -406,6 +422,7 @@ void api_create_free(struct api_create *c)
 {
 	bx_strv_free(c->ro.env);
 	bx_strv_free(c->ro.command);
+	bx_strv_free(c->ro.ulimits);
 	bx_netmount_free(&c->nm);
 	bx_healthopts_free(&c->health);
 	bx_secopts_free(&c->sec);

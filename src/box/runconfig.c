@@ -1,5 +1,6 @@
 /* Docker's rules for turning an image config plus `run` flags into the process to start (runconfig.h). */
 #include "runconfig.h"
+#include "ulimits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,7 +164,7 @@ int bx_run_opts_check(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, st
 	struct envlist l = {0};
 	int rc = user_env(opts, getenv_fn, &l, err);
 	envlist_free(&l);
-	return rc;
+	return rc < 0 ? rc : bx_ulimits_apply(opts->ulimits, NULL, err);
 }
 
 static bool strv_empty(char **v)
@@ -296,6 +297,8 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 	}
 	out->stdin_open = opts->stdin_open;
 	out->tty = opts->tty;
+	if (bx_ulimits_apply(opts->ulimits, out, err) < 0)
+		goto out;
 	if (rec && record(img, opts, &env, rec, err) < 0)
 		goto out;
 	rc = 0;

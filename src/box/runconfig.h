@@ -12,7 +12,8 @@
  *     terminal, TERM=xterm, each replaced in place by a Config.Env entry
  *     with the same key; the other entries follow in order, and a bare NAME
  *     unsets NAME;
- *   - -w replaces WorkingDir, -u replaces User. */
+ *   - -w replaces WorkingDir, -u replaces User;
+ *   - --ulimit gives the process its resource limits (ulimits.h). */
 #ifndef BOXVM_RUNCONFIG_H
 #define BOXVM_RUNCONFIG_H
 
@@ -31,6 +32,7 @@ struct bx_run_opts {
 	const char *workdir;
 	const char *user;
 	const char *hostname;
+	char **ulimits;         /* --ulimit TYPE=SOFT[:HARD] in order, NULL-terminated (may be NULL; ulimits.h) */
 	bool stdin_open;
 	bool tty;
 };

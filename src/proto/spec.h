@@ -113,6 +113,8 @@ int bx_spec_set_net(struct bx_spec *s, const char *ipv4, const char *gateway, ui
 int bx_spec_set_etc(struct bx_spec *s, const char *hosts, const char *resolv, struct bx_err *err);
 int bx_spec_add_mount(struct bx_spec *s, uint8_t kind, bool ro, const char *source, const char *target,
 		      const char *options, struct bx_err *err);
+/* "nofile", "NOFILE" -> RLIMIT_NOFILE (Linux's number); -1: not a limit (spec_limits.c). */
+int bx_rlimit_by_name(const char *name);
 /* Append a resource limit / a supplementary gid (spec_limits.c). */
 int bx_spec_add_rlimit(struct bx_spec *s, uint32_t resource, uint64_t soft, uint64_t hard, struct bx_err *err);
 int bx_spec_add_group(struct bx_spec *s, uint32_t gid, struct bx_err *err);

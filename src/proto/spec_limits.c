@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "frame.h"
 
@@ -14,6 +15,19 @@
 /* Linux has 16 limits (RLIM_NLIMITS); a resource past that is a corrupt spec */
 #define RLIMIT_RESOURCES 16
 #define MAX_GROUPS 64 /* the agent's bx_user group list holds 64 in all */
+
+int bx_rlimit_by_name(const char *name)
+{
+	/* Linux's numbers (the kernel ABI, the same in glibc and musl) */
+	static const char *const names[RLIMIT_RESOURCES] = {
+		"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+		"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+	};
+	for (int i = 0; name && i < RLIMIT_RESOURCES; i++)
+		if (!strcasecmp(name, names[i]))
+			return i;
+	return -1;
+}
 
 void bx_spec_limits_free(struct bx_spec *s)
 {

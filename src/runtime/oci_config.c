@@ -79,23 +79,13 @@ static int fail_field(struct bx_err *err, const char *field, const char *why)
 
 int bx_oci_rlimit_parse(const char *name)
 {
-	static const struct {
-		const char *name;
-		int num;
-	} limits[] = {
-		{"CPU", RLIMIT_CPU},       {"FSIZE", RLIMIT_FSIZE},     {"DATA", RLIMIT_DATA},
-		{"STACK", RLIMIT_STACK},   {"CORE", RLIMIT_CORE},       {"RSS", RLIMIT_RSS},
-		{"NPROC", RLIMIT_NPROC},   {"NOFILE", RLIMIT_NOFILE},   {"MEMLOCK", RLIMIT_MEMLOCK},
-		{"AS", RLIMIT_AS},         {"LOCKS", RLIMIT_LOCKS},     {"SIGPENDING", RLIMIT_SIGPENDING},
-		{"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},   {"RTPRIO", RLIMIT_RTPRIO},
-		{"RTTIME", RLIMIT_RTTIME},
-	};
+	/* case matters here: runc knows "RLIMIT_NOFILE", not "rlimit_nofile" */
 	if (!name || strncmp(name, "RLIMIT_", 7))
 		return -1;
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
-		if (!strcmp(name + 7, limits[i].name))
-			return limits[i].num;
-	return -1;
+	for (const char *c = name + 7; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			return -1;
+	return bx_rlimit_by_name(name + 7);
 }
 
 /* A limit value: a non-negative integer; -1 stands for a uint64 too big for

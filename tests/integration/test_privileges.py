@@ -1,4 +1,4 @@
-"""A box's privileges are Docker's (issue 16): capability sets and
+"""A box's privileges and limits are Docker's (issue 16): capability sets and
 no_new_privs for main and for every exec, from --cap-add, --cap-drop,
 --privileged and --security-opt, and boxvm-runtime's process.capabilities
 and noNewPrivileges. Every expected value is what Docker 20.10 (docker-ref,
@@ -26,8 +26,10 @@ ALL = "000001ffffffffff"      # every capability of this kernel (0..40)
 
 def test_default_set_for_main_and_exec_and_exec_privileged(no_leaks):
     bx = no_leaks
-    ref = bx("run", "-d", "--network", "none", "busybox", "sh", "-c",
-             STATUS + " > /tmp/main; hostname other 2> /tmp/hostname; sleep 1000", check=0).stdout.decode().strip()
+    ref = bx("run", "-d", "--network", "none", "--ulimit", "nofile=1024:2048", "--ulimit", "nproc=77:99",
+             "--ulimit", "core=-1", "busybox", "sh", "-c",
+             STATUS + " > /tmp/main; hostname other 2> /tmp/hostname; "
+             "sleep 1000", check=0).stdout.decode().strip()
     try:
         until(lambda: bx("exec", ref, "test", "-s", "/tmp/hostname").returncode == 0, "main to try sethostname")
         assert status(bx("exec", ref, "cat", "/tmp/main", check=0).stdout) == docker_caps(DEFAULT)
@@ -42,6 +44,13 @@ def test_default_set_for_main_and_exec_and_exec_privileged(no_leaks):
         assert bx("exec", "--privileged", ref, "hostname", "other").returncode == 0
         hc = json.loads(bx("inspect", ref, check=0).stdout)[0]["HostConfig"]
         assert (hc["CapAdd"], hc["CapDrop"], hc["Privileged"], hc["SecurityOpt"]) == (None, None, False, None)
+        # --ulimit (Docker's values for main; its exec has the same but a nofile soft limit raised to the
+        # hard one by the Go runtime of runc's exec: boxvm's exec keeps the box's limits as given)
+        limits = "ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu; ulimit -c"
+        assert bx("exec", ref, "sh", "-c", limits, check=0).stdout.split() == \
+            [b"1024", b"2048", b"77", b"99", b"unlimited"]
+        assert hc["Ulimits"] == [{"Name": "core", "Hard": -1, "Soft": -1}, {"Name": "nofile", "Hard": 2048, "Soft": 1024},
+                                 {"Name": "nproc", "Hard": 99, "Soft": 77}]
     finally:
         bx("rm", "-f", ref)
 
@@ -72,6 +81,12 @@ def test_bad_privilege_flags_are_dockers_errors(no_leaks):
     assert p.returncode == 125 and b'invalid CapDrop: unknown capability: "CAP_NOPE"' in p.stderr, p
     p = bx("create", "--security-opt", "bogus", "busybox", "true")
     assert p.returncode == 125 and b'Invalid --security-opt: "bogus"' in p.stderr, p
+    # Docker's words for --ulimit
+    p = bx("run", "--rm", "--ulimit", "foo=1", "busybox", "true")
+    assert p.returncode == 125 and b'invalid argument "foo=1" for "--ulimit" flag: invalid ulimit type: foo' in p.stderr
+    p = bx("run", "--rm", "--ulimit", "nofile=3:2", "busybox", "true")
+    assert p.returncode == 125 and (b"ulimit soft limit must be less than or equal to hard limit: 3 > 2"
+                                    in p.stderr), p
     assert bx("ps", "-aq").stdout == b""
 
 

@@ -37,11 +37,23 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		goto fail;
 	if ((!req->cwd || !*req->cwd) && box->cwd && bx_spec_set_cwd(&merged, box->cwd, err) < 0)
 		goto fail;
+	/* the box's resource limits (--ulimit: Docker's execs have them too) */
+	for (size_t i = 0; !req->nrlimits && i < box->nrlimits; i++)
+		if (bx_spec_add_rlimit(&merged, box->rlimits[i].resource, box->rlimits[i].soft, box->rlimits[i].hard,
+				       err) < 0)
+			goto fail;
 	/* commit: nothing below can fail; an exec has its box's privileges
 	 * unless it names its own (docker exec --privileged) */
 	if (!req->caps.set)
 		req->caps = box->caps;
 	req->no_new_privs = req->no_new_privs || box->no_new_privs;
+	if (merged.nrlimits) {
+		struct bx_spec_rlimit *old = req->rlimits;
+		req->rlimits = merged.rlimits;
+		req->nrlimits = merged.nrlimits;
+		merged.rlimits = old; /* freed with merged (req had none) */
+		merged.nrlimits = 0;
+	}
 	char **old_env = req->env;
 	req->env = merged.env;
 	req->nenv = merged.nenv;
