@@ -24,6 +24,7 @@ struct api_svc {
 		char id[65];
 		int out_w, err_w;
 	} pending[API_PENDING_MAX];
+	struct api_execs *execs; /* the exec instances (exec.c), made on first use */
 };
 
 struct api_req {
@@ -66,6 +67,9 @@ enum MHD_Result api_attach(struct api_req *r, const char *id);
  * attach waiting for it its box's output, or let it end. */
 void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
+/* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
+enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
+enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);
 enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
 
 #endif

@@ -203,6 +203,8 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_logs(r, id);
 	if (!strcmp(action, "attach") && post)
 		return api_attach(r, id);
+	if (!strcmp(action, "exec") && post)
+		return api_exec_create(r, id);
 	struct bx_box_record rec;
 	enum MHD_Result reply;
 	bool known = (!*action && !strcmp(m, "DELETE")) || (get && !strcmp(action, "json")) ||

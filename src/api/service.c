@@ -127,6 +127,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_containers(r, NULL, path + strlen("/containers/"));
 	if (api_route_match(path, "/containers/", id, sizeof(id), &action))
 		return api_containers(r, id, action);
+	if (api_route_match(path, "/exec/", id, sizeof(id), &action))
+		return api_exec(r, id, action);
 	if (!strcmp(path, "/images/json"))
 		return api_images(r, NULL, "json");
 	/* an image's name has slashes: /images/NAME/json */
