@@ -15,14 +15,16 @@
 /* a request body larger than this is refused (413): a create's JSON is a few KiB */
 #define API_BODY_MAX (1 << 20)
 
-/* what the service's connections share: the attaches made before their box's start (attach.c) */
+/* what the service's connections share: the open attaches (attach.c), each
+ * waiting for its box's start (wake_w: the start's word) or relaying (resize_w:
+ * the terminal's new sizes, for the attach socket it holds) */
 #define API_PENDING_MAX 64
 struct api_svc {
 	pthread_mutex_t lock;
 	struct {
-		bool used;
+		bool used, woken;
 		char id[65];
-		int out_w, err_w;
+		int wake_w, resize_w;
 	} pending[API_PENDING_MAX];
 	struct api_execs *execs; /* the exec instances (exec.c), made on first use */
 };
@@ -63,10 +65,12 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 enum MHD_Result api_logs(struct api_req *r, const char *id);
 enum MHD_Result api_wait(struct api_req *r, const char *id);
 enum MHD_Result api_attach(struct api_req *r, const char *id);
-/* The start of box id (full ID) happened (started) or failed: hand an
- * attach waiting for it its box's output, or let it end. */
-void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
+/* The start of box id (full ID) happened (started) or failed: an attach
+ * waiting for it attaches to the box's shim now, or ends. */
+void api_attach_take(struct api_svc *svc, const char *id, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
+/* POST /containers/ID/resize: the terminal of an attach with stdin */
+enum MHD_Result api_resize(struct api_req *r, const char *id);
 /* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
 enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
 enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);

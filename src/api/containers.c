@@ -136,7 +136,7 @@ static enum MHD_Result start(struct api_req *r, struct bx_box_record *rec)
 	bool attach = api_attach_pending(r->svc, rec->id);
 	int rc = attach ? bx_box_start_held(&r->p, rec, &err) : bx_box_start(&r->p, rec, false, false, &err);
 	if (attach)
-		api_attach_take(r->svc, rec->id, rec->run_dir, rc == 0);
+		api_attach_take(r->svc, rec->id, rc == 0);
 	if (rc < 0)
 		return api_fail(r, &err);
 	return api_empty(r, 204);
@@ -203,6 +203,8 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_logs(r, id);
 	if (!strcmp(action, "attach") && post)
 		return api_attach(r, id);
+	if (!strcmp(action, "resize") && post)
+		return api_resize(r, id);
 	if (!strcmp(action, "exec") && post)
 		return api_exec_create(r, id);
 	struct bx_box_record rec;

@@ -191,3 +191,52 @@ def test_exec_dropped_with_its_box_and_hangup(api, bx, box):
     assert _inspect(api, c["Id"])[0] == 200
     api("rm", "-f", "apx-2", check=0)
     assert _inspect(api, c["Id"])[0] == 404
+
+
+# ---- attach: stdin, terminals, resize ----
+
+def test_run_i_stdin_piped(api):
+    r = subprocess.run([DOCKER, "run", "-i", "--rm", "busybox", "cat"], env=api.env, input=b"hi\n",
+                       capture_output=True, timeout=HANG_GUARD)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"hi\n", b"")
+    payload = os.urandom(200 * 1024).hex().encode()
+    r = subprocess.run([DOCKER, "run", "-i", "--rm", "busybox", "sh", "-c", "sha256sum; echo done >&2; exit 6"],
+                       env=api.env, input=payload, capture_output=True, timeout=HANG_GUARD)
+    assert r.returncode == 6, r.stderr
+    assert r.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest() and r.stderr == b"done\n"
+
+
+def test_run_it_terminal_and_resize(api, tmux, tmp_path):
+    st = str(tmp_path / "status")
+    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} "
+               f"{DOCKER} run -it --rm busybox sh", st)
+    tmux.keys("stty size; echo TERM=$TERM", "Enter")
+    tmux.wait_screen("24 80")
+    tmux.wait_screen("TERM=xterm")
+    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
+    tmux.keys("clear; stty size", "Enter")
+    tmux.wait_screen("30 100")
+    tmux.keys("exit 5", "Enter")
+    assert _status(st) == 5
+
+
+def test_attach_to_a_running_box(api, tmux, tmp_path):
+    api("run", "-dit", "--name", "apx-at", "busybox", "sh", check=0)
+    st = str(tmp_path / "status")
+    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} "
+               f"{DOCKER} attach apx-at", st)
+    tmux.keys("echo hi$((40+2))", "Enter")
+    tmux.wait_screen("hi42")
+    tmux.keys("exit 4", "Enter")
+    assert _status(st) == 4
+    assert api("inspect", "--format", "{{.State.ExitCode}}", "apx-at", check=0).stdout.strip() == "4"
+    api("rm", "apx-at", check=0)
+
+
+def test_resize_errors(api, box):
+    status, _, body = api.raw("POST", "/v1.41/containers/api-nope/resize?h=10&w=10")
+    assert (status, json.loads(body)["message"]) == (404, "No such container: api-nope")
+    status, _, _ = api.raw("POST", "/v1.41/containers/apx/resize?h=x&w=10")
+    assert status == 400
+    status, _, _ = api.raw("POST", "/v1.41/containers/apx/resize?h=10&w=10")
+    assert status == 200  # a box with no terminal: nothing to do, as Docker's
