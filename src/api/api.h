@@ -71,6 +71,9 @@ void api_attach_take(struct api_svc *svc, const char *id, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
 /* POST /containers/ID/resize: the terminal of an attach with stdin */
 enum MHD_Result api_resize(struct api_req *r, const char *id);
+/* /containers/ID/ACTION of control.c (restart, pause, unpause, rename, top) */
+bool api_control_action(const char *method, const char *action);
+enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);
 /* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
 enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
 enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);
