@@ -74,6 +74,8 @@ enum MHD_Result api_resize(struct api_req *r, const char *id);
 /* /containers/ID/ACTION of control.c (restart, pause, unpause, rename, top) */
 bool api_control_action(const char *method, const char *action);
 enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);
+/* GET /containers/ID/stats (stats.c) */
+enum MHD_Result api_stats(struct api_req *r, const char *ref);
 /* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
 enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
 enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);

@@ -203,6 +203,8 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_logs(r, id);
 	if (!strcmp(action, "attach") && post)
 		return api_attach(r, id);
+	if (!strcmp(action, "stats") && get)
+		return api_stats(r, id);
 	if (api_control_action(m, action))
 		return api_control(r, id, action);
 	if (!strcmp(action, "resize") && post)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from apisvc import api  # noqa: F401 (the module's service fixture)
+from apisvc import UnixHTTP, api  # noqa: F401 (the module's service fixture)
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +90,31 @@ def test_restart(api, bx, box):
     api("rm", "apc-done", check=0)
     status, _, _ = api.raw("POST", "/v1.41/containers/apc/restart?t=x")
     assert status == 400
+
+
+def test_stats(api, box):
+    r = api("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "apc", check=0)
+    name, used, _, limit, pids = r.stdout.split()
+    assert name == "apc" and limit != "0B" and int(pids) >= 1
+    status, _, body = api.raw("GET", "/v1.41/containers/apc/stats?stream=false")
+    assert status == 200
+    s = json.loads(body)
+    assert (s["name"], s["id"]) == ("/apc", box)
+    assert s["memory_stats"]["limit"] > s["memory_stats"]["usage"] > 0 and s["pids_stats"]["current"] >= 1
+    # two samples a second apart: the client's CPU % has its interval
+    assert s["cpu_stats"]["system_cpu_usage"] > s["precpu_stats"]["system_cpu_usage"] > 0
+    assert s["cpu_stats"]["cpu_usage"]["total_usage"] >= s["precpu_stats"]["cpu_usage"]["total_usage"] > 0
+    status, _, body = api.raw("GET", "/v1.41/containers/apc/stats?stream=false&one-shot=true")
+    assert status == 200 and json.loads(body)["preread"] == "0001-01-01T00:00:00Z"
+    status, _, _ = api.raw("GET", "/v1.41/containers/apc/stats?stream=true&one-shot=true")
+    assert status == 400
+    status, _, _ = api.raw("GET", "/v1.41/containers/api-nope/stats?stream=false")
+    assert status == 404
+    # the stream: a frame a second, each with the one before as its precpu
+    c = UnixHTTP(api.sock)
+    c.request("GET", "/v1.41/containers/apc/stats")
+    resp = c.getresponse()
+    first, second = json.loads(resp.readline()), json.loads(resp.readline())
+    c.close()
+    assert second["preread"] == first["read"]
+    assert second["precpu_stats"]["system_cpu_usage"] == first["cpu_stats"]["system_cpu_usage"]
