@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "../common/paths.h"
@@ -71,6 +72,10 @@ void api_attach_take(struct api_svc *svc, const char *id, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
 /* POST /containers/ID/resize: the terminal of an attach with stdin */
 enum MHD_Result api_resize(struct api_req *r, const char *id);
+/* ?h=&w= of a resize as RESIZE's payload (u16 rows, u16 cols); false: a bad one */
+bool api_size_args(const struct api_req *r, uint8_t b[4]);
+/* All of buf to a client's (hijacked) socket, waiting while it is full; -1: it is gone. */
+int api_send_all(int fd, const void *buf, size_t len);
 /* /containers/ID/ACTION of control.c (restart, pause, unpause, rename, top) */
 bool api_control_action(const char *method, const char *action);
 enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);

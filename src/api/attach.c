@@ -127,7 +127,7 @@ bool api_attach_pending(struct api_svc *svc, const char *id)
 	return found;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int api_send_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len) {
@@ -221,7 +221,7 @@ static void relay(struct attach *a)
 				continue; /* a stream the client did not ask for is read and dropped */
 			if (hdr)
 				api_frame_header((unsigned char *)buf, s + 1, (size_t)n);
-			failed = write_all(a->sock, buf, hdr + (size_t)n) < 0;
+			failed = api_send_all(a->sock, buf, hdr + (size_t)n) < 0;
 		}
 		if (failed)
 			break;
@@ -345,20 +345,27 @@ enum MHD_Result api_attach(struct api_req *r, const char *ref)
 	return api_reply(r, 101, resp);
 }
 
+bool api_size_args(const struct api_req *r, uint8_t b[4])
+{
+	const char *hs = api_arg(r, "h"), *ws = api_arg(r, "w");
+	char *e1 = NULL, *e2 = NULL;
+	long h = hs ? strtol(hs, &e1, 10) : -1, w = ws ? strtol(ws, &e2, 10) : -1;
+	if (!hs || !ws || *e1 || *e2 || h < 0 || h > 65535 || w < 0 || w > 65535)
+		return false;
+	bx_put_u16(b, (uint16_t)h);
+	bx_put_u16(b + 2, (uint16_t)w);
+	return true;
+}
+
 enum MHD_Result api_resize(struct api_req *r, const char *ref)
 {
 	struct bx_err err = {0};
 	struct bx_box_record rec;
 	if (bx_state_lookup(&r->p, ref, &rec, &err) < 0)
 		return err.errnum == ENOENT ? api_error(r, 404, "No such container: %s", ref) : api_fail(r, &err);
-	const char *hs = api_arg(r, "h"), *ws = api_arg(r, "w");
-	char *e1 = NULL, *e2 = NULL;
-	long h = hs ? strtol(hs, &e1, 10) : -1, w = ws ? strtol(ws, &e2, 10) : -1;
-	if (!hs || !ws || *e1 || *e2 || h < 0 || h > 65535 || w < 0 || w > 65535)
-		return api_error(r, 400, "invalid height or width: h and w are numbers of rows and columns (0-65535)");
 	uint8_t b[4];
-	bx_put_u16(b, (uint16_t)h);
-	bx_put_u16(b + 2, (uint16_t)w);
+	if (!api_size_args(r, b))
+		return api_error(r, 400, "invalid height or width: h and w are numbers of rows and columns (0-65535)");
 	/* to the box's attaches (one holds its attach socket at most: the shim takes one
 	 * client); one waiting for the start (docker run resizes while the VM boots)
 	 * gets it once attached */

@@ -146,15 +146,6 @@ static bool exec_box(struct api_req *r, const char *ref, struct bx_box_record *r
 	return true;
 }
 
-static bool has_env(const struct bx_spec *spec, const char *key)
-{
-	size_t kl = strlen(key);
-	for (size_t i = 0; i < spec->nenv; i++)
-		if (!strncmp(spec->env[i], key, kl) && spec->env[i][kl] == '=')
-			return true;
-	return false;
-}
-
 /* The create body (Docker's ExecConfig) into x; -1 with a bad parameter's message. */
 static int parse_create(json_t *body, struct api_exec *x, struct bx_err *err)
 {
@@ -219,7 +210,7 @@ static int parse_create(json_t *body, struct api_exec *x, struct bx_err *err)
 	x->spec.tty = x->tty;
 	x->spec.stdin_open = x->in;
 	/* Docker's daemon: a terminal's TERM unless the caller set one */
-	if (x->tty && !has_env(&x->spec, "TERM") && bx_spec_add_env(&x->spec, "TERM=xterm", err) < 0)
+	if (x->tty && !bx_spec_has_env(&x->spec, "TERM") && bx_spec_add_env(&x->spec, "TERM=xterm", err) < 0)
 		return -1;
 	return 0;
 }
@@ -274,26 +265,6 @@ enum MHD_Result api_exec_create(struct api_req *r, const char *ref)
 	return api_json(r, 201, o);
 }
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = {.fd = fd, .events = POLLOUT};
-			poll(&pf, 1, -1);
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* the process's output to the client: framed (stream 1 stdout, 2 stderr) unless on a terminal */
 static int to_client(void *ctx, int which, const uint8_t *p, size_t len)
 {
@@ -302,9 +273,9 @@ static int to_client(void *ctx, int which, const uint8_t *p, size_t len)
 		return 0;
 	unsigned char hdr[8];
 	api_frame_header(hdr, which + 1, len);
-	if (!s->tty && send_all(s->client, hdr, sizeof(hdr)) < 0)
+	if (!s->tty && api_send_all(s->client, hdr, sizeof(hdr)) < 0)
 		return -1;
-	return send_all(s->client, p, len);
+	return api_send_all(s->client, p, len);
 }
 
 static void on_started(void *ctx, int pid)
@@ -487,14 +458,9 @@ static enum MHD_Result start(struct api_req *r, const char *id)
 
 static enum MHD_Result resize(struct api_req *r, const char *id)
 {
-	const char *hs = api_arg(r, "h"), *ws = api_arg(r, "w");
-	char *e1 = NULL, *e2 = NULL;
-	long h = hs ? strtol(hs, &e1, 10) : -1, w = ws ? strtol(ws, &e2, 10) : -1;
-	if (!hs || !ws || *e1 || *e2 || h < 0 || h > 65535 || w < 0 || w > 65535)
-		return api_error(r, 400, "invalid height or width: h and w are numbers of rows and columns (0-65535)");
 	uint8_t b[4];
-	bx_put_u16(b, (uint16_t)h);
-	bx_put_u16(b + 2, (uint16_t)w);
+	if (!api_size_args(r, b))
+		return api_error(r, 400, "invalid height or width: h and w are numbers of rows and columns (0-65535)");
 	pthread_mutex_lock(&r->svc->lock);
 	struct api_exec *x = find(r->svc, id);
 	enum exec_state st = x ? x->state : EXEC_EXITED;

@@ -30,6 +30,21 @@ def tmux(bx):
     t.kill()
 
 
+def _docker_in_tmux(api, tmux, status_file, args):
+    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} {DOCKER} {args}",
+               status_file)
+
+
+def _terminal_sized_and_resized(tmux):
+    """The shell on the terminal has tmux's size, then the new one after a resize."""
+    tmux.keys("stty size; echo TERM=$TERM", "Enter")
+    tmux.wait_screen("24 80")
+    tmux.wait_screen("TERM=xterm")
+    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
+    tmux.keys("clear; stty size", "Enter")
+    tmux.wait_screen("30 100")
+
+
 def _create(api, ref, body):
     status, _, data = api.raw("POST", f"/v1.41/containers/{ref}/exec", body)
     return status, json.loads(data)
@@ -107,14 +122,8 @@ def test_exec_stdin_piped(api, box):
 
 def test_exec_it_terminal_and_resize(api, box, tmux, tmp_path):
     st = str(tmp_path / "status")
-    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} "
-               f"{DOCKER} exec -it apx sh", st)
-    tmux.keys("stty size; echo TERM=$TERM", "Enter")
-    tmux.wait_screen("24 80")
-    tmux.wait_screen("TERM=xterm")
-    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
-    tmux.keys("clear; stty size", "Enter")
-    tmux.wait_screen("30 100")
+    _docker_in_tmux(api, tmux, st, "exec -it apx sh")
+    _terminal_sized_and_resized(tmux)
     tmux.keys("exit 3", "Enter")
     assert _status(st) == 3
 
@@ -208,14 +217,8 @@ def test_run_i_stdin_piped(api):
 
 def test_run_it_terminal_and_resize(api, tmux, tmp_path):
     st = str(tmp_path / "status")
-    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} "
-               f"{DOCKER} run -it --rm busybox sh", st)
-    tmux.keys("stty size; echo TERM=$TERM", "Enter")
-    tmux.wait_screen("24 80")
-    tmux.wait_screen("TERM=xterm")
-    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
-    tmux.keys("clear; stty size", "Enter")
-    tmux.wait_screen("30 100")
+    _docker_in_tmux(api, tmux, st, "run -it --rm busybox sh")
+    _terminal_sized_and_resized(tmux)
     tmux.keys("exit 5", "Enter")
     assert _status(st) == 5
 
@@ -223,8 +226,7 @@ def test_run_it_terminal_and_resize(api, tmux, tmp_path):
 def test_attach_to_a_running_box(api, tmux, tmp_path):
     api("run", "-dit", "--name", "apx-at", "busybox", "sh", check=0)
     st = str(tmp_path / "status")
-    tmux.start(f"env DOCKER_HOST={api.env['DOCKER_HOST']} DOCKER_CONFIG={api.env['DOCKER_CONFIG']} "
-               f"{DOCKER} attach apx-at", st)
+    _docker_in_tmux(api, tmux, st, "attach apx-at")
     tmux.keys("echo hi$((40+2))", "Enter")
     tmux.wait_screen("hi42")
     tmux.keys("exit 4", "Enter")
