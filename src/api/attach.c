@@ -291,6 +291,8 @@ enum MHD_Result api_attach(struct api_req *r, const char *ref)
 		return err.errnum == ENOENT ? api_error(r, 404, "No such container: %s", ref) : api_fail(r, &err);
 	if (api_arg_bool(r, "logs"))
 		return api_error(r, 400, "attach with logs=1 is not served yet by boxvm's API: use GET /containers/ID/logs");
+	if (!MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade"))
+		return api_error(r, 400, "attach needs a hijacked connection (Connection: Upgrade, Upgrade: tcp)");
 	if (rec.status == BX_BOX_PAUSED)
 		return api_error(r, 409, "You cannot attach to a paused container, unpause it first");
 	char cfg[PATH_MAX];
@@ -342,7 +344,12 @@ enum MHD_Result api_attach(struct api_req *r, const char *ref)
 	}
 	MHD_add_response_header(resp, "Upgrade", "tcp");
 	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
-	return api_reply(r, 101, resp);
+	enum MHD_Result ret = api_reply(r, 101, resp);
+	if (ret != MHD_YES) { /* refused by MHD: on_upgrade never comes */
+		drop_entry(a);
+		attach_free(a);
+	}
+	return ret;
 }
 
 bool api_size_args(const struct api_req *r, uint8_t b[4])

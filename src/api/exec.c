@@ -386,6 +386,7 @@ static enum MHD_Result start(struct api_req *r, const char *id)
 		return api_error(r, 400, "invalid JSON in the request body: %s", jerr.text);
 	bool detach = json_is_true(json_object_get(body, "Detach"));
 	json_decref(body);
+
 	/* the entry is claimed (running) first: a second start is a conflict */
 	pthread_mutex_lock(&r->svc->lock);
 	struct api_exec *x = find(r->svc, id);
@@ -401,6 +402,13 @@ static enum MHD_Result start(struct api_req *r, const char *id)
 	if (was != EXEC_CREATED)
 		return api_error(r, 409, "Error: Exec command %s %s", id, was == EXEC_RUNNING ? "is already running"
 											       : "has already run");
+	if (!detach && !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade")) {
+		pthread_mutex_lock(&r->svc->lock);
+		x->state = EXEC_CREATED; /* it may start later */
+		pthread_mutex_unlock(&r->svc->lock);
+		return api_error(r, 400, "exec start without Detach needs a hijacked connection (Connection: Upgrade, "
+					 "Upgrade: tcp)");
+	}
 	struct bx_box_record rec;
 	enum MHD_Result reply;
 	struct bx_err err = {0};
@@ -453,7 +461,10 @@ static enum MHD_Result start(struct api_req *r, const char *id)
 	}
 	MHD_add_response_header(resp, "Upgrade", "tcp");
 	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
-	return api_reply(r, 101, resp);
+	enum MHD_Result ret = api_reply(r, 101, resp);
+	if (ret != MHD_YES)
+		session_abandon(s); /* refused by MHD: on_upgrade never comes */
+	return ret;
 }
 
 static enum MHD_Result resize(struct api_req *r, const char *id)

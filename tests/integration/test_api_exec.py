@@ -175,6 +175,15 @@ def test_exec_errors_are_dockers(api, box):
     assert _create(api, "api-nope", {"Cmd": ["true"]}) == (404, {"message": "No such container: api-nope"})
     status, _, _ = api.raw("POST", "/v1.41/exec/x/resize?h=a&w=1")
     assert status == 400
+    # a start or an attach that is no hijacked connection: refused, and the exec may still start
+    status, c = _create(api, "apx", {"Cmd": ["true"], "AttachStdout": True})
+    status, _, body = api.raw("POST", f"/v1.41/exec/{c['Id']}/start", {})
+    assert status == 400 and "hijacked" in json.loads(body)["message"]
+    assert _inspect(api, c["Id"])[1]["Running"] is False
+    status, _, _ = api.raw("POST", f"/v1.41/exec/{c['Id']}/start", {"Detach": True})
+    assert status == 200
+    status, _, _ = api.raw("POST", "/v1.41/containers/apx/attach?stream=1&stdout=1")
+    assert status == 400
     r = api("exec", "api-nope", "true", check=1)
     assert r.stderr.strip() == "Error: No such container: api-nope"  # (the CLI inspects the box first)
     api("create", "--name", "apx-stopped", "busybox", "true", check=0)
