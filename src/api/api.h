@@ -78,6 +78,8 @@ bool api_size_args(const struct api_req *r, uint8_t b[4]);
 int api_send_all(int fd, const void *buf, size_t len);
 /* /containers/ID/ACTION of control.c (restart, pause, unpause, rename, top) */
 bool api_control_action(const char *method, const char *action);
+/* ?t= of stop and restart: seconds (-1 or absent: the box's own); false: a bad one */
+bool api_timeout_arg(const struct api_req *r, long *timeout);
 enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);
 /* GET /containers/ID/stats (stats.c) */
 enum MHD_Result api_stats(struct api_req *r, const char *ref);

@@ -145,11 +145,9 @@ static enum MHD_Result start(struct api_req *r, struct bx_box_record *rec)
 static enum MHD_Result stop(struct api_req *r, struct bx_box_record *rec)
 {
 	struct bx_err err = {0};
-	const char *t = api_arg(r, "t");
-	char *end = NULL;
-	long timeout = t ? strtol(t, &end, 10) : -1;
-	if (t && (end == t || *end || timeout < -1 || timeout > 86400))
-		return api_error(r, 400, "invalid t '%s': use a number of seconds", t);
+	long timeout;
+	if (!api_timeout_arg(r, &timeout))
+		return api_error(r, 400, "invalid t '%s': use a number of seconds", api_arg(r, "t"));
 	if (!bx_box_status_live(rec->status))
 		return api_empty(r, 304); /* Docker: stopped already */
 	struct bx_box_config cfg;

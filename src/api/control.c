@@ -19,14 +19,20 @@
 /* what ps may print before top refuses it */
 #define TOP_OUTPUT_MAX (4 << 20)
 
+bool api_timeout_arg(const struct api_req *r, long *timeout)
+{
+	const char *t = api_arg(r, "t");
+	char *end = NULL;
+	*timeout = t ? strtol(t, &end, 10) : -1;
+	return !t || (end != t && !*end && *timeout >= -1 && *timeout <= 86400);
+}
+
 static enum MHD_Result restart(struct api_req *r, struct bx_box_record *rec)
 {
 	struct bx_err err = {0};
-	const char *t = api_arg(r, "t");
-	char *end = NULL;
-	long timeout = t ? strtol(t, &end, 10) : -1;
-	if (t && (end == t || *end || timeout < -1 || timeout > 86400))
-		return api_error(r, 400, "invalid t '%s': use a number of seconds", t);
+	long timeout;
+	if (!api_timeout_arg(r, &timeout))
+		return api_error(r, 400, "invalid t '%s': use a number of seconds", api_arg(r, "t"));
 	int sig = 0;
 	const char *s = api_arg(r, "signal");
 	if (s && *s && bx_signal_parse(s, &sig, &err) < 0)
