@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "../common/paths.h"
@@ -15,15 +16,18 @@
 /* a request body larger than this is refused (413): a create's JSON is a few KiB */
 #define API_BODY_MAX (1 << 20)
 
-/* what the service's connections share: the attaches made before their box's start (attach.c) */
+/* what the service's connections share: the open attaches (attach.c), each
+ * waiting for its box's start (wake_w: the start's word) or relaying (resize_w:
+ * the terminal's new sizes, for the attach socket it holds) */
 #define API_PENDING_MAX 64
 struct api_svc {
 	pthread_mutex_t lock;
 	struct {
-		bool used;
+		bool used, woken;
 		char id[65];
-		int out_w, err_w;
+		int wake_w, resize_w;
 	} pending[API_PENDING_MAX];
+	struct api_execs *execs; /* the exec instances (exec.c), made on first use */
 };
 
 struct api_req {
@@ -77,10 +81,26 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 enum MHD_Result api_logs(struct api_req *r, const char *id);
 enum MHD_Result api_wait(struct api_req *r, const char *id);
 enum MHD_Result api_attach(struct api_req *r, const char *id);
-/* The start of box id (full ID) happened (started) or failed: hand an
- * attach waiting for it its box's output, or let it end. */
-void api_attach_take(struct api_svc *svc, const char *id, const char *run_dir, bool started);
+/* The start of box id (full ID) happened (started) or failed: an attach
+ * waiting for it attaches to the box's shim now, or ends. */
+void api_attach_take(struct api_svc *svc, const char *id, bool started);
 bool api_attach_pending(struct api_svc *svc, const char *id);
+/* POST /containers/ID/resize: the terminal of an attach with stdin */
+enum MHD_Result api_resize(struct api_req *r, const char *id);
+/* ?h=&w= of a resize as RESIZE's payload (u16 rows, u16 cols); false: a bad one */
+bool api_size_args(const struct api_req *r, uint8_t b[4]);
+/* All of buf to a client's (hijacked) socket, waiting while it is full; -1: it is gone. */
+int api_send_all(int fd, const void *buf, size_t len);
+/* /containers/ID/ACTION of control.c (restart, pause, unpause, rename, top) */
+bool api_control_action(const char *method, const char *action);
+/* ?t= of stop and restart: seconds (-1 or absent: the box's own); false: a bad one */
+bool api_timeout_arg(const struct api_req *r, long *timeout);
+enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);
+/* GET /containers/ID/stats (stats.c) */
+enum MHD_Result api_stats(struct api_req *r, const char *ref);
+/* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
+enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
+enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);
 enum MHD_Result api_images(struct api_req *r, const char *name, const char *action);
 /* /volumes[/NAME], /networks[/ID[/ACTION]] (NULL: the collection), /events */
 enum MHD_Result api_volumes(struct api_req *r, const char *name);

@@ -138,7 +138,7 @@ static enum MHD_Result start(struct api_req *r, struct bx_box_record *rec)
 	bool attach = api_attach_pending(r->svc, rec->id);
 	int rc = attach ? bx_box_start_held(&r->p, rec, &err) : bx_box_start(&r->p, rec, false, false, &err);
 	if (attach)
-		api_attach_take(r->svc, rec->id, rec->run_dir, rc == 0);
+		api_attach_take(r->svc, rec->id, rc == 0);
 	if (rc < 0)
 		return api_fail(r, &err);
 	return api_empty(r, 204);
@@ -147,11 +147,9 @@ static enum MHD_Result start(struct api_req *r, struct bx_box_record *rec)
 static enum MHD_Result stop(struct api_req *r, struct bx_box_record *rec)
 {
 	struct bx_err err = {0};
-	const char *t = api_arg(r, "t");
-	char *end = NULL;
-	long timeout = t ? strtol(t, &end, 10) : -1;
-	if (t && (end == t || *end || timeout < -1 || timeout > 86400))
-		return api_error(r, 400, "invalid t '%s': use a number of seconds", t);
+	long timeout;
+	if (!api_timeout_arg(r, &timeout))
+		return api_error(r, 400, "invalid t '%s': use a number of seconds", api_arg(r, "t"));
 	if (!bx_box_status_live(rec->status))
 		return api_empty(r, 304); /* Docker: stopped already */
 	struct bx_box_config cfg;
@@ -205,6 +203,14 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_logs(r, id);
 	if (!strcmp(action, "attach") && post)
 		return api_attach(r, id);
+	if (!strcmp(action, "stats") && get)
+		return api_stats(r, id);
+	if (api_control_action(m, action))
+		return api_control(r, id, action);
+	if (!strcmp(action, "resize") && post)
+		return api_resize(r, id);
+	if (!strcmp(action, "exec") && post)
+		return api_exec_create(r, id);
 	struct bx_box_record rec;
 	enum MHD_Result reply;
 	bool known = (!*action && !strcmp(m, "DELETE")) || (get && !strcmp(action, "json")) ||

@@ -106,7 +106,9 @@ static const char *const config_keys[] = {
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
 	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "CapAdd",
-	"CapDrop", "Privileged", "SecurityOpt", NULL};
+	"CapDrop", "Privileged", "SecurityOpt",
+	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
+	NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
 
 static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *err)
@@ -132,11 +134,9 @@ static int map_config(const json_t *cfg, struct api_create *c, struct bx_err *er
 	c->ro.workdir = str(cfg, "WorkingDir");
 	c->ro.user = str(cfg, "User");
 	c->nm.hostname = str(cfg, "Hostname");
-	/* attach serves output only so far (attach.c): a box that wants input or a terminal cannot get it */
-	if (json_is_true(json_object_get(cfg, "OpenStdin")))
-		return api_bad(err, "Config.OpenStdin (-i) is not served yet by boxvm's API (attaching stdin): use boxvm run -i");
-	if (json_is_true(json_object_get(cfg, "Tty")))
-		return api_bad(err, "Config.Tty (-t) is not served yet by boxvm's API (terminals): use boxvm run -t");
+	/* stdin and the terminal reach main through an attach (attach.c) */
+	c->ro.stdin_open = json_is_true(json_object_get(cfg, "OpenStdin"));
+	c->ro.tty = json_is_true(json_object_get(cfg, "Tty"));
 	c->lc.stop_signal = str(cfg, "StopSignal");
 	json_t *st = json_object_get(cfg, "StopTimeout");
 	if (st && !json_is_null(st)) {

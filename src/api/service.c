@@ -138,6 +138,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 	enum MHD_Result more;
 	if (api_images_more(r, path, &more))
 		return more;
+	if (api_route_match(path, "/exec/", id, sizeof(id), &action))
+		return api_exec(r, id, action);
 	if (!strcmp(path, "/images/json"))
 		return api_images(r, NULL, "json");
 	/* an image's name has slashes: /images/NAME/json */

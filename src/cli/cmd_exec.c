@@ -97,15 +97,6 @@ static int add_env(struct bx_spec *spec, const char *v, struct bx_err *err)
 	return rc;
 }
 
-static bool has_env(const struct bx_spec *spec, const char *key)
-{
-	size_t kl = strlen(key);
-	for (size_t i = 0; i < spec->nenv; i++)
-		if (!strncmp(spec->env[i], key, kl) && spec->env[i][kl] == '=')
-			return true;
-	return false;
-}
-
 static int exec_main(int argc, char **argv, struct bx_spec *spec)
 {
 	struct bx_err err = {0};
@@ -189,7 +180,7 @@ static int exec_main(int argc, char **argv, struct bx_spec *spec)
 	}
 	spec->tty = tty;
 	spec->stdin_open = interactive;
-	if (tty && !has_env(spec, "TERM") && bx_spec_add_env(spec, "TERM=xterm", &err) < 0)
+	if (tty && !bx_spec_has_env(spec, "TERM") && bx_spec_add_env(spec, "TERM=xterm", &err) < 0)
 		return bx_cli_report(&err);
 
 	struct bx_box_record box;

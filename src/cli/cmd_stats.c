@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../client/relay.h"
+#include "../client/stats_query.h"
 #include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../common/paths.h"
@@ -60,10 +61,7 @@ struct row {
 	uint64_t prev_cpu_ns;
 	long long prev_ns;
 	struct cli_stats_sample s;
-	/* the guest query of this frame */
-	int sock;
-	struct bx_msgbuf mb;
-	size_t got; /* bytes of this query so far (at most BX_STATS_QUERY_MAX) */
+	struct bx_stats_query q; /* the guest query of this frame */
 };
 
 struct stats {
@@ -87,7 +85,7 @@ static struct row *row_append(struct stats *st, const char *id, struct bx_err *e
 	st->rows = nr;
 	struct row *r = &st->rows[st->n++];
 	memset(r, 0, sizeof(*r));
-	r->sock = -1;
+	r->q.sock = -1;
 	snprintf(r->rec.id, sizeof(r->rec.id), "%s", id);
 	return r;
 }
@@ -147,57 +145,16 @@ static int refresh(struct stats *st, struct bx_err *err)
 
 static void query_start(struct row *r)
 {
-	char path[PATH_MAX];
-	uint8_t hello[4 + BX_MSG_HDR_SIZE];
 	r->s.guest_known = false;
-	/* a paused guest cannot answer; it would only cost the deadline */
-	if (!r->s.running || r->rec.status == BX_BOX_PAUSED ||
-	    bx_path_join(path, sizeof(path), NULL, "%s/exec.sock", r->rec.run_dir) < 0)
-		return;
-	r->sock = bx_unix_connect(path, NULL);
-	if (r->sock < 0)
-		return;
-	/* the service port, then STATS: the shim relays it to the agent */
-	bx_put_u32(hello, BX_PORT_EXEC);
-	bx_msg_encode_hdr(hello + 4, BX_M_STATS, 0);
-	if (send(r->sock, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(hello)) {
-		close(r->sock);
-		r->sock = -1;
-		return;
-	}
-	bx_msgbuf_init(&r->mb);
-	r->got = 0;
+	bx_stats_query_start(&r->q, &r->rec);
 }
 
 static void query_end(struct row *r)
 {
-	if (r->sock < 0)
-		return;
-	close(r->sock);
-	r->sock = -1;
-	bx_msgbuf_free(&r->mb);
-}
-
-/* Read what the guest sent; the query ends with STATS_REPLY, or with an
- * ERROR or EOF (booting, stopping, an agent without STATS): "--". */
-static void query_read(struct row *r)
-{
-	uint8_t buf[4096];
-	ssize_t n = recv(r->sock, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	r->got += n > 0 ? (size_t)n : 0;
-	if (n <= 0 || r->got > BX_STATS_QUERY_MAX || bx_msgbuf_append(&r->mb, buf, (size_t)n, NULL) < 0) {
-		query_end(r);
-		return;
-	}
-	struct bx_msg m;
-	int k;
-	while (r->sock >= 0 && (k = bx_msgbuf_next(&r->mb, &m, NULL)) != 0) {
-		if (k > 0 && m.kind == BX_M_STATS_REPLY)
-			r->s.guest_known = bx_stats_decode(m.payload, m.len, &r->s.g, NULL) == 0;
-		if (k < 0 || m.kind == BX_M_STATS_REPLY || m.kind == BX_M_ERROR || m.kind == BX_M_EXIT)
-			query_end(r);
+	bx_stats_query_end(&r->q);
+	if (r->q.known) {
+		r->s.guest_known = true;
+		r->s.g = r->q.g;
 	}
 }
 
@@ -237,16 +194,16 @@ static int sample(struct stats *st, struct bx_err *err)
 	for (;;) {
 		size_t np = 0;
 		for (size_t i = 0; i < st->n; i++)
-			if (st->rows[i].sock >= 0)
-				pf[np++] = (struct pollfd){.fd = st->rows[i].sock, .events = POLLIN};
+			if (st->rows[i].q.sock >= 0)
+				pf[np++] = (struct pollfd){.fd = st->rows[i].q.sock, .events = POLLIN};
 		long long left = (end - bx_mono_ns()) / 1000000LL;
 		if (!np || left <= 0)
 			break;
 		if (poll(pf, np, (int)left) < 0 && errno != EINTR)
 			break;
 		for (size_t i = 0; i < st->n; i++)
-			if (st->rows[i].sock >= 0)
-				query_read(&st->rows[i]);
+			if (st->rows[i].q.sock >= 0)
+				bx_stats_query_read(&st->rows[i].q);
 	}
 	for (size_t i = 0; i < st->n; i++)
 		query_end(&st->rows[i]); /* past the deadline: "--" this frame */

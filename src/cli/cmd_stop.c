@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../box/rename.h"
 #include "../store/boxconfig.h"
-#include "../store/events.h"
 #include "../store/state.h"
 #include "args.h"
 #include "box_ctl.h"
@@ -22,15 +22,12 @@ struct stop_req {
 static int stop_one(const struct bx_paths *p, const char *ref, struct bx_box_record *rec, void *ctx, struct bx_err *err)
 {
 	const struct stop_req *q = ctx;
+	if (q->restart)
+		return bx_box_restart(p, rec, q->sig, q->timeout, err);
 	struct bx_box_config cfg;
 	if (bx_box_config_read(rec->box_dir, &cfg, err) < 0 ||
 	    bx_box_stop(rec, q->sig ? q->sig : cfg.stop_signal, q->timeout >= 0 ? q->timeout : cfg.stop_timeout, err) < 0)
 		return -1;
-	if (!q->restart)
-		return 0;
-	if (bx_state_lookup(p, rec->id, rec, err) < 0 || bx_box_start(p, rec, false, false, err) < 0)
-		return -1;
-	bx_event_box(rec->box_dir, "restart", NULL, NULL); /* after its start, as Docker's */
 	return 0;
 }
 

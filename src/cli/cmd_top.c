@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../client/exec_client.h"
+#include "../client/top.h"
 #include "cli.h"
 
 int cmd_top(int argc, char **argv)
@@ -22,17 +23,8 @@ int cmd_top(int argc, char **argv)
 	bx_spec_init(&spec);
 	int rc = BX_EXIT_ERROR;
 	struct bx_box_record box;
-	if (bx_cli_running_box(argv[1], "top", &box, &err) < 0 || bx_spec_add_arg(&spec, "ps", &err) < 0)
-		goto fail;
-	static const char *const dflt[] = {"-o", "pid,ppid,user,stat,args"};
-	for (int i = 2; i < argc; i++)
-		if (bx_spec_add_arg(&spec, argv[i], &err) < 0)
-			goto fail;
-	for (size_t i = 0; argc == 2 && i < 2; i++)
-		if (bx_spec_add_arg(&spec, dflt[i], &err) < 0)
-			goto fail;
-	/* root, so every process is visible whatever the box's user is */
-	if (bx_spec_set_user(&spec, "0", &err) < 0 || bx_spec_set_cwd(&spec, "/", &err) < 0)
+	if (bx_cli_running_box(argv[1], "top", &box, &err) < 0 ||
+	    bx_top_spec(&spec, argv + 2, (size_t)(argc - 2), &err) < 0)
 		goto fail;
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = 1, .err_fd = 2, .what = "box"};
 	rc = bx_exec_run_internal(&box, &spec, &o, &err);

@@ -32,7 +32,7 @@ struct relay {
 	struct bx_detach detach; /* the scanner's state (a copy of the options') */
 	bool out_broken[2];     /* stdout/stderr failed (EPIPE): further output is dropped */
 	bool got_exit, detached, have_error, started;
-	int code;
+	int code, pid;
 	char error[1024];
 };
 
@@ -116,6 +116,27 @@ static int flush_queue(struct relay *r)
 	return 0;
 }
 
+/* input as typed: scanned for the detach keys on a terminal (len <= IN_CHUNK) */
+static void queue_input(struct relay *r, const uint8_t *buf, size_t len)
+{
+	uint8_t fwd[IN_CHUNK + BX_DETACH_MAX];
+	bool detach = false;
+	size_t k = r->o->tty ? bx_detach_scan(&r->detach, buf, len, fwd, &detach) : (memcpy(fwd, buf, len), len);
+	if (k)
+		queue_msg(r, BX_M_STDIN, fwd, (uint32_t)k);
+	if (detach)
+		r->detached = true;
+}
+
+/* a service's client resized its terminal: the latest of the records waiting */
+static void read_resizes(struct relay *r)
+{
+	uint8_t b[4 * 16];
+	ssize_t n = read(r->o->svc->resize_fd, b, sizeof(b));
+	if (n >= 4)
+		queue_msg(r, BX_M_RESIZE, b + (n / 4 - 1) * 4, 4);
+}
+
 static void read_stdin(struct relay *r)
 {
 	uint8_t buf[IN_CHUNK], fwd[IN_CHUNK + BX_DETACH_MAX];
@@ -131,16 +152,16 @@ static void read_stdin(struct relay *r)
 		r->in_open = false;
 		return;
 	}
-	bool detach = false;
-	size_t k = r->o->tty ? bx_detach_scan(d, buf, (size_t)n, fwd, &detach) : (memcpy(fwd, buf, (size_t)n), (size_t)n);
-	if (k)
-		queue_msg(r, BX_M_STDIN, fwd, (uint32_t)k);
-	if (detach)
-		r->detached = true;
+	queue_input(r, buf, (size_t)n);
 }
 
 static void write_out(struct relay *r, int which, const uint8_t *p, size_t len)
 {
+	if (r->o->svc) {
+		if (!r->out_broken[which] && r->o->svc->out(r->o->svc->ctx, which, p, len) < 0)
+			r->out_broken[which] = true;
+		return;
+	}
 	int fd = which ? r->o->err_fd : r->o->out_fd;
 	while (len && !r->out_broken[which]) {
 		ssize_t n = write(fd, p, len);
@@ -192,6 +213,10 @@ static int read_sock(struct relay *r, struct bx_msgbuf *mb, struct bx_err *err)
 			break;
 		case BX_M_STARTED:
 			r->started = true;
+			if (m.len == 4)
+				r->pid = (int32_t)bx_get_u32(m.payload);
+			if (r->o->svc && r->o->svc->started)
+				r->o->svc->started(r->o->svc->ctx, r->pid);
 			break;
 		default: /* PONG: nothing to do */
 			break;
@@ -210,25 +235,35 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(proxied) / sizeof(proxied[0]); i++)
 		sigaddset(&set, proxied[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	const struct bx_relay_svc *svc = o->svc;
+	/* a service proxies no host signals: they are the service's own */
+	if (!svc)
+		sigprocmask(SIG_BLOCK, &set, &old);
+	int sfd = svc ? -1 : signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	int rc = -1;
-	if (o->tty && o->in_fd >= 0 && bx_tty_raw(o->tty_fd, err) < 0)
+	if (!svc && o->tty && o->in_fd >= 0 && bx_tty_raw(o->tty_fd, err) < 0)
 		goto out;
-	queue_resize(&r);
+	if (!svc)
+		queue_resize(&r);
+	for (size_t off = 0; svc && off < svc->in_pre_len && !r.detached; off += IN_CHUNK)
+		queue_input(&r, svc->in_pre + off, svc->in_pre_len - off < IN_CHUNK ? svc->in_pre_len - off : IN_CHUNK);
 
 	struct bx_msgbuf mb;
 	bx_msgbuf_init(&mb);
 	bool lost = false;
 	while (!r.got_exit && !r.detached && !r.failed) {
-		struct pollfd p[3];
-		int n = 0, i_in = -1, i_sig = -1;
+		struct pollfd p[5];
+		int n = 0, i_in = -1, i_sig = -1, i_rsz = -1, i_hup = -1;
 		p[n++] = (struct pollfd){.fd = sock, .events = POLLIN | (bx_bytes_size(&r.q) ? POLLOUT : 0)};
 		if (r.in_open && bx_bytes_size(&r.q) < OUTQ_HIGH)
 			p[i_in = n++] = (struct pollfd){.fd = o->in_fd, .events = POLLIN};
 		if (sfd >= 0)
 			p[i_sig = n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		if (svc && svc->resize_fd >= 0)
+			p[i_rsz = n++] = (struct pollfd){.fd = svc->resize_fd, .events = POLLIN};
+		if (svc && svc->hup_fd >= 0)
+			p[i_hup = n++] = (struct pollfd){.fd = svc->hup_fd, .events = 0};
 		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -244,6 +279,12 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 					queue_i32(&r, BX_M_SIGNAL, (int32_t)si.ssi_signo);
 			}
 		}
+		if (i_hup >= 0 && p[i_hup].revents & (POLLHUP | POLLERR)) {
+			bx_fail(err, ECONNRESET, "%s: the client hung up", o->what ? o->what : "box");
+			goto done;
+		}
+		if (i_rsz >= 0 && p[i_rsz].revents)
+			read_resizes(&r);
 		if (i_in >= 0 && p[i_in].revents)
 			read_stdin(&r);
 		if (p[0].revents & POLLOUT || bx_bytes_size(&r.q)) {
@@ -273,11 +314,13 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 		res->detached = true;
 		res->code = 0;
 		res->started = r.started;
+		res->pid = r.pid;
 		rc = 0;
 	} else if (r.got_exit) {
 		res->detached = false;
 		res->code = r.code;
 		res->started = r.started;
+		res->pid = r.pid;
 		rc = 0;
 	} else if (r.have_error) {
 		bx_fail(err, 0, "%s", r.error);
@@ -292,6 +335,7 @@ out:
 	bx_bytes_free(&r.q);
 	if (sfd >= 0)
 		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!svc)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

@@ -10,9 +10,28 @@
 #define BOXVM_CLI_RELAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "tty_keys.h"
+
+/* A relay run by a service for a remote client (the Engine API's exec):
+ * no host signals are touched (the service's own signalfd must keep them),
+ * no host terminal is put in raw mode, output goes through out (-1: that
+ * client is gone, its output dropped), and the terminal's size arrives on
+ * resize_fd as records of 4 bytes (u16 rows, u16 cols, proto byte order).
+ * hup_fd's hang-up ends the relay (err: "the client hung up"); in_pre is
+ * input that came before the relay started (sent first). */
+struct bx_relay_svc {
+	int (*out)(void *ctx, int which, const uint8_t *p, size_t len);
+	void (*started)(void *ctx, int pid); /* STARTED came: the process's guest pid */
+	void *ctx;
+	int resize_fd; /* -1: none */
+	int hup_fd;    /* -1: none */
+	const uint8_t *in_pre;
+	size_t in_pre_len;
+};
 
 struct bx_relay_opts {
 	int in_fd;               /* -1: no stdin is forwarded */
@@ -21,12 +40,14 @@ struct bx_relay_opts {
 	int tty_fd;              /* the terminal (its size; raw mode) when tty */
 	struct bx_detach detach; /* tty only; n = 0: no detaching */
 	const char *what;        /* for messages: "box 1234abcd5678" */
+	const struct bx_relay_svc *svc; /* NULL: the CLI's own stdio and terminal */
 };
 
 struct bx_relay_result {
 	int code;      /* EXIT's code */
 	bool detached; /* the user typed the detach keys */
 	bool started;  /* the process ran (STARTED came): an EXIT without it is a failed start */
+	int pid;       /* STARTED's guest pid (0: unknown) */
 };
 
 /* Run the session on sock (already connected and past its handshake) until

@@ -58,6 +58,15 @@ int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err)
 	return strv_push(&s->args, &s->nargs, a, strlen(a), err);
 }
 
+bool bx_spec_has_env(const struct bx_spec *s, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < s->nenv; i++)
+		if (!strncmp(s->env[i], key, kl) && s->env[i][kl] == '=')
+			return true;
+	return false;
+}
+
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err)
 {
 	return strv_push(&s->env, &s->nenv, kv, strlen(kv), err);

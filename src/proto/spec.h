@@ -104,6 +104,8 @@ void bx_spec_init(struct bx_spec *s);
 void bx_spec_free(struct bx_spec *s);
 int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err);
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
+/* env holds key=... (exec's TERM=xterm unless the caller set TERM) */
+bool bx_spec_has_env(const struct bx_spec *s, const char *key);
 /* Replace a string field with a copy of v (NULL: unset). */
 int bx_spec_set_cwd(struct bx_spec *s, const char *cwd, struct bx_err *err);
 int bx_spec_set_user(struct bx_spec *s, const char *user, struct bx_err *err);

@@ -119,8 +119,6 @@ static void unsupported_fields_are_refused(void **state)
 		{"{\"Image\":\"b\",\"Cmd\":\"echo hi\"}", "Config.Cmd"},
 		{"{\"Cmd\":[\"true\"]}", "Config.Image is required"},
 		{"{\"Image\":\"b\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"other\":{}}}}", "NetworkMode"},
-		{"{\"Image\":\"b\",\"OpenStdin\":true}", "Config.OpenStdin"},
-		{"{\"Image\":\"b\",\"Tty\":true}", "Config.Tty"},
 		{"[1]", "JSON object"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -132,6 +130,20 @@ static void unsupported_fields_are_refused(void **state)
 		api_create_free(c);
 		free(c);
 	}
+}
+
+/* docker run -it: stdin and the terminal reach the box (its attach relays them) */
+static void stdin_and_terminal(void **state)
+{
+	(void)state;
+	struct api_create *c = calloc(1, sizeof(*c));
+	struct bx_err err = {0};
+	assert_int_equal(parse("{\"Image\":\"b\",\"OpenStdin\":true,\"Tty\":true,\"HostConfig\":{\"ConsoleSize\":[24,80]}}",
+			       NULL, c, &err), 0);
+	assert_true(c->ro.stdin_open);
+	assert_true(c->ro.tty);
+	api_create_free(c);
+	free(c);
 }
 
 static void networking_config_of_the_named_network(void **state)
@@ -179,6 +191,7 @@ int main(void)
 		cmocka_unit_test(docker_cli_body_maps_as_its_flags),
 		cmocka_unit_test(sizes_restart_and_logs),
 		cmocka_unit_test(unsupported_fields_are_refused),
+		cmocka_unit_test(stdin_and_terminal),
 		cmocka_unit_test(networking_config_of_the_named_network),
 		cmocka_unit_test(compose_volumes_are_not_doubled),
 	};
