@@ -98,6 +98,8 @@ bool api_timeout_arg(const struct api_req *r, long *timeout);
 enum MHD_Result api_control(struct api_req *r, const char *ref, const char *action);
 /* GET /containers/ID/stats (stats.c) */
 enum MHD_Result api_stats(struct api_req *r, const char *ref);
+/* POST /containers/prune (prune.c) */
+enum MHD_Result api_containers_prune(struct api_req *r);
 /* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
 enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
 enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);

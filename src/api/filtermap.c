@@ -2,7 +2,12 @@
 #include "filtermap.h"
 #include "route.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "../common/clock.h"
+#include "../common/goduration.h"
 
 static bool allowed_key(const char *const *allowed, const char *k)
 {
@@ -124,4 +129,22 @@ int api_filtermap_bool(const char *v)
 	if (!strcmp(v, "false") || !strcmp(v, "0"))
 		return 0;
 	return -1;
+}
+
+int api_filter_until_ns(const char *val, long long *ns, struct bx_err *err)
+{
+	char *end;
+	double secs = strtod(val, &end);
+	long long ago;
+	struct tm tm = {0};
+	const char *t = strptime(val, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end != val && !*end && secs >= 0)
+		*ns = (long long)(secs * 1e9);
+	else if (bx_goduration_parse(val, &ago, NULL) == 0)
+		*ns = bx_real_ns() - ago;
+	else if (t && (!*t || !strcmp(t, "Z")))
+		*ns = (long long)timegm(&tm) * 1000000000LL;
+	else
+		return api_bad(err, "failed to parse value as time or duration: \"%s\"", val);
+	return 0;
 }

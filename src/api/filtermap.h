@@ -26,5 +26,8 @@ bool api_filtermap_prune_labels(const json_t *map, const json_t *labels);
 bool api_filtermap_any(const json_t *map, const char *key, const char *s, bool prefix);
 /* Docker's booleans of a filter value: "true"/"1", "false"/"0"; -1 otherwise. */
 int api_filtermap_bool(const char *v);
+/* The prunes' until= as the docker CLI passes it: unix seconds (a fraction
+ * allowed), a Go duration back from now, or an RFC 3339 UTC time -> unix ns. */
+int api_filter_until_ns(const char *val, long long *ns, struct bx_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "filtermap.h"
 #include "filters.h"
 #include "route.h"
 #include "../common/clock.h"
@@ -125,23 +126,8 @@ static int prune_key(const char *key, const char *val, void *ctx, struct bx_err 
 	if (!strcmp(key, "label") || !strcmp(key, "label!"))
 		return json_array_append_new(key[5] ? f->not_labels : f->labels, json_string(val)) < 0
 			       ? bx_fail(err, ENOMEM, "out of memory") : 0;
-	if (!strcmp(key, "until")) {
-		/* the docker CLI passes until= as given: unix seconds, a duration before now, or an RFC 3339 UTC time */
-		char *end;
-		double secs = strtod(val, &end);
-		long long ago;
-		struct tm tm = {0};
-		const char *t = strptime(val, "%Y-%m-%dT%H:%M:%S", &tm);
-		if (end != val && !*end && secs >= 0)
-			f->until_ns = (long long)(secs * 1e9);
-		else if (bx_goduration_parse(val, &ago, NULL) == 0)
-			f->until_ns = bx_real_ns() - ago;
-		else if (t && (!*t || !strcmp(t, "Z")))
-			f->until_ns = (long long)timegm(&tm) * 1000000000LL;
-		else
-			return api_bad(err, "failed to parse value as time or duration: \"%s\"", val);
-		return 0;
-	}
+	if (!strcmp(key, "until"))
+		return api_filter_until_ns(val, &f->until_ns, err);
 	return api_bad(err, "Invalid filter '%s'", key);
 }
 

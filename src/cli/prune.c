@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../box/prune.h"
 #include "../common/cleanup.h"
 #include "../common/clock.h"
 #include "../common/treesize.h"
@@ -31,48 +32,33 @@ bool cli_prune_confirm(const char *warning)
 	return !strcmp(line, "y") || !strcmp(line, "Y");
 }
 
-static json_t *box_labels(const struct bx_box_record *r, json_t **cfg)
-{
-	char path[PATH_MAX];
-	*cfg = bx_path_join(path, sizeof(path), NULL, "%s/config.json", r->box_dir) == 0 ? json_load_file(path, 0, NULL)
-											 : NULL;
-	return json_object_get(json_object_get(*cfg, "Config"), "Labels");
-}
-
 static void report(struct cli_pruned *out, struct bx_err *err)
 {
 	out->rc = bx_cli_report(err);
 }
 
+static bool box_picked(void *ctx, const struct bx_box_record *r, json_t *labels)
+{
+	const struct cli_prune_filter *f = ((void **)ctx)[0];
+	return cli_prune_until_match(f, r->created_ns) && cli_prune_labels_match(f, labels);
+}
+
+static void box_removed(void *ctx, const char *id, long long bytes)
+{
+	struct cli_pruned *out = ((void **)ctx)[1];
+	struct bx_err err;
+	if (cli_strv_append(&out->lines, id, &err) < 0)
+		report(out, &err);
+	out->reclaimed += bytes;
+}
+
+static void prune_failed(void *ctx, struct bx_err *err);
+
 void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
 {
-	struct bx_err err = {0};
-	struct bx_box_record *boxes = NULL;
-	size_t n = 0;
-	if (bx_state_list(p, &boxes, &n, &err) < 0) {
-		report(out, &err);
-		return;
-	}
-	for (size_t k = n; k-- > 0;) { /* newest first, as Docker lists them */
-		struct bx_box_record *r = &boxes[k];
-		if (r->status != BX_BOX_CREATED && r->status != BX_BOX_EXITED)
-			continue;
-		json_t *cfg = NULL;
-		bool match = cli_prune_until_match(f, r->created_ns) && cli_prune_labels_match(f, box_labels(r, &cfg));
-		json_decref(cfg);
-		if (!match)
-			continue;
-		long long bytes = bx_rootfs_rw_bytes(r->box_dir);
-		if (bx_state_remove(p, r, &err) < 0) {
-			if (err.errnum != EBUSY) /* EBUSY: started meanwhile, so no longer ours to prune */
-				report(out, &err);
-			continue;
-		}
-		if (cli_strv_append(&out->lines, r->id, &err) < 0)
-			report(out, &err);
-		out->reclaimed += bytes;
-	}
-	free(boxes);
+	void *ctx[2] = {(void *)f, out};
+	const struct bx_box_prune_cb cb = {box_picked, box_removed, prune_failed, ctx};
+	bx_box_prune(p, &cb);
 }
 
 static bool volume_picked(void *ctx, const char *name, json_t *labels)

@@ -3,6 +3,7 @@ unpause, rename, top, driven by Debian's docker CLI 20.10 and raw HTTP,
 checked against boxvm's own view of the same boxes. One running box for the
 module (made through the API)."""
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -118,3 +119,24 @@ def test_stats(api, box):
     c.close()
     assert second["preread"] == first["read"]
     assert second["precpu_stats"]["system_cpu_usage"] == first["cpu_stats"]["system_cpu_usage"]
+
+
+def test_container_prune(api, bx, box):
+    """docker container prune through the service: created and exited boxes
+    the filters pick go (label=, label!=, until=), the others stay; Docker's
+    answer, which the CLI prints as its "Deleted Containers:" list."""
+    a = api("create", "--label", "tier=web", "busybox", "true", check=0).stdout.strip()
+    b = api("create", "--label", "tier=db", "busybox", "true", check=0).stdout.strip()
+    r = api("container", "prune", "-f", "--filter", "label=tier=web", check=0)
+    assert r.stdout.splitlines()[:2] == ["Deleted Containers:", a], r.stdout
+    ids = bx("ps", "-aq", "--no-trunc").stdout.decode().split()
+    assert a not in ids and b in ids
+    status, _, body = api.raw("POST", "/v1.41/containers/prune?filters=" + quote(json.dumps({"label!": ["tier=db"]})))
+    assert (status, json.loads(body)["ContainersDeleted"]) == (200, None)
+    status, _, body = api.raw("POST", "/v1.41/containers/prune?filters=" + quote(json.dumps({"until": ["1h"]})))
+    assert (status, json.loads(body)["ContainersDeleted"]) == (200, None)  # b is younger than an hour
+    status, _, body = api.raw("POST", "/v1.41/containers/prune?filters=" + quote(json.dumps({"bogus": ["1"]})))
+    assert status == 400 and json.loads(body)["message"] == "Invalid filter 'bogus'"
+    status, _, body = api.raw("POST", "/v1.41/containers/prune")
+    assert status == 200 and b in json.loads(body)["ContainersDeleted"]
+    assert box in bx("ps", "-q", "--no-trunc").stdout.decode().split()  # a running box stays
