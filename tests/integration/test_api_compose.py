@@ -113,6 +113,10 @@ def test_compose_project(api, bx):
         # and the published port answers on the host
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=HANG_GUARD) as resp:
             assert resp.read() == b"hello-from-web\n"
+        # compose exec (the exec endpoints): the named volume's file, and web by name from client
+        assert compose("exec", "-T", "web", "cat", "/srv/index.html").stdout == "hello-from-web\n"
+        r = compose("exec", "-T", "client", "sh", "-c", "wget -q -O - http://web:8080/index.html; exit 3", check=3)
+        assert r.stdout == "hello-from-web\n"
         r = compose("down", "-v")
         assert "Removing network apicomp_default" in r.stderr and "Removing volume apicomp_site" in r.stderr
     finally:
