@@ -190,8 +190,9 @@ static int parse_create(json_t *body, struct api_exec *x, struct bx_err *err)
 	s = json_string_value(json_object_get(body, "User"));
 	if (s && *s && bx_spec_set_user(&x->spec, s, err) < 0)
 		return -1;
-	if (json_is_true(json_object_get(body, "Privileged")))
-		return api_bad(err, "privileged exec is not supported by boxvm (a box's processes have the box's capabilities)");
+	if (json_is_true(json_object_get(body, "Privileged"))) /* docker exec --privileged: every capability */
+		x->spec.caps = (struct bx_spec_caps){.set = true, .bounding = BX_CAPS_ALL, .effective = BX_CAPS_ALL,
+						     .permitted = BX_CAPS_ALL};
 	s = json_string_value(json_object_get(body, "DetachKeys"));
 	struct bx_detach keys;
 	if (s && *s && (strlen(s) >= sizeof(x->detach_keys) || bx_detach_parse(s, &keys, err) < 0))
