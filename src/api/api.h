@@ -21,6 +21,7 @@
  * the terminal's new sizes, for the attach socket it holds) */
 #define API_PENDING_MAX 64
 struct api_svc {
+	bool tls; /* a TCP listener: every request needs a client certificate the CA signed */
 	pthread_mutex_t lock;
 	struct {
 		bool used, woken;
@@ -41,6 +42,7 @@ struct api_req {
 	struct bx_paths p;
 	/* a body streamed to a temp file instead (upload.c): images/load, archive PUT */
 	bool streamed;
+	bool denied;       /* TLS without a verified client certificate: a 403, its body dropped */
 	int up_fd, up_op; /* the file; the store operation that keeps the sweep off it */
 	char up_path[PATH_MAX];
 	long long up_len;

@@ -29,6 +29,7 @@
 
 #include "api.h"
 #include "route.h"
+#include "tls.h"
 #include "../common/clock.h"
 #include "../common/safetext.h"
 #include "../common/unixsock.h"
@@ -176,6 +177,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->streamed = api_upload_wanted(method, url);
 		r->up_fd = r->up_op = -1;
+		r->denied = r->svc->tls && !api_tls_client_verified(conn);
 		*con_cls = r;
 		if (bx_paths_init(&r->p, &err) < 0)
 			r->p.data[0] = 0;
@@ -184,6 +186,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
+		if (r->denied)
+			return MHD_YES; /* nothing of an unknown client's is kept */
 		if (r->streamed) {
 			api_upload_chunk(r, upload_data, n);
 			return MHD_YES;
@@ -201,6 +205,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->body[r->body_len] = 0;
 		return MHD_YES;
 	}
+	if (r->denied)
+		return api_error(r, 403, "a client certificate signed by the service's --tlscacert is required");
 	if (!r->p.data[0])
 		return api_error(r, 500, "boxvm's directories are not usable (BOXVM_ROOT, BOXVM_RUNTIME_DIR)");
 	return dispatch(r, url);
@@ -282,21 +288,41 @@ int bx_api_serve(const struct bx_api_service *o, struct bx_err *err)
 		bx_fail(err, errno, "cannot set up the service's signals");
 		goto fail_fds;
 	}
-	int lfd = listen_on(path, err);
-	if (lfd < 0)
+	bool tcp = o->tcp_host != NULL;
+	struct api_tls_pem pem = {0};
+	if (tcp && api_tls_load(o, &pem, err) < 0)
 		goto fail_fds;
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
-			MHD_ALLOW_UPGRADE,
-		0, NULL, NULL, on_request, &s.svc, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
-	if (!d) {
-		bx_fail(err, 0, "cannot start the HTTP server on %s", path);
-		close(lfd);
-		unlink(path);
+	s.svc.tls = tcp;
+	int lfd = tcp ? api_tls_listen(o->tcp_host, o->tcp_port, err) : listen_on(path, err);
+	if (lfd < 0) {
+		api_tls_free(&pem);
 		goto fail_fds;
 	}
-	fprintf(stderr, "boxvm: serving the Docker Engine API (v%s) on unix://%s\n", API_VERSION, path);
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, pem.key},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, pem.cert},
+		{MHD_OPTION_HTTPS_MEM_TRUST, 0, pem.ca}, /* asks each client for a certificate (checked per request) */
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_UPGRADE | (tcp ? MHD_USE_TLS : 0),
+		0, NULL, NULL, on_request, &s.svc, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+		MHD_OPTION_ARRAY, tcp ? tls_opts : &tls_opts[3], MHD_OPTION_END);
+	if (!d) {
+		bx_fail(err, 0, "cannot start the HTTP server on %s%s", tcp ? "tcp://" : "", tcp ? o->tcp_host : path);
+		close(lfd);
+		if (!tcp)
+			unlink(path);
+		api_tls_free(&pem);
+		goto fail_fds;
+	}
+	if (tcp)
+		fprintf(stderr, "boxvm: serving the Docker Engine API (v%s) on tcp://%s:%s (TLS, client certificates "
+				"required)\n", API_VERSION, o->tcp_host, o->tcp_port);
+	else
+		fprintf(stderr, "boxvm: serving the Docker Engine API (v%s) on unix://%s\n", API_VERSION, path);
 	/* until a stop signal, or timeout_s with no connection open */
 	long long idle_since = bx_mono_ms();
 	for (;;) {
@@ -323,7 +349,9 @@ int bx_api_serve(const struct bx_api_service *o, struct bx_err *err)
 	}
 	/* closes the listening socket and every connection, joins their threads */
 	MHD_stop_daemon(d);
-	unlink(path);
+	api_tls_free(&pem);
+	if (!tcp)
+		unlink(path);
 	close(sfd);
 	close(s.closed_fd);
 	return 0;
