@@ -1,5 +1,5 @@
 /* A process's privileges, set in the spawn child before exec (spawn.c):
- * its capability sets (BX_T_CAPS) and no_new_privs. The order is runc's:
+ * main's sysctls (BX_T_SYSCTL), its capability sets (BX_T_CAPS) and no_new_privs. The order is runc's:
  * the bounding set is dropped while still root, the user changes, then the
  * other sets are set (for an OCI process they were kept across the change
  * with PR_SET_KEEPCAPS; otherwise the kernel has already cleared a non-root
@@ -7,6 +7,9 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -22,8 +25,39 @@ struct cap_data {
 	uint32_t effective, permitted, inheritable;
 };
 
+/* --sysctl: each "key=value" into /proc/sys (dots are its directories),
+ * as runc writes them before the process starts. The host checked the keys
+ * against Docker's list; a key that would leave /proc/sys is refused anyway. */
+static int write_sysctls(const struct bx_spec *spec, struct bx_err *err)
+{
+	for (size_t i = 0; i < spec->nsysctls; i++) {
+		const char *kv = spec->sysctls[i], *eq = strchr(kv, '=');
+		char path[512];
+		if (!eq || eq == kv || memchr(kv, '/', (size_t)(eq - kv)) || strstr(kv, "..") ||
+		    snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - kv), kv) >= (int)sizeof(path))
+			return bx_fail(err, EINVAL, "invalid sysctl %s", kv);
+		for (char *c = path + strlen("/proc/sys/"); *c; c++)
+			if (*c == '.')
+				*c = '/';
+		int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		ssize_t len = (ssize_t)strlen(eq + 1);
+		if (fd < 0 || write(fd, eq + 1, (size_t)len) != len) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			/* runc's words; Docker reads "no such file" as 127, "permission" as 126 */
+			return bx_fail_code(err, e == ENOENT ? 127 : e == EACCES || e == EPERM ? 126 : BX_EXIT_ERROR, e,
+					    "open %s: %s", path, strerror(e));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int agent_privs_before_user(const struct bx_spec *spec, struct bx_err *err)
 {
+	if (write_sysctls(spec, err) < 0)
+		return -1;
 	const struct bx_spec_caps *c = &spec->caps;
 	if (!c->set)
 		return 0;

@@ -105,7 +105,7 @@ static const char *const config_keys[] = {
 	"Volumes", "Healthcheck", "HostConfig", "NetworkingConfig", NULL};
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
-	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "CapAdd",
+	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "Sysctls", "CapAdd",
 	"CapDrop", "Privileged", "SecurityOpt",
 	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
 	NULL};
@@ -249,6 +249,17 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	    strings(host, "SecurityOpt", "HostConfig.SecurityOpt", &c->sec.security_opt, err) < 0)
 		return -1;
 	c->sec.privileged = json_is_true(json_object_get(host, "Privileged"));
+	json_t *sysctls = json_object_get(host, "Sysctls");
+	if (want_type(sysctls, JSON_OBJECT, "HostConfig.Sysctls", "an object of strings", err) < 0)
+		return -1;
+	const char *sk;
+	json_t *sv;
+	json_object_foreach(sysctls, sk, sv) {
+		if (!json_is_string(sv))
+			return api_bad(err, "HostConfig.Sysctls must be an object of strings");
+		if (appendf(&c->ro.sysctls, err, "%s=%s", sk, json_string_value(sv)) < 0)
+			return -1;
+	}
 	json_t *ulimits = json_object_get(host, "Ulimits");
 	if (want_type(ulimits, JSON_ARRAY, "HostConfig.Ulimits", "an array of {Name, Soft, Hard}", err) < 0)
 		return -1;
@@ -423,6 +434,7 @@ void api_create_free(struct api_create *c)
 	bx_strv_free(c->ro.env);
 	bx_strv_free(c->ro.command);
 	bx_strv_free(c->ro.ulimits);
+	bx_strv_free(c->ro.sysctls);
 	bx_netmount_free(&c->nm);
 	bx_healthopts_free(&c->health);
 	bx_secopts_free(&c->sec);

@@ -159,8 +159,47 @@ static int user_env(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, stru
 	return 0;
 }
 
+/* Docker's whitelist (moby's ValidateSysctl), and a key that can only name
+ * a file under /proc/sys */
+static int sysctl_check(const char *kv, struct bx_err *err)
+{
+	static const char *const keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+					   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	const char *eq = strchr(kv, '=');
+	size_t kl = eq ? (size_t)(eq - kv) : 0;
+	bool ok = kl > 0 && (!strncmp(kv, "net.", 4) || !strncmp(kv, "fs.mqueue.", 10));
+	for (size_t i = 0; kl && !ok && i < sizeof(keys) / sizeof(keys[0]); i++)
+		ok = strlen(keys[i]) == kl && !strncmp(kv, keys[i], kl);
+	for (size_t i = 0; ok && i < kl; i++)
+		ok = (kv[i] >= 'a' && kv[i] <= 'z') || (kv[i] >= 'A' && kv[i] <= 'Z') || (kv[i] >= '0' && kv[i] <= '9') ||
+		     kv[i] == '_' || kv[i] == '-' || (kv[i] == '.' && kv[i + 1] != '.');
+	if (!ok)
+		return bx_fail(err, 0, "invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not whitelisted", kv,
+			       kv);
+	return 0;
+}
+
+json_t *bx_sysctls_json(char **sysctls)
+{
+	if (!sysctls || !*sysctls)
+		return json_null();
+	json_t *o = json_object();
+	for (char **s = sysctls; s && *s; s++) {
+		const char *eq = strchr(*s, '=');
+		if (!eq || sysctl_check(*s, NULL) < 0)
+			continue;
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - *s), *s);
+		json_object_set_new(o, key, json_string(eq + 1));
+	}
+	return o;
+}
+
 int bx_run_opts_check(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, struct bx_err *err)
 {
+	for (char **s = opts->sysctls; s && *s; s++)
+		if (sysctl_check(*s, err) < 0)
+			return -1;
 	struct envlist l = {0};
 	int rc = user_env(opts, getenv_fn, &l, err);
 	envlist_free(&l);
@@ -299,6 +338,9 @@ int bx_runconfig_build(const struct bx_image_config *img, const struct bx_run_op
 	out->tty = opts->tty;
 	if (bx_ulimits_apply(opts->ulimits, out, err) < 0)
 		goto out;
+	for (char **s = opts->sysctls; s && *s; s++)
+		if (sysctl_check(*s, err) < 0 || bx_spec_add_sysctl(out, *s, err) < 0)
+			goto out;
 	if (rec && record(img, opts, &env, rec, err) < 0)
 		goto out;
 	rc = 0;

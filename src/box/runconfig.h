@@ -13,10 +13,13 @@
  *     with the same key; the other entries follow in order, and a bare NAME
  *     unsets NAME;
  *   - -w replaces WorkingDir, -u replaces User;
- *   - --ulimit gives the process its resource limits (ulimits.h). */
+ *   - --ulimit gives the process its resource limits (ulimits.h);
+ *   - --sysctl KEY=VALUE: only Docker's namespaced ones (kernel.msg*,
+ *     kernel.sem, kernel.shm*, fs.mqueue.*, net.*), set before main. */
 #ifndef BOXVM_RUNCONFIG_H
 #define BOXVM_RUNCONFIG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,6 +36,7 @@ struct bx_run_opts {
 	const char *user;
 	const char *hostname;
 	char **ulimits;         /* --ulimit TYPE=SOFT[:HARD] in order, NULL-terminated (may be NULL; ulimits.h) */
+	char **sysctls;         /* --sysctl KEY=VALUE in order, NULL-terminated (may be NULL) */
 	bool stdin_open;
 	bool tty;
 };
@@ -57,6 +61,10 @@ void bx_run_record_free(struct bx_run_record *rec);
 /* What Docker's client checks of these flags before anything else: each -e
  * well-formed and each --env-file readable and well-formed. */
 int bx_run_opts_check(const struct bx_run_opts *opts, bx_getenv_fn getenv_fn, struct bx_err *err);
+
+/* HostConfig.Sysctls as Docker records them: {"KEY": "VALUE"} (the last of
+ * a key), null when none. */
+json_t *bx_sysctls_json(char **sysctls);
 
 /* Build the main process spec, and the record when rec is not NULL
  * (bx_run_record_free it). */

@@ -25,7 +25,7 @@ enum {
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
-	OPT_HEALTH, OPT_ULIMIT, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
+	OPT_HEALTH, OPT_ULIMIT, OPT_SYSCTL, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -62,6 +62,7 @@ static const struct bx_opt run_opts[] = {
 	{0, "tmpfs", "list", OPT_TMPFS, "Mount a tmpfs directory: DST[:size=64m,mode=1777,...]"},
 	{0, "read-only", NULL, OPT_READ_ONLY, "Mount the box's root filesystem as read only"},
 	{0, "ulimit", "ulimit", OPT_ULIMIT, "Ulimit options: TYPE=SOFT[:HARD] (nofile, nproc, core, ...; -1: unlimited)"},
+	{0, "sysctl", "map", OPT_SYSCTL, "Sysctl options: KEY=VALUE (Docker's namespaced ones: net.*, kernel.shm*, ...)"},
 	{0, "cap-add", "list", OPT_CAP_ADD, "Add Linux capabilities to Docker's default set (NAME, CAP_NAME or ALL)"},
 	{0, "cap-drop", "list", OPT_CAP_DROP, "Drop Linux capabilities (NAME, CAP_NAME or ALL)"},
 	{0, "privileged", NULL, OPT_PRIVILEGED, "Give the box's processes every capability"},
@@ -132,6 +133,7 @@ static void run_opts_free(struct bx_run_opts *ro)
 	bx_strv_free(ro->env_files);
 	bx_strv_free(ro->command);
 	bx_strv_free(ro->ulimits);
+	bx_strv_free(ro->sysctls);
 }
 
 static const char *caller_getenv(const char *name)
@@ -234,6 +236,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_TMPFS: r = cli_strv_append(&nm->tmpfs, val, &err); break;
 		case OPT_READ_ONLY: nm->read_only = !val; break;
 		case OPT_ULIMIT: r = cli_strv_append(&ro->ulimits, val, &err); break;
+		case OPT_SYSCTL: r = cli_strv_append(&ro->sysctls, val, &err); break;
 		case OPT_CAP_ADD: r = cli_strv_append(&run_sec.cap_add, val, &err); break;
 		case OPT_CAP_DROP: r = cli_strv_append(&run_sec.cap_drop, val, &err); break;
 		case OPT_PRIVILEGED: run_sec.privileged = !val; break;

@@ -31,6 +31,7 @@ enum bx_spec_tag {
 	BX_T_CAPS = 13,      /* u8 keep | u64 bounding | effective | permitted | inheritable | ambient (spec_limits.c);
 	                      * absent: every capability (an exec: its box's sets) */
 	BX_T_NO_NEW_PRIVS = 14, /* u8 0/1: prctl(PR_SET_NO_NEW_PRIVS) before exec (an exec: or its box's) */
+	BX_T_SYSCTL = 15,    /* box only, repeated: "key=value" written to /proc/sys before main (--sysctl) */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -98,12 +99,15 @@ struct bx_spec {
 	/* privileges (spec_limits.c) */
 	struct bx_spec_caps caps;
 	bool no_new_privs;
+	char **sysctls; /* box only: "key=value", NULL-terminated (BX_T_SYSCTL) */
+	size_t nsysctls;
 };
 
 void bx_spec_init(struct bx_spec *s);
 void bx_spec_free(struct bx_spec *s);
 int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err);
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
+int bx_spec_add_sysctl(struct bx_spec *s, const char *kv, struct bx_err *err);
 /* env holds key=... (exec's TERM=xterm unless the caller set TERM) */
 bool bx_spec_has_env(const struct bx_spec *s, const char *key);
 /* Replace a string field with a copy of v (NULL: unset). */

@@ -27,7 +27,8 @@ ALL = "000001ffffffffff"      # every capability of this kernel (0..40)
 def test_default_set_for_main_and_exec_and_exec_privileged(no_leaks):
     bx = no_leaks
     ref = bx("run", "-d", "--network", "none", "--ulimit", "nofile=1024:2048", "--ulimit", "nproc=77:99",
-             "--ulimit", "core=-1", "busybox", "sh", "-c",
+             "--ulimit", "core=-1", "--sysctl", "net.core.somaxconn=1024", "--sysctl", "kernel.shmmax=1000000",
+             "busybox", "sh", "-c",
              STATUS + " > /tmp/main; hostname other 2> /tmp/hostname; "
              "sleep 1000", check=0).stdout.decode().strip()
     try:
@@ -49,6 +50,10 @@ def test_default_set_for_main_and_exec_and_exec_privileged(no_leaks):
         limits = "ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu; ulimit -c"
         assert bx("exec", ref, "sh", "-c", limits, check=0).stdout.split() == \
             [b"1024", b"2048", b"77", b"99", b"unlimited"]
+        # --sysctl (Docker's values), set before main
+        assert bx("exec", ref, "cat", "/proc/sys/net/core/somaxconn", "/proc/sys/kernel/shmmax",
+                  check=0).stdout.split() == [b"1024", b"1000000"]
+        assert hc["Sysctls"] == {"net.core.somaxconn": "1024", "kernel.shmmax": "1000000"}
         assert hc["Ulimits"] == [{"Name": "core", "Hard": -1, "Soft": -1}, {"Name": "nofile", "Hard": 2048, "Soft": 1024},
                                  {"Name": "nproc", "Hard": 99, "Soft": 77}]
     finally:
@@ -84,6 +89,12 @@ def test_bad_privilege_flags_are_dockers_errors(no_leaks):
     # Docker's words for --ulimit
     p = bx("run", "--rm", "--ulimit", "foo=1", "busybox", "true")
     assert p.returncode == 125 and b'invalid argument "foo=1" for "--ulimit" flag: invalid ulimit type: foo' in p.stderr
+    p = bx("run", "--rm", "--sysctl", "vm.swappiness=1", "busybox", "true")
+    assert p.returncode == 125 and (b'invalid argument "vm.swappiness=1" for "--sysctl" flag: sysctl '
+                                    b"'vm.swappiness=1' is not whitelisted") in p.stderr, p
+    # a namespaced key the kernel lacks: runc's words, Docker's 127
+    p = bx("run", "--rm", "--network", "none", "--sysctl", "net.nope.x=1", "busybox", "true")
+    assert p.returncode == 127 and b"open /proc/sys/net/nope/x: No such file or directory" in p.stderr, p
     p = bx("run", "--rm", "--ulimit", "nofile=3:2", "busybox", "true")
     assert p.returncode == 125 and (b"ulimit soft limit must be less than or equal to hard limit: 3 > 2"
                                     in p.stderr), p

@@ -291,6 +291,33 @@ static void test_envfile_merged_into_long_env(void **state)
 	bx_spec_free(&s);
 }
 
+/* --sysctl: Docker's whitelist and words; HostConfig.Sysctls */
+static void test_sysctls(void **state)
+{
+	struct bx_image_config img = image();
+	char *ok[] = {"net.core.somaxconn=1024", "kernel.shmmax=1000", "fs.mqueue.msg_max=20", NULL};
+	struct bx_run_opts o = {.sysctls = ok};
+	struct bx_spec s;
+	struct bx_err err;
+	assert_int_equal(bx_run_opts_check(&o, fake_getenv, &err), 0);
+	build(&img, &o, &s);
+	assert_int_equal(s.nsysctls, 3);
+	assert_string_equal(s.sysctls[1], "kernel.shmmax=1000");
+	bx_spec_free(&s);
+	json_t *j = bx_sysctls_json(ok);
+	assert_string_equal(json_string_value(json_object_get(j, "net.core.somaxconn")), "1024");
+	json_decref(j);
+	static const char *const bad[] = {"vm.swappiness=1", "kernel.hostname=x", "net=1", "foo", "=1",
+					  "net.core/../../x=1", "net..x=1", "kernel.shmmaxx=1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *one[] = {(char *)bad[i], NULL};
+		o.sysctls = one;
+		assert_int_equal(bx_run_opts_check(&o, fake_getenv, &err), -1);
+		if (!strstr(err.msg, "is not whitelisted"))
+			fail_msg("%s: %s", bad[i], err.msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_envfile_bad_line),
 		cmocka_unit_test(test_envfile_merged_into_long_env),
 		cmocka_unit_test(test_envfile_then_flags),
+		cmocka_unit_test(test_sysctls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

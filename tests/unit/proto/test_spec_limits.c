@@ -124,6 +124,7 @@ static void test_caps(void **state)
 	s.caps = (struct bx_spec_caps){.set = true, .keep = true, .bounding = BX_CAPS_DOCKER_DEFAULT,
 				       .effective = 1, .permitted = 3, .inheritable = 1ULL << 40, .ambient = 1ULL << 63};
 	s.no_new_privs = true;
+	assert_int_equal(bx_spec_add_sysctl(&s, "net.core.somaxconn=1024", &err), 0);
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(bx_spec_encode(&s, &buf, &len, &err), 0);
@@ -132,6 +133,9 @@ static void test_caps(void **state)
 	assert_true(d.caps.set && d.caps.keep && d.no_new_privs);
 	assert_true(d.caps.bounding == BX_CAPS_DOCKER_DEFAULT && d.caps.effective == 1 && d.caps.permitted == 3);
 	assert_true(d.caps.inheritable == 1ULL << 40 && d.caps.ambient == 1ULL << 63);
+	assert_int_equal(d.nsysctls, 1);
+	assert_string_equal(d.sysctls[0], "net.core.somaxconn=1024");
+	assert_null(d.sysctls[1]);
 	bx_spec_free(&d);
 	free(buf);
 	bx_spec_free(&s);
