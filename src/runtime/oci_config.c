@@ -414,6 +414,35 @@ static int namespaces_from_json(json_t *lx, struct bx_oci_config *c, struct bx_e
 	return 0;
 }
 
+/* linux.sysctl: written to the guest's /proc/sys before the process (the
+ * agent, as runc does); a key can only name a file there. */
+static int sysctls_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
+{
+	json_t *sys = json_object_get(lx, "sysctl");
+	if (!sys || json_is_null(sys))
+		return 0;
+	if (!json_is_object(sys))
+		return fail_field(err, "linux.sysctl", "must be an object of strings");
+	const char *k;
+	json_t *v;
+	json_object_foreach(sys, k, v) {
+		bool ok = *k && json_is_string(v) && !strstr(k, "..") && k[0] != '.';
+		for (const char *ch = k; ok && *ch; ch++)
+			ok = isalnum((unsigned char)*ch) || *ch == '_' || *ch == '-' || *ch == '.' || *ch == '/';
+		if (!ok)
+			return bx_fail(err, 0, "invalid config.json: linux.sysctl %.64s", k);
+		char kv[4096];
+		if (snprintf(kv, sizeof(kv), "%s=%s", k, json_string_value(v)) >= (int)sizeof(kv))
+			return bx_fail(err, 0, "config.json: linux.sysctl %.64s is too long", k);
+		for (char *ch = kv; *ch != '='; ch++)
+			if (*ch == '/')
+				*ch = '.'; /* runc takes "net/ipv4/ip_forward" too */
+		if (bx_spec_add_sysctl(&c->spec, kv, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int resources_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
 {
 	json_t *res = json_object_get(lx, "resources");
@@ -582,7 +611,8 @@ static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, stru
 		return -1;
 	json_t *lx = json_object_get(root, "linux");
 	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), bundle, c, err) < 0 ||
-	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0)
+	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0 ||
+	    sysctls_from_json(lx, c, err) < 0)
 		return -1;
 	return annotations_from_json(json_object_get(root, "annotations"), c, err);
 }

@@ -108,12 +108,15 @@ def test_runtime_applies_process_capabilities_as_runc(tmp_path, no_leaks):
     user only the bounding set, and no_new_privs is set."""
     import subprocess
     from test_oci_runtime import RUNTIME, _bundle, _rt
-    b, cfg = _bundle(tmp_path, ["sh", "-c", STATUS])
+    b, cfg = _bundle(tmp_path, ["sh", "-c", STATUS + "; cat /proc/sys/net/core/somaxconn >&2"])
     (b / "rootfs" / "bin" / "grep").symlink_to("busybox")
+    cfg["linux"]["sysctl"] = {"net.core.somaxconn": "1234"}  # runc sets it before the process
+    (b / "config.json").write_text(json.dumps(cfg))
     root = tmp_path / "state"
     p = _rt(no_leaks, root, "run", "--bundle", str(b), "c1", stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stderr
     assert status(p.stdout) == docker_caps("0000000020000420", nnp=1)
+    assert p.stderr.split()[-1] == b"1234", p.stderr
     cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
     (b / "config.json").write_text(json.dumps(cfg))
     p = _rt(no_leaks, root, "run", "--bundle", str(b), "c2", stdin=subprocess.DEVNULL)

@@ -304,6 +304,14 @@ static void test_capabilities(void **state)
 	expect_error("\"capabilities\": {\"bounding\": \"CAP_KILL\"}", "", "process.capabilities.bounding must be an array");
 	expect_error("\"capabilities\": {\"bounding\": [5]}", "", "process.capabilities.bounding[0] is not a string");
 	expect_error("\"noNewPrivileges\": 1", "", "process.noNewPrivileges");
+	/* linux.sysctl: dotted or slashed keys, written by the agent */
+	assert_int_equal(parse("", "\"linux\": {\"sysctl\": {\"net.core.somaxconn\": \"7\", \"net/ipv4/ip_forward\": \"1\"}}", &err), 0);
+	assert_int_equal(oc.spec.nsysctls, 2);
+	assert_string_equal(oc.spec.sysctls[0], "net.core.somaxconn=7");
+	assert_string_equal(oc.spec.sysctls[1], "net.ipv4.ip_forward=1");
+	bx_oci_config_free(&oc);
+	expect_error("", "\"linux\": {\"sysctl\": {\"net/../x\": \"1\"}}", "linux.sysctl");
+	expect_error("", "\"linux\": {\"sysctl\": {\"net.x\": 1}}", "linux.sysctl");
 }
 
 static void test_malformed(void **state)
