@@ -53,7 +53,7 @@ static const struct command commands[] = {
 	{"ps", rt_cmd_ps},           {"list", rt_cmd_list},       {"features", rt_cmd_features},
 	{"pause", rt_cmd_pause},     {"resume", rt_cmd_resume},   {"spec", rt_cmd_spec},       {"run", rt_cmd_run},
 	{"update", NULL},
-	{"checkpoint", NULL},        {"restore", NULL},           {"events", NULL},
+	{"checkpoint", NULL},        {"restore", NULL},           {"events", rt_cmd_events},
 };
 
 int main(int argc, char **argv)

@@ -525,3 +525,36 @@ def test_exec_tty_without_a_console_socket_as_runc(tmp_path, no_leaks):
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "x1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)
+
+
+def test_events_stats_as_runc(tmp_path, no_leaks):
+    """runc 1.1.5's events: --stats prints one {"type":"stats","id":ID,"data":{...}} line
+    (cpu.usage.total, memory.usage, pids.current, network_interfaces: here the guest's
+    numbers); without it a line every --interval until the container stops; a container
+    that is not running: 'container with id ID is not running', exit 1."""
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["sleep", "1000"])
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "e1")
+    assert rc == 0, out
+    try:
+        p = _rt(no_leaks, root, "events", "--stats", "e1")
+        assert p.returncode == 1 and b"container with id e1 is not running" in p.stderr, p
+        assert _rt(no_leaks, root, "start", "e1").returncode == 0
+        p = _rt(no_leaks, root, "events", "--stats", "e1")
+        assert p.returncode == 0, p.stderr
+        ev = json.loads(p.stdout)
+        assert (ev["type"], ev["id"]) == ("stats", "e1")
+        d = ev["data"]
+        assert d["cpu"]["usage"]["total"] > 0 and d["pids"]["current"] >= 1
+        assert 0 < d["memory"]["usage"]["usage"] < d["memory"]["usage"]["limit"]
+        assert d["network_interfaces"][0]["name"] == "eth0"
+        follow = subprocess.Popen([RUNTIME, "--root", str(root), "events", "--interval", "100ms", "e1"],
+                                  stdout=subprocess.PIPE, env=no_leaks.env)
+        lines = [follow.stdout.readline() for _ in range(2)]
+        assert all(json.loads(l)["type"] == "stats" for l in lines), lines
+        assert _rt(no_leaks, root, "kill", "e1", "KILL").returncode == 0
+        follow.stdout.read()  # ends once the container has stopped
+        assert follow.wait(timeout=HANG_GUARD) == 0
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "e1").returncode == 0
+    assert not os.listdir(no_leaks.run_dir)
