@@ -1,10 +1,11 @@
 /* The network's bridge in its namespace, made with plain ioctls (no
- * iproute2, no netlink): SIOCBRADDBR, then address, netmask and up. */
+ * iproute2, no netlink): SIOCBRADDBR, then a fixed MAC, address, netmask and up. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,21 @@ int netd_bridge_up(uint32_t gw, int prefix, struct bx_err *err)
 		goto out;
 	}
 	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETD_BRIDGE);
+	/* A MAC of its own, set once: a bridge left to itself takes the lowest
+	 * MAC of its ports and changes it when a box's tap joins with a lower
+	 * one, and then its peers' ARP entries for the gateway (the DNS
+	 * responder) point at nothing until they expire: lookups time out.
+	 * Docker's MAC for the gateway's address (02:42 and its four bytes). */
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	unsigned char mac[6] = {0x02, 0x42, (unsigned char)(gw >> 24), (unsigned char)(gw >> 16), (unsigned char)(gw >> 8),
+				(unsigned char)gw};
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, sizeof(mac));
+	if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0) {
+		bx_fail(err, errno, "cannot set the bridge's MAC address");
+		goto out;
+	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETD_BRIDGE);
 	set_sin(&ifr.ifr_addr, gw);

@@ -67,6 +67,13 @@ def test_boxes_on_a_network_resolve_and_reach_each_other(bx, no_leaks, clean_net
        "sleep", "600", check=0)
     db_ip, web_ip = ip_on(bx, "db", "app"), ip_on(bx, "web", "app")
     assert db_ip.startswith("172.18.") and web_ip.startswith("172.18.") and db_ip != web_ip
+    # the bridge keeps a MAC of its own (Docker's for the gateway): left to itself it takes its lowest port's
+    # and changes when a box joins, and its peers' ARP entries for the DNS responder then point at nothing
+    with open(os.path.join(bx.run_dir, f"net-{net_id[:12]}.pid")) as f:
+        netd_pid = f.read().split()[0]
+    link = subprocess.run(["nsenter", "-t", netd_pid, "-n", "ip", "-o", "link", "show", "br0"], capture_output=True,
+                          text=True, timeout=120).stdout
+    assert "link/ether 02:42:ac:12:00:01 " in link, link
     # names and aliases, both ways (db was there before web joined)
     p = bx("exec", "web", "nslookup", "database")
     assert p.returncode == 0 and db_ip in out(p), out(p)
