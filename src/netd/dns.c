@@ -141,20 +141,25 @@ static void query_readable(int sock, int upstream, const struct bx_dns_table *t,
 		reply(sock, out, bx_dns_answer(buf, &q, BX_DNS_SERVFAIL, NULL, 0, out, sizeof(out)), &from);
 }
 
-void netd_dns_serve(int sock, int upstream, const struct bx_dns_table *t, const struct bx_cidr *subnet)
+void netd_dns_serve(int sock, int upstream, int stop, const struct bx_dns_table *t, const struct bx_cidr *subnet)
 {
 	drop_privileges();
 	static struct pending pend[PENDING];
-	struct pollfd pfd[2] = {{.fd = sock, .events = POLLIN}, {.fd = upstream, .events = POLLIN}};
+	struct pollfd pfd[3] = {{.fd = stop, .events = POLLIN}, {.fd = sock, .events = POLLIN},
+				{.fd = upstream, .events = POLLIN}};
 	for (;;) {
-		if (poll(pfd, upstream >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(pfd, upstream >= 0 ? 3 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			_exit(1);
 		}
-		if (pfd[0].revents & POLLIN)
+		/* asked to go (a new table): before reading another query, which
+		 * then waits in the socket for the next responder */
+		if (pfd[0].revents)
+			_exit(0);
+		if (pfd[1].revents & POLLIN)
 			query_readable(sock, upstream, t, subnet, pend);
-		if (upstream >= 0 && pfd[1].revents & POLLIN)
+		if (upstream >= 0 && pfd[2].revents & POLLIN)
 			upstream_readable(sock, upstream, pend);
 	}
 }

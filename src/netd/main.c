@@ -6,6 +6,7 @@
  * record in DATA/networks changes: inotify, no polling). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ struct netd {
 	int dns_sock, upstream;
 	int ctl_sock;            /* RUN/net-<id12>.sock: "reload" from whoever changed a record (bx_networks_changed) */
 	pid_t worker;
+	int worker_stop;         /* the write end of the worker's stop pipe: closing it asks the worker to go */
 };
 
 static void report(const char *fmt, const char *msg)
@@ -74,19 +77,44 @@ static int setup(struct netd *d, struct bx_err *err)
 
 static void worker_start(struct netd *d)
 {
+	int stop[2];
+	if (pipe2(stop, O_CLOEXEC) < 0) {
+		d->worker = 0; /* tried again after a moment, like a responder that died */
+		return;
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(d->ctl_sock); /* the responder answers DNS alone */
-		netd_dns_serve(d->dns_sock, d->upstream, &d->table, &d->subnet);
+		close(stop[1]);
+		netd_dns_serve(d->dns_sock, d->upstream, stop[0], &d->table, &d->subnet);
 	}
-	d->worker = pid > 0 ? pid : 0;
+	close(stop[0]);
+	if (pid < 0) {
+		close(stop[1]);
+		d->worker = 0;
+		return;
+	}
+	d->worker = pid;
+	d->worker_stop = stop[1];
 }
 
+/* The responder is asked to go rather than killed: it leaves between two
+ * packets, so a query it has read is answered and the ones after it wait
+ * in the socket for the next responder. Killed, it lost the query in hand:
+ * a client whose A and AAAA queries share an ID (glibc makes IDs from the
+ * clock) then takes the AAAA answer for the A one and never gets an
+ * address. The kill stays, as a hang guard. */
 static void worker_stop(struct netd *d)
 {
 	if (d->worker <= 0)
 		return;
-	kill(d->worker, SIGKILL);
+	close(d->worker_stop);
+	int pidfd = (int)syscall(SYS_pidfd_open, d->worker, 0);
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	if (pidfd < 0 || poll(&pfd, 1, 2000) <= 0)
+		kill(d->worker, SIGKILL);
+	if (pidfd >= 0)
+		close(pidfd);
 	while (waitpid(d->worker, NULL, 0) < 0 && errno == EINTR)
 		;
 	d->worker = 0;
@@ -194,8 +222,10 @@ int main(int argc, char **argv)
 			int st;
 			pid_t p;
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-				if (p == d.worker)
+				if (p == d.worker) {
+					close(d.worker_stop);
 					d.worker = 0;
+				}
 		}
 	}
 }

@@ -27,8 +27,9 @@ void netd_table_free(struct bx_dns_table *t);
 
 /* dns.c: the unprivileged responder (a child process, never returns):
  * answers on sock from t, forwards other names through upstream (-1: none,
- * answered SERVFAIL). */
-void netd_dns_serve(int sock, int upstream, const struct bx_dns_table *t, const struct bx_cidr *subnet)
+ * answered SERVFAIL); exits between two packets once stop is readable or
+ * hung up (its parent closed the other end: a new table). */
+void netd_dns_serve(int sock, int upstream, int stop, const struct bx_dns_table *t, const struct bx_cidr *subnet)
 	__attribute__((noreturn));
 /* The host's resolver for names the network does not know: a UDP socket in
  * the host's namespace connected to /etc/resolv.conf's first IPv4

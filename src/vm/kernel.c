@@ -250,10 +250,13 @@ int bx_kernel_cmdline(const struct bx_kernel *k, const char *accel, bool debug, 
 	off = (size_t)n;
 	/* Under TCG the early TSC calibration against the (emulated) PIT never
 	 * converges on these hosts and boot hangs; telling the kernel the
-	 * frequency skips it. KVM guests get it from the hypervisor. */
+	 * frequency skips it. KVM guests get it from the hypervisor. With no
+	 * HPET or PM timer in microvm to check the TSC against, the kernel would
+	 * then keep time with jiffies (4 ms steps, no high-resolution timers):
+	 * TCG's TSC is QEMU's one virtual clock, so it is declared reliable. */
 	if (accel && !strcmp(accel, "tcg") && k->tsc_khz_hint) {
 		unsigned hz = k->hz ? k->hz : 250;
-		n = snprintf(buf + off, size - off, " tsc_early_khz=%u lpj=%llu", k->tsc_khz_hint,
+		n = snprintf(buf + off, size - off, " tsc_early_khz=%u lpj=%llu tsc=reliable", k->tsc_khz_hint,
 			     (unsigned long long)k->tsc_khz_hint * 1000ull / hz);
 		if (n < 0 || (size_t)n >= size - off)
 			return bx_fail(err, ENAMETOOLONG, "kernel command line too long");

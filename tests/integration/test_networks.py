@@ -8,6 +8,7 @@ leaves no namespace, daemon or file; bad input gets Docker's messages.
 Nothing is added to the host's own network namespace."""
 import json
 import os
+import socket
 import subprocess
 
 import pytest
@@ -271,3 +272,55 @@ def test_requested_addresses_and_prune_filters(bx, no_leaks, clean_networks):
     p = bx("system", "prune", "-f", check=0)
     assert b"Deleted Networks:\nauto\nipn\n\n" in p.stdout, out(p)
     assert json.loads(bx("network", "ls", "--format", "{{json .}}", check=0).stdout or b"null") is None
+
+
+# Runs inside the network's namespace (nsenter): asks the responder one query
+# at a time from the gateway's own address (in the subnet, a querier it does
+# not know: an internal network answers SERVFAIL at once), each with its own
+# ID, until stdin closes; prints how many got no answer within 3 s.
+DNS_PROBE = r"""
+import select, socket, struct, sys
+gw = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((gw, 0))
+s.settimeout(3)
+print("ready", flush=True)
+sent = lost = 0
+while not select.select([sys.stdin], [], [], 0)[0]:
+    qid = sent & 0xFFFF
+    s.sendto(struct.pack(">HHHHHH", qid, 0x100, 1, 0, 0, 0) + b"\x04peer\x00\x00\x01\x00\x01", (gw, 53))
+    sent += 1
+    try:
+        while struct.unpack(">H", s.recv(512)[:2])[0] != qid:
+            pass
+    except socket.timeout:
+        lost += 1
+print(sent, lost, flush=True)
+"""
+
+
+def test_dns_answers_every_query_while_its_table_changes(bx, no_leaks, clean_networks):
+    """Each change of a network's records gives its DNS responder a new table. A query the
+    responder has read when that happens is still answered (the responder used to be killed
+    with it in hand: a lost query that, with A and AAAA sharing one ID, left a lookup without
+    an address)."""
+    net_id = bx("network", "create", "--internal", "quiet", check=0).stdout.decode().strip()
+    gw = json.loads(bx("network", "inspect", "quiet", check=0).stdout)[0]["IPAM"]["Config"][0]["Gateway"]
+    bx("run", "-d", "--name", "member", "--network", "quiet", "busybox", "sleep", "600", check=0)  # starts netd
+    (pid,) = netd_pids(bx)
+    probe = subprocess.Popen(["nsenter", "-t", str(pid), "-n", "python3", "-c", DNS_PROBE, gw],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout.readline().strip() == "ready"
+        ctl = os.path.join(bx.run_dir, f"net-{net_id[:12]}.sock")
+        for _ in range(400):  # what every command that changes a record does (bx_netd_sync)
+            with socket.socket(socket.AF_UNIX) as c:
+                c.connect(ctl)
+                c.sendall(b"reload\n")
+                assert c.recv(16) == b"ok\n"
+        probe.stdin.close()
+        sent, lost = map(int, probe.stdout.readline().split())
+    finally:
+        probe.kill()
+        probe.wait()
+    assert sent > 400 and lost == 0, (sent, lost)
