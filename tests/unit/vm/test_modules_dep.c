@@ -114,7 +114,7 @@ static void config_and_cpuinfo(void **state)
 	struct bx_kernel k = {.hz = 250, .tsc_khz_hint = 2445426};
 	char buf[256];
 	assert_int_equal(bx_kernel_cmdline(&k, "tcg", false, buf, sizeof(buf), NULL), 0);
-	assert_string_equal(buf, "console=ttyS0 panic=-1 reboot=t quiet tsc_early_khz=2445426 lpj=9781704");
+	assert_string_equal(buf, "console=ttyS0 panic=-1 reboot=t quiet tsc_early_khz=2445426 lpj=9781704 tsc=reliable");
 	assert_int_equal(bx_kernel_cmdline(&k, "kvm", true, buf, sizeof(buf), NULL), 0);
 	assert_string_equal(buf, "console=ttyS0 panic=-1 reboot=t quiet boxvm.debug=1");
 	assert_int_equal(bx_kernel_cmdline(&k, "tcg", false, buf, 20, NULL), -1);
