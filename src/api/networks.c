@@ -306,33 +306,6 @@ static enum MHD_Result disconnect_box(struct api_req *r, const char *net)
 	return ret;
 }
 
-/* Docker's until=: unix seconds (a fraction allowed) or a Go duration back from now ("10m", "1h30m") */
-static int until_ns(const char *v, long long *out)
-{
-	char *end;
-	double d = strtod(v, &end);
-	if (end != v && !*end && d >= 0) {
-		*out = (long long)(d * 1e9);
-		return 0;
-	}
-	double back = 0;
-	const char *s = v;
-	while (*s) {
-		d = strtod(s, &end);
-		if (end == s || d < 0)
-			return -1;
-		double unit = *end == 'h' ? 3600 : *end == 'm' && end[1] != 's' ? 60 : *end == 's' ? 1 : 0;
-		if (!unit)
-			return -1;
-		back += d * unit;
-		s = end + 1;
-	}
-	if (s == v)
-		return -1;
-	*out = bx_real_ns() - (long long)(back * 1e9);
-	return 0;
-}
-
 /* "2026-11-30T17:20:27.480478539Z" (the records' Created) in ns; 0 if not one */
 static long long created_ns(const char *when)
 {
@@ -386,7 +359,7 @@ static enum MHD_Result prune(struct api_req *r)
 	if (api_filtermap_parse(api_arg(r, "filters"), keys, &pr.filters, &pr.err) < 0)
 		return api_error(r, 400, "%s", pr.err.msg);
 	json_t *u = api_filtermap_get(pr.filters, "until");
-	if (json_array_size(u) > 1 || (u && until_ns(json_string_value(json_array_get(u, 0)), &pr.until) < 0)) {
+	if (json_array_size(u) > 1 || (u && api_filter_until_ns(json_string_value(json_array_get(u, 0)), &pr.until, NULL) < 0)) {
 		json_decref(pr.filters);
 		return api_error(r, 400, "invalid filter 'until': use one time, unix seconds or a duration (10m)");
 	}

@@ -6,6 +6,7 @@ requests up, let go when its client goes)."""
 import json
 import os
 import socket
+import time
 import urllib.parse
 
 from apisvc import api  # noqa: F401 (the module's service fixture)
@@ -124,7 +125,13 @@ def test_networks(api, bx):
     assert json.loads(bx("network", "inspect", "apinet-a", check=0).stdout)[0]["Containers"] == {}
     status, _, body = api.raw("POST", "/v1.41/networks/prune?filters=" + q({"label": ["k=other"]}))
     assert (status, json.loads(body)) == (200, {"NetworksDeleted": []})
-    status, _, body = api.raw("POST", "/v1.41/networks/prune?filters=" + q({"label": ["k=v"]}))
+    # until: made within the last hour, so not before an hour ago; a duration, unix seconds or a bad value
+    status, _, body = api.raw("POST", "/v1.41/networks/prune?filters=" + q({"until": ["1h"]}))
+    assert (status, json.loads(body)) == (200, {"NetworksDeleted": []})
+    status, _, body = api.raw("POST", "/v1.41/networks/prune?filters=" + q({"until": ["soon"]}))
+    assert status == 400 and "until" in json.loads(body)["message"], body
+    status, _, body = api.raw("POST", "/v1.41/networks/prune?filters=" + q({"label": ["k=v"],
+                                                                         "until": ["%d" % (time.time() + 60)]}))
     assert (status, json.loads(body)) == (200, {"NetworksDeleted": ["apinet-a"]})
     assert "apinet-a" not in bx("network", "ls", check=0).stdout.decode()
     api("rm", "api-net-2", check=0)
