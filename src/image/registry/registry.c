@@ -313,9 +313,12 @@ static int perform(struct bx_registry *r, const char *method, const char *url, c
 	if (rs->headers_too_big)
 		return bx_fail(err, 0, "registry %s sent over %d bytes of response headers; refusing the answer", r->ref.domain,
 			       HEADERS_MAX);
+	if (cc == CURLE_WRITE_ERROR && rs->too_big && rs->strict)
+		return bx_fail(err, 0, "registry %s sent a body of over %d bytes in answer to a %s, where a few are expected; refusing it",
+			       r->ref.domain, ERRBODY_MAX, method);
 	if (cc == CURLE_WRITE_ERROR && rs->too_big)
 		return bx_fail(err, 0, "registry %s sent an answer too large to be a manifest or token (over %zu bytes); refusing it",
-			       r->ref.domain, rs->strict ? (size_t)ERRBODY_MAX : rs->max);
+			       r->ref.domain, rs->max);
 	if (cc != CURLE_OK) {
 		const char *why = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 		if (cc == CURLE_SSL_CONNECT_ERROR && !strncmp(url, "https:", 6))
