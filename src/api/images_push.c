@@ -124,11 +124,12 @@ enum MHD_Result api_images_push(struct api_req *r, const char *name)
 	int n = ps->all ? snprintf(ps->ref, sizeof(ps->ref), "%s", name)
 			: snprintf(ps->ref, sizeof(ps->ref), "%s:%s", name, tag);
 	struct bx_ref parsed;
+	struct bx_err e = {0};
 	bool have = false;
 	if (n < 0 || (size_t)n >= sizeof(ps->ref))
 		api_bad(&err, "invalid reference format: the image reference is too long");
-	else if (bx_ref_parse(ps->ref, &parsed, &err) < 0)
-		api_bad(&err, "%s", err.msg);
+	else if (bx_ref_parse(ps->ref, &parsed, &e) < 0)
+		api_bad(&err, "%s", e.msg);
 	else if (api_registry_auth(r, &ps->creds, &have, &err) == 0)
 		goto ok;
 	push_destroy(&ps->job);

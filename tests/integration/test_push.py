@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from apisvc import api  # noqa: F401 (the module's service fixture)
-from conftest import BUSYBOX_TAR, Boxvm, unmount_under
+from conftest import BOXVM, BUSYBOX_TAR, Boxvm, unmount_under
 from registry import Registry, TokenAuthFront
 
 DIGEST_LINE = re.compile(r"^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$", re.M)
@@ -102,6 +102,33 @@ def test_push_then_pull_back_by_skopeo_and_boxvm(fresh, front, reg, tmp_path):
     pulled = fresh("pull", ref, check=0).stdout.decode()
     assert f"Digest: {digest}" in pulled
     assert _layers(fresh, ref) == layers
+
+
+def test_terminal_shows_live_progress(fresh, front):
+    import pty
+    ref = f"{front.host}/tty/busybox:1"
+    fresh("tag", "busybox", ref, check=0)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(BOXVM, [BOXVM, "push", ref], fresh.env)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child is gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    text = out.decode().replace("\r\n", "\n")
+    hexid = _layers(fresh, ref)[0][7:19]
+    # the layer's live line (a bar), rewritten in place, then its fate
+    assert re.search(hexid + r": Pushing  \[=*>? *\] +\S+/\S+", text), text
+    assert f"\r\x1b[K{hexid}: Pushed\n" in text
+    assert DIGEST_LINE.search(text)
 
 
 def test_second_push_sends_no_blob(fresh, front):

@@ -31,6 +31,24 @@ static size_t origin_len(const char *url)
 	return al ? sl + al : 0;
 }
 
+/* "scheme://host[:port]" of a and b name the same server: a default port
+ * written out (https://h:443) is the same as none */
+static bool same_origin(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t as = strstr(a, "://") - a, bs = strstr(b, "://") - b;
+	if (as != bs || strncasecmp(a, b, as) != 0)
+		return false;
+	const char *dflt = as == 5 ? ":443" : ":80";
+	size_t dl = strlen(dflt);
+	const char *ah = a + as + 3, *bh = b + bs + 3;
+	size_t ahl = al - as - 3, bhl = bl - bs - 3;
+	if (ahl > dl && !strncmp(ah + ahl - dl, dflt, dl))
+		ahl -= dl;
+	if (bhl > dl && !strncmp(bh + bhl - dl, dflt, dl))
+		bhl -= dl;
+	return ahl == bhl && !strncasecmp(ah, bh, ahl);
+}
+
 int bx_registry_location(const char *request_url, const char *loc, char *out, size_t size, struct bx_err *err)
 {
 	for (const char *c = loc; *c; c++)
@@ -48,7 +66,7 @@ int bx_registry_location(const char *request_url, const char *loc, char *out, si
 			return bx_fail(err, 0, "the registry's upload Location '%.200s' is neither an absolute URL nor a path on the registry; refusing it",
 				       loc);
 		/* same scheme, same host and port (host names are case-insensitive); no userinfo */
-		if (ll != rl || strncasecmp(loc, request_url, rl) != 0 || memchr(loc, '@', ll))
+		if (!same_origin(request_url, rl, loc, ll) || memchr(loc, '@', ll))
 			return bx_fail(err, 0, "the registry's upload Location '%.200s' leads away from %.*s; refusing to send the image (and credentials) there",
 				       loc, (int)rl, request_url);
 		n = snprintf(out, size, "%s", loc);

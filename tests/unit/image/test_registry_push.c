@@ -61,6 +61,13 @@ static void test_location_on_the_registry(void **state)
 					      "https://registry.EXAMPLE/v2/a/blobs/uploads/u", out, sizeof(out), &err),
 			 0);
 	assert_string_equal(out, "https://registry.EXAMPLE/v2/a/blobs/uploads/u");
+	/* a default port written out is the same server */
+	assert_int_equal(bx_registry_location("https://r.example/v2/a/blobs/uploads/", "https://r.example:443/v2/a/u", out,
+					      sizeof(out), &err),
+			 0);
+	assert_int_equal(bx_registry_location("http://r.example:80/v2/a/blobs/uploads/", "http://r.example/v2/a/u", out,
+					      sizeof(out), &err),
+			 0);
 }
 
 static void test_location_elsewhere_refused(void **state)
@@ -71,6 +78,9 @@ static void test_location_elsewhere_refused(void **state)
 	expect_refused(REQ, "https://127.0.0.1:5000/v2/u", "leads away"); /* another scheme */
 	expect_refused("https://r.example/v2/a/blobs/uploads/", "http://r.example/v2/u", "leads away"); /* a downgrade */
 	expect_refused(REQ, "http://user@127.0.0.1:5000/v2/u", "leads away");
+	expect_refused(REQ, "http://127.0.0.1/v2/u", "leads away"); /* the default port is not 5000 */
+	expect_refused("https://r.example/v2/a/blobs/uploads/", "https://r.example:80/v2/u", "leads away");
+	expect_refused("https://r.example/v2/a/blobs/uploads/", "https://r.example.:443/v2/u", "leads away");
 	expect_refused(REQ, "//evil.example/v2/u", "neither an absolute URL");
 	expect_refused(REQ, "uploads/u", "neither an absolute URL");
 	expect_refused(REQ, "ftp://127.0.0.1:5000/u", "neither an absolute URL");
