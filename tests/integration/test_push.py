@@ -214,7 +214,7 @@ def test_push_with_token_auth_asks_for_push_scope(fresh, reg):
         ref = f"{f.host}/tok/busybox:1"
         fresh("tag", "busybox", ref, check=0)
         _, err = _push(fresh, ref, check=1)
-        assert err.startswith("boxvm: unauthorized") and "boxvm login" in err
+        assert err.startswith("boxvm: unauthorized: authentication required") and f"boxvm login {f.host}" in err
         fresh("login", "-u", "bob", "--password-stdin", f.host, input=b"pw-bob\n", check=0)
         f.token_queries.clear()
         out, _ = _push(fresh, ref)

@@ -19,7 +19,7 @@
 #include "../image.h"
 
 #define ERRBODY_MAX 4096
-/* every header of one response together: a registry sends a few hundred bytes */
+/* every header of one exchange together: a registry sends a few hundred bytes a response */
 #define HEADERS_MAX (64 * 1024)
 
 struct response {
@@ -29,7 +29,7 @@ struct response {
 	char location[2048];
 	char digest[128];        /* Docker-Content-Digest */
 	bool location_too_long;
-	size_t header_bytes;     /* of the current response; over HEADERS_MAX aborts */
+	size_t header_bytes;     /* of this exchange (redirects, 1xx included); over HEADERS_MAX aborts */
 	bool headers_too_big;
 	bool strict;             /* a body over max aborts whatever the status (push answers) */
 	/* small bodies (manifests, tokens, errors) are collected here */
@@ -377,9 +377,10 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 		if (withheld)
 			return bx_fail(err, 0, "unauthorized: the token server of %s is plain HTTP (%.200s), so the stored credentials were not sent; use an HTTPS realm or list its host in BOXVM_INSECURE_REGISTRIES",
 				       r->ref.domain, ch->realm);
-		return bx_fail(err, 0, r->have_creds ? "unauthorized: the token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
-						     : "unauthorized: the token server for %s requires credentials; log in with 'boxvm login %s'",
-			       r->ref.domain, r->ref.domain);
+		/* a push says Docker's words first */
+		return bx_fail(err, 0, r->have_creds ? "unauthorized: %sthe token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
+						     : "unauthorized: %sthe token server for %s requires credentials; log in with 'boxvm login %s'",
+			       r->push ? "authentication required: " : "", r->ref.domain, r->ref.domain);
 	}
 	json_t *root = rs.code == 200 && rs.buf ? json_loadb(rs.buf, rs.len, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(root, "token"));
