@@ -114,6 +114,8 @@ enum MHD_Result api_events(struct api_req *r);
 enum MHD_Result api_archive(struct api_req *r, const char *id);
 /* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
 enum MHD_Result api_images_pull(struct api_req *r);
+/* POST /images/NAME/push: a push with Docker's JSON progress stream (images_push.c) */
+enum MHD_Result api_images_push(struct api_req *r, const char *name);
 /* POST /auth: docker login's check of credentials against a registry (images_pull.c) */
 enum MHD_Result api_auth(struct api_req *r);
 /* /images/... beyond list and inspect: create (pull), tag, remove, prune,

@@ -247,6 +247,8 @@ bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret)
 		*ret = api_images_get(r, NULL);
 	else if (post && name_before(path, "/tag", name, sizeof(name)))
 		*ret = tag(r, name);
+	else if (post && name_before(path, "/push", name, sizeof(name)))
+		*ret = api_images_push(r, name);
 	else if (get && name_before(path, "/history", name, sizeof(name)))
 		*ret = history(r, name);
 	else if (get && name_before(path, "/get", name, sizeof(name)))

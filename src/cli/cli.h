@@ -37,6 +37,7 @@ int cmd_top(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 /* image management (issue 3) */
 int cmd_tag(int argc, char **argv);

@@ -93,12 +93,13 @@ int cmd_image(int argc, char **argv)
 		{"inspect", image_inspect}, {"prune", image_prune}, {"ls", cmd_images}, {"list", cmd_images},
 		{"rm", cmd_rmi},           {"tag", cmd_tag},       {"save", cmd_save}, {"load", cmd_load},
 		{"pull", cmd_pull},
+		{"push", cmd_push},
 	};
 	return cli_subcommand(argc, argv, subs, sizeof(subs) / sizeof(subs[0]), "image",
 			      "Manage images.\n\nCommands:\n"
 			      "  inspect   Display detailed information on one or more images\n"
 			      "  ls        List images\n  prune     Remove unused images (untagged ones; -a: every one no box uses)\n"
-			      "  pull      Download an image from a registry\n  rm        Remove one or more images\n"
+			      "  pull      Download an image from a registry\n  push      Upload an image to a registry\n  rm        Remove one or more images\n"
 			      "  save      Save images to an OCI layout tar\n  load      Load an image from a tar archive\n"
 			      "  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n");
 }

@@ -14,26 +14,13 @@
 #include "args.h"
 #include "cli.h"
 #include "cli_pull.h"
+#include "progress.h"
 
 struct progress {
 	FILE *out;
 	bool tty, quiet, line_open;
 	long long last_ms;
 };
-
-static void human(long long b, char *out, size_t size)
-{
-	if (b < 0)
-		snprintf(out, size, "?");
-	else if (b < 1000)
-		snprintf(out, size, "%lldB", b);
-	else if (b < 1000000)
-		snprintf(out, size, "%.1fkB", b / 1e3);
-	else if (b < 1000000000)
-		snprintf(out, size, "%.1fMB", b / 1e6);
-	else
-		snprintf(out, size, "%.2fGB", b / 1e9);
-}
 
 static void on_event(void *vp, const struct bx_pull_event *ev)
 {
@@ -47,8 +34,8 @@ static void on_event(void *vp, const struct bx_pull_event *ev)
 		if (!pr->tty || bx_mono_ms() - pr->last_ms < 100)
 			return;
 		pr->last_ms = bx_mono_ms();
-		human(ev->done, done, sizeof(done));
-		human(ev->total, total, sizeof(total));
+		cli_progress_size(ev->done, done, sizeof(done));
+		cli_progress_size(ev->total, total, sizeof(total));
 		fprintf(pr->out, "\r\033[K%.12s: Downloading  %s/%s", hex, done, total);
 		pr->line_open = true;
 		break;

@@ -144,6 +144,10 @@ int bx_image_index_read(const struct bx_paths *p, struct bx_image_index_entry **
 int bx_image_index_write(const struct bx_paths *p, const struct bx_image_index_entry *e, size_t n,
 			 struct bx_err *err);
 void bx_image_index_free(struct bx_image_index_entry *e, size_t n);
+/* Point each of names at manifest (adding names not there), under the lock
+ * the caller holds; written only when something changed (*moved set). */
+int bx_image_index_set_names(const struct bx_paths *p, char *const *names, size_t nn, const char *manifest,
+			     bool *moved, struct bx_err *err);
 
 /* Build a bx_image from a stored manifest (names left NULL). */
 int bx_image_from_manifest(const struct bx_paths *p, const char *manifest_digest, struct bx_image *out,

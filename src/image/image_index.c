@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -91,4 +92,40 @@ int bx_image_index_write(const struct bx_paths *p, const struct bx_image_index_e
 	if (!s)
 		return bx_fail(err, ENOMEM, "out of memory");
 	return bx_write_file_atomic(path, s, strlen(s), 0600, err);
+}
+
+int bx_image_index_set_names(const struct bx_paths *p, char *const *names, size_t nn, const char *manifest,
+			     bool *moved, struct bx_err *err)
+{
+	struct bx_image_index_entry *e;
+	size_t ne;
+	if (bx_image_index_read(p, &e, &ne, err) < 0)
+		return -1;
+	int rc = -1;
+	for (size_t k = 0; k < nn; k++) {
+		size_t j = 0;
+		while (j < ne && strcmp(e[j].name, names[k]) != 0)
+			j++;
+		if (j == ne) {
+			struct bx_image_index_entry *ng = realloc(e, (ne + 1) * sizeof(*ng));
+			if (!ng) {
+				bx_fail(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			e = ng;
+			if (!(e[ne].name = strdup(names[k]))) {
+				bx_fail(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			e[ne].manifest[0] = '\0';
+			ne++;
+		}
+		if (strcmp(e[j].manifest, manifest) != 0)
+			*moved = true;
+		snprintf(e[j].manifest, sizeof(e[j].manifest), "%s", manifest);
+	}
+	rc = *moved ? bx_image_index_write(p, e, ne, err) : 0;
+out:
+	bx_image_index_free(e, ne);
+	return rc;
 }

@@ -19,6 +19,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -39,15 +40,26 @@ def _digest(data):
 class Registry:
     """docker-registry serving from its own temp dir; stop() kills it by PID."""
 
-    def __init__(self):
+    def __init__(self, htpasswd=None):
+        """htpasswd=(user, password): the registry wants Basic credentials (its htpasswd auth)."""
         self.dir = tempfile.mkdtemp(prefix="boxvm-registry.")
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         cfg = os.path.join(self.dir, "config.yml")
+        auth = ""
+        if htpasswd:
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import crypt  # bcrypt through libxcrypt, the hash docker-registry's htpasswd reads
+                hashed = crypt.crypt(htpasswd[1], crypt.mksalt(crypt.METHOD_BLOWFISH))
+            with open(os.path.join(self.dir, "htpasswd"), "w") as f:
+                f.write(f"{htpasswd[0]}:{hashed}\n")
+            auth = f"auth: {{htpasswd: {{realm: boxvm-test, path: {self.dir}/htpasswd}}}}\n"
         with open(cfg, "w") as f:
             f.write("version: 0.1\nlog: {level: error}\n"
                     f"storage: {{filesystem: {{rootdirectory: {self.dir}/data}}, delete: {{enabled: true}}}}\n"
-                    f"http: {{addr: {self.host}, secret: boxvm-test}}\n")
+                    f"http: {{addr: {self.host}, secret: boxvm-test}}\n" + auth)
         self.log = open(os.path.join(self.dir, "registry.log"), "wb")
         self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 30  # hang guard
@@ -55,6 +67,8 @@ class Registry:
             try:
                 urllib.request.urlopen(f"http://{self.host}/v2/", timeout=2).read()
                 break
+            except urllib.error.HTTPError:
+                break  # it answers (401: it wants credentials)
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("docker-registry did not start: " + open(self.log.name).read()[-2000:])
@@ -96,7 +110,11 @@ class TokenAuthFront:
     Docker Hub does: 401 + WWW-Authenticate: Bearer realm=.../token; the token
     endpoint wants Basic credentials (user/password) and returns an opaque
     token. Blob GETs are answered with a 307 redirect to the backend, so
-    clients must follow redirects (without leaking the token there)."""
+    clients must follow redirects (without leaking the token there).
+    Pushes (POST/PUT/PATCH/DELETE) are proxied with the front's Host, so the
+    registry's upload Locations name the front; `requests` counts them too
+    (auth=False makes it a counting proxy), `token_queries` holds each
+    token request's query."""
 
     def __init__(self, backend, user="alice", password="s3cret-pw", auth=True, rate=None):
         """auth=False: an open front; rate: bytes/s at which blobs are streamed
@@ -106,6 +124,7 @@ class TokenAuthFront:
         self.user, self.password = user, password
         self.tokens = set()
         self.requests = []  # (method, path, Authorization, Range) seen
+        self.token_queries = []
         front = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -148,10 +167,29 @@ class TokenAuthFront:
             def do_HEAD(self):
                 self.do_GET()
 
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD
+
+            def _proxy_write(self):
+                c = http.client.HTTPConnection(front.backend.host, timeout=30)
+                hdrs = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "content-range")}
+                hdrs["Host"] = front.host  # the registry names the front in its Locations
+                c.request(self.command, self.path, body=self.body, headers=hdrs)
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+                keep = [(k, v) for k, v in r.getheaders()
+                        if k.lower() in ("content-type", "docker-content-digest", "location", "range",
+                                         "docker-upload-uuid", "docker-distribution-api-version")]
+                self._send(r.status, data, keep)
+
             def do_GET(self):
                 auth = self.headers.get("Authorization", "")
+                # a write's body is read first, whatever the answer: the connection stays usable
+                self.body = b"" if self.command in ("GET", "HEAD") else \
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 front.requests.append((self.command, self.path, auth, self.headers.get("Range", "")))
                 if self.path.startswith("/token"):
+                    front.token_queries.append(urllib.parse.urlsplit(self.path).query)
                     expect = "Basic " + base64.b64encode(f"{front.user}:{front.password}".encode()).decode()
                     if auth != expect:
                         return self._send(401, b'{"details":"bad credentials"}', [("Content-Type", "application/json")])
@@ -163,10 +201,13 @@ class TokenAuthFront:
                     parts = self.path.split("/")
                     if len(parts) > 4 and parts[1] == "v2":
                         repo = "/".join(parts[2:-2])
-                        scope = f',scope="repository:{repo}:pull"'
+                        action = "pull" if self.command in ("GET", "HEAD") else "pull,push"
+                        scope = f',scope="repository:{repo}:{action}"'
                     chal = f'Bearer realm="http://127.0.0.1:{front.port}/token",service="boxvm-test"{scope}'
                     body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
                     return self._send(401, body, [("WWW-Authenticate", chal), ("Content-Type", "application/json")])
+                if self.command not in ("GET", "HEAD"):
+                    return self._proxy_write()
                 if "/blobs/" in self.path and front.rate:
                     return self._stream_slowly()
                 if "/blobs/" in self.path:

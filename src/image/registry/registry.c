@@ -14,15 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../image.h"
 
 #define ERRBODY_MAX 4096
+/* every header of one exchange together: a registry sends a few hundred bytes a response */
+#define HEADERS_MAX (64 * 1024)
 
 struct response {
 	long code;
 	char www_auth[2048];
 	char content_type[128];
+	char location[2048];
+	char digest[128];        /* Docker-Content-Digest */
+	bool location_too_long;
+	size_t header_bytes;     /* of this exchange (redirects, 1xx included); over HEADERS_MAX aborts */
+	bool headers_too_big;
+	bool strict;             /* a body over max aborts whatever the status (push answers) */
 	/* small bodies (manifests, tokens, errors) are collected here */
 	char *buf;
 	size_t len, max;
@@ -43,9 +52,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *vr)
 	size_t len = size * n;
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
 		/* a new response (after a redirect or 100-continue): forget the last one's headers */
-		r->www_auth[0] = r->content_type[0] = '\0';
-		return len;
+		r->www_auth[0] = r->content_type[0] = r->location[0] = r->digest[0] = '\0';
+		r->location_too_long = false;
 	}
+	/* a hostile registry's endless headers end the transfer (curl bounds one line only) */
+	r->header_bytes += len;
+	if (r->header_bytes > HEADERS_MAX) {
+		r->headers_too_big = true;
+		return 0;
+	}
+	if (len >= 5 && !strncmp(data, "HTTP/", 5))
+		return len;
 	const char *colon = memchr(data, ':', len);
 	if (!colon)
 		return len;
@@ -61,6 +78,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *vr)
 	else if (kl == 12 && !strncasecmp(data, "Content-Type", 12)) {
 		size_t l = strcspn(v, ";\r\n");
 		snprintf(r->content_type, sizeof(r->content_type), "%.*s", (int)(l < vl ? l : vl), v);
+	} else if (kl == 8 && !strncasecmp(data, "Location", 8)) {
+		r->location_too_long = vl >= sizeof(r->location);
+		snprintf(r->location, sizeof(r->location), "%.*s", r->location_too_long ? 0 : (int)vl, v);
+	} else if (kl == 21 && !strncasecmp(data, "Docker-Content-Digest", 21)) {
+		snprintf(r->digest, sizeof(r->digest), "%.*s", (int)(vl < sizeof(r->digest) ? vl : 0), v);
 	}
 	return len;
 }
@@ -85,6 +107,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *vr)
 	size_t max = (r->sink || (code != 200 && code != 206)) ? ERRBODY_MAX : r->max;
 	if (r->len + len > max) {
 		r->too_big = true;
+		if (r->strict)
+			return 0;
 		if (r->sink || code != 200)
 			return len; /* an error body is only for the message: drop the excess */
 		return 0;
@@ -106,7 +130,9 @@ static void response_reset(struct response *r)
 	r->len = 0;
 	r->too_big = false;
 	r->code = 0;
-	r->www_auth[0] = r->content_type[0] = '\0';
+	r->www_auth[0] = r->content_type[0] = r->location[0] = r->digest[0] = '\0';
+	r->location_too_long = r->headers_too_big = false;
+	r->header_bytes = 0;
 }
 
 /* "CODE: message" of the first error in a registry error body, else "". */
@@ -182,8 +208,50 @@ void bx_registry_close(struct bx_registry *r)
 	explicit_bzero(r->auth_header, sizeof(r->auth_header));
 }
 
-static int perform(struct bx_registry *r, const char *url, const char *accept, const char *range,
-		   struct response *rs, struct bx_err *err)
+/* The request body of a PUT: a buffer or a file, read from its start on
+ * every attempt (a 401 repeats the request). */
+struct upload {
+	const struct bx_registry_body *b;
+	long long off;
+	bool aborted;
+};
+
+static size_t on_read(char *buf, size_t size, size_t n, void *vu)
+{
+	struct upload *u = vu;
+	const struct bx_registry_body *b = u->b;
+	long long total = b->fd >= 0 ? b->size : (long long)b->len;
+	size_t want = size * n;
+	if ((long long)want > total - u->off)
+		want = (size_t)(total - u->off);
+	if (!want)
+		return 0;
+	if (b->cancelled && b->cancelled(b->ctx)) {
+		u->aborted = true;
+		return CURL_READFUNC_ABORT;
+	}
+	if (b->fd >= 0) {
+		ssize_t got;
+		while ((got = pread(b->fd, buf, want, u->off)) < 0 && errno == EINTR)
+			;
+		if (got <= 0) {
+			u->aborted = true;
+			return CURL_READFUNC_ABORT; /* the blob shrank under us */
+		}
+		want = (size_t)got;
+	} else {
+		memcpy(buf, (const char *)b->buf + u->off, want);
+	}
+	u->off += (long long)want;
+	if (b->progress)
+		b->progress(b->ctx, u->off, total);
+	return want;
+}
+
+/* One HTTP exchange. method: "GET" (redirects followed), "HEAD" (likewise),
+ * "POST" (empty body) or "PUT" (body); POST and PUT follow no redirect. */
+static int perform(struct bx_registry *r, const char *method, const char *url, const char *accept, const char *range,
+		   const struct bx_registry_body *body, struct response *rs, struct bx_err *err)
 {
 	CURL *c = r->curl;
 	struct curl_slist *h = NULL;
@@ -194,22 +262,60 @@ static int perform(struct bx_registry *r, const char *url, const char *accept, c
 	}
 	if (r->auth_header[0])
 		h = curl_slist_append(h, r->auth_header);
+	bool put = !strcmp(method, "PUT"), post = !strcmp(method, "POST"), head = !strcmp(method, "HEAD");
+	struct upload up = {.b = body};
+	if (put && body) {
+		snprintf(line, sizeof(line), "Content-Type: %s", body->content_type ? body->content_type : "application/octet-stream");
+		h = curl_slist_append(h, line);
+		h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &up);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body->fd >= 0 ? body->size : (long long)body->len));
+	} else if (put) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+	} else if (post) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (head) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	if (put || post)
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	rs->curl = c;
+	rs->header_bytes = 0;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_RANGE, range);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	char ebuf[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	/* back to a plain GET for the handle's next request */
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 0L);
+	curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_READDATA, NULL);
 	curl_slist_free_all(h);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->code);
 	if (rs->sink_failed)
 		return -1; /* the sink's own error is in *err */
+	if (up.aborted)
+		return bx_fail(err, ECANCELED, body->cancelled && body->cancelled(body->ctx) ? "the push was cancelled"
+										      : "the blob being uploaded changed size while it was read");
+	if (rs->headers_too_big)
+		return bx_fail(err, 0, "registry %s sent over %d bytes of response headers; refusing the answer", r->ref.domain,
+			       HEADERS_MAX);
+	if (cc == CURLE_WRITE_ERROR && rs->too_big && rs->strict)
+		return bx_fail(err, 0, "registry %s sent a body of over %d bytes in answer to a %s, where a few are expected; refusing it",
+			       r->ref.domain, ERRBODY_MAX, method);
 	if (cc == CURLE_WRITE_ERROR && rs->too_big)
 		return bx_fail(err, 0, "registry %s sent an answer too large to be a manifest or token (over %zu bytes); refusing it",
 			       r->ref.domain, rs->max);
@@ -226,15 +332,24 @@ static int perform(struct bx_registry *r, const char *url, const char *accept, c
 static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch, struct bx_err *err)
 {
 	CURL *c = r->curl;
-	char scope[600];
+	char scope[600], scope2[600] = "";
 	snprintf(scope, sizeof(scope), "%s", ch->scope[0] ? ch->scope : "");
-	if (!scope[0] && r->ref.path[0])
+	if (r->push) {
+		/* a push asks for what it needs, whatever the challenge named (Docker does too):
+		 * pull and push here, pull where a blob is mounted from */
+		if (bx_registry_scope(r->ref.path, true, scope, sizeof(scope), err) < 0 ||
+		    (r->mount_from[0] && bx_registry_scope(r->mount_from, false, scope2, sizeof(scope2), err) < 0))
+			return -1;
+	} else if (!scope[0] && r->ref.path[0]) {
 		snprintf(scope, sizeof(scope), "repository:%s:pull", r->ref.path);
-	char *es = curl_easy_escape(c, scope, 0), *ev = curl_easy_escape(c, ch->service, 0);
-	char url[2300];
-	int n = snprintf(url, sizeof(url), "%s%sservice=%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
-			 ev ? ev : "", scope[0] ? "&scope=" : "", es ? es : "");
+	}
+	char *es = curl_easy_escape(c, scope, 0), *es2 = curl_easy_escape(c, scope2, 0),
+	     *ev = curl_easy_escape(c, ch->service, 0);
+	char url[2900];
+	int n = snprintf(url, sizeof(url), "%s%sservice=%s%s%s%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
+			 ev ? ev : "", scope[0] ? "&scope=" : "", es ? es : "", scope2[0] ? "&scope=" : "", es2 ? es2 : "");
 	curl_free(es);
+	curl_free(es2);
 	curl_free(ev);
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return bx_fail(err, 0, "the registry's token realm URL is too long");
@@ -249,7 +364,7 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->creds.user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->creds.secret);
 	}
-	int rc = perform(r, url, "application/json", NULL, &rs, err);
+	int rc = perform(r, "GET", url, "application/json", NULL, NULL, &rs, err);
 	curl_easy_setopt(c, CURLOPT_USERNAME, NULL);
 	curl_easy_setopt(c, CURLOPT_PASSWORD, NULL);
 	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_NONE);
@@ -262,9 +377,10 @@ static int fetch_token(struct bx_registry *r, const struct bx_auth_challenge *ch
 		if (withheld)
 			return bx_fail(err, 0, "unauthorized: the token server of %s is plain HTTP (%.200s), so the stored credentials were not sent; use an HTTPS realm or list its host in BOXVM_INSECURE_REGISTRIES",
 				       r->ref.domain, ch->realm);
-		return bx_fail(err, 0, r->have_creds ? "unauthorized: the token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
-						     : "unauthorized: the token server for %s requires credentials; log in with 'boxvm login %s'",
-			       r->ref.domain, r->ref.domain);
+		/* a push says Docker's words first */
+		return bx_fail(err, 0, r->have_creds ? "unauthorized: %sthe token server for %s refused the stored credentials; log in again with 'boxvm login %s'"
+						     : "unauthorized: %sthe token server for %s requires credentials; log in with 'boxvm login %s'",
+			       r->push ? "authentication required: " : "", r->ref.domain, r->ref.domain);
 	}
 	json_t *root = rs.code == 200 && rs.buf ? json_loadb(rs.buf, rs.len, 0, NULL) : NULL;
 	const char *tok = json_string_value(json_object_get(root, "token"));
@@ -315,11 +431,12 @@ static int basic_header(struct bx_registry *r, struct bx_err *err)
 }
 
 /* Perform, answering one 401 challenge. */
-static int request(struct bx_registry *r, const char *url, const char *accept, const char *range, struct response *rs,
-		   struct bx_err *err)
+static int request_as(struct bx_registry *r, const char *method, const char *url, const char *accept,
+		      const char *range, const struct bx_registry_body *body, struct response *rs, struct bx_err *err)
 {
+	bool basic = false;
 	for (int attempt = 0;; attempt++) {
-		if (perform(r, url, accept, range, rs, err) < 0)
+		if (perform(r, method, url, accept, range, body, rs, err) < 0)
 			return -1;
 		if (rs->code != 401)
 			return 0;
@@ -332,6 +449,7 @@ static int request(struct bx_registry *r, const char *url, const char *accept, c
 			if (fetch_token(r, &ch, err) < 0)
 				return -1;
 		} else if (!strcasecmp(ch.scheme, "Basic")) {
+			basic = true;
 			if (!r->have_creds)
 				break;
 			if (basic_header(r, err) < 0)
@@ -341,12 +459,43 @@ static int request(struct bx_registry *r, const char *url, const char *accept, c
 		}
 		response_reset(rs);
 	}
+	if (r->push) {
+		/* Docker's words first, then what to do */
+		if (basic && !r->have_creds)
+			return bx_fail(err, 0, "no basic auth credentials: log in with 'boxvm login %s'", r->ref.domain);
+		return bx_fail(err, 0, "unauthorized: authentication required to push to %s/%s; %s", r->ref.domain,
+			       r->ref.path,
+			       r->have_creds ? "the stored credentials were refused (log in again with 'boxvm login')"
+					     : "log in with 'boxvm login'");
+	}
 	char why[300];
 	registry_error(rs, why, sizeof(why));
 	return bx_fail(err, 0, "unauthorized: %s%sauthentication required to pull %s/%s; %s", why, why[0] ? "; " : "",
 		       r->ref.domain, r->ref.path,
 		       r->have_creds ? "the stored credentials were refused (log in again with 'boxvm login')"
 				     : "log in with 'boxvm login'");
+}
+
+static int request(struct bx_registry *r, const char *url, const char *accept, const char *range, struct response *rs,
+		   struct bx_err *err)
+{
+	return request_as(r, "GET", url, accept, range, NULL, rs, err);
+}
+
+int bx_registry_send(struct bx_registry *r, const char *method, const char *url, const struct bx_registry_body *body,
+		     struct bx_registry_reply *out, struct bx_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct response rs = {.max = ERRBODY_MAX, .strict = true};
+	int rc = request_as(r, method, url, NULL, NULL, body, &rs, err);
+	out->code = rs.code;
+	snprintf(out->location, sizeof(out->location), "%s", rs.location);
+	out->location_too_long = rs.location_too_long;
+	snprintf(out->digest, sizeof(out->digest), "%s", rs.digest);
+	if (rc == 0)
+		registry_error(&rs, out->error, sizeof(out->error));
+	response_reset(&rs);
+	return rc;
 }
 
 int bx_registry_manifest(struct bx_registry *r, const char *ref, size_t max, char **body, size_t *len,

@@ -70,6 +70,9 @@ struct bx_registry {
 	bool have_creds;
 	struct bx_credentials creds;
 	bool basic_only;        /* the registry asked for Basic directly */
+	bool push;              /* tokens are asked for pull,push; a refusal is worded for a push */
+	char mount_from[256];   /* a repository on the same registry a blob is being mounted from: its
+				 * pull scope joins the token's ("" none) */
 };
 
 /* Chooses http/https, loads credentials stored by `login` for the host. */
@@ -90,6 +93,45 @@ typedef int (*bx_blob_sink)(void *ctx, const void *buf, size_t len, struct bx_er
  * set when the server honoured the range (206); a 200 restarts from byte 0. */
 int bx_registry_blob(struct bx_registry *r, const char *digest, long long offset, bx_blob_sink sink, void *ctx,
 		     bool *resumed, struct bx_err *err);
+
+/* ---- pushing (registry_push*.c) ---- */
+
+/* The body of a PUT: a buffer, or fd >= 0 with size bytes (read with pread
+ * from 0 on every attempt). progress: bytes sent so far; cancelled: polled
+ * as the body is read, true aborts (ECANCELED). */
+struct bx_registry_body {
+	const char *content_type; /* NULL: application/octet-stream */
+	const void *buf;
+	size_t len;
+	int fd;
+	long long size;
+	void (*progress)(void *ctx, long long sent, long long total);
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+/* What a push request got back; every field bounded (a registry is hostile). */
+struct bx_registry_reply {
+	long code;
+	char location[2048];    /* Location, "" if none or too long */
+	bool location_too_long;
+	char digest[128];       /* Docker-Content-Digest, "" if none */
+	char error[300];        /* "CODE: message" of an error body, "" if none */
+};
+/* method "HEAD" (redirects followed, as for GET), "POST" (empty body) or
+ * "PUT" (body, may be NULL for none): no redirect followed. A 401 is answered
+ * as for any request. Bodies over 4 KiB and headers over 64 KiB are refused. */
+int bx_registry_send(struct bx_registry *r, const char *method, const char *url, const struct bx_registry_body *body,
+		     struct bx_registry_reply *out, struct bx_err *err);
+
+/* Pure (registry_location.c). The token scope for a repository:
+ * "repository:PATH:pull" or, with push, "repository:PATH:pull,push". */
+int bx_registry_scope(const char *path, bool push, char *out, size_t size, struct bx_err *err);
+/* Resolve an upload's Location against the URL of the request that got it:
+ * an absolute URL must name the same scheme and host[:port] (credentials
+ * follow the upload, so it may not lead elsewhere), a path starting with "/"
+ * is taken on that host; anything else (another host, a relative path,
+ * userinfo, spaces or control characters, too long) is refused. */
+int bx_registry_location(const char *request_url, const char *location, char *out, size_t size, struct bx_err *err);
 
 /* ---- logging in (registry_login.c) ---- */
 /* The registry a login names: "docker.io" for none (Docker Hub), else the

@@ -43,43 +43,6 @@ static int get_manifest(struct bx_registry *r, const char *what, char **body, si
 	return 0;
 }
 
-/* Record names -> manifest, under the lock the caller holds. *moved: a name changed. */
-static int record_names(const struct bx_paths *p, char *const *names, size_t nn, const char *manifest, bool *moved,
-			struct bx_err *err)
-{
-	struct bx_image_index_entry *e;
-	size_t ne;
-	if (bx_image_index_read(p, &e, &ne, err) < 0)
-		return -1;
-	int rc = -1;
-	for (size_t k = 0; k < nn; k++) {
-		size_t j = 0;
-		while (j < ne && strcmp(e[j].name, names[k]) != 0)
-			j++;
-		if (j == ne) {
-			struct bx_image_index_entry *ng = realloc(e, (ne + 1) * sizeof(*ng));
-			if (!ng) {
-				bx_fail(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			e = ng;
-			if (!(e[ne].name = strdup(names[k]))) {
-				bx_fail(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			e[ne].manifest[0] = '\0';
-			ne++;
-		}
-		if (strcmp(e[j].manifest, manifest) != 0)
-			*moved = true;
-		snprintf(e[j].manifest, sizeof(e[j].manifest), "%s", manifest);
-	}
-	rc = *moved ? bx_image_index_write(p, e, ne, err) : 0;
-out:
-	bx_image_index_free(e, ne);
-	return rc;
-}
-
 static int commit(const struct bx_paths *p, char **blobs, size_t nb, char *const *names, size_t nn,
 		  const char *manifest, bool *updated, struct bx_err *err)
 {
@@ -90,7 +53,7 @@ static int commit(const struct bx_paths *p, char **blobs, size_t nb, char *const
 	if (!created)
 		return bx_fail(err, ENOMEM, "out of memory");
 	bool moved = false;
-	if (bx_stage_commit(p, blobs, nb, created, err) < 0 || record_names(p, names, nn, manifest, &moved, err) < 0) {
+	if (bx_stage_commit(p, blobs, nb, created, err) < 0 || bx_image_index_set_names(p, names, nn, manifest, &moved, err) < 0) {
 		/* put new blobs back into the staging area: the store is as it was, and a retry reuses them */
 		for (size_t i = 0; i < nb; i++) {
 			char store[PATH_MAX], done[PATH_MAX];
