@@ -2,6 +2,7 @@
 #include "filtermap.h"
 #include "route.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,11 +103,6 @@ bool api_filtermap_labels(const json_t *map, const json_t *labels)
 	return all_labels(map, "label", labels);
 }
 
-bool api_filtermap_prune_labels(const json_t *map, const json_t *labels)
-{
-	return all_labels(map, "label", labels) && (!api_filtermap_get(map, "label!") || !all_labels(map, "label!", labels));
-}
-
 bool api_filtermap_any(const json_t *map, const char *key, const char *s, bool prefix)
 {
 	json_t *a = api_filtermap_get(map, key);
@@ -131,20 +127,26 @@ int api_filtermap_bool(const char *v)
 	return -1;
 }
 
-int api_filter_until_ns(const char *val, long long *ns, struct bx_err *err)
+int api_prune_filter(const char *text, const char *const *keys, unsigned allowed, struct bx_prune_filter *f,
+		     struct bx_err *err)
 {
-	char *end;
-	double secs = strtod(val, &end);
-	long long ago;
-	struct tm tm = {0};
-	const char *t = strptime(val, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end != val && !*end && secs >= 0)
-		*ns = (long long)(secs * 1e9);
-	else if (bx_goduration_parse(val, &ago, NULL) == 0)
-		*ns = bx_real_ns() - ago;
-	else if (t && (!*t || !strcmp(t, "Z")))
-		*ns = (long long)timegm(&tm) * 1000000000LL;
-	else
-		return api_bad(err, "failed to parse value as time or duration: \"%s\"", val);
-	return 0;
+	json_t *map;
+	bx_prune_filter_init(f);
+	if (api_filtermap_parse(text, keys, &map, err) < 0)
+		return -1;
+	const char *key;
+	json_t *vals, *v;
+	size_t i;
+	int rc = 0;
+	json_object_foreach(map, key, vals) {
+		json_array_foreach(vals, i, v) if (rc == 0) rc = bx_prune_filter_add_kv(f, key, json_string_value(v), err);
+	}
+	json_decref(map);
+	if (rc == 0 && bx_prune_filter_check(f, allowed, bx_real_ns(), err) < 0)
+		rc = -1;
+	if (rc < 0) {
+		err->errnum = EINVAL; /* a 400 */
+		bx_prune_filter_free(f);
+	}
+	return rc;
 }

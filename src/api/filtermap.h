@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "../common/err.h"
+#include "../store/prune_filter.h"
 
 /* *out: a new object KEY -> [strings] ({} for no text); allowed: the keys
  * taken (NULL-terminated). -1 with err (errnum EINVAL) otherwise. */
@@ -18,16 +19,16 @@ json_t *api_filtermap_get(const json_t *map, const char *key);
 /* Docker's label= rule: every value, KEY or KEY=VALUE, is in labels (an
  * object of strings; NULL: none). */
 bool api_filtermap_labels(const json_t *map, const json_t *labels);
-/* The prunes' label rule: label= as above, and label!= (KEY or KEY=VALUE)
- * leaves out what matches every one of its values. */
-bool api_filtermap_prune_labels(const json_t *map, const json_t *labels);
 /* true when key is not given, or one of its values equals s (prefix: or
  * begins it). */
 bool api_filtermap_any(const json_t *map, const char *key, const char *s, bool prefix);
 /* Docker's booleans of a filter value: "true"/"1", "false"/"0"; -1 otherwise. */
 int api_filtermap_bool(const char *v);
-/* The prunes' until= as the docker CLI passes it: unix seconds (a fraction
- * allowed), a Go duration back from now, or an RFC 3339 UTC time -> unix ns. */
-int api_filter_until_ns(const char *val, long long *ns, struct bx_err *err);
+/* The ?filters= of a prune: keys checked against keys (Docker's "Invalid
+ * filter 'KEY'"), then every value into f and checked by the rules the CLI's
+ * prunes use (allowed: BX_PRUNE_* of store/prune_filter.h). -1 with err
+ * (errnum EINVAL: a 400) and f freed, else f for bx_prune_filter_free. */
+int api_prune_filter(const char *text, const char *const *keys, unsigned allowed, struct bx_prune_filter *f,
+		     struct bx_err *err);
 
 #endif

@@ -107,65 +107,23 @@ static enum MHD_Result remove_image(struct api_req *r, const char *name)
 }
 
 /* POST /images/prune: filters dangling, label, label!, until */
-struct prune_filter {
-	int dangling; /* -1 not given: Docker prunes dangling images only */
-	json_t *labels, *not_labels;
-	long long until_ns; /* 0: none */
-};
-
-static int prune_key(const char *key, const char *val, void *ctx, struct bx_err *err)
-{
-	struct prune_filter *f = ctx;
-	if (!strcmp(key, "dangling")) {
-		int b = !strcmp(val, "true") || !strcmp(val, "1") ? 1 : !strcmp(val, "false") || !strcmp(val, "0") ? 0 : -1;
-		if (b < 0)
-			return api_bad(err, "Invalid filter 'dangling=%s'", val);
-		f->dangling = f->dangling == 0 ? 0 : b; /* Docker: a false among them wins */
-		return 0;
-	}
-	if (!strcmp(key, "label") || !strcmp(key, "label!"))
-		return json_array_append_new(key[5] ? f->not_labels : f->labels, json_string(val)) < 0
-			       ? bx_fail(err, ENOMEM, "out of memory") : 0;
-	if (!strcmp(key, "until"))
-		return api_filter_until_ns(val, &f->until_ns, err);
-	return api_bad(err, "Invalid filter '%s'", key);
-}
-
-/* Docker's label match: "K" is there, or "K=V" is */
-static bool has_label(const struct bx_image *img, const char *want)
-{
-	bool kv = strchr(want, '=') != NULL;
-	size_t wl = strlen(want);
-	for (char **l = img->config.labels; l && *l; l++)
-		if (kv ? !strcmp(*l, want) : !strncmp(*l, want, wl) && (*l)[wl] == '=')
-			return true;
-	return false;
-}
-
 static bool picked(void *ctx, const struct bx_image *img)
 {
-	const struct prune_filter *f = ctx;
-	if (f->until_ns && img->created && img->created * 1000000000LL > f->until_ns)
-		return false;
-	size_t i;
-	json_t *v;
-	json_array_foreach(f->labels, i, v) if (!has_label(img, json_string_value(v))) return false;
-	bool all_not = json_array_size(f->not_labels) > 0;
-	json_array_foreach(f->not_labels, i, v) if (!has_label(img, json_string_value(v))) all_not = false;
-	return !all_not;
+	return bx_prune_pick_image(ctx, img);
 }
 
 static enum MHD_Result prune(struct api_req *r)
 {
+	static const char *const keys[] = {"dangling", "label", "label!", "until", NULL};
 	struct bx_err err = {0};
-	struct prune_filter f = {.dangling = -1, .labels = json_array(), .not_labels = json_array()};
+	struct bx_prune_filter f;
+	if (api_prune_filter(api_arg(r, "filters"), keys, BX_PRUNE_UNTIL | BX_PRUNE_LABEL | BX_PRUNE_DANGLING, &f, &err) < 0)
+		return api_error(r, 400, "%s", err.msg);
 	json_t *deleted = json_array();
 	enum MHD_Result ret;
 	long long bytes = 0;
-	if (!f.labels || !f.not_labels || !deleted)
+	if (!deleted)
 		ret = api_error(r, 500, "out of memory");
-	else if (api_filters_each(api_arg(r, "filters"), prune_key, &f, &err) < 0)
-		ret = api_error(r, 400, "%s", err.msg);
 	else if (bx_image_prune(&r->p, f.dangling == 0, picked, &f, report, deleted, &bytes, &err) < 0)
 		ret = api_fail(r, &err);
 	else {
@@ -174,8 +132,7 @@ static enum MHD_Result prune(struct api_req *r)
 		ret = api_json(r, 200, o);
 	}
 	json_decref(deleted);
-	json_decref(f.labels);
-	json_decref(f.not_labels);
+	bx_prune_filter_free(&f);
 	return ret;
 }
 

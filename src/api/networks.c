@@ -306,37 +306,16 @@ static enum MHD_Result disconnect_box(struct api_req *r, const char *net)
 	return ret;
 }
 
-/* "2026-11-30T17:20:27.480478539Z" (the records' Created) in ns; 0 if not one */
-static long long created_ns(const char *when)
-{
-	struct tm tm = {0};
-	const char *rest = when ? strptime(when, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!rest)
-		return 0;
-	long long ns = (long long)timegm(&tm) * 1000000000LL;
-	if (*rest == '.') {
-		long long frac = 0, scale = 100000000LL;
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
-			frac += (*rest - '0') * scale;
-		ns += frac;
-	}
-	return ns;
-}
-
 struct pruned {
-	json_t *filters, *deleted;
-	bool has_until, failed;
-	long long until;
+	struct bx_prune_filter filter;
+	json_t *deleted;
+	bool failed;
 	struct bx_err err;
 };
 
 static bool prune_pick(void *ctx, json_t *rec)
 {
-	struct pruned *pr = ctx;
-	json_t *labels = json_object_get(rec, "Labels");
-	if (pr->has_until && created_ns(json_string_value(json_object_get(rec, "Created"))) > pr->until)
-		return false;
-	return api_filtermap_prune_labels(pr->filters, labels);
+	return bx_prune_pick_network(&((struct pruned *)ctx)->filter, rec);
 }
 
 static void prune_removed(void *ctx, const char *name)
@@ -356,18 +335,12 @@ static enum MHD_Result prune(struct api_req *r)
 {
 	static const char *const keys[] = {"until", "label", "label!", NULL};
 	struct pruned pr = {0};
-	if (api_filtermap_parse(api_arg(r, "filters"), keys, &pr.filters, &pr.err) < 0)
+	if (api_prune_filter(api_arg(r, "filters"), keys, BX_PRUNE_UNTIL | BX_PRUNE_LABEL, &pr.filter, &pr.err) < 0)
 		return api_error(r, 400, "%s", pr.err.msg);
-	json_t *u = api_filtermap_get(pr.filters, "until");
-	if (json_array_size(u) > 1 || (u && api_filter_until_ns(json_string_value(json_array_get(u, 0)), &pr.until, NULL) < 0)) {
-		json_decref(pr.filters);
-		return api_error(r, 400, "invalid filter 'until': use one time, unix seconds or a duration (10m)");
-	}
-	pr.has_until = u != NULL;
 	pr.deleted = json_array();
 	const struct bx_network_prune_cb cb = {prune_pick, prune_removed, prune_failed, &pr};
 	bx_network_prune(&r->p, &cb);
-	json_decref(pr.filters);
+	bx_prune_filter_free(&pr.filter);
 	if (pr.failed) {
 		json_decref(pr.deleted);
 		return api_fail(r, &pr.err);

@@ -12,9 +12,7 @@
 #include "../box/prune.h"
 
 struct pruning {
-	json_t *filters;
-	bool has_until;
-	long long until_ns;
+	struct bx_prune_filter filter;
 	json_t *deleted;
 	long long bytes;
 };
@@ -22,9 +20,7 @@ struct pruning {
 static bool picked(void *ctx, const struct bx_box_record *r, json_t *labels)
 {
 	const struct pruning *pr = ctx;
-	if (pr->has_until && r->created_ns > pr->until_ns)
-		return false;
-	return api_filtermap_prune_labels(pr->filters, labels);
+	return bx_prune_until_match(&pr->filter, r->created_ns) && bx_prune_labels_match(&pr->filter, labels);
 }
 
 static void removed(void *ctx, const char *id, long long bytes)
@@ -47,18 +43,12 @@ enum MHD_Result api_containers_prune(struct api_req *r)
 	static const char *const keys[] = {"until", "label", "label!", NULL};
 	struct bx_err err = {0};
 	struct pruning pr = {0};
-	if (api_filtermap_parse(api_arg(r, "filters"), keys, &pr.filters, &err) < 0)
+	if (api_prune_filter(api_arg(r, "filters"), keys, BX_PRUNE_UNTIL | BX_PRUNE_LABEL, &pr.filter, &err) < 0)
 		return api_error(r, 400, "%s", err.msg);
-	json_t *until = api_filtermap_get(pr.filters, "until");
 	enum MHD_Result ret;
-	if (json_array_size(until) > 1) {
-		ret = api_error(r, 400, "invalid filter 'until': give one time");
-	} else if (until && api_filter_until_ns(json_string_value(json_array_get(until, 0)), &pr.until_ns, &err) < 0) {
-		ret = api_error(r, 400, "%s", err.msg);
-	} else if (!(pr.deleted = json_array())) {
+	if (!(pr.deleted = json_array())) {
 		ret = api_error(r, 500, "out of memory");
 	} else {
-		pr.has_until = until != NULL;
 		const struct bx_box_prune_cb cb = {picked, removed, failed, &pr};
 		bx_box_prune(&r->p, &cb);
 		ret = api_json(r, 200, json_pack("{s:O,s:I}", "ContainersDeleted",
@@ -66,6 +56,6 @@ enum MHD_Result api_containers_prune(struct api_req *r)
 						 (json_int_t)pr.bytes));
 	}
 	json_decref(pr.deleted);
-	json_decref(pr.filters);
+	bx_prune_filter_free(&pr.filter);
 	return ret;
 }

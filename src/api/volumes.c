@@ -148,7 +148,8 @@ static enum MHD_Result remove_volume(struct api_req *r, const char *name)
 }
 
 struct pruned {
-	json_t *filters, *deleted;
+	struct bx_prune_filter filter;
+	json_t *deleted;
 	long long bytes;
 	struct bx_err err;
 	bool failed;
@@ -157,7 +158,7 @@ struct pruned {
 static bool prune_pick(void *ctx, const char *name, json_t *labels)
 {
 	struct pruned *pr = ctx;
-	return api_filtermap_prune_labels(pr->filters, labels);
+	return bx_prune_labels_match(&pr->filter, labels);
 }
 
 static void prune_removed(void *ctx, const char *name, long long bytes)
@@ -178,14 +179,13 @@ static void prune_failed(void *ctx, struct bx_err *err)
 static enum MHD_Result prune(struct api_req *r)
 {
 	static const char *const keys[] = {"label", "label!", NULL};
-	struct pruned pr = {.deleted = json_array()};
-	if (api_filtermap_parse(api_arg(r, "filters"), keys, &pr.filters, &pr.err) < 0) {
-		json_decref(pr.deleted);
+	struct pruned pr = {0};
+	if (api_prune_filter(api_arg(r, "filters"), keys, BX_PRUNE_LABEL, &pr.filter, &pr.err) < 0)
 		return api_error(r, 400, "%s", pr.err.msg);
-	}
+	pr.deleted = json_array();
 	const struct bx_volume_prune_cb cb = {prune_pick, prune_removed, prune_failed, &pr};
 	bx_volume_prune(&r->p, &cb);
-	json_decref(pr.filters);
+	bx_prune_filter_free(&pr.filter);
 	if (pr.failed) {
 		json_decref(pr.deleted);
 		return api_fail(r, &pr.err);

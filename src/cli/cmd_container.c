@@ -14,10 +14,10 @@ static int container_prune(int argc, char **argv)
 	struct bx_err err = {0};
 	struct cli_prune_args a;
 	struct bx_paths p;
-	int r = cli_prune_args(argc, argv, usage, "Remove all stopped boxes.", 0, CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL, &a,
+	int r = cli_prune_args(argc, argv, usage, "Remove all stopped boxes.", 0, BX_PRUNE_UNTIL | BX_PRUNE_LABEL, &a,
 			       &err);
 	if (r != 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
 	}
 	struct cli_pruned out = {0};
@@ -25,7 +25,7 @@ static int container_prune(int argc, char **argv)
 	if (a.force || cli_prune_confirm("WARNING! This will remove all stopped containers.\n"
 					 "Are you sure you want to continue?")) {
 		if (bx_paths_init(&p, &err) < 0) {
-			cli_prune_filter_free(&a.filter);
+			bx_prune_filter_free(&a.filter);
 			return bx_cli_report(&err);
 		}
 		cli_prune_boxes(&p, &a.filter, &out);
@@ -34,7 +34,7 @@ static int container_prune(int argc, char **argv)
 	cli_prune_print_total(out.reclaimed);
 	int rc = out.rc;
 	cli_pruned_free(&out);
-	cli_prune_filter_free(&a.filter);
+	bx_prune_filter_free(&a.filter);
 	return rc;
 }
 

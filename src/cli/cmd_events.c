@@ -16,7 +16,7 @@
 #include "args.h"
 #include "cli.h"
 #include "template.h"
-#include "timearg.h"
+#include "../store/timearg.h"
 
 enum { OPT_SINCE, OPT_UNTIL, OPT_FILTER, OPT_FORMAT, OPT_HELP };
 static const struct bx_opt events_opts[] = {
@@ -92,13 +92,13 @@ int cmd_events(int argc, char **argv)
 	while ((r = bx_args_next(&a, events_opts, &id, &val, &s.err)) > 0) {
 		switch (id) {
 		case OPT_SINCE:
-			if (cli_parse_time("since", val, &s.since_ns, &s.err) < 0)
+			if (bx_time_flag("since", val, &s.since_ns, &s.err) < 0)
 				return finish(&s, &rd, -1, -1);
 			s.has_since = true;
 			since_text = val;
 			break;
 		case OPT_UNTIL:
-			if (cli_parse_time("until", val, &s.until_ns, &s.err) < 0)
+			if (bx_time_flag("until", val, &s.until_ns, &s.err) < 0)
 				return finish(&s, &rd, -1, -1);
 			s.has_until = true;
 			until_text = val;

@@ -62,9 +62,9 @@ static int image_prune(int argc, char **argv)
 	struct cli_prune_args a;
 	struct bx_paths p;
 	int r = cli_prune_args(argc, argv, usage, "Remove unused images.", CLI_PRUNE_FLAG_ALL,
-			       CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL | CLI_PRUNE_DANGLING, &a, &err);
+			       BX_PRUNE_UNTIL | BX_PRUNE_LABEL | BX_PRUNE_DANGLING, &a, &err);
 	if (r != 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
 	}
 	bool all = a.all || a.filter.dangling == 0; /* Docker: dangling=false is -a */
@@ -74,7 +74,7 @@ static int image_prune(int argc, char **argv)
 					     : "WARNING! This will remove all dangling images.\n"
 					       "Are you sure you want to continue?")) {
 		if (bx_paths_init(&p, &err) < 0) {
-			cli_prune_filter_free(&a.filter);
+			bx_prune_filter_free(&a.filter);
 			return bx_cli_report(&err);
 		}
 		cli_prune_images(&p, all, &a.filter, &out);
@@ -83,7 +83,7 @@ static int image_prune(int argc, char **argv)
 	cli_prune_print_total(out.reclaimed);
 	int rc = out.rc;
 	cli_pruned_free(&out);
-	cli_prune_filter_free(&a.filter);
+	bx_prune_filter_free(&a.filter);
 	return rc;
 }
 

@@ -16,7 +16,7 @@
 #include "../store/state.h"
 #include "args.h"
 #include "cli.h"
-#include "timearg.h"
+#include "../store/timearg.h"
 
 enum { OPT_FOLLOW, OPT_TAIL, OPT_SINCE, OPT_UNTIL, OPT_TIMESTAMPS, OPT_HELP };
 static const struct bx_opt logs_opts[] = {
@@ -91,11 +91,11 @@ int cmd_logs(int argc, char **argv)
 			break;
 		}
 		case OPT_SINCE:
-			if (cli_parse_time("since", val, &o.since_ns, &err) < 0)
+			if (bx_time_flag("since", val, &o.since_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break;
 		case OPT_UNTIL:
-			if (cli_parse_time("until", val, &o.until_ns, &err) < 0)
+			if (bx_time_flag("until", val, &o.until_ns, &err) < 0)
 				return bx_cli_report(&err);
 			break; /* "0" is no end, as in Docker 20.10 */
 		case OPT_HELP:

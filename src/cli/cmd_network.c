@@ -210,16 +210,16 @@ static int network_prune(int argc, char **argv)
 	struct cli_prune_args a;
 	struct bx_paths p;
 	int r = cli_prune_args(argc, argv, "boxvm network prune [OPTIONS]", "Remove all networks no box uses.", 0,
-			       CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL, &a, &err);
+			       BX_PRUNE_UNTIL | BX_PRUNE_LABEL, &a, &err);
 	if (r != 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
 	}
 	struct cli_pruned out = {0};
 	if (a.force || cli_prune_confirm("WARNING! This will remove all custom networks not used by at least one "
 					 "container.\nAre you sure you want to continue?")) {
 		if (bx_paths_init(&p, &err) < 0) {
-			cli_prune_filter_free(&a.filter);
+			bx_prune_filter_free(&a.filter);
 			return bx_cli_report(&err);
 		}
 		cli_prune_networks(&p, &a.filter, &out);
@@ -227,7 +227,7 @@ static int network_prune(int argc, char **argv)
 	cli_pruned_print("Deleted Networks:", &out);
 	int rc = out.rc;
 	cli_pruned_free(&out);
-	cli_prune_filter_free(&a.filter);
+	bx_prune_filter_free(&a.filter);
 	return rc;
 }
 

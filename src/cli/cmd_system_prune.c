@@ -37,19 +37,19 @@ int cmd_system_prune(int argc, char **argv)
 	struct cli_prune_args a;
 	struct bx_paths p;
 	int r = cli_prune_args(argc, argv, usage, "Remove unused data.", CLI_PRUNE_FLAG_ALL | CLI_PRUNE_FLAG_VOLUMES,
-			       CLI_PRUNE_UNTIL | CLI_PRUNE_LABEL, &a, &err);
+			       BX_PRUNE_UNTIL | BX_PRUNE_LABEL, &a, &err);
 	if (r == 0 && a.volumes && a.filter.has_until)
 		r = bx_fail(&err, 0, "the \"until\" filter is not supported with \"--volumes\": prune volumes with 'boxvm volume prune'");
 	if (r != 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
 	}
 	if (!a.force && !confirmed(&a)) { /* Docker: a "no" prints nothing more */
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return 0;
 	}
 	if (bx_paths_init(&p, &err) < 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return bx_cli_report(&err);
 	}
 	struct cli_pruned boxes = {0}, networks = {0}, volumes = {0}, images = {0};
@@ -70,6 +70,6 @@ int cmd_system_prune(int argc, char **argv)
 	cli_pruned_free(&networks);
 	cli_pruned_free(&volumes);
 	cli_pruned_free(&images);
-	cli_prune_filter_free(&a.filter);
+	bx_prune_filter_free(&a.filter);
 	return rc;
 }

@@ -99,16 +99,16 @@ static int volume_prune(int argc, char **argv)
 	struct bx_err err = {0};
 	struct cli_prune_args a;
 	struct bx_paths p;
-	int r = cli_prune_args(argc, argv, usage, "Remove all volumes no box uses.", 0, CLI_PRUNE_LABEL, &a, &err);
+	int r = cli_prune_args(argc, argv, usage, "Remove all volumes no box uses.", 0, BX_PRUNE_LABEL, &a, &err);
 	if (r != 0) {
-		cli_prune_filter_free(&a.filter);
+		bx_prune_filter_free(&a.filter);
 		return r > 0 ? 0 : bx_cli_report(&err);
 	}
 	struct cli_pruned out = {0};
 	if (a.force || cli_prune_confirm("WARNING! This will remove all local volumes not used by at least one container.\n"
 					 "Are you sure you want to continue?")) {
 		if (bx_paths_init(&p, &err) < 0) {
-			cli_prune_filter_free(&a.filter);
+			bx_prune_filter_free(&a.filter);
 			return bx_cli_report(&err);
 		}
 		cli_prune_volumes(&p, &a.filter, &out);
@@ -117,7 +117,7 @@ static int volume_prune(int argc, char **argv)
 	cli_prune_print_total(out.reclaimed);
 	int rc = out.rc;
 	cli_pruned_free(&out);
-	cli_prune_filter_free(&a.filter);
+	bx_prune_filter_free(&a.filter);
 	return rc;
 }
 

@@ -19,7 +19,6 @@
 #include "args.h"
 #include "cli.h"
 #include "stats_view.h"
-#include "timearg.h"
 
 bool cli_prune_confirm(const char *warning)
 {
@@ -39,8 +38,8 @@ static void report(struct cli_pruned *out, struct bx_err *err)
 
 static bool box_picked(void *ctx, const struct bx_box_record *r, json_t *labels)
 {
-	const struct cli_prune_filter *f = ((void **)ctx)[0];
-	return cli_prune_until_match(f, r->created_ns) && cli_prune_labels_match(f, labels);
+	const struct bx_prune_filter *f = ((void **)ctx)[0];
+	return bx_prune_until_match(f, r->created_ns) && bx_prune_labels_match(f, labels);
 }
 
 static void box_removed(void *ctx, const char *id, long long bytes)
@@ -54,7 +53,7 @@ static void box_removed(void *ctx, const char *id, long long bytes)
 
 static void prune_failed(void *ctx, struct bx_err *err);
 
-void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+void cli_prune_boxes(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out)
 {
 	void *ctx[2] = {(void *)f, out};
 	const struct bx_box_prune_cb cb = {box_picked, box_removed, prune_failed, ctx};
@@ -63,8 +62,8 @@ void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f,
 
 static bool volume_picked(void *ctx, const char *name, json_t *labels)
 {
-	const struct cli_prune_filter *f = ((void **)ctx)[0];
-	return cli_prune_labels_match(f, labels);
+	const struct bx_prune_filter *f = ((void **)ctx)[0];
+	return bx_prune_labels_match(f, labels);
 }
 
 static void volume_removed(void *ctx, const char *name, long long bytes)
@@ -81,7 +80,7 @@ static void prune_failed(void *ctx, struct bx_err *err)
 	report(((void **)ctx)[1], err);
 }
 
-void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+void cli_prune_volumes(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out)
 {
 	void *ctx[2] = {(void *)f, out};
 	const struct bx_volume_prune_cb cb = {volume_picked, volume_removed, prune_failed, ctx};
@@ -90,12 +89,7 @@ void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *
 
 static bool network_picked(void *ctx, json_t *r)
 {
-	const struct cli_prune_filter *f = ((void **)ctx)[0];
-	long long created = 0;
-	const char *when = json_string_value(json_object_get(r, "Created"));
-	if (!when || cli_time_arg(when, 0, &created) < 0)
-		created = 0;
-	return cli_prune_until_match(f, created) && cli_prune_labels_match(f, json_object_get(r, "Labels"));
+	return bx_prune_pick_network(((void **)ctx)[0], r);
 }
 
 static void network_removed(void *ctx, const char *name)
@@ -106,7 +100,7 @@ static void network_removed(void *ctx, const char *name)
 		report(out, &err);
 }
 
-void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out)
+void cli_prune_networks(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out)
 {
 	void *ctx[2] = {(void *)f, out};
 	const struct bx_network_prune_cb cb = {network_picked, network_removed, prune_failed, ctx};
@@ -115,17 +109,7 @@ void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter 
 
 static bool image_picked(void *ctx, const struct bx_image *img)
 {
-	const struct cli_prune_filter *f = ctx;
-	if (!cli_prune_until_match(f, img->created * 1000000000LL))
-		return false;
-	json_t *labels = json_object();
-	for (char **l = img->config.labels; l && *l; l++) {
-		const char *eq = strchr(*l, '=');
-		json_object_setn_new(labels, *l, (size_t)(eq - *l), json_string(eq + 1));
-	}
-	bool ok = cli_prune_labels_match(f, labels);
-	json_decref(labels);
-	return ok;
+	return bx_prune_pick_image(ctx, img);
 }
 
 static void image_line(void *ctx, const char *verb, const char *what)
@@ -142,7 +126,7 @@ static void image_line(void *ctx, const char *verb, const char *what)
 	}
 }
 
-void cli_prune_images(const struct bx_paths *p, bool all, const struct cli_prune_filter *f, struct cli_pruned *out)
+void cli_prune_images(const struct bx_paths *p, bool all, const struct bx_prune_filter *f, struct cli_pruned *out)
 {
 	struct bx_err err = {0};
 	long long bytes = 0;
@@ -195,7 +179,7 @@ int cli_prune_args(int argc, char **argv, const char *usage, const char *summary
 			opts[n++] = *o;
 	opts[n] = (struct bx_opt){0, NULL, NULL, 0, NULL};
 	memset(a, 0, sizeof(*a));
-	cli_prune_filter_init(&a->filter);
+	bx_prune_filter_init(&a->filter);
 	struct bx_args args;
 	int id, r;
 	const char *val;
@@ -207,8 +191,10 @@ int cli_prune_args(int argc, char **argv, const char *usage, const char *summary
 		case OPT_ALL: a->all = true; break;
 		case OPT_VOLUMES: a->volumes = true; break;
 		case OPT_FILTER:
-			if (cli_prune_filter_add(&a->filter, val, err) < 0)
-				return -1;
+			/* Docker's client refuses a value without '=' itself: a flag error */
+			if (bx_prune_filter_add(&a->filter, val, err) < 0)
+				return err->errnum == EINVAL ? bx_fail_code(err, CLI_EXIT_BAD_FLAG, 0, "invalid argument \"%s\" for "
+						 "\"--filter\" flag: bad format of filter (expected name=value)", val) : -1;
 			break;
 		case OPT_HELP:
 			bx_args_usage(usage, summary, opts);
@@ -217,5 +203,5 @@ int cli_prune_args(int argc, char **argv, const char *usage, const char *summary
 	}
 	if (r < 0 || cli_need_operands(&args, 0, 0, usage, err) < 0)
 		return -1;
-	return cli_prune_filter_check(&a->filter, allowed, bx_real_ns(), err);
+	return bx_prune_filter_check(&a->filter, allowed, bx_real_ns(), err);
 }

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "../common/paths.h"
-#include "prune_filter.h"
+#include "../store/prune_filter.h"
 
 /* Docker's PromptForConfirmation: prints warning and " [y/N] " on stdout and
  * reads one line of stdin; only "y" or "Y" is yes (end of input is no). */
@@ -23,15 +23,15 @@ struct cli_pruned {
  * starting), newest first, with their writable layer's size; anonymous
  * volumes stay, as Docker's. A box another client starts meanwhile stays
  * (the removal takes the box's start lock and refuses a live box). */
-void cli_prune_boxes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
+void cli_prune_boxes(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out);
 /* Volumes no box uses, by name, with their files' size. */
-void cli_prune_volumes(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
+void cli_prune_volumes(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out);
 /* Networks no box uses, by name (Docker: "custom networks not used by at
  * least one container"); until= counts from their creation, label= their labels. */
-void cli_prune_networks(const struct bx_paths *p, const struct cli_prune_filter *f, struct cli_pruned *out);
+void cli_prune_networks(const struct bx_paths *p, const struct bx_prune_filter *f, struct cli_pruned *out);
 /* Images with no tag (all: every image no box uses), then what nothing
  * references (bx_image_prune). */
-void cli_prune_images(const struct bx_paths *p, bool all, const struct cli_prune_filter *f, struct cli_pruned *out);
+void cli_prune_images(const struct bx_paths *p, bool all, const struct bx_prune_filter *f, struct cli_pruned *out);
 
 /* "TITLE\nline\n...\n\n" when there are lines, as Docker prints a section. */
 void cli_pruned_print(const char *title, const struct cli_pruned *r);
@@ -41,12 +41,12 @@ void cli_pruned_free(struct cli_pruned *r);
 
 /* A prune command's flags: -f, --filter, and -a / --volumes where it has
  * them (CLI_PRUNE_FLAG_*); the filter is checked against allowed
- * (CLI_PRUNE_* of prune_filter.h). Returns 1 after printing --help, 0, or
+ * (BX_PRUNE_* of store/prune_filter.h). Returns 1 after printing --help, 0, or
  * -1 with err (a bad flag, an operand, a filter Docker refuses). */
 enum { CLI_PRUNE_FLAG_ALL = 1, CLI_PRUNE_FLAG_VOLUMES = 2 };
 struct cli_prune_args {
 	bool force, all, volumes;
-	struct cli_prune_filter filter;
+	struct bx_prune_filter filter;
 };
 int cli_prune_args(int argc, char **argv, const char *usage, const char *summary, unsigned flags, unsigned allowed,
 		   struct cli_prune_args *a, struct bx_err *err);

@@ -1,5 +1,6 @@
 /* The ?filters= of /volumes, /networks and /events: Docker's two JSON
  * shapes, the keys an endpoint takes, and the label rule. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,14 +50,24 @@ static void labels_all_required(void **state)
 	assert_int_equal(api_filtermap_parse("{\"label\":[\"com.docker.compose.project=q\"]}", keys, &m, &err), 0);
 	assert_false(api_filtermap_labels(m, labels));
 	json_decref(m);
-	/* the prunes' label!=: what matches every one of its values stays */
-	static const char *const prune_keys[] = {"label", "label!", NULL};
-	assert_int_equal(api_filtermap_parse("{\"label!\":[\"tier=db\"]}", prune_keys, &m, &err), 0);
-	assert_false(api_filtermap_prune_labels(m, labels));
+	/* the prunes' filters: the store's rules from Docker's JSON; label!=: what matches every one of its values stays */
+	static const char *const prune_keys[] = {"label", "label!", "until", NULL};
+	struct bx_prune_filter f;
+	assert_int_equal(api_prune_filter("{\"label!\":[\"tier=db\"]}", prune_keys, BX_PRUNE_LABEL | BX_PRUNE_UNTIL, &f, &err), 0);
+	assert_false(bx_prune_labels_match(&f, labels));
 	json_object_set_new(labels, "tier", json_string("web"));
-	assert_true(api_filtermap_prune_labels(m, labels));
-	assert_true(api_filtermap_prune_labels(m, NULL));
-	json_decref(m);
+	assert_true(bx_prune_labels_match(&f, labels));
+	assert_true(bx_prune_labels_match(&f, NULL));
+	bx_prune_filter_free(&f);
+	assert_int_equal(api_prune_filter("{\"until\":[\"1700000000\"]}", prune_keys, BX_PRUNE_UNTIL, &f, &err), 0);
+	assert_true(bx_prune_until_match(&f, 1700000000000000000LL));
+	assert_false(bx_prune_until_match(&f, 1700000000000000001LL));
+	bx_prune_filter_free(&f);
+	assert_int_equal(api_prune_filter("{\"until\":[\"soon\"]}", prune_keys, BX_PRUNE_UNTIL, &f, &err), -1);
+	assert_int_equal(err.errnum, EINVAL);
+	assert_non_null(strstr(err.msg, "failed to parse value as time or duration: \"soon\""));
+	assert_int_equal(api_prune_filter("{\"bogus\":[\"1\"]}", prune_keys, BX_PRUNE_UNTIL, &f, &err), -1);
+	assert_string_equal(err.msg, "Invalid filter 'bogus'");
 	json_decref(labels);
 	assert_int_equal(api_filtermap_bool("true"), 1);
 	assert_int_equal(api_filtermap_bool("0"), 0);

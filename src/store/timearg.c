@@ -1,12 +1,14 @@
-/* Docker's time arguments (timearg.h), shared by logs and the prune filters. */
+/* Docker's time arguments (timearg.h): logs, events and the prune filters of the CLI and the Engine API. */
 #include "timearg.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "../common/clock.h"
-#include "../store/logfile.h"
+#include "../common/goduration.h"
+#include "logfile.h"
 
 /* Docker's local-time forms: "2006-01-02", "2006-01-02T15:04:05[.frac]"
  * (the host's time zone). -1 if s is not one. */
@@ -35,7 +37,7 @@ static long long local_time_ns(const char *s)
 	return -1;
 }
 
-int cli_time_arg(const char *s, long long now_ns, long long *out)
+int bx_time_arg(const char *s, long long now_ns, long long *out)
 {
 	long long t = bx_log_time_parse(s);
 	if (t < 0)
@@ -50,29 +52,18 @@ int cli_time_arg(const char *s, long long now_ns, long long *out)
 		*out = (long long)(v * 1e9);
 		return 0;
 	}
-	long long dur = 0;
-	bool ahead = *s == '-';
-	const char *p = s + ahead;
-	while (*p) {
-		long long n = strtoll(p, &end, 10);
-		if (end == p || n < 0)
-			return -1;
-		long long unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
-		if (!unit)
-			return -1;
-		if (n > 9000000000LL / unit || (dur += n * unit) > 9000000000LL) /* > 285 years: nothing is that old */
-			return -1;
-		p = end + 1;
-	}
-	if (p == s + ahead)
+	/* Go's time.ParseDuration, back from now ("-5s" is ahead of it), as
+	 * Docker's GetTimestamp; "0" was taken as unix seconds above, as there */
+	long long dur;
+	if (bx_goduration_parse(s, &dur, NULL) < 0 || (dur < 0 && now_ns > LLONG_MAX + dur))
 		return -1;
-	*out = now_ns + (ahead ? dur : -dur) * 1000000000LL;
+	*out = now_ns - dur;
 	return 0;
 }
 
-int cli_parse_time(const char *flag, const char *s, long long *out, struct bx_err *err)
+int bx_time_flag(const char *flag, const char *s, long long *out, struct bx_err *err)
 {
-	if (cli_time_arg(s, bx_real_ns(), out) < 0)
+	if (bx_time_arg(s, bx_real_ns(), out) < 0)
 		return bx_fail(err, 0, "invalid --%s '%s': use a timestamp (2026-11-28T10:00:00Z), unix seconds or a duration (10m, 1h)",
 			       flag, s);
 	return 0;
