@@ -1,7 +1,7 @@
 /* The guest agent: PID 1 of every box. One single-threaded poll loop owns all
  * state below (struct agent); nothing else is global and mutable.
  * Files: main.c (boot order), log.c, mounts.c, modules.c, vport.c (finding the
- * control port), spawn.c (fork/exec), session.c (services on the mux),
+ * control port), cgroup.c (the box's cgroup), spawn.c (fork/exec), session.c (services on the mux),
  * reaper.c (PID 1 reaping), loop.c (the poll loop), power.c, clock.c (the
  * wall clock from the host). */
 #ifndef BOXVM_AGENT_H
@@ -70,6 +70,7 @@ struct agent {
 	int vport_fd;
 	int sig_fd;
 	int kmsg_fd;             /* /dev/kmsg, read for the OOM killer's reports (oom.c); -1: none */
+	int cgroup_box_fd;       /* the guest's cgroup /box (cgroup.c), a directory; -1: no cgroups */
 	bool host_connected;
 	uint64_t vport_retry_ms; /* host not connected: poll the port again at this time */
 	struct bx_mux mux;
@@ -100,6 +101,20 @@ int agent_mount_box(struct bx_err *err);
 /* the kernel command line holds this whole word (e.g. "boxvm.debug=1") */
 bool agent_cmdline_has(const char *word);
 int agent_mkdir_p(const char *path, mode_t mode);
+
+/* cgroup.c: the agent in /agent, the box's processes in /box (limits from
+ * spec->cgroup) and a cgroup namespace rooted there; /box shown read-only
+ * at the box's /sys/fs/cgroup. agent_cgroup_set writes one of /box's limit
+ * files (pids.max, memory.max, memory.low, memory.high, cpu.weight, cpu.max,
+ * cpuset.cpus; any other name is refused): the spec's limits at boot and
+ * live updates alike. */
+int agent_cgroup_init(struct agent *ag, const struct bx_spec *spec, struct bx_err *err);
+int agent_cgroup_mount_box(const struct agent *ag, struct bx_err *err);
+int agent_cgroup_set(const struct agent *ag, const char *file, const char *value, struct bx_err *err);
+/* in the spawn child, before its setup */
+int agent_cgroup_enter_box(const struct agent *ag, struct bx_err *err);
+/* a number read from one of /box's files (false: "max", absent, unreadable) */
+bool agent_cgroup_read_u64(const struct agent *ag, const char *file, uint64_t *out);
 
 /* volumes.c: bind mounts, volumes and tmpfs (spec->mounts). The shares are
  * mounted under /boxvm/shares in the initramfs before the root switch (out of
@@ -177,8 +192,9 @@ extern const struct bx_mux_ops agent_mux_ops;
 /* clock.c: set the wall clock from a BX_M_TIME payload (validated here) */
 void agent_clock_sync(const uint8_t *payload, size_t len);
 
-/* stats.c: the guest's /proc numbers for BX_M_STATS */
-int agent_stats_collect(struct bx_guest_stats *st, struct bx_err *err);
+/* stats.c: the guest's /proc numbers for BX_M_STATS, the memory and tasks
+ * of the box's cgroup where it has one */
+int agent_stats_collect(const struct agent *ag, struct bx_guest_stats *st, struct bx_err *err);
 
 /* reaper.c */
 int agent_signals_init(struct bx_err *err);

@@ -1,6 +1,7 @@
 /* boxvm-agent: PID 1 of a box. Boot order (see DESIGN.md):
  *   mount proc/sys/dev -> load virtio modules -> open the control port (bind
- *   early) -> read /boxvm/spec -> virtiofs root + switch root -> box mounts,
+ *   early) -> read /boxvm/spec -> cgroups (agent in /agent, /box limited)
+ *   -> virtiofs root + switch root -> box mounts,
  *   hostname -> serve the mux (after accept_delay_ms) forever; main is spawned
  *   when the host's first TIME on the main channel has set the clock.
  * Any failure before the loop is fatal: print it on the console and power off
@@ -91,7 +92,7 @@ int main(void)
 	struct bx_err err = {0};
 	struct agent ag;
 	memset(&ag, 0, sizeof(ag));
-	ag.vport_fd = ag.sig_fd = ag.kmsg_fd = -1;
+	ag.vport_fd = ag.sig_fd = ag.kmsg_fd = ag.cgroup_box_fd = -1;
 
 	sane_stdio();
 	if (getpid() != 1)
@@ -134,6 +135,16 @@ int main(void)
 		spec.etc_resolv = r;
 	}
 
+	/* the box's cgroup, limits set, before the root switch hides the
+	 * agent's own mount of the hierarchy; limits asked for are enforced or
+	 * the box does not start, and without any a kernel lacking cgroup v2
+	 * only costs the confinement */
+	if (agent_cgroup_init(&ag, &spec, &err) < 0) {
+		if (spec.ncgroup)
+			agent_fatal("%s", err.msg);
+		agent_err("%s: the box's processes are not confined to a cgroup", err.msg);
+	}
+
 	/* bind mounts and volumes: their shares are reached before the root switch */
 	int *share_fds = calloc(spec.nmounts + 1, sizeof(int));
 	if (!share_fds)
@@ -142,7 +153,7 @@ int main(void)
 		agent_fatal("%s", err.msg);
 
 	if (agent_switch_root(spec.read_only, &err) < 0 || agent_mount_box(&err) < 0 ||
-	    agent_mounts_apply(&spec, share_fds, &err) < 0)
+	    agent_cgroup_mount_box(&ag, &err) < 0 || agent_mounts_apply(&spec, share_fds, &err) < 0)
 		agent_fatal("%s", err.msg);
 	free(share_fds);
 	if (spec.hostname && *spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)

@@ -1,5 +1,5 @@
 /* Filesystems: the initramfs basics, the virtiofs root, and the box's own
- * /proc, /sys (read-only, cgroup2 on /sys/fs/cgroup), /dev (Docker's: a
+ * /proc, /sys (read-only; its /sys/fs/cgroup is cgroup.c's), /dev (Docker's: a
  * tmpfs with the standard nodes), /dev/pts, /dev/shm, /dev/mqueue after
  * switching root. */
 #include "agent.h"
@@ -182,7 +182,7 @@ int agent_mount_box(struct bx_err *err)
 		 false},
 		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true},
 		{"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true},
-		{"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, true},
+		/* /sys/fs/cgroup: the box's own cgroup, read-only (cgroup.c) */
 	};
 	if (do_mounts(first, sizeof(first) / sizeof(first[0]), err) < 0 || make_dev(err) < 0 ||
 	    do_mounts(rest, sizeof(rest) / sizeof(rest[0]), err) < 0)

@@ -312,7 +312,7 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			struct bx_guest_stats st;
 			uint8_t payload[BX_STATS_SIZE];
 			struct bx_err err;
-			if (agent_stats_collect(&st, &err) < 0) {
+			if (agent_stats_collect(s->ag, &st, &err) < 0) {
 				out_of_memory(s, &err); /* the host sees the channel close: no figures */
 				return;
 			}

@@ -98,10 +98,13 @@ _Noreturn static void child_fail(int report_fd, const struct bx_err *e, bool mai
 }
 
 /* In the child: everything after fork. Only returns through exec. */
-_Noreturn static void child(const struct bx_spec *spec, bool main_process, int report_fd, int in_fd, int out_fd,
-			    int err_fd, const char *pty_slave)
+_Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, bool main_process, int report_fd,
+			    int in_fd, int out_fd, int err_fd, const char *pty_slave)
 {
 	struct bx_err e = {0};
+	/* first: whatever this process does from here on counts against the box's limits */
+	if (agent_cgroup_enter_box(ag, &e) < 0)
+		child_fail(report_fd, &e, main_process);
 	/* PID 1 blocks SIGCHLD/SIGTERM/SIGINT for its signalfd: undo for the child */
 	sigset_t all;
 	sigemptyset(&all);
@@ -236,7 +239,7 @@ int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct 
 		goto fail;
 	if (pid == 0) {
 		close(rep[0]);
-		child(spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
+		child(s->ag, spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
 	}
 	/* registered before anything else can run the reaper */
 	s->pid = pid;

@@ -1,5 +1,5 @@
-/* BX_M_STATS: the guest's numbers for `boxvm stats`, read from /proc in the
- * loop itself. procfs reads never block and the files are small (a few KiB;
+/* BX_M_STATS: the guest's numbers for `boxvm stats`, read from /proc (and
+ * the box's cgroup: memory and tasks) in the loop itself. procfs reads never block and the files are small (a few KiB;
  * one stat line per task), so answering inline keeps PID 1 free of helper
  * processes and threads. Parsing is in pure/procstats.c. */
 #include "agent.h"
@@ -60,7 +60,7 @@ static uint64_t count_tasks(void)
 	return n;
 }
 
-int agent_stats_collect(struct bx_guest_stats *st, struct bx_err *err)
+int agent_stats_collect(const struct agent *ag, struct bx_guest_stats *st, struct bx_err *err)
 {
 	/* 64 KiB: /proc/stat grows with vCPUs and interrupts, but only its
 	 * first line is needed; meminfo, net/dev and diskstats are far smaller */
@@ -77,6 +77,15 @@ int agent_stats_collect(struct bx_guest_stats *st, struct bx_err *err)
 	if (bx_stat_cpu_parse(read_text("/proc/stat", buf, cap), hz > 0 ? hz : 100, &st->cpu_ns) < 0)
 		agent_err("stats: no cpu line in /proc/stat");
 	free(buf);
-	st->pids = count_tasks();
+	/* the box's cgroup where there is one: its memory (the limit that binds
+	 * when --memory set memory.max, else the VM's) and its tasks */
+	uint64_t current, max;
+	if (agent_cgroup_read_u64(ag, "memory.current", &current)) {
+		if (agent_cgroup_read_u64(ag, "memory.max", &max) && max < st->mem_total)
+			st->mem_total = max;
+		st->mem_available = current < st->mem_total ? st->mem_total - current : 0;
+	}
+	if (!agent_cgroup_read_u64(ag, "pids.current", &st->pids))
+		st->pids = count_tasks();
 	return 0;
 }

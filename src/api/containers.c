@@ -69,6 +69,7 @@ static enum MHD_Result create(struct api_req *r)
 		.nm = &c->nm,
 		.health = &c->health,
 		.sec = &c->sec,
+		.res = &c->res,
 		.lc = &c->lc,
 		.bo = &c->bo,
 		.getenv_fn = no_env,

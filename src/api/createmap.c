@@ -106,7 +106,7 @@ static const char *const config_keys[] = {
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
 	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "Sysctls", "CapAdd",
-	"CapDrop", "Privileged", "SecurityOpt",
+	"CapDrop", "Privileged", "SecurityOpt", "MemoryReservation", "MemorySwap", "PidsLimit", "CpuShares", "CpusetCpus",
 	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
 	NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
@@ -293,14 +293,28 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	}
 	if (c->lc.cfg.restart.kind != BX_RESTART_NO && c->bo.auto_remove)
 		return api_bad(err, "conflicting options: RestartPolicy and AutoRemove cannot be used together");
-	json_t *mem = json_object_get(host, "Memory");
-	if (want_type(mem, JSON_INTEGER, "HostConfig.Memory", "a number of bytes", err) < 0)
+	/* the limits of the box's cgroup, checked with the CLI's flags (bx_resources_check) */
+	const struct {
+		const char *key;
+		int64_t *field;
+	} ints[] = {{"Memory", &c->res.memory},
+		    {"MemoryReservation", &c->res.memory_reservation},
+		    {"MemorySwap", &c->res.memory_swap},
+		    {"PidsLimit", &c->res.pids_limit},
+		    {"CpuShares", &c->res.cpu_shares}};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		json_t *v = json_object_get(host, ints[i].key);
+		char what[64];
+		snprintf(what, sizeof(what), "HostConfig.%s", ints[i].key);
+		if (want_type(v, JSON_INTEGER, what, "a number", err) < 0)
+			return -1;
+		*ints[i].field = json_integer_value(v);
+	}
+	const char *cpuset = str(host, "CpusetCpus");
+	if (cpuset && bx_resources_flag(&c->res, "cpuset-cpus", cpuset, err) < 0) {
+		err->errnum = EINVAL; /* a bad parameter: 400 */
 		return -1;
-	json_int_t bytes = json_integer_value(mem);
-	if (bytes && (bytes < (64LL << 20) || bytes > (1LL << 40)))
-		return api_bad(err, "HostConfig.Memory %lld: a box needs from 64 MiB to 1 TiB", (long long)bytes);
-	if (bytes)
-		c->bo.mem_mb = (int)(bytes >> 20);
+	}
 	json_t *nano = json_object_get(host, "NanoCpus");
 	if (want_type(nano, JSON_INTEGER, "HostConfig.NanoCpus", "a number", err) < 0)
 		return -1;
@@ -312,6 +326,12 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		c->bo.cpus = (int)((n + 999999999) / 1000000000);
 		c->lc.nano_cpus = n;
 	}
+	if (bx_resources_check(&c->res, c->bo.cpus, err) < 0) {
+		err->errnum = EINVAL; /* a bad parameter: 400 */
+		return -1;
+	}
+	if (bx_resources_vm_mb(&c->res)) /* the VM around the limit (bx_box_make sizes it the same) */
+		c->bo.mem_mb = bx_resources_vm_mb(&c->res);
 	const char *k;
 	json_t *v;
 	json_t *tmpfs = json_object_get(host, "Tmpfs");

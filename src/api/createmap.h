@@ -18,6 +18,7 @@ struct api_create {
 	struct bx_netmount nm;
 	struct bx_healthopts health;
 	struct bx_secopts sec;
+	struct bx_resources res;     /* Memory, MemoryReservation, MemorySwap, PidsLimit, CpuShares, CpusetCpus */
 	struct bx_box_lc lc;
 	struct bx_box_opts bo;
 	json_t *body;                /* held: the strings above point into it */

@@ -31,6 +31,7 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 {
 	struct bx_box_lc *lc = m->lc;
 	struct bx_netmount *nm = m->nm;
+	const struct bx_resources *res = m->res ? m->res : &(const struct bx_resources){0};
 	char boxid[BX_ID_LEN + 1];
 	char hostname[BX_SHORT_ID_LEN + 1];
 	struct bx_spec spec;
@@ -43,10 +44,13 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
 	hostname[BX_SHORT_ID_LEN] = 0;
 	m->ro->hostname = nm->hostname ? nm->hostname : hostname;
+	if (bx_resources_vm_mb(res))
+		m->bo->mem_mb = bx_resources_vm_mb(res);
 	nm->image_volumes = m->img->config.volumes;
 	if (bx_runconfig_build(&m->img->config, m->ro, m->getenv_fn, &spec, &lc->rec, err) < 0 ||
 	    bx_healthopts_build(m->health, m->img->config.healthcheck, &lc->healthcheck, err) < 0 ||
 	    bx_secopts_apply(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
+	    bx_resources_apply(res, &spec, err) < 0 ||
 	    apply_test_knobs(&spec, err) < 0 || (lc->op_fd = bx_store_op_begin(p->data, err)) < 0 ||
 	    bx_netmount_apply(p, nm, &spec, m->bo, err) < 0 || bx_box_reserve(p, boxid, lc, err) < 0)
 		goto out;
@@ -64,6 +68,10 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 		json_object_set_new(lc->host_config, "Ulimits", bx_ulimits_json(m->ro->ulimits));
 	if (lc->host_config)
 		json_object_set_new(lc->host_config, "Sysctls", bx_sysctls_json(m->ro->sysctls));
+	json_t *res_config = bx_resources_host_config(res);
+	if (lc->host_config && res_config)
+		json_object_update(lc->host_config, res_config);
+	json_decref(res_config);
 	/* once registered, the box can be named by another client's start: one
 	 * start at a time (state.h, bx_state_start_lock), ours taken first */
 	if (bx_box_create(p, m->img, &spec, m->bo, boxid, vm, err) < 0 || bx_netmount_populate(nm, vm->rootfs, err) < 0 ||

@@ -10,6 +10,7 @@
 #include "create.h"
 #include "healthopts.h"
 #include "netmount.h"
+#include "resources.h"
 #include "register.h"
 #include "runconfig.h"
 #include "secopts.h"
@@ -25,6 +26,8 @@ struct bx_box_make {
 	struct bx_netmount *nm;      /* checked (bx_netmount_check) */
 	struct bx_healthopts *health;
 	const struct bx_secopts *sec; /* checked (bx_secopts_check); NULL: Docker's defaults */
+	const struct bx_resources *res; /* checked (bx_resources_check); NULL: no limits. A memory limit sizes
+	                                 * the VM (bo->mem_mb, resources.h) */
 	struct bx_box_lc *lc;        /* the caller frees it (bx_box_lc_free), and ro, nm, health */
 	struct bx_box_opts *bo;      /* mem_mb, cpus, auto_remove set; the rest is filled here */
 	bx_getenv_fn getenv_fn;      /* resolves a bare -e NAME (the caller's environment) */

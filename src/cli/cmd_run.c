@@ -19,13 +19,14 @@
 
 enum {
 	OPT_RM, OPT_ENV, OPT_ENV_FILE, OPT_WORKDIR, OPT_USER, OPT_ENTRYPOINT, OPT_INTERACTIVE,
-	OPT_MEMORY, OPT_CPUS, OPT_HELP, OPT_TTY,
+	OPT_CPUS, OPT_HELP, OPT_TTY,
 	OPT_DETACH, OPT_NAME, OPT_RESTART, OPT_LOG_OPT, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_LABEL,
 	OPT_PULL, OPT_PLATFORM,
 	OPT_PUBLISH, OPT_NETWORK, OPT_HOSTNAME, OPT_DNS, OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_VOLUME,
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
 	OPT_HEALTH, OPT_ULIMIT, OPT_SYSCTL, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
+	OPT_RESOURCE,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -36,7 +37,14 @@ static const struct bx_opt run_opts[] = {
 	{0, "entrypoint", "string", OPT_ENTRYPOINT, "Overwrite the default ENTRYPOINT of the image"},
 	{'i', "interactive", NULL, OPT_INTERACTIVE, "Keep STDIN open and forward it to the box"},
 	{'t', "tty", NULL, OPT_TTY, "Run the main process on a terminal (with -i: raw mode; detach with Ctrl-P Ctrl-Q)"},
-	{'m', "memory", "bytes", OPT_MEMORY, "Memory of the box's VM (default 512m, minimum 64m)"},
+	{'m', "memory", "bytes", OPT_RESOURCE, "Memory limit of the box's processes (the VM gets 128m more; default: "
+					      "no limit in a 512m VM)"},
+	{0, "memory-reservation", "bytes", OPT_RESOURCE, "Memory soft limit (the box's memory.low)"},
+	{0, "memory-swap", "bytes", OPT_RESOURCE, "Swap limit equal to memory plus swap: the --memory value or -1 (a box "
+						  "has no swap)"},
+	{0, "pids-limit", "int", OPT_RESOURCE, "Tune the box's pids limit (-1 or 0 for unlimited)"},
+	{'c', "cpu-shares", "int", OPT_RESOURCE, "CPU shares (relative weight, the box's cpu.weight)"},
+	{0, "cpuset-cpus", "string", OPT_RESOURCE, "vCPUs in which to allow execution (0-3, 0,1)"},
 	{0, "cpus", "number", OPT_CPUS, "Virtual CPUs of the box's VM (default 2)"},
 	{'d', "detach", NULL, OPT_DETACH, "Run the box in the background and print its ID"},
 	{0, "detach-keys", "string", OPT_DETACH_KEYS, "Key sequence for detaching from -it (default \"ctrl-p,ctrl-q\"; \"\" turns it off)"},
@@ -78,38 +86,6 @@ static const struct bx_opt run_opts[] = {
 	{0, NULL, NULL, 0, NULL},
 };
 
-/* "512m", "1g", "268435456" -> MiB */
-static int parse_memory(const char *s, int *mb, struct bx_err *err)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		goto bad;
-	unsigned long long mult = 1;
-	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
-	case 'b': break;
-	case 'k': mult = 1ULL << 10; break;
-	case 'm': mult = 1ULL << 20; break;
-	case 'g': mult = 1ULL << 30; break;
-	default: goto bad;
-	}
-	if (*end && end[1] && !(tolower((unsigned char)end[1]) == 'b' && !end[2]))
-		goto bad;
-	unsigned long long bytes = v * mult;
-	if (bytes / mult != v)
-		goto bad;
-	if (bytes < (64ULL << 20))
-		return bx_fail(err, 0, "invalid --memory '%s': a box needs at least 64m", s);
-	if (bytes > (1ULL << 40))
-		return bx_fail(err, 0, "invalid --memory '%s': too large", s);
-	*mb = (int)(bytes >> 20);
-	return 0;
-bad:
-	return bx_fail(err, 0, "invalid --memory '%s': use a number with an optional unit b, k, m or g", s);
-}
-
 /* Docker's --cpus is a CPU quota (0.5, 1.5); a VM has whole vCPUs: it gets
  * the quota rounded up, and inspect's NanoCpus keeps what was asked. 0:
  * no quota (the default size). */
@@ -145,6 +121,8 @@ static const char *caller_getenv(const char *name)
 static struct bx_healthopts run_health;
 /* and its privilege flags */
 static struct bx_secopts run_sec;
+/* and its resource limits */
+static struct bx_resources run_res;
 
 enum run_mode { MODE_RUN, MODE_CREATE };
 static int run(int argc, char **argv, struct bx_run_opts *ro, struct bx_box_lc *lc, enum run_mode mode,
@@ -247,8 +225,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 			    bx_healthopts_flag(&run_health, a.last->long_name, val, &err) < 0)
 				return flag_error(&err);
 			break;
-		case OPT_MEMORY:
-			if (parse_memory(val, &bo.mem_mb, &err) < 0)
+		case OPT_RESOURCE:
+			if (bx_resources_flag(&run_res, a.last->long_name, val, &err) < 0)
 				return flag_error(&err);
 			break;
 		case OPT_CPUS:
@@ -319,7 +297,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		return flag_error(&err);
 	}
 	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || bx_netmount_check(nm, &err) < 0 ||
-	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_check(&run_sec, &err) < 0)
+	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_check(&run_sec, &err) < 0 ||
+	    bx_resources_check(&run_res, bo.cpus, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;
@@ -338,6 +317,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		.nm = nm,
 		.health = &run_health,
 		.sec = &run_sec,
+		.res = &run_res,
 		.lc = lc,
 		.bo = &bo,
 		.getenv_fn = caller_getenv,

@@ -29,6 +29,7 @@ void bx_spec_free(struct bx_spec *s)
 	free_strv(s->args);
 	free_strv(s->env);
 	free_strv(s->sysctls);
+	free_strv(s->cgroup);
 	free(s->cwd);
 	free(s->user);
 	free(s->hostname);
@@ -76,6 +77,11 @@ int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err)
 int bx_spec_add_sysctl(struct bx_spec *s, const char *kv, struct bx_err *err)
 {
 	return strv_push(&s->sysctls, &s->nsysctls, kv, strlen(kv), err);
+}
+
+int bx_spec_add_cgroup(struct bx_spec *s, const char *kv, struct bx_err *err)
+{
+	return strv_push(&s->cgroup, &s->ncgroup, kv, strlen(kv), err);
 }
 
 static int set_str(char **field, const char *v, struct bx_err *err)
@@ -193,6 +199,8 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_rec(&w, BX_T_NO_NEW_PRIVS, (const uint8_t[]){ 1 }, 1);
 	for (size_t i = 0; i < s->nsysctls; i++)
 		put_str(&w, BX_T_SYSCTL, s->sysctls[i]);
+	for (size_t i = 0; i < s->ncgroup; i++)
+		put_str(&w, BX_T_CGROUP, s->cgroup[i]);
 	put_str(&w, BX_T_IPV4, s->ipv4);
 	put_str(&w, BX_T_GATEWAY, s->gateway);
 	if (s->mtu)
@@ -275,6 +283,7 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_CAPS: return bx_spec_caps_unpack(s, p, len, err);
 	case BX_T_NO_NEW_PRIVS: return dec_bool(&s->no_new_privs, p, len, "no-new-privileges flag", err);
 	case BX_T_SYSCTL: return dec_strv(&s->sysctls, &s->nsysctls, p, len, "sysctl", err);
+	case BX_T_CGROUP: return dec_strv(&s->cgroup, &s->ncgroup, p, len, "cgroup limit", err);
 	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
 	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
 	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);

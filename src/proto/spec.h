@@ -40,7 +40,9 @@ enum bx_spec_tag {
 	BX_T_ETC_RESOLV = 24, /* text of /etc/resolv.conf */
 	BX_T_READ_ONLY = 25, /* u8 0/1: root filesystem read-only */
 	BX_T_MOUNT = 26,     /* repeated: u8 kind | u8 ro | u16 n1 | source | u16 n2 | target | options (rest) */
-	BX_T_MAX = 26,
+	/* box only: limits of the guest's cgroup /box, which holds main and every exec (issue 16) */
+	BX_T_CGROUP = 31,    /* repeated: "FILE=VALUE" written to /box's FILE (pids.max, memory.max, ...) before main */
+	BX_T_MAX = 31,
 };
 
 /* Guest mounts (BX_T_MOUNT), in mount order. */
@@ -101,6 +103,8 @@ struct bx_spec {
 	bool no_new_privs;
 	char **sysctls; /* box only: "key=value", NULL-terminated (BX_T_SYSCTL) */
 	size_t nsysctls;
+	char **cgroup;  /* box only: "file=value", NULL-terminated (BX_T_CGROUP) */
+	size_t ncgroup;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -108,6 +112,7 @@ void bx_spec_free(struct bx_spec *s);
 int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err);
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
 int bx_spec_add_sysctl(struct bx_spec *s, const char *kv, struct bx_err *err);
+int bx_spec_add_cgroup(struct bx_spec *s, const char *kv, struct bx_err *err);
 /* env holds key=... (exec's TERM=xterm unless the caller set TERM) */
 bool bx_spec_has_env(const struct bx_spec *s, const char *key);
 /* Replace a string field with a copy of v (NULL: unset). */

@@ -13,9 +13,10 @@
 #include "../common/err.h"
 
 struct bx_guest_stats {
-	uint64_t mem_total;     /* bytes: MemTotal (/proc/meminfo) */
-	uint64_t mem_available; /* bytes: MemAvailable */
-	uint64_t pids;          /* tasks (processes and their threads) of the box, agent and kernel threads excluded */
+	uint64_t mem_total;     /* bytes: the box's limit: its cgroup's memory.max, else MemTotal (/proc/meminfo) */
+	uint64_t mem_available; /* bytes: mem_total less the box cgroup's memory.current (no cgroup: MemAvailable) */
+	uint64_t pids;          /* tasks (processes and their threads) of the box: its cgroup's pids.current
+	                         * (agent and kernel threads excluded) */
 	uint64_t net_rx;        /* bytes received on every interface but loopback */
 	uint64_t net_tx;        /* bytes sent on every interface but loopback */
 	uint64_t blk_read;      /* bytes read from block devices (0: virtiofs roots have none) */

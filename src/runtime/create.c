@@ -104,6 +104,11 @@ static int prepare_box(const struct bx_paths *p, struct bx_oci_config *oc, const
 		return -1;
 	if (bx_mounts_resolve(p, oc->mounts, oc->nmounts, vm->shares, &vm->nshares, &oc->spec, err) < 0)
 		return -1;
+	/* linux.resources: the guest's cgroup limits; a cpuset within the VM's vCPUs */
+	if (bx_resources_check(&oc->res, vm->cpus, err) < 0)
+		return bx_wrap(err, "config.json linux.resources");
+	if (bx_resources_apply(&oc->res, &oc->spec, err) < 0)
+		return -1;
 	return bx_box_build_vm(p, &oc->spec, vm, err);
 }
 

@@ -443,15 +443,44 @@ static int sysctls_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err 
 	return 0;
 }
 
+/* An integer field of linux.resources (absent or null: 0) */
+static int res_int(json_t *o, const char *key, const char *what, int64_t *out, struct bx_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return fail_field(err, what, "must be an integer");
+	*out = json_integer_value(v);
+	return 0;
+}
+
 static int resources_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
 {
 	json_t *res = json_object_get(lx, "resources");
-	json_t *limit = json_object_get(json_object_get(res, "memory"), "limit");
-	if (json_is_integer(limit) && json_integer_value(limit) > 0) {
-		long long mb = json_integer_value(limit) >> 20;
-		c->mem_mb = (int)(mb < 64 ? 64 : mb > 1 << 20 ? 1 << 20 : mb);
+	json_t *mem = json_object_get(res, "memory"), *pids = json_object_get(res, "pids");
+	int64_t limit = 0, reservation = 0, pids_limit = 0, shares = 0;
+	if (res_int(mem, "limit", "linux.resources.memory.limit", &limit, err) < 0 ||
+	    res_int(mem, "reservation", "linux.resources.memory.reservation", &reservation, err) < 0 ||
+	    res_int(pids, "limit", "linux.resources.pids.limit", &pids_limit, err) < 0 ||
+	    res_int(json_object_get(res, "cpu"), "shares", "linux.resources.cpu.shares", &shares, err) < 0)
+		return -1;
+	/* runc's -1 is no limit; the swap limit is moot in a guest without swap */
+	if (limit > BX_RES_MEMORY_MAX)
+		return bx_fail(err, 0, "invalid config.json: linux.resources.memory.limit %lld is above 1 TiB",
+			       (long long)limit);
+	if (limit > 0) {
+		c->res.memory = limit;
+		c->mem_mb = bx_resources_vm_mb(&c->res); /* the VM around the limit */
 	}
+	if (reservation > 0)
+		c->res.memory_reservation = reservation;
+	c->res.pids_limit = pids_limit > 0 ? pids_limit : 0;
+	c->res.cpu_shares = shares > 0 ? shares : 0;
 	json_t *cpu = json_object_get(res, "cpu");
+	const char *cpus = json_string_value(json_object_get(cpu, "cpus"));
+	if (cpus && *cpus && bx_resources_flag(&c->res, "cpuset-cpus", cpus, err) < 0)
+		return bx_wrap(err, "invalid config.json: linux.resources.cpu.cpus");
 	json_t *quota = json_object_get(cpu, "quota"), *period = json_object_get(cpu, "period");
 	if (json_is_integer(quota) && json_integer_value(quota) > 0) {
 		long long per = json_is_integer(period) && json_integer_value(period) > 0 ? json_integer_value(period) : 100000;

@@ -9,8 +9,11 @@
  *   mounts: bind -> a virtiofs share, tmpfs -> a guest tmpfs, and the
  *     kernel filesystems (proc, sysfs, devpts, mqueue, cgroup, tmpfs on /dev
  *     and /dev/shm) are made by the guest agent itself;
- *   linux.resources memory limit / CPU quota -> guest memory / vCPUs
- *     (annotations io.boxvm.memory / io.boxvm.cpus override);
+ *   linux.resources: memory limit -> the box's memory.max and a VM around
+ *     it (resources.h), CPU quota -> vCPUs (annotations io.boxvm.memory /
+ *     io.boxvm.cpus size the VM instead); memory reservation, pids limit,
+ *     cpu shares and cpus -> the box's memory.low, pids.max, cpu.weight and
+ *     cpuset.cpus in the guest's cgroup; memory swap is moot (no swap);
  *   a network namespace with a path -> the VM's network lives in it
  *     and every port of its addresses reaches the box (annotation
  *     io.boxvm.ports names the only ones instead; "" none);
@@ -26,6 +29,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "../box/resources.h"
 #include "../common/err.h"
 #include "../proto/spec.h"
 #include "../vm/mounts.h"
@@ -39,6 +43,7 @@ struct bx_oci_config {
 	struct bx_mount_req mounts[BX_OCI_MAX_MOUNTS]; /* binds and extra tmpfs, in config order */
 	size_t nmounts;
 	int mem_mb, cpus;            /* 0: boxvm's default */
+	struct bx_resources res;     /* linux.resources: the limits of the guest's cgroup /box */
 	bool netns_join;             /* the VM's network lives in netns_path */
 	char netns_path[PATH_MAX];
 	bool network;                /* the box gets a NIC (only when joining a namespace) */

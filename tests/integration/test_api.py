@@ -110,8 +110,8 @@ def test_errors_are_dockers(api, bx):
     # what boxvm cannot do is refused, never ignored: 400 naming the field
     r = api("create", "--init", "busybox", "true", check=1)
     assert "HostConfig.Init is not supported by boxvm" in r.stderr
-    r = api("create", "--pids-limit", "10", "busybox", "true", check=1)
-    assert "HostConfig.PidsLimit is not supported by boxvm" in r.stderr
+    r = api("create", "--blkio-weight", "100", "busybox", "true", check=1)
+    assert "HostConfig.BlkioWeight is not supported by boxvm" in r.stderr
     status, _, body = api.raw("POST", "/v1.41/containers/create", {"Image": "busybox", "Cmd": "true"})
     assert (status, json.loads(body)) == (400, {"message": "Config.Cmd must be an array of strings"})
     status, _, body = api.raw("POST", "/v1.41/containers/create", {"Image": "busybox", "HostConfig": {"Memory": 1}})

@@ -80,7 +80,8 @@ static void sizes_restart_and_logs(void **state)
 	assert_null(c->lc.name);
 	assert_string_equal(c->ro.entrypoint, ""); /* --entrypoint "": cleared */
 	assert_int_equal(c->lc.stop_timeout, 3);
-	assert_int_equal(c->bo.mem_mb, 256);
+	assert_int_equal(c->bo.mem_mb, 256 + 128); /* the limit and the VM's overhead */
+	assert_int_equal(c->res.memory, 268435456);
 	assert_int_equal(c->bo.cpus, 2); /* 1.5 CPUs: whole vCPUs, rounded up */
 	assert_int_equal(c->lc.nano_cpus, 1500000000LL);
 	assert_int_equal(c->lc.cfg.restart.kind, BX_RESTART_ON_FAILURE);
@@ -108,7 +109,10 @@ static void unsupported_fields_are_refused(void **state)
 		{"{\"Image\":\"b\",\"HostConfig\":{\"PublishAllPorts\":true}}", "HostConfig.PublishAllPorts"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"MemorySwappiness\":10}}", "HostConfig.MemorySwappiness"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"LogConfig\":{\"Type\":\"syslog\"}}}", "syslog"},
-		{"{\"Image\":\"b\",\"HostConfig\":{\"Memory\":1000}}", "64 MiB"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"Memory\":1000}}", "Minimum memory limit allowed is 6MB"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"Memory\":67108864,\"MemorySwap\":134217728}}", "no swap"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"CpusetCpus\":\"2\"}}", "available: 0-1"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"PidsLimit\":\"9\"}}", "HostConfig.PidsLimit"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"npipe\",\"Target\":\"/x\"}]}}", "Type"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/a\",\"Target\":\"/x\","
 		 "\"BindOptions\":{\"Propagation\":\"shared\"}}]}}", "BindOptions"},

@@ -125,6 +125,8 @@ static void test_caps(void **state)
 				       .effective = 1, .permitted = 3, .inheritable = 1ULL << 40, .ambient = 1ULL << 63};
 	s.no_new_privs = true;
 	assert_int_equal(bx_spec_add_sysctl(&s, "net.core.somaxconn=1024", &err), 0);
+	assert_int_equal(bx_spec_add_cgroup(&s, "pids.max=64", &err), 0);
+	assert_int_equal(bx_spec_add_cgroup(&s, "memory.max=67108864", &err), 0);
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(bx_spec_encode(&s, &buf, &len, &err), 0);
@@ -136,6 +138,10 @@ static void test_caps(void **state)
 	assert_int_equal(d.nsysctls, 1);
 	assert_string_equal(d.sysctls[0], "net.core.somaxconn=1024");
 	assert_null(d.sysctls[1]);
+	assert_int_equal(d.ncgroup, 2);
+	assert_string_equal(d.cgroup[0], "pids.max=64");
+	assert_string_equal(d.cgroup[1], "memory.max=67108864");
+	assert_null(d.cgroup[2]);
 	bx_spec_free(&d);
 	free(buf);
 	bx_spec_free(&s);

@@ -172,13 +172,27 @@ static void test_resources_and_annotations(void **state)
 	struct bx_err err;
 	assert_int_equal(parse("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": 1073741824},"
 				   " \"cpu\": {\"quota\": 150000, \"period\": 100000}}}", &err), 0);
-	assert_int_equal(oc.mem_mb, 1024);
+	assert_int_equal(oc.mem_mb, 1024 + BX_RES_VM_OVERHEAD_MB); /* the limit binds in the guest's cgroup */
+	assert_int_equal(oc.res.memory, 1073741824);
 	assert_int_equal(oc.cpus, 2); /* ceil(1.5) */
 	bx_oci_config_free(&oc);
-	/* a tiny limit still gets a bootable VM */
+	/* a tiny limit still gets a bootable VM (and Docker's minimum from bx_resources_check at create) */
 	assert_int_equal(parse("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": 1048576}}}", &err), 0);
-	assert_int_equal(oc.mem_mb, 64);
+	assert_int_equal(oc.mem_mb, 1 + BX_RES_VM_OVERHEAD_MB);
 	bx_oci_config_free(&oc);
+	/* the guest cgroup's limits: runc's fields (swap is moot, -1 no limit) */
+	assert_int_equal(parse("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864, \"reservation\": 33554432,"
+				   " \"swap\": 134217728}, \"pids\": {\"limit\": 64}, \"cpu\": {\"shares\": 512, \"cpus\": \"0-1\"}}}",
+			       &err), 0);
+	assert_true(oc.res.memory == 67108864 && oc.res.memory_reservation == 33554432 && oc.res.pids_limit == 64);
+	assert_true(oc.res.cpu_shares == 512 && !strcmp(oc.res.cpuset_cpus, "0-1"));
+	bx_oci_config_free(&oc);
+	assert_int_equal(parse("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": -1}, \"pids\": {\"limit\": -1}}}",
+			       &err), 0);
+	assert_true(oc.res.memory == 0 && oc.res.pids_limit == 0 && oc.mem_mb == 0);
+	bx_oci_config_free(&oc);
+	expect_error("", "\"linux\": {\"resources\": {\"pids\": {\"limit\": \"x\"}}}", "linux.resources.pids.limit");
+	expect_error("", "\"linux\": {\"resources\": {\"cpu\": {\"cpus\": \"a\"}}}", "linux.resources.cpu.cpus");
 	/* annotations override the resources */
 	assert_int_equal(parse("", "\"linux\": {\"resources\": {\"memory\": {\"limit\": 1073741824}}},"
 				   " \"annotations\": {\"io.boxvm.memory\": \"2g\", \"io.boxvm.cpus\": \"3\"}", &err), 0);
