@@ -78,7 +78,7 @@ static int open_layers(const struct bx_paths *p, const struct bx_box_record *r, 
 	if (rc < 0)
 		return -1;
 	if (rc == 1 || !info.overlay)
-		return bx_fail(err, ENOTSUP,
+		return bx_fail(err, 0,
 			       "box %.12s has no record of its changes: its root is a private copy (overlayfs was not "
 			       "available when it was created); recreate it where overlayfs works",
 			       r->id);

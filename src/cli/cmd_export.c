@@ -76,7 +76,7 @@ static int import_image(const char *src, const char *repo_tag, char *const *chan
 			struct bx_err *err)
 {
 	if (strstr(src, "://"))
-		return bx_fail(err, ENOTSUP, "import from a URL is not supported: download %s and import the file", src);
+		return bx_fail(err, 0, "import from a URL is not supported: download %s and import the file", src);
 	_cleanup_json_ json_t *cfg = json_object();
 	for (size_t i = 0; changes && changes[i]; i++) {
 		struct bx_instr in;
@@ -117,7 +117,7 @@ int cmd_import(int argc, char **argv)
 		case OPT_MESSAGE: msg = val; break;
 		case OPT_PLATFORM:
 			if (strcmp(val, "linux/amd64") && strcmp(val, "linux") && strcmp(val, "amd64")) {
-				bx_fail(&err, EINVAL, "--platform %s: boxvm runs linux/amd64 images only", val);
+				bx_fail(&err, 0, "--platform %s: boxvm runs linux/amd64 images only", val);
 				goto out;
 			}
 			break;

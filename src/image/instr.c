@@ -62,9 +62,9 @@ int bx_instr_parse(const char *line, struct bx_instr *out, struct bx_err *err)
 	while (line[kl] && !isspace((unsigned char)line[kl]))
 		kl++;
 	if (!kl)
-		return bx_fail(err, EINVAL, "empty instruction: give KEYWORD ARGUMENTS, e.g. 'CMD [\"sh\"]'");
+		return bx_fail(err, 0, "empty instruction: give KEYWORD ARGUMENTS, e.g. 'CMD [\"sh\"]'");
 	if (kl >= sizeof(out->keyword))
-		return bx_fail(err, EINVAL, "%.*s is not a valid instruction", (int)(kl > 40 ? 40 : kl), line);
+		return bx_fail(err, 0, "%.*s is not a valid instruction", (int)(kl > 40 ? 40 : kl), line);
 	for (size_t i = 0; i < kl; i++)
 		out->keyword[i] = (char)toupper((unsigned char)line[i]);
 	const char *rest = line + kl;
@@ -124,7 +124,7 @@ int bx_instr_words(const char *text, char ***out, size_t *n, struct bx_err *err)
 			strv_free(*out, *n);
 			*out = NULL;
 			*n = 0;
-			return bx_fail(err, EINVAL, "unmatched %c quote in '%s'", quote, text);
+			return bx_fail(err, 0, "unmatched %c quote in '%s'", quote, text);
 		}
 		if (push(out, n, w, k, err) < 0) {
 			strv_free(*out, *n);
@@ -162,14 +162,14 @@ static int pairs(const struct bx_instr *in, char ***keys, char ***vals, size_t *
 		return -1;
 	int rc = -1;
 	if (!nw) {
-		bx_fail(err, EINVAL, "%s requires at least one argument", in->keyword);
+		bx_fail(err, 0, "%s requires at least one argument", in->keyword);
 		goto out;
 	}
 	if (!strchr(words[0], '=')) {
 		const char *v = in->rest + strcspn(in->rest, " \t");
 		v += strspn(v, " \t");
 		if (nw < 2) {
-			bx_fail(err, EINVAL, "%s %s: give KEY=VALUE (or KEY VALUE)", in->keyword, words[0]);
+			bx_fail(err, 0, "%s %s: give KEY=VALUE (or KEY VALUE)", in->keyword, words[0]);
 			goto out;
 		}
 		if (push(keys, n, words[0], strlen(words[0]), err) < 0 || push(vals, &nv, v, strlen(v), err) < 0)
@@ -180,7 +180,7 @@ static int pairs(const struct bx_instr *in, char ***keys, char ***vals, size_t *
 	for (size_t i = 0; i < nw; i++) {
 		const char *eq = strchr(words[i], '=');
 		if (!eq || eq == words[i]) {
-			bx_fail(err, EINVAL, "%s: '%s' is not KEY=VALUE", in->keyword, words[i]);
+			bx_fail(err, 0, "%s: '%s' is not KEY=VALUE", in->keyword, words[i]);
 			goto out;
 		}
 		if (push(keys, n, words[i], (size_t)(eq - words[i]), err) < 0 || push(vals, &nv, eq + 1, strlen(eq + 1), err) < 0)
@@ -257,7 +257,7 @@ static int expose(json_t *config, const struct bx_instr *in, struct bx_err *err)
 	size_t nw;
 	if (bx_instr_words(in->rest, &words, &nw, err) < 0)
 		return -1;
-	int rc = nw ? 0 : bx_fail(err, EINVAL, "EXPOSE requires at least one argument");
+	int rc = nw ? 0 : bx_fail(err, 0, "EXPOSE requires at least one argument");
 	json_t *ports = nw ? object_member(config, "ExposedPorts") : NULL;
 	for (size_t i = 0; i < nw && rc == 0; i++) {
 		char *slash = strchr(words[i], '/');
@@ -271,7 +271,7 @@ static int expose(json_t *config, const struct bx_instr *in, struct bx_err *err)
 			hi = strtoul(end + 1, &end, 10);
 		if (errno || *end || end == words[i] || lo < 1 || hi > 65535 || hi < lo ||
 		    (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") && strcasecmp(proto, "sctp"))) {
-			rc = bx_fail(err, EINVAL, "EXPOSE: invalid port '%s%s%s': give PORT[/tcp|udp|sctp]", words[i],
+			rc = bx_fail(err, 0, "EXPOSE: invalid port '%s%s%s': give PORT[/tcp|udp|sctp]", words[i],
 				     slash ? "/" : "", slash ? proto : "");
 			break;
 		}
@@ -298,10 +298,10 @@ static int volume(json_t *config, const struct bx_instr *in, struct bx_err *err)
 	} else if (bx_instr_words(in->rest, &words, &nw, err) < 0) {
 		return -1;
 	}
-	int rc = nw ? 0 : bx_fail(err, EINVAL, "VOLUME requires at least one argument");
+	int rc = nw ? 0 : bx_fail(err, 0, "VOLUME requires at least one argument");
 	for (size_t i = 0; i < nw && rc == 0; i++) {
 		if (!*words[i])
-			rc = bx_fail(err, EINVAL, "VOLUME specified can not be an empty string");
+			rc = bx_fail(err, 0, "VOLUME specified can not be an empty string");
 		else
 			json_object_set_new(object_member(config, "Volumes"), words[i], json_object());
 	}
@@ -313,7 +313,7 @@ static int volume(json_t *config, const struct bx_instr *in, struct bx_err *err)
 static int workdir(json_t *config, const struct bx_instr *in, struct bx_err *err)
 {
 	if (!*in->rest)
-		return bx_fail(err, EINVAL, "WORKDIR requires exactly one argument");
+		return bx_fail(err, 0, "WORKDIR requires exactly one argument");
 	const char *cur = json_string_value(json_object_get(config, "WorkingDir"));
 	_cleanup_free_ char *wd = NULL;
 	if (in->rest[0] == '/' || !cur || !*cur)
@@ -346,13 +346,13 @@ int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_e
 		return workdir(config, in, err);
 	if (!strcmp(k, "USER")) {
 		if (!*in->rest)
-			return bx_fail(err, EINVAL, "USER requires exactly one argument");
+			return bx_fail(err, 0, "USER requires exactly one argument");
 		json_object_set_new(config, "User", json_string(in->rest));
 		return 0;
 	}
 	if (!strcmp(k, "ONBUILD")) {
 		if (!*in->rest)
-			return bx_fail(err, EINVAL, "ONBUILD requires at least one argument");
+			return bx_fail(err, 0, "ONBUILD requires at least one argument");
 		json_t *ob = json_object_get(config, "OnBuild");
 		if (!json_is_array(ob)) {
 			ob = json_array();
@@ -364,5 +364,5 @@ int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_e
 	char lower[sizeof(in->keyword)];
 	for (size_t i = 0; i < sizeof(lower); i++)
 		lower[i] = (char)tolower((unsigned char)k[i]);
-	return bx_fail(err, EINVAL, "%s is not a valid change command", lower);
+	return bx_fail(err, 0, "%s is not a valid change command", lower);
 }

@@ -43,6 +43,7 @@ static int list_names(int fd, const char *path, char ***out, size_t *n, struct b
 			close(dup_fd);
 		return bx_fail(err, errno, "cannot read directory /%s", path);
 	}
+	rewinddir(d); /* a dup shares its offset: another walk may have read this fd before */
 	char **v = NULL;
 	size_t k = 0, cap = 0;
 	struct dirent *de;
