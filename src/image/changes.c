@@ -121,7 +121,7 @@ static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err
 		kind = BX_CHANGE_DELETE;
 	} else if (!bx_layer_name_plain(e->name)) {
 		/* an aufs-style whiteout file: the name without its prefix was deleted */
-		size_t dlen = (size_t)(e->name - e->path);
+		size_t dlen = strlen(e->path) - strlen(e->name); /* "dir/" before the name */
 		snprintf(del, sizeof(del), "%.*s%s", (int)dlen, e->path, e->name + 4);
 		path = del;
 		kind = BX_CHANGE_DELETE;

@@ -77,6 +77,8 @@ static json_t *new_config(json_t *pcfg, char **diff_ids, const struct bx_image_n
 	json_object_set_new(c, "created", json_string(now));
 	if (n->author && *n->author)
 		json_object_set_new(c, "author", json_string(n->author));
+	if (n->comment && *n->comment)
+		json_object_set_new(c, "comment", json_string(n->comment));
 	if (n->parent) /* Docker's local parent link (V1Image "parent"): history names it */
 		json_object_set_new(c, "parent", json_string(n->parent->id));
 	json_t *hist = json_array(), *phist = json_object_get(pcfg, "history");

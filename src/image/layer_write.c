@@ -187,7 +187,7 @@ static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err
 		goto out;
 	}
 	if (j->upper && !bx_layer_name_plain(e->name)) {
-		bx_fail(err, EINVAL, "/%s: a name starting with \".wh.\" would read as a deletion in an image layer; "
+		bx_fail(err, 0, "/%s: a name starting with \".wh.\" would read as a deletion in an image layer; "
 				     "rename or remove it first",
 			e->path);
 		goto out;

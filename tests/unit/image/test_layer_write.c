@@ -272,6 +272,12 @@ static void test_changes(void **state)
 	t = changes_text();
 	assert_string_equal(t, "A /a\nA /a/b\nA /new\nC /usr/bin\nC /usr/bin/x\nA /usr/bin/y\n");
 	free(t);
+	/* an aufs-style whiteout file reads as a deletion, as Docker's walk reads it */
+	put(upfd, "usr/bin/.wh.gone", "");
+	t = changes_text();
+	assert_string_equal(t, "A /a\nA /a/b\nA /new\nC /usr/bin\nD /usr/bin/gone\nC /usr/bin/x\nA /usr/bin/y\n");
+	free(t);
+	assert_int_equal(unlinkat(upfd, "usr/bin/.wh.gone", 0), 0);
 	if (mknodat(upfd, "home", S_IFCHR | 0, makedev(0, 0)) == 0) {
 		t = changes_text();
 		assert_string_equal(t, "A /a\nA /a/b\nD /home\nA /new\nC /usr/bin\nC /usr/bin/x\nA /usr/bin/y\n");
