@@ -112,6 +112,10 @@ enum MHD_Result api_networks(struct api_req *r, const char *id, const char *acti
 enum MHD_Result api_events(struct api_req *r);
 /* GET, HEAD and PUT /containers/ID/archive: docker cp (archive.c) */
 enum MHD_Result api_archive(struct api_req *r, const char *id);
+/* POST /commit, GET /containers/ID/changes and /containers/ID/export (commit.c) */
+enum MHD_Result api_commit(struct api_req *r);
+enum MHD_Result api_changes(struct api_req *r, const char *id);
+enum MHD_Result api_export(struct api_req *r, const char *id);
 /* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
 enum MHD_Result api_images_pull(struct api_req *r);
 /* POST /auth: docker login's check of credentials against a registry (images_pull.c) */

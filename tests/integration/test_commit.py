@@ -15,6 +15,7 @@ import tarfile
 
 import pytest
 
+from apisvc import api  # noqa: F401 (the module's Engine API service)
 from conftest import HANG_GUARD, until
 
 DOCKER_REF = os.environ.get("DOCKER_REF", "/work/shared/tools/docker-ref")
@@ -267,3 +268,23 @@ def test_saved_commit_loads_and_runs_in_docker(bx, src, tmp_path):
                        capture_output=True, timeout=HANG_GUARD)
     assert p.returncode != 0 and b"No such file" in p.stderr
     subprocess.run([DOCKER_REF, "rmi", "-f", "cm-docker:1"], capture_output=True, timeout=HANG_GUARD)
+
+
+def test_engine_api_diff_commit_export_through_the_docker_client(api, bx, src, tmp_path):
+    """docker diff / commit / export against `boxvm system service`: the same
+    store calls as the CLI (GET /containers/ID/changes, POST /commit, GET
+    /containers/ID/export)."""
+    assert api("diff", src, check=0).stdout.splitlines() == DIFF
+    iid = api("commit", "-m", "via api", "-c", "ENV Z=3", "-c", 'CMD ["cat", "/new"]', src, "cm-api:1",
+              check=0).stdout.strip()
+    img = inspect_image(bx, "cm-api:1")
+    assert iid == img["Id"] and img["Comment"] == "via api"
+    assert img["Config"]["Env"][-1] == "Z=3" and img["Config"]["Cmd"] == ["cat", "/new"]
+    p = api("commit", "-c", "STOPSIGNAL 9", src)
+    assert p.returncode == 1 and "stopsignal is not a valid change command" in p.stderr
+    p = api("commit", "cm-nope")
+    assert p.returncode == 1 and "No such container: cm-nope" in p.stderr
+    api("export", "-o", str(tmp_path / "e.tar"), src, check=0)
+    with tarfile.open(tmp_path / "e.tar") as t:
+        names = t.getnames()
+    assert "new" in names and "a/b/c" in names and "etc/passwd" not in names
