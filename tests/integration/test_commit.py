@@ -253,6 +253,32 @@ def test_too_deep_or_whiteout_named_trees_are_refused_clearly(bx):
     assert bx("image", "inspect", "cm-wh-img").returncode == 1
 
 
+def test_untagged_commit_lists_as_none_and_rmi_deletes_it(bx, src):
+    iid = out(bx("commit", src, check=0)).strip()
+    rows = [line.split() for line in out(bx("images", check=0)).splitlines()]
+    assert ["<none>", "<none>", iid[7:19]] in [r[:3] for r in rows]
+    img = inspect_image(bx, iid)
+    assert img["RepoTags"] == [] and img["RepoDigests"] == []
+    assert img["Parent"] == inspect_image(bx, "busybox")["Id"]
+    assert out(bx("rmi", iid, check=0)) == f"Deleted: {iid}\n"
+    assert iid[7:19] not in out(bx("images", "-q", check=0))
+
+
+def test_a_box_without_overlay_is_refused_clearly_but_exports(bx, tmp_path):
+    bx("rm", "-f", "cm-noovl")
+    bx("run", "--name", "cm-noovl", "busybox", "touch", "/x", env={"BOXVM_NO_OVERLAY": "1"}, check=0)
+    try:
+        for args in (("diff", "cm-noovl"), ("commit", "cm-noovl", "cm-noovl-img")):
+            p = bx(*args)
+            assert p.returncode == 1 and b"no record of its changes" in p.stderr, p.stderr
+            assert p.stderr.count(b"\n") == 1
+        bx("export", "-o", str(tmp_path / "n.tar"), "cm-noovl", check=0)
+        with tarfile.open(tmp_path / "n.tar") as t:
+            assert "x" in t.getnames()
+    finally:
+        bx("rm", "-f", "cm-noovl", check=0)
+
+
 @pytest.mark.skipif(not os.path.exists(DOCKER_REF), reason="docker-ref (a real Docker) is not on this machine")
 def test_saved_commit_loads_and_runs_in_docker(bx, src, tmp_path):
     bx("commit", "-c", 'CMD ["cat", "/a/b/c"]', src, "cm-docker:1", check=0)
