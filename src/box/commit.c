@@ -70,29 +70,29 @@ static int hold_release(struct hold *h, struct bx_err *err)
 	return rc;
 }
 
-/* The upper dir and the lower tree of an overlay box. */
-static int open_layers(const struct bx_paths *p, const struct bx_box_record *r, int *upper, int *lower, struct bx_err *err)
+/* What holds the box's changes: its overlayfs upper dir, or for a box
+ * whose root is a private copy (no overlayfs) that copy, compared with the
+ * image's tree (*copy). lower: the image's tree (its rootfs-cache entry). */
+static int open_layers(const struct bx_paths *p, const struct bx_box_record *r, int *upper, int *lower, bool *copy,
+		       struct bx_err *err)
 {
 	struct bx_rootfs_info info;
 	int rc = bx_rootfs_info_read(r->box_dir, &info, err);
 	if (rc < 0)
 		return -1;
-	if (rc == 1 || !info.overlay)
-		return bx_fail(err, 0,
-			       "box %.12s has no record of its changes: its root is a private copy (overlayfs was not "
-			       "available when it was created); recreate it where overlayfs works",
+	if (rc == 1)
+		return bx_fail(err, 0, "box %.12s has no record of its changes (no rootfs.json): it was not made from an image here",
 			       r->id);
+	*copy = !info.overlay;
 	char path[PATH_MAX];
-	if (bx_path_join(path, sizeof(path), err, "%s/overlay/upper", r->box_dir) < 0)
+	if (bx_path_join(path, sizeof(path), err, *copy ? "%s/rootfs" : "%s/overlay/upper", r->box_dir) < 0)
 		return -1;
 	if ((*upper = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return bx_fail(err, errno, "cannot open %s", path);
-	if (lower) {
-		if (bx_path_join(path, sizeof(path), err, "%s/rootfs-cache/%s", p->data, info.chain + 7) < 0)
-			return -1;
-		if ((*lower = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			return bx_fail(err, errno, "cannot open the box's image tree %s", path);
-	}
+	if (bx_path_join(path, sizeof(path), err, "%s/rootfs-cache/%s", p->data, info.chain + 7) < 0)
+		return -1;
+	if ((*lower = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return bx_fail(err, errno, "cannot open the box's image tree %s (was it collected? remove the box)", path);
 	return 0;
 }
 
@@ -101,8 +101,9 @@ int bx_box_changes(const struct bx_paths *p, const char *ref, struct bx_change *
 	struct hold h;
 	int rc = -1;
 	_cleanup_close_ int upper = -1, lower = -1;
-	if (hold_box(p, ref, false, &h, err) == 0 && open_layers(p, &h.rec, &upper, &lower, err) == 0)
-		rc = bx_changes(upper, lower, out, n, err);
+	bool copy;
+	if (hold_box(p, ref, false, &h, err) == 0 && open_layers(p, &h.rec, &upper, &lower, &copy, err) == 0)
+		rc = bx_changes(upper, lower, copy, out, n, err);
 	hold_release(&h, NULL);
 	return rc;
 }
@@ -172,7 +173,8 @@ int bx_box_commit(const struct bx_paths *p, const char *ref, const struct bx_com
 	json_t *boxcfg = NULL, *cfg = NULL;
 	char *created_by = NULL;
 	struct bx_new_layer layer = {.blob.fd = -1};
-	_cleanup_close_ int upper = -1;
+	_cleanup_close_ int upper = -1, lower = -1;
+	bool copy = false;
 	int rc = -1;
 	char path[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
@@ -207,7 +209,8 @@ int bx_box_commit(const struct bx_paths *p, const char *ref, const struct bx_com
 	}
 	if (!(cfg = commit_config(p, &parent, boxcfg, o->changes, err)) || !(created_by = command_line(boxcfg)))
 		goto out;
-	if (open_layers(p, &h.rec, &upper, NULL, err) < 0 || bx_layer_from_tree(p, upper, true, &layer, err) < 0)
+	if (open_layers(p, &h.rec, &upper, &lower, &copy, err) < 0 ||
+	    bx_layer_from_tree(p, upper, true, copy ? lower : -1, &layer, err) < 0)
 		goto out;
 	if (hold_release(&h, err) < 0) { /* thawed as soon as its changes are read */
 		bx_blob_writer_abort(&layer.blob);
@@ -263,7 +266,7 @@ int bx_box_export(const struct bx_paths *p, const char *ref, int out_fd, struct 
 		bx_fail(err, errno, "cannot open %s", path);
 		goto out;
 	}
-	rc = bx_tree_tar(root, false, fd_sink, &out_fd, diff_id, &size, err);
+	rc = bx_tree_tar(root, false, -1, fd_sink, &out_fd, diff_id, &size, err);
 out:
 	hold_release(&h, NULL);
 	return rc;

@@ -3,7 +3,7 @@
  * read on the host. A running box is paused during a commit (unless told
  * not to) and thawed after; a stopped one has its start held off meanwhile,
  * so no VM writes what is read. A box whose root is a private copy (no
- * overlayfs) has no record of its changes: diff and commit refuse it. */
+ * overlayfs) is compared with its image's tree instead. */
 #ifndef BOXVM_BOX_COMMIT_H
 #define BOXVM_BOX_COMMIT_H
 

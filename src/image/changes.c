@@ -14,6 +14,7 @@
 #include "tree_walk.h"
 
 struct changes {
+	bool compare; /* the "upper" is a whole copy of the lower (tree_walk.h) */
 	struct bx_change *v;
 	size_t n, cap;
 	/* directories already listed (or walked as directories), as Docker's changedDirs */
@@ -78,10 +79,10 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 /* Whether a directory's entries were added or deleted (what moves its
  * mtime, Docker's test), not counting the agent's per-start /etc files:
  * those alone leave /etc unchanged, as Docker's bind mounts do. */
-static bool entries_changed(const struct bx_walk_entry *e)
+static bool entries_changed(const struct bx_walk_entry *e, bool compare)
 {
 	int up = openat(e->dirfd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int low = openat(e->lower_dirfd, e->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int low = openat(e->lower_dirfd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = up >= 0 && low >= 0 ? fdopendir(up) : NULL;
 	bool changed = !d;
 	struct dirent *de;
@@ -98,6 +99,21 @@ static bool entries_changed(const struct bx_walk_entry *e)
 		else if (fstatat(low, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			changed = true; /* added */
 	}
+	/* a whole copy shows a deletion by the name's absence */
+	int low2 = compare && !changed && low >= 0 ? fcntl(low, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *ld = low2 >= 0 ? fdopendir(low2) : NULL;
+	while (ld && !changed && (de = readdir(ld))) {
+		struct stat st;
+		char path[BX_WALK_MAX_PATH + 1];
+		snprintf(path, sizeof(path), "%s/%s", e->path, de->d_name);
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !bx_walk_runtime_file(path) &&
+		    fstatat(up, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			changed = true;
+	}
+	if (ld)
+		closedir(ld);
+	else if (low2 >= 0)
+		close(low2);
 	if (d)
 		closedir(d);
 	else if (up >= 0)
@@ -114,6 +130,8 @@ static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err
 		return 0;
 	if (!strncmp(e->name, ".wh..wh.", 8))
 		return 0; /* aufs metadata, skipped as Docker does */
+	if (e->same)
+		return 0;
 	enum bx_change_kind kind;
 	char del[BX_WALK_MAX_PATH + 1];
 	const char *path = e->path;
@@ -131,7 +149,7 @@ static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err
 		if (e->lower_dirfd >= 0 && fstatat(e->lower_dirfd, e->name, &lst, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(lst.st_mode) && S_ISDIR(e->st.st_mode) && lst.st_mode == e->st.st_mode &&
 			    lst.st_uid == e->st.st_uid && lst.st_gid == e->st.st_gid &&
-			    (same_time(&lst.st_mtim, &e->st.st_mtim) || !entries_changed(e)))
+			    (same_time(&lst.st_mtim, &e->st.st_mtim) || !entries_changed(e, c->compare)))
 				return 0; /* copied up for its children: they say what changed */
 			kind = BX_CHANGE_MODIFY;
 		}
@@ -158,10 +176,10 @@ void bx_changes_free(struct bx_change *c, size_t n)
 	free(c);
 }
 
-int bx_changes(int upper_fd, int lower_fd, struct bx_change **out, size_t *n, struct bx_err *err)
+int bx_changes(int upper_fd, int lower_fd, bool copy, struct bx_change **out, size_t *n, struct bx_err *err)
 {
-	struct changes c = {0};
-	struct bx_walk_opts wo = {.upper = true, .lower_fd = lower_fd, .one_fs = true};
+	struct changes c = {.compare = copy};
+	struct bx_walk_opts wo = {.upper = !copy, .lower_fd = lower_fd, .one_fs = true, .compare = copy};
 	int rc = bx_tree_walk(upper_fd, &wo, on_entry, &c, err);
 	for (size_t i = 0; i < c.ndirs; i++)
 		free(c.dirs[i]);

@@ -8,6 +8,7 @@
 #ifndef BOXVM_IMAGE_CHANGES_H
 #define BOXVM_IMAGE_CHANGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../common/err.h"
@@ -19,8 +20,9 @@ struct bx_change {
 	enum bx_change_kind kind;
 };
 
-/* The changes of upper_fd over lower_fd. */
-int bx_changes(int upper_fd, int lower_fd, struct bx_change **out, size_t *n, struct bx_err *err);
+/* The changes of upper_fd over lower_fd; copy: upper_fd is a whole copy of
+ * the lower tree (a box without overlayfs), compared entry by entry. */
+int bx_changes(int upper_fd, int lower_fd, bool copy, struct bx_change **out, size_t *n, struct bx_err *err);
 void bx_changes_free(struct bx_change *c, size_t n);
 /* 'C', 'A' or 'D' */
 char bx_change_letter(enum bx_change_kind k);

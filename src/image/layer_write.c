@@ -167,7 +167,7 @@ static int entry_base(struct archive_entry *ae, const char *path, const struct s
 static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err)
 {
 	struct tar_job *j = ctx;
-	if (j->upper && bx_walk_runtime_file(e->path))
+	if (j->upper && (bx_walk_runtime_file(e->path) || e->same))
 		return 0;
 	struct archive_entry *ae = archive_entry_new();
 	if (!ae)
@@ -283,7 +283,7 @@ static void hex_of(const unsigned char *md, char out[BX_DIGEST_SIZE])
 		sprintf(out + 7 + 2 * i, "%02x", md[i]);
 }
 
-int bx_tree_tar(int root_fd, bool upper, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
+int bx_tree_tar(int root_fd, bool upper, int copy_of, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
 		long long *tar_size, struct bx_err *err)
 {
 	_cleanup_free_ struct tar_job *j = calloc(1, sizeof(*j));
@@ -308,7 +308,8 @@ int bx_tree_tar(int root_fd, bool upper, bx_tar_sink sink, void *ctx, char diff_
 		archive_fail(j, "", err);
 		goto out;
 	}
-	struct bx_walk_opts wo = {.upper = upper, .lower_fd = -1, .one_fs = true};
+	struct bx_walk_opts wo = {.upper = upper && copy_of < 0, .lower_fd = copy_of, .one_fs = true,
+				  .compare = copy_of >= 0};
 	if (bx_tree_walk(root_fd, &wo, on_entry, j, err) < 0)
 		goto out;
 	if (archive_write_close(j->a) != ARCHIVE_OK) {
@@ -390,14 +391,15 @@ static int layer_end(struct bx_new_layer *out, struct gz_sink *g, int rc, struct
 	return rc;
 }
 
-int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, struct bx_new_layer *out, struct bx_err *err)
+int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, int copy_of, struct bx_new_layer *out,
+		       struct bx_err *err)
 {
 	_cleanup_free_ struct gz_sink *g = malloc(sizeof(*g));
 	if (!g)
 		return bx_fail(err, ENOMEM, "out of memory");
 	if (layer_begin(p, out, g, err) < 0)
 		return -1;
-	int rc = bx_tree_tar(root_fd, upper, gz_write, g, out->diff_id, &out->tar_size, err);
+	int rc = bx_tree_tar(root_fd, upper, copy_of, gz_write, g, out->diff_id, &out->tar_size, err);
 	return layer_end(out, g, rc, err);
 }
 

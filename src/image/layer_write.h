@@ -20,8 +20,10 @@ typedef int (*bx_tar_sink)(void *ctx, const void *buf, size_t len, struct bx_err
 
 /* Write the tar of root_fd's children to sink; diff_id gets the sha256 of
  * the tar, *tar_size its length. upper: an overlayfs upper dir (whiteouts
- * translated, the agent's per-start /etc files left out). */
-int bx_tree_tar(int root_fd, bool upper, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
+ * translated, the agent's per-start /etc files left out); with copy_of >= 0
+ * the root is instead a whole copy of that tree, and the tar holds what
+ * changed (entries the same as there left out, missing names as whiteouts). */
+int bx_tree_tar(int root_fd, bool upper, int copy_of, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
 		long long *tar_size, struct bx_err *err);
 
 /* A layer written into DATA/blobs/tmp, gzip-compressed, not yet committed
@@ -32,8 +34,10 @@ struct bx_new_layer {
 	char diff_id[BX_DIGEST_SIZE]; /* of the tar */
 	long long tar_size;
 };
-/* The layer of an overlayfs upper dir (upper) or of a whole tree (flat). */
-int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, struct bx_new_layer *out, struct bx_err *err);
+/* The layer of an overlayfs upper dir (upper) or of a whole tree (flat);
+ * copy_of as bx_tree_tar's. */
+int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, int copy_of, struct bx_new_layer *out,
+		       struct bx_err *err);
 /* The layer of a flat tar read from fd (import): gzip-compressed as read,
  * its entries checked to be a tar by libarchive. */
 int bx_layer_from_tar_fd(const struct bx_paths *p, int fd, struct bx_new_layer *out, struct bx_err *err);

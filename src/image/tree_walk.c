@@ -94,6 +94,29 @@ static bool xattr_present(int fd, const char *name)
 
 static int walk_dir(struct walk *w, int fd, int lower_fd, size_t plen, int depth, struct bx_err *err);
 
+/* Go's sameFsTime: equal, or equal seconds where one side has no nanoseconds */
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && (a->tv_nsec == b->tv_nsec || !a->tv_nsec || !b->tv_nsec);
+}
+
+/* compare mode: what Docker's ChangesDirs compares, and a symlink's target */
+static bool same_as_lower(int fd, int lower_fd, const char *name, const struct stat *st)
+{
+	struct stat l;
+	if (fstatat(lower_fd, name, &l, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (l.st_mode != st->st_mode || l.st_uid != st->st_uid || l.st_gid != st->st_gid || l.st_rdev != st->st_rdev ||
+	    (S_ISREG(st->st_mode) && l.st_size != st->st_size) || !same_time(&l.st_mtim, &st->st_mtim))
+		return false;
+	if (S_ISLNK(st->st_mode)) {
+		char a[BX_WALK_MAX_PATH + 1], b[BX_WALK_MAX_PATH + 1];
+		ssize_t na = readlinkat(fd, name, a, sizeof(a)), nb = readlinkat(lower_fd, name, b, sizeof(b));
+		return na >= 0 && na == nb && !memcmp(a, b, (size_t)na);
+	}
+	return true;
+}
+
 static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, int depth, struct bx_err *err)
 {
 	size_t nlen = strlen(name);
@@ -136,13 +159,15 @@ static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t 
 				   xattr_is(child, "user.overlay.opaque", "y");
 		}
 	}
+	if (w->o->compare && lower_fd >= 0)
+		e.same = same_as_lower(fd, lower_fd, name, &e.st);
 	int r = w->fn(w->ctx, &e, err);
 	if (r < 0)
 		return -1;
 	if (r == 0 && child >= 0) {
 		_cleanup_close_ int lower_child = -1;
 		if (lower_fd >= 0 && !e.opaque)
-			lower_child = openat(lower_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			lower_child = openat(lower_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (walk_dir(w, child, lower_child, len, depth + 1, err) < 0)
 			return -1;
 	}
@@ -151,16 +176,49 @@ out:
 	return 0;
 }
 
+/* compare mode: a name the lower has and the copy does not, as a whiteout */
+static int visit_deleted(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, struct bx_err *err)
+{
+	size_t nlen = strlen(name);
+	if (plen + (plen ? 1 : 0) + nlen > BX_WALK_MAX_PATH)
+		return bx_fail(err, ENAMETOOLONG, "path /%s/%s... is longer than %d bytes: too long for an image layer",
+			       w->path, name, BX_WALK_MAX_PATH);
+	size_t len = plen;
+	if (plen)
+		w->path[len++] = '/';
+	memcpy(w->path + len, name, nlen + 1);
+	struct bx_walk_entry e = {.path = w->path, .name = name, .dirfd = fd, .lower_dirfd = lower_fd,
+				  .kind = BX_WALK_WHITEOUT};
+	int rc = 0;
+	if (fstatat(lower_fd, name, &e.st, AT_SYMLINK_NOFOLLOW) == 0)
+		rc = w->fn(w->ctx, &e, err) < 0 ? -1 : 0;
+	w->path[plen] = '\0';
+	return rc;
+}
+
 static int walk_dir(struct walk *w, int fd, int lower_fd, size_t plen, int depth, struct bx_err *err)
 {
-	char **names = NULL;
-	size_t n = 0;
+	char **names = NULL, **lnames = NULL;
+	size_t n = 0, ln = 0;
 	if (list_names(fd, w->path, &names, &n, err) < 0)
 		return -1;
+	if (w->o->compare && lower_fd >= 0 && list_names(lower_fd, w->path, &lnames, &ln, err) < 0) {
+		names_free(names, n);
+		return -1;
+	}
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = visit(w, fd, lower_fd, names[i], plen, depth, err);
+	size_t i = 0, j = 0;
+	while ((i < n || j < ln) && rc == 0) {
+		int c = i == n ? 1 : j == ln ? -1 : strcmp(names[i], lnames[j]);
+		if (c > 0)
+			rc = visit_deleted(w, fd, lower_fd, lnames[j++], plen, err);
+		else {
+			rc = visit(w, fd, lower_fd, names[i++], plen, depth, err);
+			j += c == 0;
+		}
+	}
 	names_free(names, n);
+	names_free(lnames, ln);
 	return rc;
 }
 

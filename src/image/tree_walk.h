@@ -9,7 +9,10 @@
  * In upper mode, overlayfs's own language is decoded: a 0:0 character device
  * is a whiteout, trusted/user.overlay.opaque=y an opaque directory, and a
  * redirect or metacopy xattr (a rename or a metadata-only copy overlayfs
- * could not express as plain files) is refused. */
+ * could not express as plain files) is refused. In compare mode the root
+ * is a whole tree copied from the lower one, and the walk reports what an
+ * upper dir would have held: deletions as whiteouts, unchanged entries
+ * flagged. */
 #ifndef BOXVM_IMAGE_TREE_WALK_H
 #define BOXVM_IMAGE_TREE_WALK_H
 
@@ -34,6 +37,9 @@ struct bx_walk_entry {
 	struct stat st;         /* lstat of the entry */
 	enum bx_walk_kind kind;
 	bool opaque;            /* upper mode: a directory that hides everything below it in the lower */
+	bool same;              /* compare mode: as the lower has it (type, mode, owner, mtime, and
+				 * a file's size, a link's target, a device's number); a directory
+				 * flagged so is still walked */
 };
 
 /* Return 0 to go on, 1 to skip a directory's children, -1 (err filled) to stop. */
@@ -43,6 +49,8 @@ struct bx_walk_opts {
 	bool upper;      /* decode overlayfs whiteouts, opaque dirs; refuse redirects */
 	int lower_fd;    /* the tree beneath (diff's comparisons), -1 for none */
 	bool one_fs;     /* do not descend into other file systems (a merged root's mounts) */
+	bool compare;    /* the root is a full copy of lower_fd's tree (a box without overlayfs): a name
+			  * only the lower has is reported as a whiteout, entries are flagged same */
 };
 
 /* Walk the children of root_fd (the root itself is not reported). */

@@ -132,7 +132,7 @@ static void test_flat_tar(void **state)
 	struct bx_err err = {0};
 	char diff_id[80];
 	long long size;
-	assert_int_equal(bx_tree_tar(upfd, false, to_buf, &b, diff_id, &size, &err), 0);
+	assert_int_equal(bx_tree_tar(upfd, false, -1, to_buf, &b, diff_id, &size, &err), 0);
 	assert_int_equal(size, (long long)b.len);
 	assert_int_equal(strncmp(diff_id, "sha256:", 7), 0);
 	char *l = listing(&b);
@@ -167,7 +167,7 @@ static void test_upper_whiteouts(void **state)
 	struct bx_err err = {0};
 	char diff_id[80];
 	long long size;
-	assert_int_equal(bx_tree_tar(upfd, true, to_buf, &b, diff_id, &size, &err), 0);
+	assert_int_equal(bx_tree_tar(upfd, true, -1, to_buf, &b, diff_id, &size, &err), 0);
 	char *l = listing(&b);
 	assert_string_equal(l, have_opaque ? "d etc/\nf etc/group\nf etc/.wh.passwd\nf .wh.gone\nd opq/\nf opq/.wh..wh..opq\nf opq/new\n"
 					   : "d etc/\nf etc/group\nf etc/.wh.passwd\nf .wh.gone\nd opq/\nf opq/new\n");
@@ -183,7 +183,7 @@ static void test_upper_refuses_wh_names(void **state)
 	struct bx_err err = {0};
 	char diff_id[80];
 	long long size;
-	assert_int_equal(bx_tree_tar(upfd, true, to_buf, &b, diff_id, &size, &err), -1);
+	assert_int_equal(bx_tree_tar(upfd, true, -1, to_buf, &b, diff_id, &size, &err), -1);
 	assert_non_null(strstr(err.msg, ".wh."));
 	free(b.data);
 }
@@ -202,7 +202,7 @@ static void test_depth_bound(void **state)
 	struct bx_err err = {0};
 	char diff_id[80];
 	long long size;
-	assert_int_equal(bx_tree_tar(upfd, true, to_buf, &b, diff_id, &size, &err), -1);
+	assert_int_equal(bx_tree_tar(upfd, true, -1, to_buf, &b, diff_id, &size, &err), -1);
 	assert_non_null(strstr(err.msg, "too deep"));
 	free(b.data);
 }
@@ -216,8 +216,8 @@ static void test_reproducible(void **state)
 	struct bx_err err = {0};
 	char d1[80], d2[80];
 	long long s;
-	assert_int_equal(bx_tree_tar(upfd, true, to_buf, &b1, d1, &s, &err), 0);
-	assert_int_equal(bx_tree_tar(upfd, true, to_buf, &b2, d2, &s, &err), 0);
+	assert_int_equal(bx_tree_tar(upfd, true, -1, to_buf, &b1, d1, &s, &err), 0);
+	assert_int_equal(bx_tree_tar(upfd, true, -1, to_buf, &b2, d2, &s, &err), 0);
 	assert_string_equal(d1, d2);
 	assert_int_equal(b1.len, b2.len);
 	assert_memory_equal(b1.data, b2.data, b1.len);
@@ -225,12 +225,14 @@ static void test_reproducible(void **state)
 	free(b2.data);
 }
 
+static bool copy_mode;
+
 static char *changes_text(void)
 {
 	struct bx_change *c;
 	size_t n;
 	struct bx_err err = {0};
-	assert_int_equal(bx_changes(upfd, lowfd, &c, &n, &err), 0);
+	assert_int_equal(bx_changes(upfd, lowfd, copy_mode, &c, &n, &err), 0);
 	char *out = calloc(1, 4096);
 	for (size_t i = 0; i < n; i++)
 		sprintf(out + strlen(out), "%c %s\n", bx_change_letter(c[i].kind), c[i].path);
@@ -285,6 +287,51 @@ static void test_changes(void **state)
 	}
 }
 
+/* a box without overlayfs: its whole copy compared with the image's tree
+ * gives what an upper dir would have (the same lines, the same layer) */
+static void test_copy_compare(void **state)
+{
+	assert_int_equal(mkdirat(lowfd, "etc", 0755), 0);
+	put(lowfd, "etc/passwd", "p");
+	put(lowfd, "etc/group", "g");
+	put(lowfd, "keep", "k");
+	assert_int_equal(mkdirat(lowfd, "home", 0755), 0);
+	put(lowfd, "home/f", "f");
+	assert_int_equal(symlinkat("/x", lowfd, "ln"), 0);
+	/* the copy: same entries with the same times, then the box's changes */
+	struct stat st;
+	const char *same[] = {"etc", "etc/group", "keep", "ln"};
+	assert_int_equal(mkdirat(upfd, "etc", 0755), 0);
+	put(upfd, "etc/group", "g");
+	put(upfd, "keep", "k");
+	assert_int_equal(symlinkat("/x", upfd, "ln"), 0);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(fstatat(lowfd, same[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
+		assert_int_equal(utimensat(upfd, same[i], ts, AT_SYMLINK_NOFOLLOW), 0);
+	}
+	copy_mode = true;
+	char *t = changes_text();
+	assert_string_equal(t, "C /etc\nD /etc/passwd\nD /home\n");
+	free(t);
+	put(upfd, "keep", "changed");
+	put(upfd, "new", "n");
+	t = changes_text();
+	assert_string_equal(t, "C /etc\nD /etc/passwd\nD /home\nC /keep\nA /new\n");
+	free(t);
+	copy_mode = false;
+	struct buf b = {0};
+	struct bx_err err = {0};
+	char diff_id[80];
+	long long size;
+	assert_int_equal(bx_tree_tar(upfd, true, lowfd, to_buf, &b, diff_id, &size, &err), 0);
+	char *l = listing(&b);
+	/* etc's time was kept: only its changes are in the layer */
+	assert_string_equal(l, "f etc/.wh.passwd\nf .wh.home\nf keep\nf new\n");
+	free(l);
+	free(b.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_depth_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reproducible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_compare, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
