@@ -1,7 +1,10 @@
 /* POST /commit, GET /containers/ID/changes and GET /containers/ID/export:
  * the Engine API's side of box/commit.h (the same calls as `boxvm commit`,
- * `diff` and `export`). */
+ * `diff` and `export`); POST /images/create?fromSrc=- (`docker import`: the
+ * body, spooled by upload.c, as `boxvm import` reads a file). */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "api.h"
 #include "pipestream.h"
 #include "../box/commit.h"
+#include "../image/image_create.h"
 #include "../store/state.h"
 
 #define COMMIT_CHANGES_MAX 64
@@ -126,4 +130,52 @@ enum MHD_Result api_export(struct api_req *r, const char *id)
 		return api_error(r, 500, "cannot start the export");
 	MHD_add_response_header(resp, "Content-Type", "application/x-tar");
 	return api_reply(r, 200, resp);
+}
+
+enum MHD_Result api_images_import(struct api_req *r)
+{
+	struct bx_err err = {0};
+	enum MHD_Result ret;
+	if (api_upload_check(r, &ret))
+		return ret;
+	const char *src = api_arg(r, "fromSrc"), *repo = api_arg(r, "repo"), *tag = api_arg(r, "tag");
+	const char *plat = api_arg(r, "platform");
+	if (strcmp(src, "-"))
+		return api_error(r, 400, "import from a URL is not supported: download %s and send it as the body", src);
+	if (plat && *plat && strcmp(plat, "linux/amd64") && strcmp(plat, "linux") && strcmp(plat, "amd64"))
+		return api_error(r, 400, "platform %s: boxvm runs linux/amd64 images only", plat);
+	struct changes_arg c = {0};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_change, &c);
+	char ref[600] = "";
+	if (repo && *repo)
+		snprintf(ref, sizeof(ref), "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
+	char id[BX_DIGEST_SIZE];
+	int fd = c.too_many ? -1 : open(r->up_path, O_RDONLY | O_CLOEXEC);
+	if (c.too_many)
+		ret = api_error(r, 400, "more than %d changes", COMMIT_CHANGES_MAX);
+	else if (fd < 0)
+		ret = api_error(r, 500, "cannot read the request body back");
+	else if (bx_image_import(&r->p, fd, *ref ? ref : NULL, c.v, api_arg(r, "message"), id, &err) < 0)
+		ret = err.errnum && err.errnum != EFBIG ? api_fail(r, &err) : api_error(r, 400, "%s", err.msg);
+	else {
+		/* Docker's body: one JSON message, the new image's ID as its status */
+		char *line = NULL;
+		if (asprintf(&line, "{\"status\":\"%s\"}\r\n", id) < 0)
+			ret = api_error(r, 500, "out of memory");
+		else {
+			struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(line), line, MHD_RESPMEM_MUST_FREE);
+			if (!resp) {
+				free(line);
+				ret = api_error(r, 500, "out of memory");
+			} else {
+				MHD_add_response_header(resp, "Content-Type", "application/json");
+				ret = api_reply(r, 200, resp);
+			}
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i]);
+	return ret;
 }

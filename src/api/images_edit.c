@@ -199,6 +199,8 @@ bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret)
 	char name[512];
 	if (!strcmp(path, "/auth") && post)
 		*ret = api_auth(r);
+	else if (!strcmp(path, "/images/create") && post && api_arg(r, "fromSrc"))
+		*ret = api_images_import(r);
 	else if (!strcmp(path, "/images/create") && post)
 		*ret = api_images_pull(r);
 	else if (!strcmp(path, "/images/prune") && post)

@@ -177,7 +177,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->svc = cls;
 		r->method = method;
-		r->streamed = api_upload_wanted(method, url);
+		r->streamed = api_upload_wanted(conn, method, url);
 		r->up_fd = r->up_op = -1;
 		r->denied = r->svc->tls && !api_tls_client_verified(conn);
 		*con_cls = r;

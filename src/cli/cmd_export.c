@@ -12,8 +12,6 @@
 #include "../box/commit.h"
 #include "../common/cleanup.h"
 #include "../image/image_create.h"
-#include "../image/instr.h"
-#include "../image/layer_write.h"
 #include "args.h"
 #include "cli.h"
 
@@ -77,30 +75,13 @@ static int import_image(const char *src, const char *repo_tag, char *const *chan
 {
 	if (strstr(src, "://"))
 		return bx_fail(err, 0, "import from a URL is not supported: download %s and import the file", src);
-	_cleanup_json_ json_t *cfg = json_object();
-	for (size_t i = 0; changes && changes[i]; i++) {
-		struct bx_instr in;
-		int r = bx_instr_parse(changes[i], &in, err) < 0 || bx_instr_apply_change(cfg, &in, err) < 0 ? -1 : 0;
-		bx_instr_free(&in);
-		if (r < 0)
-			return -1;
-	}
-	char norm[512];
-	if (repo_tag && bx_image_ref_normalize(repo_tag, norm, sizeof(norm), err) < 0)
-		return -1;
 	struct bx_paths p;
 	if (bx_paths_init(&p, err) < 0)
 		return -1;
 	_cleanup_close_ int fd = strcmp(src, "-") ? open(src, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
 	if (fd < 0)
 		return bx_fail(err, errno, "cannot open %s", src);
-	struct bx_new_layer layer;
-	if (bx_layer_from_tar_fd(&p, fd, &layer, err) < 0)
-		return -1;
-	/* Docker's client sends a file as the request body, so both say "-" */
-	struct bx_image_new n = {.config = cfg, .created_by = "", .comment = msg && *msg ? msg : "Imported from -",
-				 .layer = &layer, .name = repo_tag};
-	return bx_image_create(&p, &n, id, err);
+	return bx_image_import(&p, fd, repo_tag, changes, msg, id, err);
 }
 
 int cmd_import(int argc, char **argv)

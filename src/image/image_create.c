@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "instr.h"
 #include "layercache.h"
 
 static void rfc3339_now(char *out, size_t size)
@@ -210,4 +211,31 @@ out:
 	json_decref(cfg);
 	json_decref(man);
 	return rc;
+}
+
+int bx_image_import(const struct bx_paths *p, int fd, const char *repo_tag, char *const *changes, const char *comment,
+		    char id[BX_DIGEST_SIZE], struct bx_err *err)
+{
+	/* everything the caller gave is checked before a byte is read */
+	_cleanup_json_ json_t *cfg = json_object();
+	if (!cfg)
+		return bx_fail(err, ENOMEM, "out of memory");
+	for (size_t i = 0; changes && changes[i]; i++) {
+		struct bx_instr in;
+		int r = bx_instr_parse(changes[i], &in, err) < 0 || bx_instr_apply_change(cfg, &in, err) < 0 ? -1 : 0;
+		bx_instr_free(&in);
+		if (r < 0)
+			return -1;
+	}
+	char norm[512];
+	if (repo_tag && bx_image_ref_normalize(repo_tag, norm, sizeof(norm), err) < 0)
+		return -1;
+	struct bx_new_layer layer;
+	if (bx_layer_from_tar_fd(p, fd, &layer, err) < 0)
+		return -1;
+	/* Docker's client sends a file as the request body, so both say "-" */
+	struct bx_image_new n = {.config = cfg, .created_by = "",
+				 .comment = comment && *comment ? comment : "Imported from -", .layer = &layer,
+				 .name = repo_tag};
+	return bx_image_create(p, &n, id, err);
 }

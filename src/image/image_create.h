@@ -26,6 +26,12 @@ struct bx_image_new {
 /* Returns 0 and the new image's ID ("sha256:<config digest>"). */
 int bx_image_create(const struct bx_paths *p, const struct bx_image_new *n, char id[BX_DIGEST_SIZE], struct bx_err *err);
 
+/* import: the flat tar read from fd (any compression libarchive reads) as a
+ * one-layer image with the -c changes applied to an empty config; comment
+ * NULL: Docker's "Imported from -". */
+int bx_image_import(const struct bx_paths *p, int fd, const char *repo_tag, char *const *changes, const char *comment,
+		    char id[BX_DIGEST_SIZE], struct bx_err *err);
+
 /* The name an untagged image is kept under in the index ("<none>@<manifest digest>"). */
 #define BX_UNTAGGED_REPO "<none>"
 

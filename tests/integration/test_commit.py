@@ -317,3 +317,11 @@ def test_engine_api_diff_commit_export_through_the_docker_client(api, bx, src, t
     with tarfile.open(tmp_path / "e.tar") as t:
         names = t.getnames()
     assert "new" in names and "a/b/c" in names and "etc/passwd" not in names
+    # docker import: the body spooled, the same store function as `boxvm import`
+    iid = api("import", "-m", "api import", "-c", 'CMD ["cat", "/a/b/c"]', str(tmp_path / "e.tar"), "cm-apiimp:1",
+              check=0).stdout.strip()
+    img = inspect_image(bx, "cm-apiimp:1")
+    assert iid == img["Id"] and img["Config"]["Cmd"] == ["cat", "/a/b/c"] and len(img["RootFS"]["Layers"]) == 1
+    assert "api import" in out(bx("history", "cm-apiimp:1", check=0))
+    p = api("import", "http://example.invalid/x.tar")
+    assert p.returncode == 1 and "URL is not supported" in p.stderr
