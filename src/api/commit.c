@@ -85,7 +85,8 @@ enum MHD_Result api_changes(struct api_req *r, const char *id)
 	size_t n = 0;
 	if (bx_box_changes(&r->p, id, &c, &n, &err) < 0)
 		return no_such_box(&err) ? api_error(r, 404, "No such container: %s", id) : api_fail(r, &err);
-	json_t *a = json_array();
+	/* Docker's: null, not [], for a box without changes */
+	json_t *a = n ? json_array() : json_null();
 	for (size_t i = 0; a && i < n; i++)
 		json_array_append_new(a, json_pack("{s:s,s:i}", "Path", c[i].path, "Kind", (int)c[i].kind));
 	bx_changes_free(c, n);

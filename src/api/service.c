@@ -73,7 +73,7 @@ enum MHD_Result api_reply(struct api_req *r, unsigned status, struct MHD_Respons
 
 enum MHD_Result api_json(struct api_req *r, unsigned status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
 	json_decref(body);
 	if (!text)
 		return api_error(r, 500, "out of memory");

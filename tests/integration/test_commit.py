@@ -198,6 +198,9 @@ def test_commit_of_a_running_box_pauses_it_and_it_keeps_running(bx, tmp_path):
     ev = out(bx("events", "--since", start, "--until", "0s", "--filter", "container=cm-live",
                 "--format", "{{.Action}}", check=0)).split()
     assert ev[-4:] == ["pause", "unpause", "commit", "commit"], ev
+    # export reads a running box's merged root on the host (not paused: Docker's export does not pause)
+    with tarfile.open(fileobj=io.BytesIO(bx("export", "cm-live", check=0).stdout)) as t:
+        assert "live" in t.getnames() and "bin/busybox" in t.getnames()
     bx("rm", "-f", "cm-live", check=0)
     assert out(bx("run", "--rm", "cm-live-img", "cat", "/live", check=0)) == "up\n"
     assert iid == inspect_image(bx, "cm-live-img")["Id"]
@@ -304,6 +307,16 @@ def test_engine_api_diff_commit_export_through_the_docker_client(api, bx, src, t
     store calls as the CLI (GET /containers/ID/changes, POST /commit, GET
     /containers/ID/export)."""
     assert api("diff", src, check=0).stdout.splitlines() == DIFF
+    status, _, body = api.raw("GET", f"/v1.41/containers/{src}/changes")
+    assert status == 200 and json.loads(body)[:2] == [{"Path": "/a", "Kind": 1}, {"Path": "/a/b", "Kind": 1}]
+    assert {"Path": "/etc/passwd", "Kind": 2} in json.loads(body) and {"Path": "/etc", "Kind": 0} in json.loads(body)
+    # a box never started has no changes: Docker's null
+    bx("create", "--name", "cm-fresh", "busybox", check=0)
+    status, _, body = api.raw("GET", "/v1.41/containers/cm-fresh/changes")
+    assert (status, body) == (200, b"null\n")
+    bx("rm", "cm-fresh", check=0)
+    status, _, body = api.raw("GET", "/v1.41/containers/cm-nope/changes")
+    assert status == 404 and b"No such container: cm-nope" in body
     iid = api("commit", "-m", "via api", "-c", "ENV Z=3", "-c", 'CMD ["cat", "/new"]', src, "cm-api:1",
               check=0).stdout.strip()
     img = inspect_image(bx, "cm-api:1")
