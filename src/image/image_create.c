@@ -139,10 +139,29 @@ static int index_add(const struct bx_paths *p, const char *name, const char *man
 			bx_image_index_free(ng ? ng : e, ne);
 			return bx_fail(err, ENOMEM, "out of memory");
 		}
+		ng[ne].manifest[0] = '\0';
 		e = ng;
 		ne++;
 	}
-	snprintf(e[j].manifest, sizeof(e[j].manifest), "%s", manifest); /* a name moves to the new image */
+	/* a name moves to the new image; the image it leaves stays, untagged, when
+	 * that was its last name (Docker's dangling image), not collected */
+	char old[BX_DIGEST_SIZE] = "";
+	if (*e[j].manifest && strcmp(e[j].manifest, manifest))
+		snprintf(old, sizeof(old), "%s", e[j].manifest);
+	snprintf(e[j].manifest, sizeof(e[j].manifest), "%s", manifest);
+	bool named = !*old;
+	for (size_t k = 0; k < ne && !named; k++)
+		named = !strcmp(e[k].manifest, old);
+	if (!named) {
+		struct bx_image_index_entry *ng = realloc(e, (ne + 1) * sizeof(*ng));
+		if (!ng || asprintf(&ng[ne].name, "%s@%s", BX_UNTAGGED_REPO, old) < 0) {
+			bx_image_index_free(ng ? ng : e, ne);
+			return bx_fail(err, ENOMEM, "out of memory");
+		}
+		snprintf(ng[ne].manifest, sizeof(ng[ne].manifest), "%s", old);
+		e = ng;
+		ne++;
+	}
 	int rc = bx_image_index_write(p, e, ne, err);
 	bx_image_index_free(e, ne);
 	return rc;

@@ -265,6 +265,13 @@ def test_untagged_commit_lists_as_none_and_rmi_deletes_it(bx, src):
     assert img["Parent"] == inspect_image(bx, "busybox")["Id"]
     assert out(bx("rmi", iid, check=0)) == f"Deleted: {iid}\n"
     assert iid[7:19] not in out(bx("images", "-q", check=0))
+    # a tag committed again moves; the image it left stays, untagged (Docker's dangling image)
+    first = out(bx("commit", src, "cm-twice", check=0)).strip()
+    second = out(bx("commit", src, "cm-twice", check=0)).strip()
+    assert first != second and inspect_image(bx, "cm-twice")["Id"] == second
+    rows = [line.split()[:3] for line in out(bx("images", check=0)).splitlines()]
+    assert ["<none>", "<none>", first[7:19]] in rows and ["cm-twice", "latest", second[7:19]] in rows
+    assert out(bx("image", "prune", "-f", check=0)).splitlines()[:2] == ["Deleted Images:", f"deleted: {first}"]
 
 
 def test_a_box_without_overlay_is_compared_with_its_image(bx, tmp_path):
