@@ -119,6 +119,7 @@ static bool same_as_lower(int fd, int lower_fd, const char *name, const struct s
 
 static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, int depth, struct bx_err *err)
 {
+	_cleanup_close_ int child = -1;
 	size_t nlen = strlen(name);
 	if (plen + (plen ? 1 : 0) + nlen > BX_WALK_MAX_PATH)
 		return bx_fail(err, ENAMETOOLONG, "path /%s/%s... is longer than %d bytes: too long for an image layer",
@@ -136,7 +137,6 @@ static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t 
 	}
 	if (w->o->upper && S_ISCHR(e.st.st_mode) && major(e.st.st_rdev) == 0 && minor(e.st.st_rdev) == 0)
 		e.kind = BX_WALK_WHITEOUT;
-	_cleanup_close_ int child = -1;
 	if (S_ISDIR(e.st.st_mode) && !(w->o->one_fs && e.st.st_dev != w->root_dev)) {
 		if (depth + 1 > BX_WALK_MAX_DEPTH)
 			return bx_fail(err, ELOOP, "/%s is nested more than %d directories deep: too deep for an image layer",
