@@ -10,7 +10,7 @@ BUILD    ?= build
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
-HOST_PKGS := libarchive jansson libcurl libcrypto libmicrohttpd gnutls
+HOST_PKGS := libarchive jansson libcurl libcrypto libmicrohttpd gnutls zlib
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 AGENT_CFLAGS := $(BASE_CFLAGS) -Os

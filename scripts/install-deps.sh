@@ -2,7 +2,7 @@
 # Installs the Debian packages boxvm builds, runs and tests with. Idempotent and
 # quiet when everything is present.
 set -eu
-PKGS="build-essential pkg-config musl-tools libarchive-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev libmicrohttpd-dev libgnutls28-dev openssl
+PKGS="build-essential pkg-config musl-tools libarchive-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev libmicrohttpd-dev libgnutls28-dev openssl
 qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pytest python3-pytest-xdist ca-certificates apt-utils jq libssl-dev
 docker-registry skopeo passt zstd
 containerd runc podman conmon iproute2 tmux

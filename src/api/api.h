@@ -69,7 +69,7 @@ enum MHD_Result api_fail(struct api_req *r, const struct bx_err *err);
 /* Bodies that may be large (a docker save tar, a docker cp tar): streamed
  * to a temp file in the data dir, bounded by API_UPLOAD_MAX (upload.c). */
 #define API_UPLOAD_MAX (8LL << 30)
-bool api_upload_wanted(const char *method, const char *url);
+bool api_upload_wanted(struct MHD_Connection *conn, const char *method, const char *url);
 void api_upload_chunk(struct api_req *r, const char *data, size_t len);
 /* Before a handler reads the file: a reply when it failed or was too big. */
 bool api_upload_check(struct api_req *r, enum MHD_Result *ret);
@@ -112,6 +112,12 @@ enum MHD_Result api_networks(struct api_req *r, const char *id, const char *acti
 enum MHD_Result api_events(struct api_req *r);
 /* GET, HEAD and PUT /containers/ID/archive: docker cp (archive.c) */
 enum MHD_Result api_archive(struct api_req *r, const char *id);
+/* POST /commit, GET /containers/ID/changes and /containers/ID/export (commit.c) */
+enum MHD_Result api_commit(struct api_req *r);
+enum MHD_Result api_changes(struct api_req *r, const char *id);
+enum MHD_Result api_export(struct api_req *r, const char *id);
+/* POST /images/create?fromSrc=-: docker import of the spooled body (commit.c) */
+enum MHD_Result api_images_import(struct api_req *r);
 /* POST /images/create: a pull with Docker's JSON progress stream (images_pull.c) */
 enum MHD_Result api_images_pull(struct api_req *r);
 /* POST /images/NAME/push: a push with Docker's JSON progress stream (images_push.c) */

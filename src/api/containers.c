@@ -208,6 +208,10 @@ enum MHD_Result api_containers(struct api_req *r, const char *id, const char *ac
 		return api_stats(r, id);
 	if (api_control_action(m, action))
 		return api_control(r, id, action);
+	if (!strcmp(action, "changes") && get)
+		return api_changes(r, id);
+	if (!strcmp(action, "export") && get)
+		return api_export(r, id);
 	if (!strcmp(action, "resize") && post)
 		return api_resize(r, id);
 	if (!strcmp(action, "exec") && post)

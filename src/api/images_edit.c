@@ -15,6 +15,7 @@
 #include "../common/clock.h"
 #include "../common/goduration.h"
 #include "../image/image.h"
+#include "../image/image_history.h"
 #include "../store/image_gc.h"
 #include "../store/image_usage.h"
 
@@ -136,55 +137,16 @@ static enum MHD_Result prune(struct api_req *r)
 	return ret;
 }
 
-/* RFC 3339 seconds of the config's history entries -> unix seconds (0: unknown) */
-static long long created_of(const char *s)
-{
-	struct tm tm = {0};
-	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	return end ? (long long)timegm(&tm) : 0;
-}
-
-/* GET /images/NAME/history: the config's history, newest first, as
- * Docker's; an image without one is a single entry (as Docker's for an
- * imported image). Layer sizes are the stored blobs'. */
+/* GET /images/NAME/history: the store's rows (image_history.h). */
 static enum MHD_Result history(struct api_req *r, const char *name)
 {
 	struct bx_err err = {0};
 	struct bx_image img;
 	if (bx_image_lookup(&r->p, name, &img, &err) < 0)
 		return err.errnum == ENOENT ? no_such(r, name) : api_fail(r, &err);
-	char *buf = NULL;
-	size_t len = 0;
-	json_t *cfg = bx_blob_read(&r->p, img.id, BX_CONFIG_MAX, &buf, &len, &err) == 0 ? json_loadb(buf, len, 0, NULL)
-											  : NULL;
-	free(buf);
-	json_t *hist = json_object_get(cfg, "history"), *out = json_array(), *tags = json_array();
-	for (char **n = img.names; n && *n; n++)
-		if (!strchr(*n, '@'))
-			json_array_append_new(tags, json_string(*n));
-	size_t nh = json_array_size(hist), layer = 0, i;
-	json_t *h;
-	json_array_foreach(hist, i, h) {
-		bool empty = json_is_true(json_object_get(h, "empty_layer"));
-		long long size = !empty && layer < img.nlayers ? img.layer_sizes[layer++] : 0;
-		json_t *e = json_pack("{s:s,s:I,s:s,s:o,s:I,s:s}", "Id", "<missing>", "Created",
-				      (json_int_t)created_of(json_string_value(json_object_get(h, "created"))), "CreatedBy",
-				      json_string_value(json_object_get(h, "created_by")) ?: "", "Tags", json_null(), "Size",
-				      (json_int_t)size, "Comment", json_string_value(json_object_get(h, "comment")) ?: "");
-		json_array_insert_new(out, 0, e); /* newest first */
-	}
-	if (nh == 0)
-		json_array_append_new(out, json_pack("{s:s,s:I,s:s,s:o,s:I,s:s}", "Id", "", "Created", (json_int_t)img.created,
-						     "CreatedBy", "", "Tags", json_null(), "Size", (json_int_t)img.size,
-						     "Comment", ""));
-	/* the newest entry is the image */
-	json_t *top = json_array_get(out, 0);
-	json_object_set_new(top, "Id", json_string(img.id));
-	json_object_set(top, "Tags", json_array_size(tags) ? tags : json_null());
-	json_decref(tags);
-	json_decref(cfg);
+	json_t *out = bx_image_history(&r->p, &img, &err);
 	bx_image_free(&img);
-	return api_json(r, 200, out);
+	return out ? api_json(r, 200, out) : api_fail(r, &err);
 }
 
 bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret)
@@ -194,6 +156,8 @@ bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret)
 	char name[512];
 	if (!strcmp(path, "/auth") && post)
 		*ret = api_auth(r);
+	else if (!strcmp(path, "/images/create") && post && api_arg(r, "fromSrc"))
+		*ret = api_images_import(r);
 	else if (!strcmp(path, "/images/create") && post)
 		*ret = api_images_pull(r);
 	else if (!strcmp(path, "/images/prune") && post)

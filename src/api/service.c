@@ -73,7 +73,7 @@ enum MHD_Result api_reply(struct api_req *r, unsigned status, struct MHD_Respons
 
 enum MHD_Result api_json(struct api_req *r, unsigned status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
 	json_decref(body);
 	if (!text)
 		return api_error(r, 500, "out of memory");
@@ -130,6 +130,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_version(r);
 	if (!strcmp(path, "/info") && get)
 		return api_info(r);
+	if (!strcmp(path, "/commit") && !strcmp(m, "POST"))
+		return api_commit(r);
 	if (!strcmp(path, "/containers/prune"))
 		return api_containers_prune(r);
 	if (!strcmp(path, "/containers/json") || !strcmp(path, "/containers/create"))
@@ -175,7 +177,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->svc = cls;
 		r->method = method;
-		r->streamed = api_upload_wanted(method, url);
+		r->streamed = api_upload_wanted(conn, method, url);
 		r->up_fd = r->up_op = -1;
 		r->denied = r->svc->tls && !api_tls_client_verified(conn);
 		*con_cls = r;

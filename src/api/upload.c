@@ -14,12 +14,16 @@
 #include "route.h"
 #include "../store/state.h"
 
-bool api_upload_wanted(const char *method, const char *url)
+bool api_upload_wanted(struct MHD_Connection *conn, const char *method, const char *url)
 {
 	const char *path;
 	if (api_route_split(url, &path, NULL) < 0)
 		return false;
 	if (!strcmp(method, "POST") && !strcmp(path, "/images/load"))
+		return true;
+	/* docker import: the tarball is the body */
+	if (!strcmp(method, "POST") && !strcmp(path, "/images/create") &&
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fromSrc"))
 		return true;
 	char id[256];
 	const char *action;

@@ -43,6 +43,12 @@ int cmd_logout(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_save(int argc, char **argv);
+/* image authoring (issue 15) */
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 /* housekeeping (issue 14) */
 int cmd_container(int argc, char **argv);

@@ -29,7 +29,8 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
 		return bx_fail(err, 0, "image %.19s: its config is not valid JSON (%s)", img->id, je.text);
 	json_t *tags = json_array(), *digests = json_array(), *layers = json_array();
 	for (char **n = img->names; n && *n; n++)
-		json_array_append_new(strchr(*n, '@') ? digests : tags, json_string(*n));
+		if (strncmp(*n, "<none>@", 7)) /* an untagged image's index entry (image_create.h) names nothing */
+			json_array_append_new(strchr(*n, '@') ? digests : tags, json_string(*n));
 	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	size_t i;
 	json_t *d;
@@ -47,6 +48,9 @@ int bx_image_inspect_json(const struct bx_paths *p, const struct bx_image *img, 
 			      img->manifest_digest);
 	if (!o)
 		return bx_fail(err, ENOMEM, "out of memory");
+	/* what a commit records (Docker's image Parent and Comment) */
+	json_object_set_new(o, "Parent", str_or_empty(cfg, "parent"));
+	json_object_set_new(o, "Comment", str_or_empty(cfg, "comment"));
 	if (!json_string_length(json_object_get(o, "Variant")))
 		json_object_del(o, "Variant");
 	*out = o;

@@ -136,6 +136,8 @@ int bx_image_remove(const struct bx_paths *p, const char *ref, bool force,
 	if (index_edit(p, names, NULL, NULL, err) < 0)
 		goto out;
 	for (size_t i = 0; i < nnames; i++) {
+		if (!strncmp(names[i], "<none>@", 7))
+			continue; /* an untagged image's index entry (image_create.h): nothing to untag */
 		report(ctx, "Untagged", names[i]);
 		image_event(p, "untag", img.id);
 	}

@@ -167,7 +167,8 @@ int bx_image_prune(const struct bx_paths *p, bool all, bool (*pick)(void *ctx, c
 		/* name by name, as Docker's prune deletes every reference: the last one deletes the image */
 		for (char **s = img->names; s && *s; s++) {
 			struct bx_err e;
-			if (bx_image_remove(p, *s, false, report, rctx, &e) < 0)
+			/* an untagged image's own entry (image_create.h) is no reference: by ID */
+			if (bx_image_remove(p, strncmp(*s, "<none>@", 7) ? *s : img->id, false, report, rctx, &e) < 0)
 				break; /* a box uses it now, or another client removed it: it is not ours to force */
 		}
 	}
