@@ -141,6 +141,10 @@ int agent_open_vport(const char *name, unsigned timeout_ms, struct bx_err *err);
  * (and PR_SET_KEEPCAPS) before, the other capability sets and no_new_privs after. */
 int agent_privs_before_user(const struct bx_spec *spec, struct bx_err *err);
 int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err *err);
+/* Load spec's seccomp filter into this process (none: nothing). Without
+ * no_new_privs agent_privs_before_user does it (CAP_SYS_ADMIN still held);
+ * with it, spawn.c does it last, right before execve, as runc does. */
+int agent_seccomp_install(const struct bx_spec *spec, struct bx_err *err);
 
 /* spawn.c */
 struct spawn_result {

@@ -193,6 +193,8 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 	const char *name = spec->args[0];
 	if (bx_path_search(name, bx_env_get(env, "PATH"), exec_check, NULL, path, sizeof(path), &e) < 0)
 		child_fail(report_fd, &e, main_process);
+	if (spec->no_new_privs && agent_seccomp_install(spec, &e) < 0)
+		child_fail(report_fd, &e, main_process);
 	execve(path, spec->args, env);
 	bx_exec_fail(&e, name, errno);
 	child_fail(report_fd, &e, main_process);

@@ -1,11 +1,16 @@
 /* Docker's privilege flags into capability sets (secopts.h). */
 #include "secopts.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "../common/paths.h" /* bx_read_file */
 #include "../image/image.h" /* bx_strv_free */
+#include "seccomp.h"
 
 static bool has_all(char **v)
 {
@@ -50,11 +55,73 @@ static int nnp_value(const char *opt)
 	return !strcmp(rest + 1, "true") ? 1 : !strcmp(rest + 1, "false") ? 0 : -1;
 }
 
+/* the value of "seccomp=V" (or the old "seccomp:V"), else NULL */
+static const char *seccomp_value(const char *opt)
+{
+	return !strncmp(opt, "seccomp", 7) && (opt[7] == '=' || opt[7] == ':') ? opt + 8 : NULL;
+}
+
+/* the last seccomp= given (Docker keeps the last), or NULL */
+static const char *seccomp_of(const struct bx_secopts *o)
+{
+	const char *v = NULL;
+	for (char **s = o->security_opt; s && *s; s++)
+		if (seccomp_value(*s))
+			v = seccomp_value(*s);
+	return v;
+}
+
+int bx_secopts_read_profiles(struct bx_secopts *o, struct bx_err *err)
+{
+	for (char **s = o->security_opt; s && *s; s++) {
+		const char *path = seccomp_value(*s);
+		if (!path || !strcmp(path, "unconfined"))
+			continue;
+		char *text = NULL;
+		size_t len = 0;
+		struct bx_err rerr = {0};
+		if (bx_read_file(path, &text, &len, &rerr) < 0) {
+			char why[128]; /* Go's words: strerror's, lower case */
+			snprintf(why, sizeof(why), "%.120s", rerr.errnum ? strerror(rerr.errnum) : rerr.msg);
+			why[0] = (char)tolower((unsigned char)why[0]);
+			return bx_fail(err, 0, "opening seccomp profile (%s) failed: open %s: %s", path, path, why);
+		}
+		json_error_t je;
+		json_t *j = len <= BX_SECCOMP_MAX_TEXT ? json_loadb(text, len, 0, &je) : NULL;
+		free(text);
+		if (!j)
+			return bx_fail(err, 0, "compacting json for seccomp profile (%s) failed: %s", path,
+				       len > BX_SECCOMP_MAX_TEXT ? "file too large" : je.text);
+		/* Docker's client sends the profile itself, compacted: SecurityOpt keeps it */
+		char *compact = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+		char *opt = NULL;
+		if (!compact || asprintf(&opt, "seccomp=%s", compact) < 0) {
+			free(compact);
+			return bx_fail(err, ENOMEM, "out of memory");
+		}
+		free(compact);
+		free(*s);
+		*s = opt;
+	}
+	return 0;
+}
+
 int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err)
 {
-	for (char **s = o->security_opt; s && *s; s++)
-		if (nnp_value(*s) < 0)
+	for (char **s = o->security_opt; s && *s; s++) {
+		const char *sc = seccomp_value(*s);
+		if (!sc && nnp_value(*s) < 0)
 			return bx_fail(err, 0, "Invalid --security-opt: \"%s\"", *s);
+		if (sc && strcmp(sc, "unconfined")) {
+			/* the whole profile checked now, whatever the capabilities pick of it */
+			struct bx_seccomp_profile prof;
+			const struct bx_seccomp_target any = {.bounding = BX_CAPS_ALL};
+			if (bx_seccomp_parse_text(sc, strlen(sc), BX_SECCOMP_DOCKER, &any, &prof, err) < 0)
+				return -1;
+			bx_seccomp_profile_free(&prof);
+		}
+	}
 	uint64_t m;
 	return caps_of(o->cap_add, "CapAdd", &m, err) < 0 || caps_of(o->cap_drop, "CapDrop", &m, err) < 0 ? -1 : 0;
 }
@@ -77,6 +144,25 @@ int bx_secopts_apply(const struct bx_secopts *o, struct bx_spec *spec, struct bx
 		if (nnp_value(*s) >= 0)
 			spec->no_new_privs = nnp_value(*s) == 1; /* the last one given counts */
 	return 0;
+}
+
+int bx_secopts_seccomp(const struct bx_secopts *o, const char *kernel_release, struct bx_spec *spec,
+		       struct bx_err *err)
+{
+	const char *v = seccomp_of(o);
+	/* Docker: --privileged and seccomp=unconfined run without a filter */
+	if (o->privileged || (v && !strcmp(v, "unconfined")))
+		return bx_spec_set_seccomp(spec, NULL, 0, err);
+	struct bx_seccomp_target t = {.bounding = spec->caps.set ? spec->caps.bounding : BX_CAPS_ALL};
+	bx_seccomp_kernel_version(kernel_release, &t.kernel_major, &t.kernel_minor);
+	struct bx_seccomp_profile prof;
+	const char *text = v ? v : bx_seccomp_docker_default;
+	size_t len = v ? strlen(v) : bx_seccomp_docker_default_len;
+	if (bx_seccomp_parse_text(text, len, BX_SECCOMP_DOCKER, &t, &prof, err) < 0)
+		return -1;
+	int rc = bx_seccomp_compile(&prof, spec, err);
+	bx_seccomp_profile_free(&prof);
+	return rc;
 }
 
 static json_t *strv_or_null(char **v)

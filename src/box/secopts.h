@@ -16,6 +16,10 @@ struct bx_secopts {
 	bool privileged;
 };
 
+/* What Docker's client does first: each --security-opt seccomp=FILE becomes
+ * seccomp=<the file's JSON, compacted> (Docker's words if it cannot be read
+ * or is not JSON). The CLI calls it; API clients send the JSON already. */
+int bx_secopts_read_profiles(struct bx_secopts *o, struct bx_err *err);
 /* What Docker's client checks (--security-opt words: `Invalid --security-opt:
  * "x"`) and its daemon (`invalid CapAdd: unknown capability: "CAP_FOO"`). */
 int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err);
@@ -24,6 +28,12 @@ int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err);
  * only --cap-add's; --cap-add ALL all but --cap-drop's; else Docker's
  * default set less --cap-drop's plus --cap-add's. */
 int bx_secopts_apply(const struct bx_secopts *o, struct bx_spec *spec, struct bx_err *err);
+/* main's seccomp filter (its execs inherit it), once bx_secopts_apply has
+ * set its capabilities: none with --privileged or seccomp=unconfined, else
+ * seccomp=<JSON>'s profile or Docker's default, evaluated against the
+ * bounding set and the guest kernel's release ("6.1.0-..."), compiled. */
+int bx_secopts_seccomp(const struct bx_secopts *o, const char *kernel_release, struct bx_spec *spec,
+		       struct bx_err *err);
 /* HostConfig's CapAdd, CapDrop (null when not given), Privileged, SecurityOpt, as given. */
 json_t *bx_secopts_host_config(const struct bx_secopts *o);
 void bx_secopts_free(struct bx_secopts *o);

@@ -319,7 +319,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		return flag_error(&err);
 	}
 	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || bx_netmount_check(nm, &err) < 0 ||
-	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_check(&run_sec, &err) < 0)
+	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_read_profiles(&run_sec, &err) < 0 ||
+	    bx_secopts_check(&run_sec, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;

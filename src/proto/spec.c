@@ -34,6 +34,7 @@ void bx_spec_free(struct bx_spec *s)
 	free(s->hostname);
 	bx_spec_box_free(s);
 	bx_spec_limits_free(s);
+	bx_spec_seccomp_free(s);
 	bx_spec_init(s);
 }
 
@@ -193,6 +194,15 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_rec(&w, BX_T_NO_NEW_PRIVS, (const uint8_t[]){ 1 }, 1);
 	for (size_t i = 0; i < s->nsysctls; i++)
 		put_str(&w, BX_T_SYSCTL, s->sysctls[i]);
+	if (s->nseccomp && !w.failed) {
+		uint8_t *f;
+		size_t flen;
+		if (bx_spec_seccomp_pack(s, &f, &flen) < 0)
+			w.failed = true;
+		else
+			put_rec(&w, BX_T_SECCOMP, f, flen);
+		free(f);
+	}
 	put_str(&w, BX_T_IPV4, s->ipv4);
 	put_str(&w, BX_T_GATEWAY, s->gateway);
 	if (s->mtu)
@@ -275,6 +285,7 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_CAPS: return bx_spec_caps_unpack(s, p, len, err);
 	case BX_T_NO_NEW_PRIVS: return dec_bool(&s->no_new_privs, p, len, "no-new-privileges flag", err);
 	case BX_T_SYSCTL: return dec_strv(&s->sysctls, &s->nsysctls, p, len, "sysctl", err);
+	case BX_T_SECCOMP: return bx_spec_seccomp_unpack(s, p, len, err);
 	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
 	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
 	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);

@@ -32,6 +32,9 @@ enum bx_spec_tag {
 	                      * absent: every capability (an exec: its box's sets) */
 	BX_T_NO_NEW_PRIVS = 14, /* u8 0/1: prctl(PR_SET_NO_NEW_PRIVS) before exec (an exec: or its box's) */
 	BX_T_SYSCTL = 15,    /* box only, repeated: "key=value" written to /proc/sys before main (--sysctl) */
+	BX_T_SECCOMP = 16,   /* the seccomp filter, compiled on the host (spec_seccomp.c): classic BPF, each
+	                      * instruction u16 code | u8 jt | u8 jf | u32 k (LE), 1..BX_SECCOMP_MAX_INSNS of them;
+	                      * absent: none (an exec: its box's) */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -72,6 +75,14 @@ struct bx_spec_caps {
 	uint64_t bounding, effective, permitted, inheritable, ambient;
 };
 
+/* One classic BPF instruction of a seccomp filter (struct sock_filter's fields). */
+struct bx_spec_bpf {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+#define BX_SECCOMP_MAX_INSNS 4096 /* the kernel's BPF_MAXINSNS */
+
 struct bx_spec {
 	char **args;   /* NULL-terminated */
 	size_t nargs;
@@ -101,6 +112,8 @@ struct bx_spec {
 	bool no_new_privs;
 	char **sysctls; /* box only: "key=value", NULL-terminated (BX_T_SYSCTL) */
 	size_t nsysctls;
+	struct bx_spec_bpf *seccomp; /* BX_T_SECCOMP; NULL: no filter */
+	size_t nseccomp;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -124,6 +137,9 @@ int bx_rlimit_by_name(const char *name);
 /* Append a resource limit / a supplementary gid (spec_limits.c). */
 int bx_spec_add_rlimit(struct bx_spec *s, uint32_t resource, uint64_t soft, uint64_t hard, struct bx_err *err);
 int bx_spec_add_group(struct bx_spec *s, uint32_t gid, struct bx_err *err);
+/* Replace the seccomp filter with a copy of prog[0..n) (n == 0: none); more
+ * than BX_SECCOMP_MAX_INSNS instructions is an error (spec_seccomp.c). */
+int bx_spec_set_seccomp(struct bx_spec *s, const struct bx_spec_bpf *prog, size_t n, struct bx_err *err);
 /* Docker's default capability set (its default profile: CHOWN, DAC_OVERRIDE,
  * FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
  * SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP) and every capability this

@@ -42,6 +42,9 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		if (bx_spec_add_rlimit(&merged, box->rlimits[i].resource, box->rlimits[i].soft, box->rlimits[i].hard,
 				       err) < 0)
 			goto fail;
+	/* the box's seccomp filter: docker exec (--privileged too) keeps its container's */
+	if (!req->nseccomp && bx_spec_set_seccomp(&merged, box->seccomp, box->nseccomp, err) < 0)
+		goto fail;
 	/* commit: nothing below can fail; an exec has its box's privileges
 	 * unless it names its own (docker exec --privileged) */
 	if (!req->caps.set)
@@ -53,6 +56,12 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		req->nrlimits = merged.nrlimits;
 		merged.rlimits = old; /* freed with merged (req had none) */
 		merged.nrlimits = 0;
+	}
+	if (merged.nseccomp) {
+		req->seccomp = merged.seccomp;
+		req->nseccomp = merged.nseccomp;
+		merged.seccomp = NULL; /* req had none */
+		merged.nseccomp = 0;
 	}
 	char **old_env = req->env;
 	req->env = merged.env;

@@ -76,12 +76,53 @@ static void test_host_config(void **state)
 	json_decref(hc);
 }
 
+/* the seccomp filter main gets: none privileged or unconfined, else the profile's */
+static size_t filter_of(char **secopt, bool privileged)
+{
+	struct bx_secopts o = {.security_opt = secopt, .privileged = privileged};
+	struct bx_spec s;
+	struct bx_err err;
+	bx_spec_init(&s);
+	if (bx_secopts_check(&o, &err) < 0 || bx_secopts_apply(&o, &s, &err) < 0 ||
+	    bx_secopts_seccomp(&o, "6.1.0-57-cloud-amd64", &s, &err) < 0)
+		fail_msg("%s", err.msg);
+	size_t n = s.nseccomp;
+	bx_spec_free(&s);
+	return n;
+}
+
+static void test_seccomp(void **state)
+{
+	char *unconfined[] = {"seccomp=unconfined", NULL}, *old_colon[] = {"seccomp:unconfined", NULL};
+	char *custom[] = {"seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+			  "\"action\":\"SCMP_ACT_ERRNO\"}]}", NULL};
+	char *last_wins[] = {custom[0], "seccomp=unconfined", NULL};
+	size_t dflt = filter_of(NULL, false);
+	assert_true(dflt > 100);                 /* Docker's default profile */
+	assert_int_equal(filter_of(NULL, true), 0); /* --privileged: none */
+	assert_int_equal(filter_of(unconfined, false), 0);
+	assert_int_equal(filter_of(old_colon, false), 0);
+	assert_int_equal(filter_of(last_wins, false), 0);
+	size_t small = filter_of(custom, false);
+	assert_true(small > 0 && small < dflt);
+	/* a profile that is not JSON, or not a profile, is refused by the check */
+	struct bx_err err;
+	char *path[] = {"seccomp=/etc/profile.json", NULL}, *bad[] = {"seccomp={\"defaultAction\":\"SCMP_ACT_NOPE\"}", NULL};
+	struct bx_secopts o = {.security_opt = path};
+	assert_int_equal(bx_secopts_check(&o, &err), -1);
+	assert_non_null(strstr(err.msg, "Decoding seccomp profile failed"));
+	o.security_opt = bad;
+	assert_int_equal(bx_secopts_check(&o, &err), -1);
+	assert_non_null(strstr(err.msg, "string SCMP_ACT_NOPE is not a valid action for seccomp"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_host_config),
+		cmocka_unit_test(test_seccomp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
