@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "../box/seccomp.h"
 #include "../common/cleanup.h"
 
 long long bx_oci_size_mb(const char *text)
@@ -573,6 +574,22 @@ static int hooks_from_json(json_t *hooks, struct bx_oci_config *c, struct bx_err
 	return 0;
 }
 
+/* linux.seccomp: compiled here, on the host, into the filter the agent loads
+ * for the process and, as runc does, for every exec */
+static int seccomp_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
+{
+	json_t *sc = json_object_get(lx, "seccomp");
+	if (!sc || json_is_null(sc))
+		return 0;
+	struct bx_seccomp_profile prof;
+	const struct bx_seccomp_target none = {0}; /* (OCI's format has no includes/excludes) */
+	if (bx_seccomp_parse(sc, BX_SECCOMP_OCI, &none, &prof, err) < 0)
+		return bx_wrap(err, "config.json: linux.seccomp");
+	int rc = bx_seccomp_compile(&prof, &c->spec, err);
+	bx_seccomp_profile_free(&prof);
+	return rc < 0 ? bx_wrap(err, "config.json: linux.seccomp") : 0;
+}
+
 /* Fields that would change what the workload gets and that a VM cannot honour. */
 static int reject_unsupported(json_t *lx, struct bx_err *err)
 {
@@ -612,7 +629,7 @@ static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, stru
 	json_t *lx = json_object_get(root, "linux");
 	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), bundle, c, err) < 0 ||
 	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0 ||
-	    sysctls_from_json(lx, c, err) < 0)
+	    sysctls_from_json(lx, c, err) < 0 || seccomp_from_json(lx, c, err) < 0)
 		return -1;
 	return annotations_from_json(json_object_get(root, "annotations"), c, err);
 }

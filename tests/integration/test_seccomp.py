@@ -109,3 +109,42 @@ def test_profile_errors(bx, tmp_path):
     p = bx("run", "--rm", "--security-opt", f"seccomp={bad}", "busybox", "true")
     assert p.returncode == 125 and b"string SCMP_ACT_BOGUS is not a valid action for seccomp" in p.stderr
     assert bx("ps", "-aq").stdout == b""
+
+
+DENY_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+              "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+
+
+def test_runtime_linux_seccomp_for_the_process_and_its_execs(tmp_path, no_leaks):
+    """boxvm-runtime honours linux.seccomp (runc: the process and every exec
+    of the container get it): mkdir fails with the profile's errno (EACCES)."""
+    from test_oci_runtime import _bundle, _create, _rt
+    b, cfg = _bundle(tmp_path, ["sh", "-c", SECCOMP + " > /tmp/main; mkdir /tmp/x 2> /tmp/mkdir; "
+                                            "echo done > /tmp/ready; sleep 1000"])
+    for a in ("grep", "mkdir"):
+        if not (b / "rootfs" / "bin" / a).exists():
+            (b / "rootfs" / "bin" / a).symlink_to("busybox")
+    cfg["linux"]["seccomp"] = DENY_MKDIR
+    cfg["process"]["noNewPrivileges"] = False
+    (b / "config.json").write_text(json.dumps(cfg))
+    root = tmp_path / "state"
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "sc1")
+    assert rc == 0, out
+    try:
+        assert _rt(no_leaks, root, "start", "sc1").returncode == 0
+        tmp = b / "rootfs" / "tmp"
+        until(lambda: (tmp / "ready").exists(), "the process to run")
+        assert status((tmp / "main").read_bytes()) == confined()
+        assert (tmp / "mkdir").read_bytes() == b"mkdir: can't create directory '/tmp/x': Permission denied\n"
+        p = _rt(no_leaks, root, "exec", "sc1", "sh", "-c", SECCOMP + "; mkdir /tmp/y; echo rc=$?")
+        lines = p.stdout.splitlines()
+        assert status(b"\n".join(lines[:3])) == confined()
+        assert lines[3:] == [b"rc=1"]
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "sc1").returncode == 0
+    # a profile runc cannot load: refused at create
+    cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_BOGUS"}
+    (b / "config.json").write_text(json.dumps(cfg))
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "sc2")
+    assert rc != 0 and b"linux.seccomp: seccomp profile: defaultAction: string SCMP_ACT_BOGUS is not a valid " \
+                       b"action for seccomp" in out, out
