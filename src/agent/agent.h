@@ -96,7 +96,8 @@ _Noreturn void agent_poweroff(void);
 /* mounts.c */
 int agent_mount_early(struct bx_err *err);
 int agent_switch_root(bool read_only, struct bx_err *err);
-int agent_mount_box(struct bx_err *err);
+/* the box's /proc, /sys, /dev (shm_size: /dev/shm's, 0: Docker's 64m) */
+int agent_mount_box(uint64_t shm_size, struct bx_err *err);
 /* the kernel command line holds this whole word (e.g. "boxvm.debug=1") */
 bool agent_cmdline_has(const char *word);
 int agent_mkdir_p(const char *path, mode_t mode);

@@ -170,6 +170,10 @@ _Noreturn static void child(const struct bx_spec *spec, bool main_process, int r
 		u.ngroups = 0;
 	for (size_t i = 0; i < spec->ngroups && u.ngroups < BX_USER_MAX_GROUPS; i++)
 		u.groups[u.ngroups++] = spec->groups[i];
+	/* --group-add NAME: the box's /etc/group names it */
+	for (size_t i = 0; i < spec->ngroup_names && u.ngroups < BX_USER_MAX_GROUPS; i++)
+		if (bx_group_lookup(group ? group : "", spec->group_names[i], &u.groups[u.ngroups++], &e) < 0)
+			child_fail(report_fd, &e, main_process);
 	for (size_t i = 0; i < spec->nrlimits; i++) {
 		const struct bx_spec_rlimit *r = &spec->rlimits[i];
 		struct rlimit rl = {.rlim_cur = r->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->soft,

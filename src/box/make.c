@@ -50,6 +50,7 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	    bx_healthopts_build(m->health, m->img->config.healthcheck, &lc->healthcheck, err) < 0 ||
 	    bx_secopts_apply(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
 	    bx_secopts_seccomp(m->sec ? m->sec : &(const struct bx_secopts){0}, kernel.version, &spec, err) < 0 ||
+	    bx_secopts_confine(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
 	    apply_test_knobs(&spec, err) < 0 || (lc->op_fd = bx_store_op_begin(p->data, err)) < 0 ||
 	    bx_netmount_apply(p, nm, &spec, m->bo, err) < 0 || bx_box_reserve(p, boxid, lc, err) < 0)
 		goto out;

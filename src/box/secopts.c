@@ -107,11 +107,49 @@ int bx_secopts_read_profiles(struct bx_secopts *o, struct bx_err *err)
 	return 0;
 }
 
+/* systempaths=unconfined (Docker 20.10's way to keep /proc and /sys whole) */
+static bool systempaths_unconfined(const struct bx_secopts *o)
+{
+	bool v = false;
+	for (char **s = o->security_opt; s && *s; s++)
+		if (!strncmp(*s, "systempaths=", 12))
+			v = !strcmp(*s + 12, "unconfined");
+	return v;
+}
+
+int bx_shm_size_parse(const char *text, int64_t *bytes, struct bx_err *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	unsigned long long mult = 1;
+	switch (*end | 0x20) {
+	case 'b' | 0x20: case ' ': break; /* (' ' is what '\0' | 0x20 gives) */
+	case 'k': mult = 1ULL << 10; break;
+	case 'm': mult = 1ULL << 20; break;
+	case 'g': mult = 1ULL << 30; break;
+	default: mult = 0;
+	}
+	if (*end && end[1] && !((end[1] | 0x20) == 'b' && !end[2]))
+		mult = 0;
+	if (errno || end == text || *text == '-' || !mult || v > (1ULL << 40) / mult)
+		return bx_fail(err, 0, "invalid argument \"%s\" for \"--shm-size\" flag: invalid size: '%s'", text, text);
+	*bytes = (int64_t)(v * mult);
+	return 0;
+}
+
 int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err)
 {
+	if (o->oom_score_adj < -1000 || o->oom_score_adj > 1000)
+		return bx_fail(err, 0, "Invalid value %d, range for oom score adj is [-1000, 1000].", o->oom_score_adj);
+	if (o->shm_size < 0)
+		return bx_fail(err, 0, "SHM size can not be less than 0");
+	for (char **g = o->group_add; g && *g; g++)
+		if (!**g || strlen(*g) > 256 || strchr(*g, ':') || strchr(*g, '\n'))
+			return bx_fail(err, 0, "invalid --group-add \"%.64s\": a group name or number", *g);
 	for (char **s = o->security_opt; s && *s; s++) {
 		const char *sc = seccomp_value(*s);
-		if (!sc && nnp_value(*s) < 0)
+		if (!sc && nnp_value(*s) < 0 && strcmp(*s, "systempaths=unconfined"))
 			return bx_fail(err, 0, "Invalid --security-opt: \"%s\"", *s);
 		if (sc && strcmp(sc, "unconfined")) {
 			/* the whole profile checked now, whatever the capabilities pick of it */
@@ -165,6 +203,57 @@ int bx_secopts_seccomp(const struct bx_secopts *o, const char *kernel_release, s
 	return rc;
 }
 
+int bx_secopts_confine(const struct bx_secopts *o, struct bx_spec *spec, struct bx_err *err)
+{
+	for (char **g = o->group_add; g && *g; g++) {
+		char *end;
+		unsigned long gid = strtoul(*g, &end, 10);
+		/* Docker: a number is a gid as is, a name is looked up in the box's /etc/group */
+		int r = *end || **g < '0' || **g > '9' || gid > UINT32_MAX - 1 ? bx_spec_add_group_name(spec, *g, err)
+									       : bx_spec_add_group(spec, (uint32_t)gid, err);
+		if (r < 0)
+			return -1;
+	}
+	if (o->oom_score_adj) {
+		spec->oom_score_adj_set = true;
+		spec->oom_score_adj = o->oom_score_adj;
+	}
+	spec->shm_size = (uint64_t)o->shm_size;
+	if (o->privileged || systempaths_unconfined(o))
+		return 0;
+	for (const char *const *p = bx_docker_masked_paths; *p; p++)
+		if (bx_spec_add_masked_path(spec, *p, err) < 0)
+			return -1;
+	for (const char *const *p = bx_docker_readonly_paths; *p; p++)
+		if (bx_spec_add_readonly_path(spec, *p, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Docker's record: null when privileged, [] with systempaths=unconfined */
+static json_t *paths_json(const struct bx_secopts *o, const char *const *paths)
+{
+	if (o->privileged)
+		return json_null();
+	json_t *a = json_array();
+	for (; !systempaths_unconfined(o) && *paths; paths++)
+		json_array_append_new(a, json_string(*paths));
+	return a;
+}
+
+/* SecurityOpt as given, but Docker's client turns systempaths= into the
+ * paths themselves and leaves it out */
+static json_t *security_opt_json(char **v)
+{
+	if (!v || !*v)
+		return json_null();
+	json_t *a = json_array();
+	for (; *v; v++)
+		if (strncmp(*v, "systempaths=", 12))
+			json_array_append_new(a, json_string(*v));
+	return a;
+}
+
 static json_t *strv_or_null(char **v)
 {
 	if (!v || !*v)
@@ -177,8 +266,11 @@ static json_t *strv_or_null(char **v)
 
 json_t *bx_secopts_host_config(const struct bx_secopts *o)
 {
-	return json_pack("{s:o,s:o,s:b,s:o}", "CapAdd", strv_or_null(o->cap_add), "CapDrop", strv_or_null(o->cap_drop),
-			 "Privileged", o->privileged, "SecurityOpt", strv_or_null(o->security_opt));
+	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:i,s:I,s:o,s:o}", "CapAdd", strv_or_null(o->cap_add), "CapDrop",
+			 strv_or_null(o->cap_drop), "Privileged", o->privileged, "SecurityOpt",
+			 security_opt_json(o->security_opt), "GroupAdd", strv_or_null(o->group_add), "OomScoreAdj",
+			 o->oom_score_adj, "ShmSize", (json_int_t)(o->shm_size ? o->shm_size : 64LL << 20), "MaskedPaths",
+			 paths_json(o, bx_docker_masked_paths), "ReadonlyPaths", paths_json(o, bx_docker_readonly_paths));
 }
 
 void bx_secopts_free(struct bx_secopts *o)
@@ -186,5 +278,6 @@ void bx_secopts_free(struct bx_secopts *o)
 	bx_strv_free(o->cap_add);
 	bx_strv_free(o->cap_drop);
 	bx_strv_free(o->security_opt);
+	bx_strv_free(o->group_add);
 	*o = (struct bx_secopts){0};
 }

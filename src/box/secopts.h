@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "../proto/spec.h"
@@ -14,7 +15,13 @@ struct bx_secopts {
 	char **cap_add, **cap_drop; /* as given ("net_admin", "CAP_SYS_TIME", "ALL"), NULL-terminated, may be NULL */
 	char **security_opt;        /* as given, NULL-terminated, may be NULL */
 	bool privileged;
+	char **group_add;           /* --group-add: names or gids as given, NULL-terminated, may be NULL */
+	int oom_score_adj;          /* --oom-score-adj (-1000..1000; 0: not given) */
+	int64_t shm_size;           /* --shm-size bytes (0: Docker's 64m) */
 };
+
+/* --shm-size's value (Docker's RAMInBytes: a number with b, k, m or g) -> bytes. */
+int bx_shm_size_parse(const char *text, int64_t *bytes, struct bx_err *err);
 
 /* What Docker's client does first: each --security-opt seccomp=FILE becomes
  * seccomp=<the file's JSON, compacted> (Docker's words if it cannot be read
@@ -34,7 +41,12 @@ int bx_secopts_apply(const struct bx_secopts *o, struct bx_spec *spec, struct bx
  * bounding set and the guest kernel's release ("6.1.0-..."), compiled. */
 int bx_secopts_seccomp(const struct bx_secopts *o, const char *kernel_release, struct bx_spec *spec,
 		       struct bx_err *err);
-/* HostConfig's CapAdd, CapDrop (null when not given), Privileged, SecurityOpt, as given. */
+/* --group-add, --oom-score-adj, --shm-size, and Docker's masked and read-only
+ * paths unless --privileged or systempaths=unconfined, into main's spec
+ * (an exec inherits the groups and the oom score). */
+int bx_secopts_confine(const struct bx_secopts *o, struct bx_spec *spec, struct bx_err *err);
+/* HostConfig's CapAdd, CapDrop (null when not given), Privileged, SecurityOpt, as given;
+ * GroupAdd, OomScoreAdj, ShmSize, MaskedPaths and ReadonlyPaths as Docker records them. */
 json_t *bx_secopts_host_config(const struct bx_secopts *o);
 void bx_secopts_free(struct bx_secopts *o);
 

@@ -117,11 +117,16 @@ DENY_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X8
 
 def test_runtime_linux_seccomp_for_the_process_and_its_execs(tmp_path, no_leaks):
     """boxvm-runtime honours linux.seccomp (runc: the process and every exec
-    of the container get it): mkdir fails with the profile's errno (EACCES)."""
+    of the container get it): mkdir fails with the profile's errno (EACCES);
+    and linux.maskedPaths, linux.readonlyPaths (`runc spec`'s lists) and
+    process.oomScoreAdj, as runc makes them."""
     from test_oci_runtime import _bundle, _create, _rt
     b, cfg = _bundle(tmp_path, ["sh", "-c", SECCOMP + " > /tmp/main; mkdir /tmp/x 2> /tmp/mkdir; "
-                                            "echo done > /tmp/ready; sleep 1000"])
-    for a in ("grep", "mkdir"):
+                                            "cat /proc/self/oom_score_adj > /tmp/oom; wc -c < /proc/kcore > /tmp/kcore; "
+                                            "mount | grep ' /proc/sys ' > /tmp/sys; echo done > /tmp/ready; sleep 1000"])
+    assert "/proc/kcore" in cfg["linux"]["maskedPaths"] and "/proc/sys" in cfg["linux"]["readonlyPaths"]
+    cfg["process"]["oomScoreAdj"] = 55
+    for a in ("grep", "mkdir", "mount", "wc"):
         if not (b / "rootfs" / "bin" / a).exists():
             (b / "rootfs" / "bin" / a).symlink_to("busybox")
     cfg["linux"]["seccomp"] = DENY_MKDIR
@@ -136,6 +141,8 @@ def test_runtime_linux_seccomp_for_the_process_and_its_execs(tmp_path, no_leaks)
         until(lambda: (tmp / "ready").exists(), "the process to run")
         assert status((tmp / "main").read_bytes()) == confined()
         assert (tmp / "mkdir").read_bytes() == b"mkdir: can't create directory '/tmp/x': Permission denied\n"
+        assert (tmp / "oom").read_bytes() == b"55\n" and (tmp / "kcore").read_bytes() == b"0\n"
+        assert (tmp / "sys").read_bytes() == b"proc on /proc/sys type proc (ro,nosuid,nodev,noexec,relatime)\n"
         p = _rt(no_leaks, root, "exec", "sc1", "sh", "-c", SECCOMP + "; mkdir /tmp/y; echo rc=$?")
         lines = p.stdout.splitlines()
         assert status(b"\n".join(lines[:3])) == confined()
