@@ -144,6 +144,11 @@ int bx_secopts_check(const struct bx_secopts *o, struct bx_err *err)
 		return bx_fail(err, 0, "Invalid value %d, range for oom score adj is [-1000, 1000].", o->oom_score_adj);
 	if (o->shm_size < 0)
 		return bx_fail(err, 0, "SHM size can not be less than 0");
+	char **const lists[] = {o->masked_paths, o->readonly_paths};
+	for (int l = 0; l < 2; l++)
+		for (char **p = lists[l]; p && *p; p++)
+			if (**p != '/' || strlen(*p) > 4096)
+				return bx_fail(err, 0, "invalid masked or read-only path \"%.64s\": it must be absolute", *p);
 	for (char **g = o->group_add; g && *g; g++)
 		if (!**g || strlen(*g) > 256 || strchr(*g, ':') || strchr(*g, '\n'))
 			return bx_fail(err, 0, "invalid --group-add \"%.64s\": a group name or number", *g);
@@ -219,25 +224,31 @@ int bx_secopts_confine(const struct bx_secopts *o, struct bx_spec *spec, struct 
 		spec->oom_score_adj = o->oom_score_adj;
 	}
 	spec->shm_size = (uint64_t)o->shm_size;
-	if (o->privileged || systempaths_unconfined(o))
+	if (o->privileged)
 		return 0;
-	for (const char *const *p = bx_docker_masked_paths; *p; p++)
+	const char *const *masked = o->masked_given ? (const char *const *)o->masked_paths
+				    : systempaths_unconfined(o) ? NULL : bx_docker_masked_paths;
+	const char *const *ro = o->readonly_given ? (const char *const *)o->readonly_paths
+				: systempaths_unconfined(o) ? NULL : bx_docker_readonly_paths;
+	for (const char *const *p = masked; p && *p; p++)
 		if (bx_spec_add_masked_path(spec, *p, err) < 0)
 			return -1;
-	for (const char *const *p = bx_docker_readonly_paths; *p; p++)
+	for (const char *const *p = ro; p && *p; p++)
 		if (bx_spec_add_readonly_path(spec, *p, err) < 0)
 			return -1;
 	return 0;
 }
 
-/* Docker's record: null when privileged, [] with systempaths=unconfined */
-static json_t *paths_json(const struct bx_secopts *o, const char *const *paths)
+/* Docker's record: null when privileged, what the API gave, [] with
+ * systempaths=unconfined, else Docker's list */
+static json_t *paths_json(const struct bx_secopts *o, bool given, char **mine, const char *const *dflt)
 {
 	if (o->privileged)
 		return json_null();
 	json_t *a = json_array();
-	for (; !systempaths_unconfined(o) && *paths; paths++)
-		json_array_append_new(a, json_string(*paths));
+	const char *const *p = given ? (const char *const *)mine : systempaths_unconfined(o) ? NULL : dflt;
+	for (; p && *p; p++)
+		json_array_append_new(a, json_string(*p));
 	return a;
 }
 
@@ -270,7 +281,8 @@ json_t *bx_secopts_host_config(const struct bx_secopts *o)
 			 strv_or_null(o->cap_drop), "Privileged", o->privileged, "SecurityOpt",
 			 security_opt_json(o->security_opt), "GroupAdd", strv_or_null(o->group_add), "OomScoreAdj",
 			 o->oom_score_adj, "ShmSize", (json_int_t)(o->shm_size ? o->shm_size : 64LL << 20), "MaskedPaths",
-			 paths_json(o, bx_docker_masked_paths), "ReadonlyPaths", paths_json(o, bx_docker_readonly_paths));
+			 paths_json(o, o->masked_given, o->masked_paths, bx_docker_masked_paths), "ReadonlyPaths",
+			 paths_json(o, o->readonly_given, o->readonly_paths, bx_docker_readonly_paths));
 }
 
 void bx_secopts_free(struct bx_secopts *o)
@@ -279,5 +291,7 @@ void bx_secopts_free(struct bx_secopts *o)
 	bx_strv_free(o->cap_drop);
 	bx_strv_free(o->security_opt);
 	bx_strv_free(o->group_add);
+	bx_strv_free(o->masked_paths);
+	bx_strv_free(o->readonly_paths);
 	*o = (struct bx_secopts){0};
 }

@@ -18,6 +18,9 @@ struct bx_secopts {
 	char **group_add;           /* --group-add: names or gids as given, NULL-terminated, may be NULL */
 	int oom_score_adj;          /* --oom-score-adj (-1000..1000; 0: not given) */
 	int64_t shm_size;           /* --shm-size bytes (0: Docker's 64m) */
+	/* the API's HostConfig.MaskedPaths / ReadonlyPaths when given (an empty list: none) */
+	bool masked_given, readonly_given;
+	char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
 };
 
 /* --shm-size's value (Docker's RAMInBytes: a number with b, k, m or g) -> bytes. */

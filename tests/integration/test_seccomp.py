@@ -13,6 +13,8 @@ import subprocess
 
 import pytest
 
+from apisvc import api  # noqa: F401 (the module's service fixture)
+
 from conftest import until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,3 +157,21 @@ def test_runtime_linux_seccomp_for_the_process_and_its_execs(tmp_path, no_leaks)
     rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "sc2")
     assert rc != 0 and b"linux.seccomp: seccomp profile: defaultAction: string SCMP_ACT_BOGUS is not a valid " \
                        b"action for seccomp" in out, out
+
+
+def test_docker_cli_through_the_engine_api(api, tmp_path):
+    """The docker CLI's own body for these flags (it reads the profile file and
+    sends its JSON; systempaths=unconfined becomes empty MaskedPaths and
+    ReadonlyPaths): the same box as boxvm run's."""
+    prof = tmp_path / "deny-mkdir.json"
+    prof.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW",
+                                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}))
+    r = api("run", "--rm", "--network", "none", "--security-opt", f"seccomp={prof}", "--security-opt",
+            "systempaths=unconfined", "--group-add", "777", "--oom-score-adj", "7", "--shm-size", "32m", "busybox",
+            "sh", "-c", SECCOMP + "; id; cat /proc/self/oom_score_adj; grep -c ' /proc/sys ' /proc/mounts; "
+            "grep shm /proc/mounts | sed 's/,inode64//'; mkdir /tmp/x", check=1)
+    lines = r.stdout.splitlines()
+    assert status("\n".join(lines[:3]).encode()) == confined()
+    assert lines[3:] == ["uid=0(root) gid=0(root) groups=0(root),777", "7", "0",
+                         "shm /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=32768k 0 0"]
+    assert "mkdir: can't create directory '/tmp/x': Operation not permitted" in r.stderr
