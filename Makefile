@@ -212,6 +212,7 @@ bench: all kernel image
 	@bench/stress $(BUILD)
 	@bench/oci-runtime $(BUILD)
 	@bench/api $(BUILD)
+	@bench/confinement $(BUILD)
 
 PREFIX ?= /usr/local
 install: all
