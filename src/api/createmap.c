@@ -108,6 +108,7 @@ static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
 	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "Sysctls", "CapAdd",
 	"CapDrop", "Privileged", "SecurityOpt", "GroupAdd", "OomScoreAdj", "ShmSize", "MaskedPaths", "ReadonlyPaths",
+	"Init", /* recorded: the agent is every box's init (box/secopts.c) */
 	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
 	NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
@@ -266,6 +267,11 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	if (json_integer_value(oom) < INT_MIN || json_integer_value(oom) > INT_MAX)
 		return api_bad(err, "HostConfig.OomScoreAdj must be a number from -1000 to 1000");
 	c->sec.oom_score_adj = (int)json_integer_value(oom);
+	json_t *init = json_object_get(host, "Init");
+	if (want_type(init, json_is_true(init) ? JSON_TRUE : JSON_FALSE, "HostConfig.Init", "true, false or null", err) < 0)
+		return -1;
+	c->sec.init_given = json_is_boolean(init);
+	c->sec.init = json_is_true(init);
 	c->sec.shm_size = (int64_t)json_integer_value(shm);
 	json_t *sysctls = json_object_get(host, "Sysctls");
 	if (want_type(sysctls, JSON_OBJECT, "HostConfig.Sysctls", "an object of strings", err) < 0)

@@ -275,7 +275,23 @@ static json_t *strv_or_null(char **v)
 	return a;
 }
 
+static json_t *bx_secopts_host_config_base(const struct bx_secopts *o);
+
+/* --init: Docker runs docker-init (tini) as the container's PID 1 with main
+ * as its child, to reap orphans and pass signals on. In a box main is never
+ * PID 1: the agent is, and it already reaps every orphan and delivers the
+ * box's signals to main (whose default actions then apply, as under
+ * docker-init). So --init changes nothing but the record; what differs from
+ * Docker is what ps shows: /init (the agent) as PID 1, no docker-init line. */
 json_t *bx_secopts_host_config(const struct bx_secopts *o)
+{
+	json_t *hc = bx_secopts_host_config_base(o);
+	if (hc)
+		json_object_set_new(hc, "Init", o->init_given ? json_boolean(o->init) : json_null());
+	return hc;
+}
+
+static json_t *bx_secopts_host_config_base(const struct bx_secopts *o)
 {
 	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:i,s:I,s:o,s:o}", "CapAdd", strv_or_null(o->cap_add), "CapDrop",
 			 strv_or_null(o->cap_drop), "Privileged", o->privileged, "SecurityOpt",

@@ -20,6 +20,8 @@ struct bx_secopts {
 	int64_t shm_size;           /* --shm-size bytes (0: Docker's 64m) */
 	/* the API's HostConfig.MaskedPaths / ReadonlyPaths when given (an empty list: none) */
 	bool masked_given, readonly_given;
+	/* --init: recorded (HostConfig.Init); the agent, PID 1, is main's init anyway (secopts.c) */
+	bool init_given, init;
 	char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
 };
 

@@ -27,7 +27,7 @@ enum {
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
 	OPT_HEALTH, OPT_ULIMIT, OPT_SYSCTL, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
-	OPT_GROUP_ADD, OPT_OOM_SCORE_ADJ, OPT_SHM_SIZE,
+	OPT_GROUP_ADD, OPT_OOM_SCORE_ADJ, OPT_SHM_SIZE, OPT_INIT,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -73,6 +73,8 @@ static const struct bx_opt run_opts[] = {
 	{0, "group-add", "list", OPT_GROUP_ADD, "Add additional groups to join (a name in the box's /etc/group, or a GID)"},
 	{0, "oom-score-adj", "int", OPT_OOM_SCORE_ADJ, "Tune the guest OOM killer's preference for the box's processes (-1000 to 1000)"},
 	{0, "shm-size", "bytes", OPT_SHM_SIZE, "Size of /dev/shm (default 64m)"},
+	{0, "init", NULL, OPT_INIT, "Run an init inside the box that forwards signals and reaps processes (the "
+				    "agent, PID 1 in every box, already does: recorded only)"},
 	{0, "health-cmd", "string", OPT_HEALTH, "Command to run to check health (run with /bin/sh -c in the box)"},
 	{0, "health-interval", "duration", OPT_HEALTH, "Time between running the check (ms|s|m|h) (default 30s)"},
 	{0, "health-timeout", "duration", OPT_HEALTH, "Maximum time to allow one check to run (ms|s|m|h) (default 30s)"},
@@ -247,6 +249,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_CAP_DROP: r = cli_strv_append(&run_sec.cap_drop, val, &err); break;
 		case OPT_PRIVILEGED: run_sec.privileged = !val; break;
 		case OPT_SECURITY_OPT: r = cli_strv_append(&run_sec.security_opt, val, &err); break;
+		case OPT_INIT: run_sec.init_given = true, run_sec.init = !val; break;
 		case OPT_GROUP_ADD: r = cli_strv_append(&run_sec.group_add, val, &err); break;
 		case OPT_OOM_SCORE_ADJ: {
 			char *end;

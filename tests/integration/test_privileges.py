@@ -181,3 +181,10 @@ def test_privileged_and_systempaths_unconfined_keep_proc_whole(no_leaks):
     assert p.returncode == 125 and b"Unable to find group nosuchgroup: no matching entries in group file." in p.stderr
     p = bx("run", "--rm", "--oom-score-adj", "1001", "busybox", "true")
     assert p.returncode == 125 and b"Invalid value 1001, range for oom score adj is [-1000, 1000]." in p.stderr
+    # --init is recorded as Docker records it (the agent is every box's init: README)
+    for flags, want in ((["--init"], True), (["--init=false"], False), ([], None)):
+        ref = bx("create", *flags, "busybox", "true", check=0).stdout.decode().strip()
+        try:
+            assert json.loads(bx("inspect", ref, check=0).stdout)[0]["HostConfig"]["Init"] == want, flags
+        finally:
+            bx("rm", "-f", ref)

@@ -108,6 +108,7 @@ static void confinement_fields(void **state)
 			       "\"SecurityOpt\":[\"seccomp=unconfined\"]}}", NULL, c, &err), 0);
 	assert_string_equal(c->sec.group_add[1], "daemon");
 	assert_int_equal(c->sec.oom_score_adj, 5);
+	assert_false(c->sec.init_given);
 	assert_int_equal(c->sec.shm_size, 33554432);
 	assert_true(c->sec.masked_given && !c->sec.masked_paths);
 	assert_true(c->sec.readonly_given && !strcmp(c->sec.readonly_paths[0], "/proc/sys"));
@@ -137,7 +138,7 @@ static void unsupported_fields_are_refused(void **state)
 		const char *body, *says;
 	} cases[] = {
 		{"{\"Image\":\"b\",\"HostConfig\":{\"CapAdd\":\"NET_ADMIN\"}}", "HostConfig.CapAdd"},
-		{"{\"Image\":\"b\",\"HostConfig\":{\"Init\":true}}", "HostConfig.Init"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"Init\":\"yes\"}}", "HostConfig.Init"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"PublishAllPorts\":true}}", "HostConfig.PublishAllPorts"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"MemorySwappiness\":10}}", "HostConfig.MemorySwappiness"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"LogConfig\":{\"Type\":\"syslog\"}}}", "syslog"},

@@ -71,7 +71,7 @@ static void test_host_config(void **state)
 	struct bx_secopts o = {.cap_add = add, .privileged = true};
 	json_t *hc = bx_secopts_host_config(&o);
 	char *text = json_dumps(hc, JSON_SORT_KEYS | JSON_COMPACT);
-	assert_string_equal(text, "{\"CapAdd\":[\"net_admin\"],\"CapDrop\":null,\"GroupAdd\":null,\"MaskedPaths\":null,"
+	assert_string_equal(text, "{\"CapAdd\":[\"net_admin\"],\"CapDrop\":null,\"GroupAdd\":null,\"Init\":null,\"MaskedPaths\":null,"
 				  "\"OomScoreAdj\":0,\"Privileged\":true,\"ReadonlyPaths\":null,\"SecurityOpt\":null,"
 				  "\"ShmSize\":67108864}");
 	free(text);
