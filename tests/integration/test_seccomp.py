@@ -175,3 +175,9 @@ def test_docker_cli_through_the_engine_api(api, tmp_path):
     assert lines[3:] == ["uid=0(root) gid=0(root) groups=0(root),777", "7", "0",
                          "shm /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=32768k 0 0"]
     assert "mkdir: can't create directory '/tmp/x': Operation not permitted" in r.stderr
+
+
+def test_info_lists_the_seccomp_default(api):
+    status_code, _, body = api.raw("GET", "/info")
+    assert status_code == 200
+    assert "name=seccomp,profile=default" in json.loads(body)["SecurityOptions"]
