@@ -10,14 +10,13 @@ BUILD    ?= build
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
-HOST_PKGS := libarchive jansson libcurl libcrypto libmicrohttpd gnutls zlib
+HOST_PKGS := libarchive jansson libcurl libcrypto libmicrohttpd gnutls zlib libseccomp
 HOST_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(HOST_PKGS) 2>/dev/null)
 HOST_LIBS := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
 AGENT_CFLAGS := $(BASE_CFLAGS) -Os
-# the shim alone: the seccomp filter it puts on each share's virtiofsd
-SHIM_PKGS := libseccomp
-HOST_CFLAGS += $(shell pkg-config --cflags $(SHIM_PKGS) 2>/dev/null)
-SHIM_LIBS := $(shell pkg-config --libs $(SHIM_PKGS) 2>/dev/null)
+# libseccomp (in HOST_PKGS): the shim's filter on each share's virtiofsd, and
+# the boxes' seccomp profiles compiled on the host (src/box/seccomp*.c)
+SHIM_LIBS :=
 ifeq ($(SANITIZE),1)
 HOST_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HOST_LDFLAGS += -fsanitize=address,undefined
@@ -87,6 +86,17 @@ $(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call layer_src,$(1)))
 	ar rcs $$@ $$^
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
+
+# Docker's default seccomp profile, embedded in the box layer (src/box/seccomp.h)
+$(BUILD)/gen/seccomp_default.c: data/seccomp/docker-default.json
+	@mkdir -p $(dir $@)
+	@printf '/* generated from %s: Docker 20.10 default seccomp profile */\n#include <stddef.h>\nconst char bx_seccomp_docker_default[] = {\n' $< > $@.tmp
+	@od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' >> $@.tmp
+	@printf '0x00};\nconst size_t bx_seccomp_docker_default_len = sizeof(bx_seccomp_docker_default) - 1;\n' >> $@.tmp
+	@mv $@.tmp $@
+$(BUILD)/gen/seccomp_default.o: $(BUILD)/gen/seccomp_default.c
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+$(call layer_lib,box): $(BUILD)/gen/seccomp_default.o
 
 $(BUILD)/libboxvm-cli.a: $(CLI_LIB_OBJ)
 	@rm -f $@
@@ -202,6 +212,7 @@ bench: all kernel image
 	@bench/stress $(BUILD)
 	@bench/oci-runtime $(BUILD)
 	@bench/api $(BUILD)
+	@bench/confinement $(BUILD)
 
 PREFIX ?= /usr/local
 install: all

@@ -97,7 +97,8 @@ _Noreturn void agent_poweroff(void);
 /* mounts.c */
 int agent_mount_early(struct bx_err *err);
 int agent_switch_root(bool read_only, struct bx_err *err);
-int agent_mount_box(struct bx_err *err);
+/* the box's /proc, /sys, /dev (shm_size: /dev/shm's, 0: Docker's 64m) */
+int agent_mount_box(uint64_t shm_size, struct bx_err *err);
 /* the kernel command line holds this whole word (e.g. "boxvm.debug=1") */
 bool agent_cmdline_has(const char *word);
 int agent_mkdir_p(const char *path, mode_t mode);
@@ -156,6 +157,10 @@ int agent_open_vport(const char *name, unsigned timeout_ms, struct bx_err *err);
  * (and PR_SET_KEEPCAPS) before, the other capability sets and no_new_privs after. */
 int agent_privs_before_user(const struct bx_spec *spec, struct bx_err *err);
 int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err *err);
+/* Load spec's seccomp filter into this process (none: nothing). Without
+ * no_new_privs agent_privs_before_user does it (CAP_SYS_ADMIN still held);
+ * with it, spawn.c does it last, right before execve, as runc does. */
+int agent_seccomp_install(const struct bx_spec *spec, struct bx_err *err);
 
 /* spawn.c */
 struct spawn_result {

@@ -152,7 +152,7 @@ int main(void)
 	if (agent_shares_attach(&spec, share_fds, &err) < 0)
 		agent_fatal("%s", err.msg);
 
-	if (agent_switch_root(spec.read_only, &err) < 0 || agent_mount_box(&err) < 0 ||
+	if (agent_switch_root(spec.read_only, &err) < 0 || agent_mount_box(spec.shm_size, &err) < 0 ||
 	    agent_cgroup_mount_box(&ag, &err) < 0 || agent_mounts_apply(&spec, share_fds, &err) < 0)
 		agent_fatal("%s", err.msg);
 	free(share_fds);

@@ -168,19 +168,24 @@ static int make_dev(struct bx_err *err)
 	return 0;
 }
 
-int agent_mount_box(struct bx_err *err)
+int agent_mount_box(uint64_t shm_size, struct bx_err *err)
 {
+	/* /dev/shm: Docker's (nosuid,nodev,noexec, --shm-size, 64m by default) */
+	char shm_opts[64];
+	snprintf(shm_opts, sizeof(shm_opts), "mode=1777,size=%llu",
+		 (unsigned long long)(shm_size ? shm_size : 64ULL << 20));
 	static const struct mnt first[] = {
 		{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false},
 		/* read-only, as Docker's and runc's default: the box reads its
 		 * devices and cgroups there but changes nothing of the VM's */
 		{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false},
-		{"tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=65536k", false},
+		/* runc's (so Docker's) /dev: strictatime */
+		{"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k", false},
 	};
-	static const struct mnt rest[] = {
+	const struct mnt rest[] = {
 		{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5",
 		 false},
-		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", true},
+		{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts, true},
 		{"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true},
 		/* /sys/fs/cgroup: the box's own cgroup, read-only (cgroup.c) */
 	};

@@ -354,7 +354,11 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			protocol_error(s, msg);
 			return;
 		}
-		if (!spec.exact && bx_exec_apply_box_defaults(&spec, &s->ag->box, &e) < 0) {
+		/* an exact (OCI) process inherits nothing of its box but, as under
+		 * runc, the container's seccomp filter */
+		if ((spec.exact && !spec.nseccomp &&
+		     bx_spec_set_seccomp(&spec, s->ag->box.seccomp, s->ag->box.nseccomp, &e) < 0) ||
+		    (!spec.exact && bx_exec_apply_box_defaults(&spec, &s->ag->box, &e) < 0)) {
 			bx_spec_free(&spec);
 			protocol_error(s, e.msg);
 			return;

@@ -173,6 +173,10 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 		u.ngroups = 0;
 	for (size_t i = 0; i < spec->ngroups && u.ngroups < BX_USER_MAX_GROUPS; i++)
 		u.groups[u.ngroups++] = spec->groups[i];
+	/* --group-add NAME: the box's /etc/group names it */
+	for (size_t i = 0; i < spec->ngroup_names && u.ngroups < BX_USER_MAX_GROUPS; i++)
+		if (bx_group_lookup(group ? group : "", spec->group_names[i], &u.groups[u.ngroups++], &e) < 0)
+			child_fail(report_fd, &e, main_process);
 	for (size_t i = 0; i < spec->nrlimits; i++) {
 		const struct bx_spec_rlimit *r = &spec->rlimits[i];
 		struct rlimit rl = {.rlim_cur = r->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->soft,
@@ -195,6 +199,8 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 	char path[4096];
 	const char *name = spec->args[0];
 	if (bx_path_search(name, bx_env_get(env, "PATH"), exec_check, NULL, path, sizeof(path), &e) < 0)
+		child_fail(report_fd, &e, main_process);
+	if (spec->no_new_privs && agent_seccomp_install(spec, &e) < 0)
 		child_fail(report_fd, &e, main_process);
 	execve(path, spec->args, env);
 	bx_exec_fail(&e, name, errno);

@@ -3,6 +3,7 @@
 #include "route.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,8 @@ static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
 	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "Sysctls", "CapAdd",
 	"CapDrop", "Privileged", "SecurityOpt", "MemoryReservation", "MemorySwap", "PidsLimit", "CpuShares", "CpusetCpus",
+	"GroupAdd", "OomScoreAdj", "ShmSize", "MaskedPaths", "ReadonlyPaths",
+	"Init", /* recorded: the agent is every box's init (box/secopts.c) */
 	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
 	NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
@@ -249,6 +252,28 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 	    strings(host, "SecurityOpt", "HostConfig.SecurityOpt", &c->sec.security_opt, err) < 0)
 		return -1;
 	c->sec.privileged = json_is_true(json_object_get(host, "Privileged"));
+	if (strings(host, "GroupAdd", "HostConfig.GroupAdd", &c->sec.group_add, err) < 0)
+		return -1;
+	/* null: Docker's paths; a list (the docker CLI's [] for systempaths=unconfined): exactly those */
+	json_t *mp = json_object_get(host, "MaskedPaths"), *rop = json_object_get(host, "ReadonlyPaths");
+	c->sec.masked_given = json_is_array(mp);
+	c->sec.readonly_given = json_is_array(rop);
+	if (strings(host, "MaskedPaths", "HostConfig.MaskedPaths", &c->sec.masked_paths, err) < 0 ||
+	    strings(host, "ReadonlyPaths", "HostConfig.ReadonlyPaths", &c->sec.readonly_paths, err) < 0)
+		return -1;
+	json_t *oom = json_object_get(host, "OomScoreAdj"), *shm = json_object_get(host, "ShmSize");
+	if (want_type(oom, JSON_INTEGER, "HostConfig.OomScoreAdj", "a number from -1000 to 1000", err) < 0 ||
+	    want_type(shm, JSON_INTEGER, "HostConfig.ShmSize", "a number of bytes", err) < 0)
+		return -1;
+	if (json_integer_value(oom) < INT_MIN || json_integer_value(oom) > INT_MAX)
+		return api_bad(err, "HostConfig.OomScoreAdj must be a number from -1000 to 1000");
+	c->sec.oom_score_adj = (int)json_integer_value(oom);
+	json_t *init = json_object_get(host, "Init");
+	if (want_type(init, json_is_true(init) ? JSON_TRUE : JSON_FALSE, "HostConfig.Init", "true, false or null", err) < 0)
+		return -1;
+	c->sec.init_given = json_is_boolean(init);
+	c->sec.init = json_is_true(init);
+	c->sec.shm_size = (int64_t)json_integer_value(shm);
 	json_t *sysctls = json_object_get(host, "Sysctls");
 	if (want_type(sysctls, JSON_OBJECT, "HostConfig.Sysctls", "an object of strings", err) < 0)
 		return -1;

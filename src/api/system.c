@@ -58,7 +58,8 @@ enum MHD_Result api_info(struct api_req *r)
 	json_object_set_new(o, "DefaultRuntime", json_string("boxvm"));
 	json_object_set_new(o, "Runtimes", json_pack("{s:{s:s}}", "boxvm", "path", "boxvm-runtime"));
 	json_object_set_new(o, "IndexServerAddress", json_string("https://index.docker.io/v1/"));
-	json_object_set_new(o, "SecurityOptions", json_pack("[s]", "name=microvm"));
+	/* Docker lists its seccomp default; the docker CLI prints these under "Security Options" */
+	json_object_set_new(o, "SecurityOptions", json_pack("[s,s]", "name=seccomp,profile=default", "name=microvm"));
 	/* a box's memory is its VM's size; its network is its own (passt), not the host's forwarding */
 	json_object_set_new(o, "MemoryLimit", json_true());
 	json_object_set_new(o, "IPv4Forwarding", json_true());

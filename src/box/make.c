@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/boxid.h"
+#include "../vm/kernel.h"
 #include "../store/state.h"
 
 /* BOXVM_TEST_ACCEPT_DELAY_MS: the agent delays serving its services by that
@@ -39,7 +40,8 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	memset(vm, 0, sizeof(*vm));
 	*start_lock = -1;
 	int rc = -1;
-	if (bx_boxid_new(boxid, err) < 0)
+	struct bx_kernel kernel; /* the guest's: Docker's seccomp profile asks its version */
+	if (bx_boxid_new(boxid, err) < 0 || bx_kernel_find(p, &kernel, err) < 0)
 		goto out;
 	memcpy(hostname, boxid, BX_SHORT_ID_LEN);
 	hostname[BX_SHORT_ID_LEN] = 0;
@@ -51,6 +53,8 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	    bx_healthopts_build(m->health, m->img->config.healthcheck, &lc->healthcheck, err) < 0 ||
 	    bx_secopts_apply(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
 	    bx_resources_apply(res, &spec, err) < 0 ||
+	    bx_secopts_seccomp(m->sec ? m->sec : &(const struct bx_secopts){0}, kernel.version, &spec, err) < 0 ||
+	    bx_secopts_confine(m->sec ? m->sec : &(const struct bx_secopts){0}, &spec, err) < 0 ||
 	    apply_test_knobs(&spec, err) < 0 || (lc->op_fd = bx_store_op_begin(p->data, err)) < 0 ||
 	    bx_netmount_apply(p, nm, &spec, m->bo, err) < 0 || bx_box_reserve(p, boxid, lc, err) < 0)
 		goto out;

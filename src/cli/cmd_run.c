@@ -2,6 +2,7 @@
  * boxvm create [OPTIONS] IMAGE [COMMAND [ARG...]] (the same, without starting) */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ enum {
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
 	OPT_HEALTH, OPT_ULIMIT, OPT_SYSCTL, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
 	OPT_RESOURCE,
+	OPT_GROUP_ADD, OPT_OOM_SCORE_ADJ, OPT_SHM_SIZE, OPT_INIT,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -74,7 +76,13 @@ static const struct bx_opt run_opts[] = {
 	{0, "cap-add", "list", OPT_CAP_ADD, "Add Linux capabilities to Docker's default set (NAME, CAP_NAME or ALL)"},
 	{0, "cap-drop", "list", OPT_CAP_DROP, "Drop Linux capabilities (NAME, CAP_NAME or ALL)"},
 	{0, "privileged", NULL, OPT_PRIVILEGED, "Give the box's processes every capability"},
-	{0, "security-opt", "list", OPT_SECURITY_OPT, "Security options: no-new-privileges[=true|false]"},
+	{0, "security-opt", "list", OPT_SECURITY_OPT, "Security options: no-new-privileges[=true|false], "
+						      "seccomp=PROFILE.json|unconfined, systempaths=unconfined"},
+	{0, "group-add", "list", OPT_GROUP_ADD, "Add additional groups to join (a name in the box's /etc/group, or a GID)"},
+	{0, "oom-score-adj", "int", OPT_OOM_SCORE_ADJ, "Tune the guest OOM killer's preference for the box's processes (-1000 to 1000)"},
+	{0, "shm-size", "bytes", OPT_SHM_SIZE, "Size of /dev/shm (default 64m)"},
+	{0, "init", NULL, OPT_INIT, "Run an init inside the box that forwards signals and reaps processes (the "
+				    "agent, PID 1 in every box, already does: recorded only)"},
 	{0, "health-cmd", "string", OPT_HEALTH, "Command to run to check health (run with /bin/sh -c in the box)"},
 	{0, "health-interval", "duration", OPT_HEALTH, "Time between running the check (ms|s|m|h) (default 30s)"},
 	{0, "health-timeout", "duration", OPT_HEALTH, "Maximum time to allow one check to run (ms|s|m|h) (default 30s)"},
@@ -219,6 +227,23 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_CAP_DROP: r = cli_strv_append(&run_sec.cap_drop, val, &err); break;
 		case OPT_PRIVILEGED: run_sec.privileged = !val; break;
 		case OPT_SECURITY_OPT: r = cli_strv_append(&run_sec.security_opt, val, &err); break;
+		case OPT_INIT: run_sec.init_given = true, run_sec.init = !val; break;
+		case OPT_GROUP_ADD: r = cli_strv_append(&run_sec.group_add, val, &err); break;
+		case OPT_OOM_SCORE_ADJ: {
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (end == val || *end || v < INT_MIN || v > INT_MAX) {
+				bx_fail(&err, 0, "invalid argument \"%s\" for \"--oom-score-adj\" flag: strconv.ParseInt: "
+					"parsing \"%s\": invalid syntax", val, val);
+				return flag_error(&err);
+			}
+			run_sec.oom_score_adj = (int)v;
+			break;
+		}
+		case OPT_SHM_SIZE:
+			if (bx_shm_size_parse(val, &run_sec.shm_size, &err) < 0)
+				return flag_error(&err);
+			break;
 		case OPT_HEALTH:
 			/* (a boolean's val is NULL for true: --no-healthcheck=false leaves it off) */
 			if (!(!strcmp(a.last->long_name, "no-healthcheck") && val) &&
@@ -297,8 +322,8 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		return flag_error(&err);
 	}
 	if (bx_run_opts_check(ro, caller_getenv, &err) < 0 || bx_netmount_check(nm, &err) < 0 ||
-	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_check(&run_sec, &err) < 0 ||
-	    bx_resources_check(&run_res, bo.cpus, &err) < 0)
+	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_read_profiles(&run_sec, &err) < 0 ||
+	    bx_secopts_check(&run_sec, &err) < 0 || bx_resources_check(&run_res, bo.cpus, &err) < 0)
 		return flag_error(&err);
 
 	struct bx_paths p;

@@ -30,11 +30,15 @@ void bx_spec_free(struct bx_spec *s)
 	free_strv(s->env);
 	free_strv(s->sysctls);
 	free_strv(s->cgroup);
+	free_strv(s->masked_paths);
+	free_strv(s->readonly_paths);
+	free_strv(s->group_names);
 	free(s->cwd);
 	free(s->user);
 	free(s->hostname);
 	bx_spec_box_free(s);
 	bx_spec_limits_free(s);
+	bx_spec_seccomp_free(s);
 	bx_spec_init(s);
 }
 
@@ -82,6 +86,41 @@ int bx_spec_add_sysctl(struct bx_spec *s, const char *kv, struct bx_err *err)
 int bx_spec_add_cgroup(struct bx_spec *s, const char *kv, struct bx_err *err)
 {
 	return strv_push(&s->cgroup, &s->ncgroup, kv, strlen(kv), err);
+}
+
+const char *const bx_docker_masked_paths[] = {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+					      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+					      "/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL};
+const char *const bx_docker_readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+						NULL};
+
+#define MAX_CONFINE_PATHS 256 /* masked or read-only paths of one spec */
+
+static int add_path(char ***v, size_t *n, const char *p, size_t len, const char *what, struct bx_err *err)
+{
+	if (!len || p[0] != '/' || len > 4096)
+		return bx_fail(err, EINVAL, "process spec: %s path must be absolute", what);
+	if (*n >= MAX_CONFINE_PATHS)
+		return bx_fail(err, E2BIG, "process spec: more than %d %s paths", MAX_CONFINE_PATHS, what);
+	return strv_push(v, n, p, len, err);
+}
+
+int bx_spec_add_masked_path(struct bx_spec *s, const char *path, struct bx_err *err)
+{
+	return add_path(&s->masked_paths, &s->nmasked_paths, path, strlen(path), "masked", err);
+}
+
+int bx_spec_add_readonly_path(struct bx_spec *s, const char *path, struct bx_err *err)
+{
+	return add_path(&s->readonly_paths, &s->nreadonly_paths, path, strlen(path), "read-only", err);
+}
+
+int bx_spec_add_group_name(struct bx_spec *s, const char *name, struct bx_err *err)
+{
+	size_t len = strlen(name);
+	if (!len || len > 256 || s->ngroup_names >= 64)
+		return bx_fail(err, EINVAL, "process spec: group names must be 1 to 256 bytes, at most 64 of them");
+	return strv_push(&s->group_names, &s->ngroup_names, name, len, err);
 }
 
 static int set_str(char **field, const char *v, struct bx_err *err)
@@ -201,6 +240,29 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_str(&w, BX_T_SYSCTL, s->sysctls[i]);
 	for (size_t i = 0; i < s->ncgroup; i++)
 		put_str(&w, BX_T_CGROUP, s->cgroup[i]);
+	if (s->oom_score_adj_set)
+		put_u32_rec(&w, BX_T_OOM_SCORE_ADJ, (uint32_t)s->oom_score_adj);
+	if (s->shm_size) {
+		uint8_t b[8];
+		bx_put_u32(b, (uint32_t)s->shm_size);
+		bx_put_u32(b + 4, (uint32_t)(s->shm_size >> 32));
+		put_rec(&w, BX_T_SHM_SIZE, b, sizeof(b));
+	}
+	for (size_t i = 0; i < s->nmasked_paths; i++)
+		put_str(&w, BX_T_MASKED_PATH, s->masked_paths[i]);
+	for (size_t i = 0; i < s->nreadonly_paths; i++)
+		put_str(&w, BX_T_READONLY_PATH, s->readonly_paths[i]);
+	for (size_t i = 0; i < s->ngroup_names; i++)
+		put_str(&w, BX_T_GROUP_NAME, s->group_names[i]);
+	if (s->nseccomp && !w.failed) {
+		uint8_t *f;
+		size_t flen;
+		if (bx_spec_seccomp_pack(s, &f, &flen) < 0)
+			w.failed = true;
+		else
+			put_rec(&w, BX_T_SECCOMP, f, flen);
+		free(f);
+	}
 	put_str(&w, BX_T_IPV4, s->ipv4);
 	put_str(&w, BX_T_GATEWAY, s->gateway);
 	if (s->mtu)
@@ -265,6 +327,37 @@ static int dec_u32(uint32_t *field, const uint8_t *p, uint32_t len, const char *
 	return 0;
 }
 
+static int dec_oom(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err)
+{
+	uint32_t v;
+	if (s->oom_score_adj_set)
+		return bx_fail(err, 0, "process spec: duplicate oom score adjustment");
+	if (dec_u32(&v, p, len, "oom score adjustment", err) < 0)
+		return -1;
+	if ((int32_t)v < -1000 || (int32_t)v > 1000)
+		return bx_fail(err, 0, "process spec: oom score adjustment %d is outside -1000..1000", (int32_t)v);
+	s->oom_score_adj_set = true;
+	s->oom_score_adj = (int32_t)v;
+	return 0;
+}
+
+static int dec_shm(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err)
+{
+	if (len != 8 || s->shm_size)
+		return bx_fail(err, 0, "process spec: /dev/shm size must be 8 bytes, given once");
+	s->shm_size = (uint64_t)bx_get_u32(p) | (uint64_t)bx_get_u32(p + 4) << 32;
+	if (!s->shm_size)
+		return bx_fail(err, 0, "process spec: /dev/shm size must not be 0");
+	return 0;
+}
+
+static int dec_path(char ***v, size_t *n, const uint8_t *p, uint32_t len, const char *what, struct bx_err *err)
+{
+	if (memchr(p, '\0', len))
+		return bx_fail(err, 0, "process spec: %s path contains a NUL byte", what);
+	return add_path(v, n, (const char *)p, len, what, err);
+}
+
 static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t len, struct bx_err *err)
 {
 	switch (tag) {
@@ -284,6 +377,15 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_NO_NEW_PRIVS: return dec_bool(&s->no_new_privs, p, len, "no-new-privileges flag", err);
 	case BX_T_SYSCTL: return dec_strv(&s->sysctls, &s->nsysctls, p, len, "sysctl", err);
 	case BX_T_CGROUP: return dec_strv(&s->cgroup, &s->ncgroup, p, len, "cgroup limit", err);
+	case BX_T_SECCOMP: return bx_spec_seccomp_unpack(s, p, len, err);
+	case BX_T_OOM_SCORE_ADJ: return dec_oom(s, p, len, err);
+	case BX_T_SHM_SIZE: return dec_shm(s, p, len, err);
+	case BX_T_MASKED_PATH: return dec_path(&s->masked_paths, &s->nmasked_paths, p, len, "masked", err);
+	case BX_T_READONLY_PATH: return dec_path(&s->readonly_paths, &s->nreadonly_paths, p, len, "read-only", err);
+	case BX_T_GROUP_NAME:
+		if (memchr(p, '\0', len) || !len || len > 256 || s->ngroup_names >= 64)
+			return bx_fail(err, 0, "process spec: group names must be 1 to 256 bytes, at most 64 of them");
+		return strv_push(&s->group_names, &s->ngroup_names, (const char *)p, len, err);
 	case BX_T_IPV4: return dec_str(&s->ipv4, p, len, "IPv4 address", err);
 	case BX_T_GATEWAY: return dec_str(&s->gateway, p, len, "gateway", err);
 	case BX_T_MTU: return dec_u32(&s->mtu, p, len, "MTU", err);

@@ -32,6 +32,10 @@ enum bx_spec_tag {
 	                      * absent: every capability (an exec: its box's sets) */
 	BX_T_NO_NEW_PRIVS = 14, /* u8 0/1: prctl(PR_SET_NO_NEW_PRIVS) before exec (an exec: or its box's) */
 	BX_T_SYSCTL = 15,    /* box only, repeated: "key=value" written to /proc/sys before main (--sysctl) */
+	BX_T_SECCOMP = 16,   /* the seccomp filter, compiled on the host (spec_seccomp.c): classic BPF, each
+	                      * instruction u16 code | u8 jt | u8 jf | u32 k (LE), 1..BX_SECCOMP_MAX_INSNS of them;
+	                      * absent: none (an exec: its box's) */
+	BX_T_OOM_SCORE_ADJ = 17, /* i32 (-1000..1000) written to /proc/self/oom_score_adj (an exec: or its box's) */
 	/* box only: network, files and mounts the agent sets up before main (issue 6) */
 	BX_T_IPV4 = 20,      /* "ADDR/PREFIX" for the box's NIC; absent: no NIC (--network none) */
 	BX_T_GATEWAY = 21,   /* default route via this IPv4 address */
@@ -40,6 +44,10 @@ enum bx_spec_tag {
 	BX_T_ETC_RESOLV = 24, /* text of /etc/resolv.conf */
 	BX_T_READ_ONLY = 25, /* u8 0/1: root filesystem read-only */
 	BX_T_MOUNT = 26,     /* repeated: u8 kind | u8 ro | u16 n1 | source | u16 n2 | target | options (rest) */
+	BX_T_SHM_SIZE = 27,  /* box only: u64 bytes of /dev/shm (absent: Docker's 64m) */
+	BX_T_MASKED_PATH = 28,   /* box only, repeated: absolute path masked before main (/dev/null, or an empty ro tmpfs) */
+	BX_T_READONLY_PATH = 29, /* box only, repeated: absolute path bound read-only on itself before main */
+	BX_T_GROUP_NAME = 30,    /* repeated: supplementary group by name, resolved in the box's /etc/group */
 	/* box only: limits of the guest's cgroup /box, which holds main and every exec (issue 16) */
 	BX_T_CGROUP = 31,    /* repeated: "FILE=VALUE" written to /box's FILE (pids.max, memory.max, ...) before main */
 	BX_T_MAX = 31,
@@ -74,6 +82,14 @@ struct bx_spec_caps {
 	uint64_t bounding, effective, permitted, inheritable, ambient;
 };
 
+/* One classic BPF instruction of a seccomp filter (struct sock_filter's fields). */
+struct bx_spec_bpf {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+#define BX_SECCOMP_MAX_INSNS 4096 /* the kernel's BPF_MAXINSNS */
+
 struct bx_spec {
 	char **args;   /* NULL-terminated */
 	size_t nargs;
@@ -105,6 +121,17 @@ struct bx_spec {
 	size_t nsysctls;
 	char **cgroup;  /* box only: "file=value", NULL-terminated (BX_T_CGROUP) */
 	size_t ncgroup;
+	struct bx_spec_bpf *seccomp; /* BX_T_SECCOMP; NULL: no filter */
+	size_t nseccomp;
+	bool oom_score_adj_set;      /* BX_T_OOM_SCORE_ADJ */
+	int32_t oom_score_adj;
+	uint64_t shm_size;           /* BX_T_SHM_SIZE; 0: Docker's 64m */
+	char **masked_paths;         /* BX_T_MASKED_PATH, NULL-terminated */
+	size_t nmasked_paths;
+	char **readonly_paths;       /* BX_T_READONLY_PATH, NULL-terminated */
+	size_t nreadonly_paths;
+	char **group_names;          /* BX_T_GROUP_NAME, NULL-terminated */
+	size_t ngroup_names;
 };
 
 void bx_spec_init(struct bx_spec *s);
@@ -113,6 +140,13 @@ int bx_spec_add_arg(struct bx_spec *s, const char *a, struct bx_err *err);
 int bx_spec_add_env(struct bx_spec *s, const char *kv, struct bx_err *err);
 int bx_spec_add_sysctl(struct bx_spec *s, const char *kv, struct bx_err *err);
 int bx_spec_add_cgroup(struct bx_spec *s, const char *kv, struct bx_err *err);
+/* BX_T_MASKED_PATH / BX_T_READONLY_PATH (absolute paths) and BX_T_GROUP_NAME */
+int bx_spec_add_masked_path(struct bx_spec *s, const char *path, struct bx_err *err);
+int bx_spec_add_readonly_path(struct bx_spec *s, const char *path, struct bx_err *err);
+int bx_spec_add_group_name(struct bx_spec *s, const char *name, struct bx_err *err);
+/* Docker's masked and read-only paths (its default for a box not privileged) */
+extern const char *const bx_docker_masked_paths[];
+extern const char *const bx_docker_readonly_paths[];
 /* env holds key=... (exec's TERM=xterm unless the caller set TERM) */
 bool bx_spec_has_env(const struct bx_spec *s, const char *key);
 /* Replace a string field with a copy of v (NULL: unset). */
@@ -129,6 +163,9 @@ int bx_rlimit_by_name(const char *name);
 /* Append a resource limit / a supplementary gid (spec_limits.c). */
 int bx_spec_add_rlimit(struct bx_spec *s, uint32_t resource, uint64_t soft, uint64_t hard, struct bx_err *err);
 int bx_spec_add_group(struct bx_spec *s, uint32_t gid, struct bx_err *err);
+/* Replace the seccomp filter with a copy of prog[0..n) (n == 0: none); more
+ * than BX_SECCOMP_MAX_INSNS instructions is an error (spec_seccomp.c). */
+int bx_spec_set_seccomp(struct bx_spec *s, const struct bx_spec_bpf *prog, size_t n, struct bx_err *err);
 /* Docker's default capability set (its default profile: CHOWN, DAC_OVERRIDE,
  * FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
  * SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP) and every capability this

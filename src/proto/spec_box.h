@@ -19,4 +19,10 @@ int bx_spec_group_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, stru
 void bx_spec_caps_pack(const struct bx_spec_caps *c, uint8_t out[BX_SPEC_CAPS_REC]);
 int bx_spec_caps_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
 
+/* spec_seccomp.c: the seccomp filter */
+void bx_spec_seccomp_free(struct bx_spec *s);
+/* One BX_T_SECCOMP payload (malloc'd, 8 bytes an instruction). */
+int bx_spec_seccomp_pack(const struct bx_spec *s, uint8_t **out, size_t *len);
+int bx_spec_seccomp_unpack(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err);
+
 #endif

@@ -339,8 +339,16 @@ int rt_cmd_features(const struct rt_globals *g, int argc, char **argv)
 		"{s:s,s:s,s:[],s:[s,s,s,s,s,s,s],s:{s:[s,s,s,s,s,s],s:[],s:{s:b,s:b},s:{s:b},s:{s:b}},s:{s:s}}",
 		"ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", "mountOptions", "bind", "rbind", "ro", "rw",
 		"size", "mode", "nosuid", "linux", "namespaces", "network", "pid", "mount", "ipc", "uts", "cgroup",
-		"capabilities", "cgroup", "v1", true, "v2", true, "seccomp", "enabled", false, "apparmor",
+		"capabilities", "cgroup", "v1", true, "v2", true, "seccomp", "enabled", true, "apparmor",
 		"enabled", false, "annotations", "io.boxvm.isolation", "microvm");
+	/* linux.seccomp as src/box/seccomp_parse.c reads it */
+	json_t *sc = json_pack("{s:[s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s],s:[]}", "actions", "SCMP_ACT_ALLOW",
+			       "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+			       "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE",
+			       "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+			       "supportedFlags");
+	json_object_update(json_object_get(json_object_get(f, "linux"), "seccomp"), sc);
+	json_decref(sc);
 	return print_json(f);
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "../box/seccomp.h"
 #include "../common/cleanup.h"
 
 long long bx_oci_size_mb(const char *text)
@@ -225,6 +226,13 @@ static int process_from_json(json_t *p, struct bx_spec *spec, struct bx_err *err
 	if (nnp && !json_is_boolean(nnp))
 		return fail_field(err, "process.noNewPrivileges", "must be true or false");
 	spec->no_new_privs = json_is_true(nnp);
+	json_t *oom = json_object_get(p, "oomScoreAdj");
+	if (oom && !json_is_null(oom)) {
+		if (!json_is_integer(oom) || json_integer_value(oom) < -1000 || json_integer_value(oom) > 1000)
+			return fail_field(err, "process.oomScoreAdj", "must be a number from -1000 to 1000");
+		spec->oom_score_adj_set = true;
+		spec->oom_score_adj = (int32_t)json_integer_value(oom);
+	}
 	static const char *const rejected[] = {"ioPriority", "scheduler", "execCPUAffinity"};
 	for (size_t k = 0; k < sizeof(rejected) / sizeof(rejected[0]); k++)
 		if (json_object_get(p, rejected[k]))
@@ -602,6 +610,44 @@ static int hooks_from_json(json_t *hooks, struct bx_oci_config *c, struct bx_err
 	return 0;
 }
 
+/* linux.seccomp: compiled here, on the host, into the filter the agent loads
+ * for the process and, as runc does, for every exec */
+static int seccomp_from_json(json_t *lx, struct bx_oci_config *c, struct bx_err *err)
+{
+	json_t *sc = json_object_get(lx, "seccomp");
+	if (!sc || json_is_null(sc))
+		return 0;
+	struct bx_seccomp_profile prof;
+	const struct bx_seccomp_target none = {0}; /* (OCI's format has no includes/excludes) */
+	if (bx_seccomp_parse(sc, BX_SECCOMP_OCI, &none, &prof, err) < 0)
+		return bx_wrap(err, "config.json: linux.seccomp");
+	int rc = bx_seccomp_compile(&prof, &c->spec, err);
+	bx_seccomp_profile_free(&prof);
+	return rc < 0 ? bx_wrap(err, "config.json: linux.seccomp") : 0;
+}
+
+/* linux.maskedPaths and linux.readonlyPaths: made by the agent before the
+ * process as runc makes them (the guest's /proc and /sys) */
+static int paths_from_json(json_t *lx, const char *field, int (*add)(struct bx_spec *, const char *, struct bx_err *),
+			   struct bx_spec *spec, struct bx_err *err)
+{
+	json_t *list = json_object_get(lx, field);
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return bx_fail(err, 0, "invalid config.json: linux.%s must be an array of absolute paths", field);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		const char *p = json_string_value(v);
+		if (!p || p[0] != '/')
+			return bx_fail(err, 0, "invalid config.json: linux.%s[%zu] must be an absolute path", field, i);
+		if (add(spec, p, err) < 0)
+			return bx_wrap(err, "config.json: linux.%s", field);
+	}
+	return 0;
+}
+
 /* Fields that would change what the workload gets and that a VM cannot honour. */
 static int reject_unsupported(json_t *lx, struct bx_err *err)
 {
@@ -641,7 +687,9 @@ static int parse(json_t *root, const char *bundle, struct bx_oci_config *c, stru
 	json_t *lx = json_object_get(root, "linux");
 	if (reject_unsupported(lx, err) < 0 || hooks_from_json(json_object_get(root, "hooks"), c, err) < 0 || mounts_from_json(json_object_get(root, "mounts"), bundle, c, err) < 0 ||
 	    namespaces_from_json(lx, c, err) < 0 || resources_from_json(lx, c, err) < 0 ||
-	    sysctls_from_json(lx, c, err) < 0)
+	    sysctls_from_json(lx, c, err) < 0 || seccomp_from_json(lx, c, err) < 0 ||
+	    paths_from_json(lx, "maskedPaths", bx_spec_add_masked_path, &c->spec, err) < 0 ||
+	    paths_from_json(lx, "readonlyPaths", bx_spec_add_readonly_path, &c->spec, err) < 0)
 		return -1;
 	return annotations_from_json(json_object_get(root, "annotations"), c, err);
 }

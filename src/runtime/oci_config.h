@@ -18,8 +18,12 @@
  *     and every port of its addresses reaches the box (annotation
  *     io.boxvm.ports names the only ones instead; "" none);
  *     one without a path (a new, empty namespace) -> the box has no NIC.
- * Fields the VM boundary makes moot (capabilities, seccomp, AppArmor,
- * SELinux, masked paths, sysctls, cgroup paths) are accepted;
+ *   linux.seccomp -> the filter of the process and its execs (compiled on
+ *     the host: src/box/seccomp.h);
+ *   linux.maskedPaths, linux.readonlyPaths, process.oomScoreAdj -> made and
+ *     set by the agent before the process, as runc does;
+ * Fields the VM boundary makes moot (AppArmor, SELinux, cgroup paths) are
+ * accepted;
  * hooks (but startContainer) are checked and kept, to run on the host;
  * fields that would change what the workload gets and cannot be honoured
  * (devices, user namespaces, ...) are rejected with a clear error. */

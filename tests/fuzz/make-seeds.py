@@ -90,3 +90,7 @@ write("spec", "exec", spec_exec())
 write("spec", "box", spec_box())
 write("spec", "args-only", rec(1, "true"))
 write("spec", "dup-cwd", rec(1, "true") + rec(3, "/") + rec(3, "/tmp"))
+# BX_T_SECCOMP: ld arch; jeq x86_64 ? allow : kill
+write("spec", "seccomp", rec(1, "true") + rec(16, struct.pack("<HBBI", 0x20, 0, 0, 4) +
+      struct.pack("<HBBI", 0x15, 0, 1, 0xc000003e) + struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000) +
+      struct.pack("<HBBI", 0x06, 0, 0, 0)))

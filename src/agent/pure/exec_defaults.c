@@ -42,6 +42,16 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		if (bx_spec_add_rlimit(&merged, box->rlimits[i].resource, box->rlimits[i].soft, box->rlimits[i].hard,
 				       err) < 0)
 			goto fail;
+	/* the box's seccomp filter: docker exec (--privileged too) keeps its container's */
+	if (!req->nseccomp && bx_spec_set_seccomp(&merged, box->seccomp, box->nseccomp, err) < 0)
+		goto fail;
+	/* --group-add: Docker's execs are in those groups too */
+	for (size_t i = 0; !req->ngroups && !req->ngroup_names && i < box->ngroups; i++)
+		if (bx_spec_add_group(&merged, box->groups[i], err) < 0)
+			goto fail;
+	for (size_t i = 0; !req->ngroups && !req->ngroup_names && i < box->ngroup_names; i++)
+		if (bx_spec_add_group_name(&merged, box->group_names[i], err) < 0)
+			goto fail;
 	/* commit: nothing below can fail; an exec has its box's privileges
 	 * unless it names its own (docker exec --privileged) */
 	if (!req->caps.set)
@@ -53,6 +63,24 @@ int bx_exec_apply_box_defaults(struct bx_spec *req, const struct bx_spec *box, s
 		req->nrlimits = merged.nrlimits;
 		merged.rlimits = old; /* freed with merged (req had none) */
 		merged.nrlimits = 0;
+	}
+	if (!req->oom_score_adj_set) {
+		req->oom_score_adj_set = box->oom_score_adj_set;
+		req->oom_score_adj = box->oom_score_adj;
+	}
+	if (merged.ngroups || merged.ngroup_names) { /* req had none */
+		uint32_t *g = req->groups;
+		char **gn = req->group_names;
+		req->groups = merged.groups, req->ngroups = merged.ngroups;
+		req->group_names = merged.group_names, req->ngroup_names = merged.ngroup_names;
+		merged.groups = g, merged.ngroups = 0;
+		merged.group_names = gn, merged.ngroup_names = 0;
+	}
+	if (merged.nseccomp) {
+		req->seccomp = merged.seccomp;
+		req->nseccomp = merged.nseccomp;
+		merged.seccomp = NULL; /* req had none */
+		merged.nseccomp = 0;
 	}
 	char **old_env = req->env;
 	req->env = merged.env;

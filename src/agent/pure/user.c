@@ -115,6 +115,17 @@ static bool gr_match(const char **f, size_t *fl, size_t n, void *ud)
 	return true;
 }
 
+int bx_group_lookup(const char *group, const char *name, gid_t *gid, struct bx_err *err)
+{
+	struct gr_query q = {.name = name, .nlen = strlen(name)};
+	each_line(group ? group : "", gr_match, &q);
+	if (!q.found)
+		return bx_fail_code(err, BX_EXIT_ERROR, 0, "Unable to find group %s: no matching entries in group file.",
+				    name);
+	*gid = q.gid;
+	return 0;
+}
+
 struct member_query {
 	const char *user;
 	struct bx_user *out;

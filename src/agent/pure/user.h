@@ -27,6 +27,10 @@ struct bx_user {
 int bx_user_resolve(const char *spec, const char *passwd, const char *group, struct bx_user *out,
 		    struct bx_err *err);
 
+/* --group-add NAME: its gid in the box's /etc/group text; Docker's words
+ * ("Unable to find group NAME: no matching entries in group file.") if none. */
+int bx_group_lookup(const char *group, const char *name, gid_t *gid, struct bx_err *err);
+
 /* Parse a decimal id ("0".."4294967294"); returns 0 and fills *v, or -1. */
 int bx_parse_id(const char *s, size_t len, unsigned *v);
 

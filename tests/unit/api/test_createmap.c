@@ -97,6 +97,40 @@ static void sizes_restart_and_logs(void **state)
 	free(c);
 }
 
+/* the docker CLI's body for --group-add 7 --group-add daemon --oom-score-adj 5 --shm-size 32m
+ * --security-opt systempaths=unconfined --security-opt seccomp=unconfined */
+static void confinement_fields(void **state)
+{
+	(void)state;
+	struct api_create *c = calloc(1, sizeof(*c));
+	struct bx_err err = {0};
+	assert_int_equal(parse("{\"Image\":\"b\",\"HostConfig\":{\"GroupAdd\":[\"7\",\"daemon\"],\"OomScoreAdj\":5,"
+			       "\"ShmSize\":33554432,\"MaskedPaths\":[],\"ReadonlyPaths\":[\"/proc/sys\"],"
+			       "\"SecurityOpt\":[\"seccomp=unconfined\"]}}", NULL, c, &err), 0);
+	assert_string_equal(c->sec.group_add[1], "daemon");
+	assert_int_equal(c->sec.oom_score_adj, 5);
+	assert_false(c->sec.init_given);
+	assert_int_equal(c->sec.shm_size, 33554432);
+	assert_true(c->sec.masked_given && !c->sec.masked_paths);
+	assert_true(c->sec.readonly_given && !strcmp(c->sec.readonly_paths[0], "/proc/sys"));
+	struct bx_spec s;
+	bx_spec_init(&s);
+	assert_int_equal(bx_secopts_confine(&c->sec, &s, &err), 0);
+	assert_true(s.nmasked_paths == 0 && s.nreadonly_paths == 1 && s.ngroups == 1 && s.groups[0] == 7);
+	assert_true(s.ngroup_names == 1 && s.oom_score_adj_set && s.oom_score_adj == 5 && s.shm_size == 33554432);
+	bx_spec_free(&s);
+	api_create_free(c);
+	/* not given: Docker's paths */
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(parse("{\"Image\":\"b\",\"HostConfig\":{\"MaskedPaths\":null}}", NULL, c, &err), 0);
+	bx_spec_init(&s);
+	assert_int_equal(bx_secopts_confine(&c->sec, &s, &err), 0);
+	assert_true(s.nmasked_paths == 10 && s.nreadonly_paths == 5 && !s.oom_score_adj_set);
+	bx_spec_free(&s);
+	api_create_free(c);
+	free(c);
+}
+
 /* each of these asks for something boxvm cannot do: a 400 naming it */
 static void unsupported_fields_are_refused(void **state)
 {
@@ -105,7 +139,7 @@ static void unsupported_fields_are_refused(void **state)
 		const char *body, *says;
 	} cases[] = {
 		{"{\"Image\":\"b\",\"HostConfig\":{\"CapAdd\":\"NET_ADMIN\"}}", "HostConfig.CapAdd"},
-		{"{\"Image\":\"b\",\"HostConfig\":{\"Init\":true}}", "HostConfig.Init"},
+		{"{\"Image\":\"b\",\"HostConfig\":{\"Init\":\"yes\"}}", "HostConfig.Init"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"PublishAllPorts\":true}}", "HostConfig.PublishAllPorts"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"MemorySwappiness\":10}}", "HostConfig.MemorySwappiness"},
 		{"{\"Image\":\"b\",\"HostConfig\":{\"LogConfig\":{\"Type\":\"syslog\"}}}", "syslog"},
@@ -195,6 +229,7 @@ int main(void)
 		cmocka_unit_test(docker_cli_body_maps_as_its_flags),
 		cmocka_unit_test(sizes_restart_and_logs),
 		cmocka_unit_test(unsupported_fields_are_refused),
+		cmocka_unit_test(confinement_fields),
 		cmocka_unit_test(stdin_and_terminal),
 		cmocka_unit_test(networking_config_of_the_named_network),
 		cmocka_unit_test(compose_volumes_are_not_doubled),

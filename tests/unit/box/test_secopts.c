@@ -71,9 +71,51 @@ static void test_host_config(void **state)
 	struct bx_secopts o = {.cap_add = add, .privileged = true};
 	json_t *hc = bx_secopts_host_config(&o);
 	char *text = json_dumps(hc, JSON_SORT_KEYS | JSON_COMPACT);
-	assert_string_equal(text, "{\"CapAdd\":[\"net_admin\"],\"CapDrop\":null,\"Privileged\":true,\"SecurityOpt\":null}");
+	assert_string_equal(text, "{\"CapAdd\":[\"net_admin\"],\"CapDrop\":null,\"GroupAdd\":null,\"Init\":null,\"MaskedPaths\":null,"
+				  "\"OomScoreAdj\":0,\"Privileged\":true,\"ReadonlyPaths\":null,\"SecurityOpt\":null,"
+				  "\"ShmSize\":67108864}");
 	free(text);
 	json_decref(hc);
+}
+
+/* the seccomp filter main gets: none privileged or unconfined, else the profile's */
+static size_t filter_of(char **secopt, bool privileged)
+{
+	struct bx_secopts o = {.security_opt = secopt, .privileged = privileged};
+	struct bx_spec s;
+	struct bx_err err;
+	bx_spec_init(&s);
+	if (bx_secopts_check(&o, &err) < 0 || bx_secopts_apply(&o, &s, &err) < 0 ||
+	    bx_secopts_seccomp(&o, "6.1.0-57-cloud-amd64", &s, &err) < 0)
+		fail_msg("%s", err.msg);
+	size_t n = s.nseccomp;
+	bx_spec_free(&s);
+	return n;
+}
+
+static void test_seccomp(void **state)
+{
+	char *unconfined[] = {"seccomp=unconfined", NULL}, *old_colon[] = {"seccomp:unconfined", NULL};
+	char *custom[] = {"seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+			  "\"action\":\"SCMP_ACT_ERRNO\"}]}", NULL};
+	char *last_wins[] = {custom[0], "seccomp=unconfined", NULL};
+	size_t dflt = filter_of(NULL, false);
+	assert_true(dflt > 100);                 /* Docker's default profile */
+	assert_int_equal(filter_of(NULL, true), 0); /* --privileged: none */
+	assert_int_equal(filter_of(unconfined, false), 0);
+	assert_int_equal(filter_of(old_colon, false), 0);
+	assert_int_equal(filter_of(last_wins, false), 0);
+	size_t small = filter_of(custom, false);
+	assert_true(small > 0 && small < dflt);
+	/* a profile that is not JSON, or not a profile, is refused by the check */
+	struct bx_err err;
+	char *path[] = {"seccomp=/etc/profile.json", NULL}, *bad[] = {"seccomp={\"defaultAction\":\"SCMP_ACT_NOPE\"}", NULL};
+	struct bx_secopts o = {.security_opt = path};
+	assert_int_equal(bx_secopts_check(&o, &err), -1);
+	assert_non_null(strstr(err.msg, "Decoding seccomp profile failed"));
+	o.security_opt = bad;
+	assert_int_equal(bx_secopts_check(&o, &err), -1);
+	assert_non_null(strstr(err.msg, "string SCMP_ACT_NOPE is not a valid action for seccomp"));
 }
 
 int main(void)
@@ -82,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_host_config),
+		cmocka_unit_test(test_seccomp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,20 @@ static void test_exec_defaults(void **state)
 	assert_int_equal(bx_exec_apply_box_defaults(&req, &box, &err), 0);
 	assert_true(req.caps.bounding == BX_CAPS_ALL);
 	bx_spec_free(&req);
+	/* its box's seccomp filter, --privileged or not (docker exec keeps its container's) */
+	const struct bx_spec_bpf allow[] = {{.code = 0x06, .k = 0x7fff0000}}, kill[] = {{.code = 0x06, .k = 0}};
+	assert_int_equal(bx_spec_set_seccomp(&box, allow, 1, &err), 0);
+	spec_with(&req, NULL, NULL, NULL);
+	req.caps = (struct bx_spec_caps){.set = true, .bounding = BX_CAPS_ALL};
+	assert_int_equal(bx_exec_apply_box_defaults(&req, &box, &err), 0);
+	assert_true(req.nseccomp == 1 && req.seccomp[0].k == 0x7fff0000 && req.seccomp != box.seccomp);
+	bx_spec_free(&req);
+	/* one that carries its own (boxvm-runtime's) keeps it */
+	spec_with(&req, NULL, NULL, NULL);
+	assert_int_equal(bx_spec_set_seccomp(&req, kill, 1, &err), 0);
+	assert_int_equal(bx_exec_apply_box_defaults(&req, &box, &err), 0);
+	assert_true(req.nseccomp == 1 && req.seccomp[0].k == 0);
+	bx_spec_free(&req);
 	bx_spec_free(&box);
 	/* an empty box changes nothing */
 	spec_with(&box, NULL, NULL, NULL);
