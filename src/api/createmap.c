@@ -311,6 +311,7 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		/* a VM has whole vCPUs: the quota rounded up; NanoCpus keeps what was asked */
 		c->bo.cpus = (int)((n + 999999999) / 1000000000);
 		c->lc.nano_cpus = n;
+		c->bo.nano_cpus = n;
 	}
 	const char *k;
 	json_t *v;

@@ -254,6 +254,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_CPUS:
 			if (parse_cpus(val, &bo.cpus, &lc->nano_cpus, &err) < 0)
 				return flag_error(&err);
+			bo.nano_cpus = lc->nano_cpus;
 			break;
 		case OPT_DETACH: lc->detach = !val; break;
 		case OPT_DETACH_KEYS:
