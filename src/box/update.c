@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "../client/exec_client.h"
 #include "../common/cleanup.h"
 #include "../store/events.h"
 #include "../store/state.h"
@@ -108,7 +109,52 @@ static int boot_memory(const char *qmp_sock, long long *bytes, struct bx_err *er
 	return 0;
 }
 
-/* A running box's live changes: the balloon, then the host cgroup. */
+/* A running box's limits in its guest cgroup (BX_M_LIMIT): the pids limit
+ * must take (it lives nowhere else); memory and its reservation follow the
+ * balloon where the guest has the cgroup, and the balloon alone holds the
+ * guest where it has none. */
+static int guest_pids(const struct bx_box_record *rec, const struct bx_update *u, struct bx_err *err)
+{
+	char text[64];
+	struct bx_err why;
+	if (u->pids_set && rec->status == BX_BOX_PAUSED) { /* a frozen guest answers nothing */
+		bx_fail(err, 0, "cannot change the pids limit of paused box %s: unpause it first", rec->name);
+		err->errnum = EINVAL;
+		return -1;
+	}
+	if (u->pids_set) {
+		if (u->pids_limit > 0)
+			snprintf(text, sizeof(text), "pids.max=%lld", u->pids_limit);
+		else
+			snprintf(text, sizeof(text), "pids.max=max");
+		if (bx_exec_limit(rec, text, &why) < 0) {
+			bx_fail(err, 0, "cannot change the pids limit of running box %s: %s", rec->name, why.msg);
+			err->errnum = EINVAL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void guest_memory(const struct bx_box_record *rec, const struct bx_update *u)
+{
+	char text[64];
+	struct bx_err why;
+	if (rec->status == BX_BOX_PAUSED)
+		return; /* the balloon holds it meanwhile */
+	if (u->reservation_set) {
+		snprintf(text, sizeof(text), "memory.low=%lld", u->reservation);
+		bx_exec_limit(rec, text, &why);
+	}
+	if (u->memory_set) {
+		snprintf(text, sizeof(text), "memory.max=%lld", u->memory);
+		bx_exec_limit(rec, text, &why);
+	}
+}
+
+/* A running box's live changes: what may refuse first (the boot size, the
+ * guest's pids limit), then the balloon, the guest's memory limits and the
+ * host cgroup. */
 static int apply_live(const struct bx_box_record *rec, const struct bx_update *u, const struct bx_vmspec *next,
 		      struct bx_err *err)
 {
@@ -120,11 +166,16 @@ static int apply_live(const struct bx_box_record *rec, const struct bx_update *u
 		if (u->memory > boot)
 			return bx_fail(err, 0, "cannot raise the memory of running box %s above its boot size (%lldMiB): stop "
 					       "it, update it, then start it", rec->name, boot >> 20);
+		if (guest_pids(rec, u, err) < 0)
+			return -1;
 		/* the guest's balloon driver gives the difference back to the host */
 		snprintf(args, sizeof(args), "{\"value\":%lld}", (long long)next->mem_mb << 20);
 		if (bx_qmp_call(sock, "balloon", args, NULL, QMP_GUARD_MS, err) < 0)
 			return bx_wrap(err, "cannot resize the balloon of box %s", rec->name);
+	} else if (guest_pids(rec, u, err) < 0) {
+		return -1;
 	}
+	guest_memory(rec, u);
 	unsigned which = (u->cpus_set || u->shares_set ? BX_CG_CPU : 0) | (u->cpuset_set ? BX_CG_CPUSET : 0);
 	struct bx_cgroup cg;
 	/* a host without the controllers runs boxes without them (`info` says so) */
@@ -217,13 +268,6 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 		vm->cpu_shares = u->cpu_shares;
 	if (u->cpuset_set)
 		snprintf(vm->cpuset_cpus, sizeof(vm->cpuset_cpus), "%s", u->cpuset);
-	if (u->pids_set && bx_box_is_running(&rec)) {
-		/* the limit lives in the guest's cgroup for the box's processes */
-		bx_fail(err, 0, "cannot change the pids limit of running box %s: stop it, update it, then start it",
-			rec.name);
-		err->errnum = EINVAL;
-		goto out;
-	}
 	if (bx_box_is_running(&rec) && apply_live(&rec, u, vm, err) < 0)
 		goto out;
 	host_config_apply(hc, u, vm);
