@@ -229,6 +229,13 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 		}
 		return -1;
 	}
+	return bx_box_update_record(&rec, u, err);
+}
+
+int bx_box_update_record(const struct bx_box_record *r, const struct bx_update *u, struct bx_err *err)
+{
+	struct bx_box_record rec = *r;
+	bool running = rec.status == BX_BOX_RUNNING || rec.status == BX_BOX_PAUSED;
 	char vmjson[PATH_MAX], cfgjson[PATH_MAX], online[BX_CPUSET_TEXT];
 	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large, and the API calls this from many threads */
 	json_t *cfg = NULL;
@@ -243,8 +250,10 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 	    bx_path_join(cfgjson, sizeof(cfgjson), err, "%s/config.json", rec.box_dir) < 0 ||
 	    bx_vmspec_read(vmjson, vm, err) < 0)
 		goto out;
+	/* a box of boxvm-runtime has no config.json: its limits are vm.json's alone */
 	json_error_t je;
-	if (!(cfg = json_load_file(cfgjson, 0, &je)) || !json_is_object(json_object_get(cfg, "HostConfig"))) {
+	if (access(cfgjson, F_OK) == 0 &&
+	    (!(cfg = json_load_file(cfgjson, 0, &je)) || !json_is_object(json_object_get(cfg, "HostConfig")))) {
 		bx_fail(err, 0, "cannot read %s: %s", cfgjson, cfg ? "no HostConfig" : je.text);
 		goto out;
 	}
@@ -254,6 +263,11 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 	int ncpus = host_cpus(online, sizeof(online));
 	if (bx_update_check(u, memory, reservation, ncpus, online, err) < 0)
 		goto out;
+	if (u->restart_set && !cfg) {
+		bx_fail(err, 0, "box %s has no restart policy to update", rec.name);
+		err->errnum = EINVAL;
+		goto out;
+	}
 	if (u->restart_set && u->restart.kind != BX_RESTART_NO && json_is_true(json_object_get(hc, "AutoRemove"))) {
 		bx_fail(err, 0, "Restart policy cannot be updated because AutoRemove is enabled for the container");
 		err->errnum = EINVAL;
@@ -268,17 +282,21 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 		vm->cpu_shares = u->cpu_shares;
 	if (u->cpuset_set)
 		snprintf(vm->cpuset_cpus, sizeof(vm->cpuset_cpus), "%s", u->cpuset);
-	if (bx_box_is_running(&rec) && apply_live(&rec, u, vm, err) < 0)
+	if (running && apply_live(&rec, u, vm, err) < 0)
 		goto out;
-	host_config_apply(hc, u, vm);
-	_cleanup_free_ char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!text) {
-		bx_fail(err, ENOMEM, "cannot encode %s", cfgjson);
+	if (bx_vmspec_write(vmjson, vm, err) < 0)
 		goto out;
+	if (cfg) {
+		host_config_apply(hc, u, vm);
+		_cleanup_free_ char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (!text) {
+			bx_fail(err, ENOMEM, "cannot encode %s", cfgjson);
+			goto out;
+		}
+		if (bx_write_file_atomic(cfgjson, text, strlen(text), 0600, err) < 0)
+			goto out;
+		bx_event_box(rec.box_dir, "update", NULL, NULL);
 	}
-	if (bx_vmspec_write(vmjson, vm, err) < 0 || bx_write_file_atomic(cfgjson, text, strlen(text), 0600, err) < 0)
-		goto out;
-	bx_event_box(rec.box_dir, "update", NULL, NULL);
 	rc = 0;
 out:
 	if (lock >= 0)

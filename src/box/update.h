@@ -45,5 +45,10 @@ int bx_update_check(const struct bx_update *u, long long memory, long long reser
  * nothing changed; a live change that fails after the records were
  * written fails with the records as they were. */
 int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_update *u, struct bx_err *err);
+/* The same for a box its caller has found (boxvm-runtime's, without a
+ * record: id, name, box_dir, run_dir and a status it has reconciled; a box
+ * without config.json has no HostConfig or restart policy to change). */
+struct bx_box_record;
+int bx_box_update_record(const struct bx_box_record *rec, const struct bx_update *u, struct bx_err *err);
 
 #endif
