@@ -235,7 +235,9 @@ int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_upd
 int bx_box_update_record(const struct bx_box_record *r, const struct bx_update *u, struct bx_err *err)
 {
 	struct bx_box_record rec = *r;
-	bool running = rec.status == BX_BOX_RUNNING || rec.status == BX_BOX_PAUSED;
+	/* a box still booting has its VM (and a cgroup made from the old
+	 * vm.json): it is changed live too, or refused if QEMU cannot answer yet */
+	bool running = rec.status == BX_BOX_RUNNING || rec.status == BX_BOX_PAUSED || rec.status == BX_BOX_STARTING;
 	char vmjson[PATH_MAX], cfgjson[PATH_MAX], online[BX_CPUSET_TEXT];
 	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large, and the API calls this from many threads */
 	json_t *cfg = NULL;
