@@ -1,6 +1,7 @@
 /* POST /containers/create's body into box options (createmap.h). */
 #include "createmap.h"
 #include "route.h"
+#include "../vm/cgroup.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -106,7 +107,7 @@ static const char *const config_keys[] = {
 static const char *const host_keys[] = {
 	"Binds", "Mounts", "PortBindings", "RestartPolicy", "AutoRemove", "Memory", "NanoCpus", "Tmpfs",
 	"ReadonlyRootfs", "NetworkMode", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts", "LogConfig", "Ulimits", "Sysctls", "CapAdd",
-	"CapDrop", "Privileged", "SecurityOpt",
+	"CapDrop", "Privileged", "SecurityOpt", "CpuShares", "CpusetCpus",
 	"ConsoleSize", /* -t: the terminal's size, which the client's resize after the start sets */
 	NULL};
 static const char *const mount_keys[] = {"Type", "Source", "Target", "ReadOnly", NULL};
@@ -312,6 +313,25 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		c->bo.cpus = (int)((n + 999999999) / 1000000000);
 		c->lc.nano_cpus = n;
 		c->bo.nano_cpus = n;
+	}
+	/* the VM's host cgroup: its weight and CPUs (src/vm/cgroup.h) */
+	json_t *shares = json_object_get(host, "CpuShares");
+	if (want_type(shares, JSON_INTEGER, "HostConfig.CpuShares", "a number", err) < 0)
+		return -1;
+	if (json_integer_value(shares) < 0)
+		return api_bad(err, "HostConfig.CpuShares must be >= 0");
+	c->bo.cpu_shares = json_integer_value(shares);
+	json_t *cpuset = json_object_get(host, "CpusetCpus");
+	if (want_type(cpuset, JSON_STRING, "HostConfig.CpusetCpus", "a string", err) < 0)
+		return -1;
+	if (json_string_length(cpuset)) {
+		char online[BX_CPUSET_TEXT];
+		bx_host_cpus(online, sizeof(online));
+		if (json_string_length(cpuset) >= sizeof(c->bo.cpuset_cpus))
+			return api_bad(err, "HostConfig.CpusetCpus is too long");
+		if (bx_cpuset_check(json_string_value(cpuset), online, err) < 0)
+			return -1; /* (EINVAL: a 400, in Docker's words) */
+		snprintf(c->bo.cpuset_cpus, sizeof(c->bo.cpuset_cpus), "%s", json_string_value(cpuset));
 	}
 	const char *k;
 	json_t *v;

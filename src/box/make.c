@@ -64,6 +64,10 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 		json_object_set_new(lc->host_config, "Ulimits", bx_ulimits_json(m->ro->ulimits));
 	if (lc->host_config)
 		json_object_set_new(lc->host_config, "Sysctls", bx_sysctls_json(m->ro->sysctls));
+	if (lc->host_config) { /* the VM's host cgroup (src/vm/cgroup.h) */
+		json_object_set_new(lc->host_config, "CpuShares", json_integer(m->bo->cpu_shares));
+		json_object_set_new(lc->host_config, "CpusetCpus", json_string(m->bo->cpuset_cpus));
+	}
 	/* once registered, the box can be named by another client's start: one
 	 * start at a time (state.h, bx_state_start_lock), ours taken first */
 	if (bx_box_create(p, m->img, &spec, m->bo, boxid, vm, err) < 0 || bx_netmount_populate(nm, vm->rootfs, err) < 0 ||

@@ -208,17 +208,6 @@ static void host_config_apply(json_t *hc, const struct bx_update *u, const struc
 								   "MaximumRetryCount", u->restart.max_retries));
 }
 
-static int host_cpus(char *online, size_t size)
-{
-	_cleanup_free_ char *text = NULL;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (bx_read_file("/sys/devices/system/cpu/online", &text, NULL, NULL) == 0)
-		snprintf(online, size, "%.*s", (int)strcspn(text, "\n"), text);
-	else
-		snprintf(online, size, "0-%ld", n > 0 ? n - 1 : 0);
-	return n > 0 ? (int)n : 1;
-}
-
 int bx_box_update(const struct bx_paths *p, const char *ref, const struct bx_update *u, struct bx_err *err)
 {
 	struct bx_box_record rec;
@@ -262,7 +251,7 @@ int bx_box_update_record(const struct bx_box_record *r, const struct bx_update *
 	json_t *hc = json_object_get(cfg, "HostConfig");
 	long long memory, reservation;
 	recorded_memory(hc, vm, &memory, &reservation);
-	int ncpus = host_cpus(online, sizeof(online));
+	int ncpus = bx_host_cpus(online, sizeof(online));
 	if (bx_update_check(u, memory, reservation, ncpus, online, err) < 0)
 		goto out;
 	if (u->restart_set && !cfg) {

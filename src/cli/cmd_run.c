@@ -12,6 +12,7 @@
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
 #include "../image/image.h"
+#include "../vm/cgroup.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"
@@ -26,6 +27,7 @@ enum {
 	OPT_TMPFS, OPT_READ_ONLY,
 	OPT_DETACH_KEYS, OPT_NETWORK_ALIAS, OPT_IP,
 	OPT_HEALTH, OPT_ULIMIT, OPT_SYSCTL, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECURITY_OPT,
+	OPT_CPU_SHARES, OPT_CPUSET_CPUS,
 };
 static const struct bx_opt run_opts[] = {
 	{0, "rm", NULL, OPT_RM, "Automatically remove the box when it exits"},
@@ -37,7 +39,9 @@ static const struct bx_opt run_opts[] = {
 	{'i', "interactive", NULL, OPT_INTERACTIVE, "Keep STDIN open and forward it to the box"},
 	{'t', "tty", NULL, OPT_TTY, "Run the main process on a terminal (with -i: raw mode; detach with Ctrl-P Ctrl-Q)"},
 	{'m', "memory", "bytes", OPT_MEMORY, "Memory of the box's VM (default 512m, minimum 64m)"},
-	{0, "cpus", "number", OPT_CPUS, "Virtual CPUs of the box's VM (default 2)"},
+	{0, "cpus", "number", OPT_CPUS, "Number of CPUs: a quota of the VM's host cgroup; the VM gets it rounded up as vCPUs (default 2 vCPUs, no quota)"},
+	{'c', "cpu-shares", "int", OPT_CPU_SHARES, "CPU shares (relative weight) of the box's VM on the host"},
+	{0, "cpuset-cpus", "string", OPT_CPUSET_CPUS, "Host CPUs the box's VM may run on (0-3, 0,1)"},
 	{'d', "detach", NULL, OPT_DETACH, "Run the box in the background and print its ID"},
 	{0, "detach-keys", "string", OPT_DETACH_KEYS, "Key sequence for detaching from -it (default \"ctrl-p,ctrl-q\"; \"\" turns it off)"},
 	{0, "name", "string", OPT_NAME, "Assign a name to the box"},
@@ -256,6 +260,26 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 				return flag_error(&err);
 			bo.nano_cpus = lc->nano_cpus;
 			break;
+		case OPT_CPU_SHARES: {
+			char *end;
+			bo.cpu_shares = strtoll(val, &end, 10);
+			if (!*val || *end || bo.cpu_shares < 0) {
+				bx_fail(&err, 0, "invalid argument \"%.60s\" for \"-c, --cpu-shares\" flag: use a whole number >= 0", val);
+				return flag_error(&err);
+			}
+			break;
+		}
+		case OPT_CPUSET_CPUS: {
+			char online[BX_CPUSET_TEXT];
+			bx_host_cpus(online, sizeof(online));
+			if (snprintf(bo.cpuset_cpus, sizeof(bo.cpuset_cpus), "%s", val) >= (int)sizeof(bo.cpuset_cpus) ||
+			    (*val && bx_cpuset_check(val, online, &err) < 0)) {
+				if (!err.msg[0])
+					bx_fail(&err, 0, "Invalid value %.60s... for cpuset cpus: too long", val);
+				return flag_error(&err); /* 125, as Docker's daemon refusing it */
+			}
+			break;
+		}
 		case OPT_DETACH: lc->detach = !val; break;
 		case OPT_DETACH_KEYS:
 			if (bx_detach_parse(val, &detach_keys, &err) < 0)

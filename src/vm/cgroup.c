@@ -354,6 +354,17 @@ int bx_cgroup_remove(struct bx_cgroup *cg, struct bx_err *err)
 	return rc;
 }
 
+int bx_host_cpus(char *online, size_t size)
+{
+	_cleanup_free_ char *text = NULL;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (bx_read_file("/sys/devices/system/cpu/online", &text, NULL, NULL) == 0)
+		snprintf(online, size, "%.*s", (int)strcspn(text, "\n"), text);
+	else
+		snprintf(online, size, "0-%ld", n > 0 ? n - 1 : 0);
+	return n > 0 ? (int)n : 1;
+}
+
 void bx_cgroup_remove_box(const char *box_id)
 {
 	struct bx_cgroup cg;

@@ -72,6 +72,9 @@ long bx_cgroup_oom_kills(const struct bx_cgroup *cg);
 /* Remove it once no process is left in it (retries while the kernel
  * finishes tearing an exited process down). */
 int bx_cgroup_remove(struct bx_cgroup *cg, struct bx_err *err);
+/* The host's online CPUs as the kernel lists them ("0-1") into online, and
+ * how many there are (for --cpus and --cpuset-cpus checks, cglimits.h). */
+int bx_host_cpus(char *online, size_t size);
 /* Remove the cgroup of a box by its id, if any is left (rm of a box whose
  * shim was killed). */
 void bx_cgroup_remove_box(const char *box_id);

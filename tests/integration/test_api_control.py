@@ -146,8 +146,12 @@ def test_update(api, bx):
     """Docker's own client against POST /containers/ID/update (a created box:
     the records; the live paths are the CLI's, through the same function)."""
     MIB = 1024 * 1024
-    ref = api("create", "busybox", "true", check=0).stdout.strip()
+    r = api("create", "--cpuset-cpus", "1023", "busybox", "true")
+    assert r.returncode == 1 and "Requested CPUs are not available - requested 1023" in r.stderr, r.stderr
+    ref = api("create", "--cpu-shares", "128", "--cpuset-cpus", "0", "busybox", "true", check=0).stdout.strip()
     try:
+        hc = json.loads(api("inspect", "-f", "{{json .HostConfig}}", ref, check=0).stdout)
+        assert (hc["CpuShares"], hc["CpusetCpus"]) == (128, "0")
         r = api("update", "--memory", "128m", "--cpus", "0.5", "--cpu-shares", "256", "--restart", "unless-stopped",
                 ref, check=0)
         assert r.stdout.strip() == ref

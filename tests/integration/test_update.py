@@ -41,6 +41,13 @@ def cpu_max(ref):
     return None
 
 
+def cpu_weight(ref):
+    for f in (f"/sys/fs/cgroup/boxvm/{ref}/cpu.weight", f"/sys/fs/cgroup/cpu/boxvm/{ref}/cpu.shares"):
+        if os.path.exists(f):
+            return read(f)
+    return None
+
+
 def cpuset(ref):
     for d in (f"/sys/fs/cgroup/boxvm/{ref}", f"/sys/fs/cgroup/cpuset/boxvm/{ref}"):
         if os.path.exists(f"{d}/cpuset.cpus"):
@@ -134,9 +141,15 @@ def test_update_a_running_box_then_its_restart_boots_with_it(no_leaks):
 def test_update_a_stopped_box_applies_at_its_next_start(no_leaks):
     bx = no_leaks
     has_cpu, _ = host_has_cpu_controller(bx)
-    ref = bx("create", "-m", "256m", "busybox", "sleep", "600", check=0).stdout.decode().strip()
+    # run/create's own flags for the host cgroup: checked against the host as Docker's
+    r = bx("create", "--cpuset-cpus", "1023", "busybox", "true")
+    assert r.returncode == 125 and b"Requested CPUs are not available - requested 1023" in r.stderr, r.stderr
+    ref = bx("create", "-m", "256m", "--cpu-shares", "512", "--cpuset-cpus", "0", "busybox", "sleep", "600",
+             check=0).stdout.decode().strip()
     try:
         assert cgroup_dirs(ref) == []  # none until it runs
+        hc = host_config(bx, ref)
+        assert (hc["CpuShares"], hc["CpusetCpus"]) == (512, "0")
         # a stopped box may also grow: it boots with the new size
         bx("update", "--memory", "300m", "--cpus", "0.5", "--pids-limit", "100", "--restart", "always", ref, check=0)
         hc = host_config(bx, ref)
@@ -146,6 +159,8 @@ def test_update_a_stopped_box_applies_at_its_next_start(no_leaks):
         assert 256 * 1024 < mem_total_kib(bx, ref) < 300 * 1024
         if has_cpu:
             assert cpu_max(ref) == "50000 100000"
+            assert cpu_weight(ref) in ("512", "20")  # v1 cpu.shares; v2 cpu.weight by runc's conversion
+        assert cpuset(ref) in (None, "0")
         bx("stop", "-t", "1", ref, check=0)
         assert cgroup_dirs(ref) == [], "the host cgroup outlived the VM"
     finally:
