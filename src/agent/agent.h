@@ -147,6 +147,11 @@ void agent_net_spares(struct bx_netconf *nc);
  * bx_netcmd, applied in order; stops at the first that fails). */
 int agent_net_change(const char *text, size_t len, struct bx_err *err);
 
+/* limits.c: a live limit of the box's guest cgroup (BX_M_LIMIT:
+ * "FILE=VALUE", pure/limit.h's whitelist); "the box has no cgroup" when
+ * there is none. */
+int agent_limit_set(const char *text, size_t len, struct bx_err *err);
+
 /* modules.c */
 int agent_load_modules(const char *dir, struct bx_err *err);
 

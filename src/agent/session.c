@@ -330,8 +330,18 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			session_send_msg(s, BX_M_NETCFG, rc < 0 ? err.msg : "", rc < 0 ? strlen(err.msg) : 0);
 			return;
 		}
+		if (m->kind == BX_M_LIMIT) {
+			/* answered with the outcome, then closed like a PING */
+			struct bx_err err = {0};
+			int rc = agent_limit_set((const char *)m->payload, m->len, &err);
+			if (rc < 0)
+				agent_err("limit: %s", err.msg);
+			s->ping = true;
+			session_send_msg(s, BX_M_LIMIT, rc < 0 ? err.msg : "", rc < 0 ? strlen(err.msg) : 0);
+			return;
+		}
 		if (m->kind != BX_M_REQ) {
-			protocol_error(s, "expected PING, STATS, NETCFG or REQ first");
+			protocol_error(s, "expected PING, STATS, NETCFG, LIMIT or REQ first");
 			return;
 		}
 #ifdef BOXVM_TEST_HOOKS

@@ -1,7 +1,8 @@
 /* /containers/ID/ACTION of the Engine API that control a box: restart,
- * pause, unpause, rename, top. Each calls the box library as the CLI's
- * command of the same name does (bx_box_restart, bx_box_pause,
- * bx_box_rename, bx_top_spec), with Docker's words and status codes. */
+ * pause, unpause, rename, update, top. Each calls the box library as the
+ * CLI's command of the same name does (bx_box_restart, bx_box_pause,
+ * bx_box_rename, bx_box_update, bx_top_spec), with Docker's words and
+ * status codes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "api.h"
 #include "../box/control.h"
 #include "../box/rename.h"
+#include "../box/update.h"
 #include "../client/exec_client.h"
 #include "../client/relay.h"
 #include "../client/top.h"
@@ -68,6 +70,59 @@ static enum MHD_Result rename_box(struct api_req *r, struct bx_box_record *rec)
 	if (bx_box_rename(&r->p, rec, to, &err) < 0)
 		return api_fail(r, &err); /* taken: 409; bad or the same: 400 */
 	return api_empty(r, 204);
+}
+
+/* A number of the body that is present and not 0 ... Docker's update
+ * leaves a field that is absent or 0 alone (its types' zero values). */
+static bool body_int(json_t *body, const char *key, long long *out)
+{
+	json_t *v = json_object_get(body, key);
+	*out = json_is_integer(v) ? json_integer_value(v) : 0;
+	return json_is_integer(v) && *out != 0;
+}
+
+/* POST /containers/ID/update: Docker's body (Memory, MemoryReservation,
+ * NanoCpus, CpuShares, CpusetCpus, PidsLimit, RestartPolicy). */
+static enum MHD_Result update_box(struct api_req *r, struct bx_box_record *rec)
+{
+	struct bx_err err = {0};
+	json_error_t jerr;
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, 0, &jerr);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return api_error(r, 400, "invalid JSON body: %s", jerr.text);
+	}
+	struct bx_update u = {0};
+	u.memory_set = body_int(body, "Memory", &u.memory);
+	u.reservation_set = body_int(body, "MemoryReservation", &u.reservation);
+	u.cpus_set = body_int(body, "NanoCpus", &u.nano_cpus);
+	u.shares_set = body_int(body, "CpuShares", &u.cpu_shares);
+	u.pids_set = body_int(body, "PidsLimit", &u.pids_limit);
+	const char *cpuset = json_string_value(json_object_get(body, "CpusetCpus"));
+	if (cpuset && *cpuset) {
+		u.cpuset_set = true;
+		snprintf(u.cpuset, sizeof(u.cpuset), "%s", cpuset);
+	}
+	json_t *rp = json_object_get(body, "RestartPolicy");
+	const char *name = json_string_value(json_object_get(rp, "Name"));
+	int rc = 0;
+	if (name && *name) {
+		char policy[64];
+		long long max = json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+		if (!strcmp(name, "on-failure") && max > 0)
+			snprintf(policy, sizeof(policy), "%s:%lld", name, max);
+		else
+			snprintf(policy, sizeof(policy), "%.40s", name);
+		u.restart_set = true;
+		if ((rc = bx_restart_policy_parse(policy, &u.restart, &err)) < 0)
+			err.errnum = EINVAL;
+	}
+	json_decref(body);
+	if (rc == 0)
+		rc = bx_box_update(&r->p, rec->id, &u, &err);
+	if (rc < 0)
+		return api_fail(r, &err); /* Docker's checks: 400 */
+	return api_json(r, 200, json_pack("{s:[]}", "Warnings"));
 }
 
 /* ps's output, gathered (bounded) */
@@ -184,6 +239,8 @@ enum MHD_Result api_control(struct api_req *r, const char *ref, const char *acti
 		return pause_box(r, ref, &rec, !strcmp(action, "pause"));
 	if (!strcmp(action, "rename"))
 		return rename_box(r, &rec);
+	if (!strcmp(action, "update"))
+		return update_box(r, &rec);
 	return top(r, &rec);
 }
 
@@ -192,5 +249,6 @@ bool api_control_action(const char *method, const char *action)
 	if (!strcmp(method, "GET"))
 		return !strcmp(action, "top");
 	return !strcmp(method, "POST") && (!strcmp(action, "restart") || !strcmp(action, "pause") ||
-					   !strcmp(action, "unpause") || !strcmp(action, "rename"));
+					   !strcmp(action, "unpause") || !strcmp(action, "rename") ||
+					   !strcmp(action, "update"));
 }

@@ -1,6 +1,7 @@
 /* POST /containers/create's body into box options (createmap.h). */
 #include "createmap.h"
 #include "route.h"
+#include "../vm/cgroup.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -350,6 +351,19 @@ static int map_host(const json_t *host, struct api_create *c, struct bx_err *err
 		/* a VM has whole vCPUs: the quota rounded up; NanoCpus keeps what was asked */
 		c->bo.cpus = (int)((n + 999999999) / 1000000000);
 		c->lc.nano_cpus = n;
+		c->bo.nano_cpus = n;
+	}
+	/* the same shares and CPUs hold the VM's host cgroup (src/vm/cgroup.h):
+	 * its CPUs must be the host's too */
+	if (c->res.cpu_shares < 0)
+		return api_bad(err, "HostConfig.CpuShares must be >= 0");
+	c->bo.cpu_shares = c->res.cpu_shares;
+	if (c->res.cpuset_cpus[0]) {
+		char online[BX_CPUSET_TEXT];
+		bx_host_cpus(online, sizeof(online));
+		if (bx_cpuset_check(c->res.cpuset_cpus, online, err) < 0)
+			return -1; /* (EINVAL: a 400, in Docker's words) */
+		snprintf(c->bo.cpuset_cpus, sizeof(c->bo.cpuset_cpus), "%s", c->res.cpuset_cpus);
 	}
 	if (bx_resources_check(&c->res, c->bo.cpus, err) < 0) {
 		err->errnum = EINVAL; /* a bad parameter: 400 */

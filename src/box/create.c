@@ -63,6 +63,9 @@ int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const st
 		return -1;
 	vm->mem_mb = opts->mem_mb;
 	vm->cpus = opts->cpus;
+	vm->nano_cpus = opts->nano_cpus;
+	vm->cpu_shares = opts->cpu_shares;
+	snprintf(vm->cpuset_cpus, sizeof(vm->cpuset_cpus), "%s", opts->cpuset_cpus);
 	vm->auto_remove = opts->auto_remove;
 	vm->network = opts->network;
 	for (vm->nports = 0; vm->nports < opts->nports && vm->nports < BX_MAX_PORTS; vm->nports++)

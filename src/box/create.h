@@ -16,6 +16,9 @@ struct bx_box_opts {
 	bool auto_remove;
 	int mem_mb;
 	int cpus;
+	long long nano_cpus; /* --cpus as a quota of the VM's host cgroup (0: none) */
+	long long cpu_shares; /* --cpu-shares: its weight (0: the default) */
+	char cpuset_cpus[BX_CPUSET_TEXT]; /* --cpuset-cpus, checked against the host ("": every CPU) */
 	/* network and shares, copied into vm.json (see netspec.h, mounts.h) */
 	bool network;
 	const struct bx_port *ports;

@@ -30,6 +30,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_cp(int argc, char **argv);

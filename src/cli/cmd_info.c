@@ -13,6 +13,7 @@
 #include "../common/paths.h"
 #include "../image/image.h"
 #include "../store/state.h"
+#include "../vm/cgroup.h"
 #include "../vm/kernel.h"
 #include "../vm/vmspec.h"
 #include "args.h"
@@ -64,5 +65,15 @@ int cmd_info(int argc, char **argv)
 	printf("Data dir:        %s\n", p.data);
 	printf("Runtime dir:     %s\n", p.run);
 	printf("Helpers dir:     %s\n", p.libexec);
+	/* the host cgroup that holds each box's VM to its limits (src/vm/cgroup.h) */
+	int version;
+	char cg_why[256];
+	unsigned ctl = bx_cgroup_support(&version, cg_why, sizeof(cg_why));
+	printf("Cgroup Driver:   %s\n", ctl ? "cgroupfs" : "none");
+	if (version)
+		printf("Cgroup Version:  %d\n", version);
+	fflush(stdout);
+	if (cg_why[0]) /* once, as Docker's warnings: the boxes still run */
+		fprintf(stderr, "WARNING: %s\n", cg_why);
 	return 0;
 }

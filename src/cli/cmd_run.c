@@ -13,6 +13,7 @@
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
 #include "../image/image.h"
+#include "../vm/cgroup.h"
 #include "args.h"
 #include "box_ctl.h"
 #include "cli.h"
@@ -47,7 +48,7 @@ static const struct bx_opt run_opts[] = {
 	{0, "pids-limit", "int", OPT_RESOURCE, "Tune the box's pids limit (-1 or 0 for unlimited)"},
 	{'c', "cpu-shares", "int", OPT_RESOURCE, "CPU shares (relative weight, the box's cpu.weight)"},
 	{0, "cpuset-cpus", "string", OPT_RESOURCE, "vCPUs in which to allow execution (0-3, 0,1)"},
-	{0, "cpus", "number", OPT_CPUS, "Virtual CPUs of the box's VM (default 2)"},
+	{0, "cpus", "number", OPT_CPUS, "Number of CPUs: a quota of the VM's host cgroup; the VM gets it rounded up as vCPUs (default 2 vCPUs, no quota)"},
 	{'d', "detach", NULL, OPT_DETACH, "Run the box in the background and print its ID"},
 	{0, "detach-keys", "string", OPT_DETACH_KEYS, "Key sequence for detaching from -it (default \"ctrl-p,ctrl-q\"; \"\" turns it off)"},
 	{0, "name", "string", OPT_NAME, "Assign a name to the box"},
@@ -257,6 +258,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 		case OPT_CPUS:
 			if (parse_cpus(val, &bo.cpus, &lc->nano_cpus, &err) < 0)
 				return flag_error(&err);
+			bo.nano_cpus = lc->nano_cpus;
 			break;
 		case OPT_DETACH: lc->detach = !val; break;
 		case OPT_DETACH_KEYS:
@@ -325,6 +327,15 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	    bx_healthopts_check(&run_health, &err) < 0 || bx_secopts_read_profiles(&run_sec, &err) < 0 ||
 	    bx_secopts_check(&run_sec, &err) < 0 || bx_resources_check(&run_res, bo.cpus, &err) < 0)
 		return flag_error(&err);
+	/* the same shares and CPUs hold the VM's host cgroup (src/vm/cgroup.h): its CPUs must be the host's too */
+	bo.cpu_shares = run_res.cpu_shares;
+	if (run_res.cpuset_cpus[0]) {
+		char online[BX_CPUSET_TEXT];
+		bx_host_cpus(online, sizeof(online));
+		if (bx_cpuset_check(run_res.cpuset_cpus, online, &err) < 0)
+			return flag_error(&err); /* 125, as Docker's daemon refusing it */
+		snprintf(bo.cpuset_cpus, sizeof(bo.cpuset_cpus), "%s", run_res.cpuset_cpus);
+	}
 
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)

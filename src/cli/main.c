@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{"inspect", cmd_inspect, "Show low-level information on boxes (JSON)", ERRORS_EXIT_1},
 	{"rm", cmd_rm, "Remove one or more boxes", ERRORS_EXIT_1},
 	{"rename", cmd_rename, "Rename a box", ERRORS_EXIT_1},
+	{"update", cmd_update, "Update the resource limits or restart policy of one or more boxes", ERRORS_EXIT_1},
 	{"exec", cmd_exec, "Run a command in a running box", ERRORS_EXIT_1},
 	{"attach", cmd_attach, "Attach to a running box's main process (detach: Ctrl-P Ctrl-Q)", ERRORS_EXIT_1},
 	{"cp", cmd_cp, "Copy files between a box and the host", ERRORS_EXIT_1},

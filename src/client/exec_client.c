@@ -172,9 +172,9 @@ int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *
 }
 
 /* The guest's answer: empty when done, else why not (made safe to print) */
-static int netcfg_msg(struct exchange *x, const struct bx_msg *m, struct bx_err *err)
+static int answer_msg(struct exchange *x, const struct bx_msg *m, uint8_t kind, struct bx_err *err)
 {
-	if (m->kind != BX_M_NETCFG)
+	if (m->kind != kind)
 		return -2;
 	if (!m->len)
 		return 0;
@@ -182,7 +182,20 @@ static int netcfg_msg(struct exchange *x, const struct bx_msg *m, struct bx_err 
 	return bx_fail(err, 0, "%s", x->error);
 }
 
-int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err)
+static int netcfg_msg(struct exchange *x, const struct bx_msg *m, struct bx_err *err)
+{
+	return answer_msg(x, m, BX_M_NETCFG, err);
+}
+
+static int limit_msg(struct exchange *x, const struct bx_msg *m, struct bx_err *err)
+{
+	return answer_msg(x, m, BX_M_LIMIT, err);
+}
+
+/* One request the guest answers with empty (done) or why not. */
+static int ask_guest(const struct bx_box_record *box, uint8_t kind, const char *text,
+		     int (*on_msg)(struct exchange *, const struct bx_msg *, struct bx_err *), const char *lost,
+		     struct bx_err *err)
 {
 	char path[PATH_MAX];
 	if (bx_path_join(path, sizeof(path), err, "%s/exec.sock", box->run_dir) < 0)
@@ -196,8 +209,18 @@ int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_
 	uint8_t port[4];
 	bx_put_u32(port, BX_PORT_EXEC);
 	if (send(sock, port, sizeof(port), MSG_NOSIGNAL) != (ssize_t)sizeof(port) ||
-	    bx_relay_send_msg(sock, BX_M_NETCFG, text, (uint32_t)strlen(text), err) < 0)
+	    bx_relay_send_msg(sock, kind, text, (uint32_t)strlen(text), err) < 0)
 		return bx_fail(err, errno, "box %.12s: cannot send to its supervisor", box->id);
-	struct exchange x = {.on_msg = netcfg_msg, .lost = "its guest did not answer the network change"};
+	struct exchange x = {.on_msg = on_msg, .lost = lost};
 	return exchange_run(sock, box, &x, err);
+}
+
+int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err)
+{
+	return ask_guest(box, BX_M_NETCFG, text, netcfg_msg, "its guest did not answer the network change", err);
+}
+
+int bx_exec_limit(const struct bx_box_record *box, const char *text, struct bx_err *err)
+{
+	return ask_guest(box, BX_M_LIMIT, text, limit_msg, "its guest did not answer the limit change", err);
 }

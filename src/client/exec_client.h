@@ -36,5 +36,9 @@ int bx_exec_run_internal(const struct bx_box_record *box, const struct bx_spec *
  * src/agent/pure/netconf.h's bx_netcmd); -1 with err (the guest's reason,
  * made safe to print) if it did not. */
 int bx_exec_netcfg(const struct bx_box_record *box, const char *text, struct bx_err *err);
+/* One live limit of a running box's guest cgroup (BX_M_LIMIT: "FILE=VALUE",
+ * src/agent/pure/limit.h); -1 with err (the guest's reason, made safe to
+ * print: "the box has no cgroup" when it has none) if it was not set. */
+int bx_exec_limit(const struct bx_box_record *box, const char *text, struct bx_err *err);
 
 #endif

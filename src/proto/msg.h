@@ -78,7 +78,12 @@ enum bx_msg_kind {
 	/* guest->host on the main channel: the guest kernel's OOM killer killed a
 	 * process of the box (i32 LE its guest pid): Docker's "oom" event */
 	BX_M_OOM = 18,
-	BX_M_KIND_MAX = 18,
+	/* host->guest, first on an exec channel: one live limit of the box's
+	 * cgroup in the guest, "FILE=VALUE" (src/agent/pure/limit.h's
+	 * whitelist); guest->host: the answer, empty when set, else one line
+	 * saying why not (as BX_M_NETCFG) */
+	BX_M_LIMIT = 19,
+	BX_M_KIND_MAX = 19,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

@@ -27,7 +27,10 @@ static const char usage_text[] =
 	"  features                        what this runtime supports (JSON)\n"
 	"  spec [--bundle DIR] [--rootless] write runc's default config.json\n"
 	"  pause ID, resume ID             freeze / thaw the container's whole VM\n"
-	"  update, checkpoint, restore, events: not supported\n"
+	"  update [-r resources.json] [--memory N] [--memory-reservation N] [--cpu-quota N --cpu-period N]\n"
+	"         [--cpu-share N] [--cpuset-cpus LIST] [--pids-limit N] ID\n"
+	"                                  change a container's limits (memory: the balloon, down only)\n"
+	"  checkpoint, restore: not supported\n"
 	"\n"
 	"Global options:\n"
 	"  --root DIR          container state (default " RT_DEFAULT_ROOT ")\n"
@@ -52,7 +55,7 @@ static const struct command commands[] = {
 	{"kill", rt_cmd_kill},       {"delete", rt_cmd_delete},   {"exec", rt_cmd_exec},
 	{"ps", rt_cmd_ps},           {"list", rt_cmd_list},       {"features", rt_cmd_features},
 	{"pause", rt_cmd_pause},     {"resume", rt_cmd_resume},   {"spec", rt_cmd_spec},       {"run", rt_cmd_run},
-	{"update", NULL},
+	{"update", rt_cmd_update},
 	{"checkpoint", NULL},        {"restore", NULL},           {"events", rt_cmd_events},
 };
 

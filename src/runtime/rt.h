@@ -137,6 +137,8 @@ int rt_cmd_resume(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_run(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_spec(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_events(const struct rt_globals *g, int argc, char **argv);
+/* update.c */
+int rt_cmd_update(const struct rt_globals *g, int argc, char **argv);
 int rt_cmd_unsupported(const struct rt_globals *g, int argc, char **argv);
 
 #endif

@@ -159,9 +159,6 @@ void shim_qemu_fds_close(struct shim_qemu_fds *q)
 			close(q->err[i]);
 		q->console[i] = q->ctl[i] = q->err[i] = -1;
 	}
-	if (q->procs_fd >= 0)
-		close(q->procs_fd);
-	q->procs_fd = -1;
 }
 
 /* Add a child-side fd; its number in QEMU is 3 + its index. */
@@ -177,10 +174,8 @@ int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_f
 	memset(map, 0, sizeof(*map));
 	for (int i = 0; i < 2; i++)
 		q->console[i] = q->ctl[i] = q->err[i] = -1;
-	q->procs_fd = -1;
 	if (qemu_identity(s, err) < 0)
 		return -1;
-	/* spare NICs need QEMU's own network namespace to park their taps in */
 	s->spec.nspares = s->qemu_uid.lock_fd >= 0 ? bx_vm_spares(&s->spec) : 0;
 	if (s->qemu_uid.lock_fd >= 0) {
 		int n = qemu_groups(s, q->groups, err);
@@ -233,24 +228,6 @@ int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_f
 	return 0;
 }
 
-/* The box's memory cgroup (created once per boot; one failure is logged and
- * the box goes on without it). */
-static void qemu_cgroup(struct shim *s, struct shim_qemu_fds *q)
-{
-	struct bx_err e;
-	uint64_t limit = bx_qemu_memory_ceiling(s->spec.mem_mb, !strcmp(s->spec.accel, "tcg"));
-	if (bx_cgroup_create(&s->qemu_cg, s->spec.id, limit, &e) < 0 ||
-	    (q->procs_fd = bx_cgroup_procs_open(&s->qemu_cg, &e)) < 0) {
-		bx_cgroup_remove(&s->qemu_cg, NULL);
-		if (!s->cg_warned)
-			shim_log(s, true, "QEMU runs without a memory ceiling: %s", e.msg);
-		s->cg_warned = true;
-		return;
-	}
-	shim_log(s, false, "qemu's cgroup %s, memory ceiling %llu MiB", s->qemu_cg.path,
-		 (unsigned long long)(limit >> 20));
-}
-
 static void child_fail(const char *what)
 {
 	dprintf(2, "boxvm-shim: cannot confine qemu: %s: %s\n", what, strerror(errno));
@@ -259,7 +236,6 @@ static void child_fail(const char *what)
 
 pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *q, struct bx_err *err)
 {
-	qemu_cgroup(s, q);
 	bool drop = s->qemu_uid.lock_fd >= 0;
 	uid_t uid = s->qemu_uid.uid;
 	pid_t parent = getpid();
@@ -268,14 +244,10 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 		return bx_fail(err, errno, "fork");
 	if (pid > 0) {
 		setpgid(pid, pid); /* also in the child: whichever runs first */
-		if (q->procs_fd >= 0)
-			close(q->procs_fd);
-		q->procs_fd = -1;
 		return pid;
 	}
 	shim_child_init(parent, q->err[1]);
-	if (q->procs_fd >= 0 && write(q->procs_fd, "0", 1) != 1)
-		child_fail("joining its cgroup");
+	shim_child_join_cgroup(s);
 	/* lay the fds out as 3, 4, ...: first above the target range, so no
 	 * dup2 overwrites a source still to be moved */
 	int high[sizeof(q->fd) / sizeof(q->fd[0])];
@@ -319,10 +291,49 @@ pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *
 	_exit(127);
 }
 
+/* The VM's cgroup (created at each boot, before passt; one failure is
+ * logged and the box goes on without it). The limits come from vm.json
+ * again, which `update` may have changed since the last boot. */
+void shim_vm_cgroup(struct shim *s)
+{
+	struct bx_err e;
+	char path[PATH_MAX];
+	struct bx_vmspec *now = calloc(1, sizeof(*now));
+	if (now && bx_path_join(path, sizeof(path), NULL, "%s/vm.json", s->spec.box_dir) == 0 &&
+	    bx_vmspec_read(path, now, NULL) == 0) {
+		s->spec.mem_mb = now->mem_mb;
+		s->spec.nano_cpus = now->nano_cpus;
+		s->spec.cpu_shares = now->cpu_shares;
+		snprintf(s->spec.cpuset_cpus, sizeof(s->spec.cpuset_cpus), "%s", now->cpuset_cpus);
+	}
+	free(now);
+	struct bx_cg_limits l = {
+		.memory_max = bx_qemu_memory_ceiling(s->spec.mem_mb, !strcmp(s->spec.accel, "tcg")),
+		.nano_cpus = s->spec.nano_cpus,
+		.cpu_shares = s->spec.cpu_shares,
+	};
+	snprintf(l.cpuset, sizeof(l.cpuset), "%s", s->spec.cpuset_cpus);
+	if (bx_cgroup_create(&s->qemu_cg, s->spec.id, &l, &e) < 0 || bx_cgroup_procs_open(&s->qemu_cg, &e) < 0) {
+		bx_cgroup_remove(&s->qemu_cg, NULL);
+		if (!s->cg_warned)
+			shim_log(s, true, "the VM runs without a host cgroup: %s", e.msg);
+		s->cg_warned = true;
+		return;
+	}
+	shim_log(s, false, "the VM's cgroup %s (v%d), memory ceiling %llu MiB", s->qemu_cg.dir[0].path,
+		 s->qemu_cg.version, (unsigned long long)(l.memory_max >> 20));
+}
+
+void shim_child_join_cgroup(const struct shim *s)
+{
+	if (bx_cgroup_join(&s->qemu_cg) < 0)
+		child_fail("joining the VM's cgroup");
+}
+
 /* The VM's processes are gone: so is its cgroup. */
 void shim_qemu_cgroup_remove(struct shim *s)
 {
 	struct bx_err e;
-	if (s->qemu_cg.path[0] && bx_cgroup_remove(&s->qemu_cg, &e) < 0)
+	if (s->qemu_cg.ndirs && bx_cgroup_remove(&s->qemu_cg, &e) < 0)
 		shim_log(s, true, "%s", e.msg);
 }

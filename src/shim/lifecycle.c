@@ -180,6 +180,10 @@ bool shim_lc_restart_wanted(struct shim *s)
 {
 	if (!s->lc.have_state || s->end_reason == END_KILLED)
 		return false; /* SIGTERM to the shim is a kill: never undone */
+	/* `update --restart` may have changed the policy since the box started */
+	struct bx_box_config now;
+	if (bx_box_config_read(s->spec.box_dir, &now, NULL) == 0)
+		s->lc.cfg.restart = now.restart;
 	return bx_restart_should(&s->lc.cfg.restart, s->exit_code, s->lc.restart_count, shim_lc_manually_stopped(s));
 }
 

@@ -39,8 +39,11 @@ static void shim_init(struct shim *s)
  * restart by the policy runs this again after tearing the previous boot down. */
 static int boot(struct shim *s, struct bx_err *err)
 {
-	if (shim_start_passt(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 || shim_start_shares(s, err) < 0 ||
-	    shim_aux_wait(s, err) < 0 || shim_netns_open_taps(s, err) < 0 || shim_start_qemu(s, err) < 0 || shim_connect_ctl(s, err) < 0)
+	shim_vm_cgroup(s);
+	int rc = shim_start_passt(s, err) < 0 || shim_start_virtiofsd(s, err) < 0 || shim_start_shares(s, err) < 0 ||
+		 shim_aux_wait(s, err) < 0 || shim_netns_open_taps(s, err) < 0 || shim_start_qemu(s, err) < 0 ? -1 : 0;
+	bx_cgroup_procs_close(&s->qemu_cg); /* every process of the boot has joined it */
+	if (rc < 0 || shim_connect_ctl(s, err) < 0)
 		return -1;
 	shim_link_init(s);
 	return shim_link_start(s, err);

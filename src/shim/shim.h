@@ -70,7 +70,7 @@ struct shim {
 	int qemu_status;
 	/* QEMU's confinement (confine.c) */
 	struct bx_uid_lease qemu_uid; /* lock_fd -1: QEMU keeps the shim's (unprivileged) user */
-	struct bx_cgroup qemu_cg;     /* path "": none */
+	struct bx_cgroup qemu_cg;     /* the VM's: QEMU, passt, virtiofsd (ndirs 0: none) */
 	bool cg_warned;
 	struct shim_capture console;  /* BOXDIR/console.log */
 	struct shim_capture qerr;     /* BOXDIR/qemu.log */
@@ -181,13 +181,17 @@ struct shim_qemu_fds {
 	int console[2], ctl[2], err[2]; /* [0] the shim's end, [1] QEMU's */
 	gid_t groups[1];
 	int ngroups;
-	int procs_fd;              /* the cgroup's cgroup.procs, or -1 */
 	int spare_at[BX_SPARE_NICS]; /* index in fd of each spare NIC's placeholder */
 };
 int shim_qemu_fds_open(struct shim *s, struct shim_qemu_fds *q, struct bx_qemu_fds *map, struct bx_err *err);
 void shim_qemu_fds_close(struct shim_qemu_fds *q);
 pid_t shim_qemu_spawn(struct shim *s, char *const argv[], struct shim_qemu_fds *q, struct bx_err *err);
 void shim_qemu_cgroup_remove(struct shim *s);
+/* At each boot, before its first process: the VM's host cgroup (vm.json's
+ * limits read again); each child joins it (shim_child_join_cgroup) before
+ * exec, and the boot closes its cgroup.procs once QEMU runs. */
+void shim_vm_cgroup(struct shim *s);
+void shim_child_join_cgroup(const struct shim *s);
 
 /* console.c */
 int shim_capture_start(struct shim *s, struct shim_capture *c, int fd, const char *name, struct bx_err *err);

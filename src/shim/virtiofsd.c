@@ -195,6 +195,7 @@ static pid_t spawn(struct shim *s, const struct vfs_job *j, struct bx_err *err)
 	if (pid == 0) {
 		close(report[0]);
 		shim_child_init(parent, s->log_fd);
+		shim_child_join_cgroup(s);
 		char msg[PATH_MAX + 128];
 		if (stage_mounts(j, stage, msg, sizeof(msg)) == 0 && (!j->share || forbid_set_id_modes(msg, sizeof(msg)) == 0)) {
 			execvp(bin, argv);

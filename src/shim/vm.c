@@ -53,6 +53,7 @@ pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *
 		return pid;
 	}
 	shim_child_init(parent, out_fd);
+	shim_child_join_cgroup(s);
 	execvp(argv[0], argv);
 	dprintf(2, "boxvm-shim: cannot execute %s: %s\n", argv[0], strerror(errno));
 	_exit(127);

@@ -82,11 +82,15 @@ static int read_line(struct conn *c, char *out, size_t size, struct bx_err *err)
 	}
 }
 
-/* Send one command and wait for its answer, skipping events. */
-static int command(struct conn *c, const char *cmd, struct bx_err *err)
+/* Send one command (args: a JSON object's text, or NULL) and wait for its
+ * answer, skipping events; ret (when not NULL) gets the answer's "return". */
+static int command(struct conn *c, const char *cmd, const char *args, json_t **ret, struct bx_err *err)
 {
 	char line[8192], desc[512];
-	int n = snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", cmd);
+	int n = snprintf(line, sizeof(line), "{\"execute\":\"%s\"%s%s}\n", cmd, args ? ",\"arguments\":" : "",
+			 args ? args : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return bx_fail(err, 0, "QMP command %s is too long", cmd);
 	ssize_t sent = send(c->fd, line, (size_t)n, MSG_NOSIGNAL);
 	if (sent != n)
 		return bx_fail(err, sent < 0 ? errno : 0, "cannot write to QEMU's monitor");
@@ -95,6 +99,13 @@ static int command(struct conn *c, const char *cmd, struct bx_err *err)
 			return -1;
 		switch (bx_qmp_classify(line, desc, sizeof(desc))) {
 		case BX_QMP_RETURN:
+			if (ret) {
+				/* QEMU's answer: already bounded by the line buffer; the
+				 * caller checks the shape of what it takes from it */
+				json_t *o = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+				*ret = json_incref(json_object_get(o, "return"));
+				json_decref(o);
+			}
 			return 0;
 		case BX_QMP_ERROR:
 			return bx_fail(err, 0, "QEMU refused \"%s\": %s", cmd, desc);
@@ -108,6 +119,14 @@ static int command(struct conn *c, const char *cmd, struct bx_err *err)
 
 int bx_qmp_execute(const char *sock_path, const char *cmd, int timeout_ms, struct bx_err *err)
 {
+	return bx_qmp_call(sock_path, cmd, NULL, NULL, timeout_ms, err);
+}
+
+int bx_qmp_call(const char *sock_path, const char *cmd, const char *args, json_t **ret, int timeout_ms,
+		struct bx_err *err)
+{
+	if (ret)
+		*ret = NULL;
 	struct conn c = {.fd = bx_unix_connect(sock_path, err), .deadline_ms = bx_mono_ms() + timeout_ms};
 	if (c.fd < 0)
 		return bx_wrap(err, "cannot reach QEMU's monitor");
@@ -117,9 +136,9 @@ int bx_qmp_execute(const char *sock_path, const char *cmd, int timeout_ms, struc
 		rc = bx_fail(err, 0, "QEMU's monitor did not greet: %.200s", line);
 	/* the monitor accepts nothing but qmp_capabilities until it is negotiated */
 	if (rc == 0)
-		rc = command(&c, "qmp_capabilities", err);
+		rc = command(&c, "qmp_capabilities", NULL, NULL, err);
 	if (rc == 0)
-		rc = command(&c, cmd, err);
+		rc = command(&c, cmd, args, ret, err);
 	close(c.fd);
 	return rc;
 }

@@ -30,6 +30,9 @@ int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *
 #undef PUT
 	json_object_set_new(o, "mem_mb", json_integer(s->mem_mb));
 	json_object_set_new(o, "cpus", json_integer(s->cpus));
+	json_object_set_new(o, "nano_cpus", json_integer(s->nano_cpus));
+	json_object_set_new(o, "cpu_shares", json_integer(s->cpu_shares));
+	json_object_set_new(o, "cpuset_cpus", json_string(s->cpuset_cpus));
 	json_object_set_new(o, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(o, "tty", json_boolean(s->tty));
 	json_object_set_new(o, "rootfs_host_edits", json_boolean(s->rootfs_host_edits));
@@ -136,6 +139,12 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 	if (get_int(o, "mem_mb", &s->mem_mb, 256, path, err) < 0 || get_int(o, "cpus", &s->cpus, 1, path, err) < 0 ||
 	    get_int(o, "boot_timeout_s", &s->boot_timeout_s, 300, path, err) < 0)
 		return -1;
+	s->nano_cpus = json_integer_value(json_object_get(o, "nano_cpus"));
+	s->cpu_shares = json_integer_value(json_object_get(o, "cpu_shares"));
+	if (get_str(o, "cpuset_cpus", s->cpuset_cpus, sizeof(s->cpuset_cpus), false, path, err) < 0)
+		return -1;
+	if (s->nano_cpus < 0 || s->cpu_shares < 0)
+		return bx_fail(err, 0, "%s: nano_cpus and cpu_shares must be >= 0", path);
 	json_t *ar = json_object_get(o, "auto_remove");
 	s->auto_remove = ar && json_is_true(ar);
 	if (bx_vmspec_box_from_json(o, s, path, err) < 0)

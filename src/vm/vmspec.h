@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "../common/err.h"
+#include "cglimits.h"
 #include "mounts.h"
 #include "netspec.h"
 
@@ -48,6 +49,11 @@ struct bx_vmspec {
 	char libexec[PATH_MAX];
 	int mem_mb;
 	int cpus;
+	/* the host cgroup's limits of the VM's processes (src/vm/cgroup.h),
+	 * applied at each boot; `update` rewrites them (and mem_mb) */
+	long long nano_cpus;     /* --cpus as a quota (0: none); cpus is the vCPU count, ceil of it */
+	long long cpu_shares;    /* --cpu-shares (0: the default) */
+	char cpuset_cpus[BX_CPUSET_TEXT]; /* --cpuset-cpus ("": every CPU) */
 	bool auto_remove;        /* --rm: remove box_dir when the box ends */
 	bool tty;                /* main runs on a pty (run -t): attach relays a raw terminal */
 	bool rootfs_host_edits;  /* others may change the rootfs on the host while the box runs (boxvm-runtime's

@@ -184,18 +184,30 @@ def _clean_up_boxes(bx):
         shutil.rmtree(os.path.join(bx.run_dir, d), ignore_errors=True)
 
 
+def _host_cgroups(box_id):
+    """The host cgroup directories of a box's VM that exist (src/vm/cgroup.h: v1, v2)."""
+    dirs = [f"/sys/fs/cgroup/{c}/boxvm/{box_id}" for c in ("memory", "cpu", "cpuset")]
+    dirs.append(f"/sys/fs/cgroup/boxvm/{box_id}")
+    return [d for d in dirs if os.path.isdir(d)]
+
+
 @pytest.fixture
 def no_leaks(bx):
-    """Assert that a test left no box directory, runtime directory or VM process."""
+    """Assert that a test left no box directory, runtime directory, VM process or
+    host cgroup (of the boxes its create events name: other tests' run alongside)."""
+    since = str(int(time.time()) - 1)
     yield bx
     boxes_dir = os.path.join(bx.root, "boxes")
     boxes = os.listdir(boxes_dir) if os.path.isdir(boxes_dir) else []
     runs = os.listdir(bx.run_dir)
     procs = sorted(set(_our_processes(bx.root) + _our_processes(bx.run_dir)))
-    if boxes or runs or procs:
+    made = bx("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "event=create",
+              "--format", "{{.ID}}", timeout=60).stdout.decode().split()
+    cgroups = [d for i in made if i not in boxes for d in _host_cgroups(i)]
+    if boxes or runs or procs or cgroups:
         report = box_diagnostics(bx.root)
         _clean_up_boxes(bx)
-        raise AssertionError(f"leaked boxes {boxes}, runtime dirs {runs}, processes {procs}\n{report}")
+        raise AssertionError(f"leaked boxes {boxes}, runtime dirs {runs}, processes {procs}, cgroups {cgroups}\n{report}")
 
 
 @pytest.fixture(scope="module")

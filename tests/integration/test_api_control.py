@@ -1,5 +1,5 @@
 """The Engine API's box control (`boxvm system service`): restart, pause and
-unpause, rename, top, driven by Debian's docker CLI 20.10 and raw HTTP,
+unpause, rename, update, top, driven by Debian's docker CLI 20.10 and raw HTTP,
 checked against boxvm's own view of the same boxes. One running box for the
 module (made through the API)."""
 import json
@@ -140,3 +140,31 @@ def test_container_prune(api, bx, box):
     status, _, body = api.raw("POST", "/v1.41/containers/prune")
     assert status == 200 and b in json.loads(body)["ContainersDeleted"]
     assert box in bx("ps", "-q", "--no-trunc").stdout.decode().split()  # a running box stays
+
+
+def test_update(api, bx):
+    """Docker's own client against POST /containers/ID/update (a created box:
+    the records; the live paths are the CLI's, through the same function)."""
+    MIB = 1024 * 1024
+    r = api("create", "--cpuset-cpus", "1023", "busybox", "true")
+    assert r.returncode == 1 and "Requested CPUs are not available - requested 1023" in r.stderr, r.stderr
+    ref = api("create", "--cpu-shares", "128", "--cpuset-cpus", "0", "busybox", "true", check=0).stdout.strip()
+    try:
+        hc = json.loads(api("inspect", "-f", "{{json .HostConfig}}", ref, check=0).stdout)
+        assert (hc["CpuShares"], hc["CpusetCpus"]) == (128, "0")
+        r = api("update", "--memory", "128m", "--cpus", "0.5", "--cpu-shares", "256", "--restart", "unless-stopped",
+                ref, check=0)
+        assert r.stdout.strip() == ref
+        hc = json.loads(api("inspect", "-f", "{{json .HostConfig}}", ref, check=0).stdout)
+        assert (hc["Memory"], hc["NanoCpus"], hc["CpuShares"]) == (128 * MIB, 500000000, 256)
+        assert hc["RestartPolicy"]["Name"] == "unless-stopped"
+        status, _, body = api.raw("POST", f"/v1.41/containers/{ref}/update", {"Memory": 128 * MIB})
+        assert status == 200 and json.loads(body) == {"Warnings": []}, (status, body)
+        status, _, body = api.raw("POST", f"/v1.41/containers/{ref}/update", {"Memory": 3 * MIB})
+        assert status == 400 and b"Minimum memory limit allowed" in body, (status, body)
+        status, _, body = api.raw("POST", f"/v1.41/containers/{ref}/update", {"CpusetCpus": "1023"})
+        assert status == 400 and b"Requested CPUs are not available" in body, (status, body)
+        status, _, _ = api.raw("POST", "/v1.41/containers/nope-nope/update", {"Memory": 128 * MIB})
+        assert status == 404
+    finally:
+        api("rm", "-f", ref, check=0)

@@ -379,11 +379,35 @@ def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
     assert os.listdir(root) == [] and not os.listdir(no_leaks.run_dir)
     p = _rt(no_leaks, root, "pause", "c1")
     assert p.returncode == 1 and b'container \\"c1\\" does not exist' in p.stderr  # logrus quotes msg
-    p = _rt(no_leaks, root, "update", "c1")
-    assert p.returncode == 1 and b"update is not supported" in p.stderr
+    p = _rt(no_leaks, root, "update", "--memory", "128m", "c1")
+    assert p.returncode == 1 and b'container \\"c1\\" does not exist' in p.stderr
     feats = json.loads(_rt(no_leaks, root, "features").stdout)
     assert feats["ociVersionMin"] == "1.0.0"
     assert _rt(no_leaks, root, "--version").stdout.startswith(b"boxvm-runtime version ")
+
+
+def test_runtime_update_of_a_created_container(tmp_path, no_leaks):
+    """runc's update (flags and -r resources.json) onto the box function `boxvm update` uses:
+    the VM's memory and CPU quota for its boot (the live paths: test_update.py). No VM boots."""
+    root = tmp_path / "state"
+    b, _ = _bundle(tmp_path, ["true"])
+    assert _create(no_leaks, root, tmp_path, "--bundle", str(b), "c1")[0] == 0
+    try:
+        vm_json = root / "c1" / "box" / "vm.json"
+        p = _rt(no_leaks, root, "update", "--memory", "128m", "--cpu-quota", "50000", "--cpu-period", "100000", "c1")
+        assert p.returncode == 0, p.stderr
+        vm = json.loads(vm_json.read_text())
+        assert (vm["mem_mb"], vm["nano_cpus"]) == (128, 500000000)
+        res = tmp_path / "resources.json"
+        res.write_text(json.dumps({"memory": {"limit": 96 * 1024 * 1024}, "cpu": {"shares": 512, "quota": 150000,
+                                                                                   "period": 100000}}))
+        assert _rt(no_leaks, root, "update", "-r", str(res), "c1").returncode == 0
+        vm = json.loads(vm_json.read_text())
+        assert (vm["mem_mb"], vm["nano_cpus"], vm["cpu_shares"]) == (96, 1500000000, 512)
+        p = _rt(no_leaks, root, "update", "--memory", "3m", "c1")
+        assert p.returncode == 1 and b"Minimum memory limit allowed is 64MB" in p.stderr
+    finally:
+        _rt(no_leaks, root, "delete", "--force", "c1")
 
 
 def test_runtime_kill_of_created_container_is_stopped_when_kill_returns(tmp_path, no_leaks):
