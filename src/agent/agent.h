@@ -150,7 +150,7 @@ int agent_net_change(const char *text, size_t len, struct bx_err *err);
 /* limits.c: a live limit of the box's guest cgroup (BX_M_LIMIT:
  * "FILE=VALUE", pure/limit.h's whitelist); "the box has no cgroup" when
  * there is none. */
-int agent_limit_set(const char *text, size_t len, struct bx_err *err);
+int agent_limit_set(const struct agent *ag, const char *text, size_t len, struct bx_err *err);
 
 /* modules.c */
 int agent_load_modules(const char *dir, struct bx_err *err);

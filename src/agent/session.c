@@ -333,7 +333,7 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 		if (m->kind == BX_M_LIMIT) {
 			/* answered with the outcome, then closed like a PING */
 			struct bx_err err = {0};
-			int rc = agent_limit_set((const char *)m->payload, m->len, &err);
+			int rc = agent_limit_set(s->ag, (const char *)m->payload, m->len, &err);
 			if (rc < 0)
 				agent_err("limit: %s", err.msg);
 			s->ping = true;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "../client/exec_client.h"
+#include "../vm/kernel.h"
 #include "../common/cleanup.h"
 #include "../store/events.h"
 #include "../store/state.h"
@@ -196,6 +197,41 @@ static int apply_live(const struct bx_box_record *rec, const struct bx_update *u
 	return 0;
 }
 
+/* The guest cgroup's limits for the box's next boots: they travel in the
+ * spec inside its initramfs (BX_T_CGROUP), rewritten with the new values. */
+static int respec_limits(struct bx_spec *spec, void *ctx, struct bx_err *err)
+{
+	const struct bx_update *u = ctx;
+	char set[4][64];
+	int n = 0;
+	if (u->memory_set)
+		snprintf(set[n++], sizeof(set[0]), "memory.max=%lld", u->memory);
+	if (u->reservation_set)
+		snprintf(set[n++], sizeof(set[0]), "memory.low=%lld", u->reservation);
+	if (u->pids_set)
+		snprintf(set[n++], sizeof(set[0]), u->pids_limit > 0 ? "pids.max=%lld" : "pids.max=max", u->pids_limit);
+	if (u->shares_set)
+		snprintf(set[n++], sizeof(set[0]), "cpu.weight=%llu",
+			 (unsigned long long)(u->cpu_shares ? bx_cpu_shares_weight(u->cpu_shares) : 100));
+	char **old = spec->cgroup;
+	spec->cgroup = NULL;
+	spec->ncgroup = 0;
+	int rc = 0;
+	for (char **kv = old; kv && *kv && rc == 0; kv++) {
+		bool replaced = false;
+		for (int i = 0; i < n && !replaced; i++)
+			replaced = !strncmp(*kv, set[i], (size_t)(strchr(set[i], '=') - set[i] + 1));
+		if (!replaced)
+			rc = bx_spec_add_cgroup(spec, *kv, err);
+	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = bx_spec_add_cgroup(spec, set[i], err);
+	for (char **kv = old; kv && *kv; kv++)
+		free(*kv);
+	free(old);
+	return rc;
+}
+
 /* config.json's HostConfig as Docker's update leaves it. */
 static void host_config_apply(json_t *hc, const struct bx_update *u, const struct bx_vmspec *next)
 {
@@ -283,7 +319,9 @@ int bx_box_update_record(const struct bx_box_record *r, const struct bx_update *
 		snprintf(vm->cpuset_cpus, sizeof(vm->cpuset_cpus), "%s", u->cpuset);
 	if (running && apply_live(&rec, u, vm, err) < 0)
 		goto out;
-	if (bx_vmspec_write(vmjson, vm, err) < 0)
+	if (bx_vmspec_write(vmjson, vm, err) < 0 ||
+	    ((u->memory_set || u->reservation_set || u->pids_set || u->shares_set) &&
+	     bx_initramfs_box_respec(vm->initrd, respec_limits, (void *)u, err) < 0))
 		goto out;
 	if (cfg) {
 		host_config_apply(hc, u, vm);

@@ -39,6 +39,11 @@ int bx_initramfs_base(const struct bx_paths *p, const struct bx_kernel *k, const
 /* Write base + a segment with /boxvm/spec to out_path. */
 int bx_initramfs_box(const char *base_path, const uint8_t *spec, size_t spec_len, const char *out_path,
 		     struct bx_err *err);
+/* A box's initramfs at path with its spec changed by change (e.g. `update`'s
+ * limits for the next boot), written anew (temp file and rename). */
+struct bx_spec;
+int bx_initramfs_box_respec(const char *path, int (*change)(struct bx_spec *s, void *ctx, struct bx_err *err),
+			    void *ctx, struct bx_err *err);
 
 /* newc cpio writer into a growing buffer (pure). */
 struct bx_cpio {

@@ -4,6 +4,7 @@
  * concatenated archives in order). */
 #include "../common/cleanup.h"
 #include "kernel.h"
+#include "../proto/spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +206,63 @@ int bx_initramfs_box(const char *base_path, const uint8_t *spec, size_t spec_len
 		rc = bx_write_file_atomic(out_path, all, base_len + c.len, 0600, err);
 		free(all);
 	}
+	bx_cpio_free(&c);
+	return rc;
+}
+
+/* One newc header field: 8 hex digits. -1 if it is not one. */
+static long long newc_field(const uint8_t *h)
+{
+	long long v = 0;
+	for (int i = 0; i < 8; i++) {
+		int c = h[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+int bx_initramfs_box_respec(const char *path, int (*change)(struct bx_spec *s, void *ctx, struct bx_err *err),
+			    void *ctx, struct bx_err *err)
+{
+	_cleanup_free_ char *all = NULL;
+	size_t len = 0;
+	if (bx_read_file(path, &all, &len, err) < 0)
+		return -1;
+	/* the box's segment is the last one: "boxvm/spec" after the base
+	 * (bx_initramfs_box), a file boxvm wrote itself */
+	static const char name[] = "boxvm/spec";
+	const uint8_t *b = (const uint8_t *)all, *hdr = NULL;
+	for (size_t off = 0; off + 110 + sizeof(name) <= len; off += 4)
+		if (!memcmp(b + off, "070701", 6) && !memcmp(b + off + 110, name, sizeof(name)))
+			hdr = b + off;
+	long long fsize = hdr ? newc_field(hdr + 54) : -1, nsize = hdr ? newc_field(hdr + 94) : -1;
+	size_t data_off = hdr ? (size_t)(hdr - b) + ((110 + (size_t)nsize + 3) & ~(size_t)3) : 0;
+	if (fsize < 0 || nsize != (long long)sizeof(name) || data_off + (size_t)fsize > len)
+		return bx_fail(err, 0, "%s holds no box spec", path);
+	struct bx_spec spec;
+	if (bx_spec_decode(&spec, b + data_off, (size_t)fsize, err) < 0)
+		return bx_wrap(err, "%s", path);
+	uint8_t *enc = NULL;
+	size_t enc_len = 0;
+	int rc = change(&spec, ctx, err) < 0 || bx_spec_encode(&spec, &enc, &enc_len, err) < 0 ? -1 : 0;
+	bx_spec_free(&spec);
+	struct bx_cpio c = {.ino = 100000};
+	if (rc == 0 && (bx_cpio_add(&c, name, S_IFREG | 0600, enc, enc_len, err) < 0 || bx_cpio_finish(&c, err) < 0))
+		rc = -1;
+	free(enc);
+	size_t keep = (size_t)(hdr - b);
+	uint8_t *out = rc == 0 ? malloc(keep + c.len) : NULL;
+	if (rc == 0 && !out)
+		rc = bx_fail(err, ENOMEM, "out of memory");
+	if (rc == 0) {
+		memcpy(out, b, keep);
+		memcpy(out + keep, c.buf, c.len);
+		rc = bx_write_file_atomic(path, out, keep + c.len, 0600, err);
+	}
+	free(out);
 	bx_cpio_free(&c);
 	return rc;
 }

@@ -108,8 +108,8 @@ def test_errors_are_dockers(api, bx):
     status, _, body = api.raw("POST", "/v1.41/containers/create?name=api-c", {"Image": "busybox"})
     assert status == 409
     # what boxvm cannot do is refused, never ignored: 400 naming the field
-    r = api("create", "--init", "busybox", "true", check=1)
-    assert "HostConfig.Init is not supported by boxvm" in r.stderr
+    r = api("create", "--device", "/dev/null", "busybox", "true", check=1)
+    assert "HostConfig.Devices is not supported by boxvm" in r.stderr
     r = api("create", "--blkio-weight", "100", "busybox", "true", check=1)
     assert "HostConfig.BlkioWeight is not supported by boxvm" in r.stderr
     status, _, body = api.raw("POST", "/v1.41/containers/create", {"Image": "busybox", "Cmd": "true"})

@@ -388,7 +388,8 @@ def test_runtime_errors_in_runc_style(tmp_path, no_leaks):
 
 def test_runtime_update_of_a_created_container(tmp_path, no_leaks):
     """runc's update (flags and -r resources.json) onto the box function `boxvm update` uses:
-    the VM's memory and CPU quota for its boot (the live paths: test_update.py). No VM boots."""
+    the VM's memory (the limit + 128m: box/resources.h) and CPU quota for its boot (the live paths:
+    test_update.py). No VM boots."""
     root = tmp_path / "state"
     b, _ = _bundle(tmp_path, ["true"])
     assert _create(no_leaks, root, tmp_path, "--bundle", str(b), "c1")[0] == 0
@@ -397,15 +398,15 @@ def test_runtime_update_of_a_created_container(tmp_path, no_leaks):
         p = _rt(no_leaks, root, "update", "--memory", "128m", "--cpu-quota", "50000", "--cpu-period", "100000", "c1")
         assert p.returncode == 0, p.stderr
         vm = json.loads(vm_json.read_text())
-        assert (vm["mem_mb"], vm["nano_cpus"]) == (128, 500000000)
+        assert (vm["mem_mb"], vm["nano_cpus"]) == (128 + 128, 500000000)
         res = tmp_path / "resources.json"
         res.write_text(json.dumps({"memory": {"limit": 96 * 1024 * 1024}, "cpu": {"shares": 512, "quota": 150000,
                                                                                    "period": 100000}}))
         assert _rt(no_leaks, root, "update", "-r", str(res), "c1").returncode == 0
         vm = json.loads(vm_json.read_text())
-        assert (vm["mem_mb"], vm["nano_cpus"], vm["cpu_shares"]) == (96, 1500000000, 512)
+        assert (vm["mem_mb"], vm["nano_cpus"], vm["cpu_shares"]) == (96 + 128, 1500000000, 512)
         p = _rt(no_leaks, root, "update", "--memory", "3m", "c1")
-        assert p.returncode == 1 and b"Minimum memory limit allowed is 64MB" in p.stderr
+        assert p.returncode == 1 and b"Minimum memory limit allowed is 6MB" in p.stderr
     finally:
         _rt(no_leaks, root, "delete", "--force", "c1")
 

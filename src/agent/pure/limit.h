@@ -1,6 +1,6 @@
 /* A live limit of the box's cgroup in the guest (BX_M_LIMIT, `update` of a
  * running box): "FILE=VALUE", FILE one of a whitelist of
- * /sys/fs/cgroup/box's files and VALUE of the form that file takes, so the
+ * the box cgroup /box's files (src/agent/cgroup.c) and VALUE of the form that file takes, so the
  * host can name nothing else to write (pure). */
 #ifndef BOXVM_AGENT_LIMIT_H
 #define BOXVM_AGENT_LIMIT_H
@@ -10,9 +10,6 @@
 #include "../../common/err.h"
 
 #define BX_LIMIT_VALUE_MAX 64
-
-/* The guest cgroup of the box's processes (the agent stays out of it). */
-#define BX_GUEST_CGROUP "/sys/fs/cgroup/box"
 
 struct bx_limit {
 	char file[16];                    /* pids.max, memory.max, memory.low, cpu.weight, cpuset.cpus */
