@@ -242,7 +242,7 @@ int bx_initramfs_box_respec(const char *path, int (*change)(struct bx_spec *s, v
 	size_t data_off = hdr ? (size_t)(hdr - b) + ((110 + (size_t)nsize + 3) & ~(size_t)3) : 0;
 	if (fsize < 0 || nsize != (long long)sizeof(name) || data_off + (size_t)fsize > len)
 		return bx_fail(err, 0, "%s holds no box spec", path);
-	struct bx_spec spec;
+	struct bx_spec spec = {0};
 	if (bx_spec_decode(&spec, b + data_off, (size_t)fsize, err) < 0)
 		return bx_wrap(err, "%s", path);
 	uint8_t *enc = NULL;
