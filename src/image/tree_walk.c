@@ -117,9 +117,10 @@ static bool same_as_lower(int fd, int lower_fd, const char *name, const struct s
 	return true;
 }
 
-static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, int depth, struct bx_err *err)
+/* name appended to w->path (which holds plen bytes): the new length, or -1
+ * when the path would be longer than a layer's entries may be */
+static ssize_t path_push(struct walk *w, const char *name, size_t plen, struct bx_err *err)
 {
-	_cleanup_close_ int child = -1;
 	size_t nlen = strlen(name);
 	if (plen + (plen ? 1 : 0) + nlen > BX_WALK_MAX_PATH)
 		return bx_fail(err, ENAMETOOLONG, "path /%s/%s... is longer than %d bytes: too long for an image layer",
@@ -128,7 +129,16 @@ static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t 
 	if (plen)
 		w->path[len++] = '/';
 	memcpy(w->path + len, name, nlen + 1);
-	len += nlen;
+	return (ssize_t)(len + nlen);
+}
+
+static int visit(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, int depth, struct bx_err *err)
+{
+	_cleanup_close_ int child = -1;
+	ssize_t pushed = path_push(w, name, plen, err);
+	if (pushed < 0)
+		return -1;
+	size_t len = (size_t)pushed;
 	struct bx_walk_entry e = {.path = w->path, .name = name, .dirfd = fd, .lower_dirfd = lower_fd, .kind = BX_WALK_ENTRY};
 	if (fstatat(fd, name, &e.st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
@@ -179,14 +189,8 @@ out:
 /* compare mode: a name the lower has and the copy does not, as a whiteout */
 static int visit_deleted(struct walk *w, int fd, int lower_fd, const char *name, size_t plen, struct bx_err *err)
 {
-	size_t nlen = strlen(name);
-	if (plen + (plen ? 1 : 0) + nlen > BX_WALK_MAX_PATH)
-		return bx_fail(err, ENAMETOOLONG, "path /%s/%s... is longer than %d bytes: too long for an image layer",
-			       w->path, name, BX_WALK_MAX_PATH);
-	size_t len = plen;
-	if (plen)
-		w->path[len++] = '/';
-	memcpy(w->path + len, name, nlen + 1);
+	if (path_push(w, name, plen, err) < 0)
+		return -1;
 	struct bx_walk_entry e = {.path = w->path, .name = name, .dirfd = fd, .lower_dirfd = lower_fd,
 				  .kind = BX_WALK_WHITEOUT};
 	int rc = 0;
