@@ -19,7 +19,15 @@
 #define COPY_MAX_DEPTH 256
 #define COPY_MAX_MATCHES 100000
 
+/* the destination's parents made in the staging tree, dated once the copy is done */
+struct made {
+	char path[64][PATH_MAX / 16];
+	struct timespec t[64];
+	size_t n;
+};
+
 struct copy {
+	struct made made;
 	const struct bx_build_context *c;
 	uid_t uid;
 	gid_t gid;
@@ -60,7 +68,8 @@ static int copy_entry(struct copy *c, int srcdir, const char *name, int dstdir, 
 	struct stat st;
 	if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return bx_fail(err, errno, "cannot stat %s in the build context", c->rel);
-	struct timespec times[2] = {st.st_atim, st.st_mtim};
+	/* atime := mtime: reading the context must not change the layer (its digest keys the cache) */
+	struct timespec times[2] = {st.st_mtim, st.st_mtim};
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		struct stat ist;
@@ -221,7 +230,7 @@ static int glob_walk(int dirfd, char *rel, size_t rl, const char *pattern, const
 
 /* mkdir -p of dest's components in the staging tree, each with the owner
  * and mode the stage's tree has for it (a new one: root 0755) */
-static int make_dirs(int stage, int base, const char *dest, size_t upto, struct bx_err *err)
+static int make_dirs(struct made *md, int stage, int base, const char *dest, size_t upto, struct bx_err *err)
 {
 	int fd = dup(stage), bfd = base >= 0 ? dup(base) : -1;
 	if (fd < 0)
@@ -256,6 +265,12 @@ static int make_dirs(int stage, int base, const char *dest, size_t upto, struct 
 			return bx_fail(err, errno, "cannot make the destination directory %s", dest);
 		}
 		fd = nfd;
+		/* a directory the stage lacks is dated the epoch, one it has keeps its
+		 * date: the same sources make the same layer, whose digest keys the cache */
+		if (made && md->n < 64 && (size_t)(s + l - dest) < sizeof(md->path[0])) {
+			snprintf(md->path[md->n], sizeof(md->path[0]), "%.*s", (int)(s + l - dest), dest);
+			md->t[md->n++] = nb >= 0 ? bst.st_mtim : (struct timespec){0};
+		}
 		if (made && (fchown(fd, bst.st_uid, bst.st_gid) < 0 || fchmod(fd, bst.st_mode & 07777) < 0)) {
 			close(fd);
 			if (bfd >= 0)
@@ -305,7 +320,7 @@ static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_re
 	snprintf(cp->rel, sizeof(cp->rel), "%s", rel);
 	size_t dl = strlen(r->dest);
 	if (S_ISDIR(st.st_mode)) { /* its contents into dest */
-		_cleanup_close_ int d = make_dirs(stage, r->base_fd, r->dest, dl, err);
+		_cleanup_close_ int d = make_dirs(&cp->made, stage, r->base_fd, r->dest, dl, err);
 		if (d < 0)
 			return -1;
 		/* the destination directory itself: copied onto it as the source's dir has it */
@@ -332,7 +347,7 @@ static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_re
 	const char *slash = strrchr(r->dest, '/');
 	bool into = dest_is_dir;
 	size_t parent_len = into ? dl : (size_t)(slash - r->dest);
-	_cleanup_close_ int d = make_dirs(stage, r->base_fd, r->dest, parent_len, err);
+	_cleanup_close_ int d = make_dirs(&cp->made, stage, r->base_fd, r->dest, parent_len, err);
 	if (d < 0)
 		return -1;
 	const char *name = into ? base : slash + 1;
@@ -393,7 +408,11 @@ int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context 
 		goto out;
 	}
 	*kind = "file";
-	struct copy cp = {.c = c, .uid = r->uid, .gid = r->gid};
+	static struct copy cp; /* large: not on the stack */
+	memset(&cp, 0, sizeof(cp));
+	cp.c = c;
+	cp.uid = r->uid;
+	cp.gid = r->gid;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (srcs[i][0] && fstatat(c->root_fd, srcs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
@@ -403,6 +422,14 @@ int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context 
 	}
 	if (n > 1)
 		*kind = "multi";
+	for (size_t i = 0; i < cp.made.n; i++) { /* (nothing in the staging tree is a link: make_dirs refused them) */
+		struct timespec t[2] = {cp.made.t[i], cp.made.t[i]};
+		if (utimensat(stage, cp.made.path[i][0] == '/' ? cp.made.path[i] + 1 : cp.made.path[i], t,
+			      AT_SYMLINK_NOFOLLOW) < 0) {
+			bx_fail(err, errno, "cannot date %s in the staging tree", cp.made.path[i]);
+			goto out;
+		}
+	}
 	rc = bx_layer_from_tree(p, stage, false, -1, out, err);
 out:
 	bx_strv_free(srcs);
