@@ -199,3 +199,16 @@ def test_saved_build_runs_in_docker(bx, built, tmp_path):
                        timeout=HANG_GUARD)
     assert p.returncode == 0 and p.stdout == b"hello tester from box\ncopied file\na\nb\na\nsub\n", p.stderr
     subprocess.run([DOCKER_REF, "rmi", "-f", "bt:1"], capture_output=True, timeout=HANG_GUARD)
+
+
+def test_intermediate_images_are_hidden(bx, built):
+    """Each step's image stays (the cache's): `images` hides those a later
+    image stands on, as Docker's, and `images -a` lists them; the tagged
+    result shows once, under its tag."""
+    img = inspect(bx, "bt:1")["Id"][7:19]
+    rows = [line.split() for line in out(bx("images", check=0)).splitlines()[1:]]
+    assert [r[:3] for r in rows if r[2] == img] == [["bt", "1", img]]
+    steps = out(bx("history", "-q", "bt:1", check=0)).split()[1:4]  # CMD's and ENTRYPOINT's parents
+    assert all(s not in [r[2] for r in rows] for s in steps)
+    every = [line.split()[2] for line in out(bx("images", "-a", check=0)).splitlines()[1:]]
+    assert all(s in every for s in steps)
