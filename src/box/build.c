@@ -420,6 +420,7 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 	int rc = -1;
 	char from[256], chown[256];
 	_cleanup_close_ int base = -1, lock = -1;
+	_cleanup_free_ char *full = NULL;
 	if (!in.json && bx_instr_words(in.rest, &words, &nw, err) < 0)
 		goto out;
 	if (nw < 2) {
@@ -452,7 +453,6 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 	/* a relative destination is under WORKDIR; a trailing '/' says "a directory" */
 	const char *dest = words[nw - 1];
 	const char *wd = json_string_value(json_object_get(b->st.config, "WorkingDir"));
-	_cleanup_free_ char *full = NULL;
 	if (asprintf(&full, "%s%s%s", dest[0] == '/' ? "" : (wd && *wd ? wd : "/"),
 		     dest[0] == '/' || (wd && *wd && wd[strlen(wd) - 1] == '/') || !(wd && *wd) ? "" : "/", dest) < 0) {
 		bx_fail(err, ENOMEM, "out of memory");
@@ -674,7 +674,8 @@ static int read_dockerfile(const struct bx_build_opts *o, char **text, size_t *l
 int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err)
 {
 	struct build b = {.p = p, .o = o, .ctx.root_fd = -1};
-	_cleanup_free_ char *text = NULL, *ign = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int ifd = -1;
 	size_t len, nargs = 0;
 	int rc = -1;
 	for (; o->build_args && o->build_args[nargs]; nargs++)
@@ -693,7 +694,7 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 	}
 	if (read_dockerfile(o, &text, &len, err) < 0 || bx_dockerfile_parse(text, len, &b.df, err) < 0)
 		goto out;
-	_cleanup_close_ int ifd = openat(b.ctx.root_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ifd = openat(b.ctx.root_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (ifd >= 0) {
 		char *buf = malloc(BX_DOCKERIGNORE_MAX + 1);
 		ssize_t n = buf ? read(ifd, buf, BX_DOCKERIGNORE_MAX + 1) : -1;
