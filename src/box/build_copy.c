@@ -361,7 +361,7 @@ static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_re
 			}
 			if (bx_path_join(path, sizeof(path), err, "%s%s", stage_path, r->dest) < 0)
 				return -1;
-			return bx_tar_extract_fd(f, path, rel, err);
+			return bx_archive_extract_fd(f, path, rel, err);
 		}
 	}
 	return copy_entry(cp, dir, base, d, name, 0, err);
