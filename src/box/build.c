@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +43,39 @@ struct build {
 	bool *arg_used;     /* per --build-arg: some ARG declared it */
 	size_t nsteps;      /* counted for "Step i/N" */
 	struct stage st;
+	char stage_name[128];       /* the current stage's AS name ("" none) */
+	struct done_stage {         /* finished stages, for COPY --from and FROM NAME */
+		char name[128];
+		char image[BX_DIGEST_SIZE];
+	} done[64];
+	size_t ndone;
 };
+
+/* the stage that just ended, kept by index and name */
+static int stage_end(struct build *b, struct bx_err *err)
+{
+	if (!b->st.config)
+		return 0; /* before the first FROM */
+	if (b->ndone >= sizeof(b->done) / sizeof(b->done[0]))
+		return bx_fail(err, E2BIG, "more than %zu build stages", sizeof(b->done) / sizeof(b->done[0]));
+	snprintf(b->done[b->ndone].name, sizeof(b->done[0].name), "%s", b->stage_name);
+	snprintf(b->done[b->ndone].image, sizeof(b->done[0].image), "%s", b->st.image);
+	b->ndone++;
+	return 0;
+}
+
+/* a finished stage named (case-insensitive) or numbered ref; NULL: none */
+static const struct done_stage *stage_named(struct build *b, const char *ref)
+{
+	for (size_t i = 0; i < b->ndone; i++)
+		if (b->done[i].name[0] && !strcasecmp(b->done[i].name, ref))
+			return &b->done[i];
+	char *end;
+	unsigned long k = strtoul(ref, &end, 10);
+	if (*ref && !*end && k < b->ndone)
+		return &b->done[k];
+	return NULL;
+}
 
 static void say(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct build *b, const char *fmt, ...)
@@ -205,14 +238,23 @@ static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *e
 		bx_fail(err, 0, "FROM --platform=%s: boxvm builds linux/amd64 images only", plat);
 		goto out;
 	}
+	if (stage_end(b, err) < 0)
+		goto out;
 	stage_reset(&b->st);
 	b->st.config = json_object();
+	snprintf(b->stage_name, sizeof(b->stage_name), "%s", nw == 3 ? w[2] : "");
+	const struct done_stage *prev = stage_named(b, w[0]);
+	if (prev && !prev->image[0]) {
+		say(b, " ---> \n");
+		rc = 0;
+		goto out;
+	}
 	if (!strcmp(w[0], "scratch")) {
 		say(b, " ---> \n");
 		rc = 0;
 		goto out;
 	}
-	if (use_image(b, w[0], err) < 0) {
+	if (use_image(b, prev ? prev->image : w[0], err) < 0) {
 		if (err->errnum == ENOENT)
 			bx_fail(err, ENOENT, "pull access denied for %s, repository does not exist or may require 'boxvm "
 					     "login': pull it first (boxvm pull %s)", w[0], w[0]);
@@ -419,8 +461,11 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 	size_t nw = in.json ? in.nargs : 0;
 	int rc = -1;
 	char from[256], chown[256];
-	_cleanup_close_ int base = -1, lock = -1;
+	_cleanup_close_ int base = -1, lock = -1, from_lock = -1;
 	_cleanup_free_ char *full = NULL;
+	struct bx_build_context from_ctx = {.root_fd = -1};
+	const struct bx_build_context *ctx = &b->ctx;
+	char base_chain[BX_DIGEST_SIZE] = "";
 	if (!in.json && bx_instr_words(in.rest, &words, &nw, err) < 0)
 		goto out;
 	if (nw < 2) {
@@ -428,17 +473,13 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 				"determined.", s->in.keyword);
 		goto out;
 	}
-	if (bx_df_flag(s, "from", from, sizeof(from), err) == 1) {
-		bx_fail(err, 0, "COPY --from=%s is not supported by boxvm build yet: copy from the context", from);
-		goto out;
-	}
 	struct bx_image img = {0};
 	if (b->st.image[0] && bx_image_lookup(b->p, b->st.image, &img, err) < 0)
 		goto out;
 	if (img.nlayers) { /* the stage's tree: its /etc/passwd and the parents' modes */
-		char dir[PATH_MAX], chain[BX_DIGEST_SIZE];
+		char dir[PATH_MAX];
 		bool built;
-		int r = bx_layercache_get(b->p, &img, dir, sizeof(dir), chain, &lock, &built, err);
+		int r = bx_layercache_get(b->p, &img, dir, sizeof(dir), base_chain, &lock, &built, err);
 		if (r == 0 && (base = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			r = bx_fail(err, errno, "cannot open %s", dir);
 		if (r < 0) {
@@ -447,6 +488,42 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 		}
 	}
 	bx_image_free(&img);
+	/* --from=STAGE|IMAGE: the sources are that image's tree, not the context */
+	if (bx_df_flag(s, "from", from, sizeof(from), err) == 1) {
+		const struct done_stage *ds = stage_named(b, from);
+		struct bx_image fimg = {0};
+		if (ds && !ds->image[0]) {
+			bx_fail(err, 0, "COPY --from=%s: that stage has no files (an empty scratch stage)", from);
+			goto out;
+		}
+		if (bx_image_lookup(b->p, ds ? ds->image : from, &fimg, err) < 0)
+			goto out;
+		char dir[PATH_MAX] = "", chain[BX_DIGEST_SIZE];
+		bool built;
+		char **ids = NULL;
+		size_t nids = 0;
+		/* the stage's own tree is locked already: a second lock on it would wait forever */
+		int r = fimg.nlayers ? bx_image_diff_ids(b->p, &fimg, &ids, err)
+				     : bx_fail(err, 0, "COPY --from=%s: that image has no files", from);
+		for (; r == 0 && ids && ids[nids]; nids++)
+			;
+		if (r == 0)
+			r = bx_chain_id(ids, nids, chain, err);
+		bx_strv_free(ids);
+		if (r == 0 && base >= 0 && !strcmp(chain, base_chain))
+			from_ctx.root_fd = dup(base);
+		else if (r == 0 && bx_layercache_get(b->p, &fimg, dir, sizeof(dir), chain, &from_lock, &built, err) < 0)
+			r = -1;
+		else if (r == 0)
+			from_ctx.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		bx_image_free(&fimg);
+		if (r < 0 || from_ctx.root_fd < 0) {
+			if (r == 0)
+				bx_fail(err, errno, "cannot open the tree of %s", from);
+			goto out;
+		}
+		ctx = &from_ctx;
+	}
 	struct bx_copy_req req = {.srcs = words, .nsrcs = nw - 1, .add = !strcmp(s->in.keyword, "ADD"), .base_fd = base};
 	if (bx_df_flag(s, "chown", chown, sizeof(chown), err) == 1 && bx_build_chown(base, chown, &req.uid, &req.gid, err) < 0)
 		goto out;
@@ -463,7 +540,7 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 	}
 	req.dest = full;
 	const char *kind;
-	if (bx_build_copy_layer(b->p, &b->ctx, &req, layer, &kind, err) < 0)
+	if (bx_build_copy_layer(b->p, ctx, &req, layer, &kind, err) < 0)
 		goto out;
 	if (asprintf(created_by, "/bin/sh -c #(nop) %s %s:%s in %s ", s->in.keyword, kind, layer->diff_id + 7, dest) < 0) {
 		bx_blob_writer_abort(&layer->blob);
@@ -472,6 +549,8 @@ static int do_copy(struct build *b, const struct bx_df_step *s, const char *text
 	}
 	rc = 0;
 out:
+	if (from_ctx.root_fd >= 0)
+		close(from_ctx.root_fd);
 	if (!in.json && words) {
 		for (size_t i = 0; i < nw; i++)
 			free(words[i]);

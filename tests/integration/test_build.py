@@ -249,3 +249,21 @@ def test_add_unpacks_a_local_tar_and_chown_names(bx, tmp_path):
     p = bx("build", "-f", "-", str(ctx), input=b"FROM busybox\nCOPY --chown=nosuchuser src/in.txt /x\n")
     assert p.returncode == 1 and "nosuchuser" in p.stderr.decode()
     bx("rmi", "bt:add", check=0)
+
+
+def test_multi_stage_copy_from(bx, tmp_path):
+    """COPY --from takes a finished stage (by name or index) or an image;
+    FROM may name an earlier stage; the result is the last stage's image."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox AS maker\nWORKDIR /w\nRUN echo made-in-a-vm > /w/out\n"
+        "FROM scratch\nCOPY --from=maker /w/out /made\nCOPY --from=0 /w /w2/\n"
+        "FROM maker\nCOPY --from=1 /made /again\nCOPY --from=busybox /etc/group /group\n")
+    p = bx("build", "-t", "bt:ms", str(tmp_path), check=0)
+    assert out(p).count("Running in") == 1
+    with layer_of(bx, "bt:ms") as t:
+        assert t.getnames() == ["group"]
+    hist = out(bx("history", "-q", "bt:ms", check=0)).split()
+    assert len(hist) >= 4  # the maker stage's steps are under it
+    with layer_of(bx, hist[1]) as t:
+        assert t.extractfile("again").read() == b"made-in-a-vm\n"
+    bx("rmi", "bt:ms", check=0)
