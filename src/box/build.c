@@ -626,6 +626,13 @@ static int do_step(struct build *b, const struct bx_df_step *s, struct bx_err *e
 			if (bx_instr_parse(line, &in, err) < 0)
 				return -1;
 			r = bx_instr_apply_build(b->st.config, &in, s->flags, err);
+			if (r == 0 && (!strcmp(k, "ENV") || !strcmp(k, "LABEL"))) { /* history says the pairs, as Docker */
+				char *pairs = bx_instr_pairs_text(&in, err);
+				if (!pairs)
+					r = -1;
+				free(text);
+				text = pairs;
+			}
 			bx_instr_free(&in);
 			if (r < 0)
 				return -1;

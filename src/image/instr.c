@@ -460,3 +460,24 @@ int bx_instr_apply_build(json_t *config, const struct bx_instr *in, const char *
 		return 0; /* the image's author: set by the builder, not the config */
 	return bx_instr_apply_change(config, in, err);
 }
+
+char *bx_instr_pairs_text(const struct bx_instr *in, struct bx_err *err)
+{
+	char **keys, **vals;
+	size_t n;
+	if (pairs(in, &keys, &vals, &n, err) < 0)
+		return NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%s%s=%s", i ? " " : "", keys[i], vals[i]);
+		fclose(f);
+	} else {
+		bx_fail(err, ENOMEM, "out of memory");
+	}
+	strv_free(keys, n);
+	strv_free(vals, n);
+	return text;
+}

@@ -41,4 +41,8 @@ int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_e
  * from flags, "name=value" lines) and MAINTAINER (no config change). */
 int bx_instr_apply_build(json_t *config, const struct bx_instr *in, const char *flags, struct bx_err *err);
 
+/* ENV's or LABEL's pairs as Docker writes them into history: "K=V K2=V2"
+ * (quotes and escapes resolved); NULL (err) when they are not pairs. */
+char *bx_instr_pairs_text(const struct bx_instr *in, struct bx_err *err);
+
 #endif

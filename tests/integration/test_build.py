@@ -99,7 +99,8 @@ def test_output_and_config(bx, built):
     h = out(bx("history", "--no-trunc", "--format", "{{.CreatedBy}}", "bt:1", check=0)).splitlines()
     assert h[0] == '/bin/sh -c #(nop)  CMD ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]'
     assert '|1 WHO=tester /bin/sh -c echo "$GREETING $WHO from $PLACE" > /app/made.txt' in h
-    assert "/bin/sh -c #(nop) WORKDIR /app" in h and any(x.startswith("/bin/sh -c #(nop)  ENV GREETING=hello") for x in h)
+    assert "/bin/sh -c #(nop) WORKDIR /app" in h and "/bin/sh -c #(nop)  ENV GREETING=hello PLACE=box" in h
+    assert "/bin/sh -c #(nop)  LABEL org.example.kind=test with space=a b" in h
     assert any(x.startswith("/bin/sh -c #(nop) COPY dir:") and x.endswith(" in /data/ ") for x in h)
 
 
