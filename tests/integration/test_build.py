@@ -268,3 +268,18 @@ def test_multi_stage_copy_from(bx, tmp_path):
     with layer_of(bx, hist[1]) as t:
         assert t.extractfile("again").read() == b"made-in-a-vm\n"
     bx("rmi", "bt:ms", check=0)
+
+
+def test_no_cache_and_label_flags(bx, tmp_path):
+    """--no-cache builds every step again; --label is the last stage's last
+    LABEL step, as Docker's classic builder adds it. No RUN: no VM."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=1\nCMD [\"true\"]\n")
+    first = out(bx("build", "--label", "k=v 1", str(tmp_path), check=0))
+    assert 'Step 4/4 : LABEL "k"="v 1"' in first
+    again = out(bx("build", "--label", "k=v 1", str(tmp_path), check=0))
+    assert again.count("Using cache") == 3
+    fresh = out(bx("build", "--no-cache", "--label", "k=v 1", str(tmp_path), check=0))
+    assert "Using cache" not in fresh
+    image = fresh.splitlines()[-1].split()[-1]
+    assert inspect(bx, image)["Config"]["Labels"] == {"k": "v 1"}
+    assert image != again.splitlines()[-1].split()[-1]
