@@ -207,8 +207,14 @@ int bx_box_commit(const struct bx_paths *p, const char *ref, const struct bx_com
 		bx_fail(err, 0, "%s is corrupt", path);
 		goto out;
 	}
-	if (!(cfg = commit_config(p, &parent, boxcfg, o->changes, err)) || !(created_by = command_line(boxcfg)))
+	if (o->config)
+		cfg = json_incref(o->config);
+	else if (!(cfg = commit_config(p, &parent, boxcfg, o->changes, err)))
 		goto out;
+	if (!(created_by = o->created_by ? strdup(o->created_by) : command_line(boxcfg))) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out;
+	}
 	if (open_layers(p, &h.rec, &upper, &lower, &copy, err) < 0 ||
 	    bx_layer_from_tree(p, upper, true, copy ? lower : -1, &layer, err) < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #ifndef BOXVM_BOX_COMMIT_H
 #define BOXVM_BOX_COMMIT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,8 @@ struct bx_commit_opts {
 	const char *author;      /* -a */
 	bool pause;              /* -p (default true) */
 	char *const *changes;    /* -c instructions, NULL-terminated (may be NULL) */
+	json_t *config;          /* a build's RUN: the image config's "config" as is (NULL: the box's, as commit) */
+	const char *created_by;  /* a build's RUN: the history entry (NULL: the box's command line) */
 };
 int bx_box_commit(const struct bx_paths *p, const char *ref, const struct bx_commit_opts *o, char id[BX_DIGEST_SIZE],
 		  struct bx_err *err);

@@ -1,4 +1,4 @@
-/* boxvm images [-q] [--no-trunc] [--digests] [--format ...] [REPOSITORY[:TAG]]: the image listing, Docker's columns. */
+/* boxvm images [-a] [-q] [--no-trunc] [--digests] [--format ...] [REPOSITORY[:TAG]]: the image listing, Docker's columns. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,9 @@
 #include "table.h"
 #include "template.h"
 
-enum { OPT_QUIET, OPT_NO_TRUNC, OPT_DIGESTS, OPT_FORMAT, OPT_HELP };
+enum { OPT_QUIET, OPT_NO_TRUNC, OPT_DIGESTS, OPT_FORMAT, OPT_HELP, OPT_ALL };
 static const struct bx_opt images_opts[] = {
+	{'a', "all", NULL, OPT_ALL, "Show all images (default hides intermediate images)"},
 	{'q', "quiet", NULL, OPT_QUIET, "Only show image IDs"},
 	{0, "no-trunc", NULL, OPT_NO_TRUNC, "Don't truncate output"},
 	{0, "digests", NULL, OPT_DIGESTS, "Show digests"},
@@ -45,6 +46,29 @@ static void human_age(long long created, char *out, size_t size)
 		snprintf(out, size, "%lld months ago", d / (86400 * 30));
 	else
 		snprintf(out, size, "%lld years ago", d / (86400 * 365));
+}
+
+/* Docker's intermediate image (a build's step): untagged, and the parent
+ * (the config's "parent") of another image; hidden without -a */
+static bool is_intermediate(const struct bx_paths *p, const struct bx_image *imgs, size_t n, size_t i)
+{
+	for (char **nm = imgs[i].names; nm && *nm; nm++)
+		if (!strchr(*nm, '@'))
+			return false;
+	for (size_t k = 0; k < n; k++) {
+		char *buf = NULL;
+		size_t len;
+		if (k == i || bx_blob_read(p, imgs[k].id, BX_CONFIG_MAX, &buf, &len, NULL) < 0)
+			continue;
+		json_t *doc = json_loadb(buf, len, 0, NULL);
+		const char *parent = json_string_value(json_object_get(doc, "parent"));
+		bool child = parent && !strcmp(parent, imgs[i].id);
+		json_decref(doc);
+		free(buf);
+		if (child)
+			return true;
+	}
+	return false;
 }
 
 static bool has_tag_for(char **names, const char *repo)
@@ -155,6 +179,7 @@ int cmd_images(int argc, char **argv)
 	struct bx_err err = {0};
 	struct bx_args a;
 	struct listing l = {0};
+	bool all = false;
 	int id, r;
 	const char *val;
 	bx_args_init(&a, argc, argv);
@@ -162,6 +187,7 @@ int cmd_images(int argc, char **argv)
 	while ((r = bx_args_next(&a, images_opts, &id, &val, &err)) > 0) {
 		switch (id) {
 		case OPT_QUIET: l.quiet = true; break;
+		case OPT_ALL: all = true; break;
 		case OPT_NO_TRUNC: l.no_trunc = true; break;
 		case OPT_DIGESTS: l.digests = true; break;
 		case OPT_FORMAT:
@@ -199,6 +225,8 @@ int cmd_images(int argc, char **argv)
 		cli_table_add(&l.table, header);
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (!all && !l.ref && is_intermediate(&p, imgs, n, i))
+			continue;
 		const char *hex = strncmp(imgs[i].id, "sha256:", 7) ? imgs[i].id : imgs[i].id + 7;
 		char shown_id[80];
 		snprintf(shown_id, sizeof(shown_id), "%s", l.no_trunc ? imgs[i].id : hex);

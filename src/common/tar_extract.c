@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,7 +105,7 @@ static int extract(struct archive *in, struct archive *out, const char *what, st
 	return 0;
 }
 
-int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
+static int extract_fd(int fd, const char *dest, const char *what, bool compressed, struct bx_err *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
@@ -118,6 +119,8 @@ int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err 
 		goto done;
 	}
 	archive_read_support_format_tar(in);
+	if (compressed) /* a build's ADD of a local .tar.gz/.bz2/.xz */
+		archive_read_support_filter_all(in);
 	/* no bytes at all: the guest failed before its tar started (its own message
 	 * says why); nothing to refuse, and cp reports the guest's failure */
 	archive_read_support_format_empty(in);
@@ -126,7 +129,8 @@ int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err 
 						    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open_fd(in, fd, 1 << 16) != ARCHIVE_OK) {
-		bx_fail(err, 0, "%s: the box sent no readable archive: %s", what, archive_error_string(in));
+		bx_fail(err, 0, compressed ? "%s: not a readable archive: %s" : "%s: the box sent no readable archive: %s", what,
+			archive_error_string(in));
 		goto done;
 	}
 	rc = extract(in, out, what, err);
@@ -139,4 +143,14 @@ done:
 	if (fchdir(cwd) < 0 && rc == 0)
 		rc = bx_fail(err, errno, "%s: cannot return to the working directory", what);
 	return rc;
+}
+
+int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
+{
+	return extract_fd(fd, dest, what, false, err);
+}
+
+int bx_archive_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
+{
+	return extract_fd(fd, dest, what, true, err);
 }

@@ -25,4 +25,8 @@
  * resolves entries against it), so call it from a single-threaded process. */
 int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err);
 
+/* The same for a tar in any compression libarchive reads (gzip, bzip2, xz):
+ * a build's ADD of a local archive from the context. */
+int bx_archive_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err);
+
 #endif

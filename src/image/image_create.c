@@ -92,13 +92,16 @@ static json_t *new_config(json_t *pcfg, char **diff_ids, const struct bx_image_n
 	json_object_set_new(entry, "created_by", json_string(n->created_by ? n->created_by : ""));
 	if (n->comment && *n->comment)
 		json_object_set_new(entry, "comment", json_string(n->comment));
+	if (!n->layer) /* a config-only step of a build, as Docker records it */
+		json_object_set_new(entry, "empty_layer", json_true());
 	json_array_append_new(hist, entry);
 	json_object_set_new(c, "history", hist);
 	json_object_set_new(c, "os", json_is_string(os) ? json_copy(os) : json_string("linux"));
 	json_t *ids = json_array();
 	for (size_t k = 0; diff_ids && diff_ids[k]; k++)
 		json_array_append_new(ids, json_string(diff_ids[k]));
-	json_array_append_new(ids, json_string(n->layer->diff_id));
+	if (n->layer)
+		json_array_append_new(ids, json_string(n->layer->diff_id));
 	json_object_set_new(c, "rootfs", json_pack("{s:s,s:o}", "type", "layers", "diff_ids", ids));
 	return c;
 }
@@ -117,7 +120,8 @@ static json_t *new_manifest(json_t *pman, const char *cfg_digest, long long cfg_
 			json_object_set_new(c, "mediaType", json_string("application/vnd.oci.image.layer.v1.tar+gzip"));
 		json_array_append_new(layers, c);
 	}
-	json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
+	if (l)
+		json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
 						"digest", l->digest, "size", (json_int_t)l->blob.size));
 	return json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2, "mediaType",
 			 "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
@@ -199,9 +203,10 @@ int bx_image_create(const struct bx_paths *p, const struct bx_image_new *n, char
 		snprintf(name, sizeof(name), "%s@%s", BX_UNTAGGED_REPO, mdig);
 	if ((lock = bx_image_index_lock(p, err)) < 0)
 		goto out;
-	if (bx_blob_commit(p, n->layer->blob.tmp, n->layer->digest, &created[0], err) < 0)
+	if (n->layer && bx_blob_commit(p, n->layer->blob.tmp, n->layer->digest, &created[0], err) < 0)
 		goto out;
-	n->layer->blob.tmp[0] = '\0';
+	if (n->layer)
+		n->layer->blob.tmp[0] = '\0';
 	if (bx_blob_commit(p, cw.tmp, cdig, &created[1], err) < 0)
 		goto out;
 	cw.tmp[0] = '\0';
@@ -214,14 +219,15 @@ int bx_image_create(const struct bx_paths *p, const struct bx_image_new *n, char
 	rc = 0;
 out:
 	if (rc < 0) {
-		const char *digs[3] = {n->layer->digest, cdig, mdig};
+		const char *digs[3] = {n->layer ? n->layer->digest : "", cdig, mdig};
 		for (int i = 0; i < 3; i++) {
 			char path[PATH_MAX];
 			if (created[i] && bx_blob_path(p, digs[i], path, sizeof(path), NULL) == 0)
 				unlink(path);
 		}
 	}
-	bx_blob_writer_abort(&n->layer->blob);
+	if (n->layer)
+		bx_blob_writer_abort(&n->layer->blob);
 	bx_blob_writer_abort(&cw);
 	bx_blob_writer_abort(&mw);
 	bx_strv_free(diff_ids);

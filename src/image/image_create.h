@@ -19,7 +19,8 @@ struct bx_image_new {
 	const char *created_by;        /* history entry */
 	const char *comment;           /* NULL: none */
 	const char *author;            /* NULL: none */
-	struct bx_new_layer *layer;    /* committed into the store here (aborted on failure) */
+	struct bx_new_layer *layer;    /* committed into the store here (aborted on failure); NULL: a
+	                                * config-only image (history's empty_layer), as a build's ENV */
 	const char *name;              /* "REPO:TAG" (normalised here), NULL: untagged */
 };
 

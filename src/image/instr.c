@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "../common/cleanup.h"
+#include "../common/goduration.h"
 
 static void strv_free(char **v, size_t n)
 {
@@ -143,11 +144,18 @@ static json_t *str_array(char *const *v, size_t n)
 	return a;
 }
 
-/* exec form as is; shell form run by /bin/sh -c, as Docker on Linux */
-static json_t *command_of(const struct bx_instr *in)
+/* exec form as is; shell form run by the config's Shell (a Dockerfile's
+ * SHELL), else /bin/sh -c, as Docker on Linux */
+static json_t *command_of(json_t *config, const struct bx_instr *in)
 {
 	if (in->json)
 		return str_array(in->args, in->nargs);
+	json_t *shell = json_object_get(config, "Shell");
+	if (json_is_array(shell) && json_array_size(shell)) {
+		json_t *c = json_deep_copy(shell);
+		json_array_append_new(c, json_string(in->rest));
+		return c;
+	}
 	return json_pack("[s,s,s]", "/bin/sh", "-c", in->rest);
 }
 
@@ -330,7 +338,7 @@ int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_e
 {
 	const char *k = in->keyword;
 	if (!strcmp(k, "CMD") || !strcmp(k, "ENTRYPOINT")) {
-		json_t *c = command_of(in);
+		json_t *c = command_of(config, in);
 		if (!c)
 			return bx_fail(err, ENOMEM, "out of memory");
 		json_object_set_new(config, !strcmp(k, "CMD") ? "Cmd" : "Entrypoint", c);
@@ -365,4 +373,111 @@ int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_e
 	for (size_t i = 0; i < sizeof(lower); i++)
 		lower[i] = (char)tolower((unsigned char)k[i]);
 	return bx_fail(err, 0, "%s is not a valid change command", lower);
+}
+
+/* HEALTHCHECK [--interval=D --timeout=D --start-period=D --retries=N] CMD ...
+ * | NONE, as Docker's builder records it (durations in ns, 0: not given) */
+static int healthcheck(json_t *config, const struct bx_instr *in, const char *flags, struct bx_err *err)
+{
+	size_t kl = strcspn(in->rest, " \t");
+	if (kl == 4 && !strncasecmp(in->rest, "NONE", 4)) {
+		if (in->rest[kl] || (flags && *flags))
+			return bx_fail(err, 0, "HEALTHCHECK NONE takes no arguments");
+		json_object_set_new(config, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+		return 0;
+	}
+	if (kl != 3 || strncasecmp(in->rest, "CMD", 3))
+		return bx_fail(err, 0, "Unknown type \"%.*s\" in HEALTHCHECK (try CMD)", (int)(kl > 32 ? 32 : kl), in->rest);
+	struct bx_instr cmd;
+	_cleanup_free_ char *line = NULL;
+	if (asprintf(&line, "CMD %s", in->rest + kl) < 0)
+		return bx_fail(err, ENOMEM, "out of memory");
+	if (bx_instr_parse(line, &cmd, err) < 0)
+		return -1;
+	if (!cmd.nargs || (!cmd.json && !*cmd.rest)) {
+		bx_instr_free(&cmd);
+		return bx_fail(err, 0, "Missing command after HEALTHCHECK CMD");
+	}
+	json_t *test = cmd.json ? str_array(cmd.args, cmd.nargs) : json_pack("[s,s]", "CMD-SHELL", cmd.rest);
+	if (cmd.json)
+		json_array_insert_new(test, 0, json_string("CMD"));
+	bx_instr_free(&cmd);
+	json_t *hc = json_pack("{s:o}", "Test", test);
+	static const char *const keys[] = {"interval", "Interval", "timeout", "Timeout", "start-period", "StartPeriod"};
+	for (const char *f = flags; f && *f;) {
+		size_t fl = strcspn(f, "\n");
+		const char *eq = memchr(f, '=', fl);
+		_cleanup_free_ char *val = eq ? strndup(eq + 1, fl - (size_t)(eq + 1 - f)) : strdup("");
+		size_t nl = eq ? (size_t)(eq - f) : fl;
+		bool done = false;
+		for (size_t i = 0; i < 6 && !done; i += 2)
+			if (strlen(keys[i]) == nl && !strncmp(f, keys[i], nl)) {
+				long long ns;
+				if (bx_goduration_parse(val, &ns, err) < 0) {
+					json_decref(hc);
+					return bx_wrap(err, "HEALTHCHECK --%s", keys[i]);
+				}
+				if (ns < 1000000 && ns != 0) {
+					json_decref(hc);
+					return bx_fail(err, 0, "Interval \"%s\" cannot be less than 1ms", keys[i]);
+				}
+				json_object_set_new(hc, keys[i + 1], json_integer(ns));
+				done = true;
+			}
+		if (!done && nl == 7 && !strncmp(f, "retries", 7)) {
+			char *end;
+			long r = strtol(val, &end, 10);
+			if (end == val || *end || r < 1 || r > 1000000) {
+				json_decref(hc);
+				return bx_fail(err, 0, "--retries must be at least 1");
+			}
+			json_object_set_new(hc, "Retries", json_integer(r));
+		}
+		f += fl + (f[fl] == '\n');
+	}
+	json_object_set_new(config, "Healthcheck", hc);
+	return 0;
+}
+
+int bx_instr_apply_build(json_t *config, const struct bx_instr *in, const char *flags, struct bx_err *err)
+{
+	const char *k = in->keyword;
+	if (!strcmp(k, "STOPSIGNAL")) {
+		if (!*in->rest || strchr(in->rest, ' '))
+			return bx_fail(err, 0, "STOPSIGNAL requires exactly one argument");
+		json_object_set_new(config, "StopSignal", json_string(in->rest));
+		return 0;
+	}
+	if (!strcmp(k, "SHELL")) {
+		if (!in->json || !in->nargs)
+			return bx_fail(err, 0, "SHELL requires the arguments to be in JSON form");
+		json_object_set_new(config, "Shell", str_array(in->args, in->nargs));
+		return 0;
+	}
+	if (!strcmp(k, "HEALTHCHECK"))
+		return healthcheck(config, in, flags, err);
+	if (!strcmp(k, "MAINTAINER"))
+		return 0; /* the image's author: set by the builder, not the config */
+	return bx_instr_apply_change(config, in, err);
+}
+
+char *bx_instr_pairs_text(const struct bx_instr *in, struct bx_err *err)
+{
+	char **keys, **vals;
+	size_t n;
+	if (pairs(in, &keys, &vals, &n, err) < 0)
+		return NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%s%s=%s", i ? " " : "", keys[i], vals[i]);
+		fclose(f);
+	} else {
+		bx_fail(err, ENOMEM, "out of memory");
+	}
+	strv_free(keys, n);
+	strv_free(vals, n);
+	return text;
 }

@@ -36,4 +36,13 @@ int bx_instr_words(const char *text, char ***out, size_t *n, struct bx_err *err)
  * WORKDIR; anything else: "KEYWORD is not a valid change command". */
 int bx_instr_apply_change(json_t *config, const struct bx_instr *in, struct bx_err *err);
 
+/* A Dockerfile's config instruction: the changes above plus STOPSIGNAL,
+ * SHELL, HEALTHCHECK (its --interval/--timeout/--start-period/--retries
+ * from flags, "name=value" lines) and MAINTAINER (no config change). */
+int bx_instr_apply_build(json_t *config, const struct bx_instr *in, const char *flags, struct bx_err *err);
+
+/* ENV's or LABEL's pairs as Docker writes them into history: "K=V K2=V2"
+ * (quotes and escapes resolved); NULL (err) when they are not pairs. */
+char *bx_instr_pairs_text(const struct bx_instr *in, struct bx_err *err);
+
 #endif

@@ -2,6 +2,7 @@
  * lock by read-modify-write, and the Docker rules for untag versus delete. */
 #include "events.h"
 #include "image_gc.h"
+#include "../image/image_create.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,7 +59,12 @@ int bx_image_tag(const struct bx_paths *p, const char *src, const char *target, 
 	struct bx_image img;
 	if (bx_image_lookup(p, src, &img, err) < 0)
 		return -1;
-	int rc = index_edit(p, NULL, norm, img.manifest_digest, err);
+	/* a tagged image is no longer kept as untagged ("<none>@<manifest>",
+	 * image_create.h): a build's last step, `tag` of a dangling image */
+	char untagged[BX_DIGEST_SIZE + 16];
+	snprintf(untagged, sizeof(untagged), "%s@%s", BX_UNTAGGED_REPO, img.manifest_digest);
+	char *drop[] = {untagged, NULL};
+	int rc = index_edit(p, drop, norm, img.manifest_digest, err);
 	if (rc == 0)
 		bx_event_emit(p->data, "image", "tag", img.id, (const char *const[]){"name", norm, NULL}, NULL);
 	bx_image_free(&img);

@@ -109,6 +109,43 @@ static void test_refused(void **state)
 	json_decref(cfg);
 }
 
+/* a Dockerfile's config instructions (bx_instr_apply_build) and ENV's history text */
+static void test_build_changes(void **state)
+{
+	(void)state;
+	json_t *cfg = json_object();
+	struct bx_err err = {0};
+	const char *lines[] = {"SHELL [\"/bin/bash\", \"-c\"]", "CMD echo hi", "STOPSIGNAL SIGINT",
+			       "HEALTHCHECK CMD [\"true\"]", "MAINTAINER me"};
+	for (size_t i = 0; i < 5; i++) {
+		struct bx_instr in;
+		assert_int_equal(bx_instr_parse(lines[i], &in, &err), 0);
+		assert_int_equal(bx_instr_apply_build(cfg, &in, i == 3 ? "interval=1m\nretries=3\n" : NULL, &err), 0);
+		bx_instr_free(&in);
+	}
+	char *got = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got, "{\"Cmd\":[\"/bin/bash\",\"-c\",\"echo hi\"],\"Healthcheck\":{\"Interval\":60000000000,"
+				 "\"Retries\":3,\"Test\":[\"CMD\",\"true\"]},\"Shell\":[\"/bin/bash\",\"-c\"],"
+				 "\"StopSignal\":\"SIGINT\"}");
+	free(got);
+	const char *bad[][2] = {{"SHELL /bin/sh", NULL}, {"HEALTHCHECK CMD", NULL}, {"HEALTHCHECK NONE x", NULL},
+				{"HEALTHCHECK CMD x", "interval=5x\n"}, {"HEALTHCHECK CMD x", "retries=0\n"},
+				{"STOPSIGNAL", NULL}, {"HEALTHCHECK FOO x", NULL}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct bx_instr in;
+		assert_int_equal(bx_instr_parse(bad[i][0], &in, &err), 0);
+		assert_int_equal(bx_instr_apply_build(cfg, &in, bad[i][1], &err), -1);
+		bx_instr_free(&in);
+	}
+	struct bx_instr in;
+	assert_int_equal(bx_instr_parse("ENV A=\"x y\" B=2", &in, &err), 0);
+	char *text = bx_instr_pairs_text(&in, &err);
+	assert_string_equal(text, "A=x y B=2");
+	free(text);
+	bx_instr_free(&in);
+	json_decref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_build_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,34 @@
+/* `boxvm build`: a Dockerfile's instructions as a sequence of commits. A
+ * config instruction makes a config-only image (history's empty_layer), a
+ * COPY/ADD a layer made on the host from the context (build_copy.h), a RUN
+ * a fresh box of the stage's image with the step's env, user and workdir,
+ * whose changes are committed as one layer before it is removed. A step is
+ * reused when its parent image and its history line (the instruction after
+ * substitution, the ARG values a RUN sees, a COPY's content digest) are
+ * those of an earlier build: DATA/buildcache/<sha256 of both> names the
+ * image it made. Output as Docker's classic builder prints it. */
+#ifndef BOXVM_BOX_BUILD_H
+#define BOXVM_BOX_BUILD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../common/err.h"
+#include "../common/paths.h"
+#include "../image/image.h"
+
+struct bx_build_opts {
+	const char *context;    /* the context directory */
+	const char *dockerfile; /* NULL: CONTEXT/Dockerfile; "-": read from stdin */
+	char **build_args;      /* --build-arg K=V (or K: the caller's value), NULL-terminated, may be NULL */
+	char **labels;          /* --label K=V, likewise */
+	char **tags;            /* -t NAME[:TAG], likewise */
+	bool no_cache;
+	bool quiet;             /* -q: no progress, no RUN output */
+};
+
+/* Returns 0 and the image's ID; a failing RUN: exit code 1 in err with
+ * Docker's "The command '...' returned a non-zero code: N". */
+int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err);
+
+#endif

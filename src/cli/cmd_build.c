@@ -1,0 +1,95 @@
+/* boxvm build [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K=V]...
+ * [--label K=V]... [--no-cache] [-q] CONTEXT: an image from a Dockerfile,
+ * every RUN in its own microVM (src/box/build.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../box/build.h"
+#include "args.h"
+#include "cli.h"
+
+enum { OPT_TAG = 1, OPT_FILE, OPT_BUILD_ARG, OPT_LABEL, OPT_NO_CACHE, OPT_QUIET, OPT_RM, OPT_FORCE_RM, OPT_PULL };
+
+static const struct bx_opt build_opts[] = {
+	{'t', "tag", "list", OPT_TAG, "Name and optionally a tag in the 'name:tag' format"},
+	{'f', "file", "string", OPT_FILE, "Name of the Dockerfile (default 'CONTEXT/Dockerfile'; '-': stdin)"},
+	{0, "build-arg", "list", OPT_BUILD_ARG, "Set build-time variables (NAME=VALUE, or NAME to copy it)"},
+	{0, "label", "list", OPT_LABEL, "Set metadata for an image (KEY=VALUE)"},
+	{0, "no-cache", NULL, OPT_NO_CACHE, "Do not use cache when building the image"},
+	{'q', "quiet", NULL, OPT_QUIET, "Suppress the build output and print image ID on success"},
+	{0, "rm", NULL, OPT_RM, "Remove intermediate boxes after a successful build (always: default true)"},
+	{0, "force-rm", NULL, OPT_FORCE_RM, "Always remove intermediate boxes (always)"},
+	BX_OPT_HELP,
+	BX_OPT_END,
+};
+
+#define BUILD_USAGE "boxvm build [OPTIONS] PATH"
+
+int cmd_build(int argc, char **argv)
+{
+	struct bx_err err = {0};
+	struct bx_args a;
+	struct bx_build_opts o = {0};
+	char **tags = NULL, **args = NULL, **labels = NULL;
+	int id, r, rc = 1;
+	const char *val;
+	bx_args_init(&a, argc, argv);
+	a.i = 1;
+	while ((r = bx_args_next(&a, build_opts, &id, &val, &err)) > 0) {
+		switch (id) {
+		case OPT_TAG: r = cli_strv_append(&tags, val, &err); break;
+		case OPT_BUILD_ARG: r = cli_strv_append(&args, val, &err); break;
+		case OPT_LABEL: r = cli_strv_append(&labels, val, &err); break;
+		case OPT_FILE: o.dockerfile = val; break;
+		case OPT_NO_CACHE: o.no_cache = !val; break;
+		case OPT_QUIET: o.quiet = !val; break;
+		case OPT_RM:
+		case OPT_FORCE_RM: break;
+		case BX_OPT_HELP_ID:
+			bx_args_usage(BUILD_USAGE, "Build an image from a Dockerfile (each RUN in its own microVM)", build_opts);
+			rc = 0;
+			goto done;
+		}
+		if (r < 0)
+			goto out;
+	}
+	if (r < 0 || cli_need_operands(&a, 1, 1, BUILD_USAGE, &err) < 0)
+		goto out;
+	for (size_t i = 0; tags && tags[i]; i++) {
+		char norm[512];
+		if (bx_image_ref_normalize(tags[i], norm, sizeof(norm), &err) < 0 || strchr(norm, '@')) {
+			bx_fail(&err, 0, "invalid argument \"%s\" for \"-t, --tag\" flag: invalid reference format", tags[i]);
+			goto out;
+		}
+	}
+	for (size_t i = 0; labels && labels[i]; i++)
+		if (!*labels[i] || *labels[i] == '=') {
+			bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", labels[i]);
+			goto out;
+		}
+	if (!strcmp(argv[a.i], "-")) {
+		bx_fail(&err, 0, "a build context from stdin is not supported yet: give a directory (-f - reads the "
+				 "Dockerfile from stdin)");
+		goto out;
+	}
+	o.context = argv[a.i];
+	o.tags = tags;
+	o.build_args = args;
+	o.labels = labels;
+	struct bx_paths p;
+	char image_id[BX_DIGEST_SIZE];
+	if (bx_paths_init(&p, &err) < 0 || bx_build(&p, &o, image_id, &err) < 0)
+		goto out;
+	if (o.quiet)
+		printf("%s\n", image_id);
+	rc = 0;
+	goto done;
+out:
+	rc = bx_cli_report(&err);
+done:
+	bx_strv_free(tags);
+	bx_strv_free(args);
+	bx_strv_free(labels);
+	return rc;
+}

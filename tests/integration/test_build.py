@@ -1,0 +1,285 @@
+"""boxvm build (issue 15): a Dockerfile's steps as a sequence of commits,
+each RUN in its own microVM, COPY/ADD made on the host from the context,
+the build cache, Docker's classic-builder output and messages (docker-ref,
+Docker 20.10), and a Dockerfile from an untrusted repository kept inside its
+context. Every RUN is a boot: the file holds few of them."""
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from conftest import HANG_GUARD
+
+DOCKER_REF = os.environ.get("DOCKER_REF", "/work/shared/tools/docker-ref")
+
+DOCKERFILE = """\
+# syntax=docker/dockerfile:1
+ARG BASE=busybox
+FROM ${BASE}
+ARG WHO=world
+ENV GREETING=hello \\
+    PLACE=box
+WORKDIR /app
+COPY file.txt ./
+COPY dir /data/
+RUN echo "$GREETING $WHO from $PLACE" > /app/made.txt
+USER nobody
+EXPOSE 8080/tcp 53/udp
+LABEL org.example.kind=test "with space"="a b"
+VOLUME ["/vol"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s --retries=2 CMD true
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]
+"""
+STEPS = 16  # instructions above, the ARG before FROM included
+
+
+def out(p):
+    return p.stdout.decode()
+
+
+def make_context(path):
+    os.makedirs(path / "dir" / "sub")
+    (path / "Dockerfile").write_text(DOCKERFILE)
+    (path / "file.txt").write_text("copied file\n")
+    (path / "dir" / "a").write_text("a\n")
+    (path / "dir" / "sub" / "b").write_text("b\n")
+    (path / "dir" / "secret.key").write_text("never in the image\n")
+    (path / ".dockerignore").write_text("# keys stay home\n**/*.key\n")
+    return path
+
+
+def inspect(bx, ref):
+    return json.loads(out(bx("image", "inspect", ref, check=0)))[0]
+
+
+def creates_since(bx, since):
+    """IDs of boxes created since `since` (events log)."""
+    return out(bx("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "event=create",
+                  "--format", "{{.ID}}", check=0)).split()
+
+
+@pytest.fixture(scope="module")
+def built(bx, tmp_path_factory):
+    """The Dockerfile above built once (the module's tests read it or build
+    again on top of its cache)."""
+    ctx = make_context(tmp_path_factory.mktemp("ctx") / "c")
+    p = bx("build", "-t", "bt:1", "--build-arg", "WHO=tester", str(ctx), check=0)
+    yield ctx, out(p)
+    bx("rmi", "-f", "bt:1")
+
+
+def test_output_and_config(bx, built):
+    ctx, text = built
+    lines = text.splitlines()
+    assert lines[0] == "Step 1/%d : ARG BASE=busybox" % STEPS
+    assert "Step 2/%d : FROM ${BASE}" % STEPS in lines
+    run = lines.index("Step 8/%d : RUN echo \"$GREETING $WHO from $PLACE\" > /app/made.txt" % STEPS)
+    assert lines[run + 1].startswith(" ---> Running in ") and len(lines[run + 1]) == len(" ---> Running in ") + 12
+    box12 = lines[run + 1][-12:]
+    assert lines[run + 2] == "Removing intermediate container " + box12
+    img = inspect(bx, "bt:1")
+    assert lines[-2] == "Successfully built " + img["Id"][7:19]
+    assert lines[-1] == "Successfully tagged bt:1"
+    c = img["Config"]
+    assert c["Env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello",
+                        "PLACE=box"]
+    assert c["WorkingDir"] == "/app" and c["User"] == "nobody"
+    assert c["ExposedPorts"] == {"8080/tcp": {}, "53/udp": {}}
+    assert c["Labels"] == {"org.example.kind": "test", "with space": "a b"}
+    assert c["Volumes"] == {"/vol": {}} and c["StopSignal"] == "SIGINT"
+    assert c["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5000000000, "Retries": 2}
+    assert c["Entrypoint"] == ["/bin/sh", "-c"]
+    assert c["Cmd"] == ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]
+    h = out(bx("history", "--no-trunc", "--format", "{{.CreatedBy}}", "bt:1", check=0)).splitlines()
+    assert h[0] == '/bin/sh -c #(nop)  CMD ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]'
+    assert '|1 WHO=tester /bin/sh -c echo "$GREETING $WHO from $PLACE" > /app/made.txt' in h
+    assert "/bin/sh -c #(nop) WORKDIR /app" in h and "/bin/sh -c #(nop)  ENV GREETING=hello PLACE=box" in h
+    assert "/bin/sh -c #(nop)  LABEL org.example.kind=test with space=a b" in h
+    assert any(x.startswith("/bin/sh -c #(nop) COPY dir:") and x.endswith(" in /data/ ") for x in h)
+
+
+def test_the_image_runs(bx, built):
+    p = bx("run", "--rm", "bt:1", check=0)
+    # RUN saw ENV and the --build-arg; COPY of a dir copied its contents; .dockerignore kept the key out
+    assert out(p) == "hello tester from box\ncopied file\na\nb\na\nsub\n"
+
+
+def test_cached_rebuild_runs_nothing(bx, built):
+    ctx, _ = built
+    since = str(int(time.time()) - 1)
+    p = bx("build", "-t", "bt:1", "--build-arg", "WHO=tester", str(ctx), check=0)
+    text = out(p)
+    assert text.count(" ---> Using cache") == STEPS - 2  # all but the ARG before FROM and FROM
+    assert "Running in" not in text
+    assert creates_since(bx, since) == []
+    p = bx("build", "-q", "--build-arg", "WHO=tester", str(ctx), check=0)
+    assert out(p) == inspect(bx, "bt:1")["Id"] + "\n"
+    # another ARG value is another RUN: the cache key holds it (not run here: --no-cache shows the same)
+
+
+def test_changed_copy_source_reruns_from_there(bx, built, tmp_path):
+    ctx, _ = built
+    c2 = tmp_path / "c2"
+    shutil.copytree(ctx, c2)
+    (c2 / "dir" / "a").write_text("changed\n")
+    p = bx("build", "-t", "bt:2", "--build-arg", "WHO=tester", str(c2), check=0)
+    text = out(p).split("Step 7/")
+    assert text[0].count("Using cache") == 4  # ARG WHO, ENV, WORKDIR, COPY file.txt
+    assert "Using cache" not in text[1] and "Running in" in text[1]
+    assert out(bx("run", "--rm", "--entrypoint", "cat", "bt:2", "/data/a", check=0)) == "changed\n"
+    bx("rmi", "bt:2", check=0)
+
+
+def test_failing_run_leaves_nothing(no_leaks, tmp_path):
+    bx = no_leaks
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=1\nRUN echo to stdout; false\nCMD x\n")
+    p = bx("build", "-t", "bt:fail", str(tmp_path))
+    assert p.returncode == 1
+    assert "to stdout" in out(p)
+    assert p.stderr.decode().strip().endswith("The command '/bin/sh -c echo to stdout; false' returned a non-zero code: 1")
+    assert out(bx("ps", "-aq", check=0)) == ""
+    assert bx("image", "inspect", "bt:fail").returncode != 0
+
+
+def test_bad_instructions_name_their_line(bx, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=b\n# c\nFOO bar\n")
+    p = bx("build", str(tmp_path))
+    assert p.returncode == 1 and "dockerfile parse error line 4: unknown instruction: FOO" in p.stderr.decode()
+    assert out(p) == ""  # nothing built before the whole file parses
+    (tmp_path / "Dockerfile").write_text("ENV A=b\nFROM busybox\n")
+    p = bx("build", str(tmp_path))
+    assert p.returncode == 1 and "no build stage in current context" in p.stderr.decode()
+    p = bx("build", "-f", "-", str(tmp_path), input=b"FROM busybox\nCOPY\n")
+    assert p.returncode == 1 and "line 2" in p.stderr.decode()
+
+
+def test_context_is_a_jail(bx, tmp_path):
+    """A hostile Dockerfile cannot COPY what lies outside its context: no
+    "..", no symlink followed on the way; a named symlink is copied as one."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (tmp_path / "outside").write_text("host secret\n")
+    os.symlink("/etc", ctx / "etc-link")
+    os.symlink("../outside", ctx / "out-link")
+    for bad, why in (("../outside", "Forbidden path outside the build context"),
+                     ("etc-link/passwd", "not followed")):
+        p = bx("build", "-f", "-", str(ctx), input=f"FROM busybox\nCOPY {bad} /x\n".encode())
+        assert p.returncode == 1 and why in p.stderr.decode(), p.stderr
+    p = bx("build", "-q", "-t", "bt:link", "-f", "-", str(ctx), input=b"FROM busybox\nCOPY out-link /x/\n")
+    assert p.returncode == 0, p.stderr
+    # the layer holds the symlink itself (read from the store: no VM needed)
+    img = inspect(bx, "bt:link")
+    with open(os.path.join(bx.root, "images.json")) as f:
+        manifests = set(json.load(f)["images"].values())
+    layer = None
+    for d in manifests:
+        with open(os.path.join(bx.root, "blobs", "sha256", d[7:]), "rb") as f:
+            m = json.load(f)
+        if m["config"]["digest"] == img["Id"]:
+            layer = m["layers"][-1]["digest"]
+    with tarfile.open(os.path.join(bx.root, "blobs", "sha256", layer[7:])) as t:
+        link = t.getmember("x/out-link")
+        assert link.issym() and link.linkname == "../outside" and link.uid == 0
+    bx("rmi", "bt:link", check=0)
+
+
+@pytest.mark.skipif(not os.path.exists(DOCKER_REF), reason="docker-ref (a real Docker) is not on this machine")
+def test_saved_build_runs_in_docker(bx, built, tmp_path):
+    tar = tmp_path / "img.tar"
+    bx("save", "-o", str(tar), "bt:1", check=0)
+    subprocess.run([DOCKER_REF, "rmi", "-f", "bt:1"], capture_output=True, timeout=HANG_GUARD)
+    p = subprocess.run([DOCKER_REF, "load", "-i", str(tar)], capture_output=True, timeout=HANG_GUARD)
+    assert p.returncode == 0 and b"Loaded image: bt:1" in p.stdout, p.stderr
+    p = subprocess.run([DOCKER_REF, "run", "--rm", "--network", "none", "bt:1"], capture_output=True,
+                       timeout=HANG_GUARD)
+    assert p.returncode == 0 and p.stdout == b"hello tester from box\ncopied file\na\nb\na\nsub\n", p.stderr
+    subprocess.run([DOCKER_REF, "rmi", "-f", "bt:1"], capture_output=True, timeout=HANG_GUARD)
+
+
+def test_intermediate_images_are_hidden(bx, built):
+    """Each step's image stays (the cache's): `images` hides those a later
+    image stands on, as Docker's, and `images -a` lists them; the tagged
+    result shows once, under its tag."""
+    img = inspect(bx, "bt:1")["Id"][7:19]
+    rows = [line.split() for line in out(bx("images", check=0)).splitlines()[1:]]
+    assert [r[:3] for r in rows if r[2] == img] == [["bt", "1", img]]
+    steps = out(bx("history", "-q", "bt:1", check=0)).split()[1:4]  # CMD's and ENTRYPOINT's parents
+    assert all(s not in [r[2] for r in rows] for s in steps)
+    every = [line.split()[2] for line in out(bx("images", "-a", check=0)).splitlines()[1:]]
+    assert all(s in every for s in steps)
+
+
+def layer_of(bx, ref):
+    """The top layer blob of an image, opened from the store (no VM)."""
+    img = inspect(bx, ref)
+    with open(os.path.join(bx.root, "images.json")) as f:
+        manifests = set(json.load(f)["images"].values())
+    for d in manifests:
+        with open(os.path.join(bx.root, "blobs", "sha256", d[7:]), "rb") as f:
+            m = json.load(f)
+        if m["config"]["digest"] == img["Id"]:
+            return tarfile.open(os.path.join(bx.root, "blobs", "sha256", m["layers"][-1]["digest"][7:]))
+    raise AssertionError("no manifest for " + ref)
+
+
+def test_add_unpacks_a_local_tar_and_chown_names(bx, tmp_path):
+    """ADD of a local tar unpacks it; --chown takes numbers or the stage's
+    names (busybox: nobody 65534, nogroup 65534); a user alone gives its
+    number as the group, as Docker. Layers read from the store: no VM."""
+    ctx = tmp_path / "ctx"
+    (ctx / "src").mkdir(parents=True)
+    (ctx / "src" / "in.txt").write_text("x\n")
+    with tarfile.open(ctx / "a.tar.gz", "w:gz") as t:
+        t.add(ctx / "src" / "in.txt", arcname="top/in.txt")
+    steps = {"ADD a.tar.gz /opt/": ("opt/top/in.txt", 0, 0),
+             "COPY --chown=nobody:nogroup src/in.txt /owned": ("owned", 65534, 65534),
+             "COPY --chown=7 src/* /multi/": ("multi/in.txt", 7, 7)}
+    for step, (member, uid, gid) in steps.items():
+        p = bx("build", "-q", "-t", "bt:add", "-f", "-", str(ctx), input=f"FROM busybox\n{step}\n".encode())
+        assert p.returncode == 0, (step, p.stderr)
+        with layer_of(bx, "bt:add") as t:
+            m = t.getmember(member)
+            assert m.isfile() and (m.uid, m.gid) == (uid, gid), step
+            assert t.extractfile(m).read() == b"x\n"
+    p = bx("build", "-f", "-", str(ctx), input=b"FROM busybox\nCOPY --chown=nosuchuser src/in.txt /x\n")
+    assert p.returncode == 1 and "nosuchuser" in p.stderr.decode()
+    bx("rmi", "bt:add", check=0)
+
+
+def test_multi_stage_copy_from(bx, tmp_path):
+    """COPY --from takes a finished stage (by name or index) or an image;
+    FROM may name an earlier stage; the result is the last stage's image."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox AS maker\nWORKDIR /w\nRUN echo made-in-a-vm > /w/out\n"
+        "FROM scratch\nCOPY --from=maker /w/out /made\nCOPY --from=0 /w /w2/\n"
+        "FROM maker\nCOPY --from=1 /made /again\nCOPY --from=busybox /etc/group /group\n")
+    p = bx("build", "-t", "bt:ms", str(tmp_path), check=0)
+    assert out(p).count("Running in") == 1
+    with layer_of(bx, "bt:ms") as t:
+        assert t.getnames() == ["group"]
+    hist = out(bx("history", "-q", "bt:ms", check=0)).split()
+    assert len(hist) >= 4  # the maker stage's steps are under it
+    with layer_of(bx, hist[1]) as t:
+        assert t.extractfile("again").read() == b"made-in-a-vm\n"
+    bx("rmi", "bt:ms", check=0)
+
+
+def test_no_cache_and_label_flags(bx, tmp_path):
+    """--no-cache builds every step again; --label is the last stage's last
+    LABEL step, as Docker's classic builder adds it. No RUN: no VM."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=1\nCMD [\"true\"]\n")
+    first = out(bx("build", "--label", "k=v 1", str(tmp_path), check=0))
+    assert 'Step 4/4 : LABEL "k"="v 1"' in first
+    again = out(bx("build", "--label", "k=v 1", str(tmp_path), check=0))
+    assert again.count("Using cache") == 3
+    fresh = out(bx("build", "--no-cache", "--label", "k=v 1", str(tmp_path), check=0))
+    assert "Using cache" not in fresh
+    image = fresh.splitlines()[-1].split()[-1]
+    assert inspect(bx, image)["Config"]["Labels"] == {"k": "v 1"}
+    assert image != again.splitlines()[-1].split()[-1]
