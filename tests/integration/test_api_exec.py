@@ -13,7 +13,7 @@ import pytest
 
 from apisvc import DOCKER, api  # noqa: F401 (the module's service fixture)
 from conftest import HANG_GUARD, until
-from test_exec import Tmux, _status
+from test_exec import Tmux, _status, resize_and_see_it
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +40,7 @@ def _terminal_sized_and_resized(tmux):
     tmux.keys("stty size; echo TERM=$TERM", "Enter")
     tmux.wait_screen("24 80")
     tmux.wait_screen("TERM=xterm")
-    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
-    tmux.keys("clear; stty size", "Enter")
-    tmux.wait_screen("30 100")
+    resize_and_see_it(tmux)
 
 
 def _create(api, ref, body):

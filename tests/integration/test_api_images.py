@@ -139,6 +139,8 @@ def test_pull_error_mid_stream(api, bx, reg):
     r = api("pull", ref, check=1)
     assert "Pulling from apiimg/gone" in r.stdout and reg.images["gone"] in r.stderr
     assert ref not in bx("images", check=0).stdout.decode()
+    # no empty download is left staged for a resume that has nothing to resume from
+    assert not os.path.exists(os.path.join(bx.root, "blobs", "incoming", reg.images["gone"][7:] + ".partial"))
 
 
 def test_pull_ends_when_the_client_hangs_up(api, bx, reg):

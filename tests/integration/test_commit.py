@@ -271,7 +271,9 @@ def test_untagged_commit_lists_as_none_and_rmi_deletes_it(bx, src):
     assert first != second and inspect_image(bx, "cm-twice")["Id"] == second
     rows = [line.split()[:3] for line in out(bx("images", check=0)).splitlines()]
     assert ["<none>", "<none>", first[7:19]] in rows and ["cm-twice", "latest", second[7:19]] in rows
-    assert out(bx("image", "prune", "-f", check=0)).splitlines()[:2] == ["Deleted Images:", f"deleted: {first}"]
+    # (the worker's store is shared: prune may delete other modules' dangling images too)
+    pruned = out(bx("image", "prune", "-f", check=0)).splitlines()
+    assert pruned[0] == "Deleted Images:" and f"deleted: {first}" in pruned
 
 
 def test_a_box_without_overlay_is_compared_with_its_image(bx, tmp_path):

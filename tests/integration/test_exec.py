@@ -315,6 +315,15 @@ def tmux(bx, request):
     t.kill()
 
 
+def resize_and_see_it(tmux):
+    """Resize tmux's window from 24x80 to 30x100; the shell in the box sees the new size.
+    The size travels apart from the keystrokes (a docker CLI sends it as its own HTTP
+    request), so the shell is asked first to wait for the change, then to print it."""
+    tmux.keys('while [ "$(stty size)" = "24 80" ]; do sleep 0.1; done; clear; stty size', "Enter")
+    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
+    tmux.wait_screen("30 100")
+
+
 def _status(path):
     until(lambda: os.path.exists(path) and open(path).read().strip(), "the session's exit status")
     return int(open(path).read())
@@ -327,9 +336,7 @@ def test_exec_it_terminal(box, tmux, tmp_path):
     tmux.keys("stty size; echo TERM=$TERM", "Enter")
     tmux.wait_screen("24 80")
     tmux.wait_screen("TERM=xterm")
-    tmux.cmd("resize-window", "-t", tmux.name, "-x", "100", "-y", "30", check=True)
-    tmux.keys("clear; stty size", "Enter")
-    tmux.wait_screen("30 100")
+    resize_and_see_it(tmux)
     tmux.keys("sleep 100", "Enter")
     until(lambda: b"sleep 100" in bx("exec", ref, "ps", "-o", "args", check=0).stdout, "sleep started")
     tmux.keys("C-c")

@@ -174,7 +174,9 @@ static int download(const struct bx_paths *p, struct bx_registry *r, const char 
 out:
 	EVP_MD_CTX_free(s.md);
 	close(s.fd);
-	if (rc < 0 && bad)
+	/* wrong bytes must not be resumed from; no bytes at all (a 404, a refused
+	 * connection) leave nothing worth keeping */
+	if (rc < 0 && (bad || s.size == 0))
 		unlink(partial);
 	return rc;
 }
