@@ -213,6 +213,7 @@ bench: all kernel image
 	@bench/oci-runtime $(BUILD)
 	@bench/api $(BUILD)
 	@bench/confinement $(BUILD)
+	@bench/build $(BUILD)
 
 PREFIX ?= /usr/local
 install: all

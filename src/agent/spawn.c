@@ -155,8 +155,9 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 		bx_fail(&e, 0, "Cwd must be an absolute path");
 		child_fail(report_fd, &e, main_process);
 	}
-	/* Docker creates a missing working directory for run, never for exec */
-	if (main_process && agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
+	/* Docker creates a missing working directory for run, never for exec (a
+	 * build's RUN step, an exec into its shared VM, asks for it) */
+	if ((main_process || spec->make_cwd) && agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
 		bx_fail(&e, errno, "mkdir %s", cwd);
 		child_fail(report_fd, &e, main_process);
 	}
@@ -196,6 +197,13 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 	if (agent_privs_after_user(spec, u.uid, &e) < 0)
 		child_fail(report_fd, &e, main_process);
 
+	/* a build's VM: main only keeps the box up while the steps run as execs;
+	 * the signal that stops the box ends it (no handler: the default action) */
+	if (main_process && spec->idle) {
+		close(report_fd); /* started: what exec's close-on-exec would have said */
+		for (;;)
+			pause();
+	}
 	char path[4096];
 	const char *name = spec->args[0];
 	if (bx_path_search(name, bx_env_get(env, "PATH"), exec_check, NULL, path, sizeof(path), &e) < 0)

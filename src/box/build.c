@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build_copy.h"
+#include "build_vm.h"
 #include "commit.h"
 #include "control.h"
 #include "make.h"
@@ -49,6 +50,8 @@ struct build {
 		char image[BX_DIGEST_SIZE];
 	} done[64];
 	size_t ndone;
+	struct bx_build_vm vm;   /* the stage's shared VM while its tree is the stage's */
+	bool box_per_run;        /* no overlayfs upper dir to take steps from: a fresh box per RUN */
 };
 
 /* the stage that just ended, kept by index and name */
@@ -87,6 +90,20 @@ static void say(struct build *b, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
+}
+
+/* the shared VM ends; Docker's words for the box it ran the steps in */
+static void vm_end(struct build *b)
+{
+	if (!b->vm.up)
+		return;
+	char id[16];
+	snprintf(id, sizeof(id), "%.12s", b->vm.rec.id);
+	struct bx_err e2 = {0};
+	if (bx_build_vm_end(b->p, &b->vm, &e2) < 0)
+		fprintf(stderr, "boxvm: cannot remove the build box %s: %s\n", id, e2.msg);
+	else
+		say(b, "Removing intermediate container %s\n", id);
 }
 
 static const char *no_env(const char *name)
@@ -238,6 +255,7 @@ static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *e
 		bx_fail(err, 0, "FROM --platform=%s: boxvm builds linux/amd64 images only", plat);
 		goto out;
 	}
+	vm_end(b);
 	if (stage_end(b, err) < 0)
 		goto out;
 	stage_reset(&b->st);
@@ -444,6 +462,85 @@ out_free:
 	bx_strv_free(command);
 	bx_strv_free(env);
 	bx_image_free(&img);
+	return rc;
+}
+
+/* A RUN step's process: the command, the stage's user and working
+ * directory, its ARGs and ENV (ENV wins over an ARG of the same name) */
+static int step_spec(struct build *b, json_t *cmd, struct bx_spec *spec, struct bx_err *err)
+{
+	size_t i;
+	json_t *v, *envs = json_object_get(b->st.config, "Env");
+	json_array_foreach(cmd, i, v) if (bx_spec_add_arg(spec, json_string_value(v), err) < 0) return -1;
+	for (i = 0; i < b->st.nargs; i++) {
+		size_t kl = strcspn(b->st.args[i], "=");
+		bool shadowed = false;
+		size_t k;
+		json_array_foreach(envs, k, v) {
+			const char *e = json_string_value(v);
+			shadowed |= e && !strncmp(e, b->st.args[i], kl) && e[kl] == '=';
+		}
+		if (!shadowed && bx_spec_add_env(spec, b->st.args[i], err) < 0)
+			return -1;
+	}
+	json_array_foreach(envs, i, v) if (json_is_string(v) && bx_spec_add_env(spec, json_string_value(v), err) < 0) return -1;
+	const char *wd = json_string_value(json_object_get(b->st.config, "WorkingDir"));
+	const char *user = json_string_value(json_object_get(b->st.config, "User"));
+	if ((wd && *wd && bx_spec_set_cwd(spec, wd, err) < 0) || (user && *user && bx_spec_set_user(spec, user, err) < 0))
+		return -1;
+	return 0;
+}
+
+/* RUN in the stage's shared VM (booted now if it is not up): 1 when the
+ * store's boxes cannot share one (then run_in_box), else 0 or -1 */
+static int run_in_vm(struct build *b, json_t *cmd, const char *created_by, char id[BX_DIGEST_SIZE], struct bx_err *err)
+{
+	if (!b->st.image[0])
+		return bx_fail(err, 0, "RUN on an empty scratch stage: there is no /bin/sh to run it (COPY files in first)");
+	if (!b->vm.up) {
+		int r = bx_build_vm_boot(b->p, b->st.image, &b->vm, err);
+		if (r <= 0) {
+			b->box_per_run = r == 0;
+			return r < 0 ? -1 : 1;
+		}
+	}
+	say(b, " ---> Running in %.12s\n", b->vm.rec.id);
+	struct bx_spec spec;
+	bx_spec_init(&spec);
+	int rc = -1, out = -1;
+	if (step_spec(b, cmd, &spec, err) < 0)
+		goto done;
+	fflush(stdout);
+	if (b->o->quiet && (out = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) { /* Docker's quiet build */
+		bx_fail(err, errno, "cannot open /dev/null");
+		goto done;
+	}
+	int code = bx_build_vm_run(&b->vm, &spec, out >= 0 ? out : 1, out >= 0 ? out : 2, err);
+	if (code != 0) {
+		if (code > 0) {
+			_cleanup_free_ char *line = join_words(cmd);
+			bx_fail_code(err, 1, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+		}
+		goto done;
+	}
+	struct bx_upper_snap after;
+	struct bx_new_layer layer;
+	if (bx_build_vm_layer(b->p, &b->vm, &after, &layer, err) < 0)
+		goto done;
+	char parent[BX_DIGEST_SIZE];
+	snprintf(parent, sizeof(parent), "%s", b->st.image);
+	if (commit_step(b, &layer, created_by, err) < 0) {
+		bx_upper_snap_free(&after);
+		goto done;
+	}
+	snprintf(id, BX_DIGEST_SIZE, "%s", b->st.image);
+	snprintf(b->st.image, sizeof(b->st.image), "%s", parent); /* the caller moves the stage on */
+	bx_build_vm_step_done(&b->vm, &after, id);
+	rc = 0;
+done:
+	if (out >= 0)
+		close(out);
+	bx_spec_free(&spec);
 	return rc;
 }
 
@@ -669,13 +766,18 @@ static int do_step(struct build *b, const struct bx_df_step *s, struct bx_err *e
 	} else if (run) {
 		char parent[BX_DIGEST_SIZE];
 		snprintf(parent, sizeof(parent), "%s", b->st.image);
-		if (run_in_box(b, cmd, created_by, id, err) < 0)
+		int r = b->box_per_run ? 1 : run_in_vm(b, cmd, created_by, id, err);
+		if (r < 0 || (r == 1 && run_in_box(b, cmd, created_by, id, err) < 0))
 			return -1;
 		cache_store(b, parent, created_by, id);
 		snprintf(b->st.image, sizeof(b->st.image), "%s", id);
 	} else if (commit_step(b, has_layer ? &layer : NULL, created_by, err) < 0) {
 		return -1;
 	}
+	/* the shared VM's tree is the stage's only while RUN or config steps
+	 * made it (a VOLUME: a RUN's changes under it are lost, as Docker's) */
+	if (hit || has_layer || !strcmp(k, "VOLUME"))
+		vm_end(b);
 	say(b, " ---> %.12s\n", b->st.image + 7);
 	return 0;
 }
@@ -759,7 +861,7 @@ static int read_dockerfile(const struct bx_build_opts *o, char **text, size_t *l
 
 int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err)
 {
-	struct build b = {.p = p, .o = o, .ctx.root_fd = -1};
+	struct build b = {.p = p, .o = o, .ctx.root_fd = -1, .vm.upper_fd = -1};
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int ifd = -1;
 	size_t len, nargs = 0;
@@ -812,6 +914,7 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 			goto out;
 		}
 	}
+	vm_end(&b);
 	if (!b.st.image[0]) {
 		bx_fail(err, 0, "No image was generated. Is your Dockerfile empty?");
 		goto out;
@@ -837,6 +940,7 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 	snprintf(id, BX_DIGEST_SIZE, "%s", b.st.image);
 	rc = 0;
 out:
+	vm_end(&b);
 	stage_reset(&b.st);
 	bx_dockerfile_free(&b.df);
 	bx_ignore_free(&b.ctx.ignore);

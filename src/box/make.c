@@ -58,6 +58,7 @@ int bx_box_make(const struct bx_paths *p, const struct bx_box_make *m, struct bx
 	    apply_test_knobs(&spec, err) < 0 || (lc->op_fd = bx_store_op_begin(p->data, err)) < 0 ||
 	    bx_netmount_apply(p, nm, &spec, m->bo, err) < 0 || bx_box_reserve(p, boxid, lc, err) < 0)
 		goto out;
+	spec.idle = m->idle_main;
 	if (bx_netmount_join(p, nm, boxid, lc->name_buf, m->bo, err) < 0) {
 		bx_box_unreserve(p, boxid, lc);
 		goto out;

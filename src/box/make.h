@@ -33,6 +33,7 @@ struct bx_box_make {
 	bx_getenv_fn getenv_fn;      /* resolves a bare -e NAME (the caller's environment) */
 	bool hold_output;            /* a client attaches right after start: the shim keeps main's output for it */
 	bool start_lock;             /* hold the box's start lock (bx_state_start_lock) from registration on */
+	bool idle_main;              /* a build's VM: main waits for its stop signal (BX_T_IDLE), steps are execs */
 };
 
 /* Make the box: *vm is what its shim reads (bx_shim_start); *start_lock

@@ -16,6 +16,7 @@
 
 #include "../common/cleanup.h"
 #include "tree_walk.h"
+#include "upper_snap.h"
 
 /* (dev, ino) -> the first path written for a file with more links, so the
  * next ones become hardlink entries; open addressing, grown at half full. */
@@ -81,6 +82,8 @@ struct tar_job {
 	long long tar_size;
 	long long file_bytes, max_bytes;
 	struct links links;
+	const struct bx_upper_snap *since; /* a build VM's step: only what changed since then */
+	struct bx_upper_snap *after;       /* ... and the upper dir as it is now, for the next step */
 	struct bx_err sink_err;
 	bool sink_failed;
 	char buf[65536];
@@ -164,11 +167,36 @@ static int entry_base(struct archive_entry *ae, const char *path, const struct s
 	return 0;
 }
 
-static int on_entry(void *ctx, const struct bx_walk_entry *e, struct bx_err *err)
+/* A build VM's step: the entry as it now is goes into the next snapshot;
+ * 1 when it is as the last step left it (nothing to write). *opaque: whether
+ * it newly hides what is below (a directory the earlier steps had made stays
+ * as they made it). */
+static int since_last_step(struct tar_job *j, const struct bx_walk_entry *e, bool *opaque, struct bx_err *err)
+{
+	bool whiteout = e->kind == BX_WALK_WHITEOUT;
+	if (bx_upper_snap_add(j->after, e->path, &e->st, whiteout, e->opaque, err) < 0)
+		return -1;
+	const struct bx_snap_entry *was = bx_upper_snap_find(j->since, e->path);
+	if (was && bx_upper_snap_same(was, &e->st, whiteout, e->opaque))
+		return 1;
+	*opaque = e->opaque && !(was && was->opaque && was->st.st_ino == e->st.st_ino);
+	return 0;
+}
+
+static int on_entry(void *ctx, const struct bx_walk_entry *walked, struct bx_err *err)
 {
 	struct tar_job *j = ctx;
-	if (j->upper && (bx_walk_runtime_file(e->path) || e->same))
+	if (j->upper && (bx_walk_runtime_file(walked->path) || walked->same))
 		return 0;
+	struct bx_walk_entry step;
+	const struct bx_walk_entry *e = walked;
+	if (j->after) {
+		step = *walked;
+		int r = since_last_step(j, walked, &step.opaque, err);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+		e = &step;
+	}
 	struct archive_entry *ae = archive_entry_new();
 	if (!ae)
 		return bx_fail(err, ENOMEM, "out of memory");
@@ -283,12 +311,35 @@ static void hex_of(const unsigned char *md, char out[BX_DIGEST_SIZE])
 		sprintf(out + 7 + 2 * i, "%02x", md[i]);
 }
 
-int bx_tree_tar(int root_fd, bool upper, int copy_of, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
-		long long *tar_size, struct bx_err *err)
+/* A path an earlier step made and this one removed: its whiteout, after
+ * the walk (its parent exists, and nothing of this layer is under it). */
+static int on_gone(void *ctx, const struct bx_snap_entry *gone, struct bx_err *err)
+{
+	struct tar_job *j = ctx;
+	char wh[BX_WALK_MAX_PATH + 8];
+	if (bx_whiteout_path(gone->path, wh, sizeof(wh)) < 0)
+		return bx_fail(err, ENAMETOOLONG, "path /%s is too long for a whiteout", gone->path);
+	struct archive_entry *ae = archive_entry_new();
+	if (!ae)
+		return bx_fail(err, ENOMEM, "out of memory");
+	archive_entry_set_pathname(ae, wh);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0);
+	archive_entry_set_mtime(ae, gone->st.st_mtim.tv_sec, 0);
+	int rc = write_header(j, ae, gone->path, err);
+	archive_entry_free(ae);
+	return rc;
+}
+
+static int tree_tar(int root_fd, bool upper, int copy_of, const struct bx_upper_snap *since,
+		    struct bx_upper_snap *after, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
+		    long long *tar_size, struct bx_err *err)
 {
 	_cleanup_free_ struct tar_job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return bx_fail(err, ENOMEM, "out of memory");
+	j->since = since;
+	j->after = after;
 	j->upper = upper;
 	j->sink = sink;
 	j->sink_ctx = ctx;
@@ -310,7 +361,8 @@ int bx_tree_tar(int root_fd, bool upper, int copy_of, bx_tar_sink sink, void *ct
 	}
 	struct bx_walk_opts wo = {.upper = upper && copy_of < 0, .lower_fd = copy_of, .one_fs = true,
 				  .compare = copy_of >= 0};
-	if (bx_tree_walk(root_fd, &wo, on_entry, j, err) < 0)
+	if (bx_tree_walk(root_fd, &wo, on_entry, j, err) < 0 ||
+	    (after && bx_upper_snap_gone(since, after, on_gone, j, err) < 0))
 		goto out;
 	if (archive_write_close(j->a) != ARCHIVE_OK) {
 		archive_fail(j, "", err);
@@ -331,6 +383,12 @@ out:
 	EVP_MD_CTX_free(j->md);
 	links_free(&j->links);
 	return rc;
+}
+
+int bx_tree_tar(int root_fd, bool upper, int copy_of, bx_tar_sink sink, void *ctx, char diff_id[BX_DIGEST_SIZE],
+		long long *tar_size, struct bx_err *err)
+{
+	return tree_tar(root_fd, upper, copy_of, NULL, NULL, sink, ctx, diff_id, tar_size, err);
 }
 
 /* gzip (no name, no time: reproducible) in front of a blob writer */
@@ -400,6 +458,18 @@ int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, int co
 	if (layer_begin(p, out, g, err) < 0)
 		return -1;
 	int rc = bx_tree_tar(root_fd, upper, copy_of, gz_write, g, out->diff_id, &out->tar_size, err);
+	return layer_end(out, g, rc, err);
+}
+
+int bx_layer_from_upper_since(const struct bx_paths *p, int upper_fd, const struct bx_upper_snap *since,
+			      struct bx_upper_snap *after, struct bx_new_layer *out, struct bx_err *err)
+{
+	_cleanup_free_ struct gz_sink *g = malloc(sizeof(*g));
+	if (!g)
+		return bx_fail(err, ENOMEM, "out of memory");
+	if (layer_begin(p, out, g, err) < 0)
+		return -1;
+	int rc = tree_tar(upper_fd, true, -1, since, after, gz_write, g, out->diff_id, &out->tar_size, err);
 	return layer_end(out, g, rc, err);
 }
 

@@ -38,6 +38,14 @@ struct bx_new_layer {
  * copy_of as bx_tree_tar's. */
 int bx_layer_from_tree(const struct bx_paths *p, int root_fd, bool upper, int copy_of, struct bx_new_layer *out,
 		       struct bx_err *err);
+/* A build VM's step (upper_snap.h): the layer of what upper_fd's entries
+ * changed since the snapshot since (an empty one: everything, as
+ * bx_layer_from_tree's upper mode), with whiteouts for what it removed of
+ * the earlier steps' paths; after (empty on entry) gets the upper dir as
+ * it now is. */
+struct bx_upper_snap;
+int bx_layer_from_upper_since(const struct bx_paths *p, int upper_fd, const struct bx_upper_snap *since,
+			      struct bx_upper_snap *after, struct bx_new_layer *out, struct bx_err *err);
 /* The layer of a flat tar read from fd (import): gzip-compressed as read,
  * its entries checked to be a tar by libarchive. */
 int bx_layer_from_tar_fd(const struct bx_paths *p, int fd, struct bx_new_layer *out, struct bx_err *err);

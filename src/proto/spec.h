@@ -50,7 +50,11 @@ enum bx_spec_tag {
 	BX_T_GROUP_NAME = 30,    /* repeated: supplementary group by name, resolved in the box's /etc/group */
 	/* box only: limits of the guest's cgroup /box, which holds main and every exec (issue 16) */
 	BX_T_CGROUP = 31,    /* repeated: "FILE=VALUE" written to /box's FILE (pids.max, memory.max, ...) before main */
-	BX_T_MAX = 31,
+	/* a build's shared VM (src/box/build_vm.c) */
+	BX_T_IDLE = 32,      /* box only, u8 0/1: main waits for a signal instead of exec'ing ARGs (the build's steps
+			      * are execs) */
+	BX_T_MAKE_CWD = 33,  /* exec only, u8 0/1: a missing working directory is created, as for a box's main */
+	BX_T_MAX = 33,
 };
 
 /* Guest mounts (BX_T_MOUNT), in mount order. */
@@ -100,6 +104,8 @@ struct bx_spec {
 	char *hostname;
 	bool tty, stdin_open;
 	bool exact;    /* BX_T_EXACT */
+	bool idle;     /* BX_T_IDLE */
+	bool make_cwd; /* BX_T_MAKE_CWD */
 	uint32_t accept_delay_ms;
 	uint32_t timeout_ms;
 	/* box only (see BX_T_IPV4 ..) */

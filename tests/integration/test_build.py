@@ -82,7 +82,9 @@ def test_output_and_config(bx, built):
     run = lines.index("Step 8/%d : RUN echo \"$GREETING $WHO from $PLACE\" > /app/made.txt" % STEPS)
     assert lines[run + 1].startswith(" ---> Running in ") and len(lines[run + 1]) == len(" ---> Running in ") + 12
     box12 = lines[run + 1][-12:]
-    assert lines[run + 2] == "Removing intermediate container " + box12
+    # the stage's VM lives on through the config steps; VOLUME ends it
+    assert lines[run + 2].startswith(" ---> ") and "Removing intermediate container " + box12 in lines[run + 3:]
+    assert lines.index("Removing intermediate container " + box12) > lines.index("Step 12/%d : VOLUME [\"/vol\"]" % STEPS)
     img = inspect(bx, "bt:1")
     assert lines[-2] == "Successfully built " + img["Id"][7:19]
     assert lines[-1] == "Successfully tagged bt:1"
@@ -134,6 +136,58 @@ def test_changed_copy_source_reruns_from_there(bx, built, tmp_path):
     assert "Using cache" not in text[1] and "Running in" in text[1]
     assert out(bx("run", "--rm", "--entrypoint", "cat", "bt:2", "/data/a", check=0)) == "changed\n"
     bx("rmi", "bt:2", check=0)
+
+
+def _layers(bx, ref, tmp_path):
+    """The member names of each layer of ref, bottom up (boxvm save's OCI layout)."""
+    tar = tmp_path / "img.tar"
+    bx("save", "-o", str(tar), ref, check=0)
+    with tarfile.open(tar) as t:
+        blob = lambda d: t.extractfile("blobs/sha256/" + d.split(":")[1]).read()  # noqa: E731
+        man = json.loads(blob(json.loads(t.extractfile("index.json").read())["manifests"][0]["digest"]))
+        layers = []
+        for lay in man["layers"]:
+            with tarfile.open(fileobj=__import__("io").BytesIO(blob(lay["digest"]))) as lt:
+                layers.append(sorted(m.name for m in lt.getmembers()))
+    os.unlink(tar)
+    return layers
+
+
+def test_run_steps_share_one_vm_and_keep_their_own_layers(no_leaks, tmp_path):
+    """A stage's RUNs run in one VM (one box made, however many RUNs), and
+    each step's layer is exactly what it changed: new and changed files, and
+    whiteouts for what it removed of the image's and of earlier steps' files.
+    A COPY changes the tree from outside: the next RUN boots another VM."""
+    bx = no_leaks
+    (tmp_path / "f.txt").write_text("from the context\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\n"
+        "ARG A=from-arg\n"
+        "RUN echo one > /one && mkdir -p /d/e && echo x > /d/e/x && echo keep > /keep\n"
+        "ENV A=from-env\n"
+        "RUN echo two > /two && rm /one && rm -rf /d && echo again >> /keep && rm /bin/true\n"
+        "WORKDIR /w/sub\n"
+        "RUN echo \"$A\" > here && pwd\n"
+        "COPY f.txt /f.txt\n"
+        "RUN cat /f.txt > /copied\n")
+    since = str(int(time.time()) - 1)
+    p = bx("build", "-t", "bt:vm", str(tmp_path), check=0)
+    text = out(p)
+    made = creates_since(bx, since)
+    assert len(made) == 2, (made, text)  # three RUNs before the COPY in one VM, one after it
+    assert text.count("Running in " + made[0][:12]) == 3 and text.count("Running in " + made[1][:12]) == 1
+    assert "/w/sub\n" in text
+    lay = _layers(bx, "bt:vm", tmp_path)[1:]  # busybox's below
+    assert lay[0] == ["d", "d/e", "d/e/x", "etc", "keep", "one"]
+    assert lay[1] == [".wh.d", ".wh.one", "bin", "bin/.wh.true", "keep", "two"]
+    assert lay[2] == ["w", "w/sub", "w/sub/here"]
+    assert lay[3] == ["f.txt"]
+    assert lay[4] == ["copied", "etc"]
+    p = bx("run", "--rm", "bt:vm", "sh", "-c", "cat /keep /w/sub/here /copied; ls /one /d /bin/true 2>&1 | wc -l",
+           check=0)
+    assert out(p) == "keep\nagain\nfrom-env\nfrom the context\n3\n"
+    assert out(bx("ps", "-aq", check=0)) == ""
+    bx("rmi", "bt:vm", check=0)
 
 
 def test_failing_run_leaves_nothing(no_leaks, tmp_path):
