@@ -56,6 +56,7 @@ struct session {
 	bool exit_queued;
 	bool ping;         /* heartbeat or stats channel: no process; closed once its reply is out */
 	bool pty;          /* the process is on a pty (fd_out: master, fd_in: its dup) */
+	bool build_step;   /* BX_T_BUILD_STEP: what it leaves running dies when it exits */
 
 	int fd_out, fd_err; /* pipes (pty: fd_out is the master); -1 at EOF */
 	int fd_in;          /* stdin pipe, or a dup of the pty master; -1 closed */
@@ -90,6 +91,10 @@ void agent_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void agent_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t agent_now_ms(void);
 _Noreturn void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* leftovers.c: kill every process but the agent, the box's main and the
+ * kernel's threads, and wait (bounded) until none is left but zombies */
+void agent_kill_leftovers(const struct agent *ag);
 
 /* power.c */
 _Noreturn void agent_poweroff(void);

@@ -115,6 +115,7 @@ void session_start(struct session *s, const struct bx_spec *spec)
 	struct spawn_result r;
 	struct bx_err e = {0};
 	s->pty = pty;
+	s->build_step = s->kind != SESS_MAIN && spec->build_step;
 	if (agent_spawn(s, spec, pty, &r, &e) < 0) {
 		agent_err("start %s: %s", spec->args && spec->args[0] ? spec->args[0] : "?", e.msg);
 		report_start_failure(s, &e, pty);
@@ -191,6 +192,10 @@ void session_exited(struct session *s, int status)
 		/* The box ends with its main process, as a container's PID namespace
 		 * does: whatever it left behind is killed, so held pipes close. */
 		kill(-1, SIGKILL);
+	} else if (s->build_step) {
+		/* a build's RUN ends as Docker's RUN container does, before its
+		 * exit is told: nothing of it writes into the next step's layer */
+		agent_kill_leftovers(s->ag);
 	}
 }
 

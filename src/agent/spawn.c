@@ -157,7 +157,7 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 	}
 	/* Docker creates a missing working directory for run, never for exec (a
 	 * build's RUN step, an exec into its shared VM, asks for it) */
-	if ((main_process || spec->make_cwd) && agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
+	if ((main_process || spec->build_step) && agent_mkdir_p(cwd, 0755) < 0 && errno != EEXIST) {
 		bx_fail(&e, errno, "mkdir %s", cwd);
 		child_fail(report_fd, &e, main_process);
 	}

@@ -118,7 +118,7 @@ static void past_snapshot(const struct bx_upper_snap *s)
 int bx_build_vm_run(struct bx_build_vm *vm, struct bx_spec *spec, int out_fd, int err_fd, struct bx_err *err)
 {
 	past_snapshot(&vm->snap);
-	spec->make_cwd = true; /* WORKDIR's directory, as a box's main gets it */
+	spec->build_step = true; /* WORKDIR's directory made, nothing left running after it */
 	char what[64];
 	snprintf(what, sizeof(what), "build box %.12s", vm->rec.id);
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = out_fd, .err_fd = err_fd, .what = what};

@@ -238,8 +238,8 @@ int bx_spec_encode(const struct bx_spec *s, uint8_t **out, size_t *out_len, stru
 		put_rec(&w, BX_T_NO_NEW_PRIVS, (const uint8_t[]){ 1 }, 1);
 	if (s->idle)
 		put_rec(&w, BX_T_IDLE, (const uint8_t[]){ 1 }, 1);
-	if (s->make_cwd)
-		put_rec(&w, BX_T_MAKE_CWD, (const uint8_t[]){ 1 }, 1);
+	if (s->build_step)
+		put_rec(&w, BX_T_BUILD_STEP, (const uint8_t[]){ 1 }, 1);
 	for (size_t i = 0; i < s->nsysctls; i++)
 		put_str(&w, BX_T_SYSCTL, s->sysctls[i]);
 	for (size_t i = 0; i < s->ncgroup; i++)
@@ -374,7 +374,7 @@ static int dec_rec(struct bx_spec *s, uint16_t tag, const uint8_t *p, uint32_t l
 	case BX_T_STDIN: return dec_bool(&s->stdin_open, p, len, "stdin flag", err);
 	case BX_T_EXACT: return dec_bool(&s->exact, p, len, "exact flag", err);
 	case BX_T_IDLE: return dec_bool(&s->idle, p, len, "idle flag", err);
-	case BX_T_MAKE_CWD: return dec_bool(&s->make_cwd, p, len, "make-cwd flag", err);
+	case BX_T_BUILD_STEP: return dec_bool(&s->build_step, p, len, "build-step flag", err);
 	case BX_T_ACCEPT_DELAY_MS: return dec_u32(&s->accept_delay_ms, p, len, "accept delay", err);
 	case BX_T_TIMEOUT_MS: return dec_u32(&s->timeout_ms, p, len, "timeout", err);
 	case BX_T_RLIMIT: return bx_spec_rlimit_unpack(s, p, len, err);

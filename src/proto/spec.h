@@ -53,7 +53,8 @@ enum bx_spec_tag {
 	/* a build's shared VM (src/box/build_vm.c) */
 	BX_T_IDLE = 32,      /* box only, u8 0/1: main waits for a signal instead of exec'ing ARGs (the build's steps
 			      * are execs) */
-	BX_T_MAKE_CWD = 33,  /* exec only, u8 0/1: a missing working directory is created, as for a box's main */
+	BX_T_BUILD_STEP = 33, /* exec only, u8 0/1: a build's RUN: a missing working directory is created (as for a
+			       * box's main), and what the process leaves running dies when it exits */
 	BX_T_MAX = 33,
 };
 
@@ -105,7 +106,7 @@ struct bx_spec {
 	bool tty, stdin_open;
 	bool exact;    /* BX_T_EXACT */
 	bool idle;     /* BX_T_IDLE */
-	bool make_cwd; /* BX_T_MAKE_CWD */
+	bool build_step; /* BX_T_BUILD_STEP */
 	uint32_t accept_delay_ms;
 	uint32_t timeout_ms;
 	/* box only (see BX_T_IPV4 ..) */

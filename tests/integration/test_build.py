@@ -157,13 +157,15 @@ def test_run_steps_share_one_vm_and_keep_their_own_layers(no_leaks, tmp_path):
     """A stage's RUNs run in one VM (one box made, however many RUNs), and
     each step's layer is exactly what it changed: new and changed files, and
     whiteouts for what it removed of the image's and of earlier steps' files.
-    A COPY changes the tree from outside: the next RUN boots another VM."""
+    A COPY changes the tree from outside: the next RUN boots another VM.
+    What a RUN leaves running is killed when it ends, as Docker's RUN box stops."""
     bx = no_leaks
     (tmp_path / "f.txt").write_text("from the context\n")
     (tmp_path / "Dockerfile").write_text(
         "FROM busybox\n"
         "ARG A=from-arg\n"
-        "RUN echo one > /one && mkdir -p /d/e && echo x > /d/e/x && echo keep > /keep\n"
+        "RUN echo one > /one && mkdir -p /d/e && echo x > /d/e/x && echo keep > /keep && date > /ticker && "
+        "{ while :; do date > /ticker; sleep 0.1; done & sleep 100000 & }\n"
         "ENV A=from-env\n"
         "RUN echo two > /two && rm /one && rm -rf /d && echo again >> /keep && rm /bin/true\n"
         "WORKDIR /w/sub\n"
@@ -178,7 +180,9 @@ def test_run_steps_share_one_vm_and_keep_their_own_layers(no_leaks, tmp_path):
     assert text.count("Running in " + made[0][:12]) == 3 and text.count("Running in " + made[1][:12]) == 1
     assert "/w/sub\n" in text
     lay = _layers(bx, "bt:vm", tmp_path)[1:]  # busybox's below
-    assert lay[0] == ["d", "d/e", "d/e/x", "etc", "keep", "one"]
+    # what a step leaves running dies with it (Docker's RUN box stops): the ticker
+    # writes into no later layer, and the sleep holding the output open ends
+    assert lay[0] == ["d", "d/e", "d/e/x", "etc", "keep", "one", "ticker"]
     assert lay[1] == [".wh.d", ".wh.one", "bin", "bin/.wh.true", "keep", "two"]
     assert lay[2] == ["w", "w/sub", "w/sub/here"]
     assert lay[3] == ["f.txt"]

@@ -124,8 +124,8 @@ static void test_caps(void **state)
 	s.caps = (struct bx_spec_caps){.set = true, .keep = true, .bounding = BX_CAPS_DOCKER_DEFAULT,
 				       .effective = 1, .permitted = 3, .inheritable = 1ULL << 40, .ambient = 1ULL << 63};
 	s.no_new_privs = true;
-	s.idle = true;     /* BX_T_IDLE, BX_T_MAKE_CWD: a build VM's main and its steps */
-	s.make_cwd = true;
+	s.idle = true;     /* BX_T_IDLE, BX_T_BUILD_STEP: a build VM's main and its steps */
+	s.build_step = true;
 	assert_int_equal(bx_spec_add_sysctl(&s, "net.core.somaxconn=1024", &err), 0);
 	assert_int_equal(bx_spec_add_cgroup(&s, "pids.max=64", &err), 0);
 	assert_int_equal(bx_spec_add_cgroup(&s, "memory.max=67108864", &err), 0);
@@ -134,7 +134,7 @@ static void test_caps(void **state)
 	assert_int_equal(bx_spec_encode(&s, &buf, &len, &err), 0);
 	bx_spec_init(&d);
 	assert_int_equal(bx_spec_decode(&d, buf, len, &err), 0);
-	assert_true(d.caps.set && d.caps.keep && d.no_new_privs && d.idle && d.make_cwd);
+	assert_true(d.caps.set && d.caps.keep && d.no_new_privs && d.idle && d.build_step);
 	assert_true(d.caps.bounding == BX_CAPS_DOCKER_DEFAULT && d.caps.effective == 1 && d.caps.permitted == 3);
 	assert_true(d.caps.inheritable == 1ULL << 40 && d.caps.ambient == 1ULL << 63);
 	assert_int_equal(d.nsysctls, 1);
