@@ -128,5 +128,7 @@ enum MHD_Result api_auth(struct api_req *r);
  * history (images_edit.c), get and load (images_tar.c); and /auth. true when path is
  * one of them, its reply in *ret. */
 bool api_images_more(struct api_req *r, const char *path, enum MHD_Result *ret);
+/* build.c: POST /build (docker build's classic path) */
+enum MHD_Result api_build(struct api_req *r);
 
 #endif

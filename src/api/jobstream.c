@@ -58,7 +58,10 @@ static void *job_thread(void *arg)
 {
 	struct api_job *j = arg;
 	j->run(j);
-	if (j->rc < 0 && j->wrote)
+	if (j->rc < 0 && j->wrote && j->error_code > 0)
+		api_job_put(j, json_pack("{s:{s:i,s:s},s:s}", "errorDetail", "code", j->error_code, "message", j->err.msg,
+					 "error", j->err.msg));
+	else if (j->rc < 0 && j->wrote)
 		api_job_put(j, json_pack("{s:{s:s},s:s}", "errorDetail", "message", j->err.msg, "error", j->err.msg));
 	close(j->wfd);
 	j->wfd = -1;

@@ -19,6 +19,7 @@ struct api_job {
 	void (*destroy)(struct api_job *j); /* frees what holds j, once the thread is joined */
 	int rc;
 	struct bx_err err;
+	int error_code; /* > 0: the error line's errorDetail code (docker build exits with a RUN's code) */
 	/* the machinery's */
 	int rfd, wfd, client_fd;
 	atomic_bool cancel;

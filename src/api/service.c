@@ -132,6 +132,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_info(r);
 	if (!strcmp(path, "/commit") && !strcmp(m, "POST"))
 		return api_commit(r);
+	if (!strcmp(path, "/build") && !strcmp(m, "POST"))
+		return api_build(r);
 	if (!strcmp(path, "/containers/prune"))
 		return api_containers_prune(r);
 	if (!strcmp(path, "/containers/json") || !strcmp(path, "/containers/create"))

@@ -19,8 +19,8 @@ bool api_upload_wanted(struct MHD_Connection *conn, const char *method, const ch
 	const char *path;
 	if (api_route_split(url, &path, NULL) < 0)
 		return false;
-	if (!strcmp(method, "POST") && !strcmp(path, "/images/load"))
-		return true;
+	if (!strcmp(method, "POST") && (!strcmp(path, "/images/load") || !strcmp(path, "/build")))
+		return true; /* a docker save tar; docker build's context */
 	/* docker import: the tarball is the body */
 	if (!strcmp(method, "POST") && !strcmp(path, "/images/create") &&
 	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fromSrc"))

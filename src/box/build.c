@@ -52,6 +52,7 @@ struct build {
 	size_t ndone;
 	struct bx_build_vm vm;   /* the stage's shared VM while its tree is the stage's */
 	bool box_per_run;        /* no overlayfs upper dir to take steps from: a fresh box per RUN */
+	bool run_failed;         /* a RUN exited non-zero: its code is the build's, its words Docker's */
 };
 
 /* the stage that just ended, kept by index and name */
@@ -87,13 +88,17 @@ static void say(struct build *b, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	if (b->o->to_fd)
+		vdprintf(b->o->out_fd, fmt, ap);
+	else
+		vprintf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
 }
 
-/* the shared VM ends; Docker's words for the box it ran the steps in */
-static void vm_end(struct build *b)
+/* the shared VM ends; Docker's words for the box it ran the steps in (not
+ * when the build failed: Docker's output stops at the failing step) */
+static void vm_end(struct build *b, bool failed)
 {
 	if (!b->vm.up)
 		return;
@@ -102,7 +107,7 @@ static void vm_end(struct build *b)
 	struct bx_err e2 = {0};
 	if (bx_build_vm_end(b->p, &b->vm, &e2) < 0)
 		fprintf(stderr, "boxvm: cannot remove the build box %s: %s\n", id, e2.msg);
-	else
+	else if (!failed)
 		say(b, "Removing intermediate container %s\n", id);
 }
 
@@ -255,7 +260,7 @@ static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *e
 		bx_fail(err, 0, "FROM --platform=%s: boxvm builds linux/amd64 images only", plat);
 		goto out;
 	}
-	vm_end(b);
+	vm_end(b, false);
 	if (stage_end(b, err) < 0)
 		goto out;
 	stage_reset(&b->st);
@@ -443,7 +448,8 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 	if (code != 0) {
 		if (code > 0) {
 			_cleanup_free_ char *line = join_words(cmd);
-			bx_fail_code(err, 1, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+			b->run_failed = true;
+			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
 		}
 		if (remove_box(b->p, vm.id, &e2) < 0)
 			fprintf(stderr, "boxvm: cannot remove the build box %.12s: %s\n", vm.id, e2.msg);
@@ -515,11 +521,13 @@ static int run_in_vm(struct build *b, json_t *cmd, const char *created_by, char 
 		bx_fail(err, errno, "cannot open /dev/null");
 		goto done;
 	}
-	int code = bx_build_vm_run(&b->vm, &spec, out >= 0 ? out : 1, out >= 0 ? out : 2, err);
+	int code = bx_build_vm_run(&b->vm, &spec, out >= 0 ? out : b->o->to_fd ? b->o->out_fd : 1,
+				   out >= 0 ? out : b->o->to_fd ? b->o->out_fd : 2, err);
 	if (code != 0) {
 		if (code > 0) {
 			_cleanup_free_ char *line = join_words(cmd);
-			bx_fail_code(err, 1, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+			b->run_failed = true;
+			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
 		}
 		goto done;
 	}
@@ -777,7 +785,7 @@ static int do_step(struct build *b, const struct bx_df_step *s, struct bx_err *e
 	/* the shared VM's tree is the stage's only while RUN or config steps
 	 * made it (a VOLUME: a RUN's changes under it are lost, as Docker's) */
 	if (hit || has_layer || !strcmp(k, "VOLUME"))
-		vm_end(b);
+		vm_end(b, false);
 	say(b, " ---> %.12s\n", b->st.image + 7);
 	return 0;
 }
@@ -821,6 +829,16 @@ static int labels_step(struct build *b, struct bx_err *err)
 static int read_dockerfile(const struct bx_build_opts *o, char **text, size_t *len, struct bx_err *err)
 {
 	char path[PATH_MAX];
+	if (o->dockerfile_text) {
+		if (o->dockerfile_len > BX_DOCKERFILE_MAX)
+			return bx_fail(err, E2BIG, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
+		if (!(*text = malloc(o->dockerfile_len + 1)))
+			return bx_fail(err, ENOMEM, "out of memory");
+		memcpy(*text, o->dockerfile_text, o->dockerfile_len);
+		(*text)[o->dockerfile_len] = '\0';
+		*len = o->dockerfile_len;
+		return 0;
+	}
 	if (o->dockerfile && !strcmp(o->dockerfile, "-")) {
 		size_t cap = 0;
 		*text = NULL;
@@ -909,12 +927,12 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 		}
 		say(&b, " %s\n", s->in.rest);
 		if (do_step(&b, s, err) < 0) {
-			if (s->line && err->exit_code != 1)
+			if (s->line && !b.run_failed)
 				bx_wrap(err, "Dockerfile line %u", s->line);
 			goto out;
 		}
 	}
-	vm_end(&b);
+	vm_end(&b, false);
 	if (!b.st.image[0]) {
 		bx_fail(err, 0, "No image was generated. Is your Dockerfile empty?");
 		goto out;
@@ -940,7 +958,7 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 	snprintf(id, BX_DIGEST_SIZE, "%s", b.st.image);
 	rc = 0;
 out:
-	vm_end(&b);
+	vm_end(&b, true);
 	stage_reset(&b.st);
 	bx_dockerfile_free(&b.df);
 	bx_ignore_free(&b.ctx.ignore);

@@ -20,15 +20,21 @@
 struct bx_build_opts {
 	const char *context;    /* the context directory */
 	const char *dockerfile; /* NULL: CONTEXT/Dockerfile; "-": read from stdin */
+	const char *dockerfile_text; /* else the Dockerfile itself (the Engine API reads it inside its context) */
+	size_t dockerfile_len;
 	char **build_args;      /* --build-arg K=V (or K: the caller's value), NULL-terminated, may be NULL */
 	char **labels;          /* --label K=V, likewise */
 	char **tags;            /* -t NAME[:TAG], likewise */
 	bool no_cache;
 	bool quiet;             /* -q: no progress, no RUN output */
+	bool to_fd;             /* progress and RUN output (stdout and stderr alike) go to out_fd, not to
+	                         * this process's stdout and stderr (the Engine API's stream) */
+	int out_fd;
 };
 
-/* Returns 0 and the image's ID; a failing RUN: exit code 1 in err with
- * Docker's "The command '...' returned a non-zero code: N". */
+/* Returns 0 and the image's ID; a failing RUN: its exit code N in err
+ * (the build's, as docker build's) with Docker's "The command '...'
+ * returned a non-zero code: N". */
 int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err);
 
 #endif

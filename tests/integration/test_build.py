@@ -196,11 +196,11 @@ def test_run_steps_share_one_vm_and_keep_their_own_layers(no_leaks, tmp_path):
 
 def test_failing_run_leaves_nothing(no_leaks, tmp_path):
     bx = no_leaks
-    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=1\nRUN echo to stdout; false\nCMD x\n")
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nENV A=1\nRUN echo to stdout; exit 3\nCMD x\n")
     p = bx("build", "-t", "bt:fail", str(tmp_path))
-    assert p.returncode == 1
+    assert p.returncode == 3  # the RUN's code, as docker build's
     assert "to stdout" in out(p)
-    assert p.stderr.decode().strip().endswith("The command '/bin/sh -c echo to stdout; false' returned a non-zero code: 1")
+    assert p.stderr.decode().strip().endswith("The command '/bin/sh -c echo to stdout; exit 3' returned a non-zero code: 3")
     assert out(bx("ps", "-aq", check=0)) == ""
     assert bx("image", "inspect", "bt:fail").returncode != 0
 

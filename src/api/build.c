@@ -1,0 +1,234 @@
+/* POST /build: docker build's classic path (the docker CLI's default in
+ * 20.10). The body is the context as a tar (any compression libarchive
+ * reads), spooled by upload.c, unpacked into a private directory under
+ * DATA/buildtmp with cp's rules (no "..", no absolute paths, no links out),
+ * and the Dockerfile (dockerfile=, a path in the context) is read inside it
+ * (symlinks resolved within the context, never out of it). bx_build runs in
+ * the job's thread with t (repeatable), buildargs and labels (JSON
+ * objects), nocache and q; its progress and its RUN steps' output become
+ * Docker's {"stream":...} lines (made well-formed UTF-8), then
+ * {"aux":{"ID":...}}. A failing build ends the stream with Docker's
+ * errorDetail, a RUN's exit code as its code (the CLI exits with it).
+ * remote= (a URL or git context) is refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "jobstream.h"
+#include "route.h"
+#include "../box/build.h"
+#include "../common/cleanup.h"
+#include "../common/tar_extract.h"
+#include "../common/treecopy.h"
+#include "../common/utf8fix.h"
+#include "../image/dockerfile.h"
+
+#define BUILD_ARGS_MAX 256 /* t, buildargs and labels entries each */
+
+struct build_req {
+	struct api_job job; /* first: the job's callbacks get it */
+	struct bx_paths p;
+	int body_fd;        /* the spooled context (a dup: readable for the job's life) */
+	char dockerfile[PATH_MAX];
+	char **tags, **args, **labels;
+	size_t ntags, nargs, nlabels;
+	bool nocache, quiet;
+	char dir[PATH_MAX]; /* the unpacked context ("" none yet) */
+	int out_r;          /* the build's output, read by forward() */
+};
+
+/* the build's output as stream lines, as it comes */
+static void *forward(void *arg)
+{
+	struct build_req *b = arg;
+	unsigned char in[4096 + 4];
+	char out[3 * sizeof(in) + 1];
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = read(b->out_r, in + have, sizeof(in) - 4 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		bool end = n <= 0;
+		have += end ? 0 : (size_t)n;
+		size_t used, len = bx_utf8_fix(in, have, end, out, &used);
+		out[len] = '\0';
+		if (len)
+			api_job_put(&b->job, json_pack("{s:s}", "stream", out));
+		memmove(in, in + used, have - used);
+		have -= used;
+		if (end)
+			return NULL;
+	}
+}
+
+static int read_dockerfile(struct build_req *b, char **text, size_t *len, struct bx_err *err)
+{
+	_cleanup_close_ int root = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return bx_fail(err, errno, "cannot open %s", b->dir);
+	_cleanup_close_ int fd = bx_open_in_root(root, b->dockerfile, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return api_bad(err, "Cannot locate specified Dockerfile: %s", b->dockerfile);
+	if (!(*text = malloc(BX_DOCKERFILE_MAX + 1)))
+		return bx_fail(err, ENOMEM, "out of memory");
+	*len = 0;
+	for (;;) {
+		ssize_t n = read(fd, *text + *len, BX_DOCKERFILE_MAX + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return api_bad(err, "cannot read the Dockerfile %s: %s", b->dockerfile, strerror(errno));
+		if (!n)
+			return 0;
+		if ((*len += (size_t)n) > BX_DOCKERFILE_MAX)
+			return api_bad(err, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
+	}
+}
+
+static void run_build(struct api_job *j)
+{
+	struct build_req *b = (struct build_req *)j;
+	struct bx_err *err = &j->err;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int pipefd[2] = {-1, -1};
+	j->rc = -1;
+	char base[PATH_MAX];
+	if (bx_path_join(base, sizeof(base), err, "%s/buildtmp", b->p.data) < 0 || bx_mkdir_p(base, 0700, err) < 0 ||
+	    bx_path_join(b->dir, sizeof(b->dir), err, "%s/context-XXXXXX", base) < 0)
+		return;
+	if (!mkdtemp(b->dir)) {
+		bx_fail(err, errno, "cannot make a directory in %s", base);
+		b->dir[0] = '\0';
+		return;
+	}
+	if (lseek(b->body_fd, 0, SEEK_SET) < 0 || bx_archive_extract_fd(b->body_fd, b->dir, "the build context", err) < 0) {
+		if (!err->msg[0])
+			bx_fail(err, errno, "cannot read the build context");
+		err->errnum = EINVAL; /* the client's archive: a 400 */
+		return;
+	}
+	if (read_dockerfile(b, &text, &len, err) < 0)
+		return;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		bx_fail(err, errno, "cannot make a pipe");
+		return;
+	}
+	b->out_r = pipefd[0];
+	pthread_t fwd;
+	if (pthread_create(&fwd, NULL, forward, b) != 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		bx_fail(err, 0, "cannot start a thread");
+		return;
+	}
+	struct bx_build_opts o = {.context = b->dir, .dockerfile_text = text, .dockerfile_len = len,
+				  .build_args = b->args, .labels = b->labels, .tags = b->tags, .no_cache = b->nocache,
+				  .quiet = b->quiet, .to_fd = true, .out_fd = pipefd[1]};
+	char id[BX_DIGEST_SIZE];
+	j->rc = bx_build(&b->p, &o, id, err);
+	close(pipefd[1]);
+	pthread_join(fwd, NULL);
+	close(pipefd[0]);
+	if (j->rc == 0)
+		api_job_put(j, json_pack("{s:{s:s}}", "aux", "ID", id));
+	else if (err->exit_code > 0)
+		j->error_code = err->exit_code; /* a RUN's */
+}
+
+static void build_destroy(struct api_job *j)
+{
+	struct build_req *b = (struct build_req *)j;
+	if (b->dir[0])
+		bx_rm_rf(b->dir, NULL);
+	if (b->body_fd >= 0)
+		close(b->body_fd);
+	bx_strv_free(b->tags);
+	bx_strv_free(b->args);
+	bx_strv_free(b->labels);
+	free(b);
+}
+
+static enum MHD_Result build_failed(struct api_req *r, const struct bx_err *e)
+{
+	return api_fail(r, e);
+}
+
+struct collect {
+	struct build_req *b;
+	struct bx_err *err;
+	bool failed;
+};
+
+/* t=NAME[:TAG], repeated */
+static enum MHD_Result collect_tag(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct collect *c = cls;
+	if (!strcmp(key, "t") && value && *value && !c->failed) {
+		if (c->b->ntags >= BUILD_ARGS_MAX || bx_strv_push(&c->b->tags, &c->b->ntags, value, c->err) < 0)
+			c->failed = true;
+	}
+	return MHD_YES;
+}
+
+/* buildargs / labels: a JSON object of strings, as "K=V" entries */
+static int json_pairs(const char *text, const char *what, char ***out, size_t *n, struct bx_err *err)
+{
+	if (!text || !*text)
+		return 0;
+	_cleanup_json_ json_t *o = json_loads(text, 0, NULL);
+	if (!json_is_object(o) || json_object_size(o) > BUILD_ARGS_MAX)
+		return api_bad(err, "%s: a JSON object of strings (at most %d) is expected", what, BUILD_ARGS_MAX);
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		char *kv = NULL;
+		/* a null build arg takes the value from the daemon's environment in Docker: here, none */
+		if (json_is_null(v))
+			continue;
+		if (!json_is_string(v))
+			return api_bad(err, "%s: the value of %s is not a string", what, k);
+		if (asprintf(&kv, "%s=%s", k, json_string_value(v)) < 0)
+			return bx_fail(err, ENOMEM, "out of memory");
+		int r = bx_strv_push(out, n, kv, err);
+		free(kv);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+enum MHD_Result api_build(struct api_req *r)
+{
+	struct bx_err err = {0};
+	enum MHD_Result ret;
+	if (api_upload_check(r, &ret))
+		return ret;
+	const char *remote = api_arg(r, "remote"), *df = api_arg(r, "dockerfile");
+	if (remote && *remote)
+		return api_error(r, 400, "remote build contexts (%s) are not supported: send the context as a tar", remote);
+	struct build_req *b = calloc(1, sizeof(*b));
+	if (!b)
+		return api_error(r, 500, "out of memory");
+	b->job.run = run_build;
+	b->job.destroy = build_destroy;
+	b->p = r->p;
+	b->out_r = -1;
+	b->nocache = api_arg_bool(r, "nocache");
+	b->quiet = api_arg_bool(r, "q");
+	b->body_fd = dup(r->up_fd);
+	snprintf(b->dockerfile, sizeof(b->dockerfile), "%s", df && *df ? df : "Dockerfile");
+	struct collect c = {.b = b, .err = &err};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_tag, &c);
+	if (b->body_fd < 0)
+		bx_fail(&err, errno, "cannot hold the request body");
+	else if (!c.failed && json_pairs(api_arg(r, "buildargs"), "buildargs", &b->args, &b->nargs, &err) == 0 &&
+		 json_pairs(api_arg(r, "labels"), "labels", &b->labels, &b->nlabels, &err) == 0)
+		return api_job_stream(r, &b->job, build_failed);
+	build_destroy(&b->job);
+	return api_fail(r, &err);
+}
