@@ -25,6 +25,14 @@ struct bx_build_opts {
 	char **tags;            /* -t NAME[:TAG], likewise */
 	bool no_cache;
 	bool quiet;             /* -q: no progress, no RUN output */
+	const char *target;     /* --target STAGE: the build ends with that stage (NULL: the last) */
+	const char *platform;   /* --platform: must name linux/amd64 (NULL: not given) */
+	bool dockerfile_in_context; /* dockerfile is a path inside the context (a context from stdin), resolved in it */
+	/* Fetches ref from its registry (the CLI's pull, its output on stdout
+	 * unless quiet) when a FROM's image is not here, and every time with
+	 * pull_always (--pull); NULL: a missing base image is an error. */
+	int (*pull)(const struct bx_paths *p, const char *ref, bool quiet, struct bx_err *err);
+	bool pull_always;
 };
 
 /* Returns 0 and the image's ID; a failing RUN: exit code 1 in err with
