@@ -9,6 +9,7 @@
 
 #include "../box/build.h"
 #include "../box/build_stdin.h"
+#include "../image/build_platform.h"
 #include "args.h"
 #include "cli.h"
 #include "cli_pull.h"
@@ -89,6 +90,10 @@ int cmd_build(int argc, char **argv)
 			bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", labels[i]);
 			goto out;
 		}
+	if (o.platform && bx_build_platform_check(o.platform, &err) < 0) { /* before stdin is read */
+		bx_wrap(&err, "--platform");
+		goto out;
+	}
 	struct bx_paths p;
 	if (bx_paths_init(&p, &err) < 0)
 		goto out;
