@@ -5,7 +5,8 @@
  * and the Dockerfile (dockerfile=, a path in the context) is read inside it
  * (symlinks resolved within the context, never out of it). bx_build runs in
  * the job's thread with t (repeatable), buildargs and labels (JSON
- * objects), nocache and q; its progress and its RUN steps' output become
+ * objects), nocache, q, target, platform and pull (a FROM image not here
+ * is pulled, as Docker's daemon does); its progress and its RUN steps' output become
  * Docker's {"stream":...} lines (made well-formed UTF-8), then
  * {"aux":{"ID":...}}. A failing build ends the stream with Docker's
  * errorDetail, a RUN's exit code as its code (the CLI exits with it).
@@ -21,10 +22,11 @@
 #include "jobstream.h"
 #include "route.h"
 #include "../box/build.h"
+#include "../box/build_stdin.h"
 #include "../common/cleanup.h"
-#include "../common/tar_extract.h"
-#include "../common/treecopy.h"
 #include "../common/utf8fix.h"
+#include "../image/registry/pull.h"
+#include "../store/events.h"
 #include "../image/dockerfile.h"
 
 #define BUILD_ARGS_MAX 256 /* t, buildargs and labels entries each */
@@ -36,8 +38,9 @@ struct build_req {
 	char dockerfile[PATH_MAX];
 	char **tags, **args, **labels;
 	size_t ntags, nargs, nlabels;
-	bool nocache, quiet;
-	char dir[PATH_MAX]; /* the unpacked context ("" none yet) */
+	bool nocache, quiet, pull;
+	char target[256], platform[64];
+	struct bx_build_stdin ctx; /* the unpacked context */
 	int out_r;          /* the build's output, read by forward() */
 };
 
@@ -65,55 +68,35 @@ static void *forward(void *arg)
 	}
 }
 
-static int read_dockerfile(struct build_req *b, char **text, size_t *len, struct bx_err *err)
+/* a FROM image not here (or pull=1): fetched as the API's pull fetches,
+ * without its progress lines (the step's " ---> ID" follows) */
+static int pull_base(const struct bx_paths *p, const char *ref, bool quiet, struct bx_err *err)
 {
-	_cleanup_close_ int root = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return bx_fail(err, errno, "cannot open %s", b->dir);
-	_cleanup_close_ int fd = bx_open_in_root(root, b->dockerfile, O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return api_bad(err, "Cannot locate specified Dockerfile: %s", b->dockerfile);
-	if (!(*text = malloc(BX_DOCKERFILE_MAX + 1)))
-		return bx_fail(err, ENOMEM, "out of memory");
-	*len = 0;
-	for (;;) {
-		ssize_t n = read(fd, *text + *len, BX_DOCKERFILE_MAX + 1 - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return api_bad(err, "cannot read the Dockerfile %s: %s", b->dockerfile, strerror(errno));
-		if (!n)
-			return 0;
-		if ((*len += (size_t)n) > BX_DOCKERFILE_MAX)
-			return api_bad(err, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
-	}
+	(void)quiet;
+	struct bx_pull_opts o = {0};
+	bx_platform_default(&o.platform);
+	struct bx_pull_result res;
+	if (bx_image_pull(p, ref, &o, &res, err) < 0)
+		return -1;
+	bx_event_emit(p->data, "image", "pull", res.name, (const char *const[]){"name", res.name, NULL}, NULL);
+	return 0;
 }
 
 static void run_build(struct api_job *j)
 {
 	struct build_req *b = (struct build_req *)j;
 	struct bx_err *err = &j->err;
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
 	int pipefd[2] = {-1, -1};
 	j->rc = -1;
-	char base[PATH_MAX];
-	if (bx_path_join(base, sizeof(base), err, "%s/buildtmp", b->p.data) < 0 || bx_mkdir_p(base, 0700, err) < 0 ||
-	    bx_path_join(b->dir, sizeof(b->dir), err, "%s/context-XXXXXX", base) < 0)
-		return;
-	if (!mkdtemp(b->dir)) {
-		bx_fail(err, errno, "cannot make a directory in %s", base);
-		b->dir[0] = '\0';
+	if (lseek(b->body_fd, 0, SEEK_SET) < 0) {
+		bx_fail(err, errno, "cannot read the request body");
 		return;
 	}
-	if (lseek(b->body_fd, 0, SEEK_SET) < 0 || bx_archive_extract_fd(b->body_fd, b->dir, "the build context", err) < 0) {
-		if (!err->msg[0])
-			bx_fail(err, errno, "cannot read the build context");
-		err->errnum = EINVAL; /* the client's archive: a 400 */
+	if (bx_build_stdin_open(&b->p, b->body_fd, &b->ctx, err) < 0) {
+		if (!err->errnum)
+			err->errnum = EINVAL; /* the client's archive: a 400 */
 		return;
 	}
-	if (read_dockerfile(b, &text, &len, err) < 0)
-		return;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		bx_fail(err, errno, "cannot make a pipe");
 		return;
@@ -126,9 +109,13 @@ static void run_build(struct api_job *j)
 		bx_fail(err, 0, "cannot start a thread");
 		return;
 	}
-	struct bx_build_opts o = {.context = b->dir, .dockerfile_text = text, .dockerfile_len = len,
-				  .build_args = b->args, .labels = b->labels, .tags = b->tags, .no_cache = b->nocache,
-				  .quiet = b->quiet, .to_fd = true, .out_fd = pipefd[1]};
+	/* the Dockerfile is read inside the context: a symlink cannot name a host file */
+	struct bx_build_opts o = {.context = b->ctx.context, .dockerfile = b->ctx.archive ? b->dockerfile : NULL,
+				  .dockerfile_in_context = true, .build_args = b->args, .labels = b->labels,
+				  .tags = b->tags, .no_cache = b->nocache, .quiet = b->quiet,
+				  .target = b->target[0] ? b->target : NULL, .platform = b->platform[0] ? b->platform : NULL,
+				  .pull = pull_base, .pull_always = b->pull,
+				  .to_fd = true, .out_fd = pipefd[1]};
 	char id[BX_DIGEST_SIZE];
 	j->rc = bx_build(&b->p, &o, id, err);
 	close(pipefd[1]);
@@ -143,8 +130,7 @@ static void run_build(struct api_job *j)
 static void build_destroy(struct api_job *j)
 {
 	struct build_req *b = (struct build_req *)j;
-	if (b->dir[0])
-		bx_rm_rf(b->dir, NULL);
+	bx_build_stdin_remove(&b->ctx);
 	if (b->body_fd >= 0)
 		close(b->body_fd);
 	bx_strv_free(b->tags);
@@ -220,6 +206,10 @@ enum MHD_Result api_build(struct api_req *r)
 	b->out_r = -1;
 	b->nocache = api_arg_bool(r, "nocache");
 	b->quiet = api_arg_bool(r, "q");
+	b->pull = api_arg_bool(r, "pull");
+	const char *target = api_arg(r, "target"), *platform = api_arg(r, "platform");
+	snprintf(b->target, sizeof(b->target), "%s", target ? target : "");
+	snprintf(b->platform, sizeof(b->platform), "%s", platform ? platform : "");
 	b->body_fd = dup(r->up_fd);
 	snprintf(b->dockerfile, sizeof(b->dockerfile), "%s", df && *df ? df : "Dockerfile");
 	struct collect c = {.b = b, .err = &err};

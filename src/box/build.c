@@ -19,6 +19,8 @@
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
 #include "../common/cleanup.h"
+#include "../common/treecopy.h"
+#include "../image/build_platform.h"
 #include "../image/dockerfile.h"
 #include "../image/image_create.h"
 #include "../image/instr.h"
@@ -53,6 +55,7 @@ struct build {
 	struct bx_build_vm vm;   /* the stage's shared VM while its tree is the stage's */
 	bool box_per_run;        /* no overlayfs upper dir to take steps from: a fresh box per RUN */
 	bool run_failed;         /* a RUN exited non-zero: its code is the build's, its words Docker's */
+	bool in_triggers;   /* running a base image's ONBUILD triggers: one " ---> ID" for them all, after */
 };
 
 /* the stage that just ended, kept by index and name */
@@ -240,6 +243,95 @@ static void stage_reset(struct stage *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* FROM --platform=P: substituted from the ARGs before the first FROM, as
+ * Docker does, then held to the one platform boxvm builds */
+static int from_platform(struct build *b, const char *plat, struct bx_err *err)
+{
+	_cleanup_free_ char *text = NULL;
+	if (bx_df_expand(plat, b->df.escape, b->meta, b->nmeta, &text, err) < 0)
+		return bx_wrap(err, "FROM --platform=%s", plat);
+	if (!*text) /* $BUILDPLATFORM and $TARGETPLATFORM are BuildKit's: the classic builder has none */
+		return bx_fail(err, 0, "FROM --platform=%s: the platform is empty: declare it with an ARG before the first "
+				       "FROM", plat);
+	if (bx_build_platform_check(text, err) < 0)
+		return bx_wrap(err, "FROM --platform=%s", plat);
+	return 0;
+}
+
+/* FROM IMAGE: pulled first with --pull (Docker's "always attempt to pull a
+ * newer version"), pulled when it is not here, as Docker's builder does */
+static int from_image(struct build *b, const char *ref, struct bx_err *err)
+{
+	if (b->o->pull && b->o->pull_always && b->o->pull(b->p, ref, b->o->quiet, err) < 0)
+		return -1;
+	if (use_image(b, ref, err) == 0)
+		return 0;
+	if (err->errnum != ENOENT || !b->o->pull || b->o->pull_always)
+		return -1;
+	if (b->o->pull(b->p, ref, b->o->quiet, err) < 0)
+		return -1;
+	return use_image(b, ref, err);
+}
+
+static int do_step(struct build *b, const struct bx_df_step *s, struct bx_err *err);
+
+/* The base image's ONBUILD triggers, run right after its FROM as Docker
+ * does, then gone from the child's config (Docker does not inherit them).
+ * An image's config is hostile: every trigger is read by the bounded
+ * Dockerfile parser, none may be FROM, MAINTAINER or ONBUILD, and all are
+ * checked before the first one runs (Docker checks each just before it). */
+static int run_triggers(struct build *b, const char *base, struct bx_err *err)
+{
+	json_t *ob = json_object_get(b->st.config, "OnBuild");
+	if (!json_is_array(ob) || !json_array_size(ob)) {
+		json_object_del(b->st.config, "OnBuild");
+		return 0;
+	}
+	_cleanup_json_ json_t *triggers = json_incref(ob);
+	json_object_del(b->st.config, "OnBuild");
+	size_t n = json_array_size(triggers);
+	if (n > BX_DOCKERFILE_MAX_STEPS)
+		return bx_fail(err, E2BIG, "%s has %zu ONBUILD triggers, more than %u: is it a real image?", base, n,
+			       BX_DOCKERFILE_MAX_STEPS);
+	struct bx_dockerfile *dfs = calloc(n, sizeof(*dfs));
+	if (!dfs)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = -1;
+	size_t i = 0;
+	say(b, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
+	for (; i < n; i++) {
+		json_t *t = json_array_get(triggers, i);
+		if (!json_is_string(t)) {
+			bx_fail(err, 0, "not a string: is %s a real image?", base);
+			goto bad;
+		}
+		if (bx_dockerfile_parse(json_string_value(t), json_string_length(t), &dfs[i], err) < 0)
+			goto bad;
+		for (size_t j = 0; j < dfs[i].n; j++)
+			if (bx_df_trigger_allowed(dfs[i].steps[j].in.keyword, err) < 0)
+				goto bad;
+	}
+	char escape = b->df.escape;
+	b->in_triggers = true;
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		b->df.escape = dfs[i].escape; /* a trigger is substituted with its own escape character, as Docker */
+		for (size_t j = 0; j < dfs[i].n && rc == 0; j++)
+			if (do_step(b, &dfs[i].steps[j], err) < 0)
+				rc = err->exit_code == 1 ? -1 : bx_wrap(err, "ONBUILD trigger %zu of %s", i + 1, base);
+	}
+	b->df.escape = escape;
+	b->in_triggers = false;
+	goto out;
+bad:
+	bx_wrap(err, "ONBUILD trigger %zu of %s", i + 1, base);
+out:
+	for (size_t k = 0; k < n; k++)
+		bx_dockerfile_free(&dfs[k]);
+	free(dfs);
+	return rc;
+}
+
 static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -255,11 +347,8 @@ static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *e
 		bx_fail(err, 0, "FROM requires either one or three arguments");
 		goto out;
 	}
-	if (bx_df_flag(s, "platform", plat, sizeof(plat), err) == 1 && strcmp(plat, "linux/amd64") &&
-	    strcmp(plat, "linux")) {
-		bx_fail(err, 0, "FROM --platform=%s: boxvm builds linux/amd64 images only", plat);
+	if (bx_df_flag(s, "platform", plat, sizeof(plat), err) == 1 && from_platform(b, plat, err) < 0)
 		goto out;
-	}
 	vm_end(b, false);
 	if (stage_end(b, err) < 0)
 		goto out;
@@ -277,12 +366,10 @@ static int do_from(struct build *b, const struct bx_df_step *s, struct bx_err *e
 		rc = 0;
 		goto out;
 	}
-	if (use_image(b, prev ? prev->image : w[0], err) < 0) {
-		if (err->errnum == ENOENT)
-			bx_fail(err, ENOENT, "pull access denied for %s, repository does not exist or may require 'boxvm "
-					     "login': pull it first (boxvm pull %s)", w[0], w[0]);
+	if (prev ? use_image(b, prev->image, err) < 0 : from_image(b, w[0], err) < 0)
 		goto out;
-	}
+	if (run_triggers(b, w[0], err) < 0)
+		goto out;
 	say(b, " ---> %.12s\n", b->st.image + 7);
 	rc = 0;
 out:
@@ -665,11 +752,11 @@ out:
 	return rc;
 }
 
-/* Docker expands variables in these instructions (not RUN, CMD, ENTRYPOINT) */
+/* Docker expands variables in these instructions (not RUN, CMD, ENTRYPOINT,
+ * nor ONBUILD: its trigger is kept as written, substituted when it runs) */
 static bool expands(const char *k)
 {
-	static const char *const v[] = {"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
-					"ONBUILD"};
+	static const char *const v[] = {"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (!strcmp(k, v[i]))
 			return true;
@@ -786,7 +873,8 @@ static int do_step(struct build *b, const struct bx_df_step *s, struct bx_err *e
 	 * made it (a VOLUME: a RUN's changes under it are lost, as Docker's) */
 	if (hit || has_layer || !strcmp(k, "VOLUME"))
 		vm_end(b, false);
-	say(b, " ---> %.12s\n", b->st.image + 7);
+	if (!b->in_triggers)
+		say(b, " ---> %.12s\n", b->st.image + 7);
 	return 0;
 }
 
@@ -826,43 +914,48 @@ static int labels_step(struct build *b, struct bx_err *err)
 	return 0;
 }
 
-static int read_dockerfile(const struct bx_build_opts *o, char **text, size_t *len, struct bx_err *err)
+/* a Dockerfile's text from fd, at most BX_DOCKERFILE_MAX bytes */
+static int read_bounded(int fd, const char *what, char **text, size_t *len, struct bx_err *err)
+{
+	size_t cap = 0;
+	*text = NULL;
+	*len = 0;
+	for (;;) {
+		if (*len + 4096 + 1 > cap) {
+			if (cap > BX_DOCKERFILE_MAX + 8192)
+				return bx_fail(err, E2BIG, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
+			char *n = realloc(*text, cap = cap * 2 + 8192);
+			if (!n)
+				return bx_fail(err, ENOMEM, "out of memory");
+			*text = n;
+		}
+		ssize_t r = read(fd, *text + *len, 4096);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return bx_fail(err, errno, "cannot read the Dockerfile from %s", what);
+		if (!r)
+			break;
+		*len += (size_t)r;
+	}
+	(*text)[*len] = '\0';
+	return 0;
+}
+
+static int read_dockerfile(const struct bx_build_opts *o, int context_fd, char **text, size_t *len, struct bx_err *err)
 {
 	char path[PATH_MAX];
-	if (o->dockerfile_text) {
-		if (o->dockerfile_len > BX_DOCKERFILE_MAX)
-			return bx_fail(err, E2BIG, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
-		if (!(*text = malloc(o->dockerfile_len + 1)))
-			return bx_fail(err, ENOMEM, "out of memory");
-		memcpy(*text, o->dockerfile_text, o->dockerfile_len);
-		(*text)[o->dockerfile_len] = '\0';
-		*len = o->dockerfile_len;
-		return 0;
-	}
-	if (o->dockerfile && !strcmp(o->dockerfile, "-")) {
-		size_t cap = 0;
-		*text = NULL;
-		*len = 0;
-		for (;;) {
-			if (*len + 4096 + 1 > cap) {
-				if (cap > BX_DOCKERFILE_MAX + 8192)
-					return bx_fail(err, E2BIG, "the Dockerfile is larger than %u bytes", BX_DOCKERFILE_MAX);
-				char *n = realloc(*text, cap = cap * 2 + 8192);
-				if (!n)
-					return bx_fail(err, ENOMEM, "out of memory");
-				*text = n;
-			}
-			ssize_t r = read(0, *text + *len, 4096);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return bx_fail(err, errno, "cannot read the Dockerfile from stdin");
-			if (!r)
-				break;
-			*len += (size_t)r;
-		}
-		(*text)[*len] = '\0';
-		return 0;
+	if (o->dockerfile && !strcmp(o->dockerfile, "-"))
+		return read_bounded(0, "stdin", text, len, err);
+	if (o->dockerfile_in_context) {
+		/* resolved inside the context, symlinks included (Docker's FollowSymlinkInScope): a
+		 * context from stdin cannot name a host file as its Dockerfile */
+		const char *name = o->dockerfile ? o->dockerfile : "Dockerfile";
+		_cleanup_close_ int fd = bx_open_in_root(context_fd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return bx_fail(err, 0, "Cannot locate specified Dockerfile: %s", name);
+		return read_bounded(fd, name, text, len, err);
 	}
 	if (o->dockerfile)
 		snprintf(path, sizeof(path), "%s", o->dockerfile);
@@ -877,6 +970,22 @@ static int read_dockerfile(const struct bx_build_opts *o, char **text, size_t *l
 	return bx_read_file(path, text, len, err);
 }
 
+/* --target: the steps after the target stage are dropped before anything
+ * runs, so "Step i/N" counts what is built (Docker's classic builder still
+ * builds every stage before the target, needed or not: so does this) */
+static int keep_to_target(struct build *b, struct bx_err *err)
+{
+	size_t end;
+	if (bx_df_target_end(&b->df, b->o->target, &end, err) < 0)
+		return -1;
+	for (size_t i = end; i < b->df.n; i++) {
+		bx_instr_free(&b->df.steps[i].in);
+		free(b->df.steps[i].flags);
+	}
+	b->df.n = end;
+	return 0;
+}
+
 int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err)
 {
 	struct build b = {.p = p, .o = o, .ctx.root_fd = -1, .vm.upper_fd = -1};
@@ -889,6 +998,10 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 	b.arg_used = calloc(nargs + 1, sizeof(bool));
 	if (!b.arg_used)
 		return bx_fail(err, ENOMEM, "out of memory");
+	if (o->platform && bx_build_platform_check(o->platform, err) < 0) {
+		bx_wrap(err, "--platform");
+		goto out;
+	}
 	struct stat st;
 	if (stat(o->context, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		bx_fail(err, 0, "unable to prepare context: path \"%s\" not found", o->context);
@@ -898,7 +1011,8 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 		bx_fail(err, errno, "cannot open the build context %s", o->context);
 		goto out;
 	}
-	if (read_dockerfile(o, &text, &len, err) < 0 || bx_dockerfile_parse(text, len, &b.df, err) < 0)
+	if (read_dockerfile(o, b.ctx.root_fd, &text, &len, err) < 0 || bx_dockerfile_parse(text, len, &b.df, err) < 0 ||
+	    (o->target && keep_to_target(&b, err) < 0))
 		goto out;
 	ifd = openat(b.ctx.root_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (ifd >= 0) {

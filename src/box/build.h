@@ -20,8 +20,6 @@
 struct bx_build_opts {
 	const char *context;    /* the context directory */
 	const char *dockerfile; /* NULL: CONTEXT/Dockerfile; "-": read from stdin */
-	const char *dockerfile_text; /* else the Dockerfile itself (the Engine API reads it inside its context) */
-	size_t dockerfile_len;
 	char **build_args;      /* --build-arg K=V (or K: the caller's value), NULL-terminated, may be NULL */
 	char **labels;          /* --label K=V, likewise */
 	char **tags;            /* -t NAME[:TAG], likewise */
@@ -30,6 +28,14 @@ struct bx_build_opts {
 	bool to_fd;             /* progress and RUN output (stdout and stderr alike) go to out_fd, not to
 	                         * this process's stdout and stderr (the Engine API's stream) */
 	int out_fd;
+	const char *target;     /* --target STAGE: the build ends with that stage (NULL: the last) */
+	const char *platform;   /* --platform: must name linux/amd64 (NULL: not given) */
+	bool dockerfile_in_context; /* dockerfile is a path inside the context (a context from stdin), resolved in it */
+	/* Fetches ref from its registry (the CLI's pull, its output on stdout
+	 * unless quiet) when a FROM's image is not here, and every time with
+	 * pull_always (--pull); NULL: a missing base image is an error. */
+	int (*pull)(const struct bx_paths *p, const char *ref, bool quiet, struct bx_err *err);
+	bool pull_always;
 };
 
 /* Returns 0 and the image's ID; a failing RUN: its exit code N in err

@@ -1,15 +1,23 @@
 /* boxvm build [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K=V]...
- * [--label K=V]... [--no-cache] [-q] CONTEXT: an image from a Dockerfile,
- * every RUN in its own microVM (src/box/build.h). */
+ * [--label K=V]... [--target STAGE] [--pull] [--platform P] [--no-cache]
+ * [-q] CONTEXT|-: an image from a Dockerfile, every RUN in its own microVM
+ * (src/box/build.h); "-" reads the context (a tar) or a lone Dockerfile
+ * from stdin (src/box/build_stdin.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../box/build.h"
+#include "../box/build_stdin.h"
+#include "../image/build_platform.h"
 #include "args.h"
 #include "cli.h"
+#include "cli_pull.h"
 
-enum { OPT_TAG = 1, OPT_FILE, OPT_BUILD_ARG, OPT_LABEL, OPT_NO_CACHE, OPT_QUIET, OPT_RM, OPT_FORCE_RM, OPT_PULL };
+enum {
+	OPT_TAG = 1, OPT_FILE, OPT_BUILD_ARG, OPT_LABEL, OPT_NO_CACHE, OPT_QUIET, OPT_RM, OPT_FORCE_RM, OPT_PULL,
+	OPT_TARGET, OPT_PLATFORM
+};
 
 static const struct bx_opt build_opts[] = {
 	{'t', "tag", "list", OPT_TAG, "Name and optionally a tag in the 'name:tag' format"},
@@ -17,6 +25,9 @@ static const struct bx_opt build_opts[] = {
 	{0, "build-arg", "list", OPT_BUILD_ARG, "Set build-time variables (NAME=VALUE, or NAME to copy it)"},
 	{0, "label", "list", OPT_LABEL, "Set metadata for an image (KEY=VALUE)"},
 	{0, "no-cache", NULL, OPT_NO_CACHE, "Do not use cache when building the image"},
+	{0, "target", "string", OPT_TARGET, "Set the target build stage to build"},
+	{0, "pull", NULL, OPT_PULL, "Always attempt to pull a newer version of the image"},
+	{0, "platform", "string", OPT_PLATFORM, "Set platform if server is multi-platform capable (linux/amd64 only)"},
 	{'q', "quiet", NULL, OPT_QUIET, "Suppress the build output and print image ID on success"},
 	{0, "rm", NULL, OPT_RM, "Remove intermediate boxes after a successful build (always: default true)"},
 	{0, "force-rm", NULL, OPT_FORCE_RM, "Always remove intermediate boxes (always)"},
@@ -24,13 +35,21 @@ static const struct bx_opt build_opts[] = {
 	BX_OPT_END,
 };
 
-#define BUILD_USAGE "boxvm build [OPTIONS] PATH"
+#define BUILD_USAGE "boxvm build [OPTIONS] PATH | -"
+
+/* a base image from its registry, Docker's pull lines among the build's
+ * (the platform: linux/amd64, the only one a build takes) */
+static int pull_base(const struct bx_paths *p, const char *ref, bool quiet, struct bx_err *err)
+{
+	return cli_pull_image(p, ref, NULL, quiet, stdout, err);
+}
 
 int cmd_build(int argc, char **argv)
 {
 	struct bx_err err = {0};
 	struct bx_args a;
 	struct bx_build_opts o = {0};
+	struct bx_build_stdin in = {0};
 	char **tags = NULL, **args = NULL, **labels = NULL;
 	int id, r, rc = 1;
 	const char *val;
@@ -44,6 +63,9 @@ int cmd_build(int argc, char **argv)
 		case OPT_FILE: o.dockerfile = val; break;
 		case OPT_NO_CACHE: o.no_cache = !val; break;
 		case OPT_QUIET: o.quiet = !val; break;
+		case OPT_PULL: o.pull_always = !val; break;
+		case OPT_TARGET: o.target = val; break;
+		case OPT_PLATFORM: o.platform = val; break;
 		case OPT_RM:
 		case OPT_FORCE_RM: break;
 		case BX_OPT_HELP_ID:
@@ -68,18 +90,32 @@ int cmd_build(int argc, char **argv)
 			bx_fail(&err, 0, "invalid label '%s': use KEY=VALUE", labels[i]);
 			goto out;
 		}
-	if (!strcmp(argv[a.i], "-")) {
-		bx_fail(&err, 0, "a build context from stdin is not supported yet: give a directory (-f - reads the "
-				 "Dockerfile from stdin)");
+	if (o.platform && bx_build_platform_check(o.platform, &err) < 0) { /* before stdin is read */
+		bx_wrap(&err, "--platform");
 		goto out;
 	}
+	struct bx_paths p;
+	if (bx_paths_init(&p, &err) < 0)
+		goto out;
 	o.context = argv[a.i];
+	if (!strcmp(argv[a.i], "-")) {
+		if (o.dockerfile && !strcmp(o.dockerfile, "-")) {
+			bx_fail(&err, 0, "invalid argument: can't use stdin for both build context and dockerfile");
+			goto out;
+		}
+		if (bx_build_stdin_open(&p, 0, &in, &err) < 0)
+			goto out;
+		o.context = in.context;
+		o.dockerfile_in_context = true;
+		if (!in.archive) /* stdin was the Dockerfile itself (Docker then ignores -f too) */
+			o.dockerfile = NULL;
+	}
 	o.tags = tags;
 	o.build_args = args;
 	o.labels = labels;
-	struct bx_paths p;
+	o.pull = pull_base;
 	char image_id[BX_DIGEST_SIZE];
-	if (bx_paths_init(&p, &err) < 0 || bx_build(&p, &o, image_id, &err) < 0)
+	if (bx_build(&p, &o, image_id, &err) < 0)
 		goto out;
 	if (o.quiet)
 		printf("%s\n", image_id);
@@ -88,6 +124,7 @@ int cmd_build(int argc, char **argv)
 out:
 	rc = bx_cli_report(&err);
 done:
+	bx_build_stdin_remove(&in);
 	bx_strv_free(tags);
 	bx_strv_free(args);
 	bx_strv_free(labels);

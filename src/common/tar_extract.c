@@ -56,17 +56,28 @@ static const char *skipped_kind(mode_t type)
 	}
 }
 
-static int extract(struct archive *in, struct archive *out, const char *what, struct bx_err *err)
+/* max: bytes the entries may claim, headers included (0: no bound) */
+static int extract(struct archive *in, struct archive *out, const char *what, unsigned long long max, bool from_box,
+		   struct bx_err *err)
 {
+	const char *src = from_box ? "the archive from the box" : "the archive"; /* said in the messages */
 	struct archive_entry *e;
 	int r;
 	char shown[256];
+	unsigned long long total = 0;
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e), *why;
 		printable(name, shown, sizeof(shown));
 		if ((why = bad_name(name)) || (hl && (why = bad_name(hl))))
-			return bx_fail(err, 0, "%s: the archive from the box is unsafe: entry '%s' %s; nothing was copied",
-				       what, shown, why);
+			return bx_fail(err, 0, "%s: %s is unsafe: entry '%s' %s; nothing was copied", what,
+				       src, shown, why);
+		/* a file's declared size (a sparse one's too) and a block per entry: a
+		 * small compressed stream cannot fill the disk nor make a billion files */
+		la_int64_t size = archive_entry_size(e);
+		total += 512 + (size > 0 ? (unsigned long long)size : 0);
+		if (max && total > max)
+			return bx_fail(err, EFBIG, "%s: the archive unpacks to more than %llu MiB (at '%s')", what, max >> 20,
+				       shown);
 		const char *kind = hl ? NULL : skipped_kind(archive_entry_filetype(e));
 		if (kind) {
 			fprintf(stderr, "boxvm: %s: skipping %s '%s': device nodes, FIFOs and sockets are not copied\n",
@@ -82,8 +93,8 @@ static int extract(struct archive *in, struct archive *out, const char *what, st
 		if (r < ARCHIVE_WARN) {
 			char why_shown[256]; /* libarchive's reason may quote the guest's names */
 			printable(archive_error_string(out), why_shown, sizeof(why_shown));
-			return bx_fail(err, 0, "%s: the archive from the box is unsafe or unreadable: entry '%s': %s; nothing was copied",
-				       what, shown, why_shown);
+			return bx_fail(err, 0, "%s: %s is unsafe or unreadable: entry '%s': %s; nothing was copied", what,
+				       src, shown, why_shown);
 		}
 		if (archive_entry_size(e) > 0 && !hl) {
 			const void *buf;
@@ -94,18 +105,19 @@ static int extract(struct archive *in, struct archive *out, const char *what, st
 					return bx_fail(err, archive_errno(out) > 0 ? archive_errno(out) : 0,
 						       "%s: cannot write '%s'", what, shown);
 			if (r != ARCHIVE_EOF)
-				return bx_fail(err, 0, "%s: cannot read '%s' from the box's archive: %s", what, shown,
+				return bx_fail(err, 0, "%s: cannot read '%s' from %s: %s", what, shown, src,
 					       archive_error_string(in));
 		}
 		if (archive_write_finish_entry(out) < ARCHIVE_WARN)
 			return bx_fail(err, 0, "%s: cannot finish '%s': %s", what, shown, archive_error_string(out));
 	}
 	if (r != ARCHIVE_EOF)
-		return bx_fail(err, 0, "%s: the box sent an unreadable archive: %s", what, archive_error_string(in));
+		return bx_fail(err, 0, "%s: %s is unreadable: %s", what, src, archive_error_string(in));
 	return 0;
 }
 
-static int extract_fd(int fd, const char *dest, const char *what, bool compressed, struct bx_err *err)
+static int extract_fd(int fd, const char *dest, const char *what, bool compressed, unsigned long long max,
+		      struct bx_err *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
@@ -133,7 +145,7 @@ static int extract_fd(int fd, const char *dest, const char *what, bool compresse
 			archive_error_string(in));
 		goto done;
 	}
-	rc = extract(in, out, what, err);
+	rc = extract(in, out, what, max, !compressed, err);
 	/* directory modes and times are applied at close; a failed extraction still closes */
 	if (archive_write_close(out) < ARCHIVE_WARN && rc == 0)
 		rc = bx_fail(err, 0, "%s: cannot finish the copy: %s", what, archive_error_string(out));
@@ -147,10 +159,15 @@ done:
 
 int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
 {
-	return extract_fd(fd, dest, what, false, err);
+	return extract_fd(fd, dest, what, false, 0, err);
 }
 
 int bx_archive_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err)
 {
-	return extract_fd(fd, dest, what, true, err);
+	return extract_fd(fd, dest, what, true, 0, err);
+}
+
+int bx_archive_extract_fd_max(int fd, const char *dest, const char *what, unsigned long long max, struct bx_err *err)
+{
+	return extract_fd(fd, dest, what, true, max, err);
 }

@@ -29,4 +29,10 @@ int bx_tar_extract_fd(int fd, const char *dest, const char *what, struct bx_err 
  * a build's ADD of a local archive from the context. */
 int bx_archive_extract_fd(int fd, const char *dest, const char *what, struct bx_err *err);
 
+/* The same, refused (EFBIG) once the entries claim more than max bytes in
+ * all (each file's size plus 512 for every entry): a build context from
+ * stdin, whose few compressed bytes could unpack to any size. What was
+ * unpacked before is left for the caller to remove. */
+int bx_archive_extract_fd_max(int fd, const char *dest, const char *what, unsigned long long max, struct bx_err *err);
+
 #endif

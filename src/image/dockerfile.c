@@ -140,6 +140,16 @@ static int add_step(struct bx_dockerfile *df, unsigned line, const char *text, s
 		flags[flen] = '\0';
 		rest += wl;
 	}
+	if (!strcmp(kw, "ONBUILD")) { /* the trigger's own keyword is checked now, as Docker's parser does */
+		size_t tl = strcspn(rest, " \t\r");
+		char trig[16] = "";
+		for (size_t i = 0; i < tl && i + 1 < sizeof(trig); i++)
+			trig[i] = (char)toupper((unsigned char)rest[i]);
+		if (!tl)
+			return bx_fail(err, 0, "dockerfile parse error line %u: ONBUILD requires at least one argument", line);
+		if (tl < sizeof(trig) && bx_df_trigger_allowed(trig, err) < 0)
+			return bx_wrap(err, "dockerfile parse error line %u", line);
+	}
 	char *line_text = NULL;
 	if (asprintf(&line_text, "%s %s", kw, rest) < 0)
 		return bx_fail(err, ENOMEM, "out of memory");
@@ -237,6 +247,52 @@ out:
 	if (rc < 0)
 		bx_dockerfile_free(out);
 	return rc;
+}
+
+int bx_df_trigger_allowed(const char *keyword, struct bx_err *err)
+{
+	if (!strcasecmp(keyword, "ONBUILD"))
+		return bx_fail(err, 0, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+	if (!strcasecmp(keyword, "FROM") || !strcasecmp(keyword, "MAINTAINER"))
+		return bx_fail(err, 0, "%s isn't allowed as an ONBUILD trigger", !strcasecmp(keyword, "FROM") ? "FROM" : "MAINTAINER");
+	return 0;
+}
+
+/* a FROM step's AS name (Docker's: not substituted), "" when none */
+static int stage_name(const struct bx_df_step *s, char *name, size_t size, struct bx_err *err)
+{
+	char **w = NULL;
+	size_t nw = 0;
+	name[0] = '\0';
+	if (bx_instr_words(s->in.rest, &w, &nw, err) < 0)
+		return -1;
+	if (nw == 3 && !strcasecmp(w[1], "AS"))
+		snprintf(name, size, "%s", w[2]);
+	for (size_t i = 0; i < nw; i++)
+		free(w[i]);
+	free(w);
+	return 0;
+}
+
+int bx_df_target_end(const struct bx_dockerfile *df, const char *target, size_t *end, struct bx_err *err)
+{
+	bool found = false;
+	for (size_t i = 0; i < df->n; i++) {
+		if (strcmp(df->steps[i].in.keyword, "FROM"))
+			continue;
+		if (found) {
+			*end = i;
+			return 0;
+		}
+		char name[256];
+		if (stage_name(&df->steps[i], name, sizeof(name), err) < 0)
+			return -1;
+		found = name[0] && !strcasecmp(name, target);
+	}
+	if (!found)
+		return bx_fail(err, 0, "failed to reach build target %s in Dockerfile", target);
+	*end = df->n;
+	return 0;
 }
 
 int bx_df_flag(const struct bx_df_step *s, const char *name, char *out, size_t size, struct bx_err *err)

@@ -36,6 +36,18 @@ void bx_dockerfile_free(struct bx_dockerfile *df);
  * there, 0 when not, -1 (err) when the flags hold one the keyword does not take. */
 int bx_df_flag(const struct bx_df_step *s, const char *name, char *out, size_t size, struct bx_err *err);
 
+/* An ONBUILD trigger's keyword (upper- or lower-case) as Docker allows it:
+ * not ONBUILD ("Chaining ONBUILD ..."), FROM or MAINTAINER. Checked when a
+ * Dockerfile's ONBUILD is parsed and again for each trigger a base image
+ * brings (hostile: any text can be in an image's config). */
+int bx_df_trigger_allowed(const char *keyword, struct bx_err *err);
+
+/* --target: *end is the index of the first step after the stage named
+ * target (its `FROM ... AS name`, compared case-insensitively as Docker);
+ * the steps before it are the build. Not there: Docker's "failed to reach
+ * build target X in Dockerfile". */
+int bx_df_target_end(const struct bx_dockerfile *df, const char *target, size_t *end, struct bx_err *err);
+
 /* Substitute $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} in text from
  * vars ("K=V" strings, the last of a key wins), escape char escaping '$'. */
 int bx_df_expand(const char *text, char escape, char *const *vars, size_t nvars, char **out, struct bx_err *err);

@@ -1,5 +1,6 @@
 /* A Dockerfile's text (dockerfile.h): parsed, each step's flags read and its
- * text substituted; a Dockerfile from a cloned repository is hostile. */
+ * text substituted, a --target's end found; a Dockerfile from a cloned
+ * repository is hostile (and so is an image's ONBUILD trigger). */
 #include "image/dockerfile.h"
 #include "fuzz.h"
 
@@ -12,6 +13,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FZ_CHECK(df.n > 0 && df.n <= BX_DOCKERFILE_MAX_STEPS);
+	size_t end;
+	if (bx_df_target_end(&df, "b", &end, &err) < 0)
+		FZ_CHECK_ERR(err);
+	else
+		FZ_CHECK(end > 0 && end <= df.n);
 	char *vars[] = {"A=1", "B=x y"};
 	for (size_t i = 0; i < df.n; i++) {
 		FZ_CHECK(df.steps[i].line >= 1);

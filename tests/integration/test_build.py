@@ -341,3 +341,182 @@ def test_no_cache_and_label_flags(bx, tmp_path):
     image = fresh.splitlines()[-1].split()[-1]
     assert inspect(bx, image)["Config"]["Labels"] == {"k": "v 1"}
     assert image != again.splitlines()[-1].split()[-1]
+
+
+STAGES = "FROM busybox AS first\nENV A=1\nFROM busybox AS Second\nENV B=1\nFROM busybox\nENV C=1\n"
+
+
+def test_target_stops_at_the_stage(bx, tmp_path):
+    """--target builds every stage up to the named one (case-insensitive)
+    and none after; "Step i/N" counts what is built; an unknown target is
+    Docker's error before anything runs. No RUN: no VM."""
+    (tmp_path / "Dockerfile").write_text(STAGES)
+    text = out(bx("build", "--target", "second", str(tmp_path), check=0))
+    lines = text.splitlines()
+    assert lines[0] == "Step 1/4 : FROM busybox AS first" and "Step 4/4 : ENV B=1" in lines
+    assert "ENV C=1" not in text
+    env = inspect(bx, lines[-1].split()[-1])["Config"]["Env"]
+    assert "B=1" in env and "C=1" not in env and "A=1" not in env
+    p = bx("build", "--target", "nope", str(tmp_path))
+    assert p.returncode == 1 and out(p) == ""
+    assert p.stderr.decode().strip() == "boxvm: failed to reach build target nope in Dockerfile"
+
+
+def test_platform_is_the_hosts_or_an_error(bx, tmp_path):
+    """--platform and FROM --platform (substituted from an ARG before FROM)
+    take linux/amd64; another platform is a one-line error. No VM."""
+    df = b"ARG P=linux/amd64\nFROM --platform=$P busybox\n"
+    assert bx("build", "-q", "--platform", "linux/amd64", "-f", "-", str(tmp_path), input=df).returncode == 0
+    for flags, dockerfile in ((["--platform", "linux/arm64"], b"FROM busybox\n"),
+                              ([], b"FROM --platform=linux/arm64 busybox\n")):
+        p = bx("build", *flags, "-f", "-", str(tmp_path), input=dockerfile)
+        err = p.stderr.decode()
+        assert p.returncode == 1 and err.count("\n") == 1, err
+        assert 'platform "linux/arm64" is not supported: boxvm builds linux/amd64 images only' in err
+    p = bx("build", "-f", "-", str(tmp_path), input=b"FROM --platform=$BUILDPLATFORM busybox\n")
+    assert p.returncode == 1 and "the platform is empty" in p.stderr.decode()
+
+
+def test_onbuild_triggers(bx, tmp_path):
+    """ONBUILD records Docker's text, unsubstituted, in the config's OnBuild;
+    a FROM of that image runs the triggers (a COPY from the child's own
+    context among them) and the child keeps none. No RUN: no VM."""
+    parent, child = tmp_path / "parent", tmp_path / "child"
+    parent.mkdir()
+    child.mkdir()
+    (parent / "Dockerfile").write_text("FROM busybox\nonbuild   env  X=1 Y=$X\nONBUILD LABEL l=$X\n"
+                                       "ONBUILD COPY f.txt /f\nONBUILD workdir /w\nENV Z=3\n")
+    bx("build", "-q", "-t", "bt:onbuild", str(parent), check=0)
+    assert inspect(bx, "bt:onbuild")["Config"]["OnBuild"] == ["env  X=1 Y=$X", "LABEL l=$X", "COPY f.txt /f",
+                                                              "workdir /w"]
+    (child / "f.txt").write_text("from the child's context\n")
+    (child / "Dockerfile").write_text("FROM bt:onbuild\nENV W=4\n")
+    text = out(bx("build", "-t", "bt:child", str(child), check=0))
+    lines = text.splitlines()
+    assert lines[:2] == ["Step 1/2 : FROM bt:onbuild", "# Executing 4 build triggers"]
+    assert lines[2].startswith(" ---> ") and lines[3] == "Step 2/2 : ENV W=4"  # one ID for all the triggers
+    c = inspect(bx, "bt:child")["Config"]
+    assert c["OnBuild"] is None and c["Labels"] == {"l": "1"} and c["WorkingDir"] == "/w"
+    assert c["Env"][1:] == ["Z=3", "X=1", "Y=", "W=4"]  # Y from X before X was set, as Docker
+    with layer_of(bx, "bt:child") as t:
+        assert t.extractfile("f").read() == b"from the child's context\n"
+    again = out(bx("build", str(child), check=0))
+    assert again.count("Using cache") == 5
+    for bad, why in (("ONBUILD ONBUILD RUN x", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
+                     ("ONBUILD FROM busybox", "FROM isn't allowed as an ONBUILD trigger"),
+                     ("ONBUILD maintainer me", "MAINTAINER isn't allowed as an ONBUILD trigger")):
+        p = bx("build", "-f", "-", str(child), input=f"FROM busybox\n{bad}\n".encode())
+        assert p.returncode == 1 and f"dockerfile parse error line 2: {why}" in p.stderr.decode()
+    bx("rmi", "bt:child", "bt:onbuild", check=0)
+
+
+def test_hostile_onbuild_triggers(bx, tmp_path):
+    """An image's triggers are hostile input (`import -c` writes any text
+    there): each is parsed with the Dockerfile's bounds and rules, and a bad
+    one fails the build before any trigger runs. No VM."""
+    (tmp_path / "f").write_text("x\n")
+    with tarfile.open(tmp_path / "root.tar", "w") as t:
+        t.add(tmp_path / "f", arcname="f")
+    cases = (("FROM busybox", "FROM isn't allowed as an ONBUILD trigger"),
+             ("FOO bar", "unknown instruction: FOO"),
+             ("ONBUILD RUN x", "Chaining ONBUILD"),
+             ("ENV A=1\nMAINTAINER x", "MAINTAINER isn't allowed"))
+    for trigger, why in cases:
+        bx("import", "-c", "ONBUILD " + trigger, str(tmp_path / "root.tar"), "bt:hostile", check=0)
+        p = bx("build", "-f", "-", str(tmp_path), input=b"FROM busybox\nENV B=1\nFROM bt:hostile\n")
+        err = p.stderr.decode()
+        assert p.returncode == 1 and "Dockerfile line 3: ONBUILD trigger 1 of bt:hostile: " in err and why in err, err
+        assert "Step 3/3 : FROM bt:hostile\n# Executing 1 build trigger\n" in out(p)
+    many = [a for _ in range(1025) for a in ("-c", "ONBUILD ENV A=1")]
+    bx("import", *many, str(tmp_path / "root.tar"), "bt:hostile", check=0)
+    p = bx("build", "-f", "-", str(tmp_path), input=b"FROM bt:hostile\n")
+    assert p.returncode == 1 and "bt:hostile has 1025 ONBUILD triggers, more than 1024" in p.stderr.decode()
+    bx("rmi", "bt:hostile", check=0)
+
+
+def _tar(path, entries, mode="w"):
+    """entries: (name, bytes) files or (name, "->target") symlinks"""
+    import io
+    with tarfile.open(path, mode) as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            if isinstance(data, str):
+                ti.type, ti.linkname = tarfile.SYMTYPE, data[2:]
+                t.addfile(ti)
+            else:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+
+
+def test_context_from_stdin(bx, tmp_path):
+    """`build -` takes a tar (compressed or not) as the context, -f naming a
+    file inside it, .dockerignore honoured; a plain Dockerfile alone; a
+    hostile tar unpacks nothing outside and names no host file as its
+    Dockerfile; the private directory under DATA/buildtmp goes on every path
+    (and one left by a killed build goes with the next). No VM."""
+    ctx = [("Dockerfile", b"FROM busybox\nCOPY . /c/\n"), ("sub/Df", b"FROM busybox\nCOPY a /b\n"),
+           ("a", b"from the tar\n"), ("k.key", b"secret\n"), (".dockerignore", b"*.key\n")]
+    tmp = os.path.join(bx.root, "buildtmp")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    os.makedirs(os.path.join(tmp, f"stdin-{dead.pid}-killed", "ctx"))
+    for mode, name in (("w", "c.tar"), ("w:gz", "c.tgz"), ("w:bz2", "c.tbz"), ("w:xz", "c.txz")):
+        _tar(tmp_path / name, ctx, mode)
+        p = bx("build", "-q", "-t", "bt:stdin", "-", input=(tmp_path / name).read_bytes(), check=0)
+        with layer_of(bx, "bt:stdin") as t:
+            assert sorted(t.getnames()) == ["c", "c/.dockerignore", "c/Dockerfile", "c/a", "c/sub", "c/sub/Df"]
+        assert [n for n in os.listdir(tmp) if n.startswith("stdin-")] == []
+    bx("build", "-q", "-t", "bt:stdin", "-f", "sub/Df", "-", input=(tmp_path / "c.tgz").read_bytes(), check=0)
+    with layer_of(bx, "bt:stdin") as t:
+        assert t.extractfile("b").read() == b"from the tar\n"
+    p = bx("build", "-f", "nope", "-", input=(tmp_path / "c.tgz").read_bytes())
+    assert p.returncode == 1 and p.stderr.decode() == "boxvm: Cannot locate specified Dockerfile: nope\n"
+    p = bx("build", "-f", "-", "-", input=b"FROM busybox\n")
+    assert p.returncode == 1 and "can't use stdin for both build context and dockerfile" in p.stderr.decode()
+    # stdin is the Dockerfile itself: its context holds nothing else
+    p = bx("build", "-q", "-t", "bt:stdin", "-", input=b"FROM busybox\nCOPY Dockerfile /df\nENV S=1\n", check=0)
+    with layer_of(bx, "bt:stdin") as t:
+        assert t.getnames() == ["df"]
+    p = bx("build", "-", input=b"FROM busybox\nCOPY a /a\n")
+    assert p.returncode == 1 and "file not found in build context" in p.stderr.decode()
+    unsafe, no_df = "is unsafe", "Cannot locate specified Dockerfile: Dockerfile"
+    hostile = {"dotdot": ([("Dockerfile", b"FROM busybox\n"), ("../escape", b"x")], unsafe),
+               "through-link": ([("d", "->" + str(tmp_path)), ("d/evil", b"x")], unsafe),
+               "df-link": ([("Dockerfile", "->/etc/passwd")], no_df),
+               "df-up": ([("Dockerfile", "->../../../../../../../../etc/passwd")], no_df)}
+    for name, (entries, why) in hostile.items():
+        _tar(tmp_path / name, entries)
+        p = bx("build", "-", input=(tmp_path / name).read_bytes())
+        err = p.stderr.decode()
+        assert p.returncode == 1 and why in err and "root:" not in err, (name, err)
+    assert not (tmp_path / "evil").exists() and not os.path.exists(os.path.join(bx.root, "buildtmp", "escape"))
+    assert [n for n in os.listdir(tmp) if n.startswith("stdin-")] == []
+    bx("rmi", "bt:stdin", check=0)
+
+
+def test_pull_flag_and_missing_base(bx):
+    """--pull fetches a newer base from its registry even when one is here;
+    without it the local one is used; a missing base is pulled (Docker's
+    classic builder does both). A real registry, no VM."""
+    from registry import Registry
+    reg = Registry()
+    try:
+        ref = f"{reg.host}/bt/base:1"
+        newer = out(bx("build", "-q", "-t", ref, "-", input=b"FROM busybox\nLABEL v=2\n", check=0)).strip()
+        bx("push", ref, check=0)
+        bx("tag", "busybox", ref, check=0)  # here: the older one under that name
+        busybox = inspect(bx, "busybox")["Id"]
+        df = f"FROM {ref}\n".encode()
+        local = out(bx("build", "-", input=df, check=0))
+        assert "Pulling" not in local and local.splitlines()[-1] == "Successfully built " + busybox[7:19]
+        pulled = out(bx("build", "--pull", "-", input=df, check=0))
+        assert "Pulling from bt/base" in pulled and pulled.splitlines()[-1] == "Successfully built " + newer[7:19]
+        assert inspect(bx, ref)["Id"] == newer
+        bx("rmi", ref, check=0)
+        missing = out(bx("build", "-q", "-", input=df, check=0))
+        assert missing.strip() == newer
+        p = bx("build", "--pull", "-", input=f"FROM {reg.host}/bt/none:1\n".encode())
+        assert p.returncode == 1 and "not found" in p.stderr.decode()
+        bx("rmi", ref, check=0)
+    finally:
+        reg.stop()

@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -187,6 +188,26 @@ static void test_refuses_overlong_name(void **state)
 
 /* a guest that failed before its tar wrote anything (no such SRC) sends nothing:
  * that is no archive to refuse, so the guest's own failure is what cp reports */
+/* bx_archive_extract_fd_max: a gzip'd tar within its bound unpacks, one
+ * whose entries claim more is refused, counting 512 bytes an entry */
+static void test_bound(void **state)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/in.tgz", base);
+	const struct ent t[] = {{"d/", 'd', NULL, 0}, {"d/a", 'f', "0123456789", 0}, {"d/b", 'f', "0123456789", 0}};
+	write_tar(path, t, 3, true);
+	struct bx_err err = {0};
+	int fd = open(path, O_RDONLY);
+	assert_int_equal(bx_archive_extract_fd_max(fd, dest, "ctx", 3 * 512 + 20, &err), 0);
+	close(fd);
+	assert_true(exists(dest, "d/b", NULL));
+	fd = open(path, O_RDONLY);
+	assert_int_equal(bx_archive_extract_fd_max(fd, outside, "ctx", 3 * 512 + 19, &err), -1);
+	close(fd);
+	assert_int_equal(err.errnum, EFBIG);
+	assert_non_null(strstr(err.msg, "ctx: the archive unpacks to more than 0 MiB (at 'd/b')"));
+}
+
 static void test_empty_stream_is_nothing(void **state)
 {
 	struct bx_err err = {0};
@@ -217,6 +238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_has_no_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_overlong_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_stream_is_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,56 @@ static void test_expand(void **state)
 	assert_int_equal(bx_df_expand("${A", '\\', vars, 4, &out, &err), -1);
 }
 
+/* ONBUILD's trigger keyword is checked at parse time, in Docker's words;
+ * the trigger is kept as written (Docker records it unsubstituted) */
+static void test_onbuild(void **state)
+{
+	(void)state;
+	struct bx_dockerfile df;
+	struct bx_err err = {0};
+	assert_int_equal(parse("FROM scratch\nONBUILD onbuild RUN x\n", &df, &err), -1);
+	assert_string_equal(err.msg, "dockerfile parse error line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+	assert_int_equal(parse("FROM scratch\n\nONBUILD from busybox\n", &df, &err), -1);
+	assert_string_equal(err.msg, "dockerfile parse error line 3: FROM isn't allowed as an ONBUILD trigger");
+	assert_int_equal(parse("FROM scratch\nONBUILD MAINTAINER me\n", &df, &err), -1);
+	assert_string_equal(err.msg, "dockerfile parse error line 2: MAINTAINER isn't allowed as an ONBUILD trigger");
+	assert_int_equal(parse("FROM scratch\nONBUILD   \n", &df, &err), -1);
+	assert_string_equal(err.msg, "dockerfile parse error line 2: ONBUILD requires at least one argument");
+	assert_int_equal(parse("FROM scratch\nONBUILD --chown=1 COPY a b\n", &df, &err), -1);
+	assert_string_equal(err.msg, "dockerfile parse error line 2: Unknown flag: chown");
+	assert_int_equal(parse("FROM scratch\nonbuild   env  A=$B  C=d\nONBUILD run echo \\\n  more\n", &df, &err), 0);
+	assert_string_equal(df.steps[1].in.keyword, "ONBUILD");
+	assert_string_equal(df.steps[1].in.rest, "env  A=$B  C=d");
+	assert_string_equal(df.steps[2].in.rest, "run echo   more");
+	bx_dockerfile_free(&df);
+	assert_int_equal(bx_df_trigger_allowed("copy", &err), 0);
+	assert_int_equal(bx_df_trigger_allowed("from", &err), -1);
+}
+
+/* --target: the build ends with the named stage (case-insensitive), so its
+ * steps and every stage before it are built, none after */
+static void test_target(void **state)
+{
+	(void)state;
+	struct bx_dockerfile df;
+	struct bx_err err = {0};
+	size_t end;
+	assert_int_equal(parse("ARG X=1\nFROM busybox AS a\nENV A=1\nFROM a as Mid\nENV B=1\nFROM scratch\nENV C=1\n",
+			       &df, &err), 0);
+	assert_int_equal(bx_df_target_end(&df, "a", &end, &err), 0);
+	assert_int_equal(end, 3);
+	assert_int_equal(bx_df_target_end(&df, "MID", &end, &err), 0);
+	assert_int_equal(end, 5);
+	assert_int_equal(bx_df_target_end(&df, "scratch", &end, &err), -1);
+	assert_string_equal(err.msg, "failed to reach build target scratch in Dockerfile");
+	assert_int_equal(bx_df_target_end(&df, "1", &end, &err), -1); /* names only, not indexes */
+	bx_dockerfile_free(&df);
+	assert_int_equal(parse("FROM busybox\nFROM busybox AS last\n", &df, &err), 0);
+	assert_int_equal(bx_df_target_end(&df, "last", &end, &err), 0);
+	assert_int_equal(end, 2);
+	bx_dockerfile_free(&df);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +152,8 @@ int main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_onbuild),
+		cmocka_unit_test(test_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
