@@ -121,8 +121,11 @@ static void run_build(struct api_job *j)
 	close(pipefd[1]);
 	pthread_join(fwd, NULL);
 	close(pipefd[0]);
-	if (j->rc == 0)
+	if (j->rc == 0) {
 		api_job_put(j, json_pack("{s:{s:s}}", "aux", "ID", id));
+		if (b->quiet) /* all Docker's daemon says to a quiet build: what the CLI prints */
+			api_job_put(j, json_pack("{s:s+}", "stream", id, "\n"));
+	}
 	else if (err->exit_code > 0)
 		j->error_code = err->exit_code; /* a RUN's */
 }

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from apisvc import DOCKER, api  # noqa: F401 (the module's service fixture)
 from conftest import HANG_GUARD
 
 DOCKER_REF = os.environ.get("DOCKER_REF", "/work/shared/tools/docker-ref")
@@ -520,3 +521,35 @@ def test_pull_flag_and_missing_base(bx):
         bx("rmi", ref, check=0)
     finally:
         reg.stop()
+
+
+def test_docker_build_through_the_engine_api(api, bx, tmp_path):
+    """Debian's docker CLI (its classic builder, DOCKER_BUILDKIT=0) builds
+    through `boxvm system service`: the context goes up as a tar, the steps
+    and the RUN's output come back as Docker's stream (bytes that are not
+    UTF-8 made U+FFFD), -q prints the ID from the aux line, a failing RUN
+    makes the CLI exit with its code, and nothing is left in DATA/buildtmp."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "in.txt").write_text("sent as a tar\n")
+    (ctx / "Dockerfile.api").write_text(
+        "FROM busybox\nCOPY in.txt /in.txt\nRUN printf 'caf\\303\\251 \\377 done\\n'; cat /in.txt\nCMD [\"cat\", \"/in.txt\"]\n")
+    env = dict(api.env, DOCKER_BUILDKIT="0")
+    p = subprocess.run([DOCKER, "build", "-f", str(ctx / "Dockerfile.api"), "-t", "bt:api", str(ctx)], env=env,
+                       capture_output=True, timeout=HANG_GUARD)
+    text = p.stdout.decode()
+    assert p.returncode == 0, (text, p.stderr)
+    assert "Step 3/4 : RUN" in text and "caf\u00e9 \ufffd done\nsent as a tar\n" in text
+    assert text.splitlines()[-1] == "Successfully tagged bt:api"
+    assert out(bx("run", "--rm", "bt:api", check=0)) == "sent as a tar\n"
+    p = subprocess.run([DOCKER, "build", "-q", "-f", str(ctx / "Dockerfile.api"), str(ctx)], env=env, capture_output=True,
+                       timeout=HANG_GUARD)
+    assert p.stdout.decode().strip() == inspect(bx, "bt:api")["Id"]  # every step from the cache
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo failing; exit 3\n")
+    p = subprocess.run([DOCKER, "build", str(ctx)], env=env, capture_output=True, timeout=HANG_GUARD)
+    assert p.returncode == 3 and "failing" in p.stdout.decode()
+    assert "The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3" in p.stderr.decode()
+    assert out(bx("ps", "-aq", check=0)) == ""
+    tmp = os.path.join(bx.root, "buildtmp")
+    assert not os.path.isdir(tmp) or os.listdir(tmp) == []
+    bx("rmi", "bt:api", check=0)
