@@ -117,6 +117,8 @@ static void run_build(struct api_job *j)
 				  .pull = pull_base, .pull_always = b->pull,
 				  .to_fd = true, .out_fd = pipefd[1]};
 	char id[BX_DIGEST_SIZE];
+	int run_code = 0;
+	o.run_code = &run_code;
 	j->rc = bx_build(&b->p, &o, id, err);
 	close(pipefd[1]);
 	pthread_join(fwd, NULL);
@@ -126,8 +128,8 @@ static void run_build(struct api_job *j)
 		if (b->quiet) /* all Docker's daemon says to a quiet build: what the CLI prints */
 			api_job_put(j, json_pack("{s:s+}", "stream", id, "\n"));
 	}
-	else if (err->exit_code > 0)
-		j->error_code = err->exit_code; /* a RUN's */
+	else if (run_code > 0)
+		j->error_code = run_code;
 }
 
 static void build_destroy(struct api_job *j)

@@ -318,7 +318,7 @@ static int run_triggers(struct build *b, const char *base, struct bx_err *err)
 		b->df.escape = dfs[i].escape; /* a trigger is substituted with its own escape character, as Docker */
 		for (size_t j = 0; j < dfs[i].n && rc == 0; j++)
 			if (do_step(b, &dfs[i].steps[j], err) < 0)
-				rc = err->exit_code == 1 ? -1 : bx_wrap(err, "ONBUILD trigger %zu of %s", i + 1, base);
+				rc = b->run_failed ? -1 : bx_wrap(err, "ONBUILD trigger %zu of %s", i + 1, base);
 	}
 	b->df.escape = escape;
 	b->in_triggers = false;
@@ -536,6 +536,8 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 		if (code > 0) {
 			_cleanup_free_ char *line = join_words(cmd);
 			b->run_failed = true;
+			if (b->o->run_code)
+				*b->o->run_code = code;
 			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
 		}
 		if (remove_box(b->p, vm.id, &e2) < 0)
@@ -614,6 +616,8 @@ static int run_in_vm(struct build *b, json_t *cmd, const char *created_by, char 
 		if (code > 0) {
 			_cleanup_free_ char *line = join_words(cmd);
 			b->run_failed = true;
+			if (b->o->run_code)
+				*b->o->run_code = code;
 			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
 		}
 		goto done;

@@ -25,6 +25,7 @@ struct bx_build_opts {
 	char **tags;            /* -t NAME[:TAG], likewise */
 	bool no_cache;
 	bool quiet;             /* -q: no progress, no RUN output */
+	int *run_code;          /* set: gets a failing RUN's exit code (the build's, as docker build's), else 0 */
 	bool to_fd;             /* progress and RUN output (stdout and stderr alike) go to out_fd, not to
 	                         * this process's stdout and stderr (the Engine API's stream) */
 	int out_fd;

@@ -50,6 +50,8 @@ int cmd_build(int argc, char **argv)
 	struct bx_args a;
 	struct bx_build_opts o = {0};
 	struct bx_build_stdin in = {0};
+	int run_code = 0;
+	o.run_code = &run_code;
 	char **tags = NULL, **args = NULL, **labels = NULL;
 	int id, r, rc = 1;
 	const char *val;
@@ -123,6 +125,8 @@ int cmd_build(int argc, char **argv)
 	goto done;
 out:
 	rc = bx_cli_report(&err);
+	if (run_code > 0)
+		rc = run_code; /* a failing RUN's, as docker build exits */
 done:
 	bx_build_stdin_remove(&in);
 	bx_strv_free(tags);
