@@ -171,15 +171,7 @@ static int graph_load(const struct bx_paths *p, struct bx_buildcache_entry *e, s
 		const struct bx_image *img = &g->u.v[i].img;
 		g->v[i].named = named(img);
 		g->v[i].boxes = g->u.v[i].boxes;
-		g->v[i].parent = -1;
-		char *buf = NULL;
-		size_t len;
-		if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &buf, &len, NULL) == 0) {
-			json_t *doc = json_loadb(buf, len, 0, NULL);
-			g->v[i].parent = find_image(&g->u, json_string_value(json_object_get(doc, "parent")));
-			json_decref(doc);
-			free(buf);
-		}
+		g->v[i].parent = g->u.v[i].parent;
 	}
 	for (size_t k = 0; k < ne; k++) {
 		long i = find_image(&g->u, e[k].rec.image);
