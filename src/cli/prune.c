@@ -197,6 +197,8 @@ int cli_prune_args(int argc, char **argv, const char *usage, const char *summary
 			opts[n] = *o;
 			if (o->id == OPT_ALL && (flags & CLI_PRUNE_FLAG_CACHE))
 				opts[n].help = "Remove all unused build cache, not just dangling ones";
+			if (o->id == OPT_FILTER && (flags & CLI_PRUNE_FLAG_CACHE))
+				opts[n].help = "Provide filter values (e.g. 'until=24h')";
 			n++;
 		}
 	opts[n] = (struct bx_opt){0, NULL, NULL, 0, NULL};

@@ -48,7 +48,7 @@ void cli_pruned_free(struct cli_pruned *r);
  * them (CLI_PRUNE_FLAG_*); the filter is checked against allowed
  * (BX_PRUNE_* of store/prune_filter.h). Returns 1 after printing --help, 0, or
  * -1 with err (a bad flag, an operand, a filter Docker refuses). */
-enum { CLI_PRUNE_FLAG_ALL = 1, CLI_PRUNE_FLAG_VOLUMES = 2, CLI_PRUNE_FLAG_CACHE = 4 /* -a's help for the build cache */ };
+enum { CLI_PRUNE_FLAG_ALL = 1, CLI_PRUNE_FLAG_VOLUMES = 2, CLI_PRUNE_FLAG_CACHE = 4 /* -a's and --filter's help for the build cache */ };
 struct cli_prune_args {
 	bool force, all, volumes;
 	struct bx_prune_filter filter;

@@ -319,7 +319,7 @@ int bx_buildcache_prune(const struct bx_paths *p, bool all, const struct bx_prun
 	_cleanup_close_ int lock = bx_lock_file(dir, LOCK_EX | LOCK_NB, err);
 	if (lock < 0)
 		return err->errnum == EWOULDBLOCK
-			       ? bx_fail(err, EBUSY, "a build is running: prune the build cache again once it has ended")
+			       ? bx_fail(err, EBUSY, "a build (or another prune) is running: prune the build cache again once it has ended")
 			       : -1;
 	struct bx_buildcache c;
 	struct graph g = {0};

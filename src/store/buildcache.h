@@ -53,7 +53,7 @@ int bx_buildcache_get(const struct bx_paths *p, const char *hex, char id[BX_DIGE
 /* Writes the entry; a cache that cannot be written is only slower (no error). */
 void bx_buildcache_put(const struct bx_paths *p, const char *hex, const char *id);
 /* A running build holds DATA/buildcache.lock shared for its whole run: a
- * prune takes it exclusively (without waiting), so it never removes the
+ * prune takes it exclusively (without waiting: EBUSY), so it never removes the
  * image a build is standing on between two steps. Returns the fd (close
  * releases) or -1 with err. */
 int bx_buildcache_hold(const struct bx_paths *p, struct bx_err *err);
