@@ -99,12 +99,18 @@ void bx_buildcache_put(const struct bx_paths *p, const char *hex, const char *id
 	entry_write(p, hex, &r, &e2);
 }
 
-int bx_buildcache_hold(const struct bx_paths *p, struct bx_err *err)
+/* DATA/buildcache.lock taken with how (DATA made first: a fresh store has none) */
+static int cache_lock(const struct bx_paths *p, int how, struct bx_err *err)
 {
 	char path[PATH_MAX];
-	if (bx_path_join(path, sizeof(path), err, "%s/buildcache.lock", p->data) < 0)
+	if (bx_mkdir_p(p->data, 0700, err) < 0 || bx_path_join(path, sizeof(path), err, "%s/buildcache.lock", p->data) < 0)
 		return -1;
-	return bx_lock_file(path, LOCK_SH, err);
+	return bx_lock_file(path, how, err);
+}
+
+int bx_buildcache_hold(const struct bx_paths *p, struct bx_err *err)
+{
+	return cache_lock(p, LOCK_SH, err);
 }
 
 /* ---- listing ---- */
@@ -314,9 +320,7 @@ int bx_buildcache_prune(const struct bx_paths *p, bool all, const struct bx_prun
 {
 	*reclaimed = 0;
 	char dir[PATH_MAX];
-	if (bx_path_join(dir, sizeof(dir), err, "%s/buildcache.lock", p->data) < 0)
-		return -1;
-	_cleanup_close_ int lock = bx_lock_file(dir, LOCK_EX | LOCK_NB, err);
+	_cleanup_close_ int lock = cache_lock(p, LOCK_EX | LOCK_NB, err);
 	if (lock < 0)
 		return err->errnum == EWOULDBLOCK
 			       ? bx_fail(err, EBUSY, "a build (or another prune) is running: prune the build cache again once it has ended")

@@ -290,3 +290,13 @@ def test_add_url_failures_leave_nothing(bx, web, tmp_path):
     assert os.listdir(os.path.join(bx.root, "buildtmp")) == []
     assert set(all_images(bx)) == images
     assert out(bx("ps", "-aq", check=0)) == ""
+
+
+def test_a_fresh_store(bx, ctx, tmp_path):
+    """The cache's lock lives in DATA: a store that has nothing yet builds and prunes."""
+    for i, args in enumerate((("builder", "prune", "-f"), ("build", "-q", str(ctx)))):
+        env = {"BOXVM_ROOT": str(tmp_path / ("fresh%d" % i))}
+        if args[0] == "build":
+            (ctx / "Dockerfile").write_text("FROM scratch\nCOPY f /f\n")
+        p = bx(*args, env=env, check=0)
+        assert out(p).startswith("Total reclaimed space: 0B" if args[0] == "builder" else "sha256:")
