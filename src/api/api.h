@@ -102,6 +102,7 @@ enum MHD_Result api_control(struct api_req *r, const char *ref, const char *acti
 enum MHD_Result api_stats(struct api_req *r, const char *ref);
 /* POST /containers/prune (prune.c) */
 enum MHD_Result api_containers_prune(struct api_req *r);
+enum MHD_Result api_build_prune(struct api_req *r);
 /* POST /containers/ID/exec, and /exec/ID/ACTION (start, resize, json): exec.c */
 enum MHD_Result api_exec_create(struct api_req *r, const char *ref);
 enum MHD_Result api_exec(struct api_req *r, const char *id, const char *action);

@@ -136,6 +136,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 		return api_build(r);
 	if (!strcmp(path, "/containers/prune"))
 		return api_containers_prune(r);
+	if (!strcmp(path, "/build/prune"))
+		return api_build_prune(r);
 	if (!strcmp(path, "/containers/json") || !strcmp(path, "/containers/create"))
 		return api_containers(r, NULL, path + strlen("/containers/"));
 	if (api_route_match(path, "/containers/", id, sizeof(id), &action) && !strcmp(action, "archive"))

@@ -25,6 +25,7 @@
 #include "../image/image_create.h"
 #include "../image/instr.h"
 #include "../image/layercache.h"
+#include "../store/buildcache.h"
 #include "../store/image_gc.h"
 #include "../store/state.h"
 
@@ -151,49 +152,24 @@ static int step_vars(struct build *b, char ***vars, size_t *n, struct bx_err *er
 	return 0;
 }
 
-static int cache_path(struct build *b, const char *parent, const char *created_by, char *path, size_t size,
-		      struct bx_err *err)
-{
-	_cleanup_free_ char *key = NULL;
-	if (asprintf(&key, "%s\n%s", parent, created_by) < 0)
-		return bx_fail(err, ENOMEM, "out of memory");
-	char dig[BX_DIGEST_SIZE];
-	if (bx_sha256_buf(key, strlen(key), dig, err) < 0)
-		return -1;
-	return bx_path_join(path, size, err, "%s/buildcache/%s", b->p->data, dig + 7);
-}
-
-/* 1 and the image when an earlier build made this step from this parent */
+/* 1 and the image when an earlier build made this step from this parent (store/buildcache.h) */
 static int cache_find(struct build *b, const char *created_by, char id[BX_DIGEST_SIZE], struct bx_err *err)
 {
+	char key[65];
 	if (b->o->no_cache || !b->st.image[0])
 		return 0;
-	char path[PATH_MAX];
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	if (cache_path(b, b->st.image, created_by, path, sizeof(path), err) < 0)
+	if (bx_buildcache_key(b->st.image, created_by, key, err) < 0)
 		return -1;
-	struct bx_err e2;
-	if (bx_read_file(path, &text, &len, &e2) < 0)
-		return 0;
-	while (len && (text[len - 1] == '\n'))
-		text[--len] = '\0';
-	struct bx_image img;
-	if (!bx_digest_valid(text) || bx_image_lookup(b->p, text, &img, &e2) < 0)
-		return 0; /* the image went (pruned): build again */
-	snprintf(id, BX_DIGEST_SIZE, "%s", img.id);
-	bx_image_free(&img);
-	return 1;
+	return bx_buildcache_get(b->p, key, id, err);
 }
 
 static void cache_store(struct build *b, const char *parent, const char *created_by, const char *id)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	char key[65];
 	struct bx_err e2;
 	/* a cache that could not be written is only slower */
-	if (parent[0] && bx_path_join(dir, sizeof(dir), &e2, "%s/buildcache", b->p->data) == 0 &&
-	    bx_mkdir_p(dir, 0700, &e2) == 0 && cache_path(b, parent, created_by, path, sizeof(path), &e2) == 0)
-		bx_write_file_atomic(path, id, strlen(id), 0600, &e2);
+	if (parent[0] && bx_buildcache_key(parent, created_by, key, &e2) == 0)
+		bx_buildcache_put(b->p, key, id);
 }
 
 /* a new image on the stage's: its layer (NULL: config only) and history line */
@@ -994,7 +970,7 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 {
 	struct build b = {.p = p, .o = o, .ctx.root_fd = -1, .vm.upper_fd = -1};
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int ifd = -1;
+	_cleanup_close_ int ifd = -1, cache_hold = -1;
 	size_t len, nargs = 0;
 	int rc = -1;
 	for (; o->build_args && o->build_args[nargs]; nargs++)
@@ -1006,6 +982,9 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 		bx_wrap(err, "--platform");
 		goto out;
 	}
+	/* a prune meanwhile would take the untagged image the build stands on */
+	if ((cache_hold = bx_buildcache_hold(p, err)) < 0)
+		goto out;
 	struct stat st;
 	if (stat(o->context, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		bx_fail(err, 0, "unable to prepare context: path \"%s\" not found", o->context);

@@ -15,6 +15,7 @@
 #include "../common/tar_extract.h"
 #include "../common/treecopy.h"
 #include "../image/image.h"
+#include "../image/registry/fetch.h"
 
 #define COPY_MAX_DEPTH 256
 #define COPY_MAX_MATCHES 100000
@@ -367,6 +368,38 @@ static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_re
 	return copy_entry(cp, dir, base, d, name, 0, err);
 }
 
+/* ADD URL: fetched by the host (fetch.h) into the staging tree, as Docker
+ * names and keeps it: the URL's last path component (or dest itself when
+ * dest names no directory), mode 0600, dated by Last-Modified (else the
+ * epoch), never unpacked */
+static int fetch_source(struct copy *cp, const char *url, const struct bx_copy_req *r, int stage, bool dest_is_dir,
+			struct bx_err *err)
+{
+	char file[NAME_MAX + 1];
+	if (bx_url_file_name(url, file, sizeof(file), err) < 0)
+		return bx_wrap(err, "ADD failed");
+	if (dest_is_dir && !file[0])
+		return bx_fail(err, 0, "ADD failed: cannot determine filename for source %s", url);
+	size_t dl = strlen(r->dest);
+	const char *slash = strrchr(r->dest, '/');
+	_cleanup_close_ int d = make_dirs(&cp->made, stage, r->base_fd, r->dest, dest_is_dir ? dl : (size_t)(slash - r->dest),
+					  err);
+	if (d < 0)
+		return -1;
+	const char *name = dest_is_dir ? file : slash + 1;
+	unlinkat(d, name, 0); /* a later source replaces an earlier one, as Docker */
+	_cleanup_close_ int out = openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return bx_fail(err, errno, "ADD failed: cannot create %s for %s", r->dest, url);
+	struct bx_fetch_info info;
+	if (bx_http_fetch(url, out, BX_FETCH_MAX_BYTES, &info, err) < 0)
+		return bx_wrap(err, "ADD failed");
+	struct timespec t[2] = {{.tv_sec = info.mtime}, {.tv_sec = info.mtime}};
+	if (fchown(out, cp->uid, cp->gid) < 0 || fchmod(out, 0600) < 0 || futimens(out, t) < 0)
+		return bx_fail(err, errno, "cannot set the owner, mode or times of the download of %s", url);
+	return 0;
+}
+
 int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context *c, const struct bx_copy_req *r,
 			struct bx_new_layer *out, const char **kind, struct bx_err *err)
 {
@@ -386,6 +419,15 @@ int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context 
 	}
 	for (size_t i = 0; i < r->nsrcs; i++) {
 		char rel[PATH_MAX];
+		if (bx_url_is_remote(r->srcs[i])) { /* ADD's download: no context path */
+			if (!r->add) {
+				bx_fail(err, 0, "COPY failed: source can't be a URL for COPY");
+				goto out;
+			}
+			if (bx_strv_push(&srcs, &n, r->srcs[i], err) < 0)
+				goto out;
+			continue;
+		}
 		if (clean_rel(r->srcs[i], rel, sizeof(rel), err) < 0)
 			goto out;
 		if (has_glob(rel)) {
@@ -415,6 +457,11 @@ int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context 
 	cp.gid = r->gid;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
+		if (r->add && bx_url_is_remote(srcs[i])) {
+			if (fetch_source(&cp, srcs[i], r, stage, dest_is_dir, err) < 0)
+				goto out;
+			continue;
+		}
 		if (srcs[i][0] && fstatat(c->root_fd, srcs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 			*kind = "dir";
 		if (copy_source(&cp, srcs[i], r, stage, stage_path, dest_is_dir, err) < 0)

@@ -47,6 +47,7 @@ int cmd_save(int argc, char **argv);
 /* image authoring (issue 15) */
 int cmd_diff(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_builder(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

@@ -1,8 +1,9 @@
 /* boxvm system df [-v] [--format json|TEMPLATE]: what images, boxes, volumes
- * and the build cache (boxvm has none) take on disk, in Docker's rows and
- * by Docker's rules for ACTIVE and RECLAIMABLE. Images are counted in the
- * sizes `images` shows (their blobs, a shared layer once), a box by its
- * writable layer, a volume by its files. */
+ * and the build cache take on disk, in Docker's rows and by Docker's rules
+ * for ACTIVE and RECLAIMABLE. Images are counted in the sizes `images`
+ * shows (their blobs, a shared layer once), a box by its writable layer, a
+ * volume by its files, the build cache by the blobs of the images only its
+ * entries keep (store/buildcache.h: a shared entry's bytes are the images'). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "../common/clock.h"
 #include "../common/treesize.h"
 #include "../image/rootfs.h"
+#include "../store/buildcache.h"
 #include "../store/image_usage.h"
 #include "../store/state.h"
 #include "../store/volumes.h"
@@ -40,6 +42,7 @@ struct df {
 	size_t nboxes;
 	struct df_volume *volumes;
 	int nvolumes;
+	struct bx_buildcache cache;
 };
 
 /* Docker's Reclaimable column: "0B", or "1.2MB (40%)" once there is a size */
@@ -77,7 +80,8 @@ static int count_users(const char *users)
 
 static int gather(const struct bx_paths *p, struct df *d, struct bx_err *err)
 {
-	if (bx_image_usage(p, &d->images, err) < 0 || bx_state_list(p, &d->records, &d->nboxes, err) < 0)
+	if (bx_image_usage(p, &d->images, err) < 0 || bx_state_list(p, &d->records, &d->nboxes, err) < 0 ||
+	    bx_buildcache_list(p, &d->cache, err) < 0)
 		return -1;
 	d->boxes = calloc(d->nboxes + 1, sizeof(*d->boxes));
 	static char names[1024][BX_VOLUME_LIST_NAME];
@@ -112,6 +116,7 @@ static void df_free(struct df *d)
 	free(d->records);
 	free(d->boxes);
 	free(d->volumes);
+	bx_buildcache_free(&d->cache);
 }
 
 /* The four rows of `system df`, as objects with Docker's template fields. */
@@ -140,7 +145,15 @@ static json_t *summary(const struct df *d)
 		free_bytes += d->volumes[i].links > 0 ? 0 : d->volumes[i].bytes;
 	}
 	json_array_append_new(rows, summary_row("Local Volumes", d->nvolumes, active, total, free_bytes));
-	json_array_append_new(rows, summary_row("Build Cache", 0, 0, 0, 0)); /* boxvm builds nothing yet */
+	/* Docker's: a shared entry counts, its bytes do not (they are its images'); an active one is not reclaimable */
+	total = free_bytes = active = 0;
+	for (size_t i = 0; i < d->cache.n; i++) {
+		const struct bx_buildcache_entry *e = &d->cache.v[i];
+		active += e->in_use;
+		total += e->shared ? 0 : e->size;
+		free_bytes += e->shared || e->in_use ? 0 : e->size;
+	}
+	json_array_append_new(rows, summary_row("Build Cache", (long long)d->cache.n, active, total, free_bytes));
 	return rows;
 }
 
@@ -309,14 +322,41 @@ static int verbose_volumes(struct df *d, struct bx_err *err)
 	return cli_table_flush(&t, stdout, err);
 }
 
-/* boxvm builds no images yet: Docker's section, empty */
-static int verbose_build_cache(struct bx_err *err)
+/* "X ago" of a time, as the other sections' CREATED */
+static void ago(long long now_ns, long long then_ns, char *out, size_t size)
 {
-	printf("\nBuild cache usage: 0B\n\n");
+	if (then_ns <= 0 || size < 8) {
+		snprintf(out, size, "N/A");
+		return;
+	}
+	bx_human_duration(now_ns - then_ns, out, size - 4);
+	strcat(out, " ago");
+}
+
+/* Docker's section: one row per entry, newest first */
+static int verbose_build_cache(const struct df *d, long long now_ns, struct bx_err *err)
+{
+	long long total = 0;
+	for (size_t i = 0; i < d->cache.n; i++)
+		total += d->cache.v[i].shared ? 0 : d->cache.v[i].size;
+	char size[32];
+	human(total, size, sizeof(size));
+	printf("\nBuild cache usage: %s\n\n", size);
 	struct cli_table t;
 	const char *header[] = {"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"};
 	cli_table_init(&t, 7);
 	cli_table_add(&t, header);
+	for (size_t i = 0; i < d->cache.n; i++) {
+		const struct bx_buildcache_entry *e = &d->cache.v[i];
+		char id[16], created[80], used[80], usage[24];
+		snprintf(id, sizeof(id), "%.12s", e->key);
+		human(e->size, size, sizeof(size));
+		ago(now_ns, e->rec.created_ns, created, sizeof(created));
+		ago(now_ns, e->rec.last_used_ns, used, sizeof(used));
+		snprintf(usage, sizeof(usage), "%lu", e->rec.uses);
+		const char *cells[] = {id, "regular", size, created, used, usage, e->shared ? "true" : "false"};
+		cli_table_add(&t, cells);
+	}
 	return cli_table_flush(&t, stdout, err);
 }
 
@@ -358,7 +398,7 @@ int cmd_system_df(int argc, char **argv)
 	if (verbose) {
 		long long now = bx_real_ns();
 		if (verbose_images(&d, now, &err) < 0 || verbose_boxes(&d, now, &err) < 0 || verbose_volumes(&d, &err) < 0 ||
-		    verbose_build_cache(&err) < 0)
+		    verbose_build_cache(&d, now, &err) < 0)
 			rc = bx_cli_report(&err);
 	} else if (print_summary(&d, format, &err) < 0) {
 		rc = bx_cli_report(&err);

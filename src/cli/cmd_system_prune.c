@@ -1,7 +1,8 @@
 /* boxvm system prune [-a] [--volumes] [-f] [--filter ...]: Docker 20.10's,
  * one prune after another (prune.c) with one total: stopped boxes,
  * networks, with --volumes the volumes no box uses, untagged images (-a:
- * every image no box uses), the build cache (boxvm has none). */
+ * every image no box uses), the build cache's dangling entries (-a: all of
+ * them) and the images only they kept (store/buildcache.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ int cmd_system_prune(int argc, char **argv)
 		bx_prune_filter_free(&a.filter);
 		return bx_cli_report(&err);
 	}
-	struct cli_pruned boxes = {0}, networks = {0}, volumes = {0}, images = {0};
+	struct cli_pruned boxes = {0}, networks = {0}, volumes = {0}, images = {0}, cache = {0};
 	cli_prune_boxes(&p, &a.filter, &boxes);
 	cli_pruned_print("Deleted Containers:", &boxes);
 	cli_prune_networks(&p, &a.filter, &networks);
@@ -63,9 +64,11 @@ int cmd_system_prune(int argc, char **argv)
 	}
 	cli_prune_images(&p, a.all, &a.filter, &images);
 	cli_pruned_print("Deleted Images:", &images);
-	/* build cache: nothing to prune until boxvm builds images ("Deleted build cache objects:") */
-	cli_prune_print_total(boxes.reclaimed + volumes.reclaimed + images.reclaimed);
-	int rc = boxes.rc ? boxes.rc : networks.rc ? networks.rc : volumes.rc ? volumes.rc : images.rc;
+	cli_prune_build_cache(&p, a.all, &a.filter, &cache);
+	cli_pruned_print("Deleted build cache objects:", &cache);
+	cli_prune_print_total(boxes.reclaimed + volumes.reclaimed + images.reclaimed + cache.reclaimed);
+	int rc = boxes.rc ? boxes.rc : networks.rc ? networks.rc : volumes.rc ? volumes.rc : images.rc ? images.rc : cache.rc;
+	cli_pruned_free(&cache);
 	cli_pruned_free(&boxes);
 	cli_pruned_free(&networks);
 	cli_pruned_free(&volumes);

@@ -55,6 +55,7 @@ static const struct command commands[] = {
 	{"rmi", cmd_rmi, "Remove one or more images", ERRORS_EXIT_1},
 	{"save", cmd_save, "Save images to an OCI layout tar archive", ERRORS_EXIT_1},
 	{"build", cmd_build, "Build an image from a Dockerfile (each RUN in a microVM)", ERRORS_EXIT_1},
+	{"builder", cmd_builder, "Manage builds (prune the build cache)", ERRORS_EXIT_1},
 	{"commit", cmd_commit, "Create a new image from a box's changes", ERRORS_EXIT_1},
 	{"diff", cmd_diff, "Inspect changes to files or directories on a box's filesystem", ERRORS_EXIT_1},
 	{"export", cmd_export, "Export a box's filesystem as a tar archive", ERRORS_EXIT_1},

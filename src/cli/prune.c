@@ -12,6 +12,7 @@
 #include "../common/clock.h"
 #include "../common/treesize.h"
 #include "../image/rootfs.h"
+#include "../store/buildcache.h"
 #include "../store/image_usage.h"
 #include "../store/networks.h"
 #include "../store/state.h"
@@ -135,6 +136,23 @@ void cli_prune_images(const struct bx_paths *p, bool all, const struct bx_prune_
 	out->reclaimed += bytes;
 }
 
+static void cache_removed(void *ctx, const char *key)
+{
+	struct cli_pruned *out = ctx;
+	struct bx_err err;
+	if (cli_strv_append(&out->lines, key, &err) < 0)
+		report(out, &err);
+}
+
+void cli_prune_build_cache(const struct bx_paths *p, bool all, const struct bx_prune_filter *f, struct cli_pruned *out)
+{
+	struct bx_err err = {0};
+	long long bytes = 0;
+	if (bx_buildcache_prune(p, all, f, cache_removed, out, &bytes, &err) < 0)
+		report(out, &err);
+	out->reclaimed += bytes;
+}
+
 void cli_pruned_print(const char *title, const struct cli_pruned *r)
 {
 	if (!r->lines)
@@ -175,8 +193,14 @@ int cli_prune_args(int argc, char **argv, const char *usage, const char *summary
 	struct bx_opt opts[sizeof(prune_opts) / sizeof(prune_opts[0])];
 	size_t n = 0;
 	for (const struct bx_opt *o = prune_opts; o->long_name; o++)
-		if ((o->id != OPT_ALL || (flags & CLI_PRUNE_FLAG_ALL)) && (o->id != OPT_VOLUMES || (flags & CLI_PRUNE_FLAG_VOLUMES)))
-			opts[n++] = *o;
+		if ((o->id != OPT_ALL || (flags & CLI_PRUNE_FLAG_ALL)) && (o->id != OPT_VOLUMES || (flags & CLI_PRUNE_FLAG_VOLUMES))) {
+			opts[n] = *o;
+			if (o->id == OPT_ALL && (flags & CLI_PRUNE_FLAG_CACHE))
+				opts[n].help = "Remove all unused build cache, not just dangling ones";
+			if (o->id == OPT_FILTER && (flags & CLI_PRUNE_FLAG_CACHE))
+				opts[n].help = "Provide filter values (e.g. 'until=24h')";
+			n++;
+		}
 	opts[n] = (struct bx_opt){0, NULL, NULL, 0, NULL};
 	memset(a, 0, sizeof(*a));
 	bx_prune_filter_init(&a->filter);

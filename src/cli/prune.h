@@ -33,6 +33,11 @@ void cli_prune_networks(const struct bx_paths *p, const struct bx_prune_filter *
  * references (bx_image_prune). */
 void cli_prune_images(const struct bx_paths *p, bool all, const struct bx_prune_filter *f, struct cli_pruned *out);
 
+/* The build cache (store/buildcache.h): the dangling entries (all: every
+ * entry no box's image is) that f's until= picks, and the images only they
+ * kept; lines are the entries' IDs. */
+void cli_prune_build_cache(const struct bx_paths *p, bool all, const struct bx_prune_filter *f, struct cli_pruned *out);
+
 /* "TITLE\nline\n...\n\n" when there are lines, as Docker prints a section. */
 void cli_pruned_print(const char *title, const struct cli_pruned *r);
 /* "Total reclaimed space: 1.536MB" */
@@ -43,7 +48,7 @@ void cli_pruned_free(struct cli_pruned *r);
  * them (CLI_PRUNE_FLAG_*); the filter is checked against allowed
  * (BX_PRUNE_* of store/prune_filter.h). Returns 1 after printing --help, 0, or
  * -1 with err (a bad flag, an operand, a filter Docker refuses). */
-enum { CLI_PRUNE_FLAG_ALL = 1, CLI_PRUNE_FLAG_VOLUMES = 2 };
+enum { CLI_PRUNE_FLAG_ALL = 1, CLI_PRUNE_FLAG_VOLUMES = 2, CLI_PRUNE_FLAG_CACHE = 4 /* -a's and --filter's help for the build cache */ };
 struct cli_prune_args {
 	bool force, all, volumes;
 	struct bx_prune_filter filter;

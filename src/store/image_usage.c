@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildcache.h"
 #include "image_gc.h"
 #include "state.h"
 
@@ -80,6 +81,24 @@ static json_t *counted_blobs(const struct bx_paths *p, const struct bx_image *v,
 	return counted;
 }
 
+/* the listed image img's config names as its parent, -1 none */
+static long parent_of(const struct bx_paths *p, const struct bx_image *v, size_t n, const struct bx_image *img)
+{
+	char *buf = NULL;
+	size_t len;
+	if (bx_blob_read(p, img->id, BX_CONFIG_MAX, &buf, &len, NULL) < 0)
+		return -1;
+	json_t *doc = json_loadb(buf, len, 0, NULL);
+	const char *parent = json_string_value(json_object_get(doc, "parent"));
+	long found = -1;
+	for (size_t i = 0; parent && i < n && found < 0; i++)
+		if (!strcmp(v[i].id, parent))
+			found = (long)i;
+	json_decref(doc);
+	free(buf);
+	return found;
+}
+
 int bx_image_usage(const struct bx_paths *p, struct bx_image_usage *u, struct bx_err *err)
 {
 	memset(u, 0, sizeof(*u));
@@ -114,6 +133,7 @@ int bx_image_usage(const struct bx_paths *p, struct bx_image_usage *u, struct bx
 		struct bx_image_use *e = &u->v[i];
 		e->img = v[i];
 		e->boxes = (int)json_integer_value(json_object_get(users, v[i].id));
+		e->parent = parent_of(p, v, n, &v[i]);
 		for (size_t l = 0; l < v[i].nlayers; l++)
 			if (json_integer_value(json_object_get(owners, v[i].layers[l])) > 1 && v[i].layer_sizes)
 				e->shared += v[i].layer_sizes[l] > 0 ? v[i].layer_sizes[l] : 0;
@@ -160,9 +180,23 @@ int bx_image_prune(const struct bx_paths *p, bool all, bool (*pick)(void *ctx, c
 		bx_image_usage_free(&u);
 		return bx_fail(err, ENOMEM, "out of memory");
 	}
+	/* dangling: what stays (a tag, a box, one pick keeps) keeps the images under it */
+	struct bx_bc_image *g = calloc(u.n + 1, sizeof(*g));
+	bool *kept = calloc(u.n + 1, sizeof(*kept));
+	if (!g || !kept) {
+		free(g);
+		free(kept);
+		json_decref(before);
+		bx_image_usage_free(&u);
+		return bx_fail(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < u.n; i++)
+		g[i] = (struct bx_bc_image){.named = has_tag(&u.v[i].img) || (pick && !pick(ctx, &u.v[i].img)),
+					    .cached = true, .boxes = u.v[i].boxes, .parent = u.v[i].parent};
+	bx_buildcache_kept(g, u.n, kept);
 	for (size_t i = 0; i < u.n; i++) {
 		const struct bx_image *img = &u.v[i].img;
-		if (u.v[i].boxes || (!all && has_tag(img)) || (pick && !pick(ctx, img)))
+		if (u.v[i].boxes || (!all && kept[i]) || (pick && !pick(ctx, img)))
 			continue;
 		/* name by name, as Docker's prune deletes every reference: the last one deletes the image */
 		for (char **s = img->names; s && *s; s++) {
@@ -172,6 +206,8 @@ int bx_image_prune(const struct bx_paths *p, bool all, bool (*pick)(void *ctx, c
 				break; /* a box uses it now, or another client removed it: it is not ours to force */
 		}
 	}
+	free(g);
+	free(kept);
 	bx_image_usage_free(&u);
 	struct bx_gc_stats st;
 	int rc = bx_image_gc(p, &st, err);

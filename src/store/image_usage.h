@@ -14,6 +14,8 @@ struct bx_image_use {
 	struct bx_image img; /* as bx_image_list gives it */
 	int boxes;           /* boxes made from it, in any state */
 	long long shared;    /* bytes of its layers that another listed image has too */
+	long parent;         /* the listed image its config's "parent" names (a build step's, a
+			      * commit's base: Docker's local parent link); -1 none */
 };
 
 /* Sizes are those of the blobs, as `images` shows them; a layer two images
@@ -28,9 +30,12 @@ struct bx_image_usage {
 int bx_image_usage(const struct bx_paths *p, struct bx_image_usage *u, struct bx_err *err);
 void bx_image_usage_free(struct bx_image_usage *u);
 
-/* Docker's image prune: every image no box uses (all), or only those with
- * no tag (NAME@DIGEST names only: Docker's dangling ones), that pick(ctx,
- * img) lets go (NULL: all of them), each removed name by name with rmi's
+/* Docker's image prune: every image no box uses (all), or only the
+ * dangling ones: no tag (NAME@DIGEST names only), and no image that stays
+ * standing on them (Docker prunes an untagged leaf and the untagged parents
+ * only it needed; a tagged build's intermediate images stay, as the build
+ * cache's: store/buildcache.h). Of those, the ones pick(ctx, img) lets go
+ * (NULL: all of them; one it keeps keeps its parents), each removed name by name with rmi's
  * rules (bx_image_remove without force: an image a box started using
  * meanwhile stays); then what nothing references any more is collected
  * (bx_image_gc). report(rctx, "Untagged"|"Deleted", what) as rmi's.

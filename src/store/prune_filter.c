@@ -50,7 +50,9 @@ int bx_prune_filter_check(struct bx_prune_filter *f, unsigned allowed, long long
 		if (!ok)
 			return bx_fail(err, 0, "invalid filter '%.*s': %s", (int)(strchr(*g, '=') - *g), *g,
 				       allowed & BX_PRUNE_DANGLING ? "use until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE] or dangling=BOOL"
-				       : allowed & BX_PRUNE_UNTIL ? "use until=TIME, label=KEY[=VALUE] or label!=KEY[=VALUE]"
+				       : allowed & BX_PRUNE_UNTIL && allowed & BX_PRUNE_LABEL
+					       ? "use until=TIME, label=KEY[=VALUE] or label!=KEY[=VALUE]"
+				       : allowed & BX_PRUNE_UNTIL ? "use until=DURATION (the build cache takes no other)"
 								   : "use label=KEY[=VALUE] or label!=KEY[=VALUE]");
 	}
 	for (char **g = f->given; g && *g; g++) {

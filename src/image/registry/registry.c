@@ -9,7 +9,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "../image.h"
+#include "http.h"
 
 #define ERRBODY_MAX 4096
 /* every header of one exchange together: a registry sends a few hundred bytes a response */
@@ -156,22 +156,10 @@ static bool insecure_listed(const char *domain)
 	return bx_registry_insecure_listed(domain, getenv("BOXVM_INSECURE_REGISTRIES"));
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int bx_registry_open(struct bx_registry *r, const struct bx_paths *p, const struct bx_ref *ref, struct bx_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->ref = *ref;
-	/* once per process, and thread-safe: the API service pulls in several connections' threads */
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return bx_fail(err, 0, "cannot initialise libcurl");
 	const char *host = bx_ref_api_host(ref);
 	bool plain = bx_ref_host_is_loopback(ref->domain) || insecure_listed(ref->domain);
 	if (bx_path_join(r->base, sizeof(r->base), err, "%s://%s/v2/%s", plain ? "http" : "https", host, ref->path) < 0)
@@ -180,20 +168,11 @@ int bx_registry_open(struct bx_registry *r, const struct bx_paths *p, const stru
 	if (found < 0)
 		return -1;
 	r->have_creds = found > 0;
-	CURL *c = curl_easy_init();
+	/* blobs are often served from a redirect: followed (http.h) */
+	CURL *c = bx_http_handle(plain ? "http,https" : "https", 10L, err);
 	if (!c)
-		return bx_fail(err, ENOMEM, "cannot create a libcurl handle");
+		return -1;
 	r->curl = c;
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "boxvm/" BOXVM_VERSION);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); /* blobs are often served from a redirect */
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, plain ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a stalled transfer (under 1 byte/s for 60 s) fails instead of hanging forever */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	return 0;
