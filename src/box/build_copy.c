@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -304,6 +305,35 @@ static bool looks_like_archive(int fd)
 	return n >= 262 && !memcmp(h + 257, "ustar", 5);
 }
 
+/* The directories an archive holds without listing them are made by its
+ * extraction, dated then: they are dated the epoch instead (after what is
+ * under them), so the same archive makes the same layer, whose digest keys
+ * the cache. A listed directory keeps the date the archive gives it. */
+static int date_unlisted_dirs(int fd, const struct timespec *since, int depth, struct bx_err *err)
+{
+	if (depth > BX_TREECOPY_MAX_DEPTH)
+		return bx_fail(err, ELOOP, "the archive's tree is deeper than %d directories", BX_TREECOPY_MAX_DEPTH);
+	DIR *ds = bx_dir_stream(fd);
+	if (!ds)
+		return bx_fail(err, errno, "cannot read an unpacked directory");
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(ds))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			rc = date_unlisted_dirs(sub, since, depth + 1, err);
+	}
+	closedir(ds);
+	struct stat st;
+	if (rc == 0 && fstat(fd, &st) == 0 &&
+	    (st.st_mtim.tv_sec > since->tv_sec || (st.st_mtim.tv_sec == since->tv_sec && st.st_mtim.tv_nsec >= since->tv_nsec)) &&
+	    futimens(fd, (const struct timespec[]){{0, 0}, {0, 0}}) < 0)
+		rc = bx_fail(err, errno, "cannot date an unpacked directory");
+	return rc;
+}
+
 /* one resolved source into the staging tree */
 static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_req *r,
 		       int stage, const char *stage_path, bool dest_is_dir, struct bx_err *err)
@@ -362,7 +392,14 @@ static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_re
 			}
 			if (bx_path_join(path, sizeof(path), err, "%s%s", stage_path, r->dest) < 0)
 				return -1;
-			return bx_archive_extract_fd(f, path, rel, err);
+			struct timespec since; /* the file system dates with the coarse clock */
+			clock_gettime(CLOCK_REALTIME_COARSE, &since);
+			if (bx_archive_extract_fd(f, path, rel, err) < 0)
+				return -1;
+			_cleanup_close_ int top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (top < 0)
+				return bx_fail(err, errno, "cannot open %s", path);
+			return date_unlisted_dirs(top, &since, 0, err);
 		}
 	}
 	return copy_entry(cp, dir, base, d, name, 0, err);

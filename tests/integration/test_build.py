@@ -28,6 +28,10 @@ WORKDIR /app
 COPY file.txt ./
 COPY dir /data/
 RUN echo "$GREETING $WHO from $PLACE" > /app/made.txt
+SHELL ["/bin/sh", "-ec"]
+RUN ["/bin/sh", "-c", "echo exec form > /app/exec.txt"]
+ADD archive.tar.gz /opt/
+ONBUILD RUN echo built on top
 USER nobody
 EXPOSE 8080/tcp 53/udp
 LABEL org.example.kind=test "with space"="a b"
@@ -37,7 +41,7 @@ HEALTHCHECK --interval=5s --retries=2 CMD true
 ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]
 """
-STEPS = 16  # instructions above, the ARG before FROM included
+STEPS = 20  # instructions above, the ARG before FROM included
 
 
 def out(p):
@@ -52,6 +56,11 @@ def make_context(path):
     (path / "dir" / "sub" / "b").write_text("b\n")
     (path / "dir" / "secret.key").write_text("never in the image\n")
     (path / ".dockerignore").write_text("# keys stay home\n**/*.key\n")
+    with tarfile.open(path / "archive.tar.gz", "w:gz") as t:
+        data = b"from a local tar\n"
+        info = tarfile.TarInfo("top/in.txt")
+        info.size = len(data)
+        t.addfile(info, __import__("io").BytesIO(data))
     return path
 
 
@@ -83,9 +92,10 @@ def test_output_and_config(bx, built):
     run = lines.index("Step 8/%d : RUN echo \"$GREETING $WHO from $PLACE\" > /app/made.txt" % STEPS)
     assert lines[run + 1].startswith(" ---> Running in ") and len(lines[run + 1]) == len(" ---> Running in ") + 12
     box12 = lines[run + 1][-12:]
-    # the stage's VM lives on through the config steps; VOLUME ends it
+    # the stage's VM lives on through SHELL into the exec-form RUN; ADD (a layer made on the host) ends it
     assert lines[run + 2].startswith(" ---> ") and "Removing intermediate container " + box12 in lines[run + 3:]
-    assert lines.index("Removing intermediate container " + box12) > lines.index("Step 12/%d : VOLUME [\"/vol\"]" % STEPS)
+    assert text.count("Running in " + box12) == 2
+    assert lines.index("Removing intermediate container " + box12) > lines.index("Step 11/%d : ADD archive.tar.gz /opt/" % STEPS)
     img = inspect(bx, "bt:1")
     assert lines[-2] == "Successfully built " + img["Id"][7:19]
     assert lines[-1] == "Successfully tagged bt:1"
@@ -98,6 +108,7 @@ def test_output_and_config(bx, built):
     assert c["Volumes"] == {"/vol": {}} and c["StopSignal"] == "SIGINT"
     assert c["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5000000000, "Retries": 2}
     assert c["Entrypoint"] == ["/bin/sh", "-c"]
+    assert c["Shell"] == ["/bin/sh", "-ec"] and c["OnBuild"] == ["RUN echo built on top"]
     assert c["Cmd"] == ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]
     h = out(bx("history", "--no-trunc", "--format", "{{.CreatedBy}}", "bt:1", check=0)).splitlines()
     assert h[0] == '/bin/sh -c #(nop)  CMD ["cat /app/made.txt /app/file.txt /data/a /data/sub/b; ls /data"]'
@@ -111,6 +122,9 @@ def test_the_image_runs(bx, built):
     p = bx("run", "--rm", "bt:1", check=0)
     # RUN saw ENV and the --build-arg; COPY of a dir copied its contents; .dockerignore kept the key out
     assert out(p) == "hello tester from box\ncopied file\na\nb\na\nsub\n"
+    # the exec-form RUN ran; ADD unpacked the local tar under /opt
+    p = bx("run", "--rm", "--entrypoint", "cat", "bt:1", "/app/exec.txt", "/opt/top/in.txt", check=0)
+    assert out(p) == "exec form\nfrom a local tar\n"
 
 
 def test_cached_rebuild_runs_nothing(bx, built):
