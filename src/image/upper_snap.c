@@ -23,6 +23,9 @@ int bx_upper_snap_add(struct bx_upper_snap *s, const char *path, const struct st
 {
 	if (s->n && bx_snap_path_cmp(s->v[s->n - 1].path, path) >= 0)
 		return bx_fail(err, EINVAL, "snapshot: /%s out of walk order", path);
+	if (s->n >= BX_UPPER_SNAP_MAX)
+		return bx_fail(err, E2BIG, "the box's changes hold more than %u files; a build step can make at most that many",
+			       BX_UPPER_SNAP_MAX);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
 		struct bx_snap_entry *v = realloc(s->v, cap * sizeof(*v));

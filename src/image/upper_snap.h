@@ -15,6 +15,10 @@
 
 #include "../common/err.h"
 
+/* Entries a snapshot holds at most (about 200 bytes each): a guest cannot
+ * make the host hold an unbounded list by writing many files. */
+#define BX_UPPER_SNAP_MAX (1u << 20)
+
 struct bx_snap_entry {
 	char *path; /* relative, as bx_walk_entry.path */
 	struct stat st;
@@ -30,7 +34,8 @@ struct bx_upper_snap {
  * bytewise ("a" < "a/b" < "a.b"). */
 int bx_snap_path_cmp(const char *a, const char *b);
 
-/* Entries are added in walk order (checked: -1 otherwise). */
+/* Entries are added in walk order (checked: -1 otherwise), at most
+ * BX_UPPER_SNAP_MAX of them (E2BIG). */
 int bx_upper_snap_add(struct bx_upper_snap *s, const char *path, const struct stat *st, bool whiteout, bool opaque,
 		      struct bx_err *err);
 const struct bx_snap_entry *bx_upper_snap_find(const struct bx_upper_snap *s, const char *path);
