@@ -2,8 +2,11 @@
  * events ({"type":"stats","id":ID,"data":{...}}, one JSON line each), from
  * the guest's own numbers (BX_M_STATS, src/client/stats_query.c): --stats
  * prints one and exits; without it one comes every interval (default 5s)
- * until the container stops. What a VM has no equivalent for (cgroup
- * throttling, per-CPU times, hugetlb, intel_rdt) stays empty. */
+ * until the container stops, and runc's {"type":"oom","id":ID} within a
+ * tenth of a second of the guest's OOM killer killing one of its processes
+ * (the shim's count in BOX_DIR/oom_kills). What a VM has no
+ * equivalent for (cgroup throttling, per-CPU times, hugetlb, intel_rdt)
+ * stays empty. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include "../client/stats_query.h"
 #include "../common/goduration.h"
+#include "../common/paths.h"
 #include "rt.h"
 
 /* a guest answers in milliseconds; far above that is a wedged one */
@@ -54,6 +58,47 @@ static int print_line(json_t *o)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* the container's OOM kills since the watch began: the shim's count in
+ * BOX_DIR/oom_kills (a runtime box has no record, so no store events) */
+struct oom_watch {
+	char path[PATH_MAX];
+	unsigned long long seen;
+	const char *id;
+};
+
+static unsigned long long oom_count(const struct oom_watch *w)
+{
+	char buf[32];
+	FILE *f = fopen(w->path, "re");
+	unsigned long long n = 0;
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			n = strtoull(buf, NULL, 10);
+		fclose(f);
+	}
+	return n;
+}
+
+static void oom_watch_start(struct oom_watch *w, const struct rt_container *c)
+{
+	w->id = c->id;
+	if (bx_path_join(w->path, sizeof(w->path), NULL, "%s/oom_kills", c->box_dir) < 0)
+		w->path[0] = '\0';
+	w->seen = w->path[0] ? oom_count(w) : 0; /* what came before is not news */
+}
+
+/* kills since the last poll are told once (a guest can make them by the thousand) */
+static int oom_watch_poll(struct oom_watch *w)
+{
+	if (!w->path[0])
+		return 0;
+	unsigned long long n = oom_count(w);
+	if (n <= w->seen)
+		return 0;
+	w->seen = n;
+	return print_line(json_pack("{s:s,s:s}", "type", "oom", "id", w->id));
+}
+
 int rt_cmd_events(const struct rt_globals *g, int argc, char **argv)
 {
 	struct rt_opt o[] = {{"stats", 0, false, NULL}, {"interval", 0, true, NULL}};
@@ -80,11 +125,16 @@ int rt_cmd_events(const struct rt_globals *g, int argc, char **argv)
 	}
 	int rc = 0;
 	bool once = rt_opt_get(o, 2, "stats") != NULL;
+	struct oom_watch w = {0};
+	if (!once)
+		oom_watch_start(&w, &c);
 	for (bool first = true;; first = false) {
 		enum rt_status s = rt_container_status(&c);
 		if (s != RT_RUNNING && s != RT_PAUSED) {
 			if (first) { /* runc's words */
 				rt_error("container with id %s is not running", c.id);
+				rc = 1;
+			} else if (oom_watch_poll(&w) < 0) { /* an OOM kill that ended it */
 				rc = 1;
 			}
 			break;
@@ -101,9 +151,19 @@ int rt_cmd_events(const struct rt_globals *g, int argc, char **argv)
 		}
 		if (once)
 			break;
-		struct timespec ts = {.tv_sec = interval_ns / 1000000000LL, .tv_nsec = interval_ns % 1000000000LL};
-		while (nanosleep(&ts, &ts) < 0)
-			;
+		/* the interval in slices: an OOM kill is told within one */
+		long long left = interval_ns;
+		while (left > 0 && rc == 0) {
+			long long slice = left < 100000000LL ? left : 100000000LL;
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = slice};
+			while (nanosleep(&ts, &ts) < 0)
+				;
+			left -= slice;
+			if (oom_watch_poll(&w) < 0)
+				rc = 1;
+		}
+		if (rc)
+			break;
 	}
 	rt_container_free(&c);
 	return rc;

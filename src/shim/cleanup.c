@@ -228,6 +228,7 @@ void shim_finish(struct shim *s)
 		if (!s->ever_attached)
 			linger_for_client(s, 5000);
 	}
+	shim_lc_oom_file(s, true); /* the count as the box ends */
 	char path[PATH_MAX], code[16];
 	struct bx_err err;
 	int n = snprintf(code, sizeof(code), "%d\n", s->exit_code);

@@ -112,8 +112,29 @@ static int set_oom(struct bx_box_record *r, void *ctx, struct bx_err *err)
 	return 0;
 }
 
+void shim_lc_oom_file(struct shim *s, bool final)
+{
+	long long now = bx_mono_ms();
+	if (!s->lc.oom_kills || (final && !s->lc.oom_file_behind))
+		return;
+	if (!final && s->lc.oom_file_ms && now - s->lc.oom_file_ms < 1000) {
+		s->lc.oom_file_behind = true;
+		return;
+	}
+	char path[PATH_MAX], text[32];
+	struct bx_err err;
+	int n = snprintf(text, sizeof(text), "%llu\n", s->lc.oom_kills);
+	if (bx_path_join(path, sizeof(path), &err, "%s/oom_kills", s->spec.box_dir) < 0 ||
+	    bx_write_file_atomic(path, text, (size_t)n, 0600, &err) < 0)
+		shim_log(s, true, "cannot record the OOM kill count: %s", err.msg);
+	s->lc.oom_file_ms = now;
+	s->lc.oom_file_behind = false;
+}
+
 void shim_lc_oom(struct shim *s)
 {
+	s->lc.oom_kills++;
+	shim_lc_oom_file(s, false);
 	if (!s->lc.have_state)
 		return;
 	struct bx_err err;

@@ -53,6 +53,9 @@ struct shim_lc {
 	bool oom_recorded;         /* State.OOMKilled written since the last start */
 	long long oom_event_ms;    /* the last "oom" event (they are at most one a second) */
 	unsigned long long oom_unreported; /* OOM kills within that second, not evented */
+	unsigned long long oom_kills; /* since the shim began: box_dir/oom_kills (shim_lc_oom_file) */
+	long long oom_file_ms;     /* its last rewrite (at most one a second) */
+	bool oom_file_behind;      /* a kill came since then */
 };
 
 struct shim {
@@ -329,6 +332,11 @@ void shim_lc_started(struct shim *s);
 /* An OOM kill in the box (the guest's BX_M_OOM, or QEMU killed at its memory
  * ceiling): Docker's "oom" event, State.OOMKilled */
 void shim_lc_oom(struct shim *s);
+/* BOX_DIR/oom_kills: the OOM kills since the shim began, for every box (a
+ * runtime box has no record: boxvm-runtime's `events` reads this), written
+ * at most once a second (a guest can make OOM kills on purpose) and, if a
+ * kill came since, once more as the box ends (final) */
+void shim_lc_oom_file(struct shim *s, bool final);
 void shim_lc_output(struct shim *s, int stream, const void *buf, size_t len);
 bool shim_lc_restart_wanted(struct shim *s);
 /* The policy restarts the box: counted and logged; the backoff (ms) before

@@ -449,3 +449,32 @@ def test_runtime_boxes_get_every_vm_setting_run_does(tmp_path, no_leaks):
         assert b"boxvm.test_append=yes" in out.read_bytes() and b"boxvm.debug" not in out.read_bytes(), out.read_bytes()
     finally:
         assert _rt(bx, root, "delete", "--force", "ka").returncode == 0
+
+
+def test_runtime_events_tell_an_oom_kill(tmp_path, no_leaks):
+    """runc's `events ID` streams stats and, as soon as the container's memory limit
+    kills a process, {"type":"oom","id":ID}; it ends when the container stops."""
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; exec tail /dev/zero"])
+    os.symlink("busybox", b / "rootfs" / "bin" / "tail")
+    cfg["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
+    (b / "config.json").write_text(json.dumps(cfg))
+    root = tmp_path / "state"
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "oo")
+    assert rc == 0, out
+    try:
+        assert _rt(no_leaks, root, "start", "oo").returncode == 0
+        ev = subprocess.Popen([RUNTIME, "--root", str(root), "events", "--interval", "1s", "oo"],
+                              stdout=subprocess.PIPE, env=no_leaks.env)
+        try:
+            first = json.loads(ev.stdout.readline())  # the watch is on once the first stats line is out
+            assert first["type"] == "stats" and first["id"] == "oo"
+            (b / "rootfs" / "tmp" / "go").write_text("")
+            lines = [json.loads(line) for line in ev.stdout]  # to the container's end
+            assert ev.wait(timeout=HANG_GUARD) == 0
+        finally:
+            ev.kill()
+            ev.wait()
+        assert {"type": "oom", "id": "oo"} in lines, lines
+        assert json.loads(_rt(no_leaks, root, "state", "oo").stdout)["status"] == "stopped"
+    finally:
+        _rt(no_leaks, root, "delete", "--force", "oo")
