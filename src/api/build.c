@@ -6,7 +6,8 @@
  * (symlinks resolved within the context, never out of it). bx_build runs in
  * the job's thread with t (repeatable), buildargs and labels (JSON
  * objects), nocache, q, target, platform and pull (a FROM image not here
- * is pulled, as Docker's daemon does); its progress and its RUN steps' output become
+ * is pulled, as Docker's daemon does), networkmode, extrahosts, memory,
+ * memswap, cpushares and cpusetcpus (each RUN box's); its progress and its RUN steps' output become
  * Docker's {"stream":...} lines (made well-formed UTF-8), then
  * {"aux":{"ID":...}}. A failing build ends the stream with Docker's
  * errorDetail, a RUN's exit code as its code (the CLI exits with it).
@@ -36,8 +37,10 @@ struct build_req {
 	struct bx_paths p;
 	int body_fd;        /* the spooled context (a dup: readable for the job's life) */
 	char dockerfile[PATH_MAX];
-	char **tags, **args, **labels;
-	size_t ntags, nargs, nlabels;
+	char **tags, **args, **labels, **hosts;
+	size_t ntags, nargs, nlabels, nhosts;
+	char network[256];
+	struct bx_resources res;
 	bool nocache, quiet, pull;
 	char target[256], platform[64];
 	struct bx_build_stdin ctx; /* the unpacked context */
@@ -115,6 +118,7 @@ static void run_build(struct api_job *j)
 				  .tags = b->tags, .no_cache = b->nocache, .quiet = b->quiet,
 				  .target = b->target[0] ? b->target : NULL, .platform = b->platform[0] ? b->platform : NULL,
 				  .pull = pull_base, .pull_always = b->pull,
+				  .network = b->network[0] ? b->network : NULL, .add_hosts = b->hosts, .res = &b->res,
 				  .to_fd = true, .out_fd = pipefd[1]};
 	char id[BX_DIGEST_SIZE];
 	int run_code = 0;
@@ -141,6 +145,7 @@ static void build_destroy(struct api_job *j)
 	bx_strv_free(b->tags);
 	bx_strv_free(b->args);
 	bx_strv_free(b->labels);
+	bx_strv_free(b->hosts);
 	free(b);
 }
 
@@ -155,13 +160,23 @@ struct collect {
 	bool failed;
 };
 
-/* t=NAME[:TAG], repeated */
+/* t=NAME[:TAG] and extrahosts=HOST:IP[,HOST:IP], repeated */
 static enum MHD_Result collect_tag(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct collect *c = cls;
 	if (!strcmp(key, "t") && value && *value && !c->failed) {
 		if (c->b->ntags >= BUILD_ARGS_MAX || bx_strv_push(&c->b->tags, &c->b->ntags, value, c->err) < 0)
 			c->failed = true;
+	}
+	for (const char *h = !strcmp(key, "extrahosts") && value ? value : ""; *h && !c->failed;) {
+		size_t l = strcspn(h, ", ");
+		char one[512];
+		if (l && l < sizeof(one)) {
+			snprintf(one, sizeof(one), "%.*s", (int)l, h);
+			if (c->b->nhosts >= BUILD_ARGS_MAX || bx_strv_push(&c->b->hosts, &c->b->nhosts, one, c->err) < 0)
+				c->failed = true;
+		}
+		h += l + (h[l] != '\0');
 	}
 	return MHD_YES;
 }
@@ -217,8 +232,20 @@ enum MHD_Result api_build(struct api_req *r)
 	snprintf(b->platform, sizeof(b->platform), "%s", platform ? platform : "");
 	b->body_fd = dup(r->up_fd);
 	snprintf(b->dockerfile, sizeof(b->dockerfile), "%s", df && *df ? df : "Dockerfile");
+	const char *net = api_arg(r, "networkmode");
+	snprintf(b->network, sizeof(b->network), "%s", net && strcmp(net, "default") && strcmp(net, "bridge") ? net : "");
 	struct collect c = {.b = b, .err = &err};
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_tag, &c);
+	/* the RUN boxes' limits (0: not given, as Docker's client sends them) */
+	static const char *const limits[][2] = {{"memory", "memory"}, {"memswap", "memory-swap"},
+						{"cpushares", "cpu-shares"}, {"cpusetcpus", "cpuset-cpus"}};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]) && !c.failed; i++) {
+		const char *v = api_arg(r, limits[i][0]);
+		if (v && *v && strcmp(v, "0") && bx_resources_flag(&b->res, limits[i][1], v, &err) < 0) {
+			err.errnum = EINVAL;
+			c.failed = true;
+		}
+	}
 	if (b->body_fd < 0)
 		bx_fail(&err, errno, "cannot hold the request body");
 	else if (!c.failed && json_pairs(api_arg(r, "buildargs"), "buildargs", &b->args, &b->nargs, &err) == 0 &&

@@ -56,6 +56,7 @@ struct build {
 	struct bx_build_vm vm;   /* the stage's shared VM while its tree is the stage's */
 	bool box_per_run;        /* no overlayfs upper dir to take steps from: a fresh box per RUN */
 	bool run_failed;         /* a RUN exited non-zero: its code is the build's, its words Docker's */
+	struct bx_build_box_opts box_opts; /* every RUN box's network, hosts, resources */
 	bool in_triggers;   /* running a base image's ONBUILD triggers: one " ---> ID" for them all, after */
 };
 
@@ -113,12 +114,6 @@ static void vm_end(struct build *b, bool failed)
 		fprintf(stderr, "boxvm: cannot remove the build box %s: %s\n", id, e2.msg);
 	else if (!failed)
 		say(b, "Removing intermediate container %s\n", id);
-}
-
-static const char *no_env(const char *name)
-{
-	(void)name;
-	return NULL;
 }
 
 /* --build-arg NAME's value: "K=V" as given, or K from our environment; NULL: not given */
@@ -463,22 +458,15 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 		ro.workdir = NULL;
 	if (ro.user && !*ro.user)
 		ro.user = NULL;
-	static struct bx_netmount nm; /* large: not on the stack */
-	memset(&nm, 0, sizeof(nm));
-	struct bx_healthopts health = {.none = true}; /* a build step is no service to check */
-	struct bx_box_lc lc;
-	bx_box_lc_init(&lc);
-	struct bx_box_opts bo = {.mem_mb = 512, .cpus = 2};
-	struct bx_vmspec vm;
-	if (bx_run_opts_check(&ro, no_env, err) < 0 || bx_netmount_check(&nm, err) < 0 ||
-	    bx_healthopts_check(&health, err) < 0)
-		goto out;
-	const struct bx_box_make make = {.img = &img, .image_ref = b->st.image, .ro = &ro, .nm = &nm, .health = &health,
-					 .lc = &lc, .bo = &bo, .getenv_fn = no_env, .hold_output = true,
-					 .start_lock = true};
-	if (bx_box_make(b->p, &make, &vm, &start_lock, err) < 0)
-		goto out;
-	say(b, " ---> Running in %.12s\n", vm.id);
+	_cleanup_free_ struct bx_vmspec *vmp = calloc(1, sizeof(*vmp)); /* large */
+	if (!vmp) {
+		bx_fail(err, ENOMEM, "out of memory");
+		goto out_free;
+	}
+	struct bx_vmspec *const vm = vmp;
+	if (bx_build_box_make(b->p, &img, b->st.image, &ro, &b->box_opts, false, true, vm, &start_lock, err) < 0)
+		goto out_free;
+	say(b, " ---> Running in %.12s\n", vm->id);
 	/* -q: the step's output goes nowhere (Docker's quiet build) */
 	int saved_out = -1, saved_errfd = -1;
 	if (b->o->quiet) {
@@ -491,14 +479,14 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 			close(null);
 		}
 	}
-	int code = bx_shim_start(&vm, err);
+	int code = bx_shim_start(vm, err);
 	if (start_lock >= 0)
 		close(start_lock);
 	start_lock = -1;
 	if (code == 0) {
 		struct bx_detach keys;
 		bx_detach_parse(BX_DETACH_DEFAULT, &keys, NULL);
-		code = bx_box_attach(&vm, false, &keys, err);
+		code = bx_box_attach(vm, false, &keys, err);
 	}
 	fflush(stdout);
 	if (saved_out >= 0) {
@@ -516,19 +504,16 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 				*b->o->run_code = code;
 			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
 		}
-		if (remove_box(b->p, vm.id, &e2) < 0)
-			fprintf(stderr, "boxvm: cannot remove the build box %.12s: %s\n", vm.id, e2.msg);
-		goto out;
+		if (remove_box(b->p, vm->id, &e2) < 0)
+			fprintf(stderr, "boxvm: cannot remove the build box %.12s: %s\n", vm->id, e2.msg);
+		goto out_free;
 	}
 	struct bx_commit_opts co = {.pause = false, .config = b->st.config, .created_by = created_by};
-	int crc = bx_box_commit(b->p, vm.id, &co, id, err);
-	say(b, "Removing intermediate container %.12s\n", vm.id);
-	if (remove_box(b->p, vm.id, crc < 0 ? &e2 : err) < 0 && crc == 0)
-		goto out;
+	int crc = bx_box_commit(b->p, vm->id, &co, id, err);
+	say(b, "Removing intermediate container %.12s\n", vm->id);
+	if (remove_box(b->p, vm->id, crc < 0 ? &e2 : err) < 0 && crc == 0)
+		goto out_free;
 	rc = crc;
-out:
-	bx_box_lc_free(&lc);
-	bx_netmount_free(&nm);
 out_free:
 	bx_strv_free(command);
 	bx_strv_free(env);
@@ -569,7 +554,7 @@ static int run_in_vm(struct build *b, json_t *cmd, const char *created_by, char 
 	if (!b->st.image[0])
 		return bx_fail(err, 0, "RUN on an empty scratch stage: there is no /bin/sh to run it (COPY files in first)");
 	if (!b->vm.up) {
-		int r = bx_build_vm_boot(b->p, b->st.image, &b->vm, err);
+		int r = bx_build_vm_boot(b->p, b->st.image, &b->box_opts, &b->vm, err);
 		if (r <= 0) {
 			b->box_per_run = r == 0;
 			return r < 0 ? -1 : 1;
@@ -968,7 +953,8 @@ static int keep_to_target(struct build *b, struct bx_err *err)
 
 int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX_DIGEST_SIZE], struct bx_err *err)
 {
-	struct build b = {.p = p, .o = o, .ctx.root_fd = -1, .vm.upper_fd = -1};
+	struct build b = {.p = p, .o = o, .ctx.root_fd = -1, .vm.upper_fd = -1,
+			  .box_opts = {.network = o->network, .add_hosts = o->add_hosts, .res = o->res}};
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int ifd = -1, cache_hold = -1;
 	size_t len, nargs = 0;

@@ -16,6 +16,7 @@
 #include "../common/err.h"
 #include "../common/paths.h"
 #include "../image/image.h"
+#include "resources.h"
 
 struct bx_build_opts {
 	const char *context;    /* the context directory */
@@ -25,6 +26,9 @@ struct bx_build_opts {
 	char **tags;            /* -t NAME[:TAG], likewise */
 	bool no_cache;
 	bool quiet;             /* -q: no progress, no RUN output */
+	const char *network;    /* --network: each RUN's box's (NULL: the default network; "none") */
+	char **add_hosts;       /* --add-host HOST:IP, NULL-terminated, may be NULL */
+	const struct bx_resources *res; /* -m, --memory-swap, --cpu-shares, --cpuset-cpus of each RUN's box */
 	int *run_code;          /* set: gets a failing RUN's exit code (the build's, as docker build's), else 0 */
 	bool to_fd;             /* progress and RUN output (stdout and stderr alike) go to out_fd, not to
 	                         * this process's stdout and stderr (the Engine API's stream) */

@@ -43,7 +43,41 @@ static int open_upper(struct bx_build_vm *vm, struct bx_err *err)
 	return 1;
 }
 
-int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, struct bx_build_vm *vm, struct bx_err *err)
+int bx_build_box_make(const struct bx_paths *p, const struct bx_image *img, const char *image_ref,
+		      struct bx_run_opts *ro, const struct bx_build_box_opts *o, bool idle, bool hold_output,
+		      struct bx_vmspec *vm, int *start_lock, struct bx_err *err)
+{
+	/* large, and an API service runs builds side by side: never static */
+	_cleanup_free_ struct bx_netmount *nm = calloc(1, sizeof(*nm));
+	if (!nm)
+		return bx_fail(err, ENOMEM, "out of memory");
+	nm->network = o ? o->network : NULL;
+	size_t nhosts = 0; /* the netmount owns (frees) its lists */
+	for (char **h = o ? o->add_hosts : NULL; h && *h; h++)
+		if (bx_strv_push(&nm->add_hosts, &nhosts, *h, err) < 0) {
+			bx_netmount_free(nm);
+			return -1;
+		}
+	struct bx_healthopts health = {.none = true}; /* a build step is no service to check */
+	struct bx_box_lc lc;
+	bx_box_lc_init(&lc);
+	struct bx_box_opts bo = {.mem_mb = 512, .cpus = 2};
+	int rc = -1;
+	if (bx_run_opts_check(ro, no_env, err) < 0 || bx_netmount_check(nm, err) < 0 ||
+	    bx_healthopts_check(&health, err) < 0 || (o && o->res && bx_resources_check(o->res, bo.cpus, err) < 0))
+		goto out;
+	const struct bx_box_make make = {.img = img, .image_ref = image_ref, .ro = ro, .nm = nm, .health = &health,
+					 .res = o ? o->res : NULL, .lc = &lc, .bo = &bo, .getenv_fn = no_env,
+					 .hold_output = hold_output, .start_lock = true, .idle_main = idle};
+	rc = bx_box_make(p, &make, vm, start_lock, err);
+out:
+	bx_box_lc_free(&lc);
+	bx_netmount_free(nm);
+	return rc;
+}
+
+int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, const struct bx_build_box_opts *bo,
+		     struct bx_build_vm *vm, struct bx_err *err)
 {
 	bx_build_vm_init(vm);
 	struct bx_image img;
@@ -51,24 +85,13 @@ int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, struct bx_b
 		return -1;
 	char *command[] = {"/bin/sh", NULL}; /* what ps shows: main idles, it runs nothing */
 	struct bx_run_opts ro = {.entrypoint = "", .command = command};
-	static struct bx_netmount nm; /* large: not on the stack */
-	memset(&nm, 0, sizeof(nm));
-	struct bx_healthopts health = {.none = true}; /* a build step is no service to check */
-	struct bx_box_lc lc;
-	bx_box_lc_init(&lc);
-	struct bx_box_opts bo = {.mem_mb = 512, .cpus = 2};
 	_cleanup_free_ struct bx_vmspec *spec = calloc(1, sizeof(*spec)); /* large */
 	int rc = -1, start_lock = -1;
 	if (!spec) {
 		bx_fail(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	if (bx_run_opts_check(&ro, no_env, err) < 0 || bx_netmount_check(&nm, err) < 0 ||
-	    bx_healthopts_check(&health, err) < 0)
-		goto out;
-	const struct bx_box_make make = {.img = &img, .image_ref = image_id, .ro = &ro, .nm = &nm, .health = &health,
-					 .lc = &lc, .bo = &bo, .getenv_fn = no_env, .start_lock = true, .idle_main = true};
-	if (bx_box_make(p, &make, spec, &start_lock, err) < 0)
+	if (bx_build_box_make(p, &img, image_id, &ro, bo, true, false, spec, &start_lock, err) < 0)
 		goto out;
 	int started = bx_shim_start(spec, err);
 	if (start_lock >= 0)
@@ -91,8 +114,6 @@ int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, struct bx_b
 	}
 	snprintf(vm->image, sizeof(vm->image), "%s", image_id);
 out:
-	bx_box_lc_free(&lc);
-	bx_netmount_free(&nm);
 	bx_image_free(&img);
 	return rc;
 }

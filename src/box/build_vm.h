@@ -17,7 +17,26 @@
 #include "../image/layer_write.h"
 #include "../image/upper_snap.h"
 #include "../proto/spec.h"
+#include "../vm/vmspec.h"
+#include "resources.h"
 #include "../store/state.h"
+
+/* What every box of a build gets from its flags (docker build's --network,
+ * --add-host, -m, --memory-swap, --cpu-shares, --cpuset-cpus). */
+struct bx_build_box_opts {
+	const char *network;            /* NULL: the default network; "none"; a network of the store */
+	char **add_hosts;               /* HOST:IP, NULL-terminated, may be NULL */
+	const struct bx_resources *res; /* NULL: no limits */
+};
+
+/* A box of img for a build step (the shared VM, or a box per RUN): ro's
+ * command, env, user and workdir, no health check; *vm and *start_lock
+ * as bx_box_make's (held). idle: main waits (BX_T_IDLE); hold_output: a
+ * client attaches at once. Nothing is left on failure. */
+struct bx_run_opts;
+int bx_build_box_make(const struct bx_paths *p, const struct bx_image *img, const char *image_ref,
+		      struct bx_run_opts *ro, const struct bx_build_box_opts *bo, bool idle, bool hold_output,
+		      struct bx_vmspec *vm, int *start_lock, struct bx_err *err);
 
 struct bx_build_vm {
 	bool up;
@@ -32,7 +51,8 @@ void bx_build_vm_init(struct bx_build_vm *vm);
 /* Boot a VM of image_id; 1 when up, 0 when this store's boxes have no
  * overlayfs upper dir to take steps from (BOXVM_NO_OVERLAY: the caller
  * runs a box per step), -1 with err. */
-int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, struct bx_build_vm *vm, struct bx_err *err);
+int bx_build_vm_boot(const struct bx_paths *p, const char *image_id, const struct bx_build_box_opts *bo,
+		     struct bx_build_vm *vm, struct bx_err *err);
 /* Run one step (spec: args, env, cwd, user) with its output on out_fd and
  * err_fd; returns its exit code (126/127 when it could not start), -1. */
 int bx_build_vm_run(struct bx_build_vm *vm, struct bx_spec *spec, int out_fd, int err_fd, struct bx_err *err);

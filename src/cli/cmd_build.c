@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../box/build.h"
 #include "../box/build_stdin.h"
@@ -16,7 +17,7 @@
 
 enum {
 	OPT_TAG = 1, OPT_FILE, OPT_BUILD_ARG, OPT_LABEL, OPT_NO_CACHE, OPT_QUIET, OPT_RM, OPT_FORCE_RM, OPT_PULL,
-	OPT_TARGET, OPT_PLATFORM
+	OPT_TARGET, OPT_PLATFORM, OPT_NETWORK, OPT_ADD_HOST, OPT_RESOURCE, OPT_IIDFILE
 };
 
 static const struct bx_opt build_opts[] = {
@@ -29,6 +30,13 @@ static const struct bx_opt build_opts[] = {
 	{0, "pull", NULL, OPT_PULL, "Always attempt to pull a newer version of the image"},
 	{0, "platform", "string", OPT_PLATFORM, "Set platform if server is multi-platform capable (linux/amd64 only)"},
 	{'q', "quiet", NULL, OPT_QUIET, "Suppress the build output and print image ID on success"},
+	{0, "network", "string", OPT_NETWORK, "Set the networking mode for the RUN instructions (default, none, or a network)"},
+	{0, "add-host", "list", OPT_ADD_HOST, "Add a custom host-to-IP mapping (host:ip) for the RUN instructions"},
+	{'m', "memory", "bytes", OPT_RESOURCE, "Memory limit of each RUN's box (its VM gets 128m more)"},
+	{0, "memory-swap", "bytes", OPT_RESOURCE, "Swap limit equal to memory plus swap: -1 or the memory value (no swap)"},
+	{0, "cpu-shares", "int", OPT_RESOURCE, "CPU shares (relative weight) of each RUN's box"},
+	{0, "cpuset-cpus", "string", OPT_RESOURCE, "CPUs of each RUN's VM in which to allow execution (0-3, 0,1)"},
+	{0, "iidfile", "string", OPT_IIDFILE, "Write the image ID to the file"},
 	{0, "rm", NULL, OPT_RM, "Remove intermediate boxes after a successful build (always: default true)"},
 	{0, "force-rm", NULL, OPT_FORCE_RM, "Always remove intermediate boxes (always)"},
 	BX_OPT_HELP,
@@ -52,7 +60,9 @@ int cmd_build(int argc, char **argv)
 	struct bx_build_stdin in = {0};
 	int run_code = 0;
 	o.run_code = &run_code;
-	char **tags = NULL, **args = NULL, **labels = NULL;
+	char **tags = NULL, **args = NULL, **labels = NULL, **hosts = NULL;
+	struct bx_resources res = {0};
+	const char *iidfile = NULL;
 	int id, r, rc = 1;
 	const char *val;
 	bx_args_init(&a, argc, argv);
@@ -68,6 +78,10 @@ int cmd_build(int argc, char **argv)
 		case OPT_PULL: o.pull_always = !val; break;
 		case OPT_TARGET: o.target = val; break;
 		case OPT_PLATFORM: o.platform = val; break;
+		case OPT_NETWORK: o.network = !strcmp(val, "default") || !strcmp(val, "bridge") ? NULL : val; break;
+		case OPT_ADD_HOST: r = cli_strv_append(&hosts, val, &err); break;
+		case OPT_RESOURCE: r = bx_resources_flag(&res, a.last->long_name, val, &err); break;
+		case OPT_IIDFILE: iidfile = val; break;
 		case OPT_RM:
 		case OPT_FORCE_RM: break;
 		case BX_OPT_HELP_ID:
@@ -116,8 +130,14 @@ int cmd_build(int argc, char **argv)
 	o.build_args = args;
 	o.labels = labels;
 	o.pull = pull_base;
+	o.add_hosts = hosts;
+	o.res = &res;
+	if (iidfile)
+		unlink(iidfile); /* Docker's: no stale ID when the build fails */
 	char image_id[BX_DIGEST_SIZE];
 	if (bx_build(&p, &o, image_id, &err) < 0)
+		goto out;
+	if (iidfile && bx_write_file_atomic(iidfile, image_id, strlen(image_id), 0644, &err) < 0)
 		goto out;
 	if (o.quiet)
 		printf("%s\n", image_id);
@@ -132,5 +152,6 @@ done:
 	bx_strv_free(tags);
 	bx_strv_free(args);
 	bx_strv_free(labels);
+	bx_strv_free(hosts);
 	return rc;
 }

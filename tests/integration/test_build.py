@@ -547,13 +547,17 @@ def test_docker_build_through_the_engine_api(api, bx, tmp_path):
     ctx.mkdir()
     (ctx / "in.txt").write_text("sent as a tar\n")
     (ctx / "Dockerfile.api").write_text(
-        "FROM busybox\nCOPY in.txt /in.txt\nRUN printf 'caf\\303\\251 \\377 done\\n'; cat /in.txt\nCMD [\"cat\", \"/in.txt\"]\n")
+        "FROM busybox\nCOPY in.txt /in.txt\nRUN printf 'caf\\303\\251 \\377 done\\n'; cat /in.txt; "
+        "grep apihost /etc/hosts; cat /sys/fs/cgroup/memory.max; ls /sys/class/net\nCMD [\"cat\", \"/in.txt\"]\n")
     env = dict(api.env, DOCKER_BUILDKIT="0")
-    p = subprocess.run([DOCKER, "build", "-f", str(ctx / "Dockerfile.api"), "-t", "bt:api", str(ctx)], env=env,
+    p = subprocess.run([DOCKER, "build", "-f", str(ctx / "Dockerfile.api"), "-t", "bt:api", "--network", "none",
+                        "--add-host", "apihost:10.9.8.7", "-m", "96m", str(ctx)], env=env,
                        capture_output=True, timeout=HANG_GUARD)
     text = p.stdout.decode()
     assert p.returncode == 0, (text, p.stderr)
     assert "Step 3/4 : RUN" in text and "caf\u00e9 \ufffd done\nsent as a tar\n" in text
+    # networkmode, extrahosts, memory: the RUN's box has no NIC, the host line and the limit
+    assert "10.9.8.7\tapihost\n%d\nlo\n" % (96 << 20) in text, text
     assert text.splitlines()[-1] == "Successfully tagged bt:api"
     assert out(bx("run", "--rm", "bt:api", check=0)) == "sent as a tar\n"
     p = subprocess.run([DOCKER, "build", "-q", "-f", str(ctx / "Dockerfile.api"), str(ctx)], env=env, capture_output=True,
@@ -567,3 +571,23 @@ def test_docker_build_through_the_engine_api(api, bx, tmp_path):
     tmp = os.path.join(bx.root, "buildtmp")
     assert not os.path.isdir(tmp) or os.listdir(tmp) == []
     bx("rmi", "bt:api", check=0)
+
+
+def test_run_box_flags_and_iidfile(bx, tmp_path):
+    """--network none, --add-host and -m reach the RUN's box (no NIC, the
+    host line, memory.max); --iidfile gets the image's ID (none after a
+    failure); a bad size is the flag's error before anything runs."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN grep myhost /etc/hosts; ls /sys/class/net; "
+                                         "cat /sys/fs/cgroup/memory.max\n")
+    iid = tmp_path / "iid"
+    p = bx("build", "--no-cache", "--network", "none", "--add-host", "myhost:10.1.2.3", "-m", "100m",
+           "--iidfile", str(iid), str(tmp_path), check=0)
+    assert "10.1.2.3\tmyhost\nlo\n104857600\n" in out(p), out(p)
+    short = out(p).splitlines()[-1].split()[-1]  # "Successfully built ID"
+    assert len(iid.read_text()) == 71 and iid.read_text().startswith("sha256:" + short)
+    bx("rmi", iid.read_text(), check=0)
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN exit 2\n")
+    p = bx("build", "--iidfile", str(iid), str(tmp_path))
+    assert p.returncode == 2 and not iid.exists()
+    p = bx("build", "-m", "lots", str(tmp_path))
+    assert p.returncode == 1 and "invalid --memory 'lots'" in p.stderr.decode() and out(p) == "", p.stderr
