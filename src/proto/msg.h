@@ -42,6 +42,7 @@
 #define BX_ATTACH_KEEP_FDS 2   /* keep writing output to the fds after the socket closes */
 #define BX_ATTACH_STDIN_MSGS 4 /* stdin comes as STDIN/STDIN_EOF messages on the socket (terminal relay) */
 #define BX_ATTACH_STARTED 8    /* tell the client STARTED (guest pid) once main runs (boxvm-runtime's start) */
+#define BX_ATTACH_GUEST_UP 16  /* tell the client GUEST_UP once the guest answers (a held main: exec works) */
 
 #define BX_MSG_HDR_SIZE 5
 #define BX_MSG_MAX (1024u * 1024u)
@@ -83,7 +84,10 @@ enum bx_msg_kind {
 	 * whitelist); guest->host: the answer, empty when set, else one line
 	 * saying why not (as BX_M_NETCFG) */
 	BX_M_LIMIT = 19,
-	BX_M_KIND_MAX = 19,
+	/* shim->attached client only (never on the guest link; a guest's is
+	 * ignored): the guest answers, so its agent takes execs (BX_ATTACH_GUEST_UP) */
+	BX_M_GUEST_UP = 20,
+	BX_M_KIND_MAX = 20,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

@@ -248,11 +248,15 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 		goto out;
 	}
 	enum rt_status status = rt_container_status(&c);
-	if (status != RT_RUNNING) {
-		rt_error(status == RT_PAUSED    ? "cannot exec in a paused container (resume it first)"
-			 : status == RT_CREATED ? "cannot exec in a created container: boxvm boots its VM on start "
-						  "(start it first)"
-						: "cannot exec in a stopped container");
+	/* runc execs into a created container's namespaces: here its VM boots
+	 * now, main held until `start` (the monitor answers once the guest does) */
+	if (status == RT_CREATED && rt_ctl_request(&c, "boot", &err) < 0) {
+		rt_error("%s", err.msg);
+		goto out;
+	}
+	if (status != RT_RUNNING && status != RT_CREATED) {
+		rt_error(status == RT_PAUSED ? "cannot exec in a paused container (resume it first)"
+					     : "cannot exec in a stopped container");
 		goto out;
 	}
 	const char *console_socket = rt_opt_get(o, no, "console-socket");

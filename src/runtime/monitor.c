@@ -1,8 +1,12 @@
 /* The monitor: the process whose pid is the container's (see rt.h).
  *
  * created: it holds the caller's stdio and waits on its control socket.
+ * boot:    an exec into the created container: the shim boots the VM with
+ *          main held (vm.json's hold_main), and the monitor answers once the
+ *          guest does (GUEST_UP); the container stays "created".
  * start:   it starts the box's shim (which boots the VM with the main process
- *          in it) and attaches its fds 0-2 to the main process: the shim then
+ *          in it), or releases the held main of a booted one (SIGUSR2 value
+ *          2), and attaches its fds 0-2 to the main process: the shim then
  *          writes the guest's output straight into the caller's pipes or pty.
  * running: `kill` requests and signals sent to the monitor itself become
  *          SIGNAL messages to the main process (the shim unpauses a paused
@@ -40,7 +44,8 @@
 struct mon {
 	const struct rt_monitor_args *a;
 	int sig_fd;
-	int attach_fd;   /* -1 until started */
+	int attach_fd;   /* -1 until booted or started */
+	bool booted;     /* the VM is up with main held (an exec came before start) */
 	bool running;
 	bool tty;
 	int shim_pid;
@@ -103,6 +108,8 @@ static void __attribute__((noreturn)) finish(struct mon *m, int code)
 {
 	if (!m->running)
 		mark_stopped(m);
+	if (!m->running && m->shim_pid > 0)
+		kill(m->shim_pid, SIGTERM); /* a held main never ran: the VM just goes */
 	unlink(m->a->c->ctl_sock);
 	if (m->attach_fd >= 0)
 		close(m->attach_fd);
@@ -134,14 +141,14 @@ static int read_shim_pid(const struct rt_monitor_args *a)
  * returns once the process runs). The shim reports a main that could not
  * start with ERROR then EXIT; that EXIT is kept in m->in for on_shim. The
  * shim bounds the boot itself; this wait is a hang guard only. */
-static int wait_started(struct mon *m, struct bx_err *err)
+static int wait_for(struct mon *m, uint8_t kind, struct bx_err *err)
 {
 	char why[512] = "";
 	for (;;) {
 		struct bx_msg msg;
 		int r;
 		while ((r = bx_msgbuf_next(&m->in, &msg, err)) > 0) {
-			if (msg.kind == BX_M_STARTED)
+			if (msg.kind == kind)
 				return 0;
 			if (msg.kind == BX_M_ERROR && !why[0])
 				snprintf(why, sizeof(why), "%.*s", (int)(msg.len < sizeof(why) - 1 ? msg.len : sizeof(why) - 1),
@@ -168,7 +175,13 @@ static int wait_started(struct mon *m, struct bx_err *err)
 	}
 }
 
-static int do_start(struct mon *m, struct bx_err *err)
+static int wait_started(struct mon *m, struct bx_err *err)
+{
+	return wait_for(m, BX_M_STARTED, err);
+}
+
+/* The shim, started, and our attach (fds 0-2 for main, STARTED, GUEST_UP) */
+static int shim_up(struct mon *m, struct bx_err *err)
 {
 	if (bx_shim_start(m->a->vm, err) < 0)
 		return -1;
@@ -179,9 +192,39 @@ static int do_start(struct mon *m, struct bx_err *err)
 	_cleanup_close_ int fd = bx_unix_connect(sock, err);
 	if (fd < 0)
 		return bx_wrap(err, "cannot attach to the box's supervisor");
-	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN | BX_ATTACH_STARTED, err) < 0)
+	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN | BX_ATTACH_STARTED | BX_ATTACH_GUEST_UP, err) < 0)
 		return -1;
 	m->attach_fd = BX_TAKE_FD(fd);
+	return 0;
+}
+
+/* An exec before start: the VM boots with main held (vm.json's hold_main,
+ * read and written back: `update` may have changed it since create) */
+static int do_boot(struct mon *m, struct bx_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	if (!vm)
+		return bx_fail(err, ENOMEM, "out of memory");
+	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", m->a->vm->box_dir) < 0 ||
+	    bx_vmspec_read(path, vm, err) < 0)
+		return -1;
+	vm->hold_main = true;
+	if (bx_vmspec_write(path, vm, err) < 0 || shim_up(m, err) < 0 || wait_for(m, BX_M_GUEST_UP, err) < 0)
+		return -1;
+	m->booted = true;
+	return 0;
+}
+
+static int do_start(struct mon *m, struct bx_err *err)
+{
+	if (m->booted) {
+		union sigval v = {.sival_int = 2}; /* the shim is our child: its pid is not reused */
+		if (m->shim_pid <= 0 || sigqueue(m->shim_pid, SIGUSR2, v) < 0)
+			return bx_fail(err, errno, "cannot release the box's held process");
+	} else if (shim_up(m, err) < 0) {
+		return -1;
+	}
 	send_resize(m); /* consoleSize: queued for main before it runs */
 	if (wait_started(m, err) < 0)
 		return -1;
@@ -214,7 +257,20 @@ static void on_ctl(struct mon *m)
 	char line[256];
 	bx_reply_read(fd, line, sizeof(line), 5000);
 	int sig = 0;
-	if (!strcmp(line, "start")) {
+	if (!strcmp(line, "boot")) {
+		struct bx_err err;
+		if (m->running || m->booted) {
+			reply(fd, "ok");
+		} else if (do_boot(m, &err) < 0) {
+			char msg[1400];
+			snprintf(msg, sizeof(msg), "error: container \"%.200s\": %s", m->a->c->id, err.msg);
+			reply(fd, msg);
+			close(fd);
+			finish(m, BX_EXIT_ERROR);
+		} else {
+			reply(fd, "ok");
+		}
+	} else if (!strcmp(line, "start")) {
 		if (m->running) {
 			reply(fd, "error: cannot start an already running container");
 		} else {

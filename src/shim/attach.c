@@ -147,6 +147,8 @@ static void handshake(struct shim *s)
 	s->stdin_eof_sent = false;
 	s->cli_stdin_msgs = flags & BX_ATTACH_STDIN_MSGS;
 	s->cli_wants_started = flags & BX_ATTACH_STARTED;
+	s->cli_wants_guest_up = flags & BX_ATTACH_GUEST_UP;
+	s->guest_up_told = false;
 	if (s->cli_wants_started && s->main_started)
 		shim_client_send_started(s);
 	if (s->cli_stdin && !s->cli_stdin_msgs) {

@@ -179,6 +179,8 @@ static void send_time_if_due(struct shim *s, long long now)
 	 * guest waits for main's start until that file exists (ticks recheck) */
 	if (!s->time_sent && s->test_hold_main && access(s->test_hold_main, F_OK) != 0)
 		return;
+	if (!s->time_sent && s->main_held) /* vm.json's hold_main: until SIGUSR2 value 2 */
+		return;
 	uint8_t msg[BX_MSG_HDR_SIZE + BX_MSG_TIME_SIZE];
 	if (bx_mux_send_room(&s->mux, c) < sizeof(msg))
 		return;

@@ -286,7 +286,15 @@ static void on_signals(struct shim *s)
 		case SIGUSR1: /* sigqueue value: the signal for main */
 			shim_event(s, a.value >= 1 && a.value <= 64 ? SHIM_EV_SIGUSR1 : SHIM_EV_SIGUSR1_BAD, &a);
 			break;
-		case SIGUSR2: /* sigqueue value 1 pause, 0 unpause */
+		case SIGUSR2: /* sigqueue value 1 pause, 0 unpause, 2 release a held main */
+			if (a.value == 2) {
+				if (s->main_held) {
+					s->main_held = false;
+					s->t0_ms = bx_mono_ms(); /* main's start deadline counts from now */
+					shim_link_send_time(s);
+				}
+				break;
+			}
 			shim_event(s, a.value == 1 ? SHIM_EV_PAUSE : a.value == 0 ? SHIM_EV_RESUME : SHIM_EV_SIGUSR2_BAD, &a);
 			break;
 		}
@@ -312,6 +320,10 @@ static void conditions(struct shim *s, long long now)
 		shim_event(s, SHIM_EV_CTL_EOF, NULL);
 	if (guest_heard(s))
 		shim_event(s, SHIM_EV_GUEST_UP, NULL);
+	if (guest_heard(s) && s->cli_wants_guest_up && !s->guest_up_told && !shim_ending(s)) {
+		s->guest_up_told = true;
+		shim_client_send(s, BX_M_GUEST_UP, NULL, 0);
+	}
 	/* the backstop, checked while the link works (as its heartbeat) */
 	if (!shim_ending(s) && !s->mux.dead && now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
 		char msg[256];
@@ -321,7 +333,7 @@ static void conditions(struct shim *s, long long now)
 		}
 		/* a guest that answers but never starts main (wedged in its set-up, or
 		 * hostile): the box ends, so a `run -d` waiting for main does not hang */
-		if (!s->main_started && !s->test_hold_main) {
+		if (!s->main_started && !s->test_hold_main && !s->main_held) {
 			snprintf(msg, sizeof(msg), "its command was not started within %d s of the boot",
 				 s->spec.boot_timeout_s);
 			shim_event(s, SHIM_EV_START_DEADLINE, &(struct shim_ev_arg){.msg = msg});
@@ -377,7 +389,7 @@ static void poll_once(struct shim *s, long long now)
 		n += (int)shim_exec_poll_fill(s, p + n, 1 + SHIM_EXEC_MAX);
 	}
 	int timeout = 1000;
-	bool boot_deadline = !shim_ending(s) && !s->mux.dead && (!guest_heard(s) || (!s->main_started && !s->test_hold_main));
+	bool boot_deadline = !shim_ending(s) && !s->mux.dead && (!guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
 			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0};
@@ -520,6 +532,7 @@ int main(int argc, char **argv)
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);
 		return 1;
 	}
+	s.main_held = s.spec.hold_main;
 	if (shim_daemonize(&s, &err) < 0) {
 		/* we are the daemon already (the parent exited): report via sync fd */
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, err.msg);

@@ -119,6 +119,9 @@ struct shim {
 	bool ever_attached, cli_stdin, keep_fds;
 	bool cli_stdin_msgs;         /* stdin comes as STDIN messages on the socket, not as an fd */
 	bool cli_wants_started;      /* BX_ATTACH_STARTED: send it STARTED once main runs */
+	bool cli_wants_guest_up;     /* BX_ATTACH_GUEST_UP: send it GUEST_UP once the guest answers */
+	bool guest_up_told;
+	bool main_held;              /* spec.hold_main until SIGUSR2 value 2 releases it */
 	int main_pid;                /* main's guest pid, from its STARTED */
 	struct io out[2];            /* stdout, stderr */
 	struct io in;

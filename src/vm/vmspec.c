@@ -37,6 +37,7 @@ int bx_vmspec_write(const char *path, const struct bx_vmspec *s, struct bx_err *
 	json_object_set_new(o, "tty", json_boolean(s->tty));
 	json_object_set_new(o, "rootfs_host_edits", json_boolean(s->rootfs_host_edits));
 	json_object_set_new(o, "boot_timeout_s", json_integer(s->boot_timeout_s));
+	json_object_set_new(o, "hold_main", json_boolean(s->hold_main));
 	if (bx_vmspec_box_to_json(o, s) < 0)
 		return bx_fail(err, ENOMEM, "cannot encode %s", path);
 	_cleanup_free_ char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -152,6 +153,7 @@ int bx_vmspec_read(const char *path, struct bx_vmspec *s, struct bx_err *err)
 	json_t *tty = json_object_get(o, "tty");
 	s->tty = tty && json_is_true(tty);
 	s->rootfs_host_edits = json_is_true(json_object_get(o, "rootfs_host_edits"));
+	s->hold_main = json_is_true(json_object_get(o, "hold_main"));
 	if (strcmp(s->accel, "kvm") && strcmp(s->accel, "tcg"))
 		return bx_fail(err, 0, "%s: accel must be \"kvm\" or \"tcg\", not \"%s\"", path, s->accel);
 	if (s->mem_mb < 64 || s->cpus < 1)

@@ -60,6 +60,8 @@ struct bx_vmspec {
 				  * bundle root: podman cp, image tools): the guest revalidates its cache */
 	bool rootfs_ro;          /* --read-only / OCI root.readonly: virtiofsd serves the rootfs read-only (vmspec_box.c) */
 	int boot_timeout_s;      /* backstop only (BOXVM_BOOT_TIMEOUT, default 300) */
+	bool hold_main;          /* the guest boots but main waits for the shim's SIGUSR2 (value 2): boxvm-runtime's
+	                          * exec into a created container */
 	/* network and mounts (vmspec_box.c): passt + one virtiofsd per share, owned by the shim */
 	bool network;            /* false: --network none (no NIC) */
 	struct bx_port ports[BX_MAX_PORTS];

@@ -478,3 +478,45 @@ def test_runtime_events_tell_an_oom_kill(tmp_path, no_leaks):
         assert json.loads(_rt(no_leaks, root, "state", "oo").stdout)["status"] == "stopped"
     finally:
         _rt(no_leaks, root, "delete", "--force", "oo")
+
+
+def test_runtime_exec_into_a_created_container(tmp_path, no_leaks):
+    """runc can exec into a created container: boxvm boots the VM then, main held.
+    The exec runs while state still says "created" and main has not run (its
+    marker file is absent); start then runs main, once; a second created
+    container execed into and killed before start leaves nothing."""
+    b, _ = _bundle(tmp_path, ["sh", "-c", "echo MAIN-WAS-HERE >> /tmp/marker; sleep 100000"])
+    root = tmp_path / "state"
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "ex")
+    assert rc == 0, out
+    ran = b / "rootfs" / "tmp" / "marker"
+    state = lambda i: json.loads(_rt(no_leaks, root, "state", i).stdout)["status"]  # noqa: E731
+    try:
+        p = _rt(no_leaks, root, "exec", "ex", "sh", "-c", "echo from-exec; cat /tmp/marker 2>&1 || true")
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith(b"from-exec\n") and b"MAIN-WAS-HERE" not in p.stdout, p.stdout
+        assert state("ex") == "created" and not ran.exists()
+        assert _rt(no_leaks, root, "start", "ex").returncode == 0
+        assert state("ex") == "running"
+        deadline = time.time() + HANG_GUARD  # main runs now: its marker comes (a hang guard only)
+        while not ran.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        p = _rt(no_leaks, root, "exec", "ex", "cat", "/tmp/marker")
+        assert p.returncode == 0 and p.stdout == b"MAIN-WAS-HERE\n", (p.stdout, p.stderr)
+        assert _rt(no_leaks, root, "kill", "ex", "KILL").returncode == 0
+        deadline = time.time() + HANG_GUARD
+        while state("ex") != "stopped" and time.time() < deadline:
+            time.sleep(0.3)
+        assert state("ex") == "stopped"
+    finally:
+        assert _rt(no_leaks, root, "delete", "--force", "ex").returncode == 0
+    # booted for an exec, then killed before start: the VM goes with it
+    rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), "ex2")
+    assert rc == 0, out
+    try:
+        assert _rt(no_leaks, root, "exec", "ex2", "sh", "-c", "exit 0").returncode == 0
+        assert _rt(no_leaks, root, "kill", "ex2", "KILL").returncode == 0
+        assert state("ex2") == "stopped"
+    finally:
+        assert _rt(no_leaks, root, "delete", "ex2").returncode == 0
+    assert not os.listdir(root) and not os.listdir(no_leaks.run_dir)
