@@ -433,6 +433,16 @@ static int remove_box(const struct bx_paths *p, const char *id, struct bx_err *e
 	return bx_box_remove(p, id, &rec, true, true, err);
 }
 
+/* A RUN that exited non-zero: Docker's words, its code the build's */
+static void fail_run(struct build *b, json_t *cmd, int code, struct bx_err *err)
+{
+	_cleanup_free_ char *line = join_words(cmd);
+	b->run_failed = true;
+	if (b->o->run_code)
+		*b->o->run_code = code;
+	bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+}
+
 /* RUN: a box of the stage's image runs the command; its changes become the
  * step's layer */
 static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char id[BX_DIGEST_SIZE],
@@ -498,11 +508,7 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 	struct bx_err e2 = {0};
 	if (code != 0) {
 		if (code > 0) {
-			_cleanup_free_ char *line = join_words(cmd);
-			b->run_failed = true;
-			if (b->o->run_code)
-				*b->o->run_code = code;
-			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+			fail_run(b, cmd, code, err);
 		}
 		if (remove_box(b->p, vm->id, &e2) < 0)
 			fprintf(stderr, "boxvm: cannot remove the build box %.12s: %s\n", vm->id, e2.msg);
@@ -575,11 +581,7 @@ static int run_in_vm(struct build *b, json_t *cmd, const char *created_by, char 
 				   out >= 0 ? out : b->o->to_fd ? b->o->out_fd : 2, err);
 	if (code != 0) {
 		if (code > 0) {
-			_cleanup_free_ char *line = join_words(cmd);
-			b->run_failed = true;
-			if (b->o->run_code)
-				*b->o->run_code = code;
-			bx_fail_code(err, code, 0, "The command '%s' returned a non-zero code: %d", line ? line : "", code);
+			fail_run(b, cmd, code, err);
 		}
 		goto done;
 	}
