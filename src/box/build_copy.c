@@ -440,6 +440,10 @@ static int fetch_source(struct copy *cp, const char *url, const struct bx_copy_r
 int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context *c, const struct bx_copy_req *r,
 			struct bx_new_layer *out, const char **kind, struct bx_err *err)
 {
+	/* large, and an API service runs builds side by side: on the heap */
+	_cleanup_free_ struct copy *cp = calloc(1, sizeof(*cp));
+	if (!cp)
+		return bx_fail(err, ENOMEM, "out of memory");
 	char stage_path[PATH_MAX], dir[PATH_MAX];
 	if (bx_path_join(dir, sizeof(dir), err, "%s/buildtmp", p->data) < 0 || bx_mkdir_p(dir, 0700, err) < 0 ||
 	    bx_path_join(stage_path, sizeof(stage_path), err, "%s/copy-XXXXXX", dir) < 0)
@@ -487,30 +491,28 @@ int bx_build_copy_layer(const struct bx_paths *p, const struct bx_build_context 
 		goto out;
 	}
 	*kind = "file";
-	static struct copy cp; /* large: not on the stack */
-	memset(&cp, 0, sizeof(cp));
-	cp.c = c;
-	cp.uid = r->uid;
-	cp.gid = r->gid;
+	cp->c = c;
+	cp->uid = r->uid;
+	cp->gid = r->gid;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (r->add && bx_url_is_remote(srcs[i])) {
-			if (fetch_source(&cp, srcs[i], r, stage, dest_is_dir, err) < 0)
+			if (fetch_source(cp, srcs[i], r, stage, dest_is_dir, err) < 0)
 				goto out;
 			continue;
 		}
 		if (srcs[i][0] && fstatat(c->root_fd, srcs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 			*kind = "dir";
-		if (copy_source(&cp, srcs[i], r, stage, stage_path, dest_is_dir, err) < 0)
+		if (copy_source(cp, srcs[i], r, stage, stage_path, dest_is_dir, err) < 0)
 			goto out;
 	}
 	if (n > 1)
 		*kind = "multi";
-	for (size_t i = 0; i < cp.made.n; i++) { /* (nothing in the staging tree is a link: make_dirs refused them) */
-		struct timespec t[2] = {cp.made.t[i], cp.made.t[i]};
-		if (utimensat(stage, cp.made.path[i][0] == '/' ? cp.made.path[i] + 1 : cp.made.path[i], t,
+	for (size_t i = 0; i < cp->made.n; i++) { /* (nothing in the staging tree is a link: make_dirs refused them) */
+		struct timespec t[2] = {cp->made.t[i], cp->made.t[i]};
+		if (utimensat(stage, cp->made.path[i][0] == '/' ? cp->made.path[i] + 1 : cp->made.path[i], t,
 			      AT_SYMLINK_NOFOLLOW) < 0) {
-			bx_fail(err, errno, "cannot date %s in the staging tree", cp.made.path[i]);
+			bx_fail(err, errno, "cannot date %s in the staging tree", cp->made.path[i]);
 			goto out;
 		}
 	}

@@ -122,7 +122,7 @@ static int lone_dockerfile(int fd, const unsigned char *head, size_t nhead, cons
 	size_t total = nhead;
 	if (write_full(out, head, nhead) < 0)
 		return bx_fail(err, errno, "cannot write %s", path);
-	static unsigned char buf[1 << 16];
+	unsigned char buf[1 << 14]; /* not static: the API service reads bodies side by side */
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
