@@ -567,6 +567,23 @@ def test_docker_build_through_the_engine_api(api, bx, tmp_path):
     p = subprocess.run([DOCKER, "build", str(ctx)], env=env, capture_output=True, timeout=HANG_GUARD)
     assert p.returncode == 3 and "failing" in p.stdout.decode()
     assert "The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3" in p.stderr.decode()
+    # two builds side by side in the one service: each its own context, files and RUN box
+    procs = []
+    for n in ("one", "two"):
+        c = tmp_path / n
+        c.mkdir()
+        for i in range(20):
+            (c / f"f{i}").write_text(f"{n} {i}\n")
+        (c / "Dockerfile").write_text(f"FROM busybox\nCOPY . /ctx/\nRUN cat /ctx/f* > /all && echo {n} > /who\n")
+        procs.append(subprocess.Popen([DOCKER, "build", "-q", "-t", f"bt:{n}", str(c)], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    for n, pr in zip(("one", "two"), procs):
+        o, e = pr.communicate(timeout=HANG_GUARD)
+        assert pr.returncode == 0, e
+        got = out(bx("run", "--rm", f"bt:{n}", "sh", "-c", "cat /who; wc -l < /all; sort -u /all | cut -d' ' -f1 | uniq",
+                     check=0))
+        assert got == f"{n}\n20\n{n}\n", got
+        bx("rmi", f"bt:{n}", check=0)
     assert out(bx("ps", "-aq", check=0)) == ""
     tmp = os.path.join(bx.root, "buildtmp")
     assert not os.path.isdir(tmp) or os.listdir(tmp) == []
