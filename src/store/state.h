@@ -80,7 +80,8 @@ int bx_state_list(const struct bx_paths *p, struct bx_box_record **out, size_t *
 /* A running/paused/restarting box whose shim is gone (pid + start time) becomes
  * exited (137, "finished" now) on disk and in *r; a --rm one is then removed
  * (its log kept, as for any failed --rm box): returns true when the box is
- * gone (r->status is then "removing"), false otherwise. */
+ * gone (r->status is then "removing"; also when its directory went since r
+ * was read), false otherwise. */
 bool bx_state_reconcile(struct bx_box_record *r);
 /* Remove every trace of a box: its name, runtime dir, box dir (record last). */
 int bx_state_remove(const struct bx_paths *p, const struct bx_box_record *r, struct bx_err *err);

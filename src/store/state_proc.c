@@ -126,7 +126,8 @@ bool bx_state_reconcile(struct bx_box_record *r)
 		return false;
 	struct bx_box_record fixed;
 	bool marked = false;
-	if (bx_state_update(r->box_dir, mark_exited, &marked, &fixed, NULL) == 0) {
+	struct bx_err err = {0};
+	if (bx_state_update(r->box_dir, mark_exited, &marked, &fixed, &err) == 0) {
 		*r = fixed;
 		if (marked) /* its shim could not tell: whoever finds it dead does */
 			bx_event_box(r->box_dir, "die", (const char *const[]){"exitCode", "137", NULL}, NULL);
@@ -137,6 +138,11 @@ bool bx_state_reconcile(struct bx_box_record *r)
 			r->status = BX_BOX_REMOVING;
 			return true;
 		}
+	} else if (err.errnum == ENOENT) {
+		/* its directory went between our read and now (a --rm box's shim
+		 * removed it): gone, not "exited" with the code of the stale read */
+		r->status = BX_BOX_REMOVING;
+		return true;
 	} else if (shim_gone(r)) {
 		r->status = BX_BOX_EXITED; /* cannot persist (read-only store?): still show the truth */
 	}

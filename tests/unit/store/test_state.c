@@ -217,6 +217,15 @@ static void test_reconcile(void **state)
 	assert_int_equal(got.status, BX_BOX_EXITED);
 	assert_int_equal(got.exit_code, 137);
 	assert_false(bx_box_is_running(&got));
+	/* read while it ran, its shim and its directory gone since (a --rm box
+	 * removed by its shim between a waiter's read and its check): removed,
+	 * not "exited 0" from the stale read (an API wait once answered that) */
+	r.status = BX_BOX_RUNNING;
+	r.exit_code = 0;
+	assert_int_equal(bx_state_write(&r, &err), 0);
+	assert_int_equal(bx_state_read(r.box_dir, &got, &err), 0);
+	assert_int_equal(bx_rm_rf(r.box_dir, &err), 0);
+	assert_true(bx_state_reconcile(&got));
 }
 
 static void test_remove(void **state)
