@@ -998,13 +998,14 @@ int bx_build(const struct bx_paths *p, const struct bx_build_opts *o, char id[BX
 		goto out;
 	size_t i = 0;
 	for (; i < b.df.n && !strcmp(b.df.steps[i].in.keyword, "ARG"); i++) {
-		say(&b, "Step %zu/%zu : ARG %s\n", i + 1, b.df.n, b.df.steps[i].in.rest);
+		say(&b, "Step %zu/%zu : %s %s\n", i + 1, b.df.n,
+		    b.df.steps[i].written[0] ? b.df.steps[i].written : "ARG", b.df.steps[i].in.rest);
 		if (do_arg(&b, &b.df.steps[i], true, err) < 0)
 			goto out;
 	}
 	for (; i < b.df.n; i++) {
 		const struct bx_df_step *s = &b.df.steps[i];
-		say(&b, "Step %zu/%zu : %s", i + 1, b.df.n, s->in.keyword);
+		say(&b, "Step %zu/%zu : %s", i + 1, b.df.n, s->written[0] ? s->written : s->in.keyword);
 		for (const char *f = s->flags; f && *f;) {
 			size_t fl = strcspn(f, "\n");
 			say(&b, " --%.*s", (int)fl, f);

@@ -108,8 +108,10 @@ static int add_step(struct bx_dockerfile *df, unsigned line, const char *text, s
 	size_t kl = strcspn(t, " \t\r");
 	char kw[16] = "";
 	if (kl < sizeof(kw))
-		for (size_t i = 0; i < kl; i++)
+		for (size_t i = 0; i < kl; i++) {
 			kw[i] = (char)toupper((unsigned char)t[i]);
+			s->written[i] = t[i];
+		}
 	if (!known(kw))
 		return bx_fail(err, 0, "dockerfile parse error line %u: unknown instruction: %.*s", line,
 			       (int)(kl > 64 ? 64 : kl), t);

@@ -19,6 +19,7 @@
 struct bx_df_step {
 	unsigned line;      /* where the instruction starts (1-based) */
 	struct bx_instr in; /* keyword upper-cased; rest: the joined text after it */
+	char written[16];   /* the keyword as the Dockerfile writes it ("run"): Docker's "Step" line shows it */
 	char *flags;        /* leading --name=value flags (COPY --chown=..., --from=...), NULL: none; not in in.rest */
 };
 

@@ -608,3 +608,11 @@ def test_run_box_flags_and_iidfile(bx, tmp_path):
     assert p.returncode == 2 and not iid.exists()
     p = bx("build", "-m", "lots", str(tmp_path))
     assert p.returncode == 1 and "invalid --memory 'lots'" in p.stderr.decode() and out(p) == "", p.stderr
+
+
+def test_step_lines_show_the_instruction_as_written(bx, tmp_path):
+    """Docker prints each instruction as the Dockerfile writes it (keyword case
+    kept, continued lines joined); no VM."""
+    (tmp_path / "Dockerfile").write_text("from busybox\nEnv A=1 \\\n   B=2\n")
+    lines = out(bx("build", str(tmp_path), check=0)).splitlines()
+    assert lines[0] == "Step 1/2 : from busybox" and lines[2] == "Step 2/2 : Env A=1    B=2", lines

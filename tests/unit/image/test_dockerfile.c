@@ -40,6 +40,8 @@ static void test_lines(void **state)
 	assert_string_equal(df.steps[1].in.rest, "echo a     && echo b");
 	assert_int_equal(df.steps[2].line, 8);
 	assert_string_equal(df.steps[2].in.keyword, "COPY");
+	assert_string_equal(df.steps[2].written, "copy"); /* as written: Docker's "Step" line shows it */
+	assert_string_equal(df.steps[0].written, "FROM");
 	assert_string_equal(df.steps[2].in.rest, "a b /dst/");
 	char v[64];
 	assert_int_equal(bx_df_flag(&df.steps[2], "chown", v, sizeof(v), &err), 1);
