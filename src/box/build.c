@@ -448,6 +448,7 @@ static void fail_run(struct build *b, json_t *cmd, int code, struct bx_err *err)
 static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char id[BX_DIGEST_SIZE],
 		      struct bx_err *err)
 {
+	_cleanup_free_ struct bx_vmspec *vmp = calloc(1, sizeof(*vmp)); /* large; before any goto (cleanup) */
 	struct bx_image img;
 	if (!b->st.image[0])
 		return bx_fail(err, 0, "RUN on an empty scratch stage: there is no /bin/sh to run it (COPY files in first)");
@@ -468,7 +469,6 @@ static int run_in_box(struct build *b, json_t *cmd, const char *created_by, char
 		ro.workdir = NULL;
 	if (ro.user && !*ro.user)
 		ro.user = NULL;
-	_cleanup_free_ struct bx_vmspec *vmp = calloc(1, sizeof(*vmp)); /* large */
 	if (!vmp) {
 		bx_fail(err, ENOMEM, "out of memory");
 		goto out_free;
