@@ -19,6 +19,7 @@ import pytest
 
 from apisvc import api  # noqa: F401 (the Engine API service on this module's store)
 from conftest import BUSYBOX_TAR, KERNEL_DIR, Boxvm
+from test_build import layer_of  # the top layer of an image, read from the store
 
 LAST_MODIFIED = 1700000000  # 2023-11-14T22:13:20Z
 
@@ -226,19 +227,6 @@ def web():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield "http://127.0.0.1:%d" % srv.server_address[1]
     srv.shutdown()
-
-
-def layer_of(bx, ref):
-    """The top layer blob of an image, opened from the store (no VM)."""
-    img = json.loads(out(bx("image", "inspect", ref, check=0)))[0]
-    with open(os.path.join(bx.root, "images.json")) as f:
-        manifests = set(json.load(f)["images"].values())
-    for d in manifests:
-        with open(os.path.join(bx.root, "blobs", "sha256", d[7:]), "rb") as f:
-            m = json.load(f)
-        if m["config"]["digest"] == img["Id"]:
-            return tarfile.open(os.path.join(bx.root, "blobs", "sha256", m["layers"][-1]["digest"][7:]))
-    raise AssertionError("no manifest for " + ref)
 
 
 def targz(name, data):
