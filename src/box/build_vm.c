@@ -143,10 +143,7 @@ int bx_build_vm_run(struct bx_build_vm *vm, struct bx_spec *spec, int out_fd, in
 	char what[64];
 	snprintf(what, sizeof(what), "build box %.12s", vm->rec.id);
 	struct bx_relay_opts o = {.in_fd = -1, .out_fd = out_fd, .err_fd = err_fd, .what = what};
-	int code = bx_exec_run_internal(&vm->rec, spec, &o, err);
-	if (code >= 0)
-		vm->runs++;
-	return code;
+	return bx_exec_run_internal(&vm->rec, spec, &o, err);
 }
 
 int bx_build_vm_layer(const struct bx_paths *p, struct bx_build_vm *vm, struct bx_upper_snap *after,

@@ -44,7 +44,6 @@ struct bx_build_vm {
 	int upper_fd;
 	struct bx_upper_snap snap; /* the upper dir as the last committed step left it */
 	char image[BX_DIGEST_SIZE]; /* the image the VM's tree is now */
-	unsigned runs;             /* RUN steps it has run */
 };
 
 void bx_build_vm_init(struct bx_build_vm *vm);
