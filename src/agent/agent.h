@@ -80,6 +80,8 @@ struct agent {
 	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
 	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
 	struct bx_spec box;       /* main's spec (spawned on the first TIME); exec sessions inherit its env, user, cwd */
+	bool pool;                /* booted for the warm pool ("boxvm.pool=1"): the box's root is the share's "root" */
+	bool pool_wait;           /* a pool VM before its CLAIM: no box yet, only heartbeats (session.c) */
 #ifdef BOXVM_TEST_HOOKS
 	enum agent_hostile hostile;
 #endif
@@ -96,12 +98,23 @@ _Noreturn void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1
  * kernel's threads, and wait (bounded) until none is left but zombies */
 void agent_kill_leftovers(const struct agent *ag);
 
+/* main.c: everything between the spec and serving the box (cgroup, shares,
+ * root switch, mounts, hostname, /etc, network, main's session); a cold
+ * boot runs it with /boxvm/spec and /boxvm/net, a pool VM on its CLAIM.
+ * spec is kept in ag->box (taken over: not to be freed by the caller). */
+int agent_box_setup(struct agent *ag, struct bx_spec *spec, const char *net_text, size_t net_len, struct bx_err *err);
+
+/* claim.c: BX_M_CLAIM's payload set up as the box (once per VM) */
+int agent_claim(struct agent *ag, const uint8_t *payload, size_t len, struct bx_err *err);
+
 /* power.c */
 _Noreturn void agent_poweroff(void);
 
 /* mounts.c */
 int agent_mount_early(struct bx_err *err);
-int agent_switch_root(bool read_only, struct bx_err *err);
+/* pool: the rootfs share's "root" subdirectory is the box's root (the host
+ * mounted the box's tree there when it claimed the VM) */
+int agent_switch_root(bool read_only, bool pool, struct bx_err *err);
 /* the box's /proc, /sys, /dev (shm_size: /dev/shm's, 0: Docker's 64m) */
 int agent_mount_box(uint64_t shm_size, struct bx_err *err);
 /* the kernel command line holds this whole word (e.g. "boxvm.debug=1") */

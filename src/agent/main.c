@@ -1,6 +1,7 @@
 /* boxvm-agent: PID 1 of a box. Boot order (see DESIGN.md):
  *   mount proc/sys/dev -> load virtio modules -> open the control port (bind
- *   early) -> read /boxvm/spec -> cgroups (agent in /agent, /box limited)
+ *   early) -> read /boxvm/spec (a pool VM: wait for the host's CLAIM with
+ *   it instead) -> cgroups (agent in /agent, /box limited)
  *   -> virtiofs root + switch root -> box mounts,
  *   hostname -> serve the mux (after accept_delay_ms) forever; main is spawned
  *   when the host's first TIME on the main channel has set the clock.
@@ -71,20 +72,89 @@ static int read_spec(struct bx_spec *spec, struct bx_err *err)
 	return 0;
 }
 
-/* The named networks of this boot (absent: none), read before the root switch leaves the initramfs. */
-static int read_netconf(struct bx_netconf *nc, struct bx_err *err)
+/* The named networks of this boot (absent: none), read before the root
+ * switch leaves the initramfs; text is NUL-terminated, *len its length. */
+static int read_netconf_text(char *text, size_t size, size_t *len, struct bx_err *err)
 {
-	memset(nc, 0, sizeof(*nc));
+	*len = 0;
+	text[0] = '\0';
 	int fd = open(NETCONF_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : bx_fail(err, errno, "open %s", NETCONF_PATH);
-	char text[4096];
-	ssize_t n = read(fd, text, sizeof(text) - 1);
+	ssize_t n = read(fd, text, size - 1);
 	close(fd);
-	if (n < 0 || n == (ssize_t)sizeof(text) - 1)
+	if (n < 0 || n == (ssize_t)size - 1)
 		return bx_fail(err, n < 0 ? errno : 0, "read %s", NETCONF_PATH);
 	text[n] = '\0';
-	return bx_netconf_parse(text, nc, err);
+	*len = (size_t)n;
+	return 0;
+}
+
+int agent_box_setup(struct agent *ag, struct bx_spec *spec, const char *net_text, size_t net_len, struct bx_err *err)
+{
+	static struct bx_netconf netconf;
+	char text[4096];
+	if (net_len >= sizeof(text))
+		return bx_fail(err, 0, "network configuration of %zu bytes", net_len);
+	memcpy(text, net_text, net_len);
+	text[net_len] = '\0';
+	memset(&netconf, 0, sizeof(netconf));
+	if (bx_netconf_parse(text, &netconf, err) < 0)
+		return -1;
+	agent_net_spares(&netconf);
+	if (netconf.dns[0] && spec->etc_resolv) { /* the network's responder answers for its boxes and beyond */
+		char *r = bx_netconf_resolv(spec->etc_resolv, "10.0.2.3", netconf.dns);
+		if (!r)
+			return bx_fail(err, ENOMEM, "out of memory");
+		free(spec->etc_resolv);
+		spec->etc_resolv = r;
+	}
+
+	/* the box's cgroup, limits set, before the root switch hides the
+	 * agent's own mount of the hierarchy; limits asked for are enforced or
+	 * the box does not start, and without any a kernel lacking cgroup v2
+	 * only costs the confinement */
+	if (agent_cgroup_init(ag, spec, err) < 0) {
+		if (spec->ncgroup)
+			return -1;
+		agent_err("%s: the box's processes are not confined to a cgroup", err->msg);
+	}
+
+	/* bind mounts and volumes: their shares are reached before the root switch */
+	int *share_fds = calloc(spec->nmounts + 1, sizeof(int));
+	if (!share_fds)
+		return bx_fail(err, ENOMEM, "out of memory");
+	int rc = agent_shares_attach(spec, share_fds, err) < 0 || agent_switch_root(spec->read_only, ag->pool, err) < 0 ||
+			 agent_mount_box(spec->shm_size, err) < 0 || agent_cgroup_mount_box(ag, err) < 0 ||
+			 agent_mounts_apply(spec, share_fds, err) < 0
+		 ? -1
+		 : 0;
+	free(share_fds);
+	if (rc < 0)
+		return -1;
+	if (spec->hostname && *spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		agent_err("sethostname %s: %s", spec->hostname, strerror(errno));
+	agent_write_etc(spec);
+	if (agent_net_up(spec, &netconf, err) < 0)
+		return bx_wrap(err, "network");
+	if (spec->read_only && agent_root_readonly(err) < 0)
+		return -1;
+
+	/* main is spawned once the host's first TIME has set the clock (it is
+	 * the first message on the main channel, session.c): main never sees 1970 */
+	ag->main = session_new(ag, SESS_MAIN);
+	if (!ag->main)
+		return bx_fail(err, ENOMEM, "out of memory");
+#ifdef BOXVM_TEST_HOOKS
+	for (int i = 0; ag->hostile == HOSTILE_ERROR_CTRL && i < 64; i++) /* out once the host attaches main */
+		session_send_msg(ag->main, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));
+#endif
+	ag->serve_at_ms = agent_now_ms() + spec->accept_delay_ms;
+	if (spec->accept_delay_ms)
+		agent_info("accept delay: serving the port in %u ms", spec->accept_delay_ms);
+	ag->box = *spec; /* kept for exec sessions (docker exec inherits env, user, workdir) */
+	ag->pool_wait = false;
+	return 0;
 }
 
 int main(void)
@@ -119,64 +189,21 @@ int main(void)
 		agent_hostile_flood(ag.vport_fd);
 #endif
 
+	/* a pool VM boots before its box exists: the box comes as a CLAIM on
+	 * the port (session.c), which runs agent_box_setup then */
+	ag.pool = agent_cmdline_has("boxvm.pool=1");
+	if (ag.pool) {
+		ag.pool_wait = true;
+		agent_info("pool VM: waiting for a box (uptime %llu ms)", (unsigned long long)agent_now_ms());
+		agent_loop(&ag);
+	}
 	struct bx_spec spec;
 	bx_spec_init(&spec);
-	if (read_spec(&spec, &err) < 0)
+	char net_text[4096];
+	size_t net_len;
+	if (read_spec(&spec, &err) < 0 || read_netconf_text(net_text, sizeof(net_text), &net_len, &err) < 0 ||
+	    agent_box_setup(&ag, &spec, net_text, net_len, &err) < 0)
 		agent_fatal("%s", err.msg);
-	static struct bx_netconf netconf;
-	if (read_netconf(&netconf, &err) < 0)
-		agent_fatal("%s", err.msg);
-	agent_net_spares(&netconf);
-	if (netconf.dns[0] && spec.etc_resolv) { /* the network's responder answers for its boxes and beyond */
-		char *r = bx_netconf_resolv(spec.etc_resolv, "10.0.2.3", netconf.dns);
-		if (!r)
-			agent_fatal("out of memory");
-		free(spec.etc_resolv);
-		spec.etc_resolv = r;
-	}
-
-	/* the box's cgroup, limits set, before the root switch hides the
-	 * agent's own mount of the hierarchy; limits asked for are enforced or
-	 * the box does not start, and without any a kernel lacking cgroup v2
-	 * only costs the confinement */
-	if (agent_cgroup_init(&ag, &spec, &err) < 0) {
-		if (spec.ncgroup)
-			agent_fatal("%s", err.msg);
-		agent_err("%s: the box's processes are not confined to a cgroup", err.msg);
-	}
-
-	/* bind mounts and volumes: their shares are reached before the root switch */
-	int *share_fds = calloc(spec.nmounts + 1, sizeof(int));
-	if (!share_fds)
-		agent_fatal("out of memory");
-	if (agent_shares_attach(&spec, share_fds, &err) < 0)
-		agent_fatal("%s", err.msg);
-
-	if (agent_switch_root(spec.read_only, &err) < 0 || agent_mount_box(spec.shm_size, &err) < 0 ||
-	    agent_cgroup_mount_box(&ag, &err) < 0 || agent_mounts_apply(&spec, share_fds, &err) < 0)
-		agent_fatal("%s", err.msg);
-	free(share_fds);
-	if (spec.hostname && *spec.hostname && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
-		agent_err("sethostname %s: %s", spec.hostname, strerror(errno));
-	agent_write_etc(&spec);
-	if (agent_net_up(&spec, &netconf, &err) < 0)
-		agent_fatal("network: %s", err.msg);
-	if (spec.read_only && agent_root_readonly(&err) < 0)
-		agent_fatal("%s", err.msg);
-
-	/* main is spawned once the host's first TIME has set the clock (it is
-	 * the first message on the main channel, session.c): main never sees 1970 */
-	ag.main = session_new(&ag, SESS_MAIN);
-	if (!ag.main)
-		agent_fatal("out of memory");
-#ifdef BOXVM_TEST_HOOKS
-	for (int i = 0; ag.hostile == HOSTILE_ERROR_CTRL && i < 64; i++) /* out once the host attaches main */
-		session_send_msg(ag.main, BX_M_ERROR, agent_hostile_text, strlen(agent_hostile_text));
-#endif
-	ag.serve_at_ms = agent_now_ms() + spec.accept_delay_ms;
-	if (spec.accept_delay_ms)
-		agent_info("accept delay: serving the port in %u ms", spec.accept_delay_ms);
-	ag.box = spec; /* kept for exec sessions (docker exec inherits env, user, workdir) */
 	agent_info("serving (uptime %llu ms)", (unsigned long long)agent_now_ms());
 	agent_loop(&ag);
 }

@@ -91,15 +91,37 @@ bool agent_cmdline_has(const char *word)
  * still needs its mount points and /etc/hosts & co. made before the root
  * turns read-only (agent_root_readonly): they go to a tmpfs overlay upper
  * in guest memory, never to the host. */
-static int mount_root_readonly(struct bx_err *err)
+/* The box's tree at `at`: the virtiofs tag "rootfs" itself, or in a pool VM
+ * its "root" subdirectory, where the host mounted the box's tree when it
+ * claimed the VM (the share's top is an empty directory until then, so the
+ * guest never looked it up before: nothing stale is cached). */
+static int mount_rootfs_share(const char *at, bool pool, unsigned long flags, struct bx_err *err)
+{
+	static const char share[] = "/boxvm/poolfs";
+	if (!pool)
+		return mount("rootfs", at, "virtiofs", flags, NULL) < 0
+			       ? bx_fail(err, errno, "mount virtiofs tag rootfs on %s", at)
+			       : 0;
+	if (agent_mkdir_p(share, 0700) < 0)
+		return bx_fail(err, errno, "mkdir %s", share);
+	if (mount("rootfs", share, "virtiofs", flags, NULL) < 0)
+		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", share);
+	if (mount("/boxvm/poolfs/root", at, NULL, MS_BIND, NULL) < 0)
+		return bx_fail(err, errno, "bind the claimed box's root onto %s", at);
+	if (flags & MS_RDONLY && mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return bx_fail(err, errno, "make %s read-only", at);
+	return 0;
+}
+
+static int mount_root_readonly(bool pool, struct bx_err *err)
 {
 	static const char lower[] = "/boxvm/lower", rw[] = "/boxvm/rw";
 	if (agent_mkdir_p(lower, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", lower);
 	if (agent_mkdir_p(rw, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", rw);
-	if (mount("rootfs", lower, "virtiofs", MS_RDONLY, NULL) < 0)
-		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", lower);
+	if (mount_rootfs_share(lower, pool, MS_RDONLY, err) < 0)
+		return -1;
 	if (mount("rootfs-rw", rw, "tmpfs", 0, "mode=0755,size=16m") < 0 || mkdir("/boxvm/rw/upper", 0755) < 0 ||
 	    mkdir("/boxvm/rw/work", 0755) < 0)
 		return bx_fail(err, errno, "prepare the tmpfs over the read-only root");
@@ -109,16 +131,12 @@ static int mount_root_readonly(struct bx_err *err)
 	return 0;
 }
 
-int agent_switch_root(bool read_only, struct bx_err *err)
+int agent_switch_root(bool read_only, bool pool, struct bx_err *err)
 {
 	if (agent_mkdir_p(NEWROOT, 0755) < 0)
 		return bx_fail(err, errno, "mkdir %s", NEWROOT);
-	if (read_only) {
-		if (mount_root_readonly(err) < 0)
-			return -1;
-	} else if (mount("rootfs", NEWROOT, "virtiofs", 0, NULL) < 0) {
-		return bx_fail(err, errno, "mount virtiofs tag rootfs on %s", NEWROOT);
-	}
+	if (read_only ? mount_root_readonly(pool, err) < 0 : mount_rootfs_share(NEWROOT, pool, 0, err) < 0)
+		return -1;
 	/* The early mounts belong to the initramfs; the box gets fresh ones. */
 	umount2("/proc", MNT_DETACH);
 	umount2("/sys", MNT_DETACH);

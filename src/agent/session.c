@@ -345,8 +345,20 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 			session_send_msg(s, BX_M_LIMIT, rc < 0 ? err.msg : "", rc < 0 ? strlen(err.msg) : 0);
 			return;
 		}
+		if (m->kind == BX_M_CLAIM) {
+			/* a pool VM's box: answered with the outcome, then closed like a PING */
+			struct bx_err err = {0};
+			int rc = agent_claim(s->ag, m->payload, m->len, &err);
+			s->ping = true;
+			session_send_msg(s, BX_M_CLAIM, rc < 0 ? err.msg : "", rc < 0 ? strlen(err.msg) : 0);
+			return;
+		}
 		if (m->kind != BX_M_REQ) {
-			protocol_error(s, "expected PING, STATS, NETCFG, LIMIT or REQ first");
+			protocol_error(s, "expected PING, STATS, NETCFG, LIMIT, CLAIM or REQ first");
+			return;
+		}
+		if (s->ag->pool_wait) {
+			protocol_error(s, "no box yet: this pool VM has not been claimed");
 			return;
 		}
 #ifdef BOXVM_TEST_HOOKS

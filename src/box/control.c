@@ -16,6 +16,7 @@
 #include "../store/boxconfig.h"
 #include "../store/events.h"
 #include "../vm/vmspec.h"
+#include "pool.h"
 
 static int alive_shim(const struct bx_box_record *r, struct bx_err *err)
 {
@@ -247,7 +248,7 @@ static int start_box(const struct bx_paths *p, struct bx_box_record *r, bool hol
 	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", r->box_dir) < 0 || bx_vmspec_read(path, &vm, err) < 0)
 		return -1;
 	bx_crash_point("start.reset");
-	if (bx_shim_start(&vm, err) < 0)
+	if (bx_box_boot(p, &vm, err) < 0)
 		return -1;
 	close(lock); /* not held while attached */
 	lock = -1;

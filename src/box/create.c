@@ -18,13 +18,12 @@ static int boot_timeout_s(void)
 	return t > 0 ? t : 300;
 }
 
-int bx_box_build_vm(const struct bx_paths *p, const struct bx_spec *spec, struct bx_vmspec *vm, struct bx_err *err)
+int bx_box_vm_machine(const struct bx_paths *p, struct bx_vmspec *vm, char *base, size_t base_size, struct bx_err *err)
 {
 	struct bx_kernel k;
 	if (bx_kernel_find(p, &k, err) < 0 || bx_accel_detect(vm->accel, NULL, 0, err) < 0)
 		return -1;
-	if (bx_path_join(vm->initrd, sizeof(vm->initrd), err, "%s/initrd.img", vm->box_dir) < 0 ||
-	    bx_path_join(vm->diag_dir, sizeof(vm->diag_dir), err, "%s/diagnostics", p->data) < 0 ||
+	if (bx_path_join(vm->diag_dir, sizeof(vm->diag_dir), err, "%s/diagnostics", p->data) < 0 ||
 	    bx_path_join(vm->kernel, sizeof(vm->kernel), err, "%s", k.vmlinuz) < 0 ||
 	    bx_path_join(vm->libexec, sizeof(vm->libexec), err, "%s", p->libexec) < 0)
 		return -1;
@@ -38,10 +37,18 @@ int bx_box_build_vm(const struct bx_paths *p, const struct bx_spec *spec, struct
 			return bx_fail(err, 0, "BOXVM_KERNEL_APPEND is too long");
 	}
 	vm->boot_timeout_s = boot_timeout_s();
-	char agent[PATH_MAX], base[PATH_MAX], vmjson[PATH_MAX];
-	if (bx_path_join(agent, sizeof(agent), err, "%s/boxvm-agent", p->libexec) < 0 ||
-	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", vm->box_dir) < 0 ||
-	    bx_initramfs_base(p, &k, agent, base, sizeof(base), err) < 0)
+	char agent[PATH_MAX];
+	if (bx_path_join(agent, sizeof(agent), err, "%s/boxvm-agent", p->libexec) < 0)
+		return -1;
+	return bx_initramfs_base(p, &k, agent, base, base_size, err);
+}
+
+int bx_box_build_vm(const struct bx_paths *p, const struct bx_spec *spec, struct bx_vmspec *vm, struct bx_err *err)
+{
+	char base[PATH_MAX], vmjson[PATH_MAX];
+	if (bx_box_vm_machine(p, vm, base, sizeof(base), err) < 0 ||
+	    bx_path_join(vm->initrd, sizeof(vm->initrd), err, "%s/initrd.img", vm->box_dir) < 0 ||
+	    bx_path_join(vmjson, sizeof(vmjson), err, "%s/vm.json", vm->box_dir) < 0)
 		return -1;
 	uint8_t *enc = NULL;
 	size_t enc_len = 0;

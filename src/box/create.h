@@ -37,6 +37,10 @@ struct bx_box_opts {
  * box_dir/vm.json. The caller has set id, box_dir (existing), run_dir,
  * rootfs and the sizing, network and share fields. */
 int bx_box_build_vm(const struct bx_paths *p, const struct bx_spec *spec, struct bx_vmspec *vm, struct bx_err *err);
+/* Its machine part alone, shared with the warm pool's VMs (pool.c): kernel,
+ * command line, accelerator, helpers, backstop, and the base initramfs's
+ * path in base (the box's own initramfs is base + its spec). */
+int bx_box_vm_machine(const struct bx_paths *p, struct bx_vmspec *vm, char *base, size_t base_size, struct bx_err *err);
 
 /* Fills *vm (id, dirs, kernel, initrd, cmdline, accel...). On failure nothing is left. */
 int bx_box_create(const struct bx_paths *p, const struct bx_image *img, const struct bx_spec *spec,

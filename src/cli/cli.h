@@ -59,6 +59,8 @@ int cmd_system_df(int argc, char **argv);
 int cmd_system_service(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
 int cmd_network(int argc, char **argv);
+/* speed and density (issue 17) */
+int cmd_pool(int argc, char **argv);
 
 /* An exit_code (bx_fail_code) that bx_cli_report turns into exit status
  * code in every command, whatever the command's own mapping of errors (see

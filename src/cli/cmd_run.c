@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../box/make.h"
+#include "../box/pool.h"
 #include "../client/shim_client.h"
 #include "../client/tty_keys.h"
 #include "../image/image.h"
@@ -369,7 +370,7 @@ static int run(int argc, char **argv, struct bx_run_opts *rop, struct bx_box_lc 
 	 * that could not start stays, as Docker's does: the shim recorded why
 	 * and with which code (126/127: its command; 125: the VM), `--rm` has
 	 * removed it; -d prints its ID first. */
-	if (mode == MODE_RUN && bx_shim_start(&vm, &err) < 0) {
+	if (mode == MODE_RUN && bx_box_boot(&p, &vm, &err) < 0) {
 		struct bx_box_record left;
 		if (lc->detach && bx_state_read(vm.box_dir, &left, NULL) == 0) {
 			printf("%s\n", boxid);

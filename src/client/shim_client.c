@@ -23,7 +23,18 @@
 #include "../proto/frame.h"
 #include "../proto/msg.h"
 
-int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
+int bx_shim_sync_wait(int sync, const char *id, struct bx_err *err)
+{
+	char line[2048], silent[128];
+	bx_reply_read(sync, line, sizeof(line), -1);
+	if (!strncmp(line, "error: ", 7))
+		bx_reply_drain(sync); /* the shim exits right after an error: its EOF says it is gone */
+	close(sync);
+	snprintf(silent, sizeof(silent), "box %.12s: its supervisor (boxvm-shim) exited without starting", id);
+	return bx_reply_check(line, silent, err);
+}
+
+int bx_shim_spawn(const struct bx_vmspec *vm, bool pool, struct bx_err *err)
 {
 	char shim[PATH_MAX], vmjson[PATH_MAX];
 	if (bx_path_join(shim, sizeof(shim), err, "%s/boxvm-shim", vm->libexec) < 0 ||
@@ -49,20 +60,22 @@ int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
 			dup2(devnull, 1);
 			dup2(devnull, 2);
 		}
-		execl(shim, shim, "--sync-fd", fdarg, vmjson, (char *)NULL);
+		if (pool)
+			execl(shim, shim, "--pool", "--sync-fd", fdarg, vmjson, (char *)NULL);
+		else
+			execl(shim, shim, "--sync-fd", fdarg, vmjson, (char *)NULL);
 		dprintf(fd, "error: cannot run %s: %s\n", shim, strerror(errno));
 		_exit(127);
 	}
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	char line[2048], silent[128];
-	bx_reply_read(sync, line, sizeof(line), -1);
-	if (!strncmp(line, "error: ", 7))
-		bx_reply_drain(sync); /* the shim exits right after an error: its EOF says it is gone */
-	close(sync);
-	snprintf(silent, sizeof(silent), "box %.12s: its supervisor (boxvm-shim) exited without starting", vm->id);
-	return bx_reply_check(line, silent, err);
+	return bx_shim_sync_wait(sync, vm->id, err);
+}
+
+int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err)
+{
+	return bx_shim_spawn(vm, false, err);
 }
 
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err)

@@ -15,6 +15,12 @@
  * (hold_output), once passt, virtiofsd, QEMU and its sockets are up; else
  * `error CODE: message` (bx_reply_check). */
 int bx_shim_start(const struct bx_vmspec *vm, struct bx_err *err);
+/* The same with `--pool` when pool (a warm-pool VM, src/shim/pool.c: "ok"
+ * once it is booting). */
+int bx_shim_spawn(const struct bx_vmspec *vm, bool pool, struct bx_err *err);
+/* Read a shim's answer on its sync pipe (closed here), as bx_shim_start does;
+ * id names the box in the message when the shim died silently. */
+int bx_shim_sync_wait(int sync, const char *id, struct bx_err *err);
 /* The attach handshake on a connected RUN/attach.sock: flags (BX_ATTACH_*,
  * proto/msg.h) + fds 0, 1, 2. */
 int bx_shim_send_attach(int sock, unsigned flags, struct bx_err *err);

@@ -3,6 +3,7 @@
 #define BOXVM_UNIXSOCK_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -15,5 +16,9 @@ int bx_unix_connect(const char *path, struct bx_err *err);
 int bx_unix_listen(const char *path, int backlog, int sock_flags, struct bx_err *err);
 /* Send len bytes (at least 1) carrying nfds descriptors as SCM_RIGHTS. */
 int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds, struct bx_err *err);
+/* Receive one message of at most cap bytes and at most one descriptor
+ * (close-on-exec; *fd -1 when none came, and any beyond the first are
+ * closed). Returns the byte count (0 at EOF), or -1 with err. */
+ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err *err);
 
 #endif

@@ -123,3 +123,35 @@ int bx_msg_time_decode(const uint8_t *p, size_t len, int64_t *ns, struct bx_err 
 	*ns = v;
 	return 0;
 }
+
+int bx_claim_encode(const char *netconf, size_t netconf_len, const uint8_t *spec, size_t spec_len, uint8_t **out,
+		    size_t *out_len, struct bx_err *err)
+{
+	size_t total = 4 + netconf_len + spec_len;
+	if (netconf_len > BX_MSG_MAX || spec_len > BX_MSG_MAX || total > BX_MSG_MAX)
+		return bx_fail(err, 0, "the box's spec is too large for a claim (%zu bytes)", total);
+	uint8_t *b = malloc(total);
+	if (!b)
+		return bx_fail(err, ENOMEM, "out of memory");
+	bx_put_u32(b, (uint32_t)netconf_len);
+	memcpy(b + 4, netconf, netconf_len);
+	memcpy(b + 4 + netconf_len, spec, spec_len);
+	*out = b;
+	*out_len = total;
+	return 0;
+}
+
+int bx_claim_split(const uint8_t *p, size_t len, const char **netconf, size_t *netconf_len, const uint8_t **spec,
+		   size_t *spec_len, struct bx_err *err)
+{
+	if (len < 4)
+		return bx_fail(err, 0, "claim: %zu bytes, not even a length", len);
+	uint32_t n = bx_get_u32(p);
+	if (n > len - 4)
+		return bx_fail(err, 0, "claim: netconf of %u bytes in a message of %zu", n, len);
+	*netconf = (const char *)p + 4;
+	*netconf_len = n;
+	*spec = p + 4 + n;
+	*spec_len = len - 4 - n;
+	return 0;
+}

@@ -87,7 +87,13 @@ enum bx_msg_kind {
 	/* shim->attached client only (never on the guest link; a guest's is
 	 * ignored): the guest answers, so its agent takes execs (BX_ATTACH_GUEST_UP) */
 	BX_M_GUEST_UP = 20,
-	BX_M_KIND_MAX = 20,
+	/* host->guest, first on an exec channel of a pool VM (one booted before
+	 * its box existed, "boxvm.pool=1", docs/ARCHITECTURE.md "Warm pool"):
+	 * the box it now serves, bx_claim_encode's payload; guest->host: the
+	 * answer, empty once the box is set up (root switched, mounts, network),
+	 * else one line saying why not (as BX_M_NETCFG). Once per VM. */
+	BX_M_CLAIM = 21,
+	BX_M_KIND_MAX = 21,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */
@@ -113,6 +119,16 @@ int bx_msgbuf_next(struct bx_msgbuf *b, struct bx_msg *m, struct bx_err *err);
  * message bx_msgbuf_next handed out last is dropped first: its payload
  * pointer is no longer valid after this call. */
 uint8_t bx_msgbuf_peek_kind(struct bx_msgbuf *b);
+
+/* A claim's payload (BX_M_CLAIM): u32 LE length of the netconf text (the
+ * /boxvm/net a cold boot would have, src/vm/vmspec.h bx_vm_netconf), that
+ * text, then the box's encoded bx_spec (what a cold boot reads from
+ * /boxvm/spec). encode: malloc'd into *out. split: pointers into p (pure,
+ * bounded by len). */
+int bx_claim_encode(const char *netconf, size_t netconf_len, const uint8_t *spec, size_t spec_len, uint8_t **out,
+		    size_t *out_len, struct bx_err *err);
+int bx_claim_split(const uint8_t *p, size_t len, const char **netconf, size_t *netconf_len, const uint8_t **spec,
+		   size_t *spec_len, struct bx_err *err);
 
 /* Encode a header into out[BX_MSG_HDR_SIZE]. */
 void bx_msg_encode_hdr(uint8_t out[BX_MSG_HDR_SIZE], uint8_t kind, uint32_t len);

@@ -37,6 +37,13 @@ static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 		shim_exec_on_open_result(s, c, errnum);
 		return;
 	}
+	if (c->id == s->claim_id) {
+		if (errnum)
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "the pool VM refused the claim"});
+		else
+			shim_pool_claim_flush(s);
+		return;
+	}
 	if (c->id == s->hb_id && errnum) {
 		/* exec service not bound yet: try again shortly */
 		s->hb_id = 0;
@@ -78,6 +85,26 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 		shim_exec_on_data(s, c, buf, len);
 		return;
 	}
+	if (c->id == s->claim_id) {
+		struct bx_err err;
+		struct bx_msg msg;
+		bx_mux_consumed(m, c, len);
+		/* bounded: a message is at most BX_MSG_MAX, and one is all we take */
+		int r = bx_msgbuf_append(&s->claim_in, buf, len, &err) < 0 ? -1 : bx_msgbuf_next(&s->claim_in, &msg, &err);
+		if (r < 0) {
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "protocol error in the pool VM's claim"});
+			return;
+		}
+		if (r == 0)
+			return; /* more to come */
+		if (msg.kind != BX_M_CLAIM) {
+			shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "the pool VM answered its claim with another message"});
+			return;
+		}
+		shim_pool_claim_answer(s, msg.payload, msg.len);
+		bx_msgbuf_free(&s->claim_in);
+		return;
+	}
 	if (c->id == s->hb_id) {
 		if (len && buf[0] == BX_M_PONG && !s->hb_pong) {
 			s->hb_pong = true;
@@ -115,6 +142,11 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 		shim_exec_on_close(s, c);
 		return;
 	}
+	if (c->id == s->claim_id) {
+		s->claim_id = 0;
+		shim_event(s, SHIM_EV_LINK_ERROR, &(struct shim_ev_arg){.msg = "the pool VM closed its claim unanswered"});
+		return;
+	}
 	if (c->id == s->hb_id) {
 		s->hb_id = 0;
 		if (!s->hb_pong)
@@ -131,6 +163,8 @@ static void on_credit(struct bx_mux *m, struct bx_chan *c)
 	struct shim *s = m->user;
 	if (c->id == s->main_id)
 		shim_main_flush(s);
+	if (c->id == s->claim_id)
+		shim_pool_claim_flush(s);
 }
 
 static const struct bx_mux_ops ops = {
@@ -150,7 +184,7 @@ void shim_link_init(struct shim *s)
 	s->guest_errors_logged = 0;
 }
 
-static int open_main(struct shim *s, struct bx_err *err)
+int shim_link_open_main(struct shim *s, struct bx_err *err)
 {
 	struct bx_chan *c = bx_mux_open(&s->mux, BX_PORT_MAIN, err);
 	if (!c)
@@ -207,7 +241,8 @@ void shim_link_send_time(struct shim *s)
  * up; the bytes wait in the socket meanwhile), then the first heartbeat. */
 int shim_link_start(struct shim *s, struct bx_err *err)
 {
-	if (open_main(s, err) < 0)
+	/* a pool VM has no main until a box claims it (pool.c) */
+	if (!s->pooled && shim_link_open_main(s, err) < 0)
 		return -1;
 	s->hb_next_ms = bx_mono_ms();
 	shim_link_tick(s, s->hb_next_ms);
@@ -221,7 +256,7 @@ void shim_link_tick(struct shim *s, long long now)
 		return;
 	if (!s->main_id && s->main_retry_ms && now >= s->main_retry_ms) {
 		struct bx_err err;
-		if (open_main(s, &err) < 0)
+		if (shim_link_open_main(s, &err) < 0)
 			shim_log(s, true, "cannot reopen the main channel: %s", err.msg);
 	}
 	send_time_if_due(s, now);

@@ -32,6 +32,7 @@ static void shim_init(struct shim *s)
 	s->qemu_uid.lock_fd = -1;
 	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
+	s->pool_fd = -1;
 	s->debug = bx_debug_enabled();
 }
 
@@ -52,6 +53,13 @@ static int boot(struct shim *s, struct bx_err *err)
 /* Everything up to "ok": runtime dir, attach socket, then the first boot. */
 static int setup(struct shim *s, struct bx_err *err)
 {
+	/* a pool VM has no box, no clients: only its claim socket until claimed */
+	if (s->pooled) {
+		if (shim_signals(s, err) < 0 || shim_pool_listen(s, err) < 0 || boot(s, err) < 0)
+			return -1;
+		shim_pool_booted(s);
+		return 0;
+	}
 	/* bx_rootfs_ensure: the overlay root is gone after a host reboot; mount it again */
 	if (bx_rootfs_ensure(s->spec.box_dir, err) < 0 || shim_signals(s, err) < 0 || shim_listen(s, err) < 0 ||
 	    shim_exec_listen(s, err) < 0)
@@ -320,6 +328,8 @@ static void conditions(struct shim *s, long long now)
 		shim_event(s, SHIM_EV_CTL_EOF, NULL);
 	if (guest_heard(s))
 		shim_event(s, SHIM_EV_GUEST_UP, NULL);
+	if (guest_heard(s) && s->pooled && !shim_ending(s))
+		shim_pool_guest_up(s);
 	if (guest_heard(s) && s->cli_wants_guest_up && !s->guest_up_told && !shim_ending(s)) {
 		s->guest_up_told = true;
 		shim_client_send(s, BX_M_GUEST_UP, NULL, 0);
@@ -333,7 +343,7 @@ static void conditions(struct shim *s, long long now)
 		}
 		/* a guest that answers but never starts main (wedged in its set-up, or
 		 * hostile): the box ends, so a `run -d` waiting for main does not hang */
-		if (!s->main_started && !s->test_hold_main && !s->main_held) {
+		if (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled) {
 			snprintf(msg, sizeof(msg), "its command was not started within %d s of the boot",
 				 s->spec.boot_timeout_s);
 			shim_event(s, SHIM_EV_START_DEADLINE, &(struct shim_ev_arg){.msg = msg});
@@ -359,8 +369,8 @@ static void conditions(struct shim *s, long long now)
  * the next boot. */
 static void poll_once(struct shim *s, long long now)
 {
-	struct pollfd p[9 + 1 + SHIM_EXEC_MAX];
-	int n = 0, i_sig, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
+	struct pollfd p[10 + 1 + SHIM_EXEC_MAX];
+	int n = 0, i_sig, i_pool = -1, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
 	size_t i_exec = 0;
 	bool vm = s->state != SHIM_RESTARTING;
 	p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
@@ -370,8 +380,11 @@ static void poll_once(struct shim *s, long long now)
 			p[i_con = n++] = (struct pollfd){.fd = s->console.fd, .events = POLLIN};
 		if (s->qerr.fd >= 0)
 			p[i_qerr = n++] = (struct pollfd){.fd = s->qerr.fd, .events = POLLIN};
-		if (s->cli_fd < 0)
+		if (s->cli_fd < 0 && s->listen_fd >= 0)
 			p[i_lis = n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		/* claims are taken once the guest answers (the ready file says so) */
+		if (s->pooled && s->pool_ready && !shim_ending(s))
+			p[i_pool = n++] = (struct pollfd){.fd = s->pool_fd, .events = POLLIN};
 		/* not read while the guest leaves our output unread (backpressure, link.c) */
 		if (s->ctl_fd >= 0 && !s->ctl_eof)
 			p[i_ctl = n++] = (struct pollfd){
@@ -389,7 +402,8 @@ static void poll_once(struct shim *s, long long now)
 		n += (int)shim_exec_poll_fill(s, p + n, 1 + SHIM_EXEC_MAX);
 	}
 	int timeout = 1000;
-	bool boot_deadline = !shim_ending(s) && !s->mux.dead && (!guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held));
+	bool boot_deadline = !shim_ending(s) && !s->mux.dead &&
+			     (!guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
 			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0};
@@ -417,6 +431,8 @@ static void poll_once(struct shim *s, long long now)
 		shim_link_writable(s);
 	if (i_lis >= 0 && p[i_lis].revents & POLLIN)
 		shim_accept(s);
+	if (i_pool >= 0 && p[i_pool].revents & POLLIN)
+		shim_pool_accept(s);
 	if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & POLLOUT)
 		shim_client_writable(s);
 	if (i_cli >= 0 && s->cli_fd >= 0 && p[i_cli].revents & (POLLIN | POLLHUP | POLLERR))
@@ -497,16 +513,19 @@ static void report_start_failure(struct shim *s)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: boxvm-shim [--sync-fd N] BOXDIR/vm.json\n");
+	fprintf(stderr, "usage: boxvm-shim [--pool] [--sync-fd N] BOXDIR/vm.json\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	int sync_fd = -1;
+	bool pooled = false;
 	const char *spec_path = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sync-fd") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--pool")) {
+			pooled = true;
+		} else if (!strcmp(argv[i], "--sync-fd") && i + 1 < argc) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 0 || v > 65535 || fcntl((int)v, F_GETFD) < 0)
@@ -525,6 +544,7 @@ int main(int argc, char **argv)
 	static struct shim s; /* large (the mux's channel table): not on the stack */
 	shim_init(&s);
 	s.sync_fd = sync_fd;
+	s.pooled = pooled;
 	s.test_hold_main = getenv("BOXVM_TEST_HOLD_MAIN");
 	struct bx_err err;
 	if (bx_vmspec_read(spec_path, &s.spec, &err) < 0) {
@@ -565,6 +585,8 @@ int main(int argc, char **argv)
 		/* clean up first, report last: when the CLI sees the error (and then
 		 * EOF, as we exit), no process, socket or directory of the box is left */
 		shim_finish(&s);
+		if (s.pooled)
+			shim_pool_gone(&s);
 		shim_sync_report(&s.sync_fd, BX_EXIT_ERROR, msg);
 		shim_health_free(&s);
 		return 1;
@@ -579,6 +601,8 @@ int main(int argc, char **argv)
 	run(&s);
 	shim_exec_close_all(&s);
 	shim_finish(&s);
+	if (s.pooled)
+		shim_pool_gone(&s);
 	report_start_failure(&s);
 	exit_delay_for_tests();
 	shim_health_free(&s);
@@ -586,5 +610,7 @@ int main(int argc, char **argv)
 	bx_msgbuf_free(&s.main_in);
 	bx_bytes_free(&s.main_out);
 	bx_bytes_free(&s.pend);
+	bx_bytes_free(&s.claim_out);
+	bx_msgbuf_free(&s.claim_in);
 	return 0;
 }

@@ -147,6 +147,16 @@ struct shim {
 	int exec_count;
 
 	struct shim_health *health; /* the box's health check (health.c); NULL: none */
+
+	/* a warm-pool VM (pool.c): booted for no box yet, until a CLI claims it */
+	bool pooled;                 /* --pool and not yet claimed: spec is the pool entry's */
+	bool pool_ready;             /* POOLDIR/ready written (the guest answered) */
+	int pool_fd;                 /* RUN/pool/ID12/claim.sock while pooled; -1 otherwise */
+	uint32_t claim_id;           /* the channel carrying the box's CLAIM to the guest (0: none) */
+	uint8_t *claim_spec;         /* the box's encoded spec, from its initramfs, until sent */
+	size_t claim_spec_len;
+	struct bx_bytes claim_out;   /* the CLAIM's bytes not yet sent (credit) */
+	struct bx_msgbuf claim_in;   /* the guest's answer */
 };
 
 /* daemon.c */
@@ -239,8 +249,24 @@ void shim_netns_poke(struct shim *s);
 /* A tap (not on any bridge, down) in the caller's network namespace; -1 with errno */
 int shim_tap_create(const char *ifname);
 
+/* pool.c: a warm-pool VM (--pool): its claim socket (and low priority), its
+ * ready file once the guest answers, a CLI's claim (the shim becomes the
+ * box's), the CLAIM's bytes as credit allows, and the guest's answer */
+int shim_pool_listen(struct shim *s, struct bx_err *err);
+/* after the boot: the VM's processes at a low priority until claimed */
+void shim_pool_booted(struct shim *s);
+void shim_pool_guest_up(struct shim *s);
+void shim_pool_accept(struct shim *s);
+void shim_pool_claim_flush(struct shim *s);
+void shim_pool_claim_answer(struct shim *s, const uint8_t *payload, size_t len);
+/* An unclaimed pool VM ended: its directory goes, and one that had come up
+ * asks `boxvm pool fill` for a replacement. */
+void shim_pool_gone(struct shim *s);
+
 /* link.c */
 void shim_link_init(struct shim *s);
+/* Open the main channel (at the link's start; a pool VM's once claimed) */
+int shim_link_open_main(struct shim *s, struct bx_err *err);
 int shim_link_start(struct shim *s, struct bx_err *err);
 void shim_link_tick(struct shim *s, long long now);
 void shim_link_readable(struct shim *s);

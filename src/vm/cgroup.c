@@ -242,6 +242,29 @@ int bx_cgroup_join(const struct bx_cgroup *cg)
 	return 0;
 }
 
+int bx_cgroup_move_all(const struct bx_cgroup *from, const struct bx_cgroup *to)
+{
+	int rc = 0;
+	for (int d = 0; d < from->ndirs; d++) {
+		char path[PATH_MAX];
+		if (bx_path_join(path, sizeof(path), NULL, "%s/cgroup.procs", from->dir[d].path) < 0)
+			return -1;
+		FILE *f = fopen(path, "re");
+		if (!f)
+			return -1;
+		char line[32];
+		/* a process in every controller's directory is moved once per directory: harmless */
+		while (fgets(line, sizeof(line), f)) {
+			size_t n = strcspn(line, "\n");
+			for (int i = 0; i < to->ndirs; i++)
+				if (to->dir[i].procs >= 0 && write(to->dir[i].procs, line, n) != (ssize_t)n && errno != ESRCH)
+					rc = -1;
+		}
+		fclose(f);
+	}
+	return rc;
+}
+
 void bx_cgroup_procs_close(struct bx_cgroup *cg)
 {
 	for (int i = 0; i < cg->ndirs; i++) { /* (a zeroed struct has no directory, and no fd to close) */

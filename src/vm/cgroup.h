@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../common/err.h"
 #include "cglimits.h"
@@ -61,6 +62,10 @@ int bx_cgroup_create(struct bx_cgroup *cg, const char *box_id, const struct bx_c
  * bx_cgroup_join before exec (async-signal-safe: writes only). */
 int bx_cgroup_procs_open(struct bx_cgroup *cg, struct bx_err *err);
 int bx_cgroup_join(const struct bx_cgroup *cg);
+/* Move every process of from (every thread of each) into to, through to's
+ * open cgroup.procs files (a warm-pool VM's processes going to their box's
+ * cgroup: virtiofsd's own children too); -1 with errno if one failed. */
+int bx_cgroup_move_all(const struct bx_cgroup *from, const struct bx_cgroup *to);
 void bx_cgroup_procs_close(struct bx_cgroup *cg);
 /* The existing cgroup of a running box (`update`): -1 with err when it has none. */
 int bx_cgroup_find(struct bx_cgroup *cg, const char *box_id, struct bx_err *err);

@@ -39,6 +39,11 @@ int bx_initramfs_base(const struct bx_paths *p, const struct bx_kernel *k, const
 /* Write base + a segment with /boxvm/spec to out_path. */
 int bx_initramfs_box(const char *base_path, const uint8_t *spec, size_t spec_len, const char *out_path,
 		     struct bx_err *err);
+/* The encoded spec in a box's initramfs at path (malloc'd), which must be
+ * base_path's base and that spec: what a warm-pool VM booted from that base
+ * is sent when the box claims it (another base: another agent, refused). */
+int bx_initramfs_box_spec(const char *base_path, const char *path, uint8_t **spec, size_t *spec_len,
+			  struct bx_err *err);
 /* A box's initramfs at path with its spec changed by change (e.g. `update`'s
  * limits for the next boot), written anew (temp file and rename). */
 struct bx_spec;

@@ -224,36 +224,70 @@ static long long newc_field(const uint8_t *h)
 	return v;
 }
 
+/* The box's segment is the last one: "boxvm/spec" after the base
+ * (bx_initramfs_box), a file boxvm wrote itself. Its header's offset in
+ * *seg_off, the spec's bytes at *spec_off, *spec_len long. */
+static const char spec_name[] = "boxvm/spec";
+
+static int find_spec(const uint8_t *b, size_t len, const char *path, size_t *seg_off, size_t *spec_off,
+		     size_t *spec_len, struct bx_err *err)
+{
+	const uint8_t *hdr = NULL;
+	for (size_t off = 0; off + 110 + sizeof(spec_name) <= len; off += 4)
+		if (!memcmp(b + off, "070701", 6) && !memcmp(b + off + 110, spec_name, sizeof(spec_name)))
+			hdr = b + off;
+	long long fsize = hdr ? newc_field(hdr + 54) : -1, nsize = hdr ? newc_field(hdr + 94) : -1;
+	size_t data_off = hdr ? (size_t)(hdr - b) + ((110 + (size_t)nsize + 3) & ~(size_t)3) : 0;
+	if (fsize < 0 || nsize != (long long)sizeof(spec_name) || data_off + (size_t)fsize > len)
+		return bx_fail(err, 0, "%s holds no box spec", path);
+	*seg_off = (size_t)(hdr - b);
+	*spec_off = data_off;
+	*spec_len = (size_t)fsize;
+	return 0;
+}
+
+int bx_initramfs_box_spec(const char *base_path, const char *path, uint8_t **spec, size_t *spec_len,
+			  struct bx_err *err)
+{
+	_cleanup_free_ char *all = NULL, *base = NULL;
+	size_t len = 0, base_len = 0, seg, off, n;
+	if (bx_read_file(path, &all, &len, err) < 0 || find_spec((const uint8_t *)all, len, path, &seg, &off, &n, err) < 0 ||
+	    bx_read_file(base_path, &base, &base_len, err) < 0)
+		return -1;
+	/* the box's initramfs is that base and its spec: the same agent and modules */
+	if (seg < base_len || memcmp(all, base, base_len))
+		return bx_fail(err, 0, "%s was not made from %s (another agent or kernel)", path, base_path);
+	uint8_t *out = malloc(n ? n : 1);
+	if (!out)
+		return bx_fail(err, ENOMEM, "out of memory");
+	memcpy(out, all + off, n);
+	*spec = out;
+	*spec_len = n;
+	return 0;
+}
+
 int bx_initramfs_box_respec(const char *path, int (*change)(struct bx_spec *s, void *ctx, struct bx_err *err),
 			    void *ctx, struct bx_err *err)
 {
 	_cleanup_free_ char *all = NULL;
-	size_t len = 0;
+	size_t len = 0, seg, off, n;
 	if (bx_read_file(path, &all, &len, err) < 0)
 		return -1;
-	/* the box's segment is the last one: "boxvm/spec" after the base
-	 * (bx_initramfs_box), a file boxvm wrote itself */
-	static const char name[] = "boxvm/spec";
-	const uint8_t *b = (const uint8_t *)all, *hdr = NULL;
-	for (size_t off = 0; off + 110 + sizeof(name) <= len; off += 4)
-		if (!memcmp(b + off, "070701", 6) && !memcmp(b + off + 110, name, sizeof(name)))
-			hdr = b + off;
-	long long fsize = hdr ? newc_field(hdr + 54) : -1, nsize = hdr ? newc_field(hdr + 94) : -1;
-	size_t data_off = hdr ? (size_t)(hdr - b) + ((110 + (size_t)nsize + 3) & ~(size_t)3) : 0;
-	if (fsize < 0 || nsize != (long long)sizeof(name) || data_off + (size_t)fsize > len)
-		return bx_fail(err, 0, "%s holds no box spec", path);
+	const uint8_t *b = (const uint8_t *)all;
+	if (find_spec(b, len, path, &seg, &off, &n, err) < 0)
+		return -1;
 	struct bx_spec spec = {0};
-	if (bx_spec_decode(&spec, b + data_off, (size_t)fsize, err) < 0)
+	if (bx_spec_decode(&spec, b + off, n, err) < 0)
 		return bx_wrap(err, "%s", path);
 	uint8_t *enc = NULL;
 	size_t enc_len = 0;
 	int rc = change(&spec, ctx, err) < 0 || bx_spec_encode(&spec, &enc, &enc_len, err) < 0 ? -1 : 0;
 	bx_spec_free(&spec);
 	struct bx_cpio c = {.ino = 100000};
-	if (rc == 0 && (bx_cpio_add(&c, name, S_IFREG | 0600, enc, enc_len, err) < 0 || bx_cpio_finish(&c, err) < 0))
+	if (rc == 0 && (bx_cpio_add(&c, spec_name, S_IFREG | 0600, enc, enc_len, err) < 0 || bx_cpio_finish(&c, err) < 0))
 		rc = -1;
 	free(enc);
-	size_t keep = (size_t)(hdr - b);
+	size_t keep = seg;
 	uint8_t *out = rc == 0 ? malloc(keep + c.len) : NULL;
 	if (rc == 0 && !out)
 		rc = bx_fail(err, ENOMEM, "out of memory");

@@ -81,10 +81,53 @@ static void respec_keeps_the_base_and_changes_the_spec(void **state)
 	rmdir(dir);
 }
 
+/* bx_initramfs_box_spec: what a warm-pool VM is sent (the spec bytes as
+ * encoded), only for a box made from the VM's own base (another agent: refused). */
+static void box_spec_is_read_only_over_its_own_base(void **state)
+{
+	char dir[] = "/tmp/boxvm-boxspec-XXXXXX", base[64], other[64], box[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	snprintf(box, sizeof(box), "%s/box", dir);
+	struct bx_err err = {0};
+	struct bx_cpio c = {0}, d = {0};
+	assert_int_equal(bx_cpio_add(&c, "init", S_IFREG | 0755, "#!agent", 7, &err), 0);
+	assert_int_equal(bx_cpio_finish(&c, &err), 0);
+	assert_int_equal(bx_write_file_atomic(base, c.buf, c.len, 0600, &err), 0);
+	assert_int_equal(bx_cpio_add(&d, "init", S_IFREG | 0755, "#!AGENT", 7, &err), 0);
+	assert_int_equal(bx_cpio_finish(&d, &err), 0);
+	assert_int_equal(bx_write_file_atomic(other, d.buf, d.len, 0600, &err), 0);
+	struct bx_spec s = {0};
+	char *args[] = {"echo", "pool", NULL};
+	s.args = args;
+	s.nargs = 2;
+	uint8_t *enc, *got;
+	size_t enc_len, got_len;
+	assert_int_equal(bx_spec_encode(&s, &enc, &enc_len, &err), 0);
+	assert_int_equal(bx_initramfs_box(base, enc, enc_len, box, &err), 0);
+	assert_int_equal(bx_initramfs_box_spec(base, box, &got, &got_len, &err), 0);
+	assert_int_equal(got_len, enc_len);
+	assert_memory_equal(got, enc, enc_len);
+	free(got);
+	assert_int_equal(bx_initramfs_box_spec(other, box, &got, &got_len, &err), -1);
+	assert_non_null(strstr(err.msg, "another agent"));
+	assert_int_equal(bx_initramfs_box_spec(base, base, &got, &got_len, &err), -1);
+	assert_non_null(strstr(err.msg, "holds no box spec"));
+	free(enc);
+	bx_cpio_free(&c);
+	bx_cpio_free(&d);
+	unlink(base);
+	unlink(other);
+	unlink(box);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(respec_keeps_the_base_and_changes_the_spec),
+		cmocka_unit_test(box_spec_is_read_only_over_its_own_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,21 @@
+/* Which boxes a warm-pool VM can serve (docs/ARCHITECTURE.md, "Warm pool"). */
+#ifndef BOXVM_POOL_FIT_H
+#define BOXVM_POOL_FIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmspec.h"
+
+/* The word a pool VM's kernel command line carries beyond its boxes' own
+ * (the agent then waits for a CLAIM instead of reading /boxvm/spec). */
+#define BX_POOL_CMDLINE_WORD "boxvm.pool=1"
+
+/* Pure: whether the box whose VM would be `box` can be served by the pool VM
+ * booted from `pool`: the same machine (accelerator, kernel, command line,
+ * helpers, memory, vCPUs, network mode) and nothing the VM would have needed
+ * at boot (published ports, named networks, shares, a rootfs the host
+ * edits, a held main). false with the first difference in why. */
+bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, char *why, size_t why_size);
+
+#endif
