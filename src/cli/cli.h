@@ -58,6 +58,7 @@ int cmd_container(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_service(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
+int cmd_system_ksm(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 
 /* An exit_code (bx_fail_code) that bx_cli_report turns into exit status
