@@ -214,6 +214,7 @@ bench: all kernel image
 	@bench/api $(BUILD)
 	@bench/confinement $(BUILD)
 	@bench/build $(BUILD)
+	@BOXVM_DENSITY_KSM=1 bench/density $(BUILD)
 
 PREFIX ?= /usr/local
 install: all

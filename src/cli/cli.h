@@ -58,6 +58,7 @@ int cmd_container(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_service(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
+int cmd_system_ksm(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 /* speed and density (issue 17) */
 int cmd_pool(int argc, char **argv);

@@ -1,5 +1,5 @@
-/* boxvm system boot|df|prune|service (df, prune, service: cmd_system_df.c,
- * cmd_system_prune.c, cmd_system_service.c).
+/* boxvm system boot|df|ksm|prune|service (df, ksm, prune, service:
+ * cmd_system_df.c, cmd_system_ksm.c, cmd_system_prune.c, cmd_system_service.c).
  *
  * boxvm system boot: what Docker's daemon does when it starts, as one command
  * an init system runs once at host boot (contrib/boxvm-boot.service).
@@ -33,6 +33,7 @@ static void usage(void)
 		      "  boot   Start every box whose restart policy brings it back after a host reboot\n"
 		      "         (always; unless-stopped unless stopped by the user); run it once at boot\n"
 		      "  df     Show disk usage (images, boxes, volumes, build cache)\n"
+		      "  ksm    Turn the host's kernel samepage merging on or off, or show it (boxes' pages merged)\n"
 		      "  prune  Remove stopped boxes, untagged images and, with --volumes, unused volumes\n"
 		      "  service  Serve the Docker Engine API on a Unix socket (the docker CLI and SDKs drive boxvm)",
 		      system_opts);
@@ -104,6 +105,8 @@ int cmd_system(int argc, char **argv)
 	const char *sub = argv[1];
 	if (!strcmp(sub, "df"))
 		return cmd_system_df(argc - 1, argv + 1);
+	if (!strcmp(sub, "ksm"))
+		return cmd_system_ksm(argc - 1, argv + 1);
 	if (!strcmp(sub, "prune"))
 		return cmd_system_prune(argc - 1, argv + 1);
 	if (!strcmp(sub, "service"))
@@ -122,7 +125,7 @@ int cmd_system(int argc, char **argv)
 	if (r < 0)
 		return bx_cli_report(&err);
 	if (strcmp(sub, "boot")) {
-		bx_fail(&err, 0, "unknown system command '%s' (boot, df, prune, service)", sub);
+		bx_fail(&err, 0, "unknown system command '%s' (boot, df, ksm, prune, service)", sub);
 		return bx_cli_report(&err);
 	}
 	if (cli_need_operands(&a, 0, 0, "boxvm system boot", &err) < 0)

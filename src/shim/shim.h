@@ -182,7 +182,7 @@ int shim_wait_qemu(struct shim *s, int timeout_ms);
 void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
 pid_t shim_spawn(struct shim *s, char *const argv[], int out_fd, struct bx_err *err);
 /* In a forked child: its own process group, killed with the shim, signals
- * unblocked, stdout/stderr to out_fd (-1: kept). */
+ * unblocked, stdout/stderr to out_fd (-1: kept), its memory open to KSM. */
 void shim_child_init(pid_t parent, int out_fd);
 /* In a forked child: killed with the shim (parent: its pid before fork); again
  * after a change of user, which clears the parent-death signal. */

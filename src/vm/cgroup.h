@@ -30,7 +30,15 @@
  * buffers, a full translation cache and the page cache virtiofsd's reads
  * charge here (reclaimable). */
 #define BX_QEMU_OVERHEAD_MB 256 /* QEMU's heap, device state, page tables, I/O buffers; virtiofsd; passt */
-#define BX_TCG_TB_MB 256        /* TCG's translation cache (-accel tcg,tb-size=) */
+/* TCG's translation cache (-accel tcg,tb-size=). What is resident is what
+ * the guest's code made QEMU translate, up to this size: ~50 MiB after an
+ * idle box's boot and 52 MiB after a CPU-bound busybox workload, whatever
+ * the size above that (bench/density BOXVM_DENSITY_TB=24,32,48,256: a cache
+ * smaller than that working set slows the workload 1.21x at 48 MiB, 1.78x at
+ * 32, boot and exec within noise). 128 leaves room for guests with more code
+ * (Debian userlands, compilers) while bounding the cache, and the ceiling,
+ * at half of the former 256. Under KVM there is no such cache. */
+#define BX_TCG_TB_MB 128
 
 enum { BX_CG_MEMORY = 1, BX_CG_CPU = 2, BX_CG_CPUSET = 4, BX_CG_ALL = 7 };
 #define BX_CG_DIRS 3

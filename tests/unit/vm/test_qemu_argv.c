@@ -54,7 +54,7 @@ static void tcg_line(void **state)
 	char **v = NULL;
 	assert_int_equal(bx_qemu_argv(&s, &fds, &v, NULL), 0);
 	assert_string_equal(v[0], "qemu-system-x86_64");
-	assert_string_equal(opt(v, "-accel", NULL), "tcg,thread=multi,tb-size=256");
+	assert_string_equal(opt(v, "-accel", NULL), "tcg,thread=multi,tb-size=128");
 	assert_string_equal(opt(v, "-cpu", NULL), "max");
 	assert_string_equal(opt(v, "-m", NULL), "512");
 	assert_string_equal(opt(v, "-smp", NULL), "2");
