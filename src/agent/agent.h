@@ -117,8 +117,10 @@ int agent_mkdir_p(const char *path, mode_t mode);
 int agent_cgroup_init(struct agent *ag, const struct bx_spec *spec, struct bx_err *err);
 int agent_cgroup_mount_box(const struct agent *ag, struct bx_err *err);
 int agent_cgroup_set(const struct agent *ag, const char *file, const char *value, struct bx_err *err);
-/* in the spawn child, before its setup */
-int agent_cgroup_enter_box(const struct agent *ag, struct bx_err *err);
+/* the spawn's fork: the child born in /box where the kernel allows it
+ * (*in_box); then, in the child, before its setup, agent_cgroup_enter_box */
+pid_t agent_cgroup_fork(const struct agent *ag, bool *in_box);
+int agent_cgroup_enter_box(const struct agent *ag, bool in_box, struct bx_err *err);
 /* a number read from one of /box's files (false: "max", absent, unreadable) */
 bool agent_cgroup_read_u64(const struct agent *ag, const char *file, uint64_t *out);
 

@@ -98,12 +98,12 @@ _Noreturn static void child_fail(int report_fd, const struct bx_err *e, bool mai
 }
 
 /* In the child: everything after fork. Only returns through exec. */
-_Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, bool main_process, int report_fd,
+_Noreturn static void child(const struct agent *ag, bool in_box, const struct bx_spec *spec, bool main_process, int report_fd,
 			    int in_fd, int out_fd, int err_fd, const char *pty_slave)
 {
 	struct bx_err e = {0};
 	/* first: whatever this process does from here on counts against the box's limits */
-	if (agent_cgroup_enter_box(ag, &e) < 0)
+	if (agent_cgroup_enter_box(ag, in_box, &e) < 0)
 		child_fail(report_fd, &e, main_process);
 	/* PID 1 blocks SIGCHLD/SIGTERM/SIGINT for its signalfd: undo for the child */
 	sigset_t all;
@@ -248,12 +248,13 @@ int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct 
 			goto fail;
 	}
 
-	pid_t pid = fork();
+	bool in_box;
+	pid_t pid = agent_cgroup_fork(s->ag, &in_box);
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
 		close(rep[0]);
-		child(s->ag, spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
+		child(s->ag, in_box, spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
 	}
 	/* registered before anything else can run the reaper */
 	s->pid = pid;
