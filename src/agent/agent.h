@@ -174,6 +174,12 @@ int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err 
  * with it, spawn.c does it last, right before execve, as runc does. */
 int agent_seccomp_install(const struct bx_spec *spec, struct bx_err *err);
 
+/* userdb.c: the box's /etc/passwd or /etc/group as PID 1 keeps it between
+ * spawns (unchanged by stat); NULL: the spawn child reads it with
+ * agent_slurp (a whole file, "" if missing; NULL only without memory) */
+const char *agent_userdb_text(const char *path);
+char *agent_slurp(const char *path);
+
 /* spawn.c */
 struct spawn_result {
 	pid_t pid;
