@@ -65,9 +65,9 @@ _Noreturn static void child_fail(int report_fd, const struct bx_err *e, bool mai
 }
 
 /* In the child: everything after fork. Only returns through exec. */
-_Noreturn static void child(const struct agent *ag, bool in_box, const struct bx_spec *spec, bool main_process, int report_fd,
-			    int in_fd, int out_fd, int err_fd, const char *pty_slave, const char *passwd_kept,
-			    const char *group_kept)
+_Noreturn static void child(const struct agent *ag, bool in_box, const struct bx_spec *spec, bool main_process,
+			    int report_fd, int in_fd, int out_fd, int err_fd, const char *pty_slave,
+			    const char *passwd_kept, const char *group_kept)
 {
 	struct bx_err e = {0};
 	/* first: whatever this process does from here on counts against the box's limits */
