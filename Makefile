@@ -42,7 +42,8 @@ layer_lib = $(BUILD)/libboxvm-$(1).a
 # link order: higher layers first (static libraries resolve left to right)
 LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
-CLI_SRC   := $(wildcard src/cli/*.c)
+# src/cli/front.c is `boxvm` itself (exec, and boxvm-cli for the rest); the rest is boxvm-cli
+CLI_SRC   := $(filter-out src/cli/front.c,$(wildcard src/cli/*.c))
 SHIM_SRC  := $(wildcard src/shim/*.c)
 NETD_SRC  := $(wildcard src/netd/*.c)
 AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c
@@ -50,6 +51,7 @@ UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+FRONT_OBJ := $(addprefix $(BUILD)/obj/src/cli/,front.o report.o cmd_exec.o args.o)
 # the CLI's commands and views without main(), for unit tests
 CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +68,7 @@ AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all layers deps kernel image distro-image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
-all: layers $(BUILD)/boxvm $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+all: layers $(BUILD)/boxvm $(BUILD)/boxvm-cli $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
 
 # the folders of src/ are layers whose includes run one way (scripts/check-layers.sh)
 layers:
@@ -110,7 +112,11 @@ $(BUILD)/libboxvm-shim.a: $(SHIM_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/boxvm: $(CLI_OBJ) $(LAYER_LIBS)
+# --as-needed: only the libraries exec's code uses are loaded at its start (front.c)
+$(BUILD)/boxvm: $(FRONT_OBJ) $(LAYER_LIBS)
+	$(CC) $(HOST_LDFLAGS) -Wl,--as-needed -o $@ $(FRONT_OBJ) $(LAYER_LIBS) $(HOST_LIBS)
+
+$(BUILD)/boxvm-cli: $(CLI_OBJ) $(LAYER_LIBS)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJ) $(LAYER_LIBS) $(HOST_LIBS)
 
 $(BUILD)/boxvm-runtime: $(RUNTIME_OBJ) $(LAYER_LIBS)
@@ -221,7 +227,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/boxvm
 	install -m 0755 $(BUILD)/boxvm $(DESTDIR)$(PREFIX)/bin/boxvm
 	install -m 0755 $(BUILD)/boxvm-runtime $(DESTDIR)$(PREFIX)/bin/boxvm-runtime
-	install -m 0755 $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
+	install -m 0755 $(BUILD)/boxvm-cli $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
 	@# the boot unit (not enabled: contrib/boxvm-boot.service says how), naming this PREFIX's boxvm
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/bin/boxvm|$(PREFIX)/bin/boxvm|' contrib/boxvm-boot.service > $(BUILD)/boxvm-boot.service

@@ -130,8 +130,10 @@ int agent_mkdir_p(const char *path, mode_t mode);
 int agent_cgroup_init(struct agent *ag, const struct bx_spec *spec, struct bx_err *err);
 int agent_cgroup_mount_box(const struct agent *ag, struct bx_err *err);
 int agent_cgroup_set(const struct agent *ag, const char *file, const char *value, struct bx_err *err);
-/* in the spawn child, before its setup */
-int agent_cgroup_enter_box(const struct agent *ag, struct bx_err *err);
+/* the spawn's fork: the child born in /box where the kernel allows it
+ * (*in_box); then, in the child, before its setup, agent_cgroup_enter_box */
+pid_t agent_cgroup_fork(const struct agent *ag, bool *in_box);
+int agent_cgroup_enter_box(const struct agent *ag, bool in_box, struct bx_err *err);
 /* a number read from one of /box's files (false: "max", absent, unreadable) */
 bool agent_cgroup_read_u64(const struct agent *ag, const char *file, uint64_t *out);
 
@@ -184,6 +186,12 @@ int agent_privs_after_user(const struct bx_spec *spec, uid_t uid, struct bx_err 
  * no_new_privs agent_privs_before_user does it (CAP_SYS_ADMIN still held);
  * with it, spawn.c does it last, right before execve, as runc does. */
 int agent_seccomp_install(const struct bx_spec *spec, struct bx_err *err);
+
+/* userdb.c: the box's /etc/passwd or /etc/group as PID 1 keeps it between
+ * spawns (unchanged by stat); NULL: the spawn child reads it with
+ * agent_slurp (a whole file, "" if missing; NULL only without memory) */
+const char *agent_userdb_text(const char *path);
+char *agent_slurp(const char *path);
 
 /* spawn.c */
 struct spawn_result {

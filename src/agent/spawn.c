@@ -38,39 +38,6 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Read a whole small file (the box's /etc/passwd); "" if missing. */
-static char *slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap + 1);
-	if (!buf) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (fd >= 0) {
-		for (;;) {
-			if (len == cap) {
-				char *nb = realloc(buf, cap * 2 + 1);
-				if (!nb)
-					break;
-				buf = nb;
-				cap *= 2;
-			}
-			ssize_t n = read(fd, buf + len, cap - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-		}
-		close(fd);
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
 static int exec_check(const char *path, void *ud)
 {
 	struct stat st;
@@ -98,12 +65,13 @@ _Noreturn static void child_fail(int report_fd, const struct bx_err *e, bool mai
 }
 
 /* In the child: everything after fork. Only returns through exec. */
-_Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, bool main_process, int report_fd,
-			    int in_fd, int out_fd, int err_fd, const char *pty_slave)
+_Noreturn static void child(const struct agent *ag, bool in_box, const struct bx_spec *spec, bool main_process,
+			    int report_fd, int in_fd, int out_fd, int err_fd, const char *pty_slave,
+			    const char *passwd_kept, const char *group_kept)
 {
 	struct bx_err e = {0};
 	/* first: whatever this process does from here on counts against the box's limits */
-	if (agent_cgroup_enter_box(ag, &e) < 0)
+	if (agent_cgroup_enter_box(ag, in_box, &e) < 0)
 		child_fail(report_fd, &e, main_process);
 	/* PID 1 blocks SIGCHLD/SIGTERM/SIGINT for its signalfd: undo for the child */
 	sigset_t all;
@@ -131,7 +99,9 @@ _Noreturn static void child(const struct agent *ag, const struct bx_spec *spec, 
 	for (int fd = 0; fd < 3; fd++)
 		fcntl(fd, F_SETFD, 0);
 
-	char *passwd = slurp("/etc/passwd"), *group = slurp("/etc/group");
+	/* what PID 1 kept (userdb.c), else read here */
+	const char *passwd = passwd_kept ? passwd_kept : agent_slurp("/etc/passwd");
+	const char *group = group_kept ? group_kept : agent_slurp("/etc/group");
 	struct bx_user u;
 	if (bx_user_resolve(spec->user, passwd ? passwd : "", group ? group : "", &u, &e) < 0)
 		child_fail(report_fd, &e, main_process);
@@ -248,12 +218,15 @@ int agent_spawn(struct session *s, const struct bx_spec *spec, bool pty, struct 
 			goto fail;
 	}
 
-	pid_t pid = fork();
+	const char *passwd = agent_userdb_text("/etc/passwd"), *group = agent_userdb_text("/etc/group");
+	bool in_box;
+	pid_t pid = agent_cgroup_fork(s->ag, &in_box);
 	if (pid < 0)
 		goto fail;
 	if (pid == 0) {
 		close(rep[0]);
-		child(s->ag, spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL);
+		child(s->ag, in_box, spec, s->kind == SESS_MAIN, rep[1], in[0], out[1], errp[1], pty ? slave : NULL, passwd,
+		      group);
 	}
 	/* registered before anything else can run the reaper */
 	s->pid = pid;

@@ -338,7 +338,7 @@ static int date_unlisted_dirs(int fd, const struct timespec *since, int depth, s
 static int copy_source(struct copy *cp, const char *rel, const struct bx_copy_req *r,
 		       int stage, const char *stage_path, bool dest_is_dir, struct bx_err *err)
 {
-	const char *base;
+	const char *base = NULL; /* set by open_parent when rel is not empty (-O2 cannot tell) */
 	_cleanup_close_ int dir = rel[0] ? open_parent(cp->c->root_fd, rel, &base, err) : dup(cp->c->root_fd);
 	if (dir < 0)
 		return -1;

@@ -80,7 +80,7 @@ static int arch_token(json_t *v, const char *where, uint32_t *out, struct bx_err
 
 static int add_arch(struct bx_seccomp_profile *p, json_t *v, const char *where, struct bx_err *err)
 {
-	uint32_t t;
+	uint32_t t = 0; /* set by arch_token on success (-O2 cannot tell) */
 	if (arch_token(v, where, &t, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->narches; i++)

@@ -168,7 +168,7 @@ static int apply_live(const struct bx_box_record *rec, const struct bx_update *u
 {
 	if (u->memory_set) {
 		char sock[PATH_MAX], args[64];
-		long long boot;
+		long long boot = 0; /* set by boot_memory on success (-O2 cannot tell) */
 		if (bx_path_join(sock, sizeof(sock), err, "%s/qmp.sock", rec->run_dir) < 0 || boot_memory(sock, &boot, err) < 0)
 			return -1;
 		if (((long long)next->mem_mb << 20) > boot)

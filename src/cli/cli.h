@@ -72,6 +72,10 @@ int cmd_pool(int argc, char **argv);
  * exits 1). */
 #define CLI_EXIT_BAD_TEMPLATE CLI_EXIT_ALWAYS(64)
 
+/* How the running command maps its errors (main.c sets it; report.c) */
+enum error_codes { ERRORS_EXIT_1, ERRORS_RUN };
+extern enum error_codes cli_error_codes;
+
 /* Print "boxvm: <msg>" on stderr and return the exit code Docker's client
  * gives that error in the command being run (see main.c: 125/126/127 for
  * `run`, 126/127 for `exec`'s start failures, 1 otherwise; N for

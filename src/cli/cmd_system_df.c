@@ -58,7 +58,7 @@ static void reclaimable(long long bytes, long long total, char *out, size_t size
 
 static json_t *summary_row(const char *type, long long total, long long active, long long size, long long free_bytes)
 {
-	char t[24], a[24], s[32], r[48];
+	char t[24], a[24], s[32], r[64]; /* r: a 31-byte size, " (", 19 digits, "%)" */
 	snprintf(t, sizeof(t), "%lld", total);
 	snprintf(a, sizeof(a), "%lld", active);
 	cli_size_human((double)size, s, sizeof(s));
@@ -102,7 +102,7 @@ static int gather(const struct bx_paths *p, struct df *d, struct bx_err *err)
 		if (bx_volume_users(p, names[i], users, sizeof(users), NULL) < 0 ||
 		    bx_volume_dir(p, names[i], dir, sizeof(dir), NULL) < 0)
 			continue; /* gone meanwhile */
-		snprintf(v->name, sizeof(v->name), "%s", names[i]);
+		snprintf(v->name, sizeof(v->name), "%.*s", (int)sizeof(v->name) - 1, names[i]); /* names fit: bounded for -O2 */
 		v->links = count_users(users);
 		v->bytes = bx_tree_bytes(dir);
 		d->nvolumes++;

@@ -1,8 +1,9 @@
-/* boxvm: Docker's everyday workflow, every box in its own microVM. */
+/* boxvm-cli: Docker's everyday workflow, every box in its own microVM. The
+ * `boxvm` users run is front.c, which runs exec itself and hands every other
+ * command to this program (same argv, same process). */
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/safetext.h"
 #include "cli.h"
 
 /* How a command's errors map to exit codes, as Docker 20.10's client does:
@@ -14,8 +15,6 @@
  * exit the same in every command (CLI_EXIT_ALWAYS): a flag that cannot be
  * parsed 125 (CLI_EXIT_BAD_FLAG), missing arguments 1 (CLI_EXIT_USAGE), an
  * inspect template that does not parse 64 (CLI_EXIT_BAD_TEMPLATE). */
-enum error_codes { ERRORS_EXIT_1, ERRORS_RUN };
-
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -74,27 +73,6 @@ static const struct command commands[] = {
 	{NULL, NULL, NULL, ERRORS_EXIT_1},
 };
 
-static enum error_codes error_codes = ERRORS_EXIT_1;
-
-int cli_error_exit(void)
-{
-	return error_codes == ERRORS_RUN ? BX_EXIT_ERROR : 1;
-}
-
-int bx_cli_report(const struct bx_err *err)
-{
-	/* messages may quote a guest or an image: never raw to the terminal */
-	char text[BX_SAFE_TEXT_SIZE(sizeof(err->msg))];
-	bx_safe_text(text, sizeof(text), err->msg, strnlen(err->msg, sizeof(err->msg)));
-	fprintf(stderr, "boxvm: %s\n", text[0] ? text : "unknown error");
-	int code = err->exit_code;
-	if (code > 255)
-		return code - CLI_EXIT_ALWAYS(0);
-	if (error_codes == ERRORS_RUN && code > 0)
-		return code;
-	return cli_error_exit();
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage:  boxvm [OPTIONS] COMMAND\n\n"
@@ -123,7 +101,7 @@ int main(int argc, char **argv)
 		return cmd_version(1, argv + 1);
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, name)) {
-			error_codes = c->codes;
+			cli_error_codes = c->codes;
 			return c->fn(argc - 1, argv + 1);
 		}
 	if (name[0] == '-') { /* an unknown global flag: 125, as any flag */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -23,13 +22,6 @@ static int box_paths(const char *box_dir, char *rootfs, char *upper, char *work,
 			       bx_path_join(json, PATH_MAX, err, "%s/rootfs.json", box_dir) < 0
 		       ? -1
 		       : 0;
-}
-
-/* A mount point has another device than its parent (overlayfs has its own). */
-static bool mounted(const char *box_dir, const char *rootfs)
-{
-	struct stat a, b;
-	return stat(box_dir, &a) == 0 && stat(rootfs, &b) == 0 && a.st_dev != b.st_dev;
 }
 
 static int mount_overlay(const char *lower, const char *upper, const char *work, const char *rootfs,
@@ -123,7 +115,7 @@ int bx_rootfs_ensure(const char *box_dir, struct bx_err *err)
 		return r < 0 ? -1 : 0;
 	if (!info.overlay || box_paths(box_dir, rootfs, upper, work, json, err) < 0)
 		return info.overlay ? -1 : 0;
-	if (mounted(box_dir, rootfs))
+	if (bx_rootfs_mounted(box_dir, rootfs))
 		return 0;
 	/* DATA is two levels above BOXDIR (DATA/boxes/<id>) */
 	if (bx_path_join(lower, sizeof(lower), err, "%s/../../rootfs-cache/%s", box_dir, info.chain + 7) < 0)
@@ -132,29 +124,6 @@ int bx_rootfs_ensure(const char *box_dir, struct bx_err *err)
 		return bx_fail(err, errno, "the rootfs cache entry of this box (%s) is gone; remove the box and run it again",
 			       info.chain);
 	return mount_overlay(lower, upper, work, rootfs, err);
-}
-
-int bx_rootfs_release(const char *box_dir, struct bx_err *err)
-{
-	char rootfs[PATH_MAX];
-	if (bx_path_join(rootfs, sizeof(rootfs), err, "%s/rootfs", box_dir) < 0)
-		return -1;
-	/* virtiofsd may still be on its way out for a moment after it was killed */
-	for (int tries = 0; mounted(box_dir, rootfs); tries++) {
-		if (umount2(rootfs, UMOUNT_NOFOLLOW) == 0)
-			return 0;
-		if (errno != EBUSY || tries >= 50)
-			return bx_fail(err, errno, "cannot unmount the root filesystem %s", rootfs);
-		nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
-	}
-	return 0;
-}
-
-int bx_box_remove_dir(const char *box_dir, struct bx_err *err)
-{
-	if (bx_rootfs_release(box_dir, err) < 0)
-		return -1;
-	return bx_rm_rf(box_dir, err);
 }
 
 long long bx_rootfs_rw_bytes(const char *box_dir)

@@ -30,6 +30,8 @@ int bx_rootfs_prepare(const struct bx_paths *p, const struct bx_image *img, cons
 /* Mount the overlay again if box_dir/rootfs.json says overlay and it is not
  * mounted (after a host reboot). No-op otherwise. */
 int bx_rootfs_ensure(const char *box_dir, struct bx_err *err);
+/* box_dir/rootfs is mounted (overlay): its device is not box_dir's */
+bool bx_rootfs_mounted(const char *box_dir, const char *rootfs);
 /* Unmount box_dir/rootfs if it is mounted. */
 int bx_rootfs_release(const char *box_dir, struct bx_err *err);
 /* bx_rootfs_release + bx_rm_rf(box_dir). */

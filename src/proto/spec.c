@@ -333,7 +333,7 @@ static int dec_u32(uint32_t *field, const uint8_t *p, uint32_t len, const char *
 
 static int dec_oom(struct bx_spec *s, const uint8_t *p, uint32_t len, struct bx_err *err)
 {
-	uint32_t v;
+	uint32_t v = 0; /* set by dec_u32 on success (-O2 cannot tell) */
 	if (s->oom_score_adj_set)
 		return bx_fail(err, 0, "process spec: duplicate oom score adjustment");
 	if (dec_u32(&v, p, len, "oom score adjustment", err) < 0)

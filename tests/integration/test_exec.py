@@ -258,6 +258,51 @@ def test_cp_of_a_box_that_is_not_running(bx, tmp_path):
         bx("rm", "-f", "cp-cold", check=0)
 
 
+def test_exec_starts_without_the_whole_cli(box):
+    """`boxvm` is a small front (src/cli/front.c): exec runs in it without
+    loading the libraries of the rest of the CLI, whose dynamic linking was
+    ~5.5 ms of every exec's start; every other command is boxvm-cli, exec'd in
+    the same process (same pid, argv, exit code)."""
+    libs = subprocess.run(["ldd", BOXVM], capture_output=True, check=True).stdout.decode()
+    for heavy in ("libcurl", "libgnutls", "libarchive", "libmicrohttpd", "libseccomp", "libcrypto"):
+        assert heavy not in libs, libs
+    full = subprocess.run(["ldd", os.path.join(os.path.dirname(BOXVM), "boxvm-cli")], capture_output=True,
+                          check=True).stdout.decode()
+    assert "libcurl" in full and "libarchive" in full, full
+    bx, ref = box
+    assert bx("exec", ref, "echo", "hi").stdout == b"hi\n"
+    assert ref in bx("ps", "-q", "--no-trunc", check=0).stdout.decode()
+    p = bx("nosuchcommand")
+    assert p.returncode == 1 and b"'nosuchcommand' is not a boxvm command" in p.stderr, p
+
+
+def test_user_lookup_sees_every_passwd_and_group_change(bx):
+    """PID 1 keeps the box's /etc/passwd and /etc/group between spawns while
+    stat says they are unchanged (src/agent/userdb.c); whatever the box
+    changes is what the next exec resolves its user with: an in-place
+    rewrite of the same size (same inode), new files, a new group."""
+    ref = bx("run", "-d", "--rm", "--network", "none", "busybox", "sleep", "100000", check=0).stdout.decode().strip()
+    try:
+        def sh(cmd, *flags):
+            return bx("exec", *flags, ref, "sh", "-c", cmd, check=0).stdout
+
+        assert sh("echo $HOME") == b"/root\n"
+        assert sh("echo $HOME") == b"/root\n"  # read once more: kept from here on
+        before = sh("stat -c '%i %s' /etc/passwd")
+        sh("sed 's|:/root:|:/rooX:|' /etc/passwd > /tmp/p && dd if=/tmp/p of=/etc/passwd conv=notrunc 2>/dev/null")
+        assert sh("stat -c '%i %s' /etc/passwd") == before  # rewritten in place: same inode, same size
+        assert sh("echo $HOME") == b"/rooX\n"
+        # appended (same inode, grown), then a new file put in place (a new inode)
+        sh("echo crew:x:4242: >> /etc/group && echo extra:x:4244:bob >> /etc/group && "
+           "echo bob:x:4243:4242::/home/bob:/bin/sh >> /etc/passwd")
+        assert sh("id; echo $HOME", "-u", "bob") == \
+            b"uid=4243(bob) gid=4242(crew) groups=4242(crew),4244(extra)\n/home/bob\n"
+        sh("sed /^extra:/d /etc/group > /tmp/g && mv /tmp/g /etc/group")
+        assert sh("id -G", "-u", "bob") == b"4242\n"
+    finally:
+        _stop(bx, ref)
+
+
 def test_errors(box):
     bx, ref = box
     p = bx("exec", "no-such-box", "true")
