@@ -1,0 +1,173 @@
+"""The warm pool (issue 17): VMs booted ahead of time, each claimed by one box
+that fits and never used again.
+
+Every test here has a data and runtime directory of its own (a pool in the
+worker's shared one would serve other modules' boxes). Nothing is mocked: real
+pool VMs boot under TCG, real boxes claim them. Waits are for events (a ready
+file, a process gone), bounded by hang guards only."""
+import os
+import signal
+import subprocess
+import tempfile
+import shutil
+import time
+
+import pytest
+
+from conftest import BUSYBOX_TAR, KERNEL_DIR, Boxvm, _our_processes, unmount_under, until
+
+
+@pytest.fixture
+def pbx():
+    root = tempfile.mkdtemp(prefix="boxvm-pool-root.")
+    run = tempfile.mkdtemp(prefix="bxp.", dir="/tmp")
+    env = dict(os.environ)
+    env.update({"BOXVM_ROOT": root, "BOXVM_RUNTIME_DIR": run, "BOXVM_KERNEL_DIR": KERNEL_DIR,
+                "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"})
+    b = Boxvm(root, run, env)
+    b("load", "-i", BUSYBOX_TAR, check=0)
+    yield b
+    b("pool", "drain", timeout=120)
+    ids = b("ps", "-aq", "--no-trunc").stdout.split()
+    if ids:
+        b("rm", "-f", *[i.decode() for i in ids], timeout=120)
+    leaked = _our_processes(root) + _our_processes(run)
+    for pid, _ in leaked:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    runs = os.listdir(run)
+    unmount_under(root)
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(run, ignore_errors=True)
+    assert not leaked, f"leaked processes: {leaked}"
+    assert not runs, f"leaked runtime directories: {runs}"
+
+
+def pool_vms(b):
+    d = os.path.join(b.root, "pool")
+    return sorted(e for e in os.listdir(d) if len(e) == 64) if os.path.isdir(d) else []
+
+
+def ready_vms(b):
+    return [v for v in pool_vms(b) if os.path.exists(os.path.join(b.root, "pool", v, "ready"))]
+
+
+def wait_ready(b, n=1):
+    return until(lambda: len(ready_vms(b)) >= n and ready_vms(b), f"{n} ready pool VM(s)")
+
+
+def qemu_pid(b, box_id):
+    with open(os.path.join(b.run_dir, box_id[:12], "qemu.pid")) as f:
+        return int(f.read().split()[0])
+
+
+def served_by_pool(b, box_id):
+    with open(os.path.join(b.root, "boxes", box_id, "shim.log")) as f:
+        return "claimed by box " + box_id in f.read()
+
+
+SCRIPT = 'echo "$FOO"; hostname; id -u; pwd; cat /etc/hosts | grep -c "$(hostname)"; echo err >&2; exit 3'
+
+
+def test_a_pool_box_behaves_as_a_cold_one(pbx):
+    args = ["-e", "FOO=bar baz", "--hostname", "hx", "-w", "/tmp", "-u", "1000", "busybox", "sh", "-c", SCRIPT]
+    cold = pbx("run", "--rm", *args)
+    assert cold.returncode == 3, cold.stderr
+    pbx("pool", "set", "1", check=0)
+    (vm,) = wait_ready(pbx)
+    warm = pbx("run", "--rm", *args)
+    assert warm.returncode == 3, warm.stderr
+    assert (warm.stdout, warm.stderr) == (cold.stdout, cold.stderr)
+    assert vm not in pool_vms(pbx)  # the box took it
+    # a detached one: logs, inspect, exec, stop, as after a cold boot
+    wait_ready(pbx)
+    box = pbx("run", "-d", "--name", "warm", "busybox", "sh", "-c", "echo hello; cat /proc/cmdline; sleep 1d",
+              check=0).stdout.decode().strip()
+    assert served_by_pool(pbx, box)
+    assert pbx("inspect", "-f", "{{.State.Status}}", box, check=0).stdout == b"running\n"
+    assert pbx("exec", box, "cat", "/etc/hostname", check=0).stdout == box[:12].encode() + b"\n"
+    logs = until(lambda: (lambda o: o if b"boxvm.pool=1" in o else None)(pbx("logs", box).stdout), "the logs")
+    assert logs.startswith(b"hello\n")
+    pbx("stop", "-t", "1", box, check=0)
+    assert pbx("inspect", "-f", "{{.State.Status}}", box, check=0).stdout == b"exited\n"
+    pbx("rm", box, check=0)
+
+
+def test_a_pool_vm_serves_one_box_ever(pbx):
+    pbx("pool", "set", "1", check=0)
+    wait_ready(pbx)
+    a = pbx("run", "-d", "busybox", "sleep", "1d", check=0).stdout.decode().strip()
+    qa = qemu_pid(pbx, a)
+    wait_ready(pbx)  # refilled by a fresh VM meanwhile
+    b = pbx("run", "-d", "busybox", "sleep", "1d", check=0).stdout.decode().strip()
+    qb = qemu_pid(pbx, b)
+    assert served_by_pool(pbx, a) and served_by_pool(pbx, b)
+    assert qa != qb
+    pbx("stop", "-t", "0", a, check=0)
+    assert not os.path.exists(f"/proc/{qa}")  # its VM ended with it
+    # started again: another VM (the pool's next one), never the old one
+    wait_ready(pbx)
+    pbx("start", a, check=0)
+    assert served_by_pool(pbx, a)
+    assert qemu_pid(pbx, a) not in (qa, qb)
+    assert pbx("exec", a, "true").returncode == 0
+    pbx("rm", "-f", a, b, check=0)
+
+
+def test_boxes_that_do_not_fit_boot_cold_and_leave_the_pool_alone(pbx):
+    pbx("pool", "set", "1", check=0)
+    (vm,) = wait_ready(pbx)
+    for extra in (["-p", "8080"], ["--network", "none"], ["-m", "300m"], ["-v", "/tmp:/host:ro"]):
+        out = pbx("run", "--rm", *extra, "busybox", "cat", "/proc/cmdline", check=0).stdout
+        assert b"boxvm.pool=1" not in out, extra
+    assert ready_vms(pbx) == [vm]
+
+
+def test_drain_leaves_nothing_behind(pbx):
+    pbx("pool", "set", "2", check=0)
+    wait_ready(pbx, 2)
+    assert b"2 VMs stopped" in pbx("pool", "drain", check=0).stdout
+    assert pool_vms(pbx) == []
+    assert not _our_processes(pbx.root) and not _our_processes(pbx.run_dir)
+    assert os.listdir(pbx.run_dir) == []
+    # the pool is off: nothing boots again, and a box boots cold
+    assert b"boxvm.pool=1" not in pbx("run", "--rm", "busybox", "cat", "/proc/cmdline", check=0).stdout
+    assert pool_vms(pbx) == []
+
+
+def test_a_pool_vm_that_died_is_replaced(pbx):
+    pbx("pool", "set", "1", check=0)
+    (vm,) = wait_ready(pbx)
+    with open(os.path.join(pbx.root, "pool", vm, "ready")) as f:
+        shim = int(f.read())
+    qemu = [int(p) for p in os.listdir("/proc") if p.isdigit() and _is_qemu_of(int(p), shim)]
+    assert len(qemu) == 1
+    os.kill(qemu[0], signal.SIGKILL)
+    (new,) = until(lambda: [v for v in ready_vms(pbx) if v != vm], "a replacement pool VM")
+    assert vm not in pool_vms(pbx)
+    box = pbx("run", "-d", "busybox", "sleep", "1d", check=0).stdout.decode().strip()
+    assert served_by_pool(pbx, box)
+    pbx("rm", "-f", box, check=0)
+
+
+def _is_qemu_of(pid, parent):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/comm") as f:
+            return int(fields[1]) == parent and f.read().startswith("qemu")
+    except OSError:
+        return False
+
+
+def test_pool_commands_say_what_is_wrong(pbx):
+    for args, msg in ((["pool", "set", "65"], b"invalid pool size"), (["pool", "set", "x"], b"invalid pool size"),
+                      (["pool", "set", "--network", "host", "1"], b"invalid --network"),
+                      (["pool", "frobnicate"], b"unknown pool command")):
+        p = pbx(*args)
+        assert p.returncode == 1 and msg in p.stderr, (args, p.stderr)
+        assert p.stderr.count(b"\n") == 1
+    ls = pbx("pool", "ls", check=0).stdout
+    assert ls.startswith(b"MEMORY") and ls.count(b"\n") == 1  # no profile yet
