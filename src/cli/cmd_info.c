@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "../box/pool.h"
 #include "../box/info.h"
 #include "../common/paths.h"
 #include "../image/image.h"
@@ -72,6 +73,23 @@ int cmd_info(int argc, char **argv)
 	printf("Cgroup Driver:   %s\n", ctl ? "cgroupfs" : "none");
 	if (version)
 		printf("Cgroup Version:  %d\n", version);
+	/* the warm pool (src/box/pool.h): per profile, kept and ready now */
+	struct bx_pool_config pc;
+	struct bx_pool_vm *vms = NULL;
+	int nvms = 0;
+	if (bx_pool_config_read(&p, &pc, NULL) == 0 && bx_pool_list(&p, &vms, &nvms, NULL) == 0) {
+		if (!pc.n)
+			printf("Warm pool:       none (boxvm pool set SIZE)\n");
+		for (int i = 0; i < pc.n; i++) {
+			int ready = 0;
+			for (int j = 0; j < nvms; j++)
+				ready += vms[j].ready && vms[j].shim_pid && vms[j].profile.mem_mb == pc.p[i].mem_mb &&
+					 vms[j].profile.cpus == pc.p[i].cpus && vms[j].profile.network == pc.p[i].network;
+			printf("Warm pool:       %d of %d ready (%d MiB, %d vCPUs, network %s)\n", ready, pc.p[i].size,
+			       pc.p[i].mem_mb, pc.p[i].cpus, pc.p[i].network ? "default" : "none");
+		}
+		free(vms);
+	}
 	fflush(stdout);
 	if (cg_why[0]) /* once, as Docker's warnings: the boxes still run */
 		fprintf(stderr, "WARNING: %s\n", cg_why);

@@ -164,24 +164,14 @@ static int passt_port_arg(const struct bx_port *p, char *buf, size_t size)
 			       (int)size ? -1 : 0;
 }
 
-int shim_start_passt(struct shim *s, struct bx_err *err)
+int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err)
 {
-	if (!s->spec.network)
-		return 0;
-	/* passt and QEMU talk over a socketpair handed to both (passt --fd,
-	 * QEMU addr.type=fd): passt drops root for "nobody" at start and could
-	 * not create a socket in the private runtime dir, and no socket file or
-	 * readiness wait is needed this way. */
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return bx_fail(err, errno, "socketpair for passt");
 	char logf[PATH_MAX], fdarg[16];
 	if (bx_path_join(logf, sizeof(logf), err, "%s/passt.log", s->spec.box_dir) < 0) {
-		close(sv[0]);
-		close(sv[1]);
+		close(fd);
 		return -1;
 	}
-	snprintf(fdarg, sizeof(fdarg), "%d", sv[0]);
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	char *argv[20 + 2 * BX_MAX_PORTS];
 	char portargs[BX_MAX_PORTS][80];
 	int n = 0;
@@ -200,8 +190,7 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 	for (int i = 0; i < s->spec.nports; i++) {
 		const struct bx_port *p = &s->spec.ports[i];
 		if (passt_port_arg(p, portargs[i], sizeof(portargs[i])) < 0) {
-			close(sv[0]);
-			close(sv[1]);
+			close(fd);
 			return bx_fail(err, 0, "port spec too long");
 		}
 		argv[n++] = !strcmp(p->proto, "udp") ? "-u" : "-t";
@@ -211,8 +200,7 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 	struct rlimit saved_nofile;
 	if (s->spec.all_ports) { /* a pod's namespace: every port not bound there goes to the box */
 		if (shim_passt_all_prepare(s, all_tcp, all_udp, sizeof(all_tcp), &saved_nofile, err) < 0) {
-			close(sv[0]);
-			close(sv[1]);
+			close(fd);
 			return -1;
 		}
 		if (all_tcp[0]) {
@@ -228,16 +216,39 @@ int shim_start_passt(struct shim *s, struct bx_err *err)
 	const char *alt = getenv("BOXVM_PASST"); /* another passt binary */
 	if (alt && *alt)
 		argv[0] = (char *)alt;
-	fcntl(sv[0], F_SETFD, 0); /* passt's end crosses exec; nothing else is forked meanwhile */
+	fcntl(fd, F_SETFD, 0); /* passt's end crosses exec; nothing else is forked meanwhile */
 	pid_t pid = shim_spawn(s, argv, s->log_fd, err);
-	close(sv[0]);
+	close(fd);
 	if (s->spec.all_ports)
 		setrlimit(RLIMIT_NOFILE, &saved_nofile); /* QEMU and the rest keep the limit they were given */
-	if (pid < 0) {
-		close(sv[1]);
+	if (pid < 0)
 		return bx_wrap(err, "cannot start passt");
-	}
 	shim_aux_add(s, pid, "passt", "");
+	return 0;
+}
+
+int shim_start_passt(struct shim *s, struct bx_err *err)
+{
+	if (!s->spec.network)
+		return 0;
+	/* passt and QEMU talk over a socketpair handed to both (passt --fd,
+	 * QEMU addr.type=fd): passt drops root for "nobody" at start and could
+	 * not create a socket in the private runtime dir, and no socket file or
+	 * readiness wait is needed this way. */
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return bx_fail(err, errno, "socketpair for passt");
 	s->spec.net_fd = sv[1]; /* QEMU's end, passed on by shim_start_qemu */
+	if (s->pooled) {
+		/* a pool VM's passt starts at the claim, with the box's ports: its
+		 * guest sends nothing before (the network is set up then) */
+		s->pool_passt_fd = sv[0];
+		return 0;
+	}
+	if (shim_spawn_passt(s, sv[0], err) < 0) {
+		close(sv[1]);
+		s->spec.net_fd = 0;
+		return -1;
+	}
 	return 0;
 }

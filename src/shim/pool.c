@@ -175,17 +175,24 @@ static void move_logs(struct shim *s, const char *to_dir)
 
 /* The VM's processes into the box's cgroup (made with the box's limits),
  * at normal priority; the pool VM's cgroup goes. */
-static void move_processes(struct shim *s)
+static int move_processes(struct shim *s, struct bx_err *err)
 {
 	struct bx_cgroup old = s->qemu_cg;
 	memset(&s->qemu_cg, 0, sizeof(s->qemu_cg));
 	shim_vm_cgroup(s); /* the box's, its procs files open */
 	if (old.ndirs && s->qemu_cg.ndirs && bx_cgroup_move_all(&old, &s->qemu_cg) < 0)
 		shim_log(s, true, "cannot move every process of the VM to the box's cgroup: %s", strerror(errno));
+	/* passt now, with the box's ports, into that cgroup like the rest */
+	int rc = 0;
+	if (s->pool_passt_fd >= 0) {
+		rc = shim_spawn_passt(s, s->pool_passt_fd, err);
+		s->pool_passt_fd = -1;
+	}
 	bx_cgroup_procs_close(&s->qemu_cg);
 	if (old.ndirs && s->qemu_cg.ndirs)
 		bx_cgroup_remove(&old, NULL);
 	set_vm_priority(s, 0);
+	return rc;
 }
 
 /* The box's spec and network for the guest's CLAIM, on an exec channel
@@ -286,14 +293,13 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 	if (bx_path_join(claim_sock, sizeof(claim_sock), NULL, "%s/claim.sock", s->spec.run_dir) == 0)
 		unlink(claim_sock);
 	bx_rm_rf(pool_dir, NULL);
-	move_processes(s);
 	s->sync_fd = sync_fd;
 	s->t0_ms = bx_mono_ms();
 	shim_log(s, true, "claimed by box %s", s->spec.id);
 	shim_lc_init(s);
 	shim_health_init(s);
-	if (shim_lc_booting(s, err) < 0 || shim_listen(s, err) < 0 || shim_exec_listen(s, err) < 0 ||
-	    send_claim(s, err) < 0)
+	if (move_processes(s, err) < 0 || shim_lc_booting(s, err) < 0 || shim_listen(s, err) < 0 ||
+	    shim_exec_listen(s, err) < 0 || send_claim(s, err) < 0)
 		return -2; /* the box's now: it fails as a boot would */
 	return 0;
 }

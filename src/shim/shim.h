@@ -152,6 +152,7 @@ struct shim {
 	bool pooled;                 /* --pool and not yet claimed: spec is the pool entry's */
 	bool pool_ready;             /* POOLDIR/ready written (the guest answered) */
 	int pool_fd;                 /* RUN/pool/ID12/claim.sock while pooled; -1 otherwise */
+	int pool_passt_fd;           /* passt's end of QEMU's network socketpair, until the claim starts it (-1) */
 	uint32_t claim_id;           /* the channel carrying the box's CLAIM to the guest (0: none) */
 	uint8_t *claim_spec;         /* the box's encoded spec, from its initramfs, until sent */
 	size_t claim_spec_len;
@@ -224,6 +225,9 @@ struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const
 int shim_start_virtiofsd(struct shim *s, struct bx_err *err);
 int shim_start_shares(struct shim *s, struct bx_err *err);
 int shim_start_passt(struct shim *s, struct bx_err *err);
+/* passt for the box's network and ports on fd (its end of QEMU's
+ * socketpair; closed here): at the boot, or at a pool VM's claim */
+int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err);
 int shim_aux_wait(struct shim *s, struct bx_err *err);
 /* 1 if pid was an aux process (now marked exited) */
 int shim_aux_reaped(struct shim *s, pid_t pid, int status);

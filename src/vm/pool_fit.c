@@ -28,8 +28,8 @@ bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, cha
 		return differ(why, why_size, "another vCPU count");
 	if (pool->network != box->network)
 		return differ(why, why_size, "another network mode");
-	if (box->nports || box->all_ports)
-		return differ(why, why_size, "published ports (passt forwards them from its start)");
+	if (box->all_ports)
+		return differ(why, why_size, "every port of a pod's namespace (passt starts in it)");
 	if (box->nnets)
 		return differ(why, why_size, "named networks (their NICs exist from the boot)");
 	if (box->nshares)

@@ -119,16 +119,40 @@ def test_a_pool_vm_serves_one_box_ever(pbx):
 def test_boxes_that_do_not_fit_boot_cold_and_leave_the_pool_alone(pbx):
     pbx("pool", "set", "1", check=0)
     (vm,) = wait_ready(pbx)
-    for extra in (["-p", "8080"], ["--network", "none"], ["-m", "300m"], ["-v", "/tmp:/host:ro"]):
+    for extra in (["--network", "none"], ["-m", "300m"], ["-v", "/tmp:/host:ro"]):
         out = pbx("run", "--rm", *extra, "busybox", "cat", "/proc/cmdline", check=0).stdout
         assert b"boxvm.pool=1" not in out, extra
     assert ready_vms(pbx) == [vm]
 
 
+def test_published_ports_work_through_the_pool(pbx):
+    import socket
+    import urllib.request
+    pbx("pool", "set", "1", check=0)
+    wait_ready(pbx)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = pbx("run", "-d", "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c",
+              "echo hello-pool > /tmp/i.html; exec httpd -f -p 80 -h /tmp", check=0).stdout.decode().strip()
+    assert served_by_pool(pbx, box)
+
+    def fetch():
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/i.html", timeout=5).read()
+        except OSError:
+            return None
+    assert until(fetch, "the published port") == b"hello-pool\n"
+    assert pbx("port", box, check=0).stdout == f"80/tcp -> 127.0.0.1:{port}\n".encode()
+    pbx("rm", "-f", box, check=0)
+
+
 def test_drain_leaves_nothing_behind(pbx):
     pbx("pool", "set", "2", check=0)
     wait_ready(pbx, 2)
+    assert b"Warm pool:       2 of 2 ready (512 MiB, 2 vCPUs, network default)" in pbx("info", check=0).stdout
     assert b"2 VMs stopped" in pbx("pool", "drain", check=0).stdout
+    assert b"Warm pool:       none" in pbx("info", check=0).stdout
     assert pool_vms(pbx) == []
     assert not _our_processes(pbx.root) and not _our_processes(pbx.run_dir)
     assert os.listdir(pbx.run_dir) == []
