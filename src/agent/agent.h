@@ -142,7 +142,7 @@ bool agent_cgroup_read_u64(const struct agent *ag, const char *file, uint64_t *o
  * the box's sight) and each mount keeps an O_PATH fd (fds[i], -1 for tmpfs)
  * that is bind-mounted onto its target after the switch; :ro is enforced by
  * a read-only bind (writes fail with EROFS). */
-int agent_shares_attach(const struct bx_spec *spec, int *fds, struct bx_err *err);
+int agent_shares_attach(const struct bx_spec *spec, bool pool, int *fds, struct bx_err *err);
 int agent_mounts_apply(const struct bx_spec *spec, int *fds, struct bx_err *err);
 /* --read-only: remount the box's root read-only (after everything is written) */
 int agent_root_readonly(struct bx_err *err);

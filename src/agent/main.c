@@ -124,7 +124,7 @@ int agent_box_setup(struct agent *ag, struct bx_spec *spec, const char *net_text
 	int *share_fds = calloc(spec->nmounts + 1, sizeof(int));
 	if (!share_fds)
 		return bx_fail(err, ENOMEM, "out of memory");
-	int rc = agent_shares_attach(spec, share_fds, err) < 0 || agent_switch_root(spec->read_only, ag->pool, err) < 0 ||
+	int rc = agent_shares_attach(spec, ag->pool, share_fds, err) < 0 || agent_switch_root(spec->read_only, ag->pool, err) < 0 ||
 			 agent_mount_box(spec->shm_size, err) < 0 || agent_cgroup_mount_box(ag, err) < 0 ||
 			 agent_mounts_apply(spec, share_fds, err) < 0
 		 ? -1

@@ -11,7 +11,7 @@
 
 #define SHARES_DIR "/boxvm/shares"
 
-int agent_shares_attach(const struct bx_spec *spec, int *fds, struct bx_err *err)
+int agent_shares_attach(const struct bx_spec *spec, bool pool, int *fds, struct bx_err *err)
 {
 	for (size_t i = 0; i < spec->nmounts; i++) {
 		const struct bx_spec_mount *m = &spec->mounts[i];
@@ -25,7 +25,8 @@ int agent_shares_attach(const struct bx_spec *spec, int *fds, struct bx_err *err
 			return bx_fail(err, errno, "mkdir %s", dir);
 		if (mount(m->source, dir, "virtiofs", m->ro ? MS_RDONLY : 0, NULL) < 0)
 			return bx_fail(err, errno, "mount virtiofs tag %s for %s", m->source, m->target);
-		if (snprintf(path, sizeof(path), "%s%s%s", dir, m->kind == BX_SM_FILE ? "/" : "",
+		/* a pool VM's spare share: the host mounted the directory on its "s" at the claim */
+		if (snprintf(path, sizeof(path), "%s%s%s%s", dir, pool ? "/s" : "", m->kind == BX_SM_FILE ? "/" : "",
 			     m->kind == BX_SM_FILE ? m->options : "") >= (int)sizeof(path))
 			return bx_fail(err, ENAMETOOLONG, "%s", m->target);
 		if ((fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0)

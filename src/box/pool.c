@@ -266,6 +266,19 @@ static int boot_one(const struct bx_paths *p, const struct bx_pool_profile *prof
 			     bx_mkdir_p(root, 0700, err) < 0
 		     ? -1
 		     : 0;
+	/* spare shares m0, m1, ...: a box's bind mounts and volumes of
+	 * directories go onto them at the claim (tags in the CLI's order) */
+	for (int i = 0; rc == 0 && i < BX_POOL_SPARE_SHARES; i++) {
+		struct bx_share *sh = &vm->shares[vm->nshares];
+		char s_dir[PATH_MAX + 8];
+		snprintf(sh->tag, sizeof(sh->tag), "m%d", i);
+		rc = bx_path_join(sh->source, sizeof(sh->source), err, "%s/shares/%d", vm->box_dir, i) < 0 ||
+			     bx_path_join(s_dir, sizeof(s_dir), err, "%s/s", sh->source) < 0 ||
+			     bx_mkdir_p(s_dir, 0700, err) < 0
+		     ? -1
+		     : 0;
+		vm->nshares++;
+	}
 	if (rc == 0) {
 		snprintf(vm->rootfs, sizeof(vm->rootfs), "%s", share);
 		vm->mem_mb = prof->mem_mb;

@@ -7,6 +7,7 @@
  *                         that dies unclaimed runs `boxvm pool fill`)
  * DATA/pool/.lock         held while VMs are added or removed
  * DATA/pool/ID/           one VM: vm.json, share/root (its rootfs share),
+ *                         shares/N/s (its spare shares m0, m1, ...),
  *                         ready (written by its shim once the guest
  *                         answers; renamed by the one claim that wins)
  * RUN/pool/ID12/          its runtime dir (claim.sock) until claimed */
@@ -21,6 +22,9 @@
 
 #define BX_POOL_MAX_PROFILES 8
 #define BX_POOL_MAX_SIZE 64
+/* spare shares a pool VM boots with (each an idle virtiofsd until a box's
+ * bind mount or volume goes onto it): boxes with more boot cold */
+#define BX_POOL_SPARE_SHARES 2
 
 struct bx_pool_profile {
 	int mem_mb;

@@ -22,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -81,12 +82,15 @@ void shim_pool_guest_up(struct shim *s)
 	shim_log(s, true, "pool VM ready after %lld ms", bx_mono_ms() - s->t0_ms);
 }
 
-/* In a child: the box's tree (a clone of its mount, read-only when the box
- * has a read-only root) onto "root" in the rootfs virtiofsd's own mount
- * namespace, where its served directory is "/" (its sandbox pivoted there).
- * The tree is cloned before entering, since the box's path is not visible
- * in there; mounts in that namespace go with it. */
-static int mount_into_virtiofsd(pid_t vfs_pid, const char *tree, bool ro, struct bx_err *err)
+/* In a child: a clone of the host tree at source (its mount, submounts
+ * too; nosuid, nodev, read-only when ro) onto target in a virtiofsd's own
+ * mount namespace, where its served directory is "/" (its sandbox pivoted
+ * there). The clone is made before entering, since host paths are not
+ * visible in there; mounts in that namespace go with it. A share's source
+ * is checked as a cold boot's virtiofsd checks it (virtiofsd.c): no
+ * symlink put in its place since the box was made, a directory. */
+static int mount_into_virtiofsd(pid_t vfs_pid, const char *source, const char *target, bool ro, bool share,
+				struct bx_err *err)
 {
 	char ns[64];
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)vfs_pid);
@@ -101,24 +105,37 @@ static int mount_into_virtiofsd(pid_t vfs_pid, const char *tree, bool ro, struct
 	}
 	if (pid == 0) {
 		close(rep[0]);
-		char msg[PATH_MAX + 256];
-		const char *what = "open_tree";
-		int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-		int fd = nsfd < 0 ? -1
-				  : (int)syscall(SYS_open_tree, AT_FDCWD, tree,
-						 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (nsfd < 0)
+		char msg[PATH_MAX + 256], link[32], now[PATH_MAX];
+		const char *what = "open";
+		struct stat st;
+		int src = open(source, O_PATH | O_NOFOLLOW | O_CLOEXEC), fd = -1;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", src);
+		ssize_t n = src >= 0 ? readlink(link, now, sizeof(now) - 1) : -1;
+		if (n >= 0)
+			now[n] = '\0';
+		if (src >= 0 && share && (n < 0 || strcmp(now, source) || fstat(src, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			snprintf(msg, sizeof(msg), "cannot share %s: it has been replaced by a symlink or another kind of "
+						   "file since the box was created; remove the box and create it again", source);
+			if (write(rep[1], msg, strlen(msg)) < 0)
+				_exit(1);
+			_exit(1);
+		}
+		int nsfd = src < 0 ? -1 : open(ns, O_RDONLY | O_CLOEXEC);
+		if (src >= 0 && nsfd < 0)
 			what = "open the virtiofsd's mount namespace";
+		if (nsfd >= 0 && (fd = (int)syscall(SYS_open_tree, src, "",
+						    AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
+			what = "open_tree";
 		struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0)};
 		if (fd >= 0 && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
 			what = "mount_setattr", fd = -1;
 		if (fd >= 0 && setns(nsfd, CLONE_NEWNS) < 0)
 			what = "setns", fd = -1;
-		if (fd >= 0 && syscall(SYS_move_mount, fd, "", AT_FDCWD, "/root", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		if (fd >= 0 && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			what = "move_mount", fd = -1;
 		if (fd >= 0)
 			_exit(0);
-		snprintf(msg, sizeof(msg), "cannot mount %s for the pool VM (%s): %s", tree, what, strerror(errno));
+		snprintf(msg, sizeof(msg), "cannot mount %s for the pool VM (%s): %s", source, what, strerror(errno));
 		if (write(rep[1], msg, strlen(msg)) < 0)
 			_exit(1);
 		_exit(1);
@@ -135,6 +152,32 @@ static int mount_into_virtiofsd(pid_t vfs_pid, const char *tree, bool ro, struct
 	if (n > 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		msg[n > 0 ? n : 0] = '\0';
 		return bx_fail(err, 0, "%s", n > 0 ? msg : "the mount helper died");
+	}
+	return 0;
+}
+
+/* The pool VM's virtiofsd serving share tag (a spare of the pool's), -1: none */
+static pid_t share_virtiofsd(const struct shim *s, const char *tag)
+{
+	char what[32];
+	snprintf(what, sizeof(what), "virtiofsd %s", tag);
+	for (int i = 0; i < s->naux; i++)
+		if (!s->aux[i].exited && !strcmp(s->aux[i].what, what))
+			return s->aux[i].pid;
+	return -1;
+}
+
+/* Each of the box's shares onto "s" in the spare share of its tag (the
+ * agent of a pool VM finds it there, volumes.c). */
+static int mount_shares(const struct shim *s, const struct bx_vmspec *box, struct bx_err *err)
+{
+	for (int i = 0; i < box->nshares; i++) {
+		const struct bx_share *sh = &box->shares[i];
+		pid_t vfs = share_virtiofsd(s, sh->tag);
+		if (vfs < 0)
+			return bx_fail(err, 0, "the pool VM has no share %s", sh->tag);
+		if (mount_into_virtiofsd(vfs, sh->source, "/s", sh->ro, true, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -256,7 +299,9 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 	if (rc == 0)
 		rc = bx_rootfs_ensure(box->box_dir, err);
 	if (rc == 0)
-		rc = mount_into_virtiofsd(vfs, box->rootfs, box->rootfs_ro, err);
+		rc = mount_into_virtiofsd(vfs, box->rootfs, "/root", box->rootfs_ro, false, err);
+	if (rc == 0)
+		rc = mount_shares(s, box, err);
 	/* the runtime dir with its sockets (QMP's, virtiofsd's) becomes the box's */
 	if (rc == 0 && access(box->run_dir, F_OK) == 0)
 		rc = bx_rm_rf(box->run_dir, err);
@@ -270,15 +315,21 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 		s->claim_spec = NULL;
 		return -1;
 	}
-	char pool_dir[PATH_MAX], claim_sock[PATH_MAX], share[PATH_MAX], kept[PATH_MAX];
+	char pool_dir[PATH_MAX], claim_sock[PATH_MAX];
 	snprintf(pool_dir, sizeof(pool_dir), "%s", s->spec.box_dir);
 	move_logs(s, box->box_dir);
-	/* the share stays while the VM lives: removing "root" on the host would
-	 * lazily unmount the box's tree in virtiofsd's namespace too */
-	if (bx_path_join(share, sizeof(share), NULL, "%s/share", pool_dir) == 0 &&
-	    bx_path_join(kept, sizeof(kept), NULL, "%s/pool-share", box->box_dir) == 0 &&
-	    bx_rm_rf(kept, NULL) == 0 /* an earlier pool VM's, gone with it */ && rename(share, kept) < 0)
-		shim_log(s, true, "cannot move the pool VM's share to the box: %s", strerror(errno));
+	/* the shares' directories stay while the VM lives: removing "root" or
+	 * "s" on the host would lazily unmount the box's trees in virtiofsd's
+	 * namespaces too */
+	static const char *const keep[][2] = {{"share", "pool-share"}, {"shares", "pool-shares"}};
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		char from[PATH_MAX], to[PATH_MAX];
+		if (bx_path_join(from, sizeof(from), NULL, "%s/%s", pool_dir, keep[i][0]) == 0 &&
+		    bx_path_join(to, sizeof(to), NULL, "%s/%s", box->box_dir, keep[i][1]) == 0 &&
+		    bx_rm_rf(to, NULL) == 0 /* an earlier pool VM's, gone with it */ && rename(from, to) < 0 &&
+		    errno != ENOENT)
+			shim_log(s, true, "cannot move the pool VM's %s to the box: %s", keep[i][0], strerror(errno));
+	}
 	/* this boot's own descriptors stay; the rest is the box's from now on */
 	memcpy(box->net_taps, s->spec.net_taps, sizeof(box->net_taps));
 	box->net_fd = s->spec.net_fd;

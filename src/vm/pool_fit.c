@@ -32,8 +32,15 @@ bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, cha
 		return differ(why, why_size, "every port of a pod's namespace (passt starts in it)");
 	if (box->nnets)
 		return differ(why, why_size, "named networks (their NICs exist from the boot)");
-	if (box->nshares)
-		return differ(why, why_size, "bind mounts or volumes (their devices exist from the boot)");
+	/* each share of the box goes to the pool VM's spare share of its tag */
+	if (box->nshares > pool->nshares)
+		return differ(why, why_size, "more bind mounts and volumes than the pool VM has shares");
+	for (int i = 0; i < box->nshares; i++) {
+		if (box->shares[i].file)
+			return differ(why, why_size, "a bind mount of a file");
+		if (strcmp(box->shares[i].tag, pool->shares[i].tag))
+			return differ(why, why_size, "another share layout");
+	}
 	if (box->rootfs_host_edits)
 		return differ(why, why_size, "a root the host edits (another cache mode)");
 	if (box->hold_main)

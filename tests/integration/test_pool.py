@@ -119,10 +119,25 @@ def test_a_pool_vm_serves_one_box_ever(pbx):
 def test_boxes_that_do_not_fit_boot_cold_and_leave_the_pool_alone(pbx):
     pbx("pool", "set", "1", check=0)
     (vm,) = wait_ready(pbx)
-    for extra in (["--network", "none"], ["-m", "300m"], ["-v", "/tmp:/host:ro"]):
+    for extra in (["--network", "none"], ["-m", "300m"], ["-v", "/etc/hostname:/x:ro"],
+                  ["-v", "/tmp:/a", "-v", "/tmp:/b", "-v", "/tmp:/c"]):
         out = pbx("run", "--rm", *extra, "busybox", "cat", "/proc/cmdline", check=0).stdout
         assert b"boxvm.pool=1" not in out, extra
     assert ready_vms(pbx) == [vm]
+
+
+def test_volumes_and_bind_mounts_through_the_pool(pbx, tmp_path):
+    (tmp_path / "f").write_text("from-host\n")
+    pbx("pool", "set", "1", check=0)
+    wait_ready(pbx)
+    p = pbx("run", "--rm", "-v", f"{tmp_path}:/h:ro", "-v", "vol1:/data", "busybox", "sh", "-c",
+            "cat /h/f; grep -o boxvm.pool=1 /proc/cmdline; echo kept > /data/k; touch /h/new", check=1)
+    assert p.stdout == b"from-host\nboxvm.pool=1\n"
+    assert b"Read-only file system" in p.stderr
+    assert sorted(os.listdir(tmp_path)) == ["f"]
+    # the volume's data, read back by a cold box (no pool VM fits --network none)
+    assert pbx("run", "--rm", "--network", "none", "-v", "vol1:/data", "busybox", "cat", "/data/k",
+               check=0).stdout == b"kept\n"
 
 
 def test_published_ports_work_through_the_pool(pbx):

@@ -26,6 +26,9 @@ static void machines(void)
 	box.cpus = 2;
 	box.network = true;
 	pool = box;
+	pool.nshares = 2;
+	snprintf(pool.shares[0].tag, sizeof(pool.shares[0].tag), "m0");
+	snprintf(pool.shares[1].tag, sizeof(pool.shares[1].tag), "m1");
 	snprintf(pool.cmdline, sizeof(pool.cmdline), "console=ttyS0 quiet " BX_POOL_CMDLINE_WORD);
 }
 
@@ -55,6 +58,10 @@ static void same_machine_fits(void **state)
 	box.tty = true;
 	box.nano_cpus = 500000000;
 	box.nports = 2; /* passt starts at the claim, with them */
+	fits();
+	box.nshares = 2; /* directories onto the spare shares of their tags */
+	snprintf(box.shares[0].tag, sizeof(box.shares[0].tag), "m0");
+	snprintf(box.shares[1].tag, sizeof(box.shares[1].tag), "m1");
 	fits();
 }
 
@@ -87,8 +94,12 @@ static void what_exists_from_the_boot_does_not(void **state)
 	misfit("every port");
 	box.nnets = 1;
 	misfit("named networks");
+	box.nshares = 3;
+	misfit("more bind mounts");
 	box.nshares = 1;
-	misfit("volumes");
+	snprintf(box.shares[0].tag, sizeof(box.shares[0].tag), "m0");
+	box.shares[0].file = true;
+	misfit("a file");
 	box.rootfs_host_edits = true;
 	misfit("host edits");
 	box.hold_main = true;
