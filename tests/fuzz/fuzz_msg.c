@@ -1,7 +1,7 @@
 /* Session messages inside a channel, as the host's exec/main clients parse
  * what the guest sends: appended in pieces (the first byte picks the piece
  * sizes), popped as they complete, and the payloads the host decodes further
- * (STATS_REPLY, REQ) handed to their decoders. The shim's watcher
+ * (STATS_REPLY, REQ, CLAIM) handed to their decoders. The shim's watcher
  * (proto/msgscan.h) is fed the same pieces and must see the same messages. */
 #include "fuzz.h"
 #include "proto/msg.h"
@@ -30,6 +30,21 @@ static void check_msg(const struct bx_msg *m)
 		if (bx_spec_decode(&spec, m->payload, m->len, &err) < 0)
 			FZ_CHECK_ERR(err);
 		bx_spec_free(&spec);
+	} else if (m->kind == BX_M_CLAIM) { /* the agent splits a pool VM's claim, then decodes its spec */
+		const char *net;
+		const uint8_t *enc;
+		size_t net_len, enc_len;
+		if (bx_claim_split(m->payload, m->len, &net, &net_len, &enc, &enc_len, &err) < 0) {
+			FZ_CHECK_ERR(err);
+		} else {
+			FZ_CHECK(net_len + enc_len + 4 == m->len);
+			fz_touch((const uint8_t *)net, net_len);
+			struct bx_spec spec;
+			bx_spec_init(&spec);
+			if (bx_spec_decode(&spec, enc, enc_len, &err) < 0)
+				FZ_CHECK_ERR(err);
+			bx_spec_free(&spec);
+		}
 	}
 }
 
