@@ -18,6 +18,11 @@ BOXVM = os.path.join(BUILD, "boxvm")
 BUSYBOX_TAR = os.path.join(BUILD, "images", "busybox.tar")
 KERNEL_DIR = os.environ.get("BOXVM_KERNEL_DIR", "/var/lib/boxvm/kernel")
 HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
+# BOXVM_TEST_POOL=N: each worker keeps a warm pool of N VMs (boxvm pool set N),
+# so every box that fits is served by a pool VM instead of a cold boot
+# (`make check` runs some modules again this way: issue 17's "a box from the
+# pool behaves exactly like a cold one"). The pool's own VMs are not leaks.
+TEST_POOL = int(os.environ.get("BOXVM_TEST_POOL") or 0)
 
 
 def until(pred, what, limit=HANG_GUARD):
@@ -65,6 +70,34 @@ def _our_processes(marker):
     return found
 
 
+def _pool_processes(run):
+    """PIDs of the warm pool's unclaimed VMs (their shims, from RUN/pool/*/shim.pid,
+    and everything below them): a claimed one's runtime dir is its box's."""
+    pool = os.path.join(run, "pool")
+    roots = set()
+    for vm in os.listdir(pool) if os.path.isdir(pool) else []:
+        try:
+            with open(os.path.join(pool, vm, "shim.pid")) as f:
+                roots.add(int(f.read()))
+        except (OSError, ValueError):
+            pass
+    parent = {}
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    found, grew = set(roots), True
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return found
+
+
 def _holds_file_under(pid, marker):
     """QEMU's command line names no path of ours (it is given fds), but it
     holds its box's initrd open for its whole life."""
@@ -104,6 +137,8 @@ def boxvm_env():
     env.update({"BOXVM_ROOT": root, "BOXVM_RUNTIME_DIR": run, "BOXVM_KERNEL_DIR": KERNEL_DIR,
                 "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"})
     yield Boxvm(root, run, env)
+    if TEST_POOL:
+        subprocess.run([BOXVM, "pool", "drain", "-q"], env=env, capture_output=True, timeout=HANG_GUARD)
     leaked = _our_processes(root) + _our_processes(run)
     for pid, _ in leaked:
         try:
@@ -124,6 +159,8 @@ def boxvm_env():
 def bx(boxvm_env):
     """boxvm with the sample busybox image loaded."""
     boxvm_env("load", "-i", BUSYBOX_TAR, check=0)
+    if TEST_POOL:
+        boxvm_env("pool", "set", str(TEST_POOL), check=0)
     return boxvm_env
 
 
@@ -171,9 +208,11 @@ def _clean_up_boxes(bx):
     ids = bx("ps", "-aq", "--no-trunc", timeout=60).stdout.split()
     if ids:
         bx("rm", "-f", *[i.decode() for i in ids], timeout=120)
+    pool = _pool_processes(bx.run_dir)
     for pid, _ in _our_processes(bx.root) + _our_processes(bx.run_dir):
         try:
-            os.kill(pid, 9)
+            if pid not in pool:
+                os.kill(pid, 9)
         except OSError:
             pass
     boxes_dir = os.path.join(bx.root, "boxes")
@@ -181,7 +220,8 @@ def _clean_up_boxes(bx):
         unmount_under(os.path.join(boxes_dir, box))
         shutil.rmtree(os.path.join(boxes_dir, box), ignore_errors=True)
     for d in os.listdir(bx.run_dir):
-        shutil.rmtree(os.path.join(bx.run_dir, d), ignore_errors=True)
+        if d != "pool":
+            shutil.rmtree(os.path.join(bx.run_dir, d), ignore_errors=True)
 
 
 def _host_cgroups(box_id):
@@ -199,8 +239,9 @@ def no_leaks(bx):
     yield bx
     boxes_dir = os.path.join(bx.root, "boxes")
     boxes = os.listdir(boxes_dir) if os.path.isdir(boxes_dir) else []
-    runs = os.listdir(bx.run_dir)
-    procs = sorted(set(_our_processes(bx.root) + _our_processes(bx.run_dir)))
+    runs = [d for d in os.listdir(bx.run_dir) if d != "pool"]
+    pool = _pool_processes(bx.run_dir)
+    procs = sorted(p for p in set(_our_processes(bx.root) + _our_processes(bx.run_dir)) if p[0] not in pool)
     made = bx("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "event=create",
               "--format", "{{.ID}}", timeout=60).stdout.decode().split()
     cgroups = [d for i in made if i not in boxes for d in _host_cgroups(i)]
