@@ -1,7 +1,9 @@
 /* boxvm: Docker's everyday workflow, every box in its own microVM. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/paths.h"
 #include "../common/safetext.h"
 #include "cli.h"
 
@@ -103,6 +105,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\nOptions:\n"
 		     "  -h, --help      Print usage\n"
+		     "      --kernel string  Guest kernel: cloud (default) or tailored ('boxvm kernel build')\n"
 		     "  -v, --version   Print version information and quit\n"
 		     "\nRun 'boxvm COMMAND --help' for more information on a command.\n");
 }
@@ -110,6 +113,25 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2) { /* Docker: the usage, on stdout, and 0 */
+		usage(stdout);
+		return 0;
+	}
+	/* --kernel KIND / --kernel=KIND: the guest kernel, for this command and
+	 * every helper it starts (BOXVM_KERNEL, paths.h) */
+	while (argc >= 2 && !strncmp(argv[1], "--kernel", 8) && (argv[1][8] == '\0' || argv[1][8] == '=')) {
+		const char *kind = argv[1][8] == '=' ? argv[1] + 9 : argc >= 3 ? argv[2] : NULL;
+		struct bx_err err = {0};
+		if (bx_kernel_kind_check(kind, &err) < 0) {
+			fprintf(stderr, "boxvm: %s\n", err.msg);
+			return BX_EXIT_ERROR;
+		}
+		setenv("BOXVM_KERNEL", kind, 1);
+		int used = argv[1][8] == '=' ? 1 : 2;
+		argc -= used;
+		argv += used;
+		argv[0] = argv[-used];
+	}
+	if (argc < 2) {
 		usage(stdout);
 		return 0;
 	}
