@@ -70,7 +70,7 @@ static const struct command commands[] = {
 	{"events", cmd_events, "Get real time events (and past ones: --since, --until)", ERRORS_EXIT_1},
 	{"system", cmd_system, "Manage boxvm as a whole (boot after a host reboot, df, prune)", ERRORS_EXIT_1},
 	{"info", cmd_info, "Show the accelerator, kernel and directories boxvm uses", ERRORS_EXIT_1},
-	{"kernel", cmd_kernel, "Prepare the guest kernel (kernel prepare)", ERRORS_EXIT_1},
+	{"kernel", cmd_kernel, "Prepare or build the guest kernel (kernel prepare, kernel build)", ERRORS_EXIT_1},
 	{"version", cmd_version, "Show the boxvm version", ERRORS_EXIT_1},
 	{NULL, NULL, NULL, ERRORS_EXIT_1},
 };
