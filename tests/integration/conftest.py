@@ -21,6 +21,9 @@ KERNEL_DIR = os.environ.get("BOXVM_KERNEL_DIR", "/var/lib/boxvm/kernel")
 # selects boxvm's own, built beforehand by `boxvm kernel build` (the suite never builds it)
 KERNEL = os.environ.get("BOXVM_KERNEL") or "cloud"
 TAILORED_KERNEL_DIR = os.environ.get("BOXVM_TAILORED_KERNEL_DIR", "/var/lib/boxvm/kernel-tailored")
+# also for what tests start with os.environ (tmux servers, API services, podman)
+os.environ["BOXVM_KERNEL"] = KERNEL
+os.environ["BOXVM_TAILORED_KERNEL_DIR"] = TAILORED_KERNEL_DIR
 HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
 
 
