@@ -68,7 +68,8 @@ AGENT_PURE := $(wildcard src/agent/pure/*.c)
 AGENT_PURE_OBJ := $(AGENT_PURE:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all layers deps kernel image distro-image demo check unit integration bench clean install fuzz fuzz-build fuzz-bins fuzz-regress
-all: layers $(BUILD)/boxvm $(BUILD)/boxvm-cli $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel
+all: layers $(BUILD)/boxvm $(BUILD)/boxvm-cli $(BUILD)/boxvm-runtime $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel \
+	$(BUILD)/boxvm-build-kernel $(BUILD)/boxvm-kernel.config
 
 # the folders of src/ are layers whose includes run one way (scripts/check-layers.sh)
 layers:
@@ -134,6 +135,15 @@ $(BUILD)/boxvm-agent: $(AGENT_OBJ)
 $(BUILD)/boxvm-prepare-kernel: scripts/prepare-kernel.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
+
+# the tailored guest kernel (boxvm kernel build): the script and its config fragment
+$(BUILD)/boxvm-build-kernel: scripts/build-kernel.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+$(BUILD)/boxvm-kernel.config: data/kernel/boxvm.config
+	@mkdir -p $(dir $@)
+	install -m 0644 $< $@
 
 UNIT_LIBS := $(BUILD)/libboxvm-shim.a $(BUILD)/libboxvm-cli.a $(BUILD)/libboxvm-runtime.a $(LAYER_LIBS)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIBS) $(AGENT_PURE_OBJ)
@@ -204,8 +214,11 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 kernel image distro-image
 	@$(MAKE) --no-print-directory BUILD=build/test integration
 
+# KERNEL=tailored: the boxes boot boxvm's tailored guest kernel, which must have
+# been built beforehand (boxvm kernel build); check never builds it
+KERNEL ?= cloud
 integration:
-	BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra -n 2 tests/integration
+	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra -n 2 tests/integration
 
 bench: all kernel image
 	@$(BUILD)/boxvm load -q -i $(BUILD)/images/busybox.tar
@@ -221,6 +234,7 @@ bench: all kernel image
 	@bench/confinement $(BUILD)
 	@bench/build $(BUILD)
 	@BOXVM_DENSITY_KSM=1 bench/density $(BUILD)
+	@bench/kernel $(BUILD)
 
 PREFIX ?= /usr/local
 install: all
@@ -228,6 +242,8 @@ install: all
 	install -m 0755 $(BUILD)/boxvm $(DESTDIR)$(PREFIX)/bin/boxvm
 	install -m 0755 $(BUILD)/boxvm-runtime $(DESTDIR)$(PREFIX)/bin/boxvm-runtime
 	install -m 0755 $(BUILD)/boxvm-cli $(BUILD)/boxvm-shim $(BUILD)/boxvm-netd $(BUILD)/boxvm-agent $(BUILD)/boxvm-prepare-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
+	install -m 0755 $(BUILD)/boxvm-build-kernel $(DESTDIR)$(PREFIX)/libexec/boxvm/
+	install -m 0644 $(BUILD)/boxvm-kernel.config $(DESTDIR)$(PREFIX)/libexec/boxvm/
 	@# the boot unit (not enabled: contrib/boxvm-boot.service says how), naming this PREFIX's boxvm
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/bin/boxvm|$(PREFIX)/bin/boxvm|' contrib/boxvm-boot.service > $(BUILD)/boxvm-boot.service

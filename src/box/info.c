@@ -35,13 +35,13 @@ json_t *bx_box_info_json(const struct bx_paths *p, const char *accel, const char
 	int cg_version;
 	char cg_why[256];
 	unsigned cg = bx_cgroup_support(&cg_version, cg_why, sizeof(cg_why));
-	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ServerVersion",
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ServerVersion",
 			 BOXVM_VERSION, "Containers", (json_int_t)n, "ContainersRunning", (json_int_t)running,
 			 "ContainersPaused", (json_int_t)paused, "ContainersStopped", (json_int_t)(n - (size_t)running - (size_t)paused),
 			 "Images", (json_int_t)nimg, "Driver", "virtiofs", "DockerRootDir", p->data, "NCPU",
 			 (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)si.totalram * (json_int_t)si.mem_unit,
 			 "OSType", "linux", "Architecture", u.machine, "KernelVersion", u.release, "Accelerator", accel,
-			 "AcceleratorReason", why, "GuestKernel", guest_kernel, "RuntimeDir", p->run);
+			 "AcceleratorReason", why, "GuestKernel", guest_kernel, "GuestKernelKind", p->kernel_kind, "RuntimeDir", p->run);
 	/* Docker's keys for the host cgroup of boxes' VMs, and its warnings */
 	if (o) {
 		json_object_set_new(o, "CgroupDriver", json_string(cg ? "cgroupfs" : "none"));

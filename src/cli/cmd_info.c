@@ -56,11 +56,14 @@ int cmd_info(int argc, char **argv)
 	printf("Accelerator why: %s\n", why);
 	struct bx_kernel k;
 	struct bx_err kerr = {0};
+	bool tailored = !strcmp(p.kernel_kind, BX_KERNEL_TAILORED);
 	if (bx_kernel_find(&p, &k, &kerr) == 0) {
-		printf("Kernel:          %s\n", k.version);
+		printf("Kernel:          %s (%s)\n", k.version, p.kernel_kind);
 		printf("Kernel image:    %s\n", k.vmlinuz);
 	} else {
-		printf("Kernel:          not prepared (run 'boxvm kernel prepare')\n");
+		printf("Kernel:          %s (%s)\n",
+		       tailored ? "not built (run 'boxvm kernel build')" : "not prepared (run 'boxvm kernel prepare')",
+		       p.kernel_kind);
 	}
 	printf("Kernel dir:      %s\n", p.kernel);
 	printf("Data dir:        %s\n", p.data);

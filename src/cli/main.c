@@ -2,8 +2,11 @@
  * `boxvm` users run is front.c, which runs exec itself and hands every other
  * command to this program (same argv, same process). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/paths.h"
+#include "../common/safetext.h"
 #include "cli.h"
 
 /* How a command's errors map to exit codes, as Docker 20.10's client does:
@@ -68,7 +71,7 @@ static const struct command commands[] = {
 	{"system", cmd_system, "Manage boxvm as a whole (boot after a host reboot, df, prune)", ERRORS_EXIT_1},
 	{"info", cmd_info, "Show the accelerator, kernel and directories boxvm uses", ERRORS_EXIT_1},
 	{"pool", cmd_pool, "Manage the warm pool of pre-booted VMs (set, ls, fill, drain)", ERRORS_EXIT_1},
-	{"kernel", cmd_kernel, "Prepare the guest kernel (kernel prepare)", ERRORS_EXIT_1},
+	{"kernel", cmd_kernel, "Prepare or build the guest kernel (kernel prepare, kernel build)", ERRORS_EXIT_1},
 	{"version", cmd_version, "Show the boxvm version", ERRORS_EXIT_1},
 	{NULL, NULL, NULL, ERRORS_EXIT_1},
 };
@@ -82,6 +85,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\nOptions:\n"
 		     "  -h, --help      Print usage\n"
+		     "      --kernel string  Guest kernel: cloud (default) or tailored ('boxvm kernel build')\n"
 		     "  -v, --version   Print version information and quit\n"
 		     "\nRun 'boxvm COMMAND --help' for more information on a command.\n");
 }
@@ -89,6 +93,25 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2) { /* Docker: the usage, on stdout, and 0 */
+		usage(stdout);
+		return 0;
+	}
+	/* --kernel KIND / --kernel=KIND: the guest kernel, for this command and
+	 * every helper it starts (BOXVM_KERNEL, paths.h) */
+	while (argc >= 2 && !strncmp(argv[1], "--kernel", 8) && (argv[1][8] == '\0' || argv[1][8] == '=')) {
+		const char *kind = argv[1][8] == '=' ? argv[1] + 9 : argc >= 3 ? argv[2] : NULL;
+		struct bx_err err = {0};
+		if (bx_kernel_kind_check(kind, &err) < 0) {
+			fprintf(stderr, "boxvm: %s\n", err.msg);
+			return BX_EXIT_ERROR;
+		}
+		setenv("BOXVM_KERNEL", kind, 1);
+		int used = argv[1][8] == '=' ? 1 : 2;
+		argc -= used;
+		argv += used;
+		argv[0] = argv[-used];
+	}
+	if (argc < 2) {
 		usage(stdout);
 		return 0;
 	}

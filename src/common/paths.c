@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,32 @@ int bx_paths_init(struct bx_paths *p, struct bx_err *err)
 	if (set_from_env(p->data, sizeof(p->data), "BOXVM_ROOT", "/var/lib/boxvm", err) < 0 ||
 	    set_from_env(p->run, sizeof(p->run), "BOXVM_RUNTIME_DIR", "/run/boxvm", err) < 0)
 		return -1;
-	char def_kernel[PATH_MAX];
-	if (bx_path_join(def_kernel, sizeof(def_kernel), err, "%s/kernel", p->data) < 0 ||
-	    set_from_env(p->kernel, sizeof(p->kernel), "BOXVM_KERNEL_DIR", def_kernel, err) < 0)
+	const char *kind = getenv("BOXVM_KERNEL");
+	if (!kind || !*kind)
+		kind = BX_KERNEL_CLOUD;
+	if (bx_kernel_kind_check(kind, err) < 0)
+		return -1;
+	snprintf(p->kernel_kind, sizeof(p->kernel_kind), "%s", kind);
+	if (bx_kernel_dir_of(p, p->kernel_kind, p->kernel, sizeof(p->kernel), err) < 0)
 		return -1;
 	return find_libexec(p->libexec, sizeof(p->libexec), err);
+}
+
+int bx_kernel_kind_check(const char *kind, struct bx_err *err)
+{
+	if (kind && (!strcmp(kind, BX_KERNEL_CLOUD) || !strcmp(kind, BX_KERNEL_TAILORED)))
+		return 0;
+	return bx_fail(err, 0, "unknown guest kernel '%.64s' (BOXVM_KERNEL, --kernel): use 'cloud' or 'tailored'",
+		       kind ? kind : "");
+}
+
+int bx_kernel_dir_of(const struct bx_paths *p, const char *kind, char *out, size_t size, struct bx_err *err)
+{
+	bool tailored = !strcmp(kind, BX_KERNEL_TAILORED);
+	char def[PATH_MAX];
+	if (bx_path_join(def, sizeof(def), err, "%s/%s", p->data, tailored ? "kernel-tailored" : "kernel") < 0)
+		return -1;
+	return set_from_env(out, size, tailored ? "BOXVM_TAILORED_KERNEL_DIR" : "BOXVM_KERNEL_DIR", def, err);
 }
 
 int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ...)

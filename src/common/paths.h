@@ -2,7 +2,12 @@
  * /run/boxvm. Overrides: BOXVM_ROOT (data), BOXVM_RUNTIME_DIR, BOXVM_KERNEL_DIR
  * (default DATA/kernel), BOXVM_LIBEXEC (dir holding boxvm-shim, boxvm-agent,
  * boxvm-prepare-kernel; default: the running binary's dir, then
- * ../libexec/boxvm beside it). */
+ * ../libexec/boxvm beside it).
+ *
+ * Which guest kernel: BOXVM_KERNEL (set by `boxvm --kernel`) is "cloud"
+ * (Debian's, `boxvm kernel prepare`, in BOXVM_KERNEL_DIR) or "tailored"
+ * (boxvm's own, `boxvm kernel build`, in BOXVM_TAILORED_KERNEL_DIR, default
+ * DATA/kernel-tailored); `kernel` below is the selected one's directory. */
 #ifndef BOXVM_PATHS_H
 #define BOXVM_PATHS_H
 
@@ -13,11 +18,19 @@
 struct bx_paths {
 	char data[PATH_MAX];    /* images, boxes, caches */
 	char run[PATH_MAX];     /* per-box sockets and pids (short: sun_path is 108 bytes) */
-	char kernel[PATH_MAX];  /* prepared kernel tree(s) */
+	char kernel[PATH_MAX];  /* prepared kernel tree(s) of the selected kind */
+	char kernel_kind[16];   /* BX_KERNEL_CLOUD or BX_KERNEL_TAILORED */
 	char libexec[PATH_MAX];
 };
 
 int bx_paths_init(struct bx_paths *p, struct bx_err *err);
+
+#define BX_KERNEL_CLOUD "cloud"
+#define BX_KERNEL_TAILORED "tailored"
+/* Pure: 0 if kind names a guest kernel kind, else -1 with a one-line error. */
+int bx_kernel_kind_check(const char *kind, struct bx_err *err);
+/* The kernel directory of a kind (its env override, else under p->data). */
+int bx_kernel_dir_of(const struct bx_paths *p, const char *kind, char *out, size_t size, struct bx_err *err);
 /* snprintf into out, failing cleanly on truncation. */
 int bx_path_join(char *out, size_t size, struct bx_err *err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* mkdir -p: the leaf (if missing) gets mode, missing parents 0700, so DATA

@@ -176,6 +176,14 @@ unsigned bx_config_hz(const char *t)
 	return 0;
 }
 
+bool bx_config_modular(const char *t)
+{
+	for (const char *s = t; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (!strncmp(s, "CONFIG_MODULES=y", 16) && (s[16] == '\n' || s[16] == '\0'))
+			return true;
+	return false;
+}
+
 unsigned bx_cpuinfo_khz(const char *t)
 {
 	for (const char *s = t; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
@@ -219,10 +227,13 @@ int bx_kernel_find(const struct bx_paths *p, struct bx_kernel *k, struct bx_err 
 		}
 		closedir(d);
 	}
+	bool tailored = !strcmp(p->kernel_kind, BX_KERNEL_TAILORED);
 	if (!best[0])
-		return bx_fail(err, 0, "guest kernel not prepared: run 'boxvm kernel prepare'");
+		return tailored ? bx_fail(err, 0, "tailored guest kernel not built: run 'boxvm kernel build'")
+				: bx_fail(err, 0, "guest kernel not prepared: run 'boxvm kernel prepare'");
 	memset(k, 0, sizeof(*k));
 	snprintf(k->version, sizeof(k->version), "%s", best);
+	snprintf(k->kind, sizeof(k->kind), "%s", p->kernel_kind);
 	if (bx_path_join(k->vmlinuz, sizeof(k->vmlinuz), err, "%s/%s/boot/vmlinuz-%s", p->kernel, best, best) < 0 ||
 	    bx_path_join(k->moddir, sizeof(k->moddir), err, "%s/%s/lib/modules/%s", p->kernel, best, best) < 0)
 		return -1;
@@ -230,8 +241,11 @@ int bx_kernel_find(const struct bx_paths *p, struct bx_kernel *k, struct bx_err 
 	_cleanup_free_ char *text = NULL;
 	k->hz = 0;
 	if (bx_path_join(cfg, sizeof(cfg), NULL, "%s/%s/boot/config-%s", p->kernel, best, best) == 0 &&
-	    bx_read_file(cfg, &text, NULL, NULL) == 0)
+	    bx_read_file(cfg, &text, NULL, NULL) == 0) {
 		k->hz = bx_config_hz(text);
+		/* a kernel without a config is Debian's layout: modular */
+		k->builtin = !bx_config_modular(text);
+	}
 	if (!k->hz)
 		k->hz = 250;
 	_cleanup_free_ char *cpuinfo = NULL;

@@ -1,6 +1,9 @@
 /* Guest kernel and initramfs. The kernel is Debian's cloud kernel, unpacked by
  * `boxvm kernel prepare` into KERNEL_DIR/<version>/ (boot/vmlinuz-<v>,
- * lib/modules/<v>/ with modules.dep from depmod -b).
+ * lib/modules/<v>/ with modules.dep from depmod -b), or boxvm's tailored one,
+ * built by `boxvm kernel build` into its own directory in the same layout
+ * (boot/vmlinuz-<v>, boot/config-<v>) with everything built in: its config
+ * says CONFIG_MODULES is not set, and its initramfs then carries no modules.
  *
  * The initramfs is two concatenated newc cpio archives (the kernel unpacks
  * both): a cached base (the static agent as /init, the modules it needs under
@@ -10,6 +13,7 @@
 #define BOXVM_KERNEL_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +26,16 @@ struct bx_kernel {
 	char moddir[PATH_MAX]; /* .../lib/modules/<version> */
 	unsigned tsc_khz_hint; /* 0 unless known */
 	unsigned hz;           /* CONFIG_HZ from the kernel's config, 250 if unknown */
+	bool builtin;          /* no loadable modules (CONFIG_MODULES off): nothing to load */
+	char kind[16];         /* BX_KERNEL_CLOUD or BX_KERNEL_TAILORED (paths.h) */
 };
 
 /* Modules the agent loads, by name; dependencies are resolved from modules.dep. */
 extern const char *const bx_guest_modules[];
 
-/* Find the newest prepared kernel. Missing: "guest kernel not prepared: run 'boxvm kernel prepare'". */
+/* Find the newest prepared kernel of the selected kind (p->kernel_kind). Missing:
+ * "guest kernel not prepared: run 'boxvm kernel prepare'" (cloud), "tailored
+ * guest kernel not built: run 'boxvm kernel build'" (tailored). */
 int bx_kernel_find(const struct bx_paths *p, struct bx_kernel *k, struct bx_err *err);
 /* Pure: given modules.dep text and wanted module names, return the .ko paths
  * (relative, as in modules.dep) in load order (dependencies first, no repeats). */
@@ -65,6 +73,8 @@ void bx_cpio_free(struct bx_cpio *c);
 
 /* Free what bx_modules_dep_order returned. */
 void bx_modules_free(char **v, size_t n);
+/* Pure: whether a kernel config text enables loadable modules (CONFIG_MODULES=y). */
+bool bx_config_modular(const char *config_text);
 /* Pure: CONFIG_HZ from a kernel config text (0 if absent). */
 unsigned bx_config_hz(const char *config_text);
 /* Pure: host TSC estimate in kHz from /proc/cpuinfo text ("cpu MHz"), 0 if absent. */

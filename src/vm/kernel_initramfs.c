@@ -138,16 +138,20 @@ int bx_initramfs_base(const struct bx_paths *p, const struct bx_kernel *k, const
 	char depf[PATH_MAX];
 	_cleanup_free_ char *dep = NULL, *agent = NULL;
 	size_t agent_len = 0;
-	if (bx_path_join(depf, sizeof(depf), err, "%s/modules.dep", k->moddir) < 0)
-		return -1;
-	if (bx_read_file(depf, &dep, NULL, err) < 0)
-		return bx_wrap(err, "guest kernel %s is incomplete (run 'boxvm kernel prepare')", k->version);
 	if (bx_read_file(agent_path, &agent, &agent_len, err) < 0)
 		return bx_wrap(err, "guest agent");
 	char **mods = NULL;
 	size_t nmods = 0;
-	if (bx_modules_dep_order(dep, bx_guest_modules, &mods, &nmods, err) < 0)
-		return bx_wrap(err, "guest kernel %s", k->version);
+	/* a kernel with everything built in (the tailored one) loads nothing:
+	 * the agent finds /lib/boxvm-modules empty */
+	if (!k->builtin) {
+		if (bx_path_join(depf, sizeof(depf), err, "%s/modules.dep", k->moddir) < 0)
+			return -1;
+		if (bx_read_file(depf, &dep, NULL, err) < 0)
+			return bx_wrap(err, "guest kernel %s is incomplete (run 'boxvm kernel prepare')", k->version);
+		if (bx_modules_dep_order(dep, bx_guest_modules, &mods, &nmods, err) < 0)
+			return bx_wrap(err, "guest kernel %s", k->version);
+	}
 
 	struct sha256 h;
 	sha_init(&h);

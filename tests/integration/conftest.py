@@ -17,6 +17,13 @@ BUILD = os.path.abspath(BUILD)
 BOXVM = os.path.join(BUILD, "boxvm")
 BUSYBOX_TAR = os.path.join(BUILD, "images", "busybox.tar")
 KERNEL_DIR = os.environ.get("BOXVM_KERNEL_DIR", "/var/lib/boxvm/kernel")
+# The guest kernel the boxes boot: BOXVM_KERNEL=tailored (`make check KERNEL=tailored`)
+# selects boxvm's own, built beforehand by `boxvm kernel build` (the suite never builds it)
+KERNEL = os.environ.get("BOXVM_KERNEL") or "cloud"
+TAILORED_KERNEL_DIR = os.environ.get("BOXVM_TAILORED_KERNEL_DIR", "/var/lib/boxvm/kernel-tailored")
+# also for what tests start with os.environ (tmux servers, API services, podman)
+os.environ["BOXVM_KERNEL"] = KERNEL
+os.environ["BOXVM_TAILORED_KERNEL_DIR"] = TAILORED_KERNEL_DIR
 HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
 # BOXVM_TEST_POOL=N: each worker keeps a warm pool of N VMs (boxvm pool set N),
 # so every box that fits is served by a pool VM instead of a cold boot
@@ -134,7 +141,12 @@ def boxvm_env():
     root = tempfile.mkdtemp(prefix="boxvm-test-root.")
     run = tempfile.mkdtemp(prefix="bxr.", dir="/tmp")  # short: socket paths are limited to 108 bytes
     env = dict(os.environ)
+    if KERNEL == "tailored" and not any(os.path.isfile(os.path.join(TAILORED_KERNEL_DIR, v, ".complete"))
+                                        for v in (os.listdir(TAILORED_KERNEL_DIR)
+                                                  if os.path.isdir(TAILORED_KERNEL_DIR) else [])):
+        pytest.exit(f"KERNEL=tailored but no tailored kernel in {TAILORED_KERNEL_DIR}: run 'boxvm kernel build'", 2)
     env.update({"BOXVM_ROOT": root, "BOXVM_RUNTIME_DIR": run, "BOXVM_KERNEL_DIR": KERNEL_DIR,
+                "BOXVM_KERNEL": KERNEL, "BOXVM_TAILORED_KERNEL_DIR": TAILORED_KERNEL_DIR,
                 "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"})
     yield Boxvm(root, run, env)
     if TEST_POOL:

@@ -112,7 +112,8 @@ def test_load_digest_mismatch(no_leaks, tmp_path):
 
 
 def test_kernel_not_prepared(no_leaks, tmp_path):
-    msg = one_line_error(no_leaks("run", "--rm", "busybox", "true", env={"BOXVM_KERNEL_DIR": str(tmp_path)}))
+    msg = one_line_error(no_leaks("run", "--rm", "busybox", "true",
+                                  env={"BOXVM_KERNEL_DIR": str(tmp_path), "BOXVM_KERNEL": "cloud"}))
     assert "boxvm kernel prepare" in msg
 
 

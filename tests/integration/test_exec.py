@@ -332,6 +332,7 @@ class Tmux:
 
     def start(self, cmd, status_file):
         env = " ".join(f"{k}={self.bx.env[k]}" for k in ("BOXVM_ROOT", "BOXVM_RUNTIME_DIR", "BOXVM_KERNEL_DIR",
+                                                           "BOXVM_KERNEL", "BOXVM_TAILORED_KERNEL_DIR",
                                                            "ASAN_OPTIONS"))
         shell = f"env {env} {cmd}; echo $? > {status_file}; sleep 600"
         self._new_name()

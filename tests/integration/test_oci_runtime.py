@@ -166,7 +166,9 @@ def podman(bx):
     wrapper = os.path.join(d, "boxvm-runtime")
     with open(wrapper, "w") as f:
         f.write(f"#!/bin/sh\nexport BOXVM_ROOT='{bx.root}' BOXVM_RUNTIME_DIR='{bx.run_dir}' "
-                f"BOXVM_KERNEL_DIR='{KERNEL_DIR}' ASAN_OPTIONS='{bx.env['ASAN_OPTIONS']}'\n"
+                f"BOXVM_KERNEL_DIR='{KERNEL_DIR}' BOXVM_KERNEL='{bx.env['BOXVM_KERNEL']}' "
+                f"BOXVM_TAILORED_KERNEL_DIR='{bx.env['BOXVM_TAILORED_KERNEL_DIR']}' "
+                f"ASAN_OPTIONS='{bx.env['ASAN_OPTIONS']}'\n"
                 f"exec '{RUNTIME}' --root '{d}/rt' \"$@\"\n")
     os.chmod(wrapper, 0o755)
 

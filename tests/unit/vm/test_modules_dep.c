@@ -120,12 +120,25 @@ static void config_and_cpuinfo(void **state)
 	assert_int_equal(bx_kernel_cmdline(&k, "tcg", false, buf, 20, NULL), -1);
 }
 
+/* The tailored kernel's config turns modules off: its initramfs carries none. */
+static void config_modular(void **state)
+{
+	(void)state;
+	assert_true(bx_config_modular("CONFIG_64BIT=y\nCONFIG_MODULES=y\nCONFIG_HZ=250\n"));
+	assert_true(bx_config_modular("CONFIG_MODULES=y"));
+	assert_false(bx_config_modular("CONFIG_64BIT=y\n# CONFIG_MODULES is not set\n"));
+	assert_false(bx_config_modular("CONFIG_MODULES_TREE_LOOKUP=y\nCONFIG_MODULES=yes\n"));
+	assert_false(bx_config_modular("XCONFIG_MODULES=y\n"));
+	assert_false(bx_config_modular(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(guest_modules_order), cmocka_unit_test(order_follows_file),
 		cmocka_unit_test(dash_underscore),     cmocka_unit_test(unknown_module),
 		cmocka_unit_test(missing_dep_entry_and_cycle), cmocka_unit_test(config_and_cpuinfo),
+		cmocka_unit_test(config_modular),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
