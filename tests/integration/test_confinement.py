@@ -98,7 +98,7 @@ def test_qemu_runs_as_its_own_user_sandboxed_in_a_capped_cgroup(no_leaks, tmp_pa
         # its own memory cgroup: guest RAM plus the fixed overhead (TCG: plus the translation cache)
         cg = memory_cgroup(pid)
         assert cg.rstrip("/").endswith(f"/boxvm/{ref}"), cg
-        want = (vm["mem_mb"] + 256 + (256 if vm["accel"] == "tcg" else 0)) * MIB
+        want = (vm["mem_mb"] + 256 + (128 if vm["accel"] == "tcg" else 0)) * MIB
         assert memory_limit(cg) == want
         # QEMU and its helpers (passt, the virtiofsd of the rootfs and of the
         # share, with their sandbox children); never the shim, which must
