@@ -379,6 +379,9 @@ void bx_pool_fill_async(const struct bx_paths *p)
 		dup2(null, 1);
 		dup2(null, 2);
 	}
+	/* nothing of the claiming command's (its box's locks, its attach socket)
+	 * may outlive it here, nor reach the pool VMs this process starts */
+	close_range(3, ~0U, 0);
 	int booted;
 	struct bx_err err = {0};
 	char path[PATH_MAX];

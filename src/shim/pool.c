@@ -438,6 +438,7 @@ void shim_pool_gone(struct shim *s)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		close_range(3, ~0U, 0); /* none of the shim's sockets, pipes or locks */
 		execl(boxvm, boxvm, "pool", "fill", (char *)NULL);
 		_exit(127);
 	}
