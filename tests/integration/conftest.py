@@ -173,6 +173,11 @@ def bx(boxvm_env):
     boxvm_env("load", "-i", BUSYBOX_TAR, check=0)
     if TEST_POOL:
         boxvm_env("pool", "set", str(TEST_POOL), check=0)
+        pool = os.path.join(boxvm_env.root, "pool")
+        until(lambda: any(os.path.exists(os.path.join(pool, v, "ready")) for v in os.listdir(pool)), "a pool VM")
+        # the pool really serves this worker's boxes (their kernel command line says so)
+        out = boxvm_env("run", "--rm", "busybox", "cat", "/proc/cmdline", check=0).stdout
+        assert b"boxvm.pool=1" in out, out
     return boxvm_env
 
 
