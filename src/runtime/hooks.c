@@ -233,6 +233,10 @@ int rt_hooks_run(const struct rt_container *c, const char *kind, const char *sta
 	_cleanup_free_ char *state = state_text(c, status);
 	if (!state)
 		return bx_fail(err, ENOMEM, "out of memory");
+	/* a hook that exits without reading its stdin (/bin/true) makes the
+	 * state's write fail with EPIPE, which feed() takes as its EOF: it must
+	 * not kill `delete` or `start` with SIGPIPE (the monitor ignores it too) */
+	signal(SIGPIPE, SIG_IGN);
 	size_t i;
 	json_t *h;
 	json_array_foreach(list, i, h) {
