@@ -21,6 +21,7 @@
 #include "../client/shim_client.h"
 #include "../common/boxid.h"
 #include "../common/cleanup.h"
+#include "../common/reply.h"
 #include "../common/unixsock.h"
 #include "../vm/pool_fit.h"
 #include "create.h"
@@ -438,25 +439,18 @@ static int claim_one(const struct bx_paths *p, const char *id, const struct bx_v
 		return 0;
 	int rc = bx_unix_send_fds(conn, req, strlen(req), &sync[1], 1, NULL);
 	close(sync[1]);
-	char reply[1200];
-	size_t len = 0;
-	while (rc == 0 && len < sizeof(reply) - 1) {
-		ssize_t r = read(conn, reply + len, sizeof(reply) - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (memchr(reply, '\n', len))
-			break;
-	}
-	reply[len] = '\0';
-	if (rc < 0 || strncmp(reply, "ok\n", 3)) {
+	/* the shim answers once it has taken the box or refused it; no time
+	 * limit: giving up while it may still take the box would boot it twice
+	 * (a shim that dies closes the socket: EOF, then a cold boot) */
+	char reply[1200] = "";
+	if (rc == 0)
+		bx_reply_read(conn, reply, sizeof(reply), -1);
+	if (strcmp(reply, "ok")) {
 		close(sync[0]);
 		/* the box boots cold; why the VM refused is kept for `pool ls` */
 		char path[PATH_MAX];
 		if (!strncmp(reply, "no: ", 4) && pool_path(p, path, sizeof(path), "claim.err", NULL) == 0)
-			bx_write_file_atomic(path, reply + 4, strcspn(reply + 4, "\n"), 0600, NULL);
+			bx_write_file_atomic(path, reply + 4, strlen(reply + 4), 0600, NULL);
 		return 0;
 	}
 	return bx_shim_sync_wait(sync[0], vm->id, err) < 0 ? -1 : 1;

@@ -69,7 +69,12 @@ class Follower:
 
     def stop(self, sig=signal.SIGINT):
         self.p.send_signal(sig)
-        rc = self.p.wait(timeout=60)
+        try:
+            rc = self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()  # the failure is reported; the follower must not outlive the test
+            self.p.wait()
+            raise
         err = self.p.stderr.read()
         self.p.stdout.close()
         self.p.stderr.close()
