@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "../client/shim_client.h"
 #include "../common/boxid.h"
 #include "../common/cleanup.h"
+#include "../common/pidwait.h"
 #include "../common/reply.h"
 #include "../common/unixsock.h"
 #include "../vm/pool_fit.h"
@@ -302,26 +301,6 @@ static int boot_one(const struct bx_paths *p, const struct bx_pool_profile *prof
 	return rc;
 }
 
-/* SIGTERM each shim and wait for every one to be gone (its exit). */
-static void stop_shims(const int *pids, int n)
-{
-	int fds[BX_POOL_MAX_PROFILES * BX_POOL_MAX_SIZE];
-	int k = 0;
-	for (int i = 0; i < n && k < (int)(sizeof(fds) / sizeof(fds[0])); i++) {
-		int fd = (int)syscall(SYS_pidfd_open, pids[i], 0);
-		if (fd < 0)
-			continue;
-		syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
-		fds[k++] = fd;
-	}
-	for (int i = 0; i < k; i++) {
-		struct pollfd pf = {.fd = fds[i], .events = POLLIN};
-		while (poll(&pf, 1, STOP_GUARD_MS) < 0 && errno == EINTR)
-			;
-		close(fds[i]);
-	}
-}
-
 int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 {
 	*booted = 0;
@@ -353,7 +332,7 @@ int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 			extra[nextra++] = vms[i].shim_pid;
 	}
 	free(vms);
-	stop_shims(extra, nextra);
+	bx_signal_and_wait(extra, nextra, SIGTERM, STOP_GUARD_MS);
 	for (int j = 0; rc == 0 && j < c.n; j++)
 		for (; rc == 0 && have[j] < c.p[j].size; have[j]++)
 			if ((rc = boot_one(p, &c.p[j], err)) == 0)
@@ -413,7 +392,7 @@ int bx_pool_drain(const struct bx_paths *p, int *stopped, struct bx_err *err)
 	for (int i = 0; i < n && k < (int)(sizeof(pids) / sizeof(pids[0])); i++)
 		if (vms[i].shim_pid)
 			pids[k++] = vms[i].shim_pid;
-	stop_shims(pids, k);
+	bx_signal_and_wait(pids, k, SIGTERM, STOP_GUARD_MS);
 	for (int i = 0; i < n; i++)
 		remove_vm_dirs(p, vms[i].id); /* what a killed shim could not */
 	*stopped = k;

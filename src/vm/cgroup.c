@@ -2,6 +2,7 @@
 #include "cgroup.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/paths.h"
+#include "../common/pidwait.h"
 
 #define V2_ROOT "/sys/fs/cgroup"
 
@@ -388,10 +390,38 @@ int bx_host_cpus(char *online, size_t size)
 	return n > 0 ? (int)n : 1;
 }
 
+/* The pids in a cgroup directory's cgroup.procs, up to max. */
+static int read_procs(const char *dir, int *pids, int max)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/cgroup.procs", dir) < 0)
+		return 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int n = 0;
+	char line[32];
+	while (n < max && fgets(line, sizeof(line), f))
+		if (atoi(line) > 0)
+			pids[n++] = atoi(line);
+	fclose(f);
+	return n;
+}
+
 void bx_cgroup_remove_box(const char *box_id)
 {
 	struct bx_cgroup cg;
-	if (geteuid() == 0 && bx_cgroup_find(&cg, box_id, NULL) == 0)
-		for (int i = 0; i < cg.ndirs; i++)
-			rmdir(cg.dir[i].path);
+	if (geteuid() != 0 || bx_cgroup_find(&cg, box_id, NULL) < 0)
+		return;
+	/* Called once the box's shim is dead. Its VM processes are killed by its
+	 * death, but they exit a moment later (a large QEMU takes a while to tear
+	 * down its memory): whatever is left is killed again and waited for, or
+	 * the directory is still busy and outlives the box. */
+	for (int d = 0; d < cg.ndirs; d++) {
+		int pids[64], n;
+		/* (bounded: a process that cannot die must not hang a remove) */
+		for (int round = 0; round < 3 && (n = read_procs(cg.dir[d].path, pids, 64)) > 0; round++)
+			bx_signal_and_wait(pids, n, SIGKILL, 10000);
+	}
+	bx_cgroup_remove(&cg, NULL);
 }

@@ -27,6 +27,13 @@ def status(pid):
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
 
+def exited(pid):
+    try:
+        return status(pid)["State"].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
 def vm_json(bx, ref):
     with open(os.path.join(bx.root, "boxes", ref, "vm.json")) as f:
         return json.load(f)
@@ -136,6 +143,22 @@ def test_qemu_dies_with_a_killed_shim_and_rm_removes_its_cgroup(no_leaks):
               "QEMU to die with its shim")
         assert bx("rm", "-f", ref, check=0).stdout.decode().strip() == ref
         assert not os.path.exists(cg)  # the killed shim could not remove it; rm did
+    finally:
+        bx("rm", "-f", ref)
+
+
+def test_rm_at_once_after_a_shim_is_killed_waits_out_its_vm(no_leaks):
+    """QEMU is still exiting when rm finds the shim dead: rm finishes it and its cgroup goes."""
+    bx = no_leaks
+    ref = bx("run", "-d", "--network", "none", "busybox", "sleep", "600", check=0).stdout.decode().strip()
+    try:
+        bx("exec", ref, "true", check=0)
+        pid = qemu_pid(bx, ref)
+        cg = memory_cgroup(pid)
+        os.kill(int(bx("inspect", "-f", "{{.State.Pid}}", ref, check=0).stdout), signal.SIGKILL)
+        assert bx("rm", "-f", ref, check=0).stdout.decode().strip() == ref
+        assert not os.path.exists(cg)
+        assert exited(pid)
     finally:
         bx("rm", "-f", ref)
 
