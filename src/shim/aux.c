@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/paths.h"
 #include "shim.h"
 
@@ -47,9 +48,11 @@ int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 		shim_log(s, !shim_ending(s), "%s exited (status 0x%x)", s->aux[i].what, status);
 		/* the box cannot go on without it: it ends (unless it is ending
 		 * already), rather than leave QEMU waiting on it */
-		char why[96];
+		char why[400], last[300];
 		if (s->aux[i].rootfs) /* the guest's root filesystem is gone: QEMU would hang on it */
 			snprintf(why, sizeof(why), "its root filesystem's virtiofsd died");
+		else if (!strcmp(s->aux[i].what, "passt") && shim_log_tail(s->spec.box_dir, "passt.log", 1, last, sizeof(last)) == 0)
+			snprintf(why, sizeof(why), "its helper passt died (its last words: %s)", last); /* why: passt says */
 		else
 			snprintf(why, sizeof(why), "its helper %s died", s->aux[i].what);
 		shim_event(s, SHIM_EV_HELPER_EXITED, &(struct shim_ev_arg){.msg = why});
@@ -171,6 +174,16 @@ int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err)
 		close(fd);
 		return -1;
 	}
+	/* passt drops every capability but a few before it opens its log, so
+	 * it cannot reach a box dir below a directory root may not search
+	 * without CAP_DAC_OVERRIDE (containerd's 0600 /run/containerd, under
+	 * boxvm-runtime): it reopens ours through /proc instead. */
+	_cleanup_close_ int log_fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (log_fd < 0) {
+		close(fd);
+		return bx_fail(err, errno, "cannot open %s", logf);
+	}
+	snprintf(logf, sizeof(logf), "/proc/self/fd/%d", log_fd);
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	char *argv[20 + 2 * BX_MAX_PORTS];
 	char portargs[BX_MAX_PORTS][80];
@@ -216,7 +229,8 @@ int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err)
 	const char *alt = getenv("BOXVM_PASST"); /* another passt binary */
 	if (alt && *alt)
 		argv[0] = (char *)alt;
-	fcntl(fd, F_SETFD, 0); /* passt's end crosses exec; nothing else is forked meanwhile */
+	fcntl(fd, F_SETFD, 0); /* passt's end and its log cross exec; nothing else is forked meanwhile */
+	fcntl(log_fd, F_SETFD, 0);
 	pid_t pid = shim_spawn(s, argv, s->log_fd, err);
 	close(fd);
 	if (s->spec.all_ports)

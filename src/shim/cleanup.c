@@ -27,13 +27,13 @@
 
 /* The last `lines` lines of BOXDIR/console.log as one line ("a | b | c"),
  * control characters dropped. Returns 0 if there was anything. */
-int shim_console_tail(const char *box_dir, int lines, char *out, size_t size)
+int shim_log_tail(const char *box_dir, const char *file, int lines, char *out, size_t size)
 {
 	char path[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	out[0] = '\0';
-	if (bx_path_join(path, sizeof(path), NULL, "%s/console.log", box_dir) < 0 ||
+	if (bx_path_join(path, sizeof(path), NULL, "%s/%s", box_dir, file) < 0 ||
 	    bx_read_tail(path, CONSOLE_TAIL_BYTES, &text, &len, NULL) < 0)
 		return -1;
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
@@ -218,7 +218,7 @@ void shim_finish(struct shim *s)
 	if (failed) {
 		char diag[PATH_MAX], tail[1536], panic[256];
 		keep_console(s, diag, sizeof(diag));
-		if (shim_console_tail(s->spec.box_dir, 10, tail, sizeof(tail)) < 0)
+		if (shim_log_tail(s->spec.box_dir, "console.log", 10, tail, sizeof(tail)) < 0)
 			snprintf(tail, sizeof(tail), "(the console log is empty)");
 		panic_line(s->spec.box_dir, panic, sizeof(panic));
 		snprintf(text, text_size, "box %.12s: %s%s%s%s; last boot log lines: %s%s%s%s", s->spec.id,

@@ -575,7 +575,7 @@ int main(int argc, char **argv)
 		shim_stop_children(&s); /* QEMU gone and its console drained before its tail is read */
 		shim_event(&s, SHIM_EV_SETUP_FAILED, NULL);
 		char tail[1024], msg[2200];
-		if (s.qemu_pid > 0 && shim_console_tail(s.spec.box_dir, 5, tail, sizeof(tail)) == 0)
+		if (s.qemu_pid > 0 && shim_log_tail(s.spec.box_dir, "console.log", 5, tail, sizeof(tail)) == 0)
 			snprintf(msg, sizeof(msg), "%s; last boot log lines: %s", err.msg, tail);
 		else
 			snprintf(msg, sizeof(msg), "%s", err.msg);

@@ -396,6 +396,8 @@ void shim_pause_forget(struct shim *s);
 /* cleanup.c */
 void shim_stop_children(struct shim *s);
 void shim_finish(struct shim *s);
-int shim_console_tail(const char *box_dir, int lines, char *out, size_t size);
+/* The last lines of BOXDIR/file (console.log, passt.log), printable only,
+ * joined with " | "; -1 when there are none. */
+int shim_log_tail(const char *box_dir, const char *file, int lines, char *out, size_t size);
 
 #endif

@@ -71,3 +71,34 @@ def test_data_and_box_files_are_private(fresh_data):
     assert not wide, wide
     assert any(os.path.basename(d) == "initramfs" for d, _, _ in os.walk(bx.root))
     assert bx("rm", "-f", ref).returncode == 0
+
+
+@pytest.fixture
+def data_below_a_shut_dir(boxvm_env, tmp_path):
+    """DATA below a directory of mode 0600 (containerd's /run/containerd is so, and boxvm-runtime's
+    boxes live below it): root reaches it with CAP_DAC_OVERRIDE alone."""
+    shut = tmp_path / "shut"
+    shut.mkdir()
+    run = tempfile.mkdtemp(prefix="bxm.", dir="/tmp")
+    data = str(shut / "data")
+    bx = Boxvm(data, run, dict(boxvm_env.env, BOXVM_ROOT=data, BOXVM_RUNTIME_DIR=run))
+    bx("load", "-q", "-i", BUSYBOX_TAR, check=0)
+    os.chmod(shut, 0o600)
+    yield bx
+    os.chmod(shut, 0o700)
+    ids = bx("ps", "-aq", "--no-trunc").stdout.split()
+    if ids:
+        bx("rm", "-f", *[i.decode() for i in ids])
+    leaked = _our_processes(data) + _our_processes(run)
+    for pid, _ in leaked:
+        os.kill(pid, 9)
+    unmount_under(data)
+    shutil.rmtree(run, ignore_errors=True)
+    assert not leaked, leaked
+
+
+def test_helpers_that_drop_capabilities_still_log_below_a_shut_dir(data_below_a_shut_dir):
+    """passt keeps no CAP_DAC_OVERRIDE when it opens its log: it gets the shim's open file instead."""
+    bx = data_below_a_shut_dir
+    p = bx("run", "--rm", "busybox", "sh", "-c", "ip -4 addr show eth0 | grep -q 10.0.2.15 && echo up")
+    assert (p.returncode, p.stdout) == (0, b"up\n"), p.stderr
