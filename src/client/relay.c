@@ -217,6 +217,8 @@ static int read_sock(struct relay *r, struct bx_msgbuf *mb, struct bx_err *err)
 				r->pid = (int32_t)bx_get_u32(m.payload);
 			if (r->o->svc && r->o->svc->started)
 				r->o->svc->started(r->o->svc->ctx, r->pid);
+			if (r->o->on_started)
+				r->o->on_started(r->o->on_started_ctx);
 			break;
 		default: /* PONG: nothing to do */
 			break;
@@ -313,6 +315,7 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 		flush_queue(&r);
 		res->detached = true;
 		res->code = 0;
+		res->start_error[0] = '\0';
 		res->started = r.started;
 		res->pid = r.pid;
 		rc = 0;
@@ -321,6 +324,7 @@ int bx_relay_run(int sock, const struct bx_relay_opts *o, struct bx_relay_result
 		res->code = r.code;
 		res->started = r.started;
 		res->pid = r.pid;
+		snprintf(res->start_error, sizeof(res->start_error), "%.511s", !r.started && r.have_error ? r.error : "");
 		rc = 0;
 	} else if (r.have_error) {
 		bx_fail(err, 0, "%s", r.error);

@@ -41,6 +41,9 @@ struct bx_relay_opts {
 	struct bx_detach detach; /* tty only; n = 0: no detaching */
 	const char *what;        /* for messages: "box 1234abcd5678" */
 	const struct bx_relay_svc *svc; /* NULL: the CLI's own stdio and terminal */
+	/* NULL, or called once when the process has started (STARTED came) */
+	void (*on_started)(void *ctx);
+	void *on_started_ctx;
 };
 
 struct bx_relay_result {
@@ -48,6 +51,7 @@ struct bx_relay_result {
 	bool detached; /* the user typed the detach keys */
 	bool started;  /* the process ran (STARTED came): an EXIT without it is a failed start */
 	int pid;       /* STARTED's guest pid (0: unknown) */
+	char start_error[512]; /* not started: why, as the guest said it ("" if it did not) */
 };
 
 /* Run the session on sock (already connected and past its handshake) until

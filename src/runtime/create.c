@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +167,23 @@ static int fork_monitor(const struct rt_monitor_args *tmpl, struct bx_err *err)
 	return -1;
 }
 
+/* A container told to join another's UTS namespace (a pod's container, the
+ * sandbox's) takes the host name held there when it names none itself: the
+ * one the sandbox's monitor set (monitor.c). Joined by this short-lived
+ * process only (and the monitor it forks), which sets no name. */
+static int hostname_from_uts(struct bx_oci_config *oc, struct bx_err *err)
+{
+	if (!oc->uts_path[0] || (oc->spec.hostname && oc->spec.hostname[0]))
+		return 0;
+	_cleanup_close_ int fd = open(oc->uts_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bx_fail(err, errno, "cannot open UTS namespace %s", oc->uts_path);
+	struct utsname u;
+	if (setns(fd, CLONE_NEWUTS) < 0 || uname(&u) < 0)
+		return bx_fail(err, errno, "cannot join UTS namespace %s", oc->uts_path);
+	return bx_spec_set_hostname(&oc->spec, u.nodename, err);
+}
+
 static int write_pid_file(const char *path, int pid, struct bx_err *err)
 {
 	char text[32];
@@ -212,6 +231,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	struct bx_paths p;
 	struct rt_container c;
 	if (bx_oci_config_parse(cfgtext, bundle, &oc, &err) < 0 || check_binds(&oc, &err) < 0 ||
+	    hostname_from_uts(&oc, &err) < 0 ||
 	    bx_paths_init(&p, &err) < 0 || rt_container_paths(g, &p, id, &c, &err) < 0) {
 		rt_error("%s", err.msg);
 		bx_oci_config_free(&oc);
@@ -246,7 +266,8 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 	if (slave >= 0)
 		rt_console_size(slave, cfgtext, true);
 	struct rt_monitor_args ma = {.c = &c, .vm = &vm, .listen_fd = listen_fd, .tty_slave = slave,
-				     .netns_path = oc.netns_join ? oc.netns_path : NULL, .sync_fd = -1};
+				     .netns_path = oc.netns_join ? oc.netns_path : NULL, .sync_fd = -1,
+				     .uts_name = oc.uts_new && oc.spec.hostname && oc.spec.hostname[0] ? oc.spec.hostname : NULL};
 	c.pid = fork_monitor(&ma, &err);
 	if (c.pid < 0)
 		goto fail;

@@ -152,8 +152,18 @@ static int build_spec(const struct rt_container *c, struct rt_opt *o, size_t no,
  * terminal), or -1. term: the caller's terminal for exec -t without a
  * console socket (the relay stays in the caller's session, so SIGWINCH
  * reaches it), or -1. */
+static void sync_ok(void *fdp)
+{
+	int *fd = fdp;
+	if (*fd >= 0) {
+		dprintf(*fd, "ok\n");
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 static void __attribute__((noreturn)) relay(const struct rt_container *c, const struct bx_spec *spec, int slave,
-					    int term, int sync_fd)
+					    int term, int sync_fd, bool detach)
 {
 	struct bx_err err;
 	if ((term < 0 && setsid() < 0) || (slave >= 0 && rt_console_adopt(slave, &err) < 0)) {
@@ -171,14 +181,26 @@ static void __attribute__((noreturn)) relay(const struct rt_container *c, const 
 		dprintf(sync_fd, "error: container \"%s\": %s\n", c->id, err.msg);
 		_exit(BX_EXIT_ERROR);
 	}
-	dprintf(sync_fd, "ok\n");
-	close(sync_fd);
+	/* attached, the caller may go on once the request is in; detached, only
+	 * once the process runs (runc's exec -d returns after its execve: a
+	 * command that cannot start is the exec's own error) */
+	if (!detach)
+		sync_ok(&sync_fd);
 	struct bx_relay_opts ro = {.in_fd = term >= 0 ? term : 0, .out_fd = term >= 0 ? term : 1, .err_fd = 2,
-				   .tty = spec->tty, .tty_fd = term >= 0 ? term : 0, .what = c->id};
+				   .tty = spec->tty, .tty_fd = term >= 0 ? term : 0, .what = c->id,
+				   .on_started = detach ? sync_ok : NULL, .on_started_ctx = &sync_fd};
 	struct bx_relay_result res;
 	if (bx_relay_run(sock, &ro, &res, &err) < 0) {
-		rt_error("container \"%s\": exec: %s", c->id, err.msg);
+		if (sync_fd >= 0)
+			dprintf(sync_fd, "error: container \"%s\": exec: %s\n", c->id, err.msg);
+		else
+			rt_error("container \"%s\": exec: %s", c->id, err.msg);
 		_exit(BX_EXIT_ERROR);
+	}
+	if (sync_fd >= 0) { /* detached, and it never ran: runc's 255 */
+		dprintf(sync_fd, "error: exec failed: unable to start container process: %s\n",
+			res.start_error[0] ? res.start_error : "the process did not start");
+		_exit(255);
 	}
 	/* a process that never ran (execve failed: the guest's message is on
 	 * stderr already) is a runtime error: runc's 255 */
@@ -290,14 +312,17 @@ int rt_cmd_exec(const struct rt_globals *g, int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sync[0]);
-		relay(&c, &spec, slave, term, sync[1]);
+		relay(&c, &spec, slave, term, sync[1], rt_opt_get(o, no, "detach") != NULL);
 	}
 	close(sync[1]);
 	int sr = wait_sync(sync[0], &err);
 	close(sync[0]);
 	if (sr < 0) {
-		waitpid(pid, NULL, 0);
+		int st = 0;
+		waitpid(pid, &st, 0);
 		rt_error("%s", err.msg);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 255)
+			rc = 255; /* the process could not start: runc's code */
 		goto out;
 	}
 	const char *pidfile = rt_opt_get(o, no, "pid-file");

@@ -360,6 +360,13 @@ static int setup(struct mon *m, struct bx_err *err)
 		if (setns(fd, CLONE_NEWNET) < 0)
 			return bx_fail(err, errno, "cannot join network namespace %s", a->netns_path);
 	}
+	/* The box's host name lives in the guest; this namespace only shows it
+	 * to the host: containerd's CRI points a pod's containers at the
+	 * sandbox's /proc/PID/ns/uts (PID: this monitor), and their create
+	 * takes the name from it (create.c, hostname_from_uts). */
+	if (a->uts_name && unshare(CLONE_NEWUTS) == 0 && sethostname(a->uts_name, strlen(a->uts_name)) < 0)
+		return bx_fail(err, errno, "cannot name the container's UTS namespace");
+	/* (without CAP_SYS_ADMIN, e.g. a rootless caller, there is none: no joiner either) */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t set;
 	sigemptyset(&set);

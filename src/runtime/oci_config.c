@@ -407,8 +407,16 @@ static int namespaces_from_json(json_t *lx, struct bx_oci_config *c, struct bx_e
 		if (!strcmp(type, "user"))
 			return bx_fail(err, 0, "config.json: user namespaces are not supported by boxvm-runtime (the "
 					       "VM is the isolation boundary; drop userns/uidMappings)");
+		if (!strcmp(type, "uts")) {
+			if (path && *path && path[0] != '/')
+				return fail_field(err, "linux.namespaces uts path", "must be absolute");
+			if (path && *path)
+				snprintf(c->uts_path, sizeof(c->uts_path), "%s", path);
+			c->uts_new = !(path && *path);
+			continue;
+		}
 		if (strcmp(type, "network"))
-			continue; /* pid, mount, ipc, uts, cgroup: the VM has all of its own */
+			continue; /* pid, mount, ipc, cgroup: the VM has all of its own */
 		if (path && *path) {
 			if (path[0] != '/')
 				return fail_field(err, "linux.namespaces network path", "must be absolute");

@@ -50,6 +50,11 @@ struct bx_oci_config {
 	struct bx_resources res;     /* linux.resources: the limits of the guest's cgroup /box */
 	bool netns_join;             /* the VM's network lives in netns_path */
 	char netns_path[PATH_MAX];
+	/* linux.namespaces uts: a path (a pod's container joins its sandbox's,
+	 * whose name it takes when it has none of its own), or a new one (the
+	 * monitor makes it and holds the host name there, for such joiners) */
+	char uts_path[PATH_MAX];
+	bool uts_new;
 	bool network;                /* the box gets a NIC (only when joining a namespace) */
 	struct bx_port ports[BX_MAX_PORTS];
 	int nports;

@@ -117,6 +117,7 @@ struct rt_monitor_args {
 	int listen_fd;           /* the control socket, listening */
 	int tty_slave;           /* -1: no terminal; else becomes the controlling tty and stdio */
 	const char *netns_path;  /* NULL: stay in the caller's network namespace */
+	const char *uts_name;    /* non-NULL: a UTS namespace of the monitor's own, named so */
 	int sync_fd;             /* "ok\n" or "error: ...\n" once set up (then closed) */
 };
 /* Runs in the forked monitor; never returns. */

@@ -154,6 +154,12 @@ def test_env_and_exec_as_runc(tmp_path, no_leaks):
         assert p.returncode == 255 and b'exec: "/nonexistent": stat /nonexistent: no such file or directory' \
             in p.stderr, p
         assert _exec(no_leaks, root, "e1", "sh", "-c", "exit 3").returncode == 3
+        # runc: exec -d returns once the process runs, so one that cannot start is the exec's own
+        # error (containerd's ExecSync reports it as such): 255 and the reason
+        p = _exec(no_leaks, root, "-d", "e1", "/nonexistent")
+        assert p.returncode == 255 and b'level=error msg="exec failed: unable to start container process: ' \
+            b'exec: \\"/nonexistent\\": stat /nonexistent: no such file or directory"' in p.stderr, p
+        assert _exec(no_leaks, root, "-d", "e1", "true").returncode == 0
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "e1").returncode == 0
     assert not os.listdir(no_leaks.run_dir)

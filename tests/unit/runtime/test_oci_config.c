@@ -247,6 +247,19 @@ static void test_namespaces(void **state)
 	assert_false(oc.netns_join || oc.network || oc.all_ports);
 	bx_oci_config_free(&oc);
 	expect_error("", "\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"rel\"}]}", "must be absolute");
+	/* uts: a pod's container joins its sandbox's (path); the sandbox makes one (no path) */
+	assert_int_equal(parse("", "\"linux\": {\"namespaces\": [{\"type\": \"uts\", \"path\": \"/proc/42/ns/uts\"}]}", &err), 0);
+	assert_string_equal(oc.uts_path, "/proc/42/ns/uts");
+	assert_false(oc.uts_new);
+	bx_oci_config_free(&oc);
+	assert_int_equal(parse("", "\"linux\": {\"namespaces\": [{\"type\": \"uts\"}]}", &err), 0);
+	assert_true(oc.uts_new);
+	assert_string_equal(oc.uts_path, "");
+	bx_oci_config_free(&oc);
+	assert_int_equal(parse("", "\"linux\": {\"namespaces\": []}", &err), 0);
+	assert_false(oc.uts_new); /* the caller's: nothing to make */
+	bx_oci_config_free(&oc);
+	expect_error("", "\"linux\": {\"namespaces\": [{\"type\": \"uts\", \"path\": \"rel\"}]}", "must be absolute");
 }
 
 static void test_rejected_fields(void **state)
