@@ -6,6 +6,7 @@ PKGS="build-essential pkg-config musl-tools libarchive-dev zlib1g-dev libjansson
 qemu-system-x86 qemu-system-common busybox-static kmod cpio python3 python3-pytest python3-pytest-xdist ca-certificates apt-utils jq libssl-dev
 docker-registry skopeo passt zstd
 containerd runc podman conmon iproute2 tmux
+containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf python3-websocket
 clang libclang-rt-14-dev
 docker.io python3-docker docker-compose mmdebstrap"
 missing=""
