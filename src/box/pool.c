@@ -19,6 +19,7 @@
 #include "../client/shim_client.h"
 #include "../common/boxid.h"
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/pidwait.h"
 #include "../common/reply.h"
 #include "../common/unixsock.h"
@@ -188,6 +189,16 @@ static int read_vm(const struct bx_paths *p, const char *id, struct bx_vmspec *v
 	return bx_vmspec_read(path, vm, err);
 }
 
+/* A claimed VM whose claim nobody holds: its claimer share-locks the file
+ * from before it won it until the claim is over, the shim from when it
+ * takes the claim on (bx_pool_claim, shim_pool_accept). Nobody: a claimer
+ * killed in between, and a VM that would wait for ever. */
+static bool claim_abandoned(const char *claimed)
+{
+	_cleanup_close_ int fd = open(claimed, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+}
+
 int bx_pool_list(const struct bx_paths *p, struct bx_pool_vm **vms, int *n, struct bx_err *err)
 {
 	*vms = NULL;
@@ -217,9 +228,11 @@ int bx_pool_list(const struct bx_paths *p, struct bx_pool_vm **vms, int *n, stru
 		snprintf(v->id, sizeof(v->id), "%.64s", e->d_name);
 		v->profile = (struct bx_pool_profile){.mem_mb = vm->mem_mb, .cpus = vm->cpus, .network = vm->network};
 		v->shim_pid = live_shim(p, e->d_name);
-		char ready[PATH_MAX];
+		char ready[PATH_MAX], claimed[PATH_MAX];
 		v->ready = bx_path_join(ready, sizeof(ready), NULL, "%s/%s/ready", dir, e->d_name) == 0 &&
 			   access(ready, F_OK) == 0;
+		v->orphaned = !v->ready && bx_path_join(claimed, sizeof(claimed), NULL, "%s/%s/claimed", dir, e->d_name) == 0 &&
+			      claim_abandoned(claimed);
 	}
 	closedir(d);
 	free(vm);
@@ -323,7 +336,7 @@ int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 			continue;
 		}
 		int at = -1;
-		for (int j = 0; j < c.n; j++)
+		for (int j = 0; j < c.n && !vms[i].orphaned; j++) /* an orphan is stopped, and replaced */
 			if (same_profile(&c.p[j], &vms[i].profile))
 				at = j;
 		if (at >= 0 && have[at] < c.p[at].size)
@@ -452,8 +465,11 @@ int bx_pool_claim(const struct bx_paths *p, const struct bx_vmspec *vm, struct b
 		    bx_path_join(taken, sizeof(taken), NULL, "%s/%s/claimed", dir, e->d_name) < 0 ||
 		    access(ready, F_OK) < 0 || read_vm(p, e->d_name, pv, NULL) < 0 || !bx_pool_fits(pv, vm, why, sizeof(why)))
 			continue;
-		if (rename(ready, taken) < 0)
+		/* locked before it is won, held until the claim is over: see claim_abandoned */
+		_cleanup_close_ int hold = open(ready, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (hold < 0 || flock(hold, LOCK_SH) < 0 || rename(ready, taken) < 0)
 			continue; /* another start took it first */
+		bx_crash_point("pool.claimed");
 		rc = claim_one(p, e->d_name, vm, err);
 	}
 	closedir(d);

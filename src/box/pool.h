@@ -43,6 +43,7 @@ struct bx_pool_vm {
 	char id[65];
 	struct bx_pool_profile profile; /* size unused */
 	bool ready;                     /* booted and waiting (else booting) */
+	bool orphaned;                  /* claimed, but its claimer died before the shim took the claim */
 	int shim_pid;
 };
 

@@ -32,7 +32,7 @@ static void shim_init(struct shim *s)
 	s->qemu_uid.lock_fd = -1;
 	s->lc.remove_op_fd = -1;
 	s->console.fd = s->qerr.fd = s->console.file.fd = s->qerr.file.fd = -1;
-	s->pool_fd = s->pool_passt_fd = -1;
+	s->pool_fd = s->pool_passt_fd = s->pool_claimed_fd = -1;
 	s->debug = bx_debug_enabled();
 }
 

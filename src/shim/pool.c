@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -374,6 +375,13 @@ void shim_pool_accept(struct shim *s)
 		return;
 	}
 	req[n] = '\0';
+	/* The claimer share-locks POOLDIR/claimed until its claim is over; so
+	 * does this shim from now on, for good: `pool fill` stops a claimed VM
+	 * whose lock nobody holds (its claimer died before it got here). */
+	char claimed[PATH_MAX];
+	if (s->pool_claimed_fd < 0 && bx_path_join(claimed, sizeof(claimed), NULL, "%s/claimed", s->spec.box_dir) == 0 &&
+	    (s->pool_claimed_fd = open(claimed, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0)
+		flock(s->pool_claimed_fd, LOCK_SH);
 	int rc = adopt(s, req + 6, sync_fd, &err);
 	char reply[sizeof(err.msg) + 8];
 	int len = snprintf(reply, sizeof(reply), rc == -1 ? "no: %s\n" : "ok\n", err.msg);

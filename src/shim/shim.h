@@ -153,6 +153,7 @@ struct shim {
 	bool pool_ready;             /* POOLDIR/ready written (the guest answered) */
 	int pool_fd;                 /* RUN/pool/ID12/claim.sock while pooled; -1 otherwise */
 	int pool_passt_fd;           /* passt's end of QEMU's network socketpair, until the claim starts it (-1) */
+	int pool_claimed_fd;         /* POOLDIR/claimed, share-locked from the claim on: a claim in hand (-1) */
 	uint32_t claim_id;           /* the channel carrying the box's CLAIM to the guest (0: none) */
 	uint8_t *claim_spec;         /* the box's encoded spec, from its initramfs, until sent */
 	size_t claim_spec_len;

@@ -191,6 +191,22 @@ def test_a_pool_vm_that_died_is_replaced(pbx):
     pbx("rm", "-f", box, check=0)
 
 
+def test_a_won_vm_whose_claimer_died_is_stopped_and_replaced(pbx):
+    """A start killed right after it won a pool VM, before it handed the VM its box: that VM
+    would wait for ever. `pool fill` (every claim runs one) stops it and boots another."""
+    pbx("pool", "set", "1", check=0)
+    (vm,) = wait_ready(pbx)
+    p = pbx("run", "-d", "busybox", "sleep", "1d", env={"BOXVM_TEST_CRASH_AT": "pool.claimed"})
+    assert p.returncode == -signal.SIGKILL, p
+    assert pool_vms(pbx) == [vm] and not ready_vms(pbx)  # won, never claimed
+    pbx("pool", "fill", check=0)
+    assert vm not in pool_vms(pbx)
+    (new,) = wait_ready(pbx)
+    box = pbx("run", "-d", "busybox", "sleep", "1d", check=0).stdout.decode().strip()
+    assert served_by_pool(pbx, box)
+    pbx("rm", "-f", box, check=0)
+
+
 def _is_qemu_of(pid, parent):
     try:
         with open(f"/proc/{pid}/stat") as f:
