@@ -20,6 +20,7 @@
 #include "../common/boxid.h"
 #include "../common/cleanup.h"
 #include "../common/crashpoint.h"
+#include "../common/forkpipe.h"
 #include "../common/pidwait.h"
 #include "../common/reply.h"
 #include "../common/unixsock.h"
@@ -356,25 +357,10 @@ int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 
 void bx_pool_fill_async(const struct bx_paths *p)
 {
-	pid_t pid = fork();
-	if (pid != 0) {
-		if (pid > 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		return;
-	}
-	setsid();
-	if (fork() != 0)
-		_exit(0);
-	int null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-	}
 	/* nothing of the claiming command's (its box's locks, its attach socket)
 	 * may outlive it here, nor reach the pool VMs this process starts */
-	close_range(3, ~0U, 0);
+	if (!bx_fork_detached())
+		return;
 	int booted;
 	struct bx_err err = {0};
 	char path[PATH_MAX];

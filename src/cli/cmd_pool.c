@@ -91,11 +91,14 @@ static int pool_ls(const struct bx_paths *p, struct bx_err *err)
 	if (bx_pool_config_read(p, &c, err) < 0 || bx_pool_list(p, &vms, &n, err) < 0)
 		return -1;
 	printf("%-10s %-5s %-8s %-5s %-6s %s\n", "MEMORY", "CPUS", "NETWORK", "SIZE", "READY", "BOOTING");
+	int orphans = 0;
+	for (int j = 0; j < n; j++)
+		orphans += vms[j].shim_pid && vms[j].orphaned;
 	for (int i = 0; i < c.n; i++) {
 		int ready = 0, booting = 0;
 		for (int j = 0; j < n; j++) {
 			const struct bx_pool_profile *v = &vms[j].profile;
-			if (!vms[j].shim_pid || v->mem_mb != c.p[i].mem_mb || v->cpus != c.p[i].cpus ||
+			if (!vms[j].shim_pid || vms[j].orphaned || v->mem_mb != c.p[i].mem_mb || v->cpus != c.p[i].cpus ||
 			    v->network != c.p[i].network)
 				continue;
 			if (vms[j].ready)
@@ -109,6 +112,9 @@ static int pool_ls(const struct bx_paths *p, struct bx_err *err)
 		       c.p[i].size, ready, booting);
 	}
 	free(vms);
+	if (orphans)
+		printf("%d VM%s won by a start that died before using %s (pool fill stops and replaces %s)\n", orphans,
+		       orphans == 1 ? "" : "s", orphans == 1 ? "it" : "them", orphans == 1 ? "it" : "them");
 	static const struct {
 		const char *file, *what;
 	} notes[] = {{"fill.err", "the last refill failed"}, {"claim.err", "the last claim was refused"}};

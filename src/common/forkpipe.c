@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 pid_t bx_fork_pipe(int *fd, bool child_writes, struct bx_err *err)
@@ -21,4 +22,26 @@ pid_t bx_fork_pipe(int *fd, bool child_writes, struct bx_err *err)
 	close(p[writer ? 0 : 1]);
 	*fd = p[writer ? 1 : 0];
 	return pid;
+}
+
+bool bx_fork_detached(void)
+{
+	pid_t pid = fork();
+	if (pid != 0) {
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return false;
+	}
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	close_range(3, ~0U, 0);
+	return true;
 }

@@ -14,4 +14,11 @@
  * filled if the pipe or the fork failed. */
 pid_t bx_fork_pipe(int *fd, bool child_writes, struct bx_err *err);
 
+/* A process of its own for background work that outlives the caller (a
+ * pool refill): forked twice (reparented, never the caller's zombie), in a
+ * session of its own, stdio on /dev/null and no other descriptor of the
+ * caller's (its locks, sockets and pipes must not live on in it). Returns
+ * true in that process, false in the caller (once the middle one is reaped). */
+bool bx_fork_detached(void);
+
 #endif

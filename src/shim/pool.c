@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/forkpipe.h"
 #include "../common/paths.h"
 #include "../common/safetext.h"
 #include "../common/unixsock.h"
@@ -435,22 +436,8 @@ void shim_pool_gone(struct shim *s)
 	if (n <= 0)
 		return; /* never came up: a replacement would likely fail alike */
 	boxvm[n] = '\0';
-	pid_t pid = fork();
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		close_range(3, ~0U, 0); /* none of the shim's sockets, pipes or locks */
+	if (bx_fork_detached()) { /* none of the shim's sockets, pipes or locks */
 		execl(boxvm, boxvm, "pool", "fill", (char *)NULL);
 		_exit(127);
 	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
 }

@@ -199,6 +199,7 @@ def test_a_won_vm_whose_claimer_died_is_stopped_and_replaced(pbx):
     p = pbx("run", "-d", "busybox", "sleep", "1d", env={"BOXVM_TEST_CRASH_AT": "pool.claimed"})
     assert p.returncode == -signal.SIGKILL, p
     assert pool_vms(pbx) == [vm] and not ready_vms(pbx)  # won, never claimed
+    assert b"1 VM won by a start that died before using it" in pbx("pool", "ls", check=0).stdout
     pbx("pool", "fill", check=0)
     assert vm not in pool_vms(pbx)
     (new,) = wait_ready(pbx)
