@@ -56,10 +56,9 @@ class Cri:
 
 
 # The pod network of the CRI containerd below: Debian's CNI bridge plugin on a
-# bridge of its own (removed again by stop()).
+# bridge of its own, bxcriN with pods in 10.89.N.0/24 (N: net_index, one per
+# containerd running at once), removed again by stop().
 CNI_BIN = "/usr/lib/cni"
-BRIDGE = "bxcri0"
-SUBNET = "10.89.0"  # .0/24
 PAUSE = "boxvm.test/pause:1"
 BUSYBOX = "docker.io/library/busybox:latest"
 
@@ -83,14 +82,16 @@ class CriContainerd:
     "runc" (the default) and "boxvm" (runtime: boxvm-runtime's path), the CNI bridge, and
     the pause and busybox images imported. .cri is the client; stop() undoes it all."""
 
-    def __init__(self, d, runtime, busybox_tar, env, guard=600):
+    def __init__(self, d, runtime, busybox_tar, env, guard=600, net_index=0):
         self.dir = d
+        self.bridge = f"bxcri{net_index}"
+        self.subnet = f"10.89.{net_index}"  # .0/24
         os.makedirs(os.path.join(d, "cni"), exist_ok=True)
         with open(os.path.join(d, "cni", "10-bxcri.conflist"), "w") as f:
-            json.dump({"cniVersion": "0.4.0", "name": "bxcri", "plugins": [
-                {"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False,
+            json.dump({"cniVersion": "0.4.0", "name": self.bridge, "plugins": [
+                {"type": "bridge", "bridge": self.bridge, "isGateway": True, "ipMasq": False,
                  "ipam": {"type": "host-local", "dataDir": os.path.join(d, "ipam"),
-                          "ranges": [[{"subnet": SUBNET + ".0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+                          "ranges": [[{"subnet": self.subnet + ".0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
                 {"type": "loopback"}]}, f)
         c = 'plugins."io.containerd.grpc.v1.cri"'
         with open(os.path.join(d, "config.toml"), "w") as f:
@@ -141,4 +142,4 @@ class CriContainerd:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=60)
         self.log.close()
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)

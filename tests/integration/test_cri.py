@@ -24,7 +24,7 @@ RUNC_ROOT = "/run/containerd/runc/k8s.io"  # runc.v2's --root for the CRI's name
 try:
     import grpc
     import websocket
-    from cri_client import BUSYBOX, CNI_BIN, SUBNET, CriContainerd, pb
+    from cri_client import BUSYBOX, CNI_BIN, CriContainerd, pb
     HAVE_CLIENT = True
 except ImportError:
     HAVE_CLIENT = False
@@ -43,8 +43,12 @@ def cri(bx):
     d = tempfile.mkdtemp(prefix="bxcri.", dir="/tmp")
     ctd = None
     try:
-        ctd = CriContainerd(d, RUNTIME, BUSYBOX_TAR, bx.env, guard=HANG_GUARD)
+        # each xdist worker has a containerd (module fixtures are per worker): its own bridge and subnet
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        ctd = CriContainerd(d, RUNTIME, BUSYBOX_TAR, bx.env, guard=HANG_GUARD,
+                            net_index=int(worker[2:]) if worker[2:].isdigit() else 0)
         ctd.cri.dir = d
+        ctd.cri.subnet = ctd.subnet
         yield ctd.cri
     finally:
         if ctd:
@@ -97,7 +101,7 @@ def test_pod_lifecycle_as_kubelet_drives_it(cri, bx, handler):
     try:
         st = cri.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status
         assert st.state == pb.SANDBOX_READY and st.runtime_handler == handler
-        assert st.network.ip.startswith(SUBNET + "."), st
+        assert st.network.ip.startswith(cri.subnet + "."), st
         assert st.labels["app"] == "life"
         # under boxvm, its pause process runs in a VM of its own
         assert bool(_vm_processes(bx, [sid])) == (handler == "boxvm")
@@ -220,3 +224,44 @@ def test_pod_network_exec_streaming_and_port_forward(cri, bx):
         cri.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid))
     # RemovePodSandbox removed its containers too: none of the three VMs is left
     assert not _vm_processes(bx, ids)
+
+
+@pytest.mark.parametrize("handler", ["runc", "boxvm"])
+def test_attach_resource_update_and_log_reopen(cri, bx, handler):
+    """kubectl attach (WebSocket) to a container's stdin and output, UpdateContainerResources
+    reaching the container's memory limit, and kubelet's log rotation (rename, then
+    ReopenContainerLog): the same with runc's handler and boxvm's."""
+    sc = _sandbox_config(cri, "att")
+    sid = cri.RunPodSandbox(pb.RunPodSandboxRequest(config=sc, runtime_handler=handler)).pod_sandbox_id
+    try:
+        limit = 300 << 20
+        cid = _container(cri, sid, sc, "echo", ["sh", "-c", "while read l; do echo got $l; done"], stdin=True,
+                         linux=pb.LinuxContainerConfig(resources=pb.LinuxContainerResources(memory_limit_in_bytes=limit)))
+        ws = _ws(cri.Attach(pb.AttachRequest(container_id=cid, stdin=True, stdout=True, stderr=True)).url)
+        got = b""
+        ws.send_binary(b"\x00one\n")
+        while b"got one\n" not in got:
+            m = ws.recv()
+            got += m[1:] if m and m[0] == 1 else b""
+        log = os.path.join(sc.log_directory, "echo", "0.log")
+        assert until(lambda: _log_lines(log), "the first line in the log") == [("stdout", "F", "got one")]
+
+        read_limit = ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+                                  "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        r = cri.ExecSync(pb.ExecSyncRequest(container_id=cid, cmd=read_limit, timeout=HANG_GUARD))
+        assert int(r.stdout) == limit, r
+        cri.UpdateContainerResources(pb.UpdateContainerResourcesRequest(
+            container_id=cid, linux=pb.LinuxContainerResources(memory_limit_in_bytes=200 << 20)))
+        r = cri.ExecSync(pb.ExecSyncRequest(container_id=cid, cmd=read_limit, timeout=HANG_GUARD))
+        assert int(r.stdout) == 200 << 20, r
+
+        os.rename(log, log + ".1")  # what kubelet's rotation does, then it asks for a new file
+        cri.ReopenContainerLog(pb.ReopenContainerLogRequest(container_id=cid))
+        ws.send_binary(b"\x00two\n")
+        assert until(lambda: _log_lines(log), "a line in the reopened log") == [("stdout", "F", "got two")]
+        assert _log_lines(log + ".1") == [("stdout", "F", "got one")]
+        ws.close()
+    finally:
+        cri.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid))
+        cri.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid))
+    assert not _vm_processes(bx, [sid])
