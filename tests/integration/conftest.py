@@ -72,8 +72,10 @@ def _our_processes(marker):
             continue
         if marker in cmd and any(k in cmd for k in ("qemu-system", "virtiofsd", "boxvm-shim", "boxvm-netd", "passt")):
             found.append((int(pid), cmd))
-        elif "qemu-system" in cmd and _holds_file_under(pid, marker):
-            found.append((int(pid), cmd))
+        elif "qemu-system" in cmd or "passt" in cmd:
+            held = _holds_file_under(pid, marker)
+            if held:  # named with the file it holds, whose path names its box
+                found.append((int(pid), f"{cmd} [holds {held}]"))
     return found
 
 
@@ -106,19 +108,22 @@ def _pool_processes(run):
 
 
 def _holds_file_under(pid, marker):
-    """QEMU's command line names no path of ours (it is given fds), but it
-    holds its box's initrd open for its whole life."""
+    """The path of a file under marker that pid holds open, or None. QEMU's
+    command line names no path of ours (it is given fds), but it holds its
+    box's initrd open for its whole life; passt its box's passt.log (given as
+    /proc/self/fd/N: src/shim/aux.c)."""
     try:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return False
+        return None
     for fd in fds:
         try:
-            if marker in os.readlink(f"/proc/{pid}/fd/{fd}"):
-                return True
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
-            pass
-    return False
+            continue
+        if marker in target:
+            return target
+    return None
 
 
 def unmount_under(root):
