@@ -244,25 +244,40 @@ int bx_cgroup_join(const struct bx_cgroup *cg)
 	return 0;
 }
 
+/* The pids in a cgroup directory's cgroup.procs, up to max; -1 if it cannot be read. */
+static int read_procs(const char *dir, int *pids, int max)
+{
+	char path[PATH_MAX];
+	if (bx_path_join(path, sizeof(path), NULL, "%s/cgroup.procs", dir) < 0)
+		return -1;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	int n = 0;
+	char line[32];
+	while (n < max && fgets(line, sizeof(line), f))
+		if (atoi(line) > 0)
+			pids[n++] = atoi(line);
+	fclose(f);
+	return n;
+}
+
 int bx_cgroup_move_all(const struct bx_cgroup *from, const struct bx_cgroup *to)
 {
 	int rc = 0;
 	for (int d = 0; d < from->ndirs; d++) {
-		char path[PATH_MAX];
-		if (bx_path_join(path, sizeof(path), NULL, "%s/cgroup.procs", from->dir[d].path) < 0)
+		int pids[256];
+		int n = read_procs(from->dir[d].path, pids, 256); /* a pool VM's: a handful */
+		if (n < 0)
 			return -1;
-		FILE *f = fopen(path, "re");
-		if (!f)
-			return -1;
-		char line[32];
 		/* a process in every controller's directory is moved once per directory: harmless */
-		while (fgets(line, sizeof(line), f)) {
-			size_t n = strcspn(line, "\n");
+		for (int k = 0; k < n; k++) {
+			char line[16];
+			int len = snprintf(line, sizeof(line), "%d", pids[k]);
 			for (int i = 0; i < to->ndirs; i++)
-				if (to->dir[i].procs >= 0 && write(to->dir[i].procs, line, n) != (ssize_t)n && errno != ESRCH)
+				if (to->dir[i].procs >= 0 && write(to->dir[i].procs, line, (size_t)len) != len && errno != ESRCH)
 					rc = -1;
 		}
-		fclose(f);
 	}
 	return rc;
 }
@@ -388,24 +403,6 @@ int bx_host_cpus(char *online, size_t size)
 	else
 		snprintf(online, size, "0-%ld", n > 0 ? n - 1 : 0);
 	return n > 0 ? (int)n : 1;
-}
-
-/* The pids in a cgroup directory's cgroup.procs, up to max. */
-static int read_procs(const char *dir, int *pids, int max)
-{
-	char path[PATH_MAX];
-	if (bx_path_join(path, sizeof(path), NULL, "%s/cgroup.procs", dir) < 0)
-		return 0;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	int n = 0;
-	char line[32];
-	while (n < max && fgets(line, sizeof(line), f))
-		if (atoi(line) > 0)
-			pids[n++] = atoi(line);
-	fclose(f);
-	return n;
 }
 
 void bx_cgroup_remove_box(const char *box_id)

@@ -18,13 +18,11 @@ from conftest import BUSYBOX_TAR, Boxvm, _our_processes, unmount_under
 QEMU_GID_BASE, QEMU_GID_COUNT = 2063597568, 65536
 
 
-@pytest.fixture
-def fresh_data(boxvm_env, tmp_path):
-    """boxvm with a DATA directory that does not exist yet (boxvm makes it)."""
+def _private_boxvm(boxvm_env, data):
+    """boxvm with DATA at data (not made yet) and a runtime dir of its own, as a fixture's body:
+    yields it, then removes its boxes and asserts that none of its processes was left."""
     run = tempfile.mkdtemp(prefix="bxm.", dir="/tmp")
-    data = str(tmp_path / "data")
-    env = dict(boxvm_env.env, BOXVM_ROOT=data, BOXVM_RUNTIME_DIR=run)
-    bx = Boxvm(data, run, env)
+    bx = Boxvm(data, run, dict(boxvm_env.env, BOXVM_ROOT=data, BOXVM_RUNTIME_DIR=run))
     yield bx
     ids = bx("ps", "-aq", "--no-trunc").stdout.split()
     if ids:
@@ -35,6 +33,12 @@ def fresh_data(boxvm_env, tmp_path):
     unmount_under(data)
     shutil.rmtree(run, ignore_errors=True)
     assert not leaked, leaked
+
+
+@pytest.fixture
+def fresh_data(boxvm_env, tmp_path):
+    """boxvm with a DATA directory that does not exist yet (boxvm makes it)."""
+    yield from _private_boxvm(boxvm_env, str(tmp_path / "data"))
 
 
 def _guest_visible(rel):
@@ -79,22 +83,13 @@ def data_below_a_shut_dir(boxvm_env, tmp_path):
     boxes live below it): root reaches it with CAP_DAC_OVERRIDE alone."""
     shut = tmp_path / "shut"
     shut.mkdir()
-    run = tempfile.mkdtemp(prefix="bxm.", dir="/tmp")
-    data = str(shut / "data")
-    bx = Boxvm(data, run, dict(boxvm_env.env, BOXVM_ROOT=data, BOXVM_RUNTIME_DIR=run))
+    boxes = _private_boxvm(boxvm_env, str(shut / "data"))
+    bx = next(boxes)
     bx("load", "-q", "-i", BUSYBOX_TAR, check=0)
     os.chmod(shut, 0o600)
     yield bx
     os.chmod(shut, 0o700)
-    ids = bx("ps", "-aq", "--no-trunc").stdout.split()
-    if ids:
-        bx("rm", "-f", *[i.decode() for i in ids])
-    leaked = _our_processes(data) + _our_processes(run)
-    for pid, _ in leaked:
-        os.kill(pid, 9)
-    unmount_under(data)
-    shutil.rmtree(run, ignore_errors=True)
-    assert not leaked, leaked
+    yield from boxes
 
 
 def test_helpers_that_drop_capabilities_still_log_below_a_shut_dir(data_below_a_shut_dir):
