@@ -147,11 +147,7 @@ static int build_spec(const struct rt_container *c, struct rt_opt *o, size_t no,
 	return 0;
 }
 
-/* The relay: connect, send the request, tell the parent, then carry the
- * session. slave: the console socket's pty (the relay's own session and
- * terminal), or -1. term: the caller's terminal for exec -t without a
- * console socket (the relay stays in the caller's session, so SIGWINCH
- * reaches it), or -1. */
+/* Tell the exec command waiting on *fdp (a sync pipe) that all went well, once. */
 static void sync_ok(void *fdp)
 {
 	int *fd = fdp;
@@ -162,6 +158,11 @@ static void sync_ok(void *fdp)
 	}
 }
 
+/* The relay: connect, send the request, tell the parent (detached: once the
+ * process runs), then carry the session. slave: the console socket's pty (the relay's own session and
+ * terminal), or -1. term: the caller's terminal for exec -t without a
+ * console socket (the relay stays in the caller's session, so SIGWINCH
+ * reaches it), or -1. */
 static void __attribute__((noreturn)) relay(const struct rt_container *c, const struct bx_spec *spec, int slave,
 					    int term, int sync_fd, bool detach)
 {
