@@ -100,10 +100,10 @@ static void prune_diag(struct shim *s)
 	closedir(d);
 }
 
-/* Copy console.log (capped: at most BX_CONSOLE_CAP) into
- * DIAG_DIR/<id12>-<unix time>.log, mode 0600 in a 0700 directory: guest
- * output is the box owner's alone. The path goes into out. */
-static int keep_console(struct shim *s, char *out, size_t size)
+/* Copy console.log (capped: at most BX_CONSOLE_CAP) and the autopsy (when
+ * there is one) into DIAG_DIR/<id12>-<unix time>.log, mode 0600 in a 0700
+ * directory: guest output is the box owner's alone. The path goes into out. */
+static int keep_console(struct shim *s, const char *autopsy, char *out, size_t size)
 {
 	char src[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
@@ -113,6 +113,15 @@ static int keep_console(struct shim *s, char *out, size_t size)
 	if (!s->spec.diag_dir[0] || bx_path_join(src, sizeof(src), NULL, "%s/console.log", s->spec.box_dir) < 0 ||
 	    bx_read_tail(src, BX_CONSOLE_CAP, &text, &len, NULL) < 0)
 		return -1;
+	if (autopsy) {
+		size_t alen = strlen(autopsy);
+		char *joined = realloc(text, len + alen + 1);
+		if (joined) {
+			memcpy(joined + len, autopsy, alen + 1);
+			text = joined;
+			len += alen;
+		}
+	}
 	if (bx_mkdir_p(s->spec.diag_dir, 0700, &err) < 0 ||
 	    bx_path_join(out, size, &err, "%s/%.12s-%lld.log", s->spec.diag_dir, s->spec.id, (long long)time(NULL)) < 0 ||
 	    bx_write_file_atomic(out, text, len, 0600, &err) < 0) {
@@ -217,7 +226,9 @@ void shim_finish(struct shim *s)
 	text[0] = '\0';
 	if (failed) {
 		char diag[PATH_MAX], tail[1536], panic[256];
-		keep_console(s, diag, sizeof(diag));
+		keep_console(s, s->autopsy, diag, sizeof(diag));
+		free(s->autopsy);
+		s->autopsy = NULL;
 		if (shim_log_tail(s->spec.box_dir, "console.log", 10, tail, sizeof(tail)) < 0)
 			snprintf(tail, sizeof(tail), "(the console log is empty)");
 		panic_line(s->spec.box_dir, panic, sizeof(panic));

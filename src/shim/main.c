@@ -105,6 +105,9 @@ static void end_begin(struct shim *s, enum end_reason why, const struct shim_ev_
 		s->stop_deadline_ms = now + POWER_OFF_MS;
 	} else {
 		s->stop_deadline_ms = now;
+		/* asked while QEMU still runs: the kill ends what could tell */
+		if (why == END_BACKSTOP && !s->qemu_exited && !s->autopsy)
+			s->autopsy = shim_boot_autopsy(s);
 		if (!s->qemu_exited)
 			shim_kill_child(s->qemu_pid, SIGKILL);
 	}

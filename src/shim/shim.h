@@ -111,6 +111,7 @@ struct shim {
 	int sync_fd;                 /* the CLI waits on it for main to start (-1: told, or none) */
 	const char *test_hold_main;  /* BOXVM_TEST_HOLD_MAIN: main starts once this file exists */
 	char fail_text[8192];        /* what shim_finish told of a failed box */
+	char *autopsy;               /* a boot ended by the backstop: where it stood (autopsy.c), kept with its console log */
 	long long time_due_ms;       /* send the host's clock (TIME) at this time (0: not yet open) */
 
 	/* the attached client */
@@ -393,6 +394,10 @@ int shim_pause_thaw(struct shim *s);
 void shim_pause_thawed(struct shim *s);
 /* a new boot: RUN/paused goes */
 void shim_pause_forget(struct shim *s);
+
+/* autopsy.c: where a boot that showed no sign of life stands (QEMU still
+ * running), as text for the kept console log; NULL without memory */
+char *shim_boot_autopsy(struct shim *s);
 
 /* cleanup.c */
 void shim_stop_children(struct shim *s);

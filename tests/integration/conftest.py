@@ -207,7 +207,7 @@ def box_diagnostics(root):
     kept = sorted(os.listdir(diag), key=lambda f: os.path.getmtime(os.path.join(diag, f)))[-3:] \
         if os.path.isdir(diag) else []
     for f in kept:
-        out.append(f"--- kept console log {f}:\n{_tail(os.path.join(diag, f), 25)}")
+        out.append(f"--- kept console log {f}:\n{_tail(os.path.join(diag, f), 45)}")
     return "\n".join(out)
 
 

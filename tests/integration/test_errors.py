@@ -127,6 +127,22 @@ def test_virtiofsd_fails_to_start(no_leaks):
     assert "virtiofsd" in msg
 
 
+def test_silent_boot_is_ended_by_the_backstop_with_an_autopsy(no_leaks):
+    # the kernel panics and waits (panic=0): QEMU runs, the guest never answers
+    p = no_leaks("run", "--rm", "busybox", "echo", "never",
+                 env={"BOXVM_KERNEL_APPEND": "rdinit=/nonexistent panic=0", "BOXVM_BOOT_TIMEOUT": "15"})
+    msg = one_line_error(p)
+    assert p.returncode == 125 and "no sign of life within 15 s" in msg, msg
+    log = re.search(r"full log: (/\S+\.log)", msg).group(1)
+    text = open(log, errors="replace").read()
+    # where the boot stood, asked of QEMU before it was killed
+    autopsy = text[text.index("--- boxvm: where the boot stood"):]
+    assert re.search(r"link before: \d+ bytes not yet read by QEMU", autopsy), autopsy
+    assert "run state: running" in autopsy, autopsy
+    assert re.search(r"RIP=[0-9a-f]{16} .*HLT=[01]", autopsy), autopsy
+    assert re.search(r"virtio-serial queue 4: avail \d+", autopsy), autopsy
+
+
 def test_vm_dies_before_command_keeps_boot_log(no_leaks):
     # no init in the initramfs: the guest kernel panics and the VM exits
     p = no_leaks("run", "--rm", "busybox", "echo", "never", env={"BOXVM_KERNEL_APPEND": "rdinit=/nonexistent"})
