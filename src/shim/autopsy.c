@@ -5,9 +5,15 @@
  * from a wedged QEMU or bytes that never left the host:
  *   - the link: bytes the shim wrote that QEMU has not read, bytes QEMU wrote
  *     that the shim has not read;
- *   - QEMU's threads: state and kernel wait channel;
+ *   - QEMU's threads and its helpers' (virtiofsd, passt): state and kernel
+ *     wait channel;
  *   - the monitor: run state, each vCPU's RIP and halt flag, the TCG
  *     translation cache's flushes, the virtio-serial queues' indices;
+ *   - interrupts: each virtio device's unacknowledged interrupt status, the
+ *     IOAPIC's unmasked pins with their pending and in-service bits, each
+ *     vCPU's local APIC (timer, ISR, IRR), the counts per IRQ;
+ *   - the vhost-user (virtiofsd) rings as the guest's memory holds them:
+ *     requests the guest made (avail) against those answered (used);
  *   - the link again, after a short wait: asking the monitor wakes QEMU's
  *     main loop, so a boot that was only waiting for that loop answers now.
  * Everything QEMU answers is steered by the guest: only bounded, parsed
@@ -16,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,9 @@
 #define AUTOPSY_QMP_MS 3000
 #define AUTOPSY_THREADS_MAX 24
 #define AUTOPSY_SERIAL_QUEUES 6 /* port 0 in/out, control in/out, port 1 (boxvm.ctl) in/out */
+#define AUTOPSY_VHOST_QUEUES 4  /* virtiofs: hiprio and request queues */
+#define AUTOPSY_CPUS_MAX 8
+#define AUTOPSY_HMP_LINES 48
 
 static void link_queues(FILE *f, int fd, const char *when)
 {
@@ -54,16 +64,16 @@ static void read_small(int dir, const char *name, char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static void qemu_threads(FILE *f, pid_t pid)
+static void threads(FILE *f, pid_t pid, const char *what)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	DIR *d = opendir(path);
 	if (!d) {
-		fprintf(f, "QEMU threads: unknown\n");
+		fprintf(f, "%s threads: unknown\n", what);
 		return;
 	}
-	fprintf(f, "QEMU threads (name state wchan):");
+	fprintf(f, "%s threads (name state wchan):", what);
 	struct dirent *e;
 	int n = 0;
 	while ((e = readdir(d)) && n < AUTOPSY_THREADS_MAX) {
@@ -98,19 +108,22 @@ static json_t *qmp(struct shim *s, const char *cmd, const char *args, FILE *f)
 	return ret;
 }
 
-/* HMP text through QMP; only lines that start with one of the prefixes */
-static void hmp_lines(struct shim *s, FILE *f, const char *command, const char *const *prefixes)
+/* HMP text through QMP: the lines holding one of the needles and not
+ * `unless` (NULL: none), at most AUTOPSY_HMP_LINES of them */
+static void hmp_lines(struct shim *s, FILE *f, const char *command, const char *const *needles, const char *unless)
 {
 	char args[256];
 	snprintf(args, sizeof(args), "{\"command-line\": \"%s\"}", command);
 	json_t *ret = qmp(s, "human-monitor-command", args, f);
 	const char *text = json_string_value(ret);
-	for (const char *line = text; line && *line;) {
+	int kept = 0;
+	for (const char *line = text; line && *line && kept < AUTOPSY_HMP_LINES;) {
 		size_t len = strcspn(line, "\r\n");
-		for (const char *const *p = prefixes; *p; p++) {
-			const char *at = strstr(line, *p);
-			if (at && at < line + len) {
+		bool skip = unless && memmem(line, len, unless, strlen(unless));
+		for (const char *const *p = needles; *p && !skip; p++) {
+			if (memmem(line, len, *p, strlen(*p))) {
 				fprintf(f, "%s: %.*s\n", command, (int)(len > 200 ? 200 : len), line);
+				kept++;
 				break;
 			}
 		}
@@ -120,9 +133,75 @@ static void hmp_lines(struct shim *s, FILE *f, const char *command, const char *
 	json_decref(ret);
 }
 
-static void serial_queues(struct shim *s, FILE *f)
+/* A QOM path QEMU gave, fit to be quoted back into a JSON argument. */
+static bool quotable(const char *path)
 {
-	json_t *list = qmp(s, "x-query-virtio", NULL, f);
+	return path && strlen(path) <= 200 && !strpbrk(path, "\"\\");
+}
+
+/* The 16-bit index at guest physical address gpa, read with HMP's xp;
+ * -1 when QEMU did not answer with one. */
+static long ring_index(struct shim *s, FILE *f, long long gpa)
+{
+	char args[128];
+	snprintf(args, sizeof(args), "{\"command-line\": \"xp /1hx 0x%llx\"}", gpa);
+	json_t *ret = qmp(s, "human-monitor-command", args, f);
+	const char *text = json_string_value(ret);
+	const char *colon = text ? strchr(text, ':') : NULL;
+	char *end = NULL;
+	long v = colon ? strtol(colon + 1, &end, 16) : -1;
+	json_decref(ret);
+	return end && end != colon + 1 && v >= 0 && v <= 0xffff ? v : -1;
+}
+
+/* a vhost-user device's rings: QEMU does not see them move, the guest's
+ * memory does (avail idx and used idx sit 2 bytes into each ring) */
+static void vhost_rings(struct shim *s, FILE *f, const char *name, const char *path, long long nvqs)
+{
+	for (long long q = 0; q < nvqs && q < AUTOPSY_VHOST_QUEUES; q++) {
+		char args[320];
+		snprintf(args, sizeof(args), "{\"path\": \"%s\", \"queue\": %lld}", path, q);
+		json_t *st = qmp(s, "x-query-virtio-vhost-queue-status", args, f);
+		if (!st)
+			return;
+		long long avail = json_integer_value(json_object_get(st, "avail-phys"));
+		long long used = json_integer_value(json_object_get(st, "used-phys"));
+		json_decref(st);
+		if (!avail || !used)
+			continue;
+		fprintf(f, "%s %s queue %lld: guest made %ld, backend answered %ld\n", name, path, q,
+			ring_index(s, f, avail + 2), ring_index(s, f, used + 2));
+	}
+}
+
+/* every virtio device: the interrupt status its driver has not acknowledged
+ * (bit 0: a used ring moved, bit 1: configuration), and vhost rings */
+static void virtio_devices(struct shim *s, FILE *f, json_t *list)
+{
+	size_t i;
+	json_t *dev;
+	json_array_foreach(list, i, dev) {
+		const char *name = json_string_value(json_object_get(dev, "name"));
+		const char *path = json_string_value(json_object_get(dev, "path"));
+		if (!name || strlen(name) > 40 || !quotable(path))
+			continue;
+		char args[256];
+		snprintf(args, sizeof(args), "{\"path\": \"%s\"}", path);
+		json_t *st = qmp(s, "x-query-virtio-status", args, f);
+		if (!st)
+			return;
+		bool vhost = json_is_true(json_object_get(st, "vhost-started"));
+		long long nvqs = json_integer_value(json_object_get(st, "num-vqs"));
+		fprintf(f, "%s %s: isr 0x%llx%s\n", name, path, json_integer_value(json_object_get(st, "isr")),
+			vhost ? ", vhost started" : "");
+		json_decref(st);
+		if (vhost)
+			vhost_rings(s, f, name, path, nvqs);
+	}
+}
+
+static void serial_queues(struct shim *s, FILE *f, json_t *list)
+{
 	const char *path = NULL;
 	size_t i;
 	json_t *dev;
@@ -131,9 +210,8 @@ static void serial_queues(struct shim *s, FILE *f)
 		if (name && !strcmp(name, "virtio-serial"))
 			path = json_string_value(json_object_get(dev, "path"));
 	}
-	if (!path || strlen(path) > 200 || strpbrk(path, "\"\\")) {
+	if (!quotable(path)) {
 		fprintf(f, "virtio-serial: not found\n");
-		json_decref(list);
 		return;
 	}
 	for (int q = 0; q < AUTOPSY_SERIAL_QUEUES; q++) {
@@ -151,7 +229,6 @@ static void serial_queues(struct shim *s, FILE *f)
 			json_integer_value(json_object_get(st, "inuse")));
 		json_decref(st);
 	}
-	json_decref(list);
 }
 
 char *shim_boot_autopsy(struct shim *s)
@@ -163,14 +240,27 @@ char *shim_boot_autopsy(struct shim *s)
 		return NULL;
 	fprintf(f, "--- boxvm: where the boot stood when the backstop ended it\n");
 	link_queues(f, s->ctl_fd, "before");
-	qemu_threads(f, s->qemu_pid);
+	threads(f, s->qemu_pid, "QEMU");
+	for (int i = 0; i < s->naux; i++)
+		if (!s->aux[i].exited)
+			threads(f, s->aux[i].pid, s->aux[i].what);
 	json_t *st = qmp(s, "query-status", NULL, f);
 	if (st)
 		fprintf(f, "run state: %.40s\n", json_string_value(json_object_get(st, "status")) ?: "?");
 	json_decref(st);
-	hmp_lines(s, f, "info registers -a", (const char *const[]){"CPU#", "RIP=", NULL});
-	hmp_lines(s, f, "info jit", (const char *const[]){"TB flush count", "TB count", NULL});
-	serial_queues(s, f);
+	hmp_lines(s, f, "info registers -a", (const char *const[]){"CPU#", "RIP=", NULL}, NULL);
+	hmp_lines(s, f, "info jit", (const char *const[]){"TB flush count", "TB count", NULL}, NULL);
+	json_t *devices = qmp(s, "x-query-virtio", NULL, f);
+	serial_queues(s, f, devices);
+	virtio_devices(s, f, devices);
+	json_decref(devices);
+	hmp_lines(s, f, "info pic", (const char *const[]){"pic", "pin", "IRR", NULL}, "masked");
+	for (int cpu = 0; cpu < s->spec.cpus && cpu < AUTOPSY_CPUS_MAX; cpu++) {
+		char cmd[32];
+		snprintf(cmd, sizeof(cmd), "info lapic %d", cpu);
+		hmp_lines(s, f, cmd, (const char *const[]){"LVTT", "Timer", "ISR", "IRR", "PPR", NULL}, NULL);
+	}
+	hmp_lines(s, f, "info irq", (const char *const[]){":", NULL}, NULL);
 	struct pollfd p = {.fd = s->ctl_fd, .events = POLLIN};
 	if (s->ctl_fd >= 0)
 		poll(&p, 1, 2000);
