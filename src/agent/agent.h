@@ -225,6 +225,9 @@ void session_read_output(struct session *s, int fd);
 void session_write_stdin(struct session *s);
 extern const struct bx_mux_ops agent_mux_ops;
 
+/* clock.c: power off (in the words of proto/guest_fatal.h) when the guest
+ * kernel has no working timer */
+void agent_require_timer(void);
 /* clock.c: set the wall clock from a BX_M_TIME payload (validated here) */
 void agent_clock_sync(const uint8_t *payload, size_t len);
 

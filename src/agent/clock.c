@@ -7,8 +7,13 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "../proto/guest_fatal.h"
+#include "pure/procstats.h"
 
 /* Closer than this is left alone: stepping the clock for a few ms of message
  * latency would only make time jump back and forth. */
@@ -37,4 +42,27 @@ void agent_clock_sync(const uint8_t *payload, size_t len)
 		return;
 	}
 	agent_info("clock stepped by %lld ms to the host's", (long long)(off / 1000000));
+}
+
+/* Before anything waits for time (the port's lookup sleeps): a kernel whose
+ * local APIC timer never fired has no timer at all in a microvm, and this
+ * boot would hang at the first sleep or RCU grace period. Said on the
+ * console in the words the shim looks for (it then boots the VM again). */
+void agent_require_timer(void)
+{
+	char text[16384];
+	int fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size_t got = 0;
+	ssize_t n;
+	while (got < sizeof(text) - 1 && (n = read(fd, text + got, sizeof(text) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	text[got] = '\0';
+	uint64_t ticks;
+	if (bx_interrupts_local_timer(text, &ticks) == 0 && ticks == 0)
+		agent_fatal("%s: its local APIC timer never fired (the kernel turns it off when its boot-time "
+			    "calibration was stalled by a busy host)",
+			    BX_GUEST_NO_TIMER + strlen("boxvm-agent: fatal: "));
 }

@@ -172,6 +172,7 @@ int main(void)
 	ag.debug = agent_cmdline_has("boxvm.debug=1");
 	agent_log_init(ag.debug);
 	agent_info("starting (uptime %llu ms)", (unsigned long long)agent_now_ms());
+	agent_require_timer();
 
 	if (agent_load_modules(MODULES_DIR, &err) < 0)
 		agent_fatal("%s", err.msg);

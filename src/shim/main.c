@@ -190,6 +190,11 @@ static void reset_run(struct shim *s)
  * it out in RESTARTING, still answering signals). */
 static void restart_begin(struct shim *s)
 {
+	if (s->fresh_boot) { /* freshboot.c: not the policy's, nothing to count or wait for */
+		reset_run(s);
+		s->restart_at_ms = bx_mono_ms();
+		return;
+	}
 	long long delay = shim_lc_restart_begin(s);
 	reset_run(s);
 	shim_lc_restart_recorded(s);
@@ -202,7 +207,9 @@ static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
 {
 	if (a && a->signo)
 		shim_log(s, false, "signal %u while waiting to restart: the box stops", a->signo);
-	shim_lc_restart_cancelled(s);
+	if (!s->fresh_boot)
+		shim_lc_restart_cancelled(s);
+	s->fresh_boot = false;
 	s->end_reason = END_EXIT;
 	s->qemu_exited = true;
 }
@@ -212,7 +219,10 @@ static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
 static void restart_boot(struct shim *s)
 {
 	s->t0_ms = bx_mono_ms();
-	s->ever_attached = true; /* a restarted boot never waits for a client */
+	bool fresh = s->fresh_boot;
+	s->fresh_boot = false;
+	if (!fresh)
+		s->ever_attached = true; /* a restarted boot never waits for a client */
 	struct bx_err err;
 	if (boot(s, &err) < 0) {
 		shim_log(s, true, "restart failed: %s", err.msg);
@@ -224,7 +234,8 @@ static void restart_boot(struct shim *s)
 		shim_event(s, SHIM_EV_SETUP_FAILED, NULL);
 		return;
 	}
-	shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
+	if (!fresh) /* a fresh boot's record says "starting" (or "restarting") already */
+		shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
 	shim_event(s, SHIM_EV_SETUP_DONE, NULL);
 }
 
@@ -455,8 +466,10 @@ static void run(struct shim *s)
 	while (s->state != SHIM_DONE) {
 		long long now = bx_mono_ms();
 		if (s->state == SHIM_ENDED) {
-			/* a main that never ran is a failed start, not an exit: no restart */
-			bool again = s->sync_fd < 0 && shim_lc_restart_wanted(s);
+			/* a main that never ran is a failed start, not an exit: no
+			 * restart, unless the guest kernel asked for a fresh boot */
+			s->fresh_boot = shim_fresh_boot_wanted(s);
+			bool again = s->fresh_boot || (s->sync_fd < 0 && shim_lc_restart_wanted(s));
 			shim_event(s, again ? SHIM_EV_RESTART_WANTED : SHIM_EV_NO_RESTART, NULL);
 			continue;
 		}

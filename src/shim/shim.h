@@ -139,6 +139,8 @@ struct shim {
 	long long stop_deadline_ms;  /* kill QEMU if it has not exited by then */
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
 	long long restart_at_ms;     /* RESTARTING: the backoff ends then */
+	int fresh_boots;             /* boots done again for the guest kernel's sake (freshboot.c) */
+	bool fresh_boot;             /* this RESTARTING is one of them: no backoff, nothing counted */
 
 	struct shim_lc lc;           /* state record, json-file log, restart policy */
 
@@ -398,6 +400,9 @@ void shim_pause_forget(struct shim *s);
 /* autopsy.c: where a boot that showed no sign of life stands (QEMU still
  * running), as text for the kept console log; NULL without memory */
 char *shim_boot_autopsy(struct shim *s);
+/* freshboot.c: the boot just ended is one the guest kernel could not go on
+ * with (proto/guest_fatal.h), and another boot is due */
+bool shim_fresh_boot_wanted(struct shim *s);
 
 /* cleanup.c */
 void shim_stop_children(struct shim *s);

@@ -199,6 +199,33 @@ int bx_pidstat_parse(const char *text, long *ppid, long *threads)
 	return 0;
 }
 
+int bx_interrupts_local_timer(const char *text, uint64_t *count)
+{
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "LOC:", 4))
+			continue;
+		/* one decimal count per CPU, then the description */
+		uint64_t sum = 0;
+		p += 4;
+		for (;;) {
+			while (*p == ' ')
+				p++;
+			if (*p < '0' || *p > '9')
+				break;
+			char *end;
+			unsigned long long v = strtoull(p, &end, 10);
+			sum += v;
+			p = end;
+		}
+		*count = sum;
+		return 0;
+	}
+	return -1;
+}
+
 bool bx_proc_is_pid_name(const char *name)
 {
 	if (!*name)

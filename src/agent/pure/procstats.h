@@ -31,6 +31,10 @@ int bx_stat_cpu_parse(const char *text, long ticks_per_s, uint64_t *busy_ns);
  * comm (field 2) may hold spaces and parentheses. Returns -1 if malformed. */
 int bx_pidstat_parse(const char *text, long *ppid, long *threads);
 
+/* /proc/interrupts: the local APIC timer's interrupts ("LOC:") summed over
+ * every CPU. Returns -1 without a LOC line (no local APIC: not x86). */
+int bx_interrupts_local_timer(const char *text, uint64_t *count);
+
 /* A /proc entry that is a process: all decimal digits. */
 bool bx_proc_is_pid_name(const char *name);
 

@@ -140,6 +140,25 @@ static void test_is_pid_name(void **state)
 	assert_false(bx_proc_is_pid_name("12a"));
 }
 
+static void test_interrupts_local_timer(void **state)
+{
+	/* a guest whose local APIC timer runs, and one whose kernel turned it off */
+	const char *ticking = "           CPU0       CPU1       \n"
+			      "  4:         12          0   IO-APIC    4-edge      ttyS0\n"
+			      "NMI:          0          0   Non-maskable interrupts\n"
+			      "LOC:        853        211   Local timer interrupts\n"
+			      "SPU:          0          0   Spurious interrupts\n";
+	const char *silent = "           CPU0       CPU1       \n"
+			     "LOC:          0          0   Local timer interrupts\n";
+	uint64_t n = 7;
+	assert_int_equal(bx_interrupts_local_timer(ticking, &n), 0);
+	assert_int_equal(n, 1064);
+	assert_int_equal(bx_interrupts_local_timer(silent, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(bx_interrupts_local_timer("           CPU0\n  0:  5  XT-PIC timer\n", &n), -1);
+	assert_int_equal(bx_interrupts_local_timer("", &n), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_stat_cpu),
 		cmocka_unit_test(test_pidstat),
 		cmocka_unit_test(test_is_pid_name),
+		cmocka_unit_test(test_interrupts_local_timer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
