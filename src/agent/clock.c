@@ -7,10 +7,8 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../proto/guest_fatal.h"
 #include "pure/procstats.h"
@@ -51,18 +49,8 @@ void agent_clock_sync(const uint8_t *payload, size_t len)
 void agent_require_timer(void)
 {
 	char text[16384];
-	int fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	size_t got = 0;
-	ssize_t n;
-	while (got < sizeof(text) - 1 && (n = read(fd, text + got, sizeof(text) - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	text[got] = '\0';
 	uint64_t ticks;
-	if (bx_interrupts_local_timer(text, &ticks) == 0 && ticks == 0)
-		agent_fatal("%s: its local APIC timer never fired (the kernel turns it off when its boot-time "
-			    "calibration was stalled by a busy host)",
-			    BX_GUEST_NO_TIMER + strlen("boxvm-agent: fatal: "));
+	if (bx_interrupts_local_timer(agent_read_text("/proc/interrupts", text, sizeof(text)), &ticks) == 0 && ticks == 0)
+		agent_fatal(BX_GUEST_NO_TIMER ": its local APIC timer never fired (the kernel turns it off when its "
+			    "boot-time calibration was stalled by a busy host)");
 }

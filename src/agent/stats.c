@@ -13,27 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Read at most cap-1 bytes of path into buf (NUL-terminated); "" on error. */
-static const char *read_text(const char *path, char *buf, size_t cap)
-{
-	size_t len = 0;
-	buf[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return buf;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* Tasks of the box: every thread of every process except the agent (PID 1,
  * boxvm's own, like a container runtime's shim) and the guest kernel's
  * threads (kthreadd, pid 2, and its children), which a container would not
@@ -51,7 +30,7 @@ static uint64_t count_tasks(void)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
 		long ppid, threads;
-		if (bx_pidstat_parse(read_text(path, line, sizeof(line)), &ppid, &threads) < 0)
+		if (bx_pidstat_parse(agent_read_text(path, line, sizeof(line)), &ppid, &threads) < 0)
 			continue; /* exited meanwhile */
 		if (ppid != 2 && threads > 0)
 			n += (uint64_t)threads;
@@ -69,12 +48,12 @@ int agent_stats_collect(const struct agent *ag, struct bx_guest_stats *st, struc
 	memset(st, 0, sizeof(*st));
 	if (!buf)
 		return bx_fail(err, ENOMEM, "stats: out of memory");
-	if (bx_meminfo_parse(read_text("/proc/meminfo", buf, cap), &st->mem_total, &st->mem_available) < 0)
+	if (bx_meminfo_parse(agent_read_text("/proc/meminfo", buf, cap), &st->mem_total, &st->mem_available) < 0)
 		agent_err("stats: no MemTotal in /proc/meminfo");
-	bx_netdev_parse(read_text("/proc/net/dev", buf, cap), &st->net_rx, &st->net_tx);
-	bx_diskstats_parse(read_text("/proc/diskstats", buf, cap), &st->blk_read, &st->blk_write);
+	bx_netdev_parse(agent_read_text("/proc/net/dev", buf, cap), &st->net_rx, &st->net_tx);
+	bx_diskstats_parse(agent_read_text("/proc/diskstats", buf, cap), &st->blk_read, &st->blk_write);
 	long hz = sysconf(_SC_CLK_TCK);
-	if (bx_stat_cpu_parse(read_text("/proc/stat", buf, cap), hz > 0 ? hz : 100, &st->cpu_ns) < 0)
+	if (bx_stat_cpu_parse(agent_read_text("/proc/stat", buf, cap), hz > 0 ? hz : 100, &st->cpu_ns) < 0)
 		agent_err("stats: no cpu line in /proc/stat");
 	free(buf);
 	/* the box's cgroup where there is one: its memory (the limit that binds

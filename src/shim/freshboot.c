@@ -26,7 +26,7 @@ bool shim_fresh_boot_wanted(struct shim *s)
 	shim_capture_finish(s, &s->console); /* QEMU is gone: all it printed is in the file */
 	char tail[1024];
 	if (shim_log_tail(s->spec.box_dir, "console.log", FRESH_BOOT_TAIL_LINES, tail, sizeof(tail)) < 0 ||
-	    !strstr(tail, BX_GUEST_NO_TIMER))
+	    !strstr(tail, BX_GUEST_FATAL BX_GUEST_NO_TIMER))
 		return false;
 	if (s->fresh_boots >= FRESH_BOOTS_MAX) { /* the box fails, saying so */
 		snprintf(s->end_msg, sizeof(s->end_msg), "the guest kernel had no timer in %d boots in a row",
