@@ -79,6 +79,7 @@ struct agent {
 	struct session *main;
 	uint64_t serve_at_ms;     /* accept_delay_ms: don't read the port before this */
 	bool main_acked;          /* EXIT_ACK received (or channel closed after EXIT) */
+	uint64_t poweroff_by_ms;  /* main acked: the power goes off by then at the latest */
 	struct bx_spec box;       /* main's spec (spawned on the first TIME); exec sessions inherit its env, user, cwd */
 	bool pool;                /* booted for the warm pool ("boxvm.pool=1"): the box's root is the share's "root" */
 	bool pool_wait;           /* a pool VM before its CLAIM: no box yet, only heartbeats (session.c) */

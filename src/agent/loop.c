@@ -14,6 +14,14 @@
  * so it is left out of the poll set and retried after this long. */
 #define VPORT_RETRY_MS 20
 
+/* Main reported and the host acknowledged: the box ends. An exec session
+ * still open then (its process exited, or was killed with main's, and its
+ * last output and EXIT are on the way) is told first: the power goes off
+ * once the host has closed every session's channel -- its CLOSE answers
+ * ours, sent after the EXIT -- or after this long, for a client that does
+ * not read (its session cannot send the rest). */
+#define EXEC_LINGER_MS 3000
+
 enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_KMSG, SLOT_OUT, SLOT_ERR, SLOT_IN };
 
 struct slot {
@@ -77,6 +85,31 @@ static void read_signals(struct agent *ag)
 		agent_reap(ag);
 }
 
+static bool exec_sessions_open(const struct agent *ag)
+{
+	for (const struct session *s = ag->sessions; s; s = s->next)
+		if (s->kind != SESS_MAIN && s->chan_id)
+			return true;
+	return false;
+}
+
+static void maybe_power_off(struct agent *ag, uint64_t now)
+{
+	if (!ag->main_acked)
+		return;
+	if (!ag->poweroff_by_ms)
+		ag->poweroff_by_ms = now + EXEC_LINGER_MS;
+	bool open = exec_sessions_open(ag);
+	if (open && now < ag->poweroff_by_ms)
+		return;
+	if (open)
+		agent_info("main process reported; powering off with exec sessions still open after %d ms",
+			   EXEC_LINGER_MS);
+	else
+		agent_info("main process reported; powering off");
+	agent_poweroff();
+}
+
 static void progress_all(struct agent *ag, uint64_t now)
 {
 	struct session *next;
@@ -101,10 +134,7 @@ void agent_loop(struct agent *ag)
 	for (;;) {
 		uint64_t now = agent_now_ms();
 		progress_all(ag, now);
-		if (ag->main_acked) {
-			agent_info("main process reported; powering off");
-			agent_poweroff();
-		}
+		maybe_power_off(ag, now);
 
 		size_t need = 3;
 		for (struct session *s = ag->sessions; s; s = s->next)
@@ -154,6 +184,8 @@ void agent_loop(struct agent *ag)
 				wake = now;
 		}
 #undef ADD
+		if (ag->poweroff_by_ms && (!wake || ag->poweroff_by_ms < wake))
+			wake = ag->poweroff_by_ms;
 		if (wake)
 			timeout = wake > now ? (int)(wake - now) : 0;
 

@@ -336,6 +336,14 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch)
 	conn_write(s, c);
 }
 
+bool shim_exec_output_pending(const struct shim *s)
+{
+	for (const struct exec_conn *c = s->exec_conns; c; c = c->next)
+		if (!c->dead && c->fd >= 0 && bx_bytes_size(&c->to_client))
+			return true;
+	return false;
+}
+
 void shim_exec_end_sessions(struct shim *s)
 {
 	for (struct exec_conn *c = s->exec_conns; c; c = c->next)

@@ -19,7 +19,8 @@
 
 /* main's last output has this long to reach a slow client once the VM is gone */
 #define DRAIN_MS 5000
-/* main exited: the agent powers off after EXIT_ACK; QEMU is killed if it has not by then */
+/* main exited: the agent powers off after EXIT_ACK (and its exec sessions' last
+ * words: src/agent/loop.c, EXEC_LINGER_MS); QEMU is killed if it has not by then */
 #define POWER_OFF_MS 5000
 
 static void shim_init(struct shim *s)
@@ -363,13 +364,14 @@ static void conditions(struct shim *s, long long now)
 			shim_event(s, SHIM_EV_START_DEADLINE, &(struct shim_ev_arg){.msg = msg});
 		}
 	}
-	/* The VM is gone: once its last bytes are in and handed on (or the
-	 * client is too slow for too long), the box ends. Twice: a drain that
-	 * ends the box (VM_FLUSH) may also finish the ending one. */
+	/* The VM is gone: once its last bytes are in and handed on, main's and
+	 * exec sessions' (or the clients are too slow for too long), the box
+	 * ends. Twice: a drain that ends the box (VM_FLUSH) may also finish the
+	 * ending one. */
 	if (s->state == SHIM_VM_FLUSH)
 		shim_process_main(s);
 	for (int i = 0; i < 2 && s->qemu_exited; i++) {
-		if (!shim_output_busy(s))
+		if (!shim_output_busy(s) && !shim_exec_output_pending(s))
 			shim_event(s, SHIM_EV_DRAIN_DONE, NULL);
 		else if (s->drain_deadline_ms && now >= s->drain_deadline_ms)
 			shim_event(s, SHIM_EV_DRAIN_DEADLINE, NULL);

@@ -319,6 +319,9 @@ void shim_exec_on_close(struct shim *s, struct bx_chan *ch);
  * end, exec.sock keeps listening for the next boot's. */
 void shim_exec_end_sessions(struct shim *s);
 void shim_exec_close_all(struct shim *s);
+/* A client still has the guest's bytes to get (the VM may be gone): the
+ * box's end waits for them as for main's output, up to the drain deadline. */
+bool shim_exec_output_pending(const struct shim *s);
 /* exec_events.c: Docker's exec events of one session, seen as its bytes pass */
 struct exec_watch;
 struct exec_watch *shim_exec_watch_new(struct shim *s);

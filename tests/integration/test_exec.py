@@ -119,6 +119,39 @@ def test_killed_client_leaves_no_guest_process(box):
     until(lambda: not running(), "sleep 777 survived its killed client")
 
 
+
+def test_execs_outlive_the_main_they_end(bx):
+    """An exec whose command makes main exit, and one killed as the box ends: each client still gets its output
+    and its command's exit status, though neither read a byte until main had exited. Before: main's EXIT went
+    first, the agent powered off on its acknowledgement, and the shim dropped what a client had not read yet,
+    so both got "the connection to the box ended before the command exited"."""
+    name = "outlive-" + os.urandom(4).hex()
+    main = subprocess.Popen([BOXVM, "run", "--rm", "--name", name, "--network", "none", "busybox", "sh", "-c",
+                             "mkfifo /f && echo ready && cat /f && echo main-done"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bx.env)
+    try:
+        assert main.stdout.readline() == b"ready\n"
+        # never done by itself (more than every buffer on the way holds): killed with main, its EXIT can only
+        # go out once its client reads, after main's
+        killed = subprocess.Popen([BOXVM, "exec", name, "head", "-c", "50000000", "/dev/zero"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bx.env)
+        first = killed.stdout.read(1)  # it runs: its session is open before main is made to end
+        # done before main: all its output waits on the host side, unread, while the VM powers off
+        ender = subprocess.Popen([BOXVM, "exec", name, "sh", "-c", "head -c 400000 /dev/zero; exec 3>/f; exit 5"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bx.env)
+        assert main.stdout.readline() == b"main-done\n"
+        # the killed one first: its end lets the VM go while the other's output still waits on the host
+        out, err = killed.communicate(timeout=GUARD)
+        out = first + out
+        assert killed.returncode == 137 and 1 < len(out) < 50000000 and out.count(0) == len(out), (err, len(out))
+        out, err = ender.communicate(timeout=GUARD)
+        assert (ender.returncode, len(out), out.count(0)) == (5, 400000, 400000), err
+        assert main.wait(timeout=GUARD) == 0
+    finally:
+        if main.poll() is None:
+            main.kill()
+        bx("rm", "-f", name, check=None)
+
 def test_exec_detached_runs_on_after_return(box):
     bx, ref = box
     # the detached command blocks on a fifo: exec -d must return while it runs,
