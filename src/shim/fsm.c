@@ -212,6 +212,10 @@ enum shim_state shim_fsm_step(enum shim_state st, enum shim_event ev, struct shi
 		return ending(st, ev, out);
 	case SHIM_ENDED:
 		/* transient: the loop asks the policy at once, reading nothing meanwhile */
+		if (ev == SHIM_EV_FRESH_BOOT) {
+			out->actions |= SHIM_A_FRESH_BOOT;
+			return SHIM_BOOTING;
+		}
 		if (ev == SHIM_EV_RESTART_WANTED) {
 			out->actions |= SHIM_A_RESTART;
 			return SHIM_RESTARTING;
@@ -252,6 +256,6 @@ const char *shim_fsm_event_name(enum shim_event ev)
 		"setup-done", "setup-failed", "guest-up", "main-started", "main-exit", "link-error", "vm-exited",
 		"helper-exited", "ctl-eof", "boot-deadline", "start-deadline", "sigterm", "sigint", "sigusr1",
 		"sigusr1-bad", "pause", "resume", "sigusr2-bad", "frozen", "thawed", "stop-deadline", "drain-done",
-		"drain-deadline", "restart-wanted", "no-restart", "backoff-done", "restart-cancelled", "fatal"};
+		"drain-deadline", "restart-wanted", "no-restart", "backoff-done", "restart-cancelled", "fresh-boot", "fatal"};
 	return (unsigned)ev < SHIM_NEVENTS ? names[ev] : "?";
 }

@@ -64,6 +64,7 @@ enum shim_event {
 	SHIM_EV_NO_RESTART,        /* ... or does not */
 	SHIM_EV_BACKOFF_DONE,      /* the restart's backoff is over */
 	SHIM_EV_RESTART_CANCELLED, /* ... and the record says the user stopped the box meanwhile */
+	SHIM_EV_FRESH_BOOT,        /* the guest kernel could not go on (freshboot.c): boot again, unseen */
 	SHIM_EV_FATAL,             /* the event loop itself failed */
 	SHIM_NEVENTS
 };
@@ -81,6 +82,7 @@ enum shim_action {
 	SHIM_A_RESTART = 1u << 8,        /* count the restart, tear the VM down, arm the backoff */
 	SHIM_A_CANCEL_RESTART = 1u << 9, /* the restart will not happen: the box ends with main's last code */
 	SHIM_A_BOOT = 1u << 10,          /* boot a fresh VM (SHIM_EV_SETUP_DONE or _FAILED follows) */
+	SHIM_A_FRESH_BOOT = 1u << 11,    /* boot another VM at once, nothing counted or told (the loop tore the last down in ENDED) */
 };
 
 struct shim_fsm_out {

@@ -191,11 +191,6 @@ static void reset_run(struct shim *s)
  * it out in RESTARTING, still answering signals). */
 static void restart_begin(struct shim *s)
 {
-	if (s->fresh_boot) { /* freshboot.c: not the policy's, nothing to count or wait for */
-		reset_run(s);
-		s->restart_at_ms = bx_mono_ms();
-		return;
-	}
 	long long delay = shim_lc_restart_begin(s);
 	reset_run(s);
 	shim_lc_restart_recorded(s);
@@ -208,20 +203,18 @@ static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
 {
 	if (a && a->signo)
 		shim_log(s, false, "signal %u while waiting to restart: the box stops", a->signo);
-	if (!s->fresh_boot)
-		shim_lc_restart_cancelled(s);
-	s->fresh_boot = false;
+	shim_lc_restart_cancelled(s);
 	s->end_reason = END_EXIT;
 	s->qemu_exited = true;
 }
 
-/* SHIM_A_BOOT: the policy's fresh VM on the same rootfs. Setup is
- * synchronous, as for the first boot. */
-static void restart_boot(struct shim *s)
+/* SHIM_A_BOOT: the policy's fresh VM on the same rootfs; SHIM_A_FRESH_BOOT
+ * (fresh: freshboot.c's, unseen): the same boot, but the client and a
+ * waiting `run -d` stay and the record is not touched (it says "starting"
+ * still). Setup is synchronous, as for the first boot. */
+static void boot_again(struct shim *s, bool fresh)
 {
 	s->t0_ms = bx_mono_ms();
-	bool fresh = s->fresh_boot;
-	s->fresh_boot = false;
 	if (!fresh)
 		s->ever_attached = true; /* a restarted boot never waits for a client */
 	struct bx_err err;
@@ -235,7 +228,7 @@ static void restart_boot(struct shim *s)
 		shim_event(s, SHIM_EV_SETUP_FAILED, NULL);
 		return;
 	}
-	if (!fresh) /* a fresh boot's record says "starting" (or "restarting") already */
+	if (!fresh)
 		shim_lc_booting(s, NULL); /* logged; a live record cannot have been marked for removal */
 	shim_event(s, SHIM_EV_SETUP_DONE, NULL);
 }
@@ -282,7 +275,9 @@ void shim_event(struct shim *s, enum shim_event ev, const struct shim_ev_arg *a)
 	if (act & SHIM_A_CANCEL_RESTART)
 		restart_cancel(s, a);
 	if (act & SHIM_A_BOOT)
-		restart_boot(s);
+		boot_again(s, false);
+	if (act & SHIM_A_FRESH_BOOT)
+		boot_again(s, true);
 }
 
 /* ---- the event loop ---- */
@@ -470,9 +465,16 @@ static void run(struct shim *s)
 		if (s->state == SHIM_ENDED) {
 			/* a main that never ran is a failed start, not an exit: no
 			 * restart, unless the guest kernel asked for a fresh boot */
-			s->fresh_boot = shim_fresh_boot_wanted(s);
-			bool again = s->fresh_boot || (s->sync_fd < 0 && shim_lc_restart_wanted(s));
-			shim_event(s, again ? SHIM_EV_RESTART_WANTED : SHIM_EV_NO_RESTART, NULL);
+			if (shim_fresh_boot_wanted(s)) {
+				/* torn down here, in ENDED, where the last boot's
+				 * helpers' exits mean nothing (in BOOTING they would
+				 * end the box) */
+				reset_run(s);
+				shim_event(s, SHIM_EV_FRESH_BOOT, NULL);
+			} else
+				shim_event(s, s->sync_fd < 0 && shim_lc_restart_wanted(s) ? SHIM_EV_RESTART_WANTED
+											: SHIM_EV_NO_RESTART,
+					   NULL);
 			continue;
 		}
 		if (s->state == SHIM_RESTARTING) {

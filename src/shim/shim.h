@@ -140,7 +140,6 @@ struct shim {
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
 	long long restart_at_ms;     /* RESTARTING: the backoff ends then */
 	int fresh_boots;             /* boots done again for the guest kernel's sake (freshboot.c) */
-	bool fresh_boot;             /* this RESTARTING is one of them: no backoff, nothing counted */
 
 	struct shim_lc lc;           /* state record, json-file log, restart policy */
 

@@ -119,6 +119,8 @@ static void build_table(void)
 	/* ENDED: the policy answers */
 	want(SHIM_ENDED, SHIM_EV_RESTART_WANTED, SHIM_RESTARTING, SHIM_A_RESTART, END_NONE);
 	want(SHIM_ENDED, SHIM_EV_NO_RESTART, SHIM_DONE, 0, END_NONE);
+	/* ... or the guest kernel could not go on: another boot at once, no backoff */
+	want(SHIM_ENDED, SHIM_EV_FRESH_BOOT, SHIM_BOOTING, SHIM_A_FRESH_BOOT, END_NONE);
 
 	/* RESTARTING: no VM; a stop or kill ends the box, a pause is ignored */
 	want(SHIM_RESTARTING, SHIM_EV_BACKOFF_DONE, SHIM_BOOTING, SHIM_A_BOOT, END_NONE);
@@ -220,6 +222,12 @@ static void lives(void **state)
 			 SHIM_STARTING);
 	assert_int_equal(RUN(SHIM_ENDED, &o, SHIM_EV_RESTART_WANTED, SHIM_EV_SIGUSR1), SHIM_DONE);
 	assert_int_equal(o.actions, SHIM_A_CANCEL_RESTART);
+	/* a boot whose kernel had no timer: booted again, then a life as any other */
+	assert_int_equal(RUN(SHIM_STARTING, &o, SHIM_EV_VM_EXITED, SHIM_EV_CTL_EOF, SHIM_EV_DRAIN_DONE, SHIM_EV_DRAIN_DONE,
+			     SHIM_EV_FRESH_BOOT),
+			 SHIM_BOOTING);
+	assert_int_equal(o.actions, SHIM_A_FRESH_BOOT);
+	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_SETUP_DONE, SHIM_EV_GUEST_UP), SHIM_UP);
 	/* a helper dying while the boot is set up ends it, whatever setup says next */
 	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_HELPER_EXITED, SHIM_EV_SETUP_DONE), SHIM_ENDING);
 	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_HELPER_EXITED, SHIM_EV_SETUP_FAILED), SHIM_DONE);
