@@ -6,7 +6,10 @@
  * with passt, so passt's ~1 s start overlaps virtiofsd's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +23,9 @@
 #include "shim.h"
 
 #define AUX_START_TIMEOUT_MS 10000
+/* QEMU closes its helpers' connections as it exits, and they end cleanly on
+ * that: QEMU's own exit follows within this long */
+#define QEMU_EXIT_GRACE_MS 1000
 
 struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const char *sock)
 {
@@ -39,6 +45,28 @@ struct shim_aux *shim_aux_add(struct shim *s, pid_t pid, const char *what, const
 	return a;
 }
 
+/* A helper that ended cleanly was most likely let go by QEMU (the guest
+ * powered off, or QEMU failed): then the VM's exit is the story, not the
+ * helper's, which the order of the two reaps would otherwise make it. QEMU
+ * is our child and not reaped yet, so its pid is still its own. */
+static bool qemu_exiting(const struct shim *s)
+{
+	if (s->qemu_exited)
+		return true;
+	if (s->qemu_pid <= 0)
+		return false;
+	int fd = (int)syscall(SYS_pidfd_open, s->qemu_pid, 0);
+	if (fd < 0)
+		return false;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+	do
+		r = poll(&p, 1, QEMU_EXIT_GRACE_MS);
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	return r > 0;
+}
+
 int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 {
 	for (int i = 0; i < s->naux; i++) {
@@ -46,6 +74,8 @@ int shim_aux_reaped(struct shim *s, pid_t pid, int status)
 			continue;
 		s->aux[i].exited = true;
 		shim_log(s, !shim_ending(s), "%s exited (status 0x%x)", s->aux[i].what, status);
+		if (!shim_ending(s) && WIFEXITED(status) && WEXITSTATUS(status) == 0 && qemu_exiting(s))
+			return 1; /* QEMU's reap (VM_EXITED) ends the box, saying why */
 		/* the box cannot go on without it: it ends (unless it is ending
 		 * already), rather than leave QEMU waiting on it */
 		char why[400], last[300];
