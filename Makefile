@@ -221,7 +221,7 @@ KERNEL ?= cloud
 # warm-pool VM where one fits (issue 17: a pool box behaves as a cold one)
 POOL_MODULES := $(addprefix tests/integration/,test_run.py test_exec.py test_volumes.py test_network.py)
 integration:
-	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra -n 2 tests/integration
+	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra --durations=30 -n 2 tests/integration
 	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) BOXVM_TEST_POOL=1 $(PYTHON) -m pytest -ra -n 2 $(POOL_MODULES)
 
 bench: all kernel image
