@@ -46,7 +46,7 @@ CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
 CLI_SRC   := $(filter-out src/cli/front.c,$(wildcard src/cli/*.c))
 SHIM_SRC  := $(wildcard src/shim/*.c)
 NETD_SRC  := $(wildcard src/netd/*.c)
-AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c
+AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c src/common/netlink.c
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 
@@ -82,6 +82,9 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/agent-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(AGENT_CFLAGS) -MMD -MP -c $< -o $@
+# rtnetlink's messages: the kernel's uapi headers (libc-neutral), which musl
+# does not ship, after musl's own
+$(BUILD)/agent-obj/src/common/netlink.o: AGENT_CFLAGS += -idirafter /usr/include -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 
 define layer_rule
 $(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call layer_src,$(1)))

@@ -4,7 +4,8 @@
 # its layer may not use fails the build. Each include is resolved against the
 # including file's folder, so src/image/registry/ is part of the image layer.
 # The agent (a static guest binary) and proto may use common/err.h and
-# common/bytes.h only: they are all of common the agent links.
+# common/bytes.h only (the agent common/netlink.h too): they are all of
+# common the agent links.
 set -eu
 cd "$(dirname "$0")/.."
 rules='
@@ -20,7 +21,7 @@ cli: cli api box client store vm image proto common
 runtime: runtime box client store vm image proto common
 shim: shim store vm image proto common
 netd: netd store vm image proto common
-agent: agent proto common/err.h common/bytes.h
+agent: agent proto common/err.h common/bytes.h common/netlink.h
 '
 for dir in src/*/; do
 	layer=$(basename "$dir")

@@ -164,8 +164,12 @@ void agent_oom_read(struct agent *ag);
 struct bx_netconf;
 int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct bx_err *err);
 /* The spare NICs ("boxvm.spares=N" on the kernel command line): their MACs
- * into nc, so that agent_net_up leaves them down */
+ * into nc, so that agent_net_up leaves them down and parks them */
 void agent_net_spares(struct bx_netconf *nc);
+/* netpark.c: a spare NIC out of the box's sight (into the agent's own
+ * network namespace), and back by its MAC (no-op if it is not parked) */
+int agent_net_park(const char *nic, struct bx_err *err);
+int agent_net_unpark(const char *mac, struct bx_err *err);
 /* A running box joins or leaves a named network (BX_M_NETCFG: lines of
  * bx_netcmd, applied in order; stops at the first that fails). */
 int agent_net_change(const char *text, size_t len, struct bx_err *err);

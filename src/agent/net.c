@@ -168,6 +168,8 @@ int agent_net_up(const struct bx_spec *spec, const struct bx_netconf *nc, struct
 		rc = find_nic(nc->nics[i].mac, nc, nic, sizeof(nic), err) < 0 ? -1 : configure(sock, nic, cidr, NULL, 0, err);
 	}
 	close(sock);
+	for (int i = 0; rc == 0 && i < nc->nspares; i++)
+		rc = find_nic(nc->spares[i], nc, nic, sizeof(nic), err) < 0 ? -1 : agent_net_park(nic, err);
 	return rc;
 }
 
@@ -231,7 +233,7 @@ static int apply(int sock, const struct bx_netcmd *c, struct bx_err *err)
 		free(next);
 		return 0;
 	}
-	if (nic_by_mac(c->mac, nic, sizeof(nic), err) < 0)
+	if ((c->op == BX_NETCMD_UP && agent_net_unpark(c->mac, err) < 0) || nic_by_mac(c->mac, nic, sizeof(nic), err) < 0)
 		return -1;
 	if (c->op == BX_NETCMD_UP) {
 		char cidr[32];
@@ -249,7 +251,7 @@ static int apply(int sock, const struct bx_netcmd *c, struct bx_err *err)
 	if (if_flag(sock, nic, IFF_UP, false, err) < 0 || set_mac(sock, nic, c->newmac, err) < 0)
 		return -1;
 	agent_info("%s: down, now %s", nic, c->newmac);
-	return 0;
+	return agent_net_park(nic, err); /* a spare again */
 }
 
 int agent_net_change(const char *text, size_t len, struct bx_err *err)

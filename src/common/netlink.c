@@ -1,4 +1,5 @@
-/* Moving a network interface between namespaces over rtnetlink (netlink.h). */
+/* Moving a network interface between namespaces over rtnetlink (netlink.h).
+ * Linked into the guest agent too (netpark.c): err.c is all else it needs. */
 #include "netlink.h"
 
 #include <errno.h>
@@ -11,8 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-
 static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
 {
 	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
@@ -22,16 +21,9 @@ static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, 
 	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-int bx_link_move(const char *ifname, int target_nsfd, const char *newname, struct bx_err *err)
+static int move(int sock, unsigned index, const char *ifname, int target_nsfd, const char *newname,
+		struct bx_err *err)
 {
-	unsigned index = if_nametoindex(ifname);
-	if (!index)
-		return bx_fail(err, errno, "no interface %s", ifname);
-	if (strlen(newname) >= IFNAMSIZ)
-		return bx_fail(err, 0, "interface name %s is too long", newname);
-	_cleanup_close_ int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (sock < 0)
-		return bx_fail(err, errno, "netlink socket");
 	union {
 		struct nlmsghdr h;
 		char buf[256];
@@ -64,4 +56,20 @@ int bx_link_move(const char *ifname, int target_nsfd, const char *newname, struc
 		return bx_fail(err, -e->error, "cannot move interface %s to another network namespace as %s", ifname,
 			       newname);
 	return 0;
+}
+
+int bx_link_move(const char *ifname, int target_nsfd, const char *newname, struct bx_err *err)
+{
+	unsigned index = if_nametoindex(ifname);
+	if (!index)
+		return bx_fail(err, errno, "no interface %s", ifname);
+	if (strlen(newname) >= IFNAMSIZ)
+		return bx_fail(err, 0, "interface name %s is too long", newname);
+	/* no cleanup.h: the guest agent links this file too, without the rest of common */
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (sock < 0)
+		return bx_fail(err, errno, "netlink socket");
+	int rc = move(sock, index, ifname, target_nsfd, newname, err);
+	close(sock);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /* The one rtnetlink request boxvm needs: moving a network interface into
  * another network namespace (a spare NIC's tap joining a network's bridge
- * and coming back, src/store/netd.c). No ioctl does that. */
+ * and coming back, src/store/netd.c; a guest's spare NIC parked and back,
+ * src/agent/netpark.c). No ioctl does that. */
 #ifndef BOXVM_COMMON_NETLINK_H
 #define BOXVM_COMMON_NETLINK_H
 

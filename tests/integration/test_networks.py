@@ -8,6 +8,7 @@ leaves no namespace, daemon or file; bad input gets Docker's messages.
 Nothing is added to the host's own network namespace."""
 import json
 import os
+import re
 import socket
 import subprocess
 
@@ -40,6 +41,11 @@ def netd_pids(bx):
 
 def out(p):
     return p.stdout.decode() + p.stderr.decode()
+
+
+def guest_links(bx, box):
+    """The interfaces a box sees (`ip link`): its spare NICs are out of sight until connected."""
+    return re.findall(r"^\d+: ([^:@]+)", bx("exec", box, "ip", "link", check=0).stdout.decode(), re.M)
 
 
 def ip_on(bx, box, net):
@@ -139,6 +145,7 @@ def test_running_default_box_joins_and_leaves_networks_live(bx, no_leaks, clean_
     bx("run", "-d", "--name", "peer", "--network", "n1", "busybox", "sleep", "600", check=0)
     bx("run", "-d", "--name", "solo", "--add-host", "hostsvc:host-gateway", "busybox", "sleep", "600", check=0)
     assert bx("exec", "solo", "nslookup", "peer").returncode != 0  # no names on default
+    assert guest_links(bx, "solo") == ["lo", "eth0"]  # as a container's: its spares are parked
     p = bx("network", "connect", "n1", "solo", check=0)
     assert "next start" not in out(p), out(p)
     assert b"nameserver 172.18.0.1" in bx("exec", "solo", "cat", "/etc/resolv.conf", check=0).stdout
@@ -151,6 +158,7 @@ def test_running_default_box_joins_and_leaves_networks_live(bx, no_leaks, clean_
     assert p.returncode == 0 and b"hello-outbound" in p.stdout, out(p)
     p = bx("network", "connect", "n2", "solo", check=0)
     assert "next start" not in out(p), out(p)
+    assert len(guest_links(bx, "solo")) == 4  # both spares in sight now, as the networks' NICs
     p = bx("network", "connect", "n3", "solo", check=0)  # no spare left
     assert "joins network n3 at its next start" in out(p) and "no spare network interface" in out(p), out(p)
     # leaving: the NIC is down in the guest, the resolver is passt's again once no network is left
@@ -160,6 +168,7 @@ def test_running_default_box_joins_and_leaves_networks_live(bx, no_leaks, clean_
     assert b"nameserver 10.0.2.3" in bx("exec", "solo", "cat", "/etc/resolv.conf", check=0).stdout
     assert bx("exec", "solo", "ping", "-c1", "-W3", ip_on(bx, "peer", "n1")).returncode != 0
     assert b"172.18." not in bx("exec", "solo", "ip", "addr", check=0).stdout
+    assert guest_links(bx, "solo") == ["lo", "eth0"]  # parked again
     # the networks it left go while it runs on (its taps are parked with its VM, not in them)
     assert bx("network", "rm", "n2", "n3", check=0).returncode == 0
     assert bx("exec", "solo", "true").returncode == 0
