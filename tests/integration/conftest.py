@@ -230,8 +230,9 @@ def _clean_up_boxes(bx):
     ids = bx("ps", "-aq", "--no-trunc", timeout=60).stdout.split()
     if ids:
         bx("rm", "-f", *[i.decode() for i in ids], timeout=120)
-    pool = _pool_processes(bx.run_dir)
-    for pid, _ in _our_processes(bx.root) + _our_processes(bx.run_dir):
+    found = _our_processes(bx.root) + _our_processes(bx.run_dir)
+    pool = _pool_processes(bx.run_dir)  # after: a VM the pool booted meanwhile is the pool's
+    for pid, _ in found:
         try:
             if pid not in pool:
                 os.kill(pid, 9)
@@ -262,8 +263,11 @@ def no_leaks(bx):
     boxes_dir = os.path.join(bx.root, "boxes")
     boxes = os.listdir(boxes_dir) if os.path.isdir(boxes_dir) else []
     runs = [d for d in os.listdir(bx.run_dir) if d != "pool"]
+    found = set(_our_processes(bx.root) + _our_processes(bx.run_dir))
+    # the pool's after ours: a VM the pool booted meanwhile (its refill after this test's claim) is then known
+    # as the pool's, where the other order saw its helpers as leaked
     pool = _pool_processes(bx.run_dir)
-    procs = sorted(p for p in set(_our_processes(bx.root) + _our_processes(bx.run_dir)) if p[0] not in pool)
+    procs = sorted(p for p in found if p[0] not in pool)
     made = bx("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "event=create",
               "--format", "{{.ID}}", timeout=60).stdout.decode().split()
     cgroups = [d for i in made if i not in boxes for d in _host_cgroups(i)]
