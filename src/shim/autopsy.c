@@ -261,6 +261,9 @@ char *shim_boot_autopsy(struct shim *s)
 		hmp_lines(s, f, cmd, (const char *const[]){"LVTT", "Timer", "ISR", "IRR", "PPR", NULL}, NULL);
 	}
 	hmp_lines(s, f, "info irq", (const char *const[]){":", NULL}, NULL);
+	/* again, the questions above later: a vCPU whose RIP moved runs (a loop),
+	 * one whose RIP stayed is stuck there */
+	hmp_lines(s, f, "info registers -a", (const char *const[]){"CPU#", "RIP=", NULL}, NULL);
 	struct pollfd p = {.fd = s->ctl_fd, .events = POLLIN};
 	if (s->ctl_fd >= 0)
 		poll(&p, 1, 2000);
