@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,13 @@ static int extract(struct archive *in, struct archive *out, const char *what, un
 static int extract_fd(int fd, const char *dest, const char *what, bool compressed, unsigned long long max,
 		      struct bx_err *err)
 {
+	/* libarchive's disk writer works relative to the working directory,
+	 * which threads share: the API service unpacks two builds' contexts at
+	 * once, and each file must land in its own build's. This thread gets a
+	 * working directory of its own (for its life; harmless in a process of
+	 * one thread). */
+	if (unshare(CLONE_FS) < 0)
+		return bx_fail(err, errno, "%s: cannot have a working directory of its own", what);
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
 		return bx_fail(err, errno, "%s: cannot open the working directory", what);

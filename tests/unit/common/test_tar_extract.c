@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -226,6 +227,71 @@ static void test_empty_stream_is_nothing(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Two threads extracting at once (the API service's two builds side by side):
+ * every file lands in its own thread's destination. Before, the extraction
+ * changed the working directory that all threads share, and files of one
+ * landed in the other's (a build then found no Dockerfile in its context). */
+#define SIDE_FILES 64
+#define SIDE_ROUNDS 20
+struct side {
+	char tar[PATH_MAX], dest[PATH_MAX];
+	int rc;
+};
+
+static void *side_extract(void *arg)
+{
+	struct side *sd = arg;
+	for (int round = 0; round < SIDE_ROUNDS && sd->rc == 0; round++) {
+		int fd = open(sd->tar, O_RDONLY | O_CLOEXEC);
+		struct bx_err err;
+		sd->rc = fd < 0 ? -1 : bx_archive_extract_fd(fd, sd->dest, "side", &err);
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+static void test_threads_extract_side_by_side(void **state)
+{
+	static char names[2][SIDE_FILES][32];
+	struct ent t[2][SIDE_FILES];
+	struct side sd[2];
+	for (int s = 0; s < 2; s++) {
+		for (int i = 0; i < SIDE_FILES; i++) {
+			snprintf(names[s][i], sizeof(names[s][i]), "side%d-%d", s, i);
+			t[s][i] = (struct ent){names[s][i], 'f', s ? "two" : "one", 0};
+		}
+		snprintf(sd[s].tar, sizeof(sd[s].tar), "%s/side%d.tar", base, s);
+		snprintf(sd[s].dest, sizeof(sd[s].dest), "%s/side%d", base, s);
+		assert_int_equal(mkdir(sd[s].dest, 0755), 0);
+		write_tar(sd[s].tar, t[s], SIDE_FILES, false);
+		sd[s].rc = 0;
+	}
+	pthread_t th[2];
+	for (int s = 0; s < 2; s++)
+		assert_int_equal(pthread_create(&th[s], NULL, side_extract, &sd[s]), 0);
+	for (int s = 0; s < 2; s++) {
+		assert_int_equal(pthread_join(th[s], NULL), 0);
+		assert_int_equal(sd[s].rc, 0);
+	}
+	for (int s = 0; s < 2; s++) {
+		DIR *d = opendir(sd[s].dest);
+		assert_non_null(d);
+		int own = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char want[16];
+			snprintf(want, sizeof(want), "side%d-", s);
+			assert_true(strncmp(e->d_name, want, strlen(want)) == 0); /* none of the other thread's */
+			own++;
+		}
+		closedir(d);
+		assert_int_equal(own, SIDE_FILES);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_overlong_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_stream_is_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_extract_side_by_side, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
