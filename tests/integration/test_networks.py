@@ -17,7 +17,10 @@ import pytest
 
 
 def host_links():
-    return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    """The host namespace's links, but test_cri.py's pod network (its CNI bridge bxcriN and the pods' veths on
+    it), which another worker may make or remove meanwhile."""
+    lines = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout.splitlines()
+    return [ln for ln in lines if not re.match(r"\d+: bxcri", ln) and " master bxcri" not in ln]
 
 
 def netd_pids(bx):
