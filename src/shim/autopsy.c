@@ -97,11 +97,9 @@ static void threads(FILE *f, pid_t pid, const char *what)
 
 static json_t *qmp(struct shim *s, const char *cmd, const char *args, FILE *f)
 {
-	char sock[PATH_MAX];
 	struct bx_err err;
 	json_t *ret = NULL;
-	if (bx_path_join(sock, sizeof(sock), &err, "%s/qmp.sock", s->spec.run_dir) < 0 ||
-	    bx_qmp_call(sock, cmd, args, &ret, AUTOPSY_QMP_MS, &err) < 0) {
+	if (shim_qmp(s, cmd, args, &ret, AUTOPSY_QMP_MS, &err) < 0) {
 		fprintf(f, "%s: %s\n", cmd, err.msg);
 		return NULL;
 	}
@@ -231,14 +229,14 @@ static void serial_queues(struct shim *s, FILE *f, json_t *list)
 	}
 }
 
-char *shim_boot_autopsy(struct shim *s)
+char *shim_boot_autopsy(struct shim *s, const char *ender)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f, "--- boxvm: where the boot stood when the backstop ended it\n");
+	fprintf(f, "--- boxvm: where the boot stood when %s ended it\n", ender);
 	link_queues(f, s->ctl_fd, "before");
 	threads(f, s->qemu_pid, "QEMU");
 	for (int i = 0; i < s->naux; i++)

@@ -103,7 +103,7 @@ static void prune_diag(struct shim *s)
 /* Copy console.log (capped: at most BX_CONSOLE_CAP) and the autopsy (when
  * there is one) into DIAG_DIR/<id12>-<unix time>.log, mode 0600 in a 0700
  * directory: guest output is the box owner's alone. The path goes into out. */
-static int keep_console(struct shim *s, const char *autopsy, char *out, size_t size)
+int shim_keep_console(struct shim *s, const char *autopsy, char *out, size_t size)
 {
 	char src[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
@@ -171,6 +171,7 @@ static const char *describe(enum end_reason r)
 	case END_VM_GONE:
 		return "the VM exited before its command finished";
 	case END_BACKSTOP:
+	case END_STALLED:
 		return "the VM did not come up";
 	case END_LINK:
 		return "the host-guest link failed";
@@ -226,7 +227,7 @@ void shim_finish(struct shim *s)
 	text[0] = '\0';
 	if (failed) {
 		char diag[PATH_MAX], tail[1536], panic[256];
-		keep_console(s, s->autopsy, diag, sizeof(diag));
+		shim_keep_console(s, s->autopsy, diag, sizeof(diag));
 		free(s->autopsy);
 		s->autopsy = NULL;
 		if (shim_log_tail(s->spec.box_dir, "console.log", 10, tail, sizeof(tail)) < 0)

@@ -94,6 +94,8 @@ static enum shim_state live(enum shim_state st, enum shim_event ev, struct shim_
 	case SHIM_EV_BOOT_DEADLINE:
 		/* a guest that answered is past the boot: only the start deadline is left */
 		return silent ? end(st, END_BACKSTOP, out) : st;
+	case SHIM_EV_BOOT_STALLED:
+		return silent ? end(st, END_STALLED, out) : st;
 	case SHIM_EV_START_DEADLINE:
 		return end(st, END_BACKSTOP, out);
 	case SHIM_EV_PAUSE:
@@ -254,7 +256,7 @@ const char *shim_fsm_event_name(enum shim_event ev)
 {
 	static const char *const names[SHIM_NEVENTS] = {
 		"setup-done", "setup-failed", "guest-up", "main-started", "main-exit", "link-error", "vm-exited",
-		"helper-exited", "ctl-eof", "boot-deadline", "start-deadline", "sigterm", "sigint", "sigusr1",
+		"helper-exited", "ctl-eof", "boot-deadline", "start-deadline", "boot-stalled", "sigterm", "sigint", "sigusr1",
 		"sigusr1-bad", "pause", "resume", "sigusr2-bad", "frozen", "thawed", "stop-deadline", "drain-done",
 		"drain-deadline", "restart-wanted", "no-restart", "backoff-done", "restart-cancelled", "fresh-boot", "fatal"};
 	return (unsigned)ev < SHIM_NEVENTS ? names[ev] : "?";

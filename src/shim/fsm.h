@@ -16,6 +16,7 @@ enum end_reason {
 	END_BACKSTOP, /* no sign of life, or main not started, within boot_timeout_s */
 	END_KILLED,   /* SIGTERM to the shim (or a failed start) */
 	END_LINK,     /* protocol error on the host<->guest link */
+	END_STALLED,  /* a TCG boot never heard from stopped running new code (bootwatch.c) */
 };
 
 enum shim_state {
@@ -48,6 +49,7 @@ enum shim_event {
 	SHIM_EV_CTL_EOF,           /* the link reads EOF (or is closed) */
 	SHIM_EV_BOOT_DEADLINE,     /* boot_timeout_s passed without a sign of life */
 	SHIM_EV_START_DEADLINE,    /* boot_timeout_s passed and main has not started */
+	SHIM_EV_BOOT_STALLED,      /* a TCG boot not heard from stopped translating new code (bootwatch.c) */
 	SHIM_EV_SIGTERM,           /* SIGTERM or SIGHUP to the shim: kill the box */
 	SHIM_EV_SIGINT,            /* SIGINT to the shim */
 	SHIM_EV_SIGUSR1,           /* SIGUSR1 with a signal number: a signal for main */

@@ -107,8 +107,8 @@ static void end_begin(struct shim *s, enum end_reason why, const struct shim_ev_
 	} else {
 		s->stop_deadline_ms = now;
 		/* asked while QEMU still runs: the kill ends what could tell */
-		if (why == END_BACKSTOP && !s->qemu_exited && !s->autopsy)
-			s->autopsy = shim_boot_autopsy(s);
+		if ((why == END_BACKSTOP || why == END_STALLED) && !s->qemu_exited && !s->autopsy)
+			s->autopsy = shim_boot_autopsy(s, why == END_STALLED ? "its stall" : "the backstop");
 		if (!s->qemu_exited)
 			shim_kill_child(s->qemu_pid, SIGKILL);
 	}
@@ -215,6 +215,7 @@ static void restart_cancel(struct shim *s, const struct shim_ev_arg *a)
 static void boot_again(struct shim *s, bool fresh)
 {
 	s->t0_ms = bx_mono_ms();
+	shim_boot_watch_reset(s);
 	if (!fresh)
 		s->ever_attached = true; /* a restarted boot never waits for a client */
 	struct bx_err err;
@@ -359,6 +360,10 @@ static void conditions(struct shim *s, long long now)
 			shim_event(s, SHIM_EV_START_DEADLINE, &(struct shim_ev_arg){.msg = msg});
 		}
 	}
+	/* a TCG boot that stopped running new code never comes up (bootwatch.c) */
+	char stalled[160];
+	if (shim_boot_stalled(s, now, stalled, sizeof(stalled)))
+		shim_event(s, SHIM_EV_BOOT_STALLED, &(struct shim_ev_arg){.msg = stalled});
 	/* The VM is gone: once its last bytes are in and handed on, main's and
 	 * exec sessions' (or the clients are too slow for too long), the box
 	 * ends. Twice: a drain that ends the box (VM_FLUSH) may also finish the
@@ -417,7 +422,7 @@ static void poll_once(struct shim *s, long long now)
 			     (!guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
-			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0};
+			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0, vm ? shim_boot_watch_wake(s) : 0};
 	for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
 		if (wake[i] && wake[i] - now < timeout)
 			timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
@@ -579,6 +584,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.t0_ms = bx_mono_ms();
+	shim_boot_watch_reset(&s);
 	shim_log(&s, false, "starting box %s", s.spec.id);
 	shim_lc_init(&s);
 	shim_health_init(&s);

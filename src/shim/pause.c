@@ -52,10 +52,7 @@ static void publish(struct shim *s, bool paused)
 
 static int qmp(struct shim *s, const char *cmd, struct bx_err *err)
 {
-	char sock[PATH_MAX];
-	if (bx_path_join(sock, sizeof(sock), err, "%s/qmp.sock", s->spec.run_dir) < 0)
-		return -1;
-	return bx_qmp_execute(sock, cmd, QMP_GUARD_MS, err);
+	return shim_qmp(s, cmd, NULL, NULL, QMP_GUARD_MS, err);
 }
 
 int shim_pause_freeze(struct shim *s)

@@ -22,6 +22,8 @@
 #include "../vm/vmspec.h"
 #include "fsm.h"
 
+struct json_t; /* jansson's */
+
 
 /* how a client fd is driven without changing the client's own file flags */
 enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
@@ -140,6 +142,12 @@ struct shim {
 	long long drain_deadline_ms; /* stop flushing output to a slow client by then */
 	long long restart_at_ms;     /* RESTARTING: the backoff ends then */
 	int fresh_boots;             /* boots done again for the guest kernel's sake (freshboot.c) */
+	/* a TCG boot not heard from yet: its translation counts (bootwatch.c) */
+	struct {
+		long long next_ms;       /* ask QEMU again then */
+		long long since_ms;      /* the counts are tbs since then */
+		char tbs[96];            /* "" : not known yet */
+	} watch;
 
 	struct shim_lc lc;           /* state record, json-file log, restart policy */
 
@@ -181,6 +189,11 @@ int shim_start_qemu(struct shim *s, struct bx_err *err);
 int shim_connect_ctl(struct shim *s, struct bx_err *err);
 void shim_reap(struct shim *s);
 void shim_kill_child(pid_t pid, int sig);
+/* One QMP command to this boot's QEMU (RUN/qmp.sock, vm/qmp.h's
+ * bx_qmp_call): *ret (when not NULL) gets its answer, json_decref'd by the
+ * caller. */
+int shim_qmp(struct shim *s, const char *cmd, const char *args, struct json_t **ret, int timeout_ms,
+	     struct bx_err *err);
 /* Wait up to timeout_ms for QEMU to be reaped; 0 if it was. */
 int shim_wait_qemu(struct shim *s, int timeout_ms);
 void shim_wait_group_gone(struct shim *s, pid_t pgid, long long end_ms);
@@ -401,7 +414,14 @@ void shim_pause_forget(struct shim *s);
 
 /* autopsy.c: where a boot that showed no sign of life stands (QEMU still
  * running), as text for the kept console log; NULL without memory */
-char *shim_boot_autopsy(struct shim *s);
+char *shim_boot_autopsy(struct shim *s, const char *ender);
+/* bootwatch.c: a TCG boot not heard from that stopped translating new
+ * code (a guest hang: another boot is due); the watch restarts with each
+ * boot (from s->t0_ms); why gets the end's message; _wake is when the loop must look again (0: not
+ * watched) */
+void shim_boot_watch_reset(struct shim *s);
+bool shim_boot_stalled(struct shim *s, long long now, char *why, size_t why_size);
+long long shim_boot_watch_wake(const struct shim *s);
 /* freshboot.c: the boot just ended is one the guest kernel could not go on
  * with (proto/guest_fatal.h), and another boot is due */
 bool shim_fresh_boot_wanted(struct shim *s);
@@ -409,6 +429,9 @@ bool shim_fresh_boot_wanted(struct shim *s);
 /* cleanup.c */
 void shim_stop_children(struct shim *s);
 void shim_finish(struct shim *s);
+/* Keep console.log (capped) and the autopsy (NULL: none) in the
+ * diagnostics directory; out gets the file's path ("" if not kept). */
+int shim_keep_console(struct shim *s, const char *autopsy, char *out, size_t size);
 /* The last lines of BOXDIR/file (console.log, passt.log), printable only,
  * joined with " | "; -1 when there are none. */
 int shim_log_tail(const char *box_dir, const char *file, int lines, char *out, size_t size);

@@ -119,6 +119,15 @@ void shim_reap(struct shim *s)
 	}
 }
 
+int shim_qmp(struct shim *s, const char *cmd, const char *args, struct json_t **ret, int timeout_ms,
+	     struct bx_err *err)
+{
+	char sock[PATH_MAX];
+	if (bx_path_join(sock, sizeof(sock), err, "%s/qmp.sock", s->spec.run_dir) < 0)
+		return -1;
+	return bx_qmp_call(sock, cmd, args, ret, timeout_ms, err);
+}
+
 int shim_wait_qemu(struct shim *s, int timeout_ms)
 {
 	long long end = bx_mono_ms() + timeout_ms;
@@ -145,6 +154,19 @@ void shim_last_line(const char *path, char *out, size_t size)
 	snprintf(out, size, "%s", nl ? nl + 1 : text);
 }
 
+/* Add words to QEMU's -append (for the test knobs below). */
+static void append_to_cmdline(char **argv, const char *words)
+{
+	for (char **a = argv; a[0] && a[1]; a++) {
+		char *more = NULL;
+		if (!strcmp(a[0], "-append") && asprintf(&more, "%s %s", a[1], words) > 0) {
+			free(a[1]);
+			a[1] = more;
+			return;
+		}
+	}
+}
+
 int shim_start_qemu(struct shim *s, struct bx_err *err)
 {
 	struct shim_qemu_fds q;
@@ -162,20 +184,16 @@ int shim_start_qemu(struct shim *s, struct bx_err *err)
 			argv[0] = dup;
 		}
 	}
-	/* BOXVM_TEST_TIMERLESS_BOOTS=N (a test knob): the box's first N boots
-	 * come up without the guest's timer, as a stalled calibration leaves
-	 * a kernel (freshboot.c) */
+	/* BOXVM_TEST_TIMERLESS_BOOTS=N, BOXVM_TEST_STALLED_BOOTS=N (test knobs):
+	 * the box's first N boots come up without the guest's timer, as a
+	 * stalled calibration leaves a kernel, or stall (a kernel that panics
+	 * and waits runs no new code) -- freshboot.c's two causes */
 	const char *timerless = getenv("BOXVM_TEST_TIMERLESS_BOOTS");
-	if (timerless && s->fresh_boots < atoi(timerless)) {
-		for (char **a = argv; a[0] && a[1]; a++) {
-			char *more = NULL;
-			if (!strcmp(a[0], "-append") && asprintf(&more, "%s nolapic_timer", a[1]) > 0) {
-				free(a[1]);
-				a[1] = more;
-				break;
-			}
-		}
-	}
+	const char *stalled = getenv("BOXVM_TEST_STALLED_BOOTS");
+	if (timerless && s->fresh_boots < atoi(timerless))
+		append_to_cmdline(argv, "nolapic_timer");
+	if (stalled && s->fresh_boots < atoi(stalled))
+		append_to_cmdline(argv, "rdinit=/nonexistent panic=0");
 	if (s->debug) {
 		char line[8192];
 		size_t off = 0;

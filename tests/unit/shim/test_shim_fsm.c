@@ -66,6 +66,7 @@ static void build_table(void)
 	want(SHIM_STARTING, SHIM_EV_GUEST_UP, SHIM_UP, 0, END_NONE);
 	want(SHIM_STARTING, SHIM_EV_VM_EXITED, SHIM_VM_EXITED, 0, END_NONE);
 	want(SHIM_STARTING, SHIM_EV_BOOT_DEADLINE, SHIM_ENDING, SHIM_A_END, END_BACKSTOP);
+	want(SHIM_STARTING, SHIM_EV_BOOT_STALLED, SHIM_ENDING, SHIM_A_END, END_STALLED);
 	want(SHIM_STARTING, SHIM_EV_PAUSE, SHIM_PAUSE_PENDING, SHIM_A_LOG, END_NONE);
 
 	/* PAUSE_PENDING: silent, a pause waits */
@@ -74,6 +75,7 @@ static void build_table(void)
 	want(SHIM_PAUSE_PENDING, SHIM_EV_GUEST_UP, SHIM_UP, SHIM_A_FREEZE, END_NONE);
 	want(SHIM_PAUSE_PENDING, SHIM_EV_VM_EXITED, SHIM_VM_EXITED, 0, END_NONE);
 	want(SHIM_PAUSE_PENDING, SHIM_EV_BOOT_DEADLINE, SHIM_ENDING, SHIM_A_END, END_BACKSTOP);
+	want(SHIM_PAUSE_PENDING, SHIM_EV_BOOT_STALLED, SHIM_ENDING, SHIM_A_END, END_STALLED);
 	want(SHIM_PAUSE_PENDING, SHIM_EV_SIGUSR1, SHIM_STARTING, SHIM_A_FORWARD, END_NONE);
 	want(SHIM_PAUSE_PENDING, SHIM_EV_RESUME, SHIM_STARTING, SHIM_A_LOG, END_NONE);
 
@@ -228,6 +230,14 @@ static void lives(void **state)
 			 SHIM_BOOTING);
 	assert_int_equal(o.actions, SHIM_A_FRESH_BOOT);
 	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_SETUP_DONE, SHIM_EV_GUEST_UP), SHIM_UP);
+	/* a boot that stalled: ended (QEMU killed), then booted again the same way */
+	assert_int_equal(RUN(SHIM_STARTING, &o, SHIM_EV_BOOT_STALLED), SHIM_ENDING);
+	assert_int_equal(o.end, END_STALLED);
+	assert_int_equal(RUN(SHIM_ENDING, &o, SHIM_EV_VM_EXITED, SHIM_EV_CTL_EOF, SHIM_EV_DRAIN_DONE, SHIM_EV_FRESH_BOOT),
+			 SHIM_BOOTING);
+	/* ... but a guest that answered is past its boot: a late stall means nothing */
+	assert_int_equal(RUN(SHIM_STARTING, &o, SHIM_EV_GUEST_UP, SHIM_EV_BOOT_STALLED), SHIM_UP);
+	assert_int_equal(o.actions, 0);
 	/* a helper dying while the boot is set up ends it, whatever setup says next */
 	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_HELPER_EXITED, SHIM_EV_SETUP_DONE), SHIM_ENDING);
 	assert_int_equal(RUN(SHIM_BOOTING, &o, SHIM_EV_HELPER_EXITED, SHIM_EV_SETUP_FAILED), SHIM_DONE);
