@@ -10,6 +10,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../proto/ending.h"
+
 /* The host end is not connected: the port reads EOF and polls as hung up,
  * so it is left out of the poll set and retried after this long. */
 #define VPORT_RETRY_MS 20
@@ -19,8 +21,9 @@
  * last output and EXIT are on the way) is told first: the power goes off
  * once the host has closed every session's channel -- its CLOSE answers
  * ours, sent after the EXIT -- or after this long, for a client that does
- * not read (its session cannot send the rest). */
-#define EXEC_LINGER_MS 3000
+ * not read (its session cannot send the rest): within the shim's wait for the
+ * power-off (proto/ending.h). */
+#define EXEC_LINGER_MS BX_EXEC_LINGER_MS
 
 enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_KMSG, SLOT_OUT, SLOT_ERR, SLOT_IN };
 

@@ -15,13 +15,14 @@
 #include "../common/debug.h"
 #include "../common/paths.h"
 #include "../image/rootfs.h"
+#include "../proto/ending.h"
 #include "shim.h"
 
 /* main's last output has this long to reach a slow client once the VM is gone */
 #define DRAIN_MS 5000
 /* main exited: the agent powers off after EXIT_ACK (and its exec sessions' last
- * words: src/agent/loop.c, EXEC_LINGER_MS); QEMU is killed if it has not by then */
-#define POWER_OFF_MS 5000
+ * words); QEMU is killed if it has not by then (proto/ending.h) */
+#define POWER_OFF_MS BX_POWER_OFF_MS
 
 static void shim_init(struct shim *s)
 {
