@@ -6,11 +6,18 @@ Nothing is mocked: every test boots real microVMs (TCG here, KVM where usable).
 Time limits below are hang guards only; no verdict depends on wall time."""
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 
 import pytest
+
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup)
+# inherits SIGINT ignored, and so would every boxvm it runs: the tests that end
+# a follow (events, stats) with Ctrl-C then hang. Caught here, it is back to its
+# default in every child (a caught signal is reset at exec).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 BUILD = os.environ.get("BOXVM_BUILD") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
 BUILD = os.path.abspath(BUILD)
