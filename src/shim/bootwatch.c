@@ -19,7 +19,6 @@
 
 #include <jansson.h>
 
-#include "../vm/qmp.h"
 #include "shim.h"
 
 #define BOOT_WATCH_AFTER_MS 10000 /* a boot takes ~4 s under TCG, ~6-8 s on a loaded host */
@@ -37,7 +36,7 @@ void shim_boot_watch_reset(struct shim *s)
 static bool watched(const struct shim *s)
 {
 	return !strcmp(s->spec.accel, "tcg") && (s->state == SHIM_STARTING || s->state == SHIM_PAUSE_PENDING) &&
-	       !s->mux.dead && !s->hb_pong && !s->main_activity;
+	       !s->mux.dead && !shim_guest_heard(s);
 }
 
 long long shim_boot_watch_wake(const struct shim *s)

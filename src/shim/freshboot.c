@@ -36,7 +36,7 @@ static bool timerless(struct shim *s)
 
 bool shim_fresh_boot_wanted(struct shim *s)
 {
-	if (s->pooled || s->hb_pong || s->main_activity || s->main_started)
+	if (s->pooled || shim_guest_heard(s) || s->main_started)
 		return false;
 	bool stalled = s->end_reason == END_STALLED;
 	if (!stalled && !timerless(s))

@@ -321,10 +321,6 @@ static void on_signals(struct shim *s)
 	}
 }
 
-static bool guest_heard(const struct shim *s)
-{
-	return s->hb_pong || s->main_activity;
-}
 
 /* The conditions the loop watches (QEMU's exit, the link's EOF, the guest's
  * first words, the output's drain, the deadlines), raised as events each
@@ -338,18 +334,18 @@ static void conditions(struct shim *s, long long now)
 		shim_link_readable(s); /* pick up the last bytes and the EOF */
 	if (s->ctl_eof || s->ctl_fd < 0)
 		shim_event(s, SHIM_EV_CTL_EOF, NULL);
-	if (guest_heard(s))
+	if (shim_guest_heard(s))
 		shim_event(s, SHIM_EV_GUEST_UP, NULL);
-	if (guest_heard(s) && s->pooled && !shim_ending(s))
+	if (shim_guest_heard(s) && s->pooled && !shim_ending(s))
 		shim_pool_guest_up(s);
-	if (guest_heard(s) && s->cli_wants_guest_up && !s->guest_up_told && !shim_ending(s)) {
+	if (shim_guest_heard(s) && s->cli_wants_guest_up && !s->guest_up_told && !shim_ending(s)) {
 		s->guest_up_told = true;
 		shim_client_send(s, BX_M_GUEST_UP, NULL, 0);
 	}
 	/* the backstop, checked while the link works (as its heartbeat) */
 	if (!shim_ending(s) && !s->mux.dead && now - s->t0_ms >= (long long)s->spec.boot_timeout_s * 1000) {
 		char msg[256];
-		if (!guest_heard(s)) {
+		if (!shim_guest_heard(s)) {
 			snprintf(msg, sizeof(msg), "the VM showed no sign of life within %d s", s->spec.boot_timeout_s);
 			shim_event(s, SHIM_EV_BOOT_DEADLINE, &(struct shim_ev_arg){.msg = msg});
 		}
@@ -420,7 +416,7 @@ static void poll_once(struct shim *s, long long now)
 	}
 	int timeout = 1000;
 	bool boot_deadline = !shim_ending(s) && !s->mux.dead &&
-			     (!guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled));
+			     (!shim_guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
 			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0, vm ? shim_boot_watch_wake(s) : 0};

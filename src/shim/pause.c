@@ -15,7 +15,6 @@
 
 #include "../common/paths.h"
 #include "../store/state.h"
-#include "../vm/qmp.h"
 #include "../vm/vmspec.h"
 #include "shim.h"
 

@@ -24,7 +24,6 @@
 
 struct json_t; /* jansson's */
 
-
 /* how a client fd is driven without changing the client's own file flags */
 enum io_kind { IO_NONE, IO_NONBLOCK, IO_SOCKET, IO_PLAIN };
 struct io {
@@ -374,6 +373,12 @@ static inline bool shim_ending(const struct shim *s)
 	return shim_fsm_ending(s->state);
 }
 
+/* this boot's guest was heard: a PONG, anything on main */
+static inline bool shim_guest_heard(const struct shim *s)
+{
+	return s->hb_pong || s->main_activity;
+}
+
 /* lifecycle.c */
 void shim_lc_init(struct shim *s);
 /* A boot begins: the record names this shim, status "starting" (or
@@ -416,9 +421,9 @@ void shim_pause_forget(struct shim *s);
  * running), as text for the kept console log; NULL without memory */
 char *shim_boot_autopsy(struct shim *s, const char *ender);
 /* bootwatch.c: a TCG boot not heard from that stopped translating new
- * code (a guest hang: another boot is due); the watch restarts with each
- * boot (from s->t0_ms); why gets the end's message; _wake is when the loop must look again (0: not
- * watched) */
+ * code (a guest hang: another boot is due). The watch restarts with each
+ * boot (from s->t0_ms); why gets the end's message; _wake is when the loop
+ * must look again (0: not watched). */
 void shim_boot_watch_reset(struct shim *s);
 bool shim_boot_stalled(struct shim *s, long long now, char *why, size_t why_size);
 long long shim_boot_watch_wake(const struct shim *s);

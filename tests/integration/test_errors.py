@@ -143,6 +143,13 @@ def test_silent_boot_is_ended_by_the_backstop_with_an_autopsy(no_leaks):
     assert re.search(r"virtio-serial queue 4: avail \d+", autopsy), autopsy
 
 
+def unseen_fresh_boots_log(bx, name):
+    """The shim log of an exited box whose fresh boots were unseen (no restart counted)."""
+    box = bx("inspect", "-f", "{{.Id}} {{.RestartCount}} {{.State.Status}}", name).stdout.decode().split()
+    assert box[1:] == ["0", "exited"], box
+    return open(os.path.join(bx.root, "boxes", box[0], "shim.log")).read()
+
+
 def test_guest_kernel_without_a_timer_is_booted_again(no_leaks):
     # A host stall during the guest kernel's boot-time calibration of its local
     # APIC timer makes the kernel turn the timer off, and a microvm has no other:
@@ -152,9 +159,7 @@ def test_guest_kernel_without_a_timer_is_booted_again(no_leaks):
     p = no_leaks("run", "--name", "timerless", "busybox", "echo", "second wind",
                  env={"BOXVM_TEST_TIMERLESS_BOOTS": "2", "BOXVM_BOOT_TIMEOUT": "60"})
     assert p.returncode == 0 and p.stdout == b"second wind\n", (p.returncode, p.stderr)
-    box = no_leaks("inspect", "-f", "{{.Id}} {{.RestartCount}} {{.State.Status}}", "timerless").stdout.decode().split()
-    assert box[1:] == ["0", "exited"], box  # unseen: no restart counted
-    log = open(os.path.join(no_leaks.root, "boxes", box[0], "shim.log")).read()
+    log = unseen_fresh_boots_log(no_leaks, "timerless")
     assert "booting the VM again (1 of 3)" in log and "booting the VM again (2 of 3)" in log, log
     assert "(3 of 3)" not in log, log
     no_leaks("rm", "timerless")
@@ -178,9 +183,7 @@ def test_stalled_boot_is_booted_again(no_leaks):
     p = no_leaks("run", "--name", "stalled", "busybox", "echo", "second wind",
                  env={"BOXVM_TEST_STALLED_BOOTS": "1", "BOXVM_BOOT_TIMEOUT": "120"})
     assert p.returncode == 0 and p.stdout == b"second wind\n", (p.returncode, p.stderr)
-    box = no_leaks("inspect", "-f", "{{.Id}} {{.RestartCount}} {{.State.Status}}", "stalled").stdout.decode().split()
-    assert box[1:] == ["0", "exited"], box  # unseen: no restart counted
-    log = open(os.path.join(no_leaks.root, "boxes", box[0], "shim.log")).read()
+    log = unseen_fresh_boots_log(no_leaks, "stalled")
     assert "(2 of 3)" not in log, log
     m = re.search(r"the boot stalled \(its console and where it stood: (/\S+\.log)\): booting the VM again \(1 of 3\)", log)
     assert m, log
