@@ -3,7 +3,7 @@
  * Files: main.c (boot order), log.c, mounts.c, modules.c, vport.c (finding the
  * control port), cgroup.c (the box's cgroup), spawn.c (fork/exec), session.c (services on the mux),
  * reaper.c (PID 1 reaping), loop.c (the poll loop), power.c, clock.c (the
- * wall clock from the host). */
+ * wall clock from the host), podnet.c (a pod's port following). */
 #ifndef BOXVM_AGENT_H
 #define BOXVM_AGENT_H
 
@@ -83,6 +83,7 @@ struct agent {
 	struct bx_spec box;       /* main's spec (spawned on the first TIME); exec sessions inherit its env, user, cwd */
 	bool pool;                /* booted for the warm pool ("boxvm.pool=1"): the box's root is the share's "root" */
 	bool pool_wait;           /* a pool VM before its CLAIM: no box yet, only heartbeats (session.c) */
+	struct agent_podnet *podnet; /* a pod's port following (podnet.c), NULL until the host asks */
 #ifdef BOXVM_TEST_HOOKS
 	enum agent_hostile hostile;
 #endif
@@ -252,6 +253,21 @@ enum agent_hostile agent_hostile_mode(void);
 _Noreturn void agent_hostile_flood(int vport_fd);
 extern const char agent_hostile_text[];
 #endif
+
+/* podnet.c: a pod's port following (src/proto/podnet.h). Channels to
+ * BX_PORT_PODNET and BX_PORT_TCP_BASE + P are its (session.c routes their
+ * callbacks here); the loop polls its sockets (at most agent_podnet_nfds) */
+struct pollfd;
+bool agent_podnet_port(uint32_t port);
+int agent_podnet_on_open(struct agent *ag, struct bx_chan *ch);
+void agent_podnet_on_open_result(struct agent *ag, struct bx_chan *ch, int errnum);
+void agent_podnet_on_data(struct agent *ag, struct bx_chan *ch, const uint8_t *buf, size_t len);
+void agent_podnet_on_eof(struct agent *ag, struct bx_chan *ch);
+void agent_podnet_on_close(struct agent *ag, struct bx_chan *ch);
+size_t agent_podnet_nfds(const struct agent *ag);
+/* its scan when due (*wake: the next), then its fds into p */
+size_t agent_podnet_poll_fill(struct agent *ag, struct pollfd *p, uint64_t now, uint64_t *wake);
+void agent_podnet_poll_handle(struct agent *ag, const struct pollfd *p, size_t n);
 
 /* loop.c */
 _Noreturn void agent_loop(struct agent *ag);

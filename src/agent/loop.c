@@ -25,7 +25,7 @@
  * power-off (proto/ending.h). */
 #define EXEC_LINGER_MS BX_EXEC_LINGER_MS
 
-enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_KMSG, SLOT_OUT, SLOT_ERR, SLOT_IN };
+enum slot_kind { SLOT_VPORT, SLOT_SIG, SLOT_KMSG, SLOT_OUT, SLOT_ERR, SLOT_IN, SLOT_PODNET };
 
 struct slot {
 	enum slot_kind kind;
@@ -139,7 +139,7 @@ void agent_loop(struct agent *ag)
 		progress_all(ag, now);
 		maybe_power_off(ag, now);
 
-		size_t need = 3;
+		size_t need = 3 + agent_podnet_nfds(ag);
 		for (struct session *s = ag->sessions; s; s = s->next)
 			need += 3;
 		if (need > cap) {
@@ -187,6 +187,9 @@ void agent_loop(struct agent *ag)
 				wake = now;
 		}
 #undef ADD
+		size_t i_podnet = n, n_podnet = agent_podnet_poll_fill(ag, pfd + n, now, &wake);
+		for (size_t k = 0; k < n_podnet; k++)
+			slots[n++] = (struct slot){.kind = SLOT_PODNET};
 		if (ag->poweroff_by_ms && (!wake || ag->poweroff_by_ms < wake))
 			wake = ag->poweroff_by_ms;
 		if (wake)
@@ -215,6 +218,8 @@ void agent_loop(struct agent *ag)
 			case SLOT_KMSG:
 				agent_oom_read(ag);
 				break;
+			case SLOT_PODNET:
+				break; /* below, all at once */
 			default:
 				/* sessions are only freed in progress_all, so s is alive;
 				 * skip an fd the handlers above closed meanwhile */
@@ -227,6 +232,7 @@ void agent_loop(struct agent *ag)
 				break;
 			}
 		}
+		agent_podnet_poll_handle(ag, pfd + i_podnet, n_podnet);
 		/* queue what the handlers produced; the next poll waits for POLLOUT only if the port is full */
 		if (agent_now_ms() >= ag->serve_at_ms && bx_mux_out_pending(&ag->mux))
 			write_vport(ag);

@@ -439,6 +439,10 @@ static void handle_msg(struct session *s, const struct bx_msg *m)
 /* Feed channel bytes through the message parser (see struct session). */
 static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
 {
+	if (agent_podnet_port(c->port)) {
+		agent_podnet_on_data(m->user, c, buf, len);
+		return;
+	}
 	struct session *s = c->user;
 	while (len > 0 && s && c->user == s && !s->closing) {
 		if (s->cur_left == 0 && s->hdr_have < BX_MSG_HDR_SIZE) {
@@ -501,6 +505,8 @@ static int on_open(struct bx_mux *m, struct bx_chan *c)
 {
 	struct agent *ag = m->user;
 	struct session *s;
+	if (agent_podnet_port(c->port))
+		return agent_podnet_on_open(ag, c);
 	switch (c->port) {
 	case BX_PORT_EXEC:
 	case BX_PORT_PTY:
@@ -529,6 +535,10 @@ static int on_open(struct bx_mux *m, struct bx_chan *c)
 
 static void on_eof(struct bx_mux *m, struct bx_chan *c)
 {
+	if (agent_podnet_port(c->port)) {
+		agent_podnet_on_eof(m->user, c);
+		return;
+	}
 	struct session *s = c->user;
 	if (s && s->started) {
 		s->stdin_eof = true;
@@ -538,6 +548,10 @@ static void on_eof(struct bx_mux *m, struct bx_chan *c)
 
 static void on_close(struct bx_mux *m, struct bx_chan *c)
 {
+	if (agent_podnet_port(c->port)) {
+		agent_podnet_on_close(m->user, c);
+		return;
+	}
 	struct session *s = c->user;
 	c->user = NULL;
 	if (!s)
@@ -562,8 +576,15 @@ static void on_close(struct bx_mux *m, struct bx_chan *c)
 	/* freed by the loop (session_maybe_free), never inside a mux callback */
 }
 
+/* the agent opens channels for the pod's port following only */
+static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
+{
+	agent_podnet_on_open_result(m->user, c, errnum);
+}
+
 const struct bx_mux_ops agent_mux_ops = {
 	.on_open = on_open,
+	.on_open_result = on_open_result,
 	.on_data = on_data,
 	.on_eof = on_eof,
 	.on_close = on_close,

@@ -17,6 +17,7 @@
  *              open, after every unpause and every BX_TIME_RESYNC_MS; the
  *              agent spawns main only after the first one (the guest has no
  *              RTC and would start at 1970).
+ *   4092 podnet and 0x10000+P: a pod's port following (src/proto/podnet.h).
  */
 #ifndef BOXVM_MSG_H
 #define BOXVM_MSG_H
@@ -93,7 +94,13 @@ enum bx_msg_kind {
 	 * answer, empty once the box is set up (root switched, mounts, network),
 	 * else one line saying why not (as BX_M_NETCFG). Once per VM. */
 	BX_M_CLAIM = 21,
-	BX_M_KIND_MAX = 21,
+	/* guest->host on the podnet channel (src/proto/podnet.h): the TCP ports
+	 * the guest's processes listen on, the whole set each time it changes */
+	BX_M_LISTENING = 22,
+	/* host->guest on the podnet channel: the ports the pod's other
+	 * containers serve on its loopback, the whole set each time it changes */
+	BX_M_POD_PORTS = 23,
+	BX_M_KIND_MAX = 23,
 };
 
 /* Incremental parser: append bytes, then pop whole messages. */

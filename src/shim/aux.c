@@ -241,15 +241,14 @@ int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err)
 	}
 	char all_tcp[16], all_udp[16];
 	struct rlimit saved_nofile;
-	if (s->spec.all_ports) { /* a pod's namespace: every port not bound there goes to the box */
+	if (s->spec.all_ports) { /* a pod's namespace: every UDP port not bound there goes to the box */
 		if (shim_passt_all_prepare(s, all_tcp, all_udp, sizeof(all_tcp), &saved_nofile, err) < 0) {
 			close(fd);
 			return -1;
 		}
-		if (all_tcp[0]) {
-			argv[n++] = "-t";
-			argv[n++] = all_tcp;
-		}
+		/* TCP follows the box's listeners instead (podnet.c): passt's
+		 * "every port" would hold each port of the pod for whichever box
+		 * started first, and the pod's loopback with it */
 		if (all_udp[0]) {
 			argv[n++] = "-u";
 			argv[n++] = all_udp;

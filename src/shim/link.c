@@ -23,12 +23,17 @@ static struct bx_chan *main_chan(struct shim *s)
 
 static int on_open(struct bx_mux *m, struct bx_chan *c)
 {
-	return ECONNREFUSED; /* the host offers no services to the guest */
+	/* the host offers the guest one service: a pod's loopback (podnet.c) */
+	return shim_podnet_owns(c) ? shim_podnet_on_open(m->user, c) : ECONNREFUSED;
 }
 
 static void on_open_result(struct bx_mux *m, struct bx_chan *c, int errnum)
 {
 	struct shim *s = m->user;
+	if (shim_podnet_owns(c)) {
+		shim_podnet_on_open_result(s, c, errnum);
+		return;
+	}
 	if (shim_health_owns(s, c)) {
 		shim_health_on_open_result(s, c, errnum);
 		return;
@@ -77,6 +82,10 @@ static void note_ready(struct shim *s, const char *how)
 static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, size_t len)
 {
 	struct shim *s = m->user;
+	if (shim_podnet_owns(c)) {
+		shim_podnet_on_data(s, c, buf, len);
+		return;
+	}
 	if (shim_health_owns(s, c)) {
 		shim_health_on_data(s, c, buf, len);
 		return;
@@ -129,11 +138,17 @@ static void on_data(struct bx_mux *m, struct bx_chan *c, const uint8_t *buf, siz
 
 static void on_eof(struct bx_mux *m, struct bx_chan *c)
 {
+	if (shim_podnet_owns(c))
+		shim_podnet_on_eof(m->user, c);
 }
 
 static void on_close(struct bx_mux *m, struct bx_chan *c)
 {
 	struct shim *s = m->user;
+	if (shim_podnet_owns(c)) {
+		shim_podnet_on_close(s, c);
+		return;
+	}
 	if (shim_health_owns(s, c)) {
 		shim_health_on_close(s, c);
 		return;

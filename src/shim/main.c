@@ -154,6 +154,7 @@ static void reset_run(struct shim *s)
 {
 	shim_health_stop(s);
 	shim_exec_end_sessions(s);
+	shim_podnet_stop(s);
 	shim_stop_children(s);
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);
@@ -382,9 +383,9 @@ static void conditions(struct shim *s, long long now)
  * the next boot. */
 static void poll_once(struct shim *s, long long now)
 {
-	struct pollfd p[10 + 1 + SHIM_EXEC_MAX];
+	struct pollfd p[10 + 1 + SHIM_EXEC_MAX + SHIM_PODNET_FDS];
 	int n = 0, i_sig, i_pool = -1, i_lis = -1, i_ctl = -1, i_cli = -1, i_in = -1, i_out = -1, i_con = -1, i_qerr = -1;
-	size_t i_exec = 0;
+	size_t i_exec = 0, i_podnet = 0, n_podnet = 0;
 	bool vm = s->state != SHIM_RESTARTING;
 	p[i_sig = n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 	if (vm) {
@@ -413,13 +414,16 @@ static void poll_once(struct shim *s, long long now)
 			p[i_out = n++] = (struct pollfd){.fd = s->out[s->pend_stream].fd, .events = POLLOUT};
 		i_exec = (size_t)n;
 		n += (int)shim_exec_poll_fill(s, p + n, 1 + SHIM_EXEC_MAX);
+		i_podnet = (size_t)n;
+		n_podnet = shim_podnet_poll_fill(s, p + n, SHIM_PODNET_FDS);
+		n += (int)n_podnet;
 	}
 	int timeout = 1000;
 	bool boot_deadline = !shim_ending(s) && !s->mux.dead &&
 			     (!shim_guest_heard(s) || (!s->main_started && !s->test_hold_main && !s->main_held && !s->pooled));
 	long long wake[] = {s->hb_next_ms, s->main_retry_ms, s->qemu_exited ? 0 : s->stop_deadline_ms,
 			    s->drain_deadline_ms, boot_deadline ? s->t0_ms + s->spec.boot_timeout_s * 1000LL : 0,
-			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0, vm ? shim_boot_watch_wake(s) : 0};
+			    vm ? 0 : s->restart_at_ms, vm ? shim_health_wake(s) : 0, vm ? shim_boot_watch_wake(s) : 0, vm ? shim_podnet_wake(s) : 0};
 	for (size_t i = 0; i < sizeof(wake) / sizeof(wake[0]); i++)
 		if (wake[i] && wake[i] - now < timeout)
 			timeout = wake[i] > now ? (int)(wake[i] - now) : 0;
@@ -454,7 +458,8 @@ static void poll_once(struct shim *s, long long now)
 		shim_stdin_readable(s);
 	if (i_out >= 0 && p[i_out].revents)
 		shim_process_main(s);
-	shim_exec_poll_handle(s, p + i_exec, (size_t)n - i_exec);
+	shim_exec_poll_handle(s, p + i_exec, i_podnet - i_exec);
+	shim_podnet_poll_handle(s, p + i_podnet, n_podnet);
 	shim_link_writable(s);
 }
 
@@ -488,6 +493,7 @@ static void run(struct shim *s)
 		} else {
 			shim_link_tick(s, now);
 			shim_health_tick(s, now);
+			shim_podnet_tick(s, now);
 			conditions(s, now);
 			if (s->state == SHIM_ENDED || s->state == SHIM_DONE)
 				continue;
@@ -623,6 +629,7 @@ int main(int argc, char **argv)
 		shim_sync_report(&s.sync_fd, 0, NULL);
 	run(&s);
 	shim_exec_close_all(&s);
+	shim_podnet_stop(&s);
 	shim_finish(&s);
 	if (s.pooled)
 		shim_pool_gone(&s);

@@ -1,6 +1,6 @@
 /* passt's port spec for a box whose network is a joined namespace with no
- * explicit ports (boxvm-runtime in a pod): every port of the namespace goes
- * to the box. passt needs one fd per port, protocol and family for that
+ * explicit ports (boxvm-runtime in a pod): every UDP port of the namespace
+ * goes to the box (its TCP ports follow its listeners: podnet.c). passt needs one fd per port, protocol and family for that
  * (vm/passt_fwd.h), so the shim raises RLIMIT_NOFILE for it where it may
  * (CAP_SYS_RESOURCE) and otherwise forwards the low ports the limit allows,
  * saying so in shim.log. */
@@ -37,16 +37,13 @@ static int namespace_families(void)
 	return families;
 }
 
-/* true if some port in 1..top has no socket bound in this namespace (TCP:
- * listening ones). Another box of the same pod (one VM per container, all
+/* true if some UDP port in 1..top has no socket bound in this namespace. Another box of the same pod (one VM per container, all
  * in the pod's namespace) forwarding every port already holds them all,
  * and passt exits when it can bind none of a spec's ports, taking the box's
  * network with it. */
-static bool any_port_free(bool tcp, int top)
+static bool any_port_free(int top)
 {
-	static const char *const tcp_files[] = {"/proc/self/net/tcp", "/proc/self/net/tcp6"};
-	static const char *const udp_files[] = {"/proc/self/net/udp", "/proc/self/net/udp6"};
-	const char *const *files = tcp ? tcp_files : udp_files;
+	static const char *const files[] = {"/proc/self/net/udp", "/proc/self/net/udp6"};
 	static unsigned char taken[65536 / 8];
 	memset(taken, 0, sizeof(taken));
 	for (int i = 0; i < 2; i++) {
@@ -57,8 +54,7 @@ static bool any_port_free(bool tcp, int top)
 		unsigned port, state;
 		/* "  sl  local_address rem_address   st ...": "0: 0100007F:1F90 00000000:0000 0A ..." */
 		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*s %x", &port, &state) == 2 && port < 65536 &&
-			    (!tcp || state == 0x0A /* TCP_LISTEN */))
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*s %x", &port, &state) == 2 && port < 65536)
 				taken[port / 8] |= (unsigned char)(1u << (port % 8));
 		fclose(f);
 	}
@@ -96,12 +92,7 @@ int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, st
 				  "raise LimitNOFILE of the service that runs the container runtime to %ld",
 			 hard, families > 1 ? "4+IPv6" : "4", top, BX_PASST_PORT_TOP, bx_passt_all_nofile(families));
 	snprintf(udp, size, "%s", tcp);
-	if (!any_port_free(true, top)) {
-		shim_log(s, true, "every TCP port 1-%d of the network namespace is taken (another container of the pod?): "
-				  "none forwarded to this box", top);
-		tcp[0] = '\0';
-	}
-	if (!any_port_free(false, top)) {
+	if (!any_port_free(top)) {
 		shim_log(s, true, "every UDP port 1-%d of the network namespace is taken (another container of the pod?): "
 				  "none forwarded to this box", top);
 		udp[0] = '\0';

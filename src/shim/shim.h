@@ -15,6 +15,7 @@
 #include "../common/err.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
+#include "../proto/podnet.h"
 #include "../store/boxconfig.h"
 #include "../store/logfile.h"
 #include "../vm/cgroup.h"
@@ -156,6 +157,7 @@ struct shim {
 	int exec_count;
 
 	struct shim_health *health; /* the box's health check (health.c); NULL: none */
+	struct shim_podnet *podnet; /* a pod's port following (podnet.c); NULL: none this boot */
 
 	/* a warm-pool VM (pool.c): booted for no box yet, until a CLI claims it */
 	bool pooled;                 /* --pool and not yet claimed: spec is the pool entry's */
@@ -339,6 +341,23 @@ struct exec_watch *shim_exec_watch_new(struct shim *s);
 void shim_exec_watch_up(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_down(struct exec_watch *w, const uint8_t *buf, size_t n);
 void shim_exec_watch_free(struct exec_watch *w);
+
+/* podnet.c: a pod's port following (src/proto/podnet.h) for a box with
+ * spec.all_ports: its channels (the podnet port and BX_PORT_TCP_BASE + P)
+ * are routed here by link.c; the loop ticks it, polls its sockets (at most
+ * SHIM_PODNET_FDS) and stops it with each boot */
+#define SHIM_PODNET_FDS (2 * BX_PODNET_MAX_PORTS + BX_PODNET_MAX_CONNS)
+bool shim_podnet_owns(const struct bx_chan *ch);
+int shim_podnet_on_open(struct shim *s, struct bx_chan *ch);
+void shim_podnet_on_open_result(struct shim *s, struct bx_chan *ch, int errnum);
+void shim_podnet_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf, size_t len);
+void shim_podnet_on_eof(struct shim *s, struct bx_chan *ch);
+void shim_podnet_on_close(struct shim *s, struct bx_chan *ch);
+void shim_podnet_tick(struct shim *s, long long now);
+long long shim_podnet_wake(const struct shim *s);
+size_t shim_podnet_poll_fill(struct shim *s, struct pollfd *p, size_t cap);
+void shim_podnet_poll_handle(struct shim *s, const struct pollfd *p, size_t n);
+void shim_podnet_stop(struct shim *s);
 
 /* health.c: the box's health check, run on the exec service from the loop.
  * init reads config.json (no check: s->health stays NULL); start when main

@@ -5,8 +5,8 @@ pod network is Debian's CNI bridge plugin on a bridge of the test's own).
 
 Every pod sandbox and every container is a real microVM: the sandbox's VM
 runs the pause process, each container's VM joins the pod's network
-namespace through passt (src/runtime/oci_config.c: every port of the pod
-reaches the container that listens on it)."""
+namespace through passt, and the pod's TCP ports and localhost follow the
+servers of its containers (src/shim/podnet.c)."""
 import json
 import os
 import shutil
@@ -150,9 +150,18 @@ def _ws(url, protocol="v4.channel.k8s.io"):
                                        timeout=HANG_GUARD)
 
 
+def _listens(cri, cid, port):
+    """The container's guest has a TCP listener on port (its own, or the pod's on its loopback)."""
+    r = cri.ExecSync(pb.ExecSyncRequest(container_id=cid, cmd=["cat", "/proc/net/tcp", "/proc/net/tcp6"],
+                                        timeout=HANG_GUARD))
+    return r.exit_code == 0 and any(f[1].endswith(f":{port:04X}") and f[3] == "0A"
+                                    for f in (l.split() for l in r.stdout.decode().splitlines()) if len(f) > 3)
+
+
 def test_pod_network_exec_streaming_and_port_forward(cri, bx):
     """One pod, two containers: a server reached at the pod's IP from the host and from the other
-    container, kubelet's streaming exec (WebSocket, channel.k8s.io v4) and port-forward."""
+    container, the two reaching each other over localhost, kubelet's streaming exec (WebSocket,
+    channel.k8s.io v4) and port-forward."""
     sc = _sandbox_config(cri, "net")
     sid = cri.RunPodSandbox(pb.RunPodSandboxRequest(config=sc, runtime_handler="boxvm")).pod_sandbox_id
     ids = [sid]
@@ -170,12 +179,25 @@ def test_pod_network_exec_streaming_and_port_forward(cri, bx):
                 return None  # the server is still starting
         assert until(fetch, "the pod's server from the host") == b"served-by-web\n"
 
-        side = _container(cri, sid, sc, "side", ["sleep", "600"])
+        # a sidecar serving on its loopback only, started second
+        side = _container(cri, sid, sc, "side", ["sh", "-c", "mkdir /www; echo served-by-side > /www/index.html; "
+                                                              "exec httpd -f -p 127.0.0.1:9090 -h /www"])
         ids.append(side)
         r = cri.ExecSync(pb.ExecSyncRequest(container_id=side, cmd=["wget", "-qO-", f"http://{ip}:8080/"],
                                             timeout=HANG_GUARD))
         assert (r.exit_code, r.stdout) == (0, b"served-by-web\n"), r
-        # the gateway address is the pod namespace's loopback (passt's mapping): a pod's "localhost"
+        # the pod's localhost: each container reaches the other's server there, as under runc
+        # (the ports follow the servers, read twice a second: wait until each box has the other's)
+        until(lambda: _listens(cri, side, 8080), "web's port on side's loopback")
+        until(lambda: _listens(cri, web, 9090), "side's port on web's loopback")
+        for cid, port, want in ((side, 8080, b"served-by-web\n"), (web, 9090, b"served-by-side\n")):
+            r = cri.ExecSync(pb.ExecSyncRequest(container_id=cid, cmd=["wget", "-qO-", f"http://localhost:{port}/"],
+                                                timeout=HANG_GUARD))
+            assert (r.exit_code, r.stdout) == (0, want), r
+        # a server on the loopback only is not at the pod's address
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://{ip}:9090/", timeout=10)
+        # the gateway address is the pod namespace's loopback too (passt's mapping)
         r = cri.ExecSync(pb.ExecSyncRequest(container_id=side, cmd=["wget", "-qO-", "http://10.0.2.2:8080/"],
                                             timeout=HANG_GUARD))
         assert (r.exit_code, r.stdout) == (0, b"served-by-web\n"), r

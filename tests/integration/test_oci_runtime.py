@@ -202,15 +202,15 @@ def test_podman_run_env_workdir_user_exit(podman, no_leaks):
 
 # --- the runtime's own command line, with hand-made bundles ---------------
 
-def _bundle(tmp_path, args, **cfg_updates):
+def _bundle(tmp_path, args, name="bundle", **cfg_updates):
     """A bundle whose rootfs is the host's static busybox (no image needed)."""
-    b = tmp_path / "bundle"
+    b = tmp_path / name
     bindir = b / "rootfs" / "bin"
     bindir.mkdir(parents=True)
     for d in ("proc", "sys", "dev", "tmp", "etc"):
         (b / "rootfs" / d).mkdir()
     shutil.copy("/bin/busybox", bindir / "busybox")
-    for a in ("sh", "mkdir", "httpd", "echo", "sleep", "cat"):
+    for a in ("sh", "mkdir", "httpd", "echo", "sleep", "cat", "wget"):
         os.symlink("busybox", bindir / a)
     subprocess.run(["runc", "spec"], cwd=b, check=True)
     cfg = json.loads((b / "config.json").read_text())
@@ -292,6 +292,64 @@ def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
     finally:
         assert _rt(no_leaks, root, "delete", "--force", "web").returncode == 0
     assert not os.path.exists(root / "web") and not os.listdir(no_leaks.run_dir)
+
+
+def _in_netns(ns, host, port):
+    """What a GET of /i at host:port answers from inside network namespace ns (None: refused)."""
+    client = ("import urllib.request,sys\ntry:\n"
+              f" sys.stdout.write(urllib.request.urlopen('http://{host}:{port}/i',timeout=10).read().decode())\n"
+              "except OSError as e:\n sys.stdout.write('refused' if 'refused' in str(e) else repr(e))")
+    return subprocess.run(["ip", "netns", "exec", ns, "python3", "-c", client], capture_output=True,
+                          timeout=HANG_GUARD).stdout
+
+
+def test_pod_boxes_share_the_pods_localhost_and_ports(tmp_path, netns, no_leaks):
+    """Two containers in one pod's network namespace, one VM each, as containerd's CRI makes them:
+    each reaches the other's server at localhost (IPv4 and IPv6), the one started first as the one
+    started second; a server on its guest's loopback only is served on the pod's loopback only, a
+    server on every address at the pod's IP too -- as when the two share one kernel (runc)."""
+    root = tmp_path / "state"
+
+    def start(name, script):
+        b, cfg = _bundle(tmp_path, ["sh", "-c", script], name=name)
+        for ns in cfg["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/run/netns/{netns}"
+        cfg.pop("annotations", None)
+        (b / "config.json").write_text(json.dumps(cfg))
+        rc, out = _create(no_leaks, root, tmp_path, "--bundle", str(b), name)
+        assert rc == 0, out
+        assert _rt(no_leaks, root, "start", name).returncode == 0
+
+    def listens(name, port):
+        """name's guest has a TCP listener on port (its own, or the pod's on its loopback)"""
+        p = _rt(no_leaks, root, "exec", name, "cat", "/proc/net/tcp", "/proc/net/tcp6")
+        return p.returncode == 0 and any(f[1].endswith(f":{port:04X}") and f[3] == "0A"
+                                         for f in (l.split() for l in p.stdout.decode().splitlines()) if len(f) > 3)
+
+    try:
+        start("web", "mkdir -p /tmp/w; echo from-web > /tmp/w/i; exec httpd -f -p 80 -h /tmp/w")
+        start("side", "mkdir -p /tmp/w; echo from-side > /tmp/w/i; exec httpd -f -p 127.0.0.1:81 -h /tmp/w")
+        # the ports follow the servers (each guest's listeners are read twice a second): wait for
+        # each box to see the other's port on its own loopback
+        until(lambda: listens("side", 80), "web's port 80 on side's loopback")
+        until(lambda: listens("web", 81), "side's port 81 on web's loopback")
+        for name, url, want in (("side", "http://127.0.0.1:80/i", b"from-web\n"),
+                                ("side", "http://[::1]:80/i", b"from-web\n"),
+                                ("web", "http://127.0.0.1:81/i", b"from-side\n"),
+                                ("web", "http://127.0.0.1:80/i", b"from-web\n")):  # its own server, directly
+            p = _rt(no_leaks, root, "exec", name, "wget", "-qO-", url)
+            assert (p.returncode, p.stdout) == (0, want), (name, url, p.stderr)
+        # from the pod's namespace itself (kubelet's probes, port-forward): 80 at the pod's
+        # address and loopback; 81 (side's, loopback-only) at the loopback only
+        assert _in_netns(netns, "10.77.0.1", 80) == b"from-web\n"
+        assert _in_netns(netns, "127.0.0.1", 80) == b"from-web\n"
+        assert _in_netns(netns, "127.0.0.1", 81) == b"from-side\n"
+        assert _in_netns(netns, "10.77.0.1", 81) == b"refused"
+    finally:
+        for name in ("web", "side"):
+            _rt(no_leaks, root, "delete", "--force", name)
+    assert not os.listdir(no_leaks.run_dir)
 
 
 def test_runtime_pause_resume_freezes_the_vm(tmp_path, no_leaks):
