@@ -46,7 +46,7 @@ CORE_LIBS := $(foreach l,store vm image proto common,$(call layer_lib,$(l)))
 CLI_SRC   := $(filter-out src/cli/front.c,$(wildcard src/cli/*.c))
 SHIM_SRC  := $(wildcard src/shim/*.c)
 NETD_SRC  := $(wildcard src/netd/*.c)
-AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c src/common/netlink.c
+AGENT_SRC := $(wildcard src/agent/*.c) $(wildcard src/agent/pure/*.c) $(wildcard src/proto/*.c) src/common/err.c src/common/bytes.c src/common/netlink.c src/common/readtext.c
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 RUNTIME_SRC := $(wildcard src/runtime/*.c)
 

@@ -3,14 +3,14 @@
 # docs/ARCHITECTURE.md, "Code map"). A quoted include that reaches a folder
 # its layer may not use fails the build. Each include is resolved against the
 # including file's folder, so src/image/registry/ is part of the image layer.
-# The agent (a static guest binary) and proto may use common/err.h and
-# common/bytes.h only (the agent common/netlink.h too): they are all of
-# common the agent links.
+# The agent (a static guest binary) and proto may use common/err.h,
+# common/bytes.h and common/readtext.h only (the agent common/netlink.h
+# too): they are all of common the agent links.
 set -eu
 cd "$(dirname "$0")/.."
 rules='
 common: common
-proto: proto common/err.h common/bytes.h
+proto: proto common/err.h common/bytes.h common/readtext.h
 image: image proto common
 vm: vm image proto common
 store: store vm image proto common
@@ -21,7 +21,7 @@ cli: cli api box client store vm image proto common
 runtime: runtime box client store vm image proto common
 shim: shim store vm image proto common
 netd: netd store vm image proto common
-agent: agent proto common/err.h common/bytes.h common/netlink.h
+agent: agent proto common/err.h common/bytes.h common/netlink.h common/readtext.h
 '
 for dir in src/*/; do
 	layer=$(basename "$dir")

@@ -14,6 +14,7 @@
 
 #include "../common/bytes.h"
 #include "../common/err.h"
+#include "../common/readtext.h" /* bx_read_text: the agent reads /proc with it */
 #include "../proto/msg.h"
 #include "../proto/mux.h"
 #include "../proto/spec.h"
@@ -93,8 +94,6 @@ struct agent {
 void agent_log_init(bool debug);
 void agent_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void agent_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* log.c: at most cap-1 bytes of a small (/proc) file into buf, NUL-terminated; "" on error */
-const char *agent_read_text(const char *path, char *buf, size_t cap);
 uint64_t agent_now_ms(void);
 _Noreturn void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -50,7 +50,7 @@ void agent_require_timer(void)
 {
 	char text[16384];
 	uint64_t ticks;
-	if (bx_interrupts_local_timer(agent_read_text("/proc/interrupts", text, sizeof(text)), &ticks) == 0 && ticks == 0)
+	if (bx_interrupts_local_timer(bx_read_text("/proc/interrupts", text, sizeof(text)), &ticks) == 0 && ticks == 0)
 		agent_fatal(BX_GUEST_NO_TIMER ": its local APIC timer never fired (the kernel turns it off when its "
 			    "boot-time calibration was stalled by a busy host)");
 }

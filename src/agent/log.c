@@ -3,7 +3,6 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,22 +68,3 @@ void agent_fatal(const char *fmt, ...)
 	agent_poweroff();
 }
 
-const char *agent_read_text(const char *path, char *buf, size_t cap)
-{
-	size_t len = 0;
-	buf[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return buf;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}

@@ -30,7 +30,7 @@ static uint64_t count_tasks(void)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
 		long ppid, threads;
-		if (bx_pidstat_parse(agent_read_text(path, line, sizeof(line)), &ppid, &threads) < 0)
+		if (bx_pidstat_parse(bx_read_text(path, line, sizeof(line)), &ppid, &threads) < 0)
 			continue; /* exited meanwhile */
 		if (ppid != 2 && threads > 0)
 			n += (uint64_t)threads;
@@ -48,12 +48,12 @@ int agent_stats_collect(const struct agent *ag, struct bx_guest_stats *st, struc
 	memset(st, 0, sizeof(*st));
 	if (!buf)
 		return bx_fail(err, ENOMEM, "stats: out of memory");
-	if (bx_meminfo_parse(agent_read_text("/proc/meminfo", buf, cap), &st->mem_total, &st->mem_available) < 0)
+	if (bx_meminfo_parse(bx_read_text("/proc/meminfo", buf, cap), &st->mem_total, &st->mem_available) < 0)
 		agent_err("stats: no MemTotal in /proc/meminfo");
-	bx_netdev_parse(agent_read_text("/proc/net/dev", buf, cap), &st->net_rx, &st->net_tx);
-	bx_diskstats_parse(agent_read_text("/proc/diskstats", buf, cap), &st->blk_read, &st->blk_write);
+	bx_netdev_parse(bx_read_text("/proc/net/dev", buf, cap), &st->net_rx, &st->net_tx);
+	bx_diskstats_parse(bx_read_text("/proc/diskstats", buf, cap), &st->blk_read, &st->blk_write);
 	long hz = sysconf(_SC_CLK_TCK);
-	if (bx_stat_cpu_parse(agent_read_text("/proc/stat", buf, cap), hz > 0 ? hz : 100, &st->cpu_ns) < 0)
+	if (bx_stat_cpu_parse(bx_read_text("/proc/stat", buf, cap), hz > 0 ? hz : 100, &st->cpu_ns) < 0)
 		agent_err("stats: no cpu line in /proc/stat");
 	free(buf);
 	/* the box's cgroup where there is one: its memory (the limit that binds

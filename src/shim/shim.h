@@ -15,7 +15,7 @@
 #include "../common/err.h"
 #include "../proto/msg.h"
 #include "../proto/mux.h"
-#include "../proto/podnet.h"
+#include "../proto/podnet_io.h"
 #include "../store/boxconfig.h"
 #include "../store/logfile.h"
 #include "../vm/cgroup.h"
@@ -346,7 +346,7 @@ void shim_exec_watch_free(struct exec_watch *w);
  * spec.all_ports: its channels (the podnet port and BX_PORT_TCP_BASE + P)
  * are routed here by link.c; the loop ticks it, polls its sockets (at most
  * SHIM_PODNET_FDS) and stops it with each boot */
-#define SHIM_PODNET_FDS (2 * BX_PODNET_MAX_PORTS + BX_PODNET_MAX_CONNS)
+#define SHIM_PODNET_FDS BX_PN_FDS_MAX
 bool shim_podnet_owns(const struct bx_chan *ch);
 int shim_podnet_on_open(struct shim *s, struct bx_chan *ch);
 void shim_podnet_on_open_result(struct shim *s, struct bx_chan *ch, int errnum);

@@ -82,6 +82,26 @@ static void nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+/* The client's connection (client[0] is the client) relayed from the host
+ * end over a new channel to the guest end, connected there to server[1]
+ * (server[0] is the server). */
+static void connect_ends(struct end *h, struct end *g, int client[2], int server[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, client), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, server), 0);
+	for (int i = 0; i < 2; i++) {
+		nonblock(client[i]);
+		nonblock(server[i]);
+	}
+	*h = (struct end){0};
+	*g = (struct end){.server_fd = server[1]};
+	bx_mux_init(&h->m, true, &ops, h);
+	bx_mux_init(&g->m, false, &ops, g);
+	struct bx_chan *ch = bx_mux_open(&h->m, 0x10000u + 80, NULL);
+	assert_non_null(ch);
+	bx_relay_init(&h->r, client[1], ch);
+}
+
 /* A request, the client's half-close, a large answer (four windows: the
  * credit paces it) and the server's close: all of it arrives, in order, and
  * both relays end with nothing left open. */
@@ -89,18 +109,8 @@ static void test_half_close_and_flow(void **state)
 {
 	(void)state;
 	int client[2], server[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, client), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, server), 0);
-	for (int i = 0; i < 2; i++) {
-		nonblock(client[i]);
-		nonblock(server[i]);
-	}
-	struct end h = {0}, g = {.server_fd = server[1]};
-	bx_mux_init(&h.m, true, &ops, &h);
-	bx_mux_init(&g.m, false, &ops, &g);
-	struct bx_chan *ch = bx_mux_open(&h.m, 0x10000u + 80, NULL);
-	assert_non_null(ch);
-	bx_relay_init(&h.r, client[1], ch);
+	struct end h, g;
+	connect_ends(&h, &g, client, server);
 
 	assert_int_equal(write(client[0], "GET /\n", 6), 6);
 	shutdown(client[0], SHUT_WR);
@@ -158,17 +168,8 @@ static void test_far_end_gone(void **state)
 {
 	(void)state;
 	int client[2], server[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, client), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, server), 0);
-	for (int i = 0; i < 2; i++) {
-		nonblock(client[i]);
-		nonblock(server[i]);
-	}
-	struct end h = {0}, g = {.server_fd = server[1]};
-	bx_mux_init(&h.m, true, &ops, &h);
-	bx_mux_init(&g.m, false, &ops, &g);
-	struct bx_chan *ch = bx_mux_open(&h.m, 0x10000u + 80, NULL);
-	bx_relay_init(&h.r, client[1], ch);
+	struct end h, g;
+	connect_ends(&h, &g, client, server);
 	round_trip(&h, &g);
 	close(server[0]);
 	char c;
