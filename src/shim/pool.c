@@ -84,15 +84,42 @@ void shim_pool_guest_up(struct shim *s)
 	shim_log(s, true, "pool VM ready after %lld ms", bx_mono_ms() - s->t0_ms);
 }
 
+/* In the mount helper, inside the virtiofsd's namespace: a file share as a
+ * cold boot's virtiofsd stages it (virtiofsd.c): a small tmpfs on dir
+ * holding only the file, the clone (fd) bound onto it, the tmpfs made
+ * read-only (the guest may write the file, unless :ro, but add nothing
+ * beside it). "" or the step that failed. */
+static const char *stage_file(int fd, const char *dir, const char *name)
+{
+	char target[PATH_MAX];
+	if (mount("boxvm-file", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k,nr_inodes=4") < 0)
+		return "mount a tmpfs";
+	if (snprintf(target, sizeof(target), "%s/%s", dir, name) >= (int)sizeof(target)) {
+		errno = ENAMETOOLONG;
+		return "stage the file";
+	}
+	int f = open(target, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+	if (f < 0)
+		return "create the file's mount point";
+	close(f);
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return "move_mount";
+	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return "make the file's tmpfs read-only";
+	return "";
+}
+
 /* In a child: a clone of the host tree at source (its mount, submounts
  * too; nosuid, nodev, read-only when ro) onto target in a virtiofsd's own
  * mount namespace, where its served directory is "/" (its sandbox pivoted
  * there). The clone is made before entering, since host paths are not
  * visible in there; mounts in that namespace go with it. A share's source
  * is checked as a cold boot's virtiofsd checks it (virtiofsd.c): no
- * symlink put in its place since the box was made, a directory. */
+ * symlink put in its place since the box was made, a directory -- or, for a
+ * file share (file), a regular file, staged in target as the cold boot
+ * stages it. */
 static int mount_into_virtiofsd(pid_t vfs_pid, const char *source, const char *target, bool ro, bool share,
-				struct bx_err *err)
+				bool file, struct bx_err *err)
 {
 	char ns[64];
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)vfs_pid);
@@ -115,7 +142,8 @@ static int mount_into_virtiofsd(pid_t vfs_pid, const char *source, const char *t
 		ssize_t n = src >= 0 ? readlink(link, now, sizeof(now) - 1) : -1;
 		if (n >= 0)
 			now[n] = '\0';
-		if (src >= 0 && share && (n < 0 || strcmp(now, source) || fstat(src, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		if (src >= 0 && share &&
+		    (n < 0 || strcmp(now, source) || fstat(src, &st) < 0 || !(file ? S_ISREG(st.st_mode) : S_ISDIR(st.st_mode)))) {
 			snprintf(msg, sizeof(msg), "cannot share %s: it has been replaced by a symlink or another kind of "
 						   "file since the box was created; remove the box and create it again", source);
 			if (write(rep[1], msg, strlen(msg)) < 0)
@@ -133,7 +161,9 @@ static int mount_into_virtiofsd(pid_t vfs_pid, const char *source, const char *t
 			what = "mount_setattr", fd = -1;
 		if (fd >= 0 && setns(nsfd, CLONE_NEWNS) < 0)
 			what = "setns", fd = -1;
-		if (fd >= 0 && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		if (fd >= 0 && file && *(what = stage_file(fd, target, strrchr(source, '/') + 1)))
+			fd = -1;
+		else if (fd >= 0 && !file && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			what = "move_mount", fd = -1;
 		if (fd >= 0)
 			_exit(0);
@@ -178,7 +208,7 @@ static int mount_shares(const struct shim *s, const struct bx_vmspec *box, struc
 		pid_t vfs = share_virtiofsd(s, sh->tag);
 		if (vfs < 0)
 			return bx_fail(err, 0, "the pool VM has no share %s", sh->tag);
-		if (mount_into_virtiofsd(vfs, sh->source, "/s", sh->ro, true, err) < 0)
+		if (mount_into_virtiofsd(vfs, sh->source, "/s", sh->ro, true, sh->file, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -301,7 +331,7 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 	if (rc == 0)
 		rc = bx_rootfs_ensure(box->box_dir, err);
 	if (rc == 0)
-		rc = mount_into_virtiofsd(vfs, box->rootfs, "/root", box->rootfs_ro, false, err);
+		rc = mount_into_virtiofsd(vfs, box->rootfs, "/root", box->rootfs_ro, false, false, err);
 	if (rc == 0)
 		rc = mount_shares(s, box, err);
 	/* the runtime dir with its sockets (QMP's, virtiofsd's) becomes the box's */

@@ -36,8 +36,6 @@ bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, cha
 	if (box->nshares > pool->nshares)
 		return differ(why, why_size, "more bind mounts and volumes than the pool VM has shares");
 	for (int i = 0; i < box->nshares; i++) {
-		if (box->shares[i].file)
-			return differ(why, why_size, "a bind mount of a file");
 		if (strcmp(box->shares[i].tag, pool->shares[i].tag))
 			return differ(why, why_size, "another share layout");
 	}
