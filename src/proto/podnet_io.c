@@ -178,9 +178,10 @@ size_t bx_pn_poll_fill(struct bx_pn_sockets *k, struct pollfd *p, size_t cap)
 		}
 	for (struct bx_pn_conn *c = k->conns; c; c = c->next) {
 		c->pidx = -1;
-		if (n < cap) {
+		int ev = bx_relay_events(k->mux, &c->r);
+		if (n < cap && ev >= 0) {
 			c->pidx = (int)n;
-			p[n++] = (struct pollfd){.fd = c->r.fd, .events = bx_relay_events(k->mux, &c->r)};
+			p[n++] = (struct pollfd){.fd = c->r.fd, .events = (short)ev};
 		}
 	}
 	return n;

@@ -57,15 +57,15 @@ static void maybe_done(struct bx_mux *m, struct bx_relay *r)
 		bx_relay_end(m, r);
 }
 
-short bx_relay_events(struct bx_mux *m, const struct bx_relay *r)
+int bx_relay_events(struct bx_mux *m, const struct bx_relay *r)
 {
 	struct bx_chan *ch = chan_of(m, r);
-	short ev = 0;
+	int ev = 0;
 	if (!r->rd_eof && ch && bx_mux_send_room(m, ch))
 		ev |= POLLIN;
 	if (bx_bytes_size(&r->to_fd))
 		ev |= POLLOUT;
-	return ev;
+	return !ev && r->hup ? -1 : ev;
 }
 
 static void write_out(struct bx_mux *m, struct bx_relay *r)
@@ -119,6 +119,8 @@ void bx_relay_io(struct bx_mux *m, struct bx_relay *r, short revents)
 {
 	if (r->dead || !revents)
 		return;
+	if (revents & POLLHUP)
+		r->hup = true;
 	if (revents & POLLOUT)
 		write_out(m, r);
 	if (revents & (POLLIN | POLLERR | POLLHUP))

@@ -29,14 +29,18 @@ struct bx_relay {
 	bool wr_eof;       /* the channel gave EOF: shut the socket's write side once to_fd is out */
 	bool wr_shut;
 	bool dead;         /* over: nothing left open, the owner frees it */
+	bool hup;          /* poll said the connection hung up: bytes may still wait to be read */
 	struct bx_bytes to_fd; /* channel bytes not yet written to the socket */
 };
 
 /* fd: a connected (or connecting) non-blocking socket; ch: its channel
  * (ch->user is set to r) */
 void bx_relay_init(struct bx_relay *r, int fd, struct bx_chan *ch);
-/* poll events for r->fd (0 is still worth polling: errors and hang-ups) */
-short bx_relay_events(struct bx_mux *m, const struct bx_relay *r);
+/* poll events for r->fd (0 is still worth polling: errors and hang-ups),
+ * or -1: leave it out of this poll (it hung up, and nothing can be done
+ * with it until the channel has room again; polled, it would wake the loop
+ * at once, again and again) */
+int bx_relay_events(struct bx_mux *m, const struct bx_relay *r);
 void bx_relay_io(struct bx_mux *m, struct bx_relay *r, short revents);
 /* the channel's callbacks, for a channel whose user is r */
 void bx_relay_data(struct bx_mux *m, struct bx_relay *r, const uint8_t *buf, size_t len);

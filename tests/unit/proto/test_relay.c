@@ -69,8 +69,9 @@ static void round_trip(struct end *h, struct end *g)
 		struct bx_relay *r = &ends[i]->r;
 		if (r->dead || r->fd < 0)
 			continue;
-		struct pollfd p = {.fd = r->fd, .events = bx_relay_events(&ends[i]->m, r)};
-		if (poll(&p, 1, 0) > 0)
+		int ev = bx_relay_events(&ends[i]->m, r);
+		struct pollfd p = {.fd = r->fd, .events = (short)ev};
+		if (ev >= 0 && poll(&p, 1, 0) > 0)
 			bx_relay_io(&ends[i]->m, r, p.revents);
 	}
 	move(&h->m, &g->m);
