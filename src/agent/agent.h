@@ -26,7 +26,7 @@
 
 enum sess_kind { SESS_MAIN, SESS_EXEC, SESS_PTY };
 #ifdef BOXVM_TEST_HOOKS
-enum agent_hostile { HOSTILE_NONE, HOSTILE_FLOOD, HOSTILE_ERROR_CTRL, HOSTILE_MUTE_MAIN }; /* hostile.c */
+enum agent_hostile { HOSTILE_NONE, HOSTILE_FLOOD, HOSTILE_ERROR_CTRL, HOSTILE_MUTE_MAIN, HOSTILE_PODNET }; /* hostile.c */
 #endif
 
 struct agent;

@@ -12,7 +12,11 @@
  *               through the normal path: 64 on the main channel, and one
  *               (then CLOSE, no EXIT) as the answer to every exec request.
  *   mute_main   serve as usual but never start main (no STARTED, no EXIT):
- *               the host must not wait for it forever. */
+ *               the host must not wait for it forever.
+ *   podnet      a pod's box (podnet.c) that lies about its ports: at each
+ *               scan, a set of the most ports allowed that moves on by 7
+ *               ports each time, every third one out of order, and a
+ *               channel opened to a port the pod does not serve. */
 #ifdef BOXVM_TEST_HOOKS
 #include "agent.h"
 
@@ -35,6 +39,8 @@ enum agent_hostile agent_hostile_mode(void)
 		return HOSTILE_ERROR_CTRL;
 	if (agent_cmdline_has("boxvm.test_hostile=mute_main"))
 		return HOSTILE_MUTE_MAIN;
+	if (agent_cmdline_has("boxvm.test_hostile=podnet"))
+		return HOSTILE_PODNET;
 	return HOSTILE_NONE;
 }
 

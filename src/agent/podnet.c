@@ -80,8 +80,37 @@ static void sync_listeners(struct agent_podnet *pn)
 	}
 }
 
-static void scan(struct agent_podnet *pn)
+#ifdef BOXVM_TEST_HOOKS
+/* boxvm.test_hostile=podnet (hostile.c): lies instead of the box's ports */
+static void scan_hostile(struct agent *ag, struct agent_podnet *pn)
 {
+	static unsigned round;
+	struct bx_portset set = {0};
+	round++;
+	for (int i = 0; i < BX_PODNET_MAX_PORTS; i++)
+		bx_portset_add(&set, (uint16_t)(30000 + (round * 7) % 64 + i), round % 2);
+	if (bx_pn_queue_set(&pn->out, BX_M_LISTENING, &set) < 0)
+		agent_fatal("out of memory");
+	if (round % 3 == 0) { /* out of order: the host must refuse it */
+		uint8_t *p = bx_bytes_data(&pn->out) + BX_MSG_HDR_SIZE;
+		uint8_t t[3];
+		memcpy(t, p, 3);
+		memcpy(p, p + 3, 3);
+		memcpy(p + 3, t, 3);
+	}
+	bx_mux_open(&ag->mux, BX_PORT_TCP_BASE + 1, NULL); /* port 1: nothing serves it in the pod */
+	agent_err("test_hostile=podnet: round %u", round);
+}
+#endif
+
+static void scan(struct agent *ag, struct agent_podnet *pn)
+{
+#ifdef BOXVM_TEST_HOOKS
+	if (ag->hostile == HOSTILE_PODNET) {
+		scan_hostile(ag, pn);
+		return;
+	}
+#endif
 	sync_listeners(pn);
 	struct bx_portset all, set = {0};
 	bx_pn_read_listeners(&all);
@@ -183,7 +212,7 @@ size_t agent_podnet_poll_fill(struct agent *ag, struct pollfd *p, uint64_t now, 
 	if (!pn)
 		return 0;
 	if (pn->ctl_id && now >= pn->scan_at_ms) {
-		scan(pn);
+		scan(ag, pn);
 		pn->scan_at_ms = now + SCAN_MS;
 	}
 	bx_pn_flush(&ag->mux, pn->ctl_id, &pn->out);

@@ -15,7 +15,7 @@
  * (it is the pod's either way, as two processes of a pod cannot share one).
  * The guest is not trusted: its sets are checked (podnet.c's decoder), at
  * most BX_PODNET_MAX_PORTS ports and BX_PODNET_MAX_CONNS connections, and
- * NOTES_MAX lines of shim.log a boot. The sockets are
+ * NOTES_MAX + 1 lines of shim.log a boot. The sockets are
  * src/proto/podnet_io.c's, as the agent's. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,7 +40,8 @@ struct shim_podnet {
 	struct bx_portset guest;     /* the guest's last LISTENING */
 	struct bx_pn_sockets k;
 	long long scan_at_ms;
-	unsigned notes;
+	unsigned notes;              /* lines about ports not served, this boot */
+	bool bad_noted;              /* a malformed set was logged, this boot */
 };
 
 static void take(struct shim *s, struct shim_podnet *pn, struct bx_pn_listener *l)
@@ -147,9 +148,9 @@ void shim_podnet_on_data(struct shim *s, struct bx_chan *ch, const uint8_t *buf,
 		if (m.kind == BX_M_LISTENING && bx_portset_decode(&set, m.payload, m.len, &err) == 0) {
 			pn->guest = set;
 			sync_listeners(s, pn);
-		} else if (pn->notes < NOTES_MAX) {
-			pn->notes++;
-			shim_log(s, true, "podnet: the guest sent a malformed port set: ignored");
+		} else if (!pn->bad_noted) {
+			pn->bad_noted = true;
+			shim_log(s, true, "podnet: the guest sent a malformed port set: ignored (and any more, unlogged)");
 		}
 		r = 0;
 	}

@@ -361,6 +361,54 @@ def test_pod_boxes_share_the_pods_localhost_and_ports(tmp_path, netns, no_leaks,
     assert not os.listdir(no_leaks.run_dir)
 
 
+def _netns_listeners(ns):
+    """The TCP ports listened on in network namespace ns."""
+    text = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/tcp", "/proc/net/tcp6"], capture_output=True,
+                          check=True).stdout.decode()
+    return {int(f[1].rsplit(":", 1)[1], 16) for f in (l.split() for l in text.splitlines()) if len(f) > 3 and f[3] == "0A"}
+
+
+def test_a_pod_box_that_lies_about_its_ports_is_held_to_its_bounds(tmp_path, netns, no_leaks):
+    """The test build's agent in boxvm.test_hostile=podnet mode (src/agent/hostile.c) claims the
+    most ports allowed twice a second, a moving set, every third one out of order, and opens a
+    channel to a port the pod does not serve: the shim holds at most 128 ports of the pod, refuses
+    the bad sets and the channel, keeps shim.log bounded, and the box still serves exec."""
+    # 64 of the ports the guest claims are the pod's already: those claims fail, and say so
+    holder = subprocess.Popen(["ip", "netns", "exec", netns, "python3", "-c",
+                               "import socket,time\nss=[]\nfor p in range(30000,30064):\n"
+                               " s=socket.socket(); s.bind(('0.0.0.0',p)); s.listen(); ss.append(s)\n"
+                               "print('up',flush=True)\ntime.sleep(3600)"], stdout=subprocess.PIPE)
+    root = tmp_path / "state"
+    try:
+        assert holder.stdout.readline() == b"up\n"
+        b, cfg = _bundle(tmp_path, ["sleep", "1000"])
+        for ns in cfg["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/run/netns/{netns}"
+        cfg.pop("annotations", None)
+        (b / "config.json").write_text(json.dumps(cfg))
+        env = {**no_leaks.env, "BOXVM_KERNEL_APPEND": "boxvm.test_hostile=podnet"}
+        with open(tmp_path / "out", "wb") as f:
+            assert subprocess.run([RUNTIME, "--root", str(root), "create", "--bundle", str(b), "evil"],
+                                  stdin=subprocess.DEVNULL, stdout=f, stderr=f, env=env,
+                                  timeout=HANG_GUARD).returncode == 0
+        assert _rt(no_leaks, root, "start", "evil").returncode == 0
+        box = root / "evil" / "box"
+        until(lambda: b"test_hostile=podnet: round 40" in (box / "console.log").read_bytes(), "40 rounds of lies")
+        log = (box / "shim.log").read_bytes()
+        assert b"malformed port set" in log and b"is not served in the pod" in log, log[-3000:]
+        assert log.count(b"podnet:") <= 33 and log.count(b"malformed port set") == 1, log[-3000:]
+        theirs = _netns_listeners(netns) - set(range(30000, 30064))
+        assert 0 < len(theirs) <= 128 and theirs <= set(range(30000, 30200)), sorted(theirs)
+        p = _rt(no_leaks, root, "exec", "evil", "echo", "still-here")
+        assert (p.returncode, p.stdout) == (0, b"still-here\n"), p.stderr
+    finally:
+        _rt(no_leaks, root, "delete", "--force", "evil")
+        holder.kill()
+        holder.wait()
+    assert not os.listdir(no_leaks.run_dir)
+
+
 def test_runtime_pause_resume_freezes_the_vm(tmp_path, no_leaks):
     # root.path is served to the guest as it is: the counter shows up in the bundle
     b, _ = _bundle(tmp_path, ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; "
