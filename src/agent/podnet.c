@@ -197,6 +197,10 @@ void agent_podnet_on_close(struct agent *ag, struct bx_chan *ch)
 
 void agent_podnet_on_open_result(struct agent *ag, struct bx_chan *ch, int errnum)
 {
+#ifdef BOXVM_TEST_HOOKS
+	if (ag->hostile == HOSTILE_PODNET && errnum) /* for the test to see the host refuse it */
+		agent_err("test_hostile=podnet: the channel to port %u was refused", ch->port - BX_PORT_TCP_BASE);
+#endif
 	if (errnum && ch->user) /* the pod's loopback refused: the client's connection ends */
 		bx_relay_end(&ag->mux, ch->user);
 }

@@ -118,11 +118,16 @@ int bx_pn_connect(struct bx_pn_sockets *k, struct bx_chan *ch)
 		return ECONNREFUSED;
 	if (k->nconns >= BX_PODNET_MAX_CONNS)
 		return EAGAIN;
-	read_proc();
+	/* the texts of the last scan name the listener: the peer asks only for
+	 * ports a scan found; read them again only for one that scan missed */
+	uint16_t port = (uint16_t)(ch->port - BX_PORT_TCP_BASE);
 	struct sockaddr_storage ss;
 	socklen_t len;
-	if (bx_podnet_listener_addr(text4, text6, (uint16_t)(ch->port - BX_PORT_TCP_BASE), &ss, &len) < 0)
-		return ECONNREFUSED;
+	if (bx_podnet_listener_addr(text4, text6, port, &ss, &len) < 0) {
+		read_proc();
+		if (bx_podnet_listener_addr(text4, text6, port, &ss, &len) < 0)
+			return ECONNREFUSED;
+	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;

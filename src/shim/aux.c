@@ -239,10 +239,10 @@ int shim_spawn_passt(struct shim *s, int fd, struct bx_err *err)
 		argv[n++] = !strcmp(p->proto, "udp") ? "-u" : "-t";
 		argv[n++] = portargs[i];
 	}
-	char all_tcp[16], all_udp[16];
+	char all_udp[16];
 	struct rlimit saved_nofile;
 	if (s->spec.all_ports) { /* a pod's namespace: every UDP port not bound there goes to the box */
-		if (shim_passt_all_prepare(s, all_tcp, all_udp, sizeof(all_tcp), &saved_nofile, err) < 0) {
+		if (shim_passt_all_prepare(s, all_udp, sizeof(all_udp), &saved_nofile, err) < 0) {
 			close(fd);
 			return -1;
 		}

@@ -322,7 +322,6 @@ static void on_signals(struct shim *s)
 	}
 }
 
-
 /* The conditions the loop watches (QEMU's exit, the link's EOF, the guest's
  * first words, the output's drain, the deadlines), raised as events each
  * turn while they hold: the machine ignores those that mean nothing in its

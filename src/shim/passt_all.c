@@ -1,9 +1,9 @@
 /* passt's port spec for a box whose network is a joined namespace with no
  * explicit ports (boxvm-runtime in a pod): every UDP port of the namespace
- * goes to the box (its TCP ports follow its listeners: podnet.c). passt needs one fd per port, protocol and family for that
- * (vm/passt_fwd.h), so the shim raises RLIMIT_NOFILE for it where it may
- * (CAP_SYS_RESOURCE) and otherwise forwards the low ports the limit allows,
- * saying so in shim.log. */
+ * goes to the box (its TCP ports follow its listeners: podnet.c). passt
+ * needs one fd per port and family for that (vm/passt_fwd.h), so the shim
+ * raises RLIMIT_NOFILE for it where it may (CAP_SYS_RESOURCE) and otherwise
+ * forwards the low ports the limit allows, saying so in shim.log. */
 #include <errno.h>
 #include <net/route.h>
 #include <stdbool.h>
@@ -37,10 +37,11 @@ static int namespace_families(void)
 	return families;
 }
 
-/* true if some UDP port in 1..top has no socket bound in this namespace. Another box of the same pod (one VM per container, all
- * in the pod's namespace) forwarding every port already holds them all,
- * and passt exits when it can bind none of a spec's ports, taking the box's
- * network with it. */
+/* true if some UDP port in 1..top has no socket bound in this namespace.
+ * Another box of the same pod (one VM per container, all in the pod's
+ * namespace) forwarding every port already holds them all, and passt exits
+ * when it can bind none of a spec's ports, taking the box's network with
+ * it. */
 static bool any_port_free(int top)
 {
 	static const char *const files[] = {"/proc/self/net/udp", "/proc/self/net/udp6"};
@@ -51,10 +52,10 @@ static bool any_port_free(int top)
 		if (!f)
 			continue;
 		char line[512];
-		unsigned port, state;
-		/* "  sl  local_address rem_address   st ...": "0: 0100007F:1F90 00000000:0000 0A ..." */
+		unsigned port;
+		/* "  sl  local_address rem_address ...": "0: 0100007F:0035 00000000:0000 ..." */
 		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*s %x", &port, &state) == 2 && port < 65536)
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x", &port) == 1 && port < 65536)
 				taken[port / 8] |= (unsigned char)(1u << (port % 8));
 		fclose(f);
 	}
@@ -64,8 +65,7 @@ static bool any_port_free(int top)
 	return false;
 }
 
-int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, struct rlimit *saved,
-			   struct bx_err *err)
+int shim_passt_all_prepare(struct shim *s, char *udp, size_t size, struct rlimit *saved, struct bx_err *err)
 {
 	if (getrlimit(RLIMIT_NOFILE, saved) < 0)
 		return bx_fail(err, errno, "getrlimit RLIMIT_NOFILE");
@@ -81,7 +81,7 @@ int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, st
 	if (getrlimit(RLIMIT_NOFILE, &now) < 0)
 		return bx_fail(err, errno, "getrlimit RLIMIT_NOFILE");
 	long hard = now.rlim_max == RLIM_INFINITY || now.rlim_max > (rlim_t)1 << 30 ? 1L << 30 : (long)now.rlim_max;
-	int top = bx_passt_all_spec(hard, families, tcp, size);
+	int top = bx_passt_all_spec(hard, families, udp, size);
 	if (top == 0) {
 		setrlimit(RLIMIT_NOFILE, saved);
 		return bx_fail(err, 0, "RLIMIT_NOFILE %ld is too low for passt to forward any port of the network namespace "
@@ -91,7 +91,6 @@ int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, st
 		shim_log(s, true, "warning: RLIMIT_NOFILE %ld (IPv%s) lets passt forward ports 1-%d only, not 1-%d: "
 				  "raise LimitNOFILE of the service that runs the container runtime to %ld",
 			 hard, families > 1 ? "4+IPv6" : "4", top, BX_PASST_PORT_TOP, bx_passt_all_nofile(families));
-	snprintf(udp, size, "%s", tcp);
 	if (!any_port_free(top)) {
 		shim_log(s, true, "every UDP port 1-%d of the network namespace is taken (another container of the pod?): "
 				  "none forwarded to this box", top);

@@ -249,12 +249,11 @@ int shim_aux_wait(struct shim *s, struct bx_err *err);
 /* 1 if pid was an aux process (now marked exited) */
 int shim_aux_reaped(struct shim *s, pid_t pid, int status);
 void shim_stop_aux(struct shim *s);
-/* passt_all.c: passt's -t and -u specs forwarding every port of the
- * namespace (spec.all_ports; "" = none for that protocol); raises
- * RLIMIT_NOFILE for passt where it may, the caller restores *saved once
- * passt is spawned. */
+/* passt_all.c: passt's -u spec forwarding every UDP port of the
+ * namespace (spec.all_ports; "" = none); raises RLIMIT_NOFILE for passt
+ * where it may, the caller restores *saved once passt is spawned. */
 struct rlimit;
-int shim_passt_all_prepare(struct shim *s, char *tcp, char *udp, size_t size, struct rlimit *saved,
+int shim_passt_all_prepare(struct shim *s, char *udp, size_t size, struct rlimit *saved,
 			   struct bx_err *err);
 
 /* netns.c: the box's taps on its named networks (spec.net_taps; their

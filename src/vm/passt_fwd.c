@@ -1,4 +1,4 @@
-/* passt port specs for "every port of the namespace" (passt_fwd.h). */
+/* passt's port spec for "every UDP port of the namespace" (passt_fwd.h). */
 #include <stdio.h>
 
 #include "passt_fwd.h"
@@ -12,12 +12,12 @@ static long reserve_for(long nofile)
 
 long bx_passt_all_nofile(int families)
 {
-	return 2L * BX_PASST_PORT_TOP * (families > 1 ? 2 : 1) + BX_PASST_FD_RESERVE;
+	return (long)BX_PASST_PORT_TOP * (families > 1 ? 2 : 1) + BX_PASST_FD_RESERVE;
 }
 
 int bx_passt_all_spec(long nofile, int families, char *spec, size_t size)
 {
-	long per_port = 2L * (families > 1 ? 2 : 1); /* TCP and UDP, per family */
+	long per_port = families > 1 ? 2 : 1; /* a UDP socket per family */
 	if (nofile >= bx_passt_all_nofile(families)) {
 		snprintf(spec, size, "all");
 		return BX_PASST_PORT_TOP;

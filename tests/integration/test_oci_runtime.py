@@ -255,9 +255,9 @@ def netns():
 
 
 def test_bundle_in_network_namespace_serves(tmp_path, netns, no_leaks):
-    # as in a Kubernetes pod: no port is named anywhere, and every port the box
-    # serves is reachable at the pod's address (80 and 3000 here; a low
-    # RLIMIT_NOFILE narrows "every" to 1-N, N > 3000 for hard limits >= ~14k)
+    # as in a Kubernetes pod: no port is named anywhere, and every TCP port the
+    # box serves is reachable at the pod's address (80 and 3000 here: they
+    # follow its listeners, src/shim/podnet.c)
     b, cfg = _bundle(tmp_path, ["sh", "-c", "mkdir -p /tmp/w; echo hello-netns > /tmp/w/i; httpd -p 3000 -h /tmp/w; "
                                 "exec httpd -f -p 80 -h /tmp/w"])
     for ns in cfg["linux"]["namespaces"]:
@@ -395,6 +395,7 @@ def test_a_pod_box_that_lies_about_its_ports_is_held_to_its_bounds(tmp_path, net
         assert _rt(no_leaks, root, "start", "evil").returncode == 0
         box = root / "evil" / "box"
         until(lambda: b"test_hostile=podnet: round 40" in (box / "console.log").read_bytes(), "40 rounds of lies")
+        assert b"test_hostile=podnet: the channel to port 1 was refused" in (box / "console.log").read_bytes()
         log = (box / "shim.log").read_bytes()
         assert b"malformed port set" in log and b"is not served in the pod" in log, log[-3000:]
         assert log.count(b"podnet:") <= 33 and log.count(b"malformed port set") == 1, log[-3000:]
