@@ -62,17 +62,22 @@ int bx_pool_config_read(const struct bx_paths *p, struct bx_pool_config *c, stru
 		pr->mem_mb = (int)json_integer_value(json_object_get(v, "memory_mb"));
 		pr->cpus = (int)json_integer_value(json_object_get(v, "cpus"));
 		pr->network = json_is_true(json_object_get(v, "network"));
+		pr->runtime = json_is_true(json_object_get(v, "runtime"));
+		json_t *sh = json_object_get(v, "shares");
+		pr->shares = json_is_integer(sh) ? (int)json_integer_value(sh) : BX_POOL_SPARE_SHARES;
 		pr->size = (int)json_integer_value(json_object_get(v, "size"));
-		if (pr->mem_mb > 0 && pr->cpus > 0 && pr->size > 0 && pr->size <= BX_POOL_MAX_SIZE)
+		if (pr->mem_mb > 0 && pr->cpus > 0 && pr->size > 0 && pr->size <= BX_POOL_MAX_SIZE && pr->shares >= 0 &&
+		    pr->shares <= BX_POOL_MAX_SPARE_SHARES)
 			c->n++;
 	}
 	json_decref(root);
 	return 0;
 }
 
-static bool same_profile(const struct bx_pool_profile *a, const struct bx_pool_profile *b)
+bool bx_pool_profile_same(const struct bx_pool_profile *a, const struct bx_pool_profile *b)
 {
-	return a->mem_mb == b->mem_mb && a->cpus == b->cpus && a->network == b->network;
+	return a->mem_mb == b->mem_mb && a->cpus == b->cpus && a->network == b->network && a->runtime == b->runtime &&
+	       a->shares == b->shares;
 }
 
 /* the boxvm that keeps the pool: a pool VM that dies unclaimed runs its `pool fill` */
@@ -98,7 +103,7 @@ int bx_pool_config_set(const struct bx_paths *p, const struct bx_pool_profile *p
 		return -1;
 	int at = -1;
 	for (int i = 0; i < c.n; i++)
-		if (same_profile(&c.p[i], prof))
+		if (bx_pool_profile_same(&c.p[i], prof))
 			at = i;
 	if (at < 0 && prof->size > 0) {
 		if (c.n >= BX_POOL_MAX_PROFILES)
@@ -113,8 +118,9 @@ int bx_pool_config_set(const struct bx_paths *p, const struct bx_pool_profile *p
 	}
 	json_t *arr = json_array();
 	for (int i = 0; i < c.n; i++)
-		json_array_append_new(arr, json_pack("{s:i,s:i,s:b,s:i}", "memory_mb", c.p[i].mem_mb, "cpus", c.p[i].cpus,
-						     "network", c.p[i].network, "size", c.p[i].size));
+		json_array_append_new(arr, json_pack("{s:i,s:i,s:b,s:b,s:i,s:i}", "memory_mb", c.p[i].mem_mb, "cpus",
+						     c.p[i].cpus, "network", c.p[i].network, "runtime", c.p[i].runtime,
+						     "shares", c.p[i].shares, "size", c.p[i].size));
 	json_t *root = json_pack("{s:o}", "profiles", arr);
 	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	json_decref(root);
@@ -227,7 +233,8 @@ int bx_pool_list(const struct bx_paths *p, struct bx_pool_vm **vms, int *n, stru
 		struct bx_pool_vm *v = &(*vms)[(*n)++];
 		memset(v, 0, sizeof(*v));
 		snprintf(v->id, sizeof(v->id), "%.64s", e->d_name);
-		v->profile = (struct bx_pool_profile){.mem_mb = vm->mem_mb, .cpus = vm->cpus, .network = vm->network};
+		v->profile = (struct bx_pool_profile){.mem_mb = vm->mem_mb, .cpus = vm->cpus, .network = vm->network,
+						      .runtime = vm->rootfs_host_edits, .shares = vm->nshares};
 		v->shim_pid = live_shim(p, e->d_name);
 		char ready[PATH_MAX], claimed[PATH_MAX];
 		v->ready = bx_path_join(ready, sizeof(ready), NULL, "%s/%s/ready", dir, e->d_name) == 0 &&
@@ -282,7 +289,7 @@ static int boot_one(const struct bx_paths *p, const struct bx_pool_profile *prof
 		     : 0;
 	/* spare shares m0, m1, ...: a box's bind mounts and volumes of
 	 * directories go onto them at the claim (tags in the CLI's order) */
-	for (int i = 0; rc == 0 && i < BX_POOL_SPARE_SHARES; i++) {
+	for (int i = 0; rc == 0 && i < prof->shares; i++) {
 		struct bx_share *sh = &vm->shares[vm->nshares];
 		char s_dir[PATH_MAX + 8];
 		snprintf(sh->tag, sizeof(sh->tag), "m%d", i);
@@ -298,6 +305,7 @@ static int boot_one(const struct bx_paths *p, const struct bx_pool_profile *prof
 		vm->mem_mb = prof->mem_mb;
 		vm->cpus = prof->cpus;
 		vm->network = prof->network;
+		vm->rootfs_host_edits = prof->runtime; /* virtiofsd's cache mode for the root */
 		rc = bx_box_vm_machine(p, vm, base, sizeof(base), err);
 	}
 	if (rc == 0) {
@@ -338,7 +346,7 @@ int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 		}
 		int at = -1;
 		for (int j = 0; j < c.n && !vms[i].orphaned; j++) /* an orphan is stopped, and replaced */
-			if (same_profile(&c.p[j], &vms[i].profile))
+			if (bx_pool_profile_same(&c.p[j], &vms[i].profile))
 				at = j;
 		if (at >= 0 && have[at] < c.p[at].size)
 			have[at]++;
@@ -352,27 +360,16 @@ int bx_pool_fill(const struct bx_paths *p, int *booted, struct bx_err *err)
 			if ((rc = boot_one(p, &c.p[j], err)) == 0)
 				(*booted)++;
 	close(lock);
-	return rc;
-}
-
-void bx_pool_fill_async(const struct bx_paths *p)
-{
-	/* nothing of the claiming command's (its box's locks, its attach socket)
-	 * may outlive it here, nor reach the pool VMs this process starts */
-	if (!bx_fork_detached())
-		return;
-	int booted;
-	struct bx_err err = {0};
+	/* a refill runs where nobody sees it (a claimed VM's shim starts it):
+	 * its failure is kept for `pool ls` */
 	char path[PATH_MAX];
-	int rc = bx_pool_fill(p, &booted, &err);
-	/* nobody sees this process: a failure is kept for `pool ls` */
 	if (pool_path(p, path, sizeof(path), "fill.err", NULL) == 0) {
 		if (rc < 0)
-			bx_write_file_atomic(path, err.msg, strlen(err.msg), 0600, NULL);
+			bx_write_file_atomic(path, err->msg, strlen(err->msg), 0600, NULL);
 		else
 			unlink(path);
 	}
-	_exit(rc < 0 ? 1 : 0);
+	return rc;
 }
 
 int bx_pool_drain(const struct bx_paths *p, int *stopped, struct bx_err *err)
@@ -412,10 +409,13 @@ static int claim_one(const struct bx_paths *p, const char *id, const struct bx_v
 	    bx_path_join(req, sizeof(req), NULL, "claim %s/vm.json", vm->box_dir) < 0)
 		return 0;
 	_cleanup_close_ int conn = bx_unix_connect(sock, NULL);
+	/* the shim of a cold boot runs in its starter's network namespace (a
+	 * pod's, for boxvm-runtime): the claimed one joins ours */
+	_cleanup_close_ int netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int sync[2];
-	if (conn < 0 || pipe2(sync, O_CLOEXEC) < 0)
+	if (conn < 0 || netns < 0 || pipe2(sync, O_CLOEXEC) < 0)
 		return 0;
-	int rc = bx_unix_send_fds(conn, req, strlen(req), &sync[1], 1, NULL);
+	int rc = bx_unix_send_fds(conn, req, strlen(req), (const int[]){sync[1], netns}, 2, NULL);
 	close(sync[1]);
 	/* the shim answers once it has taken the box or refused it; no time
 	 * limit: giving up while it may still take the box would boot it twice
@@ -460,9 +460,7 @@ int bx_pool_claim(const struct bx_paths *p, const struct bx_vmspec *vm, struct b
 	}
 	closedir(d);
 	free(pv);
-	if (rc != 0)
-		bx_pool_fill_async(p); /* one VM fewer: boot its replacement meanwhile */
-	return rc;
+	return rc; /* one VM fewer: the claimed VM's shim boots its replacement meanwhile */
 }
 
 int bx_box_boot(const struct bx_paths *p, const struct bx_vmspec *vm, struct bx_err *err)

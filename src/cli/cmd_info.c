@@ -86,10 +86,10 @@ int cmd_info(int argc, char **argv)
 		for (int i = 0; i < pc.n; i++) {
 			int ready = 0;
 			for (int j = 0; j < nvms; j++)
-				ready += vms[j].ready && vms[j].shim_pid && vms[j].profile.mem_mb == pc.p[i].mem_mb &&
-					 vms[j].profile.cpus == pc.p[i].cpus && vms[j].profile.network == pc.p[i].network;
-			printf("Warm pool:       %d of %d ready (%d MiB, %d vCPUs, network %s)\n", ready, pc.p[i].size,
-			       pc.p[i].mem_mb, pc.p[i].cpus, pc.p[i].network ? "default" : "none");
+				ready += vms[j].ready && vms[j].shim_pid && bx_pool_profile_same(&vms[j].profile, &pc.p[i]);
+			printf("Warm pool:       %d of %d ready (%d MiB, %d vCPUs, network %s%s)\n", ready, pc.p[i].size,
+			       pc.p[i].mem_mb, pc.p[i].cpus, pc.p[i].network ? "default" : "none",
+			       pc.p[i].runtime ? ", for boxvm-runtime" : "");
 		}
 		free(vms);
 	}

@@ -10,11 +10,13 @@
 #include "args.h"
 #include "cli.h"
 
-enum { OPT_MEMORY, OPT_CPUS, OPT_NETWORK, OPT_QUIET, OPT_HELP };
+enum { OPT_MEMORY, OPT_CPUS, OPT_NETWORK, OPT_RUNTIME, OPT_SHARES, OPT_QUIET, OPT_HELP };
 static const struct bx_opt set_opts[] = {
 	{'m', "memory", "bytes", OPT_MEMORY, "The boxes' memory limit, as `run -m` (default: none, a 512 MiB VM)"},
 	{0, "cpus", "number", OPT_CPUS, "The boxes' --cpus, as `run --cpus` (default: 2 vCPUs)"},
 	{0, "network", "mode", OPT_NETWORK, "default (passt) or none, as `run --network`"},
+	{0, "runtime", NULL, OPT_RUNTIME, "For boxvm-runtime's containers (a bundle's root, which the host may edit)"},
+	{0, "shares", "number", OPT_SHARES, "Bind mounts and volumes a box may have (default: 2; with --runtime 6)"},
 	{'h', "help", NULL, OPT_HELP, "Print usage"},
 	{0, NULL, NULL, 0, NULL},
 };
@@ -28,10 +30,13 @@ static void usage(void)
 {
 	bx_args_usage("boxvm pool COMMAND [OPTIONS]",
 		      "Manage the warm pool: VMs booted ahead of time, each given to one box that fits\n"
-		      "(same memory, CPUs and network mode; no -p, -v or named networks), never reused.\n\n"
+		      "(same memory, CPUs and network mode, no more bind mounts and volumes than its\n"
+		      "shares, no named network), never reused.\n\n"
 		      "Commands:\n"
-		      "  set [-m BYTES] [--cpus N] [--network default|none] SIZE\n"
-		      "                  Keep SIZE VMs ready for boxes run with those flags (0: none)\n"
+		      "  set [-m BYTES] [--cpus N] [--network default|none] [--runtime] [--shares N] SIZE\n"
+		      "                  Keep SIZE VMs ready for boxes run with those flags (0: none);\n"
+		      "                  --runtime: for boxvm-runtime's containers (memory and CPUs from\n"
+		      "                  their config.json; default 512 MiB and 2, as for run)\n"
 		      "  ls              Show the profiles and the VMs (ready or booting)\n"
 		      "  fill            Boot what is missing, remove what is dead (done after each claim)\n"
 		      "  drain           Stop every pool VM and keep none from now on",
@@ -44,7 +49,7 @@ static int pool_set(const struct bx_paths *p, int argc, char **argv, struct bx_e
 	int id, r;
 	const char *val;
 	struct bx_resources res = {0};
-	struct bx_pool_profile prof = {.mem_mb = 512, .cpus = 2, .network = true};
+	struct bx_pool_profile prof = {.mem_mb = 512, .cpus = 2, .network = true, .shares = -1};
 	bx_args_init(&a, argc, argv);
 	a.i = 1;
 	while ((r = bx_args_next(&a, set_opts, &id, &val, err)) > 0) {
@@ -67,7 +72,19 @@ static int pool_set(const struct bx_paths *p, int argc, char **argv, struct bx_e
 				return bx_fail(err, 0, "invalid --network '%s': the pool keeps default or none", val);
 			prof.network = strcmp(val, "none") != 0;
 		}
+		if (id == OPT_RUNTIME)
+			prof.runtime = true;
+		if (id == OPT_SHARES) {
+			char *end;
+			long n = strtol(val, &end, 10);
+			if (*end || end == val || n < 0 || n > BX_POOL_MAX_SPARE_SHARES)
+				return bx_fail(err, 0, "invalid --shares '%s': a number from 0 to %d", val,
+					       BX_POOL_MAX_SPARE_SHARES);
+			prof.shares = (int)n;
+		}
 	}
+	if (prof.shares < 0)
+		prof.shares = prof.runtime ? BX_POOL_RUNTIME_SPARE_SHARES : BX_POOL_SPARE_SHARES;
 	if (r < 0 || cli_need_operands(&a, 1, 1, "boxvm pool set [OPTIONS] SIZE", err) < 0)
 		return -1;
 	char *end;
@@ -90,16 +107,15 @@ static int pool_ls(const struct bx_paths *p, struct bx_err *err)
 	int n;
 	if (bx_pool_config_read(p, &c, err) < 0 || bx_pool_list(p, &vms, &n, err) < 0)
 		return -1;
-	printf("%-10s %-5s %-8s %-5s %-6s %s\n", "MEMORY", "CPUS", "NETWORK", "SIZE", "READY", "BOOTING");
+	printf("%-10s %-5s %-8s %-8s %-7s %-5s %-6s %s\n", "MEMORY", "CPUS", "NETWORK", "FOR", "SHARES", "SIZE", "READY",
+	       "BOOTING");
 	int orphans = 0;
 	for (int j = 0; j < n; j++)
 		orphans += vms[j].shim_pid && vms[j].orphaned;
 	for (int i = 0; i < c.n; i++) {
 		int ready = 0, booting = 0;
 		for (int j = 0; j < n; j++) {
-			const struct bx_pool_profile *v = &vms[j].profile;
-			if (!vms[j].shim_pid || vms[j].orphaned || v->mem_mb != c.p[i].mem_mb || v->cpus != c.p[i].cpus ||
-			    v->network != c.p[i].network)
+			if (!vms[j].shim_pid || vms[j].orphaned || !bx_pool_profile_same(&vms[j].profile, &c.p[i]))
 				continue;
 			if (vms[j].ready)
 				ready++;
@@ -108,8 +124,8 @@ static int pool_ls(const struct bx_paths *p, struct bx_err *err)
 		}
 		char mem[16];
 		snprintf(mem, sizeof(mem), "%dMiB", c.p[i].mem_mb);
-		printf("%-10s %-5d %-8s %-5d %-6d %d\n", mem, c.p[i].cpus, c.p[i].network ? "default" : "none",
-		       c.p[i].size, ready, booting);
+		printf("%-10s %-5d %-8s %-8s %-7d %-5d %-6d %d\n", mem, c.p[i].cpus, c.p[i].network ? "default" : "none",
+		       c.p[i].runtime ? "runtime" : "run", c.p[i].shares, c.p[i].size, ready, booting);
 	}
 	free(vms);
 	if (orphans)

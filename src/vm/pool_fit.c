@@ -28,8 +28,6 @@ bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, cha
 		return differ(why, why_size, "another vCPU count");
 	if (pool->network != box->network)
 		return differ(why, why_size, "another network mode");
-	if (box->all_ports)
-		return differ(why, why_size, "every port of a pod's namespace (passt starts in it)");
 	if (box->nnets)
 		return differ(why, why_size, "named networks (their NICs exist from the boot)");
 	/* each share of the box goes to the pool VM's spare share of its tag */
@@ -39,8 +37,10 @@ bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, cha
 		if (strcmp(box->shares[i].tag, pool->shares[i].tag))
 			return differ(why, why_size, "another share layout");
 	}
-	if (box->rootfs_host_edits)
-		return differ(why, why_size, "a root the host edits (another cache mode)");
+	/* a bundle's root (boxvm-runtime) is served as the host may edit it (cache=auto), an image's as it may not */
+	if (box->rootfs_host_edits != pool->rootfs_host_edits)
+		return differ(why, why_size, box->rootfs_host_edits ? "a root the host edits (another cache mode)"
+								    : "a root only the box edits (another cache mode)");
 	if (box->hold_main)
 		return differ(why, why_size, "a held main");
 	why[0] = '\0';

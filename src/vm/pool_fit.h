@@ -13,10 +13,11 @@
 
 /* Pure: whether the box whose VM would be `box` can be served by the pool VM
  * booted from `pool`: the same machine (accelerator, kernel, command line,
- * helpers, memory, vCPUs, network mode) and nothing the VM would have needed
- * at boot (named networks, more shares than its spares or a file's, a
- * pod's ports, a rootfs the host edits, a held main; published ports are
- * passt's, started at the claim, and directories go onto its spare shares).
+ * helpers, memory, vCPUs, network mode, the root's cache mode) and nothing
+ * the VM would have needed at boot (named networks, more shares than its
+ * spares, a held main; published ports and a pod's are passt's, started at
+ * the claim in the claimer's network namespace, and directories and files
+ * go onto its spare shares).
  * false with the first difference in why. */
 bool bx_pool_fits(const struct bx_vmspec *pool, const struct bx_vmspec *box, char *why, size_t why_size);
 

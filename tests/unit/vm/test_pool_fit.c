@@ -90,8 +90,9 @@ static void another_machine_does_not(void **state)
 static void what_exists_from_the_boot_does_not(void **state)
 {
 	machines();
+	/* a pod's ports: passt and the listeners start at the claim, in the claimer's namespace */
 	box.all_ports = true;
-	misfit("every port");
+	fits();
 	box.nnets = 1;
 	misfit("named networks");
 	box.nshares = 3;
@@ -102,8 +103,14 @@ static void what_exists_from_the_boot_does_not(void **state)
 	box.shares[0].file = true;
 	fits();
 	machines();
+	/* the root's cache mode is the pool VM's from its boot: a bundle's root
+	 * (boxvm-runtime) needs a pool VM made for it, an image's one that is not */
 	box.rootfs_host_edits = true;
 	misfit("host edits");
+	pool.rootfs_host_edits = box.rootfs_host_edits = true;
+	fits();
+	box.rootfs_host_edits = false;
+	misfit("only the box edits");
 	box.hold_main = true;
 	misfit("held main");
 }
