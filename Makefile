@@ -220,9 +220,9 @@ check: deps
 # KERNEL=tailored: the boxes boot boxvm's tailored guest kernel, which must have
 # been built beforehand (boxvm kernel build); check never builds it
 KERNEL ?= cloud
-# then the run, exec, volume and network tests again, each box served by a
-# warm-pool VM where one fits (issue 17: a pool box behaves as a cold one)
-POOL_MODULES := $(addprefix tests/integration/,test_run.py test_exec.py test_volumes.py test_network.py)
+# then the run, exec, volume, network and CRI tests again, each box served by
+# a warm-pool VM where one fits (issue 17: a pool box behaves as a cold one)
+POOL_MODULES := $(addprefix tests/integration/,test_run.py test_exec.py test_volumes.py test_network.py test_cri.py)
 integration:
 	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -ra --durations=30 -n 2 tests/integration
 	BOXVM_KERNEL=$(KERNEL) BOXVM_BUILD=$(abspath $(BUILD)) BOXVM_TEST_POOL=1 $(PYTHON) -m pytest -ra -n 2 $(POOL_MODULES)

@@ -70,7 +70,7 @@ int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, siz
 	return 0;
 }
 
-ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err *err)
+ssize_t bx_unix_recv_fds(int sock, void *buf, size_t cap, int *fds, size_t nfds, struct bx_err *err)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * BX_MAX_PASSED_FDS)];
@@ -79,7 +79,9 @@ ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err 
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
 	ssize_t n;
-	*fd = -1;
+	size_t have = 0;
+	for (size_t i = 0; i < nfds; i++)
+		fds[i] = -1;
 	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	if (n < 0)
@@ -91,11 +93,16 @@ ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err 
 		for (size_t i = 0; i < k; i++) {
 			int got;
 			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = got;
+			if (have < nfds)
+				fds[have++] = got;
 			else
-				close(got);
+				close(got); /* more than asked for: not ours to keep */
 		}
 	}
 	return n;
+}
+
+ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err *err)
+{
+	return bx_unix_recv_fds(sock, buf, cap, fd, 1, err);
 }

@@ -20,5 +20,8 @@ int bx_unix_send_fds(int sock, const void *data, size_t len, const int *fds, siz
  * (close-on-exec; *fd -1 when none came, and any beyond the first are
  * closed). Returns the byte count (0 at EOF), or -1 with err. */
 ssize_t bx_unix_recv_fd(int sock, void *buf, size_t cap, int *fd, struct bx_err *err);
+/* The same with up to nfds descriptors, in the order sent (fds[i] = -1 past
+ * the last one received; any beyond nfds are closed). */
+ssize_t bx_unix_recv_fds(int sock, void *buf, size_t cap, int *fds, size_t nfds, struct bx_err *err);
 
 #endif

@@ -265,7 +265,7 @@ int rt_cmd_create(const struct rt_globals *g, int argc, char **argv)
 		goto fail;
 	if (slave >= 0)
 		rt_console_size(slave, cfgtext, true);
-	struct rt_monitor_args ma = {.c = &c, .vm = &vm, .listen_fd = listen_fd, .tty_slave = slave,
+	struct rt_monitor_args ma = {.c = &c, .vm = &vm, .paths = &p, .listen_fd = listen_fd, .tty_slave = slave,
 				     .netns_path = oc.netns_join ? oc.netns_path : NULL, .sync_fd = -1,
 				     .uts_name = oc.uts_new && oc.spec.hostname && oc.spec.hostname[0] ? oc.spec.hostname : NULL};
 	c.pid = fork_monitor(&ma, &err);

@@ -4,8 +4,9 @@
  * boot:    an exec into the created container: the shim boots the VM with
  *          main held (vm.json's hold_main), and the monitor answers once the
  *          guest does (GUEST_UP); the container stays "created".
- * start:   it starts the box's shim (which boots the VM with the main process
- *          in it), or releases the held main of a booted one (SIGUSR2 value
+ * start:   it gives the box a warm-pool VM that fits (src/box/pool.h) or
+ *          starts its shim (which boots the VM with the main process in
+ *          it), or releases the held main of a booted one (SIGUSR2 value
  *          2), and attaches its fds 0-2 to the main process: the shim then
  *          writes the guest's output straight into the caller's pipes or pty.
  * running: `kill` requests and signals sent to the monitor itself become
@@ -14,8 +15,8 @@
  *          `resume` go to the shim as SIGUSR2 (value 1 / 0).
  * exit:    on the shim's EXIT (sent after the VM is gone) the monitor waits
  *          for the shim process to end and exits with the main process's code.
- * It is a child subreaper, so the daemonized shim is its child and cannot
- * outlive it unnoticed. */
+ * The shim is known by a pidfd (the attach socket's peer): a cold boot's is
+ * the monitor's child (it is a child subreaper), a pool VM's is not. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,11 +28,13 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../box/pool.h"
 #include "../client/shim_client.h"
 #include "../common/cleanup.h"
 #include "../common/reply.h"
@@ -48,9 +51,27 @@ struct mon {
 	bool booted;     /* the VM is up with main held (an exec came before start) */
 	bool running;
 	bool tty;
-	int shim_pid;
+	int shim_pidfd; /* -1 until booted or started */
 	struct bx_msgbuf in;
 };
+
+static bool shim_alive(const struct mon *m)
+{
+	struct pollfd p = {.fd = m->shim_pidfd, .events = POLLIN};
+	return m->shim_pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+/* sigqueue(3) through the pidfd: the shim reads the value (lifecycle.c) */
+static int signal_shim(const struct mon *m, int sig, int value)
+{
+	siginfo_t si = {.si_signo = sig, .si_code = SI_QUEUE, .si_pid = getpid(), .si_uid = getuid()};
+	si.si_value.sival_int = value;
+	if (m->shim_pidfd < 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return (int)syscall(SYS_pidfd_send_signal, m->shim_pidfd, sig, &si, 0);
+}
 
 static void send_msg(struct mon *m, uint8_t kind, const void *payload, uint32_t len)
 {
@@ -82,13 +103,11 @@ static void send_resize(struct mon *m)
 	send_msg(m, BX_M_RESIZE, b, 4);
 }
 
-static void reap(struct mon *m)
+/* a cold boot's shim, and whatever else ends up ours as the subreaper */
+static void reap(void)
 {
-	int st;
-	pid_t p;
-	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-		if (p == m->shim_pid)
-			m->shim_pid = 0;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 /* ROOT/ID/stopped: written when a container that never started is ended,
@@ -108,32 +127,19 @@ static void __attribute__((noreturn)) finish(struct mon *m, int code)
 {
 	if (!m->running)
 		mark_stopped(m);
-	if (!m->running && m->shim_pid > 0)
-		kill(m->shim_pid, SIGTERM); /* a held main never ran: the VM just goes */
+	if (!m->running && shim_alive(m))
+		signal_shim(m, SIGTERM, 0); /* a held main never ran: the VM just goes */
 	unlink(m->a->c->ctl_sock);
 	if (m->attach_fd >= 0)
 		close(m->attach_fd);
 	/* the shim sends EXIT after its VM is gone and exits right after: wait
-	 * for it so that nothing of the box outlives the container's pid */
-	for (int i = 0; m->shim_pid > 0 && i < 500; i++) {
-		reap(m);
-		if (m->shim_pid > 0)
-			usleep(10 * 1000);
-	}
-	if (m->shim_pid > 0)
-		kill(m->shim_pid, SIGTERM);
+	 * for it so that nothing of the box outlives the container's pid (a
+	 * hang guard of 5 s) */
+	struct pollfd p = {.fd = m->shim_pidfd, .events = POLLIN};
+	if (m->shim_pidfd >= 0 && poll(&p, 1, 5000) == 0)
+		signal_shim(m, SIGTERM, 0);
+	reap();
 	_exit(code);
-}
-
-static int read_shim_pid(const struct rt_monitor_args *a)
-{
-	char path[PATH_MAX], *text = NULL;
-	if (bx_path_join(path, sizeof(path), NULL, "%s/shim.pid", a->c->run_dir) < 0 ||
-	    bx_read_file(path, &text, NULL, NULL) < 0)
-		return 0;
-	int pid = atoi(text);
-	free(text);
-	return pid > 1 ? pid : 0;
 }
 
 /* Wait for the shim's STARTED: only then does the main process exist in the
@@ -180,18 +186,41 @@ static int wait_started(struct mon *m, struct bx_err *err)
 	return wait_for(m, BX_M_STARTED, err);
 }
 
-/* The shim, started, and our attach (fds 0-2 for main, STARTED, GUEST_UP) */
-static int shim_up(struct mon *m, struct bx_err *err)
+/* The box's vm.json as it is now (`update` may have changed it since create) */
+static struct bx_vmspec *read_vm(const struct mon *m, char *path, size_t size, struct bx_err *err)
 {
-	if (bx_shim_start(m->a->vm, err) < 0)
+	struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	if (!vm) {
+		bx_fail(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (bx_path_join(path, size, err, "%s/vm.json", m->a->vm->box_dir) < 0 || bx_vmspec_read(path, vm, err) < 0) {
+		free(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+/* The shim, started (a pool VM's that fits, or a cold boot's), and our
+ * attach (fds 0-2 for main, STARTED, GUEST_UP) */
+static int shim_up(struct mon *m, const struct bx_vmspec *vm, struct bx_err *err)
+{
+	if (bx_box_boot(m->a->paths, vm, err) < 0)
 		return -1;
-	m->shim_pid = read_shim_pid(m->a);
 	char sock[PATH_MAX];
 	if (bx_path_join(sock, sizeof(sock), err, "%s/attach.sock", m->a->c->run_dir) < 0)
 		return -1;
 	_cleanup_close_ int fd = bx_unix_connect(sock, err);
 	if (fd < 0)
 		return bx_wrap(err, "cannot attach to the box's supervisor");
+	/* the shim is whoever listens there; its pid cannot have been reused
+	 * before pidfd_open unless it died and the pid space wrapped around in
+	 * between, and a dead shim shows as EOF on the attach all the same */
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0 ||
+	    (m->shim_pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0)) < 0)
+		return bx_fail(err, errno, "cannot follow the box's supervisor");
 	if (bx_shim_send_attach(fd, BX_ATTACH_STDIN | BX_ATTACH_STARTED | BX_ATTACH_GUEST_UP, err) < 0)
 		return -1;
 	m->attach_fd = BX_TAKE_FD(fd);
@@ -199,18 +228,15 @@ static int shim_up(struct mon *m, struct bx_err *err)
 }
 
 /* An exec before start: the VM boots with main held (vm.json's hold_main,
- * read and written back: `update` may have changed it since create) */
+ * written back; no pool VM serves a held main: a cold boot) */
 static int do_boot(struct mon *m, struct bx_err *err)
 {
 	char path[PATH_MAX];
-	_cleanup_free_ struct bx_vmspec *vm = calloc(1, sizeof(*vm)); /* large */
+	_cleanup_free_ struct bx_vmspec *vm = read_vm(m, path, sizeof(path), err);
 	if (!vm)
-		return bx_fail(err, ENOMEM, "out of memory");
-	if (bx_path_join(path, sizeof(path), err, "%s/vm.json", m->a->vm->box_dir) < 0 ||
-	    bx_vmspec_read(path, vm, err) < 0)
 		return -1;
 	vm->hold_main = true;
-	if (bx_vmspec_write(path, vm, err) < 0 || shim_up(m, err) < 0 || wait_for(m, BX_M_GUEST_UP, err) < 0)
+	if (bx_vmspec_write(path, vm, err) < 0 || shim_up(m, vm, err) < 0 || wait_for(m, BX_M_GUEST_UP, err) < 0)
 		return -1;
 	m->booted = true;
 	return 0;
@@ -219,11 +245,13 @@ static int do_boot(struct mon *m, struct bx_err *err)
 static int do_start(struct mon *m, struct bx_err *err)
 {
 	if (m->booted) {
-		union sigval v = {.sival_int = 2}; /* the shim is our child: its pid is not reused */
-		if (m->shim_pid <= 0 || sigqueue(m->shim_pid, SIGUSR2, v) < 0)
+		if (signal_shim(m, SIGUSR2, 2) < 0)
 			return bx_fail(err, errno, "cannot release the box's held process");
-	} else if (shim_up(m, err) < 0) {
-		return -1;
+	} else {
+		char path[PATH_MAX];
+		_cleanup_free_ struct bx_vmspec *vm = read_vm(m, path, sizeof(path), err);
+		if (!vm || shim_up(m, vm, err) < 0)
+			return -1;
 	}
 	send_resize(m); /* consoleSize: queued for main before it runs */
 	if (wait_started(m, err) < 0)
@@ -285,12 +313,10 @@ static void on_ctl(struct mon *m)
 			reply(fd, "ok");
 		}
 	} else if (!strcmp(line, "pause") || !strcmp(line, "resume")) {
-		/* the shim is our child (we are its subreaper and reap it), so its
-		 * pid cannot have been reused while shim_pid is set */
-		union sigval v = {.sival_int = !strcmp(line, "pause")};
-		if (!m->running || m->shim_pid <= 0)
+		/* through the shim's pidfd: never another process */
+		if (!m->running || !shim_alive(m))
 			reply(fd, "error: container not running");
-		else if (sigqueue(m->shim_pid, SIGUSR2, v) < 0)
+		else if (signal_shim(m, SIGUSR2, !strcmp(line, "pause")) < 0)
 			reply(fd, "error: cannot signal the box's supervisor");
 		else
 			reply(fd, "ok");
@@ -315,7 +341,7 @@ static void on_signals(struct mon *m)
 	while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD)
-			reap(m);
+			reap();
 		else if (sig == SIGWINCH)
 			send_resize(m);
 		else if (m->running)
@@ -383,7 +409,7 @@ static int setup(struct mon *m, struct bx_err *err)
 
 void rt_monitor_run(const struct rt_monitor_args *a)
 {
-	struct mon m = {.a = a, .sig_fd = -1, .attach_fd = -1, .tty = a->tty_slave >= 0};
+	struct mon m = {.a = a, .sig_fd = -1, .attach_fd = -1, .shim_pidfd = -1, .tty = a->tty_slave >= 0};
 	bx_msgbuf_init(&m.in);
 	struct bx_err err;
 	int sync_fd = a->sync_fd;

@@ -114,6 +114,7 @@ struct bx_vmspec;
 struct rt_monitor_args {
 	const struct rt_container *c;
 	const struct bx_vmspec *vm;
+	const struct bx_paths *paths; /* boxvm's data (its warm pool) */
 	int listen_fd;           /* the control socket, listening */
 	int tty_slave;           /* -1: no terminal; else becomes the controlling tty and stdio */
 	const char *netns_path;  /* NULL: stay in the caller's network namespace */

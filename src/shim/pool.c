@@ -9,9 +9,12 @@
  * vm.json path and its sync pipe. The shim then becomes that box's shim
  * for good: the box's tree is mounted on "root" inside the rootfs
  * virtiofsd's own mount namespace, the runtime dir and the logs move to the
- * box's paths, the VM's processes move to the box's cgroup at normal
- * priority, and the box's spec goes to the guest as a CLAIM; main then
- * starts as after a cold boot. A VM serves one box, ever: its restarts are
+ * box's paths, the pool's refill starts (from here: the pool's own
+ * namespaces), the shim joins the claimer's network namespace (a pod's for
+ * boxvm-runtime, as a cold boot's shim inherits it), the VM's processes
+ * move to the box's cgroup at normal priority, passt starts, and the box's
+ * spec goes to the guest as a CLAIM; main then starts as after a cold
+ * boot. A VM serves one box, ever: its restarts are
  * cold boots of the box's own. */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../common/forkpipe.h"
 #include "../common/paths.h"
 #include "../common/safetext.h"
@@ -43,6 +47,49 @@
 #define POOL_NICE 10
 /* a CLI that connected sends its request at once; this only guards a hang */
 #define CLAIM_RECV_TIMEOUT_S 5
+
+/* The boxvm that keeps the pool (DATA/pool/refill, a symlink next to the
+ * VM's POOLDIR): false when there is none. */
+static bool refill_binary(const char *pool_dir, char *boxvm, size_t size)
+{
+	char link[PATH_MAX];
+	if (bx_path_join(link, sizeof(link), NULL, "%s/../refill", pool_dir) < 0)
+		return false;
+	ssize_t n = readlink(link, boxvm, size - 1);
+	if (n <= 0)
+		return false;
+	boxvm[n] = '\0';
+	return true;
+}
+
+/* `boxvm pool fill` in a detached process: none of the shim's sockets,
+ * pipes or locks go with it, and it runs in the pool's own namespaces (the
+ * shim's until a claim moves it into its claimer's network namespace). */
+static void spawn_refill(const char *boxvm)
+{
+	if (bx_fork_detached()) {
+		execl(boxvm, boxvm, "pool", "fill", (char *)NULL);
+		_exit(127);
+	}
+}
+
+/* The claimer's network namespace, as a cold boot's shim inherits its
+ * starter's (boxvm-runtime's monitor runs in a pod's): passt and a pod's
+ * listeners start in it. No descriptor: a claimer of an earlier boxvm. */
+static int join_netns(struct shim *s, int fd, struct bx_err *err)
+{
+	struct stat want, have;
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &want) < 0 || stat("/proc/self/ns/net", &have) < 0)
+		return bx_fail(err, errno, "cannot read the box's network namespace");
+	if (want.st_dev == have.st_dev && want.st_ino == have.st_ino)
+		return 0;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return bx_fail(err, errno, "cannot join the box's network namespace");
+	shim_log(s, false, "in the claimer's network namespace");
+	return 0;
+}
 
 int shim_pool_listen(struct shim *s, struct bx_err *err)
 {
@@ -312,7 +359,7 @@ void shim_pool_claim_flush(struct shim *s)
 
 /* Everything that makes this shim the box's; on failure before the first
  * irreversible step the VM is simply ended (the CLI boots the box cold). */
-static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err *err)
+static int adopt(struct shim *s, const char *vmjson, int sync_fd, int netns_fd, struct bx_err *err)
 {
 	struct bx_vmspec *box = calloc(1, sizeof(*box));
 	if (!box)
@@ -347,8 +394,9 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 		s->claim_spec = NULL;
 		return -1;
 	}
-	char pool_dir[PATH_MAX], claim_sock[PATH_MAX];
+	char pool_dir[PATH_MAX], claim_sock[PATH_MAX], boxvm[PATH_MAX];
 	snprintf(pool_dir, sizeof(pool_dir), "%s", s->spec.box_dir);
+	bool refill = refill_binary(pool_dir, boxvm, sizeof(boxvm));
 	move_logs(s, box->box_dir);
 	/* the shares' directories stay while the VM lives: removing "root" or
 	 * "s" on the host would lazily unmount the box's trees in virtiofsd's
@@ -379,9 +427,13 @@ static int adopt(struct shim *s, const char *vmjson, int sync_fd, struct bx_err 
 	s->sync_fd = sync_fd;
 	s->t0_ms = bx_mono_ms();
 	shim_log(s, true, "claimed by box %s", s->spec.id);
+	/* one VM fewer: its replacement boots meanwhile, from here (not from
+	 * the claimer, whose namespaces may be a pod's) */
+	if (refill)
+		spawn_refill(boxvm);
 	shim_lc_init(s);
 	shim_health_init(s);
-	if (move_processes(s, err) < 0 || shim_lc_booting(s, err) < 0 || shim_listen(s, err) < 0 ||
+	if (join_netns(s, netns_fd, err) < 0 || move_processes(s, err) < 0 || shim_lc_booting(s, err) < 0 || shim_listen(s, err) < 0 ||
 	    shim_exec_listen(s, err) < 0 || send_claim(s, err) < 0)
 		return -2; /* the box's now: it fails as a boot would */
 	return 0;
@@ -395,9 +447,11 @@ void shim_pool_accept(struct shim *s)
 	struct timeval tv = {.tv_sec = CLAIM_RECV_TIMEOUT_S};
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	char req[PATH_MAX + 8];
-	int sync_fd = -1;
+	int fds[2]; /* the claimer's sync pipe, its network namespace */
 	struct bx_err err = {0};
-	ssize_t n = bx_unix_recv_fd(conn, req, sizeof(req) - 1, &sync_fd, &err);
+	ssize_t n = bx_unix_recv_fds(conn, req, sizeof(req) - 1, fds, 2, &err);
+	int sync_fd = fds[0];
+	_cleanup_close_ int netns_fd = fds[1];
 	if (n <= 6 || sync_fd < 0 || memcmp(req, "claim ", 6)) {
 		if (sync_fd >= 0)
 			close(sync_fd);
@@ -413,7 +467,7 @@ void shim_pool_accept(struct shim *s)
 	if (s->pool_claimed_fd < 0 && bx_path_join(claimed, sizeof(claimed), NULL, "%s/claimed", s->spec.box_dir) == 0 &&
 	    (s->pool_claimed_fd = open(claimed, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0)
 		flock(s->pool_claimed_fd, LOCK_SH);
-	int rc = adopt(s, req + 6, sync_fd, &err);
+	int rc = adopt(s, req + 6, sync_fd, netns_fd, &err);
 	char reply[sizeof(err.msg) + 8];
 	int len = snprintf(reply, sizeof(reply), rc == -1 ? "no: %s\n" : "ok\n", err.msg);
 	if (send(conn, reply, (size_t)len, MSG_NOSIGNAL) < 0)
@@ -453,21 +507,15 @@ void shim_pool_claim_answer(struct shim *s, const uint8_t *payload, size_t len)
 
 void shim_pool_gone(struct shim *s)
 {
-	char refill[PATH_MAX], boxvm[PATH_MAX];
-	ssize_t n = -1;
+	char boxvm[PATH_MAX];
 	struct bx_err err;
-	/* DATA/pool/ID -> DATA/pool/refill: the boxvm that filled the pool */
-	/* refilled when it died by itself, not when told to stop (drain, a smaller size) */
-	if (s->pool_ready && s->end_reason != END_KILLED && bx_path_join(refill, sizeof(refill), NULL, "%s/../refill", s->spec.box_dir) == 0)
-		n = readlink(refill, boxvm, sizeof(boxvm) - 1);
+	/* refilled when it died by itself, not when told to stop (drain, a
+	 * smaller size), nor when it never came up (a replacement would likely
+	 * fail alike) */
+	bool refill = s->pool_ready && s->end_reason != END_KILLED && refill_binary(s->spec.box_dir, boxvm, sizeof(boxvm));
 	if (bx_rm_rf(s->spec.box_dir, &err) < 0)
 		shim_log(s, true, "pool VM: %s", err.msg);
 	rmdir_parent(s->spec.run_dir);
-	if (n <= 0)
-		return; /* never came up: a replacement would likely fail alike */
-	boxvm[n] = '\0';
-	if (bx_fork_detached()) { /* none of the shim's sockets, pipes or locks */
-		execl(boxvm, boxvm, "pool", "fill", (char *)NULL);
-		_exit(127);
-	}
+	if (refill)
+		spawn_refill(boxvm);
 }

@@ -4,6 +4,7 @@ prepared guest kernel, and the sample busybox image loaded once.
 
 Nothing is mocked: every test boots real microVMs (TCG here, KVM where usable).
 Time limits below are hang guards only; no verdict depends on wall time."""
+import json
 import os
 import shutil
 import signal
@@ -32,10 +33,11 @@ TAILORED_KERNEL_DIR = os.environ.get("BOXVM_TAILORED_KERNEL_DIR", "/var/lib/boxv
 os.environ["BOXVM_KERNEL"] = KERNEL
 os.environ["BOXVM_TAILORED_KERNEL_DIR"] = TAILORED_KERNEL_DIR
 HANG_GUARD = 300  # seconds; only ever a guard against a wedged test
-# BOXVM_TEST_POOL=N: each worker keeps a warm pool of N VMs (boxvm pool set N),
-# so every box that fits is served by a pool VM instead of a cold boot
-# (`make check` runs some modules again this way: issue 17's "a box from the
-# pool behaves exactly like a cold one"). The pool's own VMs are not leaks.
+# BOXVM_TEST_POOL=N: each worker keeps a warm pool of N VMs (boxvm pool set N)
+# and N for boxvm-runtime's containers (pool set --runtime N), so every box
+# that fits is served by a pool VM instead of a cold boot (`make check` runs
+# some modules again this way: issue 17's "a box from the pool behaves
+# exactly like a cold one"). The pool's own VMs are not leaks.
 TEST_POOL = int(os.environ.get("BOXVM_TEST_POOL") or 0)
 
 
@@ -185,12 +187,32 @@ def bx(boxvm_env):
     boxvm_env("load", "-i", BUSYBOX_TAR, check=0)
     if TEST_POOL:
         boxvm_env("pool", "set", str(TEST_POOL), check=0)
+        boxvm_env("pool", "set", "--runtime", str(TEST_POOL), check=0)
         pool = os.path.join(boxvm_env.root, "pool")
         until(lambda: any(os.path.exists(os.path.join(pool, v, "ready")) for v in os.listdir(pool)), "a pool VM")
         # the pool really serves this worker's boxes (their kernel command line says so)
         out = boxvm_env("run", "--rm", "busybox", "cat", "/proc/cmdline", check=0).stdout
         assert b"boxvm.pool=1" in out, out
     return boxvm_env
+
+
+def pool_vm_ready(b, runtime=False):
+    """Wait for a ready VM of the worker's warm pool (BOXVM_TEST_POOL), of the
+    --runtime profile or the other: the box started next is then served by
+    it, not by a cold boot."""
+    pool = os.path.join(b.root, "pool")
+
+    def ready():
+        for v in os.listdir(pool):
+            try:
+                with open(os.path.join(pool, v, "vm.json")) as f:
+                    if json.load(f).get("rootfs_host_edits", False) == runtime and \
+                            os.path.exists(os.path.join(pool, v, "ready")):
+                        return v
+            except (OSError, ValueError):
+                pass  # one being made or claimed meanwhile
+        return None
+    return until(ready, "a ready pool VM")
 
 
 def _tail(path, lines=15):

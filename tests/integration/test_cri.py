@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, _our_processes, unmount_under, until
+from conftest import BUILD, BUSYBOX_TAR, HANG_GUARD, TEST_POOL, _our_processes, pool_vm_ready, unmount_under, until
 
 RUNTIME = os.path.join(BUILD, "boxvm-runtime")
 RUNC_ROOT = "/run/containerd/runc/k8s.io"  # runc.v2's --root for the CRI's namespace
@@ -163,9 +163,14 @@ def test_pod_network_exec_streaming_and_port_forward(cri, bx):
     container, the two reaching each other over localhost, kubelet's streaming exec (WebSocket,
     channel.k8s.io v4) and port-forward."""
     sc = _sandbox_config(cri, "net")
+    if TEST_POOL:
+        pool_vm_ready(bx, runtime=True)
     sid = cri.RunPodSandbox(pb.RunPodSandboxRequest(config=sc, runtime_handler="boxvm")).pod_sandbox_id
     ids = [sid]
     try:
+        if TEST_POOL:  # `make check`'s pool pass: the sandbox's VM is the pool's (its bind mounts, the pod's network)
+            with open(os.path.join(RUNC_ROOT, sid, "box", "shim.log")) as f:
+                assert "claimed by box" in f.read()
         ip = cri.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status.network.ip
         web = _container(cri, sid, sc, "web", ["sh", "-c", "mkdir /www; echo served-by-web > /www/index.html; "
                                                             "echo ready; exec httpd -f -p 8080 -h /www"])

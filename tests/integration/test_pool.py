@@ -5,6 +5,7 @@ Every test here has a data and runtime directory of its own (a pool in the
 worker's shared one would serve other modules' boxes). Nothing is mocked: real
 pool VMs boot under TCG, real boxes claim them. Waits are for events (a ready
 file, a process gone), bounded by hang guards only."""
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import BUSYBOX_TAR, KERNEL_DIR, Boxvm, _our_processes, unmount_under, until
+from conftest import BUSYBOX_TAR, HANG_GUARD, KERNEL_DIR, Boxvm, _our_processes, unmount_under, until
+from test_oci_runtime import _in_netns, netns  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -249,3 +251,85 @@ def test_pool_commands_say_what_is_wrong(pbx):
         assert p.stderr.count(b"\n") == 1
     ls = pbx("pool", "ls", check=0).stdout
     assert ls.startswith(b"MEMORY") and ls.count(b"\n") == 1  # no profile yet
+
+
+# --- boxvm-runtime's containers -------------------------------------------
+
+def _join(cfg, netns):
+    for ns in cfg["linux"]["namespaces"]:
+        if ns["type"] == "network":
+            ns["path"] = f"/run/netns/{netns}"
+    cfg.pop("annotations", None)
+
+
+def test_runtime_containers_through_the_pool(pbx, tmp_path, netns):
+    """boxvm-runtime's `start` claims a pool VM made for bundles (`pool set --runtime`): the same
+    answers as a cold boot (env, hostname, user, cwd, a file and a directory bind mount, exit
+    code); in a pod's network namespace the box's server is served there (the claimed shim joins
+    the namespace of the monitor that claimed it), and pause, resume and kill reach the shim,
+    which is not the monitor's child."""
+    from test_oci_runtime import RUNTIME, _bundle
+    conf, data = tmp_path / "app.conf", tmp_path / "data"
+    conf.write_text("setting=1\n")
+    data.mkdir()
+    data.chmod(0o777)  # written by uid 1000
+    (data / "d").write_text("in-dir\n")
+    script = ('echo "$FOO"; hostname; id -u; pwd; cat /etc/app.conf /data/d; echo w > /data/new; '
+              "grep -c boxvm.pool=1 /proc/cmdline; exit 3")
+    b, cfg = _bundle(tmp_path, ["sh", "-c", script], hostname="hx")
+    cfg["process"]["env"].append("FOO=bar baz")
+    cfg["process"]["cwd"] = "/tmp"
+    cfg["process"]["user"] = {"uid": 1000, "gid": 1000}
+    cfg["mounts"] += [{"destination": "/etc/app.conf", "type": "bind", "source": str(conf), "options": ["rbind", "ro"]},
+                      {"destination": "/data", "type": "bind", "source": str(data), "options": ["rbind", "rw"]}]
+    _join(cfg, netns)  # a new namespace would be one without a network: the pool VM has one
+    (b / "config.json").write_text(json.dumps(cfg))
+    state = tmp_path / "state"
+
+    def rt(*args):
+        return subprocess.run([RUNTIME, "--root", str(state), *args], capture_output=True, env=pbx.env,
+                              stdin=subprocess.DEVNULL, timeout=HANG_GUARD)
+
+    runs = {}
+    for how in ("cold", "warm"):
+        if how == "warm":
+            pbx("pool", "set", "--runtime", "1", check=0)
+            wait_ready(pbx)
+            assert b"runtime  6" in pbx("pool", "ls", check=0).stdout
+        with open(tmp_path / f"{how}.out", "wb") as f:  # run hands the container its stdio, as runc does
+            p = subprocess.run([RUNTIME, "--root", str(state), "run", "--bundle", str(b), how], stdin=subprocess.DEVNULL,
+                               stdout=f, stderr=f, env=pbx.env, timeout=HANG_GUARD)
+        runs[how] = (p.returncode, (tmp_path / f"{how}.out").read_bytes())
+        assert not os.path.exists(state / how)  # run deletes it, as runc's does
+        assert (data / "new").read_text() == "w\n"
+        (data / "new").unlink()
+    assert runs["cold"] == (3, b"bar baz\nhx\n1000\n/tmp\nsetting=1\nin-dir\n0\n")
+    assert runs["warm"] == (3, b"bar baz\nhx\n1000\n/tmp\nsetting=1\nin-dir\n1\n")
+
+    # a pod's box, detached: its server at the pod's address, pause and resume, kill
+    (vm,) = wait_ready(pbx)  # refilled by the claimed VM's shim meanwhile: in the pool's namespace, not the pod's
+    with open(os.path.join(pbx.root, "pool", vm, "ready")) as f:
+        assert os.readlink(f"/proc/{int(f.read())}/ns/net") == os.readlink("/proc/self/ns/net")
+    b, cfg = _bundle(tmp_path, ["sh", "-c", "mkdir -p /tmp/w; echo hello-pod > /tmp/w/i; exec httpd -f -p 80 -h /tmp/w"],
+                     name="web")
+    _join(cfg, netns)
+    (b / "config.json").write_text(json.dumps(cfg))
+    with open(tmp_path / "web.out", "wb") as f:
+        p = subprocess.run([RUNTIME, "--root", str(state), "create", "--bundle", str(b), "web"],
+                           stdin=subprocess.DEVNULL, stdout=f, stderr=f, env=pbx.env, timeout=HANG_GUARD)
+    assert p.returncode == 0, (tmp_path / "web.out").read_bytes()
+    try:
+        assert rt("start", "web").returncode == 0
+        with open(state / "web" / "box" / "shim.log") as f:
+            assert "claimed by box" in f.read()
+        assert until(lambda: (lambda o: o if o != b"refused" else None)(_in_netns(netns, "10.77.0.1", 80)),
+                     "the pod's port 80") == b"hello-pod\n"
+        assert rt("pause", "web").returncode == 0
+        assert json.loads(rt("state", "web").stdout)["status"] == "paused"
+        assert rt("resume", "web").returncode == 0
+        assert _in_netns(netns, "127.0.0.1", 80) == b"hello-pod\n"
+        assert rt("kill", "web", "KILL").returncode == 0
+        until(lambda: json.loads(rt("state", "web").stdout)["status"] == "stopped", "web stopped")
+    finally:
+        assert rt("delete", "--force", "web").returncode == 0
+    assert not os.path.exists(state / "web")
